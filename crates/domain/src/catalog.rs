@@ -1,0 +1,443 @@
+//! The store's catalog: what it sells, in which unit, at which price and cost.
+//!
+//! The CSV format (`sku,name,unit,price_cents,cost_cents,weight_kg,aliases`) is the one of
+//! `eval/catalog.csv`; it is used for the demo seed, the `parse` command and the dashboard's
+//! import/export. Import is all-or-nothing: any bad row refuses the whole file, with one pt-BR
+//! error per row.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::money::Centavos;
+
+/// The unit a catalog item is sold in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    /// saco
+    Sc,
+    M3,
+    M2,
+    /// metro linear
+    M,
+    Un,
+    Milheiro,
+    Kg,
+    Barra,
+    Lata,
+    Galao,
+    Rolo,
+    /// peça
+    Pc,
+}
+
+impl Unit {
+    pub const ALL: [Unit; 12] = [
+        Unit::Sc,
+        Unit::M3,
+        Unit::M2,
+        Unit::M,
+        Unit::Un,
+        Unit::Milheiro,
+        Unit::Kg,
+        Unit::Barra,
+        Unit::Lata,
+        Unit::Galao,
+        Unit::Rolo,
+        Unit::Pc,
+    ];
+
+    /// The code used in CSV files and the database.
+    pub fn code(self) -> &'static str {
+        match self {
+            Unit::Sc => "sc",
+            Unit::M3 => "m3",
+            Unit::M2 => "m2",
+            Unit::M => "m",
+            Unit::Un => "un",
+            Unit::Milheiro => "milheiro",
+            Unit::Kg => "kg",
+            Unit::Barra => "barra",
+            Unit::Lata => "lata",
+            Unit::Galao => "galao",
+            Unit::Rolo => "rolo",
+            Unit::Pc => "pc",
+        }
+    }
+
+    /// How the unit reads in a message to the customer (`10 sc`, `2,5 m³`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Unit::Sc => "sc",
+            Unit::M3 => "m³",
+            Unit::M2 => "m²",
+            Unit::M => "m",
+            Unit::Un => "un",
+            Unit::Milheiro => "milheiro",
+            Unit::Kg => "kg",
+            Unit::Barra => "barra",
+            Unit::Lata => "lata",
+            Unit::Galao => "galão",
+            Unit::Rolo => "rolo",
+            Unit::Pc => "pç",
+        }
+    }
+}
+
+impl fmt::Display for Unit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for Unit {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let code = s.trim().to_lowercase();
+        Unit::ALL
+            .into_iter()
+            .find(|u| u.code() == code)
+            .ok_or_else(|| {
+                format!(
+                    "unidade desconhecida \"{s}\" (use uma de: {})",
+                    unit_codes()
+                )
+            })
+    }
+}
+
+fn unit_codes() -> String {
+    Unit::ALL
+        .iter()
+        .map(|u| u.code())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One product of the store's catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogItem {
+    pub sku: String,
+    pub name: String,
+    pub unit: Unit,
+    pub price: Centavos,
+    pub cost: Centavos,
+    /// Weight of one catalog unit, in grams (integer, so freight per kg stays exact).
+    pub weight_grams: i64,
+    /// Other ways customers name this product; the store's defaults for unqualified names
+    /// ("cimento" → CP-II 50 kg) are aliases on the default item.
+    pub aliases: Vec<String>,
+    pub active: bool,
+}
+
+/// A catalog CSV row that cannot be imported, with a pt-BR explanation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CsvRowError {
+    /// 1-based line number in the file (the header is line 1).
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for CsvRowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "linha {}: {}", self.line, self.message)
+    }
+}
+
+pub const CSV_HEADER: [&str; 7] = [
+    "sku",
+    "name",
+    "unit",
+    "price_cents",
+    "cost_cents",
+    "weight_kg",
+    "aliases",
+];
+
+/// Parses a whole catalog CSV. Either every row is valid and all items are returned, or the
+/// errors of every bad row are returned and nothing may be applied.
+pub fn parse_catalog_csv(text: &str) -> Result<Vec<CatalogItem>, Vec<CsvRowError>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let rows = match split_csv(text) {
+        Ok(rows) => rows,
+        Err(e) => return Err(vec![e]),
+    };
+    let mut errors = Vec::new();
+    let mut items: Vec<CatalogItem> = Vec::new();
+    let mut rows = rows.into_iter();
+    match rows.next() {
+        Some((_, header)) => {
+            let got: Vec<String> = header.iter().map(|h| h.trim().to_lowercase()).collect();
+            if got != CSV_HEADER {
+                return Err(vec![CsvRowError {
+                    line: 1,
+                    message: format!("cabeçalho esperado: {}", CSV_HEADER.join(",")),
+                }]);
+            }
+        }
+        None => {
+            return Err(vec![CsvRowError {
+                line: 1,
+                message: "arquivo vazio".into(),
+            }]);
+        }
+    }
+    let mut seen = std::collections::HashMap::new();
+    for (line, fields) in rows {
+        if fields.len() == 1 && fields[0].trim().is_empty() {
+            continue;
+        }
+        match parse_row(&fields) {
+            Ok(item) => {
+                if let Some(prev) = seen.insert(item.sku.clone(), line) {
+                    errors.push(CsvRowError {
+                        line,
+                        message: format!("SKU {} repetido (já aparece na linha {prev})", item.sku),
+                    });
+                } else {
+                    items.push(item);
+                }
+            }
+            Err(message) => errors.push(CsvRowError { line, message }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(items)
+    } else {
+        Err(errors)
+    }
+}
+
+fn parse_row(fields: &[String]) -> Result<CatalogItem, String> {
+    if fields.len() != CSV_HEADER.len() {
+        return Err(format!(
+            "esperadas {} colunas, encontradas {}",
+            CSV_HEADER.len(),
+            fields.len()
+        ));
+    }
+    let sku = fields[0].trim().to_uppercase();
+    if sku.is_empty()
+        || sku.len() > 40
+        || !sku
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(format!(
+            "SKU inválido \"{}\" (letras, números e hífen, até 40)",
+            fields[0].trim()
+        ));
+    }
+    let name = fields[1].trim().to_string();
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err("nome vazio ou com mais de 120 caracteres".into());
+    }
+    let unit: Unit = fields[2].parse()?;
+    let price = parse_cents(&fields[3], "price_cents (preço em centavos)")?;
+    let cost = parse_cents(&fields[4], "cost_cents (custo em centavos)")?;
+    let weight_grams = parse_weight_grams(&fields[5])?;
+    let aliases = fields[6]
+        .split('|')
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect();
+    Ok(CatalogItem {
+        sku,
+        name,
+        unit,
+        price,
+        cost,
+        weight_grams,
+        aliases,
+        active: true,
+    })
+}
+
+fn parse_cents(field: &str, what: &str) -> Result<Centavos, String> {
+    let t = field.trim();
+    match t.parse::<i64>() {
+        Ok(v) if v >= 0 => Ok(Centavos(v)),
+        _ => Err(format!(
+            "{what} inválido \"{t}\": use um número inteiro de centavos, ex. 3690"
+        )),
+    }
+}
+
+/// `7.4` kg → 7400 g. Up to three decimals (grams); a comma is accepted as decimal mark.
+pub fn parse_weight_grams(field: &str) -> Result<i64, String> {
+    let t = field.trim().replace(',', ".");
+    let err = || format!("weight_kg (peso em kg) inválido \"{}\"", field.trim());
+    let (int, frac) = t.split_once('.').unwrap_or((&t, ""));
+    if int.is_empty()
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 3
+    {
+        return Err(err());
+    }
+    let kg: i64 = int.parse().map_err(|_| err())?;
+    let g: i64 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse::<i64>().map_err(|_| err())? * 10_i64.pow(3 - frac.len() as u32)
+    };
+    kg.checked_mul(1000)
+        .and_then(|v| v.checked_add(g))
+        .ok_or_else(err)
+}
+
+/// Formats grams back as the CSV's `weight_kg` (`7400` → `7.4`).
+pub fn format_weight_kg(grams: i64) -> String {
+    crate::money::Quantity::from_thousandths(grams).to_decimal_string()
+}
+
+/// Writes items as a CSV that `parse_catalog_csv` reads back unchanged.
+pub fn write_catalog_csv(items: &[CatalogItem]) -> String {
+    let mut out = CSV_HEADER.join(",");
+    out.push('\n');
+    for it in items {
+        let fields = [
+            it.sku.clone(),
+            it.name.clone(),
+            it.unit.code().to_string(),
+            it.price.0.to_string(),
+            it.cost.0.to_string(),
+            format_weight_kg(it.weight_grams),
+            it.aliases.join("|"),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_escape(f)).collect();
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+fn csv_escape(field: &str) -> String {
+    // A leading =,+,-,@ would be run as a formula by spreadsheet programs.
+    let needs_guard = field.starts_with(['=', '+', '@'])
+        || (field.starts_with('-')
+            && field.len() > 1
+            && !field[1..].starts_with(|c: char| c.is_ascii_digit()));
+    let f = if needs_guard {
+        format!("'{field}")
+    } else {
+        field.to_string()
+    };
+    if f.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", f.replace('"', "\"\""))
+    } else {
+        f
+    }
+}
+
+/// RFC 4180-style splitting with line numbers of each record's first line.
+fn split_csv(text: &str) -> Result<Vec<(usize, Vec<String>)>, CsvRowError> {
+    let mut rows = Vec::new();
+    let mut field = String::new();
+    let mut fields = Vec::new();
+    let mut in_quotes = false;
+    let mut line = 1;
+    let mut record_line = 1;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_quotes {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    field.push('"');
+                }
+                '"' => in_quotes = false,
+                '\n' => {
+                    line += 1;
+                    field.push('\n');
+                }
+                _ => field.push(c),
+            }
+            continue;
+        }
+        match c {
+            '"' if field.is_empty() => in_quotes = true,
+            ',' => fields.push(std::mem::take(&mut field)),
+            '\r' => {}
+            '\n' => {
+                fields.push(std::mem::take(&mut field));
+                rows.push((record_line, std::mem::take(&mut fields)));
+                line += 1;
+                record_line = line;
+            }
+            _ => field.push(c),
+        }
+    }
+    if in_quotes {
+        return Err(CsvRowError {
+            line: record_line,
+            message: "aspas abertas e não fechadas".into(),
+        });
+    }
+    if !field.is_empty() || !fields.is_empty() {
+        fields.push(field);
+        rows.push((record_line, fields));
+    }
+    Ok(rows)
+}
+
+/// The demo store's catalog (`eval/catalog.csv`), embedded in the binary.
+pub const DEMO_CATALOG_CSV: &str = include_str!("../../../eval/catalog.csv");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_catalog_parses_and_round_trips() {
+        let items = parse_catalog_csv(DEMO_CATALOG_CSV).expect("demo catalog is valid");
+        assert_eq!(items.len(), 73);
+        let cim = items.iter().find(|i| i.sku == "CIM-CP2-50").unwrap();
+        assert_eq!(cim.price, Centavos(3690));
+        assert_eq!(cim.cost, Centavos(3050));
+        assert_eq!(cim.weight_grams, 50_000);
+        assert!(cim.aliases.contains(&"cimento".to_string()));
+        let again = parse_catalog_csv(&write_catalog_csv(&items)).unwrap();
+        assert_eq!(again, items);
+    }
+
+    #[test]
+    fn bad_rows_are_all_reported_and_nothing_returned() {
+        let csv = "sku,name,unit,price_cents,cost_cents,weight_kg,aliases\n\
+                   A-1,Areia,m3,100,50,1500,areia\n\
+                   B-2,Brita,litro,100,50,1,\n\
+                   C-3,Cal,sc,abc,50,20,\n\
+                   A-1,Outra,un,1,1,1,\n";
+        let errs = parse_catalog_csv(csv).unwrap_err();
+        let lines: Vec<usize> = errs.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![3, 4, 5]);
+        assert!(errs[0].message.contains("unidade desconhecida"));
+        assert!(errs[1].message.contains("price_cents"));
+        assert!(errs[2].message.contains("repetido"));
+    }
+
+    #[test]
+    fn wrong_header_is_refused() {
+        let errs = parse_catalog_csv("a,b\n1,2\n").unwrap_err();
+        assert_eq!(errs[0].line, 1);
+    }
+
+    #[test]
+    fn formula_injection_is_neutralised_on_export() {
+        let item = CatalogItem {
+            sku: "X-1".into(),
+            name: "=HYPERLINK(\"http://x\")".into(),
+            unit: Unit::Un,
+            price: Centavos(1),
+            cost: Centavos(1),
+            weight_grams: 0,
+            aliases: vec![],
+            active: true,
+        };
+        let csv = write_catalog_csv(&[item]);
+        assert!(csv.contains("\"'=HYPERLINK"));
+    }
+}

@@ -1,0 +1,9 @@
+//! OrçaZap's domain: the rules of the product with no I/O, no async and no database.
+//!
+//! Everything here is deterministic and cheap to test: the web layer, the worker and the
+//! CLI feed it values and persist what it returns.
+
+pub mod catalog;
+pub mod conversation;
+pub mod ids;
+pub mod money;

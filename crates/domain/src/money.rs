@@ -1,0 +1,323 @@
+//! Money, percentages and quantities as exact integers.
+//!
+//! Money is integer centavos, percentages are basis points (1% = 100 bp) and quantities are
+//! exact decimals with three places (thousandths of the catalog unit: 0,5 milheiro = 500,
+//! 2,5 m³ = 2500). No floating point is used for any of them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// An amount of money in centavos (R$ 1,00 = 100).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct Centavos(pub i64);
+
+impl Centavos {
+    pub const ZERO: Centavos = Centavos(0);
+
+    /// Formats as Brazilians read money: `R$ 1.234,56`.
+    pub fn to_brl(self) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        format!("{sign}R$ {},{:02}", group_thousands(abs / 100), abs % 100)
+    }
+
+    /// Parses what a store owner types: `1234,56`, `1.234,56`, `R$ 12`, `12.5` is refused
+    /// (ambiguous), `12,5` is R$ 12,50.
+    pub fn parse_brl(text: &str) -> Result<Centavos, MoneyError> {
+        let t = text.trim().trim_start_matches("R$").trim();
+        let (neg, t) = match t.strip_prefix('-') {
+            Some(rest) => (true, rest.trim()),
+            None => (false, t),
+        };
+        if t.is_empty() {
+            return Err(MoneyError::Empty);
+        }
+        let (int_part, frac_part) = match t.split_once(',') {
+            Some((i, f)) => (i, f),
+            None => (t, ""),
+        };
+        // Thousands dots are only valid in groups of three.
+        let groups: Vec<&str> = int_part.split('.').collect();
+        if groups.len() > 1 && groups[1..].iter().any(|g| g.len() != 3) {
+            return Err(MoneyError::Invalid(text.to_string()));
+        }
+        let digits: String = groups.concat();
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(MoneyError::Invalid(text.to_string()));
+        }
+        if frac_part.len() > 2 || !frac_part.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(MoneyError::Invalid(text.to_string()));
+        }
+        let reais: i64 = digits.parse().map_err(|_| MoneyError::TooLarge)?;
+        let mut cents: i64 = if frac_part.is_empty() {
+            0
+        } else {
+            frac_part.parse().unwrap_or(0)
+        };
+        if frac_part.len() == 1 {
+            cents *= 10;
+        }
+        let total = reais
+            .checked_mul(100)
+            .and_then(|v| v.checked_add(cents))
+            .ok_or(MoneyError::TooLarge)?;
+        Ok(Centavos(if neg { -total } else { total }))
+    }
+}
+
+impl fmt::Display for Centavos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_brl())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    #[error("valor vazio")]
+    Empty,
+    #[error("valor inválido: \"{0}\" (use o formato 1.234,56)")]
+    Invalid(String),
+    #[error("valor grande demais")]
+    TooLarge,
+}
+
+/// A percentage in basis points: 500 = 5%.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct BasisPoints(pub i64);
+
+impl BasisPoints {
+    pub const ZERO: BasisPoints = BasisPoints(0);
+    pub const FULL: BasisPoints = BasisPoints(10_000);
+
+    /// `5%`, `17,7%`: one decimal place, pt-BR comma.
+    pub fn to_percent_br(self) -> String {
+        let tenths = div_round_half_up(self.0 as i128, 10) as i64;
+        if tenths % 10 == 0 {
+            format!("{}%", tenths / 10)
+        } else {
+            format!("{},{}%", tenths / 10, (tenths % 10).abs())
+        }
+    }
+}
+
+/// Quantities are exact decimals with this many thousandths per unit.
+pub const QUANTITY_SCALE: i64 = 1000;
+
+/// An exact, non-negative quantity in the catalog's unit, in thousandths.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct Quantity(i64);
+
+impl Quantity {
+    pub const ZERO: Quantity = Quantity(0);
+
+    pub const fn from_thousandths(t: i64) -> Quantity {
+        Quantity(t)
+    }
+
+    pub const fn whole(units: i64) -> Quantity {
+        Quantity(units * QUANTITY_SCALE)
+    }
+
+    pub const fn thousandths(self) -> i64 {
+        self.0
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Decimal text with a dot and no trailing zeros (`2.5`, `10`, `0.05`): the machine format
+    /// used in JSON output and CSV files.
+    pub fn to_decimal_string(self) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        let int = abs / QUANTITY_SCALE as u64;
+        let frac = abs % QUANTITY_SCALE as u64;
+        if frac == 0 {
+            format!("{sign}{int}")
+        } else {
+            let f = format!("{frac:03}");
+            format!("{sign}{int}.{}", f.trim_end_matches('0'))
+        }
+    }
+
+    /// pt-BR text: `2,5`, `1.500`, `0,05`.
+    pub fn to_br(self) -> String {
+        let abs = self.0.unsigned_abs();
+        let int = abs / QUANTITY_SCALE as u64;
+        let frac = abs % QUANTITY_SCALE as u64;
+        let sign = if self.0 < 0 { "-" } else { "" };
+        if frac == 0 {
+            format!("{sign}{}", group_thousands(int))
+        } else {
+            let f = format!("{frac:03}");
+            format!("{sign}{},{}", group_thousands(int), f.trim_end_matches('0'))
+        }
+    }
+
+    /// A JSON number for machine output (the `parse` command). Never used for money.
+    pub fn to_json_number(self) -> serde_json::Value {
+        if self.0 % QUANTITY_SCALE == 0 {
+            serde_json::Value::from(self.0 / QUANTITY_SCALE)
+        } else {
+            // The decimal string has at most three places, so this parse is exact enough for
+            // display and the scorer compares after rounding to four places.
+            serde_json::from_str(&self.to_decimal_string()).unwrap_or(serde_json::Value::Null)
+        }
+    }
+
+    pub fn checked_add(self, other: Quantity) -> Option<Quantity> {
+        self.0.checked_add(other.0).map(Quantity)
+    }
+
+    /// Multiplies by `num/den` with half-up rounding to the nearest thousandth (unit
+    /// conversions such as 500 tijolos → 0,5 milheiro).
+    pub fn scale(self, num: i64, den: i64) -> Quantity {
+        Quantity(div_round_half_up(self.0 as i128 * num as i128, den as i128) as i64)
+    }
+}
+
+impl FromStr for Quantity {
+    type Err = QuantityError;
+
+    /// Accepts `10`, `2.5`, `2,5`, `0,05`. At most three decimal places.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        if t.is_empty() {
+            return Err(QuantityError::Invalid(s.to_string()));
+        }
+        let t = t.replace(',', ".");
+        let (int, frac) = t.split_once('.').unwrap_or((&t, ""));
+        if int.is_empty() && frac.is_empty() {
+            return Err(QuantityError::Invalid(s.to_string()));
+        }
+        if !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(QuantityError::Invalid(s.to_string()));
+        }
+        if frac.len() > 3 {
+            return Err(QuantityError::TooPrecise(s.to_string()));
+        }
+        let int_v: i64 = if int.is_empty() {
+            0
+        } else {
+            int.parse().map_err(|_| QuantityError::TooLarge)?
+        };
+        let frac_v: i64 = if frac.is_empty() {
+            0
+        } else {
+            frac.parse::<i64>()
+                .map_err(|_| QuantityError::Invalid(s.to_string()))?
+                * 10_i64.pow(3 - frac.len() as u32)
+        };
+        int_v
+            .checked_mul(QUANTITY_SCALE)
+            .and_then(|v| v.checked_add(frac_v))
+            .map(Quantity)
+            .ok_or(QuantityError::TooLarge)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QuantityError {
+    #[error("quantidade inválida: \"{0}\"")]
+    Invalid(String),
+    #[error("quantidade com casas decimais demais: \"{0}\" (máximo 3)")]
+    TooPrecise(String),
+    #[error("quantidade grande demais")]
+    TooLarge,
+}
+
+/// Integer division rounding half away from zero (half up for the non-negative values money
+/// uses): the rounding rule of `demo-store.md`.
+pub fn div_round_half_up(num: i128, den: i128) -> i128 {
+    assert!(den > 0, "denominator must be positive");
+    if num >= 0 {
+        (num + den / 2) / den
+    } else {
+        -((-num + den / 2) / den)
+    }
+}
+
+fn group_thousands(mut n: u64) -> String {
+    let mut groups = Vec::new();
+    loop {
+        groups.push(n % 1000);
+        n /= 1000;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut out = groups.pop().map(|g| g.to_string()).unwrap_or_default();
+    while let Some(g) = groups.pop() {
+        out.push_str(&format!(".{g:03}"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn brl_formatting() {
+        assert_eq!(Centavos(66105).to_brl(), "R$ 661,05");
+        assert_eq!(Centavos(123456).to_brl(), "R$ 1.234,56");
+        assert_eq!(Centavos(100000000).to_brl(), "R$ 1.000.000,00");
+        assert_eq!(Centavos(5).to_brl(), "R$ 0,05");
+        assert_eq!(Centavos(-3295).to_brl(), "-R$ 32,95");
+    }
+
+    #[test]
+    fn brl_parsing() {
+        assert_eq!(Centavos::parse_brl("1.234,56"), Ok(Centavos(123456)));
+        assert_eq!(Centavos::parse_brl("R$ 36,9"), Ok(Centavos(3690)));
+        assert_eq!(Centavos::parse_brl("12"), Ok(Centavos(1200)));
+        assert!(Centavos::parse_brl("12.5").is_err());
+        assert!(Centavos::parse_brl("abc").is_err());
+        assert!(Centavos::parse_brl("1,234").is_err());
+        assert!(Centavos::parse_brl("").is_err());
+    }
+
+    #[test]
+    fn quantity_parse_and_format() {
+        let q: Quantity = "2,5".parse().unwrap();
+        assert_eq!(q.thousandths(), 2500);
+        assert_eq!(q.to_decimal_string(), "2.5");
+        assert_eq!(q.to_br(), "2,5");
+        assert_eq!(
+            "0.05".parse::<Quantity>().unwrap().to_decimal_string(),
+            "0.05"
+        );
+        assert_eq!(Quantity::whole(1500).to_br(), "1.500");
+        assert!("1.2345".parse::<Quantity>().is_err());
+        assert!("x".parse::<Quantity>().is_err());
+        assert_eq!(
+            Quantity::whole(500).scale(1, 1000).to_decimal_string(),
+            "0.5"
+        );
+        assert_eq!(
+            Quantity::whole(20).scale(1, 1000).to_json_number(),
+            serde_json::json!(0.02)
+        );
+    }
+
+    #[test]
+    fn half_up() {
+        assert_eq!(div_round_half_up(5, 10), 1);
+        assert_eq!(div_round_half_up(4, 10), 0);
+        assert_eq!(div_round_half_up(-5, 10), -1);
+        assert_eq!(BasisPoints(1770).to_percent_br(), "17,7%");
+        assert_eq!(BasisPoints(500).to_percent_br(), "5%");
+    }
+}
