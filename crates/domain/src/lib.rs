@@ -7,3 +7,4 @@ pub mod catalog;
 pub mod conversation;
 pub mod ids;
 pub mod money;
+pub mod slots;
