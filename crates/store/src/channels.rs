@@ -1,0 +1,152 @@
+//! A store's WhatsApp number (Meta `phone_number_id`) and its encrypted access token.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::db::{new_id, now_ms, Db, StoreError};
+
+#[derive(Clone)]
+pub struct Channel {
+    pub id: String,
+    pub tenant_id: String,
+    pub phone_number_id: String,
+    pub waba_id: String,
+    pub display_number: String,
+    /// AEAD ciphertext (see the binary's `secrets` module); never the plain token.
+    pub access_token_enc: Option<String>,
+    pub key_version: i64,
+    pub last_error_code: Option<i64>,
+}
+
+impl std::fmt::Debug for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Channel")
+            .field("id", &self.id)
+            .field("tenant_id", &self.tenant_id)
+            .field("phone_number_id", &self.phone_number_id)
+            .field(
+                "access_token_enc",
+                &self.access_token_enc.as_ref().map(|_| "[encrypted]"),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+const COLS: &str = "id, tenant_id, phone_number_id, waba_id, display_number, access_token_enc, key_version, last_error_code";
+
+fn from_row(r: &AnyRow) -> Result<Channel, sqlx::Error> {
+    Ok(Channel {
+        id: r.try_get(0)?,
+        tenant_id: r.try_get(1)?,
+        phone_number_id: r.try_get(2)?,
+        waba_id: r.try_get(3)?,
+        display_number: r.try_get(4)?,
+        access_token_enc: r.try_get(5)?,
+        key_version: r.try_get(6)?,
+        last_error_code: r.try_get(7)?,
+    })
+}
+
+pub async fn create(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    phone_number_id: &str,
+    waba_id: &str,
+    display_number: &str,
+    access_token_enc: Option<&str>,
+    key_version: i64,
+) -> Result<Channel, StoreError> {
+    let sql = format!(
+        "INSERT INTO channels (id, tenant_id, phone_number_id, waba_id, display_number, access_token_enc, key_version, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {COLS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(new_id())
+        .bind(tenant_id)
+        .bind(phone_number_id)
+        .bind(waba_id)
+        .bind(display_number)
+        .bind(access_token_enc)
+        .bind(key_version)
+        .bind(now_ms())
+        .fetch_one(&mut *c)
+        .await
+        .map_err(|e| {
+            StoreError::from_unique(e, "esse número de WhatsApp já está ligado a uma loja")
+        })?;
+    Ok(from_row(&row)?)
+}
+
+/// The webhook's lookup: which store owns this number?
+pub async fn by_phone_number_id(
+    c: &mut AnyConnection,
+    phone_number_id: &str,
+) -> Result<Option<Channel>, StoreError> {
+    let sql = format!("SELECT {COLS} FROM channels WHERE phone_number_id = $1");
+    let row = sqlx::query(&sql)
+        .bind(phone_number_id)
+        .fetch_optional(&mut *c)
+        .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+pub async fn by_id(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Channel>, StoreError> {
+    let sql = format!("SELECT {COLS} FROM channels WHERE tenant_id = $1 AND id = $2");
+    let row = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(db.read())
+        .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+pub async fn for_tenant(db: &Db, tenant_id: &str) -> Result<Vec<Channel>, StoreError> {
+    let sql = format!("SELECT {COLS} FROM channels WHERE tenant_id = $1 ORDER BY created_at");
+    let rows = sqlx::query(&sql)
+        .bind(tenant_id)
+        .fetch_all(db.read())
+        .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+/// Every channel with a token (secret rotation re-encrypts them all).
+pub async fn all_with_tokens(c: &mut AnyConnection) -> Result<Vec<Channel>, StoreError> {
+    let sql = format!("SELECT {COLS} FROM channels WHERE access_token_enc IS NOT NULL ORDER BY id");
+    let rows = sqlx::query(&sql).fetch_all(&mut *c).await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+pub async fn set_token(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    channel_id: &str,
+    access_token_enc: &str,
+    key_version: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE channels SET access_token_enc = $3, key_version = $4, last_error_code = NULL, updated_at = $5 WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant_id)
+    .bind(channel_id)
+    .bind(access_token_enc)
+    .bind(key_version)
+    .bind(now_ms())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Remembers a permanent Graph error (e.g. 190 expired token) so the dashboard shows it.
+pub async fn record_error(
+    c: &mut AnyConnection,
+    channel_id: &str,
+    code: Option<i64>,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE channels SET last_error_code = $2, last_error_at = $3 WHERE id = $1")
+        .bind(channel_id)
+        .bind(code)
+        .bind(now_ms())
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,237 @@
+//! Contacts (a customer's WhatsApp number in one store) and their conversations.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::db::{new_id, now_ms, Db, Engine, StoreError};
+
+/// The 24 h customer-service window of WhatsApp.
+pub const SERVICE_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    pub id: String,
+    pub tenant_id: String,
+    pub contact_id: String,
+    pub channel_id: String,
+    pub state: String,
+    pub draft_json: String,
+    pub taken_over_by: Option<String>,
+    pub unread: i64,
+    pub closed_reason: Option<String>,
+    pub last_message_at: i64,
+    pub window_expires_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    // Joined from contacts.
+    pub contact_wa_id: String,
+    pub contact_name: String,
+}
+
+const COLS: &str = "c.id, c.tenant_id, c.contact_id, c.channel_id, c.state, c.draft_json, c.taken_over_by, c.unread, c.closed_reason,
+    c.last_message_at, c.window_expires_at, c.created_at, c.updated_at, k.wa_id, k.name";
+
+fn from_row(r: &AnyRow) -> Result<Conversation, sqlx::Error> {
+    Ok(Conversation {
+        id: r.try_get(0)?,
+        tenant_id: r.try_get(1)?,
+        contact_id: r.try_get(2)?,
+        channel_id: r.try_get(3)?,
+        state: r.try_get(4)?,
+        draft_json: r.try_get(5)?,
+        taken_over_by: r.try_get(6)?,
+        unread: r.try_get(7)?,
+        closed_reason: r.try_get(8)?,
+        last_message_at: r.try_get(9)?,
+        window_expires_at: r.try_get(10)?,
+        created_at: r.try_get(11)?,
+        updated_at: r.try_get(12)?,
+        contact_wa_id: r.try_get(13)?,
+        contact_name: r.try_get(14)?,
+    })
+}
+
+/// Creates the contact or refreshes its name and last inbound time. Returns its id.
+pub async fn upsert_contact(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    wa_id: &str,
+    name: &str,
+    at: i64,
+) -> Result<String, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO contacts (id, tenant_id, wa_id, name, last_inbound_at, created_at) VALUES ($1, $2, $3, $4, $5, $5)
+         ON CONFLICT (tenant_id, wa_id) DO UPDATE SET
+           name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE contacts.name END,
+           last_inbound_at = excluded.last_inbound_at
+         RETURNING id",
+    )
+    .bind(new_id())
+    .bind(tenant_id)
+    .bind(wa_id)
+    .bind(name)
+    .bind(at)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(row.try_get(0)?)
+}
+
+/// The contact's open conversation, opened (state INBOUND) if there is none.
+pub async fn open_for_contact(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    contact_id: &str,
+    channel_id: &str,
+) -> Result<String, StoreError> {
+    let now = now_ms();
+    // The partial unique index makes a racing second insert a no-op.
+    sqlx::query(
+        "INSERT INTO conversations (id, tenant_id, contact_id, channel_id, state, draft_json, last_message_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'INBOUND', '{}', $5, $5, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(tenant_id)
+    .bind(contact_id)
+    .bind(channel_id)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    let row = sqlx::query("SELECT id FROM conversations WHERE tenant_id = $1 AND contact_id = $2 AND state NOT IN ('WON', 'LOST')")
+        .bind(tenant_id)
+        .bind(contact_id)
+        .fetch_one(&mut *c)
+        .await?;
+    Ok(row.try_get(0)?)
+}
+
+/// Records an inbound message's effect on the conversation: unread count, last activity and
+/// the 24 h window.
+pub async fn touch_inbound(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    conversation_id: &str,
+    at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE conversations SET unread = unread + 1, last_message_at = $3, window_expires_at = $4, updated_at = $3
+         WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant_id)
+    .bind(conversation_id)
+    .bind(at)
+    .bind(at + SERVICE_WINDOW_MS)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Loads a conversation inside a transaction, locking its row on PostgreSQL so that two
+/// workers can never advance the same conversation at once (SQLite has one writer already).
+pub async fn lock(
+    c: &mut AnyConnection,
+    engine: Engine,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Conversation, StoreError> {
+    let lock = match engine {
+        Engine::Postgres => " FOR UPDATE OF c",
+        Engine::Sqlite => "",
+    };
+    let sql = format!("SELECT {COLS} FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE c.tenant_id = $1 AND c.id = $2{lock}");
+    let row = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(from_row(&row)?)
+}
+
+pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Conversation>, StoreError> {
+    let sql = format!("SELECT {COLS} FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE c.tenant_id = $1 AND c.id = $2");
+    let row = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(db.read())
+        .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+/// The inbox: most recent first, optionally one state only.
+pub async fn list(
+    db: &Db,
+    tenant_id: &str,
+    state: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Conversation>, StoreError> {
+    let filter = if state.is_some() {
+        " AND c.state = $3"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT {COLS} FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE c.tenant_id = $1{filter}
+         ORDER BY c.last_message_at DESC LIMIT $2"
+    );
+    let mut q = sqlx::query(&sql).bind(tenant_id).bind(limit);
+    if let Some(s) = state {
+        q = q.bind(s);
+    }
+    let rows = q.fetch_all(db.read()).await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+/// Saves the conversation's state and draft after the engine decided.
+pub async fn save_state(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+    state: &str,
+    draft_json: &str,
+    closed_reason: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE conversations SET state = $3, draft_json = $4, closed_reason = COALESCE($5, closed_reason), updated_at = $6
+         WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(state)
+    .bind(draft_json)
+    .bind(closed_reason)
+    .bind(now_ms())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// A person takes the conversation (`Some(user)`) or hands it back to the bot (`None`).
+pub async fn set_taken_over(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+    user_id: Option<&str>,
+) -> Result<(), StoreError> {
+    let now = now_ms();
+    let res = sqlx::query("UPDATE conversations SET taken_over_by = $3, taken_over_at = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .bind(user_id)
+        .bind(user_id.map(|_| now))
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+    if res.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn mark_read(c: &mut AnyConnection, tenant_id: &str, id: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE conversations SET unread = 0 WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}

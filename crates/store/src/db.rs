@@ -1,0 +1,353 @@
+//! Connecting to the database and running transactions safely.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor};
+
+/// Which database engine a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    /// Refuses unknown schemes instead of silently creating an empty file.
+    pub fn from_url(url: &str) -> Result<Engine, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Engine::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Engine::Postgres)
+        } else {
+            Err(StoreError::Config(format!(
+                "unsupported database URL scheme in {:?}: use sqlite://PATH or postgres://…",
+                redact_url(url)
+            )))
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+        }
+    }
+}
+
+/// Pool and timeout settings, from configuration.
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    pub url: String,
+    /// Connections in the pool (PostgreSQL) or readers (SQLite; writes use one connection).
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    /// PostgreSQL `statement_timeout`; SQLite `busy_timeout`.
+    pub statement_timeout: Duration,
+    /// SQLite `synchronous` pragma (`NORMAL` is safe with WAL).
+    pub sqlite_synchronous: String,
+}
+
+impl DbConfig {
+    pub fn new(url: impl Into<String>) -> DbConfig {
+        DbConfig {
+            url: url.into(),
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(10),
+            sqlite_synchronous: "NORMAL".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database configuration: {0}")]
+    Config(String),
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("invalid data in database: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+impl StoreError {
+    /// Unique-constraint violations become conflicts the web layer turns into 409/422.
+    pub fn from_unique(e: sqlx::Error, what: &str) -> StoreError {
+        if let sqlx::Error::Database(db) = &e {
+            if db.is_unique_violation() {
+                return StoreError::Conflict(what.to_string());
+            }
+        }
+        StoreError::Sqlx(e)
+    }
+
+    /// Errors worth retrying a moment later (connection lost, pool exhausted, database busy).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Sqlx(e) => {
+                matches!(
+                    e,
+                    sqlx::Error::PoolTimedOut
+                        | sqlx::Error::Io(_)
+                        | sqlx::Error::PoolClosed
+                        | sqlx::Error::WorkerCrashed
+                ) || matches!(e, sqlx::Error::Database(db) if db.message().contains("database is locked"))
+            }
+            StoreError::Task(_) => true,
+            _ => false,
+        }
+    }
+}
+
+pub type BoxFut<'c, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'c>>;
+
+/// The database handle: cheap to clone.
+///
+/// On SQLite all writes go through one connection (SQLite has one writer anyway; a pool of
+/// writers only adds busy-wait sleeps and p99 spikes) and reads through a small pool. On
+/// PostgreSQL both are the same pool.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<DbInner>,
+}
+
+struct DbInner {
+    engine: Engine,
+    write: AnyPool,
+    read: AnyPool,
+    url: String,
+}
+
+impl Db {
+    pub async fn connect(cfg: &DbConfig) -> Result<Db, StoreError> {
+        sqlx::any::install_default_drivers();
+        let engine = Engine::from_url(&cfg.url)?;
+        match engine {
+            Engine::Sqlite => {
+                let url = sqlite_url_with_create(&cfg.url);
+                let opts = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+                let busy_ms = cfg.statement_timeout.as_millis();
+                let sync = match cfg.sqlite_synchronous.to_uppercase().as_str() {
+                    s @ ("OFF" | "NORMAL" | "FULL" | "EXTRA") => s.to_string(),
+                    other => {
+                        return Err(StoreError::Config(format!(
+                            "invalid SQLite synchronous setting {other:?}"
+                        )))
+                    }
+                };
+                let pragmas = format!(
+                    "PRAGMA journal_mode=WAL; PRAGMA busy_timeout={busy_ms}; PRAGMA synchronous={sync}; PRAGMA foreign_keys=ON;"
+                );
+                let p1 = pragmas.clone();
+                let write = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(cfg.acquire_timeout)
+                    .after_connect(move |conn, _| {
+                        let p = p1.clone();
+                        Box::pin(async move {
+                            conn.execute(sqlx::raw_sql(&p)).await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(opts.clone())
+                    .await?;
+                // Readers open after the writer so the file exists and WAL is on.
+                let read = AnyPoolOptions::new()
+                    .max_connections(cfg.max_connections.clamp(1, 8))
+                    .acquire_timeout(cfg.acquire_timeout)
+                    .after_connect(move |conn, _| {
+                        let p = pragmas.clone();
+                        Box::pin(async move {
+                            conn.execute(sqlx::raw_sql(&p)).await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(opts)
+                    .await?;
+                Ok(Db {
+                    inner: Arc::new(DbInner {
+                        engine,
+                        write,
+                        read,
+                        url: cfg.url.clone(),
+                    }),
+                })
+            }
+            Engine::Postgres => {
+                let opts = AnyConnectOptions::from_str(&cfg.url)?.disable_statement_logging();
+                let stmt_ms = cfg.statement_timeout.as_millis();
+                let pool = AnyPoolOptions::new()
+                    .max_connections(cfg.max_connections.max(1))
+                    .acquire_timeout(cfg.acquire_timeout)
+                    .after_connect(move |conn, _| {
+                        Box::pin(async move {
+                            conn.execute(sqlx::raw_sql(&format!(
+                                "SET statement_timeout = {stmt_ms}"
+                            )))
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(opts)
+                    .await?;
+                Ok(Db {
+                    inner: Arc::new(DbInner {
+                        engine,
+                        write: pool.clone(),
+                        read: pool,
+                        url: cfg.url.clone(),
+                    }),
+                })
+            }
+        }
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.inner.engine
+    }
+
+    /// The pool for reads.
+    pub fn read(&self) -> &AnyPool {
+        &self.inner.read
+    }
+
+    /// The pool for writes (single connection on SQLite).
+    pub fn write(&self) -> &AnyPool {
+        &self.inner.write
+    }
+
+    /// The URL this handle was opened with (contains credentials: never log it raw).
+    pub fn url(&self) -> &str {
+        &self.inner.url
+    }
+
+    /// Pool usage for metrics: (engine, in use, idle, max).
+    pub fn pool_stats(&self) -> Vec<(&'static str, u32, u32)> {
+        let w = &self.inner.write;
+        let mut v = vec![("write", w.size() - w.num_idle() as u32, w.num_idle() as u32)];
+        if self.inner.engine == Engine::Sqlite {
+            let r = &self.inner.read;
+            v.push(("read", r.size() - r.num_idle() as u32, r.num_idle() as u32));
+        }
+        v
+    }
+
+    /// Runs `f` inside one transaction on the write pool, in a spawned task so that a caller
+    /// that goes away (an HTTP client hanging up, a shutdown) cannot cancel it half-way and
+    /// leave a pooled connection inside an open transaction. Commits when `f` succeeds,
+    /// rolls back otherwise.
+    pub async fn tx<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFut<'c, T> + Send + 'static,
+    {
+        let pool = self.inner.write.clone();
+        let engine = self.inner.engine;
+        let handle = tokio::spawn(async move {
+            let mut conn = pool.acquire().await?;
+            // SQLite: take the write lock up front so a read-then-write transaction cannot
+            // fail half-way with SQLITE_BUSY when another process (the CLI) also writes.
+            let begin = match engine {
+                Engine::Sqlite => "BEGIN IMMEDIATE",
+                Engine::Postgres => "BEGIN",
+            };
+            conn.execute(sqlx::raw_sql(begin)).await?;
+            match f(&mut conn).await {
+                Ok(v) => {
+                    conn.execute(sqlx::raw_sql("COMMIT")).await?;
+                    Ok(v)
+                }
+                Err(e) => {
+                    if let Err(rb) = conn.execute(sqlx::raw_sql("ROLLBACK")).await {
+                        // The connection is in an unknown state: don't return it to the pool.
+                        tracing::warn!(error = %rb, "rollback failed; closing connection");
+                        conn.close_on_drop();
+                    }
+                    Err(e)
+                }
+            }
+        });
+        handle.await.map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// Is the database reachable?
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.inner.read).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.inner.write.close().await;
+        self.inner.read.close().await;
+    }
+}
+
+/// `sqlite://orcazap.db` → create the file if missing (`mode=rwc`).
+fn sqlite_url_with_create(url: &str) -> String {
+    if url.contains("mode=") || url.contains(":memory:") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+/// Hides the password of a database URL for logs and error messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}://{}:***@{}", &url[..s], user, &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// A new time-ordered id (UUIDv7) as text.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Now, in unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(Engine::from_url("sqlite://x.db").unwrap(), Engine::Sqlite);
+        assert_eq!(
+            Engine::from_url("postgres://u@h/db").unwrap(),
+            Engine::Postgres
+        );
+        assert!(Engine::from_url("mysql://x").is_err());
+        assert!(Engine::from_url("orcazap.db").is_err());
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(
+            sqlite_url_with_create("sqlite://a.db"),
+            "sqlite://a.db?mode=rwc"
+        );
+    }
+}

@@ -1,0 +1,84 @@
+//! Recording one inbound WhatsApp message: the webhook's whole database work for it.
+//!
+//! Contact, open conversation, the message (once per Meta id) and the
+//! `conversation.advance` job are written by the caller's single transaction, so a message
+//! is never stored without the job that answers it.
+
+use sqlx::AnyConnection;
+
+use crate::db::{Engine, StoreError};
+use crate::jobs::{self, NewJob};
+use crate::{conversations, messages};
+
+pub const ADVANCE_JOB: &str = "conversation.advance";
+
+pub struct InboundRecord<'a> {
+    pub tenant_id: &'a str,
+    pub channel_id: &'a str,
+    pub wa_id: &'a str,
+    pub contact_name: &'a str,
+    pub provider_message_id: &'a str,
+    pub kind: &'a str,
+    pub body: &'a str,
+    pub payload_json: &'a str,
+    /// Meta's timestamp, unix seconds.
+    pub provider_timestamp: i64,
+    pub received_at_ms: i64,
+    pub request_id: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub message_id: String,
+    pub conversation_id: String,
+    pub contact_id: String,
+}
+
+/// Returns None for a duplicate delivery (nothing changed).
+pub async fn record(
+    c: &mut AnyConnection,
+    engine: Engine,
+    m: &InboundRecord<'_>,
+) -> Result<Option<Recorded>, StoreError> {
+    if messages::exists_provider_id(c, m.provider_message_id).await? {
+        return Ok(None);
+    }
+    let contact_id =
+        conversations::upsert_contact(c, m.tenant_id, m.wa_id, m.contact_name, m.received_at_ms)
+            .await?;
+    let conversation_id =
+        conversations::open_for_contact(c, m.tenant_id, &contact_id, m.channel_id).await?;
+    let Some(message_id) = messages::insert_inbound(
+        c,
+        &messages::NewInbound {
+            tenant_id: m.tenant_id,
+            conversation_id: &conversation_id,
+            contact_id: &contact_id,
+            provider_message_id: m.provider_message_id,
+            kind: m.kind,
+            body: m.body,
+            payload_json: m.payload_json,
+            provider_timestamp: m.provider_timestamp,
+            request_id: m.request_id,
+        },
+    )
+    .await?
+    else {
+        // Lost a race with a concurrent delivery of the same message: it owns the work.
+        return Ok(None);
+    };
+    conversations::touch_inbound(c, m.tenant_id, &conversation_id, m.received_at_ms).await?;
+    let mut job = NewJob::new(
+        ADVANCE_JOB,
+        serde_json::json!({ "conversation_id": conversation_id }),
+    );
+    job.tenant_id = Some(m.tenant_id.to_string());
+    job.serial_key = Some(contact_id.clone());
+    job.request_id = m.request_id.map(str::to_string);
+    jobs::enqueue(c, engine, &job).await?;
+    Ok(Some(Recorded {
+        message_id,
+        conversation_id,
+        contact_id,
+    }))
+}

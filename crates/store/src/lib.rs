@@ -1,0 +1,26 @@
+//! The database of OrçaZap, on SQLite and PostgreSQL from one code base.
+//!
+//! All SQL goes through sqlx's `Any` driver with text written once for both engines (`$1`
+//! placeholders, `RETURNING`, `ON CONFLICT` work on both); the few places where the dialects
+//! differ branch on [`Engine`] and say why. Column types are only TEXT and BIGINT, so one
+//! schema serves both.
+
+pub mod audit;
+pub mod catalog;
+pub mod channels;
+pub mod conversations;
+pub mod db;
+pub mod inbound;
+pub mod jobs;
+pub mod messages;
+pub mod migrate;
+pub mod quotes;
+pub mod rules;
+pub mod sessions;
+pub mod templates;
+pub mod tenants;
+pub mod testing;
+pub mod users;
+pub mod webhook_events;
+
+pub use db::{new_id, now_ms, Db, DbConfig, Engine, StoreError};

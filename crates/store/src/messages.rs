@@ -1,0 +1,340 @@
+//! Inbound and outbound WhatsApp messages.
+//!
+//! Inbound: `received` until the worker has handled it, then `processed`.
+//! Outbound: `pending` (written with the state change that caused it), `sent` once Meta
+//! accepted it (with Meta's id), then `delivered` / `read` from receipts, or `failed` with
+//! Meta's error code.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::db::{new_id, now_ms, Db, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: String,
+    pub tenant_id: String,
+    pub conversation_id: String,
+    pub contact_id: String,
+    pub direction: String,
+    pub provider_message_id: Option<String>,
+    pub kind: String,
+    pub body: String,
+    pub payload_json: String,
+    pub status: String,
+    pub error_code: Option<i64>,
+    pub error_message: Option<String>,
+    pub sent_by: Option<String>,
+    pub request_id: Option<String>,
+    pub created_at: i64,
+}
+
+const COLS: &str = "id, tenant_id, conversation_id, contact_id, direction, provider_message_id, kind, body, payload_json, status,
+    error_code, error_message, sent_by, request_id, created_at";
+
+fn from_row(r: &AnyRow) -> Result<Message, sqlx::Error> {
+    Ok(Message {
+        id: r.try_get(0)?,
+        tenant_id: r.try_get(1)?,
+        conversation_id: r.try_get(2)?,
+        contact_id: r.try_get(3)?,
+        direction: r.try_get(4)?,
+        provider_message_id: r.try_get(5)?,
+        kind: r.try_get(6)?,
+        body: r.try_get(7)?,
+        payload_json: r.try_get(8)?,
+        status: r.try_get(9)?,
+        error_code: r.try_get(10)?,
+        error_message: r.try_get(11)?,
+        sent_by: r.try_get(12)?,
+        request_id: r.try_get(13)?,
+        created_at: r.try_get(14)?,
+    })
+}
+
+pub struct NewInbound<'a> {
+    pub tenant_id: &'a str,
+    pub conversation_id: &'a str,
+    pub contact_id: &'a str,
+    pub provider_message_id: &'a str,
+    pub kind: &'a str,
+    pub body: &'a str,
+    pub payload_json: &'a str,
+    pub provider_timestamp: i64,
+    pub request_id: Option<&'a str>,
+}
+
+/// Stores an inbound message once: returns `None` when Meta's id was already stored (a
+/// duplicate delivery), which must change nothing.
+pub async fn insert_inbound(
+    c: &mut AnyConnection,
+    m: &NewInbound<'_>,
+) -> Result<Option<String>, StoreError> {
+    let now = now_ms();
+    let row = sqlx::query(
+        "INSERT INTO messages (id, tenant_id, conversation_id, contact_id, direction, provider_message_id, kind, body, payload_json,
+           status, request_id, provider_timestamp, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'in', $5, $6, $7, $8, 'received', $9, $10, $11, $11)
+         ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind(new_id())
+    .bind(m.tenant_id)
+    .bind(m.conversation_id)
+    .bind(m.contact_id)
+    .bind(m.provider_message_id)
+    .bind(m.kind)
+    .bind(m.body)
+    .bind(m.payload_json)
+    .bind(m.request_id)
+    .bind(m.provider_timestamp)
+    .bind(now)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(row.map(|r| r.try_get(0)).transpose()?)
+}
+
+/// Has Meta's message id been stored already? (Cheap duplicate check before a transaction.)
+pub async fn exists_provider_id(
+    c: &mut AnyConnection,
+    provider_message_id: &str,
+) -> Result<bool, StoreError> {
+    let row = sqlx::query("SELECT 1 FROM messages WHERE provider_message_id = $1")
+        .bind(provider_message_id)
+        .fetch_optional(&mut *c)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// The conversation's inbound messages the worker has not handled yet, in arrival order.
+pub async fn unprocessed_inbound(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    conversation_id: &str,
+) -> Result<Vec<Message>, StoreError> {
+    let sql = format!(
+        "SELECT {COLS} FROM messages WHERE tenant_id = $1 AND conversation_id = $2 AND direction = 'in' AND status = 'received'
+         ORDER BY created_at, id"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(conversation_id)
+        .fetch_all(&mut *c)
+        .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+pub async fn mark_processed(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    ids: &[String],
+) -> Result<(), StoreError> {
+    let now = now_ms();
+    for id in ids {
+        sqlx::query("UPDATE messages SET status = 'processed', updated_at = $3 WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(id)
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+    }
+    Ok(())
+}
+
+pub struct NewOutbound<'a> {
+    pub tenant_id: &'a str,
+    pub conversation_id: &'a str,
+    pub contact_id: &'a str,
+    /// `text` or `buttons`.
+    pub kind: &'a str,
+    pub body: &'a str,
+    /// The full outbound message (recipient, buttons) as the sender will post it.
+    pub payload_json: &'a str,
+    /// The person who wrote it by hand; None for the bot.
+    pub sent_by: Option<&'a str>,
+    pub request_id: Option<&'a str>,
+}
+
+/// Writes an outbound message as `pending`; the caller enqueues the send job in the same
+/// transaction.
+pub async fn insert_outbound(
+    c: &mut AnyConnection,
+    m: &NewOutbound<'_>,
+) -> Result<String, StoreError> {
+    let id = new_id();
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO messages (id, tenant_id, conversation_id, contact_id, direction, kind, body, payload_json, status, sent_by,
+           request_id, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'out', $5, $6, $7, 'pending', $8, $9, $10, $10)",
+    )
+    .bind(&id)
+    .bind(m.tenant_id)
+    .bind(m.conversation_id)
+    .bind(m.contact_id)
+    .bind(m.kind)
+    .bind(m.body)
+    .bind(m.payload_json)
+    .bind(m.sent_by)
+    .bind(m.request_id)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    Ok(id)
+}
+
+pub async fn by_id(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Message, StoreError> {
+    let sql = format!("SELECT {COLS} FROM messages WHERE tenant_id = $1 AND id = $2");
+    let row = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(from_row(&row)?)
+}
+
+/// Meta accepted the message: remember its id so a retry of the job never sends it again.
+pub async fn mark_sent(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+    provider_message_id: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE messages SET status = 'sent', provider_message_id = $3, error_code = NULL, error_message = NULL, updated_at = $4
+         WHERE tenant_id = $1 AND id = $2 AND status = 'pending'",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(provider_message_id)
+    .bind(now_ms())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// A permanent send failure (or the last retry failed): kept on the message for the store.
+pub async fn mark_failed(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+    code: Option<i64>,
+    message: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE messages SET status = 'failed', error_code = $3, error_message = $4, updated_at = $5
+         WHERE tenant_id = $1 AND id = $2 AND status = 'pending'",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(code)
+    .bind(message)
+    .bind(now_ms())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// A transient failure: keep it pending but remember the last error for the dashboard.
+pub async fn note_error(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+    code: Option<i64>,
+    message: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE messages SET error_code = $3, error_message = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .bind(code)
+        .bind(message)
+        .bind(now_ms())
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// Applies a delivery receipt. Receipts can arrive out of order, so a status never moves
+/// backwards (read stays read when a late "delivered" arrives); `failed` always wins.
+/// Returns the tenant id of the message, or None when the id is unknown.
+pub async fn apply_receipt(
+    c: &mut AnyConnection,
+    provider_message_id: &str,
+    status: &str,
+    error_code: Option<i64>,
+    error_message: Option<&str>,
+) -> Result<Option<String>, StoreError> {
+    let rank = |s: &str| match s {
+        "pending" => 0,
+        "sent" => 1,
+        "delivered" => 2,
+        "read" => 3,
+        "failed" => 4,
+        _ => -1,
+    };
+    let row = sqlx::query("SELECT tenant_id, status FROM messages WHERE provider_message_id = $1 AND direction = 'out'")
+        .bind(provider_message_id)
+        .fetch_optional(&mut *c)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let tenant_id: String = row.try_get(0)?;
+    let current: String = row.try_get(1)?;
+    if rank(status) > rank(&current) {
+        sqlx::query(
+            "UPDATE messages SET status = $2, error_code = COALESCE($3, error_code), error_message = COALESCE($4, error_message), updated_at = $5
+             WHERE provider_message_id = $1",
+        )
+        .bind(provider_message_id)
+        .bind(status)
+        .bind(error_code)
+        .bind(error_message)
+        .bind(now_ms())
+        .execute(&mut *c)
+        .await?;
+    }
+    Ok(Some(tenant_id))
+}
+
+/// The transcript of a conversation, oldest first.
+pub async fn for_conversation(
+    db: &Db,
+    tenant_id: &str,
+    conversation_id: &str,
+    limit: i64,
+) -> Result<Vec<Message>, StoreError> {
+    let sql = format!(
+        "SELECT {COLS} FROM (SELECT * FROM messages WHERE tenant_id = $1 AND conversation_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3) m
+         ORDER BY created_at, id"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(conversation_id)
+        .bind(limit)
+        .fetch_all(db.read())
+        .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+/// Outbound messages to one WhatsApp number after a time (the demo simulator's chat).
+pub async fn outbound_for_wa_id(
+    db: &Db,
+    tenant_id: &str,
+    wa_id: &str,
+    after_ms: i64,
+) -> Result<Vec<Message>, StoreError> {
+    let sql = format!(
+        "SELECT {COLS} FROM messages WHERE tenant_id = $1 AND direction = 'out' AND created_at > $3
+         AND contact_id = (SELECT id FROM contacts WHERE tenant_id = $1 AND wa_id = $2) ORDER BY created_at, id"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(wa_id)
+        .bind(after_ms)
+        .fetch_all(db.read())
+        .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}

@@ -1,0 +1,197 @@
+//! Versioned migrations with working `down` steps, embedded in the binary.
+//!
+//! The schema uses only types both engines share, so each version has one `up` and one `down`
+//! file for both. Should a version ever need engine-specific SQL, give it a `postgres_up` /
+//! `postgres_down` override here; the conformance tests compare the resulting schemas of
+//! both engines, so drift is caught.
+
+use sqlx::{Executor, Row};
+
+use crate::db::{now_ms, Db, StoreError};
+
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub up: &'static str,
+    pub down: &'static str,
+}
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "core",
+    up: include_str!("../migrations/0001_core.up.sql"),
+    down: include_str!("../migrations/0001_core.down.sql"),
+}];
+
+/// The schema version this binary expects.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map(|m| m.version).unwrap_or(0)
+}
+
+const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+
+/// Versions applied, ascending.
+pub async fn applied(db: &Db) -> Result<Vec<i64>, StoreError> {
+    db.write().execute(CREATE_TABLE).await?;
+    let rows = sqlx::query("SELECT version FROM schema_migrations ORDER BY version")
+        .fetch_all(db.write())
+        .await?;
+    rows.iter()
+        .map(|r| r.try_get::<i64, _>(0).map_err(StoreError::from))
+        .collect()
+}
+
+/// Applies every pending migration, each in its own transaction. Returns the versions applied.
+pub async fn up(db: &Db) -> Result<Vec<i64>, StoreError> {
+    let done = applied(db).await?;
+    if let Some(&max) = done.iter().max() {
+        if max > latest_version() {
+            return Err(StoreError::Config(format!(
+                "the database is at schema version {max}, newer than this binary knows ({}); upgrade the binary",
+                latest_version()
+            )));
+        }
+    }
+    let mut ran = Vec::new();
+    for m in MIGRATIONS.iter().filter(|m| !done.contains(&m.version)) {
+        let (version, name, sql) = (m.version, m.name, m.up);
+        db.tx(move |c| {
+            Box::pin(async move {
+                c.execute(sqlx::raw_sql(sql)).await?;
+                sqlx::query(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                )
+                .bind(version)
+                .bind(name)
+                .bind(now_ms())
+                .execute(&mut *c)
+                .await?;
+                Ok(())
+            })
+        })
+        .await?;
+        tracing::info!(version, name, "migration applied");
+        ran.push(version);
+    }
+    Ok(ran)
+}
+
+/// Reverts the last `steps` applied migrations, newest first. Returns the versions reverted.
+pub async fn down(db: &Db, steps: usize) -> Result<Vec<i64>, StoreError> {
+    let done = applied(db).await?;
+    let mut reverted = Vec::new();
+    for version in done.iter().rev().take(steps).copied() {
+        let m = MIGRATIONS
+            .iter()
+            .find(|m| m.version == version)
+            .ok_or_else(|| {
+                StoreError::Config(format!(
+                    "migration {version} is applied but unknown to this binary"
+                ))
+            })?;
+        let sql = m.down;
+        db.tx(move |c| {
+            Box::pin(async move {
+                c.execute(sqlx::raw_sql(sql)).await?;
+                sqlx::query("DELETE FROM schema_migrations WHERE version = $1")
+                    .bind(version)
+                    .execute(&mut *c)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await?;
+        tracing::info!(version, "migration reverted");
+        reverted.push(version);
+    }
+    Ok(reverted)
+}
+
+/// One line per known migration: version, name, applied or pending.
+pub async fn status(db: &Db) -> Result<Vec<(i64, &'static str, bool)>, StoreError> {
+    let done = applied(db).await?;
+    Ok(MIGRATIONS
+        .iter()
+        .map(|m| (m.version, m.name, done.contains(&m.version)))
+        .collect())
+}
+
+/// True when every migration of this binary is applied (used by `/ready`).
+pub async fn is_current(db: &Db) -> Result<bool, StoreError> {
+    let row =
+        sqlx::query("SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM schema_migrations")
+            .fetch_one(db.read())
+            .await?;
+    Ok(row.try_get::<i64, _>(0)? == latest_version())
+}
+
+/// A description of the schema (tables, columns, indexes), the same shape on both engines:
+/// used to prove both engines end up with the same schema and that up → down → up is clean.
+pub async fn describe_schema(db: &Db) -> Result<Vec<String>, StoreError> {
+    let mut out = Vec::new();
+    match db.engine() {
+        crate::Engine::Sqlite => {
+            let tables = sqlx::query(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations' ORDER BY name",
+            )
+            .fetch_all(db.read())
+            .await?;
+            for t in tables {
+                let table: String = t.try_get(0)?;
+                let cols = sqlx::query(
+                    "SELECT name, \"notnull\" FROM pragma_table_info($1) ORDER BY name",
+                )
+                .bind(&table)
+                .fetch_all(db.read())
+                .await?;
+                for c in cols {
+                    let name: String = c.try_get(0)?;
+                    let notnull: i64 = c.try_get(1)?;
+                    out.push(format!("column {table}.{name} notnull={}", notnull != 0));
+                }
+            }
+            let idx = sqlx::query(
+                "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex%' ORDER BY name",
+            )
+            .fetch_all(db.read())
+            .await?;
+            for i in idx {
+                let name: String = i.try_get(0)?;
+                let table: String = i.try_get(1)?;
+                out.push(format!("index {table}.{name}"));
+            }
+        }
+        crate::Engine::Postgres => {
+            let cols = sqlx::query(
+                "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT), CAST(is_nullable AS TEXT) FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name <> 'schema_migrations' ORDER BY table_name, column_name",
+            )
+            .fetch_all(db.read())
+            .await?;
+            for c in cols {
+                let table: String = c.try_get(0)?;
+                let name: String = c.try_get(1)?;
+                let nullable: String = c.try_get(2)?;
+                // SQLite reports primary-key columns as nullable unless declared NOT NULL.
+                out.push(format!(
+                    "column {table}.{name} notnull={}",
+                    nullable == "NO"
+                ));
+            }
+            let idx = sqlx::query(
+                "SELECT CAST(indexname AS TEXT), CAST(tablename AS TEXT) FROM pg_indexes WHERE schemaname = current_schema()
+                 AND indexname NOT LIKE '%_pkey' AND indexname NOT LIKE '%_key' ORDER BY indexname",
+            )
+            .fetch_all(db.read())
+            .await?;
+            for i in idx {
+                let name: String = i.try_get(0)?;
+                let table: String = i.try_get(1)?;
+                out.push(format!("index {table}.{name}"));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}

@@ -1,0 +1,309 @@
+//! Quotes (with their immutable snapshot) and the approvals that gate them.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::db::{new_id, now_ms, Db, StoreError};
+
+/// Takes the store's next quote number for `year` (`ORC-2026-000123`). The counter row is
+/// bumped with one `UPDATE … RETURNING`-style upsert, which both engines serialise on the
+/// row, so concurrent quotes never share a number.
+pub async fn next_number(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    year: i32,
+) -> Result<String, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO quote_counters (tenant_id, year, last_value) VALUES ($1, $2, 1)
+         ON CONFLICT (tenant_id, year) DO UPDATE SET last_value = quote_counters.last_value + 1
+         RETURNING last_value",
+    )
+    .bind(tenant_id)
+    .bind(year as i64)
+    .fetch_one(&mut *c)
+    .await?;
+    let n: i64 = row.try_get(0)?;
+    Ok(format!("ORC-{year}-{n:06}"))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quote {
+    pub id: String,
+    pub tenant_id: String,
+    pub conversation_id: String,
+    pub number: String,
+    /// `pending_approval`, `sent`, `accepted`, `declined`, `expired`, `rejected`, `superseded`.
+    pub status: String,
+    pub snapshot_json: String,
+    pub total_cents: i64,
+    pub valid_until: i64,
+    pub delivery: Option<String>,
+    pub lost_reason: Option<String>,
+    pub created_at: i64,
+}
+
+const COLS: &str = "id, tenant_id, conversation_id, number, status, snapshot_json, total_cents, valid_until, delivery, lost_reason, created_at";
+
+fn from_row(r: &AnyRow) -> Result<Quote, sqlx::Error> {
+    Ok(Quote {
+        id: r.try_get(0)?,
+        tenant_id: r.try_get(1)?,
+        conversation_id: r.try_get(2)?,
+        number: r.try_get(3)?,
+        status: r.try_get(4)?,
+        snapshot_json: r.try_get(5)?,
+        total_cents: r.try_get(6)?,
+        valid_until: r.try_get(7)?,
+        delivery: r.try_get(8)?,
+        lost_reason: r.try_get(9)?,
+        created_at: r.try_get(10)?,
+    })
+}
+
+pub struct NewQuote<'a> {
+    pub tenant_id: &'a str,
+    pub conversation_id: &'a str,
+    pub number: &'a str,
+    pub status: &'a str,
+    pub snapshot_json: &'a str,
+    pub total_cents: i64,
+    pub valid_until: i64,
+    pub delivery: Option<&'a str>,
+}
+
+pub async fn insert(c: &mut AnyConnection, q: &NewQuote<'_>) -> Result<String, StoreError> {
+    let id = new_id();
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO quotes (id, tenant_id, conversation_id, number, status, snapshot_json, total_cents, valid_until, delivery, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+    )
+    .bind(&id)
+    .bind(q.tenant_id)
+    .bind(q.conversation_id)
+    .bind(q.number)
+    .bind(q.status)
+    .bind(q.snapshot_json)
+    .bind(q.total_cents)
+    .bind(q.valid_until)
+    .bind(q.delivery)
+    .bind(now)
+    .execute(&mut *c)
+    .await
+    .map_err(|e| StoreError::from_unique(e, "número de orçamento repetido"))?;
+    Ok(id)
+}
+
+pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Quote>, StoreError> {
+    let sql = format!("SELECT {COLS} FROM quotes WHERE tenant_id = $1 AND id = $2");
+    let row = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(db.read())
+        .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+pub async fn get_conn(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Quote, StoreError> {
+    let sql = format!("SELECT {COLS} FROM quotes WHERE tenant_id = $1 AND id = $2");
+    let row = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(from_row(&row)?)
+}
+
+/// The conversation's most recent quote.
+pub async fn latest_for_conversation(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    conversation_id: &str,
+) -> Result<Option<Quote>, StoreError> {
+    let sql = format!("SELECT {COLS} FROM quotes WHERE tenant_id = $1 AND conversation_id = $2 ORDER BY created_at DESC, id DESC LIMIT 1");
+    let row = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(conversation_id)
+        .fetch_optional(&mut *c)
+        .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+/// Quotes list with optional filters (status, number fragment, created after/before ms).
+pub async fn list(
+    db: &Db,
+    tenant_id: &str,
+    status: Option<&str>,
+    number_like: Option<&str>,
+    from_ms: Option<i64>,
+    to_ms: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Quote>, StoreError> {
+    let sql = format!(
+        "SELECT {COLS} FROM quotes WHERE tenant_id = $1 AND ($2 = '' OR status = $2) AND ($3 = '' OR number LIKE $4)
+         AND created_at >= $5 AND created_at <= $6 ORDER BY created_at DESC LIMIT $7"
+    );
+    let like = number_like
+        .map(|n| format!("%{}%", n.replace(['%', '_'], "")))
+        .unwrap_or_default();
+    let rows = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(status.unwrap_or(""))
+        .bind(number_like.unwrap_or(""))
+        .bind(like)
+        .bind(from_ms.unwrap_or(0))
+        .bind(to_ms.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(db.read())
+        .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+pub async fn set_status(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+    status: &str,
+    lost_reason: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE quotes SET status = $3, lost_reason = COALESCE($4, lost_reason), updated_at = $5 WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .bind(status)
+        .bind(lost_reason)
+        .bind(now_ms())
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// Replaces a quote's snapshot before approval (an attendant edited the lines).
+pub async fn replace_snapshot(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+    snapshot_json: &str,
+    total_cents: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE quotes SET snapshot_json = $3, total_cents = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2 AND status = 'pending_approval'",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(snapshot_json)
+    .bind(total_cents)
+    .bind(now_ms())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    pub id: String,
+    pub tenant_id: String,
+    pub quote_id: String,
+    /// `pending`, `approved`, `rejected`.
+    pub status: String,
+    pub reasons_json: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    pub decision_note: Option<String>,
+    pub created_at: i64,
+}
+
+const ACOLS: &str = "id, tenant_id, quote_id, status, reasons_json, decided_by, decided_at, decision_note, created_at";
+
+fn approval_from_row(r: &AnyRow) -> Result<Approval, sqlx::Error> {
+    Ok(Approval {
+        id: r.try_get(0)?,
+        tenant_id: r.try_get(1)?,
+        quote_id: r.try_get(2)?,
+        status: r.try_get(3)?,
+        reasons_json: r.try_get(4)?,
+        decided_by: r.try_get(5)?,
+        decided_at: r.try_get(6)?,
+        decision_note: r.try_get(7)?,
+        created_at: r.try_get(8)?,
+    })
+}
+
+pub async fn insert_approval(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    quote_id: &str,
+    reasons_json: &str,
+) -> Result<String, StoreError> {
+    let id = new_id();
+    sqlx::query("INSERT INTO approvals (id, tenant_id, quote_id, status, reasons_json, created_at) VALUES ($1, $2, $3, 'pending', $4, $5)")
+        .bind(&id)
+        .bind(tenant_id)
+        .bind(quote_id)
+        .bind(reasons_json)
+        .bind(now_ms())
+        .execute(&mut *c)
+        .await?;
+    Ok(id)
+}
+
+pub async fn approvals(
+    db: &Db,
+    tenant_id: &str,
+    status: &str,
+    limit: i64,
+) -> Result<Vec<Approval>, StoreError> {
+    let sql = format!("SELECT {ACOLS} FROM approvals WHERE tenant_id = $1 AND status = $2 ORDER BY created_at LIMIT $3");
+    let rows = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(status)
+        .bind(limit)
+        .fetch_all(db.read())
+        .await?;
+    Ok(rows
+        .iter()
+        .map(approval_from_row)
+        .collect::<Result<_, _>>()?)
+}
+
+pub async fn approval_for_quote(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    quote_id: &str,
+) -> Result<Option<Approval>, StoreError> {
+    let sql = format!("SELECT {ACOLS} FROM approvals WHERE tenant_id = $1 AND quote_id = $2 ORDER BY created_at DESC LIMIT 1");
+    let row = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(quote_id)
+        .fetch_optional(&mut *c)
+        .await?;
+    Ok(row.as_ref().map(approval_from_row).transpose()?)
+}
+
+/// Decides a pending approval. Returns false when it was already decided (two attendants
+/// clicking at once: only the first decision counts).
+pub async fn decide_approval(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    approval_id: &str,
+    status: &str,
+    user_id: Option<&str>,
+    note: Option<&str>,
+) -> Result<bool, StoreError> {
+    let res = sqlx::query(
+        "UPDATE approvals SET status = $3, decided_by = $4, decided_at = $5, decision_note = $6 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'",
+    )
+    .bind(tenant_id)
+    .bind(approval_id)
+    .bind(status)
+    .bind(user_id)
+    .bind(now_ms())
+    .bind(note)
+    .execute(&mut *c)
+    .await?;
+    Ok(res.rows_affected() == 1)
+}

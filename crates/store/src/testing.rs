@@ -1,0 +1,135 @@
+//! Fresh databases for tests, on both engines.
+//!
+//! SQLite: a file in a temporary directory. PostgreSQL: a new database on the server named by
+//! `ORCAZAP_TEST_POSTGRES_URL` (e.g. `postgres://postgres@127.0.0.1:5432/test`), dropped
+//! when the handle is dropped. Without that variable PostgreSQL tests are skipped with a
+//! message — except under `CI=true`, where a missing PostgreSQL is a failure.
+
+use crate::db::{Db, DbConfig, Engine};
+
+pub const POSTGRES_ENV: &str = "ORCAZAP_TEST_POSTGRES_URL";
+
+pub struct TestDb {
+    pub db: Db,
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(std::path::PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+/// The PostgreSQL admin URL for tests, or None (with a note on stderr) when tests should skip.
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var(POSTGRES_ENV) {
+        Ok(u) if !u.trim().is_empty() => Some(u),
+        _ => {
+            if std::env::var("CI").map(|v| v == "true").unwrap_or(false) {
+                panic!("CI=true but {POSTGRES_ENV} is not set: PostgreSQL tests may not be skipped in CI");
+            }
+            eprintln!("skipping PostgreSQL test: set {POSTGRES_ENV}=postgres://postgres@127.0.0.1:5432/test to run it");
+            None
+        }
+    }
+}
+
+impl TestDb {
+    /// A migrated fresh database, or None when the engine is not available here.
+    pub async fn new(engine: Engine) -> Option<TestDb> {
+        let t = Self::empty(engine).await?;
+        crate::migrate::up(&t.db).await.expect("migrations apply");
+        Some(t)
+    }
+
+    /// A fresh database without migrations.
+    pub async fn empty(engine: Engine) -> Option<TestDb> {
+        match engine {
+            Engine::Sqlite => {
+                let dir =
+                    std::env::temp_dir().join(format!("orcazap-test-{}", uuid::Uuid::new_v4()));
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                let url = format!("sqlite://{}", dir.join("test.db").display());
+                let db = Db::connect(&DbConfig::new(&url))
+                    .await
+                    .expect("sqlite opens");
+                Some(TestDb {
+                    db,
+                    url,
+                    cleanup: Cleanup::Dir(dir),
+                })
+            }
+            Engine::Postgres => {
+                let admin_url = postgres_admin_url()?;
+                let name = format!("orcazap_t_{}", uuid::Uuid::new_v4().simple());
+                let admin = Db::connect(&DbConfig::new(&admin_url))
+                    .await
+                    .expect("postgres admin connection");
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(admin.write())
+                    .await
+                    .expect("create test database");
+                admin.close().await;
+                let url = replace_db_name(&admin_url, &name);
+                let mut cfg = DbConfig::new(&url);
+                cfg.max_connections = 20;
+                let db = Db::connect(&cfg).await.expect("postgres test db opens");
+                Some(TestDb {
+                    db,
+                    url,
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                })
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                // Drop from a fresh thread with its own runtime: Drop cannot be async.
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                let db = self.db.clone();
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .ok()?;
+                    rt.block_on(async {
+                        db.close().await;
+                        let admin = Db::connect(&DbConfig::new(&admin_url)).await.ok()?;
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(admin.write())
+                                .await;
+                        admin.close().await;
+                        Some(())
+                    })
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// `postgres://u@h:5432/test?x` → `postgres://u@h:5432/NAME?x`
+pub fn replace_db_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = base[scheme_end..].find('/').map(|i| i + scheme_end);
+    let host = match path_start {
+        Some(p) => &base[..p],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{host}/{name}?{q}"),
+        None => format!("{host}/{name}"),
+    }
+}
