@@ -600,13 +600,11 @@ fn check_expr(
             Tok::Op(")" | "]") => {
                 stack.pop();
             }
-            Tok::Op(",") => {
-                if stack.last() != Some(&Paren::Call) {
-                    return err(
-                        "vírgula só é permitida entre argumentos de filtro (listas e tuplas não são permitidas)"
-                            .into(),
-                    );
-                }
+            Tok::Op(",") if stack.last() != Some(&Paren::Call) => {
+                return err(
+                    "vírgula só é permitida entre argumentos de filtro (listas e tuplas não são permitidas)"
+                        .into(),
+                );
             }
             Tok::Op(".") => match ident(toks.get(idx + 1)) {
                 Some(name) if name.starts_with('_') => {
