@@ -119,6 +119,25 @@ proptest! {
         prop_assert!(t_large <= t_small, "{} bp → {:?}, {} bp → {:?}", small, t_small, large, t_large);
     }
 
+    /// Same property where it is easiest to break: a free-freight threshold placed between
+    /// the value after the larger discount and the subtotal.
+    #[test]
+    fn a_larger_payment_discount_never_loses_free_freight(
+        items in prop::collection::vec((arb_item(), arb_quantity()), 1..5),
+        small in 0i64..=2_000,
+        extra in 1i64..=3_000,
+        place in 0i64..=10_000,
+    ) {
+        let large = small + extra;
+        let req = request(&items, PaymentMethod::Pix, Location::Bairro("Centro".into()));
+        let subtotal = price_quote(&req, &rules_with(0, None)).subtotal.0;
+        let net_large = subtotal - subtotal * large / 10_000;
+        let free = net_large + (subtotal - net_large) * place / 10_000;
+        let t_small = price_quote(&req, &rules_with(small, Some(free))).total;
+        let t_large = price_quote(&req, &rules_with(large, Some(free))).total;
+        prop_assert!(t_large <= t_small, "{} bp → {:?}, {} bp → {:?}", small, t_small, large, t_large);
+    }
+
     #[test]
     fn line_totals_add_up_to_the_subtotal(
         items in prop::collection::vec((arb_item(), arb_quantity()), 0..8),

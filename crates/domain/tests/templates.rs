@@ -572,3 +572,23 @@ fn rendering_is_fast() {
     // Generous bound for an unoptimised build on a busy machine; a render is ~100 µs.
     assert!(per < std::time::Duration::from_millis(20), "{per:?}");
 }
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let parens = format!("{{{{ {}cliente{} }}}}", "(".repeat(5000), ")".repeat(5000));
+    assert!(validate(TemplateKind::DataCapture, &parens).is_err());
+    let ifs = format!(
+        "{}x{}",
+        "{% if cliente %}".repeat(200),
+        "{% endif %}".repeat(200)
+    );
+    let e = refused(TemplateKind::DataCapture, &ifs);
+    assert!(e.message.contains("sintaxe"), "{}", e.message);
+    // A long flat chain is evaluated without recursion trouble.
+    let nots = format!("{{{{ {}cliente }}}}", "not ".repeat(3000));
+    let ctx = sample_context(TemplateKind::DataCapture);
+    assert_eq!(
+        render(TemplateKind::DataCapture, &nots, &ctx).unwrap(),
+        "True"
+    );
+}
