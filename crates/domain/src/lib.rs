@@ -7,4 +7,6 @@ pub mod catalog;
 pub mod conversation;
 pub mod ids;
 pub mod money;
+pub mod pricing;
 pub mod slots;
+pub mod templates;

@@ -1,0 +1,64 @@
+//! Why a quote must be looked at by a person before it is sent.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalReason {
+    UnknownItem,
+    MarginBelowMinimum,
+    TotalAboveThreshold,
+    NoFreightRule,
+    LlmAssisted,
+    NeedsHuman,
+}
+
+impl ApprovalReason {
+    pub const ALL: [ApprovalReason; 6] = [
+        ApprovalReason::UnknownItem,
+        ApprovalReason::MarginBelowMinimum,
+        ApprovalReason::TotalAboveThreshold,
+        ApprovalReason::NoFreightRule,
+        ApprovalReason::LlmAssisted,
+        ApprovalReason::NeedsHuman,
+    ];
+
+    /// Stable code stored with the approval record (same as the JSON form).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApprovalReason::UnknownItem => "unknown_item",
+            ApprovalReason::MarginBelowMinimum => "margin_below_minimum",
+            ApprovalReason::TotalAboveThreshold => "total_above_threshold",
+            ApprovalReason::NoFreightRule => "no_freight_rule",
+            ApprovalReason::LlmAssisted => "llm_assisted",
+            ApprovalReason::NeedsHuman => "needs_human",
+        }
+    }
+
+    /// What the attendant reads in the approval queue.
+    pub fn label_pt(&self) -> &'static str {
+        match self {
+            ApprovalReason::UnknownItem => "produto não encontrado no catálogo",
+            ApprovalReason::MarginBelowMinimum => "margem abaixo do mínimo da loja",
+            ApprovalReason::TotalAboveThreshold => "total acima do limite para envio automático",
+            ApprovalReason::NoFreightRule => "sem regra de frete para o local de entrega",
+            ApprovalReason::LlmAssisted => "pedido interpretado com ajuda de IA",
+            ApprovalReason::NeedsHuman => "cliente pediu algo que o robô não decide",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<ApprovalReason> {
+        let code = code.trim();
+        ApprovalReason::ALL
+            .into_iter()
+            .find(|r| r.code().eq_ignore_ascii_case(code))
+    }
+}
+
+impl fmt::Display for ApprovalReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}

@@ -1,0 +1,12 @@
+//! Quote pricing and approval rules: integer centavos, basis points and exact quantities,
+//! rounding half up to the centavo at each step (docs/pricing.md).
+
+mod approval;
+mod quote;
+mod rules;
+
+pub use approval::ApprovalReason;
+pub use quote::{price_quote, PricedLine, PricedQuote, QuoteRequest};
+pub use rules::{
+    demo_rules, fold, known_bairros, FreightRule, FreightZone, StoreRules, VolumeDiscount,
+};

@@ -1,0 +1,280 @@
+//! Per kind: the pt-BR default template, the documented variables and sample data for the
+//! editor's preview and the trial render at validation.
+
+use chrono::NaiveDate;
+use serde_json::Value;
+
+use super::context::{self, Common, MissingSlot};
+use super::TemplateKind;
+use crate::catalog::{parse_catalog_csv, DEMO_CATALOG_CSV};
+use crate::money::Quantity;
+use crate::pricing::{demo_rules, price_quote, QuoteRequest};
+use crate::slots::{Location, PaymentMethod};
+
+type Vars = &'static [(&'static str, &'static str)];
+
+const COMMON: [(&str, &str); 2] = [
+    ("loja", "nome da loja"),
+    (
+        "cliente",
+        "nome do cliente no WhatsApp (vazio quando não se sabe)",
+    ),
+];
+
+macro_rules! vars {
+    ($($name:literal => $desc:literal),* $(,)?) => {
+        &[COMMON[0], COMMON[1], $(($name, $desc)),*]
+    };
+}
+
+const DATA_CAPTURE_VARS: Vars = vars![];
+const MISSING_INFO_VARS: Vars = vars![
+    "faltando" => "lista do que ainda falta, em palavras (ex.: 'o dia da entrega')",
+    "faltando_texto" => "o que falta numa frase: 'o CEP ou o bairro da entrega e o dia da entrega'",
+    "desconhecidos" => "lista dos produtos não encontrados, como o cliente escreveu",
+];
+const QUOTE_VARS: Vars = vars![
+    "numero" => "número do orçamento (ex.: ORC-2026-000123)",
+    "itens" => "lista de itens; cada um tem: descricao, sku, quantidade ('2,5'), unidade ('m³'), \
+                preco_tabela, preco_unitario, desconto_volume ('4%' ou vazio), total, total_centavos",
+    "subtotal" => "soma dos itens (R$)",
+    "forma_pagamento" => "PIX, cartão, boleto ou dinheiro",
+    "desconto_pagamento" => "desconto pela forma de pagamento (R$)",
+    "desconto_pagamento_pct" => "percentual do desconto pela forma de pagamento (ex.: '5%')",
+    "desconto_pagamento_centavos" => "o mesmo desconto em centavos (0 quando não há)",
+    "frete" => "valor do frete (R$); vazio quando ainda não definido",
+    "frete_gratis" => "verdadeiro quando o frete é grátis",
+    "total" => "total a pagar (R$)",
+    "total_centavos" => "total em centavos",
+    "validade" => "data até quando o orçamento vale (dd/mm/aaaa)",
+    "entrega" => "dia da entrega por extenso; vazio se não informado",
+    "desconhecidos" => "produtos pedidos que não estão no orçamento",
+];
+const QUOTE_REF_VARS: Vars = vars!["numero" => "número do orçamento"];
+const CONFIRMATION_VARS: Vars = vars![
+    "numero" => "número do orçamento",
+    "total" => "total a pagar (R$)",
+    "forma_pagamento" => "PIX, cartão, boleto ou dinheiro",
+    "entrega" => "dia da entrega por extenso (ex.: 'sexta-feira, 04/12/2026')",
+];
+const EXPIRED_VARS: Vars = vars![
+    "numero" => "número do orçamento",
+    "validade" => "data em que o orçamento venceu (dd/mm/aaaa)",
+];
+const UNKNOWN_ITEM_VARS: Vars = vars![
+    "produto" => "o produto como o cliente escreveu",
+    "sugestoes" => "lista de nomes de produtos parecidos do catálogo (pode ser vazia)",
+];
+const UNSUPPORTED_MEDIA_VARS: Vars = vars![
+    "tipo" => "o que chegou, com artigo: 'um áudio', 'uma imagem', 'um vídeo'",
+];
+const PRICE_ANSWER_VARS: Vars = vars![
+    "itens" => "lista de produtos; cada um tem: descricao, sku, unidade, preco, preco_centavos",
+    "descontos" => "lista dos descontos por forma de pagamento (ex.: 'PIX 5%')",
+];
+const MESSAGE_TOO_LONG_VARS: Vars = vars![
+    "limite" => "tamanho máximo de mensagem que o robô lê, em caracteres (ex.: '1.000')",
+];
+
+/// The documented variables of a kind: (name, pt-BR description). Nothing else can be used.
+pub fn variables(kind: TemplateKind) -> &'static [(&'static str, &'static str)] {
+    match kind {
+        TemplateKind::DataCapture | TemplateKind::HumanHandoff => DATA_CAPTURE_VARS,
+        TemplateKind::MissingInfo => MISSING_INFO_VARS,
+        TemplateKind::Quote => QUOTE_VARS,
+        TemplateKind::ApprovalPending | TemplateKind::Declined => QUOTE_REF_VARS,
+        TemplateKind::Confirmation => CONFIRMATION_VARS,
+        TemplateKind::Expired => EXPIRED_VARS,
+        TemplateKind::UnknownItem => UNKNOWN_ITEM_VARS,
+        TemplateKind::UnsupportedMedia => UNSUPPORTED_MEDIA_VARS,
+        TemplateKind::PriceAnswer => PRICE_ANSWER_VARS,
+        TemplateKind::MessageTooLong => MESSAGE_TOO_LONG_VARS,
+    }
+}
+
+const DATA_CAPTURE: &str = "\
+Olá{% if cliente %}, {{ cliente }}{% endif %}! 👋 Aqui é da *{{ loja }}*.
+Para montar seu orçamento, me mande:
+• *produtos e quantidades* (ex.: 10 sc de cimento, 2 m³ de areia)
+• *CEP ou bairro* da entrega
+• *forma de pagamento* (PIX, cartão, boleto ou dinheiro)
+• *dia da entrega*
+";
+
+const MISSING_INFO: &str = "\
+{% for produto in desconhecidos %}
+Não encontrei '{{ produto }}' — pode confirmar o produto?
+{% endfor %}
+{% if faltando %}
+Para fechar o orçamento, só falta {{ faltando_texto }}. 🙂
+{% endif %}
+";
+
+const QUOTE: &str = "\
+{% if cliente %}{{ cliente }}, segue{% else %}Segue{% endif %} seu orçamento *{{ numero }}* 📋
+
+{% for item in itens %}
+• {{ item.quantidade }} {{ item.unidade }} — {{ item.descricao }}
+   {{ item.preco_unitario }}/{{ item.unidade }}{% if item.desconto_volume %} (com {{ item.desconto_volume }} de desconto){% endif %} = *{{ item.total }}*
+{% endfor %}
+
+Subtotal: {{ subtotal }}
+{% if desconto_pagamento_centavos > 0 %}
+Desconto {{ forma_pagamento }} ({{ desconto_pagamento_pct }}): -{{ desconto_pagamento }}
+{% endif %}
+{% if frete_gratis %}
+Frete: *grátis*
+{% elif frete %}
+Frete: {{ frete }}
+{% else %}
+Frete: a confirmar
+{% endif %}
+*Total: {{ total }}* ({{ forma_pagamento }})
+{% if entrega %}
+Entrega: {{ entrega }}
+{% endif %}
+Válido até {{ validade }}.
+
+Para fechar, é só responder *SIM*. ✅
+";
+
+const APPROVAL_PENDING: &str = "\
+Obrigado{% if cliente %}, {{ cliente }}{% endif %}! 🙏
+Seu orçamento *{{ numero }}* está sendo conferido por um atendente da *{{ loja }}* e já te mandamos em seguida.
+";
+
+const CONFIRMATION: &str = "\
+Pedido confirmado! ✅
+Orçamento *{{ numero }}*: *{{ total }}* ({{ forma_pagamento }}).
+Entrega: *{{ entrega }}*.
+Obrigado pela preferência{% if cliente %}, {{ cliente }}{% endif %}!
+";
+
+const DECLINED: &str = "\
+Tudo bem{% if cliente %}, {{ cliente }}{% endif %}! O orçamento *{{ numero }}* foi cancelado.
+Quando precisar, é só mandar a lista por aqui. 👍
+";
+
+const EXPIRED: &str = "\
+O orçamento *{{ numero }}* venceu em {{ validade }}.
+Os preços podem ter mudado: se ainda quiser, me mande a lista de novo que eu faço outro orçamento.
+";
+
+const UNKNOWN_ITEM: &str = "\
+Não encontrei '{{ produto }}' no nosso catálogo — pode confirmar o produto?
+{% if sugestoes %}
+Talvez seja: {{ sugestoes|join(', ') }}?
+{% endif %}
+";
+
+const UNSUPPORTED_MEDIA: &str = "\
+Recebi {{ tipo }}, mas por aqui eu só consigo ler *texto*. 🙏
+Pode escrever o pedido? Ex.: _10 sc de cimento, entrega no Grajaú, PIX, amanhã_
+";
+
+const HUMAN_HANDOFF: &str = "\
+Certo{% if cliente %}, {{ cliente }}{% endif %}! Vou passar sua mensagem para um atendente da *{{ loja }}*, que te responde por aqui em breve. 👍
+";
+
+const PRICE_ANSWER: &str = "\
+{% for item in itens %}
+*{{ item.descricao }}*: {{ item.preco }} / {{ item.unidade }}
+{% endfor %}
+{% if descontos %}
+Desconto no pagamento: {{ descontos|join(', ') }}.
+{% endif %}
+Quer um orçamento com entrega? Me diga as quantidades, o CEP ou bairro e a forma de pagamento.
+";
+
+const MESSAGE_TOO_LONG: &str = "\
+Sua mensagem ficou longa demais para eu ler de uma vez (máximo de {{ limite }} caracteres). 🙏
+Pode mandar em partes menores, com os produtos e as quantidades?
+";
+
+/// The pt-BR template used when the store has not written its own.
+pub fn default_source(kind: TemplateKind) -> &'static str {
+    match kind {
+        TemplateKind::DataCapture => DATA_CAPTURE,
+        TemplateKind::MissingInfo => MISSING_INFO,
+        TemplateKind::Quote => QUOTE,
+        TemplateKind::ApprovalPending => APPROVAL_PENDING,
+        TemplateKind::Confirmation => CONFIRMATION,
+        TemplateKind::Declined => DECLINED,
+        TemplateKind::Expired => EXPIRED,
+        TemplateKind::UnknownItem => UNKNOWN_ITEM,
+        TemplateKind::UnsupportedMedia => UNSUPPORTED_MEDIA,
+        TemplateKind::HumanHandoff => HUMAN_HANDOFF,
+        TemplateKind::PriceAnswer => PRICE_ANSWER,
+        TemplateKind::MessageTooLong => MESSAGE_TOO_LONG,
+    }
+}
+
+const SAMPLE: Common<'static> = Common {
+    store_name: "Depósito Exemplo Materiais de Construção",
+    customer_name: Some("Maria"),
+};
+const SAMPLE_NUMBER: &str = "ORC-2026-000123";
+
+fn sample_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 30).unwrap_or_default()
+}
+
+/// Realistic data for the editor's preview and the trial render: the demo store's example
+/// quote (10 sc de cimento e 2 m³ de areia, PIX, Grajaú).
+pub fn sample_context(kind: TemplateKind) -> Value {
+    let catalog = parse_catalog_csv(DEMO_CATALOG_CSV).unwrap_or_default();
+    let find = |sku: &str| catalog.iter().find(|i| i.sku == sku);
+    let lines = [("CIM-CP2-50", 10), ("ARE-MED-M3", 2), ("TIJ-6F", 2000)]
+        .iter()
+        .filter_map(|(sku, n)| find(sku).map(|i| (i, Quantity::whole(*n))))
+        .collect();
+    let rules = demo_rules();
+    let quote = price_quote(
+        &QuoteRequest {
+            lines,
+            unknown: vec![],
+            payment: PaymentMethod::Pix,
+            location: Location::Bairro("Grajaú".into()),
+            llm_assisted: false,
+            needs_human: false,
+        },
+        &rules,
+    );
+    let c = &SAMPLE;
+    match kind {
+        TemplateKind::DataCapture | TemplateKind::HumanHandoff => context::common_context(c),
+        TemplateKind::MissingInfo => context::missing_info_context(
+            c,
+            &[MissingSlot::Location, MissingSlot::Delivery],
+            &["selador em galão".to_string()],
+        ),
+        TemplateKind::Quote => context::quote_context(
+            c,
+            &quote,
+            SAMPLE_NUMBER,
+            sample_date(),
+            Some("amanhã (29/11/2026)"),
+        ),
+        TemplateKind::ApprovalPending | TemplateKind::Declined => {
+            context::quote_ref_context(c, SAMPLE_NUMBER)
+        }
+        TemplateKind::Confirmation => {
+            context::confirmation_context(c, &quote, SAMPLE_NUMBER, "sábado, 28/11/2026")
+        }
+        TemplateKind::Expired => context::expired_context(c, SAMPLE_NUMBER, sample_date()),
+        TemplateKind::UnknownItem => context::unknown_item_context(
+            c,
+            "selador em galão",
+            &["Selador acrílico 3,6 L", "Seladora para madeira 3,6 L"],
+        ),
+        TemplateKind::UnsupportedMedia => context::unsupported_media_context(c, "um áudio"),
+        TemplateKind::PriceAnswer => {
+            let items: Vec<_> = ["CIM-CP2-50", "CIM-CP2-25"]
+                .iter()
+                .filter_map(|s| find(s))
+                .collect();
+            context::price_answer_context(c, &items, &rules)
+        }
+        TemplateKind::MessageTooLong => context::message_too_long_context(c, 1000),
+    }
+}

@@ -1,0 +1,134 @@
+//! Every message the bot sends: per-store templates with pt-BR defaults, rendered in a
+//! sandbox (docs/templates.md).
+
+mod context;
+mod kinds;
+mod sandbox;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use context::{
+    common_context, confirmation_context, expired_context, message_too_long_context,
+    missing_info_context, price_answer_context, quote_context, quote_ref_context,
+    unknown_item_context, unsupported_media_context, Common, MissingSlot,
+};
+pub use kinds::{default_source, sample_context, variables};
+pub use sandbox::{FILTERS, FUEL, MAX_OUTPUT_CHARS, MAX_SOURCE_BYTES, RECURSION_LIMIT, TESTS};
+
+/// Which message a template is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TemplateKind {
+    DataCapture,
+    MissingInfo,
+    Quote,
+    ApprovalPending,
+    Confirmation,
+    Declined,
+    Expired,
+    UnknownItem,
+    UnsupportedMedia,
+    HumanHandoff,
+    PriceAnswer,
+    MessageTooLong,
+}
+
+impl TemplateKind {
+    pub const ALL: [TemplateKind; 12] = [
+        TemplateKind::DataCapture,
+        TemplateKind::MissingInfo,
+        TemplateKind::Quote,
+        TemplateKind::ApprovalPending,
+        TemplateKind::Confirmation,
+        TemplateKind::Declined,
+        TemplateKind::Expired,
+        TemplateKind::UnknownItem,
+        TemplateKind::UnsupportedMedia,
+        TemplateKind::HumanHandoff,
+        TemplateKind::PriceAnswer,
+        TemplateKind::MessageTooLong,
+    ];
+
+    /// Stable code for the database and URLs.
+    pub fn code(self) -> &'static str {
+        match self {
+            TemplateKind::DataCapture => "data_capture",
+            TemplateKind::MissingInfo => "missing_info",
+            TemplateKind::Quote => "quote",
+            TemplateKind::ApprovalPending => "approval_pending",
+            TemplateKind::Confirmation => "confirmation",
+            TemplateKind::Declined => "declined",
+            TemplateKind::Expired => "expired",
+            TemplateKind::UnknownItem => "unknown_item",
+            TemplateKind::UnsupportedMedia => "unsupported_media",
+            TemplateKind::HumanHandoff => "human_handoff",
+            TemplateKind::PriceAnswer => "price_answer",
+            TemplateKind::MessageTooLong => "message_too_long",
+        }
+    }
+
+    /// Name shown to the store owner in the template editor.
+    pub fn label_pt(self) -> &'static str {
+        match self {
+            TemplateKind::DataCapture => "Pedido de dados (primeira resposta)",
+            TemplateKind::MissingInfo => "Dados que faltam",
+            TemplateKind::Quote => "Orçamento",
+            TemplateKind::ApprovalPending => "Aguardando aprovação",
+            TemplateKind::Confirmation => "Confirmação do pedido",
+            TemplateKind::Declined => "Orçamento recusado",
+            TemplateKind::Expired => "Orçamento vencido",
+            TemplateKind::UnknownItem => "Produto não encontrado",
+            TemplateKind::UnsupportedMedia => "Áudio, imagem ou arquivo recebido",
+            TemplateKind::HumanHandoff => "Transferência para atendente",
+            TemplateKind::PriceAnswer => "Resposta de preço",
+            TemplateKind::MessageTooLong => "Mensagem longa demais",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<TemplateKind> {
+        let code = code.trim();
+        TemplateKind::ALL
+            .into_iter()
+            .find(|k| k.code().eq_ignore_ascii_case(code))
+    }
+}
+
+impl fmt::Display for TemplateKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Why a template was refused or could not be rendered. `message` is pt-BR and already
+/// starts with "linha N:" when the line is known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateError {
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for TemplateError {}
+
+/// Checks a template before it is saved: size, allowed syntax, only documented variables,
+/// and a trial render with the kind's sample data.
+pub fn validate(kind: TemplateKind, source: &str) -> Result<(), TemplateError> {
+    render(kind, source, &sample_context(kind)).map(|_| ())
+}
+
+/// Renders a template (the store's or the default) with a context from the builders. The
+/// same checks as `validate` run again, so a template edited behind our back cannot escape.
+pub fn render(
+    kind: TemplateKind,
+    source: &str,
+    ctx: &serde_json::Value,
+) -> Result<String, TemplateError> {
+    sandbox::render_checked(kind, source, ctx)
+}

@@ -1,0 +1,594 @@
+//! Message templates: defaults, context builders, validation errors and sandbox attacks.
+
+use chrono::NaiveDate;
+use domain::catalog::{parse_catalog_csv, DEMO_CATALOG_CSV};
+use domain::money::Quantity;
+use domain::pricing::{demo_rules, price_quote, PricedQuote, QuoteRequest};
+use domain::slots::{Location, PaymentMethod};
+use domain::templates::*;
+use serde_json::json;
+
+const MARIA: Common<'static> = Common {
+    store_name: "Depósito Exemplo",
+    customer_name: Some("Maria"),
+};
+
+fn demo_example(payment: PaymentMethod, location: Location) -> PricedQuote {
+    let cat = parse_catalog_csv(DEMO_CATALOG_CSV).unwrap();
+    let find = |s: &str| cat.iter().find(|i| i.sku == s).unwrap();
+    price_quote(
+        &QuoteRequest {
+            lines: vec![
+                (find("CIM-CP2-50"), Quantity::whole(10)),
+                (find("ARE-MED-M3"), Quantity::whole(2)),
+            ],
+            unknown: vec![],
+            payment,
+            location,
+            llm_assisted: false,
+            needs_human: false,
+        },
+        &demo_rules(),
+    )
+}
+
+fn date(d: u32, m: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, m, d).unwrap()
+}
+
+fn refused(kind: TemplateKind, source: &str) -> TemplateError {
+    match validate(kind, source) {
+        Ok(()) => panic!("should be refused: {source}"),
+        Err(e) => e,
+    }
+}
+
+// ---------- kinds and defaults ----------
+
+#[test]
+fn kind_codes_round_trip() {
+    for k in TemplateKind::ALL {
+        assert_eq!(TemplateKind::from_code(k.code()), Some(k));
+        assert_eq!(serde_json::to_value(k).unwrap(), json!(k.code()));
+        assert!(!k.label_pt().is_empty());
+    }
+    assert_eq!(TemplateKind::from_code("QUOTE"), Some(TemplateKind::Quote));
+    assert_eq!(TemplateKind::from_code("orcamento"), None);
+}
+
+#[test]
+fn every_default_validates_and_renders_its_sample() {
+    for k in TemplateKind::ALL {
+        validate(k, default_source(k)).unwrap_or_else(|e| panic!("{}: {e}", k.code()));
+        let text = render(k, default_source(k), &sample_context(k)).unwrap();
+        assert!(!text.is_empty(), "{}", k.code());
+        assert!(text.chars().count() <= MAX_OUTPUT_CHARS);
+        assert!(!text.contains("{{") && !text.contains("{%"), "{}", k.code());
+        assert!(
+            !text.contains("\n\n\n"),
+            "{}: blank lines pile up",
+            k.code()
+        );
+    }
+}
+
+#[test]
+fn sample_contexts_hold_exactly_the_documented_variables() {
+    for k in TemplateKind::ALL {
+        let ctx = sample_context(k);
+        let mut keys: Vec<&str> = ctx
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|s| s.as_str())
+            .collect();
+        let mut documented: Vec<&str> = variables(k).iter().map(|(n, _)| *n).collect();
+        keys.sort();
+        documented.sort();
+        assert_eq!(keys, documented, "{}", k.code());
+        for (_, desc) in variables(k) {
+            assert!(!desc.is_empty());
+        }
+    }
+}
+
+#[test]
+fn default_quote_shows_the_demo_example() {
+    let q = demo_example(PaymentMethod::Pix, Location::Bairro("Grajaú".into()));
+    let ctx = quote_context(&MARIA, &q, "ORC-2026-000123", date(30, 11), Some("amanhã"));
+    let text = render(
+        TemplateKind::Quote,
+        default_source(TemplateKind::Quote),
+        &ctx,
+    )
+    .unwrap();
+    for expected in [
+        "Maria, segue seu orçamento *ORC-2026-000123*",
+        "• 10 sc — Cimento CP-II-E-32 50kg",
+        "R$ 36,90/sc = *R$ 369,00*",
+        "• 2 m³ — Areia média lavada (m³)",
+        "Subtotal: R$ 659,00",
+        "Desconto PIX (5%): -R$ 32,95",
+        "Frete: R$ 35,00",
+        "*Total: R$ 661,05* (PIX)",
+        "Entrega: amanhã",
+        "Válido até 30/11/2026.",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn default_quote_without_freight_discount_or_name() {
+    let q = demo_example(PaymentMethod::Cartao, Location::Bairro("Tatuapé".into()));
+    let c = Common {
+        store_name: "Loja",
+        customer_name: None,
+    };
+    let ctx = quote_context(&c, &q, "ORC-2026-000001", date(1, 12), None);
+    let text = render(
+        TemplateKind::Quote,
+        default_source(TemplateKind::Quote),
+        &ctx,
+    )
+    .unwrap();
+    assert!(text.starts_with("Segue seu orçamento"), "{text}");
+    assert!(text.contains("Frete: a confirmar"));
+    assert!(!text.contains("Desconto"));
+    assert!(!text.contains("Entrega:"));
+    assert!(text.contains("*Total: R$ 659,00* (cartão)"));
+}
+
+#[test]
+fn free_freight_reads_gratis() {
+    let mut rules = demo_rules();
+    rules.freight_rules[0].free_above = Some(domain::money::Centavos(50_000));
+    let cat = parse_catalog_csv(DEMO_CATALOG_CSV).unwrap();
+    let cim = cat.iter().find(|i| i.sku == "CIM-CP2-50").unwrap();
+    let q = price_quote(
+        &QuoteRequest {
+            lines: vec![(cim, Quantity::whole(20))],
+            unknown: vec![],
+            payment: PaymentMethod::Pix,
+            location: Location::Bairro("Grajaú".into()),
+            llm_assisted: false,
+            needs_human: false,
+        },
+        &rules,
+    );
+    let ctx = quote_context(&MARIA, &q, "ORC-1", date(1, 12), None);
+    let text = render(
+        TemplateKind::Quote,
+        default_source(TemplateKind::Quote),
+        &ctx,
+    )
+    .unwrap();
+    assert!(text.contains("Frete: *grátis*"), "{text}");
+}
+
+#[test]
+fn missing_info_names_unknown_products_and_asks_once() {
+    let ctx = missing_info_context(
+        &MARIA,
+        &[MissingSlot::Payment, MissingSlot::Delivery],
+        &["selador em galão".to_string()],
+    );
+    let src = default_source(TemplateKind::MissingInfo);
+    let text = render(TemplateKind::MissingInfo, src, &ctx).unwrap();
+    assert!(text.contains("Não encontrei 'selador em galão' — pode confirmar o produto?"));
+    assert!(text.contains(
+        "só falta a forma de pagamento (PIX, cartão, boleto ou dinheiro) e o dia da entrega."
+    ));
+    assert_eq!(text.matches("falta").count(), 1);
+
+    let only_missing = missing_info_context(&MARIA, &[MissingSlot::Location], &[]);
+    let text = render(TemplateKind::MissingInfo, src, &only_missing).unwrap();
+    assert_eq!(
+        text,
+        "Para fechar o orçamento, só falta o CEP ou o bairro da entrega. 🙂"
+    );
+}
+
+#[test]
+fn other_builders_fill_their_defaults() {
+    let q = demo_example(PaymentMethod::Dinheiro, Location::Bairro("Grajaú".into()));
+    let cases = [
+        (
+            TemplateKind::Confirmation,
+            confirmation_context(&MARIA, &q, "ORC-9", "sexta-feira, 04/12/2026"),
+            "Entrega: *sexta-feira, 04/12/2026*",
+        ),
+        (
+            TemplateKind::Expired,
+            expired_context(&MARIA, "ORC-9", date(2, 12)),
+            "venceu em 02/12/2026",
+        ),
+        (
+            TemplateKind::ApprovalPending,
+            quote_ref_context(&MARIA, "ORC-9"),
+            "*ORC-9* está sendo conferido",
+        ),
+        (
+            TemplateKind::Declined,
+            quote_ref_context(&MARIA, "ORC-9"),
+            "*ORC-9* foi cancelado",
+        ),
+        (
+            TemplateKind::UnknownItem,
+            unknown_item_context(&MARIA, "telha colonial", &[]),
+            "Não encontrei 'telha colonial'",
+        ),
+        (
+            TemplateKind::UnsupportedMedia,
+            unsupported_media_context(&MARIA, "uma imagem"),
+            "Recebi uma imagem",
+        ),
+        (
+            TemplateKind::HumanHandoff,
+            common_context(&MARIA),
+            "atendente da *Depósito Exemplo*",
+        ),
+        (
+            TemplateKind::DataCapture,
+            common_context(&MARIA),
+            "Olá, Maria!",
+        ),
+        (
+            TemplateKind::MessageTooLong,
+            message_too_long_context(&MARIA, 2000),
+            "máximo de 2.000 caracteres",
+        ),
+    ];
+    for (kind, ctx, expected) in cases {
+        let text = render(kind, default_source(kind), &ctx).unwrap();
+        assert!(text.contains(expected), "{}: {text}", kind.code());
+    }
+    let confirmation = render(
+        TemplateKind::Confirmation,
+        default_source(TemplateKind::Confirmation),
+        &confirmation_context(&MARIA, &q, "ORC-9", "hoje"),
+    )
+    .unwrap();
+    // 65900 − 1977 (3%) + 3500
+    assert!(
+        confirmation.contains("*R$ 674,23* (dinheiro)"),
+        "{confirmation}"
+    );
+}
+
+#[test]
+fn price_answer_lists_catalog_prices_and_payment_discounts() {
+    let cat = parse_catalog_csv(DEMO_CATALOG_CSV).unwrap();
+    let items: Vec<_> = cat.iter().filter(|i| i.sku == "CIM-CP2-50").collect();
+    let ctx = price_answer_context(&MARIA, &items, &demo_rules());
+    let text = render(
+        TemplateKind::PriceAnswer,
+        default_source(TemplateKind::PriceAnswer),
+        &ctx,
+    )
+    .unwrap();
+    assert!(
+        text.starts_with("*Cimento CP-II-E-32 50kg*: R$ 36,90 / sc"),
+        "{text}"
+    );
+    assert!(text.contains("PIX 5%, dinheiro 3%"));
+}
+
+// ---------- what store owners may write ----------
+
+#[test]
+fn allowed_constructs_work() {
+    let src = "{{ cliente|upper }} / {{ loja|default('x') }} / {{ itens|length }} itens\n\
+               {% for item in itens %}{{ loop.index }}. {{ item.descricao|lower }}{% if not loop.last %}, {% endif %}{% endfor %}\n\
+               {{ itens[0].sku }} {% if frete_gratis %}grátis{% elif frete %}{{ frete }}{% else %}?{% endif %}\n\
+               {% if entrega is defined and entrega != '' %}entrega {{ entrega }}{% endif %}\n\
+               {{- ' fim' -}}\n\
+               {# comentário com {{ coisas }} #}{% raw %}{{ literal * 2 }}{% endraw %} {{ '}}' }}";
+    let text = render(
+        TemplateKind::Quote,
+        src,
+        &sample_context(TemplateKind::Quote),
+    )
+    .unwrap();
+    assert!(
+        text.starts_with("MARIA / Depósito Exemplo Materiais de Construção / 3 itens"),
+        "{text}"
+    );
+    assert!(text.contains("1. cimento cp-ii-e-32 50kg, 2. areia"));
+    assert!(text.contains("CIM-CP2-50 R$ 35,00"));
+    assert!(text.contains("entrega amanhã (29/11/2026) fim"));
+    assert!(text.ends_with("{{ literal * 2 }} }}"), "{text}");
+}
+
+#[test]
+fn output_is_plain_text_never_escaped() {
+    let c = Common {
+        store_name: "Loja <b>&</b>",
+        customer_name: Some("<script>alert(1)</script>"),
+    };
+    let text = render(
+        TemplateKind::HumanHandoff,
+        "{{ cliente }} {{ loja }}",
+        &common_context(&c),
+    )
+    .unwrap();
+    assert_eq!(text, "<script>alert(1)</script> Loja <b>&</b>");
+}
+
+// ---------- validation errors point at the line, in pt-BR ----------
+
+#[test]
+fn unknown_variable_is_refused_with_its_line() {
+    let e = refused(
+        TemplateKind::DataCapture,
+        "Olá {{ cliente }}\ntudo bem?\n{{ clienteX }}",
+    );
+    assert_eq!(e.line, Some(3));
+    assert!(
+        e.message
+            .starts_with("linha 3: variável desconhecida 'clienteX'"),
+        "{}",
+        e.message
+    );
+    assert_eq!(e.to_string(), e.message);
+}
+
+#[test]
+fn unknown_variable_in_a_branch_not_taken_is_still_refused() {
+    let e = refused(
+        TemplateKind::Quote,
+        "{% if false %}\n{{ senha_do_banco }}\n{% endif %}",
+    );
+    assert_eq!(e.line, Some(2));
+    assert!(e.message.contains("'senha_do_banco'"));
+}
+
+#[test]
+fn variables_of_another_kind_are_refused() {
+    // `numero` exists for quotes, not for the first data-capture message.
+    let e = refused(TemplateKind::DataCapture, "Olá\n{{ numero }}");
+    assert!(
+        e.message
+            .starts_with("linha 2: variável desconhecida 'numero'"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn unknown_field_of_a_documented_variable_is_refused() {
+    let e = refused(
+        TemplateKind::Quote,
+        "{% for i in itens %}\n{{ i.senha }}\n{% endfor %}",
+    );
+    assert_eq!(e.line, Some(2), "{}", e.message);
+    assert!(e.message.contains("inexistente"), "{}", e.message);
+}
+
+#[test]
+fn syntax_errors_point_at_the_line() {
+    let e = refused(TemplateKind::DataCapture, "Olá\n{{ cliente }\n");
+    assert!(e.line.is_some(), "{}", e.message);
+    assert!(e.message.starts_with("linha "), "{}", e.message);
+    let e = refused(
+        TemplateKind::DataCapture,
+        "Olá\n\n{% if cliente %}\nsem fim",
+    );
+    assert!(e.message.starts_with("linha "), "{}", e.message);
+    assert!(e.message.contains("sintaxe"), "{}", e.message);
+}
+
+#[test]
+fn missing_variable_at_render_time_is_an_error_not_an_empty_string() {
+    let e = render(
+        TemplateKind::Quote,
+        "Orçamento {{ numero }}",
+        &json!({"loja": "x"}),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("inexistente"), "{}", e.message);
+}
+
+// ---------- attacks ----------
+
+#[test]
+fn python_style_introspection_is_refused() {
+    for src in [
+        "{{ ''.__class__ }}",
+        "{{ cliente.__class__.__mro__ }}",
+        "{{ loja._private }}",
+    ] {
+        let e = refused(TemplateKind::DataCapture, src);
+        assert!(
+            e.message.contains("atributo interno"),
+            "{src}: {}",
+            e.message
+        );
+        assert_eq!(e.line, Some(1));
+    }
+}
+
+#[test]
+fn huge_range_is_refused() {
+    let e = refused(
+        TemplateKind::DataCapture,
+        "{% for i in range(999999999) %}x{% endfor %}",
+    );
+    assert!(
+        e.message.contains("chamadas de função não são permitidas"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn recursive_macros_are_refused() {
+    let src = "{% macro f(n) %}{{ f(n) }}{% endmacro %}\n{{ f(1) }}";
+    let e = refused(TemplateKind::DataCapture, src);
+    assert!(
+        e.message.contains("macros não são permitidas"),
+        "{}",
+        e.message
+    );
+    let e = refused(TemplateKind::DataCapture, "{% call f() %}x{% endcall %}");
+    assert!(e.message.contains("macros"), "{}", e.message);
+    let e = refused(
+        TemplateKind::Quote,
+        "{% for i in itens recursive %}{{ loop(i) }}{% endfor %}",
+    );
+    assert!(e.message.contains("recursivos"), "{}", e.message);
+}
+
+#[test]
+fn a_one_megabyte_template_is_refused() {
+    let src = "x".repeat(1024 * 1024);
+    let e = refused(TemplateKind::DataCapture, &src);
+    assert!(e.message.contains("grande demais"), "{}", e.message);
+    assert!(validate(TemplateKind::DataCapture, &"x".repeat(MAX_SOURCE_BYTES + 1)).is_err());
+}
+
+#[test]
+fn including_or_importing_other_templates_is_refused() {
+    for src in [
+        "{% include 'quote' %}",
+        "{% import 'quote' as q %}",
+        "{% from 'quote' import x %}",
+        "{% extends 'quote' %}",
+        "{%- include 'quote' -%}",
+    ] {
+        let e = refused(TemplateKind::DataCapture, src);
+        assert!(
+            e.message.contains("não é permitido incluir"),
+            "{src}: {}",
+            e.message
+        );
+    }
+}
+
+#[test]
+fn string_multiplication_and_concatenation_are_refused() {
+    for src in [
+        "{{ 'x' * 100000000 }}",
+        "{{ cliente ** 2 }}",
+        "{{ cliente ~ cliente }}",
+        "{{ cliente + cliente }}",
+    ] {
+        let e = refused(TemplateKind::DataCapture, src);
+        assert!(e.message.contains("operador"), "{src}: {}", e.message);
+    }
+}
+
+#[test]
+fn literals_that_could_be_used_to_grow_values_are_refused() {
+    for (src, word) in [
+        ("{% for x in [cliente, cliente] %}{% endfor %}", "listas"),
+        ("{% for x in (cliente, cliente) %}{% endfor %}", "vírgula"),
+        ("{{ cliente, cliente }}", "vírgula"),
+        ("{{ {'a': cliente} }}", "dicionários"),
+    ] {
+        let e = refused(TemplateKind::DataCapture, src);
+        assert!(e.message.contains(word), "{src}: {}", e.message);
+    }
+}
+
+#[test]
+fn statements_other_than_if_and_for_are_refused() {
+    for src in [
+        "{% set x = cliente %}",
+        "{% with x = 1 %}{% endwith %}",
+        "{% filter upper %}x{% endfilter %}",
+        "{% block b %}{% endblock %}",
+        "{% autoescape true %}{% endautoescape %}",
+    ] {
+        let e = refused(TemplateKind::DataCapture, src);
+        assert!(
+            e.message.contains("não é permitido"),
+            "{src}: {}",
+            e.message
+        );
+    }
+}
+
+#[test]
+fn filters_tests_and_calls_outside_the_whitelist_are_refused() {
+    for (src, word) in [
+        ("{{ cliente|replace('a', 'b') }}", "filtro 'replace'"),
+        ("{{ cliente|attr('x') }}", "filtro 'attr'"),
+        ("{{ cliente|indent(100000000) }}", "filtro 'indent'"),
+        ("{{ cliente|tojson }}", "filtro 'tojson'"),
+        (
+            "{% if cliente is sameas loja %}{% endif %}",
+            "teste 'sameas'",
+        ),
+        ("{{ cliente.upper() }}", "chamadas de função"),
+        ("{{ namespace() }}", "chamadas de função"),
+        ("{{ debug() }}", "chamadas de função"),
+        ("{{ lipsum }}", "variável desconhecida"),
+    ] {
+        let e = refused(TemplateKind::DataCapture, src);
+        assert!(e.message.contains(word), "{src}: {}", e.message);
+    }
+}
+
+#[test]
+fn long_loops_run_out_of_fuel() {
+    // 40 characters in the sample store name: 40³ = 64.000 iterations.
+    let src = "{% for a in loja %}{% for b in loja %}{% for c in loja %}{% endfor %}{% endfor %}{% endfor %}";
+    let e = refused(TemplateKind::DataCapture, src);
+    assert!(e.message.contains("passos demais"), "{}", e.message);
+}
+
+#[test]
+fn output_longer_than_whatsapp_allows_is_stopped() {
+    // Stopped while writing: 40 × 40 × 40 bytes and more.
+    let src = "{% for a in loja %}{% for b in loja %}{{ loja }}{% endfor %}{% endfor %}";
+    let e = refused(TemplateKind::DataCapture, src);
+    assert!(e.message.contains("limite do WhatsApp"), "{}", e.message);
+    // Just over the character limit, found after rendering.
+    let e = refused(TemplateKind::DataCapture, &"a".repeat(MAX_OUTPUT_CHARS + 1));
+    assert!(e.message.contains("4097 caracteres"), "{}", e.message);
+    assert!(validate(TemplateKind::DataCapture, &"á".repeat(MAX_OUTPUT_CHARS)).is_ok());
+}
+
+#[test]
+fn join_cannot_build_huge_strings() {
+    let src = "{{ loja|join(loja|join(loja|join(loja))) }}";
+    let e = refused(TemplateKind::DataCapture, src);
+    assert!(e.message.contains("grande demais"), "{}", e.message);
+}
+
+#[test]
+fn rendering_is_fast() {
+    let q = demo_example(PaymentMethod::Pix, Location::Bairro("Grajaú".into()));
+    let ctx = quote_context(&MARIA, &q, "ORC-2026-000123", date(30, 11), Some("amanhã"));
+    let src = default_source(TemplateKind::Quote);
+    let n = 500;
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        render(TemplateKind::Quote, src, &ctx).unwrap();
+    }
+    let per = start.elapsed() / n;
+    println!("render of the default quote: {per:?} per message");
+    // Generous bound for an unoptimised build on a busy machine; a render is ~100 µs.
+    assert!(per < std::time::Duration::from_millis(20), "{per:?}");
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let parens = format!("{{{{ {}cliente{} }}}}", "(".repeat(5000), ")".repeat(5000));
+    assert!(validate(TemplateKind::DataCapture, &parens).is_err());
+    let ifs = format!(
+        "{}x{}",
+        "{% if cliente %}".repeat(200),
+        "{% endif %}".repeat(200)
+    );
+    let e = refused(TemplateKind::DataCapture, &ifs);
+    assert!(e.message.contains("sintaxe"), "{}", e.message);
+    // A long flat chain is evaluated without recursion trouble.
+    let nots = format!("{{{{ {}cliente }}}}", "not ".repeat(3000));
+    let ctx = sample_context(TemplateKind::DataCapture);
+    assert_eq!(
+        render(TemplateKind::DataCapture, &nots, &ctx).unwrap(),
+        "True"
+    );
+}
