@@ -1,0 +1,268 @@
+//! What we send: validated against Meta's limits before it leaves, so a bad message is our
+//! error with a clear reason rather than a 400 from Meta after a network round trip.
+
+use serde_json::{json, Value};
+
+/// Meta's limit for a text message body.
+pub const MAX_TEXT_BODY_CHARS: usize = 4096;
+/// Meta's limit for the body of an interactive message.
+pub const MAX_INTERACTIVE_BODY_CHARS: usize = 1024;
+/// Reply buttons per message.
+pub const MAX_BUTTONS: usize = 3;
+/// Characters in a reply button's title.
+pub const MAX_BUTTON_TITLE_CHARS: usize = 20;
+/// Characters in a reply button's id.
+pub const MAX_BUTTON_ID_CHARS: usize = 256;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboundMessage {
+    Text {
+        to: String,
+        body: String,
+    },
+    /// An interactive message with reply buttons (`interactive.type: button`).
+    Buttons {
+        to: String,
+        body: String,
+        buttons: Vec<ReplyButton>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyButton {
+    /// Comes back in the customer's `button_reply.id` (e.g. `quote_accept`).
+    pub id: String,
+    pub title: String,
+}
+
+impl ReplyButton {
+    pub fn new(id: impl Into<String>, title: impl Into<String>) -> ReplyButton {
+        ReplyButton {
+            id: id.into(),
+            title: title.into(),
+        }
+    }
+}
+
+/// Why a message can't be sent as it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid outbound message: {0}")]
+pub struct InvalidMessage(pub String);
+
+fn invalid(reason: impl Into<String>) -> Result<(), InvalidMessage> {
+    Err(InvalidMessage(reason.into()))
+}
+
+impl OutboundMessage {
+    /// The recipient's `wa_id`, exactly as it will be sent.
+    pub fn to(&self) -> &str {
+        match self {
+            OutboundMessage::Text { to, .. } | OutboundMessage::Buttons { to, .. } => to,
+        }
+    }
+
+    /// Stable name for logs and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            OutboundMessage::Text { .. } => "text",
+            OutboundMessage::Buttons { .. } => "buttons",
+        }
+    }
+
+    /// Checks Meta's limits (lengths counted in characters, as Meta does).
+    pub fn validate(&self) -> Result<(), InvalidMessage> {
+        validate_recipient(self.to())?;
+        match self {
+            OutboundMessage::Text { body, .. } => validate_body(body, MAX_TEXT_BODY_CHARS),
+            OutboundMessage::Buttons { body, buttons, .. } => {
+                validate_body(body, MAX_INTERACTIVE_BODY_CHARS)?;
+                validate_buttons(buttons)
+            }
+        }
+    }
+
+    /// The JSON body of `POST /{phone_number_id}/messages`, in Meta's format.
+    pub fn to_graph_json(&self) -> Value {
+        match self {
+            OutboundMessage::Text { to, body } => json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": to,
+                "type": "text",
+                "text": { "preview_url": false, "body": body },
+            }),
+            OutboundMessage::Buttons { to, body, buttons } => json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": to,
+                "type": "interactive",
+                "interactive": {
+                    "type": "button",
+                    "body": { "text": body },
+                    "action": {
+                        "buttons": buttons
+                            .iter()
+                            .map(|b| json!({
+                                "type": "reply",
+                                "reply": { "id": b.id, "title": b.title },
+                            }))
+                            .collect::<Vec<_>>(),
+                    },
+                },
+            }),
+        }
+    }
+}
+
+/// Digits only (an optional leading `+` is tolerated), as Meta gave them: the Brazilian
+/// 8-digit form is valid and must not be "fixed".
+fn validate_recipient(to: &str) -> Result<(), InvalidMessage> {
+    let digits = to.strip_prefix('+').unwrap_or(to);
+    if !(8..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return invalid("recipient must be a WhatsApp id of 8 to 15 digits");
+    }
+    Ok(())
+}
+
+fn validate_body(body: &str, max_chars: usize) -> Result<(), InvalidMessage> {
+    if body.trim().is_empty() {
+        return invalid("body is empty");
+    }
+    let n = body.chars().count();
+    if n > max_chars {
+        return invalid(format!("body has {n} characters; the limit is {max_chars}"));
+    }
+    Ok(())
+}
+
+fn validate_buttons(buttons: &[ReplyButton]) -> Result<(), InvalidMessage> {
+    if buttons.is_empty() {
+        return invalid("a button message needs at least one button");
+    }
+    if buttons.len() > MAX_BUTTONS {
+        return invalid(format!(
+            "{} buttons; WhatsApp allows at most {MAX_BUTTONS}",
+            buttons.len()
+        ));
+    }
+    for (i, b) in buttons.iter().enumerate() {
+        let title_chars = b.title.chars().count();
+        if b.title.trim().is_empty() || title_chars > MAX_BUTTON_TITLE_CHARS {
+            return invalid(format!(
+                "button {} title must have 1 to {MAX_BUTTON_TITLE_CHARS} characters (has {title_chars})",
+                i + 1
+            ));
+        }
+        let id_chars = b.id.chars().count();
+        if b.id.trim().is_empty() || id_chars > MAX_BUTTON_ID_CHARS {
+            return invalid(format!(
+                "button {} id must have 1 to {MAX_BUTTON_ID_CHARS} characters",
+                i + 1
+            ));
+        }
+        // Meta rejects repeated ids or titles in one message.
+        if buttons[..i].iter().any(|o| o.id == b.id) {
+            return invalid(format!("button id {:?} is repeated", b.id));
+        }
+        if buttons[..i].iter().any(|o| o.title == b.title) {
+            return invalid(format!("button title {:?} is repeated", b.title));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn buttons(titles: &[&str]) -> OutboundMessage {
+        OutboundMessage::Buttons {
+            to: "5511987654321".into(),
+            body: "Orçamento #12: R$ 1.234,56. Confirma?".into(),
+            buttons: titles
+                .iter()
+                .enumerate()
+                .map(|(i, t)| ReplyButton::new(format!("b{i}"), *t))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn text_json_is_metas_format() {
+        let msg = OutboundMessage::Text {
+            to: "551187654321".into(),
+            body: "Olá!".into(),
+        };
+        assert_eq!(
+            msg.to_graph_json(),
+            json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": "551187654321",
+                "type": "text",
+                "text": { "preview_url": false, "body": "Olá!" },
+            })
+        );
+        assert!(msg.validate().is_ok());
+    }
+
+    #[test]
+    fn button_limits() {
+        assert!(buttons(&["Confirmar", "Recusar", "Falar com loja"])
+            .validate()
+            .is_ok());
+        assert!(buttons(&[]).validate().is_err());
+        assert!(buttons(&["a", "b", "c", "d"]).validate().is_err());
+        // 20 characters, with accents, is fine; 21 is not.
+        assert!(buttons(&["Confirmação do pedid"]).validate().is_ok());
+        assert!(buttons(&["Confirmação do pedido"]).validate().is_err());
+        assert!(buttons(&["  "]).validate().is_err());
+        assert!(buttons(&["Sim", "Sim"]).validate().is_err());
+        let mut repeated_id = buttons(&["Sim", "Não"]);
+        if let OutboundMessage::Buttons { buttons, .. } = &mut repeated_id {
+            buttons[1].id = buttons[0].id.clone();
+        }
+        assert!(repeated_id.validate().is_err());
+    }
+
+    #[test]
+    fn body_limits_count_characters_not_bytes() {
+        let ok_text = OutboundMessage::Text {
+            to: "5511987654321".into(),
+            body: "ç".repeat(MAX_TEXT_BODY_CHARS),
+        };
+        assert!(ok_text.validate().is_ok());
+        let long_text = OutboundMessage::Text {
+            to: "5511987654321".into(),
+            body: "a".repeat(MAX_TEXT_BODY_CHARS + 1),
+        };
+        assert!(long_text.validate().is_err());
+        let long_interactive = OutboundMessage::Buttons {
+            to: "5511987654321".into(),
+            body: "a".repeat(MAX_INTERACTIVE_BODY_CHARS + 1),
+            buttons: vec![ReplyButton::new("ok", "OK")],
+        };
+        assert!(long_interactive.validate().is_err());
+        let empty = OutboundMessage::Text {
+            to: "5511987654321".into(),
+            body: " \n".into(),
+        };
+        assert!(empty.validate().is_err());
+    }
+
+    #[test]
+    fn recipient_must_be_digits() {
+        for to in ["", "abc", "5511-98765-4321", "1234567", "1234567890123456"] {
+            let msg = OutboundMessage::Text {
+                to: to.into(),
+                body: "oi".into(),
+            };
+            assert!(msg.validate().is_err(), "{to}");
+        }
+        let plus = OutboundMessage::Text {
+            to: "+5511987654321".into(),
+            body: "oi".into(),
+        };
+        assert!(plus.validate().is_ok());
+    }
+}

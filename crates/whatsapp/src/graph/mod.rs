@@ -1,0 +1,283 @@
+//! The Graph API client: `POST {base}/{version}/{phone_number_id}/messages`.
+//!
+//! One `reqwest::Client` (rustls, connection pool) per process, cloned cheaply. Access
+//! tokens are per channel and passed per call as [`SecretString`]: the client never stores
+//! them, and they are never formatted into logs or errors.
+
+mod backoff;
+mod config;
+mod error;
+mod message;
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+pub use backoff::PAIR_RATE_LIMIT_FACTOR;
+pub use config::{
+    GraphConfig, GraphConfigError, RetryPolicy, DEFAULT_API_VERSION, DEFAULT_BASE_URL,
+};
+pub use error::{codes, SendError};
+pub use message::{
+    InvalidMessage, OutboundMessage, ReplyButton, MAX_BUTTONS, MAX_BUTTON_ID_CHARS,
+    MAX_BUTTON_TITLE_CHARS, MAX_INTERACTIVE_BODY_CHARS, MAX_TEXT_BODY_CHARS,
+};
+
+/// Header that carries our request id to the Graph API (and into Meta's logs).
+pub const REQUEST_ID_HEADER: &str = "X-Request-Id";
+
+/// Graph answers are small; a bigger body means something is wrong on the other side.
+const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+
+/// Meta accepted the message; `wamid` is how receipts will refer to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentMessage {
+    pub wamid: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct GraphClient {
+    http: reqwest::Client,
+    base_url: String,
+    api_version: String,
+    retry: RetryPolicy,
+}
+
+#[derive(Deserialize)]
+struct SendOkBody {
+    #[serde(default)]
+    messages: Vec<SendOkMessage>,
+}
+
+#[derive(Deserialize)]
+struct SendOkMessage {
+    id: String,
+}
+
+impl GraphClient {
+    pub fn new(cfg: GraphConfig) -> Result<GraphClient, GraphConfigError> {
+        cfg.validate()?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(cfg.connect_timeout)
+            .timeout(cfg.request_timeout)
+            .user_agent(concat!("orcazap-whatsapp/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(GraphClient {
+            http,
+            base_url: cfg.base_url.trim_end_matches('/').to_string(),
+            api_version: cfg.api_version,
+            retry: cfg.retry,
+        })
+    }
+
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    /// `{base}/{version}/{phone_number_id}/messages`.
+    pub fn messages_url(&self, phone_number_id: &str) -> String {
+        format!(
+            "{}/{}/{}/messages",
+            self.base_url, self.api_version, phone_number_id
+        )
+    }
+
+    /// One attempt. The caller (or [`GraphClient::send_with_retry`]) decides what to do
+    /// with a transient failure.
+    pub async fn send(
+        &self,
+        phone_number_id: &str,
+        access_token: &SecretString,
+        msg: &OutboundMessage,
+        request_id: Option<&str>,
+    ) -> Result<SentMessage, SendError> {
+        let token = access_token.expose_secret();
+        if token.trim().is_empty() {
+            return Err(permanent("the channel has no access token"));
+        }
+        // The id becomes a URL path segment: digits only, so it can't reach another path.
+        if phone_number_id.is_empty() || !phone_number_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(permanent("phone_number_id must be digits"));
+        }
+        msg.validate().map_err(|e| permanent(e.to_string()))?;
+
+        // `bearer_auth` marks the header sensitive, so HTTP-level debug output hides it.
+        let mut request = self
+            .http
+            .post(self.messages_url(phone_number_id))
+            .bearer_auth(token)
+            .json(&msg.to_graph_json());
+        if let Some(id) = request_id.filter(|id| is_header_safe(id)) {
+            request = request.header(REQUEST_ID_HEADER, id);
+        }
+
+        let response = request
+            .send()
+            .await
+            .map_err(|e| error::classify_transport_error(&e))?;
+        let status = response.status().as_u16();
+        let retry_after = error::parse_retry_after(
+            response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok()),
+        );
+        let body = read_capped(response).await?;
+
+        if (200..300).contains(&status) {
+            return parse_success(&body, token);
+        }
+        Err(error::classify_http_error(
+            status,
+            retry_after,
+            &body,
+            token,
+        ))
+    }
+
+    /// Up to `retry.max_attempts` attempts, waiting with exponential backoff and full
+    /// jitter between them, on transient failures only. Returns the last error when the
+    /// attempts run out; the job queue takes it from there.
+    pub async fn send_with_retry(
+        &self,
+        phone_number_id: &str,
+        access_token: &SecretString,
+        msg: &OutboundMessage,
+        request_id: Option<&str>,
+    ) -> Result<SentMessage, SendError> {
+        let attempts = self.retry.max_attempts.max(1);
+        let mut attempt = 1;
+        loop {
+            let err = match self
+                .send(phone_number_id, access_token, msg, request_id)
+                .await
+            {
+                Ok(sent) => return Ok(sent),
+                Err(err) => err,
+            };
+            if !err.is_transient() || attempt >= attempts {
+                tracing::warn!(
+                    phone_number_id,
+                    request_id,
+                    attempt,
+                    kind = msg.kind(),
+                    code = err.code(),
+                    error = err.metric_label(),
+                    message = %err.message(),
+                    "WhatsApp send failed"
+                );
+                return Err(err);
+            }
+            let wait =
+                backoff::delay_after(&self.retry, attempt, &err, backoff::thread_random_upto);
+            tracing::info!(
+                phone_number_id,
+                request_id,
+                attempt,
+                code = err.code(),
+                error = err.metric_label(),
+                wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                "WhatsApp send failed temporarily; retrying"
+            );
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+}
+
+fn permanent(message: impl Into<String>) -> SendError {
+    SendError::Permanent {
+        code: None,
+        message: message.into(),
+    }
+}
+
+/// Visible ASCII only: anything else would make the request unbuildable, and a request id
+/// is never worth failing a send over.
+fn is_header_safe(value: &str) -> bool {
+    !value.is_empty() && value.len() <= 200 && value.bytes().all(|b| (0x21..0x7f).contains(&b))
+}
+
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, SendError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| error::classify_transport_error(&e))?
+    {
+        let room = MAX_RESPONSE_BYTES.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= MAX_RESPONSE_BYTES {
+            break;
+        }
+    }
+    Ok(body)
+}
+
+fn parse_success(body: &[u8], token: &str) -> Result<SentMessage, SendError> {
+    let wamid = serde_json::from_slice::<SendOkBody>(body)
+        .ok()
+        .and_then(|b| b.messages.into_iter().next())
+        .map(|m| m.id)
+        .filter(|id| !id.trim().is_empty());
+    match wamid {
+        Some(wamid) => Ok(SentMessage { wamid }),
+        // Meta took the request but we can't tell which message it made: retrying could
+        // send the customer a duplicate, so this is permanent and goes to a person.
+        None => Err(SendError::Permanent {
+            code: None,
+            message: error::scrub(
+                format!(
+                    "Graph API answered 2xx without messages[0].id ({} bytes)",
+                    body.len()
+                ),
+                token,
+            ),
+        }),
+    }
+}
+
+/// Retry waits are bounded by the policy; exposed so the job queue can reuse the same
+/// backoff for its own reschedules.
+pub fn backoff_delay(policy: &RetryPolicy, failed_attempt: u32, err: &SendError) -> Duration {
+    backoff::delay_after(policy, failed_attempt, err, backoff::thread_random_upto)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn success_fixture_gives_the_wamid() {
+        let body = include_str!("../../../../fixtures/whatsapp/graph_send_ok_response.json");
+        assert_eq!(
+            parse_success(body.as_bytes(), "tok").unwrap().wamid,
+            "wamid.HBgNNTUxMTk4NzY1NDMyMRUCABEYEjQ1QzQ0RjE2QjQ3MjY5NkM2NwA="
+        );
+        let e = parse_success(br#"{"messages":[]}"#, "tok").unwrap_err();
+        assert!(!e.is_transient());
+    }
+
+    #[test]
+    fn url_has_base_version_and_channel() {
+        let client = GraphClient::new(GraphConfig {
+            base_url: "http://127.0.0.1:1/".into(),
+            ..GraphConfig::default()
+        })
+        .unwrap();
+        assert_eq!(
+            client.messages_url("100000000000001"),
+            "http://127.0.0.1:1/v25.0/100000000000001/messages"
+        );
+    }
+
+    #[test]
+    fn header_safety() {
+        assert!(is_header_safe("req-01HZX"));
+        assert!(!is_header_safe(""));
+        assert!(!is_header_safe("a b"));
+        assert!(!is_header_safe("ação"));
+        assert!(!is_header_safe("a\r\nX-Evil: 1"));
+    }
+}

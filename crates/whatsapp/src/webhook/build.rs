@@ -1,0 +1,131 @@
+//! Payloads in Meta's exact webhook format, for the demo simulator and load tests: they
+//! go through the same signature check and parser as Meta's own deliveries.
+
+use serde_json::{json, Value};
+
+use super::model::{DeliveryStatus, GraphErrorInfo};
+use super::parse::{MESSAGES_FIELD, WHATSAPP_OBJECT};
+
+/// `entry[].id` is the WhatsApp Business Account id; the product routes by
+/// `phone_number_id`, so simulated payloads use a fixed placeholder.
+pub const SIMULATED_WABA_ID: &str = "0";
+
+fn envelope(phone_number_id: &str, display_phone_number: &str, mut value: Value) -> String {
+    if let Value::Object(map) = &mut value {
+        map.insert("messaging_product".into(), json!("whatsapp"));
+        map.insert(
+            "metadata".into(),
+            json!({
+                "display_phone_number": display_phone_number,
+                "phone_number_id": phone_number_id,
+            }),
+        );
+    }
+    json!({
+        "object": WHATSAPP_OBJECT,
+        "entry": [{
+            "id": SIMULATED_WABA_ID,
+            "changes": [{ "value": value, "field": MESSAGES_FIELD }],
+        }],
+    })
+    .to_string()
+}
+
+fn contacts(from_wa_id: &str, contact_name: Option<&str>) -> Value {
+    let mut contact = json!({ "wa_id": from_wa_id });
+    if let (Some(name), Value::Object(map)) = (contact_name, &mut contact) {
+        map.insert("profile".into(), json!({ "name": name }));
+    }
+    json!([contact])
+}
+
+/// A customer's text message, as Meta delivers it.
+pub fn build_text_webhook(
+    phone_number_id: &str,
+    display_phone_number: &str,
+    from_wa_id: &str,
+    contact_name: Option<&str>,
+    wamid: &str,
+    text: &str,
+    timestamp: i64,
+) -> String {
+    let value = json!({
+        "contacts": contacts(from_wa_id, contact_name),
+        "messages": [{
+            "from": from_wa_id,
+            "id": wamid,
+            "timestamp": timestamp.to_string(),
+            "type": "text",
+            "text": { "body": text },
+        }],
+    });
+    envelope(phone_number_id, display_phone_number, value)
+}
+
+/// A tap on one of our reply buttons (`interactive.button_reply`). `context_wamid` is the
+/// message that carried the buttons.
+#[allow(clippy::too_many_arguments)] // mirrors the payload's fields one to one
+pub fn build_button_reply_webhook(
+    phone_number_id: &str,
+    display_phone_number: &str,
+    from_wa_id: &str,
+    contact_name: Option<&str>,
+    wamid: &str,
+    context_wamid: Option<&str>,
+    button_id: &str,
+    button_title: &str,
+    timestamp: i64,
+) -> String {
+    let mut message = json!({
+        "from": from_wa_id,
+        "id": wamid,
+        "timestamp": timestamp.to_string(),
+        "type": "interactive",
+        "interactive": {
+            "type": "button_reply",
+            "button_reply": { "id": button_id, "title": button_title },
+        },
+    });
+    if let (Some(ctx), Value::Object(map)) = (context_wamid, &mut message) {
+        map.insert(
+            "context".into(),
+            json!({ "from": display_phone_number, "id": ctx }),
+        );
+    }
+    let value = json!({
+        "contacts": contacts(from_wa_id, contact_name),
+        "messages": [message],
+    });
+    envelope(phone_number_id, display_phone_number, value)
+}
+
+/// A delivery receipt for one of our messages; `error` goes with `Failed`.
+pub fn build_status_webhook(
+    phone_number_id: &str,
+    display_phone_number: &str,
+    wamid: &str,
+    recipient_id: &str,
+    status: DeliveryStatus,
+    timestamp: i64,
+    error: Option<&GraphErrorInfo>,
+) -> String {
+    let mut receipt = json!({
+        "id": wamid,
+        "status": status.as_str(),
+        "timestamp": timestamp.to_string(),
+        "recipient_id": recipient_id,
+    });
+    if let (Some(err), Value::Object(map)) = (error, &mut receipt) {
+        let mut entry = json!({
+            "code": err.code,
+            "title": err.title,
+            "message": err.title,
+        });
+        if let (Some(details), Value::Object(e)) = (&err.details, &mut entry) {
+            e.insert("error_data".into(), json!({ "details": details }));
+        }
+        map.insert("errors".into(), json!([entry]));
+    }
+    let value = json!({ "statuses": [receipt] });
+    envelope(phone_number_id, display_phone_number, value)
+}

@@ -1,0 +1,14 @@
+//! Incoming webhooks: normalized event types, the parser, and builders of Meta-format
+//! payloads for the simulator and load tests.
+
+mod build;
+mod model;
+mod parse;
+
+pub use build::{
+    build_button_reply_webhook, build_status_webhook, build_text_webhook, SIMULATED_WABA_ID,
+};
+pub use model::{
+    DeliveryStatus, GraphErrorInfo, InboundMessage, MessageContent, StatusUpdate, WebhookEvent,
+};
+pub use parse::{parse_webhook, WebhookParseError, MESSAGES_FIELD, WHATSAPP_OBJECT};

@@ -1,0 +1,573 @@
+//! Meta's webhook wire format → [`WebhookEvent`]s.
+//!
+//! Strict on the envelope (valid JSON, `object: whatsapp_business_account`, `entry[]`,
+//! `changes[]`, and for `messages` changes the channel metadata and each message's id,
+//! sender, timestamp and type): a delivery we can't route or deduplicate is answered 400.
+//! Lenient on everything else: unknown fields are ignored, and a message whose content we
+//! can't read becomes [`MessageContent::Unsupported`] instead of failing the whole batch.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::model::{
+    DeliveryStatus, GraphErrorInfo, InboundMessage, MessageContent, StatusUpdate, WebhookEvent,
+};
+
+/// The only `object` a WhatsApp Business Account webhook carries.
+pub const WHATSAPP_OBJECT: &str = "whatsapp_business_account";
+
+/// The change field that carries messages and delivery receipts.
+pub const MESSAGES_FIELD: &str = "messages";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WebhookParseError {
+    #[error("body is not valid JSON (line {line}, column {column})")]
+    InvalidJson { line: usize, column: usize },
+    #[error("unexpected webhook object {object:?}")]
+    WrongObject { object: String },
+    #[error("malformed webhook payload: {reason}")]
+    Malformed { reason: String },
+}
+
+impl WebhookParseError {
+    /// Low-cardinality label for metrics.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            WebhookParseError::InvalidJson { .. } => "invalid_json",
+            WebhookParseError::WrongObject { .. } => "wrong_object",
+            WebhookParseError::Malformed { .. } => "malformed",
+        }
+    }
+
+    fn from_json(e: serde_json::Error) -> Self {
+        match e.classify() {
+            serde_json::error::Category::Data => WebhookParseError::Malformed {
+                reason: redact_quoted(&e.to_string()),
+            },
+            _ => WebhookParseError::InvalidJson {
+                line: e.line(),
+                column: e.column(),
+            },
+        }
+    }
+}
+
+/// serde's messages quote offending values (`invalid type: string "…"`), which may be a
+/// customer's phone or text; errors end up in logs, so keep only the structure.
+fn redact_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut inside = false;
+    for c in message.chars() {
+        if c == '"' {
+            if !inside {
+                out.push_str("\"…\"");
+            }
+            inside = !inside;
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn malformed(reason: impl Into<String>) -> WebhookParseError {
+    WebhookParseError::Malformed {
+        reason: reason.into(),
+    }
+}
+
+#[derive(Deserialize)]
+struct WirePayload {
+    object: String,
+    entry: Vec<WireEntry>,
+}
+
+#[derive(Deserialize)]
+struct WireEntry {
+    changes: Vec<WireChange>,
+}
+
+#[derive(Deserialize)]
+struct WireChange {
+    field: String,
+    #[serde(default)]
+    value: Option<Box<RawValue>>,
+}
+
+#[derive(Deserialize)]
+struct WireMessagesValue {
+    metadata: WireMetadata,
+    #[serde(default)]
+    contacts: Vec<WireContact>,
+    // Kept raw so one message with odd content doesn't fail its siblings.
+    #[serde(default)]
+    messages: Vec<Box<RawValue>>,
+    #[serde(default)]
+    statuses: Vec<WireStatus>,
+}
+
+#[derive(Deserialize)]
+struct WireMetadata {
+    #[serde(default)]
+    display_phone_number: String,
+    phone_number_id: String,
+}
+
+/// For non-`messages` fields: their value has any shape; take the channel if it's there.
+#[derive(Deserialize)]
+struct WireAnyValue {
+    #[serde(default)]
+    metadata: Option<WireAnyMetadata>,
+}
+
+#[derive(Deserialize)]
+struct WireAnyMetadata {
+    #[serde(default)]
+    phone_number_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireContact {
+    #[serde(default)]
+    wa_id: Option<String>,
+    #[serde(default)]
+    profile: Option<WireProfile>,
+}
+
+#[derive(Deserialize)]
+struct WireProfile {
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// The parts of a message we need to route and deduplicate it: strict.
+#[derive(Deserialize)]
+struct WireMessageHeader {
+    from: String,
+    id: String,
+    timestamp: WireTimestamp,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    context: Option<WireContext>,
+}
+
+#[derive(Deserialize)]
+struct WireContext {
+    #[serde(default)]
+    id: Option<String>,
+}
+
+/// Meta sends timestamps as decimal strings; accept a bare number too.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum WireTimestamp {
+    Text(String),
+    Number(i64),
+}
+
+impl WireTimestamp {
+    fn seconds(&self) -> Result<i64, WebhookParseError> {
+        match self {
+            WireTimestamp::Number(n) => Ok(*n),
+            WireTimestamp::Text(s) => s
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| malformed("timestamp is not a whole number of seconds")),
+        }
+    }
+}
+
+/// The content of a message: lenient, every part optional.
+#[derive(Deserialize)]
+struct WireMessageBody {
+    #[serde(default)]
+    text: Option<WireText>,
+    #[serde(default)]
+    interactive: Option<WireInteractive>,
+    #[serde(default)]
+    button: Option<WireLegacyButton>,
+    #[serde(default)]
+    image: Option<WireMedia>,
+    #[serde(default)]
+    audio: Option<WireMedia>,
+    #[serde(default)]
+    location: Option<WireLocation>,
+    #[serde(default)]
+    reaction: Option<WireReaction>,
+    #[serde(default)]
+    errors: Vec<WireError>,
+}
+
+#[derive(Deserialize)]
+struct WireText {
+    body: String,
+}
+
+#[derive(Deserialize)]
+struct WireInteractive {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    button_reply: Option<WireReply>,
+    #[serde(default)]
+    list_reply: Option<WireReply>,
+}
+
+#[derive(Deserialize)]
+struct WireReply {
+    id: String,
+    title: String,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireLegacyButton {
+    #[serde(default)]
+    payload: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireMedia {
+    id: String,
+    #[serde(default)]
+    caption: Option<String>,
+    #[serde(default)]
+    mime_type: Option<String>,
+    #[serde(default)]
+    voice: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct WireLocation {
+    latitude: Box<RawValue>,
+    longitude: Box<RawValue>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    address: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireReaction {
+    message_id: String,
+    #[serde(default)]
+    emoji: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireStatus {
+    id: String,
+    status: String,
+    timestamp: WireTimestamp,
+    #[serde(default)]
+    recipient_id: Option<String>,
+    #[serde(default)]
+    errors: Vec<WireError>,
+}
+
+#[derive(Deserialize)]
+struct WireError {
+    #[serde(default)]
+    code: Option<i64>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    error_data: Option<WireErrorData>,
+}
+
+#[derive(Deserialize)]
+struct WireErrorData {
+    #[serde(default)]
+    details: Option<String>,
+}
+
+impl WireError {
+    fn info(&self) -> Option<GraphErrorInfo> {
+        Some(GraphErrorInfo {
+            code: self.code?,
+            title: self
+                .title
+                .clone()
+                .or_else(|| self.message.clone())
+                .unwrap_or_default(),
+            details: self.error_data.as_ref().and_then(|d| d.details.clone()),
+        })
+    }
+}
+
+/// Turns a webhook body (already signature-checked) into events, in payload order.
+pub fn parse_webhook(raw: &[u8]) -> Result<Vec<WebhookEvent>, WebhookParseError> {
+    let payload: WirePayload = serde_json::from_slice(raw).map_err(WebhookParseError::from_json)?;
+    if payload.object != WHATSAPP_OBJECT {
+        let object: String = payload.object.chars().take(64).collect();
+        return Err(WebhookParseError::WrongObject { object });
+    }
+    let mut events = Vec::new();
+    for entry in payload.entry {
+        for change in entry.changes {
+            if change.field == MESSAGES_FIELD {
+                let value = change
+                    .value
+                    .ok_or_else(|| malformed("messages change without a value"))?;
+                parse_messages_value(&value, &mut events)?;
+            } else {
+                events.push(WebhookEvent::Ignored {
+                    phone_number_id: change.value.as_deref().and_then(channel_of_any_value),
+                    field: change.field,
+                });
+            }
+        }
+    }
+    Ok(events)
+}
+
+fn channel_of_any_value(value: &RawValue) -> Option<String> {
+    serde_json::from_str::<WireAnyValue>(value.get())
+        .ok()?
+        .metadata?
+        .phone_number_id
+}
+
+fn parse_messages_value(
+    value: &RawValue,
+    events: &mut Vec<WebhookEvent>,
+) -> Result<(), WebhookParseError> {
+    let value: WireMessagesValue =
+        serde_json::from_str(value.get()).map_err(WebhookParseError::from_json)?;
+    let channel = &value.metadata;
+    if channel.phone_number_id.trim().is_empty() {
+        return Err(malformed("empty metadata.phone_number_id"));
+    }
+    let before = events.len();
+    for raw_message in &value.messages {
+        let message = parse_message(raw_message, channel, &value.contacts)?;
+        events.push(WebhookEvent::Message(message));
+    }
+    for status in &value.statuses {
+        events.push(parse_status(status, channel)?);
+    }
+    if events.len() == before {
+        // e.g. a value carrying only account-level `errors`: nothing to act on.
+        events.push(WebhookEvent::Ignored {
+            phone_number_id: Some(channel.phone_number_id.clone()),
+            field: MESSAGES_FIELD.to_string(),
+        });
+    }
+    Ok(())
+}
+
+fn parse_message(
+    raw: &RawValue,
+    channel: &WireMetadata,
+    contacts: &[WireContact],
+) -> Result<InboundMessage, WebhookParseError> {
+    let header: WireMessageHeader =
+        serde_json::from_str(raw.get()).map_err(WebhookParseError::from_json)?;
+    if header.id.trim().is_empty() {
+        return Err(malformed("message without an id"));
+    }
+    if header.from.trim().is_empty() {
+        return Err(malformed("message without a sender"));
+    }
+    let content = match serde_json::from_str::<WireMessageBody>(raw.get()) {
+        Ok(body) => content_of(&header.kind, body),
+        Err(e) => {
+            tracing::warn!(
+                wamid = %header.id,
+                kind = %header.kind,
+                error = %redact_quoted(&e.to_string()),
+                "unreadable message content; treating it as unsupported"
+            );
+            MessageContent::Unsupported {
+                kind: header.kind.clone(),
+                error_code: None,
+            }
+        }
+    };
+    Ok(InboundMessage {
+        phone_number_id: channel.phone_number_id.clone(),
+        display_phone_number: channel.display_phone_number.clone(),
+        timestamp: header.timestamp.seconds()?,
+        contact_name: contact_name_for(&header.from, contacts),
+        context_wamid: header.context.and_then(|c| c.id),
+        wamid: header.id,
+        from: header.from,
+        content,
+    })
+}
+
+/// The profile name of the sender: the contact with the same `wa_id`, or the only contact
+/// in the change (Meta's `wa_id` and `from` can differ in formatting for some numbers).
+fn contact_name_for(from: &str, contacts: &[WireContact]) -> Option<String> {
+    let contact = contacts
+        .iter()
+        .find(|c| c.wa_id.as_deref() == Some(from))
+        .or(match contacts {
+            [only] => Some(only),
+            _ => None,
+        })?;
+    contact
+        .profile
+        .as_ref()?
+        .name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+}
+
+fn content_of(kind: &str, body: WireMessageBody) -> MessageContent {
+    let first_error_code = body.errors.iter().find_map(|e| e.code);
+    let unsupported = |kind: String| MessageContent::Unsupported {
+        kind,
+        error_code: first_error_code,
+    };
+    match (kind, body) {
+        ("text", WireMessageBody { text: Some(t), .. }) => MessageContent::Text { body: t.body },
+        (
+            "interactive",
+            WireMessageBody {
+                interactive: Some(i),
+                ..
+            },
+        ) => match (i.kind.as_str(), i.button_reply, i.list_reply) {
+            ("button_reply", Some(r), _) => MessageContent::Button {
+                id: r.id,
+                title: r.title,
+            },
+            ("list_reply", _, Some(r)) => MessageContent::ListReply {
+                id: r.id,
+                title: r.title,
+                description: r.description,
+            },
+            (other, _, _) => unsupported(format!("interactive/{other}")),
+        },
+        (
+            "button",
+            WireMessageBody {
+                button: Some(b), ..
+            },
+        ) => {
+            let title = b.text.unwrap_or_default();
+            // Template quick replies carry the developer-defined payload; fall back to the
+            // visible text when a template was made without one.
+            let id = b.payload.filter(|p| !p.is_empty()).unwrap_or(title.clone());
+            MessageContent::Button { id, title }
+        }
+        ("image", WireMessageBody { image: Some(m), .. }) => MessageContent::Image {
+            media_id: m.id,
+            caption: m.caption,
+            mime_type: m.mime_type.unwrap_or_default(),
+        },
+        ("audio", WireMessageBody { audio: Some(m), .. }) => MessageContent::Audio {
+            media_id: m.id,
+            voice: m.voice.unwrap_or(false),
+        },
+        (
+            "location",
+            WireMessageBody {
+                location: Some(l), ..
+            },
+        ) => match (coordinate_text(&l.latitude), coordinate_text(&l.longitude)) {
+            (Some(latitude), Some(longitude)) => MessageContent::Location {
+                latitude,
+                longitude,
+                name: l.name,
+                address: l.address,
+            },
+            _ => unsupported("location".to_string()),
+        },
+        (
+            "reaction",
+            WireMessageBody {
+                reaction: Some(r), ..
+            },
+        ) => MessageContent::Reaction {
+            emoji: r.emoji.unwrap_or_default(),
+            message_id: r.message_id,
+        },
+        (other, _) => unsupported(other.to_string()),
+    }
+}
+
+/// A coordinate as decimal text: Meta sends a JSON number; a quoted number is accepted too.
+fn coordinate_text(raw: &RawValue) -> Option<String> {
+    let text = raw.get().trim();
+    let text = match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        Some(inner) => inner.trim(),
+        None => text,
+    };
+    let looks_numeric = !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'));
+    looks_numeric.then(|| text.to_string())
+}
+
+fn parse_status(
+    status: &WireStatus,
+    channel: &WireMetadata,
+) -> Result<WebhookEvent, WebhookParseError> {
+    if status.id.trim().is_empty() {
+        return Err(malformed("status without a message id"));
+    }
+    let Ok(delivery) = status.status.parse::<DeliveryStatus>() else {
+        // Meta adds statuses over time ("deleted", "warning"…): record, don't fail.
+        return Ok(WebhookEvent::Ignored {
+            phone_number_id: Some(channel.phone_number_id.clone()),
+            field: format!(
+                "{MESSAGES_FIELD}/status:{}",
+                status.status.chars().take(32).collect::<String>()
+            ),
+        });
+    };
+    Ok(WebhookEvent::Status(StatusUpdate {
+        phone_number_id: channel.phone_number_id.clone(),
+        wamid: status.id.clone(),
+        status: delivery,
+        timestamp: status.timestamp.seconds()?,
+        recipient_id: status.recipient_id.clone().unwrap_or_default(),
+        error: status.errors.iter().find_map(WireError::info),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_keeps_structure_only() {
+        assert_eq!(
+            redact_quoted("invalid type: string \"5511987654321\", expected i64 at line 1"),
+            "invalid type: string \"…\", expected i64 at line 1"
+        );
+        assert_eq!(redact_quoted("missing field `id`"), "missing field `id`");
+    }
+
+    #[test]
+    fn coordinates_must_look_numeric() {
+        let raw = |s: &str| RawValue::from_string(s.to_string()).unwrap();
+        assert_eq!(
+            coordinate_text(&raw("-23.561414")).as_deref(),
+            Some("-23.561414")
+        );
+        assert_eq!(coordinate_text(&raw("\"-46.6\"")).as_deref(), Some("-46.6"));
+        assert_eq!(coordinate_text(&raw("null")), None);
+        assert_eq!(coordinate_text(&raw("\"\"")), None);
+        assert_eq!(coordinate_text(&raw("{}")), None);
+    }
+
+    #[test]
+    fn timestamps_accept_strings_and_numbers() {
+        assert_eq!(
+            WireTimestamp::Text("1764316800".into()).seconds(),
+            Ok(1_764_316_800)
+        );
+        assert_eq!(WireTimestamp::Number(5).seconds(), Ok(5));
+        assert!(WireTimestamp::Text("ontem".into()).seconds().is_err());
+    }
+}
