@@ -592,3 +592,29 @@ fn deep_nesting_is_an_error_not_a_crash() {
         "True"
     );
 }
+
+#[test]
+fn the_store_example_of_the_docs_validates() {
+    let src = "Olá{% if cliente %} {{ cliente }}{% endif %}! Orçamento *{{ numero }}*:\n\
+{% for item in itens %}\n\
+{{ loop.index }}. {{ item.quantidade }} {{ item.unidade }} {{ item.descricao }}: {{ item.total }}\n\
+{% endfor %}\n\
+{% if frete_gratis %}Frete grátis!{% elif frete %}Frete: {{ frete }}{% endif %}\n\
+\n\
+*Total {{ total }}* ({{ forma_pagamento }}), válido até {{ validade }}.\n";
+    validate(TemplateKind::Quote, src).unwrap();
+    let text = render(
+        TemplateKind::Quote,
+        src,
+        &sample_context(TemplateKind::Quote),
+    )
+    .unwrap();
+    assert!(
+        text.contains("1. 10 sc Cimento CP-II-E-32 50kg: R$ 369,00\n2. 2 m³"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("*Total R$ 2.276,05* (PIX), válido até 30/11/2026."),
+        "{text}"
+    );
+}
