@@ -733,7 +733,7 @@ mod tests {
     }
 
     #[test]
-    fn engine_string_repetition_of_100_million_is_bounded() {
+    fn engine_string_repetition_is_stopped_by_the_output_cap() {
         // MiniJinja allows repetition up to 100 MB; the syntax check forbids `*` entirely, and
         // even without it the output cap stops the message.
         let e = engine_only("{{ 'x' * 1000000 }}").unwrap_err();
