@@ -592,3 +592,77 @@ fn deep_nesting_is_an_error_not_a_crash() {
         "True"
     );
 }
+
+#[test]
+fn the_store_example_of_the_docs_validates() {
+    let src = "Olá{% if cliente %} {{ cliente }}{% endif %}! Orçamento *{{ numero }}*:\n\
+{% for item in itens %}\n\
+{{ loop.index }}. {{ item.quantidade }} {{ item.unidade }} {{ item.descricao }}: {{ item.total }}\n\
+{% endfor %}\n\
+{% if frete_gratis %}Frete grátis!{% elif frete %}Frete: {{ frete }}{% endif %}\n\
+\n\
+*Total {{ total }}* ({{ forma_pagamento }}), válido até {{ validade }}.\n";
+    validate(TemplateKind::Quote, src).unwrap();
+    let text = render(
+        TemplateKind::Quote,
+        src,
+        &sample_context(TemplateKind::Quote),
+    )
+    .unwrap();
+    assert!(
+        text.contains("1. 10 sc Cimento CP-II-E-32 50kg: R$ 369,00\n2. 2 m³"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("*Total R$ 2.276,05* (PIX), válido até 30/11/2026."),
+        "{text}"
+    );
+}
+
+#[test]
+fn raw_blocks_are_text_even_with_unbalanced_quotes() {
+    let src = "{% raw %}{{ it's * 2 }}{% endraw %} {{ cliente }}";
+    let text = render(
+        TemplateKind::DataCapture,
+        src,
+        &sample_context(TemplateKind::DataCapture),
+    )
+    .unwrap();
+    assert_eq!(text, "{{ it's * 2 }} Maria");
+    // After the raw block the checks apply again.
+    let e = refused(
+        TemplateKind::DataCapture,
+        "{% raw %}x{% endraw %}\n{{ cliente * 2 }}",
+    );
+    assert_eq!(e.line, Some(2));
+}
+
+#[test]
+fn a_forty_line_quote_fits_in_one_whatsapp_message() {
+    let cat = parse_catalog_csv(DEMO_CATALOG_CSV).unwrap();
+    let lines: Vec<_> = cat
+        .iter()
+        .take(40)
+        .map(|i| (i, Quantity::whole(3)))
+        .collect();
+    let q = price_quote(
+        &QuoteRequest {
+            lines,
+            unknown: vec![],
+            payment: PaymentMethod::Pix,
+            location: Location::Bairro("Grajaú".into()),
+            llm_assisted: false,
+            needs_human: false,
+        },
+        &demo_rules(),
+    );
+    let ctx = quote_context(&MARIA, &q, "ORC-2026-000123", date(30, 11), Some("amanhã"));
+    let text = render(
+        TemplateKind::Quote,
+        default_source(TemplateKind::Quote),
+        &ctx,
+    )
+    .unwrap();
+    assert_eq!(text.matches("\n• ").count(), 40);
+    assert!(text.chars().count() <= MAX_OUTPUT_CHARS);
+}

@@ -353,19 +353,27 @@ pub(super) fn check_source(source: &str) -> Result<Vec<(String, usize)>, Templat
                 None => return Err(at(Some(tag_line), "comentário '{#' sem '#}'".into())),
             }
         }
-        let (toks, next, lines) = tokenize(source, i + 2, open, tag_line)?;
-        line += lines;
         if in_raw {
-            // Inside raw everything is text, except the tag that ends it.
-            if open == b'%' && matches!(toks.first(), Some((Tok::Ident(k), _)) if k == "endraw") {
+            // Inside raw everything is text (even an unclosed quote), except the tag that
+            // ends it.
+            let ends_raw = open == b'%'
+                && matches!(
+                    tokenize(source, i + 2, open, tag_line),
+                    Ok((toks, _, _)) if matches!(toks.first(), Some((Tok::Ident(k), _)) if k == "endraw")
+                );
+            if let (true, Ok((_, next, lines))) =
+                (ends_raw, tokenize(source, i + 2, open, tag_line))
+            {
                 in_raw = false;
+                line += lines;
                 i = next;
             } else {
                 i += 2;
-                line = tag_line;
             }
             continue;
         }
+        let (toks, next, lines) = tokenize(source, i + 2, open, tag_line)?;
+        line += lines;
         if open == b'{' {
             check_expr(&toks, &mut roots)?;
         } else {
@@ -646,8 +654,11 @@ fn check_expr(
                 }
             }
             Tok::Ident(name) => {
-                let is_root = !matches!(prev, Some(Tok::Op("." | "|")))
-                    && !matches!(prev, Some(Tok::Ident(k)) if k == "is" || k == "not" && idx >= 2 && ident(toks.get(idx - 2)) == Some("is"));
+                // Field, filter and test names are not variables.
+                let after_is = ident(idx.checked_sub(1).and_then(|p| toks.get(p))) == Some("is")
+                    || (ident(idx.checked_sub(1).and_then(|p| toks.get(p))) == Some("not")
+                        && ident(idx.checked_sub(2).and_then(|p| toks.get(p))) == Some("is"));
+                let is_root = !matches!(prev, Some(Tok::Op("." | "|"))) && !after_is;
                 if is_root {
                     roots.push((name.clone(), *line));
                 }
@@ -722,7 +733,7 @@ mod tests {
     }
 
     #[test]
-    fn engine_string_repetition_of_100_million_is_bounded() {
+    fn engine_string_repetition_is_stopped_by_the_output_cap() {
         // MiniJinja allows repetition up to 100 MB; the syntax check forbids `*` entirely, and
         // even without it the output cap stops the message.
         let e = engine_only("{{ 'x' * 1000000 }}").unwrap_err();
