@@ -258,6 +258,8 @@ fn status_failed_outside_window_carries_the_error() {
 
 #[test]
 fn unknown_phone_number_id_is_parsed_for_the_caller_to_drop() {
+    let events = parse_webhook(fixture!("unknown_phone_number_id.json").as_bytes()).unwrap();
+    assert_eq!(events[0].phone_number_id(), Some("999999999999999"));
     let m = only_message(fixture!("unknown_phone_number_id.json"));
     assert_eq!(m.phone_number_id, "999999999999999");
     assert_eq!(m.display_phone_number, "5511900000000");
@@ -275,6 +277,7 @@ fn non_message_field_is_ignored_not_an_error() {
             field: "phone_number_quality_update".into()
         }]
     );
+    assert_eq!(events[0].phone_number_id(), None);
 }
 
 #[test]
