@@ -52,19 +52,26 @@ impl WebhookParseError {
     }
 }
 
-/// serde's messages quote offending values (`invalid type: string "…"`), which may be a
-/// customer's phone or text; errors end up in logs, so keep only the structure.
+/// serde's messages quote offending values (`invalid type: string "…"`, ``integer `…` ``),
+/// which may be a customer's phone or text; errors end up in logs, so keep only the
+/// structure. Field names (our own, in `missing field` / `duplicate field`) are kept.
 fn redact_quoted(message: &str) -> String {
+    if message.starts_with("missing field") || message.starts_with("duplicate field") {
+        return message.to_string();
+    }
     let mut out = String::with_capacity(message.len());
-    let mut inside = false;
+    let mut open: Option<char> = None;
     for c in message.chars() {
-        if c == '"' {
-            if !inside {
-                out.push_str("\"…\"");
+        match open {
+            Some(q) if c == q => open = None,
+            Some(_) => {}
+            None if c == '"' || c == '`' => {
+                out.push(c);
+                out.push('…');
+                out.push(c);
+                open = Some(c);
             }
-            inside = !inside;
-        } else if !inside {
-            out.push(c);
+            None => out.push(c),
         }
     }
     out
@@ -544,6 +551,10 @@ mod tests {
         assert_eq!(
             redact_quoted("invalid type: string \"5511987654321\", expected i64 at line 1"),
             "invalid type: string \"…\", expected i64 at line 1"
+        );
+        assert_eq!(
+            redact_quoted("invalid type: integer `5511987654321`, expected a string"),
+            "invalid type: integer `…`, expected a string"
         );
         assert_eq!(redact_quoted("missing field `id`"), "missing field `id`");
     }

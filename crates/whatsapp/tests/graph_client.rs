@@ -1,0 +1,483 @@
+//! The Graph client against a local mock of the Graph API (axum on 127.0.0.1:0) that
+//! answers with Meta's real bodies from fixtures/whatsapp/.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use whatsapp::graph::{
+    GraphClient, GraphConfig, OutboundMessage, ReplyButton, RetryPolicy, SendError, SentMessage,
+};
+
+macro_rules! fixture {
+    ($name:literal) => {
+        include_str!(concat!("../../../fixtures/whatsapp/", $name))
+    };
+}
+
+const OK: &str = fixture!("graph_send_ok_response.json");
+const RATE_LIMIT: &str = fixture!("graph_error_rate_limit.json");
+const PAIR_RATE_LIMIT: &str = fixture!("graph_error_pair_rate_limit.json");
+const INVALID_TOKEN: &str = fixture!("graph_error_invalid_token.json");
+const OUTSIDE_WINDOW: &str = fixture!("graph_error_outside_window.json");
+const UNDELIVERABLE: &str = r#"{
+  "error": {
+    "message": "(#131026) Message Undeliverable.",
+    "type": "OAuthException",
+    "code": 131026,
+    "error_data": {
+      "messaging_product": "whatsapp",
+      "details": "Message Undeliverable."
+    },
+    "fbtrace_id": "AbCdEfGhIjKlMnOt"
+  }
+}"#;
+
+const WAMID: &str = "wamid.HBgNNTUxMTk4NzY1NDMyMRUCABEYEjQ1QzQ0RjE2QjQ3MjY5NkM2NwA=";
+const CHANNEL: &str = "100000000000001";
+const TOKEN: &str = "EAAG-test-token-not-real-0123456789";
+
+#[derive(Clone)]
+struct Answer {
+    status: u16,
+    body: &'static str,
+    delay: Duration,
+}
+
+fn answer(status: u16, body: &'static str) -> Answer {
+    Answer {
+        status,
+        body,
+        delay: Duration::ZERO,
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Call {
+    path: String,
+    authorization: Option<String>,
+    request_id: Option<String>,
+    content_type: Option<String>,
+    body: Value,
+}
+
+#[derive(Clone, Default)]
+struct MockState {
+    script: Arc<Mutex<VecDeque<Answer>>>,
+    calls: Arc<Mutex<Vec<Call>>>,
+}
+
+struct MockGraph {
+    base_url: String,
+    state: MockState,
+}
+
+impl MockGraph {
+    /// Answers with `script` in order, then with the success fixture.
+    async fn start(script: Vec<Answer>) -> MockGraph {
+        let state = MockState {
+            script: Arc::new(Mutex::new(script.into())),
+            calls: Arc::default(),
+        };
+        let app = Router::new()
+            .route("/{version}/{phone_number_id}/messages", post(messages))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        MockGraph {
+            base_url: format!("http://{addr}"),
+            state,
+        }
+    }
+
+    fn calls(&self) -> Vec<Call> {
+        self.state.calls.lock().unwrap().clone()
+    }
+
+    fn client(&self, retry: RetryPolicy) -> GraphClient {
+        self.client_with_timeout(retry, Duration::from_secs(10))
+    }
+
+    fn client_with_timeout(&self, retry: RetryPolicy, request_timeout: Duration) -> GraphClient {
+        GraphClient::new(GraphConfig {
+            base_url: self.base_url.clone(),
+            api_version: "v25.0".into(),
+            connect_timeout: Duration::from_secs(2),
+            request_timeout,
+            retry,
+        })
+        .unwrap()
+    }
+}
+
+async fn messages(
+    State(state): State<MockState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    state.calls.lock().unwrap().push(Call {
+        path: uri.path().to_string(),
+        authorization: header("authorization"),
+        request_id: header("x-request-id"),
+        content_type: header("content-type"),
+        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+    });
+    let next = state
+        .script
+        .lock()
+        .unwrap()
+        .pop_front()
+        .unwrap_or(answer(200, OK));
+    if !next.delay.is_zero() {
+        tokio::time::sleep(next.delay).await;
+    }
+    (
+        StatusCode::from_u16(next.status).unwrap(),
+        [("content-type", "application/json")],
+        next.body,
+    )
+        .into_response()
+}
+
+fn tiny_retries(max_attempts: u32) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts,
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(5),
+    }
+}
+
+fn token() -> SecretString {
+    SecretString::from(TOKEN)
+}
+
+fn text() -> OutboundMessage {
+    OutboundMessage::Text {
+        to: "5511987654321".into(),
+        body: "Seu orçamento: R$ 1.234,56".into(),
+    }
+}
+
+#[tokio::test]
+async fn text_send_success_returns_wamid_and_speaks_metas_format() {
+    let mock = MockGraph::start(vec![]).await;
+    let client = mock.client(tiny_retries(3));
+    let sent = client
+        .send(CHANNEL, &token(), &text(), Some("req-0123"))
+        .await
+        .unwrap();
+    assert_eq!(
+        sent,
+        SentMessage {
+            wamid: WAMID.into()
+        }
+    );
+
+    let calls = mock.calls();
+    assert_eq!(calls.len(), 1);
+    let call = &calls[0];
+    assert_eq!(call.path, "/v25.0/100000000000001/messages");
+    assert_eq!(
+        call.authorization.as_deref(),
+        Some(&*format!("Bearer {TOKEN}"))
+    );
+    assert_eq!(call.request_id.as_deref(), Some("req-0123"));
+    assert_eq!(call.content_type.as_deref(), Some("application/json"));
+    assert_eq!(
+        call.body,
+        json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": "5511987654321",
+            "type": "text",
+            "text": { "preview_url": false, "body": "Seu orçamento: R$ 1.234,56" },
+        })
+    );
+}
+
+#[tokio::test]
+async fn buttons_send_uses_interactive_button_format() {
+    let mock = MockGraph::start(vec![]).await;
+    let client = mock.client(tiny_retries(3));
+    let msg = OutboundMessage::Buttons {
+        // the 8-digit Brazilian wa_id goes out exactly as received
+        to: "551187654321".into(),
+        body: "Confirma o pedido?".into(),
+        buttons: vec![
+            ReplyButton::new("quote_accept", "Confirmar"),
+            ReplyButton::new("quote_decline", "Recusar"),
+        ],
+    };
+    let sent = client.send(CHANNEL, &token(), &msg, None).await.unwrap();
+    assert_eq!(sent.wamid, WAMID);
+    let calls = mock.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].request_id, None);
+    assert_eq!(
+        calls[0].body,
+        json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": "551187654321",
+            "type": "interactive",
+            "interactive": {
+                "type": "button",
+                "body": { "text": "Confirma o pedido?" },
+                "action": { "buttons": [
+                    { "type": "reply", "reply": { "id": "quote_accept", "title": "Confirmar" } },
+                    { "type": "reply", "reply": { "id": "quote_decline", "title": "Recusar" } },
+                ]},
+            },
+        })
+    );
+}
+
+#[tokio::test]
+async fn single_send_makes_one_attempt_and_reports_transient() {
+    let mock = MockGraph::start(vec![answer(400, RATE_LIMIT)]).await;
+    let err = mock
+        .client(tiny_retries(5))
+        .send(CHANNEL, &token(), &text(), None)
+        .await
+        .unwrap_err();
+    assert!(err.is_transient());
+    assert_eq!(err.code(), Some(130429));
+    assert_eq!(mock.calls().len(), 1);
+}
+
+#[tokio::test]
+async fn throughput_limit_is_retried_then_succeeds() {
+    let mock = MockGraph::start(vec![answer(400, RATE_LIMIT), answer(429, RATE_LIMIT)]).await;
+    let sent = mock
+        .client(tiny_retries(4))
+        .send_with_retry(CHANNEL, &token(), &text(), Some("req-1"))
+        .await
+        .unwrap();
+    assert_eq!(sent.wamid, WAMID);
+    let calls = mock.calls();
+    assert_eq!(calls.len(), 3);
+    // Every attempt carries the same request id and the same body.
+    assert!(calls
+        .iter()
+        .all(|c| c.request_id.as_deref() == Some("req-1")));
+    assert!(calls.iter().all(|c| c.body == calls[0].body));
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_then_succeed() {
+    let mock = MockGraph::start(vec![
+        answer(500, r#"{"error":{"message":"An unknown error has occurred.","type":"OAuthException","code":1,"fbtrace_id":"X"}}"#),
+        answer(503, "<html>Service Unavailable</html>"),
+    ])
+    .await;
+    let sent = mock
+        .client(tiny_retries(3))
+        .send_with_retry(CHANNEL, &token(), &text(), None)
+        .await
+        .unwrap();
+    assert_eq!(sent.wamid, WAMID);
+    assert_eq!(mock.calls().len(), 3);
+}
+
+#[tokio::test]
+async fn pair_rate_limit_is_retried() {
+    let mock = MockGraph::start(vec![answer(400, PAIR_RATE_LIMIT)]).await;
+    let sent = mock
+        .client(tiny_retries(3))
+        .send_with_retry(CHANNEL, &token(), &text(), None)
+        .await
+        .unwrap();
+    assert_eq!(sent.wamid, WAMID);
+    assert_eq!(mock.calls().len(), 2);
+}
+
+#[tokio::test]
+async fn transient_errors_give_up_after_max_attempts() {
+    let mock = MockGraph::start(vec![answer(400, RATE_LIMIT); 5]).await;
+    let err = mock
+        .client(tiny_retries(3))
+        .send_with_retry(CHANNEL, &token(), &text(), None)
+        .await
+        .unwrap_err();
+    assert!(err.is_transient());
+    assert_eq!(err.metric_label(), "throughput_limit");
+    assert_eq!(mock.calls().len(), 3);
+}
+
+async fn assert_not_retried(status: u16, body: &'static str, code: i64, label: &str) {
+    let mock = MockGraph::start(vec![answer(status, body)]).await;
+    let err = mock
+        .client(tiny_retries(5))
+        .send_with_retry(CHANNEL, &token(), &text(), None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SendError::Permanent { code: Some(c), .. } if c == code),
+        "{err:?}"
+    );
+    assert_eq!(err.metric_label(), label);
+    assert_eq!(mock.calls().len(), 1, "code {code} must not be retried");
+    assert!(!err.to_string().contains(TOKEN));
+    assert!(!format!("{err:?}").contains(TOKEN));
+}
+
+#[tokio::test]
+async fn invalid_token_is_not_retried() {
+    assert_not_retried(401, INVALID_TOKEN, 190, "invalid_token").await;
+}
+
+#[tokio::test]
+async fn outside_window_is_not_retried() {
+    assert_not_retried(400, OUTSIDE_WINDOW, 131047, "outside_window").await;
+}
+
+#[tokio::test]
+async fn undeliverable_is_not_retried() {
+    assert_not_retried(400, UNDELIVERABLE, 131026, "undeliverable").await;
+}
+
+#[tokio::test]
+async fn timeouts_are_transient_and_retried() {
+    let slow = Answer {
+        status: 200,
+        body: OK,
+        delay: Duration::from_secs(5),
+    };
+    let mock = MockGraph::start(vec![slow.clone(), slow]).await;
+    // Generous against a loaded machine, far below the mock's delay.
+    let client = mock.client_with_timeout(tiny_retries(3), Duration::from_millis(800));
+    let err = client
+        .send(CHANNEL, &token(), &text(), None)
+        .await
+        .unwrap_err();
+    assert!(err.is_transient(), "{err:?}");
+    assert_eq!(err.code(), None);
+    assert!(err.message().contains("timed out"), "{}", err.message());
+
+    // Second slow answer times out again, third (the default) succeeds.
+    let sent = client
+        .send_with_retry(CHANNEL, &token(), &text(), None)
+        .await
+        .unwrap();
+    assert_eq!(sent.wamid, WAMID);
+    assert_eq!(mock.calls().len(), 3);
+}
+
+#[tokio::test]
+async fn connection_refused_is_transient() {
+    // Bind then drop: nothing listens on that port any more.
+    let port = {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let client = GraphClient::new(GraphConfig {
+        base_url: format!("http://127.0.0.1:{port}"),
+        retry: tiny_retries(2),
+        ..GraphConfig::default()
+    })
+    .unwrap();
+    let err = client
+        .send_with_retry(CHANNEL, &token(), &text(), None)
+        .await
+        .unwrap_err();
+    assert!(err.is_transient(), "{err:?}");
+    assert_eq!(err.metric_label(), "transient");
+    assert!(!err.to_string().contains(TOKEN));
+}
+
+#[tokio::test]
+async fn invalid_messages_never_reach_meta() {
+    let mock = MockGraph::start(vec![]).await;
+    let client = mock.client(tiny_retries(3));
+    let four_buttons = OutboundMessage::Buttons {
+        to: "5511987654321".into(),
+        body: "Escolha".into(),
+        buttons: (1..=4)
+            .map(|i| ReplyButton::new(format!("b{i}"), format!("Opção {i}")))
+            .collect(),
+    };
+    let long_title = OutboundMessage::Buttons {
+        to: "5511987654321".into(),
+        body: "Escolha".into(),
+        buttons: vec![ReplyButton::new("b1", "Um título comprido demais")],
+    };
+    let long_body = OutboundMessage::Buttons {
+        to: "5511987654321".into(),
+        body: "x".repeat(1025),
+        buttons: vec![ReplyButton::new("b1", "OK")],
+    };
+    let long_text = OutboundMessage::Text {
+        to: "5511987654321".into(),
+        body: "x".repeat(4097),
+    };
+    for msg in [four_buttons, long_title, long_body, long_text] {
+        let err = client
+            .send_with_retry(CHANNEL, &token(), &msg, None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, SendError::Permanent { code: None, .. }),
+            "{err:?}"
+        );
+        assert_eq!(err.metric_label(), "rejected");
+    }
+    // Bad channel id or missing token: refused before any request too.
+    let err = client
+        .send("../../admin", &token(), &text(), None)
+        .await
+        .unwrap_err();
+    assert!(!err.is_transient());
+    let err = client
+        .send(CHANNEL, &SecretString::from(""), &text(), None)
+        .await
+        .unwrap_err();
+    assert!(!err.is_transient());
+    assert_eq!(mock.calls().len(), 0);
+}
+
+#[tokio::test]
+async fn token_never_shows_in_errors_or_debug_even_when_echoed() {
+    static ECHO: &str = r#"{"error":{"message":"Invalid OAuth access token - Cannot parse access token EAAG-test-token-not-real-0123456789","type":"OAuthException","code":190,"fbtrace_id":"Z"}}"#;
+    let mock = MockGraph::start(vec![answer(401, ECHO)]).await;
+    let client = mock.client(tiny_retries(2));
+    let secret = token();
+    let err = client
+        .send(CHANNEL, &secret, &text(), Some("req-9"))
+        .await
+        .unwrap_err();
+    assert!(!err.to_string().contains(TOKEN), "{err}");
+    assert!(!format!("{err:?}").contains(TOKEN));
+    assert!(err.message().contains("[redacted]"));
+    assert!(!format!("{client:?}").contains(TOKEN));
+    assert!(!format!("{secret:?}").contains(TOKEN));
+}
+
+#[tokio::test]
+async fn success_without_a_wamid_is_not_retried() {
+    let mock = MockGraph::start(vec![answer(200, r#"{"messaging_product":"whatsapp"}"#)]).await;
+    let err = mock
+        .client(tiny_retries(4))
+        .send_with_retry(CHANNEL, &token(), &text(), None)
+        .await
+        .unwrap_err();
+    assert!(!err.is_transient());
+    assert_eq!(mock.calls().len(), 1);
+}
