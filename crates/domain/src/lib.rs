@@ -8,3 +8,4 @@ pub mod conversation;
 pub mod ids;
 pub mod money;
 pub mod slots;
+pub mod understanding;
