@@ -57,6 +57,10 @@ pub struct CatalogIndex {
     /// Word ids by length, for typo matching (words of 4+ letters only).
     pub(crate) by_len: Vec<Vec<u32>>,
     pub(crate) bairros: Vec<Bairro>,
+    /// The other gender of a word when the catalog has it too (branca ↔ branco).
+    pub(crate) variant: Vec<Option<u32>>,
+    /// Unit words that are also a product's whole name ("rolo" is the paint roller).
+    pub(crate) unit_product: Vec<bool>,
 }
 
 impl CatalogIndex {
@@ -71,6 +75,8 @@ impl CatalogIndex {
             postings: Vec::new(),
             by_len: Vec::new(),
             bairros: places::bairro_list(known_bairros),
+            variant: Vec::new(),
+            unit_product: Vec::new(),
         };
         // Phrases of names that start the same way on several items (e.g. "tijolo cerâmico")
         // are not unique names; count them first.
@@ -130,6 +136,31 @@ impl CatalogIndex {
                 phrases,
                 heads,
             });
+        }
+        idx.variant = idx
+            .words
+            .iter()
+            .map(|w| {
+                let other = if let Some(stem) = w.strip_suffix('a') {
+                    format!("{stem}o")
+                } else if let Some(stem) = w.strip_suffix('o') {
+                    format!("{stem}a")
+                } else {
+                    return None;
+                };
+                if w.len() < 4 {
+                    return None;
+                }
+                idx.ids.get(&other).copied()
+            })
+            .collect();
+        idx.unit_product = vec![false; idx.words.len()];
+        for e in &idx.entries {
+            for ph in &e.phrases {
+                if let [only] = ph.as_slice() {
+                    idx.unit_product[*only as usize] = true;
+                }
+            }
         }
         for (id, w) in idx.words.iter().enumerate() {
             if idx.classes[id] == TokClass::Word && w.len() >= 4 {
@@ -194,6 +225,11 @@ impl CatalogIndex {
             }
         }
         best.map(|(_, id)| id)
+    }
+
+    /// Does the item know this token, directly or in its other gender?
+    pub(crate) fn knows(&self, entry: &Entry, id: u32) -> bool {
+        entry.knows(id) || self.variant[id as usize].is_some_and(|v| entry.knows(v))
     }
 
     pub(crate) fn class(&self, id: u32) -> TokClass {

@@ -294,6 +294,7 @@ impl State<'_> {
             }
         }
         let outcome = analyze_clause(self.index, toks, text, cl, &self.context);
+        if std::env::var("OZ_DEBUG").is_ok() { eprintln!("OUTCOME {outcome:?} {flags:?}"); }
         match outcome {
             Outcome::Found(f) => self.found(f, &flags),
             Outcome::Unknown(t) => {
@@ -627,10 +628,9 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
             prior -= 1.5;
         }
         let article = t.from_word && t.value == QUANTITY_SCALE;
-        let mut remove = vec![p];
-        if unit.is_some() {
-            remove.push(p + 1);
-        }
+        // Only the number is consumed: the unit word still helps to tell items apart
+        // ("2 rolos de fio 2,5" is the rolo SKU; "um rolo" is the paint roller).
+        let remove = vec![p];
         options.push(QtyOption {
             remove,
             value: t.value,
@@ -672,6 +672,8 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
     });
 
     let mut best_found: Option<(f32, usize, Candidate, bool, Option<f32>)> = None; // (total, option, cand, via ctx, second)
+    // A number with a unit and no product ("quero 2 metros") competes with products found
+    // only through the previous product's words.
     let mut best_dangling: Option<(f32, usize)> = None;
     for (oi, opt) in options.iter().enumerate() {
         let pres: Vec<Present> = present.iter().filter(|p| !opt.remove.contains(&p.pos)).copied().collect();
@@ -681,6 +683,7 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
             None => loose_unit,
         };
         let (own, second) = matcher::best(index, &pres, unit);
+        if std::env::var("OZ_DEBUG").is_ok() { eprintln!("opt {:?} own {:?} second {:?}", opt, own.as_ref().map(|c| (&index.entries[c.entry].sku, c.score, c.full)), second); }
         let own_ok = own.as_ref().is_some_and(|c| acceptable(index, c, &roles, opt, second));
         let mut choice = own.map(|c| (c, false, second));
         if !own_ok && !has_foreign && !ctx.is_empty() {
@@ -691,8 +694,13 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
                 }
             }
             let (c2, s2) = matcher::best(index, &with_ctx, unit);
+            if std::env::var("OZ_DEBUG").is_ok() { eprintln!("   ctx {:?} second {:?}", c2.as_ref().map(|c| (&index.entries[c.entry].sku, c.score, c.full, c.num_conflicts, c.word_conflicts, &c.explained_pos)), s2); }
             if let Some(c2) = c2 {
-                if c2.full && c2.num_conflicts == 0 && c2.word_conflicts == 0 && s2.is_none_or(|s| s < c2.score - 0.05) && !c2.explained_pos.is_empty() || c2.full && c2.num_conflicts == 0 && c2.word_conflicts == 0 && opt.remove.is_empty() && !c2.explained_pos.is_empty() {
+                // The clause must add something of its own (a size, a variant word): a bare
+                // "15 sacos" is a quantity for an earlier product, not a new product.
+                let adds = c2.explained_pos.iter().any(|p| roles[*p] != WordRole::Unit);
+                let clean = c2.full && c2.num_conflicts == 0 && c2.word_conflicts == 0 && adds;
+                if clean && (s2.is_none_or(|s| s < c2.score - 0.05) || opt.remove.is_empty()) {
                     choice = Some((c2, true, s2));
                 }
             }
@@ -715,7 +723,14 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
 
     let content_text = |skip_pos: &[usize]| -> String { span_text(text, &ctoks, &roles, skip_pos) };
 
-    if let Some((total, oi, c, via, second)) = best_found {
+    let dangling_beats = match (&best_found, best_dangling) {
+        (Some((total, _, _, via, _)), Some((prior, oi))) => {
+            *via && options[oi].unit.is_some() && prior - 0.5 > *total
+        }
+        _ => false,
+    };
+    let rejected = best_found.as_ref().is_some_and(|(t, ..)| *t <= -20.0);
+    if let Some((total, oi, c, via, second)) = best_found.filter(|_| !dangling_beats) {
         let opt = &options[oi];
         if total > -20.0 {
             // Look-alike traps: the customer named an attribute this item does not have.
@@ -775,6 +790,15 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
     // No catalog item: an unknown product, or a quantity for an earlier product.
     let product_pos = first_foreign_in_product_position(&ctoks, &roles, &options);
     let has_qty = options.len() > 1;
+    // Catalog words that match nothing clearly ("500 telhas coloniais": which telha?)
+    // with an amount: a person must look.
+    if rejected && (has_qty || cl.bullet) && !dangling_beats {
+        let remove: Vec<usize> = best_dangling.map(|(_, oi)| options[oi].remove.clone()).unwrap_or_default();
+        let t = content_text(&remove);
+        if !t.is_empty() && roles.iter().any(|r| *r == WordRole::Known) {
+            return Outcome::Unknown(t);
+        }
+    }
     if has_foreign {
         let tem_question = cl.question
             && ctoks.iter().any(|t| matches!(t.text.as_str(), "tem" | "vende" | "vendem" | "trabalha" | "trabalham" | "teria"));

@@ -36,7 +36,10 @@ pub(crate) fn is_stopword(w: &str) -> bool {
             | "coloca" | "colocar" | "bota" | "botar" | "acrescenta" | "adiciona" | "tira"
             | "cancela" | "esquece" | "remove" | "retira" | "troca" | "muda" | "melhor"
             | "verdade" | "vdd" | "desculpa" | "desculpe" | "foi" | "mal" | "errei"
-            | "alias" | "ate" | "quando" | "onde" | "como" | "nem" | "estao" | "aberto"
+            | "alias" | "ate" | "quando" | "onde" | "como" | "nem" | "estao" | "aberto" | "ante"
+            | "apena" | "temo" | "estamo" | "podemo" | "gente" | "pessoal" | "galera" | "moro"
+            | "fico" | "deixa" | "deixar" | "dar" | "consigo" | "daria" | "queira" | "sobre"
+            | "tal"
     )
 }
 

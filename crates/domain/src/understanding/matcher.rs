@@ -75,7 +75,7 @@ pub(crate) fn best(
 ) -> (Option<Candidate>, Option<f32>) {
     let mut cands: Vec<u32> = Vec::new();
     for p in present {
-        if index.class(p.id) == TokClass::Unit {
+        if index.class(p.id) == TokClass::Unit && !index.unit_product[p.id as usize] {
             continue;
         }
         let posting = &index.postings[p.id as usize];
@@ -85,10 +85,18 @@ pub(crate) fn best(
             continue;
         }
         cands.extend_from_slice(posting);
+        if let Some(v) = index.variant[p.id as usize] {
+            cands.extend_from_slice(&index.postings[v as usize]);
+        }
     }
     cands.sort_unstable();
     cands.dedup();
-    let has = |id: u32| present.iter().any(|p| p.id == id);
+    let find = |id: u32| {
+        present
+            .iter()
+            .find(|p| p.id == id || index.variant[p.id as usize] == Some(id))
+    };
+    let has = |id: u32| find(id).is_some();
     let mut best: Option<Candidate> = None;
     let mut second: Option<f32> = None;
     for e in cands {
@@ -102,7 +110,7 @@ pub(crate) fn best(
                 let mut w = 0.0;
                 let mut fz = false;
                 for id in ph {
-                    let f = present.iter().find(|p| p.id == *id).is_some_and(|p| p.fuzzy);
+                    let f = find(*id).is_some_and(|p| p.fuzzy);
                     fz |= f;
                     w += weight(index, *id, f);
                 }
@@ -126,30 +134,37 @@ pub(crate) fn best(
             }
             seen.push(p.id);
             let class = index.class(p.id);
-            if entry.knows(p.id) {
+            if index.knows(entry, p.id) {
                 if p.pos != usize::MAX {
                     explained_pos.push(p.pos);
                 }
                 if class == TokClass::Number {
                     attr_matched = true;
                 }
-                if !phrase.contains(&p.id) {
-                    explained += if class == TokClass::Unit { 0.1 } else { 0.25 };
-                }
-                if !full && class != TokClass::Unit {
+                if full {
+                    if !phrase.contains(&p.id) {
+                        explained += if class == TokClass::Unit { 0.1 } else { 0.25 };
+                    }
+                } else if class != TokClass::Unit {
+                    // Loose overlap counts half, so a full alias always wins over it.
                     explained += weight(index, p.id, p.fuzzy) * 0.5;
                     fuzzy_used |= p.fuzzy;
                 }
             } else if p.pos != usize::MAX {
                 match class {
                     TokClass::Number => num_conflicts += 1,
-                    TokClass::Word => word_conflicts += 1,
-                    TokClass::Unit => {}
+                    // Only a word of a sibling item is a conflict ("fina" against areia
+                    // média); "obra" of "carrinho de obra" says nothing about cement.
+                    TokClass::Word if sibling_word(index, entry, p.id) => word_conflicts += 1,
+                    _ => {}
                 }
             }
         }
         if !full && explained < 0.5 {
             continue;
+        }
+        if !full {
+            explained -= 0.25;
         }
         let mut score = fscore + explained - 1.0 * word_conflicts as f32 - 3.0 * num_conflicts as f32;
         let mut unit_conflict = false;
@@ -190,4 +205,12 @@ pub(crate) fn best(
         }
     }
     (best, second)
+}
+
+/// Does a word belong to another item of the same family as `entry`?
+fn sibling_word(index: &CatalogIndex, entry: &super::index::Entry, id: u32) -> bool {
+    index.postings[id as usize].iter().any(|e| {
+        let other = &index.entries[*e as usize];
+        other.sku != entry.sku && other.heads.iter().any(|h| entry.heads.contains(h))
+    })
 }

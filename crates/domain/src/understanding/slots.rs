@@ -125,7 +125,7 @@ pub(crate) fn find_delivery(toks: &[Token], skip: &[usize]) -> Option<Delivery> 
                     hit = Some((Delivery::Amanha, 1));
                 } else if matches!(w, "urgente" | "urgencia" | "urjente" | "urgent" | "urgentemente" | "asap" | "imediato") {
                     hit = Some((Delivery::OQuantoAntes, 1));
-                } else if w == "quanto" && next == "antes" {
+                } else if w == "quanto" && (next == "antes" || next == "ante") {
                     hit = Some((Delivery::OQuantoAntes, 2));
                 } else if w == "rapido" && (next == "possivel" || prev == "mais") {
                     hit = Some((Delivery::OQuantoAntes, 1));

@@ -184,6 +184,10 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
                     j += 1;
                     continue;
                 }
+                // "2,44x1,10", "14x19x39": the x is a separator between numbers.
+                if word == "x" && cj.is_ascii_digit() {
+                    break;
+                }
                 match fold_char(cj) {
                     Some(f) => {
                         // Letters then digits stay one word (m3, cp2, h8); digits never
@@ -692,7 +696,7 @@ mod tests {
             ("3 mil", &["3000"]),
             ("quinhentos litros", &["500", "l"]),
             ("mil e quinhentos", &["1500"]),
-            ("14x19x39", &["14", "x", "19", "39"]),
+            ("14x19x39", &["14", "x", "19", "x", "39"]),
         ];
         for (input, want) in cases {
             assert_eq!(texts(input), *want, "{input}");
