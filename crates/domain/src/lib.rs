@@ -10,3 +10,4 @@ pub mod money;
 pub mod pricing;
 pub mod slots;
 pub mod templates;
+pub mod understanding;

@@ -1,0 +1,303 @@
+//! The catalog, prepared once per catalog version for fast matching: every name and alias
+//! as a phrase of token ids, each item's vocabulary, postings from token to items, and a
+//! length-bucketed word list for typo matching.
+
+use std::collections::HashMap;
+
+use crate::catalog::{CatalogItem, Unit};
+
+use super::lexicon;
+use super::places::{self, Bairro};
+use super::text::{self, Kind};
+
+/// Words dropped from catalog phrases: connectors carry no meaning in either direction.
+fn is_connector(w: &str) -> bool {
+    matches!(
+        w,
+        "de" | "do" | "da" | "dos" | "das" | "e" | "com" | "para" | "pra" | "o" | "a" | "em"
+            | "no" | "na" | "x" | "por" | "nº" | "n"
+    )
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokClass {
+    Word,
+    Number,
+    Unit,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub sku: String,
+    pub unit: Unit,
+    /// Sorted token ids of the name and every alias.
+    pub vocab: Vec<u32>,
+    /// Each alias (and the name) as token ids.
+    pub phrases: Vec<Vec<u32>>,
+    /// First words of the name and aliases (units excluded): the product family.
+    pub heads: Vec<u32>,
+}
+
+impl Entry {
+    pub fn knows(&self, id: u32) -> bool {
+        self.vocab.binary_search(&id).is_ok()
+    }
+}
+
+/// The store's catalog prepared for understanding messages. Build it once per catalog
+/// version and share it (it is immutable, `Send + Sync`).
+#[derive(Debug, Clone)]
+pub struct CatalogIndex {
+    pub(crate) entries: Vec<Entry>,
+    pub(crate) ids: HashMap<String, u32>,
+    pub(crate) words: Vec<String>,
+    pub(crate) classes: Vec<TokClass>,
+    /// Token id → entries whose vocabulary holds it.
+    pub(crate) postings: Vec<Vec<u32>>,
+    /// Word ids by length, for typo matching (words of 4+ letters only).
+    pub(crate) by_len: Vec<Vec<u32>>,
+    pub(crate) bairros: Vec<Bairro>,
+    /// The other gender of a word when the catalog has it too (branca ↔ branco).
+    pub(crate) variant: Vec<Option<u32>>,
+    /// Unit words that are also a product's whole name ("rolo" is the paint roller).
+    pub(crate) unit_product: Vec<bool>,
+}
+
+impl CatalogIndex {
+    /// Prepares `items` (inactive ones are skipped) and the store's known bairros (the
+    /// freight rules' names; a built-in list of São Paulo bairros is always added).
+    pub fn build(items: &[CatalogItem], known_bairros: &[String]) -> CatalogIndex {
+        let mut idx = CatalogIndex {
+            entries: Vec::new(),
+            ids: HashMap::new(),
+            words: Vec::new(),
+            classes: Vec::new(),
+            postings: Vec::new(),
+            by_len: Vec::new(),
+            bairros: places::bairro_list(known_bairros),
+            variant: Vec::new(),
+            unit_product: Vec::new(),
+        };
+        // Phrases of names that start the same way on several items (e.g. "tijolo cerâmico")
+        // are not unique names; count them first.
+        let mut prefix_count: HashMap<Vec<String>, usize> = HashMap::new();
+        let prefixes: Vec<Vec<String>> = items
+            .iter()
+            .map(|it| name_prefix(&it.name))
+            .collect();
+        for p in &prefixes {
+            if !p.is_empty() {
+                *prefix_count.entry(p.clone()).or_default() += 1;
+            }
+        }
+        for (it, prefix) in items.iter().zip(prefixes) {
+            if !it.active {
+                continue;
+            }
+            let mut phrases: Vec<Vec<u32>> = Vec::new();
+            let mut heads: Vec<u32> = Vec::new();
+            let mut vocab: Vec<u32> = Vec::new();
+            let mut sources: Vec<&str> = vec![it.name.as_str()];
+            sources.extend(it.aliases.iter().map(String::as_str));
+            for (k, src) in sources.iter().enumerate() {
+                let toks = phrase_tokens(src);
+                let ids: Vec<u32> = toks.iter().map(|(t, c)| idx.intern(t, *c)).collect();
+                vocab.extend(ids.iter().copied());
+                if let Some(h) = toks
+                    .iter()
+                    .position(|(_, c)| *c == TokClass::Word)
+                    .map(|p| ids[p])
+                {
+                    heads.push(h);
+                }
+                // The full name is rarely typed; it still counts when it is.
+                if !ids.is_empty() && (k > 0 || ids.len() <= 4) {
+                    phrases.push(ids);
+                }
+            }
+            if prefix.len() >= 2 && prefix_count.get(&prefix).copied() == Some(1) {
+                let ids: Vec<u32> = prefix.iter().map(|w| idx.intern(w, TokClass::Word)).collect();
+                phrases.push(ids);
+            }
+            vocab.sort_unstable();
+            vocab.dedup();
+            heads.sort_unstable();
+            heads.dedup();
+            phrases.sort();
+            phrases.dedup();
+            let e = idx.entries.len() as u32;
+            for id in &vocab {
+                idx.postings[*id as usize].push(e);
+            }
+            idx.entries.push(Entry {
+                sku: it.sku.clone(),
+                unit: it.unit,
+                vocab,
+                phrases,
+                heads,
+            });
+        }
+        idx.variant = idx
+            .words
+            .iter()
+            .map(|w| {
+                let other = if let Some(stem) = w.strip_suffix('a') {
+                    format!("{stem}o")
+                } else if let Some(stem) = w.strip_suffix('o') {
+                    format!("{stem}a")
+                } else {
+                    return None;
+                };
+                if w.len() < 4 {
+                    return None;
+                }
+                idx.ids.get(&other).copied()
+            })
+            .collect();
+        idx.unit_product = vec![false; idx.words.len()];
+        for e in &idx.entries {
+            for ph in &e.phrases {
+                if let [only] = ph.as_slice() {
+                    idx.unit_product[*only as usize] = true;
+                }
+            }
+        }
+        for (id, w) in idx.words.iter().enumerate() {
+            if idx.classes[id] == TokClass::Word && w.len() >= 4 {
+                let l = w.len().min(40);
+                if idx.by_len.len() <= l {
+                    idx.by_len.resize(l + 1, Vec::new());
+                }
+                idx.by_len[l].push(id as u32);
+            }
+        }
+        idx
+    }
+
+    fn intern(&mut self, t: &str, class: TokClass) -> u32 {
+        if let Some(id) = self.ids.get(t) {
+            return *id;
+        }
+        let id = self.words.len() as u32;
+        self.ids.insert(t.to_string(), id);
+        self.words.push(t.to_string());
+        self.classes.push(class);
+        self.postings.push(Vec::new());
+        id
+    }
+
+    pub(crate) fn id(&self, t: &str) -> Option<u32> {
+        self.ids.get(t).copied()
+    }
+
+    /// Catalog words within a small edit distance of `w` (typos: cimeto, areia midia).
+    /// Only for words the catalog does not know exactly.
+    pub(crate) fn fuzzy(&self, w: &str) -> Option<u32> {
+        let n = w.len();
+        if n < 4 || !w.is_ascii() || n > 40 {
+            return None;
+        }
+        let max = if n >= 8 { 2 } else { 1 };
+        let mut best: Option<(usize, u32)> = None;
+        let lo = n.saturating_sub(max);
+        let hi = (n + max).min(self.by_len.len().saturating_sub(1));
+        if lo > hi {
+            return None;
+        }
+        for l in lo..=hi {
+            for id in &self.by_len[l] {
+                let cand = &self.words[*id as usize];
+                // Four-letter words only reach five-letter ones by one insertion
+                // ("caxa" → "caixa"); anything else at that size is another word.
+                if n == 4 && cand.len() != 5 {
+                    continue;
+                }
+                if cand.as_bytes()[0] != w.as_bytes()[0] && n < 6 {
+                    // Short typos keep the first letter; longer ones may not ("simento").
+                    if !(matches!((w.as_bytes()[0], cand.as_bytes()[0]), (b's', b'c') | (b'c', b's'))) {
+                        continue;
+                    }
+                }
+                let d = text::edit_distance(w.as_bytes(), cand.as_bytes(), max);
+                if d <= max && best.is_none_or(|(bd, _)| d < bd) {
+                    best = Some((d, *id));
+                }
+            }
+        }
+        best.map(|(_, id)| id)
+    }
+
+    /// Does the item know this token, directly or in its other gender?
+    pub(crate) fn knows(&self, entry: &Entry, id: u32) -> bool {
+        entry.knows(id) || self.variant[id as usize].is_some_and(|v| entry.knows(v))
+    }
+
+    pub(crate) fn class(&self, id: u32) -> TokClass {
+        self.classes[id as usize]
+    }
+
+    pub(crate) fn word(&self, id: u32) -> &str {
+        &self.words[id as usize]
+    }
+
+    /// Number of catalog items indexed.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub(crate) fn entry_by_sku(&self, sku: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.sku == sku)
+    }
+
+    /// Do two SKUs belong to the same family (share a head word: "cimento", "telha")?
+    pub(crate) fn same_family(&self, a: &str, b: &str) -> bool {
+        match (self.entry_by_sku(a), self.entry_by_sku(b)) {
+            (Some(x), Some(y)) => x.heads.iter().any(|h| y.heads.contains(h)),
+            _ => false,
+        }
+    }
+}
+
+/// Tokens of a catalog name or alias: normalised like messages, connectors dropped,
+/// parentheses kept as plain words.
+fn phrase_tokens(src: &str) -> Vec<(String, TokClass)> {
+    text::analyze(src)
+        .into_iter()
+        .filter_map(|t| match t.kind {
+            Kind::Word if is_connector(&t.text) => None,
+            Kind::Word => {
+                let class = if text::canonical_unit(&t.text).is_some() {
+                    TokClass::Unit
+                } else {
+                    TokClass::Word
+                };
+                Some((t.text, class))
+            }
+            Kind::Num | Kind::Frac => Some((t.text, TokClass::Number)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The leading words of a name, up to the first number or parenthesis ("Tábua de pinus 30cm"
+/// → tabua pinu).
+fn name_prefix(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in text::analyze(name) {
+        match t.kind {
+            Kind::Word if is_connector(&t.text) => {}
+            Kind::Word if text::canonical_unit(&t.text).is_none() && !lexicon::is_stopword(&t.text) => {
+                out.push(t.text)
+            }
+            _ => break,
+        }
+        if out.len() == 3 {
+            break;
+        }
+    }
+    out
+}

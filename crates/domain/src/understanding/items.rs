@@ -1,0 +1,945 @@
+//! Reading one message: split it into clauses (lines, commas, "e", "+"), find in each the
+//! quantity and the catalog item, then resolve what refers to earlier messages (quantities
+//! without a product, corrections, elliptical follow-ups such as "2 de 50").
+
+use crate::catalog::Unit;
+use crate::money::{Quantity, QUANTITY_SCALE};
+use crate::slots::Location;
+
+use super::index::{CatalogIndex, TokClass};
+use super::lexicon;
+use super::matcher::{self, Candidate, Present};
+use super::places;
+use super::slots;
+use super::text::{self, Kind, Token};
+use super::{Correction, Draft, FoundItem, Intent, Understanding, MAX_MESSAGE_CHARS};
+
+/// A clause: token indices (into the message tokens) and how it ended.
+#[derive(Debug, Clone)]
+struct Clause {
+    toks: Vec<usize>,
+    question: bool,
+    /// The clause opens a line that starts with a bullet, a dash or "1)".
+    bullet: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Flags {
+    negated: bool,
+    removal: bool,
+    addition: bool,
+    replace: bool,
+    question: bool,
+    vague: bool,
+}
+
+/// A quantity reading of one number of the clause.
+#[derive(Debug, Clone)]
+struct QtyOption {
+    /// Clause positions consumed by the quantity.
+    remove: Vec<usize>,
+    value: i64,
+    unit: Option<&'static str>,
+    prior: f32,
+    /// "um"/"uma": may be an article.
+    article: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Found {
+    entry: usize,
+    qty: Option<(i64, Option<&'static str>)>,
+    confidence: u8,
+    text: String,
+    context: Vec<u32>,
+    plural: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Outcome {
+    Found(Found),
+    /// A product the catalog cannot quote (look-alike, vague amount, not sold).
+    Unknown(String),
+    /// A quantity with no product ("12 barras", "são 15").
+    Dangling(i64, Option<&'static str>),
+    Nothing,
+}
+
+pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft) -> Understanding {
+    let (text, truncated) = truncate(raw);
+    let (cep, ranges) = places::find_cep(text);
+    let masked = mask(text, &ranges);
+    let toks = text::analyze(&masked);
+    let place = places::find_place(&toks, &masked, &index.bairros);
+    let skip = place.used.clone();
+    let location = cep
+        .map(Location::Cep)
+        .or_else(|| place.bairro.clone().map(Location::Bairro));
+    let payment = slots::find_payment(&toks, &skip);
+    let delivery = slots::find_delivery(&toks, &skip);
+    let clauses = split_clauses(&toks, &skip, &masked);
+
+    let mut st = State {
+        index,
+        draft,
+        items: Vec::new(),
+        corrections: Vec::new(),
+        unknown: Vec::new(),
+        price_questions: Vec::new(),
+        mentions: draft.last_sku.iter().cloned().collect(),
+        context: draft
+            .context
+            .iter()
+            .filter_map(|w| index.id(w))
+            .collect(),
+        negated: Vec::new(),
+        no_qty: Vec::new(),
+        last_sku: None,
+        min_conf: 100,
+    };
+    for cl in &clauses {
+        st.clause(&toks, &masked, cl);
+    }
+    st.finish();
+
+    let mut items: Vec<FoundItem> = st.items;
+    items.retain(|i| !i.quantity.is_zero());
+    let intent = intent(&toks, raw, &items, &st.corrections, &st.unknown, location.is_some() || payment.is_some() || delivery.is_some(), &clauses);
+    let mut confidence = if items.is_empty() && st.corrections.is_empty() { 100 } else { st.min_conf };
+    if !st.unknown.is_empty() {
+        confidence = confidence.min(60);
+    }
+    let context = st
+        .context
+        .iter()
+        .map(|id| index.word(*id).to_string())
+        .collect();
+    Understanding {
+        items,
+        unknown: st.unknown,
+        corrections: st.corrections,
+        location,
+        payment,
+        delivery,
+        intent,
+        price_questions: st.price_questions,
+        confidence,
+        truncated,
+        last_sku: st.last_sku,
+        context,
+    }
+}
+
+fn truncate(text: &str) -> (&str, bool) {
+    match text.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((pos, _)) => (&text[..pos], true),
+        None => (text, false),
+    }
+}
+
+fn mask(text: &str, ranges: &[(usize, usize)]) -> String {
+    if ranges.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        if ranges.iter().any(|(s, e)| i >= *s && i < *e) {
+            // Same byte length, so token offsets stay valid for the original text.
+            for _ in 0..c.len_utf8() {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn is_boundary_punct(t: &Token) -> bool {
+    t.kind == Kind::Punct && matches!(t.text.as_str(), "," | ";" | "." | "?" | "!" | "+" | "(" | ")" | "|")
+}
+
+fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<Clause> {
+    let mut out = Vec::new();
+    let mut cur: Vec<usize> = Vec::new();
+    let mut line_start_byte = 0usize;
+    let mut first_on_line = true;
+    let mut bullet = false;
+    let flush = |cur: &mut Vec<usize>, out: &mut Vec<Clause>, question: bool, bullet: bool| {
+        if !cur.is_empty() {
+            out.push(Clause {
+                toks: std::mem::take(cur),
+                question,
+                bullet,
+            });
+        }
+    };
+    for (i, t) in toks.iter().enumerate() {
+        if t.kind == Kind::Newline {
+            flush(&mut cur, &mut out, false, bullet);
+            line_start_byte = t.end;
+            first_on_line = true;
+            bullet = false;
+            continue;
+        }
+        if first_on_line {
+            first_on_line = false;
+            let prefix = text.get(line_start_byte..t.start).unwrap_or("");
+            bullet = prefix.chars().any(|c| !c.is_whitespace())
+                || t.is_punct('-')
+                || t.is_punct('*')
+                || (t.kind == Kind::Num && toks.get(i + 1).is_some_and(|n| n.is_punct(')')));
+            if t.kind == Kind::Num && toks.get(i + 1).is_some_and(|n| n.is_punct(')')) {
+                // "1) caixa d'água": an ordinal, not a quantity.
+                continue;
+            }
+        }
+        if skip.binary_search(&i).is_ok() {
+            continue;
+        }
+        if is_boundary_punct(t) {
+            let q = t.is_punct('?');
+            flush(&mut cur, &mut out, q, bullet);
+            continue;
+        }
+        if t.is_word("e") || t.is_word("mais") && !cur.is_empty() {
+            let keep = t.is_word("mais");
+            flush(&mut cur, &mut out, false, bullet);
+            if keep {
+                cur.push(i);
+            }
+            continue;
+        }
+        cur.push(i);
+    }
+    flush(&mut cur, &mut out, false, bullet);
+    out
+}
+
+/// Count units that make a number before them a quantity.
+fn is_count_unit(u: &str) -> bool {
+    matches!(
+        u,
+        "saco" | "barra" | "lata" | "galao" | "rolo" | "balde" | "un" | "pc" | "milheiro" | "duzia"
+            | "m3" | "m2" | "cx"
+    )
+}
+
+/// Units a stated quantity can have (not l, mm, cm: those are sizes).
+fn stated_unit(w: &str) -> Option<&'static str> {
+    let u = text::canonical_unit(w)?;
+    match u {
+        "l" | "mm" | "cm" => None,
+        other => Some(other),
+    }
+}
+
+struct State<'a> {
+    index: &'a CatalogIndex,
+    draft: &'a Draft,
+    items: Vec<FoundItem>,
+    corrections: Vec<Correction>,
+    unknown: Vec<String>,
+    price_questions: Vec<String>,
+    /// SKUs mentioned so far (oldest first), including the draft's last one.
+    mentions: Vec<String>,
+    context: Vec<u32>,
+    negated: Vec<String>,
+    /// Products named without an amount (resolved at the end: a replacement or 1 unit).
+    no_qty: Vec<(String, String, u8)>,
+    last_sku: Option<String>,
+    min_conf: u8,
+}
+
+impl State<'_> {
+    fn clause(&mut self, toks: &[Token], text: &str, cl: &Clause) {
+        let flags = flags(toks, cl);
+        // "troca a média pela fina": what is swapped out, and what comes in.
+        if flags.replace {
+            if let Some(split) = cl.toks.iter().position(|i| matches!(toks[*i].text.as_str(), "por" | "pela" | "pelo" | "pra" | "para")) {
+                let marker = cl.toks.iter().position(|i| lexicon::is_replace_marker(&toks[*i].text));
+                if marker.is_some_and(|m| m < split) && split + 1 < cl.toks.len() {
+                    let from_cl = Clause {
+                        toks: cl.toks[..split].to_vec(),
+                        question: false,
+                        bullet: false,
+                    };
+                    let to_cl = Clause {
+                        toks: cl.toks[split + 1..].to_vec(),
+                        question: false,
+                        bullet: false,
+                    };
+                    let from = analyze_clause(self.index, toks, text, &from_cl, &self.context);
+                    let from_sku = match &from {
+                        Outcome::Found(f) => Some((self.index.entries[f.entry].sku.clone(), f.context.clone())),
+                        _ => None,
+                    };
+                    let ctx = from_sku.as_ref().map(|(_, c)| c.clone()).unwrap_or_else(|| self.context.clone());
+                    let to = analyze_clause(self.index, toks, text, &to_cl, &ctx);
+                    if let Outcome::Found(t) = to {
+                        let to_sku = self.index.entries[t.entry].sku.clone();
+                        let target = from_sku
+                            .as_ref()
+                            .and_then(|(s, _)| self.target_in_draft(s))
+                            .or_else(|| self.target_in_draft(&to_sku));
+                        if let Some(from) = target {
+                            if from != to_sku {
+                                self.corrections.push(Correction::ReplaceSku { from, to: to_sku.clone() });
+                            }
+                            self.note_mention(&to_sku, t.context.clone());
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+        let outcome = analyze_clause(self.index, toks, text, cl, &self.context);
+        if std::env::var("OZ_DEBUG").is_ok() { eprintln!("OUTCOME {outcome:?} {flags:?}"); }
+        match outcome {
+            Outcome::Found(f) => self.found(f, &flags),
+            Outcome::Unknown(t) => {
+                if !flags.negated && !flags.removal && !self.unknown.iter().any(|u| u == &t) {
+                    self.unknown.push(t);
+                }
+            }
+            Outcome::Dangling(v, unit) => {
+                if flags.removal || flags.negated {
+                    return;
+                }
+                self.dangling(v, unit, &flags);
+            }
+            Outcome::Nothing => {}
+        }
+    }
+
+    fn note_mention(&mut self, sku: &str, context: Vec<u32>) {
+        self.mentions.push(sku.to_string());
+        self.last_sku = Some(sku.to_string());
+        if !context.is_empty() {
+            self.context = context;
+        }
+    }
+
+    fn in_draft(&self, sku: &str) -> bool {
+        self.draft.items.iter().any(|i| i.sku == sku)
+    }
+
+    /// The draft item a correction about `sku` refers to: itself, or its family member.
+    fn target_in_draft(&self, sku: &str) -> Option<String> {
+        if self.in_draft(sku) {
+            return Some(sku.to_string());
+        }
+        self.draft
+            .items
+            .iter()
+            .rev()
+            .find(|i| self.index.same_family(&i.sku, sku))
+            .map(|i| i.sku.clone())
+    }
+
+    fn found(&mut self, f: Found, flags: &Flags) {
+        let entry = &self.index.entries[f.entry];
+        let sku = entry.sku.clone();
+        let unit = entry.unit;
+        self.note_mention(&sku, f.context.clone());
+        if flags.negated {
+            self.negated.push(sku);
+            return;
+        }
+        if flags.removal {
+            if let Some(pos) = self.items.iter().position(|i| i.sku == sku) {
+                self.items.remove(pos);
+            } else if let Some(t) = self.target_in_draft(&sku) {
+                self.corrections.push(Correction::Remove { sku: t });
+            }
+            return;
+        }
+        self.min_conf = self.min_conf.min(f.confidence);
+        match f.qty {
+            None => {
+                if flags.question {
+                    if !self.price_questions.contains(&sku) {
+                        self.price_questions.push(sku);
+                    }
+                    return;
+                }
+                if flags.vague || f.plural {
+                    self.unknown.push(f.text);
+                    return;
+                }
+                if self.in_draft(&sku) || self.items.iter().any(|i| i.sku == sku) {
+                    return;
+                }
+                if let Some(sib) = self.target_in_draft(&sku) {
+                    self.corrections.push(Correction::ReplaceSku { from: sib, to: sku });
+                    return;
+                }
+                self.no_qty.push((sku, f.text, f.confidence));
+            }
+            Some((v, u)) => {
+                if flags.vague && u.is_none_or(|u| !is_count_unit(u)) && v <= QUANTITY_SCALE {
+                    self.unknown.push(f.text);
+                    return;
+                }
+                let q = convert(v, u, unit);
+                if flags.addition && self.in_draft(&sku) && !self.items.iter().any(|i| i.sku == sku) {
+                    self.corrections.push(Correction::AddQuantity { sku, quantity: q });
+                    return;
+                }
+                match self.items.iter_mut().find(|i| i.sku == sku) {
+                    // The same product twice in one message: the amounts add up.
+                    Some(it) => it.quantity = it.quantity.checked_add(q).unwrap_or(it.quantity),
+                    None => self.items.push(FoundItem {
+                        sku,
+                        quantity: q,
+                        confidence: f.confidence,
+                        text: f.text,
+                    }),
+                }
+            }
+        }
+    }
+
+    /// A quantity without a product attaches to the latest product it fits.
+    fn dangling(&mut self, v: i64, unit: Option<&'static str>, flags: &Flags) {
+        let fits = |sku: &str| -> Option<Unit> {
+            let e = self.index.entry_by_sku(sku)?;
+            match unit {
+                Some(u) => matcher::unit_fit(u, e.unit).unwrap_or(true).then_some(e.unit),
+                None => Some(e.unit),
+            }
+        };
+        let mut target: Option<(String, Unit)> = None;
+        for it in self.items.iter().rev() {
+            if let Some(u) = fits(&it.sku) {
+                target = Some((it.sku.clone(), u));
+                break;
+            }
+        }
+        if target.is_none() {
+            for m in self.mentions.iter().rev() {
+                if let Some(u) = fits(m) {
+                    target = Some((m.clone(), u));
+                    break;
+                }
+            }
+        }
+        if target.is_none() {
+            for it in self.draft.items.iter().rev() {
+                if let Some(u) = fits(&it.sku) {
+                    target = Some((it.sku.clone(), u));
+                    break;
+                }
+            }
+        }
+        let Some((sku, cat_unit)) = target else {
+            return;
+        };
+        let q = convert(v, unit, cat_unit);
+        if let Some(it) = self.items.iter_mut().find(|i| i.sku == sku) {
+            it.quantity = q;
+            return;
+        }
+        self.no_qty.retain(|(s, _, _)| s != &sku);
+        self.price_questions.retain(|s| s != &sku);
+        if self.in_draft(&sku) {
+            if flags.addition {
+                self.corrections.push(Correction::AddQuantity { sku, quantity: q });
+            } else {
+                self.corrections.push(Correction::SetQuantity { sku, quantity: q });
+            }
+        } else {
+            self.items.push(FoundItem {
+                sku,
+                quantity: q,
+                confidence: 70,
+                text: String::new(),
+            });
+            self.min_conf = self.min_conf.min(70);
+        }
+    }
+
+    fn finish(&mut self) {
+        let no_qty = std::mem::take(&mut self.no_qty);
+        for (sku, text, conf) in no_qty {
+            // "é porcelanato, não piso": the negated draft item is replaced.
+            if let Some(pos) = self.negated.iter().position(|n| self.in_draft(n) && n != &sku) {
+                let from = self.negated.remove(pos);
+                self.corrections.push(Correction::ReplaceSku { from, to: sku });
+                continue;
+            }
+            if self.items.iter().any(|i| i.sku == sku) {
+                continue;
+            }
+            // Named in the singular with no number: one unit.
+            self.items.push(FoundItem {
+                sku,
+                quantity: Quantity::whole(1),
+                confidence: conf.min(75),
+                text,
+            });
+            self.min_conf = self.min_conf.min(75);
+        }
+    }
+}
+
+/// Converts a stated amount into the item's catalog unit.
+fn convert(v: i64, stated: Option<&str>, unit: Unit) -> Quantity {
+    let q = Quantity::from_thousandths(v);
+    match (stated, unit) {
+        (Some("milheiro"), Unit::Un | Unit::Pc) => q.scale(1000, 1),
+        (Some("milheiro"), Unit::Milheiro) => q,
+        (Some("duzia"), _) => q.scale(12, 1),
+        (_, Unit::Milheiro) => q.scale(1, 1000),
+        _ => q,
+    }
+}
+
+fn flags(toks: &[Token], cl: &Clause) -> Flags {
+    let mut f = Flags {
+        question: cl.question,
+        ..Flags::default()
+    };
+    for (k, i) in cl.toks.iter().enumerate() {
+        let t = &toks[*i];
+        if t.kind != Kind::Word {
+            continue;
+        }
+        let w = t.text.as_str();
+        if k < 3 && matches!(w, "nao" | "n") {
+            f.negated = true;
+        }
+        f.removal |= lexicon::is_removal(w);
+        f.addition |= lexicon::is_addition(w);
+        f.replace |= lexicon::is_replace_marker(w);
+        f.vague |= lexicon::is_vague(w);
+        if matches!(w, "quanto" | "qto" | "qnto" | "preco" | "valor" | "custa" | "qual") {
+            f.question = true;
+        }
+    }
+    f
+}
+
+/// Clause word classes used by the decisions below.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WordRole {
+    Known,
+    Stop,
+    Unit,
+    Foreign,
+    Number,
+    Other,
+}
+
+fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause, ctx: &[u32]) -> Outcome {
+    let ctoks: Vec<&Token> = cl.toks.iter().map(|i| &toks[*i]).collect();
+    let n = ctoks.len();
+    let mut present: Vec<Present> = Vec::new();
+    let mut roles: Vec<WordRole> = Vec::with_capacity(n);
+    for (p, t) in ctoks.iter().enumerate() {
+        let role = match t.kind {
+            Kind::Word => {
+                let w = t.text.as_str();
+                if let Some(id) = index.id(w) {
+                    if index.class(id) == TokClass::Unit {
+                        present.push(Present { id, pos: p, fuzzy: false });
+                        WordRole::Unit
+                    } else if lexicon::is_stopword(w) && w.len() <= 2 && w != "la" {
+                        WordRole::Stop
+                    } else {
+                        present.push(Present { id, pos: p, fuzzy: false });
+                        WordRole::Known
+                    }
+                } else if text::canonical_unit(w).is_some() {
+                    WordRole::Unit
+                } else if lexicon::is_stopword(w) || lexicon::is_chat_word(w) || lexicon::is_vague(w) || lexicon::is_non_goods_unit(w) {
+                    WordRole::Stop
+                } else if let Some(id) = index.fuzzy(w) {
+                    present.push(Present { id, pos: p, fuzzy: true });
+                    WordRole::Known
+                } else if lexicon::is_harmless_modifier(w) || w.chars().count() < 2 {
+                    WordRole::Other
+                } else {
+                    WordRole::Foreign
+                }
+            }
+            Kind::Num | Kind::Frac => {
+                if let Some(id) = index.id(&t.text) {
+                    present.push(Present { id, pos: p, fuzzy: false });
+                }
+                WordRole::Number
+            }
+            _ => WordRole::Other,
+        };
+        roles.push(role);
+    }
+    let has_foreign = roles.contains(&WordRole::Foreign);
+
+    // Quantity readings.
+    let mut options: Vec<QtyOption> = vec![QtyOption {
+        remove: Vec::new(),
+        value: 0,
+        unit: None,
+        prior: 0.0,
+        article: false,
+    }];
+    let first_content = roles
+        .iter()
+        .position(|r| matches!(r, WordRole::Known | WordRole::Foreign | WordRole::Number));
+    for (p, t) in ctoks.iter().enumerate() {
+        if t.kind != Kind::Num {
+            continue;
+        }
+        let next = ctoks.get(p + 1);
+        let prev = if p > 0 { Some(ctoks[p - 1]) } else { None };
+        if next.is_some_and(|nx| nx.kind == Kind::Word && lexicon::is_non_goods_unit(&nx.text))
+            || prev.is_some_and(|pv| pv.is_punct('$') || pv.is_word("r"))
+        {
+            continue;
+        }
+        let next_unit = next.and_then(|nx| if nx.kind == Kind::Word { text::canonical_unit(&nx.text) } else { None });
+        let mut prior = 0.5f32;
+        let mut unit = None;
+        match next_unit {
+            Some(u) if is_count_unit(u) => {
+                prior += 2.5;
+                unit = Some(u);
+            }
+            Some("m") | Some("kg") => {
+                prior += 2.0;
+                unit = stated_unit(&next.map(|t| t.text.clone()).unwrap_or_default());
+            }
+            Some(_) => prior -= 3.0,
+            None => {}
+        }
+        if next.is_some_and(|nx| matches!(nx.text.as_str(), "furo" | "x" | "polegada" | "pol")) {
+            prior -= 3.0;
+        }
+        if prev.is_some_and(|pv| pv.is_word("x")) {
+            prior -= 4.0;
+        }
+        if first_content == Some(p) {
+            prior += 2.0;
+        }
+        if prev.is_some_and(|pv| pv.is_punct(':') || pv.is_punct('-')) {
+            prior += 1.5;
+        }
+        if prev.is_some_and(|pv| pv.is_word("de")) && first_content != Some(p) {
+            prior -= 1.5;
+        }
+        let article = t.from_word && t.value == QUANTITY_SCALE;
+        // Only the number is consumed: the unit word still helps to tell items apart
+        // ("2 rolos de fio 2,5" is the rolo SKU; "um rolo" is the paint roller).
+        let remove = vec![p];
+        options.push(QtyOption {
+            remove,
+            value: t.value,
+            unit,
+            prior,
+            article,
+        });
+    }
+    // "1 lona de 10 metros": pieces of a given length.
+    let mut extra = Vec::new();
+    for a in options.iter().skip(1) {
+        if a.unit.is_some() {
+            continue;
+        }
+        for b in options.iter().skip(1) {
+            if b.unit == Some("m") && b.remove[0] > a.remove[0] && b.remove[0] > 0 && ctoks[b.remove[0] - 1].is_word("de") {
+                let mut remove = a.remove.clone();
+                remove.extend(b.remove.iter().copied());
+                let v = (a.value as i128 * b.value as i128 / QUANTITY_SCALE as i128).min(i64::MAX as i128) as i64;
+                extra.push(QtyOption {
+                    remove,
+                    value: v,
+                    unit: Some("length"),
+                    prior: a.prior + 0.5,
+                    article: false,
+                });
+            }
+        }
+    }
+    options.extend(extra);
+    // A unit word with no number ("o metro", "em galão") still says how it is sold.
+    let loose_unit = ctoks.iter().enumerate().find_map(|(p, t)| {
+        if t.kind != Kind::Word {
+            return None;
+        }
+        let u = stated_unit(&t.text)?;
+        let after_number = p > 0 && ctoks[p - 1].kind == Kind::Num;
+        (!after_number).then_some(u)
+    });
+
+    let mut best_found: Option<(f32, usize, Candidate, bool, Option<f32>)> = None; // (total, option, cand, via ctx, second)
+    // A number with a unit and no product ("quero 2 metros") competes with products found
+    // only through the previous product's words.
+    let mut best_dangling: Option<(f32, usize)> = None;
+    for (oi, opt) in options.iter().enumerate() {
+        let pres: Vec<Present> = present.iter().filter(|p| !opt.remove.contains(&p.pos)).copied().collect();
+        let unit = match opt.unit {
+            Some("length") => Some("m"),
+            Some(u) => Some(u),
+            None => loose_unit,
+        };
+        let (own, second) = matcher::best(index, &pres, unit);
+        if std::env::var("OZ_DEBUG").is_ok() { eprintln!("opt {:?} own {:?} second {:?}", opt, own.as_ref().map(|c| (&index.entries[c.entry].sku, c.score, c.full)), second); }
+        let own_ok = own.as_ref().is_some_and(|c| acceptable(index, c, &roles, opt, second));
+        let mut choice = own.map(|c| (c, false, second));
+        if !own_ok && !has_foreign && !ctx.is_empty() {
+            let mut with_ctx = pres.clone();
+            for id in ctx {
+                if !with_ctx.iter().any(|p| p.id == *id) {
+                    with_ctx.push(Present { id: *id, pos: usize::MAX, fuzzy: false });
+                }
+            }
+            let (c2, s2) = matcher::best(index, &with_ctx, unit);
+            if std::env::var("OZ_DEBUG").is_ok() { eprintln!("   ctx {:?} second {:?}", c2.as_ref().map(|c| (&index.entries[c.entry].sku, c.score, c.full, c.num_conflicts, c.word_conflicts, &c.explained_pos)), s2); }
+            if let Some(c2) = c2 {
+                // The clause must add something of its own (a size, a variant word): a bare
+                // "15 sacos" is a quantity for an earlier product, not a new product.
+                let adds = c2.explained_pos.iter().any(|p| roles[*p] != WordRole::Unit);
+                let clean = c2.full && c2.num_conflicts == 0 && c2.word_conflicts == 0 && adds;
+                if clean && (s2.is_none_or(|s| s < c2.score - 0.05) || opt.remove.is_empty()) {
+                    choice = Some((c2, true, s2));
+                }
+            }
+        }
+        match choice {
+            Some((c, via, s)) => {
+                let ok = via || acceptable(index, &c, &roles, opt, s);
+                let total = opt.prior + c.score + if ok { 0.0 } else { -50.0 };
+                if best_found.as_ref().is_none_or(|(bt, _, _, _, _)| total > *bt) {
+                    best_found = Some((total, oi, c, via, s));
+                }
+            }
+            None => {
+                if oi > 0 && best_dangling.is_none_or(|(bt, _)| opt.prior > bt) {
+                    best_dangling = Some((opt.prior, oi));
+                }
+            }
+        }
+    }
+
+    let content_text = |skip_pos: &[usize]| -> String { span_text(text, &ctoks, &roles, skip_pos) };
+
+    let dangling_beats = match (&best_found, best_dangling) {
+        (Some((total, _, _, via, _)), Some((prior, oi))) => {
+            *via && options[oi].unit.is_some() && prior - 0.5 > *total
+        }
+        _ => false,
+    };
+    let rejected = best_found.as_ref().is_some_and(|(t, ..)| *t <= -20.0);
+    if let Some((total, oi, c, via, second)) = best_found.filter(|_| !dangling_beats) {
+        let opt = &options[oi];
+        if total > -20.0 {
+            // Look-alike traps: the customer named an attribute this item does not have.
+            let entry = &index.entries[c.entry];
+            let foreign_after = roles.iter().enumerate().any(|(p, r)| {
+                *r == WordRole::Foreign && p > 0 && c.explained_pos.contains(&(p - 1)) && roles[p - 1] == WordRole::Known
+            });
+            let trap = c.num_conflicts > 0
+                || c.word_conflicts > 0
+                || foreign_after
+                || (c.unit_conflict && !c.attr_matched);
+            if trap {
+                return Outcome::Unknown(content_text(&opt.remove));
+            }
+            let plural = opt.remove.is_empty()
+                && c.explained_pos.iter().any(|p| ctoks[*p].plural && roles[*p] == WordRole::Known && index.id(&ctoks[*p].text).is_some_and(|id| entry.heads.contains(&id)));
+            let mut conf: i32 = 95;
+            if c.fuzzy {
+                conf -= 15;
+            }
+            if !c.full {
+                conf -= 30;
+            }
+            if via {
+                conf -= 10;
+            }
+            if second.is_some_and(|s| s > c.score - 0.5) {
+                conf -= 10;
+            }
+            if opt.remove.is_empty() {
+                conf -= 5;
+            }
+            let context: Vec<u32> = c
+                .phrase
+                .iter()
+                .copied()
+                .filter(|id| index.class(*id) == TokClass::Word)
+                .collect();
+            let qty = if opt.remove.is_empty() {
+                None
+            } else if opt.unit == Some("length") {
+                Some((opt.value, None))
+            } else {
+                Some((opt.value, opt.unit))
+            };
+            return Outcome::Found(Found {
+                entry: c.entry,
+                qty,
+                confidence: conf.clamp(1, 100) as u8,
+                text: content_text(&opt.remove),
+                context,
+                plural,
+            });
+        }
+    }
+
+    // No catalog item: an unknown product, or a quantity for an earlier product.
+    let product_pos = first_foreign_in_product_position(&ctoks, &roles, &options);
+    let has_qty = options.len() > 1;
+    // Catalog words that match nothing clearly ("500 telhas coloniais": which telha?)
+    // with an amount: a person must look.
+    if rejected && (has_qty || cl.bullet) && !dangling_beats {
+        let remove: Vec<usize> = best_dangling.map(|(_, oi)| options[oi].remove.clone()).unwrap_or_default();
+        let t = content_text(&remove);
+        if !t.is_empty() && roles.iter().any(|r| *r == WordRole::Known) {
+            return Outcome::Unknown(t);
+        }
+    }
+    if has_foreign {
+        let tem_question = cl.question
+            && ctoks.iter().any(|t| matches!(t.text.as_str(), "tem" | "vende" | "vendem" | "trabalha" | "trabalham" | "teria"));
+        if product_pos || cl.bullet || tem_question {
+            let remove: Vec<usize> = best_dangling.map(|(_, oi)| options[oi].remove.clone()).unwrap_or_default();
+            let t = content_text(&remove);
+            if !t.is_empty() {
+                return Outcome::Unknown(t);
+            }
+        }
+    }
+    if let Some((_, oi)) = best_dangling {
+        let opt = &options[oi];
+        let words_only_numbers = roles.iter().all(|r| !matches!(r, WordRole::Known | WordRole::Foreign));
+        if (opt.unit.is_some() || words_only_numbers) && !(opt.article && opt.unit.is_none()) && has_qty {
+            let unit = if opt.unit == Some("length") { Some("m") } else { opt.unit };
+            return Outcome::Dangling(opt.value, unit);
+        }
+    }
+    Outcome::Nothing
+}
+
+/// Is a partial or tied match good enough to quote?
+fn acceptable(index: &CatalogIndex, c: &Candidate, roles: &[WordRole], opt: &QtyOption, second: Option<f32>) -> bool {
+    let _ = index;
+    if second.is_some_and(|s| s >= c.score - 0.05) {
+        return false;
+    }
+    if c.full {
+        return true;
+    }
+    // Loose match: every product word of the clause must belong to the item, and at least
+    // one real word (not only a number) must.
+    let mut word_explained = false;
+    for (p, r) in roles.iter().enumerate() {
+        if opt.remove.contains(&p) {
+            continue;
+        }
+        match r {
+            WordRole::Known => {
+                if c.explained_pos.contains(&p) {
+                    word_explained = true;
+                } else {
+                    return false;
+                }
+            }
+            WordRole::Foreign => return false,
+            _ => {}
+        }
+    }
+    word_explained
+}
+
+fn first_foreign_in_product_position(ctoks: &[&Token], roles: &[WordRole], options: &[QtyOption]) -> bool {
+    let first_content = roles
+        .iter()
+        .position(|r| matches!(r, WordRole::Known | WordRole::Foreign));
+    let Some(fc) = first_content else {
+        return false;
+    };
+    if roles[fc] != WordRole::Foreign {
+        return false;
+    }
+    // Right after a quantity (and its unit / "de"), or opening the clause with a quantity
+    // somewhere in it ("Pá de bico: 2").
+    let after_qty = options.iter().skip(1).any(|o| {
+        let last = *o.remove.iter().max().unwrap_or(&0);
+        let mut k = last + 1;
+        while k < ctoks.len() && (ctoks[k].is_word("de") || ctoks[k].is_word("do") || ctoks[k].is_word("da") || roles[k] == WordRole::Unit) {
+            k += 1;
+        }
+        k == fc
+    });
+    let opens = options.len() > 1 && roles[..fc].iter().all(|r| matches!(r, WordRole::Stop | WordRole::Other));
+    after_qty || opens
+}
+
+/// The original text of the clause's product words, without the quantity.
+fn span_text(text: &str, ctoks: &[&Token], roles: &[WordRole], skip: &[usize]) -> String {
+    let keep = |p: usize| -> bool {
+        !skip.contains(&p)
+            && matches!(roles[p], WordRole::Known | WordRole::Foreign | WordRole::Number | WordRole::Unit)
+            && !(roles[p] == WordRole::Unit && p > 0 && skip.contains(&(p - 1)))
+    };
+    let first = (0..ctoks.len()).find(|p| keep(*p) && roles[*p] != WordRole::Unit && roles[*p] != WordRole::Number);
+    let last = (0..ctoks.len()).rev().find(|p| keep(*p));
+    match (first, last) {
+        (Some(a), Some(b)) if a <= b => {
+            let s = ctoks[a].start;
+            let e = ctoks[b].end;
+            text.get(s..e).unwrap_or("").trim().to_string()
+        }
+        _ => String::new(),
+    }
+}
+
+fn intent(
+    toks: &[Token],
+    raw: &str,
+    items: &[FoundItem],
+    corrections: &[Correction],
+    unknown: &[String],
+    has_slots: bool,
+    clauses: &[Clause],
+) -> Intent {
+    let trimmed = raw.trim();
+    if trimmed == "quote_accept" {
+        return Intent::Accept;
+    }
+    if trimmed == "quote_decline" {
+        return Intent::Decline;
+    }
+    let words: Vec<&str> = toks.iter().filter(|t| t.kind == Kind::Word).map(|t| t.text.as_str()).collect();
+    let has = |w: &str| words.contains(&w);
+    let pair = |a: &str, b: &str| words.windows(2).any(|p| p[0] == a && p[1] == b);
+    if has("atendente") || has("humano") || has("vendedor") || has("gerente") || pair("falar", "com") && (has("alguem") || has("pessoa")) {
+        return Intent::HumanRequest;
+    }
+    if !corrections.is_empty() {
+        return Intent::ChangeRequest;
+    }
+    if !items.is_empty() || !unknown.is_empty() {
+        return Intent::Order;
+    }
+    let decline = pair("nao", "quero") || pair("nao", "obrigado") || has("desisto") || pair("muito", "caro") || pair("ta", "caro") || pair("achei", "caro") || pair("ficou", "caro") || pair("outro", "lugar") || pair("vou", "pensar") || pair("deixa", "pra") && has("la");
+    if decline {
+        return Intent::Decline;
+    }
+    let accept = raw.contains('👍') || raw.contains('✅') && words.is_empty() || has("sim") || has("confirmo") || has("confirmado") || has("fechado") || has("fechou") || has("aceito") || pair("pode", "mandar") || pair("pode", "fechar") || pair("pode", "enviar") || pair("pode", "ser") || has("bora") || has("combinado");
+    if accept {
+        return Intent::Accept;
+    }
+    if clauses.iter().any(|c| c.question) || has("quanto") || has("qual") {
+        return Intent::Question;
+    }
+    if has_slots {
+        return Intent::Order;
+    }
+    let greeting = words.iter().all(|w| lexicon::is_stopword(w) || lexicon::is_chat_word(w) || matches!(*w, "alguem" | "oie" | "eai" | "salve" | "fala"));
+    if greeting {
+        return Intent::GreetingOnly;
+    }
+    Intent::Other
+}

@@ -1,0 +1,116 @@
+//! Understanding customers' WhatsApp messages in pt-BR: which catalog items and how many,
+//! where, how they pay and when — plus corrections, unknown products and the intent of a
+//! reply. Rules only, no I/O; the catalog is prepared once in a [`CatalogIndex`].
+//!
+//! One message: [`understand`] (or [`understand_in`] with the conversation's [`Draft`], so
+//! that "12 barras" or "e 10 de 3/8" attach to what was said before). A conversation:
+//! [`Draft::apply`] after each message, or [`parse_conversation`] for the offline `parse`
+//! command. See `docs/understanding.md`.
+
+mod draft;
+mod index;
+mod items;
+mod lexicon;
+mod matcher;
+mod output;
+mod places;
+mod slots;
+mod text;
+
+use serde::{Deserialize, Serialize};
+
+use crate::money::Quantity;
+use crate::slots::{Delivery, Location, PaymentMethod};
+
+pub use draft::{Draft, DraftItem, MissingSlot};
+pub use index::CatalogIndex;
+pub use output::{parse_conversation, parse_jsonl_line, OutputItem, ParseOutput};
+
+/// Longer messages are cut to this many characters before they are read (bounded time);
+/// the engine tells the customer when that happened ([`Understanding::truncated`]).
+pub const MAX_MESSAGE_CHARS: usize = 2000;
+
+/// A catalog item found in a message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FoundItem {
+    pub sku: String,
+    /// In the catalog unit of the item.
+    pub quantity: Quantity,
+    /// 0..=100: exact alias with a clear quantity is high; typos, loose matches and words
+    /// carried over from the previous product lower it.
+    pub confidence: u8,
+    /// The part of the message it came from.
+    pub text: String,
+}
+
+/// A change to what the conversation already holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Correction {
+    /// "na verdade são 15", "vou levar só 2"
+    SetQuantity { sku: String, quantity: Quantity },
+    /// "acrescenta mais 50"
+    AddQuantity { sku: String, quantity: Quantity },
+    /// "tira a areia", "esquece as canaletas"
+    Remove { sku: String },
+    /// "troca a média pela fina", "muda pra cp4", "é 1,83 e não 2,44"
+    ReplaceSku { from: String, to: String },
+}
+
+/// What the customer wants from this message, for states after the quote was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    /// Items or quote data.
+    Order,
+    /// "sim", "confirmo", "fechado", "pode mandar", 👍, the `quote_accept` button.
+    Accept,
+    /// "não quero mais", "ficou caro", "vou ver em outro lugar".
+    Decline,
+    /// A change to items already asked for.
+    ChangeRequest,
+    Question,
+    /// "bom dia", "oi?? alguém aí?"
+    GreetingOnly,
+    /// "quero falar com um atendente"
+    HumanRequest,
+    Other,
+}
+
+/// Everything read from one message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Understanding {
+    pub items: Vec<FoundItem>,
+    /// Requested products the catalog cannot quote (or can, but without an amount a
+    /// person can infer), roughly as the customer wrote them.
+    pub unknown: Vec<String>,
+    pub corrections: Vec<Correction>,
+    pub location: Option<Location>,
+    pub payment: Option<PaymentMethod>,
+    pub delivery: Option<Delivery>,
+    pub intent: Intent,
+    /// SKUs asked about without a quantity ("quanto tá o cimento?").
+    pub price_questions: Vec<String>,
+    /// 0..=100 for the whole message (the lowest item confidence, lowered by unknowns).
+    pub confidence: u8,
+    /// The message was longer than [`MAX_MESSAGE_CHARS`] and only its start was read.
+    pub truncated: bool,
+    /// The last product mentioned, for quantities in later messages ("12 barras").
+    pub last_sku: Option<String>,
+    /// Words naming that product, for elliptical follow-ups ("e 10 de 3/8").
+    pub context: Vec<String>,
+}
+
+/// Reads one message on its own.
+pub fn understand(text: &str, index: &CatalogIndex) -> Understanding {
+    understand_in(text, index, &Draft::default())
+}
+
+/// Reads one message of a conversation whose state so far is `draft`: quantities without a
+/// product, corrections and elliptical follow-ups are resolved against it.
+pub fn understand_in(text: &str, index: &CatalogIndex, draft: &Draft) -> Understanding {
+    items::understand_message(text, index, draft)
+}
+
+#[cfg(test)]
+mod tests;

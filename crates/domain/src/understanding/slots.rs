@@ -1,0 +1,229 @@
+//! Payment method and delivery day from free text, with negations resolved ("boleto não dá,
+//! vou no pix"; "hoje não, pode ser sexta") and non-delivery mentions ignored ("vocês estão
+//! abertos hoje?").
+
+use crate::slots::{Delivery, PaymentMethod, Weekday};
+
+use super::text::{Kind, Token};
+
+fn payment_word(w: &str) -> Option<PaymentMethod> {
+    Some(match w {
+        "pix" | "pics" | "pixs" => PaymentMethod::Pix,
+        "cartao" | "credito" | "debito" | "cartoe" | "catao" | "cartau" | "visa" | "master"
+        | "mastercard" | "elo" | "parcelado" => PaymentMethod::Cartao,
+        "boleto" | "boletos" | "bolet" => PaymentMethod::Boleto,
+        "dinheiro" | "especie" | "dinheir" | "dinhero" => PaymentMethod::Dinheiro,
+        _ => return None,
+    })
+}
+
+/// Is the mention at `i` negated? "não" just before it (same clause), or "não" right after
+/// ("boleto não dá", "hoje não vou estar").
+fn negated(toks: &[Token], i: usize) -> bool {
+    let mut k = i;
+    let mut steps = 0;
+    while k > 0 && steps < 3 {
+        k -= 1;
+        let t = &toks[k];
+        if t.kind == Kind::Newline || t.kind == Kind::Punct && !t.is_punct('-') {
+            break;
+        }
+        if t.kind == Kind::Word && matches!(t.text.as_str(), "nao" | "n" | "sem" | "nem") {
+            return true;
+        }
+        // "troca o cartão por pix": what is swapped out is not wanted.
+        if t.kind == Kind::Word && matches!(t.text.as_str(), "troca" | "trocar" | "tira" | "muda") {
+            return true;
+        }
+        steps += 1;
+    }
+    let mut k = i + 1;
+    let mut steps = 0;
+    while k < toks.len() && steps < 2 {
+        let t = &toks[k];
+        if t.kind == Kind::Newline || t.kind == Kind::Punct {
+            break;
+        }
+        if t.kind == Kind::Word && matches!(t.text.as_str(), "nao" | "n") {
+            return true;
+        }
+        k += 1;
+        steps += 1;
+    }
+    false
+}
+
+/// The payment method the customer settles on: the last one mentioned and not negated.
+pub(crate) fn find_payment(toks: &[Token], skip: &[usize]) -> Option<PaymentMethod> {
+    let mut found = None;
+    for (i, t) in toks.iter().enumerate() {
+        if t.kind != Kind::Word || skip.binary_search(&i).is_ok() {
+            continue;
+        }
+        if let Some(p) = payment_word(&t.text) {
+            // "no credito" is card; "3x" handled by the words around it.
+            if !negated(toks, i) {
+                found = Some(p);
+            }
+        }
+    }
+    found
+}
+
+fn weekday(w: &str) -> Option<Weekday> {
+    Some(match w {
+        "segunda" | "seg" => Weekday::Segunda,
+        "terca" | "ter" => Weekday::Terca,
+        "quarta" | "qua" => Weekday::Quarta,
+        "quinta" | "qui" => Weekday::Quinta,
+        "sexta" | "sex" => Weekday::Sexta,
+        "sabado" | "sab" => Weekday::Sabado,
+        "domingo" | "dom" => Weekday::Domingo,
+        _ => return None,
+    })
+}
+
+/// Words showing a clause talks about the store's hours, not about delivery.
+fn about_opening_hours(w: &str) -> bool {
+    matches!(
+        w,
+        "aberto" | "aberta" | "abre" | "abrem" | "funciona" | "funcionam" | "funcionando"
+            | "atende" | "atendem" | "expediente" | "fecha" | "fecham" | "fechado" | "horario"
+    )
+}
+
+/// Fractions that are pipe and rebar sizes, not dates.
+fn is_size_fraction(a: i64, b: i64) -> bool {
+    matches!(b, 2 | 4 | 8 | 16 | 32) && a < b
+}
+
+/// The delivery day the customer settles on: the last one mentioned and not negated.
+pub(crate) fn find_delivery(toks: &[Token], skip: &[usize]) -> Option<Delivery> {
+    let mut found = None;
+    // Clause boundaries for the opening-hours check.
+    let mut clause_start = 0;
+    let mut i = 0;
+    while i < toks.len() {
+        let t = &toks[i];
+        if t.kind == Kind::Newline || t.is_punct('?') || t.is_punct('.') || t.is_punct('!') {
+            clause_start = i + 1;
+        }
+        if skip.binary_search(&i).is_ok() {
+            i += 1;
+            continue;
+        }
+        let mut hit: Option<(Delivery, usize)> = None;
+        match t.kind {
+            Kind::Word => {
+                let w = t.text.as_str();
+                let next = toks.get(i + 1).map(|t| t.text.as_str()).unwrap_or("");
+                let next2 = toks.get(i + 2).map(|t| t.text.as_str()).unwrap_or("");
+                let prev = if i > 0 { toks[i - 1].text.as_str() } else { "" };
+                if w == "hoje" {
+                    hit = Some((Delivery::Hoje, 1));
+                } else if w == "amanha" || w == "amanhan" || w == "amnh" || w == "amanhã" {
+                    hit = Some((Delivery::Amanha, 1));
+                } else if matches!(w, "urgente" | "urgencia" | "urjente" | "urgent" | "urgentemente" | "asap" | "imediato") {
+                    hit = Some((Delivery::OQuantoAntes, 1));
+                } else if w == "quanto" && (next == "antes" || next == "ante") {
+                    hit = Some((Delivery::OQuantoAntes, 2));
+                } else if w == "rapido" && (next == "possivel" || prev == "mais") {
+                    hit = Some((Delivery::OQuantoAntes, 1));
+                } else if w == "logo" && next == "possivel" {
+                    hit = Some((Delivery::OQuantoAntes, 2));
+                } else if let Some(d) = weekday(w) {
+                    // Short forms only with a "-feira" or as a list field.
+                    let short = w.len() <= 3;
+                    let feira = next == "feira" || (next == "-" && next2 == "feira");
+                    // "a segunda opção", "segunda vez": ordinal, not a day.
+                    let ordinal = w == "segunda" && matches!(next, "opcao" | "vez" | "mao" | "linha" | "via");
+                    if (!short || feira) && !ordinal {
+                        hit = Some((Delivery::Weekday(d), 1));
+                    }
+                }
+            }
+            Kind::Frac => {
+                let (d, m) = (t.value, t.den);
+                let prev = if i > 0 { toks[i - 1].text.as_str() } else { "" };
+                let cue = matches!(prev, "dia" | "ate" | "pra" | "para" | "entrega" | "no" | ":" | "data");
+                if (1..=31).contains(&d) && (1..=12).contains(&m) && (cue || !is_size_fraction(d, m)) {
+                    hit = Some((
+                        Delivery::Date {
+                            day: d as u8,
+                            month: m as u8,
+                        },
+                        1,
+                    ));
+                }
+            }
+            _ => {}
+        }
+        if let Some((d, len)) = hit {
+            let mut j = clause_start;
+            let mut hours = false;
+            while j < toks.len() && !(toks[j].kind == Kind::Newline || toks[j].is_punct('?') || toks[j].is_punct('.') || toks[j].is_punct('!')) {
+                if toks[j].kind == Kind::Word && about_opening_hours(&toks[j].text) {
+                    hours = true;
+                }
+                j += 1;
+            }
+            if !hours && !negated(toks, i) && !(len > 1 && negated(toks, i + len - 1)) {
+                found = Some(d);
+            }
+            i += len;
+            continue;
+        }
+        i += 1;
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::understanding::text::analyze;
+
+    fn pay(s: &str) -> Option<&'static str> {
+        find_payment(&analyze(s), &[]).map(|p| p.code())
+    }
+    fn dlv(s: &str) -> Option<String> {
+        find_delivery(&analyze(s), &[]).map(|d| d.code())
+    }
+
+    #[test]
+    fn payment_cases() {
+        let cases = [
+            ("vou pagar no pix", Some("PIX")),
+            ("passa no débito?", Some("CARTAO")),
+            ("pode ser no crédito em 2x", Some("CARTAO")),
+            ("boleto pra 30 dias", Some("BOLETO")),
+            ("pago em espécie na hora", Some("DINHEIRO")),
+            ("pix não tenho, vai no cartão", Some("CARTAO")),
+            ("sem boleto, dinheiro mesmo", Some("DINHEIRO")),
+            ("troca o boleto por pix", Some("PIX")),
+            ("pago quando chegar", None),
+        ];
+        for (m, want) in cases {
+            assert_eq!(pay(m), want, "{m}");
+        }
+    }
+
+    #[test]
+    fn delivery_cases() {
+        let cases = [
+            ("pode entregar amanhã cedo?", Some("amanha")),
+            ("preciso pra hoje ainda", Some("hoje")),
+            ("é urgente", Some("o_quanto_antes")),
+            ("o mais rápido possível", Some("o_quanto_antes")),
+            ("entrega na quarta-feira", Some("weekday:quarta")),
+            ("dia 7/4 tá bom", Some("date:07/04")),
+            ("ferro 3/8", None),
+            ("hoje não dá, melhor quinta", Some("weekday:quinta")),
+            ("vcs abrem hoje?", None),
+            ("qualquer dia dessa semana", None),
+        ];
+        for (m, want) in cases {
+            assert_eq!(dlv(m).as_deref(), want, "{m}");
+        }
+    }
+}
