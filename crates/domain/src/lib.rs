@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod conversation;
+pub mod engine;
 pub mod ids;
 pub mod money;
 pub mod pricing;

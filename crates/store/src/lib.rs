@@ -9,6 +9,7 @@ pub mod audit;
 pub mod catalog;
 pub mod channels;
 pub mod conversations;
+pub mod crypto;
 pub mod db;
 pub mod inbound;
 pub mod jobs;

@@ -307,3 +307,17 @@ pub async fn decide_approval(
     .await?;
     Ok(res.rows_affected() == 1)
 }
+
+pub async fn approval_by_id(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<Approval>, StoreError> {
+    let sql = format!("SELECT {ACOLS} FROM approvals WHERE tenant_id = $1 AND id = $2");
+    let row = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?;
+    Ok(row.as_ref().map(approval_from_row).transpose()?)
+}

@@ -14,8 +14,23 @@ use super::text::{self, Kind};
 fn is_connector(w: &str) -> bool {
     matches!(
         w,
-        "de" | "do" | "da" | "dos" | "das" | "e" | "com" | "para" | "pra" | "o" | "a" | "em"
-            | "no" | "na" | "x" | "por" | "nº" | "n"
+        "de" | "do"
+            | "da"
+            | "dos"
+            | "das"
+            | "e"
+            | "com"
+            | "para"
+            | "pra"
+            | "o"
+            | "a"
+            | "em"
+            | "no"
+            | "na"
+            | "x"
+            | "por"
+            | "nº"
+            | "n"
     )
 }
 
@@ -81,10 +96,7 @@ impl CatalogIndex {
         // Phrases of names that start the same way on several items (e.g. "tijolo cerâmico")
         // are not unique names; count them first.
         let mut prefix_count: HashMap<Vec<String>, usize> = HashMap::new();
-        let prefixes: Vec<Vec<String>> = items
-            .iter()
-            .map(|it| name_prefix(&it.name))
-            .collect();
+        let prefixes: Vec<Vec<String>> = items.iter().map(|it| name_prefix(&it.name)).collect();
         for p in &prefixes {
             if !p.is_empty() {
                 *prefix_count.entry(p.clone()).or_default() += 1;
@@ -116,7 +128,10 @@ impl CatalogIndex {
                 }
             }
             if prefix.len() >= 2 && prefix_count.get(&prefix).copied() == Some(1) {
-                let ids: Vec<u32> = prefix.iter().map(|w| idx.intern(w, TokClass::Word)).collect();
+                let ids: Vec<u32> = prefix
+                    .iter()
+                    .map(|w| idx.intern(w, TokClass::Word))
+                    .collect();
                 phrases.push(ids);
             }
             vocab.sort_unstable();
@@ -214,7 +229,10 @@ impl CatalogIndex {
                 }
                 if cand.as_bytes()[0] != w.as_bytes()[0] && n < 6 {
                     // Short typos keep the first letter; longer ones may not ("simento").
-                    if !(matches!((w.as_bytes()[0], cand.as_bytes()[0]), (b's', b'c') | (b'c', b's'))) {
+                    if !(matches!(
+                        (w.as_bytes()[0], cand.as_bytes()[0]),
+                        (b's', b'c') | (b'c', b's')
+                    )) {
                         continue;
                     }
                 }
@@ -290,7 +308,9 @@ fn name_prefix(name: &str) -> Vec<String> {
     for t in text::analyze(name) {
         match t.kind {
             Kind::Word if is_connector(&t.text) => {}
-            Kind::Word if text::canonical_unit(&t.text).is_none() && !lexicon::is_stopword(&t.text) => {
+            Kind::Word
+                if text::canonical_unit(&t.text).is_none() && !lexicon::is_stopword(&t.text) =>
+            {
                 out.push(t.text)
             }
             _ => break,

@@ -87,11 +87,7 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
         unknown: Vec::new(),
         price_questions: Vec::new(),
         mentions: draft.last_sku.iter().cloned().collect(),
-        context: draft
-            .context
-            .iter()
-            .filter_map(|w| index.id(w))
-            .collect(),
+        context: draft.context.iter().filter_map(|w| index.id(w)).collect(),
         negated: Vec::new(),
         no_qty: Vec::new(),
         last_sku: None,
@@ -104,8 +100,20 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
 
     let mut items: Vec<FoundItem> = st.items;
     items.retain(|i| !i.quantity.is_zero());
-    let intent = intent(&toks, raw, &items, &st.corrections, &st.unknown, location.is_some() || payment.is_some() || delivery.is_some(), &clauses);
-    let mut confidence = if items.is_empty() && st.corrections.is_empty() { 100 } else { st.min_conf };
+    let intent = intent(
+        &toks,
+        raw,
+        &items,
+        &st.corrections,
+        &st.unknown,
+        location.is_some() || payment.is_some() || delivery.is_some(),
+        &clauses,
+    );
+    let mut confidence = if items.is_empty() && st.corrections.is_empty() {
+        100
+    } else {
+        st.min_conf
+    };
     if !st.unknown.is_empty() {
         confidence = confidence.min(60);
     }
@@ -156,7 +164,11 @@ fn mask(text: &str, ranges: &[(usize, usize)]) -> String {
 }
 
 fn is_boundary_punct(t: &Token) -> bool {
-    t.kind == Kind::Punct && matches!(t.text.as_str(), "," | ";" | "." | "?" | "!" | "+" | "(" | ")" | "|")
+    t.kind == Kind::Punct
+        && matches!(
+            t.text.as_str(),
+            "," | ";" | "." | "?" | "!" | "+" | "(" | ")" | "|"
+        )
 }
 
 fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<Clause> {
@@ -220,8 +232,19 @@ fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<Clause> {
 fn is_count_unit(u: &str) -> bool {
     matches!(
         u,
-        "saco" | "barra" | "lata" | "galao" | "rolo" | "balde" | "un" | "pc" | "milheiro" | "duzia"
-            | "m3" | "m2" | "cx"
+        "saco"
+            | "barra"
+            | "lata"
+            | "galao"
+            | "rolo"
+            | "balde"
+            | "un"
+            | "pc"
+            | "milheiro"
+            | "duzia"
+            | "m3"
+            | "m2"
+            | "cx"
     )
 }
 
@@ -256,8 +279,16 @@ impl State<'_> {
         let flags = flags(toks, cl);
         // "troca a média pela fina": what is swapped out, and what comes in.
         if flags.replace {
-            if let Some(split) = cl.toks.iter().position(|i| matches!(toks[*i].text.as_str(), "por" | "pela" | "pelo" | "pra" | "para")) {
-                let marker = cl.toks.iter().position(|i| lexicon::is_replace_marker(&toks[*i].text));
+            if let Some(split) = cl.toks.iter().position(|i| {
+                matches!(
+                    toks[*i].text.as_str(),
+                    "por" | "pela" | "pelo" | "pra" | "para"
+                )
+            }) {
+                let marker = cl
+                    .toks
+                    .iter()
+                    .position(|i| lexicon::is_replace_marker(&toks[*i].text));
                 if marker.is_some_and(|m| m < split) && split + 1 < cl.toks.len() {
                     let from_cl = Clause {
                         toks: cl.toks[..split].to_vec(),
@@ -271,10 +302,15 @@ impl State<'_> {
                     };
                     let from = analyze_clause(self.index, toks, text, &from_cl, &self.context);
                     let from_sku = match &from {
-                        Outcome::Found(f) => Some((self.index.entries[f.entry].sku.clone(), f.context.clone())),
+                        Outcome::Found(f) => {
+                            Some((self.index.entries[f.entry].sku.clone(), f.context.clone()))
+                        }
                         _ => None,
                     };
-                    let ctx = from_sku.as_ref().map(|(_, c)| c.clone()).unwrap_or_else(|| self.context.clone());
+                    let ctx = from_sku
+                        .as_ref()
+                        .map(|(_, c)| c.clone())
+                        .unwrap_or_else(|| self.context.clone());
                     let to = analyze_clause(self.index, toks, text, &to_cl, &ctx);
                     if let Outcome::Found(t) = to {
                         let to_sku = self.index.entries[t.entry].sku.clone();
@@ -284,7 +320,10 @@ impl State<'_> {
                             .or_else(|| self.target_in_draft(&to_sku));
                         if let Some(from) = target {
                             if from != to_sku {
-                                self.corrections.push(Correction::ReplaceSku { from, to: to_sku.clone() });
+                                self.corrections.push(Correction::ReplaceSku {
+                                    from,
+                                    to: to_sku.clone(),
+                                });
                             }
                             self.note_mention(&to_sku, t.context.clone());
                             return;
@@ -294,7 +333,9 @@ impl State<'_> {
             }
         }
         let outcome = analyze_clause(self.index, toks, text, cl, &self.context);
-        if std::env::var("OZ_DEBUG").is_ok() { eprintln!("OUTCOME {outcome:?} {flags:?}"); }
+        if std::env::var("OZ_DEBUG").is_ok() {
+            eprintln!("OUTCOME {outcome:?} {flags:?}");
+        }
         match outcome {
             Outcome::Found(f) => self.found(f, &flags),
             Outcome::Unknown(t) => {
@@ -371,7 +412,8 @@ impl State<'_> {
                     return;
                 }
                 if let Some(sib) = self.target_in_draft(&sku) {
-                    self.corrections.push(Correction::ReplaceSku { from: sib, to: sku });
+                    self.corrections
+                        .push(Correction::ReplaceSku { from: sib, to: sku });
                     return;
                 }
                 self.no_qty.push((sku, f.text, f.confidence));
@@ -382,8 +424,10 @@ impl State<'_> {
                     return;
                 }
                 let q = convert(v, u, unit);
-                if flags.addition && self.in_draft(&sku) && !self.items.iter().any(|i| i.sku == sku) {
-                    self.corrections.push(Correction::AddQuantity { sku, quantity: q });
+                if flags.addition && self.in_draft(&sku) && !self.items.iter().any(|i| i.sku == sku)
+                {
+                    self.corrections
+                        .push(Correction::AddQuantity { sku, quantity: q });
                     return;
                 }
                 match self.items.iter_mut().find(|i| i.sku == sku) {
@@ -405,7 +449,9 @@ impl State<'_> {
         let fits = |sku: &str| -> Option<Unit> {
             let e = self.index.entry_by_sku(sku)?;
             match unit {
-                Some(u) => matcher::unit_fit(u, e.unit).unwrap_or(true).then_some(e.unit),
+                Some(u) => matcher::unit_fit(u, e.unit)
+                    .unwrap_or(true)
+                    .then_some(e.unit),
                 None => Some(e.unit),
             }
         };
@@ -444,9 +490,11 @@ impl State<'_> {
         self.price_questions.retain(|s| s != &sku);
         if self.in_draft(&sku) {
             if flags.addition {
-                self.corrections.push(Correction::AddQuantity { sku, quantity: q });
+                self.corrections
+                    .push(Correction::AddQuantity { sku, quantity: q });
             } else {
-                self.corrections.push(Correction::SetQuantity { sku, quantity: q });
+                self.corrections
+                    .push(Correction::SetQuantity { sku, quantity: q });
             }
         } else {
             self.items.push(FoundItem {
@@ -463,9 +511,14 @@ impl State<'_> {
         let no_qty = std::mem::take(&mut self.no_qty);
         for (sku, text, conf) in no_qty {
             // "é porcelanato, não piso": the negated draft item is replaced.
-            if let Some(pos) = self.negated.iter().position(|n| self.in_draft(n) && n != &sku) {
+            if let Some(pos) = self
+                .negated
+                .iter()
+                .position(|n| self.in_draft(n) && n != &sku)
+            {
                 let from = self.negated.remove(pos);
-                self.corrections.push(Correction::ReplaceSku { from, to: sku });
+                self.corrections
+                    .push(Correction::ReplaceSku { from, to: sku });
                 continue;
             }
             if self.items.iter().any(|i| i.sku == sku) {
@@ -513,7 +566,10 @@ fn flags(toks: &[Token], cl: &Clause) -> Flags {
         f.addition |= lexicon::is_addition(w);
         f.replace |= lexicon::is_replace_marker(w);
         f.vague |= lexicon::is_vague(w);
-        if matches!(w, "quanto" | "qto" | "qnto" | "preco" | "valor" | "custa" | "qual") {
+        if matches!(
+            w,
+            "quanto" | "qto" | "qnto" | "preco" | "valor" | "custa" | "qual"
+        ) {
             f.question = true;
         }
     }
@@ -531,7 +587,13 @@ enum WordRole {
     Other,
 }
 
-fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause, ctx: &[u32]) -> Outcome {
+fn analyze_clause(
+    index: &CatalogIndex,
+    toks: &[Token],
+    text: &str,
+    cl: &Clause,
+    ctx: &[u32],
+) -> Outcome {
     let ctoks: Vec<&Token> = cl.toks.iter().map(|i| &toks[*i]).collect();
     let n = ctoks.len();
     let mut present: Vec<Present> = Vec::new();
@@ -542,20 +604,36 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
                 let w = t.text.as_str();
                 if let Some(id) = index.id(w) {
                     if index.class(id) == TokClass::Unit {
-                        present.push(Present { id, pos: p, fuzzy: false });
+                        present.push(Present {
+                            id,
+                            pos: p,
+                            fuzzy: false,
+                        });
                         WordRole::Unit
                     } else if lexicon::is_stopword(w) && w.len() <= 2 && w != "la" {
                         WordRole::Stop
                     } else {
-                        present.push(Present { id, pos: p, fuzzy: false });
+                        present.push(Present {
+                            id,
+                            pos: p,
+                            fuzzy: false,
+                        });
                         WordRole::Known
                     }
                 } else if text::canonical_unit(w).is_some() {
                     WordRole::Unit
-                } else if lexicon::is_stopword(w) || lexicon::is_chat_word(w) || lexicon::is_vague(w) || lexicon::is_non_goods_unit(w) {
+                } else if lexicon::is_stopword(w)
+                    || lexicon::is_chat_word(w)
+                    || lexicon::is_vague(w)
+                    || lexicon::is_non_goods_unit(w)
+                {
                     WordRole::Stop
                 } else if let Some(id) = index.fuzzy(w) {
-                    present.push(Present { id, pos: p, fuzzy: true });
+                    present.push(Present {
+                        id,
+                        pos: p,
+                        fuzzy: true,
+                    });
                     WordRole::Known
                 } else if lexicon::is_harmless_modifier(w) || w.chars().count() < 2 {
                     WordRole::Other
@@ -565,7 +643,11 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
             }
             Kind::Num | Kind::Frac => {
                 if let Some(id) = index.id(&t.text) {
-                    present.push(Present { id, pos: p, fuzzy: false });
+                    present.push(Present {
+                        id,
+                        pos: p,
+                        fuzzy: false,
+                    });
                 }
                 WordRole::Number
             }
@@ -597,7 +679,13 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
         {
             continue;
         }
-        let next_unit = next.and_then(|nx| if nx.kind == Kind::Word { text::canonical_unit(&nx.text) } else { None });
+        let next_unit = next.and_then(|nx| {
+            if nx.kind == Kind::Word {
+                text::canonical_unit(&nx.text)
+            } else {
+                None
+            }
+        });
         let mut prior = 0.5f32;
         let mut unit = None;
         match next_unit {
@@ -646,10 +734,15 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
             continue;
         }
         for b in options.iter().skip(1) {
-            if b.unit == Some("m") && b.remove[0] > a.remove[0] && b.remove[0] > 0 && ctoks[b.remove[0] - 1].is_word("de") {
+            if b.unit == Some("m")
+                && b.remove[0] > a.remove[0]
+                && b.remove[0] > 0
+                && ctoks[b.remove[0] - 1].is_word("de")
+            {
                 let mut remove = a.remove.clone();
                 remove.extend(b.remove.iter().copied());
-                let v = (a.value as i128 * b.value as i128 / QUANTITY_SCALE as i128).min(i64::MAX as i128) as i64;
+                let v = (a.value as i128 * b.value as i128 / QUANTITY_SCALE as i128)
+                    .min(i64::MAX as i128) as i64;
                 extra.push(QtyOption {
                     remove,
                     value: v,
@@ -672,29 +765,60 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
     });
 
     let mut best_found: Option<(f32, usize, Candidate, bool, Option<f32>)> = None; // (total, option, cand, via ctx, second)
-    // A number with a unit and no product ("quero 2 metros") competes with products found
-    // only through the previous product's words.
+                                                                                   // A number with a unit and no product ("quero 2 metros") competes with products found
+                                                                                   // only through the previous product's words.
     let mut best_dangling: Option<(f32, usize)> = None;
     for (oi, opt) in options.iter().enumerate() {
-        let pres: Vec<Present> = present.iter().filter(|p| !opt.remove.contains(&p.pos)).copied().collect();
+        let pres: Vec<Present> = present
+            .iter()
+            .filter(|p| !opt.remove.contains(&p.pos))
+            .copied()
+            .collect();
         let unit = match opt.unit {
             Some("length") => Some("m"),
             Some(u) => Some(u),
             None => loose_unit,
         };
         let (own, second) = matcher::best(index, &pres, unit);
-        if std::env::var("OZ_DEBUG").is_ok() { eprintln!("opt {:?} own {:?} second {:?}", opt, own.as_ref().map(|c| (&index.entries[c.entry].sku, c.score, c.full)), second); }
-        let own_ok = own.as_ref().is_some_and(|c| acceptable(index, c, &roles, opt, second));
+        if std::env::var("OZ_DEBUG").is_ok() {
+            eprintln!(
+                "opt {:?} own {:?} second {:?}",
+                opt,
+                own.as_ref()
+                    .map(|c| (&index.entries[c.entry].sku, c.score, c.full)),
+                second
+            );
+        }
+        let own_ok = own
+            .as_ref()
+            .is_some_and(|c| acceptable(index, c, &roles, opt, second));
         let mut choice = own.map(|c| (c, false, second));
         if !own_ok && !has_foreign && !ctx.is_empty() {
             let mut with_ctx = pres.clone();
             for id in ctx {
                 if !with_ctx.iter().any(|p| p.id == *id) {
-                    with_ctx.push(Present { id: *id, pos: usize::MAX, fuzzy: false });
+                    with_ctx.push(Present {
+                        id: *id,
+                        pos: usize::MAX,
+                        fuzzy: false,
+                    });
                 }
             }
             let (c2, s2) = matcher::best(index, &with_ctx, unit);
-            if std::env::var("OZ_DEBUG").is_ok() { eprintln!("   ctx {:?} second {:?}", c2.as_ref().map(|c| (&index.entries[c.entry].sku, c.score, c.full, c.num_conflicts, c.word_conflicts, &c.explained_pos)), s2); }
+            if std::env::var("OZ_DEBUG").is_ok() {
+                eprintln!(
+                    "   ctx {:?} second {:?}",
+                    c2.as_ref().map(|c| (
+                        &index.entries[c.entry].sku,
+                        c.score,
+                        c.full,
+                        c.num_conflicts,
+                        c.word_conflicts,
+                        &c.explained_pos
+                    )),
+                    s2
+                );
+            }
             if let Some(c2) = c2 {
                 // The clause must add something of its own (a size, a variant word): a bare
                 // "15 sacos" is a quantity for an earlier product, not a new product.
@@ -709,7 +833,10 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
             Some((c, via, s)) => {
                 let ok = via || acceptable(index, &c, &roles, opt, s);
                 let total = opt.prior + c.score + if ok { 0.0 } else { -50.0 };
-                if best_found.as_ref().is_none_or(|(bt, _, _, _, _)| total > *bt) {
+                if best_found
+                    .as_ref()
+                    .is_none_or(|(bt, _, _, _, _)| total > *bt)
+                {
                     best_found = Some((total, oi, c, via, s));
                 }
             }
@@ -736,7 +863,10 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
             // Look-alike traps: the customer named an attribute this item does not have.
             let entry = &index.entries[c.entry];
             let foreign_after = roles.iter().enumerate().any(|(p, r)| {
-                *r == WordRole::Foreign && p > 0 && c.explained_pos.contains(&(p - 1)) && roles[p - 1] == WordRole::Known
+                *r == WordRole::Foreign
+                    && p > 0
+                    && c.explained_pos.contains(&(p - 1))
+                    && roles[p - 1] == WordRole::Known
             });
             let trap = c.num_conflicts > 0
                 || c.word_conflicts > 0
@@ -746,7 +876,13 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
                 return Outcome::Unknown(content_text(&opt.remove));
             }
             let plural = opt.remove.is_empty()
-                && c.explained_pos.iter().any(|p| ctoks[*p].plural && roles[*p] == WordRole::Known && index.id(&ctoks[*p].text).is_some_and(|id| entry.heads.contains(&id)));
+                && c.explained_pos.iter().any(|p| {
+                    ctoks[*p].plural
+                        && roles[*p] == WordRole::Known
+                        && index
+                            .id(&ctoks[*p].text)
+                            .is_some_and(|id| entry.heads.contains(&id))
+                });
             let mut conf: i32 = 95;
             if c.fuzzy {
                 conf -= 15;
@@ -793,7 +929,9 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
     // Catalog words that match nothing clearly ("500 telhas coloniais": which telha?)
     // with an amount: a person must look.
     if rejected && (has_qty || cl.bullet) && !dangling_beats {
-        let remove: Vec<usize> = best_dangling.map(|(_, oi)| options[oi].remove.clone()).unwrap_or_default();
+        let remove: Vec<usize> = best_dangling
+            .map(|(_, oi)| options[oi].remove.clone())
+            .unwrap_or_default();
         let t = content_text(&remove);
         if !t.is_empty() && roles.iter().any(|r| *r == WordRole::Known) {
             return Outcome::Unknown(t);
@@ -801,9 +939,16 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
     }
     if has_foreign {
         let tem_question = cl.question
-            && ctoks.iter().any(|t| matches!(t.text.as_str(), "tem" | "vende" | "vendem" | "trabalha" | "trabalham" | "teria"));
+            && ctoks.iter().any(|t| {
+                matches!(
+                    t.text.as_str(),
+                    "tem" | "vende" | "vendem" | "trabalha" | "trabalham" | "teria"
+                )
+            });
         if product_pos || cl.bullet || tem_question {
-            let remove: Vec<usize> = best_dangling.map(|(_, oi)| options[oi].remove.clone()).unwrap_or_default();
+            let remove: Vec<usize> = best_dangling
+                .map(|(_, oi)| options[oi].remove.clone())
+                .unwrap_or_default();
             let t = content_text(&remove);
             if !t.is_empty() {
                 return Outcome::Unknown(t);
@@ -812,9 +957,18 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
     }
     if let Some((_, oi)) = best_dangling {
         let opt = &options[oi];
-        let words_only_numbers = roles.iter().all(|r| !matches!(r, WordRole::Known | WordRole::Foreign));
-        if (opt.unit.is_some() || words_only_numbers) && !(opt.article && opt.unit.is_none()) && has_qty {
-            let unit = if opt.unit == Some("length") { Some("m") } else { opt.unit };
+        let words_only_numbers = roles
+            .iter()
+            .all(|r| !matches!(r, WordRole::Known | WordRole::Foreign));
+        if (opt.unit.is_some() || words_only_numbers)
+            && !(opt.article && opt.unit.is_none())
+            && has_qty
+        {
+            let unit = if opt.unit == Some("length") {
+                Some("m")
+            } else {
+                opt.unit
+            };
             return Outcome::Dangling(opt.value, unit);
         }
     }
@@ -822,7 +976,13 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
 }
 
 /// Is a partial or tied match good enough to quote?
-fn acceptable(index: &CatalogIndex, c: &Candidate, roles: &[WordRole], opt: &QtyOption, second: Option<f32>) -> bool {
+fn acceptable(
+    index: &CatalogIndex,
+    c: &Candidate,
+    roles: &[WordRole],
+    opt: &QtyOption,
+    second: Option<f32>,
+) -> bool {
     let _ = index;
     if second.is_some_and(|s| s >= c.score - 0.05) {
         return false;
@@ -852,7 +1012,11 @@ fn acceptable(index: &CatalogIndex, c: &Candidate, roles: &[WordRole], opt: &Qty
     word_explained
 }
 
-fn first_foreign_in_product_position(ctoks: &[&Token], roles: &[WordRole], options: &[QtyOption]) -> bool {
+fn first_foreign_in_product_position(
+    ctoks: &[&Token],
+    roles: &[WordRole],
+    options: &[QtyOption],
+) -> bool {
     let first_content = roles
         .iter()
         .position(|r| matches!(r, WordRole::Known | WordRole::Foreign));
@@ -867,12 +1031,20 @@ fn first_foreign_in_product_position(ctoks: &[&Token], roles: &[WordRole], optio
     let after_qty = options.iter().skip(1).any(|o| {
         let last = *o.remove.iter().max().unwrap_or(&0);
         let mut k = last + 1;
-        while k < ctoks.len() && (ctoks[k].is_word("de") || ctoks[k].is_word("do") || ctoks[k].is_word("da") || roles[k] == WordRole::Unit) {
+        while k < ctoks.len()
+            && (ctoks[k].is_word("de")
+                || ctoks[k].is_word("do")
+                || ctoks[k].is_word("da")
+                || roles[k] == WordRole::Unit)
+        {
             k += 1;
         }
         k == fc
     });
-    let opens = options.len() > 1 && roles[..fc].iter().all(|r| matches!(r, WordRole::Stop | WordRole::Other));
+    let opens = options.len() > 1
+        && roles[..fc]
+            .iter()
+            .all(|r| matches!(r, WordRole::Stop | WordRole::Other));
     after_qty || opens
 }
 
@@ -880,10 +1052,14 @@ fn first_foreign_in_product_position(ctoks: &[&Token], roles: &[WordRole], optio
 fn span_text(text: &str, ctoks: &[&Token], roles: &[WordRole], skip: &[usize]) -> String {
     let keep = |p: usize| -> bool {
         !skip.contains(&p)
-            && matches!(roles[p], WordRole::Known | WordRole::Foreign | WordRole::Number | WordRole::Unit)
+            && matches!(
+                roles[p],
+                WordRole::Known | WordRole::Foreign | WordRole::Number | WordRole::Unit
+            )
             && !(roles[p] == WordRole::Unit && p > 0 && skip.contains(&(p - 1)))
     };
-    let first = (0..ctoks.len()).find(|p| keep(*p) && roles[*p] != WordRole::Unit && roles[*p] != WordRole::Number);
+    let first = (0..ctoks.len())
+        .find(|p| keep(*p) && roles[*p] != WordRole::Unit && roles[*p] != WordRole::Number);
     let last = (0..ctoks.len()).rev().find(|p| keep(*p));
     match (first, last) {
         (Some(a), Some(b)) if a <= b => {
@@ -911,10 +1087,19 @@ fn intent(
     if trimmed == "quote_decline" {
         return Intent::Decline;
     }
-    let words: Vec<&str> = toks.iter().filter(|t| t.kind == Kind::Word).map(|t| t.text.as_str()).collect();
+    let words: Vec<&str> = toks
+        .iter()
+        .filter(|t| t.kind == Kind::Word)
+        .map(|t| t.text.as_str())
+        .collect();
     let has = |w: &str| words.contains(&w);
     let pair = |a: &str, b: &str| words.windows(2).any(|p| p[0] == a && p[1] == b);
-    if has("atendente") || has("humano") || has("vendedor") || has("gerente") || pair("falar", "com") && (has("alguem") || has("pessoa")) {
+    if has("atendente")
+        || has("humano")
+        || has("vendedor")
+        || has("gerente")
+        || pair("falar", "com") && (has("alguem") || has("pessoa"))
+    {
         return Intent::HumanRequest;
     }
     if !corrections.is_empty() {
@@ -923,11 +1108,33 @@ fn intent(
     if !items.is_empty() || !unknown.is_empty() {
         return Intent::Order;
     }
-    let decline = pair("nao", "quero") || pair("nao", "obrigado") || has("desisto") || pair("muito", "caro") || pair("ta", "caro") || pair("achei", "caro") || pair("ficou", "caro") || pair("outro", "lugar") || pair("vou", "pensar") || pair("deixa", "pra") && has("la");
+    let decline = pair("nao", "quero")
+        || pair("nao", "obrigado")
+        || has("desisto")
+        || pair("muito", "caro")
+        || pair("ta", "caro")
+        || pair("achei", "caro")
+        || pair("ficou", "caro")
+        || pair("outro", "lugar")
+        || pair("vou", "pensar")
+        || pair("deixa", "pra") && has("la");
     if decline {
         return Intent::Decline;
     }
-    let accept = raw.contains('👍') || raw.contains('✅') && words.is_empty() || has("sim") || has("confirmo") || has("confirmado") || has("fechado") || has("fechou") || has("aceito") || pair("pode", "mandar") || pair("pode", "fechar") || pair("pode", "enviar") || pair("pode", "ser") || has("bora") || has("combinado");
+    let accept = raw.contains('👍')
+        || raw.contains('✅') && words.is_empty()
+        || has("sim")
+        || has("confirmo")
+        || has("confirmado")
+        || has("fechado")
+        || has("fechou")
+        || has("aceito")
+        || pair("pode", "mandar")
+        || pair("pode", "fechar")
+        || pair("pode", "enviar")
+        || pair("pode", "ser")
+        || has("bora")
+        || has("combinado");
     if accept {
         return Intent::Accept;
     }
@@ -937,7 +1144,11 @@ fn intent(
     if has_slots {
         return Intent::Order;
     }
-    let greeting = words.iter().all(|w| lexicon::is_stopword(w) || lexicon::is_chat_word(w) || matches!(*w, "alguem" | "oie" | "eai" | "salve" | "fala"));
+    let greeting = words.iter().all(|w| {
+        lexicon::is_stopword(w)
+            || lexicon::is_chat_word(w)
+            || matches!(*w, "alguem" | "oie" | "eai" | "salve" | "fala")
+    });
     if greeting {
         return Intent::GreetingOnly;
     }

@@ -166,7 +166,8 @@ pub(crate) fn best(
         if !full {
             explained -= 0.25;
         }
-        let mut score = fscore + explained - 1.0 * word_conflicts as f32 - 3.0 * num_conflicts as f32;
+        let mut score =
+            fscore + explained - 1.0 * word_conflicts as f32 - 3.0 * num_conflicts as f32;
         let mut unit_conflict = false;
         if let Some(u) = stated_unit {
             match unit_fit(u, entry.unit) {

@@ -19,5 +19,8 @@ fn items_of(u: &Understanding) -> Vec<(String, String)> {
 fn smoke() {
     let idx = index();
     let u = understand("quero 10 sacos de cimento", &idx);
-    assert_eq!(items_of(&u), vec![("CIM-CP2-50".to_string(), "10".to_string())]);
+    assert_eq!(
+        items_of(&u),
+        vec![("CIM-CP2-50".to_string(), "10".to_string())]
+    );
 }

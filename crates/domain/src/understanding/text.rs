@@ -129,7 +129,11 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
             }
             let raw: String = chars[start..j].iter().map(|(_, c)| *c).collect();
             // Fraction or date: digits '/' digits.
-            if j + 1 < n && chars[j].1 == '/' && chars[j + 1].1.is_ascii_digit() && !raw.contains([',', '.']) {
+            if j + 1 < n
+                && chars[j].1 == '/'
+                && chars[j + 1].1.is_ascii_digit()
+                && !raw.contains([',', '.'])
+            {
                 let mut k = j + 1;
                 while k < n && chars[k].1.is_ascii_digit() {
                     k += 1;
@@ -279,7 +283,11 @@ pub(crate) fn parse_number(raw: &str) -> Option<i64> {
         (raw[..idx].replace('.', ""), raw[idx + 1..].to_string())
     } else if raw.contains('.') {
         let groups: Vec<&str> = raw.split('.').collect();
-        if groups.len() > 1 && groups[1..].iter().all(|g| g.len() == 3) && !groups[0].is_empty() && groups[0].len() <= 3 {
+        if groups.len() > 1
+            && groups[1..].iter().all(|g| g.len() == 3)
+            && !groups[0].is_empty()
+            && groups[0].len() <= 3
+        {
             (groups.concat(), String::new())
         } else {
             match raw.rfind('.') {
@@ -294,9 +302,17 @@ pub(crate) fn parse_number(raw: &str) -> Option<i64> {
     if int_part.len() > 12 || !int_part.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let int_v: i64 = if int_part.is_empty() { 0 } else { int_part.parse().ok()? };
+    let int_v: i64 = if int_part.is_empty() {
+        0
+    } else {
+        int_part.parse().ok()?
+    };
     let mut frac_v: i64 = 0;
-    let frac_digits: Vec<u8> = frac_part.bytes().filter(|b| b.is_ascii_digit()).take(3).collect();
+    let frac_digits: Vec<u8> = frac_part
+        .bytes()
+        .filter(|b| b.is_ascii_digit())
+        .take(3)
+        .collect();
     for (k, d) in frac_digits.iter().enumerate() {
         frac_v += ((d - b'0') as i64) * 10_i64.pow(2 - k as u32);
     }
@@ -444,7 +460,11 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
                     let nx = &toks[k];
                     let code = if nx.kind == Kind::Word {
                         roman(&nx.text)
-                    } else if nx.kind == Kind::Num && nx.value % QUANTITY_SCALE == 0 && nx.value <= 99 * QUANTITY_SCALE && !nx.from_word {
+                    } else if nx.kind == Kind::Num
+                        && nx.value % QUANTITY_SCALE == 0
+                        && nx.value <= 99 * QUANTITY_SCALE
+                        && !nx.from_word
+                    {
                         Some(nx.value / QUANTITY_SCALE)
                     } else {
                         None
@@ -470,7 +490,11 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
                 }
             }
             // "metro cubico" / "metros quadrados"
-            if (t.text == "metro" || t.text == "metros" || t.text == "m" || t.text == "mt" || t.text == "mts")
+            if (t.text == "metro"
+                || t.text == "metros"
+                || t.text == "m"
+                || t.text == "mt"
+                || t.text == "mts")
                 && i + 1 < toks.len()
                 && toks[i + 1].kind == Kind::Word
             {
@@ -587,7 +611,8 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
                     && toks[i + 3].from_word
                     && toks[i + 3].value == QUANTITY_SCALE / 2
                 {
-                    let mut j = num_token(t.value + QUANTITY_SCALE / 2, t.start, t.end, t.from_word);
+                    let mut j =
+                        num_token(t.value + QUANTITY_SCALE / 2, t.start, t.end, t.from_word);
                     j.cap = t.cap;
                     out.push(j);
                     out.push(toks[i + 1].clone());
@@ -597,7 +622,11 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
                 }
                 // ranges: "8 a 10", "2 ou 3", "8-10" → upper bound
                 if i + 2 < toks.len()
-                    && (toks[i + 1].is_word("a") || toks[i + 1].is_word("ou") || toks[i + 1].is_word("ate") || toks[i + 1].is_punct('-') || toks[i + 1].is_punct('/'))
+                    && (toks[i + 1].is_word("a")
+                        || toks[i + 1].is_word("ou")
+                        || toks[i + 1].is_word("ate")
+                        || toks[i + 1].is_punct('-')
+                        || toks[i + 1].is_punct('/'))
                     && toks[i + 2].kind == Kind::Num
                     && toks[i + 2].value > t.value
                     && !(toks[i + 1].is_punct('-') && t.from_word)

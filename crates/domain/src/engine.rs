@@ -1,0 +1,534 @@
+//! The conversation engine: given a conversation (state + draft) and one customer message,
+//! decide the new state, the new draft and what the bot answers — like a good attendant.
+//!
+//! Pure: the worker loads everything, calls [`advance`], and persists the [`Step`] it
+//! returns in one transaction (state, draft, outbound messages, quote, approval, jobs).
+//! A quote's text needs its number, which only the database can give, so a step that
+//! quotes returns a [`QuotePlan`] and the worker renders it with [`quote_message`].
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::CatalogItem;
+use crate::conversation::{transition, Event, IllegalTransition, State};
+use crate::pricing::{price_quote, PricedQuote, QuoteRequest, StoreRules};
+use crate::slots::{Delivery, Location};
+use crate::templates::{self, Common, TemplateKind};
+use crate::understanding::{
+    understand_in, CatalogIndex, Draft, Intent, MissingSlot, Understanding, MAX_MESSAGE_CHARS,
+};
+
+/// Reply-button ids of the quote message. Meta sends the id back when the customer taps.
+pub const BUTTON_ACCEPT: &str = "quote_accept";
+pub const BUTTON_CHANGE: &str = "quote_change";
+pub const BUTTON_HUMAN: &str = "quote_human";
+
+/// Below this understanding confidence (0..=100) the engine asks the optional assistant.
+pub const ASSIST_BELOW_CONFIDENCE: u8 = 50;
+
+/// What the conversation remembers besides the draft (persisted with it as JSON).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Memo {
+    #[serde(default)]
+    pub draft: Draft,
+    /// Unknown product texts the bot already asked the customer to confirm: asked once, then
+    /// a person takes over.
+    #[serde(default)]
+    pub asked_unknown: Vec<String>,
+    /// The slots the bot last asked for, so it does not repeat the same question.
+    #[serde(default)]
+    pub asked_missing: Vec<MissingSlot>,
+    /// An optional assistant (LLM) helped read this conversation: its quote needs approval.
+    #[serde(default)]
+    pub llm_assisted: bool,
+}
+
+impl Memo {
+    /// Reads the stored JSON; an empty or unreadable value starts a fresh memo rather than
+    /// failing the conversation (the raw messages are still stored).
+    pub fn from_json(json: &str) -> Memo {
+        serde_json::from_str(json).unwrap_or_default()
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+}
+
+/// One inbound message as the engine sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inbound {
+    Text(String),
+    /// A reply button or list row: the id decides, the title is for display.
+    Button {
+        id: String,
+        title: String,
+    },
+    /// Shared location: its address text is read like a message.
+    Location {
+        address: String,
+    },
+    /// Voice note, video, sticker…: "um áudio".
+    Media {
+        described: String,
+    },
+    /// Emoji reaction: a signal, never answered.
+    Reaction,
+}
+
+/// An optional helper (an LLM, a later issue) for messages the rules read with low
+/// confidence. Whatever it returns marks the conversation as assisted, so its quote goes
+/// to a person before it is sent.
+pub trait Assistant: Send + Sync {
+    fn assist(&self, text: &str, draft: &Draft) -> Option<Understanding>;
+}
+
+/// A store's customised templates (kind → source). Missing kinds use the defaults.
+pub type TemplateSet = HashMap<TemplateKind, String>;
+
+pub struct Context<'a> {
+    pub index: &'a CatalogIndex,
+    pub catalog: &'a [CatalogItem],
+    pub rules: &'a StoreRules,
+    pub templates: &'a TemplateSet,
+    pub store_name: &'a str,
+    pub customer_name: Option<&'a str>,
+    /// Today in the store's time zone.
+    pub today: NaiveDate,
+    /// A person has the conversation: the bot reads but stays silent.
+    pub taken_over: bool,
+    /// Billing: without an active subscription no automatic quote is sent.
+    pub auto_quotes_enabled: bool,
+    pub assistant: Option<&'a (dyn Assistant + Sync)>,
+}
+
+/// What a message to the customer is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    Text(String),
+    /// Text with the quote's reply buttons (Confirmar / Alterar / Falar com atendente).
+    QuoteButtons(String),
+}
+
+/// A quote the worker must number, store and (unless it needs approval) send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuotePlan {
+    pub priced: PricedQuote,
+    pub delivery: Option<Delivery>,
+}
+
+/// What happens to the current quote of the conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuoteOutcome {
+    Accepted,
+    Declined,
+    /// The customer asked for changes: the old quote is superseded.
+    Superseded,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub state: State,
+    pub memo: Memo,
+    pub events: Vec<Event>,
+    /// Sent in order, before a quote message if there is one.
+    pub replies: Vec<Reply>,
+    pub quote: Option<QuotePlan>,
+    pub quote_outcome: Option<QuoteOutcome>,
+    /// A person should look at the conversation (shown in the dashboard).
+    pub needs_attention: Option<String>,
+    pub closed_reason: Option<String>,
+}
+
+impl Step {
+    fn new(state: State, memo: Memo) -> Step {
+        Step {
+            state,
+            memo,
+            events: Vec::new(),
+            replies: Vec::new(),
+            quote: None,
+            quote_outcome: None,
+            needs_attention: None,
+            closed_reason: None,
+        }
+    }
+
+    fn fire(&mut self, event: Event) -> Result<(), IllegalTransition> {
+        self.state = transition(self.state, event)?;
+        self.events.push(event);
+        Ok(())
+    }
+}
+
+/// Advances a conversation by one inbound message.
+pub fn advance(
+    state: State,
+    memo: Memo,
+    inbound: &Inbound,
+    ctx: &Context,
+) -> Result<Step, IllegalTransition> {
+    let mut step = Step::new(state, memo);
+    if state.is_closed() {
+        // The store opens a new conversation for a closed one; reaching here is a bug upstream.
+        return Err(IllegalTransition {
+            from: state,
+            event: Event::UserReplied,
+        });
+    }
+    if step.state == State::Inbound {
+        step.fire(Event::FirstMessageReceived)?;
+    }
+    let common = Common {
+        store_name: ctx.store_name,
+        customer_name: ctx.customer_name,
+    };
+
+    let text = match inbound {
+        Inbound::Reaction => return Ok(step),
+        Inbound::Media { described } => {
+            if !ctx.taken_over {
+                let reply = render(
+                    ctx,
+                    TemplateKind::UnsupportedMedia,
+                    &templates::unsupported_media_context(&common, described),
+                );
+                step.replies.push(Reply::Text(reply));
+            }
+            return Ok(step);
+        }
+        Inbound::Text(t) => t.clone(),
+        Inbound::Location { address } => address.clone(),
+        Inbound::Button { id, title } => match id.as_str() {
+            BUTTON_ACCEPT => "sim, confirmo".to_string(),
+            BUTTON_CHANGE => "quero alterar o pedido".to_string(),
+            BUTTON_HUMAN => "quero falar com um atendente".to_string(),
+            _ => title.clone(),
+        },
+    };
+    let button_intent = match inbound {
+        Inbound::Button { id, .. } if id == BUTTON_ACCEPT => Some(Intent::Accept),
+        Inbound::Button { id, .. } if id == BUTTON_CHANGE => Some(Intent::ChangeRequest),
+        Inbound::Button { id, .. } if id == BUTTON_HUMAN => Some(Intent::HumanRequest),
+        _ => None,
+    };
+
+    let truncated = text.chars().count() > MAX_MESSAGE_CHARS;
+    let mut u = understand_in(&text, ctx.index, &step.memo.draft);
+    if u.confidence < ASSIST_BELOW_CONFIDENCE {
+        if let Some(better) = ctx
+            .assistant
+            .and_then(|a| a.assist(&text, &step.memo.draft))
+        {
+            u = better;
+            step.memo.llm_assisted = true;
+        }
+    }
+    if let Some(i) = button_intent {
+        u.intent = i;
+    }
+
+    if ctx.taken_over {
+        // A person is answering: keep the draft current for them, say nothing.
+        step.memo.draft.apply(&u);
+        return Ok(step);
+    }
+    if truncated {
+        let reply = render(
+            ctx,
+            TemplateKind::MessageTooLong,
+            &templates::message_too_long_context(&common, MAX_MESSAGE_CHARS),
+        );
+        step.replies.push(Reply::Text(reply));
+    }
+
+    match step.state {
+        State::CaptureMin => capture(&mut step, &u, ctx, &common)?,
+        State::HumanApproval => {
+            if changes_order(&u) {
+                step.fire(Event::ChangeRequested)?;
+                step.quote_outcome = Some(QuoteOutcome::Superseded);
+                capture(&mut step, &u, ctx, &common)?;
+            } else {
+                let reply = render(
+                    ctx,
+                    TemplateKind::ApprovalPending,
+                    &templates::quote_ref_context(&common, ""),
+                );
+                step.replies.push(Reply::Text(reply));
+            }
+        }
+        State::QuoteSent | State::WaitingReply => after_quote(&mut step, &u, ctx, &common)?,
+        // INBOUND was left above; QUOTE_READY never persists; WON/LOST returned early.
+        State::Inbound | State::QuoteReady | State::Won | State::Lost => {}
+    }
+    Ok(step)
+}
+
+/// Does the message change what was asked (new items, corrections, an explicit change)?
+fn changes_order(u: &Understanding) -> bool {
+    !u.items.is_empty() || !u.corrections.is_empty() || u.intent == Intent::ChangeRequest
+}
+
+/// Collecting data: update the draft, answer questions, ask once for what is missing, and
+/// quote as soon as everything is there.
+fn capture(
+    step: &mut Step,
+    u: &Understanding,
+    ctx: &Context,
+    common: &Common,
+) -> Result<(), IllegalTransition> {
+    step.memo.draft.apply(u);
+    let draft = step.memo.draft.clone();
+
+    // A price question without a quantity: answer from the catalog.
+    if !u.price_questions.is_empty() && u.items.is_empty() {
+        let items: Vec<&CatalogItem> = u
+            .price_questions
+            .iter()
+            .filter_map(|sku| ctx.catalog.iter().find(|i| &i.sku == sku && i.active))
+            .collect();
+        if !items.is_empty() {
+            let reply = render(
+                ctx,
+                TemplateKind::PriceAnswer,
+                &templates::price_answer_context(common, &items, ctx.rules),
+            );
+            step.replies.push(Reply::Text(reply));
+        }
+    }
+
+    let missing = draft.missing();
+    let new_unknown: Vec<String> = draft
+        .unknown
+        .iter()
+        .filter(|x| !step.memo.asked_unknown.contains(x))
+        .cloned()
+        .collect();
+    let only_items_missing_but_unknown =
+        missing == [MissingSlot::Items] && !draft.unknown.is_empty() && new_unknown.is_empty();
+
+    if missing.is_empty() && new_unknown.is_empty()
+        || only_items_missing_but_unknown && all_but_items(&draft)
+    {
+        return quote(step, ctx, common);
+    }
+
+    if u.intent == Intent::HumanRequest {
+        step.fire_needs_attention("o cliente pediu para falar com um atendente");
+        let reply = render(
+            ctx,
+            TemplateKind::HumanHandoff,
+            &templates::common_context(common),
+        );
+        step.replies.push(Reply::Text(reply));
+        return Ok(());
+    }
+
+    let nothing_new = draft_is_empty(&draft) && u.price_questions.is_empty();
+    if nothing_new {
+        // "bom dia", "oi?? alguém aí?": the data-capture prompt, once per topic.
+        let reply = render(
+            ctx,
+            TemplateKind::DataCapture,
+            &templates::common_context(common),
+        );
+        step.replies.push(Reply::Text(reply));
+        step.memo.asked_missing = missing;
+        return Ok(());
+    }
+    if !u.price_questions.is_empty() && u.items.is_empty() && missing.len() == 4 {
+        // Only a price question so far: the answer above is enough.
+        return Ok(());
+    }
+    let slots: Vec<templates::MissingSlot> = missing.iter().map(|m| to_template_slot(*m)).collect();
+    let reply = render(
+        ctx,
+        TemplateKind::MissingInfo,
+        &templates::missing_info_context(common, &slots, &new_unknown),
+    );
+    step.replies.push(Reply::Text(reply));
+    step.memo.asked_missing = missing;
+    step.memo.asked_unknown.extend(new_unknown);
+    Ok(())
+}
+
+fn all_but_items(d: &Draft) -> bool {
+    d.location.is_some() && d.payment.is_some() && d.delivery.is_some()
+}
+
+fn draft_is_empty(d: &Draft) -> bool {
+    d.items.is_empty()
+        && d.unknown.is_empty()
+        && d.location.is_none()
+        && d.payment.is_none()
+        && d.delivery.is_none()
+}
+
+impl Step {
+    fn fire_needs_attention(&mut self, why: &str) {
+        self.needs_attention = Some(why.to_string());
+    }
+}
+
+fn to_template_slot(m: MissingSlot) -> templates::MissingSlot {
+    match m {
+        MissingSlot::Items => templates::MissingSlot::Items,
+        MissingSlot::Location => templates::MissingSlot::Location,
+        MissingSlot::Payment => templates::MissingSlot::Payment,
+        MissingSlot::Delivery => templates::MissingSlot::Delivery,
+    }
+}
+
+/// Everything is there: price it; approval or straight to the customer.
+fn quote(step: &mut Step, ctx: &Context, common: &Common) -> Result<(), IllegalTransition> {
+    step.fire(Event::MinimalDataReceived)?;
+    let draft = step.memo.draft.clone();
+    let (Some(location), Some(payment)) = (draft.location.clone(), draft.payment) else {
+        return Ok(());
+    };
+    let mut lines = Vec::new();
+    let mut unknown = draft.unknown.clone();
+    for it in &draft.items {
+        match ctx.catalog.iter().find(|c| c.sku == it.sku && c.active) {
+            Some(item) => lines.push((item, it.quantity)),
+            // Deactivated since the customer asked: a person must decide.
+            None => unknown.push(it.sku.clone()),
+        }
+    }
+    let req = QuoteRequest {
+        lines,
+        unknown,
+        payment,
+        location: location.clone(),
+        llm_assisted: step.memo.llm_assisted,
+        needs_human: !ctx.auto_quotes_enabled,
+    };
+    let priced = price_quote(&req, ctx.rules);
+    if priced.needs_approval() {
+        step.fire(Event::ApprovalRequired)?;
+        let reply = render(
+            ctx,
+            TemplateKind::ApprovalPending,
+            &templates::quote_ref_context(common, ""),
+        );
+        step.replies.push(Reply::Text(reply));
+        step.needs_attention = Some("orçamento aguardando aprovação".into());
+    } else {
+        step.fire(Event::QuoteAutoOk)?;
+    }
+    step.quote = Some(QuotePlan {
+        priced,
+        delivery: draft.delivery,
+    });
+    step.memo.asked_missing.clear();
+    Ok(())
+}
+
+/// A quote was sent: accept, decline, change — or a person is told, and the bot doesn't
+/// guess.
+fn after_quote(
+    step: &mut Step,
+    u: &Understanding,
+    ctx: &Context,
+    common: &Common,
+) -> Result<(), IllegalTransition> {
+    match u.intent {
+        Intent::Accept => {
+            step.fire(Event::ScheduleConfirmed)?;
+            step.quote_outcome = Some(QuoteOutcome::Accepted);
+            step.closed_reason = Some("aceito".into());
+        }
+        Intent::Decline => {
+            step.fire(Event::UserDeclined)?;
+            step.quote_outcome = Some(QuoteOutcome::Declined);
+            step.closed_reason = Some("recusado pelo cliente".into());
+        }
+        _ if changes_order(u) => {
+            step.fire(Event::ChangeRequested)?;
+            step.quote_outcome = Some(QuoteOutcome::Superseded);
+            capture(step, u, ctx, common)?;
+        }
+        _ => {
+            if step.state == State::QuoteSent {
+                step.fire(Event::UserReplied)?;
+                let reply = render(
+                    ctx,
+                    TemplateKind::HumanHandoff,
+                    &templates::common_context(common),
+                );
+                step.replies.push(Reply::Text(reply));
+            }
+            step.needs_attention = Some("o cliente respondeu ao orçamento com uma pergunta".into());
+        }
+    }
+    Ok(())
+}
+
+/// Renders a kind with the store's template, falling back to the default when the store's
+/// fails at run time (it was validated on save; this guards against data edited by hand).
+pub fn render(ctx: &Context, kind: TemplateKind, data: &serde_json::Value) -> String {
+    render_with(ctx.templates, kind, data)
+}
+
+pub fn render_with(set: &TemplateSet, kind: TemplateKind, data: &serde_json::Value) -> String {
+    if let Some(src) = set.get(&kind) {
+        if let Ok(text) = templates::render(kind, src, data) {
+            return text;
+        }
+    }
+    templates::render(kind, templates::default_source(kind), data).unwrap_or_else(|_| {
+        "Recebemos sua mensagem. Um atendente vai responder em breve.".to_string()
+    })
+}
+
+/// The quote message once the worker has its number and validity.
+pub fn quote_message(
+    set: &TemplateSet,
+    common: &Common,
+    q: &PricedQuote,
+    number: &str,
+    valid_until: NaiveDate,
+    delivery: Option<Delivery>,
+    today: NaiveDate,
+) -> String {
+    let when = delivery.map(|d| delivery_words(d, today));
+    render_with(
+        set,
+        TemplateKind::Quote,
+        &templates::quote_context(common, q, number, valid_until, when.as_deref()),
+    )
+}
+
+/// "amanhã (29/11/2026)".
+pub fn delivery_words(d: Delivery, today: NaiveDate) -> String {
+    match d.resolve(today) {
+        Some(date) => format!("{} ({})", d.label_pt(), date.format("%d/%m/%Y")),
+        None => d.label_pt(),
+    }
+}
+
+/// The confirmation after the customer accepted.
+pub fn confirmation_message(
+    set: &TemplateSet,
+    common: &Common,
+    q: &PricedQuote,
+    number: &str,
+    delivery: Option<Delivery>,
+    today: NaiveDate,
+) -> String {
+    let when = delivery
+        .map(|d| delivery_words(d, today))
+        .unwrap_or_else(|| "a combinar".into());
+    render_with(
+        set,
+        TemplateKind::Confirmation,
+        &templates::confirmation_context(common, q, number, &when),
+    )
+}
+
+pub fn location_label(l: &Location) -> String {
+    l.label_pt()
+}

@@ -1,0 +1,479 @@
+//! What people do in the dashboard, on the same code paths the bot uses: approve or reject
+//! a quote, reply by hand, take a conversation over and hand it back. The web layer calls
+//! these; each runs in one transaction with its audit entry.
+
+use domain::conversation::{transition, Event, State};
+use domain::engine::{self, Memo, QuotePlan};
+use domain::pricing::PricedQuote;
+use domain::templates::{Common, TemplateKind};
+use sqlx::AnyConnection;
+use store::audit::{self, Entry};
+use store::conversations::{self, Conversation};
+use store::jobs::{self, NewJob};
+use store::{quotes, Db, Engine, StoreError};
+
+use crate::outbound::{self, Payload, Target};
+use crate::tenant_ctx::{ContextCache, TenantContext};
+
+const HOUR_MS: i64 = 60 * 60 * 1000;
+
+/// Numbers, snapshots and stores a quote the engine decided; sends it (with buttons and its
+/// expiry job) unless it needs approval, in which case the approval is recorded with every
+/// reason and nothing is sent.
+pub async fn create_quote(
+    c: &mut AnyConnection,
+    t: &Target<'_>,
+    ctx: &TenantContext,
+    conv: &Conversation,
+    plan: &QuotePlan,
+    today: chrono::NaiveDate,
+) -> Result<String, StoreError> {
+    use chrono::Datelike;
+    let number = quotes::next_number(c, t.tenant_id, today.year()).await?;
+    let snapshot =
+        serde_json::to_string(&plan.priced).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let valid_until = store::now_ms() + i64::from(ctx.rules.quote_validity_hours) * HOUR_MS;
+    let needs_approval = plan.priced.needs_approval();
+    let delivery_json = plan
+        .delivery
+        .map(|d| serde_json::to_string(&d).unwrap_or_default());
+    let quote_id = quotes::insert(
+        c,
+        &quotes::NewQuote {
+            tenant_id: t.tenant_id,
+            conversation_id: t.conversation_id,
+            number: &number,
+            status: if needs_approval {
+                "pending_approval"
+            } else {
+                "sent"
+            },
+            snapshot_json: &snapshot,
+            total_cents: plan.priced.total.0,
+            valid_until,
+            delivery: delivery_json.as_deref(),
+        },
+    )
+    .await?;
+    if needs_approval {
+        let reasons: Vec<&str> = plan
+            .priced
+            .approval_reasons
+            .iter()
+            .map(|r| r.code())
+            .collect();
+        let reasons_json =
+            serde_json::to_string(&reasons).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        quotes::insert_approval(c, t.tenant_id, &quote_id, &reasons_json).await?;
+        metrics::counter!("orcazap_quotes_total", "outcome" => "approval").increment(1);
+        for r in &plan.priced.approval_reasons {
+            metrics::counter!("orcazap_quote_approval_reasons_total", "reason" => r.code())
+                .increment(1);
+        }
+    } else {
+        send_quote_message(
+            c,
+            t,
+            ctx,
+            conv,
+            &plan.priced,
+            &number,
+            valid_until,
+            plan.delivery,
+            today,
+        )
+        .await?;
+        schedule_expiry(c, t, &quote_id, valid_until).await?;
+        metrics::counter!("orcazap_quotes_total", "outcome" => "auto_sent").increment(1);
+    }
+    Ok(quote_id)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn send_quote_message(
+    c: &mut AnyConnection,
+    t: &Target<'_>,
+    ctx: &TenantContext,
+    conv: &Conversation,
+    priced: &PricedQuote,
+    number: &str,
+    valid_until_ms: i64,
+    delivery: Option<domain::slots::Delivery>,
+    today: chrono::NaiveDate,
+) -> Result<(), StoreError> {
+    let common = Common {
+        store_name: &ctx.tenant.name,
+        customer_name: (!conv.contact_name.is_empty()).then_some(conv.contact_name.as_str()),
+    };
+    let body = engine::quote_message(
+        &ctx.templates,
+        &common,
+        priced,
+        number,
+        ctx.date_of(valid_until_ms),
+        delivery,
+        today,
+    );
+    let payload = Payload::Buttons {
+        to: conv.contact_wa_id.clone(),
+        body,
+        buttons: outbound::quote_buttons(),
+    };
+    outbound::queue(c, t, &payload, None).await?;
+    Ok(())
+}
+
+async fn schedule_expiry(
+    c: &mut AnyConnection,
+    t: &Target<'_>,
+    quote_id: &str,
+    valid_until: i64,
+) -> Result<(), StoreError> {
+    let mut job = NewJob::new(
+        crate::QUOTE_EXPIRE_JOB,
+        serde_json::json!({ "quote_id": quote_id }),
+    );
+    job.tenant_id = Some(t.tenant_id.to_string());
+    job.run_at = Some(valid_until);
+    jobs::enqueue(c, t.engine, &job).await?;
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error("não encontrado")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn map_store(e: StoreError) -> ActionError {
+    match e {
+        StoreError::NotFound => ActionError::NotFound,
+        StoreError::Conflict(m) => ActionError::Conflict(m),
+        other => ActionError::Store(other),
+    }
+}
+
+/// Who did it, for the audit log.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: String,
+    pub label: String,
+    pub request_id: Option<String>,
+}
+
+/// Approves a pending quote: the quote is sent exactly like an automatic one.
+pub async fn approve_quote(
+    db: &Db,
+    cache: &ContextCache,
+    tenant_id: &str,
+    approval_id: &str,
+    actor: &Actor,
+) -> Result<(), ActionError> {
+    let ctx = cache.load(db, tenant_id).await.map_err(map_store)?;
+    let (tenant_id, approval_id, actor) = (
+        tenant_id.to_string(),
+        approval_id.to_string(),
+        actor.clone(),
+    );
+    let engine_kind = db.engine();
+    db.tx(move |c| {
+        Box::pin(async move {
+            let (quote, conv) = pending_quote(c, engine_kind, &tenant_id, &approval_id).await?;
+            if !quotes::decide_approval(
+                c,
+                &tenant_id,
+                &approval_id,
+                "approved",
+                Some(&actor.user_id),
+                None,
+            )
+            .await?
+            {
+                return Err(StoreError::Conflict(
+                    "essa aprovação já foi decidida".into(),
+                ));
+            }
+            let next = transition(
+                conv.state.parse::<State>().map_err(StoreError::Corrupt)?,
+                Event::AdminApproved,
+            )
+            .map_err(|e| {
+                StoreError::Conflict(format!("a conversa não está aguardando aprovação ({e})"))
+            })?;
+            quotes::set_status(c, &tenant_id, &quote.id, "sent", None).await?;
+            let priced: PricedQuote = serde_json::from_str(&quote.snapshot_json)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let delivery = quote
+                .delivery
+                .as_deref()
+                .and_then(|d| serde_json::from_str(d).ok());
+            let t = Target {
+                engine: engine_kind,
+                tenant_id: &tenant_id,
+                conversation_id: &conv.id,
+                contact_id: &conv.contact_id,
+                request_id: actor.request_id.as_deref(),
+            };
+            // Validity counts from the moment the customer receives the quote.
+            let valid_until = store::now_ms() + i64::from(ctx.rules.quote_validity_hours) * HOUR_MS;
+            send_quote_message(
+                c,
+                &t,
+                &ctx,
+                &conv,
+                &priced,
+                &quote.number,
+                valid_until,
+                delivery,
+                ctx.today(),
+            )
+            .await?;
+            schedule_expiry(c, &t, &quote.id, valid_until).await?;
+            conversations::save_state(c, &tenant_id, &conv.id, next.code(), &conv.draft_json, None)
+                .await?;
+            audit::record(
+                c,
+                &Entry {
+                    tenant_id: Some(&tenant_id),
+                    actor_user_id: Some(&actor.user_id),
+                    actor_label: &actor.label,
+                    action: "quote.approve",
+                    entity: "quote",
+                    entity_id: Some(&quote.id),
+                    before: Some(serde_json::json!({ "status": "pending_approval" })),
+                    after: Some(serde_json::json!({ "status": "sent", "number": quote.number })),
+                    request_id: actor.request_id.as_deref(),
+                },
+            )
+            .await?;
+            metrics::counter!("orcazap_quotes_total", "outcome" => "approved").increment(1);
+            Ok(())
+        })
+    })
+    .await
+    .map_err(map_store)
+}
+
+/// Rejects a pending quote with a reason; optionally tells the customer.
+pub async fn reject_quote(
+    db: &Db,
+    tenant_id: &str,
+    approval_id: &str,
+    reason: &str,
+    message_to_customer: Option<&str>,
+    actor: &Actor,
+) -> Result<(), ActionError> {
+    let (tenant_id, approval_id, actor) = (
+        tenant_id.to_string(),
+        approval_id.to_string(),
+        actor.clone(),
+    );
+    let reason = reason.to_string();
+    let msg = message_to_customer
+        .map(str::to_string)
+        .filter(|m| !m.trim().is_empty());
+    let engine_kind = db.engine();
+    db.tx(move |c| {
+        Box::pin(async move {
+            let (quote, conv) = pending_quote(c, engine_kind, &tenant_id, &approval_id).await?;
+            if !quotes::decide_approval(
+                c,
+                &tenant_id,
+                &approval_id,
+                "rejected",
+                Some(&actor.user_id),
+                Some(&reason),
+            )
+            .await?
+            {
+                return Err(StoreError::Conflict(
+                    "essa aprovação já foi decidida".into(),
+                ));
+            }
+            let next = transition(
+                conv.state.parse::<State>().map_err(StoreError::Corrupt)?,
+                Event::AdminRejected,
+            )
+            .map_err(|e| {
+                StoreError::Conflict(format!("a conversa não está aguardando aprovação ({e})"))
+            })?;
+            quotes::set_status(c, &tenant_id, &quote.id, "rejected", Some(&reason)).await?;
+            if let Some(body) = msg {
+                let t = Target {
+                    engine: engine_kind,
+                    tenant_id: &tenant_id,
+                    conversation_id: &conv.id,
+                    contact_id: &conv.contact_id,
+                    request_id: actor.request_id.as_deref(),
+                };
+                outbound::queue(
+                    c,
+                    &t,
+                    &Payload::Text {
+                        to: conv.contact_wa_id.clone(),
+                        body,
+                    },
+                    Some(&actor.user_id),
+                )
+                .await?;
+            }
+            conversations::save_state(
+                c,
+                &tenant_id,
+                &conv.id,
+                next.code(),
+                &conv.draft_json,
+                Some(&reason),
+            )
+            .await?;
+            audit::record(
+                c,
+                &Entry {
+                    tenant_id: Some(&tenant_id),
+                    actor_user_id: Some(&actor.user_id),
+                    actor_label: &actor.label,
+                    action: "quote.reject",
+                    entity: "quote",
+                    entity_id: Some(&quote.id),
+                    before: Some(serde_json::json!({ "status": "pending_approval" })),
+                    after: Some(serde_json::json!({ "status": "rejected", "reason": reason })),
+                    request_id: actor.request_id.as_deref(),
+                },
+            )
+            .await?;
+            metrics::counter!("orcazap_quotes_total", "outcome" => "lost").increment(1);
+            Ok(())
+        })
+    })
+    .await
+    .map_err(map_store)
+}
+
+async fn pending_quote(
+    c: &mut AnyConnection,
+    engine_kind: Engine,
+    tenant_id: &str,
+    approval_id: &str,
+) -> Result<(quotes::Quote, Conversation), StoreError> {
+    let approval = quotes::approval_by_id(c, tenant_id, approval_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if approval.status != "pending" {
+        return Err(StoreError::Conflict(
+            "essa aprovação já foi decidida".into(),
+        ));
+    }
+    let quote = quotes::get_conn(c, tenant_id, &approval.quote_id).await?;
+    let conv = conversations::lock(c, engine_kind, tenant_id, &quote.conversation_id).await?;
+    Ok((quote, conv))
+}
+
+/// A person writes to the customer by hand, through the same outbound path as the bot.
+pub async fn manual_reply(
+    db: &Db,
+    tenant_id: &str,
+    conversation_id: &str,
+    text: &str,
+    actor: &Actor,
+) -> Result<String, ActionError> {
+    let text = text.trim().to_string();
+    if text.is_empty() {
+        return Err(ActionError::Conflict("a mensagem está vazia".into()));
+    }
+    if text.chars().count() > 4096 {
+        return Err(ActionError::Conflict(
+            "a mensagem passa de 4.096 caracteres, o limite do WhatsApp".into(),
+        ));
+    }
+    let (tenant_id, conversation_id, actor) = (
+        tenant_id.to_string(),
+        conversation_id.to_string(),
+        actor.clone(),
+    );
+    let engine_kind = db.engine();
+    db.tx(move |c| {
+        Box::pin(async move {
+            let conv = conversations::lock(c, engine_kind, &tenant_id, &conversation_id).await?;
+            let t = Target {
+                engine: engine_kind,
+                tenant_id: &tenant_id,
+                conversation_id: &conv.id,
+                contact_id: &conv.contact_id,
+                request_id: actor.request_id.as_deref(),
+            };
+            let id = outbound::queue(
+                c,
+                &t,
+                &Payload::Text {
+                    to: conv.contact_wa_id.clone(),
+                    body: text,
+                },
+                Some(&actor.user_id),
+            )
+            .await?;
+            conversations::mark_read(c, &tenant_id, &conv.id).await?;
+            Ok(id)
+        })
+    })
+    .await
+    .map_err(map_store)
+}
+
+/// Takes the conversation from the bot (`true`) or hands it back (`false`).
+pub async fn set_taken_over(
+    db: &Db,
+    tenant_id: &str,
+    conversation_id: &str,
+    take: bool,
+    actor: &Actor,
+) -> Result<(), ActionError> {
+    let (tenant_id, conversation_id, actor) = (
+        tenant_id.to_string(),
+        conversation_id.to_string(),
+        actor.clone(),
+    );
+    db.tx(move |c| {
+        Box::pin(async move {
+            conversations::set_taken_over(
+                c,
+                &tenant_id,
+                &conversation_id,
+                take.then_some(actor.user_id.as_str()),
+            )
+            .await?;
+            audit::record(
+                c,
+                &Entry {
+                    tenant_id: Some(&tenant_id),
+                    actor_user_id: Some(&actor.user_id),
+                    actor_label: &actor.label,
+                    action: if take {
+                        "conversation.take_over"
+                    } else {
+                        "conversation.hand_back"
+                    },
+                    entity: "conversation",
+                    entity_id: Some(&conversation_id),
+                    before: None,
+                    after: None,
+                    request_id: actor.request_id.as_deref(),
+                },
+            )
+            .await
+        })
+    })
+    .await
+    .map_err(map_store)
+}
+
+/// For tests and the dashboard: the memo of a conversation.
+pub fn memo_of(conv: &Conversation) -> Memo {
+    Memo::from_json(&conv.draft_json)
+}
+
+/// Kinds used by the expiry messages.
+pub(crate) const EXPIRED_KIND: TemplateKind = TemplateKind::Expired;

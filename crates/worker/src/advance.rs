@@ -1,0 +1,281 @@
+//! `conversation.advance`: the contact's unread messages, in arrival order, through the
+//! conversation engine; everything it decides committed in one transaction.
+
+use std::sync::Arc;
+
+use domain::conversation::State;
+use domain::engine::{self, Context, Inbound, Memo, QuoteOutcome, Reply, Step};
+use domain::templates::Common;
+use sqlx::AnyConnection;
+use store::conversations::{self, Conversation};
+use store::jobs::{self, NewJob};
+use store::{messages, quotes, Engine, StoreError};
+
+use crate::outbound::{self, Payload, Target};
+use crate::runner::{JobCtx, Outcome};
+use crate::tenant_ctx::TenantContext;
+
+pub async fn handle(jc: &JobCtx<'_>, conversation_id: &str) -> Outcome {
+    let Some(tenant_id) = jc.job.tenant_id.clone() else {
+        return Outcome::Dead("conversation.advance without tenant".into());
+    };
+    let ctx = match jc.worker.contexts.load(&jc.worker.db, &tenant_id).await {
+        Ok(c) => c,
+        Err(e) => return Outcome::from_store(e),
+    };
+    let engine_kind = jc.worker.db.engine();
+    let conversation_id = conversation_id.to_string();
+    let request_id = jc.job.request_id.clone();
+    let res = jc
+        .worker
+        .db
+        .tx(move |c| {
+            Box::pin(async move {
+                advance_in_tx(
+                    c,
+                    engine_kind,
+                    &ctx,
+                    &tenant_id,
+                    &conversation_id,
+                    request_id.as_deref(),
+                )
+                .await
+            })
+        })
+        .await;
+    match res {
+        Ok(n) => {
+            tracing::debug!(messages = n, "conversation advanced");
+            Outcome::Done
+        }
+        Err(e) => Outcome::from_store(e),
+    }
+}
+
+/// Returns how many inbound messages were handled.
+async fn advance_in_tx(
+    c: &mut AnyConnection,
+    engine_kind: Engine,
+    ctx: &Arc<TenantContext>,
+    tenant_id: &str,
+    conversation_id: &str,
+    request_id: Option<&str>,
+) -> Result<usize, StoreError> {
+    // Row lock on PostgreSQL: a second advance job for this conversation waits here and then
+    // finds nothing left to do.
+    let conv = conversations::lock(c, engine_kind, tenant_id, conversation_id).await?;
+    let pending = messages::unprocessed_inbound(c, tenant_id, conversation_id).await?;
+    let mut state: State = conv.state.parse().map_err(StoreError::Corrupt)?;
+    if pending.is_empty() || state.is_closed() {
+        let ids: Vec<String> = pending.iter().map(|m| m.id.clone()).collect();
+        messages::mark_processed(c, tenant_id, &ids).await?;
+        return Ok(0);
+    }
+    let mut memo = Memo::from_json(&conv.draft_json);
+    let customer_name = (!conv.contact_name.is_empty()).then_some(conv.contact_name.as_str());
+    let today = ctx.today();
+    let target = Target {
+        engine: engine_kind,
+        tenant_id,
+        conversation_id,
+        contact_id: &conv.contact_id,
+        request_id,
+    };
+    let mut closed_reason = None;
+    for msg in &pending {
+        if state.is_closed() {
+            break;
+        }
+        let inbound = inbound_of(&msg.kind, &msg.body, &msg.payload_json);
+        let ectx = Context {
+            index: &ctx.index,
+            catalog: &ctx.catalog,
+            rules: &ctx.rules,
+            templates: &ctx.templates,
+            store_name: &ctx.tenant.name,
+            customer_name,
+            today,
+            taken_over: conv.taken_over_by.is_some(),
+            auto_quotes_enabled: ctx.auto_quotes_enabled(),
+            assistant: None,
+        };
+        let step = match engine::advance(state, memo.clone(), &inbound, &ectx) {
+            Ok(s) => s,
+            Err(illegal) => {
+                // Never silently applied: the message stays recorded and a person is told.
+                tracing::error!(error = %illegal, "illegal conversation transition");
+                continue;
+            }
+        };
+        apply_step(c, &target, ctx, &conv, &step, today).await?;
+        for e in &step.events {
+            tracing::info!(event = ?e, to = %step.state, "conversation transition");
+        }
+        state = step.state;
+        memo = step.memo;
+        if step.closed_reason.is_some() {
+            closed_reason = step.closed_reason;
+        }
+    }
+    let ids: Vec<String> = pending.iter().map(|m| m.id.clone()).collect();
+    messages::mark_processed(c, tenant_id, &ids).await?;
+    conversations::save_state(
+        c,
+        tenant_id,
+        conversation_id,
+        state.code(),
+        &memo.to_json(),
+        closed_reason.as_deref(),
+    )
+    .await?;
+    if !state.is_closed() {
+        // The silent-conversation follow-up: runs when the 24 h window closes; a no-op if
+        // the customer wrote again in the meantime (the window moved).
+        if let Some(at) = conv.window_expires_at {
+            let mut job = NewJob::new(
+                crate::WINDOW_EXPIRE_JOB,
+                serde_json::json!({ "conversation_id": conversation_id, "window_expires_at": at }),
+            );
+            job.tenant_id = Some(tenant_id.to_string());
+            job.run_at = Some(at + 1000);
+            jobs::enqueue(c, engine_kind, &job).await?;
+        }
+    }
+    Ok(pending.len())
+}
+
+/// Persists one engine step: replies, quote (numbered, snapshotted, approval or send), the
+/// fate of the previous quote.
+async fn apply_step(
+    c: &mut AnyConnection,
+    t: &Target<'_>,
+    ctx: &TenantContext,
+    conv: &Conversation,
+    step: &Step,
+    today: chrono::NaiveDate,
+) -> Result<(), StoreError> {
+    let common = Common {
+        store_name: &ctx.tenant.name,
+        customer_name: (!conv.contact_name.is_empty()).then_some(conv.contact_name.as_str()),
+    };
+    let to = conv.contact_wa_id.clone();
+    if let Some(outcome) = step.quote_outcome {
+        if let Some(q) = quotes::latest_for_conversation(c, t.tenant_id, t.conversation_id).await? {
+            let (status, lost) = match outcome {
+                QuoteOutcome::Accepted => ("accepted", None),
+                QuoteOutcome::Declined => ("declined", Some("recusado pelo cliente")),
+                QuoteOutcome::Superseded => ("superseded", None),
+            };
+            if matches!(q.status.as_str(), "sent" | "pending_approval") {
+                quotes::set_status(c, t.tenant_id, &q.id, status, lost).await?;
+                if q.status == "pending_approval" {
+                    if let Some(a) = quotes::approval_for_quote(c, t.tenant_id, &q.id).await? {
+                        quotes::decide_approval(
+                            c,
+                            t.tenant_id,
+                            &a.id,
+                            "superseded",
+                            None,
+                            Some("o cliente alterou o pedido"),
+                        )
+                        .await?;
+                    }
+                }
+                if outcome == QuoteOutcome::Accepted {
+                    let priced: domain::pricing::PricedQuote =
+                        serde_json::from_str(&q.snapshot_json)
+                            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let delivery = q
+                        .delivery
+                        .as_deref()
+                        .and_then(|d| serde_json::from_str(d).ok());
+                    let body = engine::confirmation_message(
+                        &ctx.templates,
+                        &common,
+                        &priced,
+                        &q.number,
+                        delivery,
+                        today,
+                    );
+                    outbound::queue(
+                        c,
+                        t,
+                        &Payload::Text {
+                            to: to.clone(),
+                            body,
+                        },
+                        None,
+                    )
+                    .await?;
+                    metrics::counter!("orcazap_quotes_total", "outcome" => "won").increment(1);
+                }
+                if outcome == QuoteOutcome::Declined {
+                    let body = engine::render_with(
+                        &ctx.templates,
+                        domain::templates::TemplateKind::Declined,
+                        &domain::templates::quote_ref_context(&common, &q.number),
+                    );
+                    outbound::queue(
+                        c,
+                        t,
+                        &Payload::Text {
+                            to: to.clone(),
+                            body,
+                        },
+                        None,
+                    )
+                    .await?;
+                    metrics::counter!("orcazap_quotes_total", "outcome" => "lost").increment(1);
+                }
+            }
+        }
+    }
+    for reply in &step.replies {
+        let payload = match reply {
+            Reply::Text(body) => Payload::Text {
+                to: to.clone(),
+                body: body.clone(),
+            },
+            Reply::QuoteButtons(body) => Payload::Buttons {
+                to: to.clone(),
+                body: body.clone(),
+                buttons: outbound::quote_buttons(),
+            },
+        };
+        outbound::queue(c, t, &payload, None).await?;
+    }
+    if let Some(plan) = &step.quote {
+        crate::actions::create_quote(c, t, ctx, conv, plan, today).await?;
+    }
+    Ok(())
+}
+
+/// The engine's view of a stored inbound message.
+pub fn inbound_of(kind: &str, body: &str, payload_json: &str) -> Inbound {
+    let payload: serde_json::Value = serde_json::from_str(payload_json).unwrap_or_default();
+    match kind {
+        "button" | "list_reply" => Inbound::Button {
+            id: payload
+                .get("id")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string(),
+            title: body.to_string(),
+        },
+        "location" => Inbound::Location {
+            address: body.to_string(),
+        },
+        "reaction" => Inbound::Reaction,
+        "audio" => Inbound::Media {
+            described: "um áudio".into(),
+        },
+        "image" if !body.trim().is_empty() => Inbound::Text(body.to_string()),
+        "image" => Inbound::Media {
+            described: "uma imagem sem legenda".into(),
+        },
+        "text" => Inbound::Text(body.to_string()),
+        _ => Inbound::Media {
+            described: "uma mensagem que não consigo ler".into(),
+        },
+    }
+}

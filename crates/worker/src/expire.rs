@@ -1,0 +1,151 @@
+//! Scheduled follow-ups: a quote past its validity, a conversation whose 24 h window closed.
+
+use domain::conversation::{transition, Event, State};
+use domain::templates::{self, Common};
+use store::conversations;
+use store::{quotes, StoreError};
+
+use crate::outbound::{self, Payload, Target};
+use crate::runner::{JobCtx, Outcome};
+
+/// Quote expired → LOST; the customer is told while the window still allows free text.
+pub async fn quote(jc: &JobCtx<'_>, quote_id: &str) -> Outcome {
+    let Some(tenant_id) = jc.job.tenant_id.clone() else {
+        return Outcome::Dead("quote.expire without tenant".into());
+    };
+    let ctx = match jc.worker.contexts.load(&jc.worker.db, &tenant_id).await {
+        Ok(c) => c,
+        Err(e) => return Outcome::from_store(e),
+    };
+    let engine_kind = jc.worker.db.engine();
+    let quote_id = quote_id.to_string();
+    let request_id = jc.job.request_id.clone();
+    let res = jc
+        .worker
+        .db
+        .tx(move |c| {
+            Box::pin(async move {
+                let q = quotes::get_conn(c, &tenant_id, &quote_id).await?;
+                if q.status != "sent" || q.valid_until > store::now_ms() {
+                    return Ok(false);
+                }
+                let conv =
+                    conversations::lock(c, engine_kind, &tenant_id, &q.conversation_id).await?;
+                quotes::set_status(c, &tenant_id, &q.id, "expired", Some("validade vencida"))
+                    .await?;
+                let state: State = conv.state.parse().map_err(StoreError::Corrupt)?;
+                let Ok(next) = transition(state, Event::WindowExpired) else {
+                    return Ok(true);
+                };
+                let window_open = conv.window_expires_at.is_some_and(|w| w > store::now_ms());
+                if window_open {
+                    let common = Common {
+                        store_name: &ctx.tenant.name,
+                        customer_name: (!conv.contact_name.is_empty())
+                            .then_some(conv.contact_name.as_str()),
+                    };
+                    let body = domain::engine::render_with(
+                        &ctx.templates,
+                        crate::actions::EXPIRED_KIND,
+                        &templates::expired_context(&common, &q.number, ctx.date_of(q.valid_until)),
+                    );
+                    let t = Target {
+                        engine: engine_kind,
+                        tenant_id: &tenant_id,
+                        conversation_id: &conv.id,
+                        contact_id: &conv.contact_id,
+                        request_id: request_id.as_deref(),
+                    };
+                    outbound::queue(
+                        c,
+                        &t,
+                        &Payload::Text {
+                            to: conv.contact_wa_id.clone(),
+                            body,
+                        },
+                        None,
+                    )
+                    .await?;
+                }
+                conversations::save_state(
+                    c,
+                    &tenant_id,
+                    &conv.id,
+                    next.code(),
+                    &conv.draft_json,
+                    Some("orçamento vencido"),
+                )
+                .await?;
+                Ok(true)
+            })
+        })
+        .await;
+    match res {
+        Ok(true) => {
+            metrics::counter!("orcazap_quotes_total", "outcome" => "lost").increment(1);
+            Outcome::Done
+        }
+        Ok(false) => Outcome::Done,
+        Err(e) => Outcome::from_store(e),
+    }
+}
+
+/// The customer went silent for the whole 24 h window: the conversation is LOST (only free
+/// text is allowed inside the window, so nothing is sent).
+pub async fn window(jc: &JobCtx<'_>, conversation_id: &str) -> Outcome {
+    let Some(tenant_id) = jc.job.tenant_id.clone() else {
+        return Outcome::Dead("window expiry without tenant".into());
+    };
+    let engine_kind = jc.worker.db.engine();
+    let conversation_id = conversation_id.to_string();
+    let res = jc
+        .worker
+        .db
+        .tx(move |c| {
+            Box::pin(async move {
+                let conv =
+                    match conversations::lock(c, engine_kind, &tenant_id, &conversation_id).await {
+                        Ok(conv) => conv,
+                        Err(StoreError::NotFound) => return Ok(()),
+                        Err(e) => return Err(e),
+                    };
+                let still_closed = conv.window_expires_at.is_some_and(|w| w <= store::now_ms());
+                if !still_closed || conv.taken_over_by.is_some() {
+                    return Ok(());
+                }
+                let state: State = conv.state.parse().map_err(StoreError::Corrupt)?;
+                if let Ok(next) = transition(state, Event::WindowExpired) {
+                    conversations::save_state(
+                        c,
+                        &tenant_id,
+                        &conv.id,
+                        next.code(),
+                        &conv.draft_json,
+                        Some("cliente sem resposta em 24 h"),
+                    )
+                    .await?;
+                    if let Some(q) =
+                        quotes::latest_for_conversation(c, &tenant_id, &conv.id).await?
+                    {
+                        if matches!(q.status.as_str(), "sent" | "pending_approval") {
+                            quotes::set_status(
+                                c,
+                                &tenant_id,
+                                &q.id,
+                                "expired",
+                                Some("janela de 24 h encerrada"),
+                            )
+                            .await?;
+                        }
+                    }
+                    metrics::counter!("orcazap_quotes_total", "outcome" => "lost").increment(1);
+                }
+                Ok(())
+            })
+        })
+        .await;
+    match res {
+        Ok(()) => Outcome::Done,
+        Err(e) => Outcome::from_store(e),
+    }
+}

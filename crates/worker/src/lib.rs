@@ -1,0 +1,28 @@
+//! The worker: takes jobs from the database queue and runs them.
+//!
+//! Job kinds:
+//! - `conversation.advance` — read the contact's new messages in order, run the
+//!   conversation engine, and commit state, quote and outbound messages together.
+//! - `whatsapp.send` — send one outbound message through the Graph API and record the
+//!   outcome; never sends a message Meta already accepted.
+//! - `quote.expire`, `conversation.window_expire` — scheduled follow-ups.
+//! - `maintenance` — purges finished jobs, expired sessions and old webhook payloads.
+//!
+//! [`actions`] holds what the dashboard triggers (approve, reject, reply by hand, take
+//! over): the same code paths the bot uses.
+
+pub mod actions;
+mod advance;
+mod expire;
+pub mod outbound;
+pub mod runner;
+mod send;
+pub mod tenant_ctx;
+
+pub use runner::{Outcome, Worker, WorkerConfig};
+
+pub const SEND_JOB: &str = "whatsapp.send";
+pub const QUOTE_EXPIRE_JOB: &str = "quote.expire";
+pub const WINDOW_EXPIRE_JOB: &str = "conversation.window_expire";
+pub const MAINTENANCE_JOB: &str = "maintenance";
+pub use store::inbound::ADVANCE_JOB;

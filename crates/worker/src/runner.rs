@@ -1,0 +1,350 @@
+//! The worker loop: claim, run with a timeout, record the outcome; heartbeats, queue
+//! metrics, wake-ups (LISTEN/NOTIFY on PostgreSQL, in-process notify on SQLite, plus
+//! polling) and graceful shutdown.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use store::crypto::TokenCipher;
+use store::jobs::{self, Job};
+use store::{Db, Engine, StoreError};
+use tokio::sync::{watch, Notify};
+use tracing::Instrument;
+use whatsapp::graph::GraphClient;
+
+use crate::tenant_ctx::ContextCache;
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub worker_id: String,
+    /// Jobs run at once by this process.
+    pub concurrency: usize,
+    /// How long a claimed job is ours before another worker may take it.
+    pub lease: Duration,
+    /// A job running longer than this is stopped and retried.
+    pub job_timeout: Duration,
+    /// Fallback polling when no wake-up arrives.
+    pub poll_interval: Duration,
+    /// Backoff for failed jobs: base and cap.
+    pub retry_base: Duration,
+    pub retry_cap: Duration,
+    /// How long shutdown waits for running jobs before releasing them.
+    pub shutdown_grace: Duration,
+}
+
+impl WorkerConfig {
+    pub fn new(worker_id: impl Into<String>) -> WorkerConfig {
+        WorkerConfig {
+            worker_id: worker_id.into(),
+            concurrency: 4,
+            lease: Duration::from_secs(60),
+            job_timeout: Duration::from_secs(30),
+            poll_interval: Duration::from_millis(1000),
+            retry_base: Duration::from_secs(2),
+            retry_cap: Duration::from_secs(600),
+            shutdown_grace: Duration::from_secs(15),
+        }
+    }
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    Retry { after_ms: i64, error: String },
+    Dead(String),
+}
+
+impl Outcome {
+    /// Database trouble is transient (retry); data problems are not.
+    pub fn from_store(e: StoreError) -> Outcome {
+        if e.is_transient() || matches!(e, StoreError::Sqlx(_)) {
+            Outcome::Retry {
+                after_ms: 0,
+                error: e.to_string(),
+            }
+        } else {
+            Outcome::Dead(e.to_string())
+        }
+    }
+}
+
+pub struct Worker {
+    pub db: Db,
+    pub graph: GraphClient,
+    pub cipher: TokenCipher,
+    pub contexts: ContextCache,
+    pub cfg: WorkerConfig,
+    /// Wakes idle loops when a job is enqueued in this process or NOTIFY arrives.
+    pub wake: Arc<Notify>,
+    running: Mutex<HashSet<String>>,
+}
+
+pub struct JobCtx<'a> {
+    pub worker: &'a Worker,
+    pub job: &'a Job,
+}
+
+/// Bounded label values for job kinds.
+fn kind_label(kind: &str) -> &'static str {
+    match kind {
+        crate::ADVANCE_JOB => crate::ADVANCE_JOB,
+        crate::SEND_JOB => crate::SEND_JOB,
+        crate::QUOTE_EXPIRE_JOB => crate::QUOTE_EXPIRE_JOB,
+        crate::WINDOW_EXPIRE_JOB => crate::WINDOW_EXPIRE_JOB,
+        crate::MAINTENANCE_JOB => crate::MAINTENANCE_JOB,
+        _ => "other",
+    }
+}
+
+impl Worker {
+    pub fn new(
+        db: Db,
+        graph: GraphClient,
+        cipher: TokenCipher,
+        cfg: WorkerConfig,
+        wake: Arc<Notify>,
+    ) -> Worker {
+        Worker {
+            db,
+            graph,
+            cipher,
+            contexts: ContextCache::default(),
+            cfg,
+            wake,
+            running: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// Claims and runs one job. `None` when nothing was ready. Tests drive the worker with
+    /// this, one step at a time.
+    pub async fn run_once(&self) -> Result<Option<(Job, Outcome)>, StoreError> {
+        let lease_ms = self.cfg.lease.as_millis() as i64;
+        let Some(job) = jobs::claim(&self.db, &self.cfg.worker_id, lease_ms).await? else {
+            return Ok(None);
+        };
+        if let Ok(mut r) = self.running.lock() {
+            r.insert(job.id.clone());
+        }
+        let span = tracing::info_span!("job", job_id = %job.id, kind = %job.kind, tenant_id = job.tenant_id.as_deref().unwrap_or(""),
+            request_id = job.request_id.as_deref().unwrap_or(""), attempt = job.attempts);
+        let started = std::time::Instant::now();
+        let outcome = match tokio::time::timeout(
+            self.cfg.job_timeout,
+            self.dispatch(&job).instrument(span.clone()),
+        )
+        .await
+        {
+            Ok(o) => o,
+            Err(_) => Outcome::Retry {
+                after_ms: 0,
+                error: format!("job timed out after {:?}", self.cfg.job_timeout),
+            },
+        };
+        let kind = kind_label(&job.kind);
+        metrics::histogram!("orcazap_job_duration_seconds", "kind" => kind)
+            .record(started.elapsed().as_secs_f64());
+        let label = self.record(&job, &outcome).instrument(span).await?;
+        metrics::counter!("orcazap_jobs_total", "kind" => kind, "outcome" => label).increment(1);
+        if let Ok(mut r) = self.running.lock() {
+            r.remove(&job.id);
+        }
+        Ok(Some((job, outcome)))
+    }
+
+    async fn dispatch(&self, job: &Job) -> Outcome {
+        let payload: serde_json::Value = match serde_json::from_str(&job.payload_json) {
+            Ok(v) => v,
+            Err(e) => return Outcome::Dead(format!("payload is not JSON: {e}")),
+        };
+        let field = |name: &str| {
+            payload
+                .get(name)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        let jc = JobCtx { worker: self, job };
+        match job.kind.as_str() {
+            crate::ADVANCE_JOB => match field("conversation_id") {
+                Some(id) => crate::advance::handle(&jc, &id).await,
+                None => Outcome::Dead("missing conversation_id".into()),
+            },
+            crate::SEND_JOB => match field("message_id") {
+                Some(id) => crate::send::handle(&jc, &id).await,
+                None => Outcome::Dead("missing message_id".into()),
+            },
+            crate::QUOTE_EXPIRE_JOB => match field("quote_id") {
+                Some(id) => crate::expire::quote(&jc, &id).await,
+                None => Outcome::Dead("missing quote_id".into()),
+            },
+            crate::WINDOW_EXPIRE_JOB => match field("conversation_id") {
+                Some(id) => crate::expire::window(&jc, &id).await,
+                None => Outcome::Dead("missing conversation_id".into()),
+            },
+            other => Outcome::Dead(format!("unknown job kind {other:?}")),
+        }
+    }
+
+    async fn record(&self, job: &Job, outcome: &Outcome) -> Result<&'static str, StoreError> {
+        let me = &self.cfg.worker_id;
+        match outcome {
+            Outcome::Done => {
+                let (id, me) = (job.id.clone(), me.clone());
+                self.db
+                    .tx(move |c| Box::pin(async move { jobs::complete(c, &id, &me).await }))
+                    .await?;
+                Ok("ok")
+            }
+            Outcome::Retry { after_ms, error } => {
+                let backoff = jobs::backoff_ms(
+                    job.attempts - 1,
+                    self.cfg.retry_base.as_millis() as i64,
+                    self.cfg.retry_cap.as_millis() as i64,
+                );
+                let delay = (*after_ms).max(backoff);
+                let dead = jobs::fail(&self.db, job, me, error, Some(delay)).await?;
+                if dead {
+                    tracing::error!(error = %error, "job is dead after its last attempt");
+                    Ok("dead")
+                } else {
+                    tracing::warn!(error = %error, retry_in_ms = delay, "job failed; will retry");
+                    Ok("retry")
+                }
+            }
+            Outcome::Dead(error) => {
+                jobs::fail(&self.db, job, me, error, None).await?;
+                tracing::error!(error = %error, "job is dead");
+                Ok("dead")
+            }
+        }
+    }
+
+    /// Runs until `shutdown` turns true: `concurrency` loops, heartbeats, queue metrics and,
+    /// on PostgreSQL, a LISTEN connection that wakes the loops.
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        tracing::info!(worker_id = %self.cfg.worker_id, concurrency = self.cfg.concurrency, "worker started");
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..self.cfg.concurrency.max(1) {
+            let w = self.clone();
+            let mut stop = shutdown.clone();
+            tasks.spawn(async move {
+                loop {
+                    if *stop.borrow() {
+                        break;
+                    }
+                    match w.run_once().await {
+                        Ok(Some(_)) => continue,
+                        Ok(None) => {}
+                        Err(e) => tracing::warn!(error = %e, "claiming a job failed; the database may be unavailable"),
+                    }
+                    tokio::select! {
+                        _ = w.wake.notified() => {}
+                        _ = tokio::time::sleep(w.cfg.poll_interval) => {}
+                        _ = stop.changed() => {}
+                    }
+                }
+            });
+        }
+        let bg = {
+            let w = self.clone();
+            let stop = shutdown.clone();
+            tokio::spawn(async move { w.background(stop).await })
+        };
+        let listener = (self.db.engine() == Engine::Postgres).then(|| {
+            let w = self.clone();
+            let stop = shutdown.clone();
+            tokio::spawn(async move { w.listen(stop).await })
+        });
+        let _ = shutdown.changed().await;
+        tracing::info!("worker stopping: finishing running jobs");
+        self.wake.notify_waiters();
+        let grace = tokio::time::sleep(self.cfg.shutdown_grace);
+        tokio::pin!(grace);
+        loop {
+            tokio::select! {
+                next = tasks.join_next() => if next.is_none() { break },
+                _ = &mut grace => {
+                    tasks.abort_all();
+                    break;
+                }
+            }
+        }
+        // Jobs still marked as ours go back to the queue at once instead of waiting for the
+        // lease to run out.
+        let leftover: Vec<String> = self
+            .running
+            .lock()
+            .map(|r| r.iter().cloned().collect())
+            .unwrap_or_default();
+        for id in leftover {
+            if let Err(e) = jobs::release(&self.db, &id, &self.cfg.worker_id).await {
+                tracing::warn!(error = %e, job_id = %id, "could not release job; its lease will expire");
+            }
+        }
+        bg.abort();
+        if let Some(l) = listener {
+            l.abort();
+        }
+        tracing::info!("worker stopped");
+    }
+
+    async fn background(&self, mut stop: watch::Receiver<bool>) {
+        let host = std::env::var("HOSTNAME").unwrap_or_default();
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        let mut n: u64 = 0;
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => return,
+            }
+            if let Err(e) = jobs::worker_beat(&self.db, &self.cfg.worker_id, &host).await {
+                tracing::warn!(error = %e, "worker heartbeat failed");
+            }
+            if let Ok(stats) = jobs::stats(&self.db).await {
+                for s in stats {
+                    let kind = kind_label(&s.kind);
+                    metrics::gauge!("orcazap_queue_ready_jobs", "kind" => kind).set(s.ready as f64);
+                    metrics::gauge!("orcazap_queue_dead_jobs", "kind" => kind).set(s.dead as f64);
+                    metrics::gauge!("orcazap_queue_oldest_ready_age_seconds", "kind" => kind)
+                        .set(s.oldest_ready_age_ms as f64 / 1000.0);
+                }
+            }
+            n += 1;
+            // Housekeeping about every ten minutes.
+            if n % 120 == 1 {
+                let _ = jobs::purge_done(&self.db, 7 * 24 * 3600 * 1000).await;
+                let _ = store::sessions::purge_expired(&self.db).await;
+            }
+        }
+    }
+
+    async fn listen(&self, mut stop: watch::Receiver<bool>) {
+        loop {
+            match sqlx::postgres::PgListener::connect(self.db.url()).await {
+                Ok(mut l) => {
+                    if let Err(e) = l.listen(jobs::NOTIFY_CHANNEL).await {
+                        tracing::warn!(error = %e, "LISTEN failed");
+                    } else {
+                        loop {
+                            tokio::select! {
+                                n = l.recv() => match n {
+                                    Ok(_) => self.wake.notify_one(),
+                                    Err(e) => { tracing::warn!(error = %e, "LISTEN connection lost"); break; }
+                                },
+                                _ = stop.changed() => return,
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not open LISTEN connection; polling only")
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+}

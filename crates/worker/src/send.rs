@@ -1,0 +1,180 @@
+//! `whatsapp.send`: one outbound message to Meta.
+//!
+//! The Graph call happens outside any transaction; its outcome is recorded afterwards. A
+//! message that is no longer `pending` is never sent again, so a retry of a job whose first
+//! run already got Meta's answer changes nothing. (A crash between Meta's 200 and our commit
+//! can still send twice: the Cloud API has no idempotency key. See docs/whatsapp.md.)
+
+use secrecy::SecretString;
+use store::{channels, conversations, messages, StoreError};
+use whatsapp::graph::SendError;
+
+use crate::outbound::Payload;
+use crate::runner::{JobCtx, Outcome};
+
+pub async fn handle(jc: &JobCtx<'_>, message_id: &str) -> Outcome {
+    let w = jc.worker;
+    let Some(tenant_id) = jc.job.tenant_id.as_deref() else {
+        return Outcome::Dead("send without tenant".into());
+    };
+    let loaded = async {
+        let mut c = w.db.read().acquire().await?;
+        let msg = messages::by_id(&mut c, tenant_id, message_id).await?;
+        drop(c);
+        if msg.status != "pending" {
+            return Ok(None);
+        }
+        let conv = conversations::get(&w.db, tenant_id, &msg.conversation_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let channel = channels::by_id(&w.db, tenant_id, &conv.channel_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok::<_, StoreError>(Some((msg, channel)))
+    }
+    .await;
+    let (msg, channel) = match loaded {
+        Ok(Some(v)) => v,
+        Ok(None) => return Outcome::Done,
+        Err(e) => return Outcome::from_store(e),
+    };
+    let payload: Payload = match serde_json::from_str(&msg.payload_json) {
+        Ok(p) => p,
+        Err(e) => {
+            return record_permanent(
+                jc,
+                tenant_id,
+                &msg.id,
+                None,
+                &format!("mensagem inválida: {e}"),
+            )
+            .await
+        }
+    };
+    let Some(enc) = channel.access_token_enc.as_deref() else {
+        return record_permanent(
+            jc,
+            tenant_id,
+            &msg.id,
+            None,
+            "o número de WhatsApp da loja não tem token de acesso configurado",
+        )
+        .await;
+    };
+    let token = match w.cipher.decrypt(enc) {
+        Ok(t) => SecretString::from(t),
+        Err(e) => {
+            return record_permanent(
+                jc,
+                tenant_id,
+                &msg.id,
+                None,
+                &format!("token de acesso ilegível: {e}"),
+            )
+            .await
+        }
+    };
+    let started = std::time::Instant::now();
+    let result = w
+        .graph
+        .send(
+            &channel.phone_number_id,
+            &token,
+            &payload.to_graph(),
+            jc.job.request_id.as_deref(),
+        )
+        .await;
+    metrics::histogram!("orcazap_graph_request_duration_seconds")
+        .record(started.elapsed().as_secs_f64());
+    match result {
+        Ok(sent) => {
+            metrics::counter!("orcazap_graph_requests_total", "outcome" => "ok", "code" => "none")
+                .increment(1);
+            let (tenant, id, wamid) = (tenant_id.to_string(), msg.id.clone(), sent.wamid);
+            match w
+                .db
+                .tx(move |c| {
+                    Box::pin(async move { messages::mark_sent(c, &tenant, &id, &wamid).await })
+                })
+                .await
+            {
+                Ok(()) => Outcome::Done,
+                // Meta has it; retrying would send it twice. Keep the job for the operator.
+                Err(e) => Outcome::Dead(format!("sent but could not record Meta's id: {e}")),
+            }
+        }
+        Err(err) => {
+            metrics::counter!("orcazap_graph_requests_total", "outcome" => if err.is_transient() { "transient" } else { "permanent" },
+                "code" => code_label(&err))
+            .increment(1);
+            if err.is_transient() && jc.job.attempts < jc.job.max_attempts {
+                let (tenant, id, code, text) = (
+                    tenant_id.to_string(),
+                    msg.id.clone(),
+                    err.code(),
+                    err.message().to_string(),
+                );
+                let _ =
+                    w.db.tx(move |c| {
+                        Box::pin(
+                            async move { messages::note_error(c, &tenant, &id, code, &text).await },
+                        )
+                    })
+                    .await;
+                let delay = whatsapp::graph::backoff_delay(
+                    &w.graph.retry_policy(),
+                    jc.job.attempts as u32,
+                    &err,
+                );
+                Outcome::Retry {
+                    after_ms: delay.as_millis() as i64,
+                    error: err.message().to_string(),
+                }
+            } else {
+                if err.code() == Some(whatsapp::graph::codes::INVALID_TOKEN) {
+                    let ch = channel.id.clone();
+                    let _ =
+                        w.db.tx(move |c| {
+                            Box::pin(async move { channels::record_error(c, &ch, Some(190)).await })
+                        })
+                        .await;
+                }
+                record_permanent(jc, tenant_id, &msg.id, err.code(), err.message()).await
+            }
+        }
+    }
+}
+
+fn code_label(err: &SendError) -> String {
+    match err.code() {
+        Some(c) => c.to_string(),
+        None => err.metric_label().to_string(),
+    }
+}
+
+async fn record_permanent(
+    jc: &JobCtx<'_>,
+    tenant_id: &str,
+    message_id: &str,
+    code: Option<i64>,
+    text: &str,
+) -> Outcome {
+    tracing::warn!(code = ?code, error = text, "outbound message failed permanently");
+    let (tenant, id, msg) = (
+        tenant_id.to_string(),
+        message_id.to_string(),
+        text.to_string(),
+    );
+    match jc
+        .worker
+        .db
+        .tx(move |c| {
+            Box::pin(async move { messages::mark_failed(c, &tenant, &id, code, &msg).await })
+        })
+        .await
+    {
+        // The failure is on the message, visible to the store; the job itself is finished.
+        Ok(()) => Outcome::Done,
+        Err(e) => Outcome::from_store(e),
+    }
+}

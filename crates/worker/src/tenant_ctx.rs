@@ -1,0 +1,187 @@
+//! Everything about a store the engine needs, loaded once and cached per catalog version so
+//! the understanding index is built once per catalog change, not per message.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDate;
+use domain::catalog::CatalogItem;
+use domain::engine::TemplateSet;
+use domain::ids::Cep;
+use domain::money::{BasisPoints, Centavos, Quantity};
+use domain::pricing::{known_bairros, FreightRule, FreightZone, StoreRules, VolumeDiscount};
+use domain::slots::PaymentMethod;
+use domain::templates::TemplateKind;
+use domain::understanding::CatalogIndex;
+use store::rules::{FreightZoneRow, RuleSet};
+use store::tenants::Tenant;
+use store::{Db, StoreError};
+
+/// A store's catalog, index, rules and templates at one catalog version.
+pub struct TenantContext {
+    pub tenant: Tenant,
+    pub catalog: Vec<CatalogItem>,
+    pub index: Arc<CatalogIndex>,
+    pub rules: StoreRules,
+    pub templates: TemplateSet,
+}
+
+impl TenantContext {
+    /// Today in the store's time zone.
+    pub fn today(&self) -> NaiveDate {
+        let tz: chrono_tz::Tz = self
+            .tenant
+            .timezone
+            .parse()
+            .unwrap_or(chrono_tz::America::Sao_Paulo);
+        chrono::Utc::now().with_timezone(&tz).date_naive()
+    }
+
+    /// The date of a unix-ms instant in the store's time zone.
+    pub fn date_of(&self, ms: i64) -> NaiveDate {
+        let tz: chrono_tz::Tz = self
+            .tenant
+            .timezone
+            .parse()
+            .unwrap_or(chrono_tz::America::Sao_Paulo);
+        chrono::DateTime::from_timestamp_millis(ms)
+            .unwrap_or_default()
+            .with_timezone(&tz)
+            .date_naive()
+    }
+
+    /// Billing: a store without an active subscription keeps its data but gets no automatic
+    /// quotes. Self-hosted installs (status `none`) run with billing off.
+    pub fn auto_quotes_enabled(&self) -> bool {
+        matches!(
+            self.tenant.subscription_status.as_str(),
+            "none" | "active" | "trialing"
+        )
+    }
+}
+
+/// Converts stored rules into the domain's pricing rules.
+pub fn to_store_rules(r: &RuleSet) -> StoreRules {
+    let p = &r.pricing;
+    StoreRules {
+        payment_discounts: vec![
+            (PaymentMethod::Pix, BasisPoints(p.pix_discount_bp)),
+            (PaymentMethod::Cartao, BasisPoints(p.cartao_discount_bp)),
+            (PaymentMethod::Boleto, BasisPoints(p.boleto_discount_bp)),
+            (PaymentMethod::Dinheiro, BasisPoints(p.dinheiro_discount_bp)),
+        ],
+        volume_discounts: r
+            .volume
+            .iter()
+            .map(|v| VolumeDiscount {
+                sku: v.sku.clone(),
+                min_quantity: Quantity::from_thousandths(v.min_quantity_milli),
+                discount: BasisPoints(v.discount_bp),
+            })
+            .collect(),
+        freight_rules: r
+            .freight
+            .iter()
+            .filter_map(|f| {
+                let zone = match &f.zone {
+                    FreightZoneRow::Bairros(b) => FreightZone::Bairros(b.clone()),
+                    FreightZoneRow::CepRange { from, to } => FreightZone::CepRange {
+                        from: Cep::parse(&format!("{from:08}")).ok()?,
+                        to: Cep::parse(&format!("{to:08}")).ok()?,
+                    },
+                };
+                Some(FreightRule {
+                    label: f.label.clone(),
+                    zone,
+                    base: Centavos(f.base_cents),
+                    per_kg: Centavos(f.per_kg_cents),
+                    free_above: f.free_above_cents.map(Centavos),
+                })
+            })
+            .collect(),
+        min_margin: BasisPoints(p.min_margin_bp),
+        approval_above: Centavos(p.approval_above_cents),
+        quote_validity_hours: p.quote_validity_hours.clamp(1, 24 * 90) as u32,
+    }
+}
+
+/// Caches contexts by (tenant, catalog version).
+#[derive(Clone, Default)]
+pub struct ContextCache {
+    inner: Arc<Mutex<HashMap<String, Arc<TenantContext>>>>,
+}
+
+impl ContextCache {
+    /// Loads (or reuses) the context of a tenant. Rules and templates are read every time
+    /// (cheap, and edits must apply at once); the catalog index is rebuilt only when the
+    /// catalog version changed.
+    pub async fn load(&self, db: &Db, tenant_id: &str) -> Result<Arc<TenantContext>, StoreError> {
+        let tenant = store::tenants::by_id(db, tenant_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let rules_rows = store::rules::load(db, tenant_id).await?;
+        let rules = to_store_rules(&rules_rows);
+        let mut templates = TemplateSet::new();
+        {
+            let mut c = db.read().acquire().await?;
+            for kind in TemplateKind::ALL {
+                if let Some(src) = store::templates::current(&mut c, tenant_id, kind.code()).await?
+                {
+                    templates.insert(kind, src);
+                }
+            }
+        }
+        let cached = self
+            .inner
+            .lock()
+            .ok()
+            .and_then(|m| m.get(tenant_id).cloned());
+        let (catalog, index) = match cached {
+            Some(ctx)
+                if ctx.tenant.catalog_version == tenant.catalog_version
+                    && ctx.rules.freight_rules == rules.freight_rules =>
+            {
+                (ctx.catalog.clone(), None::<Arc<CatalogIndex>>)
+            }
+            _ => {
+                let items: Vec<CatalogItem> = store::catalog::list(db, tenant_id)
+                    .await?
+                    .into_iter()
+                    .map(|s| s.item)
+                    .collect();
+                let active: Vec<CatalogItem> = items.iter().filter(|i| i.active).cloned().collect();
+                let idx = CatalogIndex::build(&active, &known_bairros(&rules));
+                (items, Some(Arc::new(idx)))
+            }
+        };
+        let ctx = match index {
+            Some(index) => Arc::new(TenantContext {
+                tenant,
+                catalog,
+                index,
+                rules,
+                templates,
+            }),
+            None => {
+                // Same catalog: reuse the index already built.
+                let old = self
+                    .inner
+                    .lock()
+                    .ok()
+                    .and_then(|m| m.get(tenant_id).cloned())
+                    .ok_or(StoreError::NotFound)?;
+                Arc::new(TenantContext {
+                    tenant,
+                    catalog,
+                    index: old.index.clone(),
+                    rules,
+                    templates,
+                })
+            }
+        };
+        if let Ok(mut m) = self.inner.lock() {
+            m.insert(tenant_id.to_string(), ctx.clone());
+        }
+        Ok(ctx)
+    }
+}
