@@ -1,0 +1,72 @@
+//! Server-rendered pages: one minijinja environment, templates embedded in the binary,
+//! autoescaping on for every `.html` template (user data is never marked safe).
+
+use std::sync::OnceLock;
+
+use axum::response::Html;
+use minijinja::{AutoEscape, Environment};
+
+use crate::error::AppError;
+
+/// (name, source) of every page template; add new ones here.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../templates/base.html")),
+    ("error.html", include_str!("../templates/error.html")),
+    ("landing.html", include_str!("../templates/landing.html")),
+    (
+        "simulator.html",
+        include_str!("../templates/simulator.html"),
+    ),
+];
+
+fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") {
+                AutoEscape::Html
+            } else {
+                AutoEscape::None
+            }
+        });
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        for (name, src) in TEMPLATES {
+            if let Err(e) = env.add_template(name, src) {
+                // A broken built-in template is a programming error caught by the tests.
+                tracing::error!(template = name, error = %e, "template does not parse");
+            }
+        }
+        env.add_filter("brl", |cents: i64| domain::money::Centavos(cents).to_brl());
+        env
+    })
+}
+
+pub fn page(name: &str, ctx: minijinja::Value) -> Result<Html<String>, AppError> {
+    let t = env()
+        .get_template(name)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("template {name}: {e}")))?;
+    t.render(ctx)
+        .map(Html)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering {name}: {e:#}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_parses() {
+        for (name, _) in TEMPLATES {
+            assert!(env().get_template(name).is_ok(), "{name} does not parse");
+        }
+    }
+
+    #[test]
+    fn user_data_is_escaped() {
+        let out = page("error.html", minijinja::context! { status => 404, message => "<script>alert(1)</script>", request_id => "\"><img onerror=x>" }).unwrap();
+        assert!(!out.0.contains("<script>alert"));
+        assert!(!out.0.contains("<img onerror"));
+        assert!(out.0.contains("&lt;script&gt;"));
+    }
+}

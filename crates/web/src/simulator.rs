@@ -1,0 +1,191 @@
+//! Demo mode only: the WhatsApp simulator page and the fake Graph API endpoint.
+//!
+//! The page never talks to the database directly about inbound messages: it asks the
+//! server to build a payload in Meta's exact format, sign it with the app secret and POST it
+//! to the real `/webhooks/whatsapp` over HTTP. The bot's answers go out through the real
+//! worker and Graph client, which in demo mode point at [`fake_graph`].
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub const DEMO_SLUG: &str = "demo";
+
+pub async fn page(State(state): State<AppState>) -> Result<Html<String>, AppError> {
+    crate::render::page(
+        "simulator.html",
+        minijinja::context! {
+            store_dashboard => format!("http://{}.{}", DEMO_SLUG, host_with_port(&state)),
+        },
+    )
+}
+
+fn host_with_port(state: &AppState) -> String {
+    let port = state.cfg.self_url.rsplit(':').next().unwrap_or("8080");
+    format!("{}:{}", state.cfg.base_domain, port)
+}
+
+#[derive(Deserialize)]
+pub struct SendForm {
+    phone: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    button_id: Option<String>,
+    #[serde(default)]
+    button_title: Option<String>,
+}
+
+/// Same-origin JSON only: a cross-site form cannot send `application/json`, and a browser
+/// always sends `Origin` on a cross-site POST.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let site_ok = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v == "same-origin" || v == "none");
+    json && site_ok
+}
+
+pub async fn send(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(form): Json<SendForm>,
+) -> Result<Response, AppError> {
+    if !same_origin(&headers) {
+        return Err(AppError::Forbidden);
+    }
+    let phone = domain::ids::WaId::parse(&form.phone).map_err(AppError::BadRequest)?;
+    let secret = state
+        .cfg
+        .whatsapp_app_secret
+        .as_ref()
+        .ok_or_else(|| AppError::BadRequest("app secret ausente".into()))?;
+    let name = (!form.name.trim().is_empty()).then(|| form.name.trim().to_string());
+    let now = store::now_ms();
+    let wamid = format!("wamid.SIM{}", uuid::Uuid::now_v7().simple());
+    let pnid = &state.cfg.demo_phone_number_id;
+    let body = match (&form.button_id, &form.button_title) {
+        (Some(id), Some(title)) => whatsapp::webhook::build_button_reply_webhook(
+            pnid,
+            "5511933334444",
+            phone.as_str(),
+            name.as_deref(),
+            &wamid,
+            None,
+            id,
+            title,
+            now / 1000,
+        ),
+        _ => {
+            if form.text.trim().is_empty() {
+                return Err(AppError::BadRequest("escreva uma mensagem".into()));
+            }
+            whatsapp::webhook::build_text_webhook(
+                pnid,
+                "5511933334444",
+                phone.as_str(),
+                name.as_deref(),
+                &wamid,
+                &form.text,
+                now / 1000,
+            )
+        }
+    };
+    let signature = whatsapp::signature::sign(secret.expose_secret().as_bytes(), body.as_bytes());
+    let url = format!("{}/webhooks/whatsapp", state.cfg.self_url);
+    let resp = state
+        .http
+        .post(url)
+        .header(header::HOST, format!("api.{}", state.cfg.base_domain))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(whatsapp::signature::SIGNATURE_HEADER, signature)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| {
+            AppError::Internal(anyhow::anyhow!(
+                "simulator could not reach the webhook: {e}"
+            ))
+        })?;
+    Ok(Json(json!({ "status": resp.status().as_u16(), "sent_at": now })).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct MessagesQuery {
+    phone: String,
+    #[serde(default)]
+    after: i64,
+}
+
+/// The bot's messages to this phone once they went through the (fake) Graph API.
+pub async fn messages(
+    State(state): State<AppState>,
+    Query(q): Query<MessagesQuery>,
+) -> Result<Response, AppError> {
+    let phone = domain::ids::WaId::parse(&q.phone).map_err(AppError::BadRequest)?;
+    let tenant = store::tenants::by_slug(&state.db, DEMO_SLUG)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let msgs =
+        store::messages::outbound_for_wa_id(&state.db, &tenant.id, phone.as_str(), q.after).await?;
+    let out: Vec<serde_json::Value> = msgs
+        .iter()
+        .filter(|m| m.status != "pending")
+        .map(|m| {
+            let payload: serde_json::Value =
+                serde_json::from_str(&m.payload_json).unwrap_or_default();
+            json!({
+                "id": m.id,
+                "body": m.body,
+                "status": m.status,
+                "error": m.error_message,
+                "buttons": payload.get("buttons").cloned().unwrap_or(json!([])),
+                "created_at": m.created_at,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "messages": out })).into_response())
+}
+
+/// Answers like Graph's `POST /{version}/{phone_number_id}/messages`.
+pub async fn fake_graph(
+    Path((_version, _pnid)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(body): Json<serde_json::Value>,
+) -> Response {
+    let authorized = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Bearer ") && v.len() > 7);
+    if !authorized {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190, "fbtrace_id": "SIM"}})),
+        )
+            .into_response();
+    }
+    let to = body
+        .get("to")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string();
+    Json(json!({
+        "messaging_product": "whatsapp",
+        "contacts": [{ "input": to, "wa_id": to }],
+        "messages": [{ "id": format!("wamid.FAKE{}", uuid::Uuid::now_v7().simple()) }]
+    }))
+    .into_response()
+}

@@ -1,0 +1,57 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use secrecy::SecretString;
+use store::crypto::TokenCipher;
+use store::Db;
+use tokio::sync::Notify;
+use worker::tenant_ctx::ContextCache;
+
+#[derive(Clone)]
+pub struct WebConfig {
+    /// BASE: `localhost`, `orcazap.com.br` (no port).
+    pub base_domain: String,
+    /// Under HTTPS cookies are `Secure` and HSTS is sent.
+    pub https: bool,
+    pub whatsapp_app_secret: Option<SecretString>,
+    pub whatsapp_verify_token: Option<SecretString>,
+    /// Bearer token required on `/metrics` when set.
+    pub metrics_token: Option<SecretString>,
+    /// Largest webhook body accepted (Meta's payloads are a few kB).
+    pub webhook_body_limit: usize,
+    /// Largest form/JSON body of the dashboard.
+    pub form_body_limit: usize,
+    /// A worker heartbeat older than this makes `/ready` fail.
+    pub heartbeat_max_age: Duration,
+    /// `orcazap demo`: the simulator and the fake Graph endpoint are mounted.
+    pub demo: bool,
+    /// The phone_number_id the simulator writes to.
+    pub demo_phone_number_id: String,
+    /// Where the app itself listens (the simulator posts webhooks to it).
+    pub self_url: String,
+}
+
+impl std::fmt::Debug for WebConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebConfig")
+            .field("base_domain", &self.base_domain)
+            .field("https", &self.https)
+            .field("demo", &self.demo)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub cfg: Arc<WebConfig>,
+    pub cipher: TokenCipher,
+    pub contexts: ContextCache,
+    /// Wakes this process's worker after a webhook commits (SQLite has no NOTIFY).
+    pub wake: Arc<Notify>,
+    pub metrics: Option<PrometheusHandle>,
+    pub http: reqwest::Client,
+}

@@ -1,0 +1,85 @@
+// The WhatsApp simulator: posts customer messages to /simulator/send (which signs and
+// delivers a real webhook) and polls /simulator/messages for the bot's answers.
+(function () {
+  "use strict";
+  var chat = document.getElementById("chat");
+  var phone = document.getElementById("phone");
+  var name = document.getElementById("name");
+  var text = document.getElementById("text");
+  var seen = {};
+  var since = Date.now() - 1000;
+
+  function bubble(cls, body, meta) {
+    var div = document.createElement("div");
+    div.className = "bubble " + cls;
+    div.textContent = body; // never innerHTML: messages are untrusted text
+    if (meta) {
+      var m = document.createElement("span");
+      m.className = "meta";
+      m.textContent = meta;
+      div.appendChild(m);
+    }
+    chat.appendChild(div);
+    chat.scrollTop = chat.scrollHeight;
+    return div;
+  }
+
+  function post(payload) {
+    return fetch("/simulator/send", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(payload),
+    }).then(function (r) {
+      if (!r.ok) { return r.text().then(function (t) { bubble("bot", "⚠️ " + t); }); }
+    });
+  }
+
+  document.getElementById("composer").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var body = text.value.trim();
+    if (!body) { return; }
+    bubble("me", body, "você");
+    text.value = "";
+    post({ phone: phone.value, name: name.value, text: body });
+  });
+  text.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); document.getElementById("composer").requestSubmit(); }
+  });
+  document.getElementById("new-number").addEventListener("click", function () {
+    phone.value = "55119" + String(Math.floor(10000000 + Math.random() * 89999999));
+    chat.textContent = "";
+    seen = {};
+    since = Date.now() - 1000;
+  });
+
+  function poll() {
+    fetch("/simulator/messages?phone=" + encodeURIComponent(phone.value) + "&after=" + since)
+      .then(function (r) { return r.ok ? r.json() : { messages: [] }; })
+      .then(function (data) {
+        data.messages.forEach(function (m) {
+          if (seen[m.id]) { return; }
+          seen[m.id] = true;
+          var status = m.status === "failed" ? "falhou: " + (m.error || "") : "robô · " + m.status;
+          var div = bubble("bot", m.body, status);
+          if (m.buttons && m.buttons.length) {
+            var box = document.createElement("div");
+            box.className = "buttons";
+            m.buttons.forEach(function (b) {
+              var btn = document.createElement("button");
+              btn.type = "button";
+              btn.textContent = b[1];
+              btn.addEventListener("click", function () {
+                bubble("me", b[1], "você");
+                post({ phone: phone.value, name: name.value, button_id: b[0], button_title: b[1] });
+              });
+              box.appendChild(btn);
+            });
+            div.insertBefore(box, div.lastChild);
+          }
+        });
+      })
+      .catch(function () {})
+      .then(function () { setTimeout(poll, 700); });
+  }
+  poll();
+})();
