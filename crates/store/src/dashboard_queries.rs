@@ -18,7 +18,11 @@ pub struct Activity {
     pub unread_conversations: i64,
 }
 
-pub async fn activity_since(db: &Db, tenant_id: &str, since_ms: i64) -> Result<Activity, StoreError> {
+pub async fn activity_since(
+    db: &Db,
+    tenant_id: &str,
+    since_ms: i64,
+) -> Result<Activity, StoreError> {
     let conversations = sqlx::query(
         "SELECT created_at FROM conversations WHERE tenant_id = $1 AND created_at >= $2",
     )
@@ -67,13 +71,14 @@ pub async fn set_role(
     user_id: &str,
     role: &str,
 ) -> Result<(), StoreError> {
-    let res = sqlx::query("UPDATE users SET role = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant_id)
-        .bind(user_id)
-        .bind(role)
-        .bind(now_ms())
-        .execute(&mut *c)
-        .await?;
+    let res =
+        sqlx::query("UPDATE users SET role = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(user_id)
+            .bind(role)
+            .bind(now_ms())
+            .execute(&mut *c)
+            .await?;
     if res.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
@@ -81,11 +86,13 @@ pub async fn set_role(
 }
 
 pub async fn count_owners(c: &mut AnyConnection, tenant_id: &str) -> Result<i64, StoreError> {
-    Ok(sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM users WHERE tenant_id = $1 AND role = 'owner'")
-        .bind(tenant_id)
-        .fetch_one(&mut *c)
-        .await?
-        .try_get(0)?)
+    Ok(sqlx::query(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM users WHERE tenant_id = $1 AND role = 'owner'",
+    )
+    .bind(tenant_id)
+    .fetch_one(&mut *c)
+    .await?
+    .try_get(0)?)
 }
 
 /// Moves a freight rule in the evaluation order (first match wins).
@@ -95,12 +102,13 @@ pub async fn set_freight_position(
     id: &str,
     position: i64,
 ) -> Result<(), StoreError> {
-    let res = sqlx::query("UPDATE freight_rules SET position = $3 WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant_id)
-        .bind(id)
-        .bind(position)
-        .execute(&mut *c)
-        .await?;
+    let res =
+        sqlx::query("UPDATE freight_rules SET position = $3 WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(id)
+            .bind(position)
+            .execute(&mut *c)
+            .await?;
     if res.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }

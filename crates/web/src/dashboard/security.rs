@@ -244,10 +244,12 @@ pub async fn guard(State(ds): State<DashState>, req: Request, next: Next) -> Res
         if !origin_ok(req.headers(), state.cfg.https) {
             return forbidden("Pedido de outro site recusado.");
         }
-        let expected = match &session {
-            Some(s) => Some(s.csrf_token.clone()),
-            None if req.uri().path() == "/login" => cookie_value(req.headers(), LOGIN_CSRF_COOKIE),
-            None => None,
+        // The login form carries its own double-submit token (it may be posted from a tab
+        // whose session has since changed).
+        let expected = if req.uri().path() == "/login" {
+            cookie_value(req.headers(), LOGIN_CSRF_COOKIE)
+        } else {
+            session.as_ref().map(|s| s.csrf_token.clone())
         };
         let Some(expected) = expected else {
             return forbidden("Sua sessão expirou. Recarregue a página e entre de novo.");
