@@ -8,6 +8,7 @@
 #   5. consistency: the dashboard and the rules use only metrics the binary exposes, the dashboard shows
 #      every one of them, every PromQL query in the dashboard parses, and every runbook_url anchor exists
 #      as a section of docs/runbook.md.
+#   6. the operations docs' relative links (file.md#section) resolve.
 #
 # Exits non-zero on the first failure. Installs promtool (Debian package "prometheus") when missing and
 # running as root; otherwise prints how to install it.
@@ -206,6 +207,47 @@ if failures:
     sys.exit(1)
 print(f"  SUCCESS: {len(alerts)} alerts, {len(urls)} runbook anchors found, "
       f"{len(exprs)} dashboard queries, all {len(EXPOSED)} exposed metrics on the dashboard")
+PY
+
+step "operations docs: relative links and anchors resolve"
+python3 - docs/runbook.md docs/operations.md docs/incident-response.md docs/security.md <<'PY'
+import os
+import re
+import sys
+
+def slug(heading):
+    s = heading.strip().lower()
+    s = re.sub(r"[^\w\- ]", "", s)
+    return s.replace(" ", "-")
+
+def anchors(path):
+    text = open(path, encoding="utf-8").read()
+    # Headings inside fenced code blocks are not headings.
+    text = re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)
+    return {slug(h) for h in re.findall(r"^#{1,6}\s+(.+?)\s*$", text, flags=re.M)}
+
+failures = []
+checked = 0
+for doc in sys.argv[1:]:
+    if not os.path.exists(doc):
+        failures.append(f"{doc} is missing")
+        continue
+    text = open(doc, encoding="utf-8").read()
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"^[a-z]+:", target):
+            continue  # external (https:, mailto:)
+        path, _, anchor = target.partition("#")
+        full = os.path.normpath(os.path.join(os.path.dirname(doc), path)) if path else doc
+        checked += 1
+        if not os.path.exists(full):
+            failures.append(f"{doc}: link to missing file {target}")
+        elif anchor and full.endswith(".md") and anchor not in anchors(full):
+            failures.append(f"{doc}: link to missing section {target}")
+if failures:
+    for f in failures:
+        print(f"  FAILED: {f}")
+    sys.exit(1)
+print(f"  SUCCESS: {checked} relative links resolve")
 PY
 
 step "promtool check rules (dashboard queries parse as PromQL)"
