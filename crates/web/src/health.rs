@@ -17,8 +17,9 @@ pub async fn health() -> impl IntoResponse {
     )
 }
 
-/// Ready to take traffic: database reachable, migrations current, a worker alive.
-pub async fn ready(State(state): State<AppState>) -> Response {
+/// The readiness checks, also refreshed on every `/metrics` scrape so the `orcazap_ready`
+/// and heartbeat gauges are current even when nothing calls `/ready`.
+async fn readiness(state: &AppState) -> (bool, serde_json::Value) {
     let db_ok = state.db.ping().await.is_ok();
     let migrations_ok = db_ok && store::migrate::is_current(&state.db).await.unwrap_or(false);
     let beat = if db_ok {
@@ -43,6 +44,12 @@ pub async fn ready(State(state): State<AppState>) -> Response {
         "worker_heartbeat_age_ms": age_ms,
         "worker_alive": worker_ok,
     });
+    (ok, body)
+}
+
+/// Ready to take traffic: database reachable, migrations current, a worker alive.
+pub async fn ready(State(state): State<AppState>) -> Response {
+    let (ok, body) = readiness(&state).await;
     let status = if ok {
         StatusCode::OK
     } else {
