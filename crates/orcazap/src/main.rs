@@ -1,6 +1,5 @@
 //! `orcazap`: every role of the product in one binary. See `orcazap --help`.
 
-
 use std::io::{BufRead, Read, Write};
 
 use anyhow::Context;

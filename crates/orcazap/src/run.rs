@@ -136,12 +136,22 @@ impl Running {
 }
 
 /// Starts the chosen roles and returns at once.
-pub async fn start(cfg: Config, db: store::Db, roles: Roles, demo: DemoOptions, metrics: Option<PrometheusHandle>) -> anyhow::Result<Running> {
+pub async fn start(
+    cfg: Config,
+    db: store::Db,
+    roles: Roles,
+    demo: DemoOptions,
+    metrics: Option<PrometheusHandle>,
+) -> anyhow::Result<Running> {
     let wake = Arc::new(Notify::new());
     let cipher = cfg.cipher();
     let (stop_tx, stop_rx) = watch::channel(false);
     let app = if roles != Roles::WorkerOnly {
-        Some(web::Application::bind(&cfg.listen).await.with_context(|| format!("listening on {}", cfg.listen))?)
+        Some(
+            web::Application::bind(&cfg.listen)
+                .await
+                .with_context(|| format!("listening on {}", cfg.listen))?,
+        )
     } else {
         None
     };
@@ -156,13 +166,24 @@ pub async fn start(cfg: Config, db: store::Db, roles: Roles, demo: DemoOptions, 
     }
     let mut worker_task = None;
     if roles != Roles::WebOnly {
-        let mut wc = worker::WorkerConfig::new(format!("{}-{}-{}", hostname(), std::process::id(), &store::new_id()[24..]));
+        let mut wc = worker::WorkerConfig::new(format!(
+            "{}-{}-{}",
+            hostname(),
+            std::process::id(),
+            &store::new_id()[24..]
+        ));
         wc.concurrency = cfg.worker_concurrency;
         wc.job_timeout = cfg.job_timeout;
         if demo.enabled {
             wc.retry_base = Duration::from_millis(500);
         }
-        let w = Arc::new(worker::Worker::new(db.clone(), graph_client(&cfg)?, cipher.clone(), wc, wake.clone()));
+        let w = Arc::new(worker::Worker::new(
+            db.clone(),
+            graph_client(&cfg)?,
+            cipher.clone(),
+            wc,
+            wake.clone(),
+        ));
         worker_task = Some(tokio::spawn(w.run(stop_rx.clone())));
     }
     let mut web_task = None;
@@ -189,7 +210,9 @@ pub async fn start(cfg: Config, db: store::Db, roles: Roles, demo: DemoOptions, 
             contexts: worker::tenant_ctx::ContextCache::default(),
             wake: wake.clone(),
             metrics,
-            http: reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()?,
         };
         state_out = Some(state.clone());
         let mut stop = stop_rx.clone();
@@ -201,7 +224,14 @@ pub async fn start(cfg: Config, db: store::Db, roles: Roles, demo: DemoOptions, 
         }));
         tracing::info!(addr = %self_url, "listening");
     }
-    Ok(Running { addr, state: state_out, stop: stop_tx, web: web_task, worker: worker_task, db })
+    Ok(Running {
+        addr,
+        state: state_out,
+        stop: stop_tx,
+        web: web_task,
+        worker: worker_task,
+        db,
+    })
 }
 
 /// Runs the chosen roles until a shutdown signal. `on_listen` is told the bound address.

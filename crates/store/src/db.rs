@@ -235,7 +235,12 @@ impl Db {
     pub fn pool_stats(&self) -> Vec<(&'static str, u32, u32, u32)> {
         let stat = |name, p: &AnyPool| {
             let idle = p.num_idle() as u32;
-            (name, p.size().saturating_sub(idle), idle, p.options().get_max_connections())
+            (
+                name,
+                p.size().saturating_sub(idle),
+                idle,
+                p.options().get_max_connections(),
+            )
         };
         let mut v = vec![stat("write", &self.inner.write)];
         if self.inner.engine == Engine::Sqlite {
@@ -258,7 +263,8 @@ impl Db {
         let handle = tokio::spawn(async move {
             let waited = std::time::Instant::now();
             let mut conn = pool.acquire().await?;
-            metrics::histogram!("orcazap_db_acquire_wait_seconds").record(waited.elapsed().as_secs_f64());
+            metrics::histogram!("orcazap_db_acquire_wait_seconds")
+                .record(waited.elapsed().as_secs_f64());
             // SQLite: take the write lock up front so a read-then-write transaction cannot
             // fail half-way with SQLITE_BUSY when another process (the CLI) also writes.
             let begin = match engine {

@@ -84,9 +84,12 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
     };
     readiness(&state).await;
     for (pool, in_use, idle, max) in state.db.pool_stats() {
-        metrics::gauge!("orcazap_db_pool_connections", "pool" => pool, "state" => "in_use").set(in_use as f64);
-        metrics::gauge!("orcazap_db_pool_connections", "pool" => pool, "state" => "idle").set(idle as f64);
-        metrics::gauge!("orcazap_db_pool_connections", "pool" => pool, "state" => "max").set(max as f64);
+        metrics::gauge!("orcazap_db_pool_connections", "pool" => pool, "state" => "in_use")
+            .set(in_use as f64);
+        metrics::gauge!("orcazap_db_pool_connections", "pool" => pool, "state" => "idle")
+            .set(idle as f64);
+        metrics::gauge!("orcazap_db_pool_connections", "pool" => pool, "state" => "max")
+            .set(max as f64);
     }
     if let Some(rss) = resident_memory_bytes() {
         metrics::gauge!("orcazap_process_resident_memory_bytes").set(rss as f64);
