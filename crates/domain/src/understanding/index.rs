@@ -61,6 +61,8 @@ pub struct CatalogIndex {
     pub(crate) variant: Vec<Option<u32>>,
     /// Unit words that are also a product's whole name ("rolo" is the paint roller).
     pub(crate) unit_product: Vec<bool>,
+    /// Measure units a customer may leave out of a name (l, kg, mm, cm, m).
+    pub(crate) optional_unit: Vec<bool>,
 }
 
 impl CatalogIndex {
@@ -77,6 +79,7 @@ impl CatalogIndex {
             bairros: places::bairro_list(known_bairros),
             variant: Vec::new(),
             unit_product: Vec::new(),
+            optional_unit: Vec::new(),
         };
         // Phrases of names that start the same way on several items (e.g. "tijolo cerâmico")
         // are not unique names; count them first.
@@ -153,6 +156,12 @@ impl CatalogIndex {
                 }
                 idx.ids.get(&other).copied()
             })
+            .collect();
+        idx.optional_unit = idx
+            .words
+            .iter()
+            .zip(&idx.classes)
+            .map(|(w, c)| *c == TokClass::Unit && matches!(w.as_str(), "l" | "kg" | "mm" | "cm" | "m" | "m2" | "m3"))
             .collect();
         idx.unit_product = vec![false; idx.words.len()];
         for e in &idx.entries {
@@ -251,6 +260,11 @@ impl CatalogIndex {
 
     pub(crate) fn entry_by_sku(&self, sku: &str) -> Option<&Entry> {
         self.entries.iter().find(|e| e.sku == sku)
+    }
+
+    /// Is this token a first word of one of the item's names ("cola" of "cola pvc")?
+    pub(crate) fn is_head(&self, entry: &Entry, id: u32) -> bool {
+        entry.heads.contains(&id) || self.variant[id as usize].is_some_and(|v| entry.heads.contains(&v))
     }
 
     /// Do two SKUs belong to the same family (share a head word: "cimento", "telha")?

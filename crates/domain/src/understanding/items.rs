@@ -574,6 +574,10 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
         roles.push(role);
     }
     let has_foreign = roles.contains(&WordRole::Foreign);
+    let mut ids: Vec<Option<u32>> = vec![None; n];
+    for p in &present {
+        ids[p.pos] = Some(p.id);
+    }
 
     // Quantity readings.
     let mut options: Vec<QtyOption> = vec![QtyOption {
@@ -684,7 +688,7 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
         };
         let (own, second) = matcher::best(index, &pres, unit);
         if std::env::var("OZ_DEBUG").is_ok() { eprintln!("opt {:?} own {:?} second {:?}", opt, own.as_ref().map(|c| (&index.entries[c.entry].sku, c.score, c.full)), second); }
-        let own_ok = own.as_ref().is_some_and(|c| acceptable(index, c, &roles, opt, second));
+        let own_ok = own.as_ref().is_some_and(|c| acceptable(index, c, &roles, &ids, opt, second));
         let mut choice = own.map(|c| (c, false, second));
         if !own_ok && !has_foreign && !ctx.is_empty() {
             let mut with_ctx = pres.clone();
@@ -707,7 +711,7 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
         }
         match choice {
             Some((c, via, s)) => {
-                let ok = via || acceptable(index, &c, &roles, opt, s);
+                let ok = via || acceptable(index, &c, &roles, &ids, opt, s);
                 let total = opt.prior + c.score + if ok { 0.0 } else { -50.0 };
                 if best_found.as_ref().is_none_or(|(bt, _, _, _, _)| total > *bt) {
                     best_found = Some((total, oi, c, via, s));
@@ -738,7 +742,21 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
             let foreign_after = roles.iter().enumerate().any(|(p, r)| {
                 *r == WordRole::Foreign && p > 0 && c.explained_pos.contains(&(p - 1)) && roles[p - 1] == WordRole::Known
             });
-            let trap = c.num_conflicts > 0
+            // "fita crepe": a catalog word the winner does not explain, followed by a word
+            // the catalog does not know, names some other product.
+            let other_product = roles.iter().enumerate().any(|(p, r)| {
+                *r == WordRole::Known
+                    && !c.explained_pos.contains(&p)
+                    && roles.get(p + 1) == Some(&WordRole::Foreign)
+            });
+            let unit_only = !c.phrase.is_empty()
+                && c.phrase.iter().all(|id| index.class(*id) == TokClass::Unit)
+                && roles.iter().enumerate().any(|(p, r)| {
+                    matches!(r, WordRole::Known | WordRole::Foreign) && !c.explained_pos.contains(&p)
+                });
+            let trap = other_product
+                || unit_only
+                || c.num_conflicts > 0
                 || c.word_conflicts > 0
                 || foreign_after
                 || (c.unit_conflict && !c.attr_matched);
@@ -763,12 +781,21 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
             if opt.remove.is_empty() {
                 conf -= 5;
             }
-            let context: Vec<u32> = c
+            // Words and sizes that named this product, for an elliptical next clause
+            // ("3 tubos de 25 e 10 joelhos": the joelhos are 25 too).
+            let mut context: Vec<u32> = c
                 .phrase
                 .iter()
                 .copied()
                 .filter(|id| index.class(*id) == TokClass::Word)
                 .collect();
+            for p in &c.explained_pos {
+                if let Some(id) = ids[*p] {
+                    if index.class(id) != TokClass::Unit && !context.contains(&id) {
+                        context.push(id);
+                    }
+                }
+            }
             let qty = if opt.remove.is_empty() {
                 None
             } else if opt.unit == Some("length") {
@@ -822,17 +849,18 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
 }
 
 /// Is a partial or tied match good enough to quote?
-fn acceptable(index: &CatalogIndex, c: &Candidate, roles: &[WordRole], opt: &QtyOption, second: Option<f32>) -> bool {
-    let _ = index;
+fn acceptable(index: &CatalogIndex, c: &Candidate, roles: &[WordRole], ids: &[Option<u32>], opt: &QtyOption, second: Option<f32>) -> bool {
     if second.is_some_and(|s| s >= c.score - 0.05) {
         return false;
     }
     if c.full {
         return true;
     }
-    // Loose match: every product word of the clause must belong to the item, and at least
-    // one real word (not only a number) must.
-    let mut word_explained = false;
+    // Loose match: every product word of the clause must belong to the item, and one of
+    // them must be a word the item's names start with ("cola" of "cola pvc"; "chuveiro" of
+    // "fio de chuveiro" is not enough).
+    let entry = &index.entries[c.entry];
+    let mut head_explained = false;
     for (p, r) in roles.iter().enumerate() {
         if opt.remove.contains(&p) {
             continue;
@@ -840,7 +868,7 @@ fn acceptable(index: &CatalogIndex, c: &Candidate, roles: &[WordRole], opt: &Qty
         match r {
             WordRole::Known => {
                 if c.explained_pos.contains(&p) {
-                    word_explained = true;
+                    head_explained |= ids[p].is_some_and(|id| index.is_head(entry, id));
                 } else {
                     return false;
                 }
@@ -849,7 +877,7 @@ fn acceptable(index: &CatalogIndex, c: &Candidate, roles: &[WordRole], opt: &Qty
             _ => {}
         }
     }
-    word_explained
+    head_explained
 }
 
 fn first_foreign_in_product_position(ctoks: &[&Token], roles: &[WordRole], options: &[QtyOption]) -> bool {

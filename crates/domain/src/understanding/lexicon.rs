@@ -39,7 +39,8 @@ pub(crate) fn is_stopword(w: &str) -> bool {
             | "alias" | "ate" | "quando" | "onde" | "como" | "nem" | "estao" | "aberto" | "ante"
             | "apena" | "temo" | "estamo" | "podemo" | "gente" | "pessoal" | "galera" | "moro"
             | "fico" | "deixa" | "deixar" | "dar" | "consigo" | "daria" | "queira" | "sobre"
-            | "tal"
+            | "tal" | "item" | "iten" | "endereco" | "local" | "localizacao" | "data" | "produto"
+            | "quantidade" | "qtd" | "qtde" | "obs" | "observacao" | "nome"
     )
 }
 

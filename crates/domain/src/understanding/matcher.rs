@@ -106,10 +106,15 @@ pub(crate) fn best(
         let mut fuzzy_used = false;
         let mut phrase: Vec<u32> = Vec::new();
         for ph in &entry.phrases {
-            if ph.iter().all(|id| has(*id)) {
+            // Measure suffixes (l, kg, mm) are often left out: "tinta 3,6" is "tinta 3,6l".
+            let required = |id: &u32| !index.optional_unit[*id as usize] || ph.len() == 1;
+            if ph.iter().filter(|id| required(id)).all(|id| has(*id)) && ph.iter().any(required) {
                 let mut w = 0.0;
                 let mut fz = false;
                 for id in ph {
+                    if !has(*id) {
+                        continue;
+                    }
                     let f = find(*id).is_some_and(|p| p.fuzzy);
                     fz |= f;
                     w += weight(index, *id, f);
@@ -190,16 +195,20 @@ pub(crate) fn best(
             attr_matched,
             explained_pos,
         };
+        // A full alias outranks any loose overlap, even with a conflicting attribute: the
+        // conflict then shows as a look-alike instead of being hidden by noise.
+        let key = |c: &Candidate| (c.full, c.score);
         match &best {
-            Some(b) if b.score >= c.score => {
-                if second.is_none_or(|s| c.score > s) {
+            Some(b) if key(b) >= key(&c) => {
+                if b.full == c.full && second.is_none_or(|s| c.score > s) {
                     second = Some(c.score);
                 }
             }
             _ => {
-                if let Some(b) = &best {
-                    second = Some(b.score);
-                }
+                second = match &best {
+                    Some(b) if b.full == c.full => Some(b.score),
+                    _ => None,
+                };
                 best = Some(c);
             }
         }
