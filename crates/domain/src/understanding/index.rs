@@ -93,7 +93,16 @@ impl CatalogIndex {
                 *prefix_count.entry(p.clone()).or_default() += 1;
             }
         }
-        for (it, prefix) in items.iter().zip(prefixes) {
+        // "cimento 40kg", "vergalhão 8mm": the name's head word with one of its sizes, when
+        // that pair names one item only.
+        let sizes: Vec<Vec<Vec<String>>> = items.iter().map(|it| name_sizes(&it.name)).collect();
+        let mut size_count: HashMap<Vec<String>, usize> = HashMap::new();
+        for list in &sizes {
+            for ph in list {
+                *size_count.entry(ph.clone()).or_default() += 1;
+            }
+        }
+        for ((it, prefix), sizes) in items.iter().zip(prefixes).zip(sizes) {
             if !it.active {
                 continue;
             }
@@ -115,6 +124,18 @@ impl CatalogIndex {
                 }
                 // The full name is rarely typed; it still counts when it is.
                 if !ids.is_empty() && (k > 0 || ids.len() <= 4) {
+                    phrases.push(ids);
+                }
+            }
+            for ph in sizes {
+                if size_count.get(&ph).copied() == Some(1) {
+                    let ids: Vec<u32> = ph
+                        .iter()
+                        .map(|w| {
+                            let class = classify(w);
+                            idx.intern(w, class)
+                        })
+                        .collect();
                     phrases.push(ids);
                 }
             }
@@ -295,6 +316,43 @@ fn phrase_tokens(src: &str) -> Vec<(String, TokClass)> {
             _ => None,
         })
         .collect()
+}
+
+fn classify(w: &str) -> TokClass {
+    if w.starts_with(|c: char| c.is_ascii_digit()) {
+        TokClass::Number
+    } else if text::canonical_unit(w).is_some() {
+        TokClass::Unit
+    } else {
+        TokClass::Word
+    }
+}
+
+/// `[head, size, unit]` phrases of a name: "Cimento CP-V-ARI 40kg" → cimento 40 kg;
+/// "Vergalhão CA-50 3/8 (10mm)" → vergalhao 3/8, vergalhao 10 mm.
+fn name_sizes(name: &str) -> Vec<Vec<String>> {
+    let toks = text::analyze(name);
+    let Some(head) = toks.iter().find(|t| t.kind == Kind::Word).map(|t| t.text.clone()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        match t.kind {
+            Kind::Frac => out.push(vec![head.clone(), t.text.clone()]),
+            Kind::Num => {
+                let unit = toks.get(i + 1).filter(|n| n.kind == Kind::Word).and_then(|n| text::canonical_unit(&n.text));
+                let after_x = i > 0 && toks[i - 1].is_word("x");
+                let before_x = toks.get(i + 1).is_some_and(|n| n.is_word("x"));
+                if let Some(u) = unit.filter(|u| matches!(*u, "kg" | "l" | "mm" | "cm" | "m")) {
+                    if !after_x && !before_x {
+                        out.push(vec![head.clone(), t.text.clone(), u.to_string()]);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The leading words of a name, up to the first number or parenthesis ("Tábua de pinus 30cm"

@@ -95,6 +95,7 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
         negated: Vec::new(),
         no_qty: Vec::new(),
         last_sku: None,
+        last_unit: None,
         min_conf: 100,
     };
     for cl in &clauses {
@@ -185,9 +186,10 @@ fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<Clause> {
         if first_on_line {
             first_on_line = false;
             let prefix = text.get(line_start_byte..t.start).unwrap_or("");
-            bullet = prefix.chars().any(|c| !c.is_whitespace())
+            // "*📍 Local:*" is bold markdown, not a bullet; "✅ 3 latas", "- 10 sc" are.
+            bullet = prefix.chars().any(|c| !c.is_whitespace() && c != '*' && !is_template_marker(c))
                 || t.is_punct('-')
-                || t.is_punct('*')
+                || (t.is_punct('*') && text.get(t.end..).is_some_and(|r| r.starts_with(' ')))
                 || (t.kind == Kind::Num && toks.get(i + 1).is_some_and(|n| n.is_punct(')')));
             if t.kind == Kind::Num && toks.get(i + 1).is_some_and(|n| n.is_punct(')')) {
                 // "1) caixa d'água": an ordinal, not a quantity.
@@ -214,6 +216,11 @@ fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<Clause> {
     }
     flush(&mut cur, &mut out, false, bullet);
     out
+}
+
+/// The store's template field markers (📍 place, 💳 payment, 📅 day, 📦 items).
+fn is_template_marker(c: char) -> bool {
+    matches!(c, '📍' | '💳' | '📅' | '📦' | '\u{fe0f}')
 }
 
 /// Count units that make a number before them a quantity.
@@ -248,6 +255,8 @@ struct State<'a> {
     /// Products named without an amount (resolved at the end: a replacement or 1 unit).
     no_qty: Vec<(String, String, u8)>,
     last_sku: Option<String>,
+    /// The unit of the last amount in this message ("2 latas de pva e 1 de acrílica").
+    last_unit: Option<&'static str>,
     min_conf: u8,
 }
 
@@ -269,13 +278,13 @@ impl State<'_> {
                         question: false,
                         bullet: false,
                     };
-                    let from = analyze_clause(self.index, toks, text, &from_cl, &self.context);
+                    let from = analyze_clause(self.index, toks, text, &from_cl, &self.context, None);
                     let from_sku = match &from {
                         Outcome::Found(f) => Some((self.index.entries[f.entry].sku.clone(), f.context.clone())),
                         _ => None,
                     };
                     let ctx = from_sku.as_ref().map(|(_, c)| c.clone()).unwrap_or_else(|| self.context.clone());
-                    let to = analyze_clause(self.index, toks, text, &to_cl, &ctx);
+                    let to = analyze_clause(self.index, toks, text, &to_cl, &ctx, None);
                     if let Outcome::Found(t) = to {
                         let to_sku = self.index.entries[t.entry].sku.clone();
                         let target = from_sku
@@ -293,7 +302,7 @@ impl State<'_> {
                 }
             }
         }
-        let outcome = analyze_clause(self.index, toks, text, cl, &self.context);
+        let outcome = analyze_clause(self.index, toks, text, cl, &self.context, self.last_unit);
         if std::env::var("OZ_DEBUG").is_ok() { eprintln!("OUTCOME {outcome:?} {flags:?}"); }
         match outcome {
             Outcome::Found(f) => self.found(f, &flags),
@@ -355,6 +364,9 @@ impl State<'_> {
             return;
         }
         self.min_conf = self.min_conf.min(f.confidence);
+        if let Some((_, Some(u))) = f.qty {
+            self.last_unit = Some(u);
+        }
         match f.qty {
             None => {
                 if flags.question {
@@ -531,13 +543,23 @@ enum WordRole {
     Other,
 }
 
-fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause, ctx: &[u32]) -> Outcome {
+fn analyze_clause(
+    index: &CatalogIndex,
+    toks: &[Token],
+    text: &str,
+    cl: &Clause,
+    ctx: &[u32],
+    ctx_unit: Option<&'static str>,
+) -> Outcome {
     let ctoks: Vec<&Token> = cl.toks.iter().map(|i| &toks[*i]).collect();
     let n = ctoks.len();
     let mut present: Vec<Present> = Vec::new();
     let mut roles: Vec<WordRole> = Vec::with_capacity(n);
     for (p, t) in ctoks.iter().enumerate() {
         let role = match t.kind {
+            Kind::Word if t.text == "forma" && ctoks.get(p + 2).is_some_and(|n| matches!(n.text.as_str(), "pagamento" | "pgto" | "pagto")) => {
+                WordRole::Stop
+            }
             Kind::Word => {
                 let w = t.text.as_str();
                 if let Some(id) = index.id(w) {
@@ -688,24 +710,47 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
         };
         let (own, second) = matcher::best(index, &pres, unit);
         if std::env::var("OZ_DEBUG").is_ok() { eprintln!("opt {:?} own {:?} second {:?}", opt, own.as_ref().map(|c| (&index.entries[c.entry].sku, c.score, c.full)), second); }
-        let own_ok = own.as_ref().is_some_and(|c| acceptable(index, c, &roles, &ids, opt, second));
+        let own_ok = own.as_ref().is_some_and(|c| {
+            acceptable(index, c, &roles, &ids, opt, second)
+                && c.num_conflicts == 0
+                && c.word_conflicts == 0
+                && !c.phrase.iter().all(|id| index.class(*id) == TokClass::Unit)
+        });
         let mut choice = own.map(|c| (c, false, second));
         if !own_ok && !has_foreign && !ctx.is_empty() {
-            let mut with_ctx = pres.clone();
-            for id in ctx {
-                if !with_ctx.iter().any(|p| p.id == *id) {
-                    with_ctx.push(Present { id: *id, pos: usize::MAX, fuzzy: false });
+            // Elliptical clause ("2 de 50", "1 de acrílica"): add the previous product's
+            // head word (then all its words) and its unit, and keep a clean full match.
+            let carried_unit = unit.or(ctx_unit);
+            let variants: [&[u32]; 2] = [&ctx[..1], ctx];
+            for (vi, words) in variants.iter().enumerate() {
+                if vi == 1 && ctx.len() == 1 {
+                    break;
                 }
-            }
-            let (c2, s2) = matcher::best(index, &with_ctx, unit);
-            if std::env::var("OZ_DEBUG").is_ok() { eprintln!("   ctx {:?} second {:?}", c2.as_ref().map(|c| (&index.entries[c.entry].sku, c.score, c.full, c.num_conflicts, c.word_conflicts, &c.explained_pos)), s2); }
-            if let Some(c2) = c2 {
-                // The clause must add something of its own (a size, a variant word): a bare
-                // "15 sacos" is a quantity for an earlier product, not a new product.
-                let adds = c2.explained_pos.iter().any(|p| roles[*p] != WordRole::Unit);
-                let clean = c2.full && c2.num_conflicts == 0 && c2.word_conflicts == 0 && adds;
-                if clean && (s2.is_none_or(|s| s < c2.score - 0.05) || opt.remove.is_empty()) {
-                    choice = Some((c2, true, s2));
+                let mut with_ctx = pres.clone();
+                for id in words.iter() {
+                    if !with_ctx.iter().any(|p| p.id == *id) {
+                        with_ctx.push(Present { id: *id, pos: usize::MAX, fuzzy: false });
+                    }
+                }
+                if let Some(uid) = carried_unit.filter(|_| opt.unit.is_none() && loose_unit.is_none()).and_then(|u| index.id(u)) {
+                    if !with_ctx.iter().any(|p| p.id == uid) {
+                        with_ctx.push(Present { id: uid, pos: usize::MAX, fuzzy: false });
+                    }
+                }
+                let (c2, s2) = matcher::best(index, &with_ctx, carried_unit);
+                if std::env::var("OZ_DEBUG").is_ok() { eprintln!("   ctx{vi} {:?} second {:?}", c2.as_ref().map(|c| (&index.entries[c.entry].sku, c.score, c.full, c.num_conflicts, c.word_conflicts, &c.explained_pos)), s2); }
+                if let Some(c2) = c2 {
+                    // The clause must add something of its own (a size, a variant word): a
+                    // bare "15 sacos" is a quantity for an earlier product, not a new one.
+                    let adds = c2.explained_pos.iter().any(|p| roles[*p] != WordRole::Unit);
+                    let clean = c2.num_conflicts == 0 && c2.word_conflicts == 0 && adds;
+                    let loose_ok = !c2.full
+                        && s2.is_none_or(|s| s < c2.score - 0.3)
+                        && roles.iter().enumerate().all(|(p, r)| *r != WordRole::Known || c2.explained_pos.contains(&p));
+                    if clean && (c2.full || loose_ok) && (s2.is_none_or(|s| s < c2.score - 0.05) || opt.remove.is_empty()) {
+                        choice = Some((c2, true, s2));
+                        break;
+                    }
                 }
             }
         }
@@ -761,7 +806,8 @@ fn analyze_clause(index: &CatalogIndex, toks: &[Token], text: &str, cl: &Clause,
                 || foreign_after
                 || (c.unit_conflict && !c.attr_matched);
             if trap {
-                return Outcome::Unknown(content_text(&opt.remove));
+                let t = content_text(&opt.remove);
+                return if t.is_empty() { Outcome::Nothing } else { Outcome::Unknown(t) };
             }
             let plural = opt.remove.is_empty()
                 && c.explained_pos.iter().any(|p| ctoks[*p].plural && roles[*p] == WordRole::Known && index.id(&ctoks[*p].text).is_some_and(|id| entry.heads.contains(&id)));

@@ -108,7 +108,10 @@ pub(crate) fn best(
         for ph in &entry.phrases {
             // Measure suffixes (l, kg, mm) are often left out: "tinta 3,6" is "tinta 3,6l".
             let required = |id: &u32| !index.optional_unit[*id as usize] || ph.len() == 1;
-            if ph.iter().filter(|id| required(id)).all(|id| has(*id)) && ph.iter().any(required) {
+            // Words carried over from the previous product alone do not make a match: the
+            // clause itself must take part in the phrase.
+            let own_part = ph.iter().any(|id| find(*id).is_some_and(|p| p.pos != usize::MAX));
+            if own_part && ph.iter().filter(|id| required(id)).all(|id| has(*id)) && ph.iter().any(required) {
                 let mut w = 0.0;
                 let mut fz = false;
                 for id in ph {

@@ -387,11 +387,13 @@ pub(crate) fn singular(w: &str) -> (String, bool) {
     if let Some(stem) = w.strip_suffix("aes") {
         return (format!("{stem}ao"), true);
     }
-    if let Some(stem) = w.strip_suffix("ais") {
-        return (format!("{stem}al"), true);
-    }
-    if let Some(stem) = w.strip_suffix("eis") {
-        return (format!("{stem}el"), true);
+    if len >= 6 {
+        if let Some(stem) = w.strip_suffix("ais") {
+            return (format!("{stem}al"), true);
+        }
+        if let Some(stem) = w.strip_suffix("eis") {
+            return (format!("{stem}el"), true);
+        }
     }
     if w.ends_with("ns") {
         return (format!("{}m", &w[..w.len() - 2]), true);
@@ -419,6 +421,18 @@ const CODE_PREFIXES: &[&str] = &["cp", "ac", "ch", "ca"];
 /// Normalises raw tokens: joins `d agua`, product codes, number words and their
 /// compositions, "e meio", ranges (upper bound), unit synonyms and plurals.
 pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
+    // 0. "Jd. Ângela", "R. das Flores": the dot of an abbreviation is not a sentence end.
+    let mut k = 0;
+    while k + 2 < toks.len() {
+        if toks[k].kind == Kind::Word
+            && matches!(toks[k].text.as_str(), "jd" | "jdm" | "vl" | "pq" | "av" | "r" | "sta" | "sto" | "cid" | "res" | "cj" | "conj" | "dr" | "prof" | "pres" | "chac")
+            && toks[k + 1].is_punct('.')
+            && toks[k + 2].kind == Kind::Word
+        {
+            toks.remove(k + 1);
+        }
+        k += 1;
+    }
     // 1. Joins and word-level canonical forms.
     let mut out: Vec<Token> = Vec::with_capacity(toks.len());
     let mut i = 0;
@@ -507,7 +521,11 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
                 i += 1;
                 continue;
             }
-            let (sing, plural) = singular(&t.text);
+            let (sing, plural) = if super::lexicon::is_stopword(&t.text) {
+                (t.text.clone(), false)
+            } else {
+                singular(&t.text)
+            };
             let mut j = t;
             let canon = canonical_unit(&sing)
                 .or_else(|| canonical_unit(&j.text))
@@ -727,5 +745,16 @@ mod tests {
         assert_eq!(edit_distance(b"simento", b"cimento", 2), 1);
         assert_eq!(edit_distance(b"argamsasa", b"argamassa", 2), 1);
         assert_eq!(edit_distance(b"abc", b"xyz", 1), 2);
+    }
+}
+#[cfg(test)]
+mod dbg {
+    #[test]
+    fn show() {
+        if let Ok(m) = std::env::var("OZ_TOK") {
+            for t in super::analyze(&m) {
+                eprintln!("{:?} {:?} {}", t.kind, t.text, t.value);
+            }
+        }
     }
 }
