@@ -157,7 +157,7 @@ fn mask(text: &str, ranges: &[(usize, usize)]) -> String {
 }
 
 fn is_boundary_punct(t: &Token) -> bool {
-    t.kind == Kind::Punct && matches!(t.text.as_str(), "," | ";" | "." | "?" | "!" | "+" | "(" | ")" | "|")
+    t.kind == Kind::Punct && matches!(t.text.as_str(), "," | ";" | "." | "?" | "!" | "+" | "(" | ")" | "|" | "/")
 }
 
 fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<Clause> {
@@ -301,6 +301,15 @@ impl State<'_> {
                     }
                 }
             }
+        }
+        // "cancela tudo", "pode tirar tudo": the order is dropped.
+        if flags.removal && cl.toks.iter().any(|i| matches!(toks[*i].text.as_str(), "tudo" | "todo" | "toda" | "pedido")) {
+            self.items.clear();
+            self.no_qty.clear();
+            for it in &self.draft.items {
+                self.corrections.push(Correction::Remove { sku: it.sku.clone() });
+            }
+            return;
         }
         let outcome = analyze_clause(self.index, toks, text, cl, &self.context, self.last_unit);
         if std::env::var("OZ_DEBUG").is_ok() { eprintln!("OUTCOME {outcome:?} {flags:?}"); }
@@ -564,12 +573,12 @@ fn analyze_clause(
                 let w = t.text.as_str();
                 if let Some(id) = index.id(w) {
                     if index.class(id) == TokClass::Unit {
-                        present.push(Present { id, pos: p, fuzzy: false });
+                        present.push(Present { id, pos: p, fuzzy: false, purpose: after_pra(&ctoks, p) });
                         WordRole::Unit
                     } else if lexicon::is_stopword(w) && w.len() <= 2 && w != "la" {
                         WordRole::Stop
                     } else {
-                        present.push(Present { id, pos: p, fuzzy: false });
+                        present.push(Present { id, pos: p, fuzzy: false, purpose: after_pra(&ctoks, p) });
                         WordRole::Known
                     }
                 } else if text::canonical_unit(w).is_some() {
@@ -577,7 +586,7 @@ fn analyze_clause(
                 } else if lexicon::is_stopword(w) || lexicon::is_chat_word(w) || lexicon::is_vague(w) || lexicon::is_non_goods_unit(w) {
                     WordRole::Stop
                 } else if let Some(id) = index.fuzzy(w) {
-                    present.push(Present { id, pos: p, fuzzy: true });
+                    present.push(Present { id, pos: p, fuzzy: true, purpose: after_pra(&ctoks, p) });
                     WordRole::Known
                 } else if lexicon::is_harmless_modifier(w) || w.chars().count() < 2 {
                     WordRole::Other
@@ -587,7 +596,7 @@ fn analyze_clause(
             }
             Kind::Num | Kind::Frac => {
                 if let Some(id) = index.id(&t.text) {
-                    present.push(Present { id, pos: p, fuzzy: false });
+                    present.push(Present { id, pos: p, fuzzy: false, purpose: after_pra(&ctoks, p) });
                 }
                 WordRole::Number
             }
@@ -613,10 +622,29 @@ fn analyze_clause(
         .iter()
         .position(|r| matches!(r, WordRole::Known | WordRole::Foreign | WordRole::Number));
     for (p, t) in ctoks.iter().enumerate() {
+        let next = ctoks.get(p + 1);
+        // "1/2 metro de areia": a fraction with a unit is an amount.
+        if t.kind == Kind::Frac {
+            let unit = next.filter(|nx| nx.kind == Kind::Word).and_then(|nx| stated_unit(&nx.text));
+            if let Some(u) = unit.filter(|_| t.den > 0 && t.value < t.den && t.den <= 4) {
+                options.push(QtyOption {
+                    remove: vec![p],
+                    value: t.value * QUANTITY_SCALE / t.den,
+                    unit: Some(u),
+                    prior: 4.5,
+                    article: false,
+                });
+            }
+            continue;
+        }
         if t.kind != Kind::Num {
             continue;
         }
-        let next = ctoks.get(p + 1);
+        // Phone numbers and the like: five digits or more with no unit.
+        let next_is_unit = next.is_some_and(|nx| nx.kind == Kind::Word && text::canonical_unit(&nx.text).is_some());
+        if t.value >= 10_000 * QUANTITY_SCALE && !next_is_unit && !t.from_word {
+            continue;
+        }
         let prev = if p > 0 { Some(ctoks[p - 1]) } else { None };
         if next.is_some_and(|nx| nx.kind == Kind::Word && lexicon::is_non_goods_unit(&nx.text))
             || prev.is_some_and(|pv| pv.is_punct('$') || pv.is_word("r"))
@@ -729,12 +757,12 @@ fn analyze_clause(
                 let mut with_ctx = pres.clone();
                 for id in words.iter() {
                     if !with_ctx.iter().any(|p| p.id == *id) {
-                        with_ctx.push(Present { id: *id, pos: usize::MAX, fuzzy: false });
+                        with_ctx.push(Present { id: *id, pos: usize::MAX, fuzzy: false, purpose: false });
                     }
                 }
                 if let Some(uid) = carried_unit.filter(|_| opt.unit.is_none() && loose_unit.is_none()).and_then(|u| index.id(u)) {
                     if !with_ctx.iter().any(|p| p.id == uid) {
-                        with_ctx.push(Present { id: uid, pos: usize::MAX, fuzzy: false });
+                        with_ctx.push(Present { id: uid, pos: usize::MAX, fuzzy: false, purpose: false });
                     }
                 }
                 let (c2, s2) = matcher::best(index, &with_ctx, carried_unit);
@@ -745,6 +773,7 @@ fn analyze_clause(
                     let adds = c2.explained_pos.iter().any(|p| roles[*p] != WordRole::Unit);
                     let clean = c2.num_conflicts == 0 && c2.word_conflicts == 0 && adds;
                     let loose_ok = !c2.full
+                        && index.knows(&index.entries[c2.entry], ctx[0])
                         && s2.is_none_or(|s| s < c2.score - 0.3)
                         && roles.iter().enumerate().all(|(p, r)| *r != WordRole::Known || c2.explained_pos.contains(&p));
                     if clean && (c2.full || loose_ok) && (s2.is_none_or(|s| s < c2.score - 0.05) || opt.remove.is_empty()) {
@@ -892,6 +921,10 @@ fn analyze_clause(
         }
     }
     Outcome::Nothing
+}
+
+fn after_pra(ctoks: &[&Token], p: usize) -> bool {
+    p > 0 && matches!(ctoks[p - 1].text.as_str(), "pra" | "para" | "pro" | "p")
 }
 
 /// Is a partial or tied match good enough to quote?

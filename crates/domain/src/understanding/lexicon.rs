@@ -130,6 +130,10 @@ pub(crate) fn is_chat_word(w: &str) -> bool {
                 | "rapidinho" | "logo" | "cedinho" | "que" | "vem"
                 | "dia" | "mesmo" | "faltou" | "falta" | "faltando" | "esqueci" | "junto"
                 | "qualquer" | "obrigado" | "grato" | "grata" | "valeu" | "vlw" | "tmj"
-                | "tranquilo" | "show" | "perfeito" | "otimo" | "top"
+                | "tranquilo" | "show" | "perfeito" | "otimo" | "top" | "telefone" | "fone"
+                | "tel" | "cel" | "celular" | "whats" | "contato" | "numero" | "meu" | "chamo"
+                | "ops" | "opa" | "oops" | "consagrado" | "parceiro" | "querido" | "senhor"
+                | "senhora" | "moco" | "moca" | "terminal" | "perto" | "esquina"
+                | "frente" | "atras" | "lado" | "igreja" | "escola" | "mercado" | "posto"
         )
 }

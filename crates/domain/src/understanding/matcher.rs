@@ -13,6 +13,9 @@ use super::index::{CatalogIndex, TokClass};
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Present {
     pub id: u32,
+    /// The word follows "pra"/"para": a purpose ("argamassa ac2 pra porcelanato"), which
+    /// may name a variant but never contradicts one.
+    pub purpose: bool,
     /// Position in the clause; `usize::MAX` for words carried over from the previous
     /// product ("2 de 50" after "3 tubos de esgoto 40").
     pub pos: usize,
@@ -163,7 +166,7 @@ pub(crate) fn best(
                     TokClass::Number => num_conflicts += 1,
                     // Only a word of a sibling item is a conflict ("fina" against areia
                     // média); "obra" of "carrinho de obra" says nothing about cement.
-                    TokClass::Word if sibling_word(index, entry, p.id) => word_conflicts += 1,
+                    TokClass::Word if !p.purpose && sibling_word(index, entry, p.id) => word_conflicts += 1,
                     _ => {}
                 }
             }

@@ -121,8 +121,12 @@ pub(crate) fn find_delivery(toks: &[Token], skip: &[usize]) -> Option<Delivery> 
                 let prev = if i > 0 { toks[i - 1].text.as_str() } else { "" };
                 if w == "hoje" {
                     hit = Some((Delivery::Hoje, 1));
-                } else if w == "amanha" || w == "amanhan" || w == "amnh" || w == "amanhã" {
-                    hit = Some((Delivery::Amanha, 1));
+                } else if w == "amanha" || w == "amanhan" || w == "amnh" {
+                    // "depois de amanhã" is another day, and not one we can name.
+                    let after = i >= 2 && toks[i - 2].is_word("depois") && toks[i - 1].is_word("de");
+                    if !after {
+                        hit = Some((Delivery::Amanha, 1));
+                    }
                 } else if matches!(w, "urgente" | "urgencia" | "urjente" | "urgent" | "urgentemente" | "asap" | "imediato") {
                     hit = Some((Delivery::OQuantoAntes, 1));
                 } else if w == "quanto" && (next == "antes" || next == "ante") {
