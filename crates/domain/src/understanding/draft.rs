@@ -79,7 +79,8 @@ impl Draft {
                         match existing_to {
                             Some(t) if t != pos => {
                                 let q = self.items[pos].quantity;
-                                self.items[t].quantity = self.items[t].quantity.checked_add(q).unwrap_or(q);
+                                self.items[t].quantity =
+                                    self.items[t].quantity.checked_add(q).unwrap_or(q);
                                 self.items.remove(pos);
                             }
                             _ => self.items[pos].sku = to.clone(),

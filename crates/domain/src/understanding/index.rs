@@ -14,8 +14,23 @@ use super::text::{self, Kind};
 fn is_connector(w: &str) -> bool {
     matches!(
         w,
-        "de" | "do" | "da" | "dos" | "das" | "e" | "com" | "para" | "pra" | "o" | "a" | "em"
-            | "no" | "na" | "x" | "por" | "nº" | "n"
+        "de" | "do"
+            | "da"
+            | "dos"
+            | "das"
+            | "e"
+            | "com"
+            | "para"
+            | "pra"
+            | "o"
+            | "a"
+            | "em"
+            | "no"
+            | "na"
+            | "x"
+            | "por"
+            | "nº"
+            | "n"
     )
 }
 
@@ -84,10 +99,7 @@ impl CatalogIndex {
         // Phrases of names that start the same way on several items (e.g. "tijolo cerâmico")
         // are not unique names; count them first.
         let mut prefix_count: HashMap<Vec<String>, usize> = HashMap::new();
-        let prefixes: Vec<Vec<String>> = items
-            .iter()
-            .map(|it| name_prefix(&it.name))
-            .collect();
+        let prefixes: Vec<Vec<String>> = items.iter().map(|it| name_prefix(&it.name)).collect();
         for p in &prefixes {
             if !p.is_empty() {
                 *prefix_count.entry(p.clone()).or_default() += 1;
@@ -140,7 +152,10 @@ impl CatalogIndex {
                 }
             }
             if prefix.len() >= 2 && prefix_count.get(&prefix).copied() == Some(1) {
-                let ids: Vec<u32> = prefix.iter().map(|w| idx.intern(w, TokClass::Word)).collect();
+                let ids: Vec<u32> = prefix
+                    .iter()
+                    .map(|w| idx.intern(w, TokClass::Word))
+                    .collect();
                 phrases.push(ids);
             }
             vocab.sort_unstable();
@@ -182,7 +197,10 @@ impl CatalogIndex {
             .words
             .iter()
             .zip(&idx.classes)
-            .map(|(w, c)| *c == TokClass::Unit && matches!(w.as_str(), "l" | "kg" | "mm" | "cm" | "m" | "m2" | "m3"))
+            .map(|(w, c)| {
+                *c == TokClass::Unit
+                    && matches!(w.as_str(), "l" | "kg" | "mm" | "cm" | "m" | "m2" | "m3")
+            })
             .collect();
         idx.unit_product = vec![false; idx.words.len()];
         for e in &idx.entries {
@@ -244,7 +262,10 @@ impl CatalogIndex {
                 }
                 if cand.as_bytes()[0] != w.as_bytes()[0] && n < 6 {
                     // Short typos keep the first letter; longer ones may not ("simento").
-                    if !(matches!((w.as_bytes()[0], cand.as_bytes()[0]), (b's', b'c') | (b'c', b's'))) {
+                    if !(matches!(
+                        (w.as_bytes()[0], cand.as_bytes()[0]),
+                        (b's', b'c') | (b'c', b's')
+                    )) {
                         continue;
                     }
                 }
@@ -285,7 +306,8 @@ impl CatalogIndex {
 
     /// Is this token a first word of one of the item's names ("cola" of "cola pvc")?
     pub(crate) fn is_head(&self, entry: &Entry, id: u32) -> bool {
-        entry.heads.contains(&id) || self.variant[id as usize].is_some_and(|v| entry.heads.contains(&v))
+        entry.heads.contains(&id)
+            || self.variant[id as usize].is_some_and(|v| entry.heads.contains(&v))
     }
 
     /// Do two SKUs belong to the same family (share a head word: "cimento", "telha")?
@@ -332,7 +354,11 @@ fn classify(w: &str) -> TokClass {
 /// "Vergalhão CA-50 3/8 (10mm)" → vergalhao 3/8, vergalhao 10 mm.
 fn name_sizes(name: &str) -> Vec<Vec<String>> {
     let toks = text::analyze(name);
-    let Some(head) = toks.iter().find(|t| t.kind == Kind::Word).map(|t| t.text.clone()) else {
+    let Some(head) = toks
+        .iter()
+        .find(|t| t.kind == Kind::Word)
+        .map(|t| t.text.clone())
+    else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -340,7 +366,10 @@ fn name_sizes(name: &str) -> Vec<Vec<String>> {
         match t.kind {
             Kind::Frac => out.push(vec![head.clone(), t.text.clone()]),
             Kind::Num => {
-                let unit = toks.get(i + 1).filter(|n| n.kind == Kind::Word).and_then(|n| text::canonical_unit(&n.text));
+                let unit = toks
+                    .get(i + 1)
+                    .filter(|n| n.kind == Kind::Word)
+                    .and_then(|n| text::canonical_unit(&n.text));
                 let after_x = i > 0 && toks[i - 1].is_word("x");
                 let before_x = toks.get(i + 1).is_some_and(|n| n.is_word("x"));
                 if let Some(u) = unit.filter(|u| matches!(*u, "kg" | "l" | "mm" | "cm" | "m")) {
@@ -362,7 +391,9 @@ fn name_prefix(name: &str) -> Vec<String> {
     for t in text::analyze(name) {
         match t.kind {
             Kind::Word if is_connector(&t.text) => {}
-            Kind::Word if text::canonical_unit(&t.text).is_none() && !lexicon::is_stopword(&t.text) => {
+            Kind::Word
+                if text::canonical_unit(&t.text).is_none() && !lexicon::is_stopword(&t.text) =>
+            {
                 out.push(t.text)
             }
             _ => break,

@@ -87,11 +87,7 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
         unknown: Vec::new(),
         price_questions: Vec::new(),
         mentions: draft.last_sku.iter().cloned().collect(),
-        context: draft
-            .context
-            .iter()
-            .filter_map(|w| index.id(w))
-            .collect(),
+        context: draft.context.iter().filter_map(|w| index.id(w)).collect(),
         negated: Vec::new(),
         no_qty: Vec::new(),
         last_sku: None,
@@ -105,8 +101,20 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
 
     let mut items: Vec<FoundItem> = st.items;
     items.retain(|i| !i.quantity.is_zero());
-    let intent = intent(&toks, raw, &items, &st.corrections, &st.unknown, location.is_some() || payment.is_some() || delivery.is_some(), &clauses);
-    let mut confidence = if items.is_empty() && st.corrections.is_empty() { 100 } else { st.min_conf };
+    let intent = intent(
+        &toks,
+        raw,
+        &items,
+        &st.corrections,
+        &st.unknown,
+        location.is_some() || payment.is_some() || delivery.is_some(),
+        &clauses,
+    );
+    let mut confidence = if items.is_empty() && st.corrections.is_empty() {
+        100
+    } else {
+        st.min_conf
+    };
     if !st.unknown.is_empty() {
         confidence = confidence.min(60);
     }
@@ -157,7 +165,11 @@ fn mask(text: &str, ranges: &[(usize, usize)]) -> String {
 }
 
 fn is_boundary_punct(t: &Token) -> bool {
-    t.kind == Kind::Punct && matches!(t.text.as_str(), "," | ";" | "." | "?" | "!" | "+" | "(" | ")" | "|" | "/")
+    t.kind == Kind::Punct
+        && matches!(
+            t.text.as_str(),
+            "," | ";" | "." | "?" | "!" | "+" | "(" | ")" | "|" | "/"
+        )
 }
 
 fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<Clause> {
@@ -187,7 +199,9 @@ fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<Clause> {
             first_on_line = false;
             let prefix = text.get(line_start_byte..t.start).unwrap_or("");
             // "*📍 Local:*" is bold markdown, not a bullet; "✅ 3 latas", "- 10 sc" are.
-            bullet = prefix.chars().any(|c| !c.is_whitespace() && c != '*' && !is_template_marker(c))
+            bullet = prefix
+                .chars()
+                .any(|c| !c.is_whitespace() && c != '*' && !is_template_marker(c))
                 || t.is_punct('-')
                 || (t.is_punct('*') && text.get(t.end..).is_some_and(|r| r.starts_with(' ')))
                 || (t.kind == Kind::Num && toks.get(i + 1).is_some_and(|n| n.is_punct(')')));
@@ -227,8 +241,19 @@ fn is_template_marker(c: char) -> bool {
 fn is_count_unit(u: &str) -> bool {
     matches!(
         u,
-        "saco" | "barra" | "lata" | "galao" | "rolo" | "balde" | "un" | "pc" | "milheiro" | "duzia"
-            | "m3" | "m2" | "cx"
+        "saco"
+            | "barra"
+            | "lata"
+            | "galao"
+            | "rolo"
+            | "balde"
+            | "un"
+            | "pc"
+            | "milheiro"
+            | "duzia"
+            | "m3"
+            | "m2"
+            | "cx"
     )
 }
 
@@ -265,8 +290,16 @@ impl State<'_> {
         let flags = flags(toks, cl);
         // "troca a média pela fina": what is swapped out, and what comes in.
         if flags.replace {
-            if let Some(split) = cl.toks.iter().position(|i| matches!(toks[*i].text.as_str(), "por" | "pela" | "pelo" | "pra" | "para")) {
-                let marker = cl.toks.iter().position(|i| lexicon::is_replace_marker(&toks[*i].text));
+            if let Some(split) = cl.toks.iter().position(|i| {
+                matches!(
+                    toks[*i].text.as_str(),
+                    "por" | "pela" | "pelo" | "pra" | "para"
+                )
+            }) {
+                let marker = cl
+                    .toks
+                    .iter()
+                    .position(|i| lexicon::is_replace_marker(&toks[*i].text));
                 if marker.is_some_and(|m| m < split) && split + 1 < cl.toks.len() {
                     let from_cl = Clause {
                         toks: cl.toks[..split].to_vec(),
@@ -278,12 +311,18 @@ impl State<'_> {
                         question: false,
                         bullet: false,
                     };
-                    let from = analyze_clause(self.index, toks, text, &from_cl, &self.context, None);
+                    let from =
+                        analyze_clause(self.index, toks, text, &from_cl, &self.context, None);
                     let from_sku = match &from {
-                        Outcome::Found(f) => Some((self.index.entries[f.entry].sku.clone(), f.context.clone())),
+                        Outcome::Found(f) => {
+                            Some((self.index.entries[f.entry].sku.clone(), f.context.clone()))
+                        }
                         _ => None,
                     };
-                    let ctx = from_sku.as_ref().map(|(_, c)| c.clone()).unwrap_or_else(|| self.context.clone());
+                    let ctx = from_sku
+                        .as_ref()
+                        .map(|(_, c)| c.clone())
+                        .unwrap_or_else(|| self.context.clone());
                     let to = analyze_clause(self.index, toks, text, &to_cl, &ctx, None);
                     if let Outcome::Found(t) = to {
                         let to_sku = self.index.entries[t.entry].sku.clone();
@@ -293,7 +332,10 @@ impl State<'_> {
                             .or_else(|| self.target_in_draft(&to_sku));
                         if let Some(from) = target {
                             if from != to_sku {
-                                self.corrections.push(Correction::ReplaceSku { from, to: to_sku.clone() });
+                                self.corrections.push(Correction::ReplaceSku {
+                                    from,
+                                    to: to_sku.clone(),
+                                });
                             }
                             self.note_mention(&to_sku, t.context.clone());
                             return;
@@ -303,16 +345,22 @@ impl State<'_> {
             }
         }
         // "cancela tudo", "pode tirar tudo": the order is dropped.
-        if flags.removal && cl.toks.iter().any(|i| matches!(toks[*i].text.as_str(), "tudo" | "todo" | "toda" | "pedido")) {
+        if flags.removal
+            && cl
+                .toks
+                .iter()
+                .any(|i| matches!(toks[*i].text.as_str(), "tudo" | "todo" | "toda" | "pedido"))
+        {
             self.items.clear();
             self.no_qty.clear();
             for it in &self.draft.items {
-                self.corrections.push(Correction::Remove { sku: it.sku.clone() });
+                self.corrections.push(Correction::Remove {
+                    sku: it.sku.clone(),
+                });
             }
             return;
         }
         let outcome = analyze_clause(self.index, toks, text, cl, &self.context, self.last_unit);
-        if std::env::var("OZ_DEBUG").is_ok() { eprintln!("OUTCOME {outcome:?} {flags:?}"); }
         match outcome {
             Outcome::Found(f) => self.found(f, &flags),
             Outcome::Unknown(t) => {
@@ -392,7 +440,8 @@ impl State<'_> {
                     return;
                 }
                 if let Some(sib) = self.target_in_draft(&sku) {
-                    self.corrections.push(Correction::ReplaceSku { from: sib, to: sku });
+                    self.corrections
+                        .push(Correction::ReplaceSku { from: sib, to: sku });
                     return;
                 }
                 self.no_qty.push((sku, f.text, f.confidence));
@@ -403,8 +452,10 @@ impl State<'_> {
                     return;
                 }
                 let q = convert(v, u, unit);
-                if flags.addition && self.in_draft(&sku) && !self.items.iter().any(|i| i.sku == sku) {
-                    self.corrections.push(Correction::AddQuantity { sku, quantity: q });
+                if flags.addition && self.in_draft(&sku) && !self.items.iter().any(|i| i.sku == sku)
+                {
+                    self.corrections
+                        .push(Correction::AddQuantity { sku, quantity: q });
                     return;
                 }
                 match self.items.iter_mut().find(|i| i.sku == sku) {
@@ -426,7 +477,9 @@ impl State<'_> {
         let fits = |sku: &str| -> Option<Unit> {
             let e = self.index.entry_by_sku(sku)?;
             match unit {
-                Some(u) => matcher::unit_fit(u, e.unit).unwrap_or(true).then_some(e.unit),
+                Some(u) => matcher::unit_fit(u, e.unit)
+                    .unwrap_or(true)
+                    .then_some(e.unit),
                 None => Some(e.unit),
             }
         };
@@ -465,9 +518,11 @@ impl State<'_> {
         self.price_questions.retain(|s| s != &sku);
         if self.in_draft(&sku) {
             if flags.addition {
-                self.corrections.push(Correction::AddQuantity { sku, quantity: q });
+                self.corrections
+                    .push(Correction::AddQuantity { sku, quantity: q });
             } else {
-                self.corrections.push(Correction::SetQuantity { sku, quantity: q });
+                self.corrections
+                    .push(Correction::SetQuantity { sku, quantity: q });
             }
         } else {
             self.items.push(FoundItem {
@@ -484,9 +539,14 @@ impl State<'_> {
         let no_qty = std::mem::take(&mut self.no_qty);
         for (sku, text, conf) in no_qty {
             // "é porcelanato, não piso": the negated draft item is replaced.
-            if let Some(pos) = self.negated.iter().position(|n| self.in_draft(n) && n != &sku) {
+            if let Some(pos) = self
+                .negated
+                .iter()
+                .position(|n| self.in_draft(n) && n != &sku)
+            {
                 let from = self.negated.remove(pos);
-                self.corrections.push(Correction::ReplaceSku { from, to: sku });
+                self.corrections
+                    .push(Correction::ReplaceSku { from, to: sku });
                 continue;
             }
             if self.items.iter().any(|i| i.sku == sku) {
@@ -534,7 +594,10 @@ fn flags(toks: &[Token], cl: &Clause) -> Flags {
         f.addition |= lexicon::is_addition(w);
         f.replace |= lexicon::is_replace_marker(w);
         f.vague |= lexicon::is_vague(w);
-        if matches!(w, "quanto" | "qto" | "qnto" | "preco" | "valor" | "custa" | "qual") {
+        if matches!(
+            w,
+            "quanto" | "qto" | "qnto" | "preco" | "valor" | "custa" | "qual"
+        ) {
             f.question = true;
         }
     }
@@ -566,27 +629,51 @@ fn analyze_clause(
     let mut roles: Vec<WordRole> = Vec::with_capacity(n);
     for (p, t) in ctoks.iter().enumerate() {
         let role = match t.kind {
-            Kind::Word if t.text == "forma" && ctoks.get(p + 2).is_some_and(|n| matches!(n.text.as_str(), "pagamento" | "pgto" | "pagto")) => {
+            Kind::Word
+                if t.text == "forma"
+                    && ctoks.get(p + 2).is_some_and(|n| {
+                        matches!(n.text.as_str(), "pagamento" | "pgto" | "pagto")
+                    }) =>
+            {
                 WordRole::Stop
             }
             Kind::Word => {
                 let w = t.text.as_str();
                 if let Some(id) = index.id(w) {
                     if index.class(id) == TokClass::Unit {
-                        present.push(Present { id, pos: p, fuzzy: false, purpose: after_pra(&ctoks, p) });
+                        present.push(Present {
+                            id,
+                            pos: p,
+                            fuzzy: false,
+                            purpose: after_pra(&ctoks, p),
+                        });
                         WordRole::Unit
                     } else if lexicon::is_stopword(w) && w.len() <= 2 && w != "la" {
                         WordRole::Stop
                     } else {
-                        present.push(Present { id, pos: p, fuzzy: false, purpose: after_pra(&ctoks, p) });
+                        present.push(Present {
+                            id,
+                            pos: p,
+                            fuzzy: false,
+                            purpose: after_pra(&ctoks, p),
+                        });
                         WordRole::Known
                     }
                 } else if text::canonical_unit(w).is_some() {
                     WordRole::Unit
-                } else if lexicon::is_stopword(w) || lexicon::is_chat_word(w) || lexicon::is_vague(w) || lexicon::is_non_goods_unit(w) {
+                } else if lexicon::is_stopword(w)
+                    || lexicon::is_chat_word(w)
+                    || lexicon::is_vague(w)
+                    || lexicon::is_non_goods_unit(w)
+                {
                     WordRole::Stop
                 } else if let Some(id) = index.fuzzy(w) {
-                    present.push(Present { id, pos: p, fuzzy: true, purpose: after_pra(&ctoks, p) });
+                    present.push(Present {
+                        id,
+                        pos: p,
+                        fuzzy: true,
+                        purpose: after_pra(&ctoks, p),
+                    });
                     WordRole::Known
                 } else if lexicon::is_harmless_modifier(w) || w.chars().count() < 2 {
                     WordRole::Other
@@ -596,7 +683,12 @@ fn analyze_clause(
             }
             Kind::Num | Kind::Frac => {
                 if let Some(id) = index.id(&t.text) {
-                    present.push(Present { id, pos: p, fuzzy: false, purpose: after_pra(&ctoks, p) });
+                    present.push(Present {
+                        id,
+                        pos: p,
+                        fuzzy: false,
+                        purpose: after_pra(&ctoks, p),
+                    });
                 }
                 WordRole::Number
             }
@@ -625,7 +717,9 @@ fn analyze_clause(
         let next = ctoks.get(p + 1);
         // "1/2 metro de areia": a fraction with a unit is an amount.
         if t.kind == Kind::Frac {
-            let unit = next.filter(|nx| nx.kind == Kind::Word).and_then(|nx| stated_unit(&nx.text));
+            let unit = next
+                .filter(|nx| nx.kind == Kind::Word)
+                .and_then(|nx| stated_unit(&nx.text));
             if let Some(u) = unit.filter(|_| t.den > 0 && t.value < t.den && t.den <= 4) {
                 options.push(QtyOption {
                     remove: vec![p],
@@ -641,7 +735,8 @@ fn analyze_clause(
             continue;
         }
         // Phone numbers and the like: five digits or more with no unit.
-        let next_is_unit = next.is_some_and(|nx| nx.kind == Kind::Word && text::canonical_unit(&nx.text).is_some());
+        let next_is_unit = next
+            .is_some_and(|nx| nx.kind == Kind::Word && text::canonical_unit(&nx.text).is_some());
         if t.value >= 10_000 * QUANTITY_SCALE && !next_is_unit && !t.from_word {
             continue;
         }
@@ -651,7 +746,13 @@ fn analyze_clause(
         {
             continue;
         }
-        let next_unit = next.and_then(|nx| if nx.kind == Kind::Word { text::canonical_unit(&nx.text) } else { None });
+        let next_unit = next.and_then(|nx| {
+            if nx.kind == Kind::Word {
+                text::canonical_unit(&nx.text)
+            } else {
+                None
+            }
+        });
         let mut prior = 0.5f32;
         let mut unit = None;
         match next_unit {
@@ -669,8 +770,13 @@ fn analyze_clause(
         if next.is_some_and(|nx| matches!(nx.text.as_str(), "furo" | "x" | "polegada" | "pol")) {
             prior -= 3.0;
         }
+        // "45x45" is a size; "cimento x 15" is an amount.
         if prev.is_some_and(|pv| pv.is_word("x")) {
-            prior -= 4.0;
+            if p >= 2 && matches!(ctoks[p - 2].kind, Kind::Num | Kind::Frac) {
+                prior -= 4.0;
+            } else {
+                prior += 1.5;
+            }
         }
         if first_content == Some(p) {
             prior += 2.0;
@@ -700,10 +806,15 @@ fn analyze_clause(
             continue;
         }
         for b in options.iter().skip(1) {
-            if b.unit == Some("m") && b.remove[0] > a.remove[0] && b.remove[0] > 0 && ctoks[b.remove[0] - 1].is_word("de") {
+            if b.unit == Some("m")
+                && b.remove[0] > a.remove[0]
+                && b.remove[0] > 0
+                && ctoks[b.remove[0] - 1].is_word("de")
+            {
                 let mut remove = a.remove.clone();
                 remove.extend(b.remove.iter().copied());
-                let v = (a.value as i128 * b.value as i128 / QUANTITY_SCALE as i128).min(i64::MAX as i128) as i64;
+                let v = (a.value as i128 * b.value as i128 / QUANTITY_SCALE as i128)
+                    .min(i64::MAX as i128) as i64;
                 extra.push(QtyOption {
                     remove,
                     value: v,
@@ -726,18 +837,21 @@ fn analyze_clause(
     });
 
     let mut best_found: Option<(f32, usize, Candidate, bool, Option<f32>)> = None; // (total, option, cand, via ctx, second)
-    // A number with a unit and no product ("quero 2 metros") competes with products found
-    // only through the previous product's words.
+                                                                                   // A number with a unit and no product ("quero 2 metros") competes with products found
+                                                                                   // only through the previous product's words.
     let mut best_dangling: Option<(f32, usize)> = None;
     for (oi, opt) in options.iter().enumerate() {
-        let pres: Vec<Present> = present.iter().filter(|p| !opt.remove.contains(&p.pos)).copied().collect();
+        let pres: Vec<Present> = present
+            .iter()
+            .filter(|p| !opt.remove.contains(&p.pos))
+            .copied()
+            .collect();
         let unit = match opt.unit {
             Some("length") => Some("m"),
             Some(u) => Some(u),
             None => loose_unit,
         };
         let (own, second) = matcher::best(index, &pres, unit);
-        if std::env::var("OZ_DEBUG").is_ok() { eprintln!("opt {:?} own {:?} second {:?}", opt, own.as_ref().map(|c| (&index.entries[c.entry].sku, c.score, c.full)), second); }
         let own_ok = own.as_ref().is_some_and(|c| {
             acceptable(index, c, &roles, &ids, opt, second)
                 && c.num_conflicts == 0
@@ -757,16 +871,28 @@ fn analyze_clause(
                 let mut with_ctx = pres.clone();
                 for id in words.iter() {
                     if !with_ctx.iter().any(|p| p.id == *id) {
-                        with_ctx.push(Present { id: *id, pos: usize::MAX, fuzzy: false, purpose: false });
+                        with_ctx.push(Present {
+                            id: *id,
+                            pos: usize::MAX,
+                            fuzzy: false,
+                            purpose: false,
+                        });
                     }
                 }
-                if let Some(uid) = carried_unit.filter(|_| opt.unit.is_none() && loose_unit.is_none()).and_then(|u| index.id(u)) {
+                if let Some(uid) = carried_unit
+                    .filter(|_| opt.unit.is_none() && loose_unit.is_none())
+                    .and_then(|u| index.id(u))
+                {
                     if !with_ctx.iter().any(|p| p.id == uid) {
-                        with_ctx.push(Present { id: uid, pos: usize::MAX, fuzzy: false, purpose: false });
+                        with_ctx.push(Present {
+                            id: uid,
+                            pos: usize::MAX,
+                            fuzzy: false,
+                            purpose: false,
+                        });
                     }
                 }
                 let (c2, s2) = matcher::best(index, &with_ctx, carried_unit);
-                if std::env::var("OZ_DEBUG").is_ok() { eprintln!("   ctx{vi} {:?} second {:?}", c2.as_ref().map(|c| (&index.entries[c.entry].sku, c.score, c.full, c.num_conflicts, c.word_conflicts, &c.explained_pos)), s2); }
                 if let Some(c2) = c2 {
                     // The clause must add something of its own (a size, a variant word): a
                     // bare "15 sacos" is a quantity for an earlier product, not a new one.
@@ -775,8 +901,14 @@ fn analyze_clause(
                     let loose_ok = !c2.full
                         && index.knows(&index.entries[c2.entry], ctx[0])
                         && s2.is_none_or(|s| s < c2.score - 0.3)
-                        && roles.iter().enumerate().all(|(p, r)| *r != WordRole::Known || c2.explained_pos.contains(&p));
-                    if clean && (c2.full || loose_ok) && (s2.is_none_or(|s| s < c2.score - 0.05) || opt.remove.is_empty()) {
+                        && roles
+                            .iter()
+                            .enumerate()
+                            .all(|(p, r)| *r != WordRole::Known || c2.explained_pos.contains(&p));
+                    if clean
+                        && (c2.full || loose_ok)
+                        && (s2.is_none_or(|s| s < c2.score - 0.05) || opt.remove.is_empty())
+                    {
                         choice = Some((c2, true, s2));
                         break;
                     }
@@ -787,7 +919,10 @@ fn analyze_clause(
             Some((c, via, s)) => {
                 let ok = via || acceptable(index, &c, &roles, &ids, opt, s);
                 let total = opt.prior + c.score + if ok { 0.0 } else { -50.0 };
-                if best_found.as_ref().is_none_or(|(bt, _, _, _, _)| total > *bt) {
+                if best_found
+                    .as_ref()
+                    .is_none_or(|(bt, _, _, _, _)| total > *bt)
+                {
                     best_found = Some((total, oi, c, via, s));
                 }
             }
@@ -814,7 +949,10 @@ fn analyze_clause(
             // Look-alike traps: the customer named an attribute this item does not have.
             let entry = &index.entries[c.entry];
             let foreign_after = roles.iter().enumerate().any(|(p, r)| {
-                *r == WordRole::Foreign && p > 0 && c.explained_pos.contains(&(p - 1)) && roles[p - 1] == WordRole::Known
+                *r == WordRole::Foreign
+                    && p > 0
+                    && c.explained_pos.contains(&(p - 1))
+                    && roles[p - 1] == WordRole::Known
             });
             // "fita crepe": a catalog word the winner does not explain, followed by a word
             // the catalog does not know, names some other product.
@@ -826,7 +964,8 @@ fn analyze_clause(
             let unit_only = !c.phrase.is_empty()
                 && c.phrase.iter().all(|id| index.class(*id) == TokClass::Unit)
                 && roles.iter().enumerate().any(|(p, r)| {
-                    matches!(r, WordRole::Known | WordRole::Foreign) && !c.explained_pos.contains(&p)
+                    matches!(r, WordRole::Known | WordRole::Foreign)
+                        && !c.explained_pos.contains(&p)
                 });
             let trap = other_product
                 || unit_only
@@ -836,10 +975,20 @@ fn analyze_clause(
                 || (c.unit_conflict && !c.attr_matched);
             if trap {
                 let t = content_text(&opt.remove);
-                return if t.is_empty() { Outcome::Nothing } else { Outcome::Unknown(t) };
+                return if t.is_empty() {
+                    Outcome::Nothing
+                } else {
+                    Outcome::Unknown(t)
+                };
             }
             let plural = opt.remove.is_empty()
-                && c.explained_pos.iter().any(|p| ctoks[*p].plural && roles[*p] == WordRole::Known && index.id(&ctoks[*p].text).is_some_and(|id| entry.heads.contains(&id)));
+                && c.explained_pos.iter().any(|p| {
+                    ctoks[*p].plural
+                        && roles[*p] == WordRole::Known
+                        && index
+                            .id(&ctoks[*p].text)
+                            .is_some_and(|id| entry.heads.contains(&id))
+                });
             let mut conf: i32 = 95;
             if c.fuzzy {
                 conf -= 15;
@@ -895,17 +1044,26 @@ fn analyze_clause(
     // Catalog words that match nothing clearly ("500 telhas coloniais": which telha?)
     // with an amount: a person must look.
     if rejected && (has_qty || cl.bullet) && !dangling_beats {
-        let remove: Vec<usize> = best_dangling.map(|(_, oi)| options[oi].remove.clone()).unwrap_or_default();
+        let remove: Vec<usize> = best_dangling
+            .map(|(_, oi)| options[oi].remove.clone())
+            .unwrap_or_default();
         let t = content_text(&remove);
-        if !t.is_empty() && roles.iter().any(|r| *r == WordRole::Known) {
+        if !t.is_empty() && roles.contains(&WordRole::Known) {
             return Outcome::Unknown(t);
         }
     }
     if has_foreign {
         let tem_question = cl.question
-            && ctoks.iter().any(|t| matches!(t.text.as_str(), "tem" | "vende" | "vendem" | "trabalha" | "trabalham" | "teria"));
+            && ctoks.iter().any(|t| {
+                matches!(
+                    t.text.as_str(),
+                    "tem" | "vende" | "vendem" | "trabalha" | "trabalham" | "teria"
+                )
+            });
         if product_pos || cl.bullet || tem_question {
-            let remove: Vec<usize> = best_dangling.map(|(_, oi)| options[oi].remove.clone()).unwrap_or_default();
+            let remove: Vec<usize> = best_dangling
+                .map(|(_, oi)| options[oi].remove.clone())
+                .unwrap_or_default();
             let t = content_text(&remove);
             if !t.is_empty() {
                 return Outcome::Unknown(t);
@@ -914,9 +1072,18 @@ fn analyze_clause(
     }
     if let Some((_, oi)) = best_dangling {
         let opt = &options[oi];
-        let words_only_numbers = roles.iter().all(|r| !matches!(r, WordRole::Known | WordRole::Foreign));
-        if (opt.unit.is_some() || words_only_numbers) && !(opt.article && opt.unit.is_none()) && has_qty {
-            let unit = if opt.unit == Some("length") { Some("m") } else { opt.unit };
+        let words_only_numbers = roles
+            .iter()
+            .all(|r| !matches!(r, WordRole::Known | WordRole::Foreign));
+        if (opt.unit.is_some() || words_only_numbers)
+            && !(opt.article && opt.unit.is_none())
+            && has_qty
+        {
+            let unit = if opt.unit == Some("length") {
+                Some("m")
+            } else {
+                opt.unit
+            };
             return Outcome::Dangling(opt.value, unit);
         }
     }
@@ -928,7 +1095,14 @@ fn after_pra(ctoks: &[&Token], p: usize) -> bool {
 }
 
 /// Is a partial or tied match good enough to quote?
-fn acceptable(index: &CatalogIndex, c: &Candidate, roles: &[WordRole], ids: &[Option<u32>], opt: &QtyOption, second: Option<f32>) -> bool {
+fn acceptable(
+    index: &CatalogIndex,
+    c: &Candidate,
+    roles: &[WordRole],
+    ids: &[Option<u32>],
+    opt: &QtyOption,
+    second: Option<f32>,
+) -> bool {
     if second.is_some_and(|s| s >= c.score - 0.05) {
         return false;
     }
@@ -959,7 +1133,11 @@ fn acceptable(index: &CatalogIndex, c: &Candidate, roles: &[WordRole], ids: &[Op
     head_explained
 }
 
-fn first_foreign_in_product_position(ctoks: &[&Token], roles: &[WordRole], options: &[QtyOption]) -> bool {
+fn first_foreign_in_product_position(
+    ctoks: &[&Token],
+    roles: &[WordRole],
+    options: &[QtyOption],
+) -> bool {
     let first_content = roles
         .iter()
         .position(|r| matches!(r, WordRole::Known | WordRole::Foreign));
@@ -974,12 +1152,20 @@ fn first_foreign_in_product_position(ctoks: &[&Token], roles: &[WordRole], optio
     let after_qty = options.iter().skip(1).any(|o| {
         let last = *o.remove.iter().max().unwrap_or(&0);
         let mut k = last + 1;
-        while k < ctoks.len() && (ctoks[k].is_word("de") || ctoks[k].is_word("do") || ctoks[k].is_word("da") || roles[k] == WordRole::Unit) {
+        while k < ctoks.len()
+            && (ctoks[k].is_word("de")
+                || ctoks[k].is_word("do")
+                || ctoks[k].is_word("da")
+                || roles[k] == WordRole::Unit)
+        {
             k += 1;
         }
         k == fc
     });
-    let opens = options.len() > 1 && roles[..fc].iter().all(|r| matches!(r, WordRole::Stop | WordRole::Other));
+    let opens = options.len() > 1
+        && roles[..fc]
+            .iter()
+            .all(|r| matches!(r, WordRole::Stop | WordRole::Other));
     after_qty || opens
 }
 
@@ -987,10 +1173,14 @@ fn first_foreign_in_product_position(ctoks: &[&Token], roles: &[WordRole], optio
 fn span_text(text: &str, ctoks: &[&Token], roles: &[WordRole], skip: &[usize]) -> String {
     let keep = |p: usize| -> bool {
         !skip.contains(&p)
-            && matches!(roles[p], WordRole::Known | WordRole::Foreign | WordRole::Number | WordRole::Unit)
+            && matches!(
+                roles[p],
+                WordRole::Known | WordRole::Foreign | WordRole::Number | WordRole::Unit
+            )
             && !(roles[p] == WordRole::Unit && p > 0 && skip.contains(&(p - 1)))
     };
-    let first = (0..ctoks.len()).find(|p| keep(*p) && roles[*p] != WordRole::Unit && roles[*p] != WordRole::Number);
+    let first = (0..ctoks.len())
+        .find(|p| keep(*p) && roles[*p] != WordRole::Unit && roles[*p] != WordRole::Number);
     let last = (0..ctoks.len()).rev().find(|p| keep(*p));
     match (first, last) {
         (Some(a), Some(b)) if a <= b => {
@@ -1018,10 +1208,19 @@ fn intent(
     if trimmed == "quote_decline" {
         return Intent::Decline;
     }
-    let words: Vec<&str> = toks.iter().filter(|t| t.kind == Kind::Word).map(|t| t.text.as_str()).collect();
+    let words: Vec<&str> = toks
+        .iter()
+        .filter(|t| t.kind == Kind::Word)
+        .map(|t| t.text.as_str())
+        .collect();
     let has = |w: &str| words.contains(&w);
     let pair = |a: &str, b: &str| words.windows(2).any(|p| p[0] == a && p[1] == b);
-    if has("atendente") || has("humano") || has("vendedor") || has("gerente") || pair("falar", "com") && (has("alguem") || has("pessoa")) {
+    if has("atendente")
+        || has("humano")
+        || has("vendedor")
+        || has("gerente")
+        || pair("falar", "com") && (has("alguem") || has("pessoa"))
+    {
         return Intent::HumanRequest;
     }
     if !corrections.is_empty() {
@@ -1030,22 +1229,63 @@ fn intent(
     if !items.is_empty() || !unknown.is_empty() {
         return Intent::Order;
     }
-    let decline = pair("nao", "quero") || pair("nao", "obrigado") || has("desisto") || pair("muito", "caro") || pair("ta", "caro") || pair("achei", "caro") || pair("ficou", "caro") || pair("outro", "lugar") || pair("vou", "pensar") || pair("deixa", "pra") && has("la");
+    let decline = pair("nao", "quero")
+        || pair("nao", "obrigado")
+        || has("desisto")
+        || pair("muito", "caro")
+        || pair("ta", "caro")
+        || pair("achei", "caro")
+        || pair("ficou", "caro")
+        || pair("outro", "lugar")
+        || pair("vou", "pensar")
+        || pair("deixa", "pra") && has("la");
     if decline {
         return Intent::Decline;
     }
-    let accept = raw.contains('👍') || raw.contains('✅') && words.is_empty() || has("sim") || has("confirmo") || has("confirmado") || has("fechado") || has("fechou") || has("aceito") || pair("pode", "mandar") || pair("pode", "fechar") || pair("pode", "enviar") || pair("pode", "ser") || has("bora") || has("combinado");
+    let accept = raw.contains('👍')
+        || raw.contains('✅') && words.is_empty()
+        || has("sim")
+        || has("confirmo")
+        || has("confirmado")
+        || has("fechado")
+        || has("fechou")
+        || has("aceito")
+        || pair("pode", "mandar")
+        || pair("pode", "fechar")
+        || pair("pode", "enviar")
+        || pair("pode", "ser")
+        || has("bora")
+        || has("combinado");
     if accept {
         return Intent::Accept;
     }
-    if clauses.iter().any(|c| c.question) || has("quanto") || has("qual") {
+    let greeting_word = words.iter().any(|w| {
+        matches!(
+            *w,
+            "oi" | "ola" | "bom" | "boa" | "alguem" | "opa" | "eai" | "salve" | "oie"
+        )
+    });
+    let question_word = words.iter().any(|w| {
+        matches!(
+            *w,
+            "quanto" | "qual" | "como" | "onde" | "quando" | "qto" | "preco" | "valor"
+        )
+    });
+    let only_chat = words.iter().all(|w| {
+        lexicon::is_stopword(w)
+            || lexicon::is_chat_word(w)
+            || matches!(*w, "alguem" | "oie" | "eai" | "salve" | "fala")
+    });
+    if greeting_word && only_chat && !question_word {
+        return Intent::GreetingOnly;
+    }
+    if clauses.iter().any(|c| c.question) || question_word {
         return Intent::Question;
     }
     if has_slots {
         return Intent::Order;
     }
-    let greeting = words.iter().all(|w| lexicon::is_stopword(w) || lexicon::is_chat_word(w) || matches!(*w, "alguem" | "oie" | "eai" | "salve" | "fala"));
-    if greeting {
+    if only_chat && greeting_word {
         return Intent::GreetingOnly;
     }
     Intent::Other

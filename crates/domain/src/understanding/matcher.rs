@@ -113,8 +113,13 @@ pub(crate) fn best(
             let required = |id: &u32| !index.optional_unit[*id as usize] || ph.len() == 1;
             // Words carried over from the previous product alone do not make a match: the
             // clause itself must take part in the phrase.
-            let own_part = ph.iter().any(|id| find(*id).is_some_and(|p| p.pos != usize::MAX));
-            if own_part && ph.iter().filter(|id| required(id)).all(|id| has(*id)) && ph.iter().any(required) {
+            let own_part = ph
+                .iter()
+                .any(|id| find(*id).is_some_and(|p| p.pos != usize::MAX));
+            if own_part
+                && ph.iter().filter(|id| required(id)).all(|id| has(*id))
+                && ph.iter().any(required)
+            {
                 let mut w = 0.0;
                 let mut fz = false;
                 for id in ph {
@@ -166,7 +171,9 @@ pub(crate) fn best(
                     TokClass::Number => num_conflicts += 1,
                     // Only a word of a sibling item is a conflict ("fina" against areia
                     // média); "obra" of "carrinho de obra" says nothing about cement.
-                    TokClass::Word if !p.purpose && sibling_word(index, entry, p.id) => word_conflicts += 1,
+                    TokClass::Word if !p.purpose && sibling_word(index, entry, p.id) => {
+                        word_conflicts += 1
+                    }
                     _ => {}
                 }
             }
@@ -177,7 +184,8 @@ pub(crate) fn best(
         if !full {
             explained -= 0.25;
         }
-        let mut score = fscore + explained - 1.0 * word_conflicts as f32 - 3.0 * num_conflicts as f32;
+        let mut score =
+            fscore + explained - 1.0 * word_conflicts as f32 - 3.0 * num_conflicts as f32;
         let mut unit_conflict = false;
         if let Some(u) = stated_unit {
             match unit_fit(u, entry.unit) {

@@ -101,6 +101,13 @@ pub struct Understanding {
     pub context: Vec<String>,
 }
 
+/// Folds text the way understanding compares names: lower case, no accents, words
+/// separated by single spaces, abbreviations of place names expanded ("Jd. Ângela" →
+/// "jardim angela"). For tools and tests that compare bairros.
+pub fn fold_for_compare(text: &str) -> String {
+    places::compare_key(text)
+}
+
 /// Reads one message on its own.
 pub fn understand(text: &str, index: &CatalogIndex) -> Understanding {
     understand_in(text, index, &Draft::default())

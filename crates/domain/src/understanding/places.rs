@@ -15,65 +15,270 @@ pub(crate) struct Bairro {
 /// São Paulo bairros and districts (with accents), so that "grajau" reads "Grajaú" even
 /// when the store has no freight rule for it. Stores add their own through freight rules.
 const SAO_PAULO_BAIRROS: &[&str] = &[
-    "Centro", "Sé", "República", "Bela Vista", "Consolação", "Liberdade", "Cambuci", "Aclimação",
-    "Bom Retiro", "Brás", "Pari", "Mooca", "Belém", "Tatuapé", "Água Rasa", "Vila Prudente",
-    "Sapopemba", "São Lucas", "Vila Formosa", "Carrão", "Aricanduva", "Vila Matilde", "Penha",
-    "Cangaíba", "Ermelino Matarazzo", "Ponte Rasa", "Artur Alvim", "Cidade Líder", "Itaquera",
-    "José Bonifácio", "Parque do Carmo", "Cidade Tiradentes", "Guaianases", "Lajeado",
-    "Itaim Paulista", "Vila Curuçá", "São Miguel Paulista", "Jardim Helena", "Vila Jacuí",
-    "São Mateus", "São Rafael", "Iguatemi", "Jardim Iguatemi", "Vila Carrão", "Jardim Ângela",
-    "Jardim São Luís", "Capão Redondo", "Campo Limpo", "Vila Andrade", "Morumbi", "Vila Sônia",
-    "Butantã", "Rio Pequeno", "Raposo Tavares", "Jaguaré", "Lapa", "Perdizes", "Pinheiros",
-    "Jardim Paulista", "Itaim Bibi", "Moema", "Vila Mariana", "Saúde", "Jabaquara", "Cursino",
-    "Ipiranga", "Sacomã", "Vila Clementino", "Campo Belo", "Santo Amaro", "Socorro",
-    "Cidade Dutra", "Grajaú", "Interlagos", "Parelheiros", "Marsilac", "Pedreira",
-    "Cidade Ademar", "Jardim Miriam", "Americanópolis", "Vila Joaniza", "Jardim Prudência",
-    "Jardim Marajoara", "Veleiros", "Jardim Iporanga", "Jardim Herculano", "Jardim Nakamura",
-    "Jardim São Bernardo", "Parque Santo Antônio", "Jardim Santo Antônio", "Vila das Belezas",
-    "Jardim Guarapiranga", "Jardim Mirna", "Cidade Júlia", "Vila Missionária", "Eldorado",
-    "Jardim Eliana", "Jardim Noronha", "Jardim Lucélia", "Jardim Lídia", "Jardim Aracati",
-    "Parque Novo Santo Amaro", "Chácara Santo Antônio", "Jardim Colonial", "Vila Guacuri",
-    "Jardim Apurá", "Jardim Luso", "Jardim Campo Grande", "Vila Santa Catarina", "Vila Mascote",
-    "Jardim América", "Jardim Europa", "Jardim Paulistano", "Vila Madalena", "Vila Leopoldina",
-    "Barra Funda", "Água Branca", "Casa Verde", "Limão", "Freguesia do Ó", "Brasilândia",
-    "Pirituba", "Jaraguá", "Perus", "Anhanguera", "Santana", "Tucuruvi", "Mandaqui",
-    "Tremembé", "Jaçanã", "Vila Guilherme", "Vila Maria", "Vila Medeiros", "Cachoeirinha",
-    "Vila Nova Cachoeirinha", "Parada Inglesa", "Jardim São Paulo", "Vila Ema", "Vila Alpina",
-    "Parque São Lucas", "Jardim Independência", "Vila Industrial", "Jardim Planalto",
-    "Parque Bristol", "Jardim Imperador", "Cidade Patriarca", "Vila Esperança", "Vila Nhocuné",
-    "Jardim Nordeste", "Parque São Rafael", "Jardim Santa Terezinha", "Vila Regente Feijó",
-    "Jardim Anália Franco", "Vila Gomes Cardim", "Jardim da Glória", "Vila Monumento",
-    "Vila Gumercindo", "Vila Brasilina", "Jardim da Saúde", "Vila Arapuá", "Vila Moraes",
-    "Jardim Clímax", "Vila Santa Teresa", "Jardim Celeste", "Jardim Patente", "Heliópolis",
-    "Vila Heliópolis", "Jardim Íris", "Vila Campestre", "Vila Fachini", "Jardim Vergueiro",
-    "Jardim Ubirajara", "Jardim Oriental", "Vila Santa Catarina", "Parque Jabaquara",
-    "Jardim Lourdes", "Cidade Vargas", "Vila Guarani", "Jardim Jabaquara", "Jardim Itapura",
-    "Parque Residencial Cocaia", "Cocaia", "Jardim Eliane", "Jardim Varginha", "Varginha",
-    "Jardim Castro Alves", "Jardim Shangrilá", "Jardim Belcito", "Jardim Reimberg",
-    "Jardim Presidente", "Cantinho do Céu", "Parque América", "Jardim Gaivotas",
-    "Vila São José", "Jardim Real", "Jardim Icaraí", "Jardim Represa", "Jardim Capela",
-    "Jardim Jacira", "Jardim Vera Cruz", "Jardim Vaz de Lima", "Jardim Souza", "Parque Fernanda",
-    "Jardim Comercial", "Jardim Germânia", "Jardim Monte Azul", "Jardim Macedônia",
-    "Parque Maria Helena", "Jardim Ibirapuera", "Jardim Tupi", "Jardim Umuarama",
+    "Centro",
+    "Sé",
+    "República",
+    "Bela Vista",
+    "Consolação",
+    "Liberdade",
+    "Cambuci",
+    "Aclimação",
+    "Bom Retiro",
+    "Brás",
+    "Pari",
+    "Mooca",
+    "Belém",
+    "Tatuapé",
+    "Água Rasa",
+    "Vila Prudente",
+    "Sapopemba",
+    "São Lucas",
+    "Vila Formosa",
+    "Carrão",
+    "Aricanduva",
+    "Vila Matilde",
+    "Penha",
+    "Cangaíba",
+    "Ermelino Matarazzo",
+    "Ponte Rasa",
+    "Artur Alvim",
+    "Cidade Líder",
+    "Itaquera",
+    "José Bonifácio",
+    "Parque do Carmo",
+    "Cidade Tiradentes",
+    "Guaianases",
+    "Lajeado",
+    "Itaim Paulista",
+    "Vila Curuçá",
+    "São Miguel Paulista",
+    "Jardim Helena",
+    "Vila Jacuí",
+    "São Mateus",
+    "São Rafael",
+    "Iguatemi",
+    "Jardim Iguatemi",
+    "Vila Carrão",
+    "Jardim Ângela",
+    "Jardim São Luís",
+    "Capão Redondo",
+    "Campo Limpo",
+    "Vila Andrade",
+    "Morumbi",
+    "Vila Sônia",
+    "Butantã",
+    "Rio Pequeno",
+    "Raposo Tavares",
+    "Jaguaré",
+    "Lapa",
+    "Perdizes",
+    "Pinheiros",
+    "Jardim Paulista",
+    "Itaim Bibi",
+    "Moema",
+    "Vila Mariana",
+    "Saúde",
+    "Jabaquara",
+    "Cursino",
+    "Ipiranga",
+    "Sacomã",
+    "Vila Clementino",
+    "Campo Belo",
+    "Santo Amaro",
+    "Socorro",
+    "Cidade Dutra",
+    "Grajaú",
+    "Interlagos",
+    "Parelheiros",
+    "Marsilac",
+    "Pedreira",
+    "Cidade Ademar",
+    "Jardim Miriam",
+    "Americanópolis",
+    "Vila Joaniza",
+    "Jardim Prudência",
+    "Jardim Marajoara",
+    "Veleiros",
+    "Jardim Iporanga",
+    "Jardim Herculano",
+    "Jardim Nakamura",
+    "Jardim São Bernardo",
+    "Parque Santo Antônio",
+    "Jardim Santo Antônio",
+    "Vila das Belezas",
+    "Jardim Guarapiranga",
+    "Jardim Mirna",
+    "Cidade Júlia",
+    "Vila Missionária",
+    "Eldorado",
+    "Jardim Eliana",
+    "Jardim Noronha",
+    "Jardim Lucélia",
+    "Jardim Lídia",
+    "Jardim Aracati",
+    "Parque Novo Santo Amaro",
+    "Chácara Santo Antônio",
+    "Jardim Colonial",
+    "Vila Guacuri",
+    "Jardim Apurá",
+    "Jardim Luso",
+    "Jardim Campo Grande",
+    "Vila Santa Catarina",
+    "Vila Mascote",
+    "Jardim América",
+    "Jardim Europa",
+    "Jardim Paulistano",
+    "Vila Madalena",
+    "Vila Leopoldina",
+    "Barra Funda",
+    "Água Branca",
+    "Casa Verde",
+    "Limão",
+    "Freguesia do Ó",
+    "Brasilândia",
+    "Pirituba",
+    "Jaraguá",
+    "Perus",
+    "Anhanguera",
+    "Santana",
+    "Tucuruvi",
+    "Mandaqui",
+    "Tremembé",
+    "Jaçanã",
+    "Vila Guilherme",
+    "Vila Maria",
+    "Vila Medeiros",
+    "Cachoeirinha",
+    "Vila Nova Cachoeirinha",
+    "Parada Inglesa",
+    "Jardim São Paulo",
+    "Vila Ema",
+    "Vila Alpina",
+    "Parque São Lucas",
+    "Jardim Independência",
+    "Vila Industrial",
+    "Jardim Planalto",
+    "Parque Bristol",
+    "Jardim Imperador",
+    "Cidade Patriarca",
+    "Vila Esperança",
+    "Vila Nhocuné",
+    "Jardim Nordeste",
+    "Parque São Rafael",
+    "Jardim Santa Terezinha",
+    "Vila Regente Feijó",
+    "Jardim Anália Franco",
+    "Vila Gomes Cardim",
+    "Jardim da Glória",
+    "Vila Monumento",
+    "Vila Gumercindo",
+    "Vila Brasilina",
+    "Jardim da Saúde",
+    "Vila Arapuá",
+    "Vila Moraes",
+    "Jardim Clímax",
+    "Vila Santa Teresa",
+    "Jardim Celeste",
+    "Jardim Patente",
+    "Heliópolis",
+    "Vila Heliópolis",
+    "Jardim Íris",
+    "Vila Campestre",
+    "Vila Fachini",
+    "Jardim Vergueiro",
+    "Jardim Ubirajara",
+    "Jardim Oriental",
+    "Vila Santa Catarina",
+    "Parque Jabaquara",
+    "Jardim Lourdes",
+    "Cidade Vargas",
+    "Vila Guarani",
+    "Jardim Jabaquara",
+    "Jardim Itapura",
+    "Parque Residencial Cocaia",
+    "Cocaia",
+    "Jardim Eliane",
+    "Jardim Varginha",
+    "Varginha",
+    "Jardim Castro Alves",
+    "Jardim Shangrilá",
+    "Jardim Belcito",
+    "Jardim Reimberg",
+    "Jardim Presidente",
+    "Cantinho do Céu",
+    "Parque América",
+    "Jardim Gaivotas",
+    "Vila São José",
+    "Jardim Real",
+    "Jardim Icaraí",
+    "Jardim Represa",
+    "Jardim Capela",
+    "Jardim Jacira",
+    "Jardim Vera Cruz",
+    "Jardim Vaz de Lima",
+    "Jardim Souza",
+    "Parque Fernanda",
+    "Jardim Comercial",
+    "Jardim Germânia",
+    "Jardim Monte Azul",
+    "Jardim Macedônia",
+    "Parque Maria Helena",
+    "Jardim Ibirapuera",
+    "Jardim Tupi",
+    "Jardim Umuarama",
 ];
 
 /// Cities around São Paulo: a city is not a bairro.
 fn is_city(folded: &str) -> bool {
     matches!(
         folded,
-        "santo andre" | "sao bernardo" | "sao bernardo do campo" | "sao caetano"
-            | "sao caetano do sul" | "diadema" | "osasco" | "guarulhos" | "maua" | "taboao"
-            | "taboao da serra" | "embu" | "embu das arte" | "cotia" | "barueri"
-            | "carapicuiba" | "sao paulo" | "sp" | "abc" | "itapecerica" | "itapecerica da serra"
-            | "ribeirao pire" | "suzano" | "mogi" | "mogi das cruze" | "ferraz" | "poa"
-            | "itaquaquecetuba" | "franco da rocha" | "caieira" | "santana de parnaiba"
-            | "campina" | "santos" | "santo" | "sao vicente" | "praia grande" | "jundiai"
+        "santo andre"
+            | "sao bernardo"
+            | "sao bernardo do campo"
+            | "sao caetano"
+            | "sao caetano do sul"
+            | "diadema"
+            | "osasco"
+            | "guarulhos"
+            | "maua"
+            | "taboao"
+            | "taboao da serra"
+            | "embu"
+            | "embu das arte"
+            | "cotia"
+            | "barueri"
+            | "carapicuiba"
+            | "sao paulo"
+            | "sp"
+            | "abc"
+            | "itapecerica"
+            | "itapecerica da serra"
+            | "ribeirao pire"
+            | "suzano"
+            | "mogi"
+            | "mogi das cruze"
+            | "ferraz"
+            | "poa"
+            | "itaquaquecetuba"
+            | "franco da rocha"
+            | "caieira"
+            | "santana de parnaiba"
+            | "campina"
+            | "santos"
+            | "santo"
+            | "sao vicente"
+            | "praia grande"
+            | "jundiai"
     )
 }
 
 pub(crate) fn bairro_list(known: &[String]) -> Vec<Bairro> {
     let mut out: Vec<Bairro> = Vec::new();
-    for name in known.iter().map(String::as_str).chain(SAO_PAULO_BAIRROS.iter().copied()) {
+    for name in known
+        .iter()
+        .map(String::as_str)
+        .chain(SAO_PAULO_BAIRROS.iter().copied())
+    {
         let words = place_words(name);
         if words.is_empty() || out.iter().any(|b| b.words == words) {
             continue;
@@ -84,6 +289,11 @@ pub(crate) fn bairro_list(known: &[String]) -> Vec<Bairro> {
         });
     }
     out
+}
+
+/// Comparison key of a place name: folded words, abbreviations expanded.
+pub(crate) fn compare_key(name: &str) -> String {
+    place_words(name).join(" ")
 }
 
 /// Folded words of a place name with abbreviations expanded: "Jd. São Luís" → jardim sao luis.
@@ -114,9 +324,25 @@ fn expand_abbrev(w: &str) -> &str {
 fn is_place_prefix(w: &str) -> bool {
     matches!(
         w,
-        "jardim" | "vila" | "parque" | "cidade" | "conjunto" | "residencial" | "chacara"
-            | "recanto" | "jardin" | "sitio" | "morro" | "alto" | "balneario" | "loteamento"
-            | "bairro" | "nucleo" | "estancia" | "portal" | "condominio"
+        "jardim"
+            | "vila"
+            | "parque"
+            | "cidade"
+            | "conjunto"
+            | "residencial"
+            | "chacara"
+            | "recanto"
+            | "jardin"
+            | "sitio"
+            | "morro"
+            | "alto"
+            | "balneario"
+            | "loteamento"
+            | "bairro"
+            | "nucleo"
+            | "estancia"
+            | "portal"
+            | "condominio"
     )
 }
 
@@ -286,7 +512,11 @@ pub(crate) fn find_cep(text: &str) -> (Option<Cep>, Vec<(usize, usize)>) {
                 j += 1;
             }
             groups.push(j - gs);
-            if j + 1 < b.len() && matches!(b[j], b'.' | b'-' | b' ') && b[j + 1].is_ascii_digit() && groups.len() < 3 {
+            if j + 1 < b.len()
+                && matches!(b[j], b'.' | b'-' | b' ')
+                && b[j + 1].is_ascii_digit()
+                && groups.len() < 3
+            {
                 let total: usize = groups.iter().sum();
                 if total >= 8 {
                     break;
@@ -323,7 +553,7 @@ pub(crate) fn find_cep(text: &str) -> (Option<Cep>, Vec<(usize, usize)>) {
             end = k;
             let followed_by_digit = end < b.len() && b[end].is_ascii_digit();
             let raw = &text[start..end];
-            if !followed_by_digit && !(n_groups == 2 && raw.contains(' ') && groups.len() > 2) {
+            if !followed_by_digit {
                 if let Ok(cep) = Cep::parse(raw) {
                     // A space-separated pair is only a CEP when the word "cep" is near.
                     let spaced = raw.contains(' ');
@@ -345,8 +575,20 @@ pub(crate) fn find_cep(text: &str) -> (Option<Cep>, Vec<(usize, usize)>) {
 fn is_street_word(w: &str) -> bool {
     matches!(
         w,
-        "rua" | "r" | "av" | "avenida" | "travessa" | "tv" | "estrada" | "estr" | "alameda"
-            | "al" | "praca" | "rodovia" | "viela" | "largo"
+        "rua"
+            | "r"
+            | "av"
+            | "avenida"
+            | "travessa"
+            | "tv"
+            | "estrada"
+            | "estr"
+            | "alameda"
+            | "al"
+            | "praca"
+            | "rodovia"
+            | "viela"
+            | "largo"
     )
 }
 
@@ -396,11 +638,20 @@ pub(crate) fn find_place(toks: &[Token], text: &str, bairros: &[Bairro]) -> Plac
             let _ = saw_number;
             let (name_toks, end) = name_run(toks, j, false);
             if !name_toks.is_empty() {
-                let words: Vec<&str> = name_toks.iter().map(|k| &text[toks[*k].start..toks[*k].end]).collect();
+                let words: Vec<&str> = name_toks
+                    .iter()
+                    .map(|k| &text[toks[*k].start..toks[*k].end])
+                    .collect();
                 let folded = text::fold(&words.join(" "));
                 if !is_city(&folded) {
-                    let name = lookup(bairros, &name_toks.iter().map(|k| toks[*k].text.as_str()).collect::<Vec<_>>())
-                        .unwrap_or_else(|| canonical_free_name(&words));
+                    let name = lookup(
+                        bairros,
+                        &name_toks
+                            .iter()
+                            .map(|k| toks[*k].text.as_str())
+                            .collect::<Vec<_>>(),
+                    )
+                    .unwrap_or_else(|| canonical_free_name(&words));
                     used.extend(name_toks.iter().copied());
                     bairro = Some((j, name));
                 }
@@ -414,7 +665,13 @@ pub(crate) fn find_place(toks: &[Token], text: &str, bairros: &[Bairro]) -> Plac
     // Known bairros anywhere (longest first); one-word names need a cue or a capital.
     let folded: Vec<String> = toks
         .iter()
-        .map(|t| if t.kind == Kind::Word { expand_abbrev(&t.text).to_string() } else { String::new() })
+        .map(|t| {
+            if t.kind == Kind::Word {
+                expand_abbrev(&t.text).to_string()
+            } else {
+                String::new()
+            }
+        })
         .collect();
     let mut best: Option<(usize, usize, &Bairro)> = None;
     for b in bairros {
@@ -427,9 +684,10 @@ pub(crate) fn find_place(toks: &[Token], text: &str, bairros: &[Bairro]) -> Plac
                 continue;
             }
             if (0..n).all(|k| word_eq(&folded[s + k], &b.words[k], k)) {
-                let cue = s > 0 && toks[s - 1].kind == Kind::Word && is_place_cue(&toks[s - 1].text)
-                    || s > 0 && toks[s - 1].is_punct(':')
-                    || s > 1 && toks[s - 1].is_punct(',') && toks[s - 2].kind == Kind::Num;
+                let cue =
+                    s > 0 && toks[s - 1].kind == Kind::Word && is_place_cue(&toks[s - 1].text)
+                        || s > 0 && toks[s - 1].is_punct(':')
+                        || s > 1 && toks[s - 1].is_punct(',') && toks[s - 2].kind == Kind::Num;
                 let ok = n > 1 || cue || toks[s].cap;
                 if ok && best.is_none_or(|(bs, bn, _)| n > bn || (n == bn && s > bs)) {
                     best = Some((s, n, b));
@@ -463,10 +721,18 @@ pub(crate) fn find_place(toks: &[Token], text: &str, bairros: &[Bairro]) -> Plac
                     let first = &toks[name_toks[0]];
                     let prefixed = is_place_prefix(expand_abbrev(&first.text));
                     let explicit = explicit || (s > k + 1 && toks[k + 1].is_word("bairro"));
-                    let capital = name_toks.iter().all(|i| toks[*i].cap || is_connector(&toks[*i].text));
-                    let words: Vec<&str> = name_toks.iter().map(|i| &text[toks[*i].start..toks[*i].end]).collect();
+                    let capital = name_toks
+                        .iter()
+                        .all(|i| toks[*i].cap || is_connector(&toks[*i].text));
+                    let words: Vec<&str> = name_toks
+                        .iter()
+                        .map(|i| &text[toks[*i].start..toks[*i].end])
+                        .collect();
                     let f = text::fold(&words.join(" "));
-                    if (prefixed && name_toks.len() >= 2 || explicit || capital) && !is_city(&f) && !looks_like_not_a_place(&f) {
+                    if (prefixed && name_toks.len() >= 2 || explicit || capital)
+                        && !is_city(&f)
+                        && !looks_like_not_a_place(&f)
+                    {
                         used.extend(name_toks.iter().copied());
                         bairro = Some((name_toks[0], canonical_free_name(&words)));
                         break;
@@ -495,7 +761,9 @@ fn word_eq(msg: &str, place: &str, k: usize) -> bool {
     }
     // One slip in a later word of a name whose start matched: "Jardim São Luiz".
     k > 0
-        && msg.len() >= 4 && place.len() >= 4 && text::edit_distance(msg.as_bytes(), place.as_bytes(), 1) <= 1
+        && msg.len() >= 4
+        && place.len() >= 4
+        && text::edit_distance(msg.as_bytes(), place.as_bytes(), 1) <= 1
 }
 
 fn lookup(bairros: &[Bairro], words: &[&str]) -> Option<String> {
@@ -504,7 +772,11 @@ fn lookup(bairros: &[Bairro], words: &[&str]) -> Option<String> {
         .iter()
         .find(|b| {
             b.words.len() == w.len()
-                && b.words.iter().zip(&w).enumerate().all(|(k, (p, m))| word_eq(m, p, k))
+                && b.words
+                    .iter()
+                    .zip(&w)
+                    .enumerate()
+                    .all(|(k, (p, m))| word_eq(m, p, k))
         })
         .map(|b| b.canonical.clone())
 }
@@ -514,13 +786,56 @@ fn looks_like_not_a_place(f: &str) -> bool {
     let first = f.split(' ').next().unwrap_or("");
     matches!(
         first,
-        "pix" | "cartao" | "credito" | "debito" | "boleto" | "dinheiro" | "entrega" | "obra"
-            | "casa" | "segunda" | "terca" | "quarta" | "quinta" | "sexta" | "sabado" | "domingo"
-            | "maximo" | "minimo" | "cep" | "saco" | "sacos" | "total" | "whatsapp" | "zap"
-            | "caminhao" | "local" | "endereco" | "mesmo" | "mesma" | "hora" | "dia" | "final"
-            | "fim" | "caso" | "momento" | "loja" | "deposito" | "centro de" | "rua" | "avenida"
-            | "frente" | "portao" | "condominio" | "predio" | "apartamento" | "ap" | "apto"
-            | "bloco" | "lote" | "quadra"
+        "pix"
+            | "cartao"
+            | "credito"
+            | "debito"
+            | "boleto"
+            | "dinheiro"
+            | "entrega"
+            | "obra"
+            | "casa"
+            | "segunda"
+            | "terca"
+            | "quarta"
+            | "quinta"
+            | "sexta"
+            | "sabado"
+            | "domingo"
+            | "maximo"
+            | "minimo"
+            | "cep"
+            | "saco"
+            | "sacos"
+            | "total"
+            | "whatsapp"
+            | "zap"
+            | "caminhao"
+            | "local"
+            | "endereco"
+            | "mesmo"
+            | "mesma"
+            | "hora"
+            | "dia"
+            | "final"
+            | "fim"
+            | "caso"
+            | "momento"
+            | "loja"
+            | "deposito"
+            | "centro de"
+            | "rua"
+            | "avenida"
+            | "frente"
+            | "portao"
+            | "condominio"
+            | "predio"
+            | "apartamento"
+            | "ap"
+            | "apto"
+            | "bloco"
+            | "lote"
+            | "quadra"
     ) || super::text::number_word(first).is_some()
 }
 
@@ -540,7 +855,10 @@ fn name_run(toks: &[Token], s: usize, stop_on_common: bool) -> (Vec<usize>, usiz
                 break;
             }
             // "de/da" only continue a name when a capitalised word or prefix follows.
-            if j + 1 < toks.len() && toks[j + 1].kind == Kind::Word && (toks[j + 1].cap || !stop_on_common) {
+            if j + 1 < toks.len()
+                && toks[j + 1].kind == Kind::Word
+                && (toks[j + 1].cap || !stop_on_common)
+            {
                 out.push(j);
                 j += 1;
                 continue;
@@ -586,7 +904,11 @@ mod tests {
             ("quero 10 sacos", None),
         ];
         for (msg, want) in cases {
-            assert_eq!(find_cep(msg).0.map(|c| c.digits()).as_deref(), want, "{msg}");
+            assert_eq!(
+                find_cep(msg).0.map(|c| c.digits()).as_deref(),
+                want,
+                "{msg}"
+            );
         }
     }
 

@@ -87,8 +87,20 @@ fn weekday(w: &str) -> Option<Weekday> {
 fn about_opening_hours(w: &str) -> bool {
     matches!(
         w,
-        "aberto" | "aberta" | "abre" | "abrem" | "funciona" | "funcionam" | "funcionando"
-            | "atende" | "atendem" | "expediente" | "fecha" | "fecham" | "fechado" | "horario"
+        "aberto"
+            | "aberta"
+            | "abre"
+            | "abrem"
+            | "funciona"
+            | "funcionam"
+            | "funcionando"
+            | "atende"
+            | "atendem"
+            | "expediente"
+            | "fecha"
+            | "fecham"
+            | "fechado"
+            | "horario"
     )
 }
 
@@ -123,11 +135,21 @@ pub(crate) fn find_delivery(toks: &[Token], skip: &[usize]) -> Option<Delivery> 
                     hit = Some((Delivery::Hoje, 1));
                 } else if w == "amanha" || w == "amanhan" || w == "amnh" {
                     // "depois de amanhã" is another day, and not one we can name.
-                    let after = i >= 2 && toks[i - 2].is_word("depois") && toks[i - 1].is_word("de");
+                    let after =
+                        i >= 2 && toks[i - 2].is_word("depois") && toks[i - 1].is_word("de");
                     if !after {
                         hit = Some((Delivery::Amanha, 1));
                     }
-                } else if matches!(w, "urgente" | "urgencia" | "urjente" | "urgent" | "urgentemente" | "asap" | "imediato") {
+                } else if matches!(
+                    w,
+                    "urgente"
+                        | "urgencia"
+                        | "urjente"
+                        | "urgent"
+                        | "urgentemente"
+                        | "asap"
+                        | "imediato"
+                ) {
                     hit = Some((Delivery::OQuantoAntes, 1));
                 } else if w == "quanto" && (next == "antes" || next == "ante") {
                     hit = Some((Delivery::OQuantoAntes, 2));
@@ -140,7 +162,8 @@ pub(crate) fn find_delivery(toks: &[Token], skip: &[usize]) -> Option<Delivery> 
                     let short = w.len() <= 3;
                     let feira = next == "feira" || (next == "-" && next2 == "feira");
                     // "a segunda opção", "segunda vez": ordinal, not a day.
-                    let ordinal = w == "segunda" && matches!(next, "opcao" | "vez" | "mao" | "linha" | "via");
+                    let ordinal =
+                        w == "segunda" && matches!(next, "opcao" | "vez" | "mao" | "linha" | "via");
                     if (!short || feira) && !ordinal {
                         hit = Some((Delivery::Weekday(d), 1));
                     }
@@ -149,8 +172,14 @@ pub(crate) fn find_delivery(toks: &[Token], skip: &[usize]) -> Option<Delivery> 
             Kind::Frac => {
                 let (d, m) = (t.value, t.den);
                 let prev = if i > 0 { toks[i - 1].text.as_str() } else { "" };
-                let cue = matches!(prev, "dia" | "ate" | "pra" | "para" | "entrega" | "no" | ":" | "data");
-                if (1..=31).contains(&d) && (1..=12).contains(&m) && (cue || !is_size_fraction(d, m)) {
+                let cue = matches!(
+                    prev,
+                    "dia" | "ate" | "pra" | "para" | "entrega" | "no" | ":" | "data"
+                );
+                if (1..=31).contains(&d)
+                    && (1..=12).contains(&m)
+                    && (cue || !is_size_fraction(d, m))
+                {
                     hit = Some((
                         Delivery::Date {
                             day: d as u8,
@@ -165,13 +194,19 @@ pub(crate) fn find_delivery(toks: &[Token], skip: &[usize]) -> Option<Delivery> 
         if let Some((d, len)) = hit {
             let mut j = clause_start;
             let mut hours = false;
-            while j < toks.len() && !(toks[j].kind == Kind::Newline || toks[j].is_punct('?') || toks[j].is_punct('.') || toks[j].is_punct('!')) {
+            while j < toks.len()
+                && !(toks[j].kind == Kind::Newline
+                    || toks[j].is_punct('?')
+                    || toks[j].is_punct('.')
+                    || toks[j].is_punct('!'))
+            {
                 if toks[j].kind == Kind::Word && about_opening_hours(&toks[j].text) {
                     hours = true;
                 }
                 j += 1;
             }
-            if !hours && !negated(toks, i) && !(len > 1 && negated(toks, i + len - 1)) {
+            let negated_here = negated(toks, i) || (len > 1 && negated(toks, i + len - 1));
+            if !hours && !negated_here {
                 found = Some(d);
             }
             i += len;

@@ -129,7 +129,11 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
             }
             let raw: String = chars[start..j].iter().map(|(_, c)| *c).collect();
             // Fraction or date: digits '/' digits.
-            if j + 1 < n && chars[j].1 == '/' && chars[j + 1].1.is_ascii_digit() && !raw.contains([',', '.']) {
+            if j + 1 < n
+                && chars[j].1 == '/'
+                && chars[j + 1].1.is_ascii_digit()
+                && !raw.contains([',', '.'])
+            {
                 let mut k = j + 1;
                 while k < n && chars[k].1.is_ascii_digit() {
                     k += 1;
@@ -279,7 +283,11 @@ pub(crate) fn parse_number(raw: &str) -> Option<i64> {
         (raw[..idx].replace('.', ""), raw[idx + 1..].to_string())
     } else if raw.contains('.') {
         let groups: Vec<&str> = raw.split('.').collect();
-        if groups.len() > 1 && groups[1..].iter().all(|g| g.len() == 3) && !groups[0].is_empty() && groups[0].len() <= 3 {
+        if groups.len() > 1
+            && groups[1..].iter().all(|g| g.len() == 3)
+            && !groups[0].is_empty()
+            && groups[0].len() <= 3
+        {
             (groups.concat(), String::new())
         } else {
             match raw.rfind('.') {
@@ -294,9 +302,17 @@ pub(crate) fn parse_number(raw: &str) -> Option<i64> {
     if int_part.len() > 12 || !int_part.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let int_v: i64 = if int_part.is_empty() { 0 } else { int_part.parse().ok()? };
+    let int_v: i64 = if int_part.is_empty() {
+        0
+    } else {
+        int_part.parse().ok()?
+    };
     let mut frac_v: i64 = 0;
-    let frac_digits: Vec<u8> = frac_part.bytes().filter(|b| b.is_ascii_digit()).take(3).collect();
+    let frac_digits: Vec<u8> = frac_part
+        .bytes()
+        .filter(|b| b.is_ascii_digit())
+        .take(3)
+        .collect();
     for (k, d) in frac_digits.iter().enumerate() {
         frac_v += ((d - b'0') as i64) * 10_i64.pow(2 - k as u32);
     }
@@ -395,8 +411,8 @@ pub(crate) fn singular(w: &str) -> (String, bool) {
             return (format!("{stem}el"), true);
         }
     }
-    if w.ends_with("ns") {
-        return (format!("{}m", &w[..w.len() - 2]), true);
+    if let Some(stem) = w.strip_suffix("ns") {
+        return (format!("{stem}m"), true);
     }
     if w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") && !w.ends_with("is") {
         return (w[..w.len() - 1].to_string(), true);
@@ -425,7 +441,24 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
     let mut k = 0;
     while k + 2 < toks.len() {
         if toks[k].kind == Kind::Word
-            && matches!(toks[k].text.as_str(), "jd" | "jdm" | "vl" | "pq" | "av" | "r" | "sta" | "sto" | "cid" | "res" | "cj" | "conj" | "dr" | "prof" | "pres" | "chac")
+            && matches!(
+                toks[k].text.as_str(),
+                "jd" | "jdm"
+                    | "vl"
+                    | "pq"
+                    | "av"
+                    | "r"
+                    | "sta"
+                    | "sto"
+                    | "cid"
+                    | "res"
+                    | "cj"
+                    | "conj"
+                    | "dr"
+                    | "prof"
+                    | "pres"
+                    | "chac"
+            )
             && toks[k + 1].is_punct('.')
             && toks[k + 2].kind == Kind::Word
         {
@@ -458,7 +491,11 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
                     let nx = &toks[k];
                     let code = if nx.kind == Kind::Word {
                         roman(&nx.text)
-                    } else if nx.kind == Kind::Num && nx.value % QUANTITY_SCALE == 0 && nx.value <= 99 * QUANTITY_SCALE && !nx.from_word {
+                    } else if nx.kind == Kind::Num
+                        && nx.value % QUANTITY_SCALE == 0
+                        && nx.value <= 99 * QUANTITY_SCALE
+                        && !nx.from_word
+                    {
                         Some(nx.value / QUANTITY_SCALE)
                     } else {
                         None
@@ -484,7 +521,11 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
                 }
             }
             // "metro cubico" / "metros quadrados"
-            if (t.text == "metro" || t.text == "metros" || t.text == "m" || t.text == "mt" || t.text == "mts")
+            if (t.text == "metro"
+                || t.text == "metros"
+                || t.text == "m"
+                || t.text == "mt"
+                || t.text == "mts")
                 && i + 1 < toks.len()
                 && toks[i + 1].kind == Kind::Word
             {
@@ -605,7 +646,8 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
                     && toks[i + 3].from_word
                     && toks[i + 3].value == QUANTITY_SCALE / 2
                 {
-                    let mut j = num_token(t.value + QUANTITY_SCALE / 2, t.start, t.end, t.from_word);
+                    let mut j =
+                        num_token(t.value + QUANTITY_SCALE / 2, t.start, t.end, t.from_word);
                     j.cap = t.cap;
                     out.push(j);
                     out.push(toks[i + 1].clone());
@@ -615,7 +657,11 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
                 }
                 // ranges: "8 a 10", "2 ou 3", "8-10" → upper bound
                 if i + 2 < toks.len()
-                    && (toks[i + 1].is_word("a") || toks[i + 1].is_word("ou") || toks[i + 1].is_word("ate") || toks[i + 1].is_punct('-') || toks[i + 1].is_punct('/'))
+                    && (toks[i + 1].is_word("a")
+                        || toks[i + 1].is_word("ou")
+                        || toks[i + 1].is_word("ate")
+                        || toks[i + 1].is_punct('-')
+                        || toks[i + 1].is_punct('/'))
                     && toks[i + 2].kind == Kind::Num
                     && toks[i + 2].value > t.value
                     && !(toks[i + 1].is_punct('-') && t.from_word)
@@ -745,16 +791,5 @@ mod tests {
         assert_eq!(edit_distance(b"simento", b"cimento", 2), 1);
         assert_eq!(edit_distance(b"argamsasa", b"argamassa", 2), 1);
         assert_eq!(edit_distance(b"abc", b"xyz", 1), 2);
-    }
-}
-#[cfg(test)]
-mod dbg {
-    #[test]
-    fn show() {
-        if let Ok(m) = std::env::var("OZ_TOK") {
-            for t in super::analyze(&m) {
-                eprintln!("{:?} {:?} {}", t.kind, t.text, t.value);
-            }
-        }
     }
 }
