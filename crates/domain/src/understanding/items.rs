@@ -19,6 +19,8 @@ use super::{Correction, Draft, FoundItem, Intent, Understanding, MAX_MESSAGE_CHA
 struct Clause {
     toks: Vec<usize>,
     question: bool,
+    /// Index of the sentence (up to '.', '?', '!' or a new line) the clause belongs to.
+    sentence: usize,
     /// The clause opens a line that starts with a bullet, a dash or "1)".
     bullet: bool,
 }
@@ -183,6 +185,7 @@ fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<Clause> {
             out.push(Clause {
                 toks: std::mem::take(cur),
                 question,
+                sentence: 0,
                 bullet,
             });
         }
@@ -229,6 +232,38 @@ fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<Clause> {
         cur.push(i);
     }
     flush(&mut cur, &mut out, false, bullet);
+    // Sentences: a question mark or a question word makes every clause of the sentence a
+    // question ("quanto tá o tijolo e o bloco 14?").
+    let mut sentence = 0;
+    let mut prev_end: Option<usize> = None;
+    for cl in out.iter_mut() {
+        let first = cl.toks.first().copied().unwrap_or(0);
+        if let Some(pe) = prev_end {
+            if toks[pe..first].iter().any(|t| {
+                t.kind == Kind::Newline || t.is_punct('.') || t.is_punct('?') || t.is_punct('!')
+            }) {
+                sentence += 1;
+            }
+        }
+        cl.sentence = sentence;
+        prev_end = cl.toks.last().copied();
+    }
+    let asks = |cl: &Clause| {
+        cl.question
+            || cl.toks.iter().any(|i| {
+                matches!(
+                    toks[*i].text.as_str(),
+                    "quanto" | "qto" | "qnto" | "preco" | "valor" | "custa" | "qual"
+                )
+            })
+    };
+    let question_sentences: Vec<usize> =
+        out.iter().filter(|c| asks(c)).map(|c| c.sentence).collect();
+    for cl in out.iter_mut() {
+        if question_sentences.contains(&cl.sentence) {
+            cl.question = true;
+        }
+    }
     out
 }
 
@@ -304,11 +339,13 @@ impl State<'_> {
                     let from_cl = Clause {
                         toks: cl.toks[..split].to_vec(),
                         question: false,
+                        sentence: cl.sentence,
                         bullet: false,
                     };
                     let to_cl = Clause {
                         toks: cl.toks[split + 1..].to_vec(),
                         question: false,
+                        sentence: cl.sentence,
                         bullet: false,
                     };
                     let from =
@@ -981,6 +1018,19 @@ fn analyze_clause(
                     Outcome::Unknown(t)
                 };
             }
+            let container = opt
+                .remove
+                .first()
+                .and_then(|p| ctoks.get(p + 1))
+                .is_some_and(|t| lexicon::is_container(&t.text));
+            if container {
+                let t = content_text(&opt.remove);
+                return if t.is_empty() {
+                    Outcome::Nothing
+                } else {
+                    Outcome::Unknown(t)
+                };
+            }
             let plural = opt.remove.is_empty()
                 && c.explained_pos.iter().any(|p| {
                     ctoks[*p].plural
@@ -1113,6 +1163,15 @@ fn acceptable(
     // them must be a word the item's names start with ("cola" of "cola pvc"; "chuveiro" of
     // "fio de chuveiro" is not enough).
     let entry = &index.entries[c.entry];
+    // "15 barras de 3/8": no product word, but a size only one item has, sold in the unit
+    // the customer named.
+    let no_words = !roles
+        .iter()
+        .enumerate()
+        .any(|(p, r)| !opt.remove.contains(&p) && matches!(r, WordRole::Known | WordRole::Foreign));
+    if no_words && c.unit_ok && c.attr_matched && second.is_none_or(|s| s < c.score - 0.3) {
+        return true;
+    }
     let mut head_explained = false;
     for (p, r) in roles.iter().enumerate() {
         if opt.remove.contains(&p) {

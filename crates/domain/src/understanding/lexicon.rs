@@ -438,6 +438,22 @@ pub(crate) fn is_vague(w: &str) -> bool {
     )
 }
 
+/// Containers that are not catalog units: "2 caminhões de areia" cannot be quoted.
+pub(crate) fn is_container(w: &str) -> bool {
+    matches!(
+        w,
+        "caminhao"
+            | "carrada"
+            | "cacamba"
+            | "carretinha"
+            | "carreta"
+            | "viagem"
+            | "caminhaozinho"
+            | "basculante"
+            | "carroca"
+    )
+}
+
 /// Units that measure time or money, not goods: a number before them is never a quantity.
 pub(crate) fn is_non_goods_unit(w: &str) -> bool {
     matches!(

@@ -32,6 +32,8 @@ pub(crate) struct Candidate {
     pub num_conflicts: usize,
     pub word_conflicts: usize,
     pub unit_conflict: bool,
+    /// A unit was stated and fits the item's unit.
+    pub unit_ok: bool,
     /// Ids of the best phrase (for carrying the product over to elliptical clauses).
     pub phrase: Vec<u32>,
     /// Some number of the clause matched one of the item's numbers (an attribute).
@@ -187,9 +189,13 @@ pub(crate) fn best(
         let mut score =
             fscore + explained - 1.0 * word_conflicts as f32 - 3.0 * num_conflicts as f32;
         let mut unit_conflict = false;
+        let mut unit_ok = false;
         if let Some(u) = stated_unit {
             match unit_fit(u, entry.unit) {
-                Some(true) => score += 0.6,
+                Some(true) => {
+                    score += 0.6;
+                    unit_ok = true;
+                }
                 Some(false) => {
                     score -= 1.5;
                     unit_conflict = true;
@@ -205,6 +211,7 @@ pub(crate) fn best(
             num_conflicts,
             word_conflicts,
             unit_conflict,
+            unit_ok,
             phrase,
             attr_matched,
             explained_pos,

@@ -472,6 +472,17 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
     while i < toks.len() {
         let t = toks[i].clone();
         if t.kind == Kind::Word {
+            // "cx d'água" is a caixa d'água, not a box of something.
+            if t.text == "cx"
+                && i + 1 < toks.len()
+                && (toks[i + 1].is_word("dagua") || toks[i + 1].is_word("d"))
+            {
+                let mut j = t.clone();
+                j.text = "caixa".into();
+                out.push(j);
+                i += 1;
+                continue;
+            }
             // d agua / d'agua → dagua
             if t.text == "d" && i + 1 < toks.len() && toks[i + 1].is_word("agua") {
                 let mut j = toks[i + 1].clone();
@@ -665,6 +676,8 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
                     && toks[i + 2].kind == Kind::Num
                     && toks[i + 2].value > t.value
                     && !(toks[i + 1].is_punct('-') && t.from_word)
+                    // "8-10" is a range; "brita 0 - 2 m³" is a size then an amount.
+                    && !(toks[i + 1].is_punct('-') && (t.end != toks[i + 1].start || toks[i + 1].end != toks[i + 2].start))
                 {
                     let mut j = toks[i + 2].clone();
                     j.start = t.start;
@@ -791,5 +804,16 @@ mod tests {
         assert_eq!(edit_distance(b"simento", b"cimento", 2), 1);
         assert_eq!(edit_distance(b"argamsasa", b"argamassa", 2), 1);
         assert_eq!(edit_distance(b"abc", b"xyz", 1), 2);
+    }
+}
+#[cfg(test)]
+mod dbg {
+    #[test]
+    fn show() {
+        if let Ok(m) = std::env::var("OZ_TOK") {
+            for t in super::analyze(&m) {
+                eprintln!("{:?} {:?} {}", t.kind, t.text, t.value);
+            }
+        }
     }
 }
