@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use crate::catalog::{CatalogItem, Unit};
 
 use super::lexicon;
-use super::places::{self, Bairro};
+use super::places::Gazetteer;
 use super::text::{self, Kind};
 
 /// Words dropped from catalog phrases: connectors carry no meaning in either direction.
@@ -71,7 +71,9 @@ pub struct CatalogIndex {
     pub(crate) postings: Vec<Vec<u32>>,
     /// Word ids by length, for typo matching (words of 4+ letters only).
     pub(crate) by_len: Vec<Vec<u32>>,
-    pub(crate) bairros: Vec<Bairro>,
+    /// Letter counts of each word (a–z), to skip typo candidates cheaply.
+    pub(crate) letters: Vec<[u8; 26]>,
+    pub(crate) bairros: Gazetteer,
     /// The other gender of a word when the catalog has it too (branca ↔ branco).
     pub(crate) variant: Vec<Option<u32>>,
     /// Unit words that are also a product's whole name ("rolo" is the paint roller).
@@ -91,7 +93,8 @@ impl CatalogIndex {
             classes: Vec::new(),
             postings: Vec::new(),
             by_len: Vec::new(),
-            bairros: places::bairro_list(known_bairros),
+            letters: Vec::new(),
+            bairros: Gazetteer::new(known_bairros),
             variant: Vec::new(),
             unit_product: Vec::new(),
             optional_unit: Vec::new(),
@@ -210,6 +213,7 @@ impl CatalogIndex {
                 }
             }
         }
+        idx.letters = idx.words.iter().map(|w| letter_counts(w)).collect();
         for (id, w) in idx.words.iter().enumerate() {
             if idx.classes[id] == TokClass::Word && w.len() >= 4 {
                 let l = w.len().min(40);
@@ -246,6 +250,7 @@ impl CatalogIndex {
             return None;
         }
         let max = if n >= 8 { 2 } else { 1 };
+        let mine = letter_counts(w);
         let mut best: Option<(usize, u32)> = None;
         let lo = n.saturating_sub(max);
         let hi = (n + max).min(self.by_len.len().saturating_sub(1));
@@ -268,6 +273,15 @@ impl CatalogIndex {
                     )) {
                         continue;
                     }
+                }
+                // Each edit changes the letter counts by at most two.
+                let diff: usize = mine
+                    .iter()
+                    .zip(&self.letters[*id as usize])
+                    .map(|(a, b)| a.abs_diff(*b) as usize)
+                    .sum();
+                if diff > 2 * max {
+                    continue;
                 }
                 let d = text::edit_distance(w.as_bytes(), cand.as_bytes(), max);
                 if d <= max && best.is_none_or(|(bd, _)| d < bd) {
@@ -338,6 +352,16 @@ fn phrase_tokens(src: &str) -> Vec<(String, TokClass)> {
             _ => None,
         })
         .collect()
+}
+
+fn letter_counts(w: &str) -> [u8; 26] {
+    let mut c = [0u8; 26];
+    for b in w.bytes() {
+        if b.is_ascii_lowercase() {
+            c[(b - b'a') as usize] = c[(b - b'a') as usize].saturating_add(1);
+        }
+    }
+    c
 }
 
 fn classify(w: &str) -> TokClass {

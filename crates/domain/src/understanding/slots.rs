@@ -151,9 +151,9 @@ pub(crate) fn find_delivery(toks: &[Token], skip: &[usize]) -> Option<Delivery> 
                         | "imediato"
                 ) {
                     hit = Some((Delivery::OQuantoAntes, 1));
-                } else if (w == "pra" || w == "para") && next == "ontem" {
-                    hit = Some((Delivery::OQuantoAntes, 2));
-                } else if w == "quanto" && (next == "antes" || next == "ante") {
+                } else if (w == "pra" || w == "para") && next == "ontem"
+                    || w == "quanto" && (next == "antes" || next == "ante")
+                {
                     hit = Some((Delivery::OQuantoAntes, 2));
                 } else if w == "rapido" && (next == "possivel" || prev == "mais") {
                     hit = Some((Delivery::OQuantoAntes, 1));
