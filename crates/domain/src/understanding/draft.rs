@@ -119,6 +119,8 @@ impl Draft {
         }
         if u.last_sku.is_some() {
             self.last_sku = u.last_sku.clone();
+        }
+        if !u.context.is_empty() {
             self.context = u.context.clone();
         }
     }

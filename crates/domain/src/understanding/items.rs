@@ -64,6 +64,9 @@ enum Outcome {
     Unknown(String),
     /// A quantity with no product ("12 barras", "são 15").
     Dangling(i64, Option<&'static str>),
+    /// Catalog words that do not settle on one item ("tem telha eternit?"): they are the
+    /// context for what follows ("12 da de 2,44").
+    Mention(Vec<u32>),
     Nothing,
 }
 
@@ -207,8 +210,8 @@ fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<Clause> {
                 .any(|c| !c.is_whitespace() && c != '*' && !is_template_marker(c))
                 || t.is_punct('-')
                 || (t.is_punct('*') && text.get(t.end..).is_some_and(|r| r.starts_with(' ')))
-                || (t.kind == Kind::Num && toks.get(i + 1).is_some_and(|n| n.is_punct(')')));
-            if t.kind == Kind::Num && toks.get(i + 1).is_some_and(|n| n.is_punct(')')) {
+                || is_ordinal(toks, i);
+            if is_ordinal(toks, i) {
                 // "1) caixa d'água": an ordinal, not a quantity.
                 continue;
             }
@@ -265,6 +268,21 @@ fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<Clause> {
         }
     }
     out
+}
+
+/// "1)" or "1." opening a list line: an ordinal, not a quantity.
+fn is_ordinal(toks: &[Token], i: usize) -> bool {
+    let t = &toks[i];
+    t.kind == Kind::Num
+        && !t.from_word
+        && t.value <= 99 * QUANTITY_SCALE
+        && toks.get(i + 1).is_some_and(|n| {
+            n.is_punct(')')
+                || n.is_punct('.')
+                    && toks.get(i + 2).is_some_and(|w| {
+                        w.kind == Kind::Word && text::canonical_unit(&w.text).is_none()
+                    })
+        })
 }
 
 /// The store's template field markers (📍 place, 💳 payment, 📅 day, 📦 items).
@@ -411,6 +429,7 @@ impl State<'_> {
                 }
                 self.dangling(v, unit, &flags);
             }
+            Outcome::Mention(words) => self.context = words,
             Outcome::Nothing => {}
         }
     }
@@ -877,10 +896,23 @@ fn analyze_clause(
                                                                                    // A number with a unit and no product ("quero 2 metros") competes with products found
                                                                                    // only through the previous product's words.
     let mut best_dangling: Option<(f32, usize)> = None;
+    // A number followed by a count unit ("10 barras") is an amount, never a size.
+    let amount_pos: Vec<usize> = ctoks
+        .iter()
+        .enumerate()
+        .filter(|(p, t)| {
+            t.kind == Kind::Num
+                && ctoks.get(p + 1).is_some_and(|nx| {
+                    nx.kind == Kind::Word
+                        && text::canonical_unit(&nx.text).is_some_and(is_count_unit)
+                })
+        })
+        .map(|(p, _)| p)
+        .collect();
     for (oi, opt) in options.iter().enumerate() {
         let pres: Vec<Present> = present
             .iter()
-            .filter(|p| !opt.remove.contains(&p.pos))
+            .filter(|p| !opt.remove.contains(&p.pos) && !amount_pos.contains(&p.pos))
             .copied()
             .collect();
         let unit = match opt.unit {
@@ -934,7 +966,14 @@ fn analyze_clause(
                     // The clause must add something of its own (a size, a variant word): a
                     // bare "15 sacos" is a quantity for an earlier product, not a new one.
                     let adds = c2.explained_pos.iter().any(|p| roles[*p] != WordRole::Unit);
-                    let clean = c2.num_conflicts == 0 && c2.word_conflicts == 0 && adds;
+                    // With no amount in the clause, a bare integer is more likely the amount
+                    // ("melhor 8") than a size; sizes look like "1,83", "3/8", "de 50", "4mm".
+                    let sizes_ok = !opt.remove.is_empty()
+                        || c2
+                            .explained_pos
+                            .iter()
+                            .all(|p| roles[*p] != WordRole::Number || size_like(&ctoks, *p));
+                    let clean = c2.num_conflicts == 0 && c2.word_conflicts == 0 && adds && sizes_ok;
                     let loose_ok = !c2.full
                         && index.knows(&index.entries[c2.entry], ctx[0])
                         && s2.is_none_or(|s| s < c2.score - 0.3)
@@ -1122,6 +1161,19 @@ fn analyze_clause(
     }
     if let Some((_, oi)) = best_dangling {
         let opt = &options[oi];
+        // "só uma", "apenas 1": a restriction of the amount, even with an article.
+        let restrict = ctoks
+            .iter()
+            .any(|t| matches!(t.text.as_str(), "so" | "somente" | "apenas"));
+        if opt.article
+            && opt.unit.is_none()
+            && restrict
+            && roles
+                .iter()
+                .all(|r| !matches!(r, WordRole::Known | WordRole::Foreign))
+        {
+            return Outcome::Dangling(opt.value, None);
+        }
         let words_only_numbers = roles
             .iter()
             .all(|r| !matches!(r, WordRole::Known | WordRole::Foreign));
@@ -1137,7 +1189,31 @@ fn analyze_clause(
             return Outcome::Dangling(opt.value, unit);
         }
     }
+    if rejected && !has_qty {
+        let words: Vec<u32> = (0..n)
+            .filter(|p| roles[*p] == WordRole::Known)
+            .filter_map(|p| ids[p])
+            .filter(|id| index.class(*id) == TokClass::Word)
+            .collect();
+        if !words.is_empty() {
+            return Outcome::Mention(words);
+        }
+    }
     Outcome::Nothing
+}
+
+/// Does the number at `p` read as a size rather than an amount?
+fn size_like(ctoks: &[&Token], p: usize) -> bool {
+    let t = ctoks[p];
+    let prev_de = p > 0 && matches!(ctoks[p - 1].text.as_str(), "de" | "da" | "do");
+    let next_size = ctoks.get(p + 1).is_some_and(|n| {
+        n.kind == Kind::Word
+            && matches!(
+                text::canonical_unit(&n.text),
+                Some("mm" | "cm" | "l" | "kg")
+            )
+    });
+    t.kind == Kind::Frac || t.value % QUANTITY_SCALE != 0 || prev_de || next_size
 }
 
 fn after_pra(ctoks: &[&Token], p: usize) -> bool {
