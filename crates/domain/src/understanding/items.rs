@@ -790,6 +790,14 @@ fn analyze_clause(
         if t.kind != Kind::Num {
             continue;
         }
+        // "15 de janeiro" is a date.
+        if next.is_some_and(|nx| nx.is_word("de"))
+            && ctoks
+                .get(p + 2)
+                .is_some_and(|m| m.text.len() > 3 && lexicon::month(&m.text).is_some())
+        {
+            continue;
+        }
         // Phone numbers and the like: five digits or more with no unit.
         let next_is_unit = next
             .is_some_and(|nx| nx.kind == Kind::Word && text::canonical_unit(&nx.text).is_some());

@@ -10,7 +10,9 @@ fn payment_word(w: &str) -> Option<PaymentMethod> {
     Some(match w {
         "pix" | "pics" | "pixs" => PaymentMethod::Pix,
         "cartao" | "credito" | "debito" | "cartoe" | "catao" | "cartau" | "visa" | "master"
-        | "mastercard" | "elo" | "parcelado" => PaymentMethod::Cartao,
+        | "maquininha" | "maquina" | "maquinha" | "mastercard" | "elo" | "parcelado" => {
+            PaymentMethod::Cartao
+        }
         "boleto" | "boletos" | "bolet" => PaymentMethod::Boleto,
         "dinheiro" | "especie" | "dinheir" | "dinhero" => PaymentMethod::Dinheiro,
         _ => return None,
@@ -131,7 +133,7 @@ pub(crate) fn find_delivery(toks: &[Token], skip: &[usize]) -> Option<Delivery> 
                 let next = toks.get(i + 1).map(|t| t.text.as_str()).unwrap_or("");
                 let next2 = toks.get(i + 2).map(|t| t.text.as_str()).unwrap_or("");
                 let prev = if i > 0 { toks[i - 1].text.as_str() } else { "" };
-                if w == "hoje" {
+                if w == "hoje" || w == "hj" {
                     hit = Some((Delivery::Hoje, 1));
                 } else if w == "amanha" || w == "amanhan" || w == "amnh" {
                     // "depois de amanhã" is another day, and not one we can name.
@@ -169,6 +171,31 @@ pub(crate) fn find_delivery(toks: &[Token], skip: &[usize]) -> Option<Delivery> 
                     if (!short || feira) && !ordinal {
                         hit = Some((Delivery::Weekday(d), 1));
                     }
+                }
+            }
+            // "dia 15 de janeiro"
+            Kind::Num
+                if toks.get(i + 1).is_some_and(|t| t.is_word("de"))
+                    && toks.get(i + 2).is_some_and(|m| {
+                        m.text.len() > 3 && super::lexicon::month(&m.text).is_some()
+                    }) =>
+            {
+                let day = t.value / crate::money::QUANTITY_SCALE;
+                let month = toks
+                    .get(i + 2)
+                    .and_then(|m| super::lexicon::month(&m.text))
+                    .unwrap_or(0);
+                if t.value % crate::money::QUANTITY_SCALE == 0
+                    && (1..=31).contains(&day)
+                    && month > 0
+                {
+                    hit = Some((
+                        Delivery::Date {
+                            day: day as u8,
+                            month,
+                        },
+                        3,
+                    ));
                 }
             }
             Kind::Frac => {

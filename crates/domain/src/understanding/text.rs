@@ -806,14 +806,3 @@ mod tests {
         assert_eq!(edit_distance(b"abc", b"xyz", 1), 2);
     }
 }
-#[cfg(test)]
-mod dbg {
-    #[test]
-    fn show() {
-        if let Ok(m) = std::env::var("OZ_TOK") {
-            for t in super::analyze(&m) {
-                eprintln!("{:?} {:?} {}", t.kind, t.text, t.value);
-            }
-        }
-    }
-}
