@@ -80,6 +80,8 @@ pub struct CatalogIndex {
     pub(crate) unit_product: Vec<bool>,
     /// Measure units a customer may leave out of a name (l, kg, mm, cm, m).
     pub(crate) optional_unit: Vec<bool>,
+    /// Words that open some item's name or alias ("cimento", "cola", "telha").
+    pub(crate) any_head: Vec<bool>,
 }
 
 impl CatalogIndex {
@@ -98,6 +100,7 @@ impl CatalogIndex {
             variant: Vec::new(),
             unit_product: Vec::new(),
             optional_unit: Vec::new(),
+            any_head: Vec::new(),
         };
         // Phrases of names that start the same way on several items (e.g. "tijolo cerâmico")
         // are not unique names; count them first.
@@ -205,6 +208,12 @@ impl CatalogIndex {
                     && matches!(w.as_str(), "l" | "kg" | "mm" | "cm" | "m" | "m2" | "m3")
             })
             .collect();
+        idx.any_head = vec![false; idx.words.len()];
+        for e in &idx.entries {
+            for h in &e.heads {
+                idx.any_head[*h as usize] = true;
+            }
+        }
         idx.unit_product = vec![false; idx.words.len()];
         for e in &idx.entries {
             for ph in &e.phrases {
@@ -252,6 +261,8 @@ impl CatalogIndex {
         let max = if n >= 8 { 2 } else { 1 };
         let mine = letter_counts(w);
         let mut best: Option<(usize, u32)> = None;
+        // Two catalog words equally close: the typo is ambiguous ("preto": preta or prego?).
+        let mut tied = false;
         let lo = n.saturating_sub(max);
         let hi = (n + max).min(self.by_len.len().saturating_sub(1));
         if lo > hi {
@@ -284,10 +295,20 @@ impl CatalogIndex {
                     continue;
                 }
                 let d = text::edit_distance(w.as_bytes(), cand.as_bytes(), max);
-                if d <= max && best.is_none_or(|(bd, _)| d < bd) {
-                    best = Some((d, *id));
+                if d <= max {
+                    match best {
+                        Some((bd, _)) if d == bd => tied = true,
+                        Some((bd, _)) if d > bd => {}
+                        _ => {
+                            best = Some((d, *id));
+                            tied = false;
+                        }
+                    }
                 }
             }
+        }
+        if tied {
+            return None;
         }
         best.map(|(_, id)| id)
     }

@@ -723,6 +723,8 @@ fn analyze_clause(
                     || lexicon::is_non_goods_unit(w)
                 {
                     WordRole::Stop
+                } else if lexicon::is_harmless_modifier(w) {
+                    WordRole::Other
                 } else if let Some(id) = index.fuzzy(w) {
                     present.push(Present {
                         id,
@@ -808,6 +810,12 @@ fn analyze_clause(
         if next.is_some_and(|nx| nx.kind == Kind::Word && lexicon::is_non_goods_unit(&nx.text))
             || prev.is_some_and(|pv| pv.is_punct('$') || pv.is_word("r"))
         {
+            continue;
+        }
+        // "4 mm", "30 cm": sizes, never amounts.
+        if next.is_some_and(|nx| {
+            nx.kind == Kind::Word && matches!(text::canonical_unit(&nx.text), Some("mm" | "cm"))
+        }) {
             continue;
         }
         let next_unit = next.and_then(|nx| {
@@ -1027,6 +1035,22 @@ fn analyze_clause(
         _ => false,
     };
     let rejected = best_found.as_ref().is_some_and(|(t, ..)| *t <= -20.0);
+    // Why it was refused: a look-alike (an attribute the item lacks), or catalog words that
+    // are not the item's own name ("chuveiro" of "fio de chuveiro").
+    let refused_product = best_found.as_ref().is_some_and(|(t, _, c, _, _)| {
+        let entry = &index.entries[c.entry];
+        let no_head = !(0..n).any(|p| {
+            roles[p] == WordRole::Known && ids[p].is_some_and(|id| index.is_head(entry, id))
+        });
+        *t <= -20.0 && (c.num_conflicts > 0 || c.word_conflicts > 0 || no_head)
+    });
+    let asks_for_product = cl.question
+        && ctoks.iter().any(|t| {
+            matches!(
+                t.text.as_str(),
+                "tem" | "vende" | "vendem" | "trabalha" | "trabalham" | "teria" | "tinha"
+            )
+        });
     if let Some((total, oi, c, via, second)) = best_found.filter(|_| !dangling_beats) {
         let opt = &options[oi];
         if total > -20.0 {
@@ -1045,6 +1069,20 @@ fn analyze_clause(
                     && !c.explained_pos.contains(&p)
                     && roles.get(p + 1) == Some(&WordRole::Foreign)
             });
+            // "cimento cola": another product's name right next to this one.
+            let explained = |p: usize| c.explained_pos.contains(&p);
+            let second_head = (0..n).any(|p| {
+                roles[p] == WordRole::Known
+                    && !explained(p)
+                    && ids[p].is_some_and(|id| {
+                        index.class(id) == TokClass::Word
+                            && index.any_head[id as usize]
+                            && !index.knows(entry, id)
+                    })
+                    && (p > 0 && explained(p - 1)
+                        || explained(p + 1)
+                        || p > 1 && ctoks[p - 1].is_word("de") && explained(p - 2))
+            });
             let unit_only = !c.phrase.is_empty()
                 && c.phrase.iter().all(|id| index.class(*id) == TokClass::Unit)
                 && roles.iter().enumerate().any(|(p, r)| {
@@ -1052,6 +1090,7 @@ fn analyze_clause(
                         && !c.explained_pos.contains(&p)
                 });
             let trap = other_product
+                || second_head
                 || unit_only
                 || c.num_conflicts > 0
                 || c.word_conflicts > 0
@@ -1140,7 +1179,8 @@ fn analyze_clause(
     let has_qty = options.len() > 1;
     // Catalog words that match nothing clearly ("500 telhas coloniais": which telha?)
     // with an amount: a person must look.
-    if rejected && (has_qty || cl.bullet) && !dangling_beats {
+    if rejected && (has_qty || cl.bullet || asks_for_product && refused_product) && !dangling_beats
+    {
         let remove: Vec<usize> = best_dangling
             .map(|(_, oi)| options[oi].remove.clone())
             .unwrap_or_default();

@@ -270,6 +270,7 @@ mod tests {
             ("sem boleto, dinheiro mesmo", Some("DINHEIRO")),
             ("troca o boleto por pix", Some("PIX")),
             ("pago quando chegar", None),
+            ("passo na maquininha", Some("CARTAO")),
         ];
         for (m, want) in cases {
             assert_eq!(pay(m), want, "{m}");
@@ -289,6 +290,10 @@ mod tests {
             ("hoje não dá, melhor quinta", Some("weekday:quinta")),
             ("vcs abrem hoje?", None),
             ("qualquer dia dessa semana", None),
+            ("dia 3 de março", Some("date:03/03")),
+            ("hj de tarde", Some("hoje")),
+            ("depois de amanhã", None),
+            ("preciso pra ontem", Some("o_quanto_antes")),
         ];
         for (m, want) in cases {
             assert_eq!(dlv(m).as_deref(), want, "{m}");

@@ -133,6 +133,12 @@ fn look_alikes_and_honest_unknowns() {
         ("3 galões de tinta acrílica", &["TIN-A36"], 0),
         ("20 metros de cabo 2,5", &["CAB-25M"], 0),
         ("2 rolos de cabo 2,5", &["CAB-25R"], 0),
+        ("vcs tem chuveiro?", &[], 1),
+        ("vcs tem telha eternit?", &[], 0),
+        ("tem manta asfáltica 4 mm?", &[], 1),
+        ("2 caminhões de areia", &[], 1),
+        ("12 metros de fio 2,5 preto", &["CAB-25M"], 0),
+        ("10 barras de ferro 6.3", &[], 1),
     ];
     for (msg, skus, n_unknown) in cases {
         let u = understand(msg, &idx);
