@@ -107,6 +107,12 @@ fn typos_abbreviations_and_lists() {
             "✅ 2 sc ac2\n✅ 3 kg rejunte cinza",
             &[("ARG-AC2-20", "2"), ("REJ-CIN-1", "3")],
         ),
+        (
+            "1. Cal - 4 sacos\n2. Gesso - 2 sacos",
+            &[("CAL-CH3-20", "4"), ("GES-40", "2")],
+        ),
+        ("cimento ........ 6 sc", &[("CIM-CP2-50", "6")]),
+        ("15 barras de 5/16", &[("VER-516", "15")]),
     ];
     for (msg, want) in cases {
         assert_eq!(items_after(&[msg]), pairs(want), "{msg}");
