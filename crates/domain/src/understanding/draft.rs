@@ -53,7 +53,9 @@ impl Draft {
         for c in &u.corrections {
             match c {
                 Correction::SetQuantity { sku, quantity } => {
-                    if let Some(it) = self.items.iter_mut().find(|i| &i.sku == sku) {
+                    if quantity.is_zero() {
+                        self.items.retain(|i| &i.sku != sku);
+                    } else if let Some(it) = self.items.iter_mut().find(|i| &i.sku == sku) {
                         it.quantity = *quantity;
                     } else if !quantity.is_zero() {
                         self.items.push(DraftItem {
@@ -99,7 +101,12 @@ impl Draft {
             }
         }
         for text in &u.unknown {
-            if !self.unknown.iter().any(|t| t.eq_ignore_ascii_case(text)) {
+            // "tem porta?" then "2 portas": one product, not two.
+            let key = unknown_key(text);
+            if !self.unknown.iter().any(|t| {
+                let k = unknown_key(t);
+                k == key || k.iter().any(|w| key.contains(w))
+            }) {
                 self.unknown.push(text.clone());
             }
         }
@@ -142,4 +149,14 @@ impl Draft {
         }
         out
     }
+}
+
+/// The meaningful words of an unknown product text, folded and singular.
+fn unknown_key(text: &str) -> Vec<String> {
+    super::text::fold(text)
+        .split(' ')
+        .filter(|w| w.len() > 2 && !w.bytes().all(|b| b.is_ascii_digit()))
+        .map(|w| super::text::singular(w).0)
+        .filter(|w| !super::lexicon::is_stopword(w) && super::text::canonical_unit(w).is_none())
+        .collect()
 }

@@ -800,6 +800,13 @@ fn analyze_clause(
         {
             continue;
         }
+        // "36,90": money, not an amount of goods.
+        let raw = text.get(t.start..t.end).unwrap_or("");
+        let cents_like = raw.rsplit_once(',').is_some_and(|(_, d)| d.len() == 2)
+            && t.value >= 5 * QUANTITY_SCALE;
+        if cents_like && !next_is_unit_word(next) {
+            continue;
+        }
         // Phone numbers and the like: five digits or more with no unit.
         let next_is_unit = next
             .is_some_and(|nx| nx.kind == Kind::Word && text::canonical_unit(&nx.text).is_some());
@@ -1083,6 +1090,22 @@ fn analyze_clause(
                         || explained(p + 1)
                         || p > 1 && ctoks[p - 1].is_word("de") && explained(p - 2))
             });
+            // "caixa d'água 750", "cimento 42kg": a size no catalog item has, right after
+            // the product's words.
+            let foreign_size = (0..n).any(|p| {
+                matches!(ctoks[p].kind, Kind::Num | Kind::Frac)
+                    && ids[p].is_none()
+                    && !opt.remove.contains(&p)
+                    && !(ctoks[p].kind == Kind::Frac && ctoks[p].den > 16)
+                    && !ctoks.get(p + 1).is_some_and(|nx| {
+                        nx.kind == Kind::Word && lexicon::is_non_goods_unit(&nx.text)
+                    })
+                    && (p > 0 && explained(p - 1) && roles[p - 1] == WordRole::Known
+                        || p > 1
+                            && ctoks[p - 1].is_word("de")
+                            && explained(p - 2)
+                            && roles[p - 2] == WordRole::Known)
+            });
             let unit_only = !c.phrase.is_empty()
                 && c.phrase.iter().all(|id| index.class(*id) == TokClass::Unit)
                 && roles.iter().enumerate().any(|(p, r)| {
@@ -1091,6 +1114,7 @@ fn analyze_clause(
                 });
             let trap = other_product
                 || second_head
+                || foreign_size
                 || unit_only
                 || c.num_conflicts > 0
                 || c.word_conflicts > 0
@@ -1248,6 +1272,10 @@ fn analyze_clause(
         }
     }
     Outcome::Nothing
+}
+
+fn next_is_unit_word(next: Option<&&Token>) -> bool {
+    next.is_some_and(|nx| nx.kind == Kind::Word && text::canonical_unit(&nx.text).is_some())
 }
 
 /// Does the number at `p` read as a size rather than an amount?

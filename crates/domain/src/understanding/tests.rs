@@ -206,6 +206,10 @@ fn corrections_across_turns() {
             &[("TIN-A18", "4")],
         ),
         (&["10 sacos de cimento", "cancela tudo"], &[]),
+        (
+            &["tem porta de madeira?", "então 2 portas e 3 sacos de cal"],
+            &[("CAL-CH3-20", "3")],
+        ),
     ];
     for (turns, want) in cases {
         assert_eq!(items_after(turns), pairs(want), "{turns:?}");
@@ -226,6 +230,8 @@ fn slots_are_overridden_by_later_turns() {
     );
     assert_eq!(out.payment, Some(crate::slots::PaymentMethod::Pix));
     assert_eq!(out.delivery.as_deref(), Some("weekday:segunda"));
+    let repeated = parse_conversation(&["tem porta de madeira?", "então 2 portas"], &index());
+    assert_eq!(repeated.unknown.len(), 1, "{:?}", repeated.unknown);
     assert_eq!(
         out.location.map(|l| l.label_pt()).as_deref(),
         Some("CEP 04790-100")
