@@ -100,10 +100,12 @@ impl Draft {
                 }),
             }
         }
+        let earlier = self.unknown.len();
         for text in &u.unknown {
-            // "tem porta?" then "2 portas": one product, not two.
+            // "tem porta?" then "2 portas": one product, not two (within one message the
+            // texts are already distinct products).
             let key = unknown_key(text);
-            if !self.unknown.iter().any(|t| {
+            if !self.unknown[..earlier].iter().any(|t| {
                 let k = unknown_key(t);
                 k == key || k.iter().any(|w| key.contains(w))
             }) {
