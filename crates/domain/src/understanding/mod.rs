@@ -7,11 +7,14 @@
 //! [`Draft::apply`] after each message, or [`parse_conversation`] for the offline `parse`
 //! command. See `docs/understanding.md`.
 
+mod clause;
+mod clauses;
 mod draft;
 mod index;
-mod items;
+mod intent;
 mod lexicon;
 mod matcher;
+mod message;
 mod output;
 mod places;
 mod slots;
@@ -116,7 +119,7 @@ pub fn understand(text: &str, index: &CatalogIndex) -> Understanding {
 /// Reads one message of a conversation whose state so far is `draft`: quantities without a
 /// product, corrections and elliptical follow-ups are resolved against it.
 pub fn understand_in(text: &str, index: &CatalogIndex, draft: &Draft) -> Understanding {
-    items::understand_message(text, index, draft)
+    message::understand_message(text, index, draft)
 }
 
 #[cfg(test)]
