@@ -94,230 +94,9 @@ pub(crate) fn analyze_clause(
 ) -> Outcome {
     let ctoks: Vec<&Token> = cl.toks.iter().map(|i| &toks[*i]).collect();
     let n = ctoks.len();
-    let mut present: Vec<Present> = Vec::new();
-    let mut roles: Vec<WordRole> = Vec::with_capacity(n);
-    for (p, t) in ctoks.iter().enumerate() {
-        let role = match t.kind {
-            Kind::Word
-                if t.text == "forma"
-                    && ctoks.get(p + 2).is_some_and(|n| {
-                        matches!(n.text.as_str(), "pagamento" | "pgto" | "pagto")
-                    }) =>
-            {
-                WordRole::Stop
-            }
-            Kind::Word => {
-                let w = t.text.as_str();
-                if let Some(id) = index.id(w) {
-                    if index.class(id) == TokClass::Unit {
-                        present.push(Present {
-                            id,
-                            pos: p,
-                            fuzzy: false,
-                            purpose: after_pra(&ctoks, p),
-                        });
-                        WordRole::Unit
-                    } else if lexicon::is_stopword(w) && w.len() <= 2 && w != "la" {
-                        WordRole::Stop
-                    } else {
-                        present.push(Present {
-                            id,
-                            pos: p,
-                            fuzzy: false,
-                            purpose: after_pra(&ctoks, p),
-                        });
-                        WordRole::Known
-                    }
-                } else if text::canonical_unit(w).is_some() {
-                    WordRole::Unit
-                } else if lexicon::is_stopword(w)
-                    || lexicon::is_chat_word(w)
-                    || lexicon::is_vague(w)
-                    || lexicon::is_non_goods_unit(w)
-                {
-                    WordRole::Stop
-                } else if lexicon::is_harmless_modifier(w) {
-                    WordRole::Other
-                } else if let Some(id) = index.fuzzy(w) {
-                    present.push(Present {
-                        id,
-                        pos: p,
-                        fuzzy: true,
-                        purpose: after_pra(&ctoks, p),
-                    });
-                    WordRole::Known
-                } else if lexicon::is_harmless_modifier(w) || w.chars().count() < 2 {
-                    WordRole::Other
-                } else {
-                    WordRole::Foreign
-                }
-            }
-            Kind::Num | Kind::Frac => {
-                if let Some(id) = index.id(&t.text) {
-                    present.push(Present {
-                        id,
-                        pos: p,
-                        fuzzy: false,
-                        purpose: after_pra(&ctoks, p),
-                    });
-                }
-                WordRole::Number
-            }
-            _ => WordRole::Other,
-        };
-        roles.push(role);
-    }
+    let (roles, present, ids) = classify_words(index, &ctoks);
     let has_foreign = roles.contains(&WordRole::Foreign);
-    let mut ids: Vec<Option<u32>> = vec![None; n];
-    for p in &present {
-        ids[p.pos] = Some(p.id);
-    }
-
-    // Quantity readings.
-    let mut options: Vec<QtyOption> = vec![QtyOption {
-        remove: Vec::new(),
-        value: 0,
-        unit: None,
-        prior: 0.0,
-        article: false,
-    }];
-    let first_content = roles
-        .iter()
-        .position(|r| matches!(r, WordRole::Known | WordRole::Foreign | WordRole::Number));
-    for (p, t) in ctoks.iter().enumerate() {
-        let next = ctoks.get(p + 1);
-        // "1/2 metro de areia": a fraction with a unit is an amount.
-        if t.kind == Kind::Frac {
-            let unit = next
-                .filter(|nx| nx.kind == Kind::Word)
-                .and_then(|nx| stated_unit(&nx.text));
-            if let Some(u) = unit.filter(|_| t.den > 0 && t.value < t.den && t.den <= 4) {
-                options.push(QtyOption {
-                    remove: vec![p],
-                    value: t.value * QUANTITY_SCALE / t.den,
-                    unit: Some(u),
-                    prior: 4.5,
-                    article: false,
-                });
-            }
-            continue;
-        }
-        if t.kind != Kind::Num {
-            continue;
-        }
-        // "15 de janeiro" is a date.
-        if next.is_some_and(|nx| nx.is_word("de"))
-            && ctoks
-                .get(p + 2)
-                .is_some_and(|m| m.text.len() > 3 && lexicon::month(&m.text).is_some())
-        {
-            continue;
-        }
-        // "36,90": money, not an amount of goods.
-        let raw = text.get(t.start..t.end).unwrap_or("");
-        let cents_like = raw.rsplit_once(',').is_some_and(|(_, d)| d.len() == 2)
-            && t.value >= 5 * QUANTITY_SCALE;
-        if cents_like && !next_is_unit_word(next) {
-            continue;
-        }
-        // Phone numbers and the like: five digits or more with no unit.
-        let next_is_unit = next
-            .is_some_and(|nx| nx.kind == Kind::Word && text::canonical_unit(&nx.text).is_some());
-        if t.value >= 10_000 * QUANTITY_SCALE && !next_is_unit && !t.from_word {
-            continue;
-        }
-        let prev = if p > 0 { Some(ctoks[p - 1]) } else { None };
-        if next.is_some_and(|nx| nx.kind == Kind::Word && lexicon::is_non_goods_unit(&nx.text))
-            || prev.is_some_and(|pv| pv.is_punct('$') || pv.is_word("r"))
-        {
-            continue;
-        }
-        // "4 mm", "30 cm": sizes, never amounts.
-        if next.is_some_and(|nx| {
-            nx.kind == Kind::Word && matches!(text::canonical_unit(&nx.text), Some("mm" | "cm"))
-        }) {
-            continue;
-        }
-        let next_unit = next.and_then(|nx| {
-            if nx.kind == Kind::Word {
-                text::canonical_unit(&nx.text)
-            } else {
-                None
-            }
-        });
-        let mut prior = 0.5f32;
-        let mut unit = None;
-        match next_unit {
-            Some(u) if is_count_unit(u) => {
-                prior += 2.5;
-                unit = Some(u);
-            }
-            Some("m") | Some("kg") => {
-                prior += 2.0;
-                unit = stated_unit(&next.map(|t| t.text.clone()).unwrap_or_default());
-            }
-            Some(_) => prior -= 3.0,
-            None => {}
-        }
-        if next.is_some_and(|nx| matches!(nx.text.as_str(), "furo" | "x" | "polegada" | "pol")) {
-            prior -= 3.0;
-        }
-        // "45x45" is a size; "cimento x 15" is an amount.
-        if prev.is_some_and(|pv| pv.is_word("x")) {
-            if p >= 2 && matches!(ctoks[p - 2].kind, Kind::Num | Kind::Frac) {
-                prior -= 4.0;
-            } else {
-                prior += 1.5;
-            }
-        }
-        if first_content == Some(p) {
-            prior += 2.0;
-        }
-        if prev.is_some_and(|pv| pv.is_punct(':') || pv.is_punct('-')) {
-            prior += 1.5;
-        }
-        if prev.is_some_and(|pv| pv.is_word("de")) && first_content != Some(p) {
-            prior -= 1.5;
-        }
-        let article = t.from_word && t.value == QUANTITY_SCALE;
-        // Only the number is consumed: the unit word still helps to tell items apart
-        // ("2 rolos de fio 2,5" is the rolo SKU; "um rolo" is the paint roller).
-        let remove = vec![p];
-        options.push(QtyOption {
-            remove,
-            value: t.value,
-            unit,
-            prior,
-            article,
-        });
-    }
-    // "1 lona de 10 metros": pieces of a given length.
-    let mut extra = Vec::new();
-    for a in options.iter().skip(1) {
-        if a.unit.is_some() {
-            continue;
-        }
-        for b in options.iter().skip(1) {
-            if b.unit == Some("m")
-                && b.remove[0] > a.remove[0]
-                && b.remove[0] > 0
-                && ctoks[b.remove[0] - 1].is_word("de")
-            {
-                let mut remove = a.remove.clone();
-                remove.extend(b.remove.iter().copied());
-                let v = (a.value as i128 * b.value as i128 / QUANTITY_SCALE as i128)
-                    .min(i64::MAX as i128) as i64;
-                extra.push(QtyOption {
-                    remove,
-                    value: v,
-                    unit: Some("length"),
-                    prior: a.prior + 0.5,
-                    article: false,
-                });
-            }
-        }
-    }
-    options.extend(extra);
+    let options = quantity_options(text, &ctoks, &roles);
     // A unit word with no number ("o metro", "em galão") still says how it is sold.
     let loose_unit = ctoks.iter().enumerate().find_map(|(p, t)| {
         if t.kind != Kind::Word {
@@ -814,4 +593,242 @@ fn span_text(text: &str, ctoks: &[&Token], roles: &[WordRole], skip: &[usize]) -
         }
         _ => String::new(),
     }
+}
+
+/// Classifies each clause token (catalog word, unit, stop word, unknown word, number) and
+/// resolves catalog words, typos included, to token ids.
+fn classify_words(
+    index: &CatalogIndex,
+    ctoks: &[&Token],
+) -> (Vec<WordRole>, Vec<Present>, Vec<Option<u32>>) {
+    let n = ctoks.len();
+    let mut present: Vec<Present> = Vec::new();
+    let mut roles: Vec<WordRole> = Vec::with_capacity(n);
+    for (p, t) in ctoks.iter().enumerate() {
+        let role = match t.kind {
+            Kind::Word
+                if t.text == "forma"
+                    && ctoks.get(p + 2).is_some_and(|n| {
+                        matches!(n.text.as_str(), "pagamento" | "pgto" | "pagto")
+                    }) =>
+            {
+                WordRole::Stop
+            }
+            Kind::Word => {
+                let w = t.text.as_str();
+                if let Some(id) = index.id(w) {
+                    if index.class(id) == TokClass::Unit {
+                        present.push(Present {
+                            id,
+                            pos: p,
+                            fuzzy: false,
+                            purpose: after_pra(ctoks, p),
+                        });
+                        WordRole::Unit
+                    } else if lexicon::is_stopword(w) && w.len() <= 2 && w != "la" {
+                        WordRole::Stop
+                    } else {
+                        present.push(Present {
+                            id,
+                            pos: p,
+                            fuzzy: false,
+                            purpose: after_pra(ctoks, p),
+                        });
+                        WordRole::Known
+                    }
+                } else if text::canonical_unit(w).is_some() {
+                    WordRole::Unit
+                } else if lexicon::is_stopword(w)
+                    || lexicon::is_chat_word(w)
+                    || lexicon::is_vague(w)
+                    || lexicon::is_non_goods_unit(w)
+                {
+                    WordRole::Stop
+                } else if lexicon::is_harmless_modifier(w) {
+                    WordRole::Other
+                } else if let Some(id) = index.fuzzy(w) {
+                    present.push(Present {
+                        id,
+                        pos: p,
+                        fuzzy: true,
+                        purpose: after_pra(ctoks, p),
+                    });
+                    WordRole::Known
+                } else if lexicon::is_harmless_modifier(w) || w.chars().count() < 2 {
+                    WordRole::Other
+                } else {
+                    WordRole::Foreign
+                }
+            }
+            Kind::Num | Kind::Frac => {
+                if let Some(id) = index.id(&t.text) {
+                    present.push(Present {
+                        id,
+                        pos: p,
+                        fuzzy: false,
+                        purpose: after_pra(ctoks, p),
+                    });
+                }
+                WordRole::Number
+            }
+            _ => WordRole::Other,
+        };
+        roles.push(role);
+    }
+    let mut ids: Vec<Option<u32>> = vec![None; n];
+    for p in &present {
+        ids[p.pos] = Some(p.id);
+    }
+
+    (roles, present, ids)
+}
+
+/// Every reading of a number of the clause as the quantity, with a prior from where it
+/// stands; the first option is "no number".
+fn quantity_options(text: &str, ctoks: &[&Token], roles: &[WordRole]) -> Vec<QtyOption> {
+    let mut options: Vec<QtyOption> = vec![QtyOption {
+        remove: Vec::new(),
+        value: 0,
+        unit: None,
+        prior: 0.0,
+        article: false,
+    }];
+    let first_content = roles
+        .iter()
+        .position(|r| matches!(r, WordRole::Known | WordRole::Foreign | WordRole::Number));
+    for (p, t) in ctoks.iter().enumerate() {
+        let next = ctoks.get(p + 1);
+        // "1/2 metro de areia": a fraction with a unit is an amount.
+        if t.kind == Kind::Frac {
+            let unit = next
+                .filter(|nx| nx.kind == Kind::Word)
+                .and_then(|nx| stated_unit(&nx.text));
+            if let Some(u) = unit.filter(|_| t.den > 0 && t.value < t.den && t.den <= 4) {
+                options.push(QtyOption {
+                    remove: vec![p],
+                    value: t.value * QUANTITY_SCALE / t.den,
+                    unit: Some(u),
+                    prior: 4.5,
+                    article: false,
+                });
+            }
+            continue;
+        }
+        if t.kind != Kind::Num {
+            continue;
+        }
+        // "15 de janeiro" is a date.
+        if next.is_some_and(|nx| nx.is_word("de"))
+            && ctoks
+                .get(p + 2)
+                .is_some_and(|m| m.text.len() > 3 && lexicon::month(&m.text).is_some())
+        {
+            continue;
+        }
+        // "36,90": money, not an amount of goods.
+        let raw = text.get(t.start..t.end).unwrap_or("");
+        let cents_like = raw.rsplit_once(',').is_some_and(|(_, d)| d.len() == 2)
+            && t.value >= 5 * QUANTITY_SCALE;
+        if cents_like && !next_is_unit_word(next) {
+            continue;
+        }
+        // Phone numbers and the like: five digits or more with no unit.
+        let next_is_unit = next
+            .is_some_and(|nx| nx.kind == Kind::Word && text::canonical_unit(&nx.text).is_some());
+        if t.value >= 10_000 * QUANTITY_SCALE && !next_is_unit && !t.from_word {
+            continue;
+        }
+        let prev = if p > 0 { Some(ctoks[p - 1]) } else { None };
+        if next.is_some_and(|nx| nx.kind == Kind::Word && lexicon::is_non_goods_unit(&nx.text))
+            || prev.is_some_and(|pv| pv.is_punct('$') || pv.is_word("r"))
+        {
+            continue;
+        }
+        // "4 mm", "30 cm": sizes, never amounts.
+        if next.is_some_and(|nx| {
+            nx.kind == Kind::Word && matches!(text::canonical_unit(&nx.text), Some("mm" | "cm"))
+        }) {
+            continue;
+        }
+        let next_unit = next.and_then(|nx| {
+            if nx.kind == Kind::Word {
+                text::canonical_unit(&nx.text)
+            } else {
+                None
+            }
+        });
+        let mut prior = 0.5f32;
+        let mut unit = None;
+        match next_unit {
+            Some(u) if is_count_unit(u) => {
+                prior += 2.5;
+                unit = Some(u);
+            }
+            Some("m") | Some("kg") => {
+                prior += 2.0;
+                unit = stated_unit(&next.map(|t| t.text.clone()).unwrap_or_default());
+            }
+            Some(_) => prior -= 3.0,
+            None => {}
+        }
+        if next.is_some_and(|nx| matches!(nx.text.as_str(), "furo" | "x" | "polegada" | "pol")) {
+            prior -= 3.0;
+        }
+        // "45x45" is a size; "cimento x 15" is an amount.
+        if prev.is_some_and(|pv| pv.is_word("x")) {
+            if p >= 2 && matches!(ctoks[p - 2].kind, Kind::Num | Kind::Frac) {
+                prior -= 4.0;
+            } else {
+                prior += 1.5;
+            }
+        }
+        if first_content == Some(p) {
+            prior += 2.0;
+        }
+        if prev.is_some_and(|pv| pv.is_punct(':') || pv.is_punct('-')) {
+            prior += 1.5;
+        }
+        if prev.is_some_and(|pv| pv.is_word("de")) && first_content != Some(p) {
+            prior -= 1.5;
+        }
+        let article = t.from_word && t.value == QUANTITY_SCALE;
+        // Only the number is consumed: the unit word still helps to tell items apart
+        // ("2 rolos de fio 2,5" is the rolo SKU; "um rolo" is the paint roller).
+        let remove = vec![p];
+        options.push(QtyOption {
+            remove,
+            value: t.value,
+            unit,
+            prior,
+            article,
+        });
+    }
+    // "1 lona de 10 metros": pieces of a given length.
+    let mut extra = Vec::new();
+    for a in options.iter().skip(1) {
+        if a.unit.is_some() {
+            continue;
+        }
+        for b in options.iter().skip(1) {
+            if b.unit == Some("m")
+                && b.remove[0] > a.remove[0]
+                && b.remove[0] > 0
+                && ctoks[b.remove[0] - 1].is_word("de")
+            {
+                let mut remove = a.remove.clone();
+                remove.extend(b.remove.iter().copied());
+                let v = (a.value as i128 * b.value as i128 / QUANTITY_SCALE as i128)
+                    .min(i64::MAX as i128) as i64;
+                extra.push(QtyOption {
+                    remove,
+                    value: v,
+                    unit: Some("length"),
+                    prior: a.prior + 0.5,
+                    article: false,
+                });
+            }
+        }
+    }
+    options.extend(extra);
+    options
 }
