@@ -29,6 +29,8 @@ pub(crate) struct Found {
     pub text: String,
     pub context: Vec<u32>,
     pub plural: bool,
+    /// The only name matched is the unit word that follows the amount ("2 rolos").
+    pub unit_word_only: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -386,6 +388,8 @@ pub(crate) fn analyze_clause(
                 text: content_text(&opt.remove),
                 context,
                 plural,
+                unit_word_only: c.phrase.iter().all(|id| index.class(*id) == TokClass::Unit)
+                    && opt.unit.is_some(),
             });
         }
     }
@@ -680,6 +684,20 @@ fn classify_words(
         ids[p.pos] = Some(p.id);
     }
 
+    // "um"/"uma" before the product is an article, never a size ("brita um" is).
+    let first_known = roles
+        .iter()
+        .position(|r| *r == WordRole::Known)
+        .unwrap_or(n);
+    present.retain(|p| {
+        let t = ctoks[p.pos];
+        !(t.from_word && t.value == QUANTITY_SCALE && p.pos < first_known)
+    });
+    for (p, t) in ctoks.iter().enumerate() {
+        if t.from_word && t.value == QUANTITY_SCALE && p < first_known {
+            ids[p] = None;
+        }
+    }
     (roles, present, ids)
 }
 
@@ -792,6 +810,16 @@ fn quantity_options(text: &str, ctoks: &[&Token], roles: &[WordRole]) -> Vec<Qty
             prior -= 1.5;
         }
         let article = t.from_word && t.value == QUANTITY_SCALE;
+        // "um muro", "uma obra": an article before a word that is no product.
+        if article
+            && !next.is_some_and(|nx| {
+                roles.get(p + 1).is_some_and(|r| {
+                    matches!(r, WordRole::Known | WordRole::Unit | WordRole::Foreign)
+                }) || nx.is_word("de")
+            })
+        {
+            prior -= 2.0;
+        }
         // Only the number is consumed: the unit word still helps to tell items apart
         // ("2 rolos de fio 2,5" is the rolo SKU; "um rolo" is the paint roller).
         let remove = vec![p];

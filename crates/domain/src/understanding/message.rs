@@ -260,6 +260,16 @@ impl State<'_> {
         let entry = &self.index.entries[f.entry];
         let sku = entry.sku.clone();
         let unit = entry.unit;
+        // "na verdade 2 rolos" after "1 rolo de fio": the unit, not the paint roller.
+        if f.unit_word_only {
+            if let Some((v, Some(u))) = f.qty {
+                if let Some((target, cat_unit)) = self.referent(Some(u)).filter(|(s, _)| s != &sku)
+                {
+                    self.set_amount(target, cat_unit, v, Some(u), flags);
+                    return;
+                }
+            }
+        }
         self.note_mention(&sku, f.context.clone());
         if flags.negated {
             self.negated.push(sku);
@@ -327,6 +337,15 @@ impl State<'_> {
 
     /// A quantity without a product attaches to the latest product it fits.
     fn dangling(&mut self, v: i64, unit: Option<&'static str>, flags: &Flags) {
+        let Some((sku, cat_unit)) = self.referent(unit) else {
+            return;
+        };
+        self.set_amount(sku, cat_unit, v, unit, flags);
+    }
+
+    /// The latest product a quantity with this unit can refer to: this message's items,
+    /// then products mentioned, then the draft.
+    fn referent(&self, unit: Option<&'static str>) -> Option<(String, Unit)> {
         let fits = |sku: &str| -> Option<Unit> {
             let e = self.index.entry_by_sku(sku)?;
             match unit {
@@ -359,9 +378,17 @@ impl State<'_> {
                 }
             }
         }
-        let Some((sku, cat_unit)) = target else {
-            return;
-        };
+        target
+    }
+
+    fn set_amount(
+        &mut self,
+        sku: String,
+        cat_unit: Unit,
+        v: i64,
+        unit: Option<&'static str>,
+        flags: &Flags,
+    ) {
         let q = convert(v, unit, cat_unit);
         if let Some(it) = self.items.iter_mut().find(|i| i.sku == sku) {
             it.quantity = q;

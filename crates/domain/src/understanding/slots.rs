@@ -78,7 +78,7 @@ fn weekday(w: &str) -> Option<Weekday> {
         "terca" | "ter" => Weekday::Terca,
         "quarta" | "qua" => Weekday::Quarta,
         "quinta" | "qui" => Weekday::Quinta,
-        "sexta" | "sex" => Weekday::Sexta,
+        "sexta" | "sex" | "sesta" | "cexta" => Weekday::Sexta,
         "sabado" | "sab" => Weekday::Sabado,
         "domingo" | "dom" => Weekday::Domingo,
         _ => return None,
