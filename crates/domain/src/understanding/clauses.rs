@@ -32,7 +32,7 @@ fn is_boundary_punct(t: &Token) -> bool {
     t.kind == Kind::Punct
         && matches!(
             t.text.as_str(),
-            "," | ";" | "." | "?" | "!" | "+" | "(" | ")" | "|" | "/"
+            "," | ";" | "." | "?" | "!" | "+" | "|" | "/"
         )
 }
 

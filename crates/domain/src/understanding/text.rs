@@ -638,7 +638,13 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
                         && a % (10 * QUANTITY_SCALE) == 0
                         && b >= QUANTITY_SCALE
                         && b < magnitude(a);
-                    let half = b == QUANTITY_SCALE / 2 && a % QUANTITY_SCALE == 0;
+                    // "2 e meio" is 2,5 unless the 2 is a size ("brita 2 e meio de brita 1").
+                    let after_product = out.last().is_some_and(|p: &Token| {
+                        p.kind == Kind::Word
+                            && !super::lexicon::is_stopword(&p.text)
+                            && canonical_unit(&p.text).is_none()
+                    });
+                    let half = b == QUANTITY_SCALE / 2 && a % QUANTITY_SCALE == 0 && !after_product;
                     if tens_ok || half {
                         let mut j = num_token(a + b, t.start, toks[i + 2].end, t.from_word);
                         j.cap = t.cap;
