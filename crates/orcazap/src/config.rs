@@ -448,7 +448,10 @@ mod readme {
     fn readme_lists_every_variable() {
         let readme = include_str!("../../../README.md");
         for (name, _, _) in super::VARIABLES {
-            assert!(readme.contains(&format!("`{name}`")), "README does not document {name}");
+            assert!(
+                readme.contains(&format!("`{name}`")),
+                "README does not document {name}"
+            );
         }
     }
 }
