@@ -46,7 +46,7 @@ pub async fn create(c: &mut AnyConnection, s: &NewSession<'_>) -> Result<(), Sto
     .bind(s.user_id)
     .bind(s.csrf_token)
     .bind(s.ip)
-    .bind(&s.user_agent.chars().take(200).collect::<String>())
+    .bind(s.user_agent.chars().take(200).collect::<String>())
     .bind(now)
     .bind(now + s.ttl_ms)
     .execute(&mut *c)

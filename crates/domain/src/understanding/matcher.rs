@@ -13,6 +13,9 @@ use super::index::{CatalogIndex, TokClass};
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Present {
     pub id: u32,
+    /// The word follows "pra"/"para": a purpose ("argamassa ac2 pra porcelanato"), which
+    /// may name a variant but never contradicts one.
+    pub purpose: bool,
     /// Position in the clause; `usize::MAX` for words carried over from the previous
     /// product ("2 de 50" after "3 tubos de esgoto 40").
     pub pos: usize,
@@ -29,6 +32,8 @@ pub(crate) struct Candidate {
     pub num_conflicts: usize,
     pub word_conflicts: usize,
     pub unit_conflict: bool,
+    /// A unit was stated and fits the item's unit.
+    pub unit_ok: bool,
     /// Ids of the best phrase (for carrying the product over to elliptical clauses).
     pub phrase: Vec<u32>,
     /// Some number of the clause matched one of the item's numbers (an attribute).
@@ -106,10 +111,23 @@ pub(crate) fn best(
         let mut fuzzy_used = false;
         let mut phrase: Vec<u32> = Vec::new();
         for ph in &entry.phrases {
-            if ph.iter().all(|id| has(*id)) {
+            // Measure suffixes (l, kg, mm) are often left out: "tinta 3,6" is "tinta 3,6l".
+            let required = |id: &u32| !index.optional_unit[*id as usize] || ph.len() == 1;
+            // Words carried over from the previous product alone do not make a match: the
+            // clause itself must take part in the phrase.
+            let own_part = ph
+                .iter()
+                .any(|id| find(*id).is_some_and(|p| p.pos != usize::MAX));
+            if own_part
+                && ph.iter().filter(|id| required(id)).all(|id| has(*id))
+                && ph.iter().any(required)
+            {
                 let mut w = 0.0;
                 let mut fz = false;
                 for id in ph {
+                    if !has(*id) {
+                        continue;
+                    }
                     let f = find(*id).is_some_and(|p| p.fuzzy);
                     fz |= f;
                     w += weight(index, *id, f);
@@ -155,7 +173,9 @@ pub(crate) fn best(
                     TokClass::Number => num_conflicts += 1,
                     // Only a word of a sibling item is a conflict ("fina" against areia
                     // média); "obra" of "carrinho de obra" says nothing about cement.
-                    TokClass::Word if sibling_word(index, entry, p.id) => word_conflicts += 1,
+                    TokClass::Word if !p.purpose && sibling_word(index, entry, p.id) => {
+                        word_conflicts += 1
+                    }
                     _ => {}
                 }
             }
@@ -169,9 +189,13 @@ pub(crate) fn best(
         let mut score =
             fscore + explained - 1.0 * word_conflicts as f32 - 3.0 * num_conflicts as f32;
         let mut unit_conflict = false;
+        let mut unit_ok = false;
         if let Some(u) = stated_unit {
             match unit_fit(u, entry.unit) {
-                Some(true) => score += 0.6,
+                Some(true) => {
+                    score += 0.6;
+                    unit_ok = true;
+                }
                 Some(false) => {
                     score -= 1.5;
                     unit_conflict = true;
@@ -187,20 +211,25 @@ pub(crate) fn best(
             num_conflicts,
             word_conflicts,
             unit_conflict,
+            unit_ok,
             phrase,
             attr_matched,
             explained_pos,
         };
+        // A full alias outranks any loose overlap, even with a conflicting attribute: the
+        // conflict then shows as a look-alike instead of being hidden by noise.
+        let key = |c: &Candidate| (c.full, c.score);
         match &best {
-            Some(b) if b.score >= c.score => {
-                if second.is_none_or(|s| c.score > s) {
+            Some(b) if key(b) >= key(&c) => {
+                if b.full == c.full && second.is_none_or(|s| c.score > s) {
                     second = Some(c.score);
                 }
             }
             _ => {
-                if let Some(b) = &best {
-                    second = Some(b.score);
-                }
+                second = match &best {
+                    Some(b) if b.full == c.full => Some(b.score),
+                    _ => None,
+                };
                 best = Some(c);
             }
         }

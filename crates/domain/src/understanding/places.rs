@@ -272,6 +272,34 @@ fn is_city(folded: &str) -> bool {
     )
 }
 
+/// Bairros indexed by their first word, so a message is scanned once.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Gazetteer {
+    pub list: Vec<Bairro>,
+    by_first: std::collections::HashMap<String, Vec<usize>>,
+}
+
+impl Gazetteer {
+    pub(crate) fn new(known: &[String]) -> Gazetteer {
+        let list = bairro_list(known);
+        let mut by_first: std::collections::HashMap<String, Vec<usize>> = Default::default();
+        for (i, b) in list.iter().enumerate() {
+            if let Some(first) = b.words.first() {
+                by_first.entry(first.clone()).or_default().push(i);
+                let (sing, plural) = text::singular(first);
+                if plural {
+                    by_first.entry(sing).or_default().push(i);
+                }
+            }
+        }
+        Gazetteer { list, by_first }
+    }
+
+    fn starting_with(&self, w: &str) -> &[usize] {
+        self.by_first.get(w).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
 pub(crate) fn bairro_list(known: &[String]) -> Vec<Bairro> {
     let mut out: Vec<Bairro> = Vec::new();
     for name in known
@@ -289,6 +317,11 @@ pub(crate) fn bairro_list(known: &[String]) -> Vec<Bairro> {
         });
     }
     out
+}
+
+/// Comparison key of a place name: folded words, abbreviations expanded.
+pub(crate) fn compare_key(name: &str) -> String {
+    place_words(name).join(" ")
 }
 
 /// Folded words of a place name with abbreviations expanded: "Jd. São Luís" → jardim sao luis.
@@ -548,12 +581,18 @@ pub(crate) fn find_cep(text: &str) -> (Option<Cep>, Vec<(usize, usize)>) {
             end = k;
             let followed_by_digit = end < b.len() && b[end].is_ascii_digit();
             let raw = &text[start..end];
-            if !followed_by_digit && !(n_groups == 2 && raw.contains(' ') && groups.len() > 2) {
+            if !followed_by_digit {
                 if let Ok(cep) = Cep::parse(raw) {
                     // A space-separated pair is only a CEP when the word "cep" is near.
                     let spaced = raw.contains(' ');
-                    let cue = text[..start].to_lowercase().trim_end().ends_with("cep")
-                        || text[..start].to_lowercase().trim_end().ends_with("cep:");
+                    // Only the few bytes before the number matter.
+                    let mut from = start.saturating_sub(8);
+                    while !text.is_char_boundary(from) {
+                        from += 1;
+                    }
+                    let before = text[from..start].to_lowercase();
+                    let before = before.trim_end();
+                    let cue = before.ends_with("cep") || before.ends_with("cep:");
                     if !spaced || cue {
                         found = Some(cep);
                         ranges.push((start, end));
@@ -595,7 +634,8 @@ pub(crate) struct PlaceFound {
     pub used: Vec<usize>,
 }
 
-pub(crate) fn find_place(toks: &[Token], text: &str, bairros: &[Bairro]) -> PlaceFound {
+pub(crate) fn find_place(toks: &[Token], text: &str, gaz: &Gazetteer) -> PlaceFound {
+    let bairros = &gaz.list;
     let mut used = Vec::new();
     let mut bairro: Option<(usize, String)> = None; // (token position, name)
 
@@ -669,16 +709,17 @@ pub(crate) fn find_place(toks: &[Token], text: &str, bairros: &[Bairro]) -> Plac
         })
         .collect();
     let mut best: Option<(usize, usize, &Bairro)> = None;
-    for b in bairros {
-        let n = b.words.len();
-        if n == 0 || n > folded.len() {
+    for s in 0..folded.len() {
+        if folded[s].is_empty() || used.contains(&s) {
             continue;
         }
-        for s in 0..=folded.len() - n {
-            if used.contains(&s) {
+        for bi in gaz.starting_with(&folded[s]) {
+            let b = &bairros[*bi];
+            let n = b.words.len();
+            if n == 0 || s + n > folded.len() {
                 continue;
             }
-            if (0..n).all(|k| word_eq(&folded[s + k], &b.words[k])) {
+            if (1..n).all(|k| word_eq(&folded[s + k], &b.words[k], k)) {
                 let cue =
                     s > 0 && toks[s - 1].kind == Kind::Word && is_place_cue(&toks[s - 1].text)
                         || s > 0 && toks[s - 1].is_punct(':')
@@ -745,20 +786,34 @@ pub(crate) fn find_place(toks: &[Token], text: &str, bairros: &[Bairro]) -> Plac
     }
 }
 
-fn word_eq(msg: &str, place: &str) -> bool {
+fn word_eq(msg: &str, place: &str, k: usize) -> bool {
     if msg == place {
         return true;
     }
     // Plural stripping of the message side ("interlago" vs "interlagos").
     let (sing, _) = text::singular(place);
-    msg == sing
+    if msg == sing {
+        return true;
+    }
+    // One slip in a later word of a name whose start matched: "Jardim São Luiz".
+    k > 0
+        && msg.len() >= 4
+        && place.len() >= 4
+        && text::edit_distance(msg.as_bytes(), place.as_bytes(), 1) <= 1
 }
 
 fn lookup(bairros: &[Bairro], words: &[&str]) -> Option<String> {
     let w: Vec<String> = words.iter().map(|w| expand_abbrev(w).to_string()).collect();
     bairros
         .iter()
-        .find(|b| b.words.len() == w.len() && b.words.iter().zip(&w).all(|(p, m)| word_eq(m, p)))
+        .find(|b| {
+            b.words.len() == w.len()
+                && b.words
+                    .iter()
+                    .zip(&w)
+                    .enumerate()
+                    .all(|(k, (p, m))| word_eq(m, p, k))
+        })
         .map(|b| b.canonical.clone())
 }
 
@@ -871,7 +926,7 @@ mod tests {
 
     fn bairro_of(msg: &str) -> Option<String> {
         let toks = text::analyze(msg);
-        find_place(&toks, msg, &bairro_list(&[])).bairro
+        find_place(&toks, msg, &Gazetteer::new(&[])).bairro
     }
 
     #[test]

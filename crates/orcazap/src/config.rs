@@ -1,0 +1,457 @@
+//! Configuration: defaults, then an optional `KEY=VALUE` file, then the environment — typed
+//! and validated at start-up. Secrets are `SecretString`s: redacted in `Debug`, never logged.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use secrecy::{ExposeSecret, SecretString};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Env {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub env: Env,
+    pub database_url: String,
+    pub listen: String,
+    pub base_domain: String,
+    pub https: bool,
+    /// Current key first; older keys (for reading during rotation) after it.
+    pub secret_keys: Vec<SecretString>,
+    pub whatsapp_api_base: String,
+    pub whatsapp_api_version: String,
+    pub whatsapp_app_secret: Option<SecretString>,
+    pub whatsapp_verify_token: Option<SecretString>,
+    pub log_format: LogFormat,
+    pub metrics_token: Option<SecretString>,
+    pub db_max_connections: u32,
+    pub db_acquire_timeout: Duration,
+    pub db_statement_timeout: Duration,
+    pub sqlite_synchronous: String,
+    pub worker_concurrency: usize,
+    pub job_timeout: Duration,
+    pub graph_timeout: Duration,
+    pub webhook_body_limit: usize,
+    pub auto_migrate: bool,
+}
+
+/// Every variable the product reads, with its default and meaning (the README table is made
+/// from the same list).
+pub const VARIABLES: &[(&str, &str, &str)] = &[
+    (
+        "ORCAZAP_DATABASE_URL",
+        "sqlite://orcazap.db",
+        "sqlite://PATH or postgres://…",
+    ),
+    ("ORCAZAP_LISTEN", "127.0.0.1:8080", "HTTP listen address"),
+    (
+        "ORCAZAP_BASE_DOMAIN",
+        "localhost",
+        "BASE: the apex host without port; stores live on {slug}.BASE",
+    ),
+    (
+        "ORCAZAP_ENV",
+        "development",
+        "`production` refuses to start without the secrets it needs",
+    ),
+    (
+        "ORCAZAP_SECRET_KEY",
+        "generated for development",
+        "key material for encryption and signing (≥ 32 characters in production)",
+    ),
+    (
+        "ORCAZAP_SECRET_KEY_OLD",
+        "none",
+        "previous secret key(s), comma-separated, still accepted for reading during rotation",
+    ),
+    (
+        "ORCAZAP_WHATSAPP_API_BASE",
+        "https://graph.facebook.com",
+        "Graph API base URL",
+    ),
+    ("ORCAZAP_WHATSAPP_API_VERSION", "v25.0", "Graph API version"),
+    (
+        "ORCAZAP_WHATSAPP_APP_SECRET",
+        "none",
+        "webhook signature key (required in production)",
+    ),
+    (
+        "ORCAZAP_WHATSAPP_VERIFY_TOKEN",
+        "none",
+        "webhook subscription token (required in production)",
+    ),
+    (
+        "ORCAZAP_LOG_FORMAT",
+        "pretty (json in production)",
+        "`pretty` or `json`",
+    ),
+    (
+        "ORCAZAP_HTTPS",
+        "false",
+        "`true` behind TLS: Secure cookies and HSTS",
+    ),
+    (
+        "ORCAZAP_METRICS_TOKEN",
+        "none",
+        "bearer token required on /metrics when set",
+    ),
+    (
+        "ORCAZAP_DB_MAX_CONNECTIONS",
+        "10",
+        "database pool size (SQLite: readers; writes use one connection)",
+    ),
+    (
+        "ORCAZAP_DB_ACQUIRE_TIMEOUT_MS",
+        "5000",
+        "wait for a pooled connection",
+    ),
+    (
+        "ORCAZAP_DB_STATEMENT_TIMEOUT_MS",
+        "10000",
+        "PostgreSQL statement_timeout / SQLite busy_timeout",
+    ),
+    (
+        "ORCAZAP_SQLITE_SYNCHRONOUS",
+        "NORMAL",
+        "SQLite synchronous pragma (OFF, NORMAL, FULL, EXTRA)",
+    ),
+    (
+        "ORCAZAP_WORKER_CONCURRENCY",
+        "4",
+        "jobs run at once per worker process",
+    ),
+    (
+        "ORCAZAP_JOB_TIMEOUT_MS",
+        "30000",
+        "a job running longer is stopped and retried",
+    ),
+    (
+        "ORCAZAP_GRAPH_TIMEOUT_MS",
+        "15000",
+        "request timeout of Graph API calls",
+    ),
+    (
+        "ORCAZAP_WEBHOOK_BODY_LIMIT",
+        "262144",
+        "largest webhook body accepted, bytes (larger → 413)",
+    ),
+    (
+        "ORCAZAP_AUTO_MIGRATE",
+        "true (false in production)",
+        "apply pending migrations when serving",
+    ),
+    (
+        "ORCAZAP_ALLOW_SQLITE_IN_PRODUCTION",
+        "false",
+        "`true` to run production on SQLite (single machine only)",
+    ),
+];
+
+impl Config {
+    /// Reads the environment (and `file` values, which the environment overrides).
+    pub fn load(file: Option<&str>) -> anyhow::Result<Config> {
+        let mut vars: HashMap<String, String> = HashMap::new();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading config file {path}"))?;
+            for (n, line) in text.lines().enumerate() {
+                let line = line.trim();
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                let Some((k, v)) = line.split_once('=') else {
+                    bail!("{path}:{}: expected KEY=VALUE", n + 1)
+                };
+                vars.insert(k.trim().to_string(), v.trim().trim_matches('"').to_string());
+            }
+        }
+        for (k, v) in std::env::vars() {
+            if k.starts_with("ORCAZAP_") {
+                vars.insert(k, v);
+            }
+        }
+        Self::from_map(&vars)
+    }
+
+    pub fn from_map(vars: &HashMap<String, String>) -> anyhow::Result<Config> {
+        let get = |k: &str| {
+            vars.get(k)
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        let env = match get("ORCAZAP_ENV").as_deref() {
+            None | Some("development") | Some("dev") => Env::Development,
+            Some("production") | Some("prod") => Env::Production,
+            Some(other) => bail!("ORCAZAP_ENV must be development or production, not {other:?}"),
+        };
+        let prod = env == Env::Production;
+        let num = |k: &str, default: u64| -> anyhow::Result<u64> {
+            match get(k) {
+                Some(v) => v
+                    .parse()
+                    .with_context(|| format!("{k} must be a whole number, got {v:?}")),
+                None => Ok(default),
+            }
+        };
+        let flag = |k: &str, default: bool| -> anyhow::Result<bool> {
+            match get(k).as_deref() {
+                None => Ok(default),
+                Some("1" | "true" | "yes") => Ok(true),
+                Some("0" | "false" | "no") => Ok(false),
+                Some(v) => bail!("{k} must be true or false, got {v:?}"),
+            }
+        };
+        let database_url =
+            get("ORCAZAP_DATABASE_URL").unwrap_or_else(|| "sqlite://orcazap.db".into());
+        store::Engine::from_url(&database_url)
+            .map_err(|e| anyhow::anyhow!("ORCAZAP_DATABASE_URL: {e}"))?;
+        let base_domain = get("ORCAZAP_BASE_DOMAIN")
+            .unwrap_or_else(|| "localhost".into())
+            .to_lowercase();
+        if base_domain.contains(':') || base_domain.contains('/') {
+            bail!("ORCAZAP_BASE_DOMAIN is a host name without port or scheme, e.g. orcazap.com.br");
+        }
+        let mut secret_keys = Vec::new();
+        match get("ORCAZAP_SECRET_KEY") {
+            Some(k) => {
+                if prod && k.len() < 32 {
+                    bail!("ORCAZAP_SECRET_KEY must have at least 32 characters in production");
+                }
+                secret_keys.push(SecretString::from(k));
+            }
+            None if prod => bail!("ORCAZAP_ENV=production requires ORCAZAP_SECRET_KEY"),
+            None => secret_keys.push(SecretString::from(dev_secret_key()?)),
+        }
+        for old in get("ORCAZAP_SECRET_KEY_OLD")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            secret_keys.push(SecretString::from(old.to_string()));
+        }
+        let app_secret = get("ORCAZAP_WHATSAPP_APP_SECRET").map(SecretString::from);
+        let verify_token = get("ORCAZAP_WHATSAPP_VERIFY_TOKEN").map(SecretString::from);
+        if prod && app_secret.is_none() {
+            bail!("ORCAZAP_ENV=production requires ORCAZAP_WHATSAPP_APP_SECRET (webhook signatures cannot be checked without it)");
+        }
+        if prod && verify_token.is_none() {
+            bail!("ORCAZAP_ENV=production requires ORCAZAP_WHATSAPP_VERIFY_TOKEN");
+        }
+        if prod
+            && database_url.starts_with("sqlite:")
+            && !flag("ORCAZAP_ALLOW_SQLITE_IN_PRODUCTION", false)?
+        {
+            bail!("ORCAZAP_ENV=production with a sqlite:// database: use PostgreSQL, or set ORCAZAP_ALLOW_SQLITE_IN_PRODUCTION=true for a single-machine install");
+        }
+        let log_format = match get("ORCAZAP_LOG_FORMAT").as_deref() {
+            None => {
+                if prod {
+                    LogFormat::Json
+                } else {
+                    LogFormat::Pretty
+                }
+            }
+            Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(o) => bail!("ORCAZAP_LOG_FORMAT must be pretty or json, not {o:?}"),
+        };
+        let api_version = get("ORCAZAP_WHATSAPP_API_VERSION").unwrap_or_else(|| "v25.0".into());
+        if !api_version.starts_with('v') {
+            bail!("ORCAZAP_WHATSAPP_API_VERSION looks like v25.0, got {api_version:?}");
+        }
+        let sqlite_synchronous = get("ORCAZAP_SQLITE_SYNCHRONOUS")
+            .unwrap_or_else(|| "NORMAL".into())
+            .to_uppercase();
+        if !["OFF", "NORMAL", "FULL", "EXTRA"].contains(&sqlite_synchronous.as_str()) {
+            bail!("ORCAZAP_SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA");
+        }
+        Ok(Config {
+            env,
+            listen: get("ORCAZAP_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            database_url,
+            base_domain,
+            https: flag("ORCAZAP_HTTPS", false)?,
+            secret_keys,
+            whatsapp_api_base: get("ORCAZAP_WHATSAPP_API_BASE")
+                .unwrap_or_else(|| "https://graph.facebook.com".into()),
+            whatsapp_api_version: api_version,
+            whatsapp_app_secret: app_secret,
+            whatsapp_verify_token: verify_token,
+            log_format,
+            metrics_token: get("ORCAZAP_METRICS_TOKEN").map(SecretString::from),
+            db_max_connections: num("ORCAZAP_DB_MAX_CONNECTIONS", 10)?.clamp(1, 500) as u32,
+            db_acquire_timeout: Duration::from_millis(num("ORCAZAP_DB_ACQUIRE_TIMEOUT_MS", 5000)?),
+            db_statement_timeout: Duration::from_millis(num(
+                "ORCAZAP_DB_STATEMENT_TIMEOUT_MS",
+                10_000,
+            )?),
+            sqlite_synchronous,
+            worker_concurrency: num("ORCAZAP_WORKER_CONCURRENCY", 4)?.clamp(1, 256) as usize,
+            job_timeout: Duration::from_millis(num("ORCAZAP_JOB_TIMEOUT_MS", 30_000)?),
+            graph_timeout: Duration::from_millis(num("ORCAZAP_GRAPH_TIMEOUT_MS", 15_000)?),
+            webhook_body_limit: num("ORCAZAP_WEBHOOK_BODY_LIMIT", 256 * 1024)?
+                .clamp(1024, 16 * 1024 * 1024) as usize,
+            auto_migrate: flag("ORCAZAP_AUTO_MIGRATE", !prod)?,
+        })
+    }
+
+    pub fn db_config(&self) -> store::DbConfig {
+        let mut c = store::DbConfig::new(&self.database_url);
+        c.max_connections = self.db_max_connections;
+        c.acquire_timeout = self.db_acquire_timeout;
+        c.statement_timeout = self.db_statement_timeout;
+        c.sqlite_synchronous = self.sqlite_synchronous.clone();
+        c
+    }
+
+    /// The token cipher: the current key encrypts; every key decrypts (versions count down
+    /// from the current one).
+    pub fn cipher(&self) -> store::crypto::TokenCipher {
+        let n = self.secret_keys.len() as u32;
+        let keys: Vec<(u32, &[u8])> = self
+            .secret_keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (key_version(k, n - i as u32), k.expose_secret().as_bytes()))
+            .collect();
+        store::crypto::TokenCipher::new(&keys)
+    }
+}
+
+/// Key versions are numbered by position; ORCAZAP_SECRET_KEY_VERSION can pin the current
+/// one so numbering stays stable across rotations.
+fn key_version(_key: &SecretString, position_version: u32) -> u32 {
+    let base: u32 = std::env::var("ORCAZAP_SECRET_KEY_VERSION")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if base == 0 {
+        position_version
+    } else {
+        base.saturating_sub(1) + position_version
+    }
+}
+
+/// Development only: a random key kept in `orcazap-dev-secret.key` (git-ignored) so
+/// encrypted tokens stay readable across restarts.
+fn dev_secret_key() -> anyhow::Result<String> {
+    let path = std::path::Path::new("orcazap-dev-secret.key");
+    if let Ok(k) = std::fs::read_to_string(path) {
+        if k.trim().len() >= 32 {
+            return Ok(k.trim().to_string());
+        }
+    }
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes);
+    let key = hex::encode(bytes);
+    std::fs::write(path, &key).with_context(|| "writing orcazap-dev-secret.key")?;
+    Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn production_requires_secrets() {
+        let err = Config::from_map(&map(&[("ORCAZAP_ENV", "production")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ORCAZAP_SECRET_KEY"), "{err}");
+        let k = "k".repeat(40);
+        let err = Config::from_map(&map(&[
+            ("ORCAZAP_ENV", "production"),
+            ("ORCAZAP_SECRET_KEY", &k),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("APP_SECRET"), "{err}");
+        let base = [
+            ("ORCAZAP_ENV", "production"),
+            ("ORCAZAP_SECRET_KEY", k.as_str()),
+            ("ORCAZAP_WHATSAPP_APP_SECRET", "s"),
+            ("ORCAZAP_WHATSAPP_VERIFY_TOKEN", "t"),
+        ];
+        let err = Config::from_map(&map(&base)).unwrap_err().to_string();
+        assert!(err.contains("sqlite"), "{err}");
+        let mut ok = base.to_vec();
+        ok.push(("ORCAZAP_DATABASE_URL", "postgres://u@h/db"));
+        let cfg = Config::from_map(&map(&ok)).unwrap();
+        assert_eq!(cfg.log_format, LogFormat::Json);
+        assert!(!cfg.auto_migrate);
+        let mut lite = base.to_vec();
+        lite.push(("ORCAZAP_ALLOW_SQLITE_IN_PRODUCTION", "true"));
+        assert!(Config::from_map(&map(&lite)).is_ok());
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let k = "k".repeat(40);
+        assert!(Config::from_map(&map(&[
+            ("ORCAZAP_SECRET_KEY", &k),
+            ("ORCAZAP_DATABASE_URL", "mysql://x")
+        ]))
+        .unwrap_err()
+        .to_string()
+        .contains("DATABASE_URL"));
+        assert!(Config::from_map(&map(&[
+            ("ORCAZAP_SECRET_KEY", &k),
+            ("ORCAZAP_DB_MAX_CONNECTIONS", "dez")
+        ]))
+        .unwrap_err()
+        .to_string()
+        .contains("ORCAZAP_DB_MAX_CONNECTIONS"));
+        assert!(Config::from_map(&map(&[
+            ("ORCAZAP_SECRET_KEY", &k),
+            ("ORCAZAP_BASE_DOMAIN", "localhost:8080")
+        ]))
+        .is_err());
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let cfg = Config::from_map(&map(&[
+            ("ORCAZAP_SECRET_KEY", "super-secret-key-material-0123456789"),
+            ("ORCAZAP_WHATSAPP_APP_SECRET", "app-secret-xyz"),
+        ]))
+        .unwrap();
+        let dbg = format!("{cfg:?}");
+        assert!(
+            !dbg.contains("super-secret-key-material") && !dbg.contains("app-secret-xyz"),
+            "{dbg}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod readme {
+    /// The README's configuration table documents every variable the product reads.
+    #[test]
+    fn readme_lists_every_variable() {
+        let readme = include_str!("../../../README.md");
+        for (name, _, _) in super::VARIABLES {
+            assert!(
+                readme.contains(&format!("`{name}`")),
+                "README does not document {name}"
+            );
+        }
+    }
+}

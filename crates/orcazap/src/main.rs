@@ -1,0 +1,404 @@
+//! `orcazap`: every role of the product in one binary. See `orcazap --help`.
+
+use std::io::{BufRead, Read, Write};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use orcazap::config::{self, Config};
+use orcazap::run::{self, DemoOptions, Roles};
+use orcazap::seed;
+
+#[derive(Parser)]
+#[command(
+    name = "orcazap",
+    version,
+    about = "OrçaZap — orçamentos de material de construção pelo WhatsApp"
+)]
+struct Cli {
+    /// Optional KEY=VALUE configuration file; environment variables override it.
+    #[arg(long, global = true, env = "ORCAZAP_CONFIG")]
+    config: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// One command to try everything: SQLite, demo store, web + worker, WhatsApp simulator.
+    Demo,
+    /// Web and worker (or one of them).
+    Serve {
+        #[arg(long, conflicts_with = "worker_only")]
+        web_only: bool,
+        #[arg(long)]
+        worker_only: bool,
+    },
+    /// The worker alone (same as `serve --worker-only`).
+    Worker,
+    /// Database migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Seed data.
+    Seed {
+        /// The demo store of docs/demo-store.md.
+        #[arg(long, required = true)]
+        demo: bool,
+    },
+    /// The job queue.
+    Jobs {
+        #[command(subcommand)]
+        action: JobsAction,
+    },
+    /// Stores (tenants).
+    Store {
+        #[command(subcommand)]
+        action: StoreAction,
+    },
+    /// Users.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Lists the configuration variables, their defaults and meaning.
+    Env,
+    /// Offline message understanding: JSON lines {"id","turns"} on stdin, predictions on stdout.
+    Parse {
+        #[arg(long)]
+        catalog: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum MigrateAction {
+    Up,
+    Down {
+        #[arg(default_value_t = 1)]
+        steps: usize,
+    },
+    Status,
+}
+
+#[derive(Subcommand)]
+enum JobsAction {
+    /// Recent jobs (all statuses).
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Dead jobs: out of attempts or failed permanently.
+    Dead {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Puts a dead job back in the queue.
+    Requeue { id: String },
+}
+
+#[derive(Subcommand)]
+enum StoreAction {
+    /// Creates a store and its owner; the password is read from stdin (one line) or generated.
+    Create {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        owner_email: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Sets a user's password, read from stdin (one line).
+    Password {
+        #[arg(long)]
+        store: String,
+        #[arg(long)]
+        email: String,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("erro: não foi possível iniciar o runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = rt.block_on(dispatch(cli)) {
+        eprintln!("erro: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Parse { catalog } = &cli.command {
+        return parse(catalog);
+    }
+    if matches!(cli.command, Command::Env) {
+        for (k, d, m) in config::VARIABLES {
+            println!("{k}\n    padrão: {d}\n    {m}");
+        }
+        return Ok(());
+    }
+    if matches!(cli.command, Command::Demo) {
+        return demo(cli.config.as_deref()).await;
+    }
+    let cfg = Config::load(cli.config.as_deref())?;
+    run::init_logging(cfg.log_format);
+    match cli.command {
+        Command::Serve {
+            web_only,
+            worker_only,
+        } => {
+            let roles = if web_only {
+                Roles::WebOnly
+            } else if worker_only {
+                Roles::WorkerOnly
+            } else {
+                Roles::Both
+            };
+            serve(cfg, roles).await
+        }
+        Command::Worker => serve(cfg, Roles::WorkerOnly).await,
+        Command::Migrate { action } => {
+            let db = run::connect(&cfg).await?;
+            match action {
+                MigrateAction::Up => {
+                    let ran = store::migrate::up(&db).await?;
+                    println!(
+                        "{}",
+                        if ran.is_empty() {
+                            "nada a aplicar: o banco já está atualizado".to_string()
+                        } else {
+                            format!("aplicadas: {ran:?}")
+                        }
+                    );
+                }
+                MigrateAction::Down { steps } => {
+                    let done = store::migrate::down(&db, steps).await?;
+                    println!("revertidas: {done:?}");
+                }
+                MigrateAction::Status => {
+                    for (v, name, applied) in store::migrate::status(&db).await? {
+                        println!(
+                            "{v:04} {name:<20} {}",
+                            if applied { "aplicada" } else { "pendente" }
+                        );
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Seed { .. } => {
+            let db = run::connect(&cfg).await?;
+            run::ensure_schema(&db, &cfg).await?;
+            let s = seed::seed_demo(&db, &cfg.cipher(), None).await?;
+            println!(
+                "{}",
+                if s.created {
+                    "loja demo criada"
+                } else {
+                    "loja demo já existia; senhas redefinidas"
+                }
+            );
+            for (email, pw) in s.logins {
+                println!("  {email}  senha: {pw}");
+            }
+            Ok(())
+        }
+        Command::Jobs { action } => {
+            let db = run::connect(&cfg).await?;
+            match action {
+                JobsAction::List { limit, status } => {
+                    print_jobs(&store::jobs::list(&db, status.as_deref(), limit).await?)
+                }
+                JobsAction::Dead { limit } => {
+                    print_jobs(&store::jobs::list(&db, Some("dead"), limit).await?)
+                }
+                JobsAction::Requeue { id } => {
+                    db.tx(move |c| Box::pin(async move { store::jobs::requeue(c, &id).await }))
+                        .await
+                        .map_err(|e| match e {
+                            store::StoreError::NotFound => {
+                                anyhow::anyhow!("nenhum job morto com esse id")
+                            }
+                            other => anyhow::Error::new(other),
+                        })?;
+                    println!("job recolocado na fila");
+                }
+            }
+            Ok(())
+        }
+        Command::Store {
+            action:
+                StoreAction::Create {
+                    slug,
+                    name,
+                    owner_email,
+                },
+        } => {
+            let db = run::connect(&cfg).await?;
+            run::ensure_schema(&db, &cfg).await?;
+            let (password, generated) = match read_stdin_line()? {
+                Some(p) => (p, false),
+                None => (web::auth::password::generate(), true),
+            };
+            seed::create_store(&db, &slug, &name, &owner_email, &password).await?;
+            println!(
+                "loja {slug} criada; painel: http://{slug}.{}",
+                cfg.base_domain
+            );
+            if generated {
+                println!("senha gerada para {owner_email}: {password}");
+            }
+            Ok(())
+        }
+        Command::User {
+            action: UserAction::Password { store: slug, email },
+        } => {
+            let db = run::connect(&cfg).await?;
+            let password = read_stdin_line()?
+                .context("informe a nova senha em uma linha na entrada padrão")?;
+            seed::set_password(&db, &slug, &email, &password).await?;
+            println!("senha alterada; as sessões abertas desse usuário foram encerradas");
+            Ok(())
+        }
+        Command::Demo | Command::Parse { .. } | Command::Env => Ok(()),
+    }
+}
+
+async fn serve(cfg: Config, roles: Roles) -> anyhow::Result<()> {
+    let metrics = run::init_metrics();
+    let db = run::connect(&cfg).await?;
+    run::ensure_schema(&db, &cfg).await?;
+    run::serve(cfg, db, roles, DemoOptions::default(), metrics, |_| {}).await
+}
+
+/// The one-command experience.
+async fn demo(config_file: Option<&str>) -> anyhow::Result<()> {
+    // Demo defaults: a local SQLite file and random webhook secrets, unless configured.
+    let set_default = |k: &str, v: &str| {
+        if std::env::var(k).map(|x| x.is_empty()).unwrap_or(true) {
+            std::env::set_var(k, v);
+        }
+    };
+    set_default("ORCAZAP_DATABASE_URL", "sqlite://orcazap-demo.db");
+    set_default("ORCAZAP_WHATSAPP_APP_SECRET", &random_hex());
+    set_default("ORCAZAP_WHATSAPP_VERIFY_TOKEN", &random_hex());
+    let cfg = Config::load(config_file)?;
+    if cfg.env == config::Env::Production {
+        anyhow::bail!(
+            "`orcazap demo` is for trying the product; don't run it with ORCAZAP_ENV=production"
+        );
+    }
+    run::init_logging(cfg.log_format);
+    let metrics = run::init_metrics();
+    let db = run::connect(&cfg).await?;
+    store::migrate::up(&db)
+        .await
+        .context("applying migrations")?;
+    let seeded = seed::seed_demo(&db, &cfg.cipher(), Some("demo-access-token")).await?;
+    let base = cfg.base_domain.clone();
+    let logins = seeded.logins;
+    run::serve(cfg, db, Roles::Both, DemoOptions { enabled: true }, metrics, move |addr| {
+        let port = addr.port();
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "\nOrçaZap demo rodando.\n");
+        let _ = writeln!(out, "  Simulador de WhatsApp:  http://{base}:{port}/simulator");
+        let _ = writeln!(out, "  Painel da loja demo:    http://demo.{base}:{port}/");
+        let _ = writeln!(out, "  Site público:           http://{base}:{port}/");
+        let _ = writeln!(out, "  Saúde:                  http://{base}:{port}/health  ·  http://{base}:{port}/ready  ·  http://{base}:{port}/metrics");
+        let _ = writeln!(out, "\n  Logins da loja demo (senhas novas a cada execução):");
+        for (email, pw) in &logins {
+            let _ = writeln!(out, "    {email}  senha: {pw}");
+        }
+        let _ = writeln!(out, "\n  Ctrl-C para parar.\n");
+    })
+    .await
+}
+
+fn random_hex() -> String {
+    let mut b = [0u8; 24];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut b);
+    hex::encode(b)
+}
+
+fn read_stdin_line() -> anyhow::Result<Option<String>> {
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .context("reading stdin")?;
+    let line = s
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('\r')
+        .to_string();
+    Ok((!line.is_empty()).then_some(line))
+}
+
+fn print_jobs(jobs: &[store::jobs::Job]) {
+    if jobs.is_empty() {
+        println!("nenhum job");
+        return;
+    }
+    for j in jobs {
+        println!(
+            "{}  {:<26} {:<8} tentativas {}/{}  {}",
+            j.id,
+            j.kind,
+            j.status,
+            j.attempts,
+            j.max_attempts,
+            j.last_error.as_deref().unwrap_or("")
+        );
+    }
+}
+
+/// `orcazap parse`: the same understanding and draft logic as live conversations.
+fn parse(catalog_path: &str) -> anyhow::Result<()> {
+    let csv =
+        std::fs::read_to_string(catalog_path).with_context(|| format!("lendo {catalog_path}"))?;
+    let items = domain::catalog::parse_catalog_csv(&csv).map_err(|errs| {
+        anyhow::anyhow!(
+            "catálogo inválido:\n{}",
+            errs.iter()
+                .map(|e| format!("  {e}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })?;
+    let index = domain::understanding::CatalogIndex::build(&items, &[]);
+    let stdin = std::io::stdin();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut bad = 0;
+    for (n, line) in stdin.lock().lines().enumerate() {
+        let line = line.context("lendo a entrada")?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match domain::understanding::parse_jsonl_line(&line, &index) {
+            Ok(json) => writeln!(out, "{json}")?,
+            Err(e) => {
+                bad += 1;
+                eprintln!("linha {}: {e}", n + 1);
+            }
+        }
+    }
+    out.flush()?;
+    if bad > 0 {
+        anyhow::bail!("{bad} linha(s) de entrada inválidas");
+    }
+    Ok(())
+}

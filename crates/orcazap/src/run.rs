@@ -1,0 +1,260 @@
+//! Wiring: logging, metrics, database, web and worker in one process (or either alone),
+//! with graceful shutdown on SIGTERM / Ctrl-C.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::sync::{watch, Notify};
+
+use crate::config::{Config, LogFormat};
+
+pub fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("ORCAZAP_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hyper=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
+        LogFormat::Pretty => builder.compact().try_init(),
+    };
+}
+
+pub fn init_metrics() -> Option<PrometheusHandle> {
+    let buckets = [
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    ];
+    metrics_exporter_prometheus::PrometheusBuilder::new()
+        .set_buckets(&buckets)
+        .ok()?
+        .install_recorder()
+        .ok()
+}
+
+pub async fn connect(cfg: &Config) -> anyhow::Result<store::Db> {
+    store::Db::connect(&cfg.db_config()).await.with_context(|| {
+        format!(
+            "connecting to the database {}",
+            store::db::redact_url(&cfg.database_url)
+        )
+    })
+}
+
+/// Applies migrations when allowed; otherwise refuses to run on an old schema.
+pub async fn ensure_schema(db: &store::Db, cfg: &Config) -> anyhow::Result<()> {
+    if cfg.auto_migrate {
+        let ran = store::migrate::up(db)
+            .await
+            .context("applying migrations")?;
+        if !ran.is_empty() {
+            tracing::info!(versions = ?ran, "migrations applied");
+        }
+    } else if !store::migrate::is_current(db).await.unwrap_or(false) {
+        anyhow::bail!("the database schema is not current: run `orcazap migrate up` first (ORCAZAP_AUTO_MIGRATE is off)");
+    }
+    Ok(())
+}
+
+pub fn graph_client(cfg: &Config) -> anyhow::Result<whatsapp::graph::GraphClient> {
+    let gc = whatsapp::graph::GraphConfig {
+        base_url: cfg.whatsapp_api_base.clone(),
+        api_version: cfg.whatsapp_api_version.clone(),
+        connect_timeout: Duration::from_secs(5),
+        request_timeout: cfg.graph_timeout,
+        ..Default::default()
+    };
+    whatsapp::graph::GraphClient::new(gc).map_err(|e| anyhow::anyhow!("Graph client: {e}"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Roles {
+    Both,
+    WebOnly,
+    WorkerOnly,
+}
+
+/// Extra settings for `orcazap demo`.
+#[derive(Debug, Clone, Default)]
+pub struct DemoOptions {
+    pub enabled: bool,
+}
+
+/// Resolves when the process is asked to stop.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutdown requested");
+}
+
+/// A running instance (web and/or worker) of this process.
+pub struct Running {
+    /// Where the web side listens, when it runs.
+    pub addr: Option<std::net::SocketAddr>,
+    /// The web side's state (tests reach the database and the wake-up through it).
+    pub state: Option<web::AppState>,
+    stop: watch::Sender<bool>,
+    web: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    worker: Option<tokio::task::JoinHandle<()>>,
+    db: store::Db,
+}
+
+impl Running {
+    /// Graceful stop: the web side finishes in-flight requests, the worker finishes or
+    /// releases its jobs.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        if let Some(t) = self.web {
+            if let Ok(Err(e)) = t.await {
+                tracing::error!(error = %e, "web server error");
+            }
+        }
+        if let Some(t) = self.worker {
+            let _ = t.await;
+        }
+        self.db.close().await;
+    }
+}
+
+/// Starts the chosen roles and returns at once.
+pub async fn start(
+    cfg: Config,
+    db: store::Db,
+    roles: Roles,
+    demo: DemoOptions,
+    metrics: Option<PrometheusHandle>,
+) -> anyhow::Result<Running> {
+    let wake = Arc::new(Notify::new());
+    let cipher = cfg.cipher();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let app = if roles != Roles::WorkerOnly {
+        Some(
+            web::Application::bind(&cfg.listen)
+                .await
+                .with_context(|| format!("listening on {}", cfg.listen))?,
+        )
+    } else {
+        None
+    };
+    let self_url = match &app {
+        Some(a) => format!("http://{}", a.local_addr()?),
+        None => String::new(),
+    };
+    let mut cfg = cfg;
+    if demo.enabled {
+        // The real Graph client and send path, pointed at this process's fake endpoint.
+        cfg.whatsapp_api_base = format!("{self_url}/_fake_graph");
+    }
+    let mut worker_task = None;
+    if roles != Roles::WebOnly {
+        let mut wc = worker::WorkerConfig::new(format!(
+            "{}-{}-{}",
+            hostname(),
+            std::process::id(),
+            &store::new_id()[24..]
+        ));
+        wc.concurrency = cfg.worker_concurrency;
+        wc.job_timeout = cfg.job_timeout;
+        if demo.enabled {
+            wc.retry_base = Duration::from_millis(500);
+        }
+        let w = Arc::new(worker::Worker::new(
+            db.clone(),
+            graph_client(&cfg)?,
+            cipher.clone(),
+            wc,
+            wake.clone(),
+        ));
+        worker_task = Some(tokio::spawn(w.run(stop_rx.clone())));
+    }
+    let mut web_task = None;
+    let mut addr = None;
+    let mut state_out = None;
+    if let Some(app) = app {
+        addr = Some(app.local_addr()?);
+        let state = web::AppState {
+            db: db.clone(),
+            cfg: Arc::new(web::WebConfig {
+                base_domain: cfg.base_domain.clone(),
+                https: cfg.https,
+                whatsapp_app_secret: cfg.whatsapp_app_secret.clone(),
+                whatsapp_verify_token: cfg.whatsapp_verify_token.clone(),
+                metrics_token: cfg.metrics_token.clone(),
+                webhook_body_limit: cfg.webhook_body_limit,
+                form_body_limit: 2 * 1024 * 1024,
+                heartbeat_max_age: Duration::from_secs(60),
+                demo: demo.enabled,
+                demo_phone_number_id: crate::seed::DEMO_PHONE_NUMBER_ID.to_string(),
+                self_url: self_url.clone(),
+            }),
+            cipher,
+            contexts: worker::tenant_ctx::ContextCache::default(),
+            wake: wake.clone(),
+            metrics,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()?,
+        };
+        state_out = Some(state.clone());
+        let mut stop = stop_rx.clone();
+        web_task = Some(tokio::spawn(async move {
+            app.serve(state, async move {
+                let _ = stop.changed().await;
+            })
+            .await
+        }));
+        tracing::info!(addr = %self_url, "listening");
+    }
+    Ok(Running {
+        addr,
+        state: state_out,
+        stop: stop_tx,
+        web: web_task,
+        worker: worker_task,
+        db,
+    })
+}
+
+/// Runs the chosen roles until a shutdown signal. `on_listen` is told the bound address.
+pub async fn serve(
+    cfg: Config,
+    db: store::Db,
+    roles: Roles,
+    demo: DemoOptions,
+    metrics: Option<PrometheusHandle>,
+    on_listen: impl FnOnce(std::net::SocketAddr),
+) -> anyhow::Result<()> {
+    let running = start(cfg, db, roles, demo, metrics).await?;
+    if let Some(addr) = running.addr {
+        on_listen(addr);
+    }
+    shutdown_signal().await;
+    running.stop().await;
+    Ok(())
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "orcazap".into())
+}
