@@ -31,6 +31,10 @@ both_engines!(
     approve_sends_quote_through_the_worker,
     csv_import_is_all_or_nothing,
     audit_log_records_changes,
+    invite_shows_password_once,
+    password_change_ends_other_sessions,
+    owner_revokes_a_session,
+    invalid_template_is_refused_at_its_line,
 );
 
 const _: Engine = Engine::Sqlite;
@@ -823,5 +827,265 @@ async fn audit_log_records_changes(app: &TestApp) {
     assert!(
         !ch.access_token_enc.unwrap().contains("novo-token"),
         "stored encrypted"
+    );
+}
+
+async fn invite_shows_password_once(app: &TestApp) {
+    let s = owner(app).await;
+    let csrf = app.csrf("demo", &s).await;
+    let r = app
+        .post(
+            "demo",
+            "/equipe/convidar",
+            Some(&s),
+            &[
+                ("csrf", &csrf),
+                ("name", "Pedro"),
+                ("email", "pedro@demo.com.br"),
+                ("role", "attendant"),
+            ],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    let start = html
+        .find("<code class=\"secret\">")
+        .expect("password shown")
+        + "<code class=\"secret\">".len();
+    let pw = &html[start..start + html[start..].find('<').unwrap()];
+    assert!(pw.len() >= 16, "{pw}");
+    let again = app
+        .get("demo", "/equipe", Some(&s))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!again.contains(pw), "shown once only");
+    let user = store::users::by_email(&app.db, &app.demo.tenant_id, "pedro@demo.com.br")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(user.password_hash.starts_with("$argon2id$"));
+    let pedro = app
+        .login("demo", "pedro@demo.com.br", pw)
+        .await
+        .expect("new attendant signs in");
+    assert_eq!(
+        app.get("demo", "/regras", Some(&pedro))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403,
+        "invited as attendant"
+    );
+    // The same email again is refused with a pt-BR message.
+    let r = app
+        .post(
+            "demo",
+            "/equipe/convidar",
+            Some(&s),
+            &[
+                ("csrf", &csrf),
+                ("name", "Pedro"),
+                ("email", "PEDRO@demo.com.br"),
+                ("role", "attendant"),
+            ],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("já existe"));
+}
+
+async fn password_change_ends_other_sessions(app: &TestApp) {
+    let s1 = owner(app).await;
+    let s2 = owner(app).await;
+    let csrf = app.csrf("demo", &s1).await;
+    let new_pw = "telha colonial e argamassa";
+    let r = app
+        .post(
+            "demo",
+            "/conta/senha",
+            Some(&s1),
+            &[
+                ("csrf", &csrf),
+                ("current", "errada errada"),
+                ("new", new_pw),
+                ("confirm", new_pw),
+            ],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "wrong current password");
+    let r = app
+        .post(
+            "demo",
+            "/conta/senha",
+            Some(&s1),
+            &[
+                ("csrf", &csrf),
+                ("current", PASSWORD),
+                ("new", "curta"),
+                ("confirm", "curta"),
+            ],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "weak password");
+    assert!(r.text().await.unwrap().contains("pelo menos 10 caracteres"));
+    let r = app
+        .post(
+            "demo",
+            "/conta/senha",
+            Some(&s1),
+            &[
+                ("csrf", &csrf),
+                ("current", PASSWORD),
+                ("new", new_pw),
+                ("confirm", new_pw),
+            ],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let s3 = session_cookie(r.headers()).expect("a fresh session for this browser");
+    for old in [&s1, &s2] {
+        assert_eq!(
+            app.get("demo", "/", Some(old))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            303,
+            "old sessions end"
+        );
+    }
+    assert_eq!(
+        app.get("demo", "/", Some(&s3))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert!(app.login("demo", OWNER_EMAIL, PASSWORD).await.is_err());
+    assert!(app.login("demo", OWNER_EMAIL, new_pw).await.is_ok());
+}
+
+async fn owner_revokes_a_session(app: &TestApp) {
+    let att = app.login("demo", ATTENDANT_EMAIL, PASSWORD).await.unwrap();
+    let s = owner(app).await;
+    let csrf = app.csrf("demo", &s).await;
+    let page = app
+        .get("demo", "/equipe", Some(&s))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let hash = store::sessions::hash_token(&att);
+    assert!(page.contains(&hash), "sessions listed");
+    assert!(!page.contains(&att), "never the token itself");
+    let r = app
+        .post(
+            "demo",
+            &format!("/equipe/sessoes/{hash}/encerrar"),
+            Some(&s),
+            &[("csrf", &csrf)],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        app.get("demo", "/", Some(&att))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+    // Another store's session cannot be revoked from here.
+    let other = app.login("outra", OWNER_EMAIL, PASSWORD).await.unwrap();
+    let h = store::sessions::hash_token(&other);
+    let r = app
+        .post(
+            "demo",
+            &format!("/equipe/sessoes/{h}/encerrar"),
+            Some(&s),
+            &[("csrf", &csrf)],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        app.get("outra", "/", Some(&other))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+async fn invalid_template_is_refused_at_its_line(app: &TestApp) {
+    let s = owner(app).await;
+    let csrf = app.csrf("demo", &s).await;
+    let src = "Olá {{ cliente }}!\nTotal: {{ total }\n";
+    let r = app
+        .post(
+            "demo",
+            "/modelos/quote",
+            Some(&s),
+            &[("csrf", &csrf), ("source", src)],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"template-error\""), "error shown");
+    assert!(html.contains("linha 2"), "at its line: {html}");
+    assert!(
+        html.contains("<li class=\"bad\" value=\"2\">"),
+        "line 2 highlighted"
+    );
+    assert!(
+        store::templates::history(&app.db, &app.demo.tenant_id, "quote")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let r = app
+        .post(
+            "demo",
+            "/modelos/quote",
+            Some(&s),
+            &[
+                ("csrf", &csrf),
+                ("source", "Orçamento {{ numero }}: {{ total }}"),
+            ],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        store::templates::history(&app.db, &app.demo.tenant_id, "quote")
+            .await
+            .unwrap()
+            .len(),
+        1
     );
 }
