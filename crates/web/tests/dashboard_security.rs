@@ -35,6 +35,8 @@ both_engines!(
     password_change_ends_other_sessions,
     owner_revokes_a_session,
     invalid_template_is_refused_at_its_line,
+    idle_and_expired_sessions_are_refused,
+    oversized_body_is_413,
 );
 
 const _: Engine = Engine::Sqlite;
@@ -1088,4 +1090,79 @@ async fn invalid_template_is_refused_at_its_line(app: &TestApp) {
             .len(),
         1
     );
+}
+
+async fn idle_and_expired_sessions_are_refused(app: &TestApp) {
+    let idle = owner(app).await;
+    let expired = owner(app).await;
+    let fresh = owner(app).await;
+    let now = store::now_ms();
+    let hour = 3_600_000i64;
+    sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1")
+        .bind(store::sessions::hash_token(&idle))
+        .bind(now - 3 * hour)
+        .execute(app.db.write())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE sessions SET expires_at = $2 WHERE id_hash = $1")
+        .bind(store::sessions::hash_token(&expired))
+        .bind(now - 1)
+        .execute(app.db.write())
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get("demo", "/", Some(&idle))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303,
+        "idle 3 h > 2 h timeout"
+    );
+    assert_eq!(
+        app.get("demo", "/", Some(&expired))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303,
+        "past expiry"
+    );
+    assert_eq!(
+        app.get("demo", "/", Some(&fresh))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+async fn oversized_body_is_413(app: &TestApp) {
+    let s = owner(app).await;
+    let csrf = app.csrf("demo", &s).await;
+    let big = "x".repeat(300 * 1024);
+    let r = app
+        .post(
+            "demo",
+            "/catalogo/importar",
+            Some(&s),
+            &[("csv", big.as_str()), ("csrf", csrf.as_str())],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let r = app
+        .post(
+            "demo",
+            "/catalogo/importar",
+            Some(&s),
+            &[("csv", big.as_str())],
+        )
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413, "handler's own limit");
 }
