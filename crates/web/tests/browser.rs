@@ -300,7 +300,13 @@ async fn store_day_in_a_real_browser() {
         "10 sacos de cimento, entrega amanhã em Itaquera, pix",
     )
     .await;
-    app.customer_says(&app.demo, "5511944443333", "Ana Souza", "bom dia, quanto sai 2 metros de areia media e 20 sacos de cimento entregue no grajau? pago no pix").await;
+    app.customer_says(
+        &app.demo,
+        "5511944443333",
+        "Ana Souza",
+        "bom dia, 20 sacos de cimento e 2 m3 de areia media, entrega amanhã no Grajaú, pago no pix",
+    )
+    .await;
     app.customer_says(
         &app.demo,
         "5511933332222",

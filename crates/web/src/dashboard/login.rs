@@ -52,9 +52,13 @@ fn login_form(
     )?;
     let mut resp = (status, html).into_response();
     // Double-submit token for the login form (there is no session yet to hold one).
-    if let Ok(v) =
-        HeaderValue::from_str(&set_cookie(LOGIN_CSRF_COOKIE, &csrf, "/login", 3600, false))
-    {
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(
+        LOGIN_CSRF_COOKIE,
+        &csrf,
+        "/login",
+        3600,
+        ctx.https,
+    )) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(resp)

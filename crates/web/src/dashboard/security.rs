@@ -47,6 +47,8 @@ pub struct Ctx {
     pub session: Option<Session>,
     pub ip: String,
     pub request_id: String,
+    /// Cookies get `Secure` under HTTPS.
+    pub https: bool,
 }
 
 /// A signed-in user of this store (handlers behind [`require_login`]).
@@ -274,6 +276,7 @@ pub async fn guard(State(ds): State<DashState>, req: Request, next: Next) -> Res
         session,
         ip,
         request_id,
+        https: state.cfg.https,
     });
     next.run(req).await
 }
