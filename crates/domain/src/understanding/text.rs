@@ -601,8 +601,11 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
     }
     toks = out;
 
-    // 2. Number compositions (repeat until stable, bounded).
-    for _ in 0..4 {
+    // 2. Number compositions (repeat until stable, bounded). Only messages with two numbers,
+    // or a number next to "e", can change.
+    let nums = toks.iter().filter(|t| t.kind == Kind::Num).count();
+    let rounds = if nums == 0 { 0 } else { 4 };
+    for _ in 0..rounds {
         let mut changed = false;
         let mut out: Vec<Token> = Vec::with_capacity(toks.len());
         let mut i = 0;
