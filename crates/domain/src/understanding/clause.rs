@@ -757,7 +757,11 @@ fn quantity_options(text: &str, ctoks: &[&Token], roles: &[WordRole]) -> Vec<Qty
             continue;
         }
         let prev = if p > 0 { Some(ctoks[p - 1]) } else { None };
-        if next.is_some_and(|nx| nx.kind == Kind::Word && lexicon::is_non_goods_unit(&nx.text))
+        // "2x cimento" is an amount; "3x no cartão" is not.
+        let times_product = next.is_some_and(|nx| nx.is_word("x"))
+            && roles.get(p + 2).is_some_and(|r| *r == WordRole::Known);
+        if !times_product
+            && next.is_some_and(|nx| nx.kind == Kind::Word && lexicon::is_non_goods_unit(&nx.text))
             || prev.is_some_and(|pv| pv.is_punct('$') || pv.is_word("r"))
         {
             continue;
