@@ -738,6 +738,12 @@ pub(crate) fn find_place(toks: &[Token], text: &str, gaz: &Gazetteer) -> PlaceFo
         }
     }
 
+    // Messages written in capitals say nothing by their capitals.
+    let shouting = {
+        let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
+        let upper = letters.iter().filter(|c| c.is_uppercase()).count();
+        letters.len() >= 8 && upper * 10 >= letters.len() * 6
+    };
     // Phrasing: "no bairro X", "aqui no Jd X", "entrega em Interlagos".
     if bairro.is_none() {
         let mut k = 0;
@@ -757,9 +763,16 @@ pub(crate) fn find_place(toks: &[Token], text: &str, gaz: &Gazetteer) -> PlaceFo
                     let first = &toks[name_toks[0]];
                     let prefixed = is_place_prefix(expand_abbrev(&first.text));
                     let explicit = explicit || (s > k + 1 && toks[k + 1].is_word("bairro"));
-                    let capital = name_toks
-                        .iter()
-                        .all(|i| toks[*i].cap || is_connector(&toks[*i].text));
+                    // Capitals mean a name only when the customer is not writing in caps;
+                    // and a chat word ("Meu", "Semana") never starts a bairro.
+                    let first_common = !prefixed
+                        && (super::lexicon::is_chat_word(&first.text)
+                            || super::lexicon::month(&first.text).is_some());
+                    let capital = !shouting
+                        && !first_common
+                        && name_toks
+                            .iter()
+                            .all(|i| toks[*i].cap || is_connector(&toks[*i].text));
                     let words: Vec<&str> = name_toks
                         .iter()
                         .map(|i| &text[toks[*i].start..toks[*i].end])
@@ -960,6 +973,9 @@ mod tests {
             ("vcs entregam em Santo André?", None),
             ("pago no pix", None),
             ("caixa de luz", None),
+            ("ENTREGA NO MEU ENDEREÇO", None),
+            ("entrega em Março", None),
+            ("ENTREGA NO JD HERCULANO", Some("Jardim Herculano")),
         ];
         for (msg, want) in cases {
             assert_eq!(bairro_of(msg).as_deref(), want, "{msg}");
