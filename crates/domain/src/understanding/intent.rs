@@ -51,8 +51,11 @@ pub(crate) fn intent(
         || pair("achei", "caro")
         || pair("ficou", "caro")
         || pair("outro", "lugar")
-        || pair("vou", "pensar")
-        || pair("deixa", "pra") && has("la");
+        || pair("deixa", "pra") && has("la")
+        || pair("nao", "precisa") && words.len() <= 4
+        // A bare "não" to a quote.
+        || words.iter().all(|w| matches!(*w, "nao" | "n" | "obrigado" | "obrigada" | "obg" | "valeu"))
+            && words.contains(&"nao");
     if decline {
         return Intent::Decline;
     }

@@ -256,6 +256,8 @@ fn intents() {
         ("fechado 👍", Intent::Accept),
         ("não quero mais, obrigado", Intent::Decline),
         ("achei caro, vou ver em outro lugar", Intent::Decline),
+        ("não, obrigado", Intent::Decline),
+        ("vou pensar e te falo", Intent::Other),
         ("quero falar com um atendente", Intent::HumanRequest),
         ("boa tarde", Intent::GreetingOnly),
         ("oi?? tem alguém aí?", Intent::GreetingOnly),
