@@ -163,6 +163,10 @@ pub(crate) fn flags(toks: &[Token], cl: &Clause) -> Flags {
         if k < 3 && matches!(w, "nao" | "n") {
             f.negated = true;
         }
+        // "sem a cal": leave it out.
+        if k == 0 && w == "sem" {
+            f.removal = true;
+        }
         f.removal |= lexicon::is_removal(w);
         f.addition |= lexicon::is_addition(w);
         f.replace |= lexicon::is_replace_marker(w);

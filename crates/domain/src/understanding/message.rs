@@ -178,10 +178,18 @@ impl State<'_> {
                     let to = analyze_clause(self.index, toks, text, &to_cl, &ctx, None);
                     if let Outcome::Found(t) = to {
                         let to_sku = self.index.entries[t.entry].sku.clone();
-                        let target = from_sku
-                            .as_ref()
-                            .and_then(|(s, _)| self.target_in_draft(s))
-                            .or_else(|| self.target_in_draft(&to_sku));
+                        // "troca por pedra" with nothing named: the product last talked about.
+                        let last_in_draft = || {
+                            self.draft
+                                .last_sku
+                                .clone()
+                                .filter(|s| self.in_draft(s))
+                                .or_else(|| self.draft.items.last().map(|i| i.sku.clone()))
+                        };
+                        let target = match &from_sku {
+                            Some((s, _)) => self.target_in_draft(s),
+                            None => self.target_in_draft(&to_sku).or_else(last_in_draft),
+                        };
                         if let Some(from) = target {
                             if from != to_sku {
                                 self.corrections.push(Correction::ReplaceSku {

@@ -207,6 +207,15 @@ fn corrections_across_turns() {
         ),
         (&["10 sacos de cimento", "cancela tudo"], &[]),
         (
+            &["8 sacos de cimento e 2 de cal", "sem a cal"],
+            &[("CIM-CP2-50", "8")],
+        ),
+        (&["3 m de areia", "troca por pedra"], &[("BRI-1-M3", "3")]),
+        (
+            &["2 latas de tinta acrílica", "é a pva"],
+            &[("TIN-P18", "2")],
+        ),
+        (
             &["tem porta de madeira?", "então 2 portas e 3 sacos de cal"],
             &[("CAL-CH3-20", "3")],
         ),
