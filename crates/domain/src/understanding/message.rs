@@ -224,7 +224,9 @@ impl State<'_> {
         match outcome {
             Outcome::Found(f) => self.found(f, &flags),
             Outcome::Unknown(t) => {
-                if !flags.negated && !flags.removal && !self.unknown.iter().any(|u| u == &t) {
+                if flags.removal {
+                    self.forget_unknown(toks, text, cl);
+                } else if !flags.negated && !self.unknown.iter().any(|u| u == &t) {
                     self.unknown.push(t);
                 }
             }
@@ -235,7 +237,23 @@ impl State<'_> {
                 self.dangling(v, unit, &flags);
             }
             Outcome::Mention(words) => self.context = words,
+            Outcome::Nothing if flags.removal => self.forget_unknown(toks, text, cl),
             Outcome::Nothing => {}
+        }
+    }
+
+    /// "esquece a porta": drops an unknown product asked for earlier.
+    fn forget_unknown(&mut self, toks: &[Token], text: &str, cl: &Clause) {
+        let (Some(first), Some(last)) = (cl.toks.first(), cl.toks.last()) else {
+            return;
+        };
+        let said = text
+            .get(toks[*first].start..toks[*last].end)
+            .unwrap_or("")
+            .to_string();
+        if !said.is_empty() && !self.draft.unknown.is_empty() {
+            self.corrections
+                .push(Correction::ForgetUnknown { text: said });
         }
     }
 

@@ -241,6 +241,8 @@ fn slots_are_overridden_by_later_turns() {
     assert_eq!(out.delivery.as_deref(), Some("weekday:segunda"));
     let repeated = parse_conversation(&["tem porta de madeira?", "então 2 portas"], &index());
     assert_eq!(repeated.unknown.len(), 1, "{:?}", repeated.unknown);
+    let forgotten = parse_conversation(&["2 portas e 1 janela", "esquece a porta"], &index());
+    assert_eq!(forgotten.unknown, vec!["janela".to_string()]);
     assert_eq!(
         out.location.map(|l| l.label_pt()).as_deref(),
         Some("CEP 04790-100")
