@@ -667,7 +667,12 @@ pub(crate) fn find_place(toks: &[Token], text: &str, gaz: &Gazetteer) -> PlaceFo
             }
             used.push(i);
             // After the number (or comma): optional '-'/',' then the bairro words.
-            while j < toks.len() && (toks[j].is_punct('-') || toks[j].is_punct(',')) {
+            // "…, 120 - Jd Miriam", "… 120 no jd miriam", "…, 55, bairro Butantã"
+            while j < toks.len()
+                && (toks[j].is_punct('-')
+                    || toks[j].is_punct(',')
+                    || toks[j].kind == Kind::Word && is_place_cue(&toks[j].text))
+            {
                 j += 1;
             }
             let _ = saw_number;
@@ -970,6 +975,10 @@ mod tests {
             ("moro em Interlagos", Some("Interlagos")),
             ("entrega no grajau amanha", Some("Grajaú")),
             ("Rua das Flores, 120 - Jardim Miriam", Some("Jardim Miriam")),
+            (
+                "rua das acácias 80 no jd são bernardo",
+                Some("Jardim São Bernardo"),
+            ),
             ("vcs entregam em Santo André?", None),
             ("pago no pix", None),
             ("caixa de luz", None),
