@@ -78,6 +78,19 @@ pub(crate) fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<C
         if skip.binary_search(&i).is_ok() {
             continue;
         }
+        // "1) cimento 10 sacos 2) areia 3 m": ordinals inside a line end a clause.
+        let opened = i > 0 && toks[i - 1].is_punct('(');
+        if t.kind == Kind::Num && !opened && toks.get(i + 1).is_some_and(|n| n.is_punct(')')) {
+            flush(&mut cur, &mut out, false, bullet);
+            continue;
+        }
+        if t.is_punct(')')
+            && i > 0
+            && toks[i - 1].kind == Kind::Num
+            && !(i > 1 && toks[i - 2].is_punct('('))
+        {
+            continue;
+        }
         if is_boundary_punct(t) {
             let q = t.is_punct('?');
             flush(&mut cur, &mut out, q, bullet);

@@ -328,11 +328,9 @@ impl State<'_> {
                 if self.in_draft(&sku) || self.items.iter().any(|i| i.sku == sku) {
                     return;
                 }
-                if let Some(sib) = self.target_in_draft(&sku) {
-                    self.corrections
-                        .push(Correction::ReplaceSku { from: sib, to: sku });
-                    return;
-                }
+                // A sibling of a draft item named without an amount replaces it ("muda pra
+                // cp4") — unless an amount for it follows ("e 5/16, 15 barras"); decided at
+                // the end of the message.
                 self.no_qty.push((sku, f.text, f.confidence));
             }
             Some((v, u)) => {
@@ -456,6 +454,11 @@ impl State<'_> {
                 continue;
             }
             if self.items.iter().any(|i| i.sku == sku) {
+                continue;
+            }
+            if let Some(sib) = self.target_in_draft(&sku) {
+                self.corrections
+                    .push(Correction::ReplaceSku { from: sib, to: sku });
                 continue;
             }
             // Named in the singular with no number: one unit.

@@ -113,6 +113,10 @@ fn typos_abbreviations_and_lists() {
         ),
         ("cimento ........ 6 sc", &[("CIM-CP2-50", "6")]),
         ("15 barras de 5/16", &[("VER-516", "15")]),
+        (
+            "1) cal 3 sacos 2) gesso 1 saco",
+            &[("CAL-CH3-20", "3"), ("GES-40", "1")],
+        ),
     ];
     for (msg, want) in cases {
         assert_eq!(items_after(&[msg]), pairs(want), "{msg}");
@@ -206,6 +210,10 @@ fn corrections_across_turns() {
             &[("TIN-A18", "4")],
         ),
         (&["10 sacos de cimento", "cancela tudo"], &[]),
+        (
+            &["preciso de ferro", "3/8, 20 barras", "e 5/16, 12 barras"],
+            &[("VER-38", "20"), ("VER-516", "12")],
+        ),
         (
             &["8 sacos de cimento e 2 de cal", "sem a cal"],
             &[("CIM-CP2-50", "8")],
