@@ -107,6 +107,52 @@ pub(crate) fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<C
         cur.push(i);
     }
     flush(&mut cur, &mut out, false, bullet);
+    // "Qtd: 10 | Produto: cimento": an amount alone, then the product on the same line.
+    let mut merged: Vec<Clause> = Vec::with_capacity(out.len());
+    for cl in out {
+        if let Some(prev) = merged.last_mut() {
+            let (Some(pl), Some(cf)) = (prev.toks.last().copied(), cl.toks.first().copied()) else {
+                merged.push(cl);
+                continue;
+            };
+            let same_line = !toks[pl..cf].iter().any(|t| t.kind == Kind::Newline);
+            let soft_break = toks[pl + 1..cf]
+                .iter()
+                .all(|t| t.is_punct('|') || t.is_punct(','));
+            let amount_only = |c: &Clause| {
+                c.toks.iter().any(|i| toks[*i].kind == Kind::Num)
+                    && c.toks.iter().all(|i| {
+                        let t = &toks[*i];
+                        t.kind != Kind::Word
+                            || lexicon::is_stopword(&t.text)
+                            || text::canonical_unit(&t.text).is_some()
+                    })
+            };
+            let names_without_amount = |c: &Clause| {
+                !c.toks
+                    .iter()
+                    .any(|i| matches!(toks[*i].kind, Kind::Num | Kind::Frac))
+                    && c.toks.iter().any(|i| {
+                        let t = &toks[*i];
+                        t.kind == Kind::Word
+                            && !lexicon::is_chat_word(&t.text)
+                            && text::canonical_unit(&t.text).is_none()
+                    })
+            };
+            if same_line
+                && soft_break
+                && !prev.question
+                && amount_only(prev)
+                && names_without_amount(&cl)
+            {
+                prev.toks.extend(cl.toks);
+                prev.question |= cl.question;
+                continue;
+            }
+        }
+        merged.push(cl);
+    }
+    let mut out = merged;
     // Sentences: a question mark or a question word makes every clause of the sentence a
     // question ("quanto tá o tijolo e o bloco 14?").
     let mut sentence = 0;

@@ -379,14 +379,9 @@ impl State<'_> {
                 None => Some(e.unit),
             }
         };
+        // The latest product named (this message's items are among the mentions).
         let mut target: Option<(String, Unit)> = None;
-        for it in self.items.iter().rev() {
-            if let Some(u) = fits(&it.sku) {
-                target = Some((it.sku.clone(), u));
-                break;
-            }
-        }
-        if target.is_none() {
+        {
             for m in self.mentions.iter().rev() {
                 if let Some(u) = fits(m) {
                     target = Some((m.clone(), u));
