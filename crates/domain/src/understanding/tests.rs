@@ -117,6 +117,19 @@ fn typos_abbreviations_and_lists() {
             "1) cal 3 sacos 2) gesso 1 saco",
             &[("CAL-CH3-20", "3"), ("GES-40", "1")],
         ),
+        (
+            "• 4 un. bloco 9\n• 3 sc. cal",
+            &[("BLC-09", "4"), ("CAL-CH3-20", "3")],
+        ),
+        (
+            "- cal ... 7\n- gesso ... 2",
+            &[("CAL-CH3-20", "7"), ("GES-40", "2")],
+        ),
+        (
+            "Qtd: 6 | Produto: gesso\nQtd: 2 | Produto: cal",
+            &[("GES-40", "6"), ("CAL-CH3-20", "2")],
+        ),
+        ("quero 12 (doze) sacos de cal", &[("CAL-CH3-20", "12")]),
     ];
     for (msg, want) in cases {
         assert_eq!(items_after(&[msg]), pairs(want), "{msg}");
