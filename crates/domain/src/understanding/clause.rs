@@ -793,7 +793,11 @@ fn quantity_options(text: &str, ctoks: &[&Token], roles: &[WordRole]) -> Vec<Qty
             Some(_) => prior -= 3.0,
             None => {}
         }
-        if next.is_some_and(|nx| matches!(nx.text.as_str(), "furo" | "x" | "polegada" | "pol")) {
+        if times_product {
+            prior += 2.5;
+        } else if next
+            .is_some_and(|nx| matches!(nx.text.as_str(), "furo" | "x" | "polegada" | "pol"))
+        {
             prior -= 3.0;
         }
         // "45x45" is a size; "cimento x 15" is an amount.

@@ -198,7 +198,9 @@ fn is_ordinal(toks: &[Token], i: usize) -> bool {
             n.is_punct(')')
                 || n.is_punct('.')
                     && toks.get(i + 2).is_some_and(|w| {
+                        // "1. Cimento", "1. 20 barras" (a space after the dot)
                         w.kind == Kind::Word && text::canonical_unit(&w.text).is_none()
+                            || w.kind == Kind::Num && w.start > n.end
                     })
         })
 }

@@ -130,6 +130,15 @@ fn typos_abbreviations_and_lists() {
             &[("GES-40", "6"), ("CAL-CH3-20", "2")],
         ),
         ("quero 12 (doze) sacos de cal", &[("CAL-CH3-20", "12")]),
+        ("4x cal\n2x gesso", &[("CAL-CH3-20", "4"), ("GES-40", "2")]),
+        (
+            "1. 8 barras de ferro 3/8\n2. 2 kg de arame",
+            &[("VER-38", "8"), ("ARA-REC", "2")],
+        ),
+        (
+            "item 1: cal - 4 sc\nitem 2: gesso - 1 sc",
+            &[("CAL-CH3-20", "4"), ("GES-40", "1")],
+        ),
     ];
     for (msg, want) in cases {
         assert_eq!(items_after(&[msg]), pairs(want), "{msg}");

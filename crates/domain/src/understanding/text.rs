@@ -616,6 +616,23 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
     }
     toks = out;
 
+    // "item 1: cimento": a numbering, not an amount.
+    let mut k = 0;
+    while k + 1 < toks.len() {
+        if toks[k].kind == Kind::Word
+            && matches!(
+                toks[k].text.as_str(),
+                "item" | "iten" | "n" | "no" | "numero"
+            )
+            && toks[k + 1].kind == Kind::Num
+            && toks
+                .get(k + 2)
+                .is_some_and(|t| t.is_punct(':') || t.is_punct(')') || t.is_punct('-'))
+        {
+            toks.remove(k + 1);
+        }
+        k += 1;
+    }
     // "10 (dez)": the amount written twice.
     let mut k = 0;
     while k + 3 < toks.len() {
