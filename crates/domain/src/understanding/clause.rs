@@ -243,7 +243,18 @@ pub(crate) fn analyze_clause(
         let no_head = !(0..n).any(|p| {
             roles[p] == WordRole::Known && ids[p].is_some_and(|id| index.is_head(entry, id))
         });
-        *t <= -20.0 && (c.num_conflicts > 0 || c.word_conflicts > 0 || no_head)
+        // A word the item does not have right after its name ("bloco de concreto estrutural").
+        let modified = (1..n).any(|p| {
+            matches!(roles[p], WordRole::Foreign | WordRole::Known)
+                && !c.explained_pos.contains(&p)
+                && c.explained_pos.contains(&(p - 1))
+        });
+        *t <= -20.0 && (c.num_conflicts > 0 || c.word_conflicts > 0 || no_head || modified)
+    });
+    // "umas barras de ferro", "algumas telhas": no amount a person can quote.
+    let vague_here = ctoks.iter().enumerate().any(|(p, t)| {
+        lexicon::is_vague(&t.text)
+            || t.is_word("uns") && ctoks.get(p + 1).is_some_and(|nx| nx.kind != Kind::Num)
     });
     let asks_for_product = cl.question
         && ctoks.iter().any(|t| {
@@ -399,7 +410,9 @@ pub(crate) fn analyze_clause(
     let has_qty = options.len() > 1;
     // Catalog words that match nothing clearly ("500 telhas coloniais": which telha?)
     // with an amount: a person must look.
-    if rejected && (has_qty || cl.bullet || asks_for_product && refused_product) && !dangling_beats
+    if rejected
+        && (has_qty || cl.bullet || asks_for_product && refused_product || vague_here)
+        && !dangling_beats
     {
         let remove: Vec<usize> = best_dangling
             .map(|(_, oi)| options[oi].remove.clone())

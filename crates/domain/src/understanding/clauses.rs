@@ -231,7 +231,12 @@ pub(crate) fn flags(toks: &[Token], cl: &Clause) -> Flags {
         f.removal |= lexicon::is_removal(w);
         f.addition |= lexicon::is_addition(w);
         f.replace |= lexicon::is_replace_marker(w);
-        f.vague |= lexicon::is_vague(w);
+        f.vague |= lexicon::is_vague(w)
+            || w == "uns"
+                && cl
+                    .toks
+                    .get(k + 1)
+                    .is_some_and(|n| toks[*n].kind != Kind::Num);
         if matches!(
             w,
             "quanto" | "qto" | "qnto" | "preco" | "valor" | "custa" | "qual"

@@ -171,6 +171,9 @@ fn look_alikes_and_honest_unknowns() {
         ("2 caminhões de areia", &[], 1),
         ("12 metros de fio 2,5 preto", &["CAB-25M"], 0),
         ("10 barras de ferro 6.3", &[], 1),
+        ("tem bloco de concreto estrutural?", &[], 1),
+        ("umas telhas de 2,44", &[], 1),
+        ("uma carrada de pedra", &[], 1),
     ];
     for (msg, skus, n_unknown) in cases {
         let u = understand(msg, &idx);
