@@ -96,9 +96,19 @@ pub(crate) fn analyze_clause(
 ) -> Outcome {
     let ctoks: Vec<&Token> = cl.toks.iter().map(|i| &toks[*i]).collect();
     let n = ctoks.len();
-    let (roles, present, ids) = classify_words(index, &ctoks);
+    let (roles, mut present, mut ids) = classify_words(index, &ctoks);
     let has_foreign = roles.contains(&WordRole::Foreign);
-    let options = quantity_options(text, &ctoks, &roles);
+    let mut options = quantity_options(text, &ctoks, &roles);
+    // "pra uma laje de 30 m²": a purpose, whose numbers are neither amounts nor sizes.
+    if let Some(from) = purpose_start(&ctoks, &roles) {
+        options.retain(|o| o.remove.iter().all(|p| *p < from));
+        present.retain(|p| p.pos < from || roles[p.pos] != WordRole::Number);
+        for (p, id) in ids.iter_mut().enumerate() {
+            if p >= from && roles[p] == WordRole::Number {
+                *id = None;
+            }
+        }
+    }
     // A unit word with no number ("o metro", "em galão") still says how it is sold.
     let loose_unit = ctoks.iter().enumerate().find_map(|(p, t)| {
         if t.kind != Kind::Word {
@@ -642,7 +652,10 @@ fn classify_words(
                             purpose: after_pra(ctoks, p),
                         });
                         WordRole::Unit
-                    } else if lexicon::is_stopword(w) && w.len() <= 2 && w != "la" {
+                    } else if lexicon::is_stopword(w)
+                        && (w.len() <= 2 && w != "la" || !index.any_head[id as usize])
+                    {
+                        // "obra" of "carrinho de obra" is still a chat word in "pra uma obra".
                         WordRole::Stop
                     } else {
                         present.push(Present {
@@ -769,6 +782,10 @@ fn quantity_options(text: &str, ctoks: &[&Token], roles: &[WordRole]) -> Vec<Qty
         if t.value >= 10_000 * QUANTITY_SCALE && !next_is_unit && !t.from_word {
             continue;
         }
+        // "11 99999-8888": an area code before a phone number.
+        if next.is_some_and(|nx| nx.kind == Kind::Num && nx.value >= 10_000 * QUANTITY_SCALE) {
+            continue;
+        }
         let prev = if p > 0 { Some(ctoks[p - 1]) } else { None };
         // "2x cimento" is an amount; "3x no cartão" is not.
         let times_product = next.is_some_and(|nx| nx.is_word("x"))
@@ -880,4 +897,25 @@ fn quantity_options(text: &str, ctoks: &[&Token], roles: &[WordRole]) -> Vec<Qty
     }
     options.extend(extra);
     options
+}
+
+/// Where a purpose phrase starts: "pra"/"para" followed (after an article) by a word that
+/// names no product ("pra uma laje de 30 m²", "para o muro").
+fn purpose_start(ctoks: &[&Token], roles: &[WordRole]) -> Option<usize> {
+    (0..ctoks.len()).find(|p| {
+        matches!(ctoks[*p].text.as_str(), "pra" | "para" | "pro") && {
+            let mut k = p + 1;
+            while k < ctoks.len()
+                && (matches!(ctoks[k].text.as_str(), "o" | "a" | "os" | "as" | "uns")
+                    || ctoks[k].from_word && ctoks[k].value == QUANTITY_SCALE)
+            {
+                k += 1;
+            }
+            k < ctoks.len()
+                && ctoks[k].kind == Kind::Word
+                && (k > p + 1 && roles[k] == WordRole::Stop
+                    || lexicon::is_chat_word(&ctoks[k].text)
+                        && !lexicon::is_stopword(&ctoks[k].text))
+        }
+    })
 }

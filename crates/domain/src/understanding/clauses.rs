@@ -174,7 +174,15 @@ pub(crate) fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<C
             || cl.toks.iter().any(|i| {
                 matches!(
                     toks[*i].text.as_str(),
-                    "quanto" | "qto" | "qnto" | "preco" | "valor" | "custa" | "qual"
+                    "quanto"
+                        | "quantos"
+                        | "quantas"
+                        | "qto"
+                        | "qnto"
+                        | "preco"
+                        | "valor"
+                        | "custa"
+                        | "qual"
                 )
             })
     };
@@ -239,7 +247,15 @@ pub(crate) fn flags(toks: &[Token], cl: &Clause) -> Flags {
                     .is_some_and(|n| toks[*n].kind != Kind::Num);
         if matches!(
             w,
-            "quanto" | "qto" | "qnto" | "preco" | "valor" | "custa" | "qual"
+            "quanto"
+                | "quantos"
+                | "quantas"
+                | "qto"
+                | "qnto"
+                | "preco"
+                | "valor"
+                | "custa"
+                | "qual"
         ) {
             f.question = true;
         }

@@ -85,7 +85,16 @@ pub(crate) fn intent(
     let question_word = words.iter().any(|w| {
         matches!(
             *w,
-            "quanto" | "qual" | "como" | "onde" | "quando" | "qto" | "preco" | "valor"
+            "quanto"
+                | "quantos"
+                | "quantas"
+                | "qual"
+                | "como"
+                | "onde"
+                | "quando"
+                | "qto"
+                | "preco"
+                | "valor"
         )
     });
     let only_chat = words.iter().all(|w| {

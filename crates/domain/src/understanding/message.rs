@@ -315,13 +315,17 @@ impl State<'_> {
         }
         match f.qty {
             None => {
+                if flags.vague {
+                    self.unknown.push(f.text);
+                    return;
+                }
                 if flags.question {
                     if !self.price_questions.contains(&sku) {
                         self.price_questions.push(sku);
                     }
                     return;
                 }
-                if flags.vague || f.plural {
+                if f.plural {
                     self.unknown.push(f.text);
                     return;
                 }

@@ -579,7 +579,8 @@ pub(crate) fn find_cep(text: &str) -> (Option<Cep>, Vec<(usize, usize)>) {
                 }
             }
             end = k;
-            let followed_by_digit = end < b.len() && b[end].is_ascii_digit();
+            // "12.345.678/0001-90" is a CNPJ, not a CEP.
+            let followed_by_digit = end < b.len() && (b[end].is_ascii_digit() || b[end] == b'/');
             let raw = &text[start..end];
             if !followed_by_digit {
                 if let Ok(cep) = Cep::parse(raw) {
@@ -956,6 +957,7 @@ mod tests {
             ("cep 04321 050", Some("04321050")),
             ("liga no 11 98765-4321", None),
             ("quero 10 sacos", None),
+            ("CNPJ 12.345.678/0001-90", None),
         ];
         for (msg, want) in cases {
             assert_eq!(

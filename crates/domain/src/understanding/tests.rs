@@ -174,6 +174,18 @@ fn look_alikes_and_honest_unknowns() {
         ("tem bloco de concreto estrutural?", &[], 1),
         ("umas telhas de 2,44", &[], 1),
         ("uma carrada de pedra", &[], 1),
+        (
+            "quantos sacos de cimento preciso pra uma laje de 40 m²?",
+            &[],
+            0,
+        ),
+        (
+            "6 sacos de cimento pra uma laje de 40 m²",
+            &["CIM-CP2-50"],
+            0,
+        ),
+        ("pode ligar no 11 98888-7777", &[], 0),
+        ("é pra uma obra de 80 m²", &[], 0),
     ];
     for (msg, skus, n_unknown) in cases {
         let u = understand(msg, &idx);
