@@ -100,7 +100,7 @@ pub(crate) fn analyze_clause(
     let has_foreign = roles.contains(&WordRole::Foreign);
     let mut options = quantity_options(text, &ctoks, &roles);
     // "pra uma laje de 30 m²": a purpose, whose numbers are neither amounts nor sizes.
-    if let Some(from) = purpose_start(&ctoks, &roles) {
+    if let Some(from) = purpose_start(&ctoks, &roles, &ids) {
         options.retain(|o| o.remove.iter().all(|p| *p < from));
         present.retain(|p| p.pos < from || roles[p.pos] != WordRole::Number);
         for (p, id) in ids.iter_mut().enumerate() {
@@ -901,7 +901,7 @@ fn quantity_options(text: &str, ctoks: &[&Token], roles: &[WordRole]) -> Vec<Qty
 
 /// Where a purpose phrase starts: "pra"/"para" followed (after an article) by a word that
 /// names no product ("pra uma laje de 30 m²", "para o muro").
-fn purpose_start(ctoks: &[&Token], roles: &[WordRole]) -> Option<usize> {
+fn purpose_start(ctoks: &[&Token], roles: &[WordRole], ids: &[Option<u32>]) -> Option<usize> {
     (0..ctoks.len()).find(|p| {
         matches!(ctoks[*p].text.as_str(), "pra" | "para" | "pro") && {
             let mut k = p + 1;
@@ -911,11 +911,16 @@ fn purpose_start(ctoks: &[&Token], roles: &[WordRole]) -> Option<usize> {
             {
                 k += 1;
             }
+            // With an article any chat word opens it ("pra uma laje"); without one, only a
+            // word the catalog does not use ("areia pra reboco 2 metros" is a variant).
+            let chat = |k: usize| {
+                roles[k] != WordRole::Foreign
+                    && lexicon::is_chat_word(&ctoks[k].text)
+                    && !lexicon::is_stopword(&ctoks[k].text)
+            };
             k < ctoks.len()
                 && ctoks[k].kind == Kind::Word
-                && (k > p + 1 && roles[k] == WordRole::Stop
-                    || lexicon::is_chat_word(&ctoks[k].text)
-                        && !lexicon::is_stopword(&ctoks[k].text))
+                && (k > p + 1 && chat(k) || k == p + 1 && ids[k].is_none() && chat(k))
         }
     })
 }

@@ -184,6 +184,8 @@ fn look_alikes_and_honest_unknowns() {
             &["CIM-CP2-50"],
             0,
         ),
+        ("areia pra reboco 2 metros", &["ARE-FIN-M3"], 0),
+        ("vê pra mim 3 sacos de cal", &["CAL-CH3-20"], 0),
         ("pode ligar no 11 98888-7777", &[], 0),
         ("é pra uma obra de 80 m²", &[], 0),
     ];
