@@ -36,6 +36,7 @@ async fn two_worker_processes_share_one_postgres() {
             .env("ORCAZAP_WHATSAPP_API_BASE", &app.graph.url)
             .env("ORCAZAP_WORKER_CONCURRENCY", "2")
             .env("ORCAZAP_AUTO_MIGRATE", "false")
+            .env("ORCAZAP_LISTEN", "127.0.0.1:0")
             .env("ORCAZAP_LOG", "warn")
             .env("HOSTNAME", format!("proc-{i}"))
             .stdout(std::process::Stdio::null())
