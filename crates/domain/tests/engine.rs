@@ -326,3 +326,39 @@ fn memo_survives_json_round_trip_and_garbage() {
     assert_eq!(back, s.memo);
     assert_eq!(Memo::from_json("not json"), Memo::default());
 }
+
+/// The optional assistant (an LLM later) helps on low-confidence messages; a quote built
+/// with its help always needs a person's approval.
+#[test]
+fn assistant_help_marks_the_quote_for_approval() {
+    use domain::engine::Assistant;
+    use domain::understanding::{understand, Draft, Understanding};
+    struct Helper<'a>(&'a CatalogIndex);
+    impl Assistant for Helper<'_> {
+        fn assist(&self, _text: &str, _draft: &Draft) -> Option<Understanding> {
+            Some(understand(
+                "10 sacos de cimento, entrega amanhã no Grajaú, pix",
+                self.0,
+            ))
+        }
+    }
+    let w = world();
+    let helper = Helper(&w.index);
+    let mut c = ctx(&w, false);
+    c.assistant = Some(&helper);
+    let s = advance(
+        State::Inbound,
+        Memo::default(),
+        &Inbound::Text("ksjdh qwe 10 xpto".into()),
+        &c,
+    )
+    .unwrap();
+    assert!(s.memo.llm_assisted);
+    assert_eq!(s.state, State::HumanApproval);
+    assert!(s
+        .quote
+        .unwrap()
+        .priced
+        .approval_reasons
+        .contains(&ApprovalReason::LlmAssisted));
+}
