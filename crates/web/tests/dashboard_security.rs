@@ -37,6 +37,7 @@ both_engines!(
     invalid_template_is_refused_at_its_line,
     idle_and_expired_sessions_are_refused,
     oversized_body_is_413,
+    whatsapp_test_send_goes_through_the_worker,
 );
 
 const _: Engine = Engine::Sqlite;
@@ -1165,4 +1166,53 @@ async fn oversized_body_is_413(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 413, "handler's own limit");
+}
+
+async fn whatsapp_test_send_goes_through_the_worker(app: &TestApp) {
+    let s = owner(app).await;
+    let csrf = app.csrf("demo", &s).await;
+    let r = app
+        .post(
+            "demo",
+            "/whatsapp/teste",
+            Some(&s),
+            &[("csrf", &csrf), ("phone", "abc")],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "bad number refused");
+    let r = app
+        .post(
+            "demo",
+            "/whatsapp/teste",
+            Some(&s),
+            &[("csrf", &csrf), ("phone", "55 11 91234-5678")],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/conversas/"));
+    app.drain().await;
+    let sent = app.graph_received.lock().unwrap().clone();
+    let last = sent.last().expect("Graph got the test message");
+    assert_eq!(last["to"], "5511912345678");
+    assert!(last.to_string().contains("Teste do OrçaZap"));
+    let att = app.login("demo", ATTENDANT_EMAIL, PASSWORD).await.unwrap();
+    let csrf = app.csrf("demo", &att).await;
+    let r = app
+        .post(
+            "demo",
+            "/whatsapp/teste",
+            Some(&att),
+            &[("csrf", &csrf), ("phone", "5511912345678")],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "owner only");
 }

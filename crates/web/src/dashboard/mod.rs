@@ -61,6 +61,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             "/whatsapp",
             get(settings::whatsapp_page).post(settings::save_whatsapp),
         )
+        .route("/whatsapp/teste", post(settings::test_send))
         .route_layer(middleware::from_fn(security::require_owner));
     let member = Router::new()
         .route("/", get(pages::overview))

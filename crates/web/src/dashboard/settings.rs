@@ -1062,3 +1062,95 @@ pub async fn save_whatsapp(
         Err(e) => Err(e),
     }
 }
+
+#[derive(Deserialize)]
+pub struct TestSendForm {
+    #[serde(default)]
+    phone: String,
+}
+
+pub const TEST_MESSAGE: &str =
+    "Teste do OrçaZap: este número está conectado e pronto para responder orçamentos. ✅";
+
+/// Sends a test text through the same outbound queue and worker as the bot; it shows up in
+/// the inbox with its delivery ticks (or Meta's error), which is the proof the connection
+/// works. Meta only delivers free text inside the 24 h window, so the page asks the owner
+/// to message the store's number first.
+pub async fn test_send(
+    State(state): State<AppState>,
+    me: Me,
+    Form(f): Form<TestSendForm>,
+) -> Result<Response, AppError> {
+    let digits: String = f.phone.chars().filter(|c| c.is_ascii_digit()).collect();
+    let wa = match domain::ids::WaId::parse(&digits) {
+        Ok(w) => w,
+        Err(e) => {
+            return whatsapp_render(
+                &state,
+                &me,
+                None,
+                vec![format!("Número: {e}")],
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    };
+    let Some(ch) = store::channels::for_tenant(&state.db, &me.tenant.id)
+        .await?
+        .into_iter()
+        .next()
+    else {
+        return whatsapp_render(
+            &state,
+            &me,
+            None,
+            vec!["Conecte um número antes de testar.".into()],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let engine = state.db.engine();
+    let (to, user_id, rid) = (
+        wa.as_str().to_string(),
+        me.user.id.clone(),
+        me.request_id.clone(),
+    );
+    let after = serde_json::json!({ "to": wa.masked() });
+    let conv_id = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let conv_out = conv_id.clone();
+    audited(
+        &state,
+        &me,
+        "whatsapp.test_send",
+        "channel",
+        Some(ch.id.clone()),
+        None,
+        Some(after),
+        move |c, t| {
+            Box::pin(async move {
+                let contact = store::dashboard_queries::contact_for_number(c, &t, &to).await?;
+                let conv = store::conversations::open_for_contact(c, &t, &contact, &ch.id).await?;
+                let target = worker::outbound::Target {
+                    engine,
+                    tenant_id: &t,
+                    conversation_id: &conv,
+                    contact_id: &contact,
+                    request_id: Some(&rid),
+                };
+                let payload = worker::outbound::Payload::Text {
+                    to: to.clone(),
+                    body: TEST_MESSAGE.to_string(),
+                };
+                worker::outbound::queue(c, &target, &payload, Some(&user_id)).await?;
+                if let Ok(mut g) = conv_out.lock() {
+                    *g = conv;
+                }
+                Ok(())
+            })
+        },
+    )
+    .await?;
+    state.wake.notify_one();
+    let conv = conv_id.lock().map(|g| g.clone()).unwrap_or_default();
+    Ok(Redirect::to(&format!("/conversas/{conv}?ok=enviada")).into_response())
+}
