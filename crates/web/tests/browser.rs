@@ -183,6 +183,22 @@ impl Driver {
             .to_string()
     }
 
+    /// Waits until an element's visible text contains `needle` (HTMX swaps).
+    async fn wait_in(&self, css: &str, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let t = self.text(css).await;
+            if t.contains(needle) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css} never showed {needle:?}; it shows {t:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
     async fn source(&self) -> String {
         self.cmd(reqwest::Method::GET, "/source", None)
             .await
@@ -429,6 +445,17 @@ async fn store_day_in_a_real_browser() {
     d.screenshot("templates").await;
     d.goto(&format!("{site}/modelos/quote")).await;
     d.wait_for("#template-source").await;
+    d.wait_for("#preview .wa-preview").await;
+    // Live preview: typing re-renders through HTMX (CSRF header, no inline script, CSP on).
+    d.type_into(
+        "#template-source",
+        "Olá {{ cliente }}, prévia ao vivo do {{ numero }}!",
+    )
+    .await;
+    d.wait_in("#preview", "prévia ao vivo do ORC-").await;
+    d.type_into("#template-source", "Total: {{ total").await;
+    d.wait_in("#preview", "linha 1").await;
+    d.goto(&format!("{site}/modelos/quote")).await;
     d.wait_for("#preview .wa-preview").await;
     d.screenshot("template-editor").await;
     d.set_value(
