@@ -155,6 +155,7 @@ async fn inbound_is_idempotent_and_ordered(t: &TestDb) {
         "one job per stored message, none for the duplicate"
     );
     // A late redelivery after the conversation closed opens nothing new and counts nothing.
+    drop(c);
     sqlx::query("UPDATE conversations SET state = 'WON'")
         .execute(t.db.write())
         .await
