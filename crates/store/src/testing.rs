@@ -91,16 +91,16 @@ impl Drop for TestDb {
                 let _ = std::fs::remove_dir_all(dir);
             }
             Cleanup::Postgres { admin_url, name } => {
-                // Drop from a fresh thread with its own runtime: Drop cannot be async.
+                // Drop from a fresh thread with its own runtime: Drop cannot be async. Nothing
+                // here may wait on the test's runtime (Drop runs on one of its threads), so the
+                // pool is not closed: DROP … WITH (FORCE) ends its connections.
                 let (admin_url, name) = (admin_url.clone(), name.clone());
-                let db = self.db.clone();
                 let _ = std::thread::spawn(move || {
                     let rt = tokio::runtime::Builder::new_current_thread()
                         .enable_all()
                         .build()
                         .ok()?;
                     rt.block_on(async {
-                        db.close().await;
                         let admin = Db::connect(&DbConfig::new(&admin_url)).await.ok()?;
                         let _ =
                             sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
