@@ -10,7 +10,8 @@ use tokio::sync::{watch, Notify};
 
 use crate::config::{Config, LogFormat};
 
-pub fn init_logging(format: LogFormat) {
+pub fn init_logging(cfg: &Config) {
+    let format = cfg.log_format;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("ORCAZAP_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hyper=warn"));
@@ -115,6 +116,7 @@ pub struct Running {
     stop: watch::Sender<bool>,
     web: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     worker: Option<tokio::task::JoinHandle<()>>,
+    backup: Option<tokio::task::JoinHandle<()>>,
     db: store::Db,
 }
 
@@ -129,6 +131,9 @@ impl Running {
             }
         }
         if let Some(t) = self.worker {
+            let _ = t.await;
+        }
+        if let Some(t) = self.backup {
             let _ = t.await;
         }
         self.db.close().await;
@@ -174,6 +179,7 @@ pub async fn start(
         ));
         wc.concurrency = cfg.worker_concurrency;
         wc.job_timeout = cfg.job_timeout;
+        wc.webhook_retention = cfg.webhook_retention;
         if demo.enabled {
             wc.retry_base = Duration::from_millis(500);
         }
@@ -186,6 +192,24 @@ pub async fn start(
         ));
         worker_task = Some(tokio::spawn(w.run(stop_rx.clone())));
     }
+    // Scheduled backups belong to the worker side (the web side stays request-only).
+    let backup_task = match (&cfg.backup_dir, roles) {
+        (Some(dir), Roles::Both | Roles::WorkerOnly) => {
+            let schedule = crate::backup::Schedule {
+                dir: dir.clone(),
+                interval: cfg.backup_interval,
+                keep: cfg.backup_keep,
+            };
+            tracing::info!(dir = %dir.display(), every_hours = cfg.backup_interval.as_secs() / 3600, keep = cfg.backup_keep, "scheduled backups on");
+            Some(tokio::spawn(crate::backup::scheduled(
+                db.clone(),
+                cfg.database_url.clone(),
+                schedule,
+                stop_rx.clone(),
+            )))
+        }
+        _ => None,
+    };
     let mut web_task = None;
     let mut addr = None;
     let mut state_out = None;
@@ -230,6 +254,7 @@ pub async fn start(
         stop: stop_tx,
         web: web_task,
         worker: worker_task,
+        backup: backup_task,
         db,
     })
 }
