@@ -11,21 +11,46 @@ use tokio::sync::{watch, Notify};
 use crate::config::{Config, LogFormat};
 
 pub fn init_logging(cfg: &Config) {
-    let format = cfg.log_format;
-    use tracing_subscriber::EnvFilter;
+    use secrecy::ExposeSecret;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{EnvFilter, Layer};
     let filter = EnvFilter::try_from_env("ORCAZAP_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hyper=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Json => builder
+    let fmt = match cfg.log_format {
+        LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()
             .flatten_event(true)
             .with_current_span(true)
-            .try_init(),
-        LogFormat::Pretty => builder.compact().try_init(),
+            .with_writer(std::io::stderr)
+            .boxed(),
+        LogFormat::Pretty => tracing_subscriber::fmt::layer()
+            .compact()
+            .with_writer(std::io::stderr)
+            .boxed(),
     };
+    let sentry = cfg.sentry_dsn.as_ref().and_then(|dsn| {
+        let env = match cfg.env {
+            crate::config::Env::Production => "production",
+            crate::config::Env::Development => "development",
+        };
+        match crate::sentry::SentryLayer::new(dsn.expose_secret(), env) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                eprintln!("aviso: rastreamento de erros desligado: {e}");
+                None
+            }
+        }
+    });
+    let installed = tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt)
+        .with(sentry.clone())
+        .try_init()
+        .is_ok();
+    if let (true, Some(l)) = (installed, sentry) {
+        l.install_panic_hook();
+    }
 }
 
 pub fn init_metrics() -> Option<PrometheusHandle> {
