@@ -176,15 +176,12 @@ pub async fn start(
     let wake = Arc::new(Notify::new());
     let cipher = cfg.cipher();
     let (stop_tx, stop_rx) = watch::channel(false);
-    let app = if roles != Roles::WorkerOnly {
-        Some(
-            web::Application::bind(&cfg.listen)
-                .await
-                .with_context(|| format!("listening on {}", cfg.listen))?,
-        )
-    } else {
-        None
-    };
+    // Worker-only processes listen too, for /health, /ready and /metrics only.
+    let app = Some(
+        web::Application::bind(&cfg.listen)
+            .await
+            .with_context(|| format!("listening on {}", cfg.listen))?,
+    );
     let self_url = match &app {
         Some(a) => format!("http://{}", a.local_addr()?),
         None => String::new(),
@@ -265,11 +262,16 @@ pub async fn start(
         };
         state_out = Some(state.clone());
         let mut stop = stop_rx.clone();
+        let ops_only = roles == Roles::WorkerOnly;
         web_task = Some(tokio::spawn(async move {
-            app.serve(state, async move {
+            let shutdown = async move {
                 let _ = stop.changed().await;
-            })
-            .await
+            };
+            if ops_only {
+                app.serve_ops(state, shutdown).await
+            } else {
+                app.serve(state, shutdown).await
+            }
         }));
         tracing::info!(addr = %self_url, "listening");
     }

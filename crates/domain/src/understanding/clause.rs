@@ -96,9 +96,19 @@ pub(crate) fn analyze_clause(
 ) -> Outcome {
     let ctoks: Vec<&Token> = cl.toks.iter().map(|i| &toks[*i]).collect();
     let n = ctoks.len();
-    let (roles, present, ids) = classify_words(index, &ctoks);
+    let (roles, mut present, mut ids) = classify_words(index, &ctoks);
     let has_foreign = roles.contains(&WordRole::Foreign);
-    let options = quantity_options(text, &ctoks, &roles);
+    let mut options = quantity_options(text, &ctoks, &roles);
+    // "pra uma laje de 30 m²": a purpose, whose numbers are neither amounts nor sizes.
+    if let Some(from) = purpose_start(&ctoks, &roles, &ids) {
+        options.retain(|o| o.remove.iter().all(|p| *p < from));
+        present.retain(|p| p.pos < from || roles[p.pos] != WordRole::Number);
+        for (p, id) in ids.iter_mut().enumerate() {
+            if p >= from && roles[p] == WordRole::Number {
+                *id = None;
+            }
+        }
+    }
     // A unit word with no number ("o metro", "em galão") still says how it is sold.
     let loose_unit = ctoks.iter().enumerate().find_map(|(p, t)| {
         if t.kind != Kind::Word {
@@ -243,7 +253,18 @@ pub(crate) fn analyze_clause(
         let no_head = !(0..n).any(|p| {
             roles[p] == WordRole::Known && ids[p].is_some_and(|id| index.is_head(entry, id))
         });
-        *t <= -20.0 && (c.num_conflicts > 0 || c.word_conflicts > 0 || no_head)
+        // A word the item does not have right after its name ("bloco de concreto estrutural").
+        let modified = (1..n).any(|p| {
+            matches!(roles[p], WordRole::Foreign | WordRole::Known)
+                && !c.explained_pos.contains(&p)
+                && c.explained_pos.contains(&(p - 1))
+        });
+        *t <= -20.0 && (c.num_conflicts > 0 || c.word_conflicts > 0 || no_head || modified)
+    });
+    // "umas barras de ferro", "algumas telhas": no amount a person can quote.
+    let vague_here = ctoks.iter().enumerate().any(|(p, t)| {
+        lexicon::is_vague(&t.text)
+            || t.is_word("uns") && ctoks.get(p + 1).is_some_and(|nx| nx.kind != Kind::Num)
     });
     let asks_for_product = cl.question
         && ctoks.iter().any(|t| {
@@ -399,7 +420,9 @@ pub(crate) fn analyze_clause(
     let has_qty = options.len() > 1;
     // Catalog words that match nothing clearly ("500 telhas coloniais": which telha?)
     // with an amount: a person must look.
-    if rejected && (has_qty || cl.bullet || asks_for_product && refused_product) && !dangling_beats
+    if rejected
+        && (has_qty || cl.bullet || asks_for_product && refused_product || vague_here)
+        && !dangling_beats
     {
         let remove: Vec<usize> = best_dangling
             .map(|(_, oi)| options[oi].remove.clone())
@@ -629,7 +652,10 @@ fn classify_words(
                             purpose: after_pra(ctoks, p),
                         });
                         WordRole::Unit
-                    } else if lexicon::is_stopword(w) && w.len() <= 2 && w != "la" {
+                    } else if lexicon::is_stopword(w)
+                        && (w.len() <= 2 && w != "la" || !index.any_head[id as usize])
+                    {
+                        // "obra" of "carrinho de obra" is still a chat word in "pra uma obra".
                         WordRole::Stop
                     } else {
                         present.push(Present {
@@ -756,8 +782,16 @@ fn quantity_options(text: &str, ctoks: &[&Token], roles: &[WordRole]) -> Vec<Qty
         if t.value >= 10_000 * QUANTITY_SCALE && !next_is_unit && !t.from_word {
             continue;
         }
+        // "11 99999-8888": an area code before a phone number.
+        if next.is_some_and(|nx| nx.kind == Kind::Num && nx.value >= 10_000 * QUANTITY_SCALE) {
+            continue;
+        }
         let prev = if p > 0 { Some(ctoks[p - 1]) } else { None };
-        if next.is_some_and(|nx| nx.kind == Kind::Word && lexicon::is_non_goods_unit(&nx.text))
+        // "2x cimento" is an amount; "3x no cartão" is not.
+        let times_product = next.is_some_and(|nx| nx.is_word("x"))
+            && roles.get(p + 2).is_some_and(|r| *r == WordRole::Known);
+        if !times_product
+            && next.is_some_and(|nx| nx.kind == Kind::Word && lexicon::is_non_goods_unit(&nx.text))
             || prev.is_some_and(|pv| pv.is_punct('$') || pv.is_word("r"))
         {
             continue;
@@ -789,7 +823,11 @@ fn quantity_options(text: &str, ctoks: &[&Token], roles: &[WordRole]) -> Vec<Qty
             Some(_) => prior -= 3.0,
             None => {}
         }
-        if next.is_some_and(|nx| matches!(nx.text.as_str(), "furo" | "x" | "polegada" | "pol")) {
+        if times_product {
+            prior += 2.5;
+        } else if next
+            .is_some_and(|nx| matches!(nx.text.as_str(), "furo" | "x" | "polegada" | "pol"))
+        {
             prior -= 3.0;
         }
         // "45x45" is a size; "cimento x 15" is an amount.
@@ -859,4 +897,30 @@ fn quantity_options(text: &str, ctoks: &[&Token], roles: &[WordRole]) -> Vec<Qty
     }
     options.extend(extra);
     options
+}
+
+/// Where a purpose phrase starts: "pra"/"para" followed (after an article) by a word that
+/// names no product ("pra uma laje de 30 m²", "para o muro").
+fn purpose_start(ctoks: &[&Token], roles: &[WordRole], ids: &[Option<u32>]) -> Option<usize> {
+    (0..ctoks.len()).find(|p| {
+        matches!(ctoks[*p].text.as_str(), "pra" | "para" | "pro") && {
+            let mut k = p + 1;
+            while k < ctoks.len()
+                && (matches!(ctoks[k].text.as_str(), "o" | "a" | "os" | "as" | "uns")
+                    || ctoks[k].from_word && ctoks[k].value == QUANTITY_SCALE)
+            {
+                k += 1;
+            }
+            // With an article any chat word opens it ("pra uma laje"); without one, only a
+            // word the catalog does not use ("areia pra reboco 2 metros" is a variant).
+            let chat = |k: usize| {
+                roles[k] != WordRole::Foreign
+                    && lexicon::is_chat_word(&ctoks[k].text)
+                    && !lexicon::is_stopword(&ctoks[k].text)
+            };
+            k < ctoks.len()
+                && ctoks[k].kind == Kind::Word
+                && (k > p + 1 && chat(k) || k == p + 1 && ids[k].is_none() && chat(k))
+        }
+    })
 }

@@ -78,6 +78,19 @@ pub(crate) fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<C
         if skip.binary_search(&i).is_ok() {
             continue;
         }
+        // "1) cimento 10 sacos 2) areia 3 m": ordinals inside a line end a clause.
+        let opened = i > 0 && toks[i - 1].is_punct('(');
+        if t.kind == Kind::Num && !opened && toks.get(i + 1).is_some_and(|n| n.is_punct(')')) {
+            flush(&mut cur, &mut out, false, bullet);
+            continue;
+        }
+        if t.is_punct(')')
+            && i > 0
+            && toks[i - 1].kind == Kind::Num
+            && !(i > 1 && toks[i - 2].is_punct('('))
+        {
+            continue;
+        }
         if is_boundary_punct(t) {
             let q = t.is_punct('?');
             flush(&mut cur, &mut out, q, bullet);
@@ -94,6 +107,52 @@ pub(crate) fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<C
         cur.push(i);
     }
     flush(&mut cur, &mut out, false, bullet);
+    // "Qtd: 10 | Produto: cimento": an amount alone, then the product on the same line.
+    let mut merged: Vec<Clause> = Vec::with_capacity(out.len());
+    for cl in out {
+        if let Some(prev) = merged.last_mut() {
+            let (Some(pl), Some(cf)) = (prev.toks.last().copied(), cl.toks.first().copied()) else {
+                merged.push(cl);
+                continue;
+            };
+            let same_line = !toks[pl..cf].iter().any(|t| t.kind == Kind::Newline);
+            let soft_break = toks[pl + 1..cf]
+                .iter()
+                .all(|t| t.is_punct('|') || t.is_punct(','));
+            let amount_only = |c: &Clause| {
+                c.toks.iter().any(|i| toks[*i].kind == Kind::Num)
+                    && c.toks.iter().all(|i| {
+                        let t = &toks[*i];
+                        t.kind != Kind::Word
+                            || lexicon::is_stopword(&t.text)
+                            || text::canonical_unit(&t.text).is_some()
+                    })
+            };
+            let names_without_amount = |c: &Clause| {
+                !c.toks
+                    .iter()
+                    .any(|i| matches!(toks[*i].kind, Kind::Num | Kind::Frac))
+                    && c.toks.iter().any(|i| {
+                        let t = &toks[*i];
+                        t.kind == Kind::Word
+                            && !lexicon::is_chat_word(&t.text)
+                            && text::canonical_unit(&t.text).is_none()
+                    })
+            };
+            if same_line
+                && soft_break
+                && !prev.question
+                && amount_only(prev)
+                && names_without_amount(&cl)
+            {
+                prev.toks.extend(cl.toks);
+                prev.question |= cl.question;
+                continue;
+            }
+        }
+        merged.push(cl);
+    }
+    let mut out = merged;
     // Sentences: a question mark or a question word makes every clause of the sentence a
     // question ("quanto tá o tijolo e o bloco 14?").
     let mut sentence = 0;
@@ -115,7 +174,15 @@ pub(crate) fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<C
             || cl.toks.iter().any(|i| {
                 matches!(
                     toks[*i].text.as_str(),
-                    "quanto" | "qto" | "qnto" | "preco" | "valor" | "custa" | "qual"
+                    "quanto"
+                        | "quantos"
+                        | "quantas"
+                        | "qto"
+                        | "qnto"
+                        | "preco"
+                        | "valor"
+                        | "custa"
+                        | "qual"
                 )
             })
     };
@@ -139,7 +206,9 @@ fn is_ordinal(toks: &[Token], i: usize) -> bool {
             n.is_punct(')')
                 || n.is_punct('.')
                     && toks.get(i + 2).is_some_and(|w| {
+                        // "1. Cimento", "1. 20 barras" (a space after the dot)
                         w.kind == Kind::Word && text::canonical_unit(&w.text).is_none()
+                            || w.kind == Kind::Num && w.start > n.end
                     })
         })
 }
@@ -163,13 +232,30 @@ pub(crate) fn flags(toks: &[Token], cl: &Clause) -> Flags {
         if k < 3 && matches!(w, "nao" | "n") {
             f.negated = true;
         }
+        // "sem a cal": leave it out.
+        if k == 0 && w == "sem" {
+            f.removal = true;
+        }
         f.removal |= lexicon::is_removal(w);
         f.addition |= lexicon::is_addition(w);
         f.replace |= lexicon::is_replace_marker(w);
-        f.vague |= lexicon::is_vague(w);
+        f.vague |= lexicon::is_vague(w)
+            || w == "uns"
+                && cl
+                    .toks
+                    .get(k + 1)
+                    .is_some_and(|n| toks[*n].kind != Kind::Num);
         if matches!(
             w,
-            "quanto" | "qto" | "qnto" | "preco" | "valor" | "custa" | "qual"
+            "quanto"
+                | "quantos"
+                | "quantas"
+                | "qto"
+                | "qnto"
+                | "preco"
+                | "valor"
+                | "custa"
+                | "qual"
         ) {
             f.question = true;
         }

@@ -75,6 +75,11 @@ impl Draft {
                     }
                 }
                 Correction::Remove { sku } => self.items.retain(|i| &i.sku != sku),
+                Correction::ForgetUnknown { text } => {
+                    let key = unknown_key(text);
+                    self.unknown
+                        .retain(|u| !unknown_key(u).iter().any(|w| key.contains(w)));
+                }
                 Correction::ReplaceSku { from, to } => {
                     let existing_to = self.items.iter().position(|i| &i.sku == to);
                     if let Some(pos) = self.items.iter().position(|i| &i.sku == from) {

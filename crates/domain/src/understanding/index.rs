@@ -449,3 +449,9 @@ fn name_prefix(name: &str) -> Vec<String> {
     }
     out
 }
+
+// The index is shared between worker threads: keep it Send + Sync.
+const _: fn() = || {
+    fn shared<T: Send + Sync>() {}
+    shared::<CatalogIndex>();
+};

@@ -51,8 +51,11 @@ pub(crate) fn intent(
         || pair("achei", "caro")
         || pair("ficou", "caro")
         || pair("outro", "lugar")
-        || pair("vou", "pensar")
-        || pair("deixa", "pra") && has("la");
+        || pair("deixa", "pra") && has("la")
+        || pair("nao", "precisa") && words.len() <= 4
+        // A bare "não" to a quote.
+        || words.iter().all(|w| matches!(*w, "nao" | "n" | "obrigado" | "obrigada" | "obg" | "valeu"))
+            && words.contains(&"nao");
     if decline {
         return Intent::Decline;
     }
@@ -82,7 +85,16 @@ pub(crate) fn intent(
     let question_word = words.iter().any(|w| {
         matches!(
             *w,
-            "quanto" | "qual" | "como" | "onde" | "quando" | "qto" | "preco" | "valor"
+            "quanto"
+                | "quantos"
+                | "quantas"
+                | "qual"
+                | "como"
+                | "onde"
+                | "quando"
+                | "qto"
+                | "preco"
+                | "valor"
         )
     });
     let only_chat = words.iter().all(|w| {

@@ -96,21 +96,43 @@ pub(crate) fn best(
     }
     cands.sort_unstable();
     cands.dedup();
+    // Each present token under its own id and under its other gender's id, so lookups are
+    // plain scans over a few integers.
+    let mut keys: Vec<(u32, usize)> = Vec::with_capacity(present.len() * 2);
+    for (i, p) in present.iter().enumerate() {
+        keys.push((p.id, i));
+        if let Some(v) = index.variant[p.id as usize] {
+            keys.push((v, i));
+        }
+    }
     let find = |id: u32| {
-        present
-            .iter()
-            .find(|p| p.id == id || index.variant[p.id as usize] == Some(id))
+        keys.iter()
+            .find(|(k, _)| *k == id)
+            .map(|(_, i)| &present[*i])
     };
     let has = |id: u32| find(id).is_some();
-    let mut best: Option<Candidate> = None;
+    // Scalars only while scanning; the winner's details are built once at the end.
+    struct Scored {
+        entry: usize,
+        score: f32,
+        full: bool,
+        fuzzy: bool,
+        num_conflicts: usize,
+        word_conflicts: usize,
+        unit_conflict: bool,
+        unit_ok: bool,
+        phrase: Option<usize>,
+        attr_matched: bool,
+    }
+    let mut best: Option<Scored> = None;
     let mut second: Option<f32> = None;
     for e in cands {
         let entry = &index.entries[e as usize];
         let mut full = false;
         let mut fscore = 0.0f32;
         let mut fuzzy_used = false;
-        let mut phrase: Vec<u32> = Vec::new();
-        for ph in &entry.phrases {
+        let mut phrase: Option<usize> = None;
+        for (pi, ph) in entry.phrases.iter().enumerate() {
             // Measure suffixes (l, kg, mm) are often left out: "tinta 3,6" is "tinta 3,6l".
             let required = |id: &u32| !index.optional_unit[*id as usize] || ph.len() == 1;
             // Words carried over from the previous product alone do not make a match: the
@@ -125,42 +147,36 @@ pub(crate) fn best(
                 let mut w = 0.0;
                 let mut fz = false;
                 for id in ph {
-                    if !has(*id) {
+                    let Some(p) = find(*id) else {
                         continue;
-                    }
-                    let f = find(*id).is_some_and(|p| p.fuzzy);
-                    fz |= f;
-                    w += weight(index, *id, f);
+                    };
+                    fz |= p.fuzzy;
+                    w += weight(index, *id, p.fuzzy);
                 }
                 if w > fscore {
                     fscore = w;
                     full = true;
                     fuzzy_used = fz;
-                    phrase = ph.clone();
+                    phrase = Some(pi);
                 }
             }
         }
+        let in_phrase = |id: u32| phrase.is_some_and(|pi| entry.phrases[pi].contains(&id));
         let mut explained = 0.0f32;
         let mut num_conflicts = 0;
         let mut word_conflicts = 0;
         let mut attr_matched = false;
-        let mut explained_pos = Vec::new();
-        let mut seen: Vec<u32> = Vec::new();
-        for p in present {
-            if seen.contains(&p.id) {
+        for (i, p) in present.iter().enumerate() {
+            if present[..i].iter().any(|q| q.id == p.id) {
                 continue;
             }
-            seen.push(p.id);
             let class = index.class(p.id);
             if index.knows(entry, p.id) {
-                if p.pos != usize::MAX {
-                    explained_pos.push(p.pos);
-                }
                 if class == TokClass::Number {
                     attr_matched = true;
                 }
                 if full {
-                    if !phrase.contains(&p.id) {
+                    if !in_phrase(p.id) {
                         explained += if class == TokClass::Unit { 0.1 } else { 0.25 };
                     }
                 } else if class != TokClass::Unit {
@@ -173,7 +189,7 @@ pub(crate) fn best(
                     TokClass::Number => num_conflicts += 1,
                     // Only a word of a sibling item is a conflict ("fina" against areia
                     // média); "obra" of "carrinho de obra" says nothing about cement.
-                    TokClass::Word if !p.purpose && sibling_word(index, entry, p.id) => {
+                    TokClass::Word if !p.purpose && sibling_word(index, e as usize, p.id) => {
                         word_conflicts += 1
                     }
                     _ => {}
@@ -203,7 +219,7 @@ pub(crate) fn best(
                 None => {}
             }
         }
-        let c = Candidate {
+        let c = Scored {
             entry: e as usize,
             score,
             full,
@@ -214,11 +230,10 @@ pub(crate) fn best(
             unit_ok,
             phrase,
             attr_matched,
-            explained_pos,
         };
         // A full alias outranks any loose overlap, even with a conflicting attribute: the
         // conflict then shows as a look-alike instead of being hidden by noise.
-        let key = |c: &Candidate| (c.full, c.score);
+        let key = |c: &Scored| (c.full, c.score);
         match &best {
             Some(b) if key(b) >= key(&c) => {
                 if b.full == c.full && second.is_none_or(|s| c.score > s) {
@@ -234,13 +249,41 @@ pub(crate) fn best(
             }
         }
     }
+    let best = best.map(|b| {
+        let entry = &index.entries[b.entry];
+        let explained_pos = present
+            .iter()
+            .filter(|p| p.pos != usize::MAX && index.knows(entry, p.id))
+            .map(|p| p.pos)
+            .collect();
+        Candidate {
+            entry: b.entry,
+            score: b.score,
+            full: b.full,
+            fuzzy: b.fuzzy,
+            num_conflicts: b.num_conflicts,
+            word_conflicts: b.word_conflicts,
+            unit_conflict: b.unit_conflict,
+            unit_ok: b.unit_ok,
+            phrase: b
+                .phrase
+                .map(|pi| entry.phrases[pi].clone())
+                .unwrap_or_default(),
+            attr_matched: b.attr_matched,
+            explained_pos,
+        }
+    });
     (best, second)
 }
 
 /// Does a word belong to another item of the same family as `entry`?
-fn sibling_word(index: &CatalogIndex, entry: &super::index::Entry, id: u32) -> bool {
+fn sibling_word(index: &CatalogIndex, entry: usize, id: u32) -> bool {
+    let heads = &index.entries[entry].heads;
     index.postings[id as usize].iter().any(|e| {
-        let other = &index.entries[*e as usize];
-        other.sku != entry.sku && other.heads.iter().any(|h| entry.heads.contains(h))
+        *e as usize != entry
+            && index.entries[*e as usize]
+                .heads
+                .iter()
+                .any(|h| heads.contains(h))
     })
 }

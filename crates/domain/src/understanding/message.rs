@@ -178,10 +178,18 @@ impl State<'_> {
                     let to = analyze_clause(self.index, toks, text, &to_cl, &ctx, None);
                     if let Outcome::Found(t) = to {
                         let to_sku = self.index.entries[t.entry].sku.clone();
-                        let target = from_sku
-                            .as_ref()
-                            .and_then(|(s, _)| self.target_in_draft(s))
-                            .or_else(|| self.target_in_draft(&to_sku));
+                        // "troca por pedra" with nothing named: the product last talked about.
+                        let last_in_draft = || {
+                            self.draft
+                                .last_sku
+                                .clone()
+                                .filter(|s| self.in_draft(s))
+                                .or_else(|| self.draft.items.last().map(|i| i.sku.clone()))
+                        };
+                        let target = match &from_sku {
+                            Some((s, _)) => self.target_in_draft(s),
+                            None => self.target_in_draft(&to_sku).or_else(last_in_draft),
+                        };
                         if let Some(from) = target {
                             if from != to_sku {
                                 self.corrections.push(Correction::ReplaceSku {
@@ -216,7 +224,9 @@ impl State<'_> {
         match outcome {
             Outcome::Found(f) => self.found(f, &flags),
             Outcome::Unknown(t) => {
-                if !flags.negated && !flags.removal && !self.unknown.iter().any(|u| u == &t) {
+                if flags.removal {
+                    self.forget_unknown(toks, text, cl);
+                } else if !flags.negated && !self.unknown.iter().any(|u| u == &t) {
                     self.unknown.push(t);
                 }
             }
@@ -227,7 +237,23 @@ impl State<'_> {
                 self.dangling(v, unit, &flags);
             }
             Outcome::Mention(words) => self.context = words,
+            Outcome::Nothing if flags.removal => self.forget_unknown(toks, text, cl),
             Outcome::Nothing => {}
+        }
+    }
+
+    /// "esquece a porta": drops an unknown product asked for earlier.
+    fn forget_unknown(&mut self, toks: &[Token], text: &str, cl: &Clause) {
+        let (Some(first), Some(last)) = (cl.toks.first(), cl.toks.last()) else {
+            return;
+        };
+        let said = text
+            .get(toks[*first].start..toks[*last].end)
+            .unwrap_or("")
+            .to_string();
+        if !said.is_empty() && !self.draft.unknown.is_empty() {
+            self.corrections
+                .push(Correction::ForgetUnknown { text: said });
         }
     }
 
@@ -289,24 +315,26 @@ impl State<'_> {
         }
         match f.qty {
             None => {
+                if flags.vague {
+                    self.unknown.push(f.text);
+                    return;
+                }
                 if flags.question {
                     if !self.price_questions.contains(&sku) {
                         self.price_questions.push(sku);
                     }
                     return;
                 }
-                if flags.vague || f.plural {
+                if f.plural {
                     self.unknown.push(f.text);
                     return;
                 }
                 if self.in_draft(&sku) || self.items.iter().any(|i| i.sku == sku) {
                     return;
                 }
-                if let Some(sib) = self.target_in_draft(&sku) {
-                    self.corrections
-                        .push(Correction::ReplaceSku { from: sib, to: sku });
-                    return;
-                }
+                // A sibling of a draft item named without an amount replaces it ("muda pra
+                // cp4") — unless an amount for it follows ("e 5/16, 15 barras"); decided at
+                // the end of the message.
                 self.no_qty.push((sku, f.text, f.confidence));
             }
             Some((v, u)) => {
@@ -355,14 +383,9 @@ impl State<'_> {
                 None => Some(e.unit),
             }
         };
+        // The latest product named (this message's items are among the mentions).
         let mut target: Option<(String, Unit)> = None;
-        for it in self.items.iter().rev() {
-            if let Some(u) = fits(&it.sku) {
-                target = Some((it.sku.clone(), u));
-                break;
-            }
-        }
-        if target.is_none() {
+        {
             for m in self.mentions.iter().rev() {
                 if let Some(u) = fits(m) {
                     target = Some((m.clone(), u));
@@ -430,6 +453,11 @@ impl State<'_> {
                 continue;
             }
             if self.items.iter().any(|i| i.sku == sku) {
+                continue;
+            }
+            if let Some(sib) = self.target_in_draft(&sku) {
+                self.corrections
+                    .push(Correction::ReplaceSku { from: sib, to: sku });
                 continue;
             }
             // Named in the singular with no number: one unit.

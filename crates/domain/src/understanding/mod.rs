@@ -58,6 +58,8 @@ pub enum Correction {
     Remove { sku: String },
     /// "troca a média pela fina", "muda pra cp4", "é 1,83 e não 2,44"
     ReplaceSku { from: String, to: String },
+    /// "esquece a porta": an unknown product is no longer wanted (the text names it).
+    ForgetUnknown { text: String },
 }
 
 /// What the customer wants from this message, for states after the quote was sent.

@@ -579,7 +579,8 @@ pub(crate) fn find_cep(text: &str) -> (Option<Cep>, Vec<(usize, usize)>) {
                 }
             }
             end = k;
-            let followed_by_digit = end < b.len() && b[end].is_ascii_digit();
+            // "12.345.678/0001-90" is a CNPJ, not a CEP.
+            let followed_by_digit = end < b.len() && (b[end].is_ascii_digit() || b[end] == b'/');
             let raw = &text[start..end];
             if !followed_by_digit {
                 if let Ok(cep) = Cep::parse(raw) {
@@ -667,7 +668,12 @@ pub(crate) fn find_place(toks: &[Token], text: &str, gaz: &Gazetteer) -> PlaceFo
             }
             used.push(i);
             // After the number (or comma): optional '-'/',' then the bairro words.
-            while j < toks.len() && (toks[j].is_punct('-') || toks[j].is_punct(',')) {
+            // "…, 120 - Jd Miriam", "… 120 no jd miriam", "…, 55, bairro Butantã"
+            while j < toks.len()
+                && (toks[j].is_punct('-')
+                    || toks[j].is_punct(',')
+                    || toks[j].kind == Kind::Word && is_place_cue(&toks[j].text))
+            {
                 j += 1;
             }
             let _ = saw_number;
@@ -738,6 +744,12 @@ pub(crate) fn find_place(toks: &[Token], text: &str, gaz: &Gazetteer) -> PlaceFo
         }
     }
 
+    // Messages written in capitals say nothing by their capitals.
+    let shouting = {
+        let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
+        let upper = letters.iter().filter(|c| c.is_uppercase()).count();
+        letters.len() >= 8 && upper * 10 >= letters.len() * 6
+    };
     // Phrasing: "no bairro X", "aqui no Jd X", "entrega em Interlagos".
     if bairro.is_none() {
         let mut k = 0;
@@ -757,9 +769,16 @@ pub(crate) fn find_place(toks: &[Token], text: &str, gaz: &Gazetteer) -> PlaceFo
                     let first = &toks[name_toks[0]];
                     let prefixed = is_place_prefix(expand_abbrev(&first.text));
                     let explicit = explicit || (s > k + 1 && toks[k + 1].is_word("bairro"));
-                    let capital = name_toks
-                        .iter()
-                        .all(|i| toks[*i].cap || is_connector(&toks[*i].text));
+                    // Capitals mean a name only when the customer is not writing in caps;
+                    // and a chat word ("Meu", "Semana") never starts a bairro.
+                    let first_common = !prefixed
+                        && (super::lexicon::is_chat_word(&first.text)
+                            || super::lexicon::month(&first.text).is_some());
+                    let capital = !shouting
+                        && !first_common
+                        && name_toks
+                            .iter()
+                            .all(|i| toks[*i].cap || is_connector(&toks[*i].text));
                     let words: Vec<&str> = name_toks
                         .iter()
                         .map(|i| &text[toks[*i].start..toks[*i].end])
@@ -938,6 +957,7 @@ mod tests {
             ("cep 04321 050", Some("04321050")),
             ("liga no 11 98765-4321", None),
             ("quero 10 sacos", None),
+            ("CNPJ 12.345.678/0001-90", None),
         ];
         for (msg, want) in cases {
             assert_eq!(
@@ -957,9 +977,16 @@ mod tests {
             ("moro em Interlagos", Some("Interlagos")),
             ("entrega no grajau amanha", Some("Grajaú")),
             ("Rua das Flores, 120 - Jardim Miriam", Some("Jardim Miriam")),
+            (
+                "rua das acácias 80 no jd são bernardo",
+                Some("Jardim São Bernardo"),
+            ),
             ("vcs entregam em Santo André?", None),
             ("pago no pix", None),
             ("caixa de luz", None),
+            ("ENTREGA NO MEU ENDEREÇO", None),
+            ("entrega em Março", None),
+            ("ENTREGA NO JD HERCULANO", Some("Jardim Herculano")),
         ];
         for (msg, want) in cases {
             assert_eq!(bairro_of(msg).as_deref(), want, "{msg}");

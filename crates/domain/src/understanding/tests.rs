@@ -113,6 +113,32 @@ fn typos_abbreviations_and_lists() {
         ),
         ("cimento ........ 6 sc", &[("CIM-CP2-50", "6")]),
         ("15 barras de 5/16", &[("VER-516", "15")]),
+        (
+            "1) cal 3 sacos 2) gesso 1 saco",
+            &[("CAL-CH3-20", "3"), ("GES-40", "1")],
+        ),
+        (
+            "• 4 un. bloco 9\n• 3 sc. cal",
+            &[("BLC-09", "4"), ("CAL-CH3-20", "3")],
+        ),
+        (
+            "- cal ... 7\n- gesso ... 2",
+            &[("CAL-CH3-20", "7"), ("GES-40", "2")],
+        ),
+        (
+            "Qtd: 6 | Produto: gesso\nQtd: 2 | Produto: cal",
+            &[("GES-40", "6"), ("CAL-CH3-20", "2")],
+        ),
+        ("quero 12 (doze) sacos de cal", &[("CAL-CH3-20", "12")]),
+        ("4x cal\n2x gesso", &[("CAL-CH3-20", "4"), ("GES-40", "2")]),
+        (
+            "1. 8 barras de ferro 3/8\n2. 2 kg de arame",
+            &[("VER-38", "8"), ("ARA-REC", "2")],
+        ),
+        (
+            "item 1: cal - 4 sc\nitem 2: gesso - 1 sc",
+            &[("CAL-CH3-20", "4"), ("GES-40", "1")],
+        ),
     ];
     for (msg, want) in cases {
         assert_eq!(items_after(&[msg]), pairs(want), "{msg}");
@@ -145,6 +171,23 @@ fn look_alikes_and_honest_unknowns() {
         ("2 caminhões de areia", &[], 1),
         ("12 metros de fio 2,5 preto", &["CAB-25M"], 0),
         ("10 barras de ferro 6.3", &[], 1),
+        ("tem bloco de concreto estrutural?", &[], 1),
+        ("umas telhas de 2,44", &[], 1),
+        ("uma carrada de pedra", &[], 1),
+        (
+            "quantos sacos de cimento preciso pra uma laje de 40 m²?",
+            &[],
+            0,
+        ),
+        (
+            "6 sacos de cimento pra uma laje de 40 m²",
+            &["CIM-CP2-50"],
+            0,
+        ),
+        ("areia pra reboco 2 metros", &["ARE-FIN-M3"], 0),
+        ("vê pra mim 3 sacos de cal", &["CAL-CH3-20"], 0),
+        ("pode ligar no 11 98888-7777", &[], 0),
+        ("é pra uma obra de 80 m²", &[], 0),
     ];
     for (msg, skus, n_unknown) in cases {
         let u = understand(msg, &idx);
@@ -207,6 +250,19 @@ fn corrections_across_turns() {
         ),
         (&["10 sacos de cimento", "cancela tudo"], &[]),
         (
+            &["preciso de ferro", "3/8, 20 barras", "e 5/16, 12 barras"],
+            &[("VER-38", "20"), ("VER-516", "12")],
+        ),
+        (
+            &["8 sacos de cimento e 2 de cal", "sem a cal"],
+            &[("CIM-CP2-50", "8")],
+        ),
+        (&["3 m de areia", "troca por pedra"], &[("BRI-1-M3", "3")]),
+        (
+            &["2 latas de tinta acrílica", "é a pva"],
+            &[("TIN-P18", "2")],
+        ),
+        (
             &["tem porta de madeira?", "então 2 portas e 3 sacos de cal"],
             &[("CAL-CH3-20", "3")],
         ),
@@ -232,6 +288,8 @@ fn slots_are_overridden_by_later_turns() {
     assert_eq!(out.delivery.as_deref(), Some("weekday:segunda"));
     let repeated = parse_conversation(&["tem porta de madeira?", "então 2 portas"], &index());
     assert_eq!(repeated.unknown.len(), 1, "{:?}", repeated.unknown);
+    let forgotten = parse_conversation(&["2 portas e 1 janela", "esquece a porta"], &index());
+    assert_eq!(forgotten.unknown, vec!["janela".to_string()]);
     assert_eq!(
         out.location.map(|l| l.label_pt()).as_deref(),
         Some("CEP 04790-100")
@@ -256,6 +314,8 @@ fn intents() {
         ("fechado 👍", Intent::Accept),
         ("não quero mais, obrigado", Intent::Decline),
         ("achei caro, vou ver em outro lugar", Intent::Decline),
+        ("não, obrigado", Intent::Decline),
+        ("vou pensar e te falo", Intent::Other),
         ("quero falar com um atendente", Intent::HumanRequest),
         ("boa tarde", Intent::GreetingOnly),
         ("oi?? tem alguém aí?", Intent::GreetingOnly),

@@ -458,6 +458,21 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
                     | "prof"
                     | "pres"
                     | "chac"
+                    // unit abbreviations: "10 un. bloco 14", "2 sc. cimento"
+                    | "un"
+                    | "und"
+                    | "unid"
+                    | "sc"
+                    | "pc"
+                    | "pcs"
+                    | "cx"
+                    | "br"
+                    | "kg"
+                    | "mt"
+                    | "mts"
+                    | "qtd"
+                    | "qtde"
+                    | "aprox"
             )
             && toks[k + 1].is_punct('.')
             && toks[k + 2].kind == Kind::Word
@@ -601,8 +616,42 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
     }
     toks = out;
 
-    // 2. Number compositions (repeat until stable, bounded).
-    for _ in 0..4 {
+    // "item 1: cimento": a numbering, not an amount.
+    let mut k = 0;
+    while k + 1 < toks.len() {
+        if toks[k].kind == Kind::Word
+            && matches!(
+                toks[k].text.as_str(),
+                "item" | "iten" | "n" | "no" | "numero"
+            )
+            && toks[k + 1].kind == Kind::Num
+            && toks
+                .get(k + 2)
+                .is_some_and(|t| t.is_punct(':') || t.is_punct(')') || t.is_punct('-'))
+        {
+            toks.remove(k + 1);
+        }
+        k += 1;
+    }
+    // "10 (dez)": the amount written twice.
+    let mut k = 0;
+    while k + 3 < toks.len() {
+        if toks[k].kind == Kind::Num
+            && toks[k + 1].is_punct('(')
+            && toks[k + 2].kind == Kind::Num
+            && toks[k + 2].from_word
+            && toks[k + 2].value == toks[k].value
+            && toks[k + 3].is_punct(')')
+        {
+            toks.drain(k + 1..k + 4);
+        }
+        k += 1;
+    }
+    // 2. Number compositions (repeat until stable, bounded). Only messages with two numbers,
+    // or a number next to "e", can change.
+    let nums = toks.iter().filter(|t| t.kind == Kind::Num).count();
+    let rounds = if nums == 0 { 0 } else { 4 };
+    for _ in 0..rounds {
         let mut changed = false;
         let mut out: Vec<Token> = Vec::with_capacity(toks.len());
         let mut i = 0;
