@@ -81,7 +81,10 @@ pub async fn erase(db: &Db, slug: &str, phone: &str) -> anyhow::Result<store::pr
         })
         .await?;
     match done {
-        Some(e) => Ok(e),
+        Some(e) => {
+            tracing::info!(phone = %mask_phone(phone.trim().trim_start_matches('+')), messages = e.messages_deleted, "contact erased");
+            Ok(e)
+        }
         None => bail!("a loja {slug} não tem contato com esse número"),
     }
 }
