@@ -16,6 +16,7 @@ on_both_engines!(
     rotation_moves_every_token_to_the_new_key,
     contact_export_and_erase,
     old_webhook_payloads_are_purged,
+    scheduled_backup_runs_and_keeps_the_newest,
 );
 
 const QUOTE_TEXT: &str = "bom dia, preciso de 10 sacos de cimento e 2 metros de areia média, entrega amanhã no Grajaú, pago no pix";
@@ -296,4 +297,48 @@ async fn old_webhook_payloads_are_purged(app: &TestApp) {
         app.count("SELECT COUNT(*) FROM webhook_events").await,
         all - 1
     );
+}
+
+async fn scheduled_backup_runs_and_keeps_the_newest(app: &TestApp) {
+    let dir = temp_dir();
+    let schedule = backup::Schedule {
+        dir: dir.clone(),
+        interval: std::time::Duration::from_secs(3600),
+        keep: 1,
+    };
+    // No backup yet: the loop backs up at once, then waits for the interval.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(backup::scheduled(
+        app.db.clone(),
+        app.cfg.database_url.clone(),
+        schedule.clone(),
+        stop_rx,
+    ));
+    for _ in 0..500 {
+        if !backup::list_backups(&dir).is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let first = backup::list_backups(&dir);
+    assert_eq!(first.len(), 1, "one backup written by the loop");
+    stop_tx.send(true).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), task)
+        .await
+        .expect("the loop stops when asked")
+        .unwrap();
+    backup::verify(&first[0], server_url(app).as_deref())
+        .await
+        .expect("the scheduled backup verifies");
+    // Names have one-second resolution.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let second = backup::run_scheduled_once(&app.db, &app.cfg.database_url, &schedule)
+        .await
+        .unwrap();
+    assert_eq!(
+        backup::list_backups(&dir),
+        vec![second],
+        "retention kept the newest only"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
