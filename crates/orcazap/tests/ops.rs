@@ -17,6 +17,7 @@ on_both_engines!(
     contact_export_and_erase,
     old_webhook_payloads_are_purged,
     scheduled_backup_runs_and_keeps_the_newest,
+    worker_housekeeping_applies_the_retention_setting,
 );
 
 const QUOTE_TEXT: &str = "bom dia, preciso de 10 sacos de cimento e 2 metros de areia média, entrega amanhã no Grajaú, pago no pix";
@@ -341,4 +342,55 @@ async fn scheduled_backup_runs_and_keeps_the_newest(app: &TestApp) {
         "retention kept the newest only"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+async fn worker_housekeeping_applies_the_retention_setting(app: &TestApp) {
+    make_traffic(app).await;
+    let all = app.count("SELECT COUNT(*) FROM webhook_events").await;
+    sqlx::query("UPDATE webhook_events SET received_at = received_at - CAST(259200000 AS BIGINT) WHERE payload LIKE '%wamid.B1%'")
+        .execute(app.db.write())
+        .await
+        .unwrap();
+    // Two days of retention, from configuration, in a real worker process role.
+    let mut vars: std::collections::HashMap<String, String> = [
+        ("ORCAZAP_DATABASE_URL", app.cfg.database_url.as_str()),
+        (
+            "ORCAZAP_SECRET_KEY",
+            "test-secret-key-material-0123456789abcdef",
+        ),
+        ("ORCAZAP_WEBHOOK_RETENTION_DAYS", "2"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    vars.insert("ORCAZAP_LISTEN".into(), "127.0.0.1:0".into());
+    let cfg = orcazap::config::Config::from_map(&vars).unwrap();
+    assert_eq!(
+        cfg.webhook_retention,
+        std::time::Duration::from_secs(2 * 86_400)
+    );
+    let running = orcazap::run::start(
+        cfg,
+        app.db.clone(),
+        orcazap::run::Roles::WorkerOnly,
+        orcazap::run::DemoOptions::default(),
+        None,
+    )
+    .await
+    .unwrap();
+    let mut left = all;
+    for _ in 0..500 {
+        left = app.count("SELECT COUNT(*) FROM webhook_events").await;
+        if left < all {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        left,
+        all - 1,
+        "the 3-day-old payload is purged, the fresh ones stay"
+    );
+    // Graceful stop (it also closes the shared pool: this is the scenario's last step).
+    running.stop().await;
 }
