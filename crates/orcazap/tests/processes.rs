@@ -44,7 +44,7 @@ async fn two_worker_processes_share_one_postgres() {
             .spawn()
             .expect("worker process starts")
     };
-    let mut children = vec![spawn(0), spawn(1)];
+    let mut children = [spawn(0), spawn(1)];
     for round in 0..2 {
         for c in 0..15 {
             let text = if round == 0 {

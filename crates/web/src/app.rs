@@ -167,6 +167,21 @@ pub const STATIC: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../static/simulator.js"),
     ),
+    (
+        "htmx.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/htmx.min.js"),
+    ),
+    (
+        "dashboard.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/dashboard.js"),
+    ),
+    (
+        "dashboard.css",
+        "text/css; charset=utf-8",
+        include_str!("../static/dashboard.css"),
+    ),
 ];
 
 async fn static_file(Path(file): Path<String>) -> Response {
