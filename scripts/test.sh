@@ -41,6 +41,9 @@ fi
 echo "== qualidade do entendimento (eval/messages.dev.jsonl)"
 scripts/eval-dev.sh target/debug/orcazap parse --catalog eval/catalog.csv
 
+echo "== simulação de restauração de backup (SQLite e PostgreSQL)"
+ORCAZAP_BIN=target/debug/orcazap scripts/restore-drill.sh
+
 if [ -x scripts/crash-test.sh ]; then
   echo "== teste de queda (SIGKILL no meio do tráfego)"
   ORCAZAP_BIN=target/debug/orcazap scripts/crash-test.sh

@@ -43,6 +43,14 @@ pub struct Config {
     pub graph_timeout: Duration,
     pub webhook_body_limit: usize,
     pub auto_migrate: bool,
+    /// Scheduled backups: on when a directory is configured.
+    pub backup_dir: Option<std::path::PathBuf>,
+    pub backup_interval: Duration,
+    pub backup_keep: usize,
+    /// Raw webhook payloads older than this are deleted by the worker's housekeeping.
+    pub webhook_retention: Duration,
+    /// Error tracking (Sentry-compatible); None disables it.
+    pub sentry_dsn: Option<SecretString>,
 }
 
 /// Every variable the product reads, with its default and meaning (the README table is made
@@ -154,6 +162,31 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "ORCAZAP_ALLOW_SQLITE_IN_PRODUCTION",
         "false",
         "`true` to run production on SQLite (single machine only)",
+    ),
+    (
+        "ORCAZAP_BACKUP_DIR",
+        "none (scheduled backups off)",
+        "directory for scheduled backups, written by the worker side",
+    ),
+    (
+        "ORCAZAP_BACKUP_INTERVAL_HOURS",
+        "24",
+        "hours between scheduled backups",
+    ),
+    (
+        "ORCAZAP_BACKUP_KEEP",
+        "7",
+        "scheduled backups kept (older ones are deleted)",
+    ),
+    (
+        "ORCAZAP_WEBHOOK_RETENTION_DAYS",
+        "30",
+        "days raw webhook payloads are kept (LGPD); the worker deletes older ones",
+    ),
+    (
+        "ORCAZAP_SENTRY_DSN",
+        "none",
+        "Sentry DSN: errors and panics are sent there, scrubbed of secrets and message bodies",
     ),
 ];
 
@@ -303,6 +336,15 @@ impl Config {
             webhook_body_limit: num("ORCAZAP_WEBHOOK_BODY_LIMIT", 256 * 1024)?
                 .clamp(1024, 16 * 1024 * 1024) as usize,
             auto_migrate: flag("ORCAZAP_AUTO_MIGRATE", !prod)?,
+            backup_dir: get("ORCAZAP_BACKUP_DIR").map(std::path::PathBuf::from),
+            backup_interval: Duration::from_secs(
+                num("ORCAZAP_BACKUP_INTERVAL_HOURS", 24)?.clamp(1, 24 * 365) * 3600,
+            ),
+            backup_keep: num("ORCAZAP_BACKUP_KEEP", 7)?.clamp(1, 10_000) as usize,
+            webhook_retention: Duration::from_secs(
+                num("ORCAZAP_WEBHOOK_RETENTION_DAYS", 30)?.clamp(1, 3650) * 86_400,
+            ),
+            sentry_dsn: get("ORCAZAP_SENTRY_DSN").map(SecretString::from),
         })
     }
 

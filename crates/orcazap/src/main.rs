@@ -62,6 +62,21 @@ enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Backups: create, verify (restore into a scratch database and compare), restore.
+    Backup {
+        #[command(subcommand)]
+        action: BackupAction,
+    },
+    /// Secrets: re-encrypt channel tokens with the current ORCAZAP_SECRET_KEY.
+    Secrets {
+        #[command(subcommand)]
+        action: SecretsAction,
+    },
+    /// A customer's personal data (LGPD): export or erase.
+    Contact {
+        #[command(subcommand)]
+        action: ContactAction,
+    },
     /// Lists the configuration variables, their defaults and meaning.
     Env,
     /// Offline message understanding: JSON lines {"id","turns"} on stdin, predictions on stdout.
@@ -113,6 +128,55 @@ enum StoreAction {
 }
 
 #[derive(Subcommand)]
+enum BackupAction {
+    /// Writes FILE (data) and FILE.manifest.json; safe while the application runs.
+    Create {
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Checks the checksum, restores into a scratch database and compares with the manifest.
+    Verify {
+        file: std::path::PathBuf,
+        /// PostgreSQL server for the scratch database (default: ORCAZAP_DATABASE_URL).
+        #[arg(long)]
+        server: Option<String>,
+    },
+    /// Restores FILE into the database at URL (stop the application first).
+    Restore {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        to: String,
+        /// Replace a database that already has data.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretsAction {
+    /// Re-encrypts every channel token with the current key, in one transaction.
+    Rotate,
+}
+
+#[derive(Subcommand)]
+enum ContactAction {
+    /// Everything stored about a customer of a store, as JSON on stdout.
+    Export {
+        #[arg(long)]
+        store: String,
+        #[arg(long)]
+        phone: String,
+    },
+    /// Deletes a customer's messages and personal data; quotes stay, anonymised.
+    Erase {
+        #[arg(long)]
+        store: String,
+        #[arg(long)]
+        phone: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum UserAction {
     /// Sets a user's password, read from stdin (one line).
     Password {
@@ -155,7 +219,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         return demo(cli.config.as_deref()).await;
     }
     let cfg = Config::load(cli.config.as_deref())?;
-    run::init_logging(cfg.log_format);
+    run::init_logging(&cfg);
     match cli.command {
         Command::Serve {
             web_only,
@@ -274,8 +338,87 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             println!("senha alterada; as sessões abertas desse usuário foram encerradas");
             Ok(())
         }
+        Command::Backup { action } => backup(&cfg, action).await,
+        Command::Secrets {
+            action: SecretsAction::Rotate,
+        } => {
+            let db = run::connect(&cfg).await?;
+            let r = orcazap::secrets::rotate(&db, &cfg.cipher(), "cli").await?;
+            println!(
+                "{} token(s) de canal recriptografado(s) com a chave atual (versão {}); {} já estavam nela. Agora ORCAZAP_SECRET_KEY_OLD pode ser removida.",
+                r.rotated, r.key_version, r.already_current
+            );
+            Ok(())
+        }
+        Command::Contact { action } => {
+            let db = run::connect(&cfg).await?;
+            match action {
+                ContactAction::Export { store, phone } => {
+                    let json = orcazap::privacy::export(&db, &store, &phone).await?;
+                    println!("{}", serde_json::to_string_pretty(&json)?);
+                }
+                ContactAction::Erase { store, phone } => {
+                    let r = orcazap::privacy::erase(&db, &store, &phone).await?;
+                    println!(
+                        "contato apagado: {} mensagem(ns) e {} conversa(s) removidas, {} orçamento(s) mantidos anonimizados",
+                        r.messages_deleted, r.conversations_deleted, r.quotes_anonymised
+                    );
+                }
+            }
+            Ok(())
+        }
         Command::Demo | Command::Parse { .. } | Command::Env => Ok(()),
     }
+}
+
+async fn backup(cfg: &Config, action: BackupAction) -> anyhow::Result<()> {
+    use orcazap::backup;
+    match action {
+        BackupAction::Create { to } => {
+            let db = run::connect(cfg).await?;
+            let started = std::time::Instant::now();
+            let m = backup::create(&db, &cfg.database_url, &to).await;
+            db.close().await;
+            let m = m?;
+            println!(
+                "backup criado: {} ({} bytes, {} tabelas, {} linhas, esquema v{}) em {:.2}s\nmanifesto: {}",
+                to.display(),
+                m.size_bytes,
+                m.row_counts.len(),
+                m.row_counts.values().sum::<i64>(),
+                m.schema_version,
+                started.elapsed().as_secs_f64(),
+                backup::manifest_path(&to).display()
+            );
+        }
+        BackupAction::Verify { file, server } => {
+            let started = std::time::Instant::now();
+            let server = server.unwrap_or_else(|| cfg.database_url.clone());
+            let v = backup::verify(&file, Some(&server)).await?;
+            println!(
+                "backup OK: {} — sha256 confere, restaurado em banco temporário, integridade OK, {} tabelas e {} linhas conferem com o manifesto (esquema v{}, criado em {}) em {:.2}s",
+                file.display(),
+                v.tables,
+                v.rows,
+                v.manifest.schema_version,
+                v.manifest.created_at,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        BackupAction::Restore { file, to, force } => {
+            let started = std::time::Instant::now();
+            let m = backup::restore(&file, &to, force).await?;
+            println!(
+                "restaurado em {}: {} linhas em {} tabelas conferem com o manifesto (backup de {}) em {:.2}s",
+                store::db::redact_url(&to),
+                m.row_counts.values().sum::<i64>(),
+                m.row_counts.len(),
+                m.created_at,
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn serve(cfg: Config, roles: Roles) -> anyhow::Result<()> {
@@ -302,7 +445,7 @@ async fn demo(config_file: Option<&str>) -> anyhow::Result<()> {
             "`orcazap demo` is for trying the product; don't run it with ORCAZAP_ENV=production"
         );
     }
-    run::init_logging(cfg.log_format);
+    run::init_logging(&cfg);
     let metrics = run::init_metrics();
     let db = run::connect(&cfg).await?;
     store::migrate::up(&db)

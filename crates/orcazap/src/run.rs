@@ -10,21 +10,47 @@ use tokio::sync::{watch, Notify};
 
 use crate::config::{Config, LogFormat};
 
-pub fn init_logging(format: LogFormat) {
-    use tracing_subscriber::EnvFilter;
+pub fn init_logging(cfg: &Config) {
+    use secrecy::ExposeSecret;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{EnvFilter, Layer};
     let filter = EnvFilter::try_from_env("ORCAZAP_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hyper=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Json => builder
+    let fmt = match cfg.log_format {
+        LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()
             .flatten_event(true)
             .with_current_span(true)
-            .try_init(),
-        LogFormat::Pretty => builder.compact().try_init(),
+            .with_writer(std::io::stderr)
+            .boxed(),
+        LogFormat::Pretty => tracing_subscriber::fmt::layer()
+            .compact()
+            .with_writer(std::io::stderr)
+            .boxed(),
     };
+    let sentry = cfg.sentry_dsn.as_ref().and_then(|dsn| {
+        let env = match cfg.env {
+            crate::config::Env::Production => "production",
+            crate::config::Env::Development => "development",
+        };
+        match crate::sentry::SentryLayer::new(dsn.expose_secret(), env) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                eprintln!("aviso: rastreamento de erros desligado: {e}");
+                None
+            }
+        }
+    });
+    let installed = tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt)
+        .with(sentry.clone())
+        .try_init()
+        .is_ok();
+    if let (true, Some(l)) = (installed, sentry) {
+        l.install_panic_hook();
+    }
 }
 
 pub fn init_metrics() -> Option<PrometheusHandle> {
@@ -115,6 +141,7 @@ pub struct Running {
     stop: watch::Sender<bool>,
     web: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     worker: Option<tokio::task::JoinHandle<()>>,
+    backup: Option<tokio::task::JoinHandle<()>>,
     db: store::Db,
 }
 
@@ -129,6 +156,9 @@ impl Running {
             }
         }
         if let Some(t) = self.worker {
+            let _ = t.await;
+        }
+        if let Some(t) = self.backup {
             let _ = t.await;
         }
         self.db.close().await;
@@ -171,6 +201,7 @@ pub async fn start(
         ));
         wc.concurrency = cfg.worker_concurrency;
         wc.job_timeout = cfg.job_timeout;
+        wc.webhook_retention = cfg.webhook_retention;
         if demo.enabled {
             wc.retry_base = Duration::from_millis(500);
         }
@@ -183,6 +214,24 @@ pub async fn start(
         ));
         worker_task = Some(tokio::spawn(w.run(stop_rx.clone())));
     }
+    // Scheduled backups belong to the worker side (the web side stays request-only).
+    let backup_task = match (&cfg.backup_dir, roles) {
+        (Some(dir), Roles::Both | Roles::WorkerOnly) => {
+            let schedule = crate::backup::Schedule {
+                dir: dir.clone(),
+                interval: cfg.backup_interval,
+                keep: cfg.backup_keep,
+            };
+            tracing::info!(dir = %dir.display(), every_hours = cfg.backup_interval.as_secs() / 3600, keep = cfg.backup_keep, "scheduled backups on");
+            Some(tokio::spawn(crate::backup::scheduled(
+                db.clone(),
+                cfg.database_url.clone(),
+                schedule,
+                stop_rx.clone(),
+            )))
+        }
+        _ => None,
+    };
     let mut web_task = None;
     let mut addr = None;
     let mut state_out = None;
@@ -232,6 +281,7 @@ pub async fn start(
         stop: stop_tx,
         web: web_task,
         worker: worker_task,
+        backup: backup_task,
         db,
     })
 }

@@ -6,6 +6,7 @@
 //! schema serves both.
 
 pub mod audit;
+pub mod backup;
 pub mod catalog;
 pub mod channels;
 pub mod conversations;
@@ -16,6 +17,7 @@ pub mod inbound;
 pub mod jobs;
 pub mod messages;
 pub mod migrate;
+pub mod privacy;
 pub mod quotes;
 pub mod rules;
 pub mod sessions;

@@ -31,6 +31,8 @@ pub struct WorkerConfig {
     pub retry_cap: Duration,
     /// How long shutdown waits for running jobs before releasing them.
     pub shutdown_grace: Duration,
+    /// Raw webhook payloads older than this are deleted by housekeeping (LGPD).
+    pub webhook_retention: Duration,
 }
 
 impl WorkerConfig {
@@ -44,6 +46,7 @@ impl WorkerConfig {
             retry_base: Duration::from_secs(2),
             retry_cap: Duration::from_secs(600),
             shutdown_grace: Duration::from_secs(15),
+            webhook_retention: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }
@@ -315,6 +318,13 @@ impl Worker {
             if n % 120 == 1 {
                 let _ = jobs::purge_done(&self.db, 7 * 24 * 3600 * 1000).await;
                 let _ = store::sessions::purge_expired(&self.db).await;
+                let keep_ms =
+                    i64::try_from(self.cfg.webhook_retention.as_millis()).unwrap_or(i64::MAX);
+                match store::webhook_events::purge_older_than(&self.db, keep_ms).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(deleted = n, "old webhook payloads purged"),
+                    Err(e) => tracing::warn!(error = %e, "webhook payload purge failed"),
+                }
             }
         }
     }
