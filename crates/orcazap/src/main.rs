@@ -1,5 +1,6 @@
 //! `orcazap`: every role of the product in one binary. See `orcazap --help`.
 
+mod channel_cmd;
 mod config;
 mod run;
 mod seed;
@@ -65,6 +66,11 @@ enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// WhatsApp numbers (channels).
+    Channel {
+        #[command(subcommand)]
+        action: ChannelAction,
+    },
     /// Lists the configuration variables, their defaults and meaning.
     Env,
     /// Offline message understanding: JSON lines {"id","turns"} on stdin, predictions on stdout.
@@ -112,6 +118,15 @@ enum StoreAction {
         name: String,
         #[arg(long)]
         owner_email: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ChannelAction {
+    /// Sets the store's Graph access token, read from stdin (one line); stored encrypted.
+    Token {
+        #[arg(long)]
+        store: String,
     },
 }
 
@@ -275,6 +290,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 .context("informe a nova senha em uma linha na entrada padrão")?;
             seed::set_password(&db, &slug, &email, &password).await?;
             println!("senha alterada; as sessões abertas desse usuário foram encerradas");
+            Ok(())
+        }
+        Command::Channel {
+            action: ChannelAction::Token { store: slug },
+        } => {
+            let token = read_stdin_line()?
+                .context("informe o token de acesso em uma linha na entrada padrão")?;
+            let n = channel_cmd::set_token(&cfg, &slug, &token).await?;
+            println!("token gravado (criptografado) em {n} número(s) da loja {slug}");
             Ok(())
         }
         Command::Demo | Command::Parse { .. } | Command::Env => Ok(()),
