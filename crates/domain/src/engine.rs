@@ -217,7 +217,8 @@ pub fn advance(
 
     let truncated = text.chars().count() > MAX_MESSAGE_CHARS;
     let mut u = understand_in(&text, ctx.index, &step.memo.draft);
-    if u.confidence < ASSIST_BELOW_CONFIDENCE {
+    // Low confidence, or text the rules could not tie to the catalog: the assistant may help.
+    if u.confidence < ASSIST_BELOW_CONFIDENCE || !u.unknown.is_empty() {
         if let Some(better) = ctx
             .assistant
             .and_then(|a| a.assist(&text, &step.memo.draft))

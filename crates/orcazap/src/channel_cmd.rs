@@ -4,8 +4,8 @@
 
 use anyhow::{bail, Context};
 
-use crate::config::Config;
-use crate::run;
+use orcazap::config::Config;
+use orcazap::run;
 
 /// Encrypts `token` and stores it on every channel of the store `slug` (a store has one
 /// number today; if it ever has more, they share the WABA's system-user token).

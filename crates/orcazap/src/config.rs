@@ -440,3 +440,18 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod readme {
+    /// The README's configuration table documents every variable the product reads.
+    #[test]
+    fn readme_lists_every_variable() {
+        let readme = include_str!("../../../README.md");
+        for (name, _, _) in super::VARIABLES {
+            assert!(
+                readme.contains(&format!("`{name}`")),
+                "README does not document {name}"
+            );
+        }
+    }
+}

@@ -1,17 +1,15 @@
 //! `orcazap`: every role of the product in one binary. See `orcazap --help`.
 
 mod channel_cmd;
-mod config;
-mod run;
-mod seed;
 
 use std::io::{BufRead, Read, Write};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use config::Config;
-use run::{DemoOptions, Roles};
+use orcazap::config::{self, Config};
+use orcazap::run::{self, DemoOptions, Roles};
+use orcazap::seed;
 
 #[derive(Parser)]
 #[command(

@@ -106,30 +106,52 @@ pub async fn shutdown_signal() {
     tracing::info!("shutdown requested");
 }
 
-/// Runs the chosen roles until a shutdown signal. `on_listen` is told the bound address.
-pub async fn serve(
+/// A running instance (web and/or worker) of this process.
+pub struct Running {
+    /// Where the web side listens, when it runs.
+    pub addr: Option<std::net::SocketAddr>,
+    /// The web side's state (tests reach the database and the wake-up through it).
+    pub state: Option<web::AppState>,
+    stop: watch::Sender<bool>,
+    web: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    worker: Option<tokio::task::JoinHandle<()>>,
+    db: store::Db,
+}
+
+impl Running {
+    /// Graceful stop: the web side finishes in-flight requests, the worker finishes or
+    /// releases its jobs.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        if let Some(t) = self.web {
+            if let Ok(Err(e)) = t.await {
+                tracing::error!(error = %e, "web server error");
+            }
+        }
+        if let Some(t) = self.worker {
+            let _ = t.await;
+        }
+        self.db.close().await;
+    }
+}
+
+/// Starts the chosen roles and returns at once.
+pub async fn start(
     cfg: Config,
     db: store::Db,
     roles: Roles,
     demo: DemoOptions,
     metrics: Option<PrometheusHandle>,
-    on_listen: impl FnOnce(std::net::SocketAddr),
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Running> {
     let wake = Arc::new(Notify::new());
     let cipher = cfg.cipher();
     let (stop_tx, stop_rx) = watch::channel(false);
-
-    let mut worker_task = None;
-    let mut web_task = None;
-    let app = if roles != Roles::WorkerOnly {
-        Some(
-            web::Application::bind(&cfg.listen)
-                .await
-                .with_context(|| format!("listening on {}", cfg.listen))?,
-        )
-    } else {
-        None
-    };
+    // Worker-only processes listen too, for /health, /ready and /metrics only.
+    let app = Some(
+        web::Application::bind(&cfg.listen)
+            .await
+            .with_context(|| format!("listening on {}", cfg.listen))?,
+    );
     let self_url = match &app {
         Some(a) => format!("http://{}", a.local_addr()?),
         None => String::new(),
@@ -139,8 +161,14 @@ pub async fn serve(
         // The real Graph client and send path, pointed at this process's fake endpoint.
         cfg.whatsapp_api_base = format!("{self_url}/_fake_graph");
     }
+    let mut worker_task = None;
     if roles != Roles::WebOnly {
-        let mut wc = worker::WorkerConfig::new(format!("{}-{}", hostname(), std::process::id()));
+        let mut wc = worker::WorkerConfig::new(format!(
+            "{}-{}-{}",
+            hostname(),
+            std::process::id(),
+            &store::new_id()[24..]
+        ));
         wc.concurrency = cfg.worker_concurrency;
         wc.job_timeout = cfg.job_timeout;
         if demo.enabled {
@@ -155,8 +183,11 @@ pub async fn serve(
         ));
         worker_task = Some(tokio::spawn(w.run(stop_rx.clone())));
     }
+    let mut web_task = None;
+    let mut addr = None;
+    let mut state_out = None;
     if let Some(app) = app {
-        let addr = app.local_addr()?;
+        addr = Some(app.local_addr()?);
         let state = web::AppState {
             db: db.clone(),
             cfg: Arc::new(web::WebConfig {
@@ -180,27 +211,46 @@ pub async fn serve(
                 .timeout(Duration::from_secs(10))
                 .build()?,
         };
+        state_out = Some(state.clone());
         let mut stop = stop_rx.clone();
+        let ops_only = roles == Roles::WorkerOnly;
         web_task = Some(tokio::spawn(async move {
-            app.serve(state, async move {
+            let shutdown = async move {
                 let _ = stop.changed().await;
-            })
-            .await
+            };
+            if ops_only {
+                app.serve_ops(state, shutdown).await
+            } else {
+                app.serve(state, shutdown).await
+            }
         }));
+        tracing::info!(addr = %self_url, "listening");
+    }
+    Ok(Running {
+        addr,
+        state: state_out,
+        stop: stop_tx,
+        web: web_task,
+        worker: worker_task,
+        db,
+    })
+}
+
+/// Runs the chosen roles until a shutdown signal. `on_listen` is told the bound address.
+pub async fn serve(
+    cfg: Config,
+    db: store::Db,
+    roles: Roles,
+    demo: DemoOptions,
+    metrics: Option<PrometheusHandle>,
+    on_listen: impl FnOnce(std::net::SocketAddr),
+) -> anyhow::Result<()> {
+    let running = start(cfg, db, roles, demo, metrics).await?;
+    if let Some(addr) = running.addr {
         on_listen(addr);
-        tracing::info!(%addr, "listening");
     }
     shutdown_signal().await;
-    let _ = stop_tx.send(true);
-    if let Some(t) = web_task {
-        if let Ok(Err(e)) = t.await {
-            tracing::error!(error = %e, "web server error");
-        }
-    }
-    if let Some(t) = worker_task {
-        let _ = t.await;
-    }
-    db.close().await;
+    running.stop().await;
     Ok(())
 }
 

@@ -104,24 +104,69 @@ pub async fn open_for_contact(
     Ok(row.try_get(0)?)
 }
 
-/// Records an inbound message's effect on the conversation: unread count, last activity and
-/// the 24 h window.
-pub async fn touch_inbound(
+/// The webhook's fast path: counts an inbound message on the contact's open conversation
+/// (unread, last activity, 24 h window) and returns its id — or None when the contact has
+/// no open conversation. One statement instead of a select and an update.
+pub async fn touch_open(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    contact_id: &str,
+    at: i64,
+) -> Result<Option<String>, StoreError> {
+    let row = sqlx::query(
+        "UPDATE conversations SET unread = unread + 1, last_message_at = $3, window_expires_at = $4, updated_at = $3
+         WHERE tenant_id = $1 AND contact_id = $2 AND state NOT IN ('WON', 'LOST') RETURNING id",
+    )
+    .bind(tenant_id)
+    .bind(contact_id)
+    .bind(at)
+    .bind(at + SERVICE_WINDOW_MS)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(row.map(|r| r.try_get(0)).transpose()?)
+}
+
+/// Opens a conversation (state INBOUND) already counting its first message. None when a
+/// concurrent delivery opened one first (the partial unique index refuses a second).
+pub async fn create_open(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    contact_id: &str,
+    channel_id: &str,
+    at: i64,
+) -> Result<Option<String>, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO conversations (id, tenant_id, contact_id, channel_id, state, draft_json, unread, last_message_at, window_expires_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'INBOUND', '{}', 1, $5, $6, $5, $5) ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind(new_id())
+    .bind(tenant_id)
+    .bind(contact_id)
+    .bind(channel_id)
+    .bind(at)
+    .bind(at + SERVICE_WINDOW_MS)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(row.map(|r| r.try_get(0)).transpose()?)
+}
+
+/// Undoes [`touch_open`] / [`create_open`] for a message that turned out to be a duplicate.
+pub async fn undo_inbound(
     c: &mut AnyConnection,
     tenant_id: &str,
     conversation_id: &str,
-    at: i64,
+    created: bool,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE conversations SET unread = unread + 1, last_message_at = $3, window_expires_at = $4, updated_at = $3
-         WHERE tenant_id = $1 AND id = $2",
-    )
-    .bind(tenant_id)
-    .bind(conversation_id)
-    .bind(at)
-    .bind(at + SERVICE_WINDOW_MS)
-    .execute(&mut *c)
-    .await?;
+    let sql = if created {
+        "DELETE FROM conversations WHERE tenant_id = $1 AND id = $2"
+    } else {
+        "UPDATE conversations SET unread = CASE WHEN unread > 0 THEN unread - 1 ELSE 0 END WHERE tenant_id = $1 AND id = $2"
+    };
+    sqlx::query(sql)
+        .bind(tenant_id)
+        .bind(conversation_id)
+        .execute(&mut *c)
+        .await?;
     Ok(())
 }
 

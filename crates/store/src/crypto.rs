@@ -65,7 +65,7 @@ impl TokenCipher {
     }
 
     pub fn encrypt(&self, plaintext: &str) -> String {
-        let key = self.key(self.current).map(|k| *k).unwrap_or([0; 32]);
+        let key = self.key(self.current).copied().unwrap_or([0; 32]);
         let cipher = Aes256Gcm::new(&key.into());
         let mut nonce = [0u8; 12];
         rand::thread_rng().fill_bytes(&mut nonce);

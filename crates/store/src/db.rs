@@ -231,13 +231,20 @@ impl Db {
         &self.inner.url
     }
 
-    /// Pool usage for metrics: (engine, in use, idle, max).
-    pub fn pool_stats(&self) -> Vec<(&'static str, u32, u32)> {
-        let w = &self.inner.write;
-        let mut v = vec![("write", w.size() - w.num_idle() as u32, w.num_idle() as u32)];
+    /// Pool usage for metrics: (pool, in use, idle, max).
+    pub fn pool_stats(&self) -> Vec<(&'static str, u32, u32, u32)> {
+        let stat = |name, p: &AnyPool| {
+            let idle = p.num_idle() as u32;
+            (
+                name,
+                p.size().saturating_sub(idle),
+                idle,
+                p.options().get_max_connections(),
+            )
+        };
+        let mut v = vec![stat("write", &self.inner.write)];
         if self.inner.engine == Engine::Sqlite {
-            let r = &self.inner.read;
-            v.push(("read", r.size() - r.num_idle() as u32, r.num_idle() as u32));
+            v.push(stat("read", &self.inner.read));
         }
         v
     }
@@ -254,7 +261,10 @@ impl Db {
         let pool = self.inner.write.clone();
         let engine = self.inner.engine;
         let handle = tokio::spawn(async move {
+            let waited = std::time::Instant::now();
             let mut conn = pool.acquire().await?;
+            metrics::histogram!("orcazap_db_acquire_wait_seconds")
+                .record(waited.elapsed().as_secs_f64());
             // SQLite: take the write lock up front so a read-then-write transaction cannot
             // fail half-way with SQLITE_BUSY when another process (the CLI) also writes.
             let begin = match engine {

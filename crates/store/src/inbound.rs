@@ -35,20 +35,20 @@ pub struct Recorded {
 }
 
 /// Returns None for a duplicate delivery (nothing changed).
+///
+/// Round trips matter more than anything else on this path, so the common case is four
+/// statements: contact upsert, conversation touch, message insert, job insert. A duplicate
+/// is found by the message insert (Meta's id is unique) and the touch is undone.
 pub async fn record(
     c: &mut AnyConnection,
     engine: Engine,
     m: &InboundRecord<'_>,
 ) -> Result<Option<Recorded>, StoreError> {
-    if messages::exists_provider_id(c, m.provider_message_id).await? {
-        return Ok(None);
-    }
     let contact_id =
         conversations::upsert_contact(c, m.tenant_id, m.wa_id, m.contact_name, m.received_at_ms)
             .await?;
-    let conversation_id =
-        conversations::open_for_contact(c, m.tenant_id, &contact_id, m.channel_id).await?;
-    let Some(message_id) = messages::insert_inbound(
+    let (conversation_id, created) = open_and_touch(c, m, &contact_id).await?;
+    let inserted = messages::insert_inbound(
         c,
         &messages::NewInbound {
             tenant_id: m.tenant_id,
@@ -62,12 +62,12 @@ pub async fn record(
             request_id: m.request_id,
         },
     )
-    .await?
-    else {
-        // Lost a race with a concurrent delivery of the same message: it owns the work.
+    .await?;
+    let Some(message_id) = inserted else {
+        // Meta delivered this message before: it changes nothing.
+        conversations::undo_inbound(c, m.tenant_id, &conversation_id, created).await?;
         return Ok(None);
     };
-    conversations::touch_inbound(c, m.tenant_id, &conversation_id, m.received_at_ms).await?;
     let mut job = NewJob::new(
         ADVANCE_JOB,
         serde_json::json!({ "conversation_id": conversation_id }),
@@ -81,4 +81,30 @@ pub async fn record(
         conversation_id,
         contact_id,
     }))
+}
+
+/// The contact's open conversation, touched for this message, or a new one. Returns
+/// (id, created here).
+async fn open_and_touch(
+    c: &mut AnyConnection,
+    m: &InboundRecord<'_>,
+    contact_id: &str,
+) -> Result<(String, bool), StoreError> {
+    for _ in 0..3 {
+        if let Some(id) =
+            conversations::touch_open(c, m.tenant_id, contact_id, m.received_at_ms).await?
+        {
+            return Ok((id, false));
+        }
+        if let Some(id) =
+            conversations::create_open(c, m.tenant_id, contact_id, m.channel_id, m.received_at_ms)
+                .await?
+        {
+            return Ok((id, true));
+        }
+        // A concurrent delivery opened it between the two statements: touch that one.
+    }
+    Err(StoreError::Conflict(
+        "could not open a conversation for the contact".into(),
+    ))
 }

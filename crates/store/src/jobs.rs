@@ -95,28 +95,31 @@ pub async fn enqueue(
 ) -> Result<String, StoreError> {
     let id = new_id();
     let now = now_ms();
-    sqlx::query(
-        "INSERT INTO jobs (id, kind, tenant_id, serial_key, payload_json, status, attempts, max_attempts, run_at, request_id, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, 'ready', 0, $6, $7, $8, $9, $9)",
-    )
-    .bind(&id)
-    .bind(&job.kind)
-    .bind(&job.tenant_id)
-    .bind(&job.serial_key)
-    .bind(job.payload.to_string())
-    .bind(job.max_attempts.max(1))
-    .bind(job.run_at.unwrap_or(now))
-    .bind(&job.request_id)
-    .bind(now)
-    .execute(&mut *c)
-    .await?;
-    if engine == Engine::Postgres {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(NOTIFY_CHANNEL)
-            .bind(&job.kind)
-            .execute(&mut *c)
-            .await?;
-    }
+    // PostgreSQL: insert and notify (channel NOTIFY_CHANNEL) in one statement, one round
+    // trip; the notification is delivered when the transaction commits.
+    let sql = match engine {
+        Engine::Postgres => {
+            "WITH j AS (INSERT INTO jobs (id, kind, tenant_id, serial_key, payload_json, status, attempts, max_attempts, run_at, request_id, created_at, updated_at)
+               VALUES ($1, $2, $3, $4, $5, 'ready', 0, $6, $7, $8, $9, $9) RETURNING kind)
+             SELECT pg_notify('orcazap_jobs', kind) FROM j"
+        }
+        Engine::Sqlite => {
+            "INSERT INTO jobs (id, kind, tenant_id, serial_key, payload_json, status, attempts, max_attempts, run_at, request_id, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, 'ready', 0, $6, $7, $8, $9, $9)"
+        }
+    };
+    sqlx::query(sql)
+        .bind(&id)
+        .bind(&job.kind)
+        .bind(&job.tenant_id)
+        .bind(&job.serial_key)
+        .bind(job.payload.to_string())
+        .bind(job.max_attempts.max(1))
+        .bind(job.run_at.unwrap_or(now))
+        .bind(&job.request_id)
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
     Ok(id)
 }
 

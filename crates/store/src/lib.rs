@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod channels;
 pub mod conversations;
 pub mod crypto;
+pub mod dashboard_queries;
 pub mod db;
 pub mod inbound;
 pub mod jobs;

@@ -93,18 +93,6 @@ pub async fn insert_inbound(
     Ok(row.map(|r| r.try_get(0)).transpose()?)
 }
 
-/// Has Meta's message id been stored already? (Cheap duplicate check before a transaction.)
-pub async fn exists_provider_id(
-    c: &mut AnyConnection,
-    provider_message_id: &str,
-) -> Result<bool, StoreError> {
-    let row = sqlx::query("SELECT 1 FROM messages WHERE provider_message_id = $1")
-        .bind(provider_message_id)
-        .fetch_optional(&mut *c)
-        .await?;
-    Ok(row.is_some())
-}
-
 /// The conversation's inbound messages the worker has not handled yet, in arrival order.
 pub async fn unprocessed_inbound(
     c: &mut AnyConnection,

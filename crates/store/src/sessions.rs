@@ -21,6 +21,23 @@ pub struct Session {
     pub expires_at: i64,
 }
 
+const COLS: &str =
+    "id_hash, tenant_id, user_id, csrf_token, ip, user_agent, created_at, last_seen_at, expires_at";
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<Session, sqlx::Error> {
+    Ok(Session {
+        id_hash: r.try_get(0)?,
+        tenant_id: r.try_get(1)?,
+        user_id: r.try_get(2)?,
+        csrf_token: r.try_get(3)?,
+        ip: r.try_get(4)?,
+        user_agent: r.try_get(5)?,
+        created_at: r.try_get(6)?,
+        last_seen_at: r.try_get(7)?,
+        expires_at: r.try_get(8)?,
+    })
+}
+
 pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
@@ -46,7 +63,7 @@ pub async fn create(c: &mut AnyConnection, s: &NewSession<'_>) -> Result<(), Sto
     .bind(s.user_id)
     .bind(s.csrf_token)
     .bind(s.ip)
-    .bind(&s.user_agent.chars().take(200).collect::<String>())
+    .bind(s.user_agent.chars().take(200).collect::<String>())
     .bind(now)
     .bind(now + s.ttl_ms)
     .execute(&mut *c)
@@ -61,29 +78,16 @@ pub async fn find(
     idle_timeout_ms: i64,
 ) -> Result<Option<Session>, StoreError> {
     let now = now_ms();
-    let row = sqlx::query(
-        "SELECT id_hash, tenant_id, user_id, csrf_token, ip, user_agent, created_at, last_seen_at, expires_at FROM sessions
-         WHERE id_hash = $1 AND expires_at > $2 AND last_seen_at > $3",
-    )
-    .bind(hash_token(token))
-    .bind(now)
-    .bind(now - idle_timeout_ms)
-    .fetch_optional(db.read())
-    .await?;
-    row.map(|r| {
-        Ok(Session {
-            id_hash: r.try_get(0)?,
-            tenant_id: r.try_get(1)?,
-            user_id: r.try_get(2)?,
-            csrf_token: r.try_get(3)?,
-            ip: r.try_get(4)?,
-            user_agent: r.try_get(5)?,
-            created_at: r.try_get(6)?,
-            last_seen_at: r.try_get(7)?,
-            expires_at: r.try_get(8)?,
-        })
-    })
-    .transpose()
+    let sql = format!(
+        "SELECT {COLS} FROM sessions WHERE id_hash = $1 AND expires_at > $2 AND last_seen_at > $3"
+    );
+    let row = sqlx::query(&sql)
+        .bind(hash_token(token))
+        .bind(now)
+        .bind(now - idle_timeout_ms)
+        .fetch_optional(db.read())
+        .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
 }
 
 /// Marks activity (for the idle timeout); cheap enough to call once a minute per session.
@@ -127,29 +131,13 @@ pub async fn delete_for_user(c: &mut AnyConnection, user_id: &str) -> Result<(),
 }
 
 pub async fn list_for_tenant(db: &Db, tenant_id: &str) -> Result<Vec<Session>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT id_hash, tenant_id, user_id, csrf_token, ip, user_agent, created_at, last_seen_at, expires_at FROM sessions
-         WHERE tenant_id = $1 AND expires_at > $2 ORDER BY last_seen_at DESC",
-    )
-    .bind(tenant_id)
-    .bind(now_ms())
-    .fetch_all(db.read())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Session {
-                id_hash: r.try_get(0)?,
-                tenant_id: r.try_get(1)?,
-                user_id: r.try_get(2)?,
-                csrf_token: r.try_get(3)?,
-                ip: r.try_get(4)?,
-                user_agent: r.try_get(5)?,
-                created_at: r.try_get(6)?,
-                last_seen_at: r.try_get(7)?,
-                expires_at: r.try_get(8)?,
-            })
-        })
-        .collect()
+    let sql = format!("SELECT {COLS} FROM sessions WHERE tenant_id = $1 AND expires_at > $2 ORDER BY last_seen_at DESC");
+    let rows = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(now_ms())
+        .fetch_all(db.read())
+        .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
 pub async fn purge_expired(db: &Db) -> Result<u64, StoreError> {

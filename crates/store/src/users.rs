@@ -131,11 +131,9 @@ pub async fn by_id(db: &Db, tenant_id: &str, id: &str) -> Result<Option<User>, S
 
 /// Users with this email in any store (central login finds the store this way).
 pub async fn stores_for_email(db: &Db, email: &str) -> Result<Vec<(User, String)>, StoreError> {
-    let sql = format!(
-        "SELECT u.id, u.tenant_id, u.email, u.name, u.password_hash, u.role, u.failed_logins, u.locked_until, t.slug
-         FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.email = $1 ORDER BY t.slug"
-    );
-    let rows = sqlx::query(&sql)
+    let sql = "SELECT u.id, u.tenant_id, u.email, u.name, u.password_hash, u.role, u.failed_logins, u.locked_until, t.slug
+         FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.email = $1 ORDER BY t.slug";
+    let rows = sqlx::query(sql)
         .bind(normalize_email(email))
         .fetch_all(db.read())
         .await?;

@@ -154,6 +154,24 @@ async fn inbound_is_idempotent_and_ordered(t: &TestDb) {
         2,
         "one job per stored message, none for the duplicate"
     );
+    // A late redelivery after the conversation closed opens nothing new and counts nothing.
+    sqlx::query("UPDATE conversations SET state = 'WON'")
+        .execute(t.db.write())
+        .await
+        .unwrap();
+    assert!(ingest(
+        &t.db,
+        &tenant,
+        &channel,
+        "5511999990000",
+        "wamid.1",
+        "primeira"
+    )
+    .await
+    .is_none());
+    let convs = conversations::list(&t.db, &tenant, None, 10).await.unwrap();
+    assert_eq!(convs.len(), 1, "a duplicate must not open a conversation");
+    assert_eq!(convs[0].unread, 2);
 }
 
 async fn jobs_lease_retry_dead_requeue(t: &TestDb) {

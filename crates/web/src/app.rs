@@ -82,6 +82,20 @@ fn finish(r: Router<AppState>, state: &AppState) -> Router {
         .with_state(state.clone())
 }
 
+/// What a worker-only process serves: `/health`, `/ready` and `/metrics` (its queue gauges
+/// live in its own metrics registry), nothing else.
+pub fn ops_router(state: AppState) -> Router {
+    common(Router::new())
+        .route_layer(middleware::from_fn(route_metrics))
+        .fallback(not_found)
+        .with_state(state.clone())
+        .layer(middleware::from_fn_with_state(
+            state,
+            layers::security_headers,
+        ))
+        .layer(middleware::from_fn(layers::request_context))
+}
+
 pub fn build_router(state: AppState) -> Router {
     let sites = Arc::new(Sites {
         base: state.cfg.base_domain.clone(),
@@ -153,6 +167,21 @@ pub const STATIC: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../static/simulator.js"),
     ),
+    (
+        "htmx.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/htmx.min.js"),
+    ),
+    (
+        "dashboard.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/dashboard.js"),
+    ),
+    (
+        "dashboard.css",
+        "text/css; charset=utf-8",
+        include_str!("../static/dashboard.css"),
+    ),
 ];
 
 async fn static_file(Path(file): Path<String>) -> Response {
@@ -192,7 +221,23 @@ impl Application {
         state: AppState,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let router = build_router(state);
+        self.serve_router(build_router(state), shutdown).await
+    }
+
+    /// Serves the operations endpoints only (worker-only processes).
+    pub async fn serve_ops(
+        self,
+        state: AppState,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        self.serve_router(ops_router(state), shutdown).await
+    }
+
+    async fn serve_router(
+        self,
+        router: Router,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),

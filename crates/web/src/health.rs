@@ -17,8 +17,9 @@ pub async fn health() -> impl IntoResponse {
     )
 }
 
-/// Ready to take traffic: database reachable, migrations current, a worker alive.
-pub async fn ready(State(state): State<AppState>) -> Response {
+/// The readiness checks, also refreshed on every `/metrics` scrape so the `orcazap_ready`
+/// and heartbeat gauges are current even when nothing calls `/ready`.
+async fn readiness(state: &AppState) -> (bool, serde_json::Value) {
     let db_ok = state.db.ping().await.is_ok();
     let migrations_ok = db_ok && store::migrate::is_current(&state.db).await.unwrap_or(false);
     let beat = if db_ok {
@@ -43,6 +44,12 @@ pub async fn ready(State(state): State<AppState>) -> Response {
         "worker_heartbeat_age_ms": age_ms,
         "worker_alive": worker_ok,
     });
+    (ok, body)
+}
+
+/// Ready to take traffic: database reachable, migrations current, a worker alive.
+pub async fn ready(State(state): State<AppState>) -> Response {
+    let (ok, body) = readiness(&state).await;
     let status = if ok {
         StatusCode::OK
     } else {
@@ -75,11 +82,14 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
     let Some(handle) = &state.metrics else {
         return (StatusCode::NOT_FOUND, "métricas desativadas").into_response();
     };
-    for (pool, in_use, idle) in state.db.pool_stats() {
+    readiness(&state).await;
+    for (pool, in_use, idle, max) in state.db.pool_stats() {
         metrics::gauge!("orcazap_db_pool_connections", "pool" => pool, "state" => "in_use")
             .set(in_use as f64);
         metrics::gauge!("orcazap_db_pool_connections", "pool" => pool, "state" => "idle")
             .set(idle as f64);
+        metrics::gauge!("orcazap_db_pool_connections", "pool" => pool, "state" => "max")
+            .set(max as f64);
     }
     if let Some(rss) = resident_memory_bytes() {
         metrics::gauge!("orcazap_process_resident_memory_bytes").set(rss as f64);

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod dashboard;
 pub mod error;
 pub mod health;
 pub mod host;
@@ -20,6 +21,6 @@ pub use app::{build_router, Application};
 pub use state::{AppState, WebConfig};
 
 /// The store dashboard's routes (`{slug}.BASE`).
-pub fn store_routes(_state: &AppState) -> axum::Router<AppState> {
-    axum::Router::new()
+pub fn store_routes(state: &AppState) -> axum::Router<AppState> {
+    dashboard::routes(state)
 }

@@ -250,7 +250,6 @@ pub async fn approve_quote(
                 },
             )
             .await?;
-            metrics::counter!("orcazap_quotes_total", "outcome" => "approved").increment(1);
             Ok(())
         })
     })

@@ -23,6 +23,7 @@ pub async fn handle(jc: &JobCtx<'_>, conversation_id: &str) -> Outcome {
         Ok(c) => c,
         Err(e) => return Outcome::from_store(e),
     };
+    tracing::Span::current().record("conversation_id", conversation_id);
     let engine_kind = jc.worker.db.engine();
     let conversation_id = conversation_id.to_string();
     let request_id = jc.job.request_id.clone();

@@ -128,7 +128,7 @@ impl Worker {
             r.insert(job.id.clone());
         }
         let span = tracing::info_span!("job", job_id = %job.id, kind = %job.kind, tenant_id = job.tenant_id.as_deref().unwrap_or(""),
-            request_id = job.request_id.as_deref().unwrap_or(""), attempt = job.attempts);
+            request_id = job.request_id.as_deref().unwrap_or(""), attempt = job.attempts, conversation_id = tracing::field::Empty);
         let started = std::time::Instant::now();
         let outcome = match tokio::time::timeout(
             self.cfg.job_timeout,

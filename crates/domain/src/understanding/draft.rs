@@ -53,7 +53,9 @@ impl Draft {
         for c in &u.corrections {
             match c {
                 Correction::SetQuantity { sku, quantity } => {
-                    if let Some(it) = self.items.iter_mut().find(|i| &i.sku == sku) {
+                    if quantity.is_zero() {
+                        self.items.retain(|i| &i.sku != sku);
+                    } else if let Some(it) = self.items.iter_mut().find(|i| &i.sku == sku) {
                         it.quantity = *quantity;
                     } else if !quantity.is_zero() {
                         self.items.push(DraftItem {
@@ -73,6 +75,11 @@ impl Draft {
                     }
                 }
                 Correction::Remove { sku } => self.items.retain(|i| &i.sku != sku),
+                Correction::ForgetUnknown { text } => {
+                    let key = unknown_key(text);
+                    self.unknown
+                        .retain(|u| !unknown_key(u).iter().any(|w| key.contains(w)));
+                }
                 Correction::ReplaceSku { from, to } => {
                     let existing_to = self.items.iter().position(|i| &i.sku == to);
                     if let Some(pos) = self.items.iter().position(|i| &i.sku == from) {
@@ -98,8 +105,15 @@ impl Draft {
                 }),
             }
         }
+        let earlier = self.unknown.len();
         for text in &u.unknown {
-            if !self.unknown.iter().any(|t| t.eq_ignore_ascii_case(text)) {
+            // "tem porta?" then "2 portas": one product, not two (within one message the
+            // texts are already distinct products).
+            let key = unknown_key(text);
+            if !self.unknown[..earlier].iter().any(|t| {
+                let k = unknown_key(t);
+                k == key || k.iter().any(|w| key.contains(w))
+            }) {
                 self.unknown.push(text.clone());
             }
         }
@@ -119,6 +133,8 @@ impl Draft {
         }
         if u.last_sku.is_some() {
             self.last_sku = u.last_sku.clone();
+        }
+        if !u.context.is_empty() {
             self.context = u.context.clone();
         }
     }
@@ -140,4 +156,14 @@ impl Draft {
         }
         out
     }
+}
+
+/// The meaningful words of an unknown product text, folded and singular.
+fn unknown_key(text: &str) -> Vec<String> {
+    super::text::fold(text)
+        .split(' ')
+        .filter(|w| w.len() > 2 && !w.bytes().all(|b| b.is_ascii_digit()))
+        .map(|w| super::text::singular(w).0)
+        .filter(|w| !super::lexicon::is_stopword(w) && super::text::canonical_unit(w).is_none())
+        .collect()
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use crate::catalog::{CatalogItem, Unit};
 
 use super::lexicon;
-use super::places::{self, Bairro};
+use super::places::Gazetteer;
 use super::text::{self, Kind};
 
 /// Words dropped from catalog phrases: connectors carry no meaning in either direction.
@@ -71,11 +71,17 @@ pub struct CatalogIndex {
     pub(crate) postings: Vec<Vec<u32>>,
     /// Word ids by length, for typo matching (words of 4+ letters only).
     pub(crate) by_len: Vec<Vec<u32>>,
-    pub(crate) bairros: Vec<Bairro>,
+    /// Letter counts of each word (a–z), to skip typo candidates cheaply.
+    pub(crate) letters: Vec<[u8; 26]>,
+    pub(crate) bairros: Gazetteer,
     /// The other gender of a word when the catalog has it too (branca ↔ branco).
     pub(crate) variant: Vec<Option<u32>>,
     /// Unit words that are also a product's whole name ("rolo" is the paint roller).
     pub(crate) unit_product: Vec<bool>,
+    /// Measure units a customer may leave out of a name (l, kg, mm, cm, m).
+    pub(crate) optional_unit: Vec<bool>,
+    /// Words that open some item's name or alias ("cimento", "cola", "telha").
+    pub(crate) any_head: Vec<bool>,
 }
 
 impl CatalogIndex {
@@ -89,9 +95,12 @@ impl CatalogIndex {
             classes: Vec::new(),
             postings: Vec::new(),
             by_len: Vec::new(),
-            bairros: places::bairro_list(known_bairros),
+            letters: Vec::new(),
+            bairros: Gazetteer::new(known_bairros),
             variant: Vec::new(),
             unit_product: Vec::new(),
+            optional_unit: Vec::new(),
+            any_head: Vec::new(),
         };
         // Phrases of names that start the same way on several items (e.g. "tijolo cerâmico")
         // are not unique names; count them first.
@@ -102,7 +111,16 @@ impl CatalogIndex {
                 *prefix_count.entry(p.clone()).or_default() += 1;
             }
         }
-        for (it, prefix) in items.iter().zip(prefixes) {
+        // "cimento 40kg", "vergalhão 8mm": the name's head word with one of its sizes, when
+        // that pair names one item only.
+        let sizes: Vec<Vec<Vec<String>>> = items.iter().map(|it| name_sizes(&it.name)).collect();
+        let mut size_count: HashMap<Vec<String>, usize> = HashMap::new();
+        for list in &sizes {
+            for ph in list {
+                *size_count.entry(ph.clone()).or_default() += 1;
+            }
+        }
+        for ((it, prefix), sizes) in items.iter().zip(prefixes).zip(sizes) {
             if !it.active {
                 continue;
             }
@@ -124,6 +142,18 @@ impl CatalogIndex {
                 }
                 // The full name is rarely typed; it still counts when it is.
                 if !ids.is_empty() && (k > 0 || ids.len() <= 4) {
+                    phrases.push(ids);
+                }
+            }
+            for ph in sizes {
+                if size_count.get(&ph).copied() == Some(1) {
+                    let ids: Vec<u32> = ph
+                        .iter()
+                        .map(|w| {
+                            let class = classify(w);
+                            idx.intern(w, class)
+                        })
+                        .collect();
                     phrases.push(ids);
                 }
             }
@@ -169,6 +199,21 @@ impl CatalogIndex {
                 idx.ids.get(&other).copied()
             })
             .collect();
+        idx.optional_unit = idx
+            .words
+            .iter()
+            .zip(&idx.classes)
+            .map(|(w, c)| {
+                *c == TokClass::Unit
+                    && matches!(w.as_str(), "l" | "kg" | "mm" | "cm" | "m" | "m2" | "m3")
+            })
+            .collect();
+        idx.any_head = vec![false; idx.words.len()];
+        for e in &idx.entries {
+            for h in &e.heads {
+                idx.any_head[*h as usize] = true;
+            }
+        }
         idx.unit_product = vec![false; idx.words.len()];
         for e in &idx.entries {
             for ph in &e.phrases {
@@ -177,6 +222,7 @@ impl CatalogIndex {
                 }
             }
         }
+        idx.letters = idx.words.iter().map(|w| letter_counts(w)).collect();
         for (id, w) in idx.words.iter().enumerate() {
             if idx.classes[id] == TokClass::Word && w.len() >= 4 {
                 let l = w.len().min(40);
@@ -213,7 +259,10 @@ impl CatalogIndex {
             return None;
         }
         let max = if n >= 8 { 2 } else { 1 };
+        let mine = letter_counts(w);
         let mut best: Option<(usize, u32)> = None;
+        // Two catalog words equally close: the typo is ambiguous ("preto": preta or prego?).
+        let mut tied = false;
         let lo = n.saturating_sub(max);
         let hi = (n + max).min(self.by_len.len().saturating_sub(1));
         if lo > hi {
@@ -236,11 +285,30 @@ impl CatalogIndex {
                         continue;
                     }
                 }
+                // Each edit changes the letter counts by at most two.
+                let diff: usize = mine
+                    .iter()
+                    .zip(&self.letters[*id as usize])
+                    .map(|(a, b)| a.abs_diff(*b) as usize)
+                    .sum();
+                if diff > 2 * max {
+                    continue;
+                }
                 let d = text::edit_distance(w.as_bytes(), cand.as_bytes(), max);
-                if d <= max && best.is_none_or(|(bd, _)| d < bd) {
-                    best = Some((d, *id));
+                if d <= max {
+                    match best {
+                        Some((bd, _)) if d == bd => tied = true,
+                        Some((bd, _)) if d > bd => {}
+                        _ => {
+                            best = Some((d, *id));
+                            tied = false;
+                        }
+                    }
                 }
             }
+        }
+        if tied {
+            return None;
         }
         best.map(|(_, id)| id)
     }
@@ -269,6 +337,12 @@ impl CatalogIndex {
 
     pub(crate) fn entry_by_sku(&self, sku: &str) -> Option<&Entry> {
         self.entries.iter().find(|e| e.sku == sku)
+    }
+
+    /// Is this token a first word of one of the item's names ("cola" of "cola pvc")?
+    pub(crate) fn is_head(&self, entry: &Entry, id: u32) -> bool {
+        entry.heads.contains(&id)
+            || self.variant[id as usize].is_some_and(|v| entry.heads.contains(&v))
     }
 
     /// Do two SKUs belong to the same family (share a head word: "cimento", "telha")?
@@ -301,6 +375,60 @@ fn phrase_tokens(src: &str) -> Vec<(String, TokClass)> {
         .collect()
 }
 
+fn letter_counts(w: &str) -> [u8; 26] {
+    let mut c = [0u8; 26];
+    for b in w.bytes() {
+        if b.is_ascii_lowercase() {
+            c[(b - b'a') as usize] = c[(b - b'a') as usize].saturating_add(1);
+        }
+    }
+    c
+}
+
+fn classify(w: &str) -> TokClass {
+    if w.starts_with(|c: char| c.is_ascii_digit()) {
+        TokClass::Number
+    } else if text::canonical_unit(w).is_some() {
+        TokClass::Unit
+    } else {
+        TokClass::Word
+    }
+}
+
+/// `[head, size, unit]` phrases of a name: "Cimento CP-V-ARI 40kg" → cimento 40 kg;
+/// "Vergalhão CA-50 3/8 (10mm)" → vergalhao 3/8, vergalhao 10 mm.
+fn name_sizes(name: &str) -> Vec<Vec<String>> {
+    let toks = text::analyze(name);
+    let Some(head) = toks
+        .iter()
+        .find(|t| t.kind == Kind::Word)
+        .map(|t| t.text.clone())
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        match t.kind {
+            Kind::Frac => out.push(vec![head.clone(), t.text.clone()]),
+            Kind::Num => {
+                let unit = toks
+                    .get(i + 1)
+                    .filter(|n| n.kind == Kind::Word)
+                    .and_then(|n| text::canonical_unit(&n.text));
+                let after_x = i > 0 && toks[i - 1].is_word("x");
+                let before_x = toks.get(i + 1).is_some_and(|n| n.is_word("x"));
+                if let Some(u) = unit.filter(|u| matches!(*u, "kg" | "l" | "mm" | "cm" | "m")) {
+                    if !after_x && !before_x {
+                        out.push(vec![head.clone(), t.text.clone(), u.to_string()]);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// The leading words of a name, up to the first number or parenthesis ("Tábua de pinus 30cm"
 /// → tabua pinu).
 fn name_prefix(name: &str) -> Vec<String> {
@@ -321,3 +449,9 @@ fn name_prefix(name: &str) -> Vec<String> {
     }
     out
 }
+
+// The index is shared between worker threads: keep it Send + Sync.
+const _: fn() = || {
+    fn shared<T: Send + Sync>() {}
+    shared::<CatalogIndex>();
+};

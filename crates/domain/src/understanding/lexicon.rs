@@ -278,6 +278,36 @@ pub(crate) fn is_stopword(w: &str) -> bool {
             | "queira"
             | "sobre"
             | "tal"
+            | "td"
+            | "tds"
+            | "qdo"
+            | "qnd"
+            | "qndo"
+            | "msm"
+            | "mto"
+            | "muito"
+            | "muita"
+            | "oq"
+            | "tiver"
+            | "puder"
+            | "der"
+            | "conseguir"
+            | "precisar"
+            | "for"
+            | "fosse"
+            | "item"
+            | "iten"
+            | "endereco"
+            | "local"
+            | "localizacao"
+            | "data"
+            | "produto"
+            | "quantidade"
+            | "qtd"
+            | "qtde"
+            | "obs"
+            | "observacao"
+            | "nome"
     )
 }
 
@@ -294,6 +324,15 @@ pub(crate) fn is_harmless_modifier(w: &str) -> bool {
             | "verde"
             | "amarelo"
             | "amarela"
+            | "barato"
+            | "barata"
+            | "qualquer"
+            | "igual"
+            | "tradicional"
+            | "forte"
+            | "legal"
+            | "certo"
+            | "certa"
             | "grande"
             | "pequeno"
             | "pequena"
@@ -425,6 +464,41 @@ pub(crate) fn is_vague(w: &str) -> bool {
     )
 }
 
+/// Month names → month number ("15 de janeiro").
+pub(crate) fn month(w: &str) -> Option<u8> {
+    Some(match w {
+        "janeiro" | "jan" => 1,
+        "fevereiro" | "fev" => 2,
+        "marco" | "mar" => 3,
+        "abril" | "abr" => 4,
+        "maio" | "mai" => 5,
+        "junho" | "jun" => 6,
+        "julho" | "jul" => 7,
+        "agosto" | "ago" => 8,
+        "setembro" | "set" => 9,
+        "outubro" | "out" => 10,
+        "novembro" | "nov" => 11,
+        "dezembro" | "dez" => 12,
+        _ => return None,
+    })
+}
+
+/// Containers that are not catalog units: "2 caminhões de areia" cannot be quoted.
+pub(crate) fn is_container(w: &str) -> bool {
+    matches!(
+        w,
+        "caminhao"
+            | "carrada"
+            | "cacamba"
+            | "carretinha"
+            | "carreta"
+            | "viagem"
+            | "caminhaozinho"
+            | "basculante"
+            | "carroca"
+    )
+}
+
 /// Units that measure time or money, not goods: a number before them is never a quantity.
 pub(crate) fn is_non_goods_unit(w: &str) -> bool {
     matches!(
@@ -458,7 +532,8 @@ pub(crate) fn is_non_goods_unit(w: &str) -> bool {
 /// Words about payment, delivery, place and conversation that are not products, used to
 /// decide whether leftover words in a clause name a product the store lacks.
 pub(crate) fn is_chat_word(w: &str) -> bool {
-    is_stopword(w)
+    (w.len() > 3 && month(w).is_some())
+        || is_stopword(w)
         || matches!(
             w,
             "pix"
@@ -598,5 +673,48 @@ pub(crate) fn is_chat_word(w: &str) -> bool {
                 | "perfeito"
                 | "otimo"
                 | "top"
+                | "telefone"
+                | "fone"
+                | "tel"
+                | "cel"
+                | "celular"
+                | "whats"
+                | "contato"
+                | "numero"
+                | "meu"
+                | "chamo"
+                | "ops"
+                | "opa"
+                | "oops"
+                | "consagrado"
+                | "parceiro"
+                | "querido"
+                | "senhor"
+                | "senhora"
+                | "moco"
+                | "moca"
+                | "terminal"
+                | "perto"
+                | "esquina"
+                | "ligar"
+                | "liga"
+                | "ligacao"
+                | "fisica"
+                | "site"
+                | "instagram"
+                | "catalogo"
+                | "troco"
+                | "estacionamento"
+                | "pedreiro"
+                | "mestre"
+                | "engenheiro"
+                | "arquiteto"
+                | "frente"
+                | "atras"
+                | "lado"
+                | "igreja"
+                | "escola"
+                | "mercado"
+                | "posto"
         )
 }

@@ -13,6 +13,9 @@ use super::index::{CatalogIndex, TokClass};
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Present {
     pub id: u32,
+    /// The word follows "pra"/"para": a purpose ("argamassa ac2 pra porcelanato"), which
+    /// may name a variant but never contradicts one.
+    pub purpose: bool,
     /// Position in the clause; `usize::MAX` for words carried over from the previous
     /// product ("2 de 50" after "3 tubos de esgoto 40").
     pub pos: usize,
@@ -29,6 +32,8 @@ pub(crate) struct Candidate {
     pub num_conflicts: usize,
     pub word_conflicts: usize,
     pub unit_conflict: bool,
+    /// A unit was stated and fits the item's unit.
+    pub unit_ok: bool,
     /// Ids of the best phrase (for carrying the product over to elliptical clauses).
     pub phrase: Vec<u32>,
     /// Some number of the clause matched one of the item's numbers (an attribute).
@@ -91,58 +96,87 @@ pub(crate) fn best(
     }
     cands.sort_unstable();
     cands.dedup();
+    // Each present token under its own id and under its other gender's id, so lookups are
+    // plain scans over a few integers.
+    let mut keys: Vec<(u32, usize)> = Vec::with_capacity(present.len() * 2);
+    for (i, p) in present.iter().enumerate() {
+        keys.push((p.id, i));
+        if let Some(v) = index.variant[p.id as usize] {
+            keys.push((v, i));
+        }
+    }
     let find = |id: u32| {
-        present
-            .iter()
-            .find(|p| p.id == id || index.variant[p.id as usize] == Some(id))
+        keys.iter()
+            .find(|(k, _)| *k == id)
+            .map(|(_, i)| &present[*i])
     };
     let has = |id: u32| find(id).is_some();
-    let mut best: Option<Candidate> = None;
+    // Scalars only while scanning; the winner's details are built once at the end.
+    struct Scored {
+        entry: usize,
+        score: f32,
+        full: bool,
+        fuzzy: bool,
+        num_conflicts: usize,
+        word_conflicts: usize,
+        unit_conflict: bool,
+        unit_ok: bool,
+        phrase: Option<usize>,
+        attr_matched: bool,
+    }
+    let mut best: Option<Scored> = None;
     let mut second: Option<f32> = None;
     for e in cands {
         let entry = &index.entries[e as usize];
         let mut full = false;
         let mut fscore = 0.0f32;
         let mut fuzzy_used = false;
-        let mut phrase: Vec<u32> = Vec::new();
-        for ph in &entry.phrases {
-            if ph.iter().all(|id| has(*id)) {
+        let mut phrase: Option<usize> = None;
+        for (pi, ph) in entry.phrases.iter().enumerate() {
+            // Measure suffixes (l, kg, mm) are often left out: "tinta 3,6" is "tinta 3,6l".
+            let required = |id: &u32| !index.optional_unit[*id as usize] || ph.len() == 1;
+            // Words carried over from the previous product alone do not make a match: the
+            // clause itself must take part in the phrase.
+            let own_part = ph
+                .iter()
+                .any(|id| find(*id).is_some_and(|p| p.pos != usize::MAX));
+            if own_part
+                && ph.iter().filter(|id| required(id)).all(|id| has(*id))
+                && ph.iter().any(required)
+            {
                 let mut w = 0.0;
                 let mut fz = false;
                 for id in ph {
-                    let f = find(*id).is_some_and(|p| p.fuzzy);
-                    fz |= f;
-                    w += weight(index, *id, f);
+                    let Some(p) = find(*id) else {
+                        continue;
+                    };
+                    fz |= p.fuzzy;
+                    w += weight(index, *id, p.fuzzy);
                 }
                 if w > fscore {
                     fscore = w;
                     full = true;
                     fuzzy_used = fz;
-                    phrase = ph.clone();
+                    phrase = Some(pi);
                 }
             }
         }
+        let in_phrase = |id: u32| phrase.is_some_and(|pi| entry.phrases[pi].contains(&id));
         let mut explained = 0.0f32;
         let mut num_conflicts = 0;
         let mut word_conflicts = 0;
         let mut attr_matched = false;
-        let mut explained_pos = Vec::new();
-        let mut seen: Vec<u32> = Vec::new();
-        for p in present {
-            if seen.contains(&p.id) {
+        for (i, p) in present.iter().enumerate() {
+            if present[..i].iter().any(|q| q.id == p.id) {
                 continue;
             }
-            seen.push(p.id);
             let class = index.class(p.id);
             if index.knows(entry, p.id) {
-                if p.pos != usize::MAX {
-                    explained_pos.push(p.pos);
-                }
                 if class == TokClass::Number {
                     attr_matched = true;
                 }
                 if full {
-                    if !phrase.contains(&p.id) {
+                    if !in_phrase(p.id) {
                         explained += if class == TokClass::Unit { 0.1 } else { 0.25 };
                     }
                 } else if class != TokClass::Unit {
@@ -155,7 +189,9 @@ pub(crate) fn best(
                     TokClass::Number => num_conflicts += 1,
                     // Only a word of a sibling item is a conflict ("fina" against areia
                     // média); "obra" of "carrinho de obra" says nothing about cement.
-                    TokClass::Word if sibling_word(index, entry, p.id) => word_conflicts += 1,
+                    TokClass::Word if !p.purpose && sibling_word(index, e as usize, p.id) => {
+                        word_conflicts += 1
+                    }
                     _ => {}
                 }
             }
@@ -169,9 +205,13 @@ pub(crate) fn best(
         let mut score =
             fscore + explained - 1.0 * word_conflicts as f32 - 3.0 * num_conflicts as f32;
         let mut unit_conflict = false;
+        let mut unit_ok = false;
         if let Some(u) = stated_unit {
             match unit_fit(u, entry.unit) {
-                Some(true) => score += 0.6,
+                Some(true) => {
+                    score += 0.6;
+                    unit_ok = true;
+                }
                 Some(false) => {
                     score -= 1.5;
                     unit_conflict = true;
@@ -179,7 +219,7 @@ pub(crate) fn best(
                 None => {}
             }
         }
-        let c = Candidate {
+        let c = Scored {
             entry: e as usize,
             score,
             full,
@@ -187,31 +227,63 @@ pub(crate) fn best(
             num_conflicts,
             word_conflicts,
             unit_conflict,
+            unit_ok,
             phrase,
             attr_matched,
-            explained_pos,
         };
+        // A full alias outranks any loose overlap, even with a conflicting attribute: the
+        // conflict then shows as a look-alike instead of being hidden by noise.
+        let key = |c: &Scored| (c.full, c.score);
         match &best {
-            Some(b) if b.score >= c.score => {
-                if second.is_none_or(|s| c.score > s) {
+            Some(b) if key(b) >= key(&c) => {
+                if b.full == c.full && second.is_none_or(|s| c.score > s) {
                     second = Some(c.score);
                 }
             }
             _ => {
-                if let Some(b) = &best {
-                    second = Some(b.score);
-                }
+                second = match &best {
+                    Some(b) if b.full == c.full => Some(b.score),
+                    _ => None,
+                };
                 best = Some(c);
             }
         }
     }
+    let best = best.map(|b| {
+        let entry = &index.entries[b.entry];
+        let explained_pos = present
+            .iter()
+            .filter(|p| p.pos != usize::MAX && index.knows(entry, p.id))
+            .map(|p| p.pos)
+            .collect();
+        Candidate {
+            entry: b.entry,
+            score: b.score,
+            full: b.full,
+            fuzzy: b.fuzzy,
+            num_conflicts: b.num_conflicts,
+            word_conflicts: b.word_conflicts,
+            unit_conflict: b.unit_conflict,
+            unit_ok: b.unit_ok,
+            phrase: b
+                .phrase
+                .map(|pi| entry.phrases[pi].clone())
+                .unwrap_or_default(),
+            attr_matched: b.attr_matched,
+            explained_pos,
+        }
+    });
     (best, second)
 }
 
 /// Does a word belong to another item of the same family as `entry`?
-fn sibling_word(index: &CatalogIndex, entry: &super::index::Entry, id: u32) -> bool {
+fn sibling_word(index: &CatalogIndex, entry: usize, id: u32) -> bool {
+    let heads = &index.entries[entry].heads;
     index.postings[id as usize].iter().any(|e| {
-        let other = &index.entries[*e as usize];
-        other.sku != entry.sku && other.heads.iter().any(|h| entry.heads.contains(h))
+        *e as usize != entry
+            && index.entries[*e as usize]
+                .heads
+                .iter()
+                .any(|h| heads.contains(h))
     })
 }

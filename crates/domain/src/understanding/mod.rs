@@ -7,11 +7,14 @@
 //! [`Draft::apply`] after each message, or [`parse_conversation`] for the offline `parse`
 //! command. See `docs/understanding.md`.
 
+mod clause;
+mod clauses;
 mod draft;
 mod index;
-mod items;
+mod intent;
 mod lexicon;
 mod matcher;
+mod message;
 mod output;
 mod places;
 mod slots;
@@ -55,6 +58,8 @@ pub enum Correction {
     Remove { sku: String },
     /// "troca a média pela fina", "muda pra cp4", "é 1,83 e não 2,44"
     ReplaceSku { from: String, to: String },
+    /// "esquece a porta": an unknown product is no longer wanted (the text names it).
+    ForgetUnknown { text: String },
 }
 
 /// What the customer wants from this message, for states after the quote was sent.
@@ -101,6 +106,13 @@ pub struct Understanding {
     pub context: Vec<String>,
 }
 
+/// Folds text the way understanding compares names: lower case, no accents, words
+/// separated by single spaces, abbreviations of place names expanded ("Jd. Ângela" →
+/// "jardim angela"). For tools and tests that compare bairros.
+pub fn fold_for_compare(text: &str) -> String {
+    places::compare_key(text)
+}
+
 /// Reads one message on its own.
 pub fn understand(text: &str, index: &CatalogIndex) -> Understanding {
     understand_in(text, index, &Draft::default())
@@ -109,7 +121,7 @@ pub fn understand(text: &str, index: &CatalogIndex) -> Understanding {
 /// Reads one message of a conversation whose state so far is `draft`: quantities without a
 /// product, corrections and elliptical follow-ups are resolved against it.
 pub fn understand_in(text: &str, index: &CatalogIndex, draft: &Draft) -> Understanding {
-    items::understand_message(text, index, draft)
+    message::understand_message(text, index, draft)
 }
 
 #[cfg(test)]

@@ -10,7 +10,9 @@ fn payment_word(w: &str) -> Option<PaymentMethod> {
     Some(match w {
         "pix" | "pics" | "pixs" => PaymentMethod::Pix,
         "cartao" | "credito" | "debito" | "cartoe" | "catao" | "cartau" | "visa" | "master"
-        | "mastercard" | "elo" | "parcelado" => PaymentMethod::Cartao,
+        | "maquininha" | "maquina" | "maquinha" | "mastercard" | "elo" | "parcelado" => {
+            PaymentMethod::Cartao
+        }
         "boleto" | "boletos" | "bolet" => PaymentMethod::Boleto,
         "dinheiro" | "especie" | "dinheir" | "dinhero" => PaymentMethod::Dinheiro,
         _ => return None,
@@ -76,7 +78,7 @@ fn weekday(w: &str) -> Option<Weekday> {
         "terca" | "ter" => Weekday::Terca,
         "quarta" | "qua" => Weekday::Quarta,
         "quinta" | "qui" => Weekday::Quinta,
-        "sexta" | "sex" => Weekday::Sexta,
+        "sexta" | "sex" | "sesta" | "cexta" => Weekday::Sexta,
         "sabado" | "sab" => Weekday::Sabado,
         "domingo" | "dom" => Weekday::Domingo,
         _ => return None,
@@ -131,10 +133,15 @@ pub(crate) fn find_delivery(toks: &[Token], skip: &[usize]) -> Option<Delivery> 
                 let next = toks.get(i + 1).map(|t| t.text.as_str()).unwrap_or("");
                 let next2 = toks.get(i + 2).map(|t| t.text.as_str()).unwrap_or("");
                 let prev = if i > 0 { toks[i - 1].text.as_str() } else { "" };
-                if w == "hoje" {
+                if w == "hoje" || w == "hj" {
                     hit = Some((Delivery::Hoje, 1));
-                } else if w == "amanha" || w == "amanhan" || w == "amnh" || w == "amanhã" {
-                    hit = Some((Delivery::Amanha, 1));
+                } else if w == "amanha" || w == "amanhan" || w == "amnh" {
+                    // "depois de amanhã" is another day, and not one we can name.
+                    let after =
+                        i >= 2 && toks[i - 2].is_word("depois") && toks[i - 1].is_word("de");
+                    if !after {
+                        hit = Some((Delivery::Amanha, 1));
+                    }
                 } else if matches!(
                     w,
                     "urgente"
@@ -146,7 +153,9 @@ pub(crate) fn find_delivery(toks: &[Token], skip: &[usize]) -> Option<Delivery> 
                         | "imediato"
                 ) {
                     hit = Some((Delivery::OQuantoAntes, 1));
-                } else if w == "quanto" && (next == "antes" || next == "ante") {
+                } else if (w == "pra" || w == "para") && next == "ontem"
+                    || w == "quanto" && (next == "antes" || next == "ante")
+                {
                     hit = Some((Delivery::OQuantoAntes, 2));
                 } else if w == "rapido" && (next == "possivel" || prev == "mais") {
                     hit = Some((Delivery::OQuantoAntes, 1));
@@ -162,6 +171,31 @@ pub(crate) fn find_delivery(toks: &[Token], skip: &[usize]) -> Option<Delivery> 
                     if (!short || feira) && !ordinal {
                         hit = Some((Delivery::Weekday(d), 1));
                     }
+                }
+            }
+            // "dia 15 de janeiro"
+            Kind::Num
+                if toks.get(i + 1).is_some_and(|t| t.is_word("de"))
+                    && toks.get(i + 2).is_some_and(|m| {
+                        m.text.len() > 3 && super::lexicon::month(&m.text).is_some()
+                    }) =>
+            {
+                let day = t.value / crate::money::QUANTITY_SCALE;
+                let month = toks
+                    .get(i + 2)
+                    .and_then(|m| super::lexicon::month(&m.text))
+                    .unwrap_or(0);
+                if t.value % crate::money::QUANTITY_SCALE == 0
+                    && (1..=31).contains(&day)
+                    && month > 0
+                {
+                    hit = Some((
+                        Delivery::Date {
+                            day: day as u8,
+                            month,
+                        },
+                        3,
+                    ));
                 }
             }
             Kind::Frac => {
@@ -200,7 +234,8 @@ pub(crate) fn find_delivery(toks: &[Token], skip: &[usize]) -> Option<Delivery> 
                 }
                 j += 1;
             }
-            if !hours && !negated(toks, i) && !(len > 1 && negated(toks, i + len - 1)) {
+            let negated_here = negated(toks, i) || (len > 1 && negated(toks, i + len - 1));
+            if !hours && !negated_here {
                 found = Some(d);
             }
             i += len;
@@ -235,6 +270,7 @@ mod tests {
             ("sem boleto, dinheiro mesmo", Some("DINHEIRO")),
             ("troca o boleto por pix", Some("PIX")),
             ("pago quando chegar", None),
+            ("passo na maquininha", Some("CARTAO")),
         ];
         for (m, want) in cases {
             assert_eq!(pay(m), want, "{m}");
@@ -254,6 +290,10 @@ mod tests {
             ("hoje não dá, melhor quinta", Some("weekday:quinta")),
             ("vcs abrem hoje?", None),
             ("qualquer dia dessa semana", None),
+            ("dia 3 de março", Some("date:03/03")),
+            ("hj de tarde", Some("hoje")),
+            ("depois de amanhã", None),
+            ("preciso pra ontem", Some("o_quanto_antes")),
         ];
         for (m, want) in cases {
             assert_eq!(dlv(m).as_deref(), want, "{m}");

@@ -403,14 +403,16 @@ pub(crate) fn singular(w: &str) -> (String, bool) {
     if let Some(stem) = w.strip_suffix("aes") {
         return (format!("{stem}ao"), true);
     }
-    if let Some(stem) = w.strip_suffix("ais") {
-        return (format!("{stem}al"), true);
+    if len >= 6 {
+        if let Some(stem) = w.strip_suffix("ais") {
+            return (format!("{stem}al"), true);
+        }
+        if let Some(stem) = w.strip_suffix("eis") {
+            return (format!("{stem}el"), true);
+        }
     }
-    if let Some(stem) = w.strip_suffix("eis") {
-        return (format!("{stem}el"), true);
-    }
-    if w.ends_with("ns") {
-        return (format!("{}m", &w[..w.len() - 2]), true);
+    if let Some(stem) = w.strip_suffix("ns") {
+        return (format!("{stem}m"), true);
     }
     if w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") && !w.ends_with("is") {
         return (w[..w.len() - 1].to_string(), true);
@@ -435,12 +437,67 @@ const CODE_PREFIXES: &[&str] = &["cp", "ac", "ch", "ca"];
 /// Normalises raw tokens: joins `d agua`, product codes, number words and their
 /// compositions, "e meio", ranges (upper bound), unit synonyms and plurals.
 pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
+    // 0. "Jd. Ângela", "R. das Flores": the dot of an abbreviation is not a sentence end.
+    let mut k = 0;
+    while k + 2 < toks.len() {
+        if toks[k].kind == Kind::Word
+            && matches!(
+                toks[k].text.as_str(),
+                "jd" | "jdm"
+                    | "vl"
+                    | "pq"
+                    | "av"
+                    | "r"
+                    | "sta"
+                    | "sto"
+                    | "cid"
+                    | "res"
+                    | "cj"
+                    | "conj"
+                    | "dr"
+                    | "prof"
+                    | "pres"
+                    | "chac"
+                    // unit abbreviations: "10 un. bloco 14", "2 sc. cimento"
+                    | "un"
+                    | "und"
+                    | "unid"
+                    | "sc"
+                    | "pc"
+                    | "pcs"
+                    | "cx"
+                    | "br"
+                    | "kg"
+                    | "mt"
+                    | "mts"
+                    | "qtd"
+                    | "qtde"
+                    | "aprox"
+            )
+            && toks[k + 1].is_punct('.')
+            && toks[k + 2].kind == Kind::Word
+        {
+            toks.remove(k + 1);
+        }
+        k += 1;
+    }
     // 1. Joins and word-level canonical forms.
     let mut out: Vec<Token> = Vec::with_capacity(toks.len());
     let mut i = 0;
     while i < toks.len() {
         let t = toks[i].clone();
         if t.kind == Kind::Word {
+            // "cx d'água" is a caixa d'água, not a box of something.
+            if t.text == "cx"
+                && i + 1 < toks.len()
+                && (toks[i + 1].is_word("dagua") || toks[i + 1].is_word("d"))
+            {
+                let mut j = t.clone();
+                j.text = "caixa".into();
+                out.push(j);
+                i += 1;
+                continue;
+            }
             // d agua / d'agua → dagua
             if t.text == "d" && i + 1 < toks.len() && toks[i + 1].is_word("agua") {
                 let mut j = toks[i + 1].clone();
@@ -531,7 +588,11 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
                 i += 1;
                 continue;
             }
-            let (sing, plural) = singular(&t.text);
+            let (sing, plural) = if super::lexicon::is_stopword(&t.text) {
+                (t.text.clone(), false)
+            } else {
+                singular(&t.text)
+            };
             let mut j = t;
             let canon = canonical_unit(&sing)
                 .or_else(|| canonical_unit(&j.text))
@@ -555,8 +616,42 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
     }
     toks = out;
 
-    // 2. Number compositions (repeat until stable, bounded).
-    for _ in 0..4 {
+    // "item 1: cimento": a numbering, not an amount.
+    let mut k = 0;
+    while k + 1 < toks.len() {
+        if toks[k].kind == Kind::Word
+            && matches!(
+                toks[k].text.as_str(),
+                "item" | "iten" | "n" | "no" | "numero"
+            )
+            && toks[k + 1].kind == Kind::Num
+            && toks
+                .get(k + 2)
+                .is_some_and(|t| t.is_punct(':') || t.is_punct(')') || t.is_punct('-'))
+        {
+            toks.remove(k + 1);
+        }
+        k += 1;
+    }
+    // "10 (dez)": the amount written twice.
+    let mut k = 0;
+    while k + 3 < toks.len() {
+        if toks[k].kind == Kind::Num
+            && toks[k + 1].is_punct('(')
+            && toks[k + 2].kind == Kind::Num
+            && toks[k + 2].from_word
+            && toks[k + 2].value == toks[k].value
+            && toks[k + 3].is_punct(')')
+        {
+            toks.drain(k + 1..k + 4);
+        }
+        k += 1;
+    }
+    // 2. Number compositions (repeat until stable, bounded). Only messages with two numbers,
+    // or a number next to "e", can change.
+    let nums = toks.iter().filter(|t| t.kind == Kind::Num).count();
+    let rounds = if nums == 0 { 0 } else { 4 };
+    for _ in 0..rounds {
         let mut changed = false;
         let mut out: Vec<Token> = Vec::with_capacity(toks.len());
         let mut i = 0;
@@ -592,7 +687,13 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
                         && a % (10 * QUANTITY_SCALE) == 0
                         && b >= QUANTITY_SCALE
                         && b < magnitude(a);
-                    let half = b == QUANTITY_SCALE / 2 && a % QUANTITY_SCALE == 0;
+                    // "2 e meio" is 2,5 unless the 2 is a size ("brita 2 e meio de brita 1").
+                    let after_product = out.last().is_some_and(|p: &Token| {
+                        p.kind == Kind::Word
+                            && !super::lexicon::is_stopword(&p.text)
+                            && canonical_unit(&p.text).is_none()
+                    });
+                    let half = b == QUANTITY_SCALE / 2 && a % QUANTITY_SCALE == 0 && !after_product;
                     if tens_ok || half {
                         let mut j = num_token(a + b, t.start, toks[i + 2].end, t.from_word);
                         j.cap = t.cap;
@@ -630,6 +731,8 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
                     && toks[i + 2].kind == Kind::Num
                     && toks[i + 2].value > t.value
                     && !(toks[i + 1].is_punct('-') && t.from_word)
+                    // "8-10" is a range; "brita 0 - 2 m³" is a size then an amount.
+                    && !(toks[i + 1].is_punct('-') && (t.end != toks[i + 1].start || toks[i + 1].end != toks[i + 2].start))
                 {
                     let mut j = toks[i + 2].clone();
                     j.start = t.start;

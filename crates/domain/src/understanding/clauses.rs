@@ -1,0 +1,264 @@
+//! Splitting a message into clauses (lines, punctuation, "e", "+", "/", before "mais") and
+//! reading each clause's markers: negation, removal, addition, replacement, question, vague
+//! amount. A question mark or word makes the whole sentence a question.
+
+use crate::money::QUANTITY_SCALE;
+
+use super::lexicon;
+use super::text::{self, Kind, Token};
+
+/// A clause: token indices (into the message tokens) and how it ended.
+#[derive(Debug, Clone)]
+pub(crate) struct Clause {
+    pub toks: Vec<usize>,
+    pub question: bool,
+    /// Index of the sentence (up to '.', '?', '!' or a new line) the clause belongs to.
+    pub sentence: usize,
+    /// The clause opens a line that starts with a bullet, a dash or "1)".
+    pub bullet: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Flags {
+    pub negated: bool,
+    pub removal: bool,
+    pub addition: bool,
+    pub replace: bool,
+    pub question: bool,
+    pub vague: bool,
+}
+
+fn is_boundary_punct(t: &Token) -> bool {
+    t.kind == Kind::Punct
+        && matches!(
+            t.text.as_str(),
+            "," | ";" | "." | "?" | "!" | "+" | "|" | "/"
+        )
+}
+
+pub(crate) fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<Clause> {
+    let mut out = Vec::new();
+    let mut cur: Vec<usize> = Vec::new();
+    let mut line_start_byte = 0usize;
+    let mut first_on_line = true;
+    let mut bullet = false;
+    let flush = |cur: &mut Vec<usize>, out: &mut Vec<Clause>, question: bool, bullet: bool| {
+        if !cur.is_empty() {
+            out.push(Clause {
+                toks: std::mem::take(cur),
+                question,
+                sentence: 0,
+                bullet,
+            });
+        }
+    };
+    for (i, t) in toks.iter().enumerate() {
+        if t.kind == Kind::Newline {
+            flush(&mut cur, &mut out, false, bullet);
+            line_start_byte = t.end;
+            first_on_line = true;
+            bullet = false;
+            continue;
+        }
+        if first_on_line {
+            first_on_line = false;
+            let prefix = text.get(line_start_byte..t.start).unwrap_or("");
+            // "*📍 Local:*" is bold markdown, not a bullet; "✅ 3 latas", "- 10 sc" are.
+            bullet = prefix
+                .chars()
+                .any(|c| !c.is_whitespace() && c != '*' && !is_template_marker(c))
+                || t.is_punct('-')
+                || (t.is_punct('*') && text.get(t.end..).is_some_and(|r| r.starts_with(' ')))
+                || is_ordinal(toks, i);
+            if is_ordinal(toks, i) {
+                // "1) caixa d'água": an ordinal, not a quantity.
+                continue;
+            }
+        }
+        if skip.binary_search(&i).is_ok() {
+            continue;
+        }
+        // "1) cimento 10 sacos 2) areia 3 m": ordinals inside a line end a clause.
+        let opened = i > 0 && toks[i - 1].is_punct('(');
+        if t.kind == Kind::Num && !opened && toks.get(i + 1).is_some_and(|n| n.is_punct(')')) {
+            flush(&mut cur, &mut out, false, bullet);
+            continue;
+        }
+        if t.is_punct(')')
+            && i > 0
+            && toks[i - 1].kind == Kind::Num
+            && !(i > 1 && toks[i - 2].is_punct('('))
+        {
+            continue;
+        }
+        if is_boundary_punct(t) {
+            let q = t.is_punct('?');
+            flush(&mut cur, &mut out, q, bullet);
+            continue;
+        }
+        if t.is_word("e") || t.is_word("mais") && !cur.is_empty() {
+            let keep = t.is_word("mais");
+            flush(&mut cur, &mut out, false, bullet);
+            if keep {
+                cur.push(i);
+            }
+            continue;
+        }
+        cur.push(i);
+    }
+    flush(&mut cur, &mut out, false, bullet);
+    // "Qtd: 10 | Produto: cimento": an amount alone, then the product on the same line.
+    let mut merged: Vec<Clause> = Vec::with_capacity(out.len());
+    for cl in out {
+        if let Some(prev) = merged.last_mut() {
+            let (Some(pl), Some(cf)) = (prev.toks.last().copied(), cl.toks.first().copied()) else {
+                merged.push(cl);
+                continue;
+            };
+            let same_line = !toks[pl..cf].iter().any(|t| t.kind == Kind::Newline);
+            let soft_break = toks[pl + 1..cf]
+                .iter()
+                .all(|t| t.is_punct('|') || t.is_punct(','));
+            let amount_only = |c: &Clause| {
+                c.toks.iter().any(|i| toks[*i].kind == Kind::Num)
+                    && c.toks.iter().all(|i| {
+                        let t = &toks[*i];
+                        t.kind != Kind::Word
+                            || lexicon::is_stopword(&t.text)
+                            || text::canonical_unit(&t.text).is_some()
+                    })
+            };
+            let names_without_amount = |c: &Clause| {
+                !c.toks
+                    .iter()
+                    .any(|i| matches!(toks[*i].kind, Kind::Num | Kind::Frac))
+                    && c.toks.iter().any(|i| {
+                        let t = &toks[*i];
+                        t.kind == Kind::Word
+                            && !lexicon::is_chat_word(&t.text)
+                            && text::canonical_unit(&t.text).is_none()
+                    })
+            };
+            if same_line
+                && soft_break
+                && !prev.question
+                && amount_only(prev)
+                && names_without_amount(&cl)
+            {
+                prev.toks.extend(cl.toks);
+                prev.question |= cl.question;
+                continue;
+            }
+        }
+        merged.push(cl);
+    }
+    let mut out = merged;
+    // Sentences: a question mark or a question word makes every clause of the sentence a
+    // question ("quanto tá o tijolo e o bloco 14?").
+    let mut sentence = 0;
+    let mut prev_end: Option<usize> = None;
+    for cl in out.iter_mut() {
+        let first = cl.toks.first().copied().unwrap_or(0);
+        if let Some(pe) = prev_end {
+            if toks[pe..first].iter().any(|t| {
+                t.kind == Kind::Newline || t.is_punct('.') || t.is_punct('?') || t.is_punct('!')
+            }) {
+                sentence += 1;
+            }
+        }
+        cl.sentence = sentence;
+        prev_end = cl.toks.last().copied();
+    }
+    let asks = |cl: &Clause| {
+        cl.question
+            || cl.toks.iter().any(|i| {
+                matches!(
+                    toks[*i].text.as_str(),
+                    "quanto"
+                        | "quantos"
+                        | "quantas"
+                        | "qto"
+                        | "qnto"
+                        | "preco"
+                        | "valor"
+                        | "custa"
+                        | "qual"
+                )
+            })
+    };
+    let question_sentences: Vec<usize> =
+        out.iter().filter(|c| asks(c)).map(|c| c.sentence).collect();
+    for cl in out.iter_mut() {
+        if question_sentences.contains(&cl.sentence) {
+            cl.question = true;
+        }
+    }
+    out
+}
+
+/// "1)" or "1." opening a list line: an ordinal, not a quantity.
+fn is_ordinal(toks: &[Token], i: usize) -> bool {
+    let t = &toks[i];
+    t.kind == Kind::Num
+        && !t.from_word
+        && t.value <= 99 * QUANTITY_SCALE
+        && toks.get(i + 1).is_some_and(|n| {
+            n.is_punct(')')
+                || n.is_punct('.')
+                    && toks.get(i + 2).is_some_and(|w| {
+                        // "1. Cimento", "1. 20 barras" (a space after the dot)
+                        w.kind == Kind::Word && text::canonical_unit(&w.text).is_none()
+                            || w.kind == Kind::Num && w.start > n.end
+                    })
+        })
+}
+
+/// The store's template field markers (📍 place, 💳 payment, 📅 day, 📦 items).
+fn is_template_marker(c: char) -> bool {
+    matches!(c, '📍' | '💳' | '📅' | '📦' | '\u{fe0f}')
+}
+
+pub(crate) fn flags(toks: &[Token], cl: &Clause) -> Flags {
+    let mut f = Flags {
+        question: cl.question,
+        ..Flags::default()
+    };
+    for (k, i) in cl.toks.iter().enumerate() {
+        let t = &toks[*i];
+        if t.kind != Kind::Word {
+            continue;
+        }
+        let w = t.text.as_str();
+        if k < 3 && matches!(w, "nao" | "n") {
+            f.negated = true;
+        }
+        // "sem a cal": leave it out.
+        if k == 0 && w == "sem" {
+            f.removal = true;
+        }
+        f.removal |= lexicon::is_removal(w);
+        f.addition |= lexicon::is_addition(w);
+        f.replace |= lexicon::is_replace_marker(w);
+        f.vague |= lexicon::is_vague(w)
+            || w == "uns"
+                && cl
+                    .toks
+                    .get(k + 1)
+                    .is_some_and(|n| toks[*n].kind != Kind::Num);
+        if matches!(
+            w,
+            "quanto"
+                | "quantos"
+                | "quantas"
+                | "qto"
+                | "qnto"
+                | "preco"
+                | "valor"
+                | "custa"
+                | "qual"
+        ) {
+            f.question = true;
+        }
+    }
+    f
+}

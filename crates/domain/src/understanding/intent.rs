@@ -1,0 +1,118 @@
+//! What a reply means for a quote already sent: accept, decline, a change, a question, a
+//! greeting, a request for a person.
+
+use super::clauses::Clause;
+use super::lexicon;
+use super::text::{Kind, Token};
+use super::{Correction, FoundItem, Intent};
+
+pub(crate) fn intent(
+    toks: &[Token],
+    raw: &str,
+    items: &[FoundItem],
+    corrections: &[Correction],
+    unknown: &[String],
+    has_slots: bool,
+    clauses: &[Clause],
+) -> Intent {
+    let trimmed = raw.trim();
+    if trimmed == "quote_accept" {
+        return Intent::Accept;
+    }
+    if trimmed == "quote_decline" {
+        return Intent::Decline;
+    }
+    let words: Vec<&str> = toks
+        .iter()
+        .filter(|t| t.kind == Kind::Word)
+        .map(|t| t.text.as_str())
+        .collect();
+    let has = |w: &str| words.contains(&w);
+    let pair = |a: &str, b: &str| words.windows(2).any(|p| p[0] == a && p[1] == b);
+    if has("atendente")
+        || has("humano")
+        || has("vendedor")
+        || has("gerente")
+        || pair("falar", "com") && (has("alguem") || has("pessoa"))
+    {
+        return Intent::HumanRequest;
+    }
+    if !corrections.is_empty() {
+        return Intent::ChangeRequest;
+    }
+    if !items.is_empty() || !unknown.is_empty() {
+        return Intent::Order;
+    }
+    let decline = pair("nao", "quero")
+        || pair("nao", "obrigado")
+        || has("desisto")
+        || pair("muito", "caro")
+        || pair("ta", "caro")
+        || pair("achei", "caro")
+        || pair("ficou", "caro")
+        || pair("outro", "lugar")
+        || pair("deixa", "pra") && has("la")
+        || pair("nao", "precisa") && words.len() <= 4
+        // A bare "não" to a quote.
+        || words.iter().all(|w| matches!(*w, "nao" | "n" | "obrigado" | "obrigada" | "obg" | "valeu"))
+            && words.contains(&"nao");
+    if decline {
+        return Intent::Decline;
+    }
+    let accept = raw.contains('👍')
+        || raw.contains('✅') && words.is_empty()
+        || has("sim")
+        || has("confirmo")
+        || has("confirmado")
+        || has("fechado")
+        || has("fechou")
+        || has("aceito")
+        || pair("pode", "mandar")
+        || pair("pode", "fechar")
+        || pair("pode", "enviar")
+        || pair("pode", "ser")
+        || has("bora")
+        || has("combinado");
+    if accept {
+        return Intent::Accept;
+    }
+    let greeting_word = words.iter().any(|w| {
+        matches!(
+            *w,
+            "oi" | "ola" | "bom" | "boa" | "alguem" | "opa" | "eai" | "salve" | "oie"
+        )
+    });
+    let question_word = words.iter().any(|w| {
+        matches!(
+            *w,
+            "quanto"
+                | "quantos"
+                | "quantas"
+                | "qual"
+                | "como"
+                | "onde"
+                | "quando"
+                | "qto"
+                | "preco"
+                | "valor"
+        )
+    });
+    let only_chat = words.iter().all(|w| {
+        lexicon::is_stopword(w)
+            || lexicon::is_chat_word(w)
+            || matches!(*w, "alguem" | "oie" | "eai" | "salve" | "fala")
+    });
+    if greeting_word && only_chat && !question_word {
+        return Intent::GreetingOnly;
+    }
+    if clauses.iter().any(|c| c.question) || question_word {
+        return Intent::Question;
+    }
+    if has_slots {
+        return Intent::Order;
+    }
+    if only_chat && greeting_word {
+        return Intent::GreetingOnly;
+    }
+    Intent::Other
+}

@@ -1,0 +1,485 @@
+//! Reading one message: location, payment and delivery first, then clause by clause the
+//! items, resolving what refers to earlier messages (quantities without a product,
+//! corrections, elliptical follow-ups such as "2 de 50").
+
+use crate::catalog::Unit;
+use crate::money::{Quantity, QUANTITY_SCALE};
+use crate::slots::Location;
+
+use super::clause::{analyze_clause, is_count_unit, Found, Outcome};
+use super::clauses::{flags, split_clauses, Clause, Flags};
+use super::index::CatalogIndex;
+use super::intent::intent;
+use super::lexicon;
+use super::matcher;
+use super::places;
+use super::slots;
+use super::text::{self, Token};
+use super::{Correction, Draft, FoundItem, Understanding, MAX_MESSAGE_CHARS};
+
+pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft) -> Understanding {
+    let (text, truncated) = truncate(raw);
+    let (cep, ranges) = places::find_cep(text);
+    let masked = mask(text, &ranges);
+    let toks = text::analyze(&masked);
+    let place = places::find_place(&toks, &masked, &index.bairros);
+    let skip = place.used.clone();
+    let location = cep
+        .map(Location::Cep)
+        .or_else(|| place.bairro.clone().map(Location::Bairro));
+    let payment = slots::find_payment(&toks, &skip);
+    let delivery = slots::find_delivery(&toks, &skip);
+    let clauses = split_clauses(&toks, &skip, &masked);
+
+    let mut st = State {
+        index,
+        draft,
+        items: Vec::new(),
+        corrections: Vec::new(),
+        unknown: Vec::new(),
+        price_questions: Vec::new(),
+        mentions: draft.last_sku.iter().cloned().collect(),
+        context: draft.context.iter().filter_map(|w| index.id(w)).collect(),
+        negated: Vec::new(),
+        no_qty: Vec::new(),
+        last_sku: None,
+        last_unit: None,
+        min_conf: 100,
+    };
+    for cl in &clauses {
+        st.clause(&toks, &masked, cl);
+    }
+    st.finish();
+
+    let mut items: Vec<FoundItem> = st.items;
+    items.retain(|i| !i.quantity.is_zero());
+    let intent = intent(
+        &toks,
+        raw,
+        &items,
+        &st.corrections,
+        &st.unknown,
+        location.is_some() || payment.is_some() || delivery.is_some(),
+        &clauses,
+    );
+    let mut confidence = if items.is_empty() && st.corrections.is_empty() {
+        100
+    } else {
+        st.min_conf
+    };
+    if !st.unknown.is_empty() {
+        confidence = confidence.min(60);
+    }
+    let context = st
+        .context
+        .iter()
+        .map(|id| index.word(*id).to_string())
+        .collect();
+    Understanding {
+        items,
+        unknown: st.unknown,
+        corrections: st.corrections,
+        location,
+        payment,
+        delivery,
+        intent,
+        price_questions: st.price_questions,
+        confidence,
+        truncated,
+        last_sku: st.last_sku,
+        context,
+    }
+}
+
+fn truncate(text: &str) -> (&str, bool) {
+    match text.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((pos, _)) => (&text[..pos], true),
+        None => (text, false),
+    }
+}
+
+fn mask(text: &str, ranges: &[(usize, usize)]) -> String {
+    if ranges.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        if ranges.iter().any(|(s, e)| i >= *s && i < *e) {
+            // Same byte length, so token offsets stay valid for the original text.
+            for _ in 0..c.len_utf8() {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+struct State<'a> {
+    index: &'a CatalogIndex,
+    draft: &'a Draft,
+    items: Vec<FoundItem>,
+    corrections: Vec<Correction>,
+    unknown: Vec<String>,
+    price_questions: Vec<String>,
+    /// SKUs mentioned so far (oldest first), including the draft's last one.
+    mentions: Vec<String>,
+    context: Vec<u32>,
+    negated: Vec<String>,
+    /// Products named without an amount (resolved at the end: a replacement or 1 unit).
+    no_qty: Vec<(String, String, u8)>,
+    last_sku: Option<String>,
+    /// The unit of the last amount in this message ("2 latas de pva e 1 de acrílica").
+    last_unit: Option<&'static str>,
+    min_conf: u8,
+}
+
+impl State<'_> {
+    fn clause(&mut self, toks: &[Token], text: &str, cl: &Clause) {
+        let flags = flags(toks, cl);
+        // "troca a média pela fina": what is swapped out, and what comes in.
+        if flags.replace {
+            if let Some(split) = cl.toks.iter().position(|i| {
+                matches!(
+                    toks[*i].text.as_str(),
+                    "por" | "pela" | "pelo" | "pra" | "para"
+                )
+            }) {
+                let marker = cl
+                    .toks
+                    .iter()
+                    .position(|i| lexicon::is_replace_marker(&toks[*i].text));
+                if marker.is_some_and(|m| m < split) && split + 1 < cl.toks.len() {
+                    let from_cl = Clause {
+                        toks: cl.toks[..split].to_vec(),
+                        question: false,
+                        sentence: cl.sentence,
+                        bullet: false,
+                    };
+                    let to_cl = Clause {
+                        toks: cl.toks[split + 1..].to_vec(),
+                        question: false,
+                        sentence: cl.sentence,
+                        bullet: false,
+                    };
+                    let from =
+                        analyze_clause(self.index, toks, text, &from_cl, &self.context, None);
+                    let from_sku = match &from {
+                        Outcome::Found(f) => {
+                            Some((self.index.entries[f.entry].sku.clone(), f.context.clone()))
+                        }
+                        _ => None,
+                    };
+                    let ctx = from_sku
+                        .as_ref()
+                        .map(|(_, c)| c.clone())
+                        .unwrap_or_else(|| self.context.clone());
+                    let to = analyze_clause(self.index, toks, text, &to_cl, &ctx, None);
+                    if let Outcome::Found(t) = to {
+                        let to_sku = self.index.entries[t.entry].sku.clone();
+                        // "troca por pedra" with nothing named: the product last talked about.
+                        let last_in_draft = || {
+                            self.draft
+                                .last_sku
+                                .clone()
+                                .filter(|s| self.in_draft(s))
+                                .or_else(|| self.draft.items.last().map(|i| i.sku.clone()))
+                        };
+                        let target = match &from_sku {
+                            Some((s, _)) => self.target_in_draft(s),
+                            None => self.target_in_draft(&to_sku).or_else(last_in_draft),
+                        };
+                        if let Some(from) = target {
+                            if from != to_sku {
+                                self.corrections.push(Correction::ReplaceSku {
+                                    from,
+                                    to: to_sku.clone(),
+                                });
+                            }
+                            self.note_mention(&to_sku, t.context.clone());
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+        // "cancela tudo", "pode tirar tudo": the order is dropped.
+        if flags.removal
+            && cl
+                .toks
+                .iter()
+                .any(|i| matches!(toks[*i].text.as_str(), "tudo" | "todo" | "toda" | "pedido"))
+        {
+            self.items.clear();
+            self.no_qty.clear();
+            for it in &self.draft.items {
+                self.corrections.push(Correction::Remove {
+                    sku: it.sku.clone(),
+                });
+            }
+            return;
+        }
+        let outcome = analyze_clause(self.index, toks, text, cl, &self.context, self.last_unit);
+        match outcome {
+            Outcome::Found(f) => self.found(f, &flags),
+            Outcome::Unknown(t) => {
+                if flags.removal {
+                    self.forget_unknown(toks, text, cl);
+                } else if !flags.negated && !self.unknown.iter().any(|u| u == &t) {
+                    self.unknown.push(t);
+                }
+            }
+            Outcome::Dangling(v, unit) => {
+                if flags.removal || flags.negated {
+                    return;
+                }
+                self.dangling(v, unit, &flags);
+            }
+            Outcome::Mention(words) => self.context = words,
+            Outcome::Nothing if flags.removal => self.forget_unknown(toks, text, cl),
+            Outcome::Nothing => {}
+        }
+    }
+
+    /// "esquece a porta": drops an unknown product asked for earlier.
+    fn forget_unknown(&mut self, toks: &[Token], text: &str, cl: &Clause) {
+        let (Some(first), Some(last)) = (cl.toks.first(), cl.toks.last()) else {
+            return;
+        };
+        let said = text
+            .get(toks[*first].start..toks[*last].end)
+            .unwrap_or("")
+            .to_string();
+        if !said.is_empty() && !self.draft.unknown.is_empty() {
+            self.corrections
+                .push(Correction::ForgetUnknown { text: said });
+        }
+    }
+
+    fn note_mention(&mut self, sku: &str, context: Vec<u32>) {
+        self.mentions.push(sku.to_string());
+        self.last_sku = Some(sku.to_string());
+        if !context.is_empty() {
+            self.context = context;
+        }
+    }
+
+    fn in_draft(&self, sku: &str) -> bool {
+        self.draft.items.iter().any(|i| i.sku == sku)
+    }
+
+    /// The draft item a correction about `sku` refers to: itself, or its family member.
+    fn target_in_draft(&self, sku: &str) -> Option<String> {
+        if self.in_draft(sku) {
+            return Some(sku.to_string());
+        }
+        self.draft
+            .items
+            .iter()
+            .rev()
+            .find(|i| self.index.same_family(&i.sku, sku))
+            .map(|i| i.sku.clone())
+    }
+
+    fn found(&mut self, f: Found, flags: &Flags) {
+        let entry = &self.index.entries[f.entry];
+        let sku = entry.sku.clone();
+        let unit = entry.unit;
+        // "na verdade 2 rolos" after "1 rolo de fio": the unit, not the paint roller.
+        if f.unit_word_only {
+            if let Some((v, Some(u))) = f.qty {
+                if let Some((target, cat_unit)) = self.referent(Some(u)).filter(|(s, _)| s != &sku)
+                {
+                    self.set_amount(target, cat_unit, v, Some(u), flags);
+                    return;
+                }
+            }
+        }
+        self.note_mention(&sku, f.context.clone());
+        if flags.negated {
+            self.negated.push(sku);
+            return;
+        }
+        if flags.removal {
+            if let Some(pos) = self.items.iter().position(|i| i.sku == sku) {
+                self.items.remove(pos);
+            } else if let Some(t) = self.target_in_draft(&sku) {
+                self.corrections.push(Correction::Remove { sku: t });
+            }
+            return;
+        }
+        self.min_conf = self.min_conf.min(f.confidence);
+        if let Some((_, Some(u))) = f.qty {
+            self.last_unit = Some(u);
+        }
+        match f.qty {
+            None => {
+                if flags.vague {
+                    self.unknown.push(f.text);
+                    return;
+                }
+                if flags.question {
+                    if !self.price_questions.contains(&sku) {
+                        self.price_questions.push(sku);
+                    }
+                    return;
+                }
+                if f.plural {
+                    self.unknown.push(f.text);
+                    return;
+                }
+                if self.in_draft(&sku) || self.items.iter().any(|i| i.sku == sku) {
+                    return;
+                }
+                // A sibling of a draft item named without an amount replaces it ("muda pra
+                // cp4") — unless an amount for it follows ("e 5/16, 15 barras"); decided at
+                // the end of the message.
+                self.no_qty.push((sku, f.text, f.confidence));
+            }
+            Some((v, u)) => {
+                if flags.vague && u.is_none_or(|u| !is_count_unit(u)) && v <= QUANTITY_SCALE {
+                    self.unknown.push(f.text);
+                    return;
+                }
+                let q = convert(v, u, unit);
+                if flags.addition && self.in_draft(&sku) && !self.items.iter().any(|i| i.sku == sku)
+                {
+                    self.corrections
+                        .push(Correction::AddQuantity { sku, quantity: q });
+                    return;
+                }
+                match self.items.iter_mut().find(|i| i.sku == sku) {
+                    // The same product twice in one message: the amounts add up.
+                    Some(it) => it.quantity = it.quantity.checked_add(q).unwrap_or(it.quantity),
+                    None => self.items.push(FoundItem {
+                        sku,
+                        quantity: q,
+                        confidence: f.confidence,
+                        text: f.text,
+                    }),
+                }
+            }
+        }
+    }
+
+    /// A quantity without a product attaches to the latest product it fits.
+    fn dangling(&mut self, v: i64, unit: Option<&'static str>, flags: &Flags) {
+        let Some((sku, cat_unit)) = self.referent(unit) else {
+            return;
+        };
+        self.set_amount(sku, cat_unit, v, unit, flags);
+    }
+
+    /// The latest product a quantity with this unit can refer to: this message's items,
+    /// then products mentioned, then the draft.
+    fn referent(&self, unit: Option<&'static str>) -> Option<(String, Unit)> {
+        let fits = |sku: &str| -> Option<Unit> {
+            let e = self.index.entry_by_sku(sku)?;
+            match unit {
+                Some(u) => matcher::unit_fit(u, e.unit)
+                    .unwrap_or(true)
+                    .then_some(e.unit),
+                None => Some(e.unit),
+            }
+        };
+        // The latest product named (this message's items are among the mentions).
+        let mut target: Option<(String, Unit)> = None;
+        {
+            for m in self.mentions.iter().rev() {
+                if let Some(u) = fits(m) {
+                    target = Some((m.clone(), u));
+                    break;
+                }
+            }
+        }
+        if target.is_none() {
+            for it in self.draft.items.iter().rev() {
+                if let Some(u) = fits(&it.sku) {
+                    target = Some((it.sku.clone(), u));
+                    break;
+                }
+            }
+        }
+        target
+    }
+
+    fn set_amount(
+        &mut self,
+        sku: String,
+        cat_unit: Unit,
+        v: i64,
+        unit: Option<&'static str>,
+        flags: &Flags,
+    ) {
+        let q = convert(v, unit, cat_unit);
+        if let Some(it) = self.items.iter_mut().find(|i| i.sku == sku) {
+            it.quantity = q;
+            return;
+        }
+        self.no_qty.retain(|(s, _, _)| s != &sku);
+        self.price_questions.retain(|s| s != &sku);
+        if self.in_draft(&sku) {
+            if flags.addition {
+                self.corrections
+                    .push(Correction::AddQuantity { sku, quantity: q });
+            } else {
+                self.corrections
+                    .push(Correction::SetQuantity { sku, quantity: q });
+            }
+        } else {
+            self.items.push(FoundItem {
+                sku,
+                quantity: q,
+                confidence: 70,
+                text: String::new(),
+            });
+            self.min_conf = self.min_conf.min(70);
+        }
+    }
+
+    fn finish(&mut self) {
+        let no_qty = std::mem::take(&mut self.no_qty);
+        for (sku, text, conf) in no_qty {
+            // "é porcelanato, não piso": the negated draft item is replaced.
+            if let Some(pos) = self
+                .negated
+                .iter()
+                .position(|n| self.in_draft(n) && n != &sku)
+            {
+                let from = self.negated.remove(pos);
+                self.corrections
+                    .push(Correction::ReplaceSku { from, to: sku });
+                continue;
+            }
+            if self.items.iter().any(|i| i.sku == sku) {
+                continue;
+            }
+            if let Some(sib) = self.target_in_draft(&sku) {
+                self.corrections
+                    .push(Correction::ReplaceSku { from: sib, to: sku });
+                continue;
+            }
+            // Named in the singular with no number: one unit.
+            self.items.push(FoundItem {
+                sku,
+                quantity: Quantity::whole(1),
+                confidence: conf.min(75),
+                text,
+            });
+            self.min_conf = self.min_conf.min(75);
+        }
+    }
+}
+
+/// Converts a stated amount into the item's catalog unit.
+fn convert(v: i64, stated: Option<&str>, unit: Unit) -> Quantity {
+    let q = Quantity::from_thousandths(v);
+    match (stated, unit) {
+        (Some("milheiro"), Unit::Un | Unit::Pc) => q.scale(1000, 1),
+        (Some("milheiro"), Unit::Milheiro) => q,
+        (Some("duzia"), _) => q.scale(12, 1),
+        (_, Unit::Milheiro) => q.scale(1, 1000),
+        _ => q,
+    }
+}

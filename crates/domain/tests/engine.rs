@@ -1,0 +1,364 @@
+//! The conversation engine, one message at a time, like a good attendant would answer.
+
+use chrono::NaiveDate;
+use domain::catalog::{parse_catalog_csv, CatalogItem, DEMO_CATALOG_CSV};
+use domain::conversation::{Event, State};
+use domain::engine::{
+    advance, Context, Inbound, Memo, QuoteOutcome, Reply, Step, TemplateSet, BUTTON_ACCEPT,
+};
+use domain::pricing::{demo_rules, known_bairros, ApprovalReason, StoreRules};
+use domain::templates::TemplateKind;
+use domain::understanding::CatalogIndex;
+
+struct World {
+    catalog: Vec<CatalogItem>,
+    index: CatalogIndex,
+    rules: StoreRules,
+    templates: TemplateSet,
+}
+
+fn world() -> World {
+    let catalog = parse_catalog_csv(DEMO_CATALOG_CSV).unwrap();
+    let rules = demo_rules();
+    let index = CatalogIndex::build(&catalog, &known_bairros(&rules));
+    World {
+        catalog,
+        index,
+        rules,
+        templates: TemplateSet::new(),
+    }
+}
+
+fn ctx(w: &World, taken_over: bool) -> Context<'_> {
+    Context {
+        index: &w.index,
+        catalog: &w.catalog,
+        rules: &w.rules,
+        templates: &w.templates,
+        store_name: "Depósito Exemplo",
+        customer_name: Some("Maria"),
+        today: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
+        taken_over,
+        auto_quotes_enabled: true,
+        assistant: None,
+    }
+}
+
+fn say(w: &World, state: State, memo: Memo, text: &str) -> Step {
+    advance(state, memo, &Inbound::Text(text.into()), &ctx(w, false)).unwrap()
+}
+
+fn texts(step: &Step) -> Vec<String> {
+    step.replies
+        .iter()
+        .map(|r| match r {
+            Reply::Text(t) | Reply::QuoteButtons(t) => t.clone(),
+        })
+        .collect()
+}
+
+#[test]
+fn greeting_gets_the_data_capture_prompt() {
+    let w = world();
+    let s = say(&w, State::Inbound, Memo::default(), "bom dia");
+    assert_eq!(s.state, State::CaptureMin);
+    assert_eq!(s.events, vec![Event::FirstMessageReceived]);
+    assert_eq!(s.replies.len(), 1);
+    assert!(
+        texts(&s)[0].contains("produtos e quantidades"),
+        "{:?}",
+        texts(&s)
+    );
+    assert!(s.quote.is_none());
+}
+
+#[test]
+fn asks_only_for_what_is_missing_then_quotes() {
+    let w = world();
+    let s1 = say(
+        &w,
+        State::Inbound,
+        Memo::default(),
+        "quanto fica 10 sacos de cimento?",
+    );
+    assert_eq!(s1.state, State::CaptureMin);
+    let ask = texts(&s1).join("\n").to_lowercase();
+    assert!(
+        ask.contains("pagamento") && ask.contains("entrega"),
+        "{ask}"
+    );
+    let s2 = say(&w, s1.state, s1.memo, "entrega no centro");
+    let ask2 = texts(&s2).join("\n").to_lowercase();
+    assert!(
+        !ask2.contains("cep ou bairro"),
+        "never asks again for what it has: {ask2}"
+    );
+    let s3 = say(&w, s2.state, s2.memo, "pix, pode ser amanhã");
+    // Centro has no freight rule: the quote goes to a person.
+    assert_eq!(s3.state, State::HumanApproval);
+    let plan = s3.quote.as_ref().expect("a quote was planned");
+    assert!(plan
+        .priced
+        .approval_reasons
+        .contains(&ApprovalReason::NoFreightRule));
+    assert_eq!(
+        s3.events,
+        vec![Event::MinimalDataReceived, Event::ApprovalRequired]
+    );
+}
+
+#[test]
+fn complete_first_message_is_quoted_automatically() {
+    let w = world();
+    let s = say(
+        &w,
+        State::Inbound,
+        Memo::default(),
+        "10 sacos de cimento e 2 metros de areia média, entrega amanhã no Grajaú, pago no pix",
+    );
+    assert_eq!(s.state, State::QuoteSent);
+    assert_eq!(
+        s.events,
+        vec![
+            Event::FirstMessageReceived,
+            Event::MinimalDataReceived,
+            Event::QuoteAutoOk
+        ]
+    );
+    let q = &s.quote.as_ref().unwrap().priced;
+    assert_eq!(q.total.0, 66105);
+    assert!(q.approval_reasons.is_empty());
+}
+
+#[test]
+fn accept_decline_and_change_after_the_quote() {
+    let w = world();
+    let sent = say(
+        &w,
+        State::Inbound,
+        Memo::default(),
+        "10 sacos de cimento, entrega amanhã no Grajaú, pix",
+    );
+    assert_eq!(sent.state, State::QuoteSent);
+
+    let tap = advance(
+        sent.state,
+        sent.memo.clone(),
+        &Inbound::Button {
+            id: BUTTON_ACCEPT.into(),
+            title: "Confirmar".into(),
+        },
+        &ctx(&w, false),
+    )
+    .unwrap();
+    assert_eq!(tap.state, State::Won);
+    assert_eq!(tap.quote_outcome, Some(QuoteOutcome::Accepted));
+
+    let yes = say(&w, sent.state, sent.memo.clone(), "fechado, pode mandar");
+    assert_eq!(yes.state, State::Won);
+
+    let no = say(
+        &w,
+        sent.state,
+        sent.memo.clone(),
+        "não quero mais, obrigado",
+    );
+    assert_eq!(no.state, State::Lost);
+    assert_eq!(no.quote_outcome, Some(QuoteOutcome::Declined));
+
+    let change = say(&w, sent.state, sent.memo.clone(), "na verdade são 15 sacos");
+    assert_eq!(change.quote_outcome, Some(QuoteOutcome::Superseded));
+    assert_eq!(
+        change.state,
+        State::QuoteSent,
+        "re-quoted at once: everything else is known"
+    );
+    assert_eq!(change.memo.draft.items[0].quantity.thousandths(), 15_000);
+
+    let question = say(&w, sent.state, sent.memo, "vocês entregam de manhã?");
+    assert_eq!(
+        question.state,
+        State::WaitingReply,
+        "a person is told; the bot does not guess"
+    );
+    assert!(question.needs_attention.is_some());
+}
+
+#[test]
+fn unknown_product_is_named_back_then_goes_to_a_person() {
+    let w = world();
+    let s1 = say(
+        &w,
+        State::Inbound,
+        Memo::default(),
+        "quero 2 galões de selador e 5 sacos de cimento, entrega amanhã no Grajaú, pix",
+    );
+    assert_eq!(
+        s1.state,
+        State::CaptureMin,
+        "asks about the unknown product first"
+    );
+    let ask = texts(&s1).join("\n").to_lowercase();
+    assert!(ask.contains("selador"), "{ask}");
+    let s2 = say(&w, s1.state, s1.memo, "isso mesmo");
+    assert_eq!(s2.state, State::HumanApproval);
+    assert!(s2
+        .quote
+        .unwrap()
+        .priced
+        .approval_reasons
+        .contains(&ApprovalReason::UnknownItem));
+}
+
+#[test]
+fn taken_over_conversation_is_silent_but_keeps_the_draft() {
+    let w = world();
+    let s = advance(
+        State::CaptureMin,
+        Memo::default(),
+        &Inbound::Text("10 sacos de cimento".into()),
+        &ctx(&w, true),
+    )
+    .unwrap();
+    assert!(s.replies.is_empty());
+    assert!(s.quote.is_none());
+    assert_eq!(s.memo.draft.items.len(), 1);
+}
+
+#[test]
+fn voice_note_asks_for_text_and_reaction_is_ignored() {
+    let w = world();
+    let s = advance(
+        State::Inbound,
+        Memo::default(),
+        &Inbound::Media {
+            described: "um áudio".into(),
+        },
+        &ctx(&w, false),
+    )
+    .unwrap();
+    assert_eq!(s.replies.len(), 1);
+    assert!(texts(&s)[0].contains("áudio"));
+    let r = advance(
+        State::QuoteSent,
+        Memo::default(),
+        &Inbound::Reaction,
+        &ctx(&w, false),
+    )
+    .unwrap();
+    assert!(r.replies.is_empty());
+    assert_eq!(r.state, State::QuoteSent);
+}
+
+#[test]
+fn price_question_is_answered_from_the_catalog() {
+    let w = world();
+    let s = say(
+        &w,
+        State::Inbound,
+        Memo::default(),
+        "qual o preço do cimento?",
+    );
+    let all = texts(&s).join("\n");
+    assert!(all.contains("R$ 36,90"), "{all}");
+}
+
+#[test]
+fn very_long_message_is_capped_with_a_clear_reply() {
+    let w = world();
+    let long = "cimento ".repeat(2000);
+    let s = say(&w, State::Inbound, Memo::default(), &long);
+    assert!(
+        texts(&s).iter().any(|t| t.contains("2.000")),
+        "{:?}",
+        texts(&s)
+    );
+}
+
+#[test]
+fn store_template_is_used_and_a_broken_one_falls_back() {
+    let mut w = world();
+    w.templates.insert(
+        TemplateKind::DataCapture,
+        "Oi {{ cliente }}! Manda a lista que a gente orça.".into(),
+    );
+    let s = say(&w, State::Inbound, Memo::default(), "oi");
+    assert_eq!(texts(&s)[0], "Oi Maria! Manda a lista que a gente orça.");
+    w.templates
+        .insert(TemplateKind::DataCapture, "{{ nao_existe }}".into());
+    let s = say(&w, State::Inbound, Memo::default(), "oi");
+    assert!(
+        texts(&s)[0].contains("produtos e quantidades"),
+        "default used: {:?}",
+        texts(&s)
+    );
+}
+
+#[test]
+fn closed_conversations_refuse_messages() {
+    let w = world();
+    assert!(advance(
+        State::Won,
+        Memo::default(),
+        &Inbound::Text("oi".into()),
+        &ctx(&w, false)
+    )
+    .is_err());
+    assert!(advance(
+        State::Lost,
+        Memo::default(),
+        &Inbound::Text("oi".into()),
+        &ctx(&w, false)
+    )
+    .is_err());
+}
+
+#[test]
+fn memo_survives_json_round_trip_and_garbage() {
+    let w = world();
+    let s = say(
+        &w,
+        State::Inbound,
+        Memo::default(),
+        "10 sacos de cimento no Grajaú",
+    );
+    let back = Memo::from_json(&s.memo.to_json());
+    assert_eq!(back, s.memo);
+    assert_eq!(Memo::from_json("not json"), Memo::default());
+}
+
+/// The optional assistant (an LLM later) helps on low-confidence messages; a quote built
+/// with its help always needs a person's approval.
+#[test]
+fn assistant_help_marks_the_quote_for_approval() {
+    use domain::engine::Assistant;
+    use domain::understanding::{understand, Draft, Understanding};
+    struct Helper<'a>(&'a CatalogIndex);
+    impl Assistant for Helper<'_> {
+        fn assist(&self, _text: &str, _draft: &Draft) -> Option<Understanding> {
+            Some(understand(
+                "10 sacos de cimento, entrega amanhã no Grajaú, pix",
+                self.0,
+            ))
+        }
+    }
+    let w = world();
+    let helper = Helper(&w.index);
+    let mut c = ctx(&w, false);
+    c.assistant = Some(&helper);
+    let s = advance(
+        State::Inbound,
+        Memo::default(),
+        &Inbound::Text("ksjdh qwe 10 xpto".into()),
+        &c,
+    )
+    .unwrap();
+    assert!(s.memo.llm_assisted);
+    assert_eq!(s.state, State::HumanApproval);
+    assert!(s
+        .quote
+        .unwrap()
+        .priced
+        .approval_reasons
+        .contains(&ApprovalReason::LlmAssisted));
+}

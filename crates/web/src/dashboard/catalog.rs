@@ -1,0 +1,334 @@
+//! The catalog: list, add/edit by SKU, active flag, CSV import (all or nothing) and export.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use domain::catalog::{
+    parse_catalog_csv, parse_weight_grams, write_catalog_csv, CatalogItem, Unit,
+};
+use domain::money::Centavos;
+use minijinja::{context, Value};
+use serde::Deserialize;
+use store::audit::{self, Entry};
+
+use super::security::Me;
+use super::view::{self, brl};
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Deserialize, Default)]
+pub struct CatalogQuery {
+    ok: Option<String>,
+    q: Option<String>,
+}
+
+fn item_json(i: &CatalogItem) -> serde_json::Value {
+    serde_json::to_value(i).unwrap_or_default()
+}
+
+async fn render(
+    state: &AppState,
+    me: &Me,
+    q: &CatalogQuery,
+    form: Option<Value>,
+    errors: Vec<String>,
+    csv: &str,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let items = store::catalog::list(&state.db, &me.tenant.id).await?;
+    let needle =
+        q.q.as_deref()
+            .map(|s| s.trim().to_lowercase())
+            .unwrap_or_default();
+    let rows: Vec<Value> = items
+        .iter()
+        .filter(|s| {
+            needle.is_empty()
+                || s.item.sku.to_lowercase().contains(&needle)
+                || s.item.name.to_lowercase().contains(&needle)
+        })
+        .map(|s| {
+            let i = &s.item;
+            context! {
+                id => s.id.clone(), sku => i.sku.clone(), name => i.name.clone(), unit => i.unit.label(), unit_code => i.unit.code(),
+                price => brl(i.price.0), cost => brl(i.cost.0), weight => domain::catalog::format_weight_kg(i.weight_grams),
+                price_input => i.price.to_brl().trim_start_matches("R$ ").to_string(),
+                cost_input => i.cost.to_brl().trim_start_matches("R$ ").to_string(),
+                aliases => i.aliases.join(", "), active => i.active,
+            }
+        })
+        .collect();
+    let units: Vec<Value> = Unit::ALL
+        .iter()
+        .map(|u| context! { code => u.code(), label => u.label() })
+        .collect();
+    let html = view::page(
+        me,
+        "dashboard/catalog.html",
+        "catalogo",
+        context! {
+            rows => rows, units => units, total => items.len(), q => q.q.clone(),
+            notice => view::notice(q.ok.as_deref()), form => form, errors => errors, csv => csv,
+        },
+    )?;
+    Ok((status, html).into_response())
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    me: Me,
+    Query(q): Query<CatalogQuery>,
+) -> Result<Response, AppError> {
+    render(&state, &me, &q, None, vec![], "", StatusCode::OK).await
+}
+
+#[derive(Deserialize, Clone)]
+pub struct ItemForm {
+    #[serde(default)]
+    sku: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    price: String,
+    #[serde(default)]
+    cost: String,
+    #[serde(default)]
+    weight_kg: String,
+    #[serde(default)]
+    aliases: String,
+    #[serde(default)]
+    active: Option<String>,
+}
+
+fn parse_item(f: &ItemForm) -> Result<CatalogItem, Vec<String>> {
+    let mut errs = Vec::new();
+    let sku = f.sku.trim().to_string();
+    if sku.is_empty()
+        || sku.len() > 64
+        || !sku
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        errs.push("SKU: use letras, números, - ou _ (até 64).".to_string());
+    }
+    let name = f.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 200 {
+        errs.push("Nome: obrigatório, até 200 caracteres.".into());
+    }
+    let unit = f
+        .unit
+        .parse::<Unit>()
+        .map_err(|e| errs.push(format!("Unidade: {e}")))
+        .ok();
+    let price = Centavos::parse_brl(&f.price)
+        .map_err(|e| errs.push(format!("Preço: {e}")))
+        .ok();
+    let cost = Centavos::parse_brl(&f.cost)
+        .map_err(|e| errs.push(format!("Custo: {e}")))
+        .ok();
+    let weight = parse_weight_grams(&f.weight_kg)
+        .map_err(|e| errs.push(format!("Peso: {e}")))
+        .ok();
+    let aliases: Vec<String> = f
+        .aliases
+        .split([',', ';'])
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect();
+    match (unit, price, cost, weight) {
+        (Some(unit), Some(price), Some(cost), Some(weight_grams)) if errs.is_empty() => {
+            if price.0 <= 0 || cost.0 < 0 {
+                return Err(vec![
+                    "Preço precisa ser maior que zero e custo não pode ser negativo.".into(),
+                ]);
+            }
+            Ok(CatalogItem {
+                sku,
+                name,
+                unit,
+                price,
+                cost,
+                weight_grams,
+                aliases,
+                active: f.active.is_some(),
+            })
+        }
+        _ => Err(errs),
+    }
+}
+
+pub async fn save_item(
+    State(state): State<AppState>,
+    me: Me,
+    Form(f): Form<ItemForm>,
+) -> Result<Response, AppError> {
+    let item = match parse_item(&f) {
+        Ok(i) => i,
+        Err(errs) => {
+            let form = context! { sku => f.sku, name => f.name, unit => f.unit, price => f.price, cost => f.cost, weight_kg => f.weight_kg, aliases => f.aliases };
+            return render(
+                &state,
+                &me,
+                &CatalogQuery::default(),
+                Some(form),
+                errs,
+                "",
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let before = store::catalog::list(&state.db, &me.tenant.id)
+        .await?
+        .into_iter()
+        .find(|s| s.item.sku == item.sku)
+        .map(|s| item_json(&s.item));
+    let (tenant_id, actor) = (me.tenant.id.clone(), me.actor());
+    state
+        .db
+        .tx(move |c| {
+            Box::pin(async move {
+                let id = store::catalog::upsert(c, &tenant_id, &item).await?;
+                audit::record(
+                    c,
+                    &Entry {
+                        tenant_id: Some(&tenant_id),
+                        actor_user_id: Some(&actor.user_id),
+                        actor_label: &actor.label,
+                        action: if before.is_some() {
+                            "catalog.update"
+                        } else {
+                            "catalog.create"
+                        },
+                        entity: "catalog_item",
+                        entity_id: Some(&id),
+                        before,
+                        after: Some(item_json(&item)),
+                        request_id: actor.request_id.as_deref(),
+                    },
+                )
+                .await
+            })
+        })
+        .await?;
+    Ok(Redirect::to("/catalogo?ok=salvo").into_response())
+}
+
+pub async fn toggle_active(
+    State(state): State<AppState>,
+    me: Me,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let item = store::catalog::list(&state.db, &me.tenant.id)
+        .await?
+        .into_iter()
+        .find(|s| s.id == id)
+        .ok_or(AppError::NotFound)?;
+    let (tenant_id, actor) = (me.tenant.id.clone(), me.actor());
+    let now_active = !item.item.active;
+    state
+        .db
+        .tx(move |c| {
+            Box::pin(async move {
+                store::catalog::set_active(c, &tenant_id, &id, now_active).await?;
+                audit::record(
+                    c,
+                    &Entry {
+                        tenant_id: Some(&tenant_id),
+                        actor_user_id: Some(&actor.user_id),
+                        actor_label: &actor.label,
+                        action: "catalog.set_active",
+                        entity: "catalog_item",
+                        entity_id: Some(&id),
+                        before: Some(serde_json::json!({ "active": !now_active })),
+                        after: Some(serde_json::json!({ "active": now_active })),
+                        request_id: actor.request_id.as_deref(),
+                    },
+                )
+                .await
+            })
+        })
+        .await?;
+    Ok(Redirect::to("/catalogo?ok=salvo").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ImportForm {
+    #[serde(default)]
+    csv: String,
+}
+
+/// All or nothing: any bad row shows every row's error and changes nothing.
+pub async fn import_csv(
+    State(state): State<AppState>,
+    me: Me,
+    Form(f): Form<ImportForm>,
+) -> Result<Response, AppError> {
+    let items = match parse_catalog_csv(&f.csv) {
+        Ok(items) if items.is_empty() => {
+            return render(
+                &state,
+                &me,
+                &CatalogQuery::default(),
+                None,
+                vec!["O arquivo não tem nenhum item.".into()],
+                &f.csv,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+        Ok(items) => items,
+        Err(errs) => {
+            let msgs: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+            return render(
+                &state,
+                &me,
+                &CatalogQuery::default(),
+                None,
+                msgs,
+                &f.csv,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let n = items.len();
+    let (tenant_id, actor) = (me.tenant.id.clone(), me.actor());
+    state
+        .db
+        .tx(move |c| {
+            Box::pin(async move {
+                for item in &items {
+                    store::catalog::upsert(c, &tenant_id, item).await?;
+                }
+                audit::record(c, &Entry {
+                    tenant_id: Some(&tenant_id), actor_user_id: Some(&actor.user_id), actor_label: &actor.label,
+                    action: "catalog.import", entity: "catalog", entity_id: None,
+                    before: None, after: Some(serde_json::json!({ "items": n, "skus": items.iter().map(|i| i.sku.clone()).collect::<Vec<_>>() })),
+                    request_id: actor.request_id.as_deref(),
+                }).await
+            })
+        })
+        .await?;
+    Ok(Redirect::to("/catalogo?ok=importado").into_response())
+}
+
+pub async fn export_csv(State(state): State<AppState>, me: Me) -> Result<Response, AppError> {
+    let items: Vec<CatalogItem> = store::catalog::list(&state.db, &me.tenant.id)
+        .await?
+        .into_iter()
+        .map(|s| s.item)
+        .collect();
+    let disposition = format!("attachment; filename=\"catalogo-{}.csv\"", me.tenant.slug);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        write_catalog_csv(&items),
+    )
+        .into_response())
+}

@@ -1,0 +1,395 @@
+//! Sign-in, sign-out and password change on the store's own host.
+
+use std::sync::OnceLock;
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use minijinja::context;
+use serde::Deserialize;
+use store::audit::{self, Entry};
+use store::sessions::{self, NewSession};
+
+use super::security::{
+    random_token, set_cookie, Ctx, Me, LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_TTL_MS,
+};
+use crate::auth::password;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Wrong passwords for one account (any IP) before it is locked.
+pub const ACCOUNT_MAX_FAILURES: i64 = 5;
+/// Wrong passwords from one IP (any account, any store) before it is locked.
+pub const IP_MAX_FAILURES: i64 = 20;
+pub const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
+pub const LOCKOUT_MS: i64 = 15 * 60 * 1000;
+
+fn account_key(tenant_id: &str, email: &str) -> String {
+    format!("acct:{tenant_id}:{}", store::users::normalize_email(email))
+}
+
+fn ip_key(ip: &str) -> String {
+    format!("ip:{ip}")
+}
+
+/// Verifying against this when the email is unknown makes both answers take as long.
+fn dummy_hash() -> &'static str {
+    static H: OnceLock<String> = OnceLock::new();
+    H.get_or_init(|| password::hash("senha que ninguém usa 8f3k").unwrap_or_default())
+}
+
+fn login_form(
+    ctx: &Ctx,
+    status: StatusCode,
+    email: &str,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let csrf = random_token();
+    let html = crate::render::page(
+        "dashboard/login.html",
+        context! { store_name => ctx.tenant.name.clone(), csrf => csrf.clone(), email => email, error => error },
+    )?;
+    let mut resp = (status, html).into_response();
+    // Double-submit token for the login form (there is no session yet to hold one).
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(
+        LOGIN_CSRF_COOKIE,
+        &csrf,
+        "/login",
+        3600,
+        ctx.https,
+    )) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(resp)
+}
+
+pub async fn login_page(ctx: Ctx) -> Result<Response, AppError> {
+    if ctx.user.is_some() {
+        return Ok(Redirect::to("/").into_response());
+    }
+    login_form(&ctx, StatusCode::OK, "", None)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+fn minutes_until(ms: i64) -> i64 {
+    ((ms - store::now_ms()).max(0) + 59_999) / 60_000
+}
+
+fn locked_response(ctx: &Ctx, email: &str, until: i64) -> Result<Response, AppError> {
+    let mins = minutes_until(until).max(1);
+    let mut r = login_form(
+        ctx,
+        StatusCode::TOO_MANY_REQUESTS,
+        email,
+        Some(format!(
+            "Muitas tentativas de login erradas. Por segurança, o acesso está bloqueado; tente de novo em {mins} minuto{}.",
+            if mins == 1 { "" } else { "s" }
+        )),
+    )?;
+    if let Ok(v) = HeaderValue::from_str(&(mins * 60).to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    Ok(r)
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: axum::http::HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, AppError> {
+    let email = form.email.trim().to_string();
+    let acct = account_key(&ctx.tenant.id, &email);
+    let ipk = ip_key(&ctx.ip);
+    for key in [&acct, &ipk] {
+        if let Some(until) = sessions::throttle_locked_until(&state.db, key).await? {
+            return locked_response(&ctx, &email, until);
+        }
+    }
+    let user = if email.is_empty() {
+        None
+    } else {
+        store::users::by_email(&state.db, &ctx.tenant.id, &email).await?
+    };
+    let ok = match &user {
+        Some(u) => password::verify(&form.password, &u.password_hash),
+        None => {
+            password::verify(&form.password, dummy_hash());
+            false
+        }
+    };
+    let Some(user) = user.filter(|_| ok) else {
+        let (a, i) = (acct.clone(), ipk.clone());
+        let locked = state
+            .db
+            .tx(move |c| {
+                Box::pin(async move {
+                    let la = sessions::throttle_failure(
+                        c,
+                        &a,
+                        ACCOUNT_MAX_FAILURES,
+                        THROTTLE_WINDOW_MS,
+                        LOCKOUT_MS,
+                    )
+                    .await?;
+                    let li = sessions::throttle_failure(
+                        c,
+                        &i,
+                        IP_MAX_FAILURES,
+                        THROTTLE_WINDOW_MS,
+                        LOCKOUT_MS,
+                    )
+                    .await?;
+                    Ok(la.or(li))
+                })
+            })
+            .await?;
+        metrics::counter!("orcazap_login_failures_total").increment(1);
+        if let Some(until) = locked {
+            tracing::warn!(tenant_id = %ctx.tenant.id, "login locked out after repeated failures");
+            return locked_response(&ctx, &email, until);
+        }
+        return login_form(
+            &ctx,
+            StatusCode::UNAUTHORIZED,
+            &email,
+            Some("E-mail ou senha incorretos.".into()),
+        );
+    };
+    // A brand-new token every time: a session id planted before login is never promoted.
+    let token = random_token();
+    let csrf = random_token();
+    let old = ctx.session.as_ref().map(|s| s.id_hash.clone());
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let (tenant_id, user_id, label, ip, rid, tok) = (
+        ctx.tenant.id.clone(),
+        user.id.clone(),
+        user.email.clone(),
+        ctx.ip.clone(),
+        ctx.request_id.clone(),
+        token.clone(),
+    );
+    state
+        .db
+        .tx(move |c| {
+            Box::pin(async move {
+                if let Some(old) = old {
+                    sessions::delete(c, &old).await?;
+                }
+                sessions::throttle_clear(c, &acct).await?;
+                sessions::create(
+                    c,
+                    &NewSession {
+                        token: &tok,
+                        tenant_id: Some(&tenant_id),
+                        user_id: &user_id,
+                        csrf_token: &csrf,
+                        ip: &ip,
+                        user_agent: &ua,
+                        ttl_ms: SESSION_TTL_MS,
+                    },
+                )
+                .await?;
+                audit::record(
+                    c,
+                    &Entry {
+                        tenant_id: Some(&tenant_id),
+                        actor_user_id: Some(&user_id),
+                        actor_label: &label,
+                        action: "user.login",
+                        entity: "user",
+                        entity_id: Some(&user_id),
+                        before: None,
+                        after: Some(serde_json::json!({ "ip": ip })),
+                        request_id: Some(&rid),
+                    },
+                )
+                .await
+            })
+        })
+        .await?;
+    let mut resp = Redirect::to("/").into_response();
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(
+        SESSION_COOKIE,
+        &token,
+        "/",
+        SESSION_TTL_MS / 1000,
+        state.cfg.https,
+    )) {
+        h.append(header::SET_COOKIE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(
+        LOGIN_CSRF_COOKIE,
+        "",
+        "/login",
+        0,
+        state.cfg.https,
+    )) {
+        h.append(header::SET_COOKIE, v);
+    }
+    Ok(resp)
+}
+
+/// GET /logout asks for confirmation (a link must not sign anyone out); the button POSTs.
+pub async fn logout_page(ctx: Ctx) -> Result<Response, AppError> {
+    match ctx.session {
+        None => Ok(Redirect::to("/login").into_response()),
+        Some(s) => Ok(crate::render::page(
+            "dashboard/logout.html",
+            context! { store_name => ctx.tenant.name.clone(), csrf => s.csrf_token },
+        )?
+        .into_response()),
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+    if let (Some(s), Some(u)) = (ctx.session.clone(), ctx.user.clone()) {
+        let tenant_id = ctx.tenant.id.clone();
+        let rid = ctx.request_id.clone();
+        state
+            .db
+            .tx(move |c| {
+                Box::pin(async move {
+                    sessions::delete(c, &s.id_hash).await?;
+                    audit::record(
+                        c,
+                        &Entry {
+                            tenant_id: Some(&tenant_id),
+                            actor_user_id: Some(&u.id),
+                            actor_label: &u.email,
+                            action: "user.logout",
+                            entity: "user",
+                            entity_id: Some(&u.id),
+                            before: None,
+                            after: None,
+                            request_id: Some(&rid),
+                        },
+                    )
+                    .await
+                })
+            })
+            .await?;
+    }
+    let mut resp = Redirect::to("/login").into_response();
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, "", "/", 0, state.cfg.https)) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(resp)
+}
+
+pub async fn password_page(me: Me) -> Result<Html<String>, AppError> {
+    super::view::page(
+        &me,
+        "dashboard/password.html",
+        "conta",
+        context! { error => None::<String> },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// Changing the password ends every session of this user and opens a fresh one here.
+pub async fn change_password(
+    State(state): State<AppState>,
+    me: Me,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, AppError> {
+    let error = if !password::verify(&form.current, &me.user.password_hash) {
+        Some("A senha atual está incorreta.".to_string())
+    } else if form.new != form.confirm {
+        Some("A confirmação não confere com a nova senha.".to_string())
+    } else {
+        password::check_strength(&form.new, &me.user.email)
+            .err()
+            .map(|e| format!("Senha fraca: {e}."))
+    };
+    if let Some(error) = error {
+        let html = super::view::page(
+            &me,
+            "dashboard/password.html",
+            "conta",
+            context! { error => error },
+        )?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+    }
+    let hash = password::hash(&form.new).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    let token = random_token();
+    let csrf = random_token();
+    let (tenant_id, user_id, label, ip, rid, tok) = (
+        me.tenant.id.clone(),
+        me.user.id.clone(),
+        me.user.email.clone(),
+        me.ip.clone(),
+        me.request_id.clone(),
+        token.clone(),
+    );
+    state
+        .db
+        .tx(move |c| {
+            Box::pin(async move {
+                store::users::set_password(c, &tenant_id, &user_id, &hash).await?;
+                sessions::delete_for_user(c, &user_id).await?;
+                sessions::create(
+                    c,
+                    &NewSession {
+                        token: &tok,
+                        tenant_id: Some(&tenant_id),
+                        user_id: &user_id,
+                        csrf_token: &csrf,
+                        ip: &ip,
+                        user_agent: "",
+                        ttl_ms: SESSION_TTL_MS,
+                    },
+                )
+                .await?;
+                audit::record(
+                    c,
+                    &Entry {
+                        tenant_id: Some(&tenant_id),
+                        actor_user_id: Some(&user_id),
+                        actor_label: &label,
+                        action: "user.password_change",
+                        entity: "user",
+                        entity_id: Some(&user_id),
+                        before: None,
+                        after: None,
+                        request_id: Some(&rid),
+                    },
+                )
+                .await
+            })
+        })
+        .await?;
+    let mut resp = Redirect::to("/conta/senha?ok=senha").into_response();
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(
+        SESSION_COOKIE,
+        &token,
+        "/",
+        SESSION_TTL_MS / 1000,
+        state.cfg.https,
+    )) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(resp)
+}

@@ -1,0 +1,30 @@
+// The dashboard's only script besides htmx (the CSP allows no inline script).
+(function () {
+  "use strict";
+  function csrf() {
+    var m = document.querySelector('meta[name="csrf-token"]');
+    return m ? m.getAttribute("content") : "";
+  }
+  // Every HTMX request carries the session's CSRF token in a header.
+  document.addEventListener("htmx:configRequest", function (e) {
+    e.detail.headers["X-CSRF-Token"] = csrf();
+  });
+  // Clear the reply box after a hand-written message went out.
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var el = e.detail.elt;
+    if (e.detail.successful && el && el.classList && el.classList.contains("reply")) {
+      el.reset();
+    }
+  });
+  // A chosen CSV file is read into the textarea, so the import is a plain form post.
+  document.addEventListener("change", function (e) {
+    var input = e.target;
+    if (!input || input.type !== "file" || !input.dataset.fill) return;
+    var target = document.querySelector(input.dataset.fill);
+    var file = input.files && input.files[0];
+    if (!target || !file) return;
+    var reader = new FileReader();
+    reader.onload = function () { target.value = reader.result; };
+    reader.readAsText(file);
+  });
+})();

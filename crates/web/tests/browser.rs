@@ -1,0 +1,525 @@
+//! End-to-end suite in a real browser: headless Chromium driven over WebDriver (a tiny
+//! client below, plain HTTP with reqwest) against the real server on a fresh database, with
+//! a mock Graph API and the worker run step by step. Saves screenshots of every main page to
+//! `docs/screenshots/`.
+//!
+//! Skips with a message when `chromedriver` is not installed, unless `CI=true`, where a
+//! missing browser is a failure.
+
+mod dashboard_support;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use dashboard_support::*;
+use serde_json::{json, Value};
+
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn find_in_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join(name))
+            .find(|f| f.is_file())
+    })
+}
+
+fn chromium_binary() -> Option<PathBuf> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|n| find_in_path(n))
+}
+
+struct Driver {
+    child: Child,
+    base: String,
+    session: String,
+    http: reqwest::Client,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Driver {
+    async fn start(chromedriver: PathBuf, chromium: PathBuf) -> Driver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while http.get(format!("{base}/status")).send().await.is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not come up");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let caps = json!({ "capabilities": { "alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium.to_string_lossy(),
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                         "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=pt-BR"]
+            }
+        }}});
+        let r: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session = r["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {r}"))
+            .to_string();
+        Driver {
+            child,
+            base,
+            session,
+            http,
+        }
+    }
+
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{}", self.base, self.session, path);
+        let mut req = self.http.request(method, url);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let v: Value = req.send().await.unwrap().json().await.unwrap();
+        v["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.cmd(reqwest::Method::POST, "/url", Some(json!({ "url": url })))
+            .await;
+    }
+
+    async fn find(&self, css: &str) -> Option<String> {
+        let v = self
+            .cmd(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({ "using": "css selector", "value": css })),
+            )
+            .await;
+        v.get(ELEMENT_KEY)
+            .and_then(|e| e.as_str())
+            .map(str::to_string)
+    }
+
+    async fn wait_for(&self, css: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(e) = self.find(css).await {
+                return e;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "element {css} never appeared; page: {}",
+                self.source().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn click(&self, css: &str) {
+        let e = self.wait_for(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/click"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let e = self.wait_for(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/clear"),
+            Some(json!({})),
+        )
+        .await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/value"),
+            Some(json!({ "text": text })),
+        )
+        .await;
+    }
+
+    /// Sets a field's value directly (long CSV or template text).
+    async fn set_value(&self, css: &str, text: &str) {
+        self.wait_for(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({ "script": "document.querySelector(arguments[0]).value = arguments[1];", "args": [css, text] })),
+        )
+        .await;
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let e = self.wait_for(css).await;
+        self.cmd(reqwest::Method::GET, &format!("/element/{e}/text"), None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Waits until an element's visible text contains `needle` (HTMX swaps).
+    async fn wait_in(&self, css: &str, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let t = self.text(css).await;
+            if t.contains(needle) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css} never showed {needle:?}; it shows {t:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    async fn source(&self) -> String {
+        self.cmd(reqwest::Method::GET, "/source", None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    async fn url(&self) -> String {
+        self.cmd(reqwest::Method::GET, "/url", None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    async fn wait_text(&self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let src = self.source().await;
+            if src.contains(needle) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "text {needle:?} never appeared; page: {src}"
+            );
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    async fn cookie(&self, name: &str) -> Option<String> {
+        let v = self
+            .cmd(reqwest::Method::GET, &format!("/cookie/{name}"), None)
+            .await;
+        v.get("value").and_then(|v| v.as_str()).map(str::to_string)
+    }
+
+    async fn window(&self, w: u32, h: u32) {
+        self.cmd(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({ "width": w, "height": h })),
+        )
+        .await;
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let b64 = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
+        let png = base64_decode(b64.as_str().unwrap_or_default());
+        assert!(png.starts_with(b"\x89PNG"), "screenshot {name} is a PNG");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    async fn quit(&self) {
+        let _ = self
+            .http
+            .delete(format!("{}/session/{}", self.base, self.session))
+            .send()
+            .await;
+    }
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    let val = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in s.bytes().filter_map(val) {
+        acc = (acc << 6) | c;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+fn tools() -> Option<(PathBuf, PathBuf)> {
+    let ci = std::env::var("CI").map(|v| v == "true").unwrap_or(false);
+    match (find_in_path("chromedriver"), chromium_binary()) {
+        (Some(d), Some(c)) => Some((d, c)),
+        _ if ci => panic!("CI=true but chromedriver/chromium are missing: install them (apt-get install chromium chromium-driver); the browser suite may not be skipped in CI"),
+        _ => {
+            eprintln!("SKIPPING browser suite: chromedriver or chromium not found in PATH (apt-get install chromium chromium-driver)");
+            None
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_day_in_a_real_browser() {
+    let Some((chromedriver, chromium)) = tools() else {
+        return;
+    };
+    let app = TestApp::start(store::Engine::Sqlite).await.expect("sqlite");
+    let site = format!("http://{}", app.host("demo"));
+    // Customers write through the signed webhook; the worker answers.
+    app.customer_says(
+        &app.demo,
+        "5511955554444",
+        "Carlos Pereira",
+        "10 sacos de cimento, entrega amanhã em Itaquera, pix",
+    )
+    .await;
+    app.customer_says(
+        &app.demo,
+        "5511944443333",
+        "Ana Souza",
+        "bom dia, 20 sacos de cimento e 2 m3 de areia media, entrega amanhã no Grajaú, pago no pix",
+    )
+    .await;
+    app.customer_says(
+        &app.demo,
+        "5511933332222",
+        "Roberto",
+        "oi, vcs tem tijolo baiano?",
+    )
+    .await;
+    let (approval_id, _) = app
+        .pending_approval(&app.demo)
+        .await
+        .expect("Itaquera has no freight rule → approval");
+
+    let d = Driver::start(chromedriver, chromium).await;
+
+    // Log in.
+    d.goto(&format!("{site}/")).await;
+    d.wait_for("#login-submit").await;
+    assert!(
+        d.url().await.ends_with("/login"),
+        "not signed in → login page"
+    );
+    d.screenshot("login").await;
+    d.type_into("input[name=email]", OWNER_EMAIL).await;
+    d.type_into("input[name=password]", PASSWORD).await;
+    d.click("#login-submit").await;
+    d.wait_for("#tile-pending").await;
+    d.screenshot("overview").await;
+
+    // Approvals: the pending one, its reason, approve → the mock Graph receives the quote.
+    d.goto(&format!("{site}/aprovacoes")).await;
+    d.wait_text("sem regra de frete").await;
+    d.screenshot("approvals").await;
+    d.goto(&format!("{site}/aprovacoes/{approval_id}")).await;
+    d.wait_for("#approve").await;
+    d.screenshot("approval-detail").await;
+    let before = app.graph_received.lock().unwrap().len();
+    d.click("#approve").await;
+    d.wait_text("Orçamento aprovado e enviado ao cliente.")
+        .await;
+    app.drain().await;
+    let sent = app.graph_received.lock().unwrap().clone();
+    assert!(sent.len() > before, "Graph received the approved quote");
+    let last = sent.last().unwrap();
+    assert_eq!(last["to"], "5511955554444");
+    assert!(
+        last.to_string().contains("ORC-"),
+        "the quote went out: {last}"
+    );
+
+    // Conversations: take over, reply by hand (HTMX, with the CSRF header), hand back.
+    d.goto(&format!("{site}/conversas")).await;
+    d.wait_for("#inbox").await;
+    d.screenshot("conversations").await;
+    let conv = store::conversations::list(&app.db, &app.demo.tenant_id, None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.contact_wa_id == "5511933332222")
+        .unwrap();
+    d.goto(&format!("{site}/conversas/{}", conv.id)).await;
+    d.click("#take-over").await;
+    d.wait_for("#taken").await;
+    let reply = "Temos sim! O milheiro do tijolo baiano sai por R$ 890,00. Posso separar?";
+    d.type_into("#reply-text", reply).await;
+    d.click("#reply-send").await;
+    d.wait_text("Posso separar?").await;
+    app.drain().await;
+    let sent = app.graph_received.lock().unwrap().clone();
+    assert!(
+        sent.iter()
+            .any(|m| m.to_string().contains("Posso separar?")),
+        "manual reply went through the outbound path"
+    );
+    d.goto(&format!("{site}/conversas/{}", conv.id)).await;
+    d.wait_text("Posso separar?").await;
+    d.screenshot("conversation").await;
+    let conv_now = store::conversations::get(&app.db, &app.demo.tenant_id, &conv.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(conv_now.taken_over_by.is_some(), "bot is silent");
+    d.click("#hand-back").await;
+    d.wait_text("Conversa devolvida ao robô.").await;
+
+    // Quotes list and detail.
+    d.goto(&format!("{site}/orcamentos")).await;
+    d.wait_text("ORC-").await;
+    d.screenshot("quotes").await;
+    let q = store::quotes::list(&app.db, &app.demo.tenant_id, None, None, None, None, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    d.goto(&format!("{site}/orcamentos/{}", q.id)).await;
+    d.wait_text(&q.number).await;
+    d.screenshot("quote-detail").await;
+
+    // Catalog: a CSV with one bad row changes nothing and shows that row's error.
+    let catalog_before = store::catalog::list(&app.db, &app.demo.tenant_id)
+        .await
+        .unwrap();
+    d.goto(&format!("{site}/catalogo")).await;
+    d.wait_for("#catalog").await;
+    d.screenshot("catalog").await;
+    let csv = "sku,name,unit,price_cents,cost_cents,weight_kg,aliases\nNOVO-1,Produto novo,un,1000,500,1,\nNOVO-2,Produto ruim,caixa,12x,500,1,\n";
+    d.set_value("#csv-text", csv).await;
+    d.click("#import-submit").await;
+    d.wait_text("linha 3").await;
+    d.screenshot("catalog-import-error").await;
+    assert_eq!(
+        store::catalog::list(&app.db, &app.demo.tenant_id)
+            .await
+            .unwrap(),
+        catalog_before,
+        "nothing applied"
+    );
+
+    // Templates: live preview, then an invalid template is refused with its error.
+    d.goto(&format!("{site}/modelos")).await;
+    d.wait_text("Orçamento").await;
+    d.screenshot("templates").await;
+    d.goto(&format!("{site}/modelos/quote")).await;
+    d.wait_for("#template-source").await;
+    d.wait_for("#preview .wa-preview").await;
+    // Live preview: typing re-renders through HTMX (CSRF header, no inline script, CSP on).
+    d.type_into(
+        "#template-source",
+        "Olá {{ cliente }}, prévia ao vivo do {{ numero }}!",
+    )
+    .await;
+    d.wait_in("#preview", "prévia ao vivo do ORC-").await;
+    d.type_into("#template-source", "Total: {{ total").await;
+    d.wait_in("#preview", "linha 1").await;
+    d.goto(&format!("{site}/modelos/quote")).await;
+    d.wait_for("#preview .wa-preview").await;
+    d.screenshot("template-editor").await;
+    d.set_value(
+        "#template-source",
+        "Olá {{ cliente }}!\nTotal: {{ total }\n",
+    )
+    .await;
+    d.click("#template-save").await;
+    let err = d.text("#template-error").await;
+    assert!(!err.is_empty(), "template error shown");
+    d.screenshot("template-error").await;
+    let saved = store::templates::history(&app.db, &app.demo.tenant_id, "quote")
+        .await
+        .unwrap();
+    assert!(saved.is_empty(), "invalid template not saved");
+
+    // The owner's other pages.
+    for (path, name, marker) in [
+        ("/regras", "rules", "Descontos por volume"),
+        ("/frete", "freight", "Zona Sul"),
+        ("/equipe", "team", "Sessões abertas"),
+        ("/whatsapp", "whatsapp", "guardado (criptografado)"),
+    ] {
+        d.goto(&format!("{site}{path}")).await;
+        d.wait_text(marker).await;
+        d.screenshot(name).await;
+    }
+
+    // On a phone.
+    d.window(390, 844).await;
+    d.goto(&format!("{site}/")).await;
+    d.wait_for("#tile-pending").await;
+    d.screenshot("mobile-overview").await;
+    d.goto(&format!("{site}/conversas/{}", conv.id)).await;
+    d.wait_text("Posso separar?").await;
+    d.screenshot("mobile-conversation").await;
+    d.window(1280, 900).await;
+
+    // Log out: the old session cookie no longer works.
+    d.goto(&format!("{site}/")).await;
+    let old = d
+        .cookie("oz_session")
+        .await
+        .expect("session cookie in the browser");
+    d.click("form[action='/logout'] button").await;
+    d.wait_for("#login-submit").await;
+    let r = app.get("demo", "/", Some(&old)).send().await.unwrap();
+    assert_eq!(r.status(), 303, "old cookie refused after logout");
+    assert_eq!(r.headers()["location"], "/login");
+    d.quit().await;
+
+    // The other store saw none of this, and the same forms work over plain HTTP.
+    assert!(app.pending_approval(&app.other).await.is_none());
+    let s = app
+        .login("demo", ATTENDANT_EMAIL, PASSWORD)
+        .await
+        .expect("attendant signs in");
+    let csrf = app.csrf("demo", &s).await;
+    let r = app
+        .post("demo", "/logout", Some(&s), &[("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert!(set_cookie_line(r.headers(), "oz_session")
+        .unwrap()
+        .contains("Max-Age=0"));
+}

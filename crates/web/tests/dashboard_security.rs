@@ -1,0 +1,1218 @@
+//! HTTP-level security tests of the store dashboard against a real server (port 0) on a
+//! fresh database: SQLite always, PostgreSQL too when `ORCAZAP_TEST_POSTGRES_URL` is set.
+//! Each test fails if the protection it names is removed.
+
+mod dashboard_support;
+
+use dashboard_support::*;
+use store::Engine;
+
+macro_rules! both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { let app = super::TestApp::start(store::Engine::Sqlite).await.expect("sqlite"); super::$name(&app).await } )* }
+        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { if let Some(app) = super::TestApp::start(store::Engine::Postgres).await { super::$name(&app).await } } )* }
+    };
+}
+
+both_engines!(
+    csrf_missing_or_wrong_is_403,
+    cross_site_origin_is_403,
+    cross_tenant_ids_are_404,
+    session_of_one_store_is_useless_on_another,
+    attendant_on_owner_pages_is_403,
+    markup_in_contact_item_and_template_is_inert,
+    security_headers_and_cookie_flags,
+    lockout_after_repeated_failures,
+    session_id_changes_on_login,
+    logout_kills_the_session,
+    rate_limit_answers_429_with_retry_after,
+    approve_sends_quote_through_the_worker,
+    csv_import_is_all_or_nothing,
+    audit_log_records_changes,
+    invite_shows_password_once,
+    password_change_ends_other_sessions,
+    owner_revokes_a_session,
+    invalid_template_is_refused_at_its_line,
+    idle_and_expired_sessions_are_refused,
+    oversized_body_is_413,
+    whatsapp_test_send_goes_through_the_worker,
+);
+
+const _: Engine = Engine::Sqlite;
+
+async fn owner(app: &TestApp) -> String {
+    app.login("demo", OWNER_EMAIL, PASSWORD)
+        .await
+        .expect("owner logs in")
+}
+
+async fn csrf_missing_or_wrong_is_403(app: &TestApp) {
+    let s = owner(app).await;
+    let csrf = app.csrf("demo", &s).await;
+    let rules = [
+        ("pix", "5"),
+        ("cartao", "0"),
+        ("boleto", "0"),
+        ("dinheiro", "3"),
+        ("min_margin", "10"),
+        ("approval_above", "5.000,00"),
+        ("validity", "48"),
+    ];
+    let missing = app
+        .post("demo", "/regras", Some(&s), &rules)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 403, "no token");
+    let mut wrong = rules.to_vec();
+    wrong.push((
+        "csrf",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+    ));
+    let r = app
+        .post("demo", "/regras", Some(&s), &wrong)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "wrong token");
+    // Header (HTMX) with the wrong token, too.
+    let r = app
+        .post("demo", "/regras", Some(&s), &rules)
+        .header("x-csrf-token", "nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "wrong header token");
+    // The right token in the form or the header works.
+    let mut right = rules.to_vec();
+    right.push(("csrf", &csrf));
+    let r = app
+        .post("demo", "/regras", Some(&s), &right)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "right token");
+    let r = app
+        .post("demo", "/regras", Some(&s), &rules)
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "right header token");
+    // Logout needs the token too.
+    let r = app
+        .post("demo", "/logout", Some(&s), &[])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // Login without its double-submit token.
+    let r = app
+        .post(
+            "demo",
+            "/login",
+            None,
+            &[("email", OWNER_EMAIL), ("password", PASSWORD)],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "login without csrf");
+}
+
+async fn cross_site_origin_is_403(app: &TestApp) {
+    let s = owner(app).await;
+    let csrf = app.csrf("demo", &s).await;
+    let form = [("text", "oi"), ("csrf", csrf.as_str())];
+    let r = app
+        .post("demo", "/catalogo/importar", Some(&s), &form)
+        .header("origin", "http://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "foreign Origin");
+    let r = app
+        .post("demo", "/catalogo/importar", Some(&s), &form)
+        .header("origin", format!("http://{}", app.host("outra")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "sibling store's Origin");
+    let r = app
+        .post("demo", "/catalogo/importar", Some(&s), &form)
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "Sec-Fetch-Site cross-site");
+    let r = app
+        .post("demo", "/catalogo/importar", Some(&s), &form)
+        .header("sec-fetch-site", "same-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "Sec-Fetch-Site same-site (another store)");
+    let r = app
+        .post("demo", "/catalogo/importar", Some(&s), &form)
+        .header("origin", format!("http://{}", app.host("demo")))
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        422,
+        "same origin passes the check (and the empty CSV is refused)"
+    );
+}
+
+async fn cross_tenant_ids_are_404(app: &TestApp) {
+    app.customer_says(
+        &app.other,
+        "5511988887777",
+        "Cliente da Outra",
+        "10 sacos de cimento, entrega amanhã em Itaquera, pix",
+    )
+    .await;
+    let (approval_id, quote_id) = app
+        .pending_approval(&app.other)
+        .await
+        .expect("approval in the other store");
+    let quote = store::quotes::get(&app.db, &app.other.tenant_id, &quote_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let item = store::catalog::list(&app.db, &app.other.tenant_id)
+        .await
+        .unwrap()
+        .remove(0);
+    let s = owner(app).await;
+    let csrf = app.csrf("demo", &s).await;
+    for path in [
+        format!("/aprovacoes/{approval_id}"),
+        format!("/orcamentos/{quote_id}"),
+        format!("/conversas/{}", quote.conversation_id),
+        format!("/conversas/{}/mensagens", quote.conversation_id),
+    ] {
+        let r = app.get("demo", &path, Some(&s)).send().await.unwrap();
+        assert_eq!(r.status(), 404, "GET {path}");
+    }
+    for path in [
+        format!("/aprovacoes/{approval_id}/aprovar"),
+        format!("/conversas/{}/assumir", quote.conversation_id),
+        format!("/conversas/{}/responder", quote.conversation_id),
+        format!("/catalogo/{}/ativo", item.id),
+    ] {
+        let r = app
+            .post("demo", &path, Some(&s), &[("csrf", &csrf), ("text", "oi")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "POST {path}");
+    }
+    // Nothing happened in the other store.
+    assert!(app.pending_approval(&app.other).await.is_some());
+    let conv = store::conversations::get(&app.db, &app.other.tenant_id, &quote.conversation_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(conv.taken_over_by.is_none());
+}
+
+async fn session_of_one_store_is_useless_on_another(app: &TestApp) {
+    let s = owner(app).await;
+    assert_eq!(
+        app.get("demo", "/", Some(&s))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let r = app.get("outra", "/", Some(&s)).send().await.unwrap();
+    assert_eq!(r.status(), 303, "store B sends store A's session to login");
+    assert_eq!(r.headers()["location"], "/login");
+}
+
+async fn attendant_on_owner_pages_is_403(app: &TestApp) {
+    let s = app
+        .login("demo", ATTENDANT_EMAIL, PASSWORD)
+        .await
+        .expect("attendant logs in");
+    let csrf = app.csrf("demo", &s).await;
+    for path in [
+        "/regras",
+        "/frete",
+        "/modelos",
+        "/modelos/quote",
+        "/equipe",
+        "/whatsapp",
+    ] {
+        let r = app.get("demo", path, Some(&s)).send().await.unwrap();
+        assert_eq!(r.status(), 403, "GET {path}");
+    }
+    for path in [
+        "/regras",
+        "/catalogo/itens",
+        "/catalogo/importar",
+        "/frete",
+        "/modelos/quote",
+        "/equipe/convidar",
+        "/whatsapp",
+    ] {
+        let r = app
+            .post(
+                "demo",
+                path,
+                Some(&s),
+                &[("csrf", &csrf), ("sku", "X"), ("price", "1,00")],
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "POST {path}");
+    }
+    for path in ["/", "/aprovacoes", "/conversas", "/orcamentos", "/catalogo"] {
+        let r = app.get("demo", path, Some(&s)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "attendant may use {path}");
+    }
+    // The attendant doesn't even see the cost column.
+    let html = app
+        .get("demo", "/catalogo", Some(&s))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("Custo"));
+}
+
+async fn markup_in_contact_item_and_template_is_inert(app: &TestApp) {
+    let evil = "<script>alert(1)</script>\"><img src=x onerror=alert(2)>";
+    app.customer_says(
+        &app.demo,
+        "5511977776666",
+        evil,
+        "oi, quanto custa o cimento?",
+    )
+    .await;
+    let s = owner(app).await;
+    let csrf = app.csrf("demo", &s).await;
+    let r = app
+        .post(
+            "demo",
+            "/catalogo/itens",
+            Some(&s),
+            &[
+                ("csrf", &csrf),
+                ("sku", "EVIL-1"),
+                ("name", evil),
+                ("unit", "un"),
+                ("price", "10,00"),
+                ("cost", "5,00"),
+                ("weight_kg", "1"),
+                ("aliases", evil),
+                ("active", "1"),
+            ],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let tpl = format!("Olá {{{{ loja }}}} {evil}");
+    let r = app
+        .post(
+            "demo",
+            "/modelos/data_capture",
+            Some(&s),
+            &[("csrf", &csrf), ("source", &tpl)],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "a template may contain any text");
+    let inbox = app
+        .get("demo", "/conversas", Some(&s))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let catalog = app
+        .get("demo", "/catalogo", Some(&s))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let editor = app
+        .get("demo", "/modelos/data_capture", Some(&s))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let preview = app
+        .post(
+            "demo",
+            "/modelos/data_capture/previa",
+            Some(&s),
+            &[("source", &tpl)],
+        )
+        .header("x-csrf-token", &csrf)
+        .header("hx-request", "true")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for (page, html) in [
+        ("inbox", &inbox),
+        ("catalog", &catalog),
+        ("template editor", &editor),
+        ("preview", &preview),
+    ] {
+        assert!(!html.contains("<script>alert"), "{page}: raw script tag");
+        assert!(!html.contains("<img src=x"), "{page}: raw img tag");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;")
+                || html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{page}: escaped text shown"
+        );
+    }
+}
+
+async fn security_headers_and_cookie_flags(app: &TestApp) {
+    let (_, _) = app.login_form("demo").await;
+    let r = app.get("demo", "/login", None).send().await.unwrap();
+    let login_cookie = set_cookie_line(r.headers(), "oz_login_csrf").unwrap();
+    assert!(login_cookie.contains("HttpOnly") && login_cookie.contains("SameSite=Lax"));
+    let (csrf, lc) = app.login_form("demo").await;
+    let r = app
+        .http
+        .post(app.url("/login"))
+        .header("host", app.host("demo"))
+        .header("cookie", format!("oz_login_csrf={lc}"))
+        .form(&[
+            ("email", OWNER_EMAIL),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let line = set_cookie_line(r.headers(), "oz_session").unwrap();
+    assert!(line.contains("HttpOnly"), "{line}");
+    assert!(line.contains("SameSite=Lax"), "{line}");
+    assert!(line.contains("Path=/"), "{line}");
+    assert!(
+        !line.to_lowercase().contains("domain="),
+        "host-only cookie: {line}"
+    );
+    assert!(!line.contains("Secure"), "plain HTTP in tests: {line}");
+    let s = session_cookie(r.headers()).unwrap();
+    for path in [
+        "/",
+        "/login",
+        "/aprovacoes",
+        "/conversas",
+        "/orcamentos",
+        "/catalogo",
+        "/regras",
+        "/frete",
+        "/modelos",
+        "/modelos/quote",
+        "/equipe",
+        "/whatsapp",
+        "/conta/senha",
+        "/nao-existe",
+    ] {
+        let r = app
+            .get("demo", path, Some(&s))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        let h = r.headers();
+        let csp = h
+            .get("content-security-policy")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        assert!(
+            csp.contains("script-src 'self'")
+                && !csp.contains("unsafe-inline")
+                && csp.contains("frame-ancestors 'none'"),
+            "{path}: CSP {csp}"
+        );
+        assert_eq!(
+            h.get("x-frame-options").map(|v| v.to_str().unwrap()),
+            Some("DENY"),
+            "{path}"
+        );
+        assert_eq!(
+            h.get("x-content-type-options").map(|v| v.to_str().unwrap()),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert!(h.get("referrer-policy").is_some(), "{path}");
+        assert!(h.get("x-request-id").is_some(), "{path}");
+        let body = r.text().await.unwrap();
+        assert!(
+            !body.contains("<script>") && !body.contains("onclick=") && !body.contains(" style=\""),
+            "{path}: inline script or style"
+        );
+    }
+}
+
+async fn lockout_after_repeated_failures(app: &TestApp) {
+    for i in 0..5 {
+        let r = app
+            .login("demo", OWNER_EMAIL, "senha errada demais")
+            .await
+            .unwrap_err();
+        let expected = if i < 4 { 401 } else { 429 };
+        assert_eq!(r.status(), expected, "attempt {}", i + 1);
+    }
+    // Now even the right password is refused, with a pt-BR message and Retry-After.
+    let r = app.login("demo", OWNER_EMAIL, PASSWORD).await.unwrap_err();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().get("retry-after").is_some());
+    let html = r.text().await.unwrap();
+    assert!(html.contains("bloqueado"), "{html}");
+    // Another account of the store is not locked by this one's failures.
+    assert!(app.login("demo", ATTENDANT_EMAIL, PASSWORD).await.is_ok());
+}
+
+async fn session_id_changes_on_login(app: &TestApp) {
+    // A token planted before login (fixation) is never promoted.
+    let planted = "a".repeat(64);
+    let (csrf, lc) = app.login_form("demo").await;
+    let r = app
+        .http
+        .post(app.url("/login"))
+        .header("host", app.host("demo"))
+        .header(
+            "cookie",
+            format!("oz_login_csrf={lc}; oz_session={planted}"),
+        )
+        .form(&[
+            ("email", OWNER_EMAIL),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let first = session_cookie(r.headers()).unwrap();
+    assert_ne!(first, planted);
+    assert_eq!(
+        app.get("demo", "/", Some(&planted))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+    // Signing in again from a live session rotates it: the old one stops working.
+    let (csrf, lc) = app.login_form("demo").await;
+    let r = app
+        .http
+        .post(app.url("/login"))
+        .header("host", app.host("demo"))
+        .header("cookie", format!("oz_login_csrf={lc}; oz_session={first}"))
+        .form(&[
+            ("email", OWNER_EMAIL),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let second = session_cookie(r.headers()).unwrap();
+    assert_ne!(first, second);
+    assert_eq!(
+        app.get("demo", "/", Some(&first))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+    assert_eq!(
+        app.get("demo", "/", Some(&second))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // Only the hash is stored.
+    let rows = store::sessions::list_for_tenant(&app.db, &app.demo.tenant_id)
+        .await
+        .unwrap();
+    assert!(rows.iter().all(|r| r.id_hash != second));
+}
+
+async fn logout_kills_the_session(app: &TestApp) {
+    let s = owner(app).await;
+    let csrf = app.csrf("demo", &s).await;
+    let r = app
+        .post("demo", "/logout", Some(&s), &[("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let line = set_cookie_line(r.headers(), "oz_session").unwrap();
+    assert!(line.contains("Max-Age=0"), "{line}");
+    let r = app.get("demo", "/", Some(&s)).send().await.unwrap();
+    assert_eq!(r.status(), 303, "old cookie no longer works");
+    let r = app
+        .get("demo", "/aprovacoes", Some(&s))
+        .header("hx-request", "true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["hx-redirect"], "/login");
+}
+
+async fn rate_limit_answers_429_with_retry_after(app: &TestApp) {
+    let mut limited = None;
+    for _ in 0..15 {
+        let r = app
+            .post(
+                "demo",
+                "/login",
+                None,
+                &[("email", "x@y.z"), ("password", "x")],
+            )
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 429 {
+            limited = Some(r);
+            break;
+        }
+        assert_eq!(
+            r.status(),
+            403,
+            "no csrf cookie: refused before any password check"
+        );
+    }
+    let r = limited.expect("login class limited after its burst");
+    let secs: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&secs));
+    // Reads are another class: the dashboard still answers.
+    assert_eq!(
+        app.get("demo", "/login", None)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+async fn approve_sends_quote_through_the_worker(app: &TestApp) {
+    app.customer_says(
+        &app.demo,
+        "5511955554444",
+        "Carlos",
+        "10 sacos de cimento, entrega amanhã em Itaquera, pix",
+    )
+    .await;
+    let (approval_id, _) = app
+        .pending_approval(&app.demo)
+        .await
+        .expect("no freight rule for Itaquera → approval");
+    let before = app.graph_received.lock().unwrap().len();
+    let s = app.login("demo", ATTENDANT_EMAIL, PASSWORD).await.unwrap();
+    let html = app
+        .get("demo", &format!("/aprovacoes/{approval_id}"), Some(&s))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("sem regra de frete"), "reason in pt-BR");
+    let csrf = app.csrf("demo", &s).await;
+    // Set the freight (the reason) and recompute before approving.
+    let r = app
+        .post(
+            "demo",
+            &format!("/aprovacoes/{approval_id}/editar"),
+            Some(&s),
+            &[("csrf", &csrf), ("freight", "60,00")],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let r = app
+        .post(
+            "demo",
+            &format!("/aprovacoes/{approval_id}/aprovar"),
+            Some(&s),
+            &[("csrf", &csrf)],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    app.drain().await;
+    let sent = app.graph_received.lock().unwrap().clone();
+    assert!(sent.len() > before, "Graph received the quote");
+    let last = sent.last().unwrap().to_string();
+    assert!(
+        last.contains("60,00"),
+        "edited freight in the quote: {last}"
+    );
+    let r = app
+        .post(
+            "demo",
+            &format!("/aprovacoes/{approval_id}/aprovar"),
+            Some(&s),
+            &[("csrf", &csrf)],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409, "second decision refused");
+}
+
+async fn csv_import_is_all_or_nothing(app: &TestApp) {
+    let s = owner(app).await;
+    let csrf = app.csrf("demo", &s).await;
+    let before = store::catalog::list(&app.db, &app.demo.tenant_id)
+        .await
+        .unwrap();
+    let csv = "sku,name,unit,price_cents,cost_cents,weight_kg,aliases\nNOVO-1,Produto novo,un,1000,500,1,\nNOVO-2,Produto ruim,xyz,abc,500,1,\n";
+    let r = app
+        .post(
+            "demo",
+            "/catalogo/importar",
+            Some(&s),
+            &[("csrf", &csrf), ("csv", csv)],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("linha 3"), "row error shown: {html}");
+    assert_eq!(
+        store::catalog::list(&app.db, &app.demo.tenant_id)
+            .await
+            .unwrap(),
+        before,
+        "nothing applied"
+    );
+    let good = "sku,name,unit,price_cents,cost_cents,weight_kg,aliases\nNOVO-1,Produto novo,un,1000,500,1,\n";
+    let r = app
+        .post(
+            "demo",
+            "/catalogo/importar",
+            Some(&s),
+            &[("csrf", &csrf), ("csv", good)],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        store::catalog::list(&app.db, &app.demo.tenant_id)
+            .await
+            .unwrap()
+            .len(),
+        before.len() + 1
+    );
+    let export = app
+        .get("demo", "/catalogo/exportar.csv", Some(&s))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(export.contains("NOVO-1"));
+}
+
+async fn audit_log_records_changes(app: &TestApp) {
+    let s = owner(app).await;
+    let csrf = app.csrf("demo", &s).await;
+    let rules = [
+        ("pix", "7"),
+        ("cartao", "0"),
+        ("boleto", "0"),
+        ("dinheiro", "3"),
+        ("min_margin", "10"),
+        ("approval_above", "5.000,00"),
+        ("validity", "24"),
+        ("csrf", csrf.as_str()),
+    ];
+    assert_eq!(
+        app.post("demo", "/regras", Some(&s), &rules)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+    let r = app
+        .post(
+            "demo",
+            "/whatsapp",
+            Some(&s),
+            &[
+                ("csrf", &csrf),
+                ("phone_number_id", "100000000000001"),
+                ("waba_id", "1"),
+                ("display", "x"),
+                ("token", "EAAG-novo-token-secreto"),
+            ],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let log = store::audit::list(&app.db, Some(&app.demo.tenant_id), 50)
+        .await
+        .unwrap();
+    let rules_entry = log
+        .iter()
+        .find(|e| e.action == "rules.update")
+        .expect("rules change audited");
+    assert_eq!(rules_entry.actor_label, OWNER_EMAIL);
+    assert!(rules_entry
+        .before_json
+        .as_deref()
+        .unwrap()
+        .contains("\"pix_discount_bp\":500"));
+    assert!(rules_entry
+        .after_json
+        .as_deref()
+        .unwrap()
+        .contains("\"pix_discount_bp\":700"));
+    assert!(log.iter().any(|e| e.action == "whatsapp.update"));
+    assert!(
+        log.iter().all(|e| !e
+            .after_json
+            .clone()
+            .unwrap_or_default()
+            .contains("novo-token")),
+        "token never in the audit log"
+    );
+    let page = app
+        .get("demo", "/whatsapp", Some(&s))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("novo-token"), "token never shown again");
+    let ch = store::channels::for_tenant(&app.db, &app.demo.tenant_id)
+        .await
+        .unwrap()
+        .remove(0);
+    assert!(
+        !ch.access_token_enc.unwrap().contains("novo-token"),
+        "stored encrypted"
+    );
+}
+
+async fn invite_shows_password_once(app: &TestApp) {
+    let s = owner(app).await;
+    let csrf = app.csrf("demo", &s).await;
+    let r = app
+        .post(
+            "demo",
+            "/equipe/convidar",
+            Some(&s),
+            &[
+                ("csrf", &csrf),
+                ("name", "Pedro"),
+                ("email", "pedro@demo.com.br"),
+                ("role", "attendant"),
+            ],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    let start = html
+        .find("<code class=\"secret\">")
+        .expect("password shown")
+        + "<code class=\"secret\">".len();
+    let pw = &html[start..start + html[start..].find('<').unwrap()];
+    assert!(pw.len() >= 16, "{pw}");
+    let again = app
+        .get("demo", "/equipe", Some(&s))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!again.contains(pw), "shown once only");
+    let user = store::users::by_email(&app.db, &app.demo.tenant_id, "pedro@demo.com.br")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(user.password_hash.starts_with("$argon2id$"));
+    let pedro = app
+        .login("demo", "pedro@demo.com.br", pw)
+        .await
+        .expect("new attendant signs in");
+    assert_eq!(
+        app.get("demo", "/regras", Some(&pedro))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403,
+        "invited as attendant"
+    );
+    // The same email again is refused with a pt-BR message.
+    let r = app
+        .post(
+            "demo",
+            "/equipe/convidar",
+            Some(&s),
+            &[
+                ("csrf", &csrf),
+                ("name", "Pedro"),
+                ("email", "PEDRO@demo.com.br"),
+                ("role", "attendant"),
+            ],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("já existe"));
+}
+
+async fn password_change_ends_other_sessions(app: &TestApp) {
+    let s1 = owner(app).await;
+    let s2 = owner(app).await;
+    let csrf = app.csrf("demo", &s1).await;
+    let new_pw = "telha colonial e argamassa";
+    let r = app
+        .post(
+            "demo",
+            "/conta/senha",
+            Some(&s1),
+            &[
+                ("csrf", &csrf),
+                ("current", "errada errada"),
+                ("new", new_pw),
+                ("confirm", new_pw),
+            ],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "wrong current password");
+    let r = app
+        .post(
+            "demo",
+            "/conta/senha",
+            Some(&s1),
+            &[
+                ("csrf", &csrf),
+                ("current", PASSWORD),
+                ("new", "curta"),
+                ("confirm", "curta"),
+            ],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "weak password");
+    assert!(r.text().await.unwrap().contains("pelo menos 10 caracteres"));
+    let r = app
+        .post(
+            "demo",
+            "/conta/senha",
+            Some(&s1),
+            &[
+                ("csrf", &csrf),
+                ("current", PASSWORD),
+                ("new", new_pw),
+                ("confirm", new_pw),
+            ],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let s3 = session_cookie(r.headers()).expect("a fresh session for this browser");
+    for old in [&s1, &s2] {
+        assert_eq!(
+            app.get("demo", "/", Some(old))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            303,
+            "old sessions end"
+        );
+    }
+    assert_eq!(
+        app.get("demo", "/", Some(&s3))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert!(app.login("demo", OWNER_EMAIL, PASSWORD).await.is_err());
+    assert!(app.login("demo", OWNER_EMAIL, new_pw).await.is_ok());
+}
+
+async fn owner_revokes_a_session(app: &TestApp) {
+    let att = app.login("demo", ATTENDANT_EMAIL, PASSWORD).await.unwrap();
+    let s = owner(app).await;
+    let csrf = app.csrf("demo", &s).await;
+    let page = app
+        .get("demo", "/equipe", Some(&s))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let hash = store::sessions::hash_token(&att);
+    assert!(page.contains(&hash), "sessions listed");
+    assert!(!page.contains(&att), "never the token itself");
+    let r = app
+        .post(
+            "demo",
+            &format!("/equipe/sessoes/{hash}/encerrar"),
+            Some(&s),
+            &[("csrf", &csrf)],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        app.get("demo", "/", Some(&att))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+    // Another store's session cannot be revoked from here.
+    let other = app.login("outra", OWNER_EMAIL, PASSWORD).await.unwrap();
+    let h = store::sessions::hash_token(&other);
+    let r = app
+        .post(
+            "demo",
+            &format!("/equipe/sessoes/{h}/encerrar"),
+            Some(&s),
+            &[("csrf", &csrf)],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        app.get("outra", "/", Some(&other))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+async fn invalid_template_is_refused_at_its_line(app: &TestApp) {
+    let s = owner(app).await;
+    let csrf = app.csrf("demo", &s).await;
+    let src = "Olá {{ cliente }}!\nTotal: {{ total }\n";
+    let r = app
+        .post(
+            "demo",
+            "/modelos/quote",
+            Some(&s),
+            &[("csrf", &csrf), ("source", src)],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"template-error\""), "error shown");
+    assert!(html.contains("linha 2"), "at its line: {html}");
+    assert!(
+        html.contains("<li class=\"bad\" value=\"2\">"),
+        "line 2 highlighted"
+    );
+    assert!(
+        store::templates::history(&app.db, &app.demo.tenant_id, "quote")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let r = app
+        .post(
+            "demo",
+            "/modelos/quote",
+            Some(&s),
+            &[
+                ("csrf", &csrf),
+                ("source", "Orçamento {{ numero }}: {{ total }}"),
+            ],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        store::templates::history(&app.db, &app.demo.tenant_id, "quote")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+async fn idle_and_expired_sessions_are_refused(app: &TestApp) {
+    let idle = owner(app).await;
+    let expired = owner(app).await;
+    let fresh = owner(app).await;
+    let now = store::now_ms();
+    let hour = 3_600_000i64;
+    sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1")
+        .bind(store::sessions::hash_token(&idle))
+        .bind(now - 3 * hour)
+        .execute(app.db.write())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE sessions SET expires_at = $2 WHERE id_hash = $1")
+        .bind(store::sessions::hash_token(&expired))
+        .bind(now - 1)
+        .execute(app.db.write())
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get("demo", "/", Some(&idle))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303,
+        "idle 3 h > 2 h timeout"
+    );
+    assert_eq!(
+        app.get("demo", "/", Some(&expired))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303,
+        "past expiry"
+    );
+    assert_eq!(
+        app.get("demo", "/", Some(&fresh))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+async fn oversized_body_is_413(app: &TestApp) {
+    let s = owner(app).await;
+    let csrf = app.csrf("demo", &s).await;
+    let big = "x".repeat(300 * 1024);
+    let r = app
+        .post(
+            "demo",
+            "/catalogo/importar",
+            Some(&s),
+            &[("csv", big.as_str()), ("csrf", csrf.as_str())],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let r = app
+        .post(
+            "demo",
+            "/catalogo/importar",
+            Some(&s),
+            &[("csv", big.as_str())],
+        )
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413, "handler's own limit");
+}
+
+async fn whatsapp_test_send_goes_through_the_worker(app: &TestApp) {
+    let s = owner(app).await;
+    let csrf = app.csrf("demo", &s).await;
+    let r = app
+        .post(
+            "demo",
+            "/whatsapp/teste",
+            Some(&s),
+            &[("csrf", &csrf), ("phone", "abc")],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "bad number refused");
+    let r = app
+        .post(
+            "demo",
+            "/whatsapp/teste",
+            Some(&s),
+            &[("csrf", &csrf), ("phone", "55 11 91234-5678")],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/conversas/"));
+    app.drain().await;
+    let sent = app.graph_received.lock().unwrap().clone();
+    let last = sent.last().expect("Graph got the test message");
+    assert_eq!(last["to"], "5511912345678");
+    assert!(last.to_string().contains("Teste do OrçaZap"));
+    let att = app.login("demo", ATTENDANT_EMAIL, PASSWORD).await.unwrap();
+    let csrf = app.csrf("demo", &att).await;
+    let r = app
+        .post(
+            "demo",
+            "/whatsapp/teste",
+            Some(&att),
+            &[("csrf", &csrf), ("phone", "5511912345678")],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "owner only");
+}

@@ -1,0 +1,406 @@
+//! A real server on port 0, a fresh database, two seeded stores, a mock Graph API and a
+//! worker driven one job at a time. Shared by the HTTP security tests and the browser suite.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::routing::post;
+use axum::{Json, Router};
+use domain::catalog::{parse_catalog_csv, DEMO_CATALOG_CSV};
+use reqwest::header::{HeaderMap, HOST, SET_COOKIE};
+use secrecy::SecretString;
+use store::crypto::TokenCipher;
+use store::testing::TestDb;
+use store::users::Role;
+use store::Engine;
+use tokio::sync::Notify;
+use web::{AppState, Application, WebConfig};
+use worker::{Worker, WorkerConfig};
+
+pub const APP_SECRET: &str = "test-app-secret";
+pub const OWNER_EMAIL: &str = "dona@demo.com.br";
+pub const ATTENDANT_EMAIL: &str = "balcao@demo.com.br";
+pub const PASSWORD: &str = "cimento areia brita 2026";
+
+pub struct Store {
+    pub tenant_id: String,
+    pub pnid: String,
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: store::Db,
+    pub worker: Worker,
+    pub graph_received: Arc<Mutex<Vec<serde_json::Value>>>,
+    pub demo: Store,
+    pub other: Store,
+    pub http: reqwest::Client,
+    _testdb: TestDb,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn mock_graph(
+    State(seen): State<Arc<Mutex<Vec<serde_json::Value>>>>,
+    Path((_v, _pnid)): Path<(String, String)>,
+    Json(body): Json<serde_json::Value>,
+) -> Json<serde_json::Value> {
+    let to = body.get("to").cloned().unwrap_or_default();
+    seen.lock().unwrap().push(body);
+    Json(serde_json::json!({
+        "messaging_product": "whatsapp",
+        "contacts": [{ "input": to, "wa_id": to }],
+        "messages": [{ "id": format!("wamid.MOCK{}", uuid::Uuid::new_v4().simple()) }]
+    }))
+}
+
+async fn seed_store(
+    db: &store::Db,
+    cipher: &TokenCipher,
+    slug: &str,
+    name: &str,
+    pnid: &str,
+) -> Store {
+    let (slug_s, name_s, pnid_s) = (slug.to_string(), name.to_string(), pnid.to_string());
+    let owner_hash = web::auth::password::hash(PASSWORD).unwrap();
+    let att_hash = owner_hash.clone();
+    let token_enc = cipher.encrypt("EAAG-test-token");
+    let rules = domain::pricing::demo_rules();
+    let tenant_id = db
+        .tx(move |c| {
+            Box::pin(async move {
+                let t =
+                    store::tenants::create(c, &slug_s, &name_s, "São Paulo", "America/Sao_Paulo")
+                        .await?;
+                store::users::create(
+                    c,
+                    &t.id,
+                    OWNER_EMAIL,
+                    "Dona Maria",
+                    &owner_hash,
+                    Role::Owner,
+                )
+                .await?;
+                store::users::create(
+                    c,
+                    &t.id,
+                    ATTENDANT_EMAIL,
+                    "João do Balcão",
+                    &att_hash,
+                    Role::Attendant,
+                )
+                .await?;
+                for item in parse_catalog_csv(DEMO_CATALOG_CSV).expect("demo catalog parses") {
+                    store::catalog::upsert(c, &t.id, &item).await?;
+                }
+                let pd = |m| rules.payment_discount(m).0;
+                use domain::slots::PaymentMethod as P;
+                store::rules::save_pricing(
+                    c,
+                    &t.id,
+                    &store::rules::PricingRulesRow {
+                        pix_discount_bp: pd(P::Pix),
+                        cartao_discount_bp: pd(P::Cartao),
+                        boleto_discount_bp: pd(P::Boleto),
+                        dinheiro_discount_bp: pd(P::Dinheiro),
+                        min_margin_bp: rules.min_margin.0,
+                        approval_above_cents: rules.approval_above.0,
+                        quote_validity_hours: rules.quote_validity_hours as i64,
+                    },
+                )
+                .await?;
+                for v in &rules.volume_discounts {
+                    store::rules::add_volume_discount(
+                        c,
+                        &t.id,
+                        v.sku.as_deref(),
+                        v.min_quantity.thousandths(),
+                        v.discount.0,
+                    )
+                    .await?;
+                }
+                for (i, f) in rules.freight_rules.iter().enumerate() {
+                    let zone = match &f.zone {
+                        domain::pricing::FreightZone::Bairros(b) => {
+                            store::rules::FreightZoneRow::Bairros(b.clone())
+                        }
+                        domain::pricing::FreightZone::CepRange { from, to } => {
+                            store::rules::FreightZoneRow::CepRange {
+                                from: from.value() as i64,
+                                to: to.value() as i64,
+                            }
+                        }
+                    };
+                    store::rules::add_freight_rule(
+                        c,
+                        &t.id,
+                        &store::rules::FreightRuleRow {
+                            id: String::new(),
+                            position: i as i64 + 1,
+                            label: f.label.clone(),
+                            zone,
+                            base_cents: f.base.0,
+                            per_kg_cents: f.per_kg.0,
+                            free_above_cents: f.free_above.map(|x| x.0),
+                        },
+                    )
+                    .await?;
+                }
+                store::channels::create(
+                    c,
+                    &t.id,
+                    &pnid_s,
+                    "200000000000001",
+                    "+55 11 3333-4444",
+                    Some(&token_enc),
+                    1,
+                )
+                .await?;
+                Ok(t.id)
+            })
+        })
+        .await
+        .unwrap();
+    Store {
+        tenant_id,
+        pnid: pnid.into(),
+    }
+}
+
+impl TestApp {
+    /// None when the engine is not available here (PostgreSQL without its env var).
+    pub async fn start(engine: Engine) -> Option<TestApp> {
+        let testdb = TestDb::new(engine).await?;
+        let db = testdb.db.clone();
+        let cipher = TokenCipher::new(&[(1, b"test-secret-key-material".as_slice())]);
+        let demo = seed_store(&db, &cipher, "demo", "Depósito Demo", "100000000000001").await;
+        let other = seed_store(&db, &cipher, "outra", "Outra Loja", "100000000000002").await;
+
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let graph_app = Router::new()
+            .route("/{v}/{pnid}/messages", post(mock_graph))
+            .with_state(seen.clone());
+        let graph_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let graph_addr = graph_listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(graph_listener, graph_app).await.ok() });
+
+        let app = Application::bind("127.0.0.1:0").await.unwrap();
+        let addr = app.local_addr().unwrap();
+        let wake = Arc::new(Notify::new());
+        let state = AppState {
+            db: db.clone(),
+            cfg: Arc::new(WebConfig {
+                base_domain: "localhost".into(),
+                https: false,
+                whatsapp_app_secret: Some(SecretString::from(APP_SECRET)),
+                whatsapp_verify_token: None,
+                metrics_token: None,
+                webhook_body_limit: 256 * 1024,
+                form_body_limit: 256 * 1024,
+                heartbeat_max_age: Duration::from_secs(60),
+                demo: false,
+                demo_phone_number_id: "100000000000001".into(),
+                self_url: format!("http://{addr}"),
+            }),
+            cipher: cipher.clone(),
+            contexts: Default::default(),
+            wake: wake.clone(),
+            metrics: None,
+            http: reqwest::Client::new(),
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            app.serve(state, async move {
+                rx.await.ok();
+            })
+            .await
+            .ok();
+        });
+        let graph = whatsapp::graph::GraphClient::new(whatsapp::graph::GraphConfig {
+            base_url: format!("http://{graph_addr}"),
+            ..Default::default()
+        })
+        .unwrap();
+        let worker = Worker::new(
+            db.clone(),
+            graph,
+            cipher,
+            WorkerConfig::new("test-worker"),
+            wake,
+        );
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Some(TestApp {
+            addr,
+            db,
+            worker,
+            graph_received: seen,
+            demo,
+            other,
+            http,
+            _testdb: testdb,
+            _shutdown: tx,
+        })
+    }
+
+    pub fn host(&self, slug: &str) -> String {
+        format!("{slug}.localhost:{}", self.addr.port())
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn get(&self, slug: &str, path: &str, cookie: Option<&str>) -> reqwest::RequestBuilder {
+        let mut r = self.http.get(self.url(path)).header(HOST, self.host(slug));
+        if let Some(c) = cookie {
+            r = r.header("cookie", format!("oz_session={c}"));
+        }
+        r
+    }
+
+    pub fn post(
+        &self,
+        slug: &str,
+        path: &str,
+        cookie: Option<&str>,
+        form: &[(&str, &str)],
+    ) -> reqwest::RequestBuilder {
+        let mut r = self
+            .http
+            .post(self.url(path))
+            .header(HOST, self.host(slug))
+            .form(form);
+        if let Some(c) = cookie {
+            r = r.header("cookie", format!("oz_session={c}"));
+        }
+        r
+    }
+
+    /// A customer message through the signed webhook, then the worker until the queue is
+    /// empty (the bot answers or asks for approval).
+    pub async fn customer_says(&self, store: &Store, from: &str, name: &str, text: &str) {
+        let body = whatsapp::webhook::build_text_webhook(
+            &store.pnid,
+            "5511933334444",
+            from,
+            Some(name),
+            &format!("wamid.T{}", uuid::Uuid::new_v4().simple()),
+            text,
+            store::now_ms() / 1000,
+        );
+        let sig = whatsapp::signature::sign(APP_SECRET.as_bytes(), body.as_bytes());
+        let r = self
+            .http
+            .post(self.url("/webhooks/whatsapp"))
+            .header(HOST, format!("api.localhost:{}", self.addr.port()))
+            .header("content-type", "application/json")
+            .header(whatsapp::signature::SIGNATURE_HEADER, sig)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "webhook accepted");
+        self.drain().await;
+    }
+
+    pub async fn drain(&self) {
+        for _ in 0..50 {
+            match self.worker.run_once().await.unwrap() {
+                Some(_) => continue,
+                None => return,
+            }
+        }
+    }
+
+    pub async fn pending_approval(&self, store: &Store) -> Option<(String, String)> {
+        let a = store::quotes::approvals(&self.db, &store.tenant_id, "pending", 10)
+            .await
+            .unwrap();
+        a.first().map(|a| (a.id.clone(), a.quote_id.clone()))
+    }
+
+    /// Signs in through the real form; returns the session token.
+    pub async fn login(
+        &self,
+        slug: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<String, reqwest::Response> {
+        let (csrf, login_cookie) = self.login_form(slug).await;
+        let r = self
+            .http
+            .post(self.url("/login"))
+            .header(HOST, self.host(slug))
+            .header("cookie", format!("oz_login_csrf={login_cookie}"))
+            .form(&[("email", email), ("password", password), ("csrf", &csrf)])
+            .send()
+            .await
+            .unwrap();
+        match session_cookie(r.headers()) {
+            Some(tok) if r.status() == 303 && !tok.is_empty() => Ok(tok),
+            _ => Err(r),
+        }
+    }
+
+    /// The login form's CSRF field and its double-submit cookie.
+    pub async fn login_form(&self, slug: &str) -> (String, String) {
+        let r = self.get(slug, "/login", None).send().await.unwrap();
+        let cookie = cookie_from(r.headers(), "oz_login_csrf").expect("login csrf cookie");
+        let html = r.text().await.unwrap();
+        (hidden_csrf(&html).expect("csrf field"), cookie)
+    }
+
+    /// The session's CSRF token, from the page's meta tag.
+    pub async fn csrf(&self, slug: &str, session: &str) -> String {
+        let html = self
+            .get(slug, "/", Some(session))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        meta_csrf(&html).expect("csrf meta")
+    }
+}
+
+pub fn cookie_from(h: &HeaderMap, name: &str) -> Option<String> {
+    h.get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            let first = v.split(';').next()?;
+            let (k, val) = first.split_once('=')?;
+            (k.trim() == name).then(|| val.to_string())
+        })
+}
+
+pub fn session_cookie(h: &HeaderMap) -> Option<String> {
+    cookie_from(h, "oz_session")
+}
+
+pub fn set_cookie_line(h: &HeaderMap, name: &str) -> Option<String> {
+    h.get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_string)
+}
+
+fn between<'a>(html: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let i = html.find(start)? + start.len();
+    let j = html[i..].find(end)? + i;
+    Some(&html[i..j])
+}
+
+pub fn hidden_csrf(html: &str) -> Option<String> {
+    between(html, "name=\"csrf\" value=\"", "\"").map(str::to_string)
+}
+
+pub fn meta_csrf(html: &str) -> Option<String> {
+    between(html, "<meta name=\"csrf-token\" content=\"", "\"").map(str::to_string)
+}
