@@ -1,5 +1,7 @@
 //! `orcazap`: every role of the product in one binary. See `orcazap --help`.
 
+mod channel_cmd;
+
 use std::io::{BufRead, Read, Write};
 
 use anyhow::Context;
@@ -76,6 +78,11 @@ enum Command {
     Contact {
         #[command(subcommand)]
         action: ContactAction,
+    },
+    /// WhatsApp numbers (channels).
+    Channel {
+        #[command(subcommand)]
+        action: ChannelAction,
     },
     /// Lists the configuration variables, their defaults and meaning.
     Env,
@@ -173,6 +180,15 @@ enum ContactAction {
         store: String,
         #[arg(long)]
         phone: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ChannelAction {
+    /// Sets the store's Graph access token, read from stdin (one line); stored encrypted.
+    Token {
+        #[arg(long)]
+        store: String,
     },
 }
 
@@ -365,6 +381,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     );
                 }
             }
+            Ok(())
+        }
+        Command::Channel {
+            action: ChannelAction::Token { store: slug },
+        } => {
+            let token = read_stdin_line()?
+                .context("informe o token de acesso em uma linha na entrada padrão")?;
+            let n = channel_cmd::set_token(&cfg, &slug, &token).await?;
+            println!("token gravado (criptografado) em {n} número(s) da loja {slug}");
             Ok(())
         }
         Command::Demo | Command::Parse { .. } | Command::Env => Ok(()),
