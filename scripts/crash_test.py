@@ -33,9 +33,11 @@ DISPLAY_NUMBER = "5511933334444"
 APP_SECRET = "crash-test-app-secret"
 SECRET_KEY = "crash-test-secret-key-0123456789abcdef"
 WEBHOOK_HOST = "api.localhost"
-# The job lease of a worker killed mid-job (worker::WorkerConfig::lease) must run out
-# before another worker takes the job again.
-JOB_LEASE_S = 60
+# The job lease of a worker killed mid-job must run out before another worker takes the job
+# again. The server derives it from the job timeout (lease = timeout + 10 s); a short timeout
+# keeps the test quick without changing what it proves.
+JOB_TIMEOUT_MS = 5000
+JOB_LEASE_S = JOB_TIMEOUT_MS // 1000 + 10
 
 
 def log(msg):
@@ -275,6 +277,7 @@ def run(args):
         "ORCAZAP_WHATSAPP_API_BASE": f"http://127.0.0.1:{graph.port}",
         "ORCAZAP_SECRET_KEY": SECRET_KEY,
         "ORCAZAP_WORKER_CONCURRENCY": str(args.worker_concurrency),
+        "ORCAZAP_JOB_TIMEOUT_MS": str(JOB_TIMEOUT_MS),
         "ORCAZAP_LOG": os.environ.get("ORCAZAP_LOG", "warn"),
     })
     server = Server(args.bin, env, workdir)

@@ -44,8 +44,10 @@ scripts/eval-dev.sh target/debug/orcazap parse --catalog eval/catalog.csv
 echo "== simulação de restauração de backup (SQLite e PostgreSQL)"
 ORCAZAP_BIN=target/debug/orcazap scripts/restore-drill.sh
 
-if [ -x scripts/crash-test.sh ]; then
-  echo "== teste de queda (SIGKILL no meio do tráfego)"
+echo "== teste de queda (SIGKILL no meio do tráfego) — SQLite"
+(unset ORCAZAP_TEST_POSTGRES_URL; ORCAZAP_BIN=target/debug/orcazap scripts/crash-test.sh)
+if [ -n "${ORCAZAP_TEST_POSTGRES_URL:-}" ]; then
+  echo "== teste de queda (SIGKILL no meio do tráfego) — PostgreSQL"
   ORCAZAP_BIN=target/debug/orcazap scripts/crash-test.sh
 fi
 

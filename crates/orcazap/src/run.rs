@@ -201,6 +201,9 @@ pub async fn start(
         ));
         wc.concurrency = cfg.worker_concurrency;
         wc.job_timeout = cfg.job_timeout;
+        // A job never runs past its timeout, so a lease a little longer is enough; a crashed
+        // worker's jobs come back that much sooner.
+        wc.lease = cfg.job_timeout + Duration::from_secs(10);
         wc.webhook_retention = cfg.webhook_retention;
         if demo.enabled {
             wc.retry_base = Duration::from_millis(500);
