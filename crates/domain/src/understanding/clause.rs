@@ -38,8 +38,9 @@ pub(crate) enum Outcome {
     Found(Found),
     /// A product the catalog cannot quote (look-alike, vague amount, not sold).
     Unknown(String),
-    /// A quantity with no product ("12 barras", "são 15").
-    Dangling(i64, Option<&'static str>),
+    /// A quantity with no product ("12 barras", "são 15"). The flag marks one more piece
+    /// of the product ("e 1 de 6 metros", "e outra de 6 metros"): it adds, never replaces.
+    Dangling(i64, Option<&'static str>, bool),
     /// Catalog words that do not settle on one item ("tem telha eternit?"): they are the
     /// context for what follows ("12 da de 2,44").
     Mention(Vec<u32>),
@@ -200,7 +201,21 @@ pub(crate) fn analyze_clause(
                             .explained_pos
                             .iter()
                             .all(|p| roles[*p] != WordRole::Number || size_like(&ctoks, *p));
-                    let clean = c2.num_conflicts == 0 && c2.word_conflicts == 0 && adds && sizes_ok;
+                    // The clause's own words must describe the item as its name does: in
+                    // "10 tomadas" after "caixinha 4x2", "tomada" comes only from the alias
+                    // "caixa de tomada" and names a product of its own.
+                    let entry2 = &index.entries[c2.entry];
+                    let own_words_fit = c2.explained_pos.iter().all(|p| {
+                        roles.get(*p) != Some(&WordRole::Known)
+                            || ids[*p].is_none_or(|id| {
+                                index.in_name(entry2, id) || index.is_head(entry2, id)
+                            })
+                    });
+                    let clean = c2.num_conflicts == 0
+                        && c2.word_conflicts == 0
+                        && adds
+                        && sizes_ok
+                        && own_words_fit;
                     let loose_ok = !c2.full
                         && index.knows(&index.entries[c2.entry], ctx[0])
                         && s2.is_none_or(|s| s < c2.score - 0.3)
@@ -266,13 +281,7 @@ pub(crate) fn analyze_clause(
         lexicon::is_vague(&t.text)
             || t.is_word("uns") && ctoks.get(p + 1).is_some_and(|nx| nx.kind != Kind::Num)
     });
-    let asks_for_product = cl.question
-        && ctoks.iter().any(|t| {
-            matches!(
-                t.text.as_str(),
-                "tem" | "vende" | "vendem" | "trabalha" | "trabalham" | "teria" | "tinha"
-            )
-        });
+    let asks_for_product = cl.asks_product;
     if let Some((total, oi, c, via, second)) = best_found.filter(|_| !dangling_beats) {
         let opt = &options[oi];
         if total > -20.0 {
@@ -433,14 +442,7 @@ pub(crate) fn analyze_clause(
         }
     }
     if has_foreign {
-        let tem_question = cl.question
-            && ctoks.iter().any(|t| {
-                matches!(
-                    t.text.as_str(),
-                    "tem" | "vende" | "vendem" | "trabalha" | "trabalham" | "teria"
-                )
-            });
-        if product_pos || cl.bullet || tem_question {
+        if product_pos || cl.bullet || cl.asks_product {
             let remove: Vec<usize> = best_dangling
                 .map(|(_, oi)| options[oi].remove.clone())
                 .unwrap_or_default();
@@ -463,7 +465,7 @@ pub(crate) fn analyze_clause(
                 .iter()
                 .all(|r| !matches!(r, WordRole::Known | WordRole::Foreign))
         {
-            return Outcome::Dangling(opt.value, None);
+            return Outcome::Dangling(opt.value, None, false);
         }
         let words_only_numbers = roles
             .iter()
@@ -472,12 +474,9 @@ pub(crate) fn analyze_clause(
             && !(opt.article && opt.unit.is_none())
             && has_qty
         {
-            let unit = if opt.unit == Some("length") {
-                Some("m")
-            } else {
-                opt.unit
-            };
-            return Outcome::Dangling(opt.value, unit);
+            let pieces = opt.unit == Some("length");
+            let unit = if pieces { Some("m") } else { opt.unit };
+            return Outcome::Dangling(opt.value, unit, pieces);
         }
     }
     if rejected && !has_qty {

@@ -51,6 +51,9 @@ pub(crate) struct Entry {
     pub phrases: Vec<Vec<u32>>,
     /// First words of the name and aliases (units excluded): the product family.
     pub heads: Vec<u32>,
+    /// Sorted token ids of the name alone: the words that describe the item (an alias
+    /// such as "caixa de tomada" may hold a word naming another product).
+    pub name_vocab: Vec<u32>,
 }
 
 impl Entry {
@@ -127,12 +130,16 @@ impl CatalogIndex {
             let mut phrases: Vec<Vec<u32>> = Vec::new();
             let mut heads: Vec<u32> = Vec::new();
             let mut vocab: Vec<u32> = Vec::new();
+            let mut name_vocab: Vec<u32> = Vec::new();
             let mut sources: Vec<&str> = vec![it.name.as_str()];
             sources.extend(it.aliases.iter().map(String::as_str));
             for (k, src) in sources.iter().enumerate() {
                 let toks = phrase_tokens(src);
                 let ids: Vec<u32> = toks.iter().map(|(t, c)| idx.intern(t, *c)).collect();
                 vocab.extend(ids.iter().copied());
+                if k == 0 {
+                    name_vocab.extend(ids.iter().copied());
+                }
                 if let Some(h) = toks
                     .iter()
                     .position(|(_, c)| *c == TokClass::Word)
@@ -168,6 +175,8 @@ impl CatalogIndex {
             vocab.dedup();
             heads.sort_unstable();
             heads.dedup();
+            name_vocab.sort_unstable();
+            name_vocab.dedup();
             phrases.sort();
             phrases.dedup();
             let e = idx.entries.len() as u32;
@@ -180,6 +189,7 @@ impl CatalogIndex {
                 vocab,
                 phrases,
                 heads,
+                name_vocab,
             });
         }
         idx.variant = idx
@@ -316,6 +326,12 @@ impl CatalogIndex {
     /// Does the item know this token, directly or in its other gender?
     pub(crate) fn knows(&self, entry: &Entry, id: u32) -> bool {
         entry.knows(id) || self.variant[id as usize].is_some_and(|v| entry.knows(v))
+    }
+
+    /// Is the word (or its other gender) in the item's own name?
+    pub(crate) fn in_name(&self, entry: &Entry, id: u32) -> bool {
+        let has = |w: u32| entry.name_vocab.binary_search(&w).is_ok();
+        has(id) || self.variant[id as usize].is_some_and(has)
     }
 
     pub(crate) fn class(&self, id: u32) -> TokClass {

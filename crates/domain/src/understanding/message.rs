@@ -12,6 +12,7 @@ use super::index::CatalogIndex;
 use super::intent::intent;
 use super::lexicon;
 use super::matcher;
+use super::phone;
 use super::places;
 use super::slots;
 use super::text::{self, Token};
@@ -19,7 +20,8 @@ use super::{Correction, Draft, FoundItem, Understanding, MAX_MESSAGE_CHARS};
 
 pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft) -> Understanding {
     let (text, truncated) = truncate(raw);
-    let (cep, ranges) = places::find_cep(text);
+    let (cep, mut ranges) = places::find_cep(text);
+    ranges.extend(phone::find_phones(text));
     let masked = mask(text, &ranges);
     let toks = text::analyze(&masked);
     let place = places::find_place(&toks, &masked, &index.bairros);
@@ -156,12 +158,16 @@ impl State<'_> {
                         question: false,
                         sentence: cl.sentence,
                         bullet: false,
+                        after_and: false,
+                        asks_product: false,
                     };
                     let to_cl = Clause {
                         toks: cl.toks[split + 1..].to_vec(),
                         question: false,
                         sentence: cl.sentence,
                         bullet: false,
+                        after_and: false,
+                        asks_product: false,
                     };
                     let from =
                         analyze_clause(self.index, toks, text, &from_cl, &self.context, None);
@@ -175,7 +181,15 @@ impl State<'_> {
                         .as_ref()
                         .map(|(_, c)| c.clone())
                         .unwrap_or_else(|| self.context.clone());
-                    let to = analyze_clause(self.index, toks, text, &to_cl, &ctx, None);
+                    // "troca a tinta pva por acrílica": the new variant keeps the packaging
+                    // of the one it replaces (the 18 L lata, not the 3,6 L galão).
+                    let from_unit = from_sku
+                        .as_ref()
+                        .map(|(s, _)| s.clone())
+                        .or_else(|| self.draft.last_sku.clone())
+                        .and_then(|s| self.index.entry_by_sku(&s).map(|e| e.unit))
+                        .and_then(unit_word);
+                    let to = analyze_clause(self.index, toks, text, &to_cl, &ctx, from_unit);
                     if let Outcome::Found(t) = to {
                         let to_sku = self.index.entries[t.entry].sku.clone();
                         // "troca por pedra" with nothing named: the product last talked about.
@@ -230,11 +244,11 @@ impl State<'_> {
                     self.unknown.push(t);
                 }
             }
-            Outcome::Dangling(v, unit) => {
+            Outcome::Dangling(v, unit, another) => {
                 if flags.removal || flags.negated {
                     return;
                 }
-                self.dangling(v, unit, &flags);
+                self.dangling(v, unit, another, &flags);
             }
             Outcome::Mention(words) => self.context = words,
             Outcome::Nothing if flags.removal => self.forget_unknown(toks, text, cl),
@@ -364,10 +378,18 @@ impl State<'_> {
     }
 
     /// A quantity without a product attaches to the latest product it fits.
-    fn dangling(&mut self, v: i64, unit: Option<&'static str>, flags: &Flags) {
+    fn dangling(&mut self, v: i64, unit: Option<&'static str>, another: bool, flags: &Flags) {
         let Some((sku, cat_unit)) = self.referent(unit) else {
             return;
         };
+        // "1 lona de 8 metros e 1 de 6 metros": a second piece of this message's item.
+        if another || flags.addition {
+            let q = convert(v, unit, cat_unit);
+            if let Some(it) = self.items.iter_mut().find(|i| i.sku == sku) {
+                it.quantity = it.quantity.checked_add(q).unwrap_or(it.quantity);
+                return;
+            }
+        }
         self.set_amount(sku, cat_unit, v, unit, flags);
     }
 
@@ -469,6 +491,24 @@ impl State<'_> {
             });
             self.min_conf = self.min_conf.min(75);
         }
+    }
+}
+
+/// The word a customer uses for a catalog unit, when it tells packages apart.
+fn unit_word(unit: Unit) -> Option<&'static str> {
+    match unit {
+        Unit::Sc => Some("saco"),
+        Unit::M3 => Some("m3"),
+        Unit::M2 => Some("m2"),
+        Unit::M => Some("m"),
+        Unit::Milheiro => Some("milheiro"),
+        Unit::Kg => Some("kg"),
+        Unit::Barra => Some("barra"),
+        Unit::Lata => Some("lata"),
+        Unit::Galao => Some("galao"),
+        Unit::Rolo => Some("rolo"),
+        Unit::Pc => Some("pc"),
+        Unit::Un => None,
     }
 }
 

@@ -581,6 +581,16 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
                 i += 1;
                 continue;
             }
+            // "e outra de 6 metros", "outro de 50": one more piece.
+            if (t.text == "outra" || t.text == "outro")
+                && toks.get(i + 1).is_some_and(|n| n.is_word("de"))
+            {
+                let mut j = num_token(QUANTITY_SCALE, t.start, t.end, true);
+                j.cap = t.cap;
+                out.push(j);
+                i += 1;
+                continue;
+            }
             if t.text == "uns" || t.text == "umas" {
                 let mut j = t;
                 j.text = "uns".into();
@@ -693,7 +703,13 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
                             && !super::lexicon::is_stopword(&p.text)
                             && canonical_unit(&p.text).is_none()
                     });
-                    let half = b == QUANTITY_SCALE / 2 && a % QUANTITY_SCALE == 0 && !after_product;
+                    let own_unit = toks.get(i + 3).is_some_and(|u| {
+                        u.kind == Kind::Word && canonical_unit(&u.text).is_some()
+                    });
+                    let half = b == QUANTITY_SCALE / 2
+                        && a % QUANTITY_SCALE == 0
+                        && !after_product
+                        && !own_unit;
                     if tens_ok || half {
                         let mut j = num_token(a + b, t.start, toks[i + 2].end, t.from_word);
                         j.cap = t.cap;
@@ -711,6 +727,11 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
                     && toks[i + 3].kind == Kind::Num
                     && toks[i + 3].from_word
                     && toks[i + 3].value == QUANTITY_SCALE / 2
+                    // "25kg e meia dúzia de...", "3 sacos e meio metro de areia": a new
+                    // amount with its own unit, not a half of the first.
+                    && !toks.get(i + 4).is_some_and(|u| {
+                        u.kind == Kind::Word && canonical_unit(&u.text).is_some()
+                    })
                 {
                     let mut j =
                         num_token(t.value + QUANTITY_SCALE / 2, t.start, t.end, t.from_word);
