@@ -1,6 +1,7 @@
 //! Reading one clause: which number is the quantity, which catalog item the rest names,
 //! and whether the match must be refused (look-alikes, vague amounts, products not sold).
 
+use crate::catalog::Unit;
 use crate::money::QUANTITY_SCALE;
 
 use super::clauses::Clause;
@@ -150,7 +151,7 @@ pub(crate) fn analyze_clause(
         };
         let (own, second) = matcher::best(index, &pres, unit);
         let own_ok = own.as_ref().is_some_and(|c| {
-            acceptable(index, c, &roles, &ids, opt, second)
+            acceptable(index, c, &ctoks, &roles, &ids, opt, second)
                 && c.num_conflicts == 0
                 && c.word_conflicts == 0
                 && !c.phrase.iter().all(|id| index.class(*id) == TokClass::Unit)
@@ -233,9 +234,20 @@ pub(crate) fn analyze_clause(
                 }
             }
         }
+        // "1 lona de 4 metros" for an item sold by the metre: the metres are the length
+        // of the piece (read by the "length" option), not a size of the item.
+        if let Some((c, _, _)) = &choice {
+            let by_metre = index.entries[c.entry].unit == Unit::M;
+            let length_read = options.iter().any(|o| {
+                o.unit == Some("length") && o.remove.iter().any(|p| c.explained_pos.contains(p))
+            });
+            if by_metre && opt.unit != Some("length") && length_read {
+                continue;
+            }
+        }
         match choice {
             Some((c, via, s)) => {
-                let ok = via || acceptable(index, &c, &roles, &ids, opt, s);
+                let ok = via || acceptable(index, &c, &ctoks, &roles, &ids, opt, s);
                 let total = opt.prior + c.score + if ok { 0.0 } else { -50.0 };
                 if best_found
                     .as_ref()
@@ -441,15 +453,13 @@ pub(crate) fn analyze_clause(
             return Outcome::Unknown(t);
         }
     }
-    if has_foreign {
-        if product_pos || cl.bullet || cl.asks_product {
-            let remove: Vec<usize> = best_dangling
-                .map(|(_, oi)| options[oi].remove.clone())
-                .unwrap_or_default();
-            let t = content_text(&remove);
-            if !t.is_empty() {
-                return Outcome::Unknown(t);
-            }
+    if has_foreign && (product_pos || cl.bullet || cl.asks_product) {
+        let remove: Vec<usize> = best_dangling
+            .map(|(_, oi)| options[oi].remove.clone())
+            .unwrap_or_default();
+        let t = content_text(&remove);
+        if !t.is_empty() {
+            return Outcome::Unknown(t);
         }
     }
     if let Some((_, oi)) = best_dangling {
@@ -518,6 +528,7 @@ fn after_pra(ctoks: &[&Token], p: usize) -> bool {
 fn acceptable(
     index: &CatalogIndex,
     c: &Candidate,
+    ctoks: &[&Token],
     roles: &[WordRole],
     ids: &[Option<u32>],
     opt: &QtyOption,
@@ -539,7 +550,18 @@ fn acceptable(
         .iter()
         .enumerate()
         .any(|(p, r)| !opt.remove.contains(&p) && matches!(r, WordRole::Known | WordRole::Foreign));
-    if no_words && c.unit_ok && c.attr_matched && second.is_none_or(|s| s < c.score - 0.3) {
+    // "1 de 3 metros" is one piece of 3 metres, not "brita 1": a bare integer before "de"
+    // is an amount, and sizes look like sizes.
+    let sizes_ok = c
+        .explained_pos
+        .iter()
+        .all(|p| roles.get(*p) != Some(&WordRole::Number) || size_like(ctoks, *p));
+    if no_words
+        && sizes_ok
+        && c.unit_ok
+        && c.attr_matched
+        && second.is_none_or(|s| s < c.score - 0.3)
+    {
         return true;
     }
     let mut head_explained = false;

@@ -223,9 +223,8 @@ pub(crate) fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<C
                 .iter()
                 .any(|i| lexicon::is_sold_question_verb(&toks[*i].text));
         let carried = cl.question
-            && prev.is_some_and(|(asks, sentence)| {
-                asks && (sentence == cl.sentence || cl.after_and)
-            });
+            && prev
+                .is_some_and(|(asks, sentence)| asks && (sentence == cl.sentence || cl.after_and));
         cl.asks_product = own || carried;
         prev = Some((cl.asks_product, cl.sentence));
     }

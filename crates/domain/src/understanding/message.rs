@@ -248,7 +248,7 @@ impl State<'_> {
                 if flags.removal || flags.negated {
                     return;
                 }
-                self.dangling(v, unit, another, &flags);
+                self.dangling(v, unit, another, cl.after_and, &flags);
             }
             Outcome::Mention(words) => self.context = words,
             Outcome::Nothing if flags.removal => self.forget_unknown(toks, text, cl),
@@ -378,15 +378,28 @@ impl State<'_> {
     }
 
     /// A quantity without a product attaches to the latest product it fits.
-    fn dangling(&mut self, v: i64, unit: Option<&'static str>, another: bool, flags: &Flags) {
+    fn dangling(
+        &mut self,
+        v: i64,
+        unit: Option<&'static str>,
+        another: bool,
+        after_and: bool,
+        flags: &Flags,
+    ) {
         let Some((sku, cat_unit)) = self.referent(unit) else {
             return;
         };
-        // "1 lona de 8 metros e 1 de 6 metros": a second piece of this message's item.
+        // "1 lona de 8 metros e 1 de 6 metros": a second piece of this message's item, or
+        // of the draft's when the message goes on with "e 1 de 6 metros".
         if another || flags.addition {
             let q = convert(v, unit, cat_unit);
             if let Some(it) = self.items.iter_mut().find(|i| i.sku == sku) {
                 it.quantity = it.quantity.checked_add(q).unwrap_or(it.quantity);
+                return;
+            }
+            if another && after_and && self.in_draft(&sku) {
+                self.corrections
+                    .push(Correction::AddQuantity { sku, quantity: q });
                 return;
             }
         }

@@ -66,8 +66,7 @@ fn phone_at(text: &str, i: usize) -> Option<usize> {
         k = skip_spaces(b, e + 1);
     } else if k < b.len() && b[k].is_ascii_digit() {
         let e = digits(b, k);
-        if e - k == 2 && b.get(e) == Some(&b' ') && b.get(e + 1).is_some_and(u8::is_ascii_digit)
-        {
+        if e - k == 2 && b.get(e) == Some(&b' ') && b.get(e + 1).is_some_and(u8::is_ascii_digit) {
             area = true;
             k = e + 1;
         }

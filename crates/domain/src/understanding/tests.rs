@@ -24,6 +24,13 @@ fn items_after(turns: &[&str]) -> Vec<(String, String)> {
     v
 }
 
+/// (turns, expected items)
+type Turns<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)]);
+/// (message, expected items, number of unknown products)
+type WithUnknownCount<'a> = (&'a str, &'a [(&'a str, &'a str)], usize);
+/// (message, expected items, unknown texts)
+type WithUnknowns<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
+
 fn pairs(want: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = want
         .iter()
@@ -408,5 +415,179 @@ fn parse_line_contract() {
         "{",
     ] {
         assert!(parse_jsonl_line(bad, &idx).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn a_half_with_its_own_unit_is_a_new_amount() {
+    let cases: &[(&str, &[(&str, &str)])] = &[
+        (
+            "quero 4 sacos de cimento 50kg e meia dúzia de escoras",
+            &[("CIM-CP2-50", "4"), ("ESC-3", "6")],
+        ),
+        (
+            "2 sacos de argamassa ac3 20kg e meio metro de pedrisco",
+            &[("ARG-AC3-20", "2"), ("BRI-0-M3", "0.5")],
+        ),
+        (
+            "10 kg de arame e meio metro de brita 1",
+            &[("ARA-REC", "10"), ("BRI-1-M3", "0.5")],
+        ),
+        // Still a half of the same amount.
+        ("2 metros e meio de areia grossa", &[("ARE-GRO-M3", "2.5")]),
+        ("gesso, 3 sacos e meio", &[("GES-40", "3.5")]),
+    ];
+    for (msg, want) in cases {
+        assert_eq!(items_after(&[msg]), pairs(want), "{msg}");
+    }
+}
+
+#[test]
+fn phone_numbers_are_never_quantities() {
+    let cases: &[(&str, &[(&str, &str)])] = &[
+        (
+            "3 kg de prego 17x27. meu whats 21 98877-6655",
+            &[("PRG-1727", "3")],
+        ),
+        (
+            "gesso 2 sacos, qualquer coisa liga (11) 3344-5566",
+            &[("GES-40", "2")],
+        ),
+        ("arame 5 kg\ncel: 97766-5544", &[("ARA-REC", "5")]),
+        (
+            "10 sacos de cal, fone 11 91234 5678",
+            &[("CAL-CH3-20", "10")],
+        ),
+    ];
+    for (msg, want) in cases {
+        assert_eq!(items_after(&[msg]), pairs(want), "{msg}");
+    }
+}
+
+#[test]
+fn numbered_lists_are_not_quantities() {
+    let cases: &[(&str, &[(&str, &str)])] = &[
+        (
+            "1 - 6 barras de tubo esgoto 50\n2 - 10 joelho 25\n3 - adesivo pvc",
+            &[("TUB-E50", "6"), ("JOE-S25", "10"), ("ADS-PVC", "1")],
+        ),
+        (
+            "1- fita veda rosca\n2- 4 joelho 20\n3- 2 barra tubo soldável 20",
+            &[("VED-ROS", "1"), ("JOE-S20", "4"), ("TUB-S20", "2")],
+        ),
+        (
+            "1: 5 sacos cimento\n2: 2 m3 areia média",
+            &[("CIM-CP2-50", "5"), ("ARE-MED-M3", "2")],
+        ),
+        // Not counting up from 1: the numbers are amounts.
+        (
+            "5 - sacos de gesso\n3 - escoras",
+            &[("GES-40", "5"), ("ESC-3", "3")],
+        ),
+    ];
+    for (msg, want) in cases {
+        assert_eq!(items_after(&[msg]), pairs(want), "{msg}");
+    }
+}
+
+#[test]
+fn another_piece_of_the_same_product_adds_up() {
+    let cases: &[Turns] = &[
+        (
+            &["2 lonas pretas de 5 metros e 1 de 3 metros"],
+            &[("LON-4", "13")],
+        ),
+        (
+            &["uma lona preta de 10 metros e outra de 4 metros"],
+            &[("LON-4", "14")],
+        ),
+        (
+            &["1 lona de 6 metros e mais uma de 6 metros"],
+            &[("LON-4", "12")],
+        ),
+        (
+            &["1 lona de 7 metros", "e 1 de 2 metros"],
+            &[("LON-4", "9")],
+        ),
+        // A plain correction still replaces.
+        (
+            &["1 lona de 7 metros", "na verdade 5 metros"],
+            &[("LON-4", "5")],
+        ),
+    ];
+    for (turns, want) in cases {
+        assert_eq!(items_after(turns), pairs(want), "{turns:?}");
+    }
+}
+
+#[test]
+fn replacing_with_a_bare_variant_word() {
+    let cases: &[Turns] = &[
+        (
+            &["2 latas de tinta pva", "troca a tinta pva por acrílica"],
+            &[("TIN-A18", "2")],
+        ),
+        (
+            &["3 latas de tinta pva", "muda pra acrílica"],
+            &[("TIN-A18", "3")],
+        ),
+        (
+            &["1 m3 de areia média", "troca a areia por grossa"],
+            &[("ARE-GRO-M3", "1")],
+        ),
+        (
+            &["3 sacos de argamassa ac1", "muda pra ac3"],
+            &[("ARG-AC3-20", "3")],
+        ),
+    ];
+    for (turns, want) in cases {
+        assert_eq!(items_after(turns), pairs(want), "{turns:?}");
+    }
+}
+
+#[test]
+fn negated_variants_are_excluded() {
+    let idx = index();
+    let cases: &[WithUnknownCount] = &[
+        (
+            "5 sacos de cimento, não é cp5 viu, é o normal",
+            &[("CIM-CP2-50", "5")],
+            0,
+        ),
+        (
+            "4 sacos de cimento comum (não quero cp4), e 1 m3 de areia",
+            &[("CIM-CP2-50", "4"), ("ARE-MED-M3", "1")],
+            0,
+        ),
+        (
+            "6 sacos de cimento, nao e o cp4, e 2 sacos de cal",
+            &[("CIM-CP2-50", "6"), ("CAL-CH3-20", "2")],
+            0,
+        ),
+    ];
+    for (msg, want, n_unknown) in cases {
+        assert_eq!(items_after(&[msg]), pairs(want), "{msg}");
+        let u = understand(msg, &idx);
+        assert_eq!(u.unknown.len(), *n_unknown, "{msg}: {:?}", u.unknown);
+    }
+}
+
+#[test]
+fn unknown_products_stay_separate() {
+    let idx = index();
+    let cases: &[WithUnknowns] = &[
+        (
+            "15 caixinha 4x2\n8 tomadas",
+            &[("CXL-42", "15")],
+            &["tomadas"],
+        ),
+        ("vocês tem martelo e serrote?", &[], &["martelo", "serrote"]),
+        ("tem torneira? e chuveiro?", &[], &["torneira", "chuveiro"]),
+        ("vende disjuntor e tomada?", &[], &["disjuntor", "tomada"]),
+    ];
+    for (msg, want, unknown) in cases {
+        assert_eq!(items_after(&[msg]), pairs(want), "{msg}");
+        let u = understand(msg, &idx);
+        assert_eq!(&u.unknown, unknown, "{msg}");
     }
 }

@@ -703,9 +703,9 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
                             && !super::lexicon::is_stopword(&p.text)
                             && canonical_unit(&p.text).is_none()
                     });
-                    let own_unit = toks.get(i + 3).is_some_and(|u| {
-                        u.kind == Kind::Word && canonical_unit(&u.text).is_some()
-                    });
+                    let own_unit = toks
+                        .get(i + 3)
+                        .is_some_and(|u| u.kind == Kind::Word && canonical_unit(&u.text).is_some());
                     let half = b == QUANTITY_SCALE / 2
                         && a % QUANTITY_SCALE == 0
                         && !after_product
