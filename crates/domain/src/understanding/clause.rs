@@ -100,7 +100,7 @@ pub(crate) fn analyze_clause(
     let n = ctoks.len();
     let (roles, mut present, mut ids) = classify_words(index, &ctoks);
     let has_foreign = roles.contains(&WordRole::Foreign);
-    let mut options = quantity_options(text, &ctoks, &roles);
+    let mut options = quantity_options(text, &ctoks, &roles, ctx_unit);
     // "pra uma laje de 30 m²": a purpose, whose numbers are neither amounts nor sizes.
     if let Some(from) = purpose_start(&ctoks, &roles, &ids) {
         options.retain(|o| o.remove.iter().all(|p| *p < from));
@@ -419,7 +419,8 @@ pub(crate) fn analyze_clause(
             let qty = if opt.remove.is_empty() {
                 None
             } else if opt.unit == Some("length") {
-                Some((opt.value, None))
+                // Metres, so that "e outra de 3" after it is read as metres too.
+                Some((opt.value, Some("m")))
             } else {
                 Some((opt.value, opt.unit))
             };
@@ -750,7 +751,12 @@ fn classify_words(
 
 /// Every reading of a number of the clause as the quantity, with a prior from where it
 /// stands; the first option is "no number".
-fn quantity_options(text: &str, ctoks: &[&Token], roles: &[WordRole]) -> Vec<QtyOption> {
+fn quantity_options(
+    text: &str,
+    ctoks: &[&Token],
+    roles: &[WordRole],
+    ctx_unit: Option<&'static str>,
+) -> Vec<QtyOption> {
     let mut options: Vec<QtyOption> = vec![QtyOption {
         remove: Vec::new(),
         value: 0,
@@ -897,7 +903,10 @@ fn quantity_options(text: &str, ctoks: &[&Token], roles: &[WordRole]) -> Vec<Qty
             continue;
         }
         for b in options.iter().skip(1) {
-            if b.unit == Some("m")
+            // "e outra de 3" right after metres: the unit carries over.
+            let metres = b.unit == Some("m")
+                || b.unit.is_none() && ctx_unit == Some("m") && b.remove[0] + 1 == ctoks.len();
+            if metres
                 && b.remove[0] > a.remove[0]
                 && b.remove[0] > 0
                 && ctoks[b.remove[0] - 1].is_word("de")

@@ -234,7 +234,16 @@ impl State<'_> {
             }
             return;
         }
-        let outcome = analyze_clause(self.index, toks, text, cl, &self.context, self.last_unit);
+        // With no amount yet in this message, an elliptical variant ("não, melhor acrílica")
+        // keeps the packaging of the product last talked about.
+        let unit = self.last_unit.or_else(|| {
+            self.draft
+                .last_sku
+                .as_ref()
+                .and_then(|s| self.index.entry_by_sku(s))
+                .and_then(|e| unit_word(e.unit))
+        });
+        let outcome = analyze_clause(self.index, toks, text, cl, &self.context, unit);
         match outcome {
             Outcome::Found(f) => self.found(f, &flags),
             Outcome::Unknown(t) => {

@@ -505,6 +505,7 @@ fn another_piece_of_the_same_product_adds_up() {
             &["1 lona de 6 metros e mais uma de 6 metros"],
             &[("LON-4", "12")],
         ),
+        (&["1 lona de 4 metros e outra de 2"], &[("LON-4", "6")]),
         (
             &["1 lona de 7 metros", "e 1 de 2 metros"],
             &[("LON-4", "9")],
@@ -538,6 +539,10 @@ fn replacing_with_a_bare_variant_word() {
         (
             &["3 sacos de argamassa ac1", "muda pra ac3"],
             &[("ARG-AC3-20", "3")],
+        ),
+        (
+            &["2 latas de tinta pva", "não, melhor acrílica"],
+            &[("TIN-A18", "2")],
         ),
     ];
     for (turns, want) in cases {
