@@ -76,7 +76,13 @@ fn phone_at(text: &str, i: usize) -> Option<usize> {
     }
     let first_end = digits(b, k);
     let first = first_end - k;
-    let ends_clean = |e: usize| b.get(e).is_none_or(|c| !is_numberish(*c) && *c != b'.');
+    // The number ends there: no more digits, nor a decimal part ("5432, entrega" ends).
+    let ends_clean = |e: usize| match b.get(e) {
+        None => true,
+        Some(c) if c.is_ascii_digit() => false,
+        Some(b',' | b'.' | b'/') => !b.get(e + 1).is_some_and(u8::is_ascii_digit),
+        Some(_) => true,
+    };
     // 10–11 digits in a row: area code and number together.
     if !area && (10..=11).contains(&first) && ends_clean(first_end) {
         return Some(first_end);
@@ -146,6 +152,8 @@ mod tests {
             ("cep 04567-000", &[]),
             ("12 barras de 3/8", &[]),
             ("2 kg, 1,5 kg e 2500 un", &[]),
+            ("zap 11 99876-5432, entrega amanhã", &["11 99876-5432"]),
+            ("fone 4455-6677.", &["4455-6677"]),
         ];
         for (text, want) in cases {
             let got: Vec<&str> = find_phones(text)

@@ -458,6 +458,10 @@ fn phone_numbers_are_never_quantities() {
             "10 sacos de cal, fone 11 91234 5678",
             &[("CAL-CH3-20", "10")],
         ),
+        (
+            "6 sacos de gesso\nmeu cel é 21 99887-1122, entrega amanhã",
+            &[("GES-40", "6")],
+        ),
     ];
     for (msg, want) in cases {
         assert_eq!(items_after(&[msg]), pairs(want), "{msg}");
@@ -594,5 +598,24 @@ fn unknown_products_stay_separate() {
         assert_eq!(items_after(&[msg]), pairs(want), "{msg}");
         let u = understand(msg, &idx);
         assert_eq!(&u.unknown, unknown, "{msg}");
+    }
+}
+
+#[test]
+fn slash_abbreviations_are_words() {
+    let cases: &[(&str, &[(&str, &str)])] = &[
+        (
+            "4 sc argamassa p/ porcelanato e 10 m2 de porcelanato",
+            &[("ARG-AC3-20", "4"), ("POR-60", "10")],
+        ),
+        // A real list slash still separates products.
+        (
+            "cimento 3 sc / cal 2 sc",
+            &[("CIM-CP2-50", "3"), ("CAL-CH3-20", "2")],
+        ),
+        ("12 barras de 3/8", &[("VER-38", "12")]),
+    ];
+    for (msg, want) in cases {
+        assert_eq!(items_after(&[msg]), pairs(want), "{msg}");
     }
 }

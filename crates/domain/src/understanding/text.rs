@@ -481,6 +481,27 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
         }
         k += 1;
     }
+    // "p/ obra", "c/ cabo", "s/ furo": abbreviations of para, com, sem, not a list "/".
+    let mut k = 0;
+    while k + 1 < toks.len() {
+        let full = match toks[k].text.as_str() {
+            "p" | "pra" => Some("para"),
+            "c" => Some("com"),
+            "s" => Some("sem"),
+            _ => None,
+        };
+        if let Some(f) = full.filter(|_| {
+            toks[k].kind == Kind::Word
+                && toks[k + 1].is_punct('/')
+                && toks[k + 1].start == toks[k].end
+                && toks.get(k + 2).is_none_or(|n| n.kind != Kind::Num)
+        }) {
+            toks[k].text = f.to_string();
+            toks[k].end = toks[k + 1].end;
+            toks.remove(k + 1);
+        }
+        k += 1;
+    }
     // 1. Joins and word-level canonical forms.
     let mut out: Vec<Token> = Vec::with_capacity(toks.len());
     let mut i = 0;
