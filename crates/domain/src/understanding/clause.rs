@@ -197,7 +197,9 @@ pub(crate) fn analyze_clause(
                     let adds = c2.explained_pos.iter().any(|p| roles[*p] != WordRole::Unit);
                     // With no amount in the clause, a bare integer is more likely the amount
                     // ("melhor 8") than a size; sizes look like "1,83", "3/8", "de 50", "4mm".
+                    // In "tem joelho 25? e 20?" the bare integer asks for another size.
                     let sizes_ok = !opt.remove.is_empty()
+                        || cl.asks_product
                         || c2
                             .explained_pos
                             .iter()
@@ -206,8 +208,10 @@ pub(crate) fn analyze_clause(
                     // "10 tomadas" after "caixinha 4x2", "tomada" comes only from the alias
                     // "caixa de tomada" and names a product of its own.
                     let entry2 = &index.entries[c2.entry];
+                    // "3 de tomada" (with "de") does leave the head out, so it may borrow it.
                     let own_words_fit = c2.explained_pos.iter().all(|p| {
                         roles.get(*p) != Some(&WordRole::Known)
+                            || *p > 0 && ctoks[*p - 1].is_word("de")
                             || ids[*p].is_none_or(|id| {
                                 index.in_name(entry2, id) || index.is_head(entry2, id)
                             })

@@ -593,6 +593,10 @@ fn unknown_products_stay_separate() {
         ("vocês tem martelo e serrote?", &[], &["martelo", "serrote"]),
         ("tem torneira? e chuveiro?", &[], &["torneira", "chuveiro"]),
         ("vende disjuntor e tomada?", &[], &["disjuntor", "tomada"]),
+        // With "de" the head is left out on purpose: still the same product.
+        ("3 caixas de luz e 2 de tomada", &[("CXL-42", "5")], &[]),
+        // Another size asked about, not an amount.
+        ("tem joelho 25? e 20?", &[], &[]),
     ];
     for (msg, want, unknown) in cases {
         assert_eq!(items_after(&[msg]), pairs(want), "{msg}");
