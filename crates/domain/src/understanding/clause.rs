@@ -741,13 +741,23 @@ fn classify_words(
         .iter()
         .position(|r| *r == WordRole::Known)
         .unwrap_or(n);
-    present.retain(|p| {
-        let t = ctoks[p.pos];
-        !(t.from_word && t.value == QUANTITY_SCALE && p.pos < first_known)
-    });
-    for (p, t) in ctoks.iter().enumerate() {
-        if t.from_word && t.value == QUANTITY_SCALE && p < first_known {
-            ids[p] = None;
+    // Also right before any other word ("pra fazer uma laje"): a size written as a word
+    // ends the product's name ("brita um").
+    let article = |p: usize| {
+        let t = ctoks[p];
+        t.from_word
+            && t.value == QUANTITY_SCALE
+            && (p < first_known
+                || ctoks.get(p + 1).is_some_and(|n| {
+                    n.kind == Kind::Word
+                        && !matches!(n.text.as_str(), "de" | "do" | "da")
+                        && roles.get(p + 1) != Some(&WordRole::Unit)
+                }))
+    };
+    present.retain(|p| !article(p.pos));
+    for (p, id) in ids.iter_mut().enumerate() {
+        if article(p) {
+            *id = None;
         }
     }
     (roles, present, ids)
@@ -945,7 +955,8 @@ fn purpose_start(ctoks: &[&Token], roles: &[WordRole], ids: &[Option<u32>]) -> O
             {
                 k += 1;
             }
-            // With an article any chat word opens it ("pra uma laje"); without one, only a
+            // With an article any chat word or word the catalog does not know opens it
+            // ("pra uma laje", "pra uma viga"); without one, only a
             // word the catalog does not use ("areia pra reboco 2 metros" is a variant).
             let chat = |k: usize| {
                 roles[k] != WordRole::Foreign
@@ -954,7 +965,8 @@ fn purpose_start(ctoks: &[&Token], roles: &[WordRole], ids: &[Option<u32>]) -> O
             };
             k < ctoks.len()
                 && ctoks[k].kind == Kind::Word
-                && (k > p + 1 && chat(k) || k == p + 1 && ids[k].is_none() && chat(k))
+                && (k > p + 1 && (chat(k) || roles[k] == WordRole::Foreign)
+                    || k == p + 1 && ids[k].is_none() && chat(k))
         }
     })
 }

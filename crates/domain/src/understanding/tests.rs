@@ -623,3 +623,26 @@ fn slash_abbreviations_are_words() {
         assert_eq!(items_after(&[msg]), pairs(want), "{msg}");
     }
 }
+
+#[test]
+fn purposes_are_not_products_or_sizes() {
+    let idx = index();
+    let cases: &[WithUnknownCount] = &[
+        (
+            "8 sacos de cimento pra fazer uma laje",
+            &[("CIM-CP2-50", "8")],
+            0,
+        ),
+        (
+            "4 barras de ferro 3/8, é pra uma viga",
+            &[("VER-38", "4")],
+            0,
+        ),
+        ("2 sacos de cal pra um muro", &[("CAL-CH3-20", "2")], 0),
+    ];
+    for (msg, want, n_unknown) in cases {
+        assert_eq!(items_after(&[msg]), pairs(want), "{msg}");
+        let u = understand(msg, &idx);
+        assert_eq!(u.unknown.len(), *n_unknown, "{msg}: {:?}", u.unknown);
+    }
+}
