@@ -204,17 +204,15 @@ pub(crate) fn analyze_clause(
                             .explained_pos
                             .iter()
                             .all(|p| roles[*p] != WordRole::Number || size_like(&ctoks, *p));
-                    // The clause's own words must describe the item as its name does: in
-                    // "10 tomadas" after "caixinha 4x2", "tomada" comes only from the alias
-                    // "caixa de tomada" and names a product of its own.
+                    // In "10 tomadas" after "caixinha 4x2", "tomada" comes only from the
+                    // alias "caixa de tomada", where it follows "de": a noun that names a
+                    // product of its own. "3 de tomada" (with "de") does leave the head
+                    // out, so it may borrow it.
                     let entry2 = &index.entries[c2.entry];
-                    // "3 de tomada" (with "de") does leave the head out, so it may borrow it.
                     let own_words_fit = c2.explained_pos.iter().all(|p| {
                         roles.get(*p) != Some(&WordRole::Known)
                             || *p > 0 && ctoks[*p - 1].is_word("de")
-                            || ids[*p].is_none_or(|id| {
-                                index.in_name(entry2, id) || index.is_head(entry2, id)
-                            })
+                            || ids[*p].is_none_or(|id| !index.is_complement(entry2, id))
                     });
                     let clean = c2.num_conflicts == 0
                         && c2.word_conflicts == 0

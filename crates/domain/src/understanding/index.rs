@@ -51,9 +51,10 @@ pub(crate) struct Entry {
     pub phrases: Vec<Vec<u32>>,
     /// First words of the name and aliases (units excluded): the product family.
     pub heads: Vec<u32>,
-    /// Sorted token ids of the name alone: the words that describe the item (an alias
-    /// such as "caixa de tomada" may hold a word naming another product).
-    pub name_vocab: Vec<u32>,
+    /// Sorted ids of words that follow "de" in an alias and are not in the name: nouns
+    /// that complete the alias ("tomada" of "caixa de tomada") and may name a product of
+    /// their own.
+    pub complements: Vec<u32>,
 }
 
 impl Entry {
@@ -130,7 +131,8 @@ impl CatalogIndex {
             let mut phrases: Vec<Vec<u32>> = Vec::new();
             let mut heads: Vec<u32> = Vec::new();
             let mut vocab: Vec<u32> = Vec::new();
-            let mut name_vocab: Vec<u32> = Vec::new();
+            let mut name_words: Vec<String> = Vec::new();
+            let mut after_de: Vec<String> = Vec::new();
             let mut sources: Vec<&str> = vec![it.name.as_str()];
             sources.extend(it.aliases.iter().map(String::as_str));
             for (k, src) in sources.iter().enumerate() {
@@ -138,7 +140,9 @@ impl CatalogIndex {
                 let ids: Vec<u32> = toks.iter().map(|(t, c)| idx.intern(t, *c)).collect();
                 vocab.extend(ids.iter().copied());
                 if k == 0 {
-                    name_vocab.extend(ids.iter().copied());
+                    name_words.extend(toks.iter().map(|(t, _)| t.clone()));
+                } else {
+                    after_de.extend(words_after_de(src));
                 }
                 if let Some(h) = toks
                     .iter()
@@ -175,8 +179,13 @@ impl CatalogIndex {
             vocab.dedup();
             heads.sort_unstable();
             heads.dedup();
-            name_vocab.sort_unstable();
-            name_vocab.dedup();
+            let mut complements: Vec<u32> = after_de
+                .iter()
+                .filter(|w| !name_words.contains(w))
+                .filter_map(|w| idx.ids.get(w.as_str()).copied())
+                .collect();
+            complements.sort_unstable();
+            complements.dedup();
             phrases.sort();
             phrases.dedup();
             let e = idx.entries.len() as u32;
@@ -189,7 +198,7 @@ impl CatalogIndex {
                 vocab,
                 phrases,
                 heads,
-                name_vocab,
+                complements,
             });
         }
         idx.variant = idx
@@ -328,10 +337,10 @@ impl CatalogIndex {
         entry.knows(id) || self.variant[id as usize].is_some_and(|v| entry.knows(v))
     }
 
-    /// Is the word (or its other gender) in the item's own name?
-    pub(crate) fn in_name(&self, entry: &Entry, id: u32) -> bool {
-        let has = |w: u32| entry.name_vocab.binary_search(&w).is_ok();
-        has(id) || self.variant[id as usize].is_some_and(has)
+    /// Is the word only a complement of one of the item's aliases ("tomada" of "caixa de
+    /// tomada")?
+    pub(crate) fn is_complement(&self, entry: &Entry, id: u32) -> bool {
+        entry.complements.binary_search(&id).is_ok()
     }
 
     pub(crate) fn class(&self, id: u32) -> TokClass {
@@ -372,6 +381,15 @@ impl CatalogIndex {
 
 /// Tokens of a catalog name or alias: normalised like messages, connectors dropped,
 /// parentheses kept as plain words.
+/// Words right after "de"/"da"/"do" in a catalog phrase.
+fn words_after_de(src: &str) -> Vec<String> {
+    let toks = text::analyze(src);
+    toks.windows(2)
+        .filter(|w| matches!(w[0].text.as_str(), "de" | "da" | "do") && w[1].kind == Kind::Word)
+        .map(|w| w[1].text.clone())
+        .collect()
+}
+
 fn phrase_tokens(src: &str) -> Vec<(String, TokClass)> {
     text::analyze(src)
         .into_iter()

@@ -529,6 +529,10 @@ fn another_piece_of_the_same_product_adds_up() {
 fn replacing_with_a_bare_variant_word() {
     let cases: &[Turns] = &[
         (
+            &["6 sacos de cimento cp5", "não, pode ser o comum"],
+            &[("CIM-CP2-50", "6")],
+        ),
+        (
             &["2 latas de tinta pva", "troca a tinta pva por acrílica"],
             &[("TIN-A18", "2")],
         ),
