@@ -136,13 +136,14 @@ impl CatalogIndex {
             let mut sources: Vec<&str> = vec![it.name.as_str()];
             sources.extend(it.aliases.iter().map(String::as_str));
             for (k, src) in sources.iter().enumerate() {
-                let toks = phrase_tokens(src);
+                let analyzed = text::analyze(src);
+                let toks = phrase_tokens(&analyzed);
                 let ids: Vec<u32> = toks.iter().map(|(t, c)| idx.intern(t, *c)).collect();
                 vocab.extend(ids.iter().copied());
                 if k == 0 {
                     name_words.extend(toks.iter().map(|(t, _)| t.clone()));
                 } else {
-                    after_de.extend(words_after_de(src));
+                    after_de.extend(words_after_de(&analyzed));
                 }
                 if let Some(h) = toks
                     .iter()
@@ -382,17 +383,15 @@ impl CatalogIndex {
 /// Tokens of a catalog name or alias: normalised like messages, connectors dropped,
 /// parentheses kept as plain words.
 /// Words right after "de"/"da"/"do" in a catalog phrase.
-fn words_after_de(src: &str) -> Vec<String> {
-    let toks = text::analyze(src);
+fn words_after_de(toks: &[text::Token]) -> Vec<String> {
     toks.windows(2)
         .filter(|w| matches!(w[0].text.as_str(), "de" | "da" | "do") && w[1].kind == Kind::Word)
         .map(|w| w[1].text.clone())
         .collect()
 }
 
-fn phrase_tokens(src: &str) -> Vec<(String, TokClass)> {
-    text::analyze(src)
-        .into_iter()
+fn phrase_tokens(toks: &[text::Token]) -> Vec<(String, TokClass)> {
+    toks.iter()
         .filter_map(|t| match t.kind {
             Kind::Word if is_connector(&t.text) => None,
             Kind::Word => {
@@ -401,9 +400,9 @@ fn phrase_tokens(src: &str) -> Vec<(String, TokClass)> {
                 } else {
                     TokClass::Word
                 };
-                Some((t.text, class))
+                Some((t.text.clone(), class))
             }
-            Kind::Num | Kind::Frac => Some((t.text, TokClass::Number)),
+            Kind::Num | Kind::Frac => Some((t.text.clone(), TokClass::Number)),
             _ => None,
         })
         .collect()

@@ -46,6 +46,11 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
         no_qty: Vec::new(),
         last_sku: None,
         last_unit: None,
+        draft_unit: draft
+            .last_sku
+            .as_ref()
+            .and_then(|s| index.entry_by_sku(s))
+            .and_then(|e| unit_word(e.unit)),
         min_conf: 100,
     };
     for cl in &clauses {
@@ -134,6 +139,8 @@ struct State<'a> {
     last_sku: Option<String>,
     /// The unit of the last amount in this message ("2 latas de pva e 1 de acrílica").
     last_unit: Option<&'static str>,
+    /// The unit of the product the conversation last talked about.
+    draft_unit: Option<&'static str>,
     min_conf: u8,
 }
 
@@ -236,13 +243,7 @@ impl State<'_> {
         }
         // With no amount yet in this message, an elliptical variant ("não, melhor acrílica")
         // keeps the packaging of the product last talked about.
-        let unit = self.last_unit.or_else(|| {
-            self.draft
-                .last_sku
-                .as_ref()
-                .and_then(|s| self.index.entry_by_sku(s))
-                .and_then(|e| unit_word(e.unit))
-        });
+        let unit = self.last_unit.or(self.draft_unit);
         let outcome = analyze_clause(self.index, toks, text, cl, &self.context, unit);
         match outcome {
             Outcome::Found(f) => self.found(f, &flags),
