@@ -26,6 +26,8 @@ pub(crate) struct Clause {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Flags {
     pub negated: bool,
+    /// "não precisa da cal": the product is not wanted at all.
+    pub unwanted: bool,
     pub removal: bool,
     pub addition: bool,
     pub replace: bool,
@@ -315,6 +317,7 @@ pub(crate) fn flags(toks: &[Token], cl: &Clause) -> Flags {
         if k == 0 && w == "sem" {
             f.removal = true;
         }
+        f.unwanted |= matches!(w, "precisa" | "preciso" | "precisar");
         f.removal |= lexicon::is_removal(w);
         f.addition |= lexicon::is_addition(w);
         f.replace |= lexicon::is_replace_marker(w);
@@ -339,5 +342,6 @@ pub(crate) fn flags(toks: &[Token], cl: &Clause) -> Flags {
             f.question = true;
         }
     }
+    f.unwanted &= f.negated;
     f
 }

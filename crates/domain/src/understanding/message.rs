@@ -43,6 +43,7 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
         mentions: draft.last_sku.iter().cloned().collect(),
         context: draft.context.iter().filter_map(|w| index.id(w)).collect(),
         negated: Vec::new(),
+        unwanted: Vec::new(),
         no_qty: Vec::new(),
         last_sku: None,
         last_unit: None,
@@ -134,6 +135,8 @@ struct State<'a> {
     mentions: Vec<String>,
     context: Vec<u32>,
     negated: Vec<String>,
+    /// Negated with "não precisa"/"não quero": removed unless something replaces them.
+    unwanted: Vec<String>,
     /// Products named without an amount (resolved at the end: a replacement or 1 unit).
     no_qty: Vec<(String, String, u8)>,
     last_sku: Option<String>,
@@ -322,6 +325,9 @@ impl State<'_> {
         }
         self.note_mention(&sku, f.context.clone());
         if flags.negated {
+            if flags.unwanted {
+                self.unwanted.push(sku.clone());
+            }
             self.negated.push(sku);
             return;
         }
@@ -513,6 +519,13 @@ impl State<'_> {
                 text,
             });
             self.min_conf = self.min_conf.min(75);
+        }
+        // "não precisa da cal": a draft item no longer wanted, and not replaced above.
+        for sku in std::mem::take(&mut self.unwanted) {
+            let still_negated = self.negated.contains(&sku);
+            if still_negated && self.in_draft(&sku) && !self.items.iter().any(|i| i.sku == sku) {
+                self.corrections.push(Correction::Remove { sku });
+            }
         }
     }
 }

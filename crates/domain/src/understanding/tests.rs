@@ -650,3 +650,32 @@ fn purposes_are_not_products_or_sizes() {
         assert_eq!(u.unknown.len(), *n_unknown, "{msg}: {:?}", u.unknown);
     }
 }
+
+#[test]
+fn a_product_no_longer_needed_is_removed() {
+    let cases: &[Turns] = &[
+        (
+            &[
+                "4 sacos de gesso e 3 de cal",
+                "não precisa do gesso, só a cal",
+            ],
+            &[("CAL-CH3-20", "3")],
+        ),
+        // Replaced, not removed: the negated item gives way to the one named.
+        (
+            &[
+                "2 m3 de areia fina",
+                "não precisa ser fina, pode ser grossa",
+            ],
+            &[("ARE-GRO-M3", "2")],
+        ),
+        // A plain negation of a variant keeps the item.
+        (
+            &["2 sacos de cimento", "não é cp5 não"],
+            &[("CIM-CP2-50", "2")],
+        ),
+    ];
+    for (turns, want) in cases {
+        assert_eq!(items_after(turns), pairs(want), "{turns:?}");
+    }
+}
