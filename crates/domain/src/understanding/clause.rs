@@ -1,6 +1,7 @@
 //! Reading one clause: which number is the quantity, which catalog item the rest names,
 //! and whether the match must be refused (look-alikes, vague amounts, products not sold).
 
+use crate::catalog::Unit;
 use crate::money::QUANTITY_SCALE;
 
 use super::clauses::Clause;
@@ -38,8 +39,9 @@ pub(crate) enum Outcome {
     Found(Found),
     /// A product the catalog cannot quote (look-alike, vague amount, not sold).
     Unknown(String),
-    /// A quantity with no product ("12 barras", "são 15").
-    Dangling(i64, Option<&'static str>),
+    /// A quantity with no product ("12 barras", "são 15"). The flag marks one more piece
+    /// of the product ("e 1 de 6 metros", "e outra de 6 metros"): it adds, never replaces.
+    Dangling(i64, Option<&'static str>, bool),
     /// Catalog words that do not settle on one item ("tem telha eternit?"): they are the
     /// context for what follows ("12 da de 2,44").
     Mention(Vec<u32>),
@@ -98,7 +100,7 @@ pub(crate) fn analyze_clause(
     let n = ctoks.len();
     let (roles, mut present, mut ids) = classify_words(index, &ctoks);
     let has_foreign = roles.contains(&WordRole::Foreign);
-    let mut options = quantity_options(text, &ctoks, &roles);
+    let mut options = quantity_options(text, &ctoks, &roles, ctx_unit);
     // "pra uma laje de 30 m²": a purpose, whose numbers are neither amounts nor sizes.
     if let Some(from) = purpose_start(&ctoks, &roles, &ids) {
         options.retain(|o| o.remove.iter().all(|p| *p < from));
@@ -149,7 +151,7 @@ pub(crate) fn analyze_clause(
         };
         let (own, second) = matcher::best(index, &pres, unit);
         let own_ok = own.as_ref().is_some_and(|c| {
-            acceptable(index, c, &roles, &ids, opt, second)
+            acceptable(index, c, &ctoks, &roles, &ids, opt, second)
                 && c.num_conflicts == 0
                 && c.word_conflicts == 0
                 && !c.phrase.iter().all(|id| index.class(*id) == TokClass::Unit)
@@ -195,12 +197,28 @@ pub(crate) fn analyze_clause(
                     let adds = c2.explained_pos.iter().any(|p| roles[*p] != WordRole::Unit);
                     // With no amount in the clause, a bare integer is more likely the amount
                     // ("melhor 8") than a size; sizes look like "1,83", "3/8", "de 50", "4mm".
+                    // In "tem joelho 25? e 20?" the bare integer asks for another size.
                     let sizes_ok = !opt.remove.is_empty()
+                        || cl.asks_product
                         || c2
                             .explained_pos
                             .iter()
                             .all(|p| roles[*p] != WordRole::Number || size_like(&ctoks, *p));
-                    let clean = c2.num_conflicts == 0 && c2.word_conflicts == 0 && adds && sizes_ok;
+                    // In "10 tomadas" after "caixinha 4x2", "tomada" comes only from the
+                    // alias "caixa de tomada", where it follows "de": a noun that names a
+                    // product of its own. "3 de tomada" (with "de") does leave the head
+                    // out, so it may borrow it.
+                    let entry2 = &index.entries[c2.entry];
+                    let own_words_fit = c2.explained_pos.iter().all(|p| {
+                        roles.get(*p) != Some(&WordRole::Known)
+                            || *p > 0 && ctoks[*p - 1].is_word("de")
+                            || ids[*p].is_none_or(|id| !index.is_complement(entry2, id))
+                    });
+                    let clean = c2.num_conflicts == 0
+                        && c2.word_conflicts == 0
+                        && adds
+                        && sizes_ok
+                        && own_words_fit;
                     let loose_ok = !c2.full
                         && index.knows(&index.entries[c2.entry], ctx[0])
                         && s2.is_none_or(|s| s < c2.score - 0.3)
@@ -218,9 +236,20 @@ pub(crate) fn analyze_clause(
                 }
             }
         }
+        // "1 lona de 4 metros" for an item sold by the metre: the metres are the length
+        // of the piece (read by the "length" option), not a size of the item.
+        if let Some((c, _, _)) = &choice {
+            let by_metre = index.entries[c.entry].unit == Unit::M;
+            let length_read = options.iter().any(|o| {
+                o.unit == Some("length") && o.remove.iter().any(|p| c.explained_pos.contains(p))
+            });
+            if by_metre && opt.unit != Some("length") && length_read {
+                continue;
+            }
+        }
         match choice {
             Some((c, via, s)) => {
-                let ok = via || acceptable(index, &c, &roles, &ids, opt, s);
+                let ok = via || acceptable(index, &c, &ctoks, &roles, &ids, opt, s);
                 let total = opt.prior + c.score + if ok { 0.0 } else { -50.0 };
                 if best_found
                     .as_ref()
@@ -266,13 +295,7 @@ pub(crate) fn analyze_clause(
         lexicon::is_vague(&t.text)
             || t.is_word("uns") && ctoks.get(p + 1).is_some_and(|nx| nx.kind != Kind::Num)
     });
-    let asks_for_product = cl.question
-        && ctoks.iter().any(|t| {
-            matches!(
-                t.text.as_str(),
-                "tem" | "vende" | "vendem" | "trabalha" | "trabalham" | "teria" | "tinha"
-            )
-        });
+    let asks_for_product = cl.asks_product;
     if let Some((total, oi, c, via, second)) = best_found.filter(|_| !dangling_beats) {
         let opt = &options[oi];
         if total > -20.0 {
@@ -398,7 +421,8 @@ pub(crate) fn analyze_clause(
             let qty = if opt.remove.is_empty() {
                 None
             } else if opt.unit == Some("length") {
-                Some((opt.value, None))
+                // Metres, so that "e outra de 3" after it is read as metres too.
+                Some((opt.value, Some("m")))
             } else {
                 Some((opt.value, opt.unit))
             };
@@ -432,22 +456,13 @@ pub(crate) fn analyze_clause(
             return Outcome::Unknown(t);
         }
     }
-    if has_foreign {
-        let tem_question = cl.question
-            && ctoks.iter().any(|t| {
-                matches!(
-                    t.text.as_str(),
-                    "tem" | "vende" | "vendem" | "trabalha" | "trabalham" | "teria"
-                )
-            });
-        if product_pos || cl.bullet || tem_question {
-            let remove: Vec<usize> = best_dangling
-                .map(|(_, oi)| options[oi].remove.clone())
-                .unwrap_or_default();
-            let t = content_text(&remove);
-            if !t.is_empty() {
-                return Outcome::Unknown(t);
-            }
+    if has_foreign && (product_pos || cl.bullet || cl.asks_product) {
+        let remove: Vec<usize> = best_dangling
+            .map(|(_, oi)| options[oi].remove.clone())
+            .unwrap_or_default();
+        let t = content_text(&remove);
+        if !t.is_empty() {
+            return Outcome::Unknown(t);
         }
     }
     if let Some((_, oi)) = best_dangling {
@@ -463,7 +478,7 @@ pub(crate) fn analyze_clause(
                 .iter()
                 .all(|r| !matches!(r, WordRole::Known | WordRole::Foreign))
         {
-            return Outcome::Dangling(opt.value, None);
+            return Outcome::Dangling(opt.value, None, false);
         }
         let words_only_numbers = roles
             .iter()
@@ -472,12 +487,9 @@ pub(crate) fn analyze_clause(
             && !(opt.article && opt.unit.is_none())
             && has_qty
         {
-            let unit = if opt.unit == Some("length") {
-                Some("m")
-            } else {
-                opt.unit
-            };
-            return Outcome::Dangling(opt.value, unit);
+            let pieces = opt.unit == Some("length");
+            let unit = if pieces { Some("m") } else { opt.unit };
+            return Outcome::Dangling(opt.value, unit, pieces);
         }
     }
     if rejected && !has_qty {
@@ -519,6 +531,7 @@ fn after_pra(ctoks: &[&Token], p: usize) -> bool {
 fn acceptable(
     index: &CatalogIndex,
     c: &Candidate,
+    ctoks: &[&Token],
     roles: &[WordRole],
     ids: &[Option<u32>],
     opt: &QtyOption,
@@ -540,7 +553,18 @@ fn acceptable(
         .iter()
         .enumerate()
         .any(|(p, r)| !opt.remove.contains(&p) && matches!(r, WordRole::Known | WordRole::Foreign));
-    if no_words && c.unit_ok && c.attr_matched && second.is_none_or(|s| s < c.score - 0.3) {
+    // "1 de 3 metros" is one piece of 3 metres, not "brita 1": a bare integer before "de"
+    // is an amount, and sizes look like sizes.
+    let sizes_ok = c
+        .explained_pos
+        .iter()
+        .all(|p| roles.get(*p) != Some(&WordRole::Number) || size_like(ctoks, *p));
+    if no_words
+        && sizes_ok
+        && c.unit_ok
+        && c.attr_matched
+        && second.is_none_or(|s| s < c.score - 0.3)
+    {
         return true;
     }
     let mut head_explained = false;
@@ -715,13 +739,23 @@ fn classify_words(
         .iter()
         .position(|r| *r == WordRole::Known)
         .unwrap_or(n);
-    present.retain(|p| {
-        let t = ctoks[p.pos];
-        !(t.from_word && t.value == QUANTITY_SCALE && p.pos < first_known)
-    });
-    for (p, t) in ctoks.iter().enumerate() {
-        if t.from_word && t.value == QUANTITY_SCALE && p < first_known {
-            ids[p] = None;
+    // Also right before any other word ("pra fazer uma laje"): a size written as a word
+    // ends the product's name ("brita um").
+    let article = |p: usize| {
+        let t = ctoks[p];
+        t.from_word
+            && t.value == QUANTITY_SCALE
+            && (p < first_known
+                || ctoks.get(p + 1).is_some_and(|n| {
+                    n.kind == Kind::Word
+                        && !matches!(n.text.as_str(), "de" | "do" | "da")
+                        && roles.get(p + 1) != Some(&WordRole::Unit)
+                }))
+    };
+    present.retain(|p| !article(p.pos));
+    for (p, id) in ids.iter_mut().enumerate() {
+        if article(p) {
+            *id = None;
         }
     }
     (roles, present, ids)
@@ -729,7 +763,12 @@ fn classify_words(
 
 /// Every reading of a number of the clause as the quantity, with a prior from where it
 /// stands; the first option is "no number".
-fn quantity_options(text: &str, ctoks: &[&Token], roles: &[WordRole]) -> Vec<QtyOption> {
+fn quantity_options(
+    text: &str,
+    ctoks: &[&Token],
+    roles: &[WordRole],
+    ctx_unit: Option<&'static str>,
+) -> Vec<QtyOption> {
     let mut options: Vec<QtyOption> = vec![QtyOption {
         remove: Vec::new(),
         value: 0,
@@ -876,7 +915,10 @@ fn quantity_options(text: &str, ctoks: &[&Token], roles: &[WordRole]) -> Vec<Qty
             continue;
         }
         for b in options.iter().skip(1) {
-            if b.unit == Some("m")
+            // "e outra de 3" right after metres: the unit carries over.
+            let metres = b.unit == Some("m")
+                || b.unit.is_none() && ctx_unit == Some("m") && b.remove[0] + 1 == ctoks.len();
+            if metres
                 && b.remove[0] > a.remove[0]
                 && b.remove[0] > 0
                 && ctoks[b.remove[0] - 1].is_word("de")
@@ -911,7 +953,8 @@ fn purpose_start(ctoks: &[&Token], roles: &[WordRole], ids: &[Option<u32>]) -> O
             {
                 k += 1;
             }
-            // With an article any chat word opens it ("pra uma laje"); without one, only a
+            // With an article any chat word or word the catalog does not know opens it
+            // ("pra uma laje", "pra uma viga"); without one, only a
             // word the catalog does not use ("areia pra reboco 2 metros" is a variant).
             let chat = |k: usize| {
                 roles[k] != WordRole::Foreign
@@ -920,7 +963,8 @@ fn purpose_start(ctoks: &[&Token], roles: &[WordRole], ids: &[Option<u32>]) -> O
             };
             k < ctoks.len()
                 && ctoks[k].kind == Kind::Word
-                && (k > p + 1 && chat(k) || k == p + 1 && ids[k].is_none() && chat(k))
+                && (k > p + 1 && (chat(k) || roles[k] == WordRole::Foreign)
+                    || k == p + 1 && ids[k].is_none() && chat(k))
         }
     })
 }

@@ -16,11 +16,18 @@ pub(crate) struct Clause {
     pub sentence: usize,
     /// The clause opens a line that starts with a bullet, a dash or "1)".
     pub bullet: bool,
+    /// The clause followed an "e" ("tem pá e enxada?": the enxada is asked for too).
+    pub after_and: bool,
+    /// The clause asks whether a product is sold ("tem X?", "vende X?"), itself or as the
+    /// continuation of such a question ("tem porta? e janela?").
+    pub asks_product: bool,
 }
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Flags {
     pub negated: bool,
+    /// "não precisa da cal": the product is not wanted at all.
+    pub unwanted: bool,
     pub removal: bool,
     pub addition: bool,
     pub replace: bool,
@@ -42,19 +49,29 @@ pub(crate) fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<C
     let mut line_start_byte = 0usize;
     let mut first_on_line = true;
     let mut bullet = false;
-    let flush = |cur: &mut Vec<usize>, out: &mut Vec<Clause>, question: bool, bullet: bool| {
+    let mut after_and = false;
+    let ordinals = list_ordinals(toks);
+    let flush = |cur: &mut Vec<usize>,
+                 out: &mut Vec<Clause>,
+                 question: bool,
+                 bullet: bool,
+                 after_and: &mut bool| {
         if !cur.is_empty() {
             out.push(Clause {
                 toks: std::mem::take(cur),
                 question,
                 sentence: 0,
                 bullet,
+                after_and: *after_and,
+                asks_product: false,
             });
+            *after_and = false;
         }
     };
     for (i, t) in toks.iter().enumerate() {
         if t.kind == Kind::Newline {
-            flush(&mut cur, &mut out, false, bullet);
+            flush(&mut cur, &mut out, false, bullet, &mut after_and);
+            after_and = false;
             line_start_byte = t.end;
             first_on_line = true;
             bullet = false;
@@ -69,9 +86,10 @@ pub(crate) fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<C
                 .any(|c| !c.is_whitespace() && c != '*' && !is_template_marker(c))
                 || t.is_punct('-')
                 || (t.is_punct('*') && text.get(t.end..).is_some_and(|r| r.starts_with(' ')))
-                || is_ordinal(toks, i);
-            if is_ordinal(toks, i) {
-                // "1) caixa d'água": an ordinal, not a quantity.
+                || is_ordinal(toks, i)
+                || ordinals.contains(&i);
+            if is_ordinal(toks, i) || ordinals.contains(&i) {
+                // "1) caixa d'água", "2 - 3 barras": an ordinal, not a quantity.
                 continue;
             }
         }
@@ -81,7 +99,7 @@ pub(crate) fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<C
         // "1) cimento 10 sacos 2) areia 3 m": ordinals inside a line end a clause.
         let opened = i > 0 && toks[i - 1].is_punct('(');
         if t.kind == Kind::Num && !opened && toks.get(i + 1).is_some_and(|n| n.is_punct(')')) {
-            flush(&mut cur, &mut out, false, bullet);
+            flush(&mut cur, &mut out, false, bullet, &mut after_and);
             continue;
         }
         if t.is_punct(')')
@@ -93,20 +111,24 @@ pub(crate) fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<C
         }
         if is_boundary_punct(t) {
             let q = t.is_punct('?');
-            flush(&mut cur, &mut out, q, bullet);
+            flush(&mut cur, &mut out, q, bullet, &mut after_and);
             continue;
         }
-        if t.is_word("e") || t.is_word("mais") && !cur.is_empty() {
-            let keep = t.is_word("mais");
-            flush(&mut cur, &mut out, false, bullet);
-            if keep {
-                cur.push(i);
-            }
+        if t.is_word("e") && !is_verb_e(toks, i, text) {
+            flush(&mut cur, &mut out, false, bullet, &mut after_and);
+            after_and = true;
+            continue;
+        }
+        // "cimento comum (não quero cp4)": a negation opens a clause of its own, so the
+        // negated product is not read together with the wanted one.
+        if t.is_word("mais") && !cur.is_empty() || t.is_word("nao") && !cur.is_empty() {
+            flush(&mut cur, &mut out, false, bullet, &mut after_and);
+            cur.push(i);
             continue;
         }
         cur.push(i);
     }
-    flush(&mut cur, &mut out, false, bullet);
+    flush(&mut cur, &mut out, false, bullet, &mut after_and);
     // "Qtd: 10 | Produto: cimento": an amount alone, then the product on the same line.
     let mut merged: Vec<Clause> = Vec::with_capacity(out.len());
     for cl in out {
@@ -193,7 +215,66 @@ pub(crate) fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<C
             cl.question = true;
         }
     }
+    // "tem pá e enxada?", "tem porta? e janela?": the question about what is sold carries
+    // over to the products joined to it.
+    let mut prev: Option<(bool, usize)> = None;
+    for cl in out.iter_mut() {
+        let own = cl.question
+            && cl
+                .toks
+                .iter()
+                .any(|i| lexicon::is_sold_question_verb(&toks[*i].text));
+        let carried = cl.question
+            && prev
+                .is_some_and(|(asks, sentence)| asks && (sentence == cl.sentence || cl.after_and));
+        cl.asks_product = own || carried;
+        prev = Some((cl.asks_product, cl.sentence));
+    }
     out
+}
+
+/// "não é cp4", "é o comum": the verb "é" (or "e" written for it right after "não") does
+/// not join two products.
+fn is_verb_e(toks: &[Token], i: usize, text: &str) -> bool {
+    let t = &toks[i];
+    let accented = text
+        .get(t.start..t.end)
+        .is_some_and(|raw| raw == "é" || raw == "É");
+    accented || i > 0 && toks[i - 1].is_word("nao")
+}
+
+/// Numbers opening consecutive lines as "1 -", "2 -", "3 -" (or "1:"): the numbering of
+/// a list, not amounts. Only a run counting up from 1 is taken as a numbering.
+fn list_ordinals(toks: &[Token]) -> Vec<usize> {
+    let mut starts: Vec<(usize, i64)> = Vec::new();
+    let mut line_start = true;
+    for (i, t) in toks.iter().enumerate() {
+        if t.kind == Kind::Newline {
+            line_start = true;
+            continue;
+        }
+        if line_start
+            && t.kind == Kind::Num
+            && !t.from_word
+            && t.value % QUANTITY_SCALE == 0
+            && toks
+                .get(i + 1)
+                .is_some_and(|n| n.is_punct('-') || n.is_punct(':') || n.is_punct(')'))
+        {
+            starts.push((i, t.value / QUANTITY_SCALE));
+        }
+        line_start = false;
+    }
+    let counts_up = starts.len() >= 2
+        && starts
+            .iter()
+            .enumerate()
+            .all(|(k, (_, v))| *v == k as i64 + 1);
+    if counts_up {
+        starts.into_iter().map(|(i, _)| i).collect()
+    } else {
+        Vec::new()
+    }
 }
 
 /// "1)" or "1." opening a list line: an ordinal, not a quantity.
@@ -236,6 +317,7 @@ pub(crate) fn flags(toks: &[Token], cl: &Clause) -> Flags {
         if k == 0 && w == "sem" {
             f.removal = true;
         }
+        f.unwanted |= matches!(w, "precisa" | "preciso" | "precisar");
         f.removal |= lexicon::is_removal(w);
         f.addition |= lexicon::is_addition(w);
         f.replace |= lexicon::is_replace_marker(w);
@@ -260,5 +342,6 @@ pub(crate) fn flags(toks: &[Token], cl: &Clause) -> Flags {
             f.question = true;
         }
     }
+    f.unwanted &= f.negated;
     f
 }

@@ -51,6 +51,10 @@ pub(crate) struct Entry {
     pub phrases: Vec<Vec<u32>>,
     /// First words of the name and aliases (units excluded): the product family.
     pub heads: Vec<u32>,
+    /// Sorted ids of words that follow "de" in an alias and are not in the name: nouns
+    /// that complete the alias ("tomada" of "caixa de tomada") and may name a product of
+    /// their own.
+    pub complements: Vec<u32>,
 }
 
 impl Entry {
@@ -127,12 +131,20 @@ impl CatalogIndex {
             let mut phrases: Vec<Vec<u32>> = Vec::new();
             let mut heads: Vec<u32> = Vec::new();
             let mut vocab: Vec<u32> = Vec::new();
+            let mut name_words: Vec<String> = Vec::new();
+            let mut after_de: Vec<String> = Vec::new();
             let mut sources: Vec<&str> = vec![it.name.as_str()];
             sources.extend(it.aliases.iter().map(String::as_str));
             for (k, src) in sources.iter().enumerate() {
-                let toks = phrase_tokens(src);
+                let analyzed = text::analyze(src);
+                let toks = phrase_tokens(&analyzed);
                 let ids: Vec<u32> = toks.iter().map(|(t, c)| idx.intern(t, *c)).collect();
                 vocab.extend(ids.iter().copied());
+                if k == 0 {
+                    name_words.extend(toks.iter().map(|(t, _)| t.clone()));
+                } else {
+                    after_de.extend(words_after_de(&analyzed));
+                }
                 if let Some(h) = toks
                     .iter()
                     .position(|(_, c)| *c == TokClass::Word)
@@ -168,6 +180,13 @@ impl CatalogIndex {
             vocab.dedup();
             heads.sort_unstable();
             heads.dedup();
+            let mut complements: Vec<u32> = after_de
+                .iter()
+                .filter(|w| !name_words.contains(w))
+                .filter_map(|w| idx.ids.get(w.as_str()).copied())
+                .collect();
+            complements.sort_unstable();
+            complements.dedup();
             phrases.sort();
             phrases.dedup();
             let e = idx.entries.len() as u32;
@@ -180,6 +199,7 @@ impl CatalogIndex {
                 vocab,
                 phrases,
                 heads,
+                complements,
             });
         }
         idx.variant = idx
@@ -318,6 +338,12 @@ impl CatalogIndex {
         entry.knows(id) || self.variant[id as usize].is_some_and(|v| entry.knows(v))
     }
 
+    /// Is the word only a complement of one of the item's aliases ("tomada" of "caixa de
+    /// tomada")?
+    pub(crate) fn is_complement(&self, entry: &Entry, id: u32) -> bool {
+        entry.complements.binary_search(&id).is_ok()
+    }
+
     pub(crate) fn class(&self, id: u32) -> TokClass {
         self.classes[id as usize]
     }
@@ -356,9 +382,16 @@ impl CatalogIndex {
 
 /// Tokens of a catalog name or alias: normalised like messages, connectors dropped,
 /// parentheses kept as plain words.
-fn phrase_tokens(src: &str) -> Vec<(String, TokClass)> {
-    text::analyze(src)
-        .into_iter()
+/// Words right after "de"/"da"/"do" in a catalog phrase.
+fn words_after_de(toks: &[text::Token]) -> Vec<String> {
+    toks.windows(2)
+        .filter(|w| matches!(w[0].text.as_str(), "de" | "da" | "do") && w[1].kind == Kind::Word)
+        .map(|w| w[1].text.clone())
+        .collect()
+}
+
+fn phrase_tokens(toks: &[text::Token]) -> Vec<(String, TokClass)> {
+    toks.iter()
         .filter_map(|t| match t.kind {
             Kind::Word if is_connector(&t.text) => None,
             Kind::Word => {
@@ -367,9 +400,9 @@ fn phrase_tokens(src: &str) -> Vec<(String, TokClass)> {
                 } else {
                     TokClass::Word
                 };
-                Some((t.text, class))
+                Some((t.text.clone(), class))
             }
-            Kind::Num | Kind::Frac => Some((t.text, TokClass::Number)),
+            Kind::Num | Kind::Frac => Some((t.text.clone(), TokClass::Number)),
             _ => None,
         })
         .collect()

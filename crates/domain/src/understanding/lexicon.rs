@@ -718,3 +718,11 @@ pub(crate) fn is_chat_word(w: &str) -> bool {
                 | "posto"
         )
 }
+
+/// Verbs of "do you sell X?" questions ("tem", "vende", "trabalha com").
+pub(crate) fn is_sold_question_verb(w: &str) -> bool {
+    matches!(
+        w,
+        "tem" | "vende" | "vendem" | "trabalha" | "trabalham" | "teria" | "tinha"
+    )
+}

@@ -12,6 +12,7 @@ use super::index::CatalogIndex;
 use super::intent::intent;
 use super::lexicon;
 use super::matcher;
+use super::phone;
 use super::places;
 use super::slots;
 use super::text::{self, Token};
@@ -19,7 +20,8 @@ use super::{Correction, Draft, FoundItem, Understanding, MAX_MESSAGE_CHARS};
 
 pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft) -> Understanding {
     let (text, truncated) = truncate(raw);
-    let (cep, ranges) = places::find_cep(text);
+    let (cep, mut ranges) = places::find_cep(text);
+    ranges.extend(phone::find_phones(text));
     let masked = mask(text, &ranges);
     let toks = text::analyze(&masked);
     let place = places::find_place(&toks, &masked, &index.bairros);
@@ -41,9 +43,15 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
         mentions: draft.last_sku.iter().cloned().collect(),
         context: draft.context.iter().filter_map(|w| index.id(w)).collect(),
         negated: Vec::new(),
+        unwanted: Vec::new(),
         no_qty: Vec::new(),
         last_sku: None,
         last_unit: None,
+        draft_unit: draft
+            .last_sku
+            .as_ref()
+            .and_then(|s| index.entry_by_sku(s))
+            .and_then(|e| unit_word(e.unit)),
         min_conf: 100,
     };
     for cl in &clauses {
@@ -127,11 +135,15 @@ struct State<'a> {
     mentions: Vec<String>,
     context: Vec<u32>,
     negated: Vec<String>,
+    /// Negated with "não precisa"/"não quero": removed unless something replaces them.
+    unwanted: Vec<String>,
     /// Products named without an amount (resolved at the end: a replacement or 1 unit).
     no_qty: Vec<(String, String, u8)>,
     last_sku: Option<String>,
     /// The unit of the last amount in this message ("2 latas de pva e 1 de acrílica").
     last_unit: Option<&'static str>,
+    /// The unit of the product the conversation last talked about.
+    draft_unit: Option<&'static str>,
     min_conf: u8,
 }
 
@@ -156,12 +168,16 @@ impl State<'_> {
                         question: false,
                         sentence: cl.sentence,
                         bullet: false,
+                        after_and: false,
+                        asks_product: false,
                     };
                     let to_cl = Clause {
                         toks: cl.toks[split + 1..].to_vec(),
                         question: false,
                         sentence: cl.sentence,
                         bullet: false,
+                        after_and: false,
+                        asks_product: false,
                     };
                     let from =
                         analyze_clause(self.index, toks, text, &from_cl, &self.context, None);
@@ -175,7 +191,15 @@ impl State<'_> {
                         .as_ref()
                         .map(|(_, c)| c.clone())
                         .unwrap_or_else(|| self.context.clone());
-                    let to = analyze_clause(self.index, toks, text, &to_cl, &ctx, None);
+                    // "troca a tinta pva por acrílica": the new variant keeps the packaging
+                    // of the one it replaces (the 18 L lata, not the 3,6 L galão).
+                    let from_unit = from_sku
+                        .as_ref()
+                        .map(|(s, _)| s.clone())
+                        .or_else(|| self.draft.last_sku.clone())
+                        .and_then(|s| self.index.entry_by_sku(&s).map(|e| e.unit))
+                        .and_then(unit_word);
+                    let to = analyze_clause(self.index, toks, text, &to_cl, &ctx, from_unit);
                     if let Outcome::Found(t) = to {
                         let to_sku = self.index.entries[t.entry].sku.clone();
                         // "troca por pedra" with nothing named: the product last talked about.
@@ -220,7 +244,10 @@ impl State<'_> {
             }
             return;
         }
-        let outcome = analyze_clause(self.index, toks, text, cl, &self.context, self.last_unit);
+        // With no amount yet in this message, an elliptical variant ("não, melhor acrílica")
+        // keeps the packaging of the product last talked about.
+        let unit = self.last_unit.or(self.draft_unit);
+        let outcome = analyze_clause(self.index, toks, text, cl, &self.context, unit);
         match outcome {
             Outcome::Found(f) => self.found(f, &flags),
             Outcome::Unknown(t) => {
@@ -230,11 +257,11 @@ impl State<'_> {
                     self.unknown.push(t);
                 }
             }
-            Outcome::Dangling(v, unit) => {
+            Outcome::Dangling(v, unit, another) => {
                 if flags.removal || flags.negated {
                     return;
                 }
-                self.dangling(v, unit, &flags);
+                self.dangling(v, unit, another, cl.after_and, &flags);
             }
             Outcome::Mention(words) => self.context = words,
             Outcome::Nothing if flags.removal => self.forget_unknown(toks, text, cl),
@@ -298,6 +325,9 @@ impl State<'_> {
         }
         self.note_mention(&sku, f.context.clone());
         if flags.negated {
+            if flags.unwanted {
+                self.unwanted.push(sku.clone());
+            }
             self.negated.push(sku);
             return;
         }
@@ -364,10 +394,31 @@ impl State<'_> {
     }
 
     /// A quantity without a product attaches to the latest product it fits.
-    fn dangling(&mut self, v: i64, unit: Option<&'static str>, flags: &Flags) {
+    fn dangling(
+        &mut self,
+        v: i64,
+        unit: Option<&'static str>,
+        another: bool,
+        after_and: bool,
+        flags: &Flags,
+    ) {
         let Some((sku, cat_unit)) = self.referent(unit) else {
             return;
         };
+        // "1 lona de 8 metros e 1 de 6 metros": a second piece of this message's item, or
+        // of the draft's when the message goes on with "e 1 de 6 metros".
+        if another || flags.addition {
+            let q = convert(v, unit, cat_unit);
+            if let Some(it) = self.items.iter_mut().find(|i| i.sku == sku) {
+                it.quantity = it.quantity.checked_add(q).unwrap_or(it.quantity);
+                return;
+            }
+            if another && after_and && self.in_draft(&sku) {
+                self.corrections
+                    .push(Correction::AddQuantity { sku, quantity: q });
+                return;
+            }
+        }
         self.set_amount(sku, cat_unit, v, unit, flags);
     }
 
@@ -469,6 +520,31 @@ impl State<'_> {
             });
             self.min_conf = self.min_conf.min(75);
         }
+        // "não precisa da cal": a draft item no longer wanted, and not replaced above.
+        for sku in std::mem::take(&mut self.unwanted) {
+            let still_negated = self.negated.contains(&sku);
+            if still_negated && self.in_draft(&sku) && !self.items.iter().any(|i| i.sku == sku) {
+                self.corrections.push(Correction::Remove { sku });
+            }
+        }
+    }
+}
+
+/// The word a customer uses for a catalog unit, when it tells packages apart.
+fn unit_word(unit: Unit) -> Option<&'static str> {
+    match unit {
+        Unit::Sc => Some("saco"),
+        Unit::M3 => Some("m3"),
+        Unit::M2 => Some("m2"),
+        Unit::M => Some("m"),
+        Unit::Milheiro => Some("milheiro"),
+        Unit::Kg => Some("kg"),
+        Unit::Barra => Some("barra"),
+        Unit::Lata => Some("lata"),
+        Unit::Galao => Some("galao"),
+        Unit::Rolo => Some("rolo"),
+        Unit::Pc => Some("pc"),
+        Unit::Un => None,
     }
 }
 

@@ -16,6 +16,7 @@ mod lexicon;
 mod matcher;
 mod message;
 mod output;
+mod phone;
 mod places;
 mod slots;
 mod text;

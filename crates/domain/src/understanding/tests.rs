@@ -24,6 +24,13 @@ fn items_after(turns: &[&str]) -> Vec<(String, String)> {
     v
 }
 
+/// (turns, expected items)
+type Turns<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)]);
+/// (message, expected items, number of unknown products)
+type WithUnknownCount<'a> = (&'a str, &'a [(&'a str, &'a str)], usize);
+/// (message, expected items, unknown texts)
+type WithUnknowns<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
+
 fn pairs(want: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = want
         .iter()
@@ -408,5 +415,267 @@ fn parse_line_contract() {
         "{",
     ] {
         assert!(parse_jsonl_line(bad, &idx).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn a_half_with_its_own_unit_is_a_new_amount() {
+    let cases: &[(&str, &[(&str, &str)])] = &[
+        (
+            "quero 4 sacos de cimento 50kg e meia dúzia de escoras",
+            &[("CIM-CP2-50", "4"), ("ESC-3", "6")],
+        ),
+        (
+            "2 sacos de argamassa ac3 20kg e meio metro de pedrisco",
+            &[("ARG-AC3-20", "2"), ("BRI-0-M3", "0.5")],
+        ),
+        (
+            "10 kg de arame e meio metro de brita 1",
+            &[("ARA-REC", "10"), ("BRI-1-M3", "0.5")],
+        ),
+        // Still a half of the same amount.
+        ("2 metros e meio de areia grossa", &[("ARE-GRO-M3", "2.5")]),
+        ("gesso, 3 sacos e meio", &[("GES-40", "3.5")]),
+    ];
+    for (msg, want) in cases {
+        assert_eq!(items_after(&[msg]), pairs(want), "{msg}");
+    }
+}
+
+#[test]
+fn phone_numbers_are_never_quantities() {
+    let cases: &[(&str, &[(&str, &str)])] = &[
+        (
+            "3 kg de prego 17x27. meu whats 21 98877-6655",
+            &[("PRG-1727", "3")],
+        ),
+        (
+            "gesso 2 sacos, qualquer coisa liga (11) 3344-5566",
+            &[("GES-40", "2")],
+        ),
+        ("arame 5 kg\ncel: 97766-5544", &[("ARA-REC", "5")]),
+        (
+            "10 sacos de cal, fone 11 91234 5678",
+            &[("CAL-CH3-20", "10")],
+        ),
+        (
+            "6 sacos de gesso\nmeu cel é 21 99887-1122, entrega amanhã",
+            &[("GES-40", "6")],
+        ),
+    ];
+    for (msg, want) in cases {
+        assert_eq!(items_after(&[msg]), pairs(want), "{msg}");
+    }
+}
+
+#[test]
+fn numbered_lists_are_not_quantities() {
+    let cases: &[(&str, &[(&str, &str)])] = &[
+        (
+            "1 - 6 barras de tubo esgoto 50\n2 - 10 joelho 25\n3 - adesivo pvc",
+            &[("TUB-E50", "6"), ("JOE-S25", "10"), ("ADS-PVC", "1")],
+        ),
+        (
+            "1- fita veda rosca\n2- 4 joelho 20\n3- 2 barra tubo soldável 20",
+            &[("VED-ROS", "1"), ("JOE-S20", "4"), ("TUB-S20", "2")],
+        ),
+        (
+            "1: 5 sacos cimento\n2: 2 m3 areia média",
+            &[("CIM-CP2-50", "5"), ("ARE-MED-M3", "2")],
+        ),
+        // Not counting up from 1: the numbers are amounts.
+        (
+            "5 - sacos de gesso\n3 - escoras",
+            &[("GES-40", "5"), ("ESC-3", "3")],
+        ),
+    ];
+    for (msg, want) in cases {
+        assert_eq!(items_after(&[msg]), pairs(want), "{msg}");
+    }
+}
+
+#[test]
+fn another_piece_of_the_same_product_adds_up() {
+    let cases: &[Turns] = &[
+        (
+            &["2 lonas pretas de 5 metros e 1 de 3 metros"],
+            &[("LON-4", "13")],
+        ),
+        (
+            &["uma lona preta de 10 metros e outra de 4 metros"],
+            &[("LON-4", "14")],
+        ),
+        (
+            &["1 lona de 6 metros e mais uma de 6 metros"],
+            &[("LON-4", "12")],
+        ),
+        (&["1 lona de 4 metros e outra de 2"], &[("LON-4", "6")]),
+        (
+            &["1 lona de 7 metros", "e 1 de 2 metros"],
+            &[("LON-4", "9")],
+        ),
+        // A plain correction still replaces.
+        (
+            &["1 lona de 7 metros", "na verdade 5 metros"],
+            &[("LON-4", "5")],
+        ),
+    ];
+    for (turns, want) in cases {
+        assert_eq!(items_after(turns), pairs(want), "{turns:?}");
+    }
+}
+
+#[test]
+fn replacing_with_a_bare_variant_word() {
+    let cases: &[Turns] = &[
+        (
+            &["6 sacos de cimento cp5", "não, pode ser o comum"],
+            &[("CIM-CP2-50", "6")],
+        ),
+        (
+            &["2 latas de tinta pva", "troca a tinta pva por acrílica"],
+            &[("TIN-A18", "2")],
+        ),
+        (
+            &["3 latas de tinta pva", "muda pra acrílica"],
+            &[("TIN-A18", "3")],
+        ),
+        (
+            &["1 m3 de areia média", "troca a areia por grossa"],
+            &[("ARE-GRO-M3", "1")],
+        ),
+        (
+            &["3 sacos de argamassa ac1", "muda pra ac3"],
+            &[("ARG-AC3-20", "3")],
+        ),
+        (
+            &["2 latas de tinta pva", "não, melhor acrílica"],
+            &[("TIN-A18", "2")],
+        ),
+    ];
+    for (turns, want) in cases {
+        assert_eq!(items_after(turns), pairs(want), "{turns:?}");
+    }
+}
+
+#[test]
+fn negated_variants_are_excluded() {
+    let idx = index();
+    let cases: &[WithUnknownCount] = &[
+        (
+            "5 sacos de cimento, não é cp5 viu, é o normal",
+            &[("CIM-CP2-50", "5")],
+            0,
+        ),
+        (
+            "4 sacos de cimento comum (não quero cp4), e 1 m3 de areia",
+            &[("CIM-CP2-50", "4"), ("ARE-MED-M3", "1")],
+            0,
+        ),
+        (
+            "6 sacos de cimento, nao e o cp4, e 2 sacos de cal",
+            &[("CIM-CP2-50", "6"), ("CAL-CH3-20", "2")],
+            0,
+        ),
+    ];
+    for (msg, want, n_unknown) in cases {
+        assert_eq!(items_after(&[msg]), pairs(want), "{msg}");
+        let u = understand(msg, &idx);
+        assert_eq!(u.unknown.len(), *n_unknown, "{msg}: {:?}", u.unknown);
+    }
+}
+
+#[test]
+fn unknown_products_stay_separate() {
+    let idx = index();
+    let cases: &[WithUnknowns] = &[
+        (
+            "15 caixinha 4x2\n8 tomadas",
+            &[("CXL-42", "15")],
+            &["tomadas"],
+        ),
+        ("vocês tem martelo e serrote?", &[], &["martelo", "serrote"]),
+        ("tem torneira? e chuveiro?", &[], &["torneira", "chuveiro"]),
+        ("vende disjuntor e tomada?", &[], &["disjuntor", "tomada"]),
+        // With "de" the head is left out on purpose: still the same product.
+        ("3 caixas de luz e 2 de tomada", &[("CXL-42", "5")], &[]),
+        // Another size asked about, not an amount.
+        ("tem joelho 25? e 20?", &[], &[]),
+    ];
+    for (msg, want, unknown) in cases {
+        assert_eq!(items_after(&[msg]), pairs(want), "{msg}");
+        let u = understand(msg, &idx);
+        assert_eq!(&u.unknown, unknown, "{msg}");
+    }
+}
+
+#[test]
+fn slash_abbreviations_are_words() {
+    let cases: &[(&str, &[(&str, &str)])] = &[
+        (
+            "4 sc argamassa p/ porcelanato e 10 m2 de porcelanato",
+            &[("ARG-AC3-20", "4"), ("POR-60", "10")],
+        ),
+        // A real list slash still separates products.
+        (
+            "cimento 3 sc / cal 2 sc",
+            &[("CIM-CP2-50", "3"), ("CAL-CH3-20", "2")],
+        ),
+        ("12 barras de 3/8", &[("VER-38", "12")]),
+    ];
+    for (msg, want) in cases {
+        assert_eq!(items_after(&[msg]), pairs(want), "{msg}");
+    }
+}
+
+#[test]
+fn purposes_are_not_products_or_sizes() {
+    let idx = index();
+    let cases: &[WithUnknownCount] = &[
+        (
+            "8 sacos de cimento pra fazer uma laje",
+            &[("CIM-CP2-50", "8")],
+            0,
+        ),
+        (
+            "4 barras de ferro 3/8, é pra uma viga",
+            &[("VER-38", "4")],
+            0,
+        ),
+        ("2 sacos de cal pra um muro", &[("CAL-CH3-20", "2")], 0),
+    ];
+    for (msg, want, n_unknown) in cases {
+        assert_eq!(items_after(&[msg]), pairs(want), "{msg}");
+        let u = understand(msg, &idx);
+        assert_eq!(u.unknown.len(), *n_unknown, "{msg}: {:?}", u.unknown);
+    }
+}
+
+#[test]
+fn a_product_no_longer_needed_is_removed() {
+    let cases: &[Turns] = &[
+        (
+            &[
+                "4 sacos de gesso e 3 de cal",
+                "não precisa do gesso, só a cal",
+            ],
+            &[("CAL-CH3-20", "3")],
+        ),
+        // Replaced, not removed: the negated item gives way to the one named.
+        (
+            &[
+                "2 m3 de areia fina",
+                "não precisa ser fina, pode ser grossa",
+            ],
+            &[("ARE-GRO-M3", "2")],
+        ),
+        // A plain negation of a variant keeps the item.
+        (
+            &["2 sacos de cimento", "não é cp5 não"],
+            &[("CIM-CP2-50", "2")],
+        ),
+    ];
+    for (turns, want) in cases {
+        assert_eq!(items_after(turns), pairs(want), "{turns:?}");
     }
 }

@@ -481,6 +481,27 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
         }
         k += 1;
     }
+    // "p/ obra", "c/ cabo", "s/ furo": abbreviations of para, com, sem, not a list "/".
+    let mut k = 0;
+    while k + 1 < toks.len() {
+        let full = match toks[k].text.as_str() {
+            "p" | "pra" => Some("para"),
+            "c" => Some("com"),
+            "s" => Some("sem"),
+            _ => None,
+        };
+        if let Some(f) = full.filter(|_| {
+            toks[k].kind == Kind::Word
+                && toks[k + 1].is_punct('/')
+                && toks[k + 1].start == toks[k].end
+                && toks.get(k + 2).is_none_or(|n| n.kind != Kind::Num)
+        }) {
+            toks[k].text = f.to_string();
+            toks[k].end = toks[k + 1].end;
+            toks.remove(k + 1);
+        }
+        k += 1;
+    }
     // 1. Joins and word-level canonical forms.
     let mut out: Vec<Token> = Vec::with_capacity(toks.len());
     let mut i = 0;
@@ -577,6 +598,16 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
                 j.cap = t.cap;
                 j.text = canonical_number(v);
                 // keep the word for "um"/"uma" articles in `plural` false; from_word marks it.
+                out.push(j);
+                i += 1;
+                continue;
+            }
+            // "e outra de 6 metros", "outro de 50": one more piece.
+            if (t.text == "outra" || t.text == "outro")
+                && toks.get(i + 1).is_some_and(|n| n.is_word("de"))
+            {
+                let mut j = num_token(QUANTITY_SCALE, t.start, t.end, true);
+                j.cap = t.cap;
                 out.push(j);
                 i += 1;
                 continue;
@@ -693,7 +724,13 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
                             && !super::lexicon::is_stopword(&p.text)
                             && canonical_unit(&p.text).is_none()
                     });
-                    let half = b == QUANTITY_SCALE / 2 && a % QUANTITY_SCALE == 0 && !after_product;
+                    let own_unit = toks
+                        .get(i + 3)
+                        .is_some_and(|u| u.kind == Kind::Word && canonical_unit(&u.text).is_some());
+                    let half = b == QUANTITY_SCALE / 2
+                        && a % QUANTITY_SCALE == 0
+                        && !after_product
+                        && !own_unit;
                     if tens_ok || half {
                         let mut j = num_token(a + b, t.start, toks[i + 2].end, t.from_word);
                         j.cap = t.cap;
@@ -711,6 +748,11 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
                     && toks[i + 3].kind == Kind::Num
                     && toks[i + 3].from_word
                     && toks[i + 3].value == QUANTITY_SCALE / 2
+                    // "25kg e meia dúzia de...", "3 sacos e meio metro de areia": a new
+                    // amount with its own unit, not a half of the first.
+                    && !toks.get(i + 4).is_some_and(|u| {
+                        u.kind == Kind::Word && canonical_unit(&u.text).is_some()
+                    })
                 {
                     let mut j =
                         num_token(t.value + QUANTITY_SCALE / 2, t.start, t.end, t.from_word);
