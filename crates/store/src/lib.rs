@@ -21,6 +21,7 @@ pub mod privacy;
 pub mod quotes;
 pub mod rules;
 pub mod sessions;
+pub mod signup;
 pub mod templates;
 pub mod tenants;
 pub mod testing;

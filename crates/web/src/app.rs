@@ -65,7 +65,9 @@ fn api_routes(state: &AppState) -> Router<AppState> {
 }
 
 fn apex_routes(state: &AppState) -> Router<AppState> {
-    let mut r = Router::new().route("/", get(landing));
+    let mut r = Router::new()
+        .route("/", get(landing))
+        .merge(crate::public::routes(state));
     if state.cfg.demo {
         r = r
             .route("/simulator", get(simulator::page))
