@@ -17,6 +17,7 @@ pub mod inbound;
 pub mod jobs;
 pub mod messages;
 pub mod migrate;
+pub mod operator;
 pub mod privacy;
 pub mod quotes;
 pub mod rules;

@@ -30,6 +30,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/public/choose.html"),
     ),
     (
+        "public/admin.html",
+        include_str!("../templates/public/admin.html"),
+    ),
+    (
         "public/signup.html",
         include_str!("../templates/public/signup.html"),
     ),

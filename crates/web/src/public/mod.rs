@@ -5,6 +5,7 @@
 //! store login form), writes are Origin-checked, rate limited, and wrong passwords count
 //! toward the same per-account and per-IP lockout as the store's own login.
 
+pub mod admin;
 pub mod login;
 pub mod signup;
 

@@ -414,3 +414,172 @@ async fn signup_refuses_taken_reserved_and_invalid_input(app: &TestApp) {
         .unwrap()
         .is_none());
 }
+
+mod admin {
+    use super::*;
+
+    both_engines!(
+        admin_requires_the_operator_token,
+        admin_lists_tenants_queues_and_webhook_failures,
+        admin_requeues_a_dead_job_with_csrf,
+    );
+
+    fn api(app: &TestApp) -> String {
+        format!("api.localhost:{}", app.addr.port())
+    }
+
+    async fn admin_get(app: &TestApp, auth: Option<&str>) -> reqwest::Response {
+        let mut r = app.http.get(app.url("/admin")).header(HOST, api(app));
+        if let Some(a) = auth {
+            r = r.header("authorization", a);
+        }
+        r.send().await.unwrap()
+    }
+
+    fn bearer() -> String {
+        format!("Bearer {ADMIN_TOKEN}")
+    }
+
+    async fn admin_requires_the_operator_token(app: &TestApp) {
+        let r = admin_get(app, None).await;
+        assert_eq!(r.status(), 401);
+        assert!(r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic"));
+        assert_eq!(admin_get(app, Some("Bearer errado")).await.status(), 401);
+        use base64::Engine as _;
+        let wrong = base64::engine::general_purpose::STANDARD.encode("op:errado");
+        assert_eq!(
+            admin_get(app, Some(&format!("Basic {wrong}")))
+                .await
+                .status(),
+            401
+        );
+        assert_eq!(admin_get(app, Some(&bearer())).await.status(), 200);
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("op:{ADMIN_TOKEN}"));
+        let r = admin_get(app, Some(&format!("Basic {basic}"))).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        // Not on a store's host.
+        let r = app
+            .get("demo", "/admin", None)
+            .header("authorization", bearer())
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(r.status(), 200);
+    }
+
+    async fn admin_lists_tenants_queues_and_webhook_failures(app: &TestApp) {
+        // A delivery for a number no store has.
+        let body = whatsapp::webhook::build_text_webhook(
+            "999999999999999",
+            "5511933334444",
+            "5511988887777",
+            Some("Cliente"),
+            "wamid.UNKNOWNCHANNEL1",
+            "oi",
+            store::now_ms() / 1000,
+        );
+        let sig = whatsapp::signature::sign(APP_SECRET.as_bytes(), body.as_bytes());
+        let r = app
+            .http
+            .post(app.url("/webhooks/whatsapp"))
+            .header(HOST, api(app))
+            .header("content-type", "application/json")
+            .header(whatsapp::signature::SIGNATURE_HEADER, sig)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let html = admin_get(app, Some(&bearer())).await.text().await.unwrap();
+        assert!(html.contains("Depósito Demo") && html.contains("Outra Loja"));
+        assert!(html.contains("unknown_channel: 1"), "{html}");
+        assert!(html.contains("999999999999999"), "failure listed");
+        assert!(!html.contains("wamid.UNKNOWNCHANNEL1"), "payloads stay out");
+    }
+
+    async fn admin_requeues_a_dead_job_with_csrf(app: &TestApp) {
+        let job = store::jobs::NewJob::new("test.kind", serde_json::json!({}));
+        let engine = app.db.engine();
+        let id = app
+            .db
+            .tx(move |c| Box::pin(async move { store::jobs::enqueue(c, engine, &job).await }))
+            .await
+            .unwrap();
+        sqlx::query("UPDATE jobs SET status = 'dead', last_error = 'boom <b>' WHERE id = $1")
+            .bind(&id)
+            .execute(app.db.write())
+            .await
+            .unwrap();
+        let html = admin_get(app, Some(&bearer())).await.text().await.unwrap();
+        assert!(html.contains("boom &lt;b&gt;"), "dead job listed, escaped");
+        let csrf = hidden_csrf(&html).expect("requeue form");
+        let path = format!("/admin/jobs/{id}/requeue");
+        let post = |csrf: String, auth: Option<String>| {
+            let mut r = app
+                .http
+                .post(app.url(&path))
+                .header(HOST, api(app))
+                .form(&[("csrf", csrf)]);
+            if let Some(a) = auth {
+                r = r.header("authorization", a);
+            }
+            r.send()
+        };
+        assert_eq!(post(csrf.clone(), None).await.unwrap().status(), 401);
+        assert_eq!(
+            post("0".repeat(64), Some(bearer())).await.unwrap().status(),
+            403
+        );
+        let cross = app
+            .http
+            .post(app.url(&path))
+            .header(HOST, api(app))
+            .header("authorization", bearer())
+            .header("origin", "http://evil.example")
+            .form(&[("csrf", &csrf)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(cross.status(), 403);
+        assert_eq!(
+            store::jobs::get(&app.db, &id)
+                .await
+                .unwrap()
+                .unwrap()
+                .status,
+            "dead"
+        );
+        assert_eq!(
+            post(csrf.clone(), Some(bearer())).await.unwrap().status(),
+            303
+        );
+        assert_eq!(
+            store::jobs::get(&app.db, &id)
+                .await
+                .unwrap()
+                .unwrap()
+                .status,
+            "ready"
+        );
+        let audit = store::audit::list(&app.db, None, 10).await.unwrap();
+        assert!(audit.iter().any(|a| a.action == "job.requeue"));
+        assert_eq!(
+            post(csrf, Some(bearer())).await.unwrap().status(),
+            404,
+            "only dead jobs"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn admin_is_404_without_a_token_configured() {
+        let app = TestApp::start_with_admin(store::Engine::Sqlite, None)
+            .await
+            .expect("sqlite");
+        assert_eq!(admin_get(&app, Some(&bearer())).await.status(), 404);
+        assert_eq!(admin_get(&app, Some("Bearer ")).await.status(), 404);
+    }
+}
