@@ -34,6 +34,7 @@ pub struct Config {
     pub whatsapp_verify_token: Option<SecretString>,
     pub log_format: LogFormat,
     pub metrics_token: Option<SecretString>,
+    pub admin_token: Option<SecretString>,
     pub db_max_connections: u32,
     pub db_acquire_timeout: Duration,
     pub db_statement_timeout: Duration,
@@ -112,6 +113,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "ORCAZAP_METRICS_TOKEN",
         "none",
         "bearer token required on /metrics when set",
+    ),
+    (
+        "ORCAZAP_ADMIN_TOKEN",
+        "none",
+        "operator credential for api.BASE/admin (bearer, or basic-auth password); unset = /admin answers 404",
     ),
     (
         "ORCAZAP_DB_MAX_CONNECTIONS",
@@ -323,6 +329,7 @@ impl Config {
             whatsapp_verify_token: verify_token,
             log_format,
             metrics_token: get("ORCAZAP_METRICS_TOKEN").map(SecretString::from),
+            admin_token: get("ORCAZAP_ADMIN_TOKEN").map(SecretString::from),
             db_max_connections: num("ORCAZAP_DB_MAX_CONNECTIONS", 10)?.clamp(1, 500) as u32,
             db_acquire_timeout: Duration::from_millis(num("ORCAZAP_DB_ACQUIRE_TIMEOUT_MS", 5000)?),
             db_statement_timeout: Duration::from_millis(num(

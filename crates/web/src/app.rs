@@ -51,10 +51,16 @@ fn common(router: Router<AppState>) -> Router<AppState> {
 }
 
 fn api_routes(state: &AppState) -> Router<AppState> {
-    let mut r = Router::new().route(
-        "/webhooks/whatsapp",
-        get(webhook::verify).post(webhook::receive),
-    );
+    let mut r = Router::new()
+        .route(
+            "/webhooks/whatsapp",
+            get(webhook::verify).post(webhook::receive),
+        )
+        .route("/admin", get(crate::public::admin::page))
+        .route(
+            "/admin/jobs/{id}/requeue",
+            post(crate::public::admin::requeue),
+        );
     if state.cfg.demo {
         r = r.route(
             "/_fake_graph/{version}/{pnid}/messages",
@@ -65,7 +71,9 @@ fn api_routes(state: &AppState) -> Router<AppState> {
 }
 
 fn apex_routes(state: &AppState) -> Router<AppState> {
-    let mut r = Router::new().route("/", get(landing));
+    let mut r = Router::new()
+        .route("/", get(landing))
+        .merge(crate::public::routes(state));
     if state.cfg.demo {
         r = r
             .route("/simulator", get(simulator::page))

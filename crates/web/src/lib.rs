@@ -12,6 +12,7 @@ pub mod error;
 pub mod health;
 pub mod host;
 pub mod layers;
+pub mod public;
 pub mod render;
 pub mod simulator;
 pub mod state;

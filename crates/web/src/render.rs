@@ -18,6 +18,26 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/simulator.html"),
     ),
     (
+        "public/layout.html",
+        include_str!("../templates/public/layout.html"),
+    ),
+    (
+        "public/login.html",
+        include_str!("../templates/public/login.html"),
+    ),
+    (
+        "public/choose.html",
+        include_str!("../templates/public/choose.html"),
+    ),
+    (
+        "public/admin.html",
+        include_str!("../templates/public/admin.html"),
+    ),
+    (
+        "public/signup.html",
+        include_str!("../templates/public/signup.html"),
+    ),
+    (
         "dashboard/layout.html",
         include_str!("../templates/dashboard/layout.html"),
     ),

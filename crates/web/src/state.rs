@@ -20,6 +20,8 @@ pub struct WebConfig {
     pub whatsapp_verify_token: Option<SecretString>,
     /// Bearer token required on `/metrics` when set.
     pub metrics_token: Option<SecretString>,
+    /// Operator credential for `api.BASE/admin`; when unset the page does not exist (404).
+    pub admin_token: Option<SecretString>,
     /// Largest webhook body accepted (Meta's payloads are a few kB).
     pub webhook_body_limit: usize,
     /// Largest form/JSON body of the dashboard.

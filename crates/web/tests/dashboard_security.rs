@@ -42,6 +42,8 @@ both_engines!(
 
 const _: Engine = Engine::Sqlite;
 
+mod public_site;
+
 async fn owner(app: &TestApp) -> String {
     app.login("demo", OWNER_EMAIL, PASSWORD)
         .await

@@ -25,21 +25,21 @@ pub const IP_MAX_FAILURES: i64 = 20;
 pub const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
 pub const LOCKOUT_MS: i64 = 15 * 60 * 1000;
 
-fn account_key(tenant_id: &str, email: &str) -> String {
+pub(crate) fn account_key(tenant_id: &str, email: &str) -> String {
     format!("acct:{tenant_id}:{}", store::users::normalize_email(email))
 }
 
-fn ip_key(ip: &str) -> String {
+pub(crate) fn ip_key(ip: &str) -> String {
     format!("ip:{ip}")
 }
 
 /// Verifying against this when the email is unknown makes both answers take as long.
-fn dummy_hash() -> &'static str {
+pub(crate) fn dummy_hash() -> &'static str {
     static H: OnceLock<String> = OnceLock::new();
     H.get_or_init(|| password::hash("senha que ninguém usa 8f3k").unwrap_or_default())
 }
 
-fn login_form(
+pub(crate) fn login_form(
     ctx: &Ctx,
     status: StatusCode,
     email: &str,
@@ -79,7 +79,7 @@ pub struct LoginForm {
     password: String,
 }
 
-fn minutes_until(ms: i64) -> i64 {
+pub(crate) fn minutes_until(ms: i64) -> i64 {
     ((ms - store::now_ms()).max(0) + 59_999) / 60_000
 }
 

@@ -6,6 +6,7 @@
 //! prices or who can do what behind [`security::require_owner`].
 
 pub mod catalog;
+pub mod handoff;
 pub mod login;
 pub mod pages;
 pub mod ratelimit;
@@ -88,6 +89,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route_layer(middleware::from_fn(security::require_login));
     let public = Router::new()
         .route("/login", get(login::login_page).post(login::login))
+        .route("/login/handoff", get(handoff::handoff))
         .route("/logout", get(login::logout_page).post(login::logout));
     member
         .merge(public)

@@ -162,7 +162,7 @@ fn forbidden(msg: &str) -> Response {
 
 /// Browsers say where a request comes from; a cross-site write is refused before any token
 /// is looked at. Clients that send neither header (scripts, tests) still need the token.
-fn origin_ok(headers: &HeaderMap, https: bool) -> bool {
+pub(crate) fn origin_ok(headers: &HeaderMap, https: bool) -> bool {
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())

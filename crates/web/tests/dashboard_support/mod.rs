@@ -20,6 +20,7 @@ use web::{AppState, Application, WebConfig};
 use worker::{Worker, WorkerConfig};
 
 pub const APP_SECRET: &str = "test-app-secret";
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 pub const OWNER_EMAIL: &str = "dona@demo.com.br";
 pub const ATTENDANT_EMAIL: &str = "balcao@demo.com.br";
 pub const PASSWORD: &str = "cimento areia brita 2026";
@@ -171,6 +172,11 @@ async fn seed_store(
 impl TestApp {
     /// None when the engine is not available here (PostgreSQL without its env var).
     pub async fn start(engine: Engine) -> Option<TestApp> {
+        TestApp::start_with_admin(engine, Some(ADMIN_TOKEN)).await
+    }
+
+    /// `admin_token` is `ORCAZAP_ADMIN_TOKEN` (None: the operator page is off).
+    pub async fn start_with_admin(engine: Engine, admin_token: Option<&str>) -> Option<TestApp> {
         let testdb = TestDb::new(engine).await?;
         let db = testdb.db.clone();
         let cipher = TokenCipher::new(&[(1, b"test-secret-key-material".as_slice())]);
@@ -196,6 +202,7 @@ impl TestApp {
                 whatsapp_app_secret: Some(SecretString::from(APP_SECRET)),
                 whatsapp_verify_token: None,
                 metrics_token: None,
+                admin_token: admin_token.map(SecretString::from),
                 webhook_body_limit: 256 * 1024,
                 form_body_limit: 256 * 1024,
                 heartbeat_max_age: Duration::from_secs(60),

@@ -1,0 +1,145 @@
+//! The public site on `BASE`: central login (lands on the store's host through a one-time
+//! hand-off token) and sign-up. The operator page on `api.BASE/admin` is in [`admin`].
+//!
+//! The apex has no session: forms carry a double-submit CSRF token (cookie + field, like the
+//! store login form), writes are Origin-checked, rate limited, and wrong passwords count
+//! toward the same per-account and per-IP lockout as the store's own login.
+
+pub mod admin;
+pub mod login;
+pub mod signup;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+
+use crate::dashboard::ratelimit::{Class, RateLimiter};
+use crate::dashboard::security::{cookie_value, origin_ok, set_cookie, tokens_match};
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Clone)]
+pub struct PublicState {
+    pub app: AppState,
+    pub limiter: Arc<RateLimiter>,
+}
+
+impl axum::extract::FromRef<PublicState> for AppState {
+    fn from_ref(p: &PublicState) -> AppState {
+        p.app.clone()
+    }
+}
+
+/// The socket peer (never X-Forwarded-For: see `dashboard::security::guard`).
+pub struct ClientIp(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<ClientIp, AppError> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_else(|| "unknown".into()),
+        ))
+    }
+}
+
+/// The public site's budget is shared by every visitor under this key (the per-IP budget
+/// still applies first).
+pub(crate) fn rate_limit(
+    ps: &PublicState,
+    class: Class,
+    ip: &str,
+    key: &str,
+) -> Result<(), AppError> {
+    ps.limiter.check(class, ip, key).map_err(|secs| {
+        metrics::counter!("orcazap_rate_limited_total", "class" => format!("{class:?}"))
+            .increment(1);
+        AppError::TooMany {
+            retry_after_secs: secs,
+        }
+    })
+}
+
+/// Origin check, then the form's token against its double-submit cookie: the refusal (403)
+/// when either fails.
+pub(crate) fn refuse_form(
+    headers: &HeaderMap,
+    https: bool,
+    cookie: &str,
+    sent: &str,
+) -> Option<Response> {
+    if !origin_ok(headers, https) {
+        return Some(forbidden("Pedido de outro site recusado."));
+    }
+    let expected = cookie_value(headers, cookie).unwrap_or_default();
+    if !tokens_match(sent, &expected) {
+        return Some(forbidden(
+            "Formulário expirado ou inválido. Recarregue a página e tente de novo.",
+        ));
+    }
+    None
+}
+
+fn forbidden(msg: &str) -> Response {
+    let mut r = (axum::http::StatusCode::FORBIDDEN, msg.to_string()).into_response();
+    r.extensions_mut().insert(crate::error::ErrorInfo {
+        message: msg.to_string(),
+    });
+    r
+}
+
+pub(crate) fn append_cookie(resp: &mut Response, line: &str) {
+    if let Ok(v) = HeaderValue::from_str(line) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+pub(crate) fn csrf_cookie(resp: &mut Response, name: &str, path: &str, value: &str, https: bool) {
+    append_cookie(resp, &set_cookie(name, value, path, 3600, https));
+}
+
+/// `http://{slug}.BASE[:port]/login/handoff?token=…`; the port is the one the visitor used
+/// on the apex (development serves every host on one port).
+pub(crate) fn handoff_url(
+    state: &AppState,
+    headers: &HeaderMap,
+    slug: &str,
+    token: &str,
+) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    // The apex is a domain name (never an IPv6 literal), so a trailing `:digits` is the port.
+    let port = match host.rsplit_once(':') {
+        Some((_, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => format!(":{p}"),
+        _ => String::new(),
+    };
+    format!(
+        "{}://{slug}.{}{port}/login/handoff?token={token}",
+        if state.cfg.https { "https" } else { "http" },
+        state.cfg.base_domain
+    )
+}
+
+pub fn routes(state: &AppState) -> axum::Router<AppState> {
+    use axum::routing::get;
+    let ps = PublicState {
+        app: state.clone(),
+        limiter: Arc::new(RateLimiter::default()),
+    };
+    axum::Router::new()
+        .route("/login", get(login::page).post(login::submit))
+        .route("/signup", get(signup::page).post(signup::submit))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.cfg.form_body_limit,
+        ))
+        .with_state(ps)
+}
