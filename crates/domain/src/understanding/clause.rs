@@ -100,6 +100,15 @@ pub(crate) fn analyze_clause(
     let n = ctoks.len();
     let (roles, mut present, mut ids) = classify_words(index, &ctoks);
     let has_foreign = roles.contains(&WordRole::Foreign);
+    // "2 galões da mesma", "mais 3 do mesmo": the product last named, maybe in another
+    // package, so the package word alone is enough to tell the item.
+    let back_ref = !ctx.is_empty()
+        && ctoks.windows(2).any(|w| {
+            matches!(
+                w[0].text.as_str(),
+                "da" | "do" | "dessa" | "desse" | "na" | "no"
+            ) && matches!(w[1].text.as_str(), "mesma" | "mesmo")
+        });
     let mut options = quantity_options(text, &ctoks, &roles, ctx_unit);
     // "pra uma laje de 30 m²": a purpose, whose numbers are neither amounts nor sizes.
     if let Some(from) = purpose_start(&ctoks, &roles, &ids) {
@@ -194,7 +203,8 @@ pub(crate) fn analyze_clause(
                 if let Some(c2) = c2 {
                     // The clause must add something of its own (a size, a variant word): a
                     // bare "15 sacos" is a quantity for an earlier product, not a new one.
-                    let adds = c2.explained_pos.iter().any(|p| roles[*p] != WordRole::Unit);
+                    let adds =
+                        back_ref || c2.explained_pos.iter().any(|p| roles[*p] != WordRole::Unit);
                     // With no amount in the clause, a bare integer is more likely the amount
                     // ("melhor 8") than a size; sizes look like "1,83", "3/8", "de 50", "4mm".
                     // In "tem joelho 25? e 20?" the bare integer asks for another size.

@@ -330,7 +330,32 @@ impl CatalogIndex {
         if tied {
             return None;
         }
-        best.map(|(_, id)| id)
+        best.map(|(_, id)| id).or_else(|| self.same_sound(w))
+    }
+
+    /// The one catalog word written with the same sounds (`macisso` → `macico`, `grosa` →
+    /// `grossa`: ss/ç/c/s/z spellings). Brazilians swap these letters freely
+    /// and the swap can cost two edits (`ss` ↔ `ç`), more than the typo budget allows.
+    fn same_sound(&self, w: &str) -> Option<u32> {
+        let n = w.len();
+        if n < 5 {
+            return None;
+        }
+        let key = text::sound_fold(w);
+        let lo = n.saturating_sub(1);
+        let hi = (n + 1).min(self.by_len.len().saturating_sub(1));
+        let mut found = None;
+        for l in lo..=hi {
+            for id in &self.by_len[l] {
+                if text::sound_fold(&self.words[*id as usize]) == key {
+                    if found.is_some() {
+                        return None;
+                    }
+                    found = Some(*id);
+                }
+            }
+        }
+        found
     }
 
     /// Does the item know this token, directly or in its other gender?

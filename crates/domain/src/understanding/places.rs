@@ -487,13 +487,14 @@ pub(crate) fn canonical_free_name(original_words: &[&str]) -> String {
     let mut out: Vec<String> = Vec::new();
     for (k, w) in original_words.iter().enumerate() {
         let folded = text::fold(w);
-        let expanded = expand_abbrev(&folded);
+        let dotted = w.ends_with('.').then(|| dotted_abbrev(&folded)).flatten();
+        let expanded = dotted.unwrap_or_else(|| expand_abbrev(&folded));
         if k > 0 && is_connector(expanded) {
             out.push(expanded.to_string());
             continue;
         }
         let word = if expanded != folded {
-            title(expanded)
+            accent(expanded).map_or_else(|| title(expanded), str::to_string)
         } else if *w == folded.as_str() {
             // Written without accents (or needs none): restore known accents.
             match accent(&folded) {
@@ -594,7 +595,7 @@ pub(crate) fn find_cep(text: &str) -> (Option<Cep>, Vec<(usize, usize)>) {
                     let before = text[from..start].to_lowercase();
                     let before = before.trim_end();
                     let cue = before.ends_with("cep") || before.ends_with("cep:");
-                    if !spaced || cue {
+                    if !spaced || cue || alone_on_location_line(text, start, end) {
                         found = Some(cep);
                         ranges.push((start, end));
                     }
@@ -604,6 +605,29 @@ pub(crate) fn find_cep(text: &str) -> (Option<Cep>, Vec<(usize, usize)>) {
         i = end.max(i + 1);
     }
     (found, ranges)
+}
+
+/// "📍 04836 120", "Local: 04836 120", "Endereço - 04836 120": a 5+3 pair with nothing
+/// else on a line that announces a location is a CEP even without the word "cep"; elsewhere
+/// a spaced pair may be two amounts ("10000 500").
+fn alone_on_location_line(text: &str, start: usize, end: usize) -> bool {
+    let raw = &text[start..end];
+    let five_three = raw.len() == 9 && raw.as_bytes()[5] == b' ';
+    let line_start = text[..start].rfind('\n').map_or(0, |p| p + 1);
+    let line_end = text[end..].find('\n').map_or(text.len(), |p| end + p);
+    if !five_three || !text[end..line_end].trim().trim_end_matches('.').is_empty() {
+        return false;
+    }
+    let label = text[line_start..start].to_lowercase();
+    let mut label = label.trim();
+    let mut marked = false;
+    for cue in ["📍", "local", "endereço", "endereco", "end.", ":", "-"] {
+        if let Some(rest) = label.strip_prefix(cue) {
+            label = rest.trim_start();
+            marked |= cue.len() > 1;
+        }
+    }
+    marked && label.is_empty()
 }
 
 /// Street words: the address's own name is not an order, a weekday or a bairro.
@@ -635,7 +659,67 @@ pub(crate) struct PlaceFound {
     pub used: Vec<usize>,
 }
 
+/// Abbreviations written with a dot inside bairro names ("S. Mateus", "Jd. Ângela",
+/// "Vl. Prudente"), and what they stand for.
+fn dotted_abbrev(w: &str) -> Option<&'static str> {
+    Some(match w {
+        "s" => "sao",
+        "sto" => "santo",
+        "sta" => "santa",
+        "jd" | "jard" | "jrd" => "jardim",
+        "vl" => "vila",
+        "pq" | "prq" => "parque",
+        "cid" => "cidade",
+        "cj" | "conj" => "conjunto",
+        "res" => "residencial",
+        _ => return None,
+    })
+}
+
 pub(crate) fn find_place(toks: &[Token], text: &str, gaz: &Gazetteer) -> PlaceFound {
+    // The dot of "S. Mateus" would end the name at "S": read the abbreviation and its dot
+    // as one word, then map the token positions back for the caller.
+    let mut joined: Vec<Token> = Vec::with_capacity(toks.len());
+    let mut origin: Vec<usize> = Vec::with_capacity(toks.len());
+    let mut k = 0;
+    while k < toks.len() {
+        let t = &toks[k];
+        let expansion = (t.kind == Kind::Word)
+            .then(|| dotted_abbrev(&t.text))
+            .flatten();
+        if let Some(full) = expansion {
+            if toks
+                .get(k + 1)
+                .is_some_and(|d| d.is_punct('.') && d.start == t.end)
+                && toks.get(k + 2).is_some_and(|n| n.kind == Kind::Word)
+            {
+                let mut w = t.clone();
+                w.text = full.to_string();
+                w.end = toks[k + 1].end;
+                joined.push(w);
+                origin.push(k);
+                k += 2;
+                continue;
+            }
+        }
+        joined.push(t.clone());
+        origin.push(k);
+        k += 1;
+    }
+    let mut found = find_place_in(&joined, text, gaz);
+    let mut used = Vec::with_capacity(found.used.len());
+    for j in &found.used {
+        let o = origin[*j];
+        used.push(o);
+        if joined[*j].end != toks[o].end {
+            used.push(o + 1);
+        }
+    }
+    found.used = used;
+    found
+}
+
+fn find_place_in(toks: &[Token], text: &str, gaz: &Gazetteer) -> PlaceFound {
     let bairros = &gaz.list;
     let mut used = Vec::new();
     let mut bairro: Option<(usize, String)> = None; // (token position, name)
@@ -958,6 +1042,12 @@ mod tests {
             ("liga no 11 98765-4321", None),
             ("quero 10 sacos", None),
             ("CNPJ 12.345.678/0001-90", None),
+            ("📍 05512 030\n💳 pix", Some("05512030")),
+            ("Local: 05512 030", Some("05512030")),
+            ("endereço 05512 030", Some("05512030")),
+            ("📍 05512 030 perto do mercado", None),
+            ("quero 10000 500 tijolos", None),
+            ("05512 030", None),
         ];
         for (msg, want) in cases {
             assert_eq!(
@@ -987,6 +1077,17 @@ mod tests {
             ("ENTREGA NO MEU ENDEREÇO", None),
             ("entrega em Março", None),
             ("ENTREGA NO JD HERCULANO", Some("Jardim Herculano")),
+            ("Bairro: S. Mateus", Some("São Mateus")),
+            ("entrega no Jd. Ângela", Some("Jardim Ângela")),
+            ("fico na Vl. Prudente", Some("Vila Prudente")),
+            ("bairro: Sto. Amaro", Some("Santo Amaro")),
+            (
+                "obra no bairro Pq. das Árvores Altas",
+                Some("Parque das Árvores Altas"),
+            ),
+            ("moro na Cid. Dutra", Some("Cidade Dutra")),
+            ("📍 Bairro: Sta. Cecília", Some("Santa Cecília")),
+            ("📍 Bairro: S. Benedito Novo", Some("São Benedito Novo")),
         ];
         for (msg, want) in cases {
             assert_eq!(bairro_of(msg).as_deref(), want, "{msg}");

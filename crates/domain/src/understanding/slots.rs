@@ -30,6 +30,26 @@ fn negated(toks: &[Token], i: usize) -> bool {
         if t.kind == Kind::Newline || t.kind == Kind::Punct && !t.is_punct('-') {
             break;
         }
+        // "não melhor pix", "ah não troca pra pix": the "não" drops the earlier choice;
+        // what follows "melhor" or "troca pra" is the new one ("não dá pra pix" stays
+        // negated: only a swap verb makes "pra" point at the new choice).
+        if t.kind == Kind::Word && matches!(t.text.as_str(), "melhor" | "prefiro") {
+            break;
+        }
+        let swap_to = k + 1 < i
+            && matches!(
+                toks[k + 1].text.as_str(),
+                "pra" | "para" | "pro" | "pelo" | "pela" | "por"
+            );
+        if swap_to
+            && t.kind == Kind::Word
+            && matches!(
+                t.text.as_str(),
+                "troca" | "trocar" | "muda" | "mudar" | "passa" | "vai"
+            )
+        {
+            break;
+        }
         if t.kind == Kind::Word && matches!(t.text.as_str(), "nao" | "n" | "sem" | "nem") {
             return true;
         }
@@ -271,6 +291,15 @@ mod tests {
             ("troca o boleto por pix", Some("PIX")),
             ("pago quando chegar", None),
             ("passo na maquininha", Some("CARTAO")),
+            ("ah não, troca pra pix", Some("PIX")),
+            ("não não muda pro boleto", Some("BOLETO")),
+            ("não melhor dinheiro", Some("DINHEIRO")),
+            ("nao, prefiro no cartão", Some("CARTAO")),
+            ("cartão não, troca pra pix", Some("PIX")),
+            ("troca o pix pelo boleto", Some("BOLETO")),
+            ("não quero pix", None),
+            ("pix não dá", None),
+            ("não dá pra pix", None),
         ];
         for (m, want) in cases {
             assert_eq!(pay(m), want, "{m}");

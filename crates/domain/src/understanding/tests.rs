@@ -679,3 +679,25 @@ fn a_product_no_longer_needed_is_removed() {
         assert_eq!(items_after(turns), pairs(want), "{turns:?}");
     }
 }
+
+#[test]
+fn thousands_and_a_half_back_references_and_sound_typos() {
+    let cases: &[(&str, &[(&str, &str)])] = &[
+        ("tijolinho 2 mil e meio", &[("TIJ-MAC", "2.5")]),
+        ("manda mil e meio de tijolo maciço", &[("TIJ-MAC", "1.5")]),
+        ("quatro mil e meio de bloco 14", &[("BLC-14", "4500")]),
+        (
+            "1 lata de tinta branca e 3 galões da mesma",
+            &[("TIN-A18", "1"), ("TIN-A36", "3")],
+        ),
+        (
+            "2 galão de tinta branca e uma lata do mesmo",
+            &[("TIN-A36", "2"), ("TIN-A18", "1")],
+        ),
+        ("600 tijolos macissos", &[("TIJ-MAC", "0.6")]),
+        ("10 sacos de argamasa ac2", &[("ARG-AC2-20", "10")]),
+    ];
+    for (msg, want) in cases {
+        assert_eq!(items_after(&[msg]), pairs(want), "{msg}");
+    }
+}

@@ -731,7 +731,12 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
                         && a % QUANTITY_SCALE == 0
                         && !after_product
                         && !own_unit;
-                    if tens_ok || half {
+                    // "3 mil e meio", "mil e meia": half of the thousand (3500), and no
+                    // product size is counted in thousands, so it may follow the name.
+                    let thousands = 1000 * QUANTITY_SCALE;
+                    let half_thousand = b == QUANTITY_SCALE / 2 && a > 0 && a % thousands == 0;
+                    let b = if half_thousand { thousands / 2 } else { b };
+                    if tens_ok || half || half_thousand {
                         let mut j = num_token(a + b, t.start, toks[i + 2].end, t.from_word);
                         j.cap = t.cap;
                         out.push(j);
@@ -807,6 +812,37 @@ fn magnitude(v: i64) -> i64 {
 
 /// Bounded Damerau–Levenshtein distance (optimal string alignment); returns `max + 1` when
 /// the distance exceeds `max`.
+/// A word's spelling with the letters that sound alike folded together: `ss`, `ç` (already
+/// `c` here), `c` before a vowel, `z` between vowels all become `s`. Used only to match typos.
+pub(crate) fn sound_fold(w: &str) -> String {
+    let b = w.as_bytes();
+    let vowel = |c: Option<&u8>| c.is_some_and(|c| b"aeiou".contains(c));
+    let mut out = String::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let next = b.get(i + 1);
+        if c == b's' && next == Some(&b's') {
+            out.push('s');
+            i += 2;
+            continue;
+        }
+        let sibilant = match c {
+            // "ce"/"ci" are soft; "ç" lost its cedilla in normalisation, so a "c" between
+            // vowels ("maciço" → "macico") is read as the soft sound too.
+            b'c' => {
+                matches!(next, Some(b'e') | Some(b'i'))
+                    || (i > 0 && vowel(b.get(i - 1)) && vowel(next))
+            }
+            b'z' => i > 0 && vowel(b.get(i - 1)) && vowel(next),
+            _ => false,
+        };
+        out.push(if sibilant { 's' } else { c as char });
+        i += 1;
+    }
+    out
+}
+
 pub(crate) fn edit_distance(a: &[u8], b: &[u8], max: usize) -> usize {
     let (n, m) = (a.len(), b.len());
     if n.abs_diff(m) > max {
@@ -870,6 +906,10 @@ mod tests {
             ("3 mil", &["3000"]),
             ("quinhentos litros", &["500", "l"]),
             ("mil e quinhentos", &["1500"]),
+            ("tijolo 2 mil e meio", &["tijolo", "2500"]),
+            ("dois mil e meio de bloco", &["2500", "de", "bloco"]),
+            ("mil e meia telhas", &["1500", "telha"]),
+            ("4000 e meio", &["4500"]),
             ("14x19x39", &["14", "x", "19", "x", "39"]),
         ];
         for (input, want) in cases {
@@ -901,5 +941,24 @@ mod tests {
         assert_eq!(edit_distance(b"simento", b"cimento", 2), 1);
         assert_eq!(edit_distance(b"argamsasa", b"argamassa", 2), 1);
         assert_eq!(edit_distance(b"abc", b"xyz", 1), 2);
+    }
+
+    #[test]
+    fn same_sound_spellings() {
+        let same: &[(&str, &str)] = &[
+            ("macisso", "macico"),
+            ("masico", "macico"),
+            ("cimento", "simento"),
+            ("grosa", "grossa"),
+            ("cozinha", "cosinha"),
+            ("pesso", "peco"),
+        ];
+        for (a, b) in same {
+            assert_eq!(sound_fold(a), sound_fold(b), "{a} ~ {b}");
+        }
+        let other: &[(&str, &str)] = &[("caixa", "saixa"), ("cola", "sola"), ("prego", "preto")];
+        for (a, b) in other {
+            assert_ne!(sound_fold(a), sound_fold(b), "{a} !~ {b}");
+        }
     }
 }
