@@ -38,6 +38,9 @@ else
   cargo test --workspace --no-fail-fast
 fi
 
+echo "== o comando do README resolve o binário (cargo run na raiz)"
+cargo run -q -- env >/dev/null
+
 echo "== qualidade do entendimento (eval/messages.dev.jsonl)"
 scripts/eval-dev.sh target/debug/orcazap parse --catalog eval/catalog.csv
 
