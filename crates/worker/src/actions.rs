@@ -182,28 +182,16 @@ pub async fn approve_quote(
     let engine_kind = db.engine();
     db.tx(move |c| {
         Box::pin(async move {
-            let (quote, conv) = pending_quote(c, engine_kind, &tenant_id, &approval_id).await?;
-            if !quotes::decide_approval(
+            let (quote, conv, next) = decide(
                 c,
+                engine_kind,
                 &tenant_id,
                 &approval_id,
-                "approved",
-                Some(&actor.user_id),
+                &actor,
+                Event::AdminApproved,
                 None,
             )
-            .await?
-            {
-                return Err(StoreError::Conflict(
-                    "essa aprovação já foi decidida".into(),
-                ));
-            }
-            let next = transition(
-                conv.state.parse::<State>().map_err(StoreError::Corrupt)?,
-                Event::AdminApproved,
-            )
-            .map_err(|e| {
-                StoreError::Conflict(format!("a conversa não está aguardando aprovação ({e})"))
-            })?;
+            .await?;
             quotes::set_status(c, &tenant_id, &quote.id, "sent", None).await?;
             let priced: PricedQuote = serde_json::from_str(&quote.snapshot_json)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -278,28 +266,16 @@ pub async fn reject_quote(
     let engine_kind = db.engine();
     db.tx(move |c| {
         Box::pin(async move {
-            let (quote, conv) = pending_quote(c, engine_kind, &tenant_id, &approval_id).await?;
-            if !quotes::decide_approval(
+            let (quote, conv, next) = decide(
                 c,
+                engine_kind,
                 &tenant_id,
                 &approval_id,
-                "rejected",
-                Some(&actor.user_id),
+                &actor,
+                Event::AdminRejected,
                 Some(&reason),
             )
-            .await?
-            {
-                return Err(StoreError::Conflict(
-                    "essa aprovação já foi decidida".into(),
-                ));
-            }
-            let next = transition(
-                conv.state.parse::<State>().map_err(StoreError::Corrupt)?,
-                Event::AdminRejected,
-            )
-            .map_err(|e| {
-                StoreError::Conflict(format!("a conversa não está aguardando aprovação ({e})"))
-            })?;
+            .await?;
             quotes::set_status(c, &tenant_id, &quote.id, "rejected", Some(&reason)).await?;
             if let Some(body) = msg {
                 let t = Target {
@@ -350,6 +326,45 @@ pub async fn reject_quote(
     })
     .await
     .map_err(map_store)
+}
+
+/// The shared first half of approve and reject: the approval must still be pending (only the
+/// first of two people clicking at once wins) and the conversation must be waiting for it.
+async fn decide(
+    c: &mut AnyConnection,
+    engine_kind: Engine,
+    tenant_id: &str,
+    approval_id: &str,
+    actor: &Actor,
+    event: Event,
+    note: Option<&str>,
+) -> Result<(quotes::Quote, Conversation, State), StoreError> {
+    let (quote, conv) = pending_quote(c, engine_kind, tenant_id, approval_id).await?;
+    let status = if event == Event::AdminApproved {
+        "approved"
+    } else {
+        "rejected"
+    };
+    if !quotes::decide_approval(
+        c,
+        tenant_id,
+        approval_id,
+        status,
+        Some(&actor.user_id),
+        note,
+    )
+    .await?
+    {
+        return Err(StoreError::Conflict(
+            "essa aprovação já foi decidida".into(),
+        ));
+    }
+    let next = transition(
+        conv.state.parse::<State>().map_err(StoreError::Corrupt)?,
+        event,
+    )
+    .map_err(|e| StoreError::Conflict(format!("a conversa não está aguardando aprovação ({e})")))?;
+    Ok((quote, conv, next))
 }
 
 async fn pending_quote(
