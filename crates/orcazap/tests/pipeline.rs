@@ -9,6 +9,7 @@ on_both_engines!(
     first_message_gets_the_data_capture_prompt,
     full_request_is_quoted_and_accepted,
     unknown_freight_goes_to_approval_and_customer_waits,
+    rejected_quote_is_lost_with_its_reason_and_message,
     duplicate_delivery_changes_nothing,
     bad_signature_and_malformed_bodies_store_nothing,
     oversized_body_is_413,
@@ -492,4 +493,65 @@ async fn readiness_reports_missing_worker(app: &TestApp) {
             .status(),
         200
     );
+}
+
+async fn rejected_quote_is_lost_with_its_reason_and_message(app: &TestApp) {
+    app.webhook(&text_webhook(
+        "5511933331111",
+        "wamid.RJ1",
+        "quero 10 sacos de cimento, entrega amanhã em Itaquera, pix",
+    ))
+    .await;
+    app.drain().await;
+    let t = app.demo_tenant().await;
+    let approval = store::quotes::approvals(&app.db, &t.id, "pending", 10)
+        .await
+        .unwrap()
+        .remove(0);
+    let actor = worker::actions::Actor {
+        user_id: owner_id(app).await,
+        label: "dono".into(),
+        request_id: None,
+    };
+    worker::actions::reject_quote(
+        &app.db,
+        &t.id,
+        &approval.id,
+        "não entregamos em Itaquera",
+        Some("Desculpe, não atendemos essa região."),
+        &actor,
+    )
+    .await
+    .unwrap();
+    app.drain().await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM quotes WHERE status = 'rejected'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM conversations WHERE state = 'LOST'")
+            .await,
+        1
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM approvals WHERE status = 'rejected' AND decision_note = 'não entregamos em Itaquera'").await, 1);
+    let calls = app.graph.calls();
+    assert_eq!(
+        calls.last().unwrap().text(),
+        "Desculpe, não atendemos essa região."
+    );
+    assert!(
+        !calls.iter().any(|c| c.is_interactive()),
+        "a rejected quote is never sent"
+    );
+    // Deciding again is refused: only the first decision counts.
+    assert!(worker::actions::approve_quote(
+        &app.db,
+        &app.worker.contexts,
+        &t.id,
+        &approval.id,
+        &actor
+    )
+    .await
+    .is_err());
 }
