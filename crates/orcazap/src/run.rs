@@ -60,6 +60,11 @@ pub fn init_metrics() -> Option<PrometheusHandle> {
     metrics_exporter_prometheus::PrometheusBuilder::new()
         .set_buckets(&buckets)
         .ok()?
+        .set_buckets_for_metric(
+            metrics_exporter_prometheus::Matcher::Full("orcazap_webhook_batch_size".into()),
+            &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0],
+        )
+        .ok()?
         .install_recorder()
         .ok()
 }
@@ -242,6 +247,7 @@ pub async fn start(
         addr = Some(app.local_addr()?);
         let state = web::AppState {
             db: db.clone(),
+            recorder: store::recorder::Recorder::start(db.clone()),
             cfg: Arc::new(web::WebConfig {
                 base_domain: cfg.base_domain.clone(),
                 https: cfg.https,

@@ -126,6 +126,8 @@ struct DbInner {
     write: AnyPool,
     read: AnyPool,
     url: String,
+    /// Coalesces "jobs are ready" notifications sent after commit (PostgreSQL only).
+    job_bell: std::sync::OnceLock<Arc<tokio::sync::Notify>>,
 }
 
 impl Db {
@@ -180,6 +182,7 @@ impl Db {
                         write,
                         read,
                         url: cfg.url.clone(),
+                        job_bell: std::sync::OnceLock::new(),
                     }),
                 })
             }
@@ -206,6 +209,7 @@ impl Db {
                         write: pool.clone(),
                         read: pool,
                         url: cfg.url.clone(),
+                        job_bell: std::sync::OnceLock::new(),
                     }),
                 })
             }
@@ -214,6 +218,33 @@ impl Db {
 
     pub fn engine(&self) -> Engine {
         self.inner.engine
+    }
+
+    /// Tells workers in other processes that jobs committed by this process are ready
+    /// (`NOTIFY orcazap_jobs`). Call it after the commit.
+    ///
+    /// Why not NOTIFY inside the transaction: PostgreSQL serialises the commits of every
+    /// transaction that issued a NOTIFY behind one database-wide lock held through the WAL
+    /// flush, so the webhook transactions could not share a flush (group commit) and ingest
+    /// stalled at one fsync per message. Here many rings collapse into one NOTIFY sent on its
+    /// own, outside any transaction; a notification lost to a crash only delays a job until
+    /// the workers' next poll. No-op on SQLite (its workers share the process).
+    pub fn jobs_ready(&self) {
+        if self.inner.engine != Engine::Postgres {
+            return;
+        }
+        let bell = self.inner.job_bell.get_or_init(|| {
+            let bell = Arc::new(tokio::sync::Notify::new());
+            tokio::spawn(ring_job_bell(self.inner.write.clone(), bell.clone()));
+            bell
+        });
+        // A ring while a NOTIFY is in flight leaves one permit: one more NOTIFY, not one each.
+        bell.notify_one();
+    }
+
+    /// Size limit of the write pool (1 on SQLite).
+    pub fn max_write_connections(&self) -> u32 {
+        self.inner.write.options().get_max_connections()
     }
 
     /// The pool for reads.
@@ -299,6 +330,24 @@ impl Db {
     pub async fn close(&self) {
         self.inner.write.close().await;
         self.inner.read.close().await;
+    }
+}
+
+/// Sends one NOTIFY per burst of [`Db::jobs_ready`] rings until the pool is closed.
+async fn ring_job_bell(pool: AnyPool, bell: Arc<tokio::sync::Notify>) {
+    loop {
+        bell.notified().await;
+        if pool.is_closed() {
+            return;
+        }
+        let sent = sqlx::query("SELECT pg_notify($1, 'ready')")
+            .bind(crate::jobs::NOTIFY_CHANNEL)
+            .execute(&pool)
+            .await;
+        if let Err(e) = sent {
+            // Workers also poll, so a missed notification delays a job by one poll interval.
+            tracing::warn!(error = %e, "could not notify workers; they will find the job by polling");
+        }
     }
 }
 

@@ -4,11 +4,14 @@
 //! `conversation.advance` job are written by the caller's single transaction, so a message
 //! is never stored without the job that answers it.
 
+use std::sync::Arc;
+
+use serde::Serialize;
 use sqlx::AnyConnection;
 
-use crate::db::{Engine, StoreError};
+use crate::db::{new_id, now_ms, Db, Engine, StoreError};
 use crate::jobs::{self, NewJob};
-use crate::{conversations, messages};
+use crate::{channels, conversations, messages, webhook_events};
 
 pub const ADVANCE_JOB: &str = "conversation.advance";
 
@@ -36,16 +39,18 @@ pub struct Recorded {
 
 /// Returns None for a duplicate delivery (nothing changed).
 ///
-/// Round trips matter more than anything else on this path, so the common case is four
-/// statements: contact upsert, conversation touch, message insert, job insert. A duplicate
-/// is found by the message insert (Meta's id is unique) and the touch is undone.
+/// Five statements in the common case: duplicate check, contact upsert, conversation touch,
+/// message insert, job insert. A duplicate changes nothing; one that races past the check is
+/// caught by the message insert (Meta's id is unique) and the touch is undone. The webhook stores whole deliveries with [`record_delivery`]; this is its
+/// portable step, also used on its own by tests and tools.
 pub async fn record(
     c: &mut AnyConnection,
     engine: Engine,
     m: &InboundRecord<'_>,
 ) -> Result<Option<Recorded>, StoreError> {
-    if engine == Engine::Postgres {
-        return record_postgres(c, m).await;
+    if messages::provider_id_known(c, m.provider_message_id).await? {
+        // Meta delivered this message before: it changes nothing.
+        return Ok(None);
     }
     let contact_id =
         conversations::upsert_contact(c, m.tenant_id, m.wa_id, m.contact_name, m.received_at_ms)
@@ -67,7 +72,7 @@ pub async fn record(
     )
     .await?;
     let Some(message_id) = inserted else {
-        // Meta delivered this message before: it changes nothing.
+        // A concurrent delivery of the same message won the race: undo the touch.
         conversations::undo_inbound(c, m.tenant_id, &conversation_id, created).await?;
         return Ok(None);
     };
@@ -112,81 +117,315 @@ async fn open_and_touch(
     ))
 }
 
-/// PostgreSQL does the same work in two statements, with data-modifying CTEs (which SQLite
-/// lacks): contact upsert + conversation touch, then message insert + job insert + NOTIFY.
-/// The behaviour is the one of the portable path above; the conformance and pipeline
-/// suites run both.
-async fn record_postgres(
-    c: &mut AnyConnection,
-    m: &InboundRecord<'_>,
-) -> Result<Option<Recorded>, StoreError> {
+/// One event of a webhook delivery, as the store needs it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DeliveryEvent {
+    Message(DeliveredMessage),
+    Status(DeliveredStatus),
+    Ignored { phone_number_id: Option<String> },
+}
+
+impl DeliveryEvent {
+    fn phone_number_id(&self) -> Option<&str> {
+        match self {
+            DeliveryEvent::Message(m) => Some(&m.phone_number_id),
+            DeliveryEvent::Status(s) => Some(&s.phone_number_id),
+            DeliveryEvent::Ignored { phone_number_id } => phone_number_id.as_deref(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliveredMessage {
+    pub phone_number_id: String,
+    pub wa_id: String,
+    /// WhatsApp profile name; empty when Meta sent none (an empty name never overwrites).
+    pub name: String,
+    pub wamid: String,
+    pub kind: String,
+    pub body: String,
+    /// Kind-specific extras (media id, coordinates…) as JSON text.
+    pub payload_json: String,
+    /// Meta's timestamp, unix seconds.
+    pub timestamp: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliveredStatus {
+    pub phone_number_id: String,
+    pub wamid: String,
+    pub status: String,
+    pub error_code: Option<i64>,
+    pub error_message: Option<String>,
+}
+
+/// A whole webhook POST: its events and the raw body, stored together or not at all.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub events: Vec<DeliveryEvent>,
+    pub payload: String,
+    pub request_id: Option<String>,
+}
+
+/// What became of one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventOutcome {
+    Accepted,
+    Duplicate,
+    UnknownChannel,
+    Status,
+    Ignored,
+}
+
+impl EventOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventOutcome::Accepted => "accepted",
+            EventOutcome::Duplicate => "duplicate",
+            EventOutcome::UnknownChannel => "unknown_channel",
+            EventOutcome::Status => "status",
+            EventOutcome::Ignored => "ignored",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self, StoreError> {
+        Ok(match s {
+            "accepted" => EventOutcome::Accepted,
+            "duplicate" => EventOutcome::Duplicate,
+            "unknown_channel" => EventOutcome::UnknownChannel,
+            "status" => EventOutcome::Status,
+            "ignored" => EventOutcome::Ignored,
+            other => {
+                return Err(StoreError::Conflict(format!(
+                    "unexpected webhook outcome from the database: {other}"
+                )))
+            }
+        })
+    }
+}
+
+/// The outcome recorded for the whole delivery: the most consequential of its events.
+pub fn delivery_outcome(outcomes: &[EventOutcome]) -> EventOutcome {
+    use EventOutcome::*;
+    [Accepted, UnknownChannel, Duplicate, Status]
+        .into_iter()
+        .find(|o| outcomes.contains(o))
+        .unwrap_or(Ignored)
+}
+
+/// Stores one webhook delivery atomically: each new message with its contact, open
+/// conversation and `conversation.advance` job; each receipt applied to its outbound message;
+/// the raw event with its outcome. Returns one outcome per event, in order. Workers on other
+/// processes are told afterwards ([`Db::jobs_ready`]).
+///
+/// The webhook goes through [`crate::recorder::Recorder`], which stores concurrent deliveries
+/// in shared transactions with [`record_deliveries`]; this is the one-delivery form.
+pub async fn record_delivery(db: &Db, delivery: Delivery) -> Result<Vec<EventOutcome>, StoreError> {
+    let mut all = record_deliveries(db, vec![delivery]).await?;
+    all.pop()
+        .ok_or_else(|| StoreError::Conflict("no outcome for the delivery".into()))
+}
+
+/// Stores several deliveries in one transaction (all or none), each exactly as
+/// [`record_delivery`] would. Returns the outcomes of each delivery, in order.
+///
+/// PostgreSQL runs them as one statement (`orcazap_record_deliveries`, migration 0003): one
+/// round trip and one commit. SQLite runs the same steps here, in one transaction.
+pub async fn record_deliveries(
+    db: &Db,
+    deliveries: Vec<Delivery>,
+) -> Result<Vec<Vec<EventOutcome>>, StoreError> {
+    record_shared(db, Arc::new(deliveries)).await
+}
+
+/// [`record_deliveries`] on a shared list, so a caller can retry them without copying first.
+pub(crate) async fn record_shared(
+    db: &Db,
+    deliveries: Arc<Vec<Delivery>>,
+) -> Result<Vec<Vec<EventOutcome>>, StoreError> {
+    let outcomes = match db.engine() {
+        Engine::Postgres => record_deliveries_postgres(db, &deliveries).await?,
+        Engine::Sqlite => {
+            db.tx(move |c| {
+                Box::pin(async move {
+                    let mut all = Vec::with_capacity(deliveries.len());
+                    for d in deliveries.iter() {
+                        all.push(record_delivery_portable(c, d).await?);
+                    }
+                    Ok(all)
+                })
+            })
+            .await?
+        }
+    };
+    if outcomes
+        .iter()
+        .flatten()
+        .any(|o| *o == EventOutcome::Accepted)
+    {
+        db.jobs_ready();
+    }
+    Ok(outcomes)
+}
+
+async fn record_deliveries_postgres(
+    db: &Db,
+    deliveries: &[Delivery],
+) -> Result<Vec<Vec<EventOutcome>>, StoreError> {
     use sqlx::Row;
-    let at = m.received_at_ms;
-    let row = sqlx::query(
-        "WITH k AS (
-           INSERT INTO contacts (id, tenant_id, wa_id, name, last_inbound_at, created_at) VALUES ($1, $2, $3, $4, $5, $5)
-           ON CONFLICT (tenant_id, wa_id) DO UPDATE SET
-             name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE contacts.name END,
-             last_inbound_at = excluded.last_inbound_at
-           RETURNING id),
-         u AS (
-           UPDATE conversations c SET unread = c.unread + 1, last_message_at = $5, window_expires_at = $6, updated_at = $5
-           FROM k WHERE c.tenant_id = $2 AND c.contact_id = k.id AND c.state NOT IN ('WON', 'LOST')
-           RETURNING c.id)
-         SELECT k.id, (SELECT u.id FROM u LIMIT 1) FROM k",
-    )
-    .bind(crate::db::new_id())
-    .bind(m.tenant_id)
-    .bind(m.wa_id)
-    .bind(m.contact_name)
-    .bind(at)
-    .bind(at + conversations::SERVICE_WINDOW_MS)
-    .fetch_one(&mut *c)
-    .await?;
-    let contact_id: String = row.try_get(0)?;
-    let (conversation_id, created) = match row.try_get::<Option<String>, _>(1)? {
-        Some(id) => (id, false),
-        None => open_and_touch(c, m, &contact_id).await?,
+    #[derive(Serialize)]
+    struct Event<'a> {
+        #[serde(flatten)]
+        event: &'a DeliveryEvent,
+        contact_id: String,
+        conversation_id: String,
+        message_id: String,
+        job_id: String,
+    }
+    #[derive(Serialize)]
+    struct Item<'a> {
+        events: Vec<Event<'a>>,
+        payload: &'a str,
+        request_id: Option<&'a str>,
+        event_id: String,
+    }
+    let items: Vec<Item> = deliveries
+        .iter()
+        .map(|d| Item {
+            events: d
+                .events
+                .iter()
+                .map(|event| {
+                    let fresh = matches!(event, DeliveryEvent::Message(_));
+                    let id = || if fresh { new_id() } else { String::new() };
+                    Event {
+                        event,
+                        contact_id: id(),
+                        conversation_id: id(),
+                        message_id: id(),
+                        job_id: id(),
+                    }
+                })
+                .collect(),
+            payload: &d.payload,
+            request_id: d.request_id.as_deref(),
+            event_id: new_id(),
+        })
+        .collect();
+    #[derive(Serialize)]
+    struct Arg<'a> {
+        deliveries: Vec<Item<'a>>,
+        now_ms: i64,
+        window_ms: i64,
+        job_kind: &'a str,
+        job_max_attempts: i64,
+    }
+    let arg = serde_json::to_string(&Arg {
+        deliveries: items,
+        now_ms: now_ms(),
+        window_ms: conversations::SERVICE_WINDOW_MS,
+        job_kind: ADVANCE_JOB,
+        job_max_attempts: NewJob::new(ADVANCE_JOB, serde_json::Value::Null).max_attempts,
+    })
+    .map_err(|e| StoreError::Conflict(format!("could not encode the webhook batch: {e}")))?;
+    // Autocommit: the function runs inside this one statement's transaction.
+    let row = sqlx::query("SELECT orcazap_record_deliveries($1::jsonb)")
+        .bind(arg)
+        .fetch_one(db.write())
+        .await?;
+    let joined: String = row.try_get(0)?;
+    let per_delivery: Vec<&str> = joined.split(';').collect();
+    let mismatch = || {
+        StoreError::Conflict(format!(
+            "the database returned outcomes that do not match the {} webhook deliveries sent",
+            deliveries.len()
+        ))
     };
-    let now = crate::db::now_ms();
-    let payload = serde_json::json!({ "conversation_id": conversation_id }).to_string();
-    let row = sqlx::query(
-        "WITH msg AS (
-           INSERT INTO messages (id, tenant_id, conversation_id, contact_id, direction, provider_message_id, kind, body, payload_json,
-             status, request_id, provider_timestamp, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, 'in', $5, $6, $7, $8, 'received', $9, $10, $11, $11)
-           ON CONFLICT DO NOTHING RETURNING id),
-         j AS (
-           INSERT INTO jobs (id, kind, tenant_id, serial_key, payload_json, status, attempts, max_attempts, run_at, request_id, created_at, updated_at)
-           SELECT $12, $13, $2, $4, $14, 'ready', 0, $15, $11, $9, $11, $11 FROM msg
-           RETURNING kind)
-         SELECT msg.id, (SELECT COUNT(*) FROM (SELECT pg_notify('orcazap_jobs', j.kind) FROM j) n) FROM msg",
+    if per_delivery.len() != deliveries.len() {
+        return Err(mismatch());
+    }
+    per_delivery
+        .iter()
+        .zip(deliveries)
+        .map(|(text, d)| {
+            let outcomes = text
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(EventOutcome::parse)
+                .collect::<Result<Vec<_>, _>>()?;
+            if outcomes.len() == d.events.len() {
+                Ok(outcomes)
+            } else {
+                Err(mismatch())
+            }
+        })
+        .collect()
+}
+
+/// The same steps as `orcazap_record_deliveries`, one statement at a time.
+async fn record_delivery_portable(
+    c: &mut AnyConnection,
+    delivery: &Delivery,
+) -> Result<Vec<EventOutcome>, StoreError> {
+    let mut outcomes = Vec::with_capacity(delivery.events.len());
+    let mut event_channel: Option<channels::Channel> = None;
+    for ev in &delivery.events {
+        let outcome = match ev {
+            DeliveryEvent::Message(m) => {
+                let Some(channel) = channels::by_phone_number_id(c, &m.phone_number_id).await?
+                else {
+                    outcomes.push(EventOutcome::UnknownChannel);
+                    continue;
+                };
+                let rec = InboundRecord {
+                    tenant_id: &channel.tenant_id,
+                    channel_id: &channel.id,
+                    wa_id: &m.wa_id,
+                    contact_name: &m.name,
+                    provider_message_id: &m.wamid,
+                    kind: &m.kind,
+                    body: &m.body,
+                    payload_json: &m.payload_json,
+                    provider_timestamp: m.timestamp,
+                    received_at_ms: now_ms(),
+                    request_id: delivery.request_id.as_deref(),
+                };
+                let recorded = record(c, Engine::Sqlite, &rec).await?;
+                event_channel = Some(channel);
+                match recorded {
+                    Some(_) => EventOutcome::Accepted,
+                    None => EventOutcome::Duplicate,
+                }
+            }
+            DeliveryEvent::Status(st) => {
+                messages::apply_receipt(
+                    c,
+                    &st.wamid,
+                    &st.status,
+                    st.error_code,
+                    st.error_message.as_deref(),
+                )
+                .await?;
+                EventOutcome::Status
+            }
+            DeliveryEvent::Ignored { .. } => EventOutcome::Ignored,
+        };
+        outcomes.push(outcome);
+    }
+    let first_pnid = delivery.events.iter().find_map(|e| e.phone_number_id());
+    webhook_events::record(
+        c,
+        &webhook_events::NewEvent {
+            tenant_id: event_channel.as_ref().map(|ch| ch.tenant_id.as_str()),
+            channel_id: event_channel.as_ref().map(|ch| ch.id.as_str()),
+            provider: "whatsapp",
+            phone_number_id: first_pnid,
+            outcome: delivery_outcome(&outcomes).as_str(),
+            payload: &delivery.payload,
+            request_id: delivery.request_id.as_deref(),
+        },
     )
-    .bind(crate::db::new_id())
-    .bind(m.tenant_id)
-    .bind(&conversation_id)
-    .bind(&contact_id)
-    .bind(m.provider_message_id)
-    .bind(m.kind)
-    .bind(m.body)
-    .bind(m.payload_json)
-    .bind(m.request_id)
-    .bind(m.provider_timestamp)
-    .bind(now)
-    .bind(crate::db::new_id())
-    .bind(ADVANCE_JOB)
-    .bind(payload)
-    .bind(NewJob::new(ADVANCE_JOB, serde_json::Value::Null).max_attempts)
-    .fetch_optional(&mut *c)
     .await?;
-    let Some(row) = row else {
-        // Meta delivered this message before: it changes nothing.
-        conversations::undo_inbound(c, m.tenant_id, &conversation_id, created).await?;
-        return Ok(None);
-    };
-    Ok(Some(Recorded {
-        message_id: row.try_get(0)?,
-        conversation_id,
-        contact_id,
-    }))
+    Ok(outcomes)
 }

@@ -20,6 +20,7 @@ pub mod migrate;
 pub mod operator;
 pub mod privacy;
 pub mod quotes;
+pub mod recorder;
 pub mod rules;
 pub mod sessions;
 pub mod signup;

@@ -246,6 +246,20 @@ pub async fn note_error(
     Ok(())
 }
 
+/// Has a message with this Meta id been stored (a redelivery)?
+pub async fn provider_id_known(
+    c: &mut AnyConnection,
+    provider_message_id: &str,
+) -> Result<bool, StoreError> {
+    Ok(
+        sqlx::query("SELECT 1 FROM messages WHERE provider_message_id = $1")
+            .bind(provider_message_id)
+            .fetch_optional(&mut *c)
+            .await?
+            .is_some(),
+    )
+}
+
 /// Applies a delivery receipt. Receipts can arrive out of order, so a status never moves
 /// backwards (read stays read when a late "delivered" arrives); `failed` always wins.
 /// Returns the tenant id of the message, or None when the id is unknown.

@@ -7,21 +7,70 @@
 
 use sqlx::{Executor, Row};
 
-use crate::db::{now_ms, Db, StoreError};
+use crate::db::{now_ms, Db, Engine, StoreError};
 
 pub struct Migration {
     pub version: i64,
     pub name: &'static str,
+    /// Both engines, unless `postgres` overrides it. May be empty (nothing to do).
     pub up: &'static str,
     pub down: &'static str,
+    /// PostgreSQL-only (up, down), run there instead of `up`/`down`: server-side code that
+    /// SQLite does in Rust. Tables and indexes never go here, so the schemas stay identical.
+    pub postgres: Option<(&'static str, &'static str)>,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "core",
-    up: include_str!("../migrations/0001_core.up.sql"),
-    down: include_str!("../migrations/0001_core.down.sql"),
-}];
+impl Migration {
+    fn up_for(&self, engine: Engine) -> &'static str {
+        match (engine, self.postgres) {
+            (Engine::Postgres, Some((up, _))) => up,
+            _ => self.up,
+        }
+    }
+
+    fn down_for(&self, engine: Engine) -> &'static str {
+        match (engine, self.postgres) {
+            (Engine::Postgres, Some((_, down))) => down,
+            _ => self.down,
+        }
+    }
+}
+
+/// Runs a migration's SQL; an empty text is a version with nothing to do on this engine.
+async fn run_sql(c: &mut sqlx::AnyConnection, sql: &'static str) -> Result<(), StoreError> {
+    if !sql.trim().is_empty() {
+        c.execute(sqlx::raw_sql(sql)).await?;
+    }
+    Ok(())
+}
+
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "core",
+        up: include_str!("../migrations/0001_core.up.sql"),
+        down: include_str!("../migrations/0001_core.down.sql"),
+        postgres: None,
+    },
+    Migration {
+        version: 2,
+        name: "hot_path_indexes",
+        up: include_str!("../migrations/0002_hot_path_indexes.up.sql"),
+        down: include_str!("../migrations/0002_hot_path_indexes.down.sql"),
+        postgres: None,
+    },
+    Migration {
+        version: 3,
+        name: "record_delivery",
+        // SQLite stores a delivery with the portable code in `inbound.rs`.
+        up: "",
+        down: "",
+        postgres: Some((
+            include_str!("../migrations/0003_record_delivery.postgres.up.sql"),
+            include_str!("../migrations/0003_record_delivery.postgres.down.sql"),
+        )),
+    },
+];
 
 /// The schema version this binary expects.
 pub fn latest_version() -> i64 {
@@ -55,10 +104,10 @@ pub async fn up(db: &Db) -> Result<Vec<i64>, StoreError> {
     }
     let mut ran = Vec::new();
     for m in MIGRATIONS.iter().filter(|m| !done.contains(&m.version)) {
-        let (version, name, sql) = (m.version, m.name, m.up);
+        let (version, name, sql) = (m.version, m.name, m.up_for(db.engine()));
         db.tx(move |c| {
             Box::pin(async move {
-                c.execute(sqlx::raw_sql(sql)).await?;
+                run_sql(c, sql).await?;
                 sqlx::query(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
                 )
@@ -90,10 +139,10 @@ pub async fn down(db: &Db, steps: usize) -> Result<Vec<i64>, StoreError> {
                     "migration {version} is applied but unknown to this binary"
                 ))
             })?;
-        let sql = m.down;
+        let sql = m.down_for(db.engine());
         db.tx(move |c| {
             Box::pin(async move {
-                c.execute(sqlx::raw_sql(sql)).await?;
+                run_sql(c, sql).await?;
                 sqlx::query("DELETE FROM schema_migrations WHERE version = $1")
                     .bind(version)
                     .execute(&mut *c)

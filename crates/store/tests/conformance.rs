@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use store::inbound::{Delivery, DeliveryEvent};
 use store::jobs::{self, NewJob};
 use store::testing::TestDb;
 use store::{conversations, messages, migrate, quotes, tenants, Db, Engine};
@@ -22,6 +23,7 @@ macro_rules! both_engines {
 
 both_engines!(
     migrations_down_and_up_again,
+    deliveries_batched_equal_one_by_one,
     inbound_is_idempotent_and_ordered,
     jobs_lease_retry_dead_requeue,
     jobs_same_contact_never_concurrent,
@@ -53,7 +55,7 @@ async fn migrations_down_and_up_again(t: &TestDb) {
     );
     assert!(migrate::is_current(&t.db).await.unwrap());
     let reverted = migrate::down(&t.db, 10).await.unwrap();
-    assert_eq!(reverted, vec![1]);
+    assert_eq!(reverted, vec![3, 2, 1]);
     assert!(
         migrate::describe_schema(&t.db).await.unwrap().is_empty(),
         "down leaves no tables"
@@ -323,6 +325,226 @@ async fn quote_numbers_unique_under_concurrency(t: &TestDb) {
     assert!(numbers.contains("ORC-2026-000001") && numbers.contains("ORC-2026-000040"));
 }
 
+/// A script of webhook deliveries covering every outcome: new contacts, two messages of one
+/// contact, a duplicate inside the same batch, an unknown channel, receipts (one of them
+/// backwards), an ignored change, a returning contact without a profile name and a delivery
+/// with two messages.
+fn delivery_script(pnid: &str, tag: &str) -> Vec<Delivery> {
+    use store::inbound::{DeliveredMessage, DeliveredStatus};
+    let msg = |wa_id: &str, name: &str, wamid: &str, body: &str| {
+        DeliveryEvent::Message(DeliveredMessage {
+            phone_number_id: pnid.to_string(),
+            wa_id: wa_id.to_string(),
+            name: name.to_string(),
+            wamid: format!("{tag}.{wamid}"),
+            kind: "text".into(),
+            body: body.to_string(),
+            payload_json: "{}".into(),
+            timestamp: 1_764_000_000,
+        })
+    };
+    let status = |status: &str| {
+        DeliveryEvent::Status(DeliveredStatus {
+            phone_number_id: pnid.to_string(),
+            wamid: format!("{tag}.out"),
+            status: status.to_string(),
+            error_code: None,
+            error_message: None,
+        })
+    };
+    let unknown = DeliveryEvent::Message(DeliveredMessage {
+        phone_number_id: "pn-desconhecido".into(),
+        ..match msg("5511900000009", "X", "x", "oi") {
+            DeliveryEvent::Message(m) => m,
+            _ => unreachable!(),
+        }
+    });
+    let events = vec![
+        vec![msg("5511900000001", "Ana", "a1", "bom dia")],
+        vec![msg("5511900000001", "Ana", "a2", "10 sacos de cimento")],
+        vec![msg("5511900000001", "Ana", "a1", "bom dia")],
+        vec![unknown],
+        vec![status("delivered"), status("sent")],
+        vec![DeliveryEvent::Ignored {
+            phone_number_id: Some(pnid.to_string()),
+        }],
+        vec![msg("5511900000002", "", "b2", "e a areia?")],
+        vec![
+            msg("5511900000003", "Caio", "c1", "oi"),
+            msg("5511900000003", "Caio", "c2", "2 m³ de areia"),
+        ],
+    ];
+    events
+        .into_iter()
+        .enumerate()
+        .map(|(i, events)| Delivery {
+            events,
+            payload: format!("{{\"n\":{i}}}"),
+            request_id: Some(format!("{tag}-{i}")),
+        })
+        .collect()
+}
+
+/// What a store's tables say after a script, without ids and clocks.
+async fn delivery_snapshot(db: &Db, tenant: &str, tag: &str) -> Vec<String> {
+    use sqlx::Row;
+    let queries = [
+        "SELECT 'contact ' || wa_id || ' ' || name FROM contacts WHERE tenant_id = $1 ORDER BY wa_id",
+        "SELECT 'conversation ' || k.wa_id || ' ' || c.state || ' unread=' || CAST(c.unread AS TEXT)
+           FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE c.tenant_id = $1 ORDER BY k.wa_id",
+        "SELECT 'message ' || k.wa_id || ' ' || m.direction || ' ' || m.body || ' ' || m.status
+           || ' same-conversation=' || CAST(CASE WHEN m.conversation_id = c.id THEN 1 ELSE 0 END AS TEXT)
+           FROM messages m JOIN contacts k ON k.id = m.contact_id JOIN conversations c ON c.contact_id = k.id
+           WHERE m.tenant_id = $1 ORDER BY m.created_at, m.id",
+        "SELECT 'job ' || j.kind || ' ' || k.wa_id || ' ' || j.status
+           || ' payload-ok=' || CAST(CASE WHEN j.payload_json LIKE '%' || c.id || '%' THEN 1 ELSE 0 END AS TEXT)
+           FROM jobs j JOIN contacts k ON k.id = j.serial_key JOIN conversations c ON c.contact_id = k.id
+           WHERE j.tenant_id = $1 ORDER BY j.created_at, j.id",
+    ];
+    let mut out = Vec::new();
+    for q in queries {
+        for r in sqlx::query(q)
+            .bind(tenant)
+            .fetch_all(db.read())
+            .await
+            .unwrap()
+        {
+            out.push(r.try_get::<String, _>(0).unwrap());
+        }
+    }
+    let events = sqlx::query(
+        "SELECT outcome, COALESCE(phone_number_id, '-'), CASE WHEN tenant_id IS NULL THEN 'no-store' ELSE 'store' END, payload
+         FROM webhook_events WHERE request_id LIKE $1 ORDER BY request_id",
+    )
+    .bind(format!("{tag}-%"))
+    .fetch_all(db.read())
+    .await
+    .unwrap();
+    for r in events {
+        let mut cols: Vec<String> = (0..4).map(|i| r.try_get::<String, _>(i).unwrap()).collect();
+        if cols[1] == format!("pn-{tag}") {
+            cols[1] = "own-channel".into();
+        }
+        out.push(format!("event {}", cols.join(" ")));
+    }
+    out
+}
+
+async fn deliveries_batched_equal_one_by_one(t: &TestDb) {
+    use store::inbound::{record_deliveries, record_delivery, EventOutcome::*};
+    let mut snapshots = Vec::new();
+    for (slug, batched) in [("loja-lote", true), ("loja-um", false)] {
+        let (tenant, _) = seed_tenant(&t.db, slug).await;
+        let pnid = format!("pn-{slug}");
+        // A returning customer (open conversation, profile name known) and one outbound
+        // message for the receipts to move.
+        let first = Delivery {
+            events: vec![DeliveryEvent::Message(store::inbound::DeliveredMessage {
+                phone_number_id: pnid.clone(),
+                wa_id: "5511900000002".into(),
+                name: "Bia".into(),
+                wamid: format!("{slug}.b1"),
+                kind: "text".into(),
+                body: "oi".into(),
+                payload_json: "{}".into(),
+                timestamp: 1_764_000_000,
+            })],
+            payload: "{}".into(),
+            request_id: Some(format!("{slug}-pre")),
+        };
+        assert_eq!(record_delivery(&t.db, first).await.unwrap(), vec![Accepted]);
+        let conv = conversations::list(&t.db, &tenant, None, 1)
+            .await
+            .unwrap()
+            .remove(0);
+        let (tn, cv, ct, wamid) = (
+            tenant.clone(),
+            conv.id,
+            conv.contact_id,
+            format!("{slug}.out"),
+        );
+        t.db.tx(move |c| {
+            Box::pin(async move {
+                let id = messages::insert_outbound(
+                    c,
+                    &messages::NewOutbound {
+                        tenant_id: &tn,
+                        conversation_id: &cv,
+                        contact_id: &ct,
+                        kind: "text",
+                        body: "olá",
+                        payload_json: "{}",
+                        sent_by: None,
+                        request_id: None,
+                    },
+                )
+                .await?;
+                messages::mark_sent(c, &tn, &id, &wamid).await
+            })
+        })
+        .await
+        .unwrap();
+
+        let script = delivery_script(&pnid, slug);
+        let outcomes = if batched {
+            record_deliveries(&t.db, script).await.unwrap()
+        } else {
+            let mut all = Vec::new();
+            for d in script {
+                all.push(record_delivery(&t.db, d).await.unwrap());
+            }
+            all
+        };
+        assert_eq!(
+            outcomes,
+            vec![
+                vec![Accepted],
+                vec![Accepted],
+                vec![Duplicate],
+                vec![UnknownChannel],
+                vec![Status, Status],
+                vec![Ignored],
+                vec![Accepted],
+                vec![Accepted, Accepted],
+            ],
+            "{slug}"
+        );
+        snapshots.push(delivery_snapshot(&t.db, &tenant, slug).await);
+    }
+    let batched = &snapshots[0];
+    assert_eq!(
+        batched, &snapshots[1],
+        "a batch stores exactly what one-by-one stores"
+    );
+    let expected_lines = [
+        "contact 5511900000001 Ana",
+        "contact 5511900000002 Bia",
+        "contact 5511900000003 Caio",
+        "conversation 5511900000001 INBOUND unread=2",
+        "conversation 5511900000002 INBOUND unread=2",
+        "conversation 5511900000003 INBOUND unread=2",
+        "message 5511900000001 in 10 sacos de cimento received same-conversation=1",
+        "message 5511900000002 out olá delivered same-conversation=1",
+        "job conversation.advance 5511900000003 ready payload-ok=1",
+        "event duplicate own-channel store {\"n\":2}",
+        "event unknown_channel pn-desconhecido no-store {\"n\":3}",
+        "event status own-channel no-store {\"n\":4}",
+        "event ignored own-channel no-store {\"n\":5}",
+    ];
+    for line in expected_lines {
+        assert!(
+            batched.iter().any(|l| l == line),
+            "missing {line:?} in {batched:#?}"
+        );
+    }
+    let count = |prefix: &str| batched.iter().filter(|l| l.starts_with(prefix)).count();
+    // Ana 2, Bia 2 (one before the script), Caio 2, plus the outbound reply.
+    assert_eq!(count("message "), 7, "{batched:#?}");
+    assert_eq!(count("job "), 6, "{batched:#?}");
+    // The returning customer's first message and deliveries 0, 1, 6 and 7.
+    assert_eq!(count("event accepted"), 5, "{batched:#?}");
+}
+
 async fn receipts_never_move_backwards(t: &TestDb) {
     let (tenant, channel) = seed_tenant(&t.db, "loja-r").await;
     ingest(&t.db, &tenant, &channel, "5511988887777", "wamid.in", "oi")
@@ -408,6 +630,57 @@ async fn tenant_isolation_in_queries(t: &TestDb) {
         .await
         .unwrap()
         .is_empty());
+}
+
+/// Deliveries waiting together share one transaction; one the database refuses (PostgreSQL
+/// text cannot hold NUL) fails alone and the others of its batch are stored.
+#[tokio::test]
+async fn recorder_shares_transactions_and_isolates_a_refused_delivery() {
+    use store::inbound::{DeliveredMessage, EventOutcome};
+    use store::recorder::Recorder;
+    for engine in [Engine::Sqlite, Engine::Postgres] {
+        let Some(t) = TestDb::new(engine).await else {
+            continue;
+        };
+        seed_tenant(&t.db, "loja-fila").await;
+        let recorder = Recorder::start(t.db.clone());
+        let delivery = |i: usize| Delivery {
+            events: vec![DeliveryEvent::Message(DeliveredMessage {
+                phone_number_id: "pn-loja-fila".into(),
+                wa_id: format!("55119000001{i:02}"),
+                name: "Cliente".into(),
+                wamid: format!("fila.{i}"),
+                kind: "text".into(),
+                body: if i == 7 {
+                    "cimento\0".into()
+                } else {
+                    format!("pedido {i}")
+                },
+                payload_json: "{}".into(),
+                timestamp: 1_764_000_000,
+            })],
+            payload: "{}".into(),
+            request_id: Some(format!("fila-{i}")),
+        };
+        // This test runs on a current-thread runtime: all twenty are queued before the
+        // committer first runs, so they reach it together.
+        let results =
+            futures_util::future::join_all((0..20).map(|i| recorder.record(delivery(i)))).await;
+        for (i, r) in results.iter().enumerate() {
+            match (i, engine) {
+                (7, Engine::Postgres) => assert!(r.is_err(), "NUL stored on PostgreSQL: {r:?}"),
+                _ => assert_eq!(
+                    r.as_ref().unwrap(),
+                    &vec![EventOutcome::Accepted],
+                    "delivery {i}"
+                ),
+            }
+        }
+        let (batches, split) = recorder.batch_counts();
+        assert!(batches >= 1, "no shared transaction ran");
+        let expected_split = u64::from(engine == Engine::Postgres);
+        assert_eq!(split, expected_split, "{engine:?}");
+    }
 }
 
 /// Both engines end with the same tables, columns, nullability and indexes.

@@ -49,6 +49,8 @@ impl std::fmt::Debug for WebConfig {
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    /// Stores webhook deliveries, several per transaction under load.
+    pub recorder: store::recorder::Recorder,
     pub cfg: Arc<WebConfig>,
     pub cipher: TokenCipher,
     pub contexts: ContextCache,

@@ -3,7 +3,7 @@
 //! Order of work on POST: read the raw body (bounded: 413), verify `X-Hub-Signature-256`
 //! over those exact bytes in constant time (401), parse (400, nothing stored), then one
 //! transaction stores the raw event, each new message and its job, and applies status
-//! receipts — and only then 200. A duplicate delivery changes nothing.
+//! receipts (`store::inbound::record_delivery`) — and only then 200. A duplicate delivery changes nothing.
 
 use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::{Query, State};
@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
+use store::inbound::{DeliveredMessage, DeliveredStatus, Delivery, DeliveryEvent, EventOutcome};
 use subtle::ConstantTimeEq;
 use whatsapp::signature::{verify_signature, SIGNATURE_HEADER};
 use whatsapp::webhook::{parse_webhook, MessageContent, WebhookEvent};
@@ -166,102 +167,75 @@ fn describe(content: &MessageContent) -> (&'static str, String, serde_json::Valu
     }
 }
 
+/// The store's view of the parsed events (kind, text and extras of each message).
+fn delivery_events(events: &[WebhookEvent]) -> Vec<DeliveryEvent> {
+    events
+        .iter()
+        .map(|ev| match ev {
+            WebhookEvent::Message(m) => {
+                let (kind, body, extra) = describe(&m.content);
+                DeliveryEvent::Message(DeliveredMessage {
+                    phone_number_id: m.phone_number_id.clone(),
+                    wa_id: m.from.clone(),
+                    name: m.contact_name.clone().unwrap_or_default(),
+                    wamid: m.wamid.clone(),
+                    kind: kind.to_string(),
+                    body,
+                    payload_json: extra.to_string(),
+                    timestamp: m.timestamp,
+                })
+            }
+            WebhookEvent::Status(st) => {
+                let err = st.error.as_ref();
+                DeliveryEvent::Status(DeliveredStatus {
+                    phone_number_id: st.phone_number_id.clone(),
+                    wamid: st.wamid.clone(),
+                    status: st.status.as_str().to_string(),
+                    error_code: err.map(|e| e.code),
+                    error_message: err
+                        .map(|e| e.details.clone().unwrap_or_else(|| e.title.clone())),
+                })
+            }
+            WebhookEvent::Ignored {
+                phone_number_id, ..
+            } => DeliveryEvent::Ignored {
+                phone_number_id: phone_number_id.clone(),
+            },
+        })
+        .collect()
+}
+
 async fn store_events(
     state: &AppState,
     raw: Bytes,
     events: Vec<WebhookEvent>,
     request_id: String,
 ) -> Result<Summary, store::StoreError> {
-    let engine = state.db.engine();
-    let payload = String::from_utf8_lossy(&raw).into_owned();
-    state
-        .db
-        .tx(move |c| {
-            Box::pin(async move {
-                let mut s = Summary::default();
-                let mut tenant_of_payload: Option<(String, String)> = None;
-                let mut first_pnid: Option<String> = None;
-                for ev in &events {
-                    let pnid = ev.phone_number_id().map(str::to_string);
-                    if first_pnid.is_none() {
-                        first_pnid = pnid.clone();
-                    }
-                    match ev {
-                        WebhookEvent::Message(m) => {
-                            let Some(channel) = store::channels::by_phone_number_id(c, &m.phone_number_id).await? else {
-                                s.unknown_channel += 1;
-                                tracing::warn!("message for an unknown phone_number_id; recorded, not processed");
-                                continue;
-                            };
-                            let (kind, body, extra) = describe(&m.content);
-                            let now = store::now_ms();
-                            let rec = store::inbound::InboundRecord {
-                                tenant_id: &channel.tenant_id,
-                                channel_id: &channel.id,
-                                wa_id: &m.from,
-                                contact_name: m.contact_name.as_deref().unwrap_or(""),
-                                provider_message_id: &m.wamid,
-                                kind,
-                                body: &body,
-                                payload_json: &extra.to_string(),
-                                provider_timestamp: m.timestamp,
-                                received_at_ms: now,
-                                request_id: Some(&request_id),
-                            };
-                            match store::inbound::record(c, engine, &rec).await? {
-                                Some(_) => {
-                                    s.accepted += 1;
-                                    metrics::counter!("orcazap_inbound_messages_total", "kind" => kind).increment(1);
-                                }
-                                None => s.duplicate += 1,
-                            }
-                            tenant_of_payload = Some((channel.tenant_id.clone(), channel.id.clone()));
-                        }
-                        WebhookEvent::Status(st) => {
-                            let err = st.error.as_ref();
-                            store::messages::apply_receipt(
-                                c,
-                                &st.wamid,
-                                st.status.as_str(),
-                                err.map(|e| e.code),
-                                err.map(|e| e.details.clone().unwrap_or_else(|| e.title.clone())).as_deref(),
-                            )
-                            .await?;
-                            s.statuses += 1;
-                        }
-                        WebhookEvent::Ignored { .. } => s.ignored += 1,
-                    }
+    let delivery = Delivery {
+        events: delivery_events(&events),
+        payload: String::from_utf8_lossy(&raw).into_owned(),
+        request_id: Some(request_id),
+    };
+    let outcomes = state.recorder.record(delivery).await?;
+    let mut s = Summary::default();
+    for (ev, outcome) in events.iter().zip(&outcomes) {
+        match outcome {
+            EventOutcome::Accepted => {
+                s.accepted += 1;
+                if let WebhookEvent::Message(m) = ev {
+                    let kind = describe(&m.content).0;
+                    metrics::counter!("orcazap_inbound_messages_total", "kind" => kind)
+                        .increment(1);
                 }
-                let outcome = if s.accepted > 0 {
-                    "accepted"
-                } else if s.unknown_channel > 0 {
-                    "unknown_channel"
-                } else if s.duplicate > 0 {
-                    "duplicate"
-                } else if s.statuses > 0 {
-                    "status"
-                } else {
-                    "ignored"
-                };
-                let (tenant, channel) = match &tenant_of_payload {
-                    Some((t, ch)) => (Some(t.as_str()), Some(ch.as_str())),
-                    None => (None, None),
-                };
-                store::webhook_events::record(
-                    c,
-                    &store::webhook_events::NewEvent {
-                        tenant_id: tenant,
-                        channel_id: channel,
-                        provider: "whatsapp",
-                        phone_number_id: first_pnid.as_deref(),
-                        outcome,
-                        payload: &payload,
-                        request_id: Some(&request_id),
-                    },
-                )
-                .await?;
-                Ok(s)
-            })
-        })
-        .await
+            }
+            EventOutcome::Duplicate => s.duplicate += 1,
+            EventOutcome::UnknownChannel => {
+                s.unknown_channel += 1;
+                tracing::warn!("message for an unknown phone_number_id; recorded, not processed");
+            }
+            EventOutcome::Status => s.statuses += 1,
+            EventOutcome::Ignored => s.ignored += 1,
+        }
+    }
+    Ok(s)
 }

@@ -196,6 +196,7 @@ impl TestApp {
         let wake = Arc::new(Notify::new());
         let state = AppState {
             db: db.clone(),
+            recorder: store::recorder::Recorder::start(db.clone()),
             cfg: Arc::new(WebConfig {
                 base_domain: "localhost".into(),
                 https: false,

@@ -1,0 +1,1 @@
+DROP FUNCTION orcazap_record_deliveries(jsonb);
