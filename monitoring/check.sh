@@ -101,11 +101,14 @@ EXPOSED = {
     "orcazap_ready",
     "orcazap_worker_heartbeat_age_seconds",
     "orcazap_process_resident_memory_bytes",
+    "orcazap_webhook_batch_size",
+    "orcazap_webhook_batch_splits_total",
 }
 HISTOGRAMS = {
     "orcazap_http_request_duration_seconds",
     "orcazap_job_duration_seconds",
     "orcazap_db_acquire_wait_seconds",
+    "orcazap_webhook_batch_size",
 }
 
 def base_name(name):

@@ -21,8 +21,10 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 use crate::db::{Db, Engine, StoreError};
 use crate::inbound::{self, Delivery, EventOutcome};
 
-/// Most deliveries stored by one transaction: bounds the time the first of them waits.
-const MAX_BATCH: usize = 64;
+/// Most deliveries stored by one transaction: bounds the time the first of them waits. At 32
+/// connections transactions average ~7 deliveries; a cap of 16 instead of 64 kept the same
+/// throughput and lowered the median p99 from ~25.5 to ~24 ms over six runs each.
+const MAX_BATCH: usize = 16;
 /// Deliveries waiting for a committer before POSTs wait to enqueue.
 const QUEUE: usize = 1024;
 

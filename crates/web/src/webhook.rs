@@ -2,8 +2,9 @@
 //!
 //! Order of work on POST: read the raw body (bounded: 413), verify `X-Hub-Signature-256`
 //! over those exact bytes in constant time (401), parse (400, nothing stored), then one
-//! transaction stores the raw event, each new message and its job, and applies status
-//! receipts (`store::inbound::record_delivery`) — and only then 200. A duplicate delivery changes nothing.
+//! transaction (shared with the deliveries arriving at the same moment: `store::recorder`)
+//! stores the raw event, each new message and its job, and applies status receipts — and
+//! only then 200. A duplicate delivery changes nothing.
 
 use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::{Query, State};
