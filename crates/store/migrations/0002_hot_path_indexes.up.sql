@@ -1,9 +1,11 @@
--- The open-conversation lookup of every inbound message filters on (tenant_id, contact_id).
--- With the partial unique index on contact_id alone, PostgreSQL could cache a generic plan,
--- made while the table was still small, that walks conversations_tenant_last instead and reads
--- every conversation of the store on each webhook (seen in the ingest benchmark: 2 million
--- index tuples read for 1,000 scans). An index whose columns are exactly the predicate is the
--- cheapest plan at any table size.
+-- The portable open-conversation lookup (conversations::touch_open / open_for_contact, the
+-- path SQLite runs) filters on (tenant_id, contact_id). With the partial unique index on
+-- contact_id alone, PostgreSQL could cache a generic plan, made while the table was still
+-- small, that walks conversations_tenant_last and reads every conversation of the store on each
+-- webhook (seen in the ingest benchmark: 2 million index tuples read for 1,000 scans). An index
+-- whose columns are exactly the predicate is the cheapest plan at any table size. (The
+-- PostgreSQL webhook function of migration 0003 touches by contact_id alone, for the same
+-- reason.)
 DROP INDEX conversations_one_open;
 CREATE UNIQUE INDEX conversations_one_open ON conversations (tenant_id, contact_id) WHERE state NOT IN ('WON', 'LOST');
 

@@ -45,7 +45,6 @@ DECLARE
   v_conversation text;
   v_created boolean;
   v_message text;
-  v_status text;
   v_rank_order text[] := ARRAY['pending', 'sent', 'delivered', 'read', 'failed'];
   v_outcome text;
 BEGIN
@@ -150,17 +149,16 @@ BEGIN
         END IF;
 
       ELSIF ev->>'type' = 'status' THEN
-        -- Receipts only move forward (pending < sent < delivered < read < failed).
-        SELECT status INTO v_status FROM messages
-         WHERE provider_message_id = ev->>'wamid' AND direction = 'out';
-        IF FOUND AND coalesce(array_position(v_rank_order, ev->>'status'), 0)
-                     > coalesce(array_position(v_rank_order, v_status), 0) THEN
-          UPDATE messages SET status = ev->>'status',
-                 error_code = COALESCE((ev->>'error_code')::bigint, error_code),
-                 error_message = COALESCE(ev->>'error_message', error_message),
-                 updated_at = v_now
-           WHERE provider_message_id = ev->>'wamid';
-        END IF;
+        -- Receipts only move forward (pending < sent < delivered < read < failed). The rank
+        -- is compared in the UPDATE itself, so a receipt committed by a concurrent
+        -- transaction while this one waited for the row is respected.
+        UPDATE messages SET status = ev->>'status',
+               error_code = COALESCE((ev->>'error_code')::bigint, error_code),
+               error_message = COALESCE(ev->>'error_message', error_message),
+               updated_at = v_now
+         WHERE provider_message_id = ev->>'wamid' AND direction = 'out'
+           AND coalesce(array_position(v_rank_order, status), 0)
+               < coalesce(array_position(v_rank_order, ev->>'status'), 0);
         outcomes := outcomes || 'status'::text;
 
       ELSE

@@ -41,8 +41,9 @@ pub struct Recorded {
 ///
 /// Five statements in the common case: duplicate check, contact upsert, conversation touch,
 /// message insert, job insert. A duplicate changes nothing; one that races past the check is
-/// caught by the message insert (Meta's id is unique) and the touch is undone. The webhook stores whole deliveries with [`record_delivery`]; this is its
-/// portable step, also used on its own by tests and tools.
+/// caught by the message insert (Meta's id is unique) and the touch is undone. This is the
+/// portable step of [`record_deliveries`] (which the webhook reaches through
+/// [`crate::recorder::Recorder`]), also used on its own by tests and tools.
 pub async fn record(
     c: &mut AnyConnection,
     engine: Engine,
@@ -244,6 +245,9 @@ pub(crate) async fn record_shared(
     db: &Db,
     deliveries: Arc<Vec<Delivery>>,
 ) -> Result<Vec<Vec<EventOutcome>>, StoreError> {
+    if deliveries.is_empty() {
+        return Ok(Vec::new());
+    }
     let outcomes = match db.engine() {
         Engine::Postgres => record_deliveries_postgres(db, &deliveries).await?,
         Engine::Sqlite => {

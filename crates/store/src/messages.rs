@@ -286,15 +286,20 @@ pub async fn apply_receipt(
     let tenant_id: String = row.try_get(0)?;
     let current: String = row.try_get(1)?;
     if rank(status) > rank(&current) {
+        // The rank is compared again in the UPDATE: a receipt committed by a concurrent
+        // transaction after the SELECT above must not be overwritten by a lower one.
         sqlx::query(
             "UPDATE messages SET status = $2, error_code = COALESCE($3, error_code), error_message = COALESCE($4, error_message), updated_at = $5
-             WHERE provider_message_id = $1",
+             WHERE provider_message_id = $1 AND direction = 'out'
+               AND (CASE status WHEN 'pending' THEN 0 WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2
+                                WHEN 'read' THEN 3 WHEN 'failed' THEN 4 ELSE -1 END) < $6",
         )
         .bind(provider_message_id)
         .bind(status)
         .bind(error_code)
         .bind(error_message)
         .bind(now_ms())
+        .bind(rank(status))
         .execute(&mut *c)
         .await?;
     }

@@ -7,8 +7,9 @@
 //! commit: nothing is acknowledged to Meta before it is durable.
 //!
 //! It adds no delay when idle: a committer takes whatever is queued the moment it is free, so
-//! a lone webhook is stored alone, at once. If a shared transaction fails, each of its
-//! deliveries is retried on its own, so one bad delivery cannot fail the others.
+//! a lone webhook is stored alone, at once. If a shared transaction fails for a reason other
+//! than the database being away, each of its deliveries is retried on its own, so one bad
+//! delivery cannot fail the others.
 //!
 //! The committers are spawned tasks: a POST whose client hangs up stops waiting, but its
 //! delivery is still stored (Meta's redelivery is then a duplicate, recognised by Meta's id).
@@ -43,7 +44,7 @@ pub struct Recorder {
     counts: Arc<Counts>,
 }
 
-/// Transactions run and shared transactions that failed and were split (tests, metrics).
+/// Shared transactions (more than one delivery) run, and those that failed and were split.
 #[derive(Default)]
 struct Counts {
     batches: AtomicU64,
@@ -129,8 +130,13 @@ async fn commit(db: &Db, batch: Vec<Pending>, counts: &Counts) {
                 let _ = reply.send(Ok(outcomes));
             }
         }
-        Err(e) if replies.len() == 1 => {
-            let _ = replies.into_iter().next().map(|r| r.send(Err(e)));
+        Err(e) if replies.len() == 1 || e.is_transient() => {
+            // The database is away (or this was one delivery): retrying each alone would only
+            // multiply the wait. Every POST gets the error and Meta redelivers later.
+            let message = e.to_string();
+            for reply in replies {
+                let _ = reply.send(Err(StoreError::Task(message.clone())));
+            }
         }
         Err(e) => {
             counts.split.fetch_add(1, Ordering::Relaxed);

@@ -343,13 +343,13 @@ fn delivery_script(pnid: &str, tag: &str) -> Vec<Delivery> {
             timestamp: 1_764_000_000,
         })
     };
-    let status = |status: &str| {
+    let status = |status: &str, error_code: Option<i64>| {
         DeliveryEvent::Status(DeliveredStatus {
             phone_number_id: pnid.to_string(),
             wamid: format!("{tag}.out"),
             status: status.to_string(),
-            error_code: None,
-            error_message: None,
+            error_code,
+            error_message: error_code.map(|_| "fora da janela".to_string()),
         })
     };
     let unknown = DeliveryEvent::Message(DeliveredMessage {
@@ -364,7 +364,11 @@ fn delivery_script(pnid: &str, tag: &str) -> Vec<Delivery> {
         vec![msg("5511900000001", "Ana", "a2", "10 sacos de cimento")],
         vec![msg("5511900000001", "Ana", "a1", "bom dia")],
         vec![unknown],
-        vec![status("delivered"), status("sent")],
+        vec![
+            status("delivered", None),
+            status("sent", None),
+            status("failed", Some(131047)),
+        ],
         vec![DeliveryEvent::Ignored {
             phone_number_id: Some(pnid.to_string()),
         }],
@@ -372,6 +376,12 @@ fn delivery_script(pnid: &str, tag: &str) -> Vec<Delivery> {
         vec![
             msg("5511900000003", "Caio", "c1", "oi"),
             msg("5511900000003", "Caio", "c2", "2 m³ de areia"),
+        ],
+        vec![
+            DeliveryEvent::Ignored {
+                phone_number_id: None,
+            },
+            msg("5511900000004", "Duda", "d1", "tem tijolo?"),
         ],
     ];
     events
@@ -393,6 +403,7 @@ async fn delivery_snapshot(db: &Db, tenant: &str, tag: &str) -> Vec<String> {
         "SELECT 'conversation ' || k.wa_id || ' ' || c.state || ' unread=' || CAST(c.unread AS TEXT)
            FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE c.tenant_id = $1 ORDER BY k.wa_id",
         "SELECT 'message ' || k.wa_id || ' ' || m.direction || ' ' || m.body || ' ' || m.status
+           || ' code=' || COALESCE(CAST(m.error_code AS TEXT), '-') || ' ' || COALESCE(m.error_message, '-')
            || ' same-conversation=' || CAST(CASE WHEN m.conversation_id = c.id THEN 1 ELSE 0 END AS TEXT)
            FROM messages m JOIN contacts k ON k.id = m.contact_id JOIN conversations c ON c.contact_id = k.id
            WHERE m.tenant_id = $1 ORDER BY m.created_at, m.id",
@@ -413,7 +424,9 @@ async fn delivery_snapshot(db: &Db, tenant: &str, tag: &str) -> Vec<String> {
         }
     }
     let events = sqlx::query(
-        "SELECT outcome, COALESCE(phone_number_id, '-'), CASE WHEN tenant_id IS NULL THEN 'no-store' ELSE 'store' END, payload
+        "SELECT outcome, COALESCE(phone_number_id, '-'),
+                CASE WHEN tenant_id IS NULL THEN 'no-store' ELSE 'store' END
+                  || CASE WHEN channel_id IS NULL THEN '' ELSE '+channel' END, payload
          FROM webhook_events WHERE request_id LIKE $1 ORDER BY request_id",
     )
     .bind(format!("{tag}-%"))
@@ -430,71 +443,62 @@ async fn delivery_snapshot(db: &Db, tenant: &str, tag: &str) -> Vec<String> {
     out
 }
 
-async fn deliveries_batched_equal_one_by_one(t: &TestDb) {
+/// Runs the script of [`delivery_script`] for a new store `slug`, after a first message from a
+/// returning customer and one outbound reply; batched or one delivery at a time. Returns the
+/// outcomes and the snapshot of the store.
+async fn run_delivery_script(
+    db: &Db,
+    slug: &str,
+    batched: bool,
+) -> (Vec<Vec<store::inbound::EventOutcome>>, Vec<String>) {
     use store::inbound::{record_deliveries, record_delivery, EventOutcome::*};
+    let (tenant, _) = seed_tenant(db, slug).await;
+    let pnid = format!("pn-{slug}");
+    let first = Delivery {
+        events: vec![DeliveryEvent::Message(store::inbound::DeliveredMessage {
+            phone_number_id: pnid.clone(),
+            wa_id: "5511900000002".into(),
+            name: "Bia".into(),
+            wamid: format!("{slug}.b1"),
+            kind: "text".into(),
+            body: "oi".into(),
+            payload_json: "{}".into(),
+            timestamp: 1_764_000_000,
+        })],
+        payload: "{}".into(),
+        request_id: Some(format!("{slug}-pre")),
+    };
+    assert_eq!(record_delivery(db, first).await.unwrap(), vec![Accepted]);
+    let conv = conversations::list(db, &tenant, None, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    sent_reply(
+        db,
+        &tenant,
+        &conv.id,
+        &conv.contact_id,
+        &format!("{slug}.out"),
+    )
+    .await;
+    let script = delivery_script(&pnid, slug);
+    let outcomes = if batched {
+        record_deliveries(db, script).await.unwrap()
+    } else {
+        let mut all = Vec::new();
+        for d in script {
+            all.push(record_delivery(db, d).await.unwrap());
+        }
+        all
+    };
+    (outcomes, delivery_snapshot(db, &tenant, slug).await)
+}
+
+async fn deliveries_batched_equal_one_by_one(t: &TestDb) {
+    use store::inbound::EventOutcome::*;
     let mut snapshots = Vec::new();
     for (slug, batched) in [("loja-lote", true), ("loja-um", false)] {
-        let (tenant, _) = seed_tenant(&t.db, slug).await;
-        let pnid = format!("pn-{slug}");
-        // A returning customer (open conversation, profile name known) and one outbound
-        // message for the receipts to move.
-        let first = Delivery {
-            events: vec![DeliveryEvent::Message(store::inbound::DeliveredMessage {
-                phone_number_id: pnid.clone(),
-                wa_id: "5511900000002".into(),
-                name: "Bia".into(),
-                wamid: format!("{slug}.b1"),
-                kind: "text".into(),
-                body: "oi".into(),
-                payload_json: "{}".into(),
-                timestamp: 1_764_000_000,
-            })],
-            payload: "{}".into(),
-            request_id: Some(format!("{slug}-pre")),
-        };
-        assert_eq!(record_delivery(&t.db, first).await.unwrap(), vec![Accepted]);
-        let conv = conversations::list(&t.db, &tenant, None, 1)
-            .await
-            .unwrap()
-            .remove(0);
-        let (tn, cv, ct, wamid) = (
-            tenant.clone(),
-            conv.id,
-            conv.contact_id,
-            format!("{slug}.out"),
-        );
-        t.db.tx(move |c| {
-            Box::pin(async move {
-                let id = messages::insert_outbound(
-                    c,
-                    &messages::NewOutbound {
-                        tenant_id: &tn,
-                        conversation_id: &cv,
-                        contact_id: &ct,
-                        kind: "text",
-                        body: "olá",
-                        payload_json: "{}",
-                        sent_by: None,
-                        request_id: None,
-                    },
-                )
-                .await?;
-                messages::mark_sent(c, &tn, &id, &wamid).await
-            })
-        })
-        .await
-        .unwrap();
-
-        let script = delivery_script(&pnid, slug);
-        let outcomes = if batched {
-            record_deliveries(&t.db, script).await.unwrap()
-        } else {
-            let mut all = Vec::new();
-            for d in script {
-                all.push(record_delivery(&t.db, d).await.unwrap());
-            }
-            all
-        };
+        let (outcomes, snapshot) = run_delivery_script(&t.db, slug, batched).await;
         assert_eq!(
             outcomes,
             vec![
@@ -502,14 +506,15 @@ async fn deliveries_batched_equal_one_by_one(t: &TestDb) {
                 vec![Accepted],
                 vec![Duplicate],
                 vec![UnknownChannel],
-                vec![Status, Status],
+                vec![Status, Status, Status],
                 vec![Ignored],
                 vec![Accepted],
                 vec![Accepted, Accepted],
+                vec![Ignored, Accepted],
             ],
             "{slug}"
         );
-        snapshots.push(delivery_snapshot(&t.db, &tenant, slug).await);
+        snapshots.push(snapshot);
     }
     let batched = &snapshots[0];
     assert_eq!(
@@ -520,13 +525,15 @@ async fn deliveries_batched_equal_one_by_one(t: &TestDb) {
         "contact 5511900000001 Ana",
         "contact 5511900000002 Bia",
         "contact 5511900000003 Caio",
+        "contact 5511900000004 Duda",
         "conversation 5511900000001 INBOUND unread=2",
         "conversation 5511900000002 INBOUND unread=2",
         "conversation 5511900000003 INBOUND unread=2",
-        "message 5511900000001 in 10 sacos de cimento received same-conversation=1",
-        "message 5511900000002 out olá delivered same-conversation=1",
+        "message 5511900000001 in 10 sacos de cimento received code=- - same-conversation=1",
+        "message 5511900000002 out olá failed code=131047 fora da janela same-conversation=1",
         "job conversation.advance 5511900000003 ready payload-ok=1",
-        "event duplicate own-channel store {\"n\":2}",
+        "event accepted own-channel store+channel {\"n\":8}",
+        "event duplicate own-channel store+channel {\"n\":2}",
         "event unknown_channel pn-desconhecido no-store {\"n\":3}",
         "event status own-channel no-store {\"n\":4}",
         "event ignored own-channel no-store {\"n\":5}",
@@ -538,11 +545,49 @@ async fn deliveries_batched_equal_one_by_one(t: &TestDb) {
         );
     }
     let count = |prefix: &str| batched.iter().filter(|l| l.starts_with(prefix)).count();
-    // Ana 2, Bia 2 (one before the script), Caio 2, plus the outbound reply.
-    assert_eq!(count("message "), 7, "{batched:#?}");
-    assert_eq!(count("job "), 6, "{batched:#?}");
-    // The returning customer's first message and deliveries 0, 1, 6 and 7.
-    assert_eq!(count("event accepted"), 5, "{batched:#?}");
+    // Ana 2, Bia 2 (one before the script), Caio 2, Duda 1, plus the outbound reply.
+    assert_eq!(count("message "), 8, "{batched:#?}");
+    assert_eq!(count("job "), 7, "{batched:#?}");
+    // The returning customer's first message and deliveries 0, 1, 6, 7 and 8.
+    assert_eq!(count("event accepted"), 6, "{batched:#?}");
+}
+
+/// Stores an outbound text in the conversation and marks it sent with Meta's id `wamid`.
+async fn sent_reply(
+    db: &Db,
+    tenant: &str,
+    conversation_id: &str,
+    contact_id: &str,
+    wamid: &str,
+) -> String {
+    let (tn, cv, ct, wamid) = (
+        tenant.to_string(),
+        conversation_id.to_string(),
+        contact_id.to_string(),
+        wamid.to_string(),
+    );
+    db.tx(move |c| {
+        Box::pin(async move {
+            let id = messages::insert_outbound(
+                c,
+                &messages::NewOutbound {
+                    tenant_id: &tn,
+                    conversation_id: &cv,
+                    contact_id: &ct,
+                    kind: "text",
+                    body: "olá",
+                    payload_json: "{}",
+                    sent_by: None,
+                    request_id: None,
+                },
+            )
+            .await?;
+            messages::mark_sent(c, &tn, &id, &wamid).await?;
+            Ok(id)
+        })
+    })
+    .await
+    .unwrap()
 }
 
 async fn receipts_never_move_backwards(t: &TestDb) {
@@ -554,30 +599,7 @@ async fn receipts_never_move_backwards(t: &TestDb) {
         .await
         .unwrap()
         .remove(0);
-    let (tn, cv, ct) = (tenant.clone(), conv.id.clone(), conv.contact_id.clone());
-    let out =
-        t.db.tx(move |c| {
-            Box::pin(async move {
-                let id = messages::insert_outbound(
-                    c,
-                    &messages::NewOutbound {
-                        tenant_id: &tn,
-                        conversation_id: &cv,
-                        contact_id: &ct,
-                        kind: "text",
-                        body: "olá",
-                        payload_json: "{}",
-                        sent_by: None,
-                        request_id: None,
-                    },
-                )
-                .await?;
-                messages::mark_sent(c, &tn, &id, "wamid.out").await?;
-                Ok(id)
-            })
-        })
-        .await
-        .unwrap();
+    let out = sent_reply(&t.db, &tenant, &conv.id, &conv.contact_id, "wamid.out").await;
     let mut c = t.db.write().acquire().await.unwrap();
     assert_eq!(
         messages::apply_receipt(&mut c, "wamid.out", "read", None, None)
@@ -630,6 +652,34 @@ async fn tenant_isolation_in_queries(t: &TestDb) {
         .await
         .unwrap()
         .is_empty());
+}
+
+/// PostgreSQL stores deliveries with its PL/pgSQL function, SQLite with the Rust path: the
+/// same script must leave the same rows on both, batched and one by one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_leave_the_same_rows_on_both_engines() {
+    let mut per_engine = Vec::new();
+    for engine in [Engine::Sqlite, Engine::Postgres] {
+        let Some(t) = TestDb::new(engine).await else {
+            continue;
+        };
+        let batched = run_delivery_script(&t.db, "loja-lote", true).await;
+        let one_by_one = run_delivery_script(&t.db, "loja-um", false).await;
+        per_engine.push((engine, batched, one_by_one));
+    }
+    let Some((_, lite_batched, lite_single)) = per_engine.first() else {
+        panic!("SQLite is always available")
+    };
+    for (engine, batched, single) in &per_engine[1..] {
+        assert_eq!(
+            batched, lite_batched,
+            "{engine:?} batched differs from SQLite"
+        );
+        assert_eq!(
+            single, lite_single,
+            "{engine:?} one by one differs from SQLite"
+        );
+    }
 }
 
 /// Deliveries waiting together share one transaction; one the database refuses (PostgreSQL
