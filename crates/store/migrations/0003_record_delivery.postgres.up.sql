@@ -11,8 +11,8 @@
 -- large statement costs more to start than this loop's small cached ones.
 --
 -- This is the same logic as the portable path in crates/store/src/inbound.rs (SQLite runs
--- that one); the conformance suite runs the same deliveries through both engines and
--- compares the rows. Keep them in step.
+-- that one); the conformance test deliveries_leave_the_same_rows_on_both_engines runs the
+-- same deliveries through both engines and compares the rows. Keep them in step.
 --
 -- Argument d (jsonb): {deliveries: [{events, payload, request_id, event_id}], now_ms, window_ms,
 --   job_kind, job_max_attempts}, where events is [{type: 'message', phone_number_id, wa_id, name, wamid, kind, body, payload_json,
