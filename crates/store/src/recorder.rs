@@ -23,9 +23,10 @@ use crate::db::{Db, Engine, StoreError};
 use crate::inbound::{self, Delivery, EventOutcome};
 
 /// Most deliveries stored by one transaction: bounds the time the first of them waits. At 32
-/// connections transactions average ~7 deliveries; a cap of 16 instead of 64 kept the same
-/// throughput and lowered the median p99 from ~25.5 to ~24 ms over six runs each.
-const MAX_BATCH: usize = 16;
+/// connections transactions average ~7 deliveries. Measured on the 2-core benchmark machine
+/// (docs/benchmarks.md): caps of 64, 16 and 8 gave the same throughput (~3,200–3,300
+/// webhooks/s median) and median p99s of ~25.5, ~24 and ~20 ms.
+const MAX_BATCH: usize = 8;
 /// Deliveries waiting for a committer before POSTs wait to enqueue.
 const QUEUE: usize = 1024;
 
