@@ -25,7 +25,7 @@ use crate::inbound::{self, Delivery, EventOutcome};
 /// Most deliveries stored by one transaction: bounds the time the first of them waits. At 32
 /// connections transactions average ~7 deliveries. Measured on the 2-core benchmark machine
 /// (docs/benchmarks.md): caps of 64, 16 and 8 gave the same throughput (~3,200–3,300
-/// webhooks/s median) and median p99s of ~25.5, ~24 and ~20 ms.
+/// webhooks/s median) and median p99s of ~25.6, ~23 and ~20 ms.
 const MAX_BATCH: usize = 8;
 /// Deliveries waiting for a committer before POSTs wait to enqueue.
 const QUEUE: usize = 1024;
