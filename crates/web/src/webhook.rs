@@ -168,14 +168,15 @@ fn describe(content: &MessageContent) -> (&'static str, String, serde_json::Valu
     }
 }
 
-/// The store's view of the parsed events (kind, text and extras of each message).
-fn delivery_events(events: &[WebhookEvent]) -> Vec<DeliveryEvent> {
+/// The store's view of the parsed events (kind, text and extras of each message), each with
+/// its message kind for the metrics (None for receipts and ignored changes).
+fn delivery_events(events: &[WebhookEvent]) -> Vec<(DeliveryEvent, Option<&'static str>)> {
     events
         .iter()
         .map(|ev| match ev {
             WebhookEvent::Message(m) => {
                 let (kind, body, extra) = describe(&m.content);
-                DeliveryEvent::Message(DeliveredMessage {
+                let event = DeliveryEvent::Message(DeliveredMessage {
                     phone_number_id: m.phone_number_id.clone(),
                     wa_id: m.from.clone(),
                     name: m.contact_name.clone().unwrap_or_default(),
@@ -184,24 +185,29 @@ fn delivery_events(events: &[WebhookEvent]) -> Vec<DeliveryEvent> {
                     body,
                     payload_json: extra.to_string(),
                     timestamp: m.timestamp,
-                })
+                });
+                (event, Some(kind))
             }
             WebhookEvent::Status(st) => {
                 let err = st.error.as_ref();
-                DeliveryEvent::Status(DeliveredStatus {
+                let event = DeliveryEvent::Status(DeliveredStatus {
                     phone_number_id: st.phone_number_id.clone(),
                     wamid: st.wamid.clone(),
                     status: st.status.as_str().to_string(),
                     error_code: err.map(|e| e.code),
                     error_message: err
                         .map(|e| e.details.clone().unwrap_or_else(|| e.title.clone())),
-                })
+                });
+                (event, None)
             }
             WebhookEvent::Ignored {
                 phone_number_id, ..
-            } => DeliveryEvent::Ignored {
-                phone_number_id: phone_number_id.clone(),
-            },
+            } => (
+                DeliveryEvent::Ignored {
+                    phone_number_id: phone_number_id.clone(),
+                },
+                None,
+            ),
         })
         .collect()
 }
@@ -212,19 +218,20 @@ async fn store_events(
     events: Vec<WebhookEvent>,
     request_id: String,
 ) -> Result<Summary, store::StoreError> {
+    let (events, kinds): (Vec<DeliveryEvent>, Vec<Option<&'static str>>) =
+        delivery_events(&events).into_iter().unzip();
     let delivery = Delivery {
-        events: delivery_events(&events),
+        events,
         payload: String::from_utf8_lossy(&raw).into_owned(),
         request_id: Some(request_id),
     };
     let outcomes = state.recorder.record(delivery).await?;
     let mut s = Summary::default();
-    for (ev, outcome) in events.iter().zip(&outcomes) {
+    for (kind, outcome) in kinds.into_iter().zip(&outcomes) {
         match outcome {
             EventOutcome::Accepted => {
                 s.accepted += 1;
-                if let WebhookEvent::Message(m) = ev {
-                    let kind = describe(&m.content).0;
+                if let Some(kind) = kind {
                     metrics::counter!("orcazap_inbound_messages_total", "kind" => kind)
                         .increment(1);
                 }

@@ -1,17 +1,14 @@
 //! `{slug}.BASE/login/handoff?token=…`: where the central login (and sign-up) on `BASE`
 //! lands. The one-time token becomes a brand-new session of this store.
 
+use super::login::{login_form, start_session, SignIn};
+use super::security::{random_token, set_cookie, Ctx, SESSION_COOKIE, SESSION_TTL_MS};
+use crate::error::AppError;
+use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use store::audit::{self, Entry};
-use store::sessions::{self, NewSession};
-
-use super::login::login_form;
-use super::security::{random_token, set_cookie, Ctx, SESSION_COOKIE, SESSION_TTL_MS};
-use crate::error::AppError;
-use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct HandoffQuery {
@@ -52,34 +49,19 @@ pub async fn handoff(
                     else {
                         return Ok(false);
                     };
-                    if let Some(old) = old {
-                        sessions::delete(c, &old).await?;
-                    }
-                    sessions::create(
+                    start_session(
                         c,
-                        &NewSession {
+                        &SignIn {
+                            replaces: old.as_deref(),
                             token: &tok,
-                            tenant_id: Some(&tenant_id),
+                            csrf: &csrf,
+                            tenant_id: &tenant_id,
                             user_id: &user_id,
-                            csrf_token: &csrf,
                             ip: &ip,
                             user_agent: &ua,
-                            ttl_ms: SESSION_TTL_MS,
-                        },
-                    )
-                    .await?;
-                    audit::record(
-                        c,
-                        &Entry {
-                            tenant_id: Some(&tenant_id),
-                            actor_user_id: Some(&user_id),
                             actor_label: "login central",
-                            action: "user.login",
-                            entity: "user",
-                            entity_id: Some(&user_id),
-                            before: None,
-                            after: Some(serde_json::json!({ "ip": ip, "via": "central" })),
-                            request_id: Some(&rid),
+                            via: Some("central"),
+                            request_id: &rid,
                         },
                     )
                     .await?;

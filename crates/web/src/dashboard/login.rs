@@ -185,35 +185,20 @@ pub async fn login(
         .db
         .tx(move |c| {
             Box::pin(async move {
-                if let Some(old) = old {
-                    sessions::delete(c, &old).await?;
-                }
                 sessions::throttle_clear(c, &acct).await?;
-                sessions::create(
+                start_session(
                     c,
-                    &NewSession {
+                    &SignIn {
+                        replaces: old.as_deref(),
                         token: &tok,
-                        tenant_id: Some(&tenant_id),
+                        csrf: &csrf,
+                        tenant_id: &tenant_id,
                         user_id: &user_id,
-                        csrf_token: &csrf,
                         ip: &ip,
                         user_agent: &ua,
-                        ttl_ms: SESSION_TTL_MS,
-                    },
-                )
-                .await?;
-                audit::record(
-                    c,
-                    &Entry {
-                        tenant_id: Some(&tenant_id),
-                        actor_user_id: Some(&user_id),
                         actor_label: &label,
-                        action: "user.login",
-                        entity: "user",
-                        entity_id: Some(&user_id),
-                        before: None,
-                        after: Some(serde_json::json!({ "ip": ip })),
-                        request_id: Some(&rid),
+                        via: None,
+                        request_id: &rid,
                     },
                 )
                 .await
@@ -392,4 +377,63 @@ pub async fn change_password(
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(resp)
+}
+
+/// One sign-in to a store: the session the browser had (if any) is replaced, never promoted.
+pub(super) struct SignIn<'a> {
+    pub replaces: Option<&'a str>,
+    pub token: &'a str,
+    pub csrf: &'a str,
+    pub tenant_id: &'a str,
+    pub user_id: &'a str,
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+    pub actor_label: &'a str,
+    /// How the user got here when it was not this store's login form (e.g. "central").
+    pub via: Option<&'a str>,
+    pub request_id: &'a str,
+}
+
+/// Creates the session of a sign-in and records it in the audit log, inside the caller's
+/// transaction. The store's login form and the central-login hand-off both end here.
+pub(super) async fn start_session(
+    c: &mut sqlx::AnyConnection,
+    s: &SignIn<'_>,
+) -> Result<(), store::StoreError> {
+    if let Some(old) = s.replaces {
+        sessions::delete(c, old).await?;
+    }
+    sessions::create(
+        c,
+        &NewSession {
+            token: s.token,
+            tenant_id: Some(s.tenant_id),
+            user_id: s.user_id,
+            csrf_token: s.csrf,
+            ip: s.ip,
+            user_agent: s.user_agent,
+            ttl_ms: SESSION_TTL_MS,
+        },
+    )
+    .await?;
+    let mut after = serde_json::json!({ "ip": s.ip });
+    if let Some(via) = s.via {
+        after["via"] = serde_json::json!(via);
+    }
+    audit::record(
+        c,
+        &Entry {
+            tenant_id: Some(s.tenant_id),
+            actor_user_id: Some(s.user_id),
+            actor_label: s.actor_label,
+            action: "user.login",
+            entity: "user",
+            entity_id: Some(s.user_id),
+            before: None,
+            after: Some(after),
+            request_id: Some(s.request_id),
+        },
+    )
+    .await?;
+    Ok(())
 }
