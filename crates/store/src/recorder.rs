@@ -131,9 +131,14 @@ async fn commit(db: &Db, batch: Vec<Pending>, counts: &Counts) {
                 let _ = reply.send(Ok(outcomes));
             }
         }
-        Err(e) if replies.len() == 1 || e.is_transient() => {
-            // The database is away (or this was one delivery): retrying each alone would only
-            // multiply the wait. Every POST gets the error and Meta redelivers later.
+        Err(e) if replies.len() == 1 => {
+            if let Some(reply) = replies.into_iter().next() {
+                let _ = reply.send(Err(e));
+            }
+        }
+        Err(e) if e.is_transient() => {
+            // The database is away: retrying each alone would only multiply the wait. Every
+            // POST of the batch gets the error and Meta redelivers later.
             let message = e.to_string();
             for reply in replies {
                 let _ = reply.send(Err(StoreError::Task(message.clone())));
