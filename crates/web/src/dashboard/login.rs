@@ -84,20 +84,28 @@ pub(crate) fn minutes_until(ms: i64) -> i64 {
 }
 
 fn locked_response(ctx: &Ctx, email: &str, until: i64) -> Result<Response, AppError> {
+    let (message, mins) = lockout_message(until);
+    let r = login_form(ctx, StatusCode::TOO_MANY_REQUESTS, email, Some(message))?;
+    Ok(with_retry_after(r, mins))
+}
+
+/// The pt-BR message of a locked-out login and the whole minutes left (at least 1). Shared by
+/// the store's login and the central login on `BASE`.
+pub(crate) fn lockout_message(until: i64) -> (String, i64) {
     let mins = minutes_until(until).max(1);
-    let mut r = login_form(
-        ctx,
-        StatusCode::TOO_MANY_REQUESTS,
-        email,
-        Some(format!(
-            "Muitas tentativas de login erradas. Por segurança, o acesso está bloqueado; tente de novo em {mins} minuto{}.",
-            if mins == 1 { "" } else { "s" }
-        )),
-    )?;
+    let message = format!(
+        "Muitas tentativas de login erradas. Por segurança, o acesso está bloqueado; tente de novo em {mins} minuto{}.",
+        if mins == 1 { "" } else { "s" }
+    );
+    (message, mins)
+}
+
+/// Adds `Retry-After` (seconds) to a lockout answer.
+pub(crate) fn with_retry_after(mut r: Response, mins: i64) -> Response {
     if let Ok(v) = HeaderValue::from_str(&(mins * 60).to_string()) {
         r.headers_mut().insert(header::RETRY_AFTER, v);
     }
-    Ok(r)
+    r
 }
 
 pub async fn login(

@@ -12,8 +12,8 @@ use store::sessions;
 use super::{csrf_cookie, handoff_url, rate_limit, refuse_form, ClientIp, PublicState};
 use crate::auth::password;
 use crate::dashboard::login::{
-    account_key, dummy_hash, ip_key, minutes_until, ACCOUNT_MAX_FAILURES, IP_MAX_FAILURES,
-    LOCKOUT_MS, THROTTLE_WINDOW_MS,
+    account_key, dummy_hash, ip_key, lockout_message, with_retry_after, ACCOUNT_MAX_FAILURES,
+    IP_MAX_FAILURES, LOCKOUT_MS, THROTTLE_WINDOW_MS,
 };
 use crate::dashboard::ratelimit::Class;
 use crate::dashboard::security::{random_token, LOGIN_CSRF_COOKIE};
@@ -59,20 +59,9 @@ pub struct LoginForm {
 }
 
 fn locked(ps: &PublicState, email: &str, until: i64) -> Result<Response, AppError> {
-    let mins = minutes_until(until).max(1);
-    let mut r = form(
-        ps,
-        StatusCode::TOO_MANY_REQUESTS,
-        email,
-        Some(format!(
-            "Muitas tentativas de login erradas. Por segurança, o acesso está bloqueado; tente de novo em {mins} minuto{}.",
-            if mins == 1 { "" } else { "s" }
-        )),
-    )?;
-    if let Ok(v) = HeaderValue::from_str(&(mins * 60).to_string()) {
-        r.headers_mut().insert(header::RETRY_AFTER, v);
-    }
-    Ok(r)
+    let (message, mins) = lockout_message(until);
+    let r = form(ps, StatusCode::TOO_MANY_REQUESTS, email, Some(message))?;
+    Ok(with_retry_after(r, mins))
 }
 
 #[derive(Serialize)]
