@@ -25,7 +25,7 @@ pub async fn set_token(cfg: &Config, slug: &str, token: &str) -> anyhow::Result<
     }
     let cipher = cfg.cipher();
     let enc = cipher.encrypt(token);
-    let key_version = i64::from(cipher.current_version());
+    let key_version = cipher.current_key_id().as_i64();
     let tenant_id = tenant.id.clone();
     let ids: Vec<String> = channels.into_iter().map(|ch| ch.id).collect();
     let n = ids.len();

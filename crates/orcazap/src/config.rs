@@ -364,31 +364,15 @@ impl Config {
         c
     }
 
-    /// The token cipher: the current key encrypts; every key decrypts (versions count down
-    /// from the current one).
+    /// The token cipher: the current key encrypts; the old ones (rotation in progress) only
+    /// decrypt. Keys are told apart by their fingerprint, not by their place in this list.
     pub fn cipher(&self) -> store::crypto::TokenCipher {
-        let n = self.secret_keys.len() as u32;
-        let keys: Vec<(u32, &[u8])> = self
+        let (current, old) = self
             .secret_keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| (key_version(k, n - i as u32), k.expose_secret().as_bytes()))
-            .collect();
-        store::crypto::TokenCipher::new(&keys)
-    }
-}
-
-/// Key versions are numbered by position; ORCAZAP_SECRET_KEY_VERSION can pin the current
-/// one so numbering stays stable across rotations.
-fn key_version(_key: &SecretString, position_version: u32) -> u32 {
-    let base: u32 = std::env::var("ORCAZAP_SECRET_KEY_VERSION")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    if base == 0 {
-        position_version
-    } else {
-        base.saturating_sub(1) + position_version
+            .split_first()
+            .expect("from_map always sets the current secret key");
+        let old: Vec<&[u8]> = old.iter().map(|k| k.expose_secret().as_bytes()).collect();
+        store::crypto::TokenCipher::new(current.expose_secret().as_bytes(), &old)
     }
 }
 

@@ -361,8 +361,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let db = run::connect(&cfg).await?;
             let r = orcazap::secrets::rotate(&db, &cfg.cipher(), "cli").await?;
             println!(
-                "{} token(s) de canal recriptografado(s) com a chave atual (versão {}); {} já estavam nela. Agora ORCAZAP_SECRET_KEY_OLD pode ser removida.",
-                r.rotated, r.key_version, r.already_current
+                "{} token(s) de canal recriptografado(s) com a chave atual (id {}); {} já estavam nela. Agora ORCAZAP_SECRET_KEY_OLD pode ser removida.",
+                r.rotated, r.key_id, r.already_current
             );
             Ok(())
         }

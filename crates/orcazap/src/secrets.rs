@@ -1,7 +1,7 @@
 //! `orcazap secrets rotate`: re-encrypts every channel access token with the current
 //! `ORCAZAP_SECRET_KEY`, reading old ones with the keys of `ORCAZAP_SECRET_KEY_OLD`.
 
-use store::crypto::TokenCipher;
+use store::crypto::{KeyId, Origin, TokenCipher};
 use store::{Db, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -10,7 +10,8 @@ pub struct Rotation {
     pub rotated: usize,
     /// Tokens already on the current key (a re-run after an interrupted rotation).
     pub already_current: usize,
-    pub key_version: u32,
+    /// The fingerprint of the current key, as stored in every token now.
+    pub key_id: KeyId,
 }
 
 /// All or nothing: one transaction, so a token the configured keys cannot read aborts the
@@ -18,21 +19,21 @@ pub struct Rotation {
 pub async fn rotate(db: &Db, cipher: &TokenCipher, actor: &str) -> anyhow::Result<Rotation> {
     let cipher = cipher.clone();
     let actor = actor.to_string();
-    let current = cipher.current_version();
+    let current = cipher.current_key_id();
     let result = db
         .tx(move |c| {
             Box::pin(async move {
                 let mut r = Rotation {
                     rotated: 0,
                     already_current: 0,
-                    key_version: current,
+                    key_id: current,
                 };
                 for ch in store::channels::all_with_tokens(c).await? {
                     let Some(enc) = ch.access_token_enc.as_deref() else {
                         continue;
                     };
-                    let old_version = TokenCipher::version_of(enc);
-                    if old_version == Some(current) {
+                    let origin = TokenCipher::origin_of(enc);
+                    if origin == Some(Origin::Key(current)) {
                         r.already_current += 1;
                         continue;
                     }
@@ -43,7 +44,7 @@ pub async fn rotate(db: &Db, cipher: &TokenCipher, actor: &str) -> anyhow::Resul
                         ))
                     })?;
                     let fresh = cipher.encrypt(&plain);
-                    store::channels::set_token(c, &ch.tenant_id, &ch.id, &fresh, i64::from(current))
+                    store::channels::set_token(c, &ch.tenant_id, &ch.id, &fresh, current.as_i64())
                         .await?;
                     store::audit::record(
                         c,
@@ -54,8 +55,8 @@ pub async fn rotate(db: &Db, cipher: &TokenCipher, actor: &str) -> anyhow::Resul
                             action: "secrets.rotate",
                             entity: "channel",
                             entity_id: Some(&ch.id),
-                            before: Some(serde_json::json!({ "key_version": old_version })),
-                            after: Some(serde_json::json!({ "key_version": current })),
+                            before: Some(serde_json::json!({ "key_id": origin_label(origin) })),
+                            after: Some(serde_json::json!({ "key_id": current.to_string() })),
                             request_id: None,
                         },
                     )
@@ -69,8 +70,17 @@ pub async fn rotate(db: &Db, cipher: &TokenCipher, actor: &str) -> anyhow::Resul
     tracing::info!(
         rotated = result.rotated,
         already_current = result.already_current,
-        key_version = result.key_version,
+        key_id = %result.key_id,
         "channel tokens rotated"
     );
     Ok(result)
+}
+
+/// How the audit log names the key a token was on before rotation.
+fn origin_label(origin: Option<Origin>) -> String {
+    match origin {
+        Some(Origin::Key(id)) => id.to_string(),
+        Some(Origin::Legacy) => "legada (antes dos ids de chave)".into(),
+        None => "ilegível".into(),
+    }
 }

@@ -81,7 +81,7 @@ pub async fn seed_demo(
     let owner_hash = web::auth::password::hash(&owner_pw).map_err(anyhow::Error::msg)?;
     let attendant_hash = web::auth::password::hash(&attendant_pw).map_err(anyhow::Error::msg)?;
     let token_enc = demo_token.map(|t| cipher.encrypt(t));
-    let key_version = i64::from(cipher.current_version());
+    let key_version = cipher.current_key_id().as_i64();
     let created = db
         .tx(move |c| {
             Box::pin(async move {

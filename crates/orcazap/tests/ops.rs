@@ -142,13 +142,14 @@ async fn corrupted_or_truncated_backup_is_refused(app: &TestApp) {
 }
 
 async fn rotation_moves_every_token_to_the_new_key(app: &TestApp) {
-    use store::crypto::TokenCipher;
-    let a = TokenCipher::new(&[(1, b"key-A-0123456789abcdef0123456789")]);
-    let ab = TokenCipher::new(&[
-        (1, b"key-A-0123456789abcdef0123456789"),
-        (2, b"key-B-0123456789abcdef0123456789"),
-    ]);
-    let b_only = TokenCipher::new(&[(2, b"key-B-0123456789abcdef0123456789")]);
+    use store::crypto::{KeyId, Origin, TokenCipher};
+    const A: &[u8] = b"key-A-0123456789abcdef0123456789";
+    const B: &[u8] = b"key-B-0123456789abcdef0123456789";
+    // The configurations the documented procedure produces, in order: A; B with A as old;
+    // B alone (after the old key is removed).
+    let a = TokenCipher::new(A, &[]);
+    let ab = TokenCipher::new(B, &[A]);
+    let b_only = TokenCipher::new(B, &[]);
     let t = app.demo_tenant().await;
     // Every channel of the database on key A: the demo one and a second store's.
     let tid = t.id.clone();
@@ -185,12 +186,18 @@ async fn rotation_moves_every_token_to_the_new_key(app: &TestApp) {
     let r = orcazap::secrets::rotate(&app.db, &ab, "test")
         .await
         .unwrap();
-    assert_eq!((r.rotated, r.already_current, r.key_version), (2, 0, 2));
+    assert_eq!(
+        (r.rotated, r.already_current, r.key_id),
+        (2, 0, KeyId::of_secret(B))
+    );
     let mut read = Vec::new();
     for ch in store::channels::for_tenant(&app.db, &t.id).await.unwrap() {
         let enc = ch.access_token_enc.unwrap();
-        assert_eq!(TokenCipher::version_of(&enc), Some(2));
-        assert_eq!(ch.key_version, 2);
+        assert_eq!(
+            TokenCipher::origin_of(&enc),
+            Some(Origin::Key(KeyId::of_secret(B)))
+        );
+        assert_eq!(ch.key_version, KeyId::of_secret(B).as_i64());
         read.push(b_only.decrypt(&enc).expect("B alone reads every token"));
     }
     read.sort();

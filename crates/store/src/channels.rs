@@ -12,8 +12,11 @@ pub struct Channel {
     pub phone_number_id: String,
     pub waba_id: String,
     pub display_number: String,
-    /// AEAD ciphertext (see the binary's `secrets` module); never the plain token.
+    /// AEAD ciphertext (`crate::crypto`); never the plain token.
     pub access_token_enc: Option<String>,
+    /// The id (fingerprint) of the key that encrypted the token, `crypto::KeyId::as_i64`.
+    /// Rows written before key ids existed hold a list position here; nothing reads it to
+    /// decrypt (the ciphertext names its key), it is kept for operators' queries.
     pub key_version: i64,
     pub last_error_code: Option<i64>,
 }

@@ -1,9 +1,12 @@
 //! Encryption at rest of channel access tokens (AES-256-GCM).
 //!
-//! Keys are derived from `ORCAZAP_SECRET_KEY` values with a domain-separating label, and
-//! each ciphertext names the key version that made it (`v2.<base64(nonce ‖ ciphertext)>`),
-//! so a new key can be introduced while old tokens stay readable until `orcazap secrets
-//! rotate` re-encrypts them.
+//! Keys are derived from `ORCAZAP_SECRET_KEY` values with a domain-separating label. Each
+//! ciphertext names the key that made it by that key's *id* — a fingerprint of the secret
+//! (`k1a2b3c4d.<base64(nonce ‖ ciphertext)>`) — never by its position in the configured
+//! list: positions change when an old key is removed after `orcazap secrets rotate`, and a
+//! position-numbered token then pointed at a key that no longer existed (every store stopped
+//! sending). Tokens written before key ids existed (`v1.…`, `v2.…`) are read by trying each
+//! configured key; AES-GCM's tag says which one is right.
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -15,17 +18,54 @@ use sha2::{Digest, Sha256};
 pub enum CryptoError {
     #[error("ciphertext is malformed")]
     Malformed,
-    #[error("no key for version {0}: configure the old secret key until rotation finishes")]
-    UnknownKeyVersion(u32),
+    #[error("no configured key has id {0}: configure the old secret key (ORCAZAP_SECRET_KEY_OLD) until `orcazap secrets rotate` has run")]
+    UnknownKey(KeyId),
     #[error("decryption failed: wrong key or tampered data")]
     Decrypt,
+}
+
+/// A key's identity: the first 32 bits of a labelled SHA-256 of the secret. Stable for a
+/// given secret wherever it sits in the configuration; it reveals nothing usable about the
+/// AES key (a different label, and production secrets have ≥ 32 random characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyId(pub u32);
+
+impl std::fmt::Display for KeyId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:08x}", self.0)
+    }
+}
+
+impl KeyId {
+    pub fn of_secret(secret: &[u8]) -> KeyId {
+        let mut h = Sha256::new();
+        h.update(b"orcazap/secret-key-id\0");
+        h.update(secret);
+        let d = h.finalize();
+        KeyId(u32::from_be_bytes([d[0], d[1], d[2], d[3]]))
+    }
+
+    /// The value kept in `channels.key_version` (a number column) for this key.
+    pub fn as_i64(self) -> i64 {
+        i64::from(self.0)
+    }
+}
+
+/// Where a stored token says it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Written with the key of this id.
+    Key(KeyId),
+    /// Written before key ids existed (`vN.`): N was a list position, so it is ignored.
+    Legacy,
 }
 
 /// The set of keys: the current one encrypts, all of them decrypt.
 #[derive(Clone)]
 pub struct TokenCipher {
-    current: u32,
-    keys: Vec<(u32, [u8; 32])>,
+    current: KeyId,
+    /// The current key first, then the old ones in the order configured.
+    keys: Vec<(KeyId, [u8; 32])>,
 }
 
 impl std::fmt::Debug for TokenCipher {
@@ -45,28 +85,29 @@ fn derive(secret: &[u8]) -> [u8; 32] {
 }
 
 impl TokenCipher {
-    /// `secrets` are (version, secret key material); the highest version encrypts.
-    pub fn new(secrets: &[(u32, &[u8])]) -> TokenCipher {
-        let keys: Vec<(u32, [u8; 32])> = secrets.iter().map(|(v, s)| (*v, derive(s))).collect();
-        let current = keys.iter().map(|(v, _)| *v).max().unwrap_or(1);
-        TokenCipher { current, keys }
+    /// `current` encrypts; `old` keys (rotation in progress) only decrypt.
+    pub fn new(current: &[u8], old: &[&[u8]]) -> TokenCipher {
+        let keys: Vec<(KeyId, [u8; 32])> = std::iter::once(current)
+            .chain(old.iter().copied())
+            .map(|s| (KeyId::of_secret(s), derive(s)))
+            .collect();
+        TokenCipher {
+            current: keys[0].0,
+            keys,
+        }
     }
 
-    pub fn current_version(&self) -> u32 {
+    pub fn current_key_id(&self) -> KeyId {
         self.current
     }
 
-    fn key(&self, version: u32) -> Result<&[u8; 32], CryptoError> {
-        self.keys
-            .iter()
-            .find(|(v, _)| *v == version)
-            .map(|(_, k)| k)
-            .ok_or(CryptoError::UnknownKeyVersion(version))
+    /// Ids of every configured key, current first.
+    pub fn key_ids(&self) -> Vec<KeyId> {
+        self.keys.iter().map(|(id, _)| *id).collect()
     }
 
     pub fn encrypt(&self, plaintext: &str) -> String {
-        let key = self.key(self.current).copied().unwrap_or([0; 32]);
-        let cipher = Aes256Gcm::new(&key.into());
+        let cipher = Aes256Gcm::new(&self.keys[0].1.into());
         let mut nonce = [0u8; 12];
         rand::thread_rng().fill_bytes(&mut nonce);
         // Encryption with a valid key and a 12-byte nonce cannot fail for inputs of this size.
@@ -76,34 +117,61 @@ impl TokenCipher {
         let mut blob = nonce.to_vec();
         blob.extend_from_slice(&ct);
         format!(
-            "v{}.{}",
+            "k{}.{}",
             self.current,
             base64::engine::general_purpose::STANDARD_NO_PAD.encode(blob)
         )
     }
 
     pub fn decrypt(&self, stored: &str) -> Result<String, CryptoError> {
-        let (version, b64) = stored
-            .strip_prefix('v')
-            .and_then(|r| r.split_once('.'))
-            .ok_or(CryptoError::Malformed)?;
-        let version: u32 = version.parse().map_err(|_| CryptoError::Malformed)?;
+        let (origin, b64) = parse(stored)?;
         let blob = base64::engine::general_purpose::STANDARD_NO_PAD
             .decode(b64)
             .map_err(|_| CryptoError::Malformed)?;
         if blob.len() < 12 + 16 {
             return Err(CryptoError::Malformed);
         }
-        let cipher = Aes256Gcm::new(&(*self.key(version)?).into());
-        let pt = cipher
-            .decrypt(Nonce::from_slice(&blob[..12]), &blob[12..])
-            .map_err(|_| CryptoError::Decrypt)?;
+        let open = |key: &[u8; 32]| {
+            Aes256Gcm::new(&(*key).into())
+                .decrypt(Nonce::from_slice(&blob[..12]), &blob[12..])
+                .ok()
+        };
+        let pt = match origin {
+            Origin::Key(id) => {
+                let (_, key) = self
+                    .keys
+                    .iter()
+                    .find(|(k, _)| *k == id)
+                    .ok_or(CryptoError::UnknownKey(id))?;
+                open(key).ok_or(CryptoError::Decrypt)?
+            }
+            Origin::Legacy => self
+                .keys
+                .iter()
+                .find_map(|(_, key)| open(key))
+                .ok_or(CryptoError::Decrypt)?,
+        };
         String::from_utf8(pt).map_err(|_| CryptoError::Decrypt)
     }
 
-    /// The version a stored value was encrypted with.
-    pub fn version_of(stored: &str) -> Option<u32> {
-        stored.strip_prefix('v')?.split_once('.')?.0.parse().ok()
+    /// Which key a stored value names, or None when it is not a ciphertext of ours.
+    pub fn origin_of(stored: &str) -> Option<Origin> {
+        parse(stored).ok().map(|(o, _)| o)
+    }
+}
+
+fn parse(stored: &str) -> Result<(Origin, &str), CryptoError> {
+    let (head, b64) = stored.split_once('.').ok_or(CryptoError::Malformed)?;
+    if let Some(hex_id) = head.strip_prefix('k') {
+        if hex_id.len() != 8 {
+            return Err(CryptoError::Malformed);
+        }
+        let id = u32::from_str_radix(hex_id, 16).map_err(|_| CryptoError::Malformed)?;
+        return Ok((Origin::Key(KeyId(id)), b64));
+    }
+    match head.strip_prefix('v').map(str::parse::<u32>) {
+        Some(Ok(_)) => Ok((Origin::Legacy, b64)),
+        _ => Err(CryptoError::Malformed),
     }
 }
 
@@ -111,37 +179,70 @@ impl TokenCipher {
 mod tests {
     use super::*;
 
+    const A: &[u8] = b"key-A-0123456789abcdef0123456789";
+    const B: &[u8] = b"key-B-0123456789abcdef0123456789";
+
     #[test]
-    fn round_trip_and_rotation() {
-        let old = TokenCipher::new(&[(1, b"old secret")]);
-        let enc = old.encrypt("EAAG-token");
+    fn a_key_keeps_its_id_wherever_it_is_listed() {
+        // The outage of issue 19: B was "version 2" next to A and "version 1" alone.
+        let b_next_to_a = TokenCipher::new(B, &[A]);
+        let b_alone = TokenCipher::new(B, &[]);
+        assert_eq!(b_next_to_a.current_key_id(), b_alone.current_key_id());
+        assert_ne!(KeyId::of_secret(A), KeyId::of_secret(B));
+        let enc = b_next_to_a.encrypt("EAAG-token");
+        assert_eq!(b_alone.decrypt(&enc).unwrap(), "EAAG-token");
+        assert_eq!(
+            TokenCipher::origin_of(&enc),
+            Some(Origin::Key(KeyId::of_secret(B)))
+        );
+    }
+
+    #[test]
+    fn rotation_phases() {
+        let a = TokenCipher::new(A, &[]);
+        let enc = a.encrypt("EAAG-token");
         assert!(!enc.contains("EAAG"));
-        assert_eq!(old.decrypt(&enc).unwrap(), "EAAG-token");
-        let both = TokenCipher::new(&[(1, b"old secret"), (2, b"new secret")]);
+        assert_eq!(a.decrypt(&enc).unwrap(), "EAAG-token");
+        let b_with_old_a = TokenCipher::new(B, &[A]);
+        assert_eq!(b_with_old_a.decrypt(&enc).unwrap(), "EAAG-token");
+        let b_alone = TokenCipher::new(B, &[]);
         assert_eq!(
-            both.decrypt(&enc).unwrap(),
-            "EAAG-token",
-            "old key still reads"
+            b_alone.decrypt(&enc),
+            Err(CryptoError::UnknownKey(KeyId::of_secret(A)))
         );
-        let re = both.encrypt("EAAG-token");
-        assert_eq!(TokenCipher::version_of(&re), Some(2));
-        let new_only = TokenCipher::new(&[(2, b"new secret")]);
+        let err = b_alone.decrypt(&enc).unwrap_err().to_string();
+        assert!(err.contains("ORCAZAP_SECRET_KEY_OLD"), "{err}");
+    }
+
+    #[test]
+    fn tokens_from_before_key_ids_are_read_with_any_configured_key() {
+        // A `v2.` token made by A when A was listed second: the number means nothing now.
+        let a = TokenCipher::new(A, &[]);
+        let enc = a.encrypt("EAAG-legacy");
+        let (_, b64) = enc.split_once('.').unwrap();
+        let legacy = format!("v2.{b64}");
+        assert_eq!(TokenCipher::origin_of(&legacy), Some(Origin::Legacy));
         assert_eq!(
-            new_only.decrypt(&enc),
-            Err(CryptoError::UnknownKeyVersion(1))
+            TokenCipher::new(B, &[A]).decrypt(&legacy).unwrap(),
+            "EAAG-legacy"
         );
-        assert_eq!(new_only.decrypt(&re).unwrap(), "EAAG-token");
+        assert_eq!(
+            TokenCipher::new(B, &[]).decrypt(&legacy),
+            Err(CryptoError::Decrypt)
+        );
     }
 
     #[test]
     fn tampering_and_garbage_are_refused() {
-        let c = TokenCipher::new(&[(1, b"k")]);
+        let c = TokenCipher::new(b"k", &[]);
         let enc = c.encrypt("segredo");
         let mut bad = enc.clone();
         bad.pop();
         bad.push(if enc.ends_with('A') { 'B' } else { 'A' });
-        assert!(c.decrypt(&bad).is_err());
-        assert_eq!(c.decrypt("nonsense"), Err(CryptoError::Malformed));
-        assert!(TokenCipher::new(&[(1, b"other")]).decrypt(&enc).is_err());
+        assert_eq!(c.decrypt(&bad), Err(CryptoError::Decrypt));
+        for garbage in ["nonsense", "kzz.abc", "k123.abc", "vx.abc", ""] {
+            assert_eq!(c.decrypt(garbage), Err(CryptoError::Malformed), "{garbage}");
+        }
+        assert!(TokenCipher::new(b"other", &[]).decrypt(&enc).is_err());
     }
 }

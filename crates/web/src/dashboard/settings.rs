@@ -1012,7 +1012,7 @@ pub async fn save_whatsapp(
         .into_iter()
         .next();
     let enc = (!token.is_empty()).then(|| state.cipher.encrypt(&token));
-    let version = i64::from(state.cipher.current_version());
+    let version = state.cipher.current_key_id().as_i64();
     let before = existing.as_ref().map(|c| serde_json::json!({ "phone_number_id": c.phone_number_id, "waba_id": c.waba_id, "display": c.display_number }));
     // The audit log records that the token changed, never the token.
     let after = serde_json::json!({ "phone_number_id": pnid, "waba_id": waba, "display": display, "token_changed": enc.is_some() });

@@ -179,7 +179,7 @@ impl TestApp {
     pub async fn start_with_admin(engine: Engine, admin_token: Option<&str>) -> Option<TestApp> {
         let testdb = TestDb::new(engine).await?;
         let db = testdb.db.clone();
-        let cipher = TokenCipher::new(&[(1, b"test-secret-key-material".as_slice())]);
+        let cipher = TokenCipher::new(b"test-secret-key-material", &[]);
         let demo = seed_store(&db, &cipher, "demo", "Depósito Demo", "100000000000001").await;
         let other = seed_store(&db, &cipher, "outra", "Outra Loja", "100000000000002").await;
 
