@@ -16,6 +16,8 @@ pub struct E2eReport {
     pub webhook_errors: usize,
     pub answered: usize,
     pub lost: usize,
+    /// Replies the mock refused by Meta's rules (they count as lost too).
+    pub refused: u64,
     pub duplicated: usize,
     pub latency: Percentiles,
 }
@@ -85,7 +87,7 @@ pub async fn run(
     }
     // Late duplicates would arrive now.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let (samples, duplicated) = mock.with_received(|r| {
+    let (samples, duplicated, refused) = mock.with_received(|r| {
         let mut samples = Vec::new();
         let mut dup = 0;
         for (wa_id, t0) in &sent_at {
@@ -98,7 +100,7 @@ pub async fn run(
                 }
             }
         }
-        (samples, dup)
+        (samples, dup, r.refused)
     });
     let answered = samples.len();
     Ok(E2eReport {
@@ -107,6 +109,7 @@ pub async fn run(
         webhook_errors: errors.load(std::sync::atomic::Ordering::Relaxed),
         answered,
         lost: sent_at.len() - answered,
+        refused,
         duplicated,
         latency: percentiles(samples),
     })

@@ -163,7 +163,7 @@ async fn main() -> anyhow::Result<()> {
                 anyhow::bail!("--rate must be in (0, 100000]");
             }
             let (target, payloads) = parts(&common);
-            let mock = GraphMock::new(Duration::ZERO);
+            let mut mock = GraphMock::new(Duration::ZERO);
             mock.spawn(&graph_listen).await?;
             let r = e2e::run(
                 &target,
@@ -180,16 +180,16 @@ async fn main() -> anyhow::Result<()> {
                     json!({
                         "mode": "e2e", "rate": r.rate, "sent": r.sent,
                         "webhook_errors": r.webhook_errors, "answered": r.answered,
-                        "lost": r.lost, "duplicated": r.duplicated,
+                        "lost": r.lost, "refused": r.refused, "duplicated": r.duplicated,
                         "p50_ms": r.latency.p50_ms, "p95_ms": r.latency.p95_ms,
                         "p99_ms": r.latency.p99_ms, "max_ms": r.latency.max_ms,
                     })
                 );
             } else {
                 println!(
-                    "rate {:.0}/s  sent {}  webhook errors {}  answered {}  lost {}  duplicated {}\n\
+                    "rate {:.0}/s  sent {}  webhook errors {}  answered {}  lost {}  refused {}  duplicated {}\n\
                      latency webhook→Graph: p50 {:.1} ms  p95 {:.1} ms  p99 {:.1} ms  max {:.1} ms",
-                    r.rate, r.sent, r.webhook_errors, r.answered, r.lost, r.duplicated,
+                    r.rate, r.sent, r.webhook_errors, r.answered, r.lost, r.refused, r.duplicated,
                     r.latency.p50_ms, r.latency.p95_ms, r.latency.p99_ms, r.latency.max_ms
                 );
             }
@@ -198,11 +198,12 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::GraphMock { listen } => {
-            let mock = GraphMock::new(Duration::ZERO);
+            let mut mock = GraphMock::new(Duration::ZERO);
             let addr = mock.spawn(&listen).await?;
             eprintln!("mock Graph API on http://{addr}");
             tokio::signal::ctrl_c().await?;
-            eprintln!("{} replies received", mock.with_received(|r| r.total));
+            let (total, refused) = mock.with_received(|r| (r.total, r.refused));
+            eprintln!("{total} replies accepted, {refused} refused by Meta's rules");
         }
     }
     Ok(())

@@ -160,32 +160,31 @@ pub async fn messages(
     Ok(Json(json!({ "messages": out })).into_response())
 }
 
-/// Answers like Graph's `POST /{version}/{phone_number_id}/messages`.
+/// Answers like Graph's `POST /{version}/{phone_number_id}/messages`, with the same rules as
+/// Meta ([`whatsapp::mock`], shared with the tests): what Meta would refuse is refused here,
+/// with Meta's error, so the simulator shows the failure a real customer would never see.
 pub async fn fake_graph(
-    Path((_version, _pnid)): Path<(String, String)>,
+    Path((_version, pnid)): Path<(String, String)>,
     headers: HeaderMap,
-    Json(body): Json<serde_json::Value>,
+    body: axum::body::Bytes,
 ) -> Response {
-    let authorized = headers
+    let authorization = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("Bearer ") && v.len() > 7);
-    if !authorized {
-        return (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({"error": {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190, "fbtrace_id": "SIM"}})),
-        )
-            .into_response();
+        .and_then(|v| v.to_str().ok());
+    match whatsapp::mock::check_request(&pnid, authorization, None, &body) {
+        Ok(msg) => {
+            let to = msg["to"].as_str().unwrap_or_default();
+            // Unique across demo restarts: the demo database outlives the process.
+            let wamid = format!("wamid.FAKE{}", uuid::Uuid::now_v7().simple());
+            Json(whatsapp::mock::accepted_body(to, &wamid)).into_response()
+        }
+        Err(refusal) => {
+            tracing::warn!(code = refusal.code, details = %refusal.details, "fake Graph refused a message as Meta would");
+            (
+                StatusCode::from_u16(refusal.http_status).unwrap_or(StatusCode::BAD_REQUEST),
+                Json(refusal.to_json()),
+            )
+                .into_response()
+        }
     }
-    let to = body
-        .get("to")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_string();
-    Json(json!({
-        "messaging_product": "whatsapp",
-        "contacts": [{ "input": to, "wa_id": to }],
-        "messages": [{ "id": format!("wamid.FAKE{}", uuid::Uuid::now_v7().simple()) }]
-    }))
-    .into_response()
 }

@@ -358,12 +358,12 @@ async fn store_day_in_a_real_browser() {
     d.goto(&format!("{site}/aprovacoes/{approval_id}")).await;
     d.wait_for("#approve").await;
     d.screenshot("approval-detail").await;
-    let before = app.graph_received.lock().unwrap().len();
+    let before = app.graph_accepted().len();
     d.click("#approve").await;
     d.wait_text("Orçamento aprovado e enviado ao cliente.")
         .await;
     app.drain().await;
-    let sent = app.graph_received.lock().unwrap().clone();
+    let sent = app.graph_accepted();
     assert!(sent.len() > before, "Graph received the approved quote");
     let last = sent.last().unwrap();
     assert_eq!(last["to"], "5511955554444");
@@ -390,7 +390,7 @@ async fn store_day_in_a_real_browser() {
     d.click("#reply-send").await;
     d.wait_text("Posso separar?").await;
     app.drain().await;
-    let sent = app.graph_received.lock().unwrap().clone();
+    let sent = app.graph_accepted();
     assert!(
         sent.iter()
             .any(|m| m.to_string().contains("Posso separar?")),

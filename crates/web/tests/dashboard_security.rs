@@ -638,7 +638,7 @@ async fn approve_sends_quote_through_the_worker(app: &TestApp) {
         .pending_approval(&app.demo)
         .await
         .expect("no freight rule for Itaquera → approval");
-    let before = app.graph_received.lock().unwrap().len();
+    let before = app.graph_accepted().len();
     let s = app.login("demo", ATTENDANT_EMAIL, PASSWORD).await.unwrap();
     let html = app
         .get("demo", &format!("/aprovacoes/{approval_id}"), Some(&s))
@@ -674,7 +674,7 @@ async fn approve_sends_quote_through_the_worker(app: &TestApp) {
         .unwrap();
     assert_eq!(r.status(), 303);
     app.drain().await;
-    let sent = app.graph_received.lock().unwrap().clone();
+    let sent = app.graph_accepted();
     assert!(sent.len() > before, "Graph received the quote");
     let last = sent.last().unwrap().to_string();
     assert!(
@@ -1200,7 +1200,7 @@ async fn whatsapp_test_send_goes_through_the_worker(app: &TestApp) {
         .unwrap()
         .starts_with("/conversas/"));
     app.drain().await;
-    let sent = app.graph_received.lock().unwrap().clone();
+    let sent = app.graph_accepted();
     let last = sent.last().expect("Graph got the test message");
     assert_eq!(last["to"], "5511912345678");
     assert!(last.to_string().contains("Teste do OrçaZap"));

@@ -1,21 +1,15 @@
-//! The Graph client against a local mock of the Graph API (axum on 127.0.0.1:0) that
-//! answers with Meta's real bodies from fixtures/whatsapp/.
+//! The Graph client against the shared mock Graph API (`whatsapp::mock`, on 127.0.0.1:0),
+//! which refuses what Meta refuses and answers scripted failures with Meta's real bodies
+//! from fixtures/whatsapp/.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::Router;
 use secrecy::SecretString;
-use serde_json::{json, Value};
+use serde_json::json;
 use whatsapp::graph::{
-    GraphClient, GraphConfig, OutboundMessage, ReplyButton, RetryPolicy, SendError, SentMessage,
+    GraphClient, GraphConfig, OutboundMessage, ReplyButton, RetryPolicy, SendError,
 };
+use whatsapp::mock::{self, Call};
 
 macro_rules! fixture {
     ($name:literal) => {
@@ -60,49 +54,23 @@ fn answer(status: u16, body: &'static str) -> Answer {
     }
 }
 
-#[derive(Debug, Clone)]
-struct Call {
-    path: String,
-    authorization: Option<String>,
-    request_id: Option<String>,
-    content_type: Option<String>,
-    body: Value,
-}
-
-#[derive(Clone, Default)]
-struct MockState {
-    script: Arc<Mutex<VecDeque<Answer>>>,
-    calls: Arc<Mutex<Vec<Call>>>,
-}
-
 struct MockGraph {
-    base_url: String,
-    state: MockState,
+    mock: mock::MockGraph,
 }
 
 impl MockGraph {
-    /// Answers with `script` in order, then with the success fixture.
+    /// Answers valid requests with `script` in order, then with Meta's success body; only
+    /// [`TOKEN`] is accepted.
     async fn start(script: Vec<Answer>) -> MockGraph {
-        let state = MockState {
-            script: Arc::new(Mutex::new(script.into())),
-            calls: Arc::default(),
-        };
-        let app = Router::new()
-            .route("/{version}/{phone_number_id}/messages", post(messages))
-            .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
-        MockGraph {
-            base_url: format!("http://{addr}"),
-            state,
+        let mock = mock::MockGraph::builder().token(TOKEN).start().await;
+        for a in script {
+            mock.script_delayed(a.status, a.body, a.delay);
         }
+        MockGraph { mock }
     }
 
     fn calls(&self) -> Vec<Call> {
-        self.state.calls.lock().unwrap().clone()
+        self.mock.calls()
     }
 
     fn client(&self, retry: RetryPolicy) -> GraphClient {
@@ -111,7 +79,7 @@ impl MockGraph {
 
     fn client_with_timeout(&self, retry: RetryPolicy, request_timeout: Duration) -> GraphClient {
         GraphClient::new(GraphConfig {
-            base_url: self.base_url.clone(),
+            base_url: self.mock.url.clone(),
             api_version: "v25.0".into(),
             connect_timeout: Duration::from_secs(2),
             request_timeout,
@@ -119,42 +87,6 @@ impl MockGraph {
         })
         .unwrap()
     }
-}
-
-async fn messages(
-    State(state): State<MockState>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    state.calls.lock().unwrap().push(Call {
-        path: uri.path().to_string(),
-        authorization: header("authorization"),
-        request_id: header("x-request-id"),
-        content_type: header("content-type"),
-        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
-    });
-    let next = state
-        .script
-        .lock()
-        .unwrap()
-        .pop_front()
-        .unwrap_or(answer(200, OK));
-    if !next.delay.is_zero() {
-        tokio::time::sleep(next.delay).await;
-    }
-    (
-        StatusCode::from_u16(next.status).unwrap(),
-        [("content-type", "application/json")],
-        next.body,
-    )
-        .into_response()
 }
 
 fn tiny_retries(max_attempts: u32) -> RetryPolicy {
@@ -184,17 +116,14 @@ async fn text_send_success_returns_wamid_and_speaks_metas_format() {
         .send(CHANNEL, &token(), &text(), Some("req-0123"))
         .await
         .unwrap();
-    assert_eq!(
-        sent,
-        SentMessage {
-            wamid: WAMID.into()
-        }
-    );
-
     let calls = mock.calls();
     assert_eq!(calls.len(), 1);
     let call = &calls[0];
-    assert_eq!(call.path, "/v25.0/100000000000001/messages");
+    assert_eq!(Some(sent.wamid.as_str()), call.wamid(), "Meta accepted it");
+    assert_eq!(
+        (call.version.as_str(), call.phone_number_id.as_str()),
+        ("v25.0", "100000000000001")
+    );
     assert_eq!(
         call.authorization.as_deref(),
         Some(&*format!("Bearer {TOKEN}"))
@@ -227,7 +156,10 @@ async fn buttons_send_uses_interactive_button_format() {
         ],
     };
     let sent = client.send(CHANNEL, &token(), &msg, None).await.unwrap();
-    assert_eq!(sent.wamid, WAMID);
+    assert_eq!(
+        Some(sent.wamid.as_str()),
+        mock.calls().last().unwrap().wamid()
+    );
     let calls = mock.calls();
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].request_id, None);
@@ -251,6 +183,17 @@ async fn buttons_send_uses_interactive_button_format() {
 }
 
 #[tokio::test]
+async fn metas_own_success_body_gives_the_wamid() {
+    let mock = MockGraph::start(vec![answer(200, OK)]).await;
+    let sent = mock
+        .client(tiny_retries(1))
+        .send(CHANNEL, &token(), &text(), None)
+        .await
+        .unwrap();
+    assert_eq!(sent.wamid, WAMID);
+}
+
+#[tokio::test]
 async fn single_send_makes_one_attempt_and_reports_transient() {
     let mock = MockGraph::start(vec![answer(400, RATE_LIMIT)]).await;
     let err = mock
@@ -271,7 +214,10 @@ async fn throughput_limit_is_retried_then_succeeds() {
         .send_with_retry(CHANNEL, &token(), &text(), Some("req-1"))
         .await
         .unwrap();
-    assert_eq!(sent.wamid, WAMID);
+    assert_eq!(
+        Some(sent.wamid.as_str()),
+        mock.calls().last().unwrap().wamid()
+    );
     let calls = mock.calls();
     assert_eq!(calls.len(), 3);
     // Every attempt carries the same request id and the same body.
@@ -293,7 +239,10 @@ async fn server_errors_are_retried_then_succeed() {
         .send_with_retry(CHANNEL, &token(), &text(), None)
         .await
         .unwrap();
-    assert_eq!(sent.wamid, WAMID);
+    assert_eq!(
+        Some(sent.wamid.as_str()),
+        mock.calls().last().unwrap().wamid()
+    );
     assert_eq!(mock.calls().len(), 3);
 }
 
@@ -305,7 +254,10 @@ async fn pair_rate_limit_is_retried() {
         .send_with_retry(CHANNEL, &token(), &text(), None)
         .await
         .unwrap();
-    assert_eq!(sent.wamid, WAMID);
+    assert_eq!(
+        Some(sent.wamid.as_str()),
+        mock.calls().last().unwrap().wamid()
+    );
     assert_eq!(mock.calls().len(), 2);
 }
 
@@ -377,7 +329,10 @@ async fn timeouts_are_transient_and_retried() {
         .send_with_retry(CHANNEL, &token(), &text(), None)
         .await
         .unwrap();
-    assert_eq!(sent.wamid, WAMID);
+    assert_eq!(
+        Some(sent.wamid.as_str()),
+        mock.calls().last().unwrap().wamid()
+    );
     assert_eq!(mock.calls().len(), 3);
 }
 

@@ -9,6 +9,9 @@ use crate::outbound::{self, Payload, Target};
 use crate::runner::{JobCtx, Outcome};
 
 /// Quote expired → LOST; the customer is told while the window still allows free text.
+/// During a takeover the quote still expires (its price no longer holds) but the bot says
+/// nothing and the conversation stays as the person left it — they decide, as with the
+/// window job.
 pub async fn quote(jc: &JobCtx<'_>, quote_id: &str) -> Outcome {
     let Some(tenant_id) = jc.job.tenant_id.clone() else {
         return Outcome::Dead("quote.expire without tenant".into());
@@ -33,6 +36,9 @@ pub async fn quote(jc: &JobCtx<'_>, quote_id: &str) -> Outcome {
                     conversations::lock(c, engine_kind, &tenant_id, &q.conversation_id).await?;
                 quotes::set_status(c, &tenant_id, &q.id, "expired", Some("validade vencida"))
                     .await?;
+                if conv.taken_over_by.is_some() {
+                    return Ok(false);
+                }
                 let state: State = conv.state.parse().map_err(StoreError::Corrupt)?;
                 let Ok(next) = transition(state, Event::WindowExpired) else {
                     return Ok(true);
@@ -80,6 +86,7 @@ pub async fn quote(jc: &JobCtx<'_>, quote_id: &str) -> Outcome {
             })
         })
         .await;
+    // true: the conversation was closed as lost.
     match res {
         Ok(true) => {
             metrics::counter!("orcazap_quotes_total", "outcome" => "lost").increment(1);

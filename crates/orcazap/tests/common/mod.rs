@@ -3,31 +3,29 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
-use axum::routing::post;
-use axum::{Json, Router};
 use orcazap::config::Config;
 use orcazap::run::{self, DemoOptions, Roles, Running};
 use store::testing::TestDb;
 use store::Engine;
+use whatsapp::mock::Outcome;
 
 pub const APP_SECRET: &str = "test-app-secret";
 pub const VERIFY_TOKEN: &str = "test-verify-token";
 pub const ACCESS_TOKEN: &str = "EAAG-test-access-token";
 
-/// One request the mock Graph API received.
+/// One request the mock Graph API received (refused or not).
 #[derive(Debug, Clone)]
 pub struct GraphCall {
     pub phone_number_id: String,
     pub authorization: String,
     pub request_id: Option<String>,
     pub body: serde_json::Value,
+    pub outcome: Outcome,
 }
 
 impl GraphCall {
@@ -47,82 +45,103 @@ impl GraphCall {
     pub fn is_interactive(&self) -> bool {
         self.body["type"] == "interactive"
     }
+
+    /// Meta would have delivered it.
+    pub fn is_accepted(&self) -> bool {
+        matches!(self.outcome, Outcome::Accepted { .. })
+    }
+
+    /// Meta's refusal code (e.g. 131009), if Meta's rules refused it.
+    pub fn refusal_code(&self) -> Option<i64> {
+        match &self.outcome {
+            Outcome::Refused(r) => Some(r.code),
+            _ => None,
+        }
+    }
 }
 
-#[derive(Default)]
-struct MockState {
-    calls: Vec<GraphCall>,
-    /// Scripted answers (status, body); when empty, success.
-    script: VecDeque<(u16, serde_json::Value)>,
-    counter: u64,
+impl From<whatsapp::mock::Call> for GraphCall {
+    fn from(c: whatsapp::mock::Call) -> GraphCall {
+        GraphCall {
+            phone_number_id: c.phone_number_id,
+            authorization: c.authorization.unwrap_or_default(),
+            request_id: c.request_id,
+            body: c.body,
+            outcome: c.outcome,
+        }
+    }
 }
 
+/// The shared mock Graph API (`whatsapp::mock`: Meta's wire format and documented limits),
+/// with the one access token the demo channel has.
+///
+/// A request refused by Meta's rules is a product bug the customer would pay for: the
+/// harness fails the test at the end unless the test acknowledged it
+/// ([`MockGraph::acknowledge_refusals`]) — e.g. a known issue-18 case.
 #[derive(Clone)]
 pub struct MockGraph {
     pub url: String,
-    state: Arc<Mutex<MockState>>,
+    mock: whatsapp::mock::MockGraph,
+    acknowledged: Arc<AtomicUsize>,
 }
 
 impl MockGraph {
     pub async fn start() -> MockGraph {
-        let state = Arc::new(Mutex::new(MockState::default()));
-        let app = Router::new()
-            .route("/{version}/{pnid}/messages", post(mock_send))
-            .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr: SocketAddr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let mock = whatsapp::mock::MockGraph::builder()
+            .token(ACCESS_TOKEN)
+            .start()
+            .await;
         MockGraph {
-            url: format!("http://{addr}"),
-            state,
+            url: mock.url.clone(),
+            mock,
+            acknowledged: Arc::default(),
         }
     }
 
-    /// The next answers, in order (e.g. a fixture error body).
+    /// The next valid requests get these answers, in order (e.g. a fixture error body).
     pub fn script(&self, status: u16, body: serde_json::Value) {
-        self.state.lock().unwrap().script.push_back((status, body));
+        self.mock.script(status, body.to_string());
     }
 
+    /// Every request, in arrival order.
     pub fn calls(&self) -> Vec<GraphCall> {
-        self.state.lock().unwrap().calls.clone()
+        self.mock.calls().into_iter().map(GraphCall::from).collect()
     }
-}
 
-async fn mock_send(
-    State(state): State<Arc<Mutex<MockState>>>,
-    Path((_version, pnid)): Path<(String, String)>,
-    headers: HeaderMap,
-    Json(body): Json<serde_json::Value>,
-) -> impl IntoResponse {
-    let mut s = state.lock().unwrap();
-    s.calls.push(GraphCall {
-        phone_number_id: pnid,
-        authorization: headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string(),
-        request_id: headers
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
-        body: body.clone(),
-    });
-    if let Some((status, body)) = s.script.pop_front() {
-        return (StatusCode::from_u16(status).unwrap(), Json(body));
+    /// Only what Meta would have delivered to the customer.
+    pub fn accepted(&self) -> Vec<GraphCall> {
+        self.mock
+            .accepted()
+            .into_iter()
+            .map(GraphCall::from)
+            .collect()
     }
-    s.counter += 1;
-    let to = body["to"].clone();
-    (
-        StatusCode::OK,
-        Json(serde_json::json!({
-            "messaging_product": "whatsapp",
-            "contacts": [{ "input": to, "wa_id": to }],
-            "messages": [{ "id": format!("wamid.MOCK-{}", s.counter) }]
-        })),
-    )
+
+    /// The refusals so far; the test takes responsibility for them.
+    pub fn acknowledge_refusals(&self) -> Vec<GraphCall> {
+        let refused: Vec<GraphCall> = self
+            .mock
+            .refused()
+            .into_iter()
+            .map(GraphCall::from)
+            .collect();
+        self.acknowledged.store(refused.len(), Ordering::SeqCst);
+        refused
+    }
+
+    /// Panics if Meta's rules refused a request the test did not acknowledge.
+    pub fn assert_no_unexpected_refusal(&self) {
+        let refused = self.mock.refused();
+        let seen = self.acknowledged.load(Ordering::SeqCst);
+        assert!(
+            refused.len() <= seen,
+            "the product sent what Meta refuses: {:#?}",
+            refused[seen..]
+                .iter()
+                .map(|c| (c.refusal(), &c.body))
+                .collect::<Vec<_>>()
+        );
+    }
 }
 
 pub struct TestApp {
@@ -132,6 +151,8 @@ pub struct TestApp {
     pub worker: Arc<worker::Worker>,
     pub cfg: Config,
     pub http: reqwest::Client,
+    /// The demo store's (email, password) pairs, generated by the seed.
+    pub logins: Vec<(String, String)>,
     running: Option<Running>,
     _tdb: TestDb,
 }
@@ -161,7 +182,7 @@ impl TestApp {
         let tdb = TestDb::new(engine).await?;
         let graph = MockGraph::start().await;
         let cfg = config_for(&tdb.url, &graph.url);
-        orcazap::seed::seed_demo(&tdb.db, &cfg.cipher(), Some(ACCESS_TOKEN))
+        let seeded = orcazap::seed::seed_demo(&tdb.db, &cfg.cipher(), Some(ACCESS_TOKEN))
             .await
             .expect("seed");
         let running = run::start(
@@ -209,6 +230,7 @@ impl TestApp {
             worker,
             cfg,
             http: reqwest::Client::new(),
+            logins: seeded.logins,
             running: Some(running),
             _tdb: tdb,
         })
@@ -278,6 +300,58 @@ impl TestApp {
         done
     }
 
+    /// Signs in to the demo store's dashboard through the real login form.
+    pub async fn dashboard_login(&self, email: &str) -> Dashboard {
+        let password = self
+            .logins
+            .iter()
+            .find(|(e, _)| e == email)
+            .map(|(_, p)| p.clone())
+            .unwrap_or_else(|| panic!("no seeded login for {email}"));
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let host = format!("demo.localhost:{}", self.addr.port());
+        let r = http
+            .get(self.url("/login"))
+            .header("host", &host)
+            .send()
+            .await
+            .unwrap();
+        let login_cookie = cookie_from(r.headers(), "oz_login_csrf").expect("login CSRF cookie");
+        let html = r.text().await.unwrap();
+        let csrf = between(&html, "name=\"csrf\" value=\"", "\"").expect("login CSRF field");
+        let r = http
+            .post(self.url("/login"))
+            .header("host", &host)
+            .header("cookie", format!("oz_login_csrf={login_cookie}"))
+            .form(&[("email", email), ("password", &password), ("csrf", &csrf)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "signed in");
+        let session = cookie_from(r.headers(), "oz_session").expect("session cookie");
+        let html = http
+            .get(self.url("/"))
+            .header("host", &host)
+            .header("cookie", format!("oz_session={session}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = between(&html, "<meta name=\"csrf-token\" content=\"", "\"").expect("CSRF meta");
+        Dashboard {
+            http,
+            base: self.url(""),
+            host,
+            session,
+            csrf,
+        }
+    }
+
     pub async fn demo_tenant(&self) -> store::tenants::Tenant {
         store::tenants::by_slug(&self.db, "demo")
             .await
@@ -298,7 +372,49 @@ impl TestApp {
         if let Some(r) = self.running.take() {
             r.stop().await;
         }
+        self.graph.assert_no_unexpected_refusal();
     }
+}
+
+/// A signed-in dashboard session (no redirects followed, so each answer can be checked).
+pub struct Dashboard {
+    http: reqwest::Client,
+    base: String,
+    host: String,
+    session: String,
+    csrf: String,
+}
+
+impl Dashboard {
+    /// A form POST with the session's CSRF token, as the dashboard's buttons send it.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let mut fields: Vec<(&str, &str)> = vec![("csrf", &self.csrf)];
+        fields.extend_from_slice(form);
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header("host", &self.host)
+            .header("cookie", format!("oz_session={}", self.session))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+fn cookie_from(h: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
+    h.get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            let (k, val) = v.split(';').next()?.split_once('=')?;
+            (k.trim() == name).then(|| val.to_string())
+        })
+}
+
+fn between(html: &str, start: &str, end: &str) -> Option<String> {
+    let i = html.find(start)? + start.len();
+    let j = html[i..].find(end)? + i;
+    Some(html[i..j].to_string())
 }
 
 pub fn fixture(name: &str) -> String {

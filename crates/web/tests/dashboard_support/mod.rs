@@ -2,12 +2,9 @@
 //! worker driven one job at a time. Shared by the HTTP security tests and the browser suite.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
-use axum::routing::post;
-use axum::{Json, Router};
 use domain::catalog::{parse_catalog_csv, DEMO_CATALOG_CSV};
 use reqwest::header::{HeaderMap, HOST, SET_COOKIE};
 use secrecy::SecretString;
@@ -24,6 +21,8 @@ pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 pub const OWNER_EMAIL: &str = "dona@demo.com.br";
 pub const ATTENDANT_EMAIL: &str = "balcao@demo.com.br";
 pub const PASSWORD: &str = "cimento areia brita 2026";
+/// The stores' access token; the mock Graph API accepts no other.
+pub const GRAPH_TOKEN: &str = "EAAG-test-token";
 
 pub struct Store {
     pub tenant_id: String,
@@ -34,26 +33,13 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub db: store::Db,
     pub worker: Worker,
-    pub graph_received: Arc<Mutex<Vec<serde_json::Value>>>,
+    /// The shared mock Graph API (Meta's wire format and limits).
+    pub graph: whatsapp::mock::MockGraph,
     pub demo: Store,
     pub other: Store,
     pub http: reqwest::Client,
     _testdb: TestDb,
     _shutdown: tokio::sync::oneshot::Sender<()>,
-}
-
-async fn mock_graph(
-    State(seen): State<Arc<Mutex<Vec<serde_json::Value>>>>,
-    Path((_v, _pnid)): Path<(String, String)>,
-    Json(body): Json<serde_json::Value>,
-) -> Json<serde_json::Value> {
-    let to = body.get("to").cloned().unwrap_or_default();
-    seen.lock().unwrap().push(body);
-    Json(serde_json::json!({
-        "messaging_product": "whatsapp",
-        "contacts": [{ "input": to, "wa_id": to }],
-        "messages": [{ "id": format!("wamid.MOCK{}", uuid::Uuid::new_v4().simple()) }]
-    }))
 }
 
 async fn seed_store(
@@ -66,7 +52,7 @@ async fn seed_store(
     let (slug_s, name_s, pnid_s) = (slug.to_string(), name.to_string(), pnid.to_string());
     let owner_hash = web::auth::password::hash(PASSWORD).unwrap();
     let att_hash = owner_hash.clone();
-    let token_enc = cipher.encrypt("EAAG-test-token");
+    let token_enc = cipher.encrypt(GRAPH_TOKEN);
     let rules = domain::pricing::demo_rules();
     let tenant_id = db
         .tx(move |c| {
@@ -169,6 +155,26 @@ async fn seed_store(
     }
 }
 
+/// A message the product sent and Meta would refuse is a bug the customer pays for: every
+/// test using this harness fails on one (checked when the app is dropped, unless the test
+/// already failed).
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let refused = self.graph.refused();
+        assert!(
+            refused.is_empty(),
+            "the product sent what Meta refuses: {:#?}",
+            refused
+                .iter()
+                .map(|c| (c.refusal(), &c.body))
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
 impl TestApp {
     /// None when the engine is not available here (PostgreSQL without its env var).
     pub async fn start(engine: Engine) -> Option<TestApp> {
@@ -183,13 +189,10 @@ impl TestApp {
         let demo = seed_store(&db, &cipher, "demo", "Depósito Demo", "100000000000001").await;
         let other = seed_store(&db, &cipher, "outra", "Outra Loja", "100000000000002").await;
 
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let graph_app = Router::new()
-            .route("/{v}/{pnid}/messages", post(mock_graph))
-            .with_state(seen.clone());
-        let graph_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let graph_addr = graph_listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(graph_listener, graph_app).await.ok() });
+        let graph_mock = whatsapp::mock::MockGraph::builder()
+            .token(GRAPH_TOKEN)
+            .start()
+            .await;
 
         let app = Application::bind("127.0.0.1:0").await.unwrap();
         let addr = app.local_addr().unwrap();
@@ -226,7 +229,7 @@ impl TestApp {
             .ok();
         });
         let graph = whatsapp::graph::GraphClient::new(whatsapp::graph::GraphConfig {
-            base_url: format!("http://{graph_addr}"),
+            base_url: graph_mock.url.clone(),
             ..Default::default()
         })
         .unwrap();
@@ -245,7 +248,7 @@ impl TestApp {
             addr,
             db,
             worker,
-            graph_received: seen,
+            graph: graph_mock,
             demo,
             other,
             http,
@@ -313,6 +316,11 @@ impl TestApp {
             .unwrap();
         assert_eq!(r.status(), 200, "webhook accepted");
         self.drain().await;
+    }
+
+    /// The message bodies Meta would have delivered, in order.
+    pub fn graph_accepted(&self) -> Vec<serde_json::Value> {
+        self.graph.accepted().into_iter().map(|c| c.body).collect()
     }
 
     pub async fn drain(&self) {

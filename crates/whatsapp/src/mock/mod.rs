@@ -1,0 +1,405 @@
+//! One local stand-in for Meta's Graph API, used by every test crate, the load generator and
+//! the demo's fake Graph endpoint (feature `mock`).
+//!
+//! It speaks Meta's wire format — `POST /{version}/{phone_number_id}/messages` with
+//! `Authorization: Bearer …`, the success body with `contacts` and `messages[0].id`, and Meta's
+//! error envelope on refusal — and it refuses what Meta documents as invalid ([`rules`]): a
+//! payload the product builds passes here only if Meta would take it. Every request is
+//! recorded, refused or not, so a test can say exactly what reached "Meta".
+
+pub mod rules;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use serde_json::{json, Value};
+
+pub use rules::check_message;
+
+/// Why Meta would refuse a request: an HTTP status and a Graph error code with its title.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub http_status: u16,
+    pub code: i64,
+    pub title: &'static str,
+    /// Meta's `error_data.details`: which parameter, and why.
+    pub details: String,
+}
+
+/// Graph error codes the mock answers with (Meta's error-code reference).
+pub mod codes {
+    /// "Invalid parameter": an unknown field, a wrong JSON type, an unsupported type.
+    pub const INVALID_PARAMETER: i64 = 100;
+    /// "Invalid OAuth access token".
+    pub const INVALID_TOKEN: i64 = 190;
+    /// "Required parameter is missing".
+    pub const REQUIRED_PARAMETER_MISSING: i64 = 131008;
+    /// "Parameter value is not valid": a length, count, format or uniqueness limit.
+    pub const PARAMETER_VALUE_NOT_VALID: i64 = 131009;
+}
+
+impl Refusal {
+    fn new(code: i64, title: &'static str, details: impl Into<String>) -> Refusal {
+        Refusal {
+            http_status: 400,
+            code,
+            title,
+            details: details.into(),
+        }
+    }
+
+    pub(crate) fn invalid_parameter(details: &str) -> Refusal {
+        Refusal::new(codes::INVALID_PARAMETER, "Invalid parameter", details)
+    }
+
+    pub(crate) fn unknown_field(name: &str) -> Refusal {
+        Refusal::invalid_parameter(&format!("Unexpected key \"{name}\" on this message"))
+    }
+
+    pub(crate) fn missing(what: &str) -> Refusal {
+        Refusal::new(
+            codes::REQUIRED_PARAMETER_MISSING,
+            "Required parameter is missing",
+            format!("{what} is required"),
+        )
+    }
+
+    pub(crate) fn param_value(details: &str) -> Refusal {
+        Refusal::new(
+            codes::PARAMETER_VALUE_NOT_VALID,
+            "Parameter value is not valid",
+            details,
+        )
+    }
+
+    fn invalid_token(details: &str) -> Refusal {
+        Refusal {
+            http_status: 401,
+            ..Refusal::new(codes::INVALID_TOKEN, "Invalid OAuth access token", details)
+        }
+    }
+
+    /// Meta's error envelope.
+    pub fn to_json(&self) -> Value {
+        let mut error = json!({
+            "message": format!("(#{}) {}", self.code, self.title),
+            "type": "OAuthException",
+            "code": self.code,
+            "fbtrace_id": "AMockGraphTrace",
+        });
+        if self.code == codes::INVALID_TOKEN {
+            error["message"] = json!(format!("{} - {}", self.title, self.details));
+        } else {
+            error["error_data"] =
+                json!({ "messaging_product": "whatsapp", "details": self.details });
+        }
+        json!({ "error": error })
+    }
+}
+
+/// The whole check of one request, as Meta does it: the path's ids, the Bearer token
+/// (`expected_token`: only that token is valid; None: any non-empty token), then the body.
+/// Returns the parsed message on success.
+pub fn check_request(
+    phone_number_id: &str,
+    authorization: Option<&str>,
+    expected_token: Option<&str>,
+    body: &[u8],
+) -> Result<Value, Refusal> {
+    let token = authorization
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| Refusal::invalid_token("Cannot parse access token"))?;
+    if expected_token.is_some_and(|e| e != token) {
+        return Err(Refusal::invalid_token(
+            "The access token could not be decrypted",
+        ));
+    }
+    if phone_number_id.is_empty() || !phone_number_id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Refusal::invalid_parameter(
+            "the phone number id in the path must be digits",
+        ));
+    }
+    let msg: Value = serde_json::from_slice(body)
+        .map_err(|_| Refusal::invalid_parameter("the request body is not valid JSON"))?;
+    check_message(&msg)?;
+    Ok(msg)
+}
+
+/// Meta's success body for an accepted message.
+pub fn accepted_body(to: &str, wamid: &str) -> Value {
+    json!({
+        "messaging_product": "whatsapp",
+        "contacts": [{ "input": to, "wa_id": to }],
+        "messages": [{ "id": wamid }],
+    })
+}
+
+/// What became of one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Accepted {
+        wamid: String,
+    },
+    /// Refused by Meta's rules (400, or 401 for the token).
+    Refused(Refusal),
+    /// A valid request answered with a scripted status (e.g. a rate limit).
+    Scripted {
+        status: u16,
+    },
+}
+
+/// One request the mock received.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub version: String,
+    pub phone_number_id: String,
+    pub authorization: Option<String>,
+    pub request_id: Option<String>,
+    pub content_type: Option<String>,
+    /// The JSON body (Null if it was not JSON).
+    pub body: Value,
+    pub at: Instant,
+    pub outcome: Outcome,
+}
+
+impl Call {
+    pub fn to(&self) -> &str {
+        self.body["to"].as_str().unwrap_or_default()
+    }
+
+    /// The text of a text message, or the body of an interactive one.
+    pub fn text(&self) -> &str {
+        self.body["text"]["body"]
+            .as_str()
+            .or_else(|| self.body["interactive"]["body"]["text"].as_str())
+            .unwrap_or_default()
+    }
+
+    pub fn is_interactive(&self) -> bool {
+        self.body["type"] == "interactive"
+    }
+
+    pub fn is_accepted(&self) -> bool {
+        matches!(self.outcome, Outcome::Accepted { .. })
+    }
+
+    pub fn wamid(&self) -> Option<&str> {
+        match &self.outcome {
+            Outcome::Accepted { wamid } => Some(wamid),
+            _ => None,
+        }
+    }
+
+    pub fn refusal(&self) -> Option<&Refusal> {
+        match &self.outcome {
+            Outcome::Refused(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+struct ScriptedAnswer {
+    status: u16,
+    body: String,
+    delay: Duration,
+}
+
+struct Inner {
+    calls: Mutex<Vec<Call>>,
+    script: Mutex<VecDeque<ScriptedAnswer>>,
+    counter: AtomicU64,
+    token: Option<String>,
+    delay: Duration,
+}
+
+/// A running mock Graph API. Cloning shares the same server and records.
+#[derive(Clone)]
+pub struct MockGraph {
+    /// `http://127.0.0.1:PORT`: the Graph base URL to configure.
+    pub url: String,
+    pub addr: SocketAddr,
+    inner: Arc<Inner>,
+}
+
+/// How to start a [`MockGraph`].
+#[derive(Default)]
+pub struct MockGraphBuilder {
+    token: Option<String>,
+    delay: Duration,
+}
+
+impl MockGraphBuilder {
+    /// Only this access token is valid (others get 401, code 190).
+    pub fn token(mut self, token: &str) -> Self {
+        self.token = Some(token.to_string());
+        self
+    }
+
+    /// Every accepted message is answered after this delay (latency of the real API).
+    pub fn delay(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+
+    pub async fn listen(self, addr: &str) -> std::io::Result<MockGraph> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let inner = Arc::new(Inner {
+            calls: Mutex::default(),
+            script: Mutex::default(),
+            counter: AtomicU64::new(0),
+            token: self.token,
+            delay: self.delay,
+        });
+        let app = Router::new()
+            .route("/{version}/{phone_number_id}/messages", post(messages))
+            .with_state(inner.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "mock Graph API stopped");
+            }
+        });
+        Ok(MockGraph {
+            url: format!("http://{addr}"),
+            addr,
+            inner,
+        })
+    }
+
+    /// On 127.0.0.1, a free port.
+    pub async fn start(self) -> MockGraph {
+        self.listen("127.0.0.1:0")
+            .await
+            .expect("mock Graph API binds a local port")
+    }
+}
+
+impl MockGraph {
+    pub fn builder() -> MockGraphBuilder {
+        MockGraphBuilder::default()
+    }
+
+    /// On 127.0.0.1, a free port, any non-empty token.
+    pub async fn start() -> MockGraph {
+        MockGraph::builder().start().await
+    }
+
+    /// The next valid requests get these answers, in order, instead of success (e.g. Meta's
+    /// rate-limit body). Refusals by Meta's rules come first and do not use the script.
+    pub fn script(&self, status: u16, body: impl Into<String>) {
+        self.script_delayed(status, body, Duration::ZERO);
+    }
+
+    pub fn script_delayed(&self, status: u16, body: impl Into<String>, delay: Duration) {
+        lock(&self.inner.script).push_back(ScriptedAnswer {
+            status,
+            body: body.into(),
+            delay,
+        });
+    }
+
+    /// Every request so far, in arrival order.
+    pub fn calls(&self) -> Vec<Call> {
+        lock(&self.inner.calls).clone()
+    }
+
+    /// Requests that Meta would have delivered.
+    pub fn accepted(&self) -> Vec<Call> {
+        self.with_calls(|c| c.iter().filter(|c| c.is_accepted()).cloned().collect())
+    }
+
+    /// Requests refused by Meta's rules.
+    pub fn refused(&self) -> Vec<Call> {
+        self.with_calls(|c| {
+            c.iter()
+                .filter(|c| c.refusal().is_some())
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// Reads the records without copying them (the load generator polls thousands).
+    pub fn with_calls<T>(&self, f: impl FnOnce(&[Call]) -> T) -> T {
+        f(&lock(&self.inner.calls))
+    }
+}
+
+/// A panic in a handler only interrupts a push; the records stay usable.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+async fn messages(
+    State(inner): State<Arc<Inner>>,
+    Path((version, phone_number_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let at = Instant::now();
+    let authorization = header(&headers, "authorization");
+    let checked = check_request(
+        &phone_number_id,
+        authorization.as_deref(),
+        inner.token.as_deref(),
+        &body,
+    );
+    let (outcome, status, answer, delay) = match checked {
+        Err(r) => (
+            Outcome::Refused(r.clone()),
+            r.http_status,
+            r.to_json().to_string(),
+            Duration::ZERO,
+        ),
+        Ok(msg) => match lock(&inner.script).pop_front() {
+            Some(s) => (
+                Outcome::Scripted { status: s.status },
+                s.status,
+                s.body,
+                s.delay,
+            ),
+            None => {
+                let n = inner.counter.fetch_add(1, Ordering::Relaxed) + 1;
+                let wamid = format!("wamid.MOCK-{n}");
+                let to = msg["to"].as_str().unwrap_or_default();
+                let answer = accepted_body(to, &wamid).to_string();
+                (Outcome::Accepted { wamid }, 200, answer, inner.delay)
+            }
+        },
+    };
+    lock(&inner.calls).push(Call {
+        version,
+        phone_number_id,
+        authorization,
+        request_id: header(&headers, "x-request-id"),
+        content_type: header(&headers, "content-type"),
+        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+        at,
+        outcome,
+    });
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        [("content-type", "application/json")],
+        answer,
+    )
+        .into_response()
+}

@@ -1,0 +1,350 @@
+//! Meta's documented rules for `POST /{version}/{phone_number_id}/messages`, as the mock
+//! Graph API enforces them. Every limit cites its page in `docs/whatsapp.md` ("The mock Graph
+//! API"); a payload the product builds is refused here exactly when Meta would refuse it, so a
+//! test fails the way production would.
+
+use serde_json::{Map, Value};
+
+use super::Refusal;
+
+/// Text message body (`text.body`).
+pub const TEXT_BODY_MAX: usize = 4096;
+/// Body of an interactive reply-buttons message.
+pub const BUTTON_BODY_MAX: usize = 1024;
+/// Body of an interactive list message.
+pub const LIST_BODY_MAX: usize = 4096;
+/// Text header and footer of an interactive message.
+pub const HEADER_TEXT_MAX: usize = 60;
+pub const FOOTER_TEXT_MAX: usize = 60;
+/// Reply buttons per message, and their title and id.
+pub const BUTTONS_MAX: usize = 3;
+pub const BUTTON_TITLE_MAX: usize = 20;
+pub const BUTTON_ID_MAX: usize = 256;
+/// List message: the button that opens the list, sections, rows (all sections together).
+pub const LIST_BUTTON_MAX: usize = 20;
+pub const LIST_SECTIONS_MAX: usize = 10;
+pub const LIST_ROWS_MAX: usize = 10;
+pub const SECTION_TITLE_MAX: usize = 24;
+pub const ROW_TITLE_MAX: usize = 24;
+pub const ROW_DESCRIPTION_MAX: usize = 72;
+pub const ROW_ID_MAX: usize = 200;
+/// E.164 allows at most 15 digits.
+pub const TO_DIGITS_MAX: usize = 15;
+
+/// Top-level fields of a message request. The content object is the one named by `type`.
+const TOP_LEVEL: &[&str] = &[
+    "messaging_product",
+    "recipient_type",
+    "to",
+    "type",
+    "context",
+    "biz_opaque_callback_data",
+];
+
+/// Message types Meta has; only `text` and `interactive` are modelled (what OrçaZap sends).
+/// Another type is refused with a reason that says the mock must learn its limits first, so
+/// nobody ships a new kind of message that was never checked against Meta's rules.
+const OTHER_META_TYPES: &[&str] = &[
+    "audio", "contacts", "document", "image", "location", "reaction", "sticker", "template",
+    "video",
+];
+
+/// Checks one message request body against Meta's documented limits.
+pub fn check_message(body: &Value) -> Result<(), Refusal> {
+    let obj = body
+        .as_object()
+        .ok_or_else(|| Refusal::invalid_parameter("the request body must be a JSON object"))?;
+    match obj.get("messaging_product") {
+        Some(Value::String(p)) if p == "whatsapp" => {}
+        Some(_) => {
+            return Err(Refusal::param_value(
+                "messaging_product must be \"whatsapp\"",
+            ))
+        }
+        None => return Err(Refusal::missing("messaging_product")),
+    }
+    if let Some(rt) = obj.get("recipient_type") {
+        if rt != "individual" {
+            return Err(Refusal::param_value(
+                "recipient_type must be \"individual\"",
+            ));
+        }
+    }
+    check_to(obj.get("to"))?;
+    let kind = match obj.get("type") {
+        // Meta's default type is text.
+        None => "text",
+        Some(Value::String(t)) => t.as_str(),
+        Some(_) => return Err(Refusal::invalid_parameter("type must be a string")),
+    };
+    for key in obj.keys() {
+        if !TOP_LEVEL.contains(&key.as_str()) && key != kind {
+            return Err(Refusal::unknown_field(key));
+        }
+    }
+    if let Some(ctx) = obj.get("context") {
+        let c = object(ctx, "context")?;
+        only_fields(c, "context", &["message_id"])?;
+        nonempty_string(c.get("message_id"), "context.message_id")?;
+    }
+    let content = obj.get(kind).ok_or_else(|| Refusal::missing(kind))?;
+    match kind {
+        "text" => check_text(content),
+        "interactive" => check_interactive(content),
+        k if OTHER_META_TYPES.contains(&k) => Err(Refusal::invalid_parameter(&format!(
+            "type {k} is not modelled by the mock Graph API: add Meta's documented limits for it to whatsapp::mock before sending it"
+        ))),
+        k => Err(Refusal::param_value(&format!("unknown message type {k}"))),
+    }
+}
+
+fn check_to(to: Option<&Value>) -> Result<(), Refusal> {
+    let to = match to {
+        Some(Value::String(s)) => s,
+        Some(_) => return Err(Refusal::invalid_parameter("to must be a string")),
+        None => return Err(Refusal::missing("to")),
+    };
+    if to.is_empty() || to.len() > TO_DIGITS_MAX || !to.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Refusal::param_value(
+            "to must be the recipient's WhatsApp id: digits only, at most 15",
+        ));
+    }
+    Ok(())
+}
+
+fn check_text(v: &Value) -> Result<(), Refusal> {
+    let t = object(v, "text")?;
+    only_fields(t, "text", &["body", "preview_url"])?;
+    if let Some(p) = t.get("preview_url") {
+        if !p.is_boolean() {
+            return Err(Refusal::invalid_parameter(
+                "text.preview_url must be a boolean",
+            ));
+        }
+    }
+    sized_text(t.get("body"), "text.body", TEXT_BODY_MAX).map(drop)
+}
+
+fn check_interactive(v: &Value) -> Result<(), Refusal> {
+    let i = object(v, "interactive")?;
+    only_fields(
+        i,
+        "interactive",
+        &["type", "header", "body", "footer", "action"],
+    )?;
+    let kind = nonempty_string(i.get("type"), "interactive.type")?;
+    let (body_max, text_header_only) = match kind {
+        "button" => (BUTTON_BODY_MAX, false),
+        "list" => (LIST_BODY_MAX, true),
+        other => {
+            return Err(Refusal::invalid_parameter(&format!(
+                "interactive type {other} is not modelled by the mock Graph API"
+            )))
+        }
+    };
+    let body = object(
+        i.get("body")
+            .ok_or_else(|| Refusal::missing("interactive.body"))?,
+        "interactive.body",
+    )?;
+    only_fields(body, "interactive.body", &["text"])?;
+    sized_text(body.get("text"), "interactive.body.text", body_max)?;
+    if let Some(h) = i.get("header") {
+        check_header(h, text_header_only)?;
+    }
+    if let Some(f) = i.get("footer") {
+        let f = object(f, "interactive.footer")?;
+        only_fields(f, "interactive.footer", &["text"])?;
+        sized_text(f.get("text"), "interactive.footer.text", FOOTER_TEXT_MAX)?;
+    }
+    let action = object(
+        i.get("action")
+            .ok_or_else(|| Refusal::missing("interactive.action"))?,
+        "interactive.action",
+    )?;
+    if kind == "button" {
+        check_buttons(action)
+    } else {
+        check_list(action)
+    }
+}
+
+fn check_header(h: &Value, text_only: bool) -> Result<(), Refusal> {
+    let h = object(h, "interactive.header")?;
+    let kind = nonempty_string(h.get("type"), "interactive.header.type")?;
+    match kind {
+        "text" => {
+            only_fields(h, "interactive.header", &["type", "text"])?;
+            sized_text(h.get("text"), "interactive.header.text", HEADER_TEXT_MAX).map(drop)
+        }
+        "image" | "video" | "document" if !text_only => {
+            only_fields(h, "interactive.header", &["type", kind])?;
+            let media = object(
+                h.get(kind)
+                    .ok_or_else(|| Refusal::missing(&format!("interactive.header.{kind}")))?,
+                "interactive.header media",
+            )?;
+            only_fields(
+                media,
+                "interactive.header media",
+                &["id", "link", "filename"],
+            )?;
+            if media.get("id").is_none() && media.get("link").is_none() {
+                return Err(Refusal::missing("interactive.header media id or link"));
+            }
+            Ok(())
+        }
+        _ => Err(Refusal::param_value(&format!(
+            "header type {kind} is not allowed here"
+        ))),
+    }
+}
+
+fn check_buttons(action: &Map<String, Value>) -> Result<(), Refusal> {
+    only_fields(action, "interactive.action", &["buttons"])?;
+    let buttons = action
+        .get("buttons")
+        .ok_or_else(|| Refusal::missing("interactive.action.buttons"))?
+        .as_array()
+        .ok_or_else(|| Refusal::invalid_parameter("interactive.action.buttons must be an array"))?;
+    if buttons.is_empty() || buttons.len() > BUTTONS_MAX {
+        return Err(Refusal::param_value(&format!(
+            "a reply-buttons message has 1 to {BUTTONS_MAX} buttons (got {})",
+            buttons.len()
+        )));
+    }
+    let mut ids = Vec::new();
+    let mut titles = Vec::new();
+    for b in buttons {
+        let b = object(b, "button")?;
+        only_fields(b, "button", &["type", "reply"])?;
+        if b.get("type").and_then(Value::as_str) != Some("reply") {
+            return Err(Refusal::param_value("button type must be \"reply\""));
+        }
+        let reply = object(
+            b.get("reply")
+                .ok_or_else(|| Refusal::missing("button.reply"))?,
+            "button.reply",
+        )?;
+        only_fields(reply, "button.reply", &["id", "title"])?;
+        let id = sized_text(reply.get("id"), "button.reply.id", BUTTON_ID_MAX)?;
+        if id.trim() != id {
+            return Err(Refusal::param_value(
+                "button.reply.id cannot have leading or trailing spaces",
+            ));
+        }
+        let title = sized_text(reply.get("title"), "button.reply.title", BUTTON_TITLE_MAX)?;
+        if ids.contains(&id) {
+            return Err(Refusal::param_value("button ids must be unique"));
+        }
+        if titles.contains(&title) {
+            return Err(Refusal::param_value("button titles must be unique"));
+        }
+        ids.push(id);
+        titles.push(title);
+    }
+    Ok(())
+}
+
+fn check_list(action: &Map<String, Value>) -> Result<(), Refusal> {
+    only_fields(action, "interactive.action", &["button", "sections"])?;
+    sized_text(
+        action.get("button"),
+        "interactive.action.button",
+        LIST_BUTTON_MAX,
+    )?;
+    let sections = action
+        .get("sections")
+        .ok_or_else(|| Refusal::missing("interactive.action.sections"))?
+        .as_array()
+        .ok_or_else(|| {
+            Refusal::invalid_parameter("interactive.action.sections must be an array")
+        })?;
+    if sections.is_empty() || sections.len() > LIST_SECTIONS_MAX {
+        return Err(Refusal::param_value(&format!(
+            "a list message has 1 to {LIST_SECTIONS_MAX} sections (got {})",
+            sections.len()
+        )));
+    }
+    let mut ids = Vec::new();
+    for s in sections {
+        let s = object(s, "section")?;
+        only_fields(s, "section", &["title", "rows"])?;
+        match s.get("title") {
+            Some(t) => {
+                sized_text(Some(t), "section.title", SECTION_TITLE_MAX)?;
+            }
+            None if sections.len() > 1 => {
+                return Err(Refusal::missing(
+                    "section.title (required when there is more than one section)",
+                ))
+            }
+            None => {}
+        }
+        let rows = s
+            .get("rows")
+            .ok_or_else(|| Refusal::missing("section.rows"))?
+            .as_array()
+            .ok_or_else(|| Refusal::invalid_parameter("section.rows must be an array"))?;
+        if rows.is_empty() {
+            return Err(Refusal::param_value("every section needs at least one row"));
+        }
+        for r in rows {
+            let r = object(r, "row")?;
+            only_fields(r, "row", &["id", "title", "description"])?;
+            let id = sized_text(r.get("id"), "row.id", ROW_ID_MAX)?;
+            sized_text(r.get("title"), "row.title", ROW_TITLE_MAX)?;
+            if let Some(d) = r.get("description") {
+                sized_text(Some(d), "row.description", ROW_DESCRIPTION_MAX)?;
+            }
+            if ids.contains(&id) {
+                return Err(Refusal::param_value("row ids must be unique"));
+            }
+            ids.push(id);
+        }
+    }
+    if ids.len() > LIST_ROWS_MAX {
+        return Err(Refusal::param_value(&format!(
+            "a list message has at most {LIST_ROWS_MAX} rows across all sections (got {})",
+            ids.len()
+        )));
+    }
+    Ok(())
+}
+
+fn object<'a>(v: &'a Value, what: &str) -> Result<&'a Map<String, Value>, Refusal> {
+    v.as_object()
+        .ok_or_else(|| Refusal::invalid_parameter(&format!("{what} must be an object")))
+}
+
+/// Meta refuses parameters it does not know (they are usually a typo or a wrong nesting).
+fn only_fields(o: &Map<String, Value>, what: &str, allowed: &[&str]) -> Result<(), Refusal> {
+    match o.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(k) => Err(Refusal::unknown_field(&format!("{what}.{k}"))),
+        None => Ok(()),
+    }
+}
+
+fn nonempty_string<'a>(v: Option<&'a Value>, what: &str) -> Result<&'a str, Refusal> {
+    match v {
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s),
+        Some(Value::String(_)) => Err(Refusal::param_value(&format!("{what} cannot be empty"))),
+        Some(_) => Err(Refusal::invalid_parameter(&format!(
+            "{what} must be a string"
+        ))),
+        None => Err(Refusal::missing(what)),
+    }
+}
+
+/// A required, non-blank string of at most `max` characters (Meta counts characters, not
+/// bytes: "ç" is one).
+fn sized_text<'a>(v: Option<&'a Value>, what: &str, max: usize) -> Result<&'a str, Refusal> {
+    let s = nonempty_string(v, what)?;
+    let n = s.chars().count();
+    if n > max {
+        return Err(Refusal::param_value(&format!(
+            "{what} has {n} characters; the limit is {max}"
+        )));
+    }
+    Ok(s)
+}
