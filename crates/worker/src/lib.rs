@@ -6,7 +6,9 @@
 //! - `whatsapp.send` — send one outbound message through the Graph API and record the
 //!   outcome; never sends a message Meta already accepted.
 //! - `quote.expire`, `conversation.window_expire` — scheduled follow-ups.
-//! - `maintenance` — purges finished jobs, expired sessions and old webhook payloads.
+//!
+//! Housekeeping (finished jobs, expired sessions, old webhook payloads) is not a job: the
+//! heartbeat loop in [`runner`] does it about every ten minutes.
 //!
 //! [`actions`] holds what the dashboard triggers (approve, reject, reply by hand, take
 //! over): the same code paths the bot uses.
@@ -24,5 +26,4 @@ pub use runner::{Outcome, Worker, WorkerConfig};
 pub const SEND_JOB: &str = "whatsapp.send";
 pub const QUOTE_EXPIRE_JOB: &str = "quote.expire";
 pub const WINDOW_EXPIRE_JOB: &str = "conversation.window_expire";
-pub const MAINTENANCE_JOB: &str = "maintenance";
 pub use store::inbound::ADVANCE_JOB;

@@ -96,7 +96,6 @@ fn kind_label(kind: &str) -> &'static str {
         crate::SEND_JOB => crate::SEND_JOB,
         crate::QUOTE_EXPIRE_JOB => crate::QUOTE_EXPIRE_JOB,
         crate::WINDOW_EXPIRE_JOB => crate::WINDOW_EXPIRE_JOB,
-        crate::MAINTENANCE_JOB => crate::MAINTENANCE_JOB,
         _ => "other",
     }
 }
@@ -316,8 +315,13 @@ impl Worker {
             n += 1;
             // Housekeeping about every ten minutes.
             if n % 120 == 1 {
-                let _ = jobs::purge_done(&self.db, 7 * 24 * 3600 * 1000).await;
-                let _ = store::sessions::purge_expired(&self.db).await;
+                // A failed purge only postpones it; it is logged so a lasting failure is seen.
+                if let Err(e) = jobs::purge_done(&self.db, 7 * 24 * 3600 * 1000).await {
+                    tracing::warn!(error = %e, "finished-job purge failed");
+                }
+                if let Err(e) = store::sessions::purge_expired(&self.db).await {
+                    tracing::warn!(error = %e, "expired-session purge failed");
+                }
                 let keep_ms =
                     i64::try_from(self.cfg.webhook_retention.as_millis()).unwrap_or(i64::MAX);
                 match store::webhook_events::purge_older_than(&self.db, keep_ms).await {
