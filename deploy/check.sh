@@ -6,13 +6,22 @@
 #   - nginx.conf passes `nginx -t` in a scratch prefix with a throwaway certificate (when nginx is installed);
 #   - the Caddyfile passes `caddy validate` (when caddy is installed; the DNS provider module line is removed,
 #     because stock caddy does not include it).
-# Tools that are missing are reported as SKIP; any failure exits non-zero.
+# Tools that are missing are reported as SKIP outside CI; in CI (scripts/ci-env.sh: CI=true, 1, yes…)
+# a missing tool is a failure (.ci/run installs them). Any failure exits non-zero.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+. scripts/ci-env.sh
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 step() { printf '\n== %s\n' "$*"; }
+skip() { # $1 = what is missing, $2 = how to install it
+    if is_ci; then
+        echo "  FAILED: $1, and in CI (CI=$CI) no check may be skipped; install it: $2"
+        exit 1
+    fi
+    echo "  SKIP: $1 (install: $2)"
+}
 
 step "deploy/orcazap.env.example: every variable, no secrets"
 python3 - deploy/orcazap.env.example <<'PY'
@@ -57,13 +66,12 @@ print(f"  SUCCESS: {len(values)} variables, secrets are placeholders")
 PY
 
 step "deploy/compose.yaml parses"
+if ! python3 -c 'import yaml' 2>/dev/null; then
+    skip "python3-yaml not installed" "apt-get install -y python3-yaml"
+else
 python3 - deploy/compose.yaml <<'PY'
 import sys
-try:
-    import yaml
-except ImportError:
-    print("  SKIP: python3-yaml not installed")
-    sys.exit(0)
+import yaml
 doc = yaml.safe_load(open(sys.argv[1], encoding="utf-8"))
 services = doc.get("services", {})
 missing = {"postgres", "migrate", "web", "worker"} - services.keys()
@@ -77,6 +85,7 @@ for name in ("web", "worker"):
         sys.exit(f"  FAILED: {name} must wait for migrate to complete")
 print(f"  SUCCESS: services {sorted(services)}")
 PY
+fi
 
 step "systemd units: systemd-analyze verify"
 if command -v systemd-analyze >/dev/null 2>&1; then
@@ -92,7 +101,7 @@ if command -v systemd-analyze >/dev/null 2>&1; then
     fi
     echo "  SUCCESS: $(ls deploy/systemd/*.service | wc -l) units"
 else
-    echo "  SKIP: systemd-analyze not installed"
+    skip "systemd-analyze not installed" "apt-get install -y systemd"
 fi
 
 step "nginx -t deploy/proxy/nginx.conf"
@@ -111,7 +120,7 @@ EOF
     nginx -q -t -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx"
     echo "  SUCCESS"
 else
-    echo "  SKIP: nginx (or openssl) not installed"
+    skip "nginx (or openssl) not installed" "apt-get install -y nginx openssl"
 fi
 
 step "caddy validate deploy/proxy/Caddyfile"
@@ -122,7 +131,7 @@ if command -v caddy >/dev/null 2>&1; then
         || { cat "$WORK/caddy.log"; exit 1; }
     echo "  SUCCESS (without the DNS provider line)"
 else
-    echo "  SKIP: caddy not installed"
+    skip "caddy not installed" "apt-get install -y caddy"
 fi
 
 printf '\ndeploy/check.sh: all checks passed\n'

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Restore drill: make data, back up, destroy the database, restore, verify, compare counts —
-# on SQLite, and on PostgreSQL when ORCAZAP_TEST_POSTGRES_URL is set (required with CI=true).
+# on SQLite, and on PostgreSQL when ORCAZAP_TEST_POSTGRES_URL is set (required in CI: see scripts/ci-env.sh).
 # Also proves that a truncated backup is refused. Prints the time of each step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/ci-env.sh
 
 BIN="${ORCAZAP_BIN:-target/debug/orcazap}"
 [ -x "$BIN" ] || cargo build -q -p orcazap
@@ -93,7 +94,7 @@ if [ -n "${ORCAZAP_TEST_POSTGRES_URL:-}" ]; then
     psql -q "$PG_ADMIN" -c "CREATE DATABASE $pg_created" >/dev/null
   }
   drill postgres "$PG_URL" pg_sql pg_destroy
-elif [ "${CI:-false}" = "true" ]; then
+elif is_ci; then
   echo "ERRO: em CI a simulação de restauração no PostgreSQL não pode ser pulada (ORCAZAP_TEST_POSTGRES_URL)" >&2
   exit 1
 else

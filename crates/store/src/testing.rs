@@ -3,7 +3,7 @@
 //! SQLite: a file in a temporary directory. PostgreSQL: a new database on the server named by
 //! `ORCAZAP_TEST_POSTGRES_URL` (e.g. `postgres://postgres@127.0.0.1:5432/test`), dropped
 //! when the handle is dropped. Without that variable PostgreSQL tests are skipped with a
-//! message — except under `CI=true`, where a missing PostgreSQL is a failure.
+//! [`skip_notice`] — except in CI ([`in_ci`]), where a missing PostgreSQL is a failure.
 
 use crate::db::{Db, DbConfig, Engine};
 
@@ -20,15 +20,43 @@ enum Cleanup {
     Postgres { admin_url: String, name: String },
 }
 
-/// The PostgreSQL admin URL for tests, or None (with a note on stderr) when tests should skip.
+/// The marker that starts a skip notice; `scripts/test.sh` finds it in nextest's JUnit report
+/// (which keeps passing tests' output) and counts the test as skipped, not passed.
+pub const SKIP_MARKER: &str = "ORCAZAP-SKIP";
+
+/// Whether tests run in CI, where nothing may be skipped. CI services set `CI=true`, others
+/// `CI=1` or `CI=yes`: any value except empty, `0`, `false`, `no` and `off` (any case) counts,
+/// so an unusual spelling fails closed. Same rule as `scripts/ci-env.sh`.
+pub fn in_ci() -> bool {
+    ci_value_means_ci(std::env::var("CI").ok().as_deref())
+}
+
+fn ci_value_means_ci(value: Option<&str>) -> bool {
+    let v = value.unwrap_or("").trim().to_ascii_lowercase();
+    !matches!(v.as_str(), "" | "0" | "false" | "no" | "off")
+}
+
+/// Says, on stderr, that part of the current test did not run: `suite` names what was skipped
+/// and `enable` how to run it. One line, starting with [`SKIP_MARKER`]. Panics in CI instead.
+pub fn skip_notice(suite: &str, enable: &str) {
+    if in_ci() {
+        panic!(
+            "{suite} skipped in CI (CI={:?}), where nothing may be skipped: {enable}",
+            std::env::var("CI").unwrap_or_default()
+        );
+    }
+    eprintln!("{SKIP_MARKER} [{suite}]: {enable}");
+}
+
+/// The PostgreSQL admin URL for tests, or None (after a [`skip_notice`]) when tests should skip.
 pub fn postgres_admin_url() -> Option<String> {
     match std::env::var(POSTGRES_ENV) {
         Ok(u) if !u.trim().is_empty() => Some(u),
         _ => {
-            if std::env::var("CI").map(|v| v == "true").unwrap_or(false) {
-                panic!("CI=true but {POSTGRES_ENV} is not set: PostgreSQL tests may not be skipped in CI");
-            }
-            eprintln!("skipping PostgreSQL test: set {POSTGRES_ENV}=postgres://postgres@127.0.0.1:5432/test to run it");
+            skip_notice(
+                "PostgreSQL",
+                &format!("set {POSTGRES_ENV}=postgres://postgres@127.0.0.1:5432/test to run it"),
+            );
             None
         }
     }
@@ -131,5 +159,21 @@ pub fn replace_db_name(url: &str, name: &str) -> String {
     match query {
         Some(q) => format!("{host}/{name}?{q}"),
         None => format!("{host}/{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ci_value_means_ci;
+
+    #[test]
+    fn every_truthy_ci_spelling_counts_as_ci() {
+        for v in ["true", "TRUE", "True", "1", "yes", "YES", "on", "gitlab"] {
+            assert!(ci_value_means_ci(Some(v)), "CI={v}");
+        }
+        for v in ["", " ", "0", "false", "False", "no", "NO", "off"] {
+            assert!(!ci_value_means_ci(Some(v)), "CI={v:?}");
+        }
+        assert!(!ci_value_means_ci(None));
     }
 }
