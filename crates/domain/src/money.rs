@@ -331,8 +331,12 @@ impl Quantity {
 
     /// Multiplies by `num/den` with half-up rounding to the nearest thousandth (unit
     /// conversions such as 500 tijolos → 0,5 milheiro).
+    ///
+    /// Saturates instead of wrapping: "9999999999999999 milheiros" in units must stay a huge
+    /// (and so refused, `check_line`) quantity, never become a negative or small one.
     pub fn scale(self, num: i64, den: i64) -> Quantity {
-        Quantity(div_round_half_up(self.0 as i128 * num as i128, den as i128) as i64)
+        let exact = div_round_half_up(self.0 as i128 * num as i128, den as i128);
+        Quantity(exact.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
     }
 }
 
@@ -462,6 +466,13 @@ mod tests {
             Quantity::whole(20).scale(1, 1000).to_json_number(),
             serde_json::json!(0.02)
         );
+    }
+
+    #[test]
+    fn unit_conversion_never_wraps() {
+        let huge = Quantity::from_thousandths(i64::MAX / 10);
+        assert_eq!(huge.scale(1000, 1), Quantity::from_thousandths(i64::MAX));
+        assert!(huge.scale(1000, 1).check_line().is_err());
     }
 
     #[test]
