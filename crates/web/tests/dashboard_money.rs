@@ -268,6 +268,16 @@ async fn edited_quote_rechecks_margin_and_total(app: &TestApp) {
         .unwrap();
     assert!(html.contains("margem abaixo do mínimo"), "{html}");
     assert!(!html.contains("sem regra de frete"), "freight reason gone");
+    let list = app
+        .get("demo", "/aprovacoes", Some(&s))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("margem abaixo do mínimo"), "{list}");
+    assert!(!list.contains("sem regra de frete"), "{list}");
     // 1.000 sacos at the list price: above the R$ 8.000,00 automatic limit.
     let (status, _) = edit(
         app,

@@ -165,9 +165,14 @@ pub async fn approvals(
             continue;
         };
         let conv = conversations::get(&state.db, &me.tenant.id, &q.conversation_id).await?;
+        // The quote's current reasons, as on the detail page (an edit re-checks them).
+        let reasons = match priced_of(&q) {
+            Ok(p) => p.approval_reasons.iter().map(|r| r.label_pt()).collect(),
+            Err(_) => reasons_pt(&a.reasons_json),
+        };
         rows.push(context! {
             id => a.id, number => q.number, total => brl(q.total_cents),
-            reasons => reasons_pt(&a.reasons_json), created => datetime_br(a.created_at),
+            reasons => reasons, created => datetime_br(a.created_at),
             customer => conv.map(|c| if c.contact_name.is_empty() { domain::ids::mask_phone(&c.contact_wa_id) } else { c.contact_name }).unwrap_or_default(),
         });
     }
