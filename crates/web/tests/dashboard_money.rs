@@ -130,7 +130,7 @@ async fn edit(
 async fn negative_or_huge_freight_edit_is_refused_and_nothing_sent(app: &TestApp) {
     let (approval_id, quote_id, s, csrf) = waiting_quote(app).await;
     let before = quote(app, &quote_id).await;
-    let sent_before = app.graph_received.lock().unwrap().len();
+    let sent_before = app.graph_accepted().len();
     for (freight, message) in [
         ("-5.000,00", "Frete: não pode ser negativo."),
         ("100.000,01", "Frete: no máximo R$ 100.000,00."),
@@ -152,7 +152,7 @@ async fn negative_or_huge_freight_edit_is_refused_and_nothing_sent(app: &TestApp
     }
     app.drain().await;
     assert_eq!(
-        app.graph_received.lock().unwrap().len(),
+        app.graph_accepted().len(),
         sent_before,
         "nothing sent to the customer"
     );
@@ -177,13 +177,7 @@ async fn negative_or_huge_freight_edit_is_refused_and_nothing_sent(app: &TestApp
         .unwrap();
     assert_eq!(r.status(), 303);
     app.drain().await;
-    let last = app
-        .graph_received
-        .lock()
-        .unwrap()
-        .last()
-        .unwrap()
-        .to_string();
+    let last = app.graph_accepted().last().unwrap().to_string();
     // 369,00 − 5% PIX (18,45) + 60,00.
     assert!(last.contains("Total: R$ 410,55"), "{last}");
 }
@@ -541,7 +535,7 @@ async fn nul_in_a_delivery_is_stored_and_the_neighbour_answered(app: &TestApp) {
         inbound.body,
         "oi\u{FFFD}\u{1}\u{7}\u{1b}\ttudo\r\nbem\u{7f}"
     );
-    let sent = app.graph_received.lock().unwrap().clone();
+    let sent = app.graph_accepted();
     let to = |wa: &str| {
         sent.iter()
             .filter(|m| m["to"] == wa)
