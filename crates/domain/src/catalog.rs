@@ -10,7 +10,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::money::Centavos;
+use crate::money::{limits, Centavos, MoneyLimit};
+use crate::sanitize::storable;
 
 /// The unit a catalog item is sold in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -219,7 +220,7 @@ fn parse_row(fields: &[String]) -> Result<CatalogItem, String> {
             fields.len()
         ));
     }
-    let sku = fields[0].trim().to_uppercase();
+    let sku = csv_unguard(fields[0].trim()).to_uppercase();
     if sku.is_empty()
         || sku.len() > 40
         || !sku
@@ -231,15 +232,23 @@ fn parse_row(fields: &[String]) -> Result<CatalogItem, String> {
             fields[0].trim()
         ));
     }
-    let name = fields[1].trim().to_string();
+    let name = storable(csv_unguard(fields[1].trim())).into_owned();
     if name.is_empty() || name.chars().count() > 120 {
         return Err("nome vazio ou com mais de 120 caracteres".into());
     }
     let unit: Unit = fields[2].parse()?;
-    let price = parse_cents(&fields[3], "price_cents (preço em centavos)")?;
-    let cost = parse_cents(&fields[4], "cost_cents (custo em centavos)")?;
+    let price = parse_cents(
+        &fields[3],
+        "price_cents (preço em centavos)",
+        limits::CATALOG_PRICE,
+    )?;
+    let cost = parse_cents(
+        &fields[4],
+        "cost_cents (custo em centavos)",
+        limits::CATALOG_COST,
+    )?;
     let weight_grams = parse_weight_grams(&fields[5])?;
-    let aliases = fields[6]
+    let aliases = storable(csv_unguard(fields[6].trim()))
         .split('|')
         .map(|a| a.trim().to_string())
         .filter(|a| !a.is_empty())
@@ -256,15 +265,21 @@ fn parse_row(fields: &[String]) -> Result<CatalogItem, String> {
     })
 }
 
-fn parse_cents(field: &str, what: &str) -> Result<Centavos, String> {
+fn parse_cents(field: &str, what: &str, limit: MoneyLimit) -> Result<Centavos, String> {
     let t = field.trim();
     match t.parse::<i64>() {
-        Ok(v) if v >= 0 => Ok(Centavos(v)),
-        _ => Err(format!(
+        Ok(v) => limit
+            .check(Centavos(v))
+            .map_err(|e| format!("{what} \"{t}\": {e}")),
+        Err(_) => Err(format!(
             "{what} inválido \"{t}\": use um número inteiro de centavos, ex. 3690"
         )),
     }
 }
+
+/// The heaviest catalog unit: 100 t (a truckload of sand is about 30 t). Keeps the freight's
+/// weight arithmetic far inside its range.
+pub const MAX_WEIGHT_GRAMS: i64 = 100_000_000;
 
 /// `7.4` kg → 7400 g. Up to three decimals (grams); a comma is accepted as decimal mark.
 pub fn parse_weight_grams(field: &str) -> Result<i64, String> {
@@ -286,7 +301,13 @@ pub fn parse_weight_grams(field: &str) -> Result<i64, String> {
     };
     kg.checked_mul(1000)
         .and_then(|v| v.checked_add(g))
-        .ok_or_else(err)
+        .filter(|g| *g <= MAX_WEIGHT_GRAMS)
+        .ok_or_else(|| {
+            format!(
+                "weight_kg (peso em kg) inválido \"{}\": no máximo 100000 kg",
+                field.trim()
+            )
+        })
 }
 
 /// Formats grams back as the CSV's `weight_kg` (`7400` → `7.4`).
@@ -296,33 +317,81 @@ pub fn format_weight_kg(grams: i64) -> String {
 
 /// Writes items as a CSV that `parse_catalog_csv` reads back unchanged.
 pub fn write_catalog_csv(items: &[CatalogItem]) -> String {
-    let mut out = CSV_HEADER.join(",");
+    write_csv(
+        &CSV_HEADER,
+        items.iter().map(|it| {
+            vec![
+                it.sku.clone(),
+                it.name.clone(),
+                it.unit.code().to_string(),
+                it.price.0.to_string(),
+                it.cost.0.to_string(),
+                format_weight_kg(it.weight_grams),
+                it.aliases.join("|"),
+            ]
+        }),
+    )
+}
+
+/// The columns of the price list: the catalog without its cost.
+pub const PRICE_LIST_HEADER: [&str; 6] =
+    ["sku", "name", "unit", "price_cents", "weight_kg", "aliases"];
+
+/// The catalog as an attendant may take it to the counter: prices, no costs (the catalog page
+/// hides costs from attendants, and so does its export). Not an import file: importing is the
+/// owner's, with the full catalog.
+pub fn write_price_list_csv(items: &[CatalogItem]) -> String {
+    write_csv(
+        &PRICE_LIST_HEADER,
+        items.iter().map(|it| {
+            vec![
+                it.sku.clone(),
+                it.name.clone(),
+                it.unit.code().to_string(),
+                it.price.0.to_string(),
+                format_weight_kg(it.weight_grams),
+                it.aliases.join("|"),
+            ]
+        }),
+    )
+}
+
+/// A CSV file with every cell through [`csv_cell`]: the one writer of every CSV export.
+pub fn write_csv(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
+    let mut out = header.join(",");
     out.push('\n');
-    for it in items {
-        let fields = [
-            it.sku.clone(),
-            it.name.clone(),
-            it.unit.code().to_string(),
-            it.price.0.to_string(),
-            it.cost.0.to_string(),
-            format_weight_kg(it.weight_grams),
-            it.aliases.join("|"),
-        ];
-        let line: Vec<String> = fields.iter().map(|f| csv_escape(f)).collect();
+    for row in rows {
+        let line: Vec<String> = row.iter().map(|f| csv_cell(f)).collect();
         out.push_str(&line.join(","));
         out.push('\n');
     }
     out
 }
 
-fn csv_escape(field: &str) -> String {
-    // A leading =,+,-,@ would be run as a formula by spreadsheet programs.
-    let needs_guard = field.starts_with(['=', '+', '@'])
-        || (field.starts_with('-')
-            && field.len() > 1
-            && !field[1..].starts_with(|c: char| c.is_ascii_digit()));
+/// What makes a spreadsheet read a cell as a formula (OWASP "CSV injection"), and the
+/// apostrophe that neutralises it.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+const GUARD: char = '\'';
+
+/// A number as the product writes it (`3690`, `-12`, `7.4`): a spreadsheet reads it as a
+/// number, never as a formula, so it stays numeric.
+fn is_plain_number(field: &str) -> bool {
+    let digits = field.strip_prefix('-').unwrap_or(field);
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, "0"));
+    !int.is_empty()
+        && !frac.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// One CSV cell, safe to open in a spreadsheet: a text starting with `=`, `+`, `-`, `@`, tab
+/// or CR is prefixed with `'` (and so is one starting with `'`, so that [`csv_unguard`] can
+/// tell the two apart and import gives back exactly what was exported); then RFC 4180 quoting.
+pub fn csv_cell(field: &str) -> String {
+    let needs_guard = !is_plain_number(field)
+        && field.starts_with(|c: char| FORMULA_STARTS.contains(&c) || c == GUARD);
     let f = if needs_guard {
-        format!("'{field}")
+        format!("{GUARD}{field}")
     } else {
         field.to_string()
     };
@@ -330,6 +399,15 @@ fn csv_escape(field: &str) -> String {
         format!("\"{}\"", f.replace('"', "\"\""))
     } else {
         f
+    }
+}
+
+/// Undoes [`csv_cell`]'s guard on import: one leading `'` before a formula character or
+/// another `'` is removed. Any other `'` is the store's own text and stays.
+pub fn csv_unguard(field: &str) -> &str {
+    match field.strip_prefix(GUARD) {
+        Some(rest) if rest.starts_with(|c: char| FORMULA_STARTS.contains(&c) || c == GUARD) => rest,
+        _ => field,
     }
 }
 
@@ -439,5 +517,87 @@ mod tests {
         };
         let csv = write_catalog_csv(&[item]);
         assert!(csv.contains("\"'=HYPERLINK"));
+    }
+    fn named(name: &str, aliases: &[&str]) -> CatalogItem {
+        CatalogItem {
+            sku: "X-1".into(),
+            name: name.into(),
+            unit: Unit::Un,
+            price: Centavos(1),
+            cost: Centavos(0),
+            weight_grams: 0,
+            aliases: aliases.iter().map(|a| a.to_string()).collect(),
+            active: true,
+        }
+    }
+
+    /// The payloads of the security test (issue 10 item 8) and the other formula starts.
+    const ATTACKS: [&str; 8] = [
+        "-2+3+cmd|' /C calc'!A0",
+        "-1+HYPERLINK(\"http://evil.example\",\"clique\")",
+        "=1+1",
+        "+55 11 9999",
+        "@SUM(A1:A2)",
+        "\t=1+1",
+        "\r=1+1",
+        "'=já protegido",
+    ];
+
+    #[test]
+    fn every_formula_start_is_neutralised_and_imports_back_unchanged() {
+        for attack in ATTACKS {
+            let item = named(attack, &[attack]);
+            let csv = write_catalog_csv(std::slice::from_ref(&item));
+            let row = &split_csv(&csv).unwrap()[1].1;
+            for cell in [&row[1], &row[6]] {
+                assert!(
+                    cell.starts_with('\''),
+                    "{attack:?} exported as {cell:?}, which a spreadsheet would run"
+                );
+            }
+            let back = parse_catalog_csv(&csv).unwrap();
+            assert_eq!(back[0].name, attack, "round trip of {attack:?}");
+            let aliases: Vec<String> = attack.split('|').map(|a| a.trim().to_string()).collect();
+            assert_eq!(back[0].aliases, aliases);
+        }
+    }
+
+    #[test]
+    fn numbers_the_product_writes_stay_numeric() {
+        assert_eq!(csv_cell("3690"), "3690");
+        assert_eq!(csv_cell("-12"), "-12");
+        assert_eq!(csv_cell("7.4"), "7.4");
+        assert_eq!(csv_cell("-1+2"), "'-1+2");
+        assert_eq!(csv_cell("-"), "'-");
+        // An apostrophe the store typed before ordinary text is left alone both ways.
+        assert_eq!(csv_cell("'Tijolo'"), "''Tijolo'");
+        assert_eq!(csv_unguard("'abc"), "'abc");
+    }
+
+    #[test]
+    fn price_list_has_no_cost_column() {
+        let csv = write_price_list_csv(&[named("-1+HYPERLINK(1)", &[])]);
+        let rows = split_csv(&csv).unwrap();
+        assert_eq!(rows[0].1, PRICE_LIST_HEADER);
+        assert!(!csv.contains("cost"));
+        assert_eq!(rows[1].1[1], "'-1+HYPERLINK(1)");
+    }
+
+    #[test]
+    fn import_bounds_money_and_weight_and_replaces_nul() {
+        let head = "sku,name,unit,price_cents,cost_cents,weight_kg,aliases\n";
+        let errs = parse_catalog_csv(&format!(
+            "{head}A-1,A,un,100000001,1,1,\nB-2,B,un,100,-5,1,\nC-3,C,un,0,0,1,\nD-4,D,un,1,1,100000.001,\n"
+        ))
+        .unwrap_err();
+        let msgs: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        assert!(msgs[0].contains("no máximo R$ 1.000.000,00"), "{msgs:?}");
+        assert!(msgs[1].contains("não pode ser negativo"), "{msgs:?}");
+        assert!(msgs[2].contains("pelo menos R$ 0,01"), "{msgs:?}");
+        assert!(msgs[3].contains("no máximo 100000 kg"), "{msgs:?}");
+        let items =
+            parse_catalog_csv(&format!("{head}N-1,Nome\0com nulo,un,1,1,1,a\0b\n")).unwrap();
+        assert_eq!(items[0].name, "Nome\u{FFFD}com nulo");
+        assert_eq!(items[0].aliases, vec!["a\u{FFFD}b".to_string()]);
     }
 }

@@ -385,9 +385,9 @@ fn to_template_slot(m: MissingSlot) -> templates::MissingSlot {
 
 /// Everything is there: price it; approval or straight to the customer.
 fn quote(step: &mut Step, ctx: &Context, common: &Common) -> Result<(), IllegalTransition> {
-    step.fire(Event::MinimalDataReceived)?;
     let draft = step.memo.draft.clone();
     let (Some(location), Some(payment)) = (draft.location.clone(), draft.payment) else {
+        step.fire(Event::MinimalDataReceived)?;
         return Ok(());
     };
     let mut lines = Vec::new();
@@ -407,7 +407,22 @@ fn quote(step: &mut Step, ctx: &Context, common: &Common) -> Result<(), IllegalT
         llm_assisted: step.memo.llm_assisted,
         needs_human: !ctx.auto_quotes_enabled,
     };
-    let priced = price_quote(&req, ctx.rules);
+    let priced = match price_quote(&req, ctx.rules) {
+        Ok(priced) => priced,
+        Err(e) => {
+            // A quantity above the limit (or amounts that do not fit): no quote is made up;
+            // the conversation stays where it is and a person takes it.
+            step.fire_needs_attention(&format!("orçamento não calculado: {e}"));
+            let reply = render(
+                ctx,
+                TemplateKind::HumanHandoff,
+                &templates::common_context(common),
+            );
+            step.replies.push(Reply::Text(reply));
+            return Ok(());
+        }
+    };
+    step.fire(Event::MinimalDataReceived)?;
     if priced.needs_approval() {
         step.fire(Event::ApprovalRequired)?;
         let reply = render(

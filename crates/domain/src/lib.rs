@@ -9,6 +9,7 @@ pub mod engine;
 pub mod ids;
 pub mod money;
 pub mod pricing;
+pub mod sanitize;
 pub mod slots;
 pub mod templates;
 pub mod understanding;

@@ -86,6 +86,114 @@ pub enum MoneyError {
     TooLarge,
 }
 
+/// The bounds of one money input: what it is called on the form (for the pt-BR error) and
+/// the range it may take. Every amount a person types or imports passes one of these in the
+/// domain before it is stored or sent (docs/pricing.md, "Input limits").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MoneyLimit {
+    pub what: &'static str,
+    pub min: Centavos,
+    pub max: Centavos,
+}
+
+/// R$ 1.000.000,00: no construction material is sold at more than this per unit.
+const MILLION_REAIS: i64 = 100_000_000;
+
+/// The limits of every money input in the product.
+pub mod limits {
+    use super::{MoneyLimit, MILLION_REAIS};
+
+    /// A catalog price: more than zero (a free item is a mistake), at most R$ 1.000.000,00.
+    pub const CATALOG_PRICE: MoneyLimit = MoneyLimit::new("Preço", 1, MILLION_REAIS);
+    pub const CATALOG_COST: MoneyLimit = MoneyLimit::new("Custo", 0, MILLION_REAIS);
+    /// A unit price a person sets while editing a quote (zero is a deliberate gift).
+    pub const QUOTE_UNIT_PRICE: MoneyLimit = MoneyLimit::new("Preço", 0, MILLION_REAIS);
+    /// A freight typed on a quote or a freight rule's fixed value: at most R$ 100.000,00.
+    pub const FREIGHT: MoneyLimit = MoneyLimit::new("Frete", 0, MILLION_REAIS / 10);
+    pub const FREIGHT_BASE: MoneyLimit = MoneyLimit::new("Valor fixo", 0, MILLION_REAIS / 10);
+    /// Per kg: at most R$ 1.000,00.
+    pub const FREIGHT_PER_KG: MoneyLimit = MoneyLimit::new("Valor por kg", 0, MILLION_REAIS / 1000);
+    /// Thresholds compared with a quote's totals: at most R$ 100.000.000,00.
+    pub const FREE_FREIGHT_ABOVE: MoneyLimit =
+        MoneyLimit::new("Frete grátis acima de", 0, MILLION_REAIS * 100);
+    pub const APPROVAL_ABOVE: MoneyLimit =
+        MoneyLimit::new("Limite para aprovação", 0, MILLION_REAIS * 100);
+
+    /// Every limit, for the documentation test that keeps docs/pricing.md true.
+    pub const ALL: [MoneyLimit; 8] = [
+        CATALOG_PRICE,
+        CATALOG_COST,
+        QUOTE_UNIT_PRICE,
+        FREIGHT,
+        FREIGHT_BASE,
+        FREIGHT_PER_KG,
+        FREE_FREIGHT_ABOVE,
+        APPROVAL_ABOVE,
+    ];
+}
+
+impl MoneyLimit {
+    pub const fn new(what: &'static str, min: i64, max: i64) -> MoneyLimit {
+        MoneyLimit {
+            what,
+            min: Centavos(min),
+            max: Centavos(max),
+        }
+    }
+
+    /// The amount if it is within the limit, else a pt-BR error naming the field.
+    pub fn check(self, amount: Centavos) -> Result<Centavos, AmountError> {
+        if amount < self.min {
+            Err(if amount.0 < 0 {
+                AmountError::Negative { what: self.what }
+            } else {
+                AmountError::BelowMinimum {
+                    what: self.what,
+                    min: self.min,
+                }
+            })
+        } else if amount > self.max {
+            Err(AmountError::AboveMaximum {
+                what: self.what,
+                max: self.max,
+            })
+        } else {
+            Ok(amount)
+        }
+    }
+
+    /// What a person typed (`1.234,56`), parsed and checked.
+    pub fn parse(self, text: &str) -> Result<Centavos, AmountError> {
+        let amount = Centavos::parse_brl(text).map_err(|e| match e {
+            MoneyError::TooLarge => AmountError::AboveMaximum {
+                what: self.what,
+                max: self.max,
+            },
+            e => AmountError::Parse {
+                what: self.what,
+                source: e,
+            },
+        })?;
+        self.check(amount)
+    }
+}
+
+/// A money input refused, with the field's name: shown to the person as it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AmountError {
+    #[error("{what}: {source}.")]
+    Parse {
+        what: &'static str,
+        source: MoneyError,
+    },
+    #[error("{what}: não pode ser negativo.")]
+    Negative { what: &'static str },
+    #[error("{what}: precisa ser pelo menos {}.", .min.to_brl())]
+    BelowMinimum { what: &'static str, min: Centavos },
+    #[error("{what}: no máximo {}.", .max.to_brl())]
+    AboveMaximum { what: &'static str, max: Centavos },
+}
+
 /// A percentage in basis points: 500 = 5%.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
@@ -96,6 +204,30 @@ pub struct BasisPoints(pub i64);
 impl BasisPoints {
     pub const ZERO: BasisPoints = BasisPoints(0);
     pub const FULL: BasisPoints = BasisPoints(10_000);
+
+    /// What a person types for a discount or a margin (`5`, `2,5`, `12%`): 0–100 %, at most
+    /// two decimals; empty is 0. The error names the field, in pt-BR.
+    pub fn parse_percent(text: &str, what: &str) -> Result<BasisPoints, String> {
+        let t = text.trim().trim_end_matches('%').trim();
+        if t.is_empty() {
+            return Ok(BasisPoints::ZERO);
+        }
+        if t.starts_with('-') {
+            return Err(format!("{what}: não pode ser negativo"));
+        }
+        let q: Quantity = t
+            .parse()
+            .map_err(|_| format!("{what}: use um número como 5 ou 2,5"))?;
+        let th = q.thousandths();
+        if th % 10 != 0 {
+            return Err(format!("{what}: no máximo duas casas decimais"));
+        }
+        let bp = th / 10;
+        if !(0..=BasisPoints::FULL.0).contains(&bp) {
+            return Err(format!("{what}: entre 0 e 100%"));
+        }
+        Ok(BasisPoints(bp))
+    }
 
     /// `5%`, `17,7%`: one decimal place, pt-BR comma.
     pub fn to_percent_br(self) -> String {
@@ -110,6 +242,11 @@ impl BasisPoints {
 
 /// Quantities are exact decimals with this many thousandths per unit.
 pub const QUANTITY_SCALE: i64 = 1000;
+
+/// The most of one item a quote may carry: 100.000 units (100.000 sacos, 100.000 milheiros).
+/// A larger order is not something to price without a person, and the bound keeps every line
+/// total (at most R$ 1.000.000,00 × 100.000) far inside `i64` centavos.
+pub const MAX_QUANTITY: Quantity = Quantity::whole(100_000);
 
 /// An exact, non-negative quantity in the catalog's unit, in thousandths.
 #[derive(
@@ -177,14 +314,29 @@ impl Quantity {
         }
     }
 
+    /// The quantity if it is within `0..=MAX_QUANTITY`, else a pt-BR error.
+    pub fn check_line(self) -> Result<Quantity, QuantityError> {
+        if self.0 < 0 {
+            Err(QuantityError::Negative)
+        } else if self > MAX_QUANTITY {
+            Err(QuantityError::AboveMaximum)
+        } else {
+            Ok(self)
+        }
+    }
+
     pub fn checked_add(self, other: Quantity) -> Option<Quantity> {
         self.0.checked_add(other.0).map(Quantity)
     }
 
     /// Multiplies by `num/den` with half-up rounding to the nearest thousandth (unit
     /// conversions such as 500 tijolos → 0,5 milheiro).
+    ///
+    /// Saturates instead of wrapping: "9999999999999999 milheiros" in units must stay a huge
+    /// (and so refused, `check_line`) quantity, never become a negative or small one.
     pub fn scale(self, num: i64, den: i64) -> Quantity {
-        Quantity(div_round_half_up(self.0 as i128 * num as i128, den as i128) as i64)
+        let exact = div_round_half_up(self.0 as i128 * num as i128, den as i128);
+        Quantity(exact.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
     }
 }
 
@@ -236,6 +388,10 @@ pub enum QuantityError {
     TooPrecise(String),
     #[error("quantidade grande demais")]
     TooLarge,
+    #[error("quantidade não pode ser negativa")]
+    Negative,
+    #[error("quantidade acima do máximo de 100.000 por item")]
+    AboveMaximum,
 }
 
 /// Integer division rounding half away from zero (half up for the non-negative values money
@@ -310,6 +466,13 @@ mod tests {
             Quantity::whole(20).scale(1, 1000).to_json_number(),
             serde_json::json!(0.02)
         );
+    }
+
+    #[test]
+    fn unit_conversion_never_wraps() {
+        let huge = Quantity::from_thousandths(i64::MAX / 10);
+        assert_eq!(huge.scale(1000, 1), Quantity::from_thousandths(i64::MAX));
+        assert!(huge.scale(1000, 1).check_line().is_err());
     }
 
     #[test]

@@ -362,3 +362,20 @@ fn assistant_help_marks_the_quote_for_approval() {
         .approval_reasons
         .contains(&ApprovalReason::LlmAssisted));
 }
+
+#[test]
+fn a_quantity_above_the_limit_goes_to_a_person_without_a_quote() {
+    // Before the limits, 1.000.000 sacos were priced (and a larger order overflowed).
+    let w = world();
+    let s = say(
+        &w,
+        State::Inbound,
+        Memo::default(),
+        "1000000 sacos de cimento, entrega amanhã no Grajaú, pago no pix",
+    );
+    assert!(s.quote.is_none(), "no quote for an order above the limit");
+    assert_eq!(s.state, State::CaptureMin);
+    let why = s.needs_attention.clone().unwrap_or_default();
+    assert!(why.contains("máximo de 100.000"), "{why}");
+    assert_eq!(s.replies.len(), 1, "{:?}", texts(&s));
+}

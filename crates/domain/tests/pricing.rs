@@ -43,7 +43,7 @@ fn demo_quote(lines: &[(&str, &str)], payment: PaymentMethod, location: Location
         llm_assisted: false,
         needs_human: false,
     };
-    price_quote(&req, &demo_rules())
+    price_quote(&req, &demo_rules()).unwrap()
 }
 
 #[test]
@@ -578,14 +578,16 @@ fn total_exactly_at_threshold_is_not_above() {
     let p = price_quote(
         &request(vec![(&it, q("1"))], bairro("Grajaú")),
         &demo_rules(),
-    );
+    )
+    .unwrap();
     assert_eq!(p.total, Centavos(800_000));
     assert!(p.approval_reasons.is_empty());
     let it = item("X", 796_501, 1, 0);
     let p = price_quote(
         &request(vec![(&it, q("1"))], bairro("Grajaú")),
         &demo_rules(),
-    );
+    )
+    .unwrap();
     assert_eq!(p.approval_reasons, vec![TotalAboveThreshold]);
 }
 
@@ -595,14 +597,16 @@ fn margin_exactly_at_minimum_is_not_below() {
     let p = price_quote(
         &request(vec![(&it, q("1"))], bairro("Grajaú")),
         &demo_rules(),
-    );
+    )
+    .unwrap();
     assert_eq!(p.margin_bp, Some(BasisPoints(1200)));
     assert!(p.approval_reasons.is_empty());
     let it = item("X", 10_000, 8_801, 0);
     let p = price_quote(
         &request(vec![(&it, q("1"))], bairro("Grajaú")),
         &demo_rules(),
-    );
+    )
+    .unwrap();
     assert_eq!(p.margin_bp, Some(BasisPoints(1199)));
     assert_eq!(p.approval_reasons, vec![MarginBelowMinimum]);
 }
@@ -614,14 +618,16 @@ fn per_kg_half_centavo_rounds_up() {
     let p = price_quote(
         &request(vec![(&it, q("1"))], cep("01001-000")),
         &demo_rules(),
-    );
+    )
+    .unwrap();
     assert_eq!(p.freight, Some(Centavos(8002)));
     // 499 g → 1,497 → 1
     let it = item("X", 100, 10, 499);
     let p = price_quote(
         &request(vec![(&it, q("1"))], cep("01001-000")),
         &demo_rules(),
-    );
+    )
+    .unwrap();
     assert_eq!(p.freight, Some(Centavos(8001)));
 }
 
@@ -636,7 +642,7 @@ fn weight_is_summed_exactly_before_rounding_freight() {
         cep("01001-000"),
     );
     assert_eq!(
-        price_quote(&req, &demo_rules()).freight,
+        price_quote(&req, &demo_rules()).unwrap().freight,
         Some(Centavos(8003))
     );
 }
@@ -653,7 +659,7 @@ fn unknown_items_llm_and_human_reasons_all_apply() {
         llm_assisted: true,
         needs_human: true,
     };
-    let p = price_quote(&req, &demo_rules());
+    let p = price_quote(&req, &demo_rules()).unwrap();
     assert_eq!(
         p.approval_reasons,
         vec![UnknownItem, NoFreightRule, LlmAssisted, NeedsHuman]
@@ -671,7 +677,7 @@ fn only_unknown_items_gives_an_empty_quote_for_approval() {
         llm_assisted: false,
         needs_human: false,
     };
-    let p = price_quote(&req, &demo_rules());
+    let p = price_quote(&req, &demo_rules()).unwrap();
     assert_eq!(p.subtotal, Centavos(0));
     assert_eq!(p.margin_bp, None);
     assert_eq!(p.approval_reasons, vec![UnknownItem]);
@@ -716,7 +722,9 @@ fn item_specific_discount_beats_global_and_best_threshold_wins() {
     let a = item("A", 1000, 1, 0);
     let b = item("B", 1000, 1, 0);
     let price = |it: &CatalogItem, qty: &str| {
-        price_quote(&request(vec![(it, q(qty))], bairro("centro")), &rules).lines[0]
+        price_quote(&request(vec![(it, q(qty))], bairro("centro")), &rules)
+            .unwrap()
+            .lines[0]
             .volume_discount_bp
     };
     assert_eq!(price(&b, "9"), BasisPoints(0));
@@ -735,12 +743,12 @@ fn free_freight_compares_the_subtotal_before_payment_discount() {
     // subtotal exactly 100000: free, even though PIX brings the net value to 90000
     let mut req = request(vec![(&it, q("1"))], bairro("Centro"));
     req.payment = Pix;
-    let p = price_quote(&req, &rules);
+    let p = price_quote(&req, &rules).unwrap();
     assert_eq!(p.freight, Some(Centavos(0)));
     assert_eq!(p.total, Centavos(90_000));
     // just below: 5000 + 10 × 9,999 kg = 5099,99 → 5100
     let it = item("B", 99_999, 1, 9_999);
-    let p = price_quote(&request(vec![(&it, q("1"))], bairro("Centro")), &rules);
+    let p = price_quote(&request(vec![(&it, q("1"))], bairro("Centro")), &rules).unwrap();
     assert_eq!(p.freight, Some(Centavos(5100)));
 }
 

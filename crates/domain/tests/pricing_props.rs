@@ -92,7 +92,7 @@ proptest! {
         pix in 0i64..=10_000,
         free in prop::option::of(0i64..10_000_000),
     ) {
-        let p = price_quote(&request(&items, payment, location), &rules_with(pix, free));
+        let p = price_quote(&request(&items, payment, location), &rules_with(pix, free)).unwrap();
         prop_assert!(p.subtotal.0 >= 0);
         prop_assert!(p.payment_discount.0 >= 0);
         prop_assert!(p.payment_discount <= p.subtotal);
@@ -114,8 +114,8 @@ proptest! {
     ) {
         let (small, large) = (a.min(b), a.max(b));
         let req = request(&items, PaymentMethod::Pix, location);
-        let t_small = price_quote(&req, &rules_with(small, free)).total;
-        let t_large = price_quote(&req, &rules_with(large, free)).total;
+        let t_small = price_quote(&req, &rules_with(small, free)).unwrap().total;
+        let t_large = price_quote(&req, &rules_with(large, free)).unwrap().total;
         prop_assert!(t_large <= t_small, "{} bp → {:?}, {} bp → {:?}", small, t_small, large, t_large);
     }
 
@@ -130,11 +130,11 @@ proptest! {
     ) {
         let large = small + extra;
         let req = request(&items, PaymentMethod::Pix, Location::Bairro("Centro".into()));
-        let subtotal = price_quote(&req, &rules_with(0, None)).subtotal.0;
+        let subtotal = price_quote(&req, &rules_with(0, None)).unwrap().subtotal.0;
         let net_large = subtotal - subtotal * large / 10_000;
         let free = net_large + (subtotal - net_large) * place / 10_000;
-        let t_small = price_quote(&req, &rules_with(small, Some(free))).total;
-        let t_large = price_quote(&req, &rules_with(large, Some(free))).total;
+        let t_small = price_quote(&req, &rules_with(small, Some(free))).unwrap().total;
+        let t_large = price_quote(&req, &rules_with(large, Some(free))).unwrap().total;
         prop_assert!(t_large <= t_small, "{} bp → {:?}, {} bp → {:?}", small, t_small, large, t_large);
     }
 
@@ -144,7 +144,7 @@ proptest! {
         payment in arb_payment(),
         location in arb_location(),
     ) {
-        let p = price_quote(&request(&items, payment, location), &rules_with(500, None));
+        let p = price_quote(&request(&items, payment, location), &rules_with(500, None)).unwrap();
         let sum: i64 = p.lines.iter().map(|l| l.line_total.0).sum();
         prop_assert_eq!(sum, p.subtotal.0);
         prop_assert_eq!(p.lines.len(), items.len());
@@ -158,10 +158,10 @@ proptest! {
         location in arb_location(),
     ) {
         let rules = rules_with(500, Some(50_000));
-        let before = price_quote(&request(&items, payment, location.clone()), &rules);
+        let before = price_quote(&request(&items, payment, location.clone()), &rules).unwrap();
         let mut more = items.clone();
         more.push(extra);
-        let after = price_quote(&request(&more, payment, location), &rules);
+        let after = price_quote(&request(&more, payment, location), &rules).unwrap();
         prop_assert!(after.subtotal >= before.subtotal);
     }
 
@@ -171,7 +171,7 @@ proptest! {
         payment in arb_payment(),
         location in arb_location(),
     ) {
-        let p = price_quote(&request(&items, payment, location), &rules_with(500, Some(80_000)));
+        let p = price_quote(&request(&items, payment, location), &rules_with(500, Some(80_000))).unwrap();
         prop_assert_eq!(
             p.total.0,
             p.subtotal.0 - p.payment_discount.0 + p.freight.unwrap_or_default().0

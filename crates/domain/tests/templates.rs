@@ -30,6 +30,7 @@ fn demo_example(payment: PaymentMethod, location: Location) -> PricedQuote {
         },
         &demo_rules(),
     )
+    .unwrap()
 }
 
 fn date(d: u32, m: u32) -> NaiveDate {
@@ -155,7 +156,8 @@ fn free_freight_reads_gratis() {
             needs_human: false,
         },
         &rules,
-    );
+    )
+    .unwrap();
     let ctx = quote_context(&MARIA, &q, "ORC-1", date(1, 12), None);
     let text = render(
         TemplateKind::Quote,
@@ -655,7 +657,8 @@ fn a_forty_line_quote_fits_in_one_whatsapp_message() {
             needs_human: false,
         },
         &demo_rules(),
-    );
+    )
+    .unwrap();
     let ctx = quote_context(&MARIA, &q, "ORC-2026-000123", date(30, 11), Some("amanhã"));
     let text = render(
         TemplateKind::Quote,

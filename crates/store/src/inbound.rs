@@ -9,6 +9,8 @@ use std::sync::Arc;
 use serde::Serialize;
 use sqlx::AnyConnection;
 
+use domain::sanitize::make_storable;
+
 use crate::db::{new_id, now_ms, Db, Engine, StoreError};
 use crate::jobs::{self, NewJob};
 use crate::{channels, conversations, messages, webhook_events};
@@ -248,6 +250,7 @@ pub(crate) async fn record_shared(
     if deliveries.is_empty() {
         return Ok(Vec::new());
     }
+    let deliveries = storable_deliveries(deliveries);
     let outcomes = match db.engine() {
         Engine::Postgres => record_deliveries_postgres(db, &deliveries).await?,
         Engine::Sqlite => {
@@ -271,6 +274,77 @@ pub(crate) async fn record_shared(
         db.jobs_ready();
     }
     Ok(outcomes)
+}
+
+/// The deliveries with every text made storable (`domain::sanitize`: NUL → U+FFFD), the
+/// same on both engines. PostgreSQL refuses `\u0000` in the `jsonb` argument and in `text`
+/// columns: one NUL used to fail the whole statement, so every message of the delivery
+/// (and of the deliveries sharing its transaction) was lost on each of Meta's retries.
+/// Copies only when some text has a NUL (the common case shares the list as it is).
+fn storable_deliveries(deliveries: Arc<Vec<Delivery>>) -> Arc<Vec<Delivery>> {
+    let has_nul = |d: &Delivery| {
+        d.payload.contains('\0')
+            || d.events.iter().any(|e| match e {
+                DeliveryEvent::Message(m) => [
+                    &m.phone_number_id,
+                    &m.wa_id,
+                    &m.name,
+                    &m.wamid,
+                    &m.kind,
+                    &m.body,
+                    &m.payload_json,
+                ]
+                .iter()
+                .any(|t| t.contains('\0')),
+                DeliveryEvent::Status(st) => {
+                    [&st.phone_number_id, &st.wamid, &st.status]
+                        .iter()
+                        .any(|t| t.contains('\0'))
+                        || st.error_message.as_ref().is_some_and(|t| t.contains('\0'))
+                }
+                DeliveryEvent::Ignored { phone_number_id } => {
+                    phone_number_id.as_ref().is_some_and(|t| t.contains('\0'))
+                }
+            })
+    };
+    if !deliveries.iter().any(has_nul) {
+        return deliveries;
+    }
+    let mut clean: Vec<Delivery> = deliveries.as_ref().clone();
+    for d in &mut clean {
+        make_storable(&mut d.payload);
+        for e in &mut d.events {
+            match e {
+                DeliveryEvent::Message(m) => {
+                    for t in [
+                        &mut m.phone_number_id,
+                        &mut m.wa_id,
+                        &mut m.name,
+                        &mut m.wamid,
+                        &mut m.kind,
+                        &mut m.body,
+                        &mut m.payload_json,
+                    ] {
+                        make_storable(t);
+                    }
+                }
+                DeliveryEvent::Status(st) => {
+                    for t in [&mut st.phone_number_id, &mut st.wamid, &mut st.status] {
+                        make_storable(t);
+                    }
+                    if let Some(t) = st.error_message.as_mut() {
+                        make_storable(t);
+                    }
+                }
+                DeliveryEvent::Ignored { phone_number_id } => {
+                    if let Some(t) = phone_number_id.as_mut() {
+                        make_storable(t);
+                    }
+                }
+            }
+        }
+    }
+    Arc::new(clean)
 }
 
 async fn record_deliveries_postgres(

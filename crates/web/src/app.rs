@@ -117,6 +117,10 @@ pub fn build_router(state: AppState) -> Router {
             let sites = sites.clone();
             async move { dispatch(sites, req).await }
         })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::storable_forms::form_nul,
+        ))
         .layer(middleware::from_fn(layers::error_pages))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -16,6 +16,7 @@ pub mod public;
 pub mod render;
 pub mod simulator;
 pub mod state;
+pub mod storable_forms;
 pub mod webhook;
 
 pub use app::{build_router, Application};

@@ -6,7 +6,9 @@ mod quote;
 mod rules;
 
 pub use approval::ApprovalReason;
-pub use quote::{price_quote, PricedLine, PricedQuote, QuoteRequest};
+pub use quote::{
+    price_quote, reprice_edited, LineEdit, PricedLine, PricedQuote, PricingError, QuoteRequest,
+};
 pub use rules::{
     demo_rules, fold, known_bairros, FreightRule, FreightZone, StoreRules, VolumeDiscount,
 };

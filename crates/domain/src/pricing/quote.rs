@@ -1,12 +1,17 @@
 //! Pricing a quote: exact integer arithmetic, rounding half up to the centavo at each step
 //! of `demo-store.md` (see docs/pricing.md).
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::approval::ApprovalReason;
 use super::rules::{clamp_bp, StoreRules};
 use crate::catalog::{CatalogItem, Unit};
-use crate::money::{div_round_half_up, BasisPoints, Centavos, Quantity, QUANTITY_SCALE};
+use crate::money::{
+    div_round_half_up, limits, AmountError, BasisPoints, Centavos, Quantity, QuantityError,
+    QUANTITY_SCALE,
+};
 use crate::slots::{Location, PaymentMethod};
 
 /// What the conversation gathered, resolved against the catalog.
@@ -75,49 +80,98 @@ impl PricedQuote {
     }
 }
 
-fn saturate(v: i128) -> i64 {
-    v.clamp(i64::MIN as i128, i64::MAX as i128) as i64
+/// Why a quote could not be priced. The messages are pt-BR and shown to the person as they are.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PricingError {
+    #[error("Linha {line} ({name}): {source}.")]
+    Quantity {
+        line: usize,
+        name: String,
+        source: QuantityError,
+    },
+    #[error("Linha {line} ({name}): {source}")]
+    Amount {
+        line: usize,
+        name: String,
+        source: AmountError,
+    },
+    #[error("{0}")]
+    Freight(AmountError),
+    #[error("O orçamento precisa de pelo menos um item.")]
+    NoLines,
+    #[error("A edição não corresponde às linhas do orçamento.")]
+    LinesMismatch,
+    /// Only reachable with amounts outside the input limits (e.g. data stored before them).
+    #[error("Os valores do orçamento são grandes demais para calcular.")]
+    Overflow,
+}
+
+/// Centavos from an exact intermediate, or [`PricingError::Overflow`]: never a wrapped or
+/// saturated amount that a customer could receive.
+fn cents(v: i128) -> Result<Centavos, PricingError> {
+    i64::try_from(v)
+        .map(Centavos)
+        .map_err(|_| PricingError::Overflow)
 }
 
 /// `amount × (1 − bp)`, rounded half up.
-fn less_bp(amount: Centavos, bp: BasisPoints) -> Centavos {
+fn less_bp(amount: Centavos, bp: BasisPoints) -> Result<Centavos, PricingError> {
     let keep = (BasisPoints::FULL.0 - bp.0) as i128;
-    Centavos(saturate(div_round_half_up(
+    cents(div_round_half_up(
         amount.0 as i128 * keep,
         BasisPoints::FULL.0 as i128,
-    )))
+    ))
 }
 
 /// `amount × bp`, rounded half up.
-fn bp_of(amount: Centavos, bp: BasisPoints) -> Centavos {
-    Centavos(saturate(div_round_half_up(
+fn bp_of(amount: Centavos, bp: BasisPoints) -> Result<Centavos, PricingError> {
+    cents(div_round_half_up(
         amount.0 as i128 * bp.0 as i128,
         BasisPoints::FULL.0 as i128,
-    )))
+    ))
 }
 
-/// `per_unit × quantity`, rounded half up (quantity is in thousandths).
-fn times_quantity(per_unit: i64, q: Quantity) -> i64 {
-    saturate(div_round_half_up(
-        per_unit as i128 * q.thousandths() as i128,
+/// `per_unit × quantity`, rounded half up (quantity is in thousandths). Two `i64` factors
+/// always fit in `i128`; only the result can be out of range.
+fn times_quantity(per_unit: Centavos, q: Quantity) -> Result<Centavos, PricingError> {
+    cents(div_round_half_up(
+        per_unit.0 as i128 * q.thousandths() as i128,
         QUANTITY_SCALE as i128,
     ))
 }
 
-pub fn price_quote(req: &QuoteRequest, rules: &StoreRules) -> PricedQuote {
+fn checked_sum(values: impl Iterator<Item = i64>) -> Result<Centavos, PricingError> {
+    let mut sum: i128 = 0;
+    for v in values {
+        sum = sum.checked_add(v as i128).ok_or(PricingError::Overflow)?;
+    }
+    cents(sum)
+}
+
+/// Prices what the conversation gathered. Refuses (instead of pricing) a line above
+/// [`MAX_QUANTITY`](crate::money::MAX_QUANTITY) and any amount that does not fit: the bot hands those to a person.
+pub fn price_quote(req: &QuoteRequest, rules: &StoreRules) -> Result<PricedQuote, PricingError> {
     let mut lines = Vec::with_capacity(req.lines.len());
     // Exact weight in milligrams (grams × thousandths of a unit): freight rounds only once.
     let mut weight_mg: i128 = 0;
-    for (item, quantity) in &req.lines {
+    for (i, (item, quantity)) in req.lines.iter().enumerate() {
         // A negative quantity cannot be bought; pricing it would make totals negative.
-        let quantity = Quantity::from_thousandths(quantity.thousandths().max(0));
+        let quantity = Quantity::from_thousandths(quantity.thousandths().max(0))
+            .check_line()
+            .map_err(|source| PricingError::Quantity {
+                line: i + 1,
+                name: item.name.clone(),
+                source,
+            })?;
         let list_price = Centavos(item.price.0.max(0));
         let volume_discount_bp = rules.volume_discount(&item.sku, quantity);
-        let unit_price = less_bp(list_price, volume_discount_bp);
-        let line_total = Centavos(times_quantity(unit_price.0, quantity));
-        let cost_total = Centavos(times_quantity(item.cost.0.max(0), quantity));
+        let unit_price = less_bp(list_price, volume_discount_bp)?;
+        let line_total = times_quantity(unit_price, quantity)?;
+        let cost_total = times_quantity(Centavos(item.cost.0.max(0)), quantity)?;
         let weight_grams = item.weight_grams.max(0);
-        weight_mg += weight_grams as i128 * quantity.thousandths() as i128;
+        weight_mg = weight_mg
+            .checked_add(weight_grams as i128 * quantity.thousandths() as i128)
+            .ok_or(PricingError::Overflow)?;
         lines.push(PricedLine {
             sku: item.sku.clone(),
             name: item.name.clone(),
@@ -132,37 +186,74 @@ pub fn price_quote(req: &QuoteRequest, rules: &StoreRules) -> PricedQuote {
         });
     }
 
-    let subtotal = Centavos(saturate(
-        lines.iter().map(|l| l.line_total.0 as i128).sum::<i128>(),
-    ));
-    let payment_discount_bp = clamp_bp(rules.payment_discount(req.payment));
-    let payment_discount = bp_of(subtotal, payment_discount_bp);
-    let net = Centavos(subtotal.0 - payment_discount.0);
-
+    let subtotal = checked_sum(lines.iter().map(|l| l.line_total.0))?;
     let rule = rules.freight_rule_for(&req.location);
-    let freight = rule.map(|r| {
+    let freight = match rule {
+        None => None,
         // Compared with the subtotal before the payment discount, so that choosing PIX never
         // costs the customer the free freight (a larger discount never raises the total).
-        let free = r.free_above.is_some_and(|limit| subtotal >= limit);
-        if free {
-            Centavos::ZERO
-        } else {
-            let by_weight = div_round_half_up(r.per_kg.0.max(0) as i128 * weight_mg, 1_000_000);
-            Centavos(saturate(r.base.0.max(0) as i128 + by_weight))
+        Some(r) if r.free_above.is_some_and(|limit| subtotal >= limit) => Some(Centavos::ZERO),
+        Some(r) => {
+            let by_weight = (r.per_kg.0.max(0) as i128)
+                .checked_mul(weight_mg)
+                .map(|v| div_round_half_up(v, 1_000_000))
+                .ok_or(PricingError::Overflow)?;
+            Some(cents(r.base.0.max(0) as i128 + by_weight)?)
         }
-    });
-    let total = Centavos(saturate(net.0 as i128 + freight.map_or(0, |f| f.0 as i128)));
+    };
+    summarize(
+        lines,
+        Summary {
+            payment_method: req.payment,
+            payment_discount_bp: clamp_bp(rules.payment_discount(req.payment)),
+            freight,
+            freight_rule: rule.map(|r| r.label.clone()),
+            unknown: req.unknown.clone(),
+            llm_assisted: req.llm_assisted,
+            needs_human: req.needs_human,
+        },
+        rules,
+    )
+}
 
-    let cost: i128 = lines.iter().map(|l| l.cost_total.0 as i128).sum();
-    let margin_bp = (net.0 > 0).then(|| {
-        BasisPoints(saturate(div_round_half_up(
-            (net.0 as i128 - cost) * BasisPoints::FULL.0 as i128,
+/// Everything of a quote that is not its lines.
+struct Summary {
+    payment_method: PaymentMethod,
+    payment_discount_bp: BasisPoints,
+    freight: Option<Centavos>,
+    freight_rule: Option<String>,
+    unknown: Vec<String>,
+    llm_assisted: bool,
+    needs_human: bool,
+}
+
+/// Totals, margin and approval reasons of priced lines: the one place they are computed, for
+/// a fresh quote and for one a person edited.
+fn summarize(
+    lines: Vec<PricedLine>,
+    s: Summary,
+    rules: &StoreRules,
+) -> Result<PricedQuote, PricingError> {
+    let subtotal = checked_sum(lines.iter().map(|l| l.line_total.0))?;
+    let payment_discount = bp_of(subtotal, s.payment_discount_bp)?;
+    let net = cents(subtotal.0 as i128 - payment_discount.0 as i128)?;
+    let total = cents(net.0 as i128 + s.freight.map_or(0, |f| f.0 as i128))?;
+
+    let cost = checked_sum(lines.iter().map(|l| l.cost_total.0))?;
+    let margin_bp = if net.0 > 0 {
+        let m = div_round_half_up(
+            (net.0 as i128 - cost.0 as i128) * BasisPoints::FULL.0 as i128,
             net.0 as i128,
-        )))
-    });
+        );
+        Some(BasisPoints(
+            i64::try_from(m).map_err(|_| PricingError::Overflow)?,
+        ))
+    } else {
+        None
+    };
 
     let mut approval_reasons = Vec::new();
-    if !req.unknown.is_empty() {
+    if !s.unknown.is_empty() {
         approval_reasons.push(ApprovalReason::UnknownItem);
     }
     if margin_bp.is_some_and(|m| m < rules.min_margin) {
@@ -171,27 +262,114 @@ pub fn price_quote(req: &QuoteRequest, rules: &StoreRules) -> PricedQuote {
     if total > rules.approval_above {
         approval_reasons.push(ApprovalReason::TotalAboveThreshold);
     }
-    if freight.is_none() {
+    if s.freight.is_none() {
         approval_reasons.push(ApprovalReason::NoFreightRule);
     }
-    if req.llm_assisted {
+    if s.llm_assisted {
         approval_reasons.push(ApprovalReason::LlmAssisted);
     }
-    if req.needs_human {
+    if s.needs_human {
         approval_reasons.push(ApprovalReason::NeedsHuman);
     }
 
-    PricedQuote {
+    Ok(PricedQuote {
         lines,
         subtotal,
-        payment_method: req.payment,
-        payment_discount_bp,
+        payment_method: s.payment_method,
+        payment_discount_bp: s.payment_discount_bp,
         payment_discount,
-        freight,
-        freight_rule: rule.map(|r| r.label.clone()),
+        freight: s.freight,
+        freight_rule: s.freight_rule,
         total,
         margin_bp,
         approval_reasons,
-        unknown: req.unknown.clone(),
+        unknown: s.unknown,
+    })
+}
+
+/// What a person typed for one line of a quote waiting for approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineEdit {
+    /// Zero removes the line.
+    pub quantity: Quantity,
+    pub unit_price: Centavos,
+}
+
+/// A quote after a person changed its quantities, unit prices or freight: every input is
+/// checked against the limits, the totals and the margin are computed exactly as for a fresh
+/// quote, and the approval reasons are those a fresh quote with these lines would get (the
+/// unknown items, IA help and "needs a person" of the conversation are kept).
+///
+/// `freight: None` keeps the quote's freight. The payment discount percentage of the quote is
+/// kept. `unit_costs` is the catalog's cost per SKU; a line whose SKU is gone keeps the cost it
+/// was quoted with.
+pub fn reprice_edited(
+    original: &PricedQuote,
+    edits: &[LineEdit],
+    freight: Option<Centavos>,
+    unit_costs: &HashMap<String, Centavos>,
+    rules: &StoreRules,
+) -> Result<PricedQuote, PricingError> {
+    if edits.len() != original.lines.len() {
+        return Err(PricingError::LinesMismatch);
     }
+    let mut lines = Vec::with_capacity(edits.len());
+    for (i, (line, edit)) in original.lines.iter().zip(edits).enumerate() {
+        let quantity = edit
+            .quantity
+            .check_line()
+            .map_err(|source| PricingError::Quantity {
+                line: i + 1,
+                name: line.name.clone(),
+                source,
+            })?;
+        let unit_price = limits::QUOTE_UNIT_PRICE
+            .check(edit.unit_price)
+            .map_err(|source| PricingError::Amount {
+                line: i + 1,
+                name: line.name.clone(),
+                source,
+            })?;
+        if quantity.is_zero() {
+            continue;
+        }
+        let unit_cost = match unit_costs.get(&line.sku) {
+            Some(c) => Centavos(c.0.max(0)),
+            None => {
+                let old = line.quantity.thousandths().max(1) as i128;
+                cents(div_round_half_up(
+                    line.cost_total.0 as i128 * QUANTITY_SCALE as i128,
+                    old,
+                ))?
+            }
+        };
+        lines.push(PricedLine {
+            quantity,
+            unit_price,
+            line_total: times_quantity(unit_price, quantity)?,
+            cost_total: times_quantity(unit_cost, quantity)?,
+            ..line.clone()
+        });
+    }
+    if lines.is_empty() {
+        return Err(PricingError::NoLines);
+    }
+    let freight = match freight {
+        Some(f) => Some(limits::FREIGHT.check(f).map_err(PricingError::Freight)?),
+        None => original.freight,
+    };
+    let had = |r: ApprovalReason| original.approval_reasons.contains(&r);
+    summarize(
+        lines,
+        Summary {
+            payment_method: original.payment_method,
+            payment_discount_bp: clamp_bp(original.payment_discount_bp),
+            freight,
+            freight_rule: original.freight_rule.clone(),
+            unknown: original.unknown.clone(),
+            llm_assisted: had(ApprovalReason::LlmAssisted),
+            needs_human: had(ApprovalReason::NeedsHuman),
+        },
+        rules,
+    )
 }

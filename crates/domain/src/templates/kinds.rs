@@ -239,7 +239,9 @@ pub fn sample_context(kind: TemplateKind) -> Value {
             needs_human: false,
         },
         &rules,
-    );
+    )
+    // The demo catalog and rules are constants well inside the limits.
+    .expect("the sample quote prices");
     let c = &SAMPLE;
     match kind {
         TemplateKind::DataCapture | TemplateKind::HumanHandoff => context::common_context(c),

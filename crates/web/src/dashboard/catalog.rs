@@ -5,9 +5,11 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use domain::catalog::{
-    parse_catalog_csv, parse_weight_grams, write_catalog_csv, CatalogItem, Unit,
+    parse_catalog_csv, parse_weight_grams, write_catalog_csv, write_price_list_csv, CatalogItem,
+    Unit,
 };
-use domain::money::Centavos;
+use domain::money::limits;
+use domain::sanitize::storable;
 use minijinja::{context, Value};
 use serde::Deserialize;
 use store::audit::{self, Entry};
@@ -114,7 +116,7 @@ fn parse_item(f: &ItemForm) -> Result<CatalogItem, Vec<String>> {
     {
         errs.push("SKU: use letras, números, - ou _ (até 64).".to_string());
     }
-    let name = f.name.trim().to_string();
+    let name = storable(f.name.trim()).into_owned();
     if name.is_empty() || name.chars().count() > 200 {
         errs.push("Nome: obrigatório, até 200 caracteres.".into());
     }
@@ -123,11 +125,13 @@ fn parse_item(f: &ItemForm) -> Result<CatalogItem, Vec<String>> {
         .parse::<Unit>()
         .map_err(|e| errs.push(format!("Unidade: {e}")))
         .ok();
-    let price = Centavos::parse_brl(&f.price)
-        .map_err(|e| errs.push(format!("Preço: {e}")))
+    let price = limits::CATALOG_PRICE
+        .parse(&f.price)
+        .map_err(|e| errs.push(e.to_string()))
         .ok();
-    let cost = Centavos::parse_brl(&f.cost)
-        .map_err(|e| errs.push(format!("Custo: {e}")))
+    let cost = limits::CATALOG_COST
+        .parse(&f.cost)
+        .map_err(|e| errs.push(e.to_string()))
         .ok();
     let weight = parse_weight_grams(&f.weight_kg)
         .map_err(|e| errs.push(format!("Peso: {e}")))
@@ -135,16 +139,11 @@ fn parse_item(f: &ItemForm) -> Result<CatalogItem, Vec<String>> {
     let aliases: Vec<String> = f
         .aliases
         .split([',', ';'])
-        .map(|a| a.trim().to_string())
+        .map(|a| storable(a.trim()).into_owned())
         .filter(|a| !a.is_empty())
         .collect();
     match (unit, price, cost, weight) {
         (Some(unit), Some(price), Some(cost), Some(weight_grams)) if errs.is_empty() => {
-            if price.0 <= 0 || cost.0 < 0 {
-                return Err(vec![
-                    "Preço precisa ser maior que zero e custo não pode ser negativo.".into(),
-                ]);
-            }
             Ok(CatalogItem {
                 sku,
                 name,
@@ -316,19 +315,29 @@ pub async fn import_csv(
     Ok(Redirect::to("/catalogo?ok=importado").into_response())
 }
 
+/// The owner gets the whole catalog (the import format); an attendant, who sees no costs on
+/// the catalog page, gets the price list: the same file without `cost_cents`, which is what
+/// the counter needs.
 pub async fn export_csv(State(state): State<AppState>, me: Me) -> Result<Response, AppError> {
     let items: Vec<CatalogItem> = store::catalog::list(&state.db, &me.tenant.id)
         .await?
         .into_iter()
         .map(|s| s.item)
         .collect();
-    let disposition = format!("attachment; filename=\"catalogo-{}.csv\"", me.tenant.slug);
+    let (name, body) = if me.is_owner() {
+        ("catalogo", write_catalog_csv(&items))
+    } else {
+        ("precos", write_price_list_csv(&items))
+    };
+    let disposition = format!("attachment; filename=\"{name}-{}.csv\"", me.tenant.slug);
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (header::CONTENT_DISPOSITION, disposition),
+            // Prices (and for the owner, costs) must not stay in a shared cache.
+            (header::CACHE_CONTROL, "no-store".to_string()),
         ],
-        write_catalog_csv(&items),
+        body,
     )
         .into_response())
 }

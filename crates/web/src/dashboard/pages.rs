@@ -5,8 +5,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
-use domain::money::{div_round_half_up, BasisPoints, Centavos, Quantity, QUANTITY_SCALE};
-use domain::pricing::{ApprovalReason, PricedQuote};
+use std::collections::HashMap;
+
+use domain::money::{limits, Centavos, Quantity};
+use domain::pricing::{reprice_edited, ApprovalReason, LineEdit, PricedQuote};
 use minijinja::{context, Value};
 use serde::Deserialize;
 use store::{conversations, messages, quotes};
@@ -46,7 +48,8 @@ pub async fn overview(
     let conv_today = a.conversations.iter().filter(|t| **t >= today).count();
     let quotes_today = a.quotes.iter().filter(|q| q.0 >= today).count();
     let won: Vec<_> = a.quotes.iter().filter(|q| q.1 == "accepted").collect();
-    let won_value: i64 = won.iter().map(|q| q.2).sum();
+    // Saturating: a sum for display must not abort the page (totals are bounded at input).
+    let won_value: i64 = won.iter().fold(0i64, |acc, q| acc.saturating_add(q.2));
     let quoted_convs: std::collections::HashSet<&str> =
         a.quotes.iter().map(|q| q.3.as_str()).collect();
     let won_convs: std::collections::HashSet<&str> = won.iter().map(|q| q.3.as_str()).collect();
@@ -162,9 +165,14 @@ pub async fn approvals(
             continue;
         };
         let conv = conversations::get(&state.db, &me.tenant.id, &q.conversation_id).await?;
+        // The quote's current reasons, as on the detail page (an edit re-checks them).
+        let reasons = match priced_of(&q) {
+            Ok(p) => p.approval_reasons.iter().map(|r| r.label_pt()).collect(),
+            Err(_) => reasons_pt(&a.reasons_json),
+        };
         rows.push(context! {
             id => a.id, number => q.number, total => brl(q.total_cents),
-            reasons => reasons_pt(&a.reasons_json), created => datetime_br(a.created_at),
+            reasons => reasons, created => datetime_br(a.created_at),
             customer => conv.map(|c| if c.contact_name.is_empty() { domain::ids::mask_phone(&c.contact_wa_id) } else { c.contact_name }).unwrap_or_default(),
         });
     }
@@ -207,7 +215,8 @@ pub async fn approval_detail(
         "dashboard/approval.html",
         "aprovacoes",
         context! {
-            approval => context! { id => a.id, status => a.status, reasons => reasons_pt(&a.reasons_json), note => a.decision_note },
+            // The quote's current reasons: an edit re-checks them (`reprice_edited`).
+            approval => context! { id => a.id, status => a.status, reasons => p.approval_reasons.iter().map(|r| r.label_pt()).collect::<Vec<_>>(), note => a.decision_note },
             quote => quote_view(&q, &p),
             customer => conv.map(|c| c.contact_name).unwrap_or_default(),
         },
@@ -261,58 +270,6 @@ pub async fn reject(
     Ok(Redirect::to("/aprovacoes?ok=rejeitado").into_response())
 }
 
-/// Recomputes a quote after a person changed quantities, unit prices or the freight, with
-/// the same rounding as `domain::pricing` (half up at each step). Lines with quantity 0 are
-/// removed. The payment discount percentage of the original quote is kept.
-pub fn recompute(
-    p: &PricedQuote,
-    edits: &[(Quantity, Centavos)],
-    freight: Option<Centavos>,
-    unit_costs: &std::collections::HashMap<String, i64>,
-) -> PricedQuote {
-    let mut out = p.clone();
-    out.lines.clear();
-    for (line, (qty, price)) in p.lines.iter().zip(edits) {
-        if qty.is_zero() {
-            continue;
-        }
-        let mut l = line.clone();
-        l.quantity = *qty;
-        l.unit_price = *price;
-        l.line_total = Centavos(times(price.0, *qty));
-        // Cost per unit from the catalog; without it, scale the old cost.
-        let unit_cost = unit_costs.get(&l.sku).copied().unwrap_or_else(|| {
-            let old = line.quantity.thousandths().max(1) as i128;
-            div_round_half_up(line.cost_total.0 as i128 * QUANTITY_SCALE as i128, old) as i64
-        });
-        l.cost_total = Centavos(times(unit_cost, *qty));
-        out.lines.push(l);
-    }
-    out.subtotal = Centavos(out.lines.iter().map(|l| l.line_total.0).sum());
-    out.payment_discount = Centavos(div_round_half_up(
-        out.subtotal.0 as i128 * out.payment_discount_bp.0 as i128,
-        BasisPoints::FULL.0 as i128,
-    ) as i64);
-    out.freight = freight.or(p.freight);
-    out.total = Centavos(out.subtotal.0 - out.payment_discount.0 + out.freight.map_or(0, |f| f.0));
-    let net = out.net_merchandise().0;
-    let cost: i64 = out.lines.iter().map(|l| l.cost_total.0).sum();
-    out.margin_bp = (net > 0)
-        .then(|| BasisPoints(div_round_half_up((net - cost) as i128 * 10_000, net as i128) as i64));
-    if out.freight.is_some() {
-        out.approval_reasons
-            .retain(|r| *r != ApprovalReason::NoFreightRule);
-    }
-    out
-}
-
-fn times(per_unit: i64, q: Quantity) -> i64 {
-    div_round_half_up(
-        per_unit as i128 * q.thousandths() as i128,
-        QUANTITY_SCALE as i128,
-    ) as i64
-}
-
 pub async fn edit_lines(
     State(state): State<AppState>,
     me: Me,
@@ -330,52 +287,44 @@ pub async fn edit_lines(
             .find(|(n, _)| n == k)
             .map(|(_, v)| v.trim().to_string())
     };
-    let mut edits = Vec::new();
+    // Only the form is parsed here; limits, totals and approval reasons are the domain's
+    // (`reprice_edited`), the same code that prices a fresh quote.
+    let mut edits = Vec::with_capacity(p.lines.len());
     for (i, l) in p.lines.iter().enumerate() {
-        let qty = match get(&format!("qty_{i}")) {
-            Some(s) => s.parse::<Quantity>().map_err(|_| {
-                AppError::BadRequest(format!(
-                    "Quantidade inválida na linha {} ({}).",
-                    i + 1,
-                    l.name
-                ))
-            })?,
+        let quantity = match get(&format!("qty_{i}")) {
+            Some(s) => s
+                .parse::<Quantity>()
+                .map_err(|e| AppError::BadRequest(format!("Linha {} ({}): {e}.", i + 1, l.name)))?,
             None => l.quantity,
         };
-        let price = match get(&format!("price_{i}")) {
-            Some(s) => Centavos::parse_brl(&s).map_err(|e| {
-                AppError::BadRequest(format!(
-                    "Preço inválido na linha {} ({}): {e}",
-                    i + 1,
-                    l.name
-                ))
-            })?,
+        let unit_price = match get(&format!("price_{i}")) {
+            Some(s) => limits::QUOTE_UNIT_PRICE
+                .parse(&s)
+                .map_err(|e| AppError::BadRequest(format!("Linha {} ({}): {e}", i + 1, l.name)))?,
             None => l.unit_price,
         };
-        if price.0 < 0 {
-            return Err(AppError::BadRequest("Preço não pode ser negativo.".into()));
-        }
-        edits.push((qty, price));
+        edits.push(LineEdit {
+            quantity,
+            unit_price,
+        });
     }
     let freight = match get("freight").filter(|s| !s.is_empty()) {
         Some(s) => Some(
-            Centavos::parse_brl(&s)
-                .map_err(|e| AppError::BadRequest(format!("Frete inválido: {e}")))?,
+            limits::FREIGHT
+                .parse(&s)
+                .map_err(|e| AppError::BadRequest(e.to_string()))?,
         ),
         None => None,
     };
-    let costs: std::collections::HashMap<String, i64> =
-        store::catalog::list(&state.db, &me.tenant.id)
-            .await?
-            .into_iter()
-            .map(|s| (s.item.sku, s.item.cost.0))
-            .collect();
-    let new = recompute(&p, &edits, freight, &costs);
-    if new.lines.is_empty() {
-        return Err(AppError::BadRequest(
-            "O orçamento precisa de pelo menos um item.".into(),
-        ));
-    }
+    let costs: HashMap<String, Centavos> = store::catalog::list(&state.db, &me.tenant.id)
+        .await?
+        .into_iter()
+        .map(|s| (s.item.sku, s.item.cost))
+        .collect();
+    let rules =
+        worker::tenant_ctx::to_store_rules(&store::rules::load(&state.db, &me.tenant.id).await?);
+    let new = reprice_edited(&p, &edits, freight, &costs, &rules)
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let snapshot = serde_json::to_string(&new).map_err(|e| AppError::Internal(e.into()))?;
     let (tenant_id, quote_id, actor) = (me.tenant.id.clone(), q.id.clone(), me.actor());
     let before = serde_json::json!({ "total_cents": q.total_cents, "lines": p.lines.len() });

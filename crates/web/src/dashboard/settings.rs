@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
-use domain::money::{BasisPoints, Centavos, Quantity};
+use domain::money::{limits, BasisPoints, Centavos, MoneyLimit, Quantity};
 use domain::templates::{self, TemplateKind};
 use minijinja::{context, Value};
 use serde::Deserialize;
@@ -68,24 +68,9 @@ where
     Ok(())
 }
 
-/// `5`, `2,5` → basis points (500, 250), 0–100 %.
+/// `5`, `2,5` → basis points (500, 250), 0–100 % (the domain's rule).
 pub fn parse_percent(field: &str, what: &str) -> Result<i64, String> {
-    let t = field.trim().trim_end_matches('%').trim();
-    if t.is_empty() {
-        return Ok(0);
-    }
-    let q: Quantity = t
-        .parse()
-        .map_err(|_| format!("{what}: use um número como 5 ou 2,5"))?;
-    let th = q.thousandths();
-    if th % 10 != 0 {
-        return Err(format!("{what}: no máximo duas casas decimais"));
-    }
-    let bp = th / 10;
-    if !(0..=10_000).contains(&bp) {
-        return Err(format!("{what}: entre 0 e 100%"));
-    }
-    Ok(bp)
+    BasisPoints::parse_percent(field, what).map(|bp| bp.0)
 }
 
 fn pct_input(bp: i64) -> String {
@@ -192,10 +177,11 @@ pub async fn save_rules(
         quote_validity_hours: 0,
     };
     let mut new = new;
-    match Centavos::parse_brl(&f.approval_above) {
-        Ok(c) if c.0 >= 0 => new.approval_above_cents = c.0,
-        _ => errors
-            .push("Limite para aprovação: valor em reais, como 5.000,00 (0 = sem limite)".into()),
+    match limits::APPROVAL_ABOVE.parse(&f.approval_above) {
+        Ok(c) => new.approval_above_cents = c.0,
+        Err(e) => errors.push(format!(
+            "{e} Use um valor em reais, como 5.000,00 (0 = sem limite)"
+        )),
     }
     match f.validity.trim().parse::<i64>() {
         Ok(h) if (1..=24 * 90).contains(&h) => new.quote_validity_hours = h,
@@ -250,6 +236,10 @@ pub async fn add_volume(
         .min_quantity
         .parse::<Quantity>()
         .map_err(|_| errors.push("Quantidade mínima inválida".into()))
+        .and_then(|q| {
+            q.check_line()
+                .map_err(|e| errors.push(format!("Quantidade mínima: {e}")))
+        })
         .ok();
     let bp = parse_percent(&f.pct, "Desconto")
         .map_err(|e| errors.push(e))
@@ -426,23 +416,27 @@ pub async fn add_freight(
             Some(FreightZoneRow::Bairros(b))
         }
     };
-    let money = |v: &str, what: &str, errors: &mut Vec<String>| match Centavos::parse_brl(v) {
-        Ok(c) if c.0 >= 0 => c.0,
-        _ => {
-            errors.push(format!("{what}: valor em reais, como 35,00"));
+    let money = |v: &str, limit: MoneyLimit, errors: &mut Vec<String>| match limit.parse(v) {
+        Ok(c) => c.0,
+        Err(e) => {
+            errors.push(format!("{e} Use um valor em reais, como 35,00"));
             0
         }
     };
-    let base = money(&f.base, "Valor fixo", &mut errors);
+    let base = money(&f.base, limits::FREIGHT_BASE, &mut errors);
     let per_kg = if f.per_kg.trim().is_empty() {
         0
     } else {
-        money(&f.per_kg, "Valor por kg", &mut errors)
+        money(&f.per_kg, limits::FREIGHT_PER_KG, &mut errors)
     };
     let free_above = if f.free_above.trim().is_empty() {
         None
     } else {
-        Some(money(&f.free_above, "Frete grátis acima de", &mut errors))
+        Some(money(
+            &f.free_above,
+            limits::FREE_FREIGHT_ABOVE,
+            &mut errors,
+        ))
     };
     let rules = store::rules::load(&state.db, &me.tenant.id).await?;
     let position = f
