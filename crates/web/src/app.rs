@@ -67,8 +67,8 @@ fn with_static(router: Router<AppState>) -> Router<AppState> {
     router.route("/static/{file}", get(static_file))
 }
 
-fn api_routes() -> Router<AppState> {
-    Router::new()
+fn api_routes(state: &AppState) -> Router<AppState> {
+    let r = Router::new()
         .route(
             "/webhooks/whatsapp",
             get(webhook::verify).post(webhook::receive),
@@ -77,7 +77,21 @@ fn api_routes() -> Router<AppState> {
         .route(
             "/admin/jobs/{id}/requeue",
             post(crate::public::admin::requeue),
-        )
+        );
+    if state.cfg.demo {
+        fake_graph(r)
+    } else {
+        r
+    }
+}
+
+/// Demo only: the fake Graph API, on `api.BASE` and on the loopback address the demo's own
+/// Graph client calls.
+fn fake_graph(r: Router<AppState>) -> Router<AppState> {
+    r.route(
+        "/_fake_graph/{version}/{pnid}/messages",
+        post(simulator::fake_graph),
+    )
 }
 
 fn apex_routes(state: &AppState) -> Router<AppState> {
@@ -130,17 +144,14 @@ pub fn build_router(state: AppState) -> Router {
     let sites = Arc::new(Sites {
         base: state.cfg.base_domain.clone(),
         apex: finish(with_static(probes(apex_routes(&state))), &state),
-        api: finish(with_static(with_metrics(probes(api_routes()))), &state),
+        api: finish(
+            with_static(with_metrics(probes(api_routes(&state)))),
+            &state,
+        ),
         store: finish(with_static(probes(crate::store_routes(&state))), &state),
         address: finish(with_metrics(probes(Router::new())), &state),
         // `orcazap demo` points the real Graph client at this process's own address.
-        address_demo: finish(
-            with_metrics(probes(Router::new())).route(
-                "/_fake_graph/{version}/{pnid}/messages",
-                post(simulator::fake_graph),
-            ),
-            &state,
-        ),
+        address_demo: finish(fake_graph(with_metrics(probes(Router::new()))), &state),
         other: finish(probes(Router::new()), &state),
     });
     let demo = state.cfg.demo;
