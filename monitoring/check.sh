@@ -5,7 +5,8 @@
 #   2. promtool test rules    monitoring/prometheus/alerts_test.yml
 #   3. promtool check config  monitoring/prometheus/prometheus.example.yml (syntax only)
 #   4. python3 -m json.tool   monitoring/grafana/orcazap.json
-#   5. consistency: the dashboard and the rules use only metrics the binary exposes, the dashboard shows
+#   5. consistency: the dashboard and the rules use only metrics the binary exposes (monitoring/metrics.txt,
+#      compared with the binary by crates/orcazap/tests/surfaces.rs), the dashboard shows
 #      every one of them, every PromQL query in the dashboard parses, and every runbook_url anchor exists
 #      as a section of docs/runbook.md.
 #   6. the operations docs' relative links (file.md#section) resolve.
@@ -81,35 +82,17 @@ import sys
 
 rules_path, dashboard_path, runbook_path, queries_out = sys.argv[1:5]
 
-# The metrics the binary exposes (the contract with crates/orcazap). Histograms appear in PromQL with the
-# _bucket/_sum/_count suffixes.
-EXPOSED = {
-    "orcazap_http_requests_total",
-    "orcazap_http_request_duration_seconds",
-    "orcazap_webhook_events_total",
-    "orcazap_jobs_total",
-    "orcazap_job_duration_seconds",
-    "orcazap_queue_ready_jobs",
-    "orcazap_queue_oldest_ready_age_seconds",
-    "orcazap_queue_dead_jobs",
-    "orcazap_graph_requests_total",
-    "orcazap_quotes_total",
-    "orcazap_quote_approval_reasons_total",
-    "orcazap_inbound_messages_total",
-    "orcazap_db_pool_connections",
-    "orcazap_db_acquire_wait_seconds",
-    "orcazap_ready",
-    "orcazap_worker_heartbeat_age_seconds",
-    "orcazap_process_resident_memory_bytes",
-    "orcazap_webhook_batch_size",
-    "orcazap_webhook_batch_splits_total",
-}
-HISTOGRAMS = {
-    "orcazap_http_request_duration_seconds",
-    "orcazap_job_duration_seconds",
-    "orcazap_db_acquire_wait_seconds",
-    "orcazap_webhook_batch_size",
-}
+# The metrics the binary exposes: monitoring/metrics.txt, the contract with crates/ (a Rust test
+# compares it with the source and with a running binary's /metrics). Histograms appear in PromQL with
+# the _bucket/_sum/_count suffixes.
+CONTRACT = {}
+for line in open("monitoring/metrics.txt", encoding="utf-8"):
+    line = line.strip()
+    if line and not line.startswith("#"):
+        name, kind = line.split()
+        CONTRACT[name] = kind
+EXPOSED = set(CONTRACT)
+HISTOGRAMS = {n for n, k in CONTRACT.items() if k == "histogram"}
 
 def base_name(name):
     for suffix in ("_bucket", "_sum", "_count"):

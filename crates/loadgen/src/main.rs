@@ -36,8 +36,8 @@ struct Common {
     /// Base URL of `orcazap serve`.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     url: String,
-    /// Host header (an IP host already routes to the webhook).
-    #[arg(long)]
+    /// Host header: the webhook answers on api.BASE only (api.localhost with the default BASE).
+    #[arg(long, default_value = "api.localhost")]
     host: Option<String>,
     /// ORCAZAP_WHATSAPP_APP_SECRET of the server.
     #[arg(long, env = "ORCAZAP_WHATSAPP_APP_SECRET")]

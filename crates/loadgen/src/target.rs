@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 pub struct Target {
-    /// e.g. http://127.0.0.1:8080 (an IP host routes to the webhook).
+    /// e.g. http://127.0.0.1:8080 (with `host`: the webhook answers on api.BASE only).
     pub base_url: String,
     /// Optional Host header, e.g. api.localhost.
     pub host: Option<String>,

@@ -35,6 +35,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub metrics_token: Option<SecretString>,
     pub admin_token: Option<SecretString>,
+    /// Header-read and keep-alive idle timeout of the HTTP server.
+    pub http_header_timeout: Duration,
     pub db_max_connections: u32,
     pub db_acquire_timeout: Duration,
     pub db_statement_timeout: Duration,
@@ -112,7 +114,12 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     (
         "ORCAZAP_METRICS_TOKEN",
         "none",
-        "bearer token required on /metrics when set",
+        "bearer token required on /metrics (served on api.BASE and the private address only); required in production, ≥ 32 characters",
+    ),
+    (
+        "ORCAZAP_HTTP_HEADER_TIMEOUT_MS",
+        "30000",
+        "a connection that has not sent a whole request head in this time, or sits idle this long between requests, is closed",
     ),
     (
         "ORCAZAP_ADMIN_TOKEN",
@@ -330,6 +337,9 @@ impl Config {
             log_format,
             metrics_token: get("ORCAZAP_METRICS_TOKEN").map(SecretString::from),
             admin_token: get("ORCAZAP_ADMIN_TOKEN").map(SecretString::from),
+            http_header_timeout: Duration::from_millis(
+                num("ORCAZAP_HTTP_HEADER_TIMEOUT_MS", 30_000)?.clamp(100, 600_000),
+            ),
             db_max_connections: num("ORCAZAP_DB_MAX_CONNECTIONS", 10)?.clamp(1, 500) as u32,
             db_acquire_timeout: Duration::from_millis(num("ORCAZAP_DB_ACQUIRE_TIMEOUT_MS", 5000)?),
             db_statement_timeout: Duration::from_millis(num(
@@ -377,19 +387,52 @@ impl Config {
 }
 
 /// Development only: a random key kept in `orcazap-dev-secret.key` (git-ignored) so
-/// encrypted tokens stay readable across restarts.
+/// encrypted tokens stay readable across restarts. It decrypts the channel tokens, so only
+/// its owner may read it: created with mode 0600, and an existing file is tightened to 0600
+/// (with a warning when that fails).
 fn dev_secret_key() -> anyhow::Result<String> {
-    let path = std::path::Path::new("orcazap-dev-secret.key");
+    const FILE: &str = "orcazap-dev-secret.key";
+    let path = std::path::Path::new(FILE);
     if let Ok(k) = std::fs::read_to_string(path) {
         if k.trim().len() >= 32 {
+            owner_only(path);
             return Ok(k.trim().to_string());
         }
     }
     let mut bytes = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes);
     let key = hex::encode(bytes);
-    std::fs::write(path, &key).with_context(|| "writing orcazap-dev-secret.key")?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("writing {FILE}"))?;
+    // `mode` applies only to a file this call creates; a short key being replaced keeps
+    // its old mode unless tightened before the new key goes in.
+    owner_only(path);
+    std::io::Write::write_all(&mut file, key.as_bytes())
+        .with_context(|| format!("writing {FILE}"))?;
     Ok(key)
+}
+
+/// Mode 0600 on the key file; a warning (on stderr: logging is not set up yet) when the
+/// file stays readable by others.
+fn owner_only(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let loose = std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0);
+        if loose {
+            if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+                eprintln!(
+                    "aviso: {} pode ser lido por outros usuários e a permissão não pôde ser ajustada para 0600: {e}",
+                    path.display()
+                );
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -486,7 +486,7 @@ async fn demo(config_file: Option<&str>) -> anyhow::Result<()> {
         let _ = writeln!(out, "  Simulador de WhatsApp:  http://{base}:{port}/simulator");
         let _ = writeln!(out, "  Painel da loja demo:    http://demo.{base}:{port}/");
         let _ = writeln!(out, "  Site público:           http://{base}:{port}/");
-        let _ = writeln!(out, "  Saúde:                  http://{base}:{port}/health  ·  http://{base}:{port}/ready  ·  http://{base}:{port}/metrics");
+        let _ = writeln!(out, "  Saúde:                  http://{base}:{port}/health  ·  http://{base}:{port}/ready  ·  http://api.{base}:{port}/metrics");
         let _ = writeln!(out, "\n  Logins da loja demo (senhas novas a cada execução):");
         for (email, pw) in &logins {
             let _ = writeln!(out, "    {email}  senha: {pw}");

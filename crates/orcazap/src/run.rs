@@ -170,6 +170,26 @@ impl Running {
     }
 }
 
+/// Production serves `/metrics` only behind a token: without one, anyone who reaches the
+/// process's address (another tenant's workload on the private network, a proxy rule
+/// gone wrong) reads the platform's traffic and queue figures. Checked when serving, not
+/// for one-off commands such as `migrate`.
+pub fn check_serving_config(cfg: &Config) -> anyhow::Result<()> {
+    use secrecy::ExposeSecret;
+    if cfg.env != crate::config::Env::Production {
+        return Ok(());
+    }
+    match &cfg.metrics_token {
+        None => anyhow::bail!(
+            "ORCAZAP_ENV=production requires ORCAZAP_METRICS_TOKEN (the bearer token Prometheus sends to /metrics; e.g. `openssl rand -hex 32`)"
+        ),
+        Some(t) if t.expose_secret().len() < 32 => {
+            anyhow::bail!("ORCAZAP_METRICS_TOKEN must have at least 32 characters in production")
+        }
+        Some(_) => Ok(()),
+    }
+}
+
 /// Starts the chosen roles and returns at once.
 pub async fn start(
     cfg: Config,
@@ -178,6 +198,7 @@ pub async fn start(
     demo: DemoOptions,
     metrics: Option<PrometheusHandle>,
 ) -> anyhow::Result<Running> {
+    check_serving_config(&cfg)?;
     let wake = Arc::new(Notify::new());
     let cipher = cfg.cipher();
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -185,7 +206,10 @@ pub async fn start(
     let app = Some(
         web::Application::bind(&cfg.listen)
             .await
-            .with_context(|| format!("listening on {}", cfg.listen))?,
+            .with_context(|| format!("listening on {}", cfg.listen))?
+            .with_timeouts(web::ServerTimeouts {
+                header_read: cfg.http_header_timeout,
+            }),
     );
     let self_url = match &app {
         Some(a) => format!("http://{}", a.local_addr()?),

@@ -15,14 +15,19 @@ use tower::ServiceExt;
 
 use crate::error::AppError;
 use crate::host::{classify, Site};
+use crate::server::ServerTimeouts;
 use crate::state::AppState;
 use crate::{health, layers, simulator, webhook};
 
+/// One router per kind of host; [`dispatch`] picks it from the Host header.
 struct Sites {
     base: String,
     apex: Router,
     api: Router,
     store: Router,
+    /// A bare IP address (and, in demo mode, a loopback one for the fake Graph API).
+    address: Router,
+    address_demo: Router,
     other: Router,
 }
 
@@ -42,16 +47,28 @@ async fn route_metrics(req: Request, next: Next) -> Response {
     resp
 }
 
-fn common(router: Router<AppState>) -> Router<AppState> {
+/// `/health` and `/ready` answer on every host (SPEC §1): the proxy's and the container's
+/// health checks address the process by IP, or by whatever name they were given.
+fn probes(router: Router<AppState>) -> Router<AppState> {
     router
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
-        .route("/metrics", get(health::metrics))
-        .route("/static/{file}", get(static_file))
+}
+
+/// `/metrics`: only on `api.BASE` and on a bare IP address (Prometheus scrapes each process
+/// on its private address, and the Host it sends is that address). Never on the public
+/// site, a store's host or an unknown name.
+fn with_metrics(router: Router<AppState>) -> Router<AppState> {
+    router.route("/metrics", get(health::metrics))
+}
+
+/// The pages' CSS and scripts, on the hosts that serve pages.
+fn with_static(router: Router<AppState>) -> Router<AppState> {
+    router.route("/static/{file}", get(static_file))
 }
 
 fn api_routes(state: &AppState) -> Router<AppState> {
-    let mut r = Router::new()
+    let r = Router::new()
         .route(
             "/webhooks/whatsapp",
             get(webhook::verify).post(webhook::receive),
@@ -62,12 +79,19 @@ fn api_routes(state: &AppState) -> Router<AppState> {
             post(crate::public::admin::requeue),
         );
     if state.cfg.demo {
-        r = r.route(
-            "/_fake_graph/{version}/{pnid}/messages",
-            post(simulator::fake_graph),
-        );
+        fake_graph(r)
+    } else {
+        r
     }
-    r
+}
+
+/// Demo only: the fake Graph API, on `api.BASE` and on the loopback address the demo's own
+/// Graph client calls.
+fn fake_graph(r: Router<AppState>) -> Router<AppState> {
+    r.route(
+        "/_fake_graph/{version}/{pnid}/messages",
+        post(simulator::fake_graph),
+    )
 }
 
 fn apex_routes(state: &AppState) -> Router<AppState> {
@@ -75,28 +99,40 @@ fn apex_routes(state: &AppState) -> Router<AppState> {
         .route("/", get(landing))
         .merge(crate::public::routes(state));
     if state.cfg.demo {
-        r = r
+        let simulator = Router::new()
             .route("/simulator", get(simulator::page))
             .route("/simulator/send", post(simulator::send))
-            .route("/simulator/messages", get(simulator::messages));
+            .route("/simulator/messages", get(simulator::messages))
+            .route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                bare_base_only,
+            ));
+        r = r.merge(simulator);
     }
     r
 }
 
+/// The simulator lives on `BASE` itself (`http://localhost:8080/simulator`), not on
+/// `www.BASE`, which shares the apex router.
+async fn bare_base_only(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match classify(request_host(&req), &state.cfg.base_domain) {
+        Site::Apex { www: false } => next.run(req).await,
+        _ => AppError::NotFound.into_response(),
+    }
+}
+
 fn finish(r: Router<AppState>, state: &AppState) -> Router {
-    common(r)
-        .route_layer(middleware::from_fn(route_metrics))
+    r.route_layer(middleware::from_fn(route_metrics))
         .fallback(not_found)
         .with_state(state.clone())
 }
 
 /// What a worker-only process serves: `/health`, `/ready` and `/metrics` (its queue gauges
-/// live in its own metrics registry), nothing else.
+/// live in its own metrics registry), nothing else. Its listener is private (never behind
+/// the public proxy), so these answer on any host.
 pub fn ops_router(state: AppState) -> Router {
-    common(Router::new())
-        .route_layer(middleware::from_fn(route_metrics))
-        .fallback(not_found)
-        .with_state(state.clone())
+    finish(with_metrics(probes(Router::new())), &state)
+        .layer(middleware::from_fn(layers::no_store_by_default))
         .layer(middleware::from_fn_with_state(
             state,
             layers::security_headers,
@@ -107,21 +143,29 @@ pub fn ops_router(state: AppState) -> Router {
 pub fn build_router(state: AppState) -> Router {
     let sites = Arc::new(Sites {
         base: state.cfg.base_domain.clone(),
-        apex: finish(apex_routes(&state), &state),
-        api: finish(api_routes(&state), &state),
-        store: finish(crate::store_routes(&state), &state),
-        other: finish(apex_routes(&state).merge(api_routes(&state)), &state),
+        apex: finish(with_static(probes(apex_routes(&state))), &state),
+        api: finish(
+            with_static(with_metrics(probes(api_routes(&state)))),
+            &state,
+        ),
+        store: finish(with_static(probes(crate::store_routes(&state))), &state),
+        address: finish(with_metrics(probes(Router::new())), &state),
+        // `orcazap demo` points the real Graph client at this process's own address.
+        address_demo: finish(fake_graph(with_metrics(probes(Router::new()))), &state),
+        other: finish(probes(Router::new()), &state),
     });
+    let demo = state.cfg.demo;
     Router::new()
         .fallback(move |req: Request| {
             let sites = sites.clone();
-            async move { dispatch(sites, req).await }
+            async move { dispatch(sites, demo, req).await }
         })
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::storable_forms::form_nul,
         ))
         .layer(middleware::from_fn(layers::error_pages))
+        .layer(middleware::from_fn(layers::no_store_by_default))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             layers::security_headers,
@@ -129,18 +173,24 @@ pub fn build_router(state: AppState) -> Router {
         .layer(middleware::from_fn(layers::request_context))
 }
 
-async fn dispatch(sites: Arc<Sites>, req: Request) -> Response {
-    let host = req
-        .headers()
+/// The Host header (HTTP/1.1), or the authority of an absolute request URI.
+fn request_host(req: &Request) -> &str {
+    req.headers()
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .or_else(|| req.uri().host())
         .unwrap_or("")
-        .to_string();
-    let router = match classify(&host, &sites.base) {
-        Site::Apex => sites.apex.clone(),
+}
+
+async fn dispatch(sites: Arc<Sites>, demo: bool, req: Request) -> Response {
+    let router = match classify(request_host(&req), &sites.base) {
+        Site::Apex { .. } => sites.apex.clone(),
         Site::Api => sites.api.clone(),
         Site::Store(_) => sites.store.clone(),
+        Site::Address(ip) if demo && (ip.is_loopback() || ip.is_unspecified()) => {
+            sites.address_demo.clone()
+        }
+        Site::Address(_) => sites.address.clone(),
         Site::Other => sites.other.clone(),
     };
     match router.oneshot(req).await {
@@ -213,6 +263,7 @@ async fn static_file(Path(file): Path<String>) -> Response {
 /// A bound listener and the router: `main` and the tests start the app the same way.
 pub struct Application {
     listener: TcpListener,
+    timeouts: ServerTimeouts,
 }
 
 impl Application {
@@ -220,7 +271,14 @@ impl Application {
     pub async fn bind(addr: &str) -> std::io::Result<Application> {
         Ok(Application {
             listener: TcpListener::bind(addr).await?,
+            timeouts: ServerTimeouts::default(),
         })
+    }
+
+    /// Connection timeouts (`ORCAZAP_HTTP_HEADER_TIMEOUT_MS`).
+    pub fn with_timeouts(mut self, timeouts: ServerTimeouts) -> Application {
+        self.timeouts = timeouts;
+        self
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -233,7 +291,7 @@ impl Application {
         state: AppState,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        self.serve_router(build_router(state), shutdown).await
+        crate::server::serve(self.listener, build_router(state), self.timeouts, shutdown).await
     }
 
     /// Serves the operations endpoints only (worker-only processes).
@@ -242,19 +300,6 @@ impl Application {
         state: AppState,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        self.serve_router(ops_router(state), shutdown).await
-    }
-
-    async fn serve_router(
-        self,
-        router: Router,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
+        crate::server::serve(self.listener, ops_router(state), self.timeouts, shutdown).await
     }
 }

@@ -1,16 +1,27 @@
 //! Which site a request is for, from its Host header.
+//!
+//! Every surface answers on its own host only (docs/security.md § Host routing): a proxy's
+//! rules for `api.BASE` (say, an IP allow-list on `/admin`) mean nothing if the same page
+//! also answers on `evil.com` or on the bare address.
+
+use std::net::IpAddr;
 
 use domain::ids::Slug;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Site {
-    /// `BASE` or `www.BASE`: the public site.
-    Apex,
-    /// `api.BASE`: webhooks and the operator admin.
+    /// `BASE` or `www.BASE` (`www` true): the public site.
+    Apex { www: bool },
+    /// `api.BASE`: webhooks, the operator admin and `/metrics`.
     Api,
     /// `{slug}.BASE`: a store's dashboard (the slug is validated, not yet looked up).
     Store(String),
-    /// Anything else (an IP address, another domain).
+    /// An IP address: a direct request to this process on its own address (a health check,
+    /// Prometheus on the private network, the demo's own Graph client). Only operations
+    /// endpoints answer there.
+    Address(IpAddr),
+    /// Anything else (another domain, a subdomain that cannot be a store): `/health` and
+    /// `/ready` only.
     Other,
 }
 
@@ -19,8 +30,11 @@ pub fn classify(host: &str, base: &str) -> Site {
     let host = host.trim().to_ascii_lowercase();
     let host = strip_port(&host);
     let base = base.trim().to_ascii_lowercase();
-    if host == base || host == format!("www.{base}") {
-        return Site::Apex;
+    if host == base {
+        return Site::Apex { www: false };
+    }
+    if host == format!("www.{base}") {
+        return Site::Apex { www: true };
     }
     if host == format!("api.{base}") {
         return Site::Api;
@@ -31,6 +45,10 @@ pub fn classify(host: &str, base: &str) -> Site {
                 return Site::Store(slug.as_str().to_string());
             }
         }
+    }
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return Site::Address(ip);
     }
     Site::Other
 }
@@ -55,8 +73,14 @@ mod tests {
 
     #[test]
     fn hosts() {
-        assert_eq!(classify("localhost:8080", "localhost"), Site::Apex);
-        assert_eq!(classify("www.orcazap.com.br", "orcazap.com.br"), Site::Apex);
+        assert_eq!(
+            classify("localhost:8080", "localhost"),
+            Site::Apex { www: false }
+        );
+        assert_eq!(
+            classify("www.orcazap.com.br", "orcazap.com.br"),
+            Site::Apex { www: true }
+        );
         assert_eq!(classify("api.localhost:8080", "localhost"), Site::Api);
         assert_eq!(
             classify("Demo.Localhost:8080", "localhost"),
@@ -68,7 +92,16 @@ mod tests {
             Site::Other,
             "reserved words are not stores"
         );
-        assert_eq!(classify("127.0.0.1:8080", "localhost"), Site::Other);
+        assert_eq!(
+            classify("127.0.0.1:8080", "localhost"),
+            Site::Address("127.0.0.1".parse().unwrap())
+        );
+        assert_eq!(
+            classify("[::1]:8080", "localhost"),
+            Site::Address("::1".parse().unwrap())
+        );
         assert_eq!(classify("evil.com", "localhost"), Site::Other);
+        assert_eq!(classify("localhost.evil.com", "localhost"), Site::Other);
+        assert_eq!(classify("", "localhost"), Site::Other);
     }
 }

@@ -115,6 +115,19 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     resp
 }
 
+/// `Cache-Control: no-store` on every response that does not say otherwise (only `/static`
+/// does). Dashboard pages, the CSV export, the operator page and the login forms carry a
+/// user's data or a CSRF token: no browser history, shared computer or intermediate cache
+/// may keep a copy.
+pub async fn no_store_by_default(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    if !resp.headers().contains_key(header::CACHE_CONTROL) {
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
+}
+
 /// 413 for bodies over the limit, with a clear message and the webhook metric.
 pub fn too_large() -> Response {
     let mut r = (

@@ -1,9 +1,10 @@
 //! The HTTP side of OrçaZap.
 //!
 //! One listener serves every host; [`host::Site`] decides which router answers:
-//! `BASE`/`www.BASE` (public site, simulator in demo mode), `api.BASE` (webhooks, operator
-//! admin) and `{slug}.BASE` (a store's dashboard). `/health`, `/ready` and `/metrics` answer
-//! on every host.
+//! `BASE`/`www.BASE` (public site; the simulator on `BASE` in demo mode), `api.BASE`
+//! (webhooks, operator admin, `/metrics`) and `{slug}.BASE` (a store's dashboard). A bare IP
+//! address gets `/health`, `/ready` and `/metrics` only; any other name `/health` and
+//! `/ready` only (404 for everything else).
 
 pub mod app;
 pub mod auth;
@@ -14,12 +15,14 @@ pub mod host;
 pub mod layers;
 pub mod public;
 pub mod render;
+pub mod server;
 pub mod simulator;
 pub mod state;
 pub mod storable_forms;
 pub mod webhook;
 
 pub use app::{build_router, Application};
+pub use server::ServerTimeouts;
 pub use state::{AppState, WebConfig};
 
 /// The store dashboard's routes (`{slug}.BASE`).

@@ -4,19 +4,55 @@
 //! server to build a payload in Meta's exact format, sign it with the app secret and POST it
 //! to the real `/webhooks/whatsapp` over HTTP. The bot's answers go out through the real
 //! worker and Graph client, which in demo mode point at [`fake_graph`].
+//!
+//! The simulator answers on `BASE` only, and `/simulator/messages` shows a browser only the
+//! conversation it is having: `send` gives it a signed cookie naming the number it writes
+//! as and the moment it started, and `messages` shows the bot's replies to that number from
+//! that moment on. Another visitor cannot read what the bot sent to a number by typing it.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::dashboard::security::{cookie_value, set_cookie, tokens_match};
 use crate::error::AppError;
 use crate::state::AppState;
 
 pub const DEMO_SLUG: &str = "demo";
+
+/// `phone.since_ms.mac`: the number this browser writes as and when it started.
+const VIEW_COOKIE: &str = "oz_sim";
+
+/// A conversation this browser started through the simulator.
+struct View {
+    phone: String,
+    since_ms: i64,
+}
+
+fn view_mac(secret: &SecretString, phone: &str, since_ms: i64) -> String {
+    // Domain-separated from webhook signatures, which use the same key.
+    whatsapp::signature::sign(
+        secret.expose_secret().as_bytes(),
+        format!("orcazap-simulator-view\n{phone}\n{since_ms}").as_bytes(),
+    )
+    .trim_start_matches("sha256=")
+    .to_string()
+}
+
+fn view_of(headers: &HeaderMap, secret: &SecretString) -> Option<View> {
+    let raw = cookie_value(headers, VIEW_COOKIE)?;
+    let mut parts = raw.splitn(3, '.');
+    let (phone, since, mac) = (parts.next()?, parts.next()?, parts.next()?);
+    let since_ms: i64 = since.parse().ok()?;
+    tokens_match(mac, &view_mac(secret, phone, since_ms)).then(|| View {
+        phone: phone.to_string(),
+        since_ms,
+    })
+}
 
 pub async fn page(State(state): State<AppState>) -> Result<Html<String>, AppError> {
     crate::render::page(
@@ -75,6 +111,10 @@ pub async fn send(
         .ok_or_else(|| AppError::BadRequest("app secret ausente".into()))?;
     let name = (!form.name.trim().is_empty()).then(|| form.name.trim().to_string());
     let now = store::now_ms();
+    // The same number keeps its start; a new number starts a new conversation view.
+    let since_ms = view_of(&headers, secret)
+        .filter(|v| v.phone == phone.as_str())
+        .map_or(now, |v| v.since_ms);
     let wamid = format!("wamid.SIM{}", uuid::Uuid::now_v7().simple());
     let pnid = &state.cfg.demo_phone_number_id;
     let body = match (&form.button_id, &form.button_title) {
@@ -120,7 +160,22 @@ pub async fn send(
                 "simulator could not reach the webhook: {e}"
             ))
         })?;
-    Ok(Json(json!({ "status": resp.status().as_u16(), "sent_at": now })).into_response())
+    let mut out = Json(json!({ "status": resp.status().as_u16(), "sent_at": now })).into_response();
+    let cookie = set_cookie(
+        VIEW_COOKIE,
+        &format!(
+            "{}.{since_ms}.{}",
+            phone.as_str(),
+            view_mac(secret, phone.as_str(), since_ms)
+        ),
+        "/simulator",
+        24 * 3600,
+        state.cfg.https,
+    );
+    if let Ok(v) = header::HeaderValue::from_str(&cookie) {
+        out.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(out)
 }
 
 #[derive(Deserialize)]
@@ -130,17 +185,30 @@ pub struct MessagesQuery {
     after: i64,
 }
 
-/// The bot's messages to this phone once they went through the (fake) Graph API.
+/// The bot's messages to this phone once they went through the (fake) Graph API — only when
+/// this browser is the one writing as that phone, and only from when it started.
 pub async fn messages(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(q): Query<MessagesQuery>,
 ) -> Result<Response, AppError> {
     let phone = domain::ids::WaId::parse(&q.phone).map_err(AppError::BadRequest)?;
+    let view = state
+        .cfg
+        .whatsapp_app_secret
+        .as_ref()
+        .and_then(|secret| view_of(&headers, secret))
+        .filter(|v| v.phone == phone.as_str());
+    let Some(view) = view else {
+        // Nothing written from this browser as this number (yet): nothing to show.
+        return Ok(Json(json!({ "messages": [] })).into_response());
+    };
+    let after = q.after.max(view.since_ms);
     let tenant = store::tenants::by_slug(&state.db, DEMO_SLUG)
         .await?
         .ok_or(AppError::NotFound)?;
     let msgs =
-        store::messages::outbound_for_wa_id(&state.db, &tenant.id, phone.as_str(), q.after).await?;
+        store::messages::outbound_for_wa_id(&state.db, &tenant.id, phone.as_str(), after).await?;
     let out: Vec<serde_json::Value> = msgs
         .iter()
         .filter(|m| m.status != "pending")

@@ -44,6 +44,8 @@ const _: Engine = Engine::Sqlite;
 
 mod public_site;
 
+mod hosts;
+
 async fn owner(app: &TestApp) -> String {
     app.login("demo", OWNER_EMAIL, PASSWORD)
         .await
