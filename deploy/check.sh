@@ -2,7 +2,8 @@
 # Checks the deployment files without building or starting anything:
 #   - orcazap.env.example lists every configuration variable and holds no secret value;
 #   - compose.yaml parses and has the expected services;
-#   - systemd units pass `systemd-analyze verify` (when systemd-analyze is installed);
+#   - systemd units pass `systemd-analyze verify` (when systemd-analyze is installed) and never stop
+#     restarting after a crash loop (StartLimitIntervalSec=0, Restart=always, RestartSec >= 1 s);
 #   - nginx.conf passes `nginx -t` in a scratch prefix with a throwaway certificate (when nginx is installed);
 #   - the Caddyfile passes `caddy validate` (when caddy is installed; the DNS provider module line is removed,
 #     because stock caddy does not include it).
@@ -103,6 +104,44 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 else
     skip "systemd-analyze not installed" "apt-get install -y systemd"
 fi
+
+step "systemd units: a crash loop never becomes a permanent outage"
+# A start limit makes systemd give up for good after N crashes (security issue 10: one request crashed the
+# process); restarts must continue, spaced by RestartSec. Plain text check: runs without systemd.
+for unit in deploy/systemd/*.service; do
+    python3 - "$unit" <<'PY'
+import re
+import sys
+
+path = sys.argv[1]
+section, keys = None, {}
+for line in open(path, encoding="utf-8"):
+    line = line.strip()
+    if line.startswith("[") and line.endswith("]"):
+        section = line[1:-1]
+    elif "=" in line and not line.startswith("#"):
+        k, v = line.split("=", 1)
+        keys[(section, k.strip())] = v.strip()
+
+problems = []
+if keys.get(("Unit", "StartLimitIntervalSec")) != "0":
+    problems.append("[Unit] StartLimitIntervalSec=0 missing (a start limit turns a crash loop into an outage)")
+if ("Unit", "StartLimitBurst") in keys or ("Service", "StartLimitBurst") in keys:
+    problems.append("StartLimitBurst set (remove it: no start limit)")
+if ("Service", "StartLimitIntervalSec") in keys:
+    problems.append("StartLimitIntervalSec belongs in [Unit]")
+if keys.get(("Service", "Restart")) != "always":
+    problems.append("[Service] Restart=always missing")
+m = re.fullmatch(r"(\d+)(ms|s|min)?", keys.get(("Service", "RestartSec"), ""))
+seconds = 0 if not m else int(m.group(1)) * {"ms": 0.001, "s": 1, None: 1, "min": 60}[m.group(2)]
+if not 1 <= seconds <= 60:
+    problems.append("[Service] RestartSec between 1s and 60s missing (space the restarts)")
+if problems:
+    print(f"  FAILED: {path}: " + "; ".join(problems))
+    sys.exit(1)
+print(f"  SUCCESS: {path}: restarts forever, {seconds:g} s apart")
+PY
+done
 
 step "nginx -t deploy/proxy/nginx.conf"
 if command -v nginx >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1; then

@@ -4,6 +4,10 @@
 //!   msg/s per core).
 //! * `catalog_5000`: the same messages against a synthetic 5,000-item catalog (≤ 1 ms/msg).
 //!
+//! * `hostile_inputs/demo_catalog`: the ten huge and hostile messages of
+//!   `tests/understanding_props.rs` (100,000 digits, 50,000 words, emoji, control characters…),
+//!   each read once per iteration; the test checks what they give, this measures how long.
+//!
 //! `cargo bench -p domain --bench understanding`
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -113,6 +117,30 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             for m in &msgs {
                 std::hint::black_box(understand(m, &big));
+            }
+        })
+    });
+    g.finish();
+
+    let hostile = [
+        "9".repeat(100_000),
+        "cimento ".repeat(15_000),
+        "1/2 ".repeat(25_000),
+        "e ".repeat(50_000),
+        "📍💳📅📦".repeat(10_000),
+        "\u{202e}\u{0}\u{1b}[31m".repeat(10_000),
+        "10 sacos de cimento, ".repeat(5_000),
+        "a".repeat(100_000),
+        "no Jardim ".repeat(10_000),
+        "rua x 1, ".repeat(10_000),
+    ];
+    let mut g = c.benchmark_group("hostile_inputs");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(hostile.len() as u64));
+    g.bench_function("demo_catalog", |b| {
+        b.iter(|| {
+            for m in &hostile {
+                std::hint::black_box(understand(m, &small));
             }
         })
     });

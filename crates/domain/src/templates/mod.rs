@@ -2,7 +2,9 @@
 //! sandbox (docs/templates.md).
 
 mod context;
+mod guard;
 mod kinds;
+mod limits;
 mod sandbox;
 
 use std::fmt;
@@ -14,7 +16,9 @@ pub use context::{
     missing_info_context, price_answer_context, quote_context, quote_ref_context,
     unknown_item_context, unsupported_media_context, Common, MissingSlot,
 };
+pub use guard::STACK_BYTES;
 pub use kinds::{default_source, sample_context, variables};
+pub use limits::{MAX_BLOCK_DEPTH, MAX_BRACKET_DEPTH, MAX_CHAIN, MAX_EXPR_TOKENS, MAX_UNARY_OPS};
 pub use sandbox::{FILTERS, FUEL, MAX_OUTPUT_CHARS, MAX_SOURCE_BYTES, RECURSION_LIMIT, TESTS};
 
 /// Which message a template is for.

@@ -8,12 +8,15 @@
 //! Then MiniJinja itself runs with strict undefined variables, bounded fuel (instructions),
 //! a low recursion limit, no loader (nothing to include or import) and a capped output.
 //! Output is plain WhatsApp text: no autoescape, and whoever shows it in HTML escapes it.
+//! The first layer also bounds nesting (`limits.rs`), and both run on a thread with a known,
+//! generous stack (`guard.rs`): a stack overflow would abort the process for every store.
 
 use std::io;
 use std::sync::OnceLock;
 
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior, Value};
 
+use super::limits::{check_expression, Blocks};
 use super::{TemplateError, TemplateKind};
 
 /// Largest template source accepted, in bytes.
@@ -167,6 +170,17 @@ pub(super) fn render_checked(
     source: &str,
     ctx: &serde_json::Value,
 ) -> Result<String, TemplateError> {
+    // Everything MiniJinja builds from the source (parse, compile, the variable walk, render
+    // and the drop of the tree) happens on the guarded thread.
+    super::guard::run(|| check_and_render(kind, source, ctx))
+}
+
+/// `render_checked` on the caller's stack.
+fn check_and_render(
+    kind: TemplateKind,
+    source: &str,
+    ctx: &serde_json::Value,
+) -> Result<String, TemplateError> {
     let roots = check_source(source)?;
     let env: &Environment<'_> = environment();
     let tmpl = env
@@ -295,7 +309,7 @@ fn engine_error(e: &Error, overflow: bool) -> TemplateError {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-enum Tok {
+pub(super) enum Tok {
     Ident(String),
     Str,
     Num,
@@ -326,6 +340,7 @@ pub(super) fn check_source(source: &str) -> Result<Vec<(String, usize)>, Templat
     let mut i = 0;
     let mut line = 1;
     let mut in_raw = false;
+    let mut blocks = Blocks::default();
     while i < bytes.len() {
         let b = bytes[i];
         if b == b'\n' {
@@ -378,6 +393,9 @@ pub(super) fn check_source(source: &str) -> Result<Vec<(String, usize)>, Templat
             check_expr(&toks, &mut roots)?;
         } else {
             in_raw = check_statement(&toks, tag_line, &mut roots)?;
+            if let Some((Tok::Ident(kw), _)) = toks.first() {
+                blocks.statement(kw, tag_line)?;
+            }
         }
         i = next;
     }
@@ -561,6 +579,9 @@ fn check_expr(
     toks: &[(Tok, usize)],
     roots: &mut Vec<(String, usize)>,
 ) -> Result<(), TemplateError> {
+    if let Some((_, line)) = toks.first() {
+        check_expression(toks, *line)?;
+    }
     let mut stack: Vec<Paren> = Vec::new();
     for (idx, (tok, line)) in toks.iter().enumerate() {
         let prev = idx.checked_sub(1).map(|p| &toks[p].0);
@@ -681,6 +702,83 @@ mod tests {
             .template_from_str(source)
             .map_err(|e| engine_error(&e, false))?;
         run(&tmpl, &serde_json::json!({}))
+    }
+
+    /// The engine alone with the given data, on the guarded thread.
+    fn engine_guarded(source: &str, ctx: &serde_json::Value) -> Result<String, TemplateError> {
+        super::super::guard::run(|| {
+            let tmpl = environment()
+                .template_from_str(source)
+                .map_err(|e| engine_error(&e, false))?;
+            let _ = tmpl.undeclared_variables(false);
+            run(&tmpl, ctx)
+        })
+    }
+
+    /// The second line of defence: without the syntax check and its nesting limits, the
+    /// guarded thread still holds the deepest template the size limit lets through. On a
+    /// 2 MiB stack (a tokio worker's) the first of these aborts the process.
+    #[test]
+    fn guarded_stack_holds_a_full_size_source_without_the_nesting_limits() {
+        let ctx = serde_json::json!({ "cliente": "Maria" });
+        let fill = |unit: &str, head: &str, tail: &str| {
+            let n = (MAX_SOURCE_BYTES - head.len() - tail.len()) / unit.len();
+            format!("{head}{}{tail}", unit.repeat(n - n % 2))
+        };
+        let cases = [
+            (fill("-", "{{ ", "1 }}"), "1"),
+            (fill("not ", "{{ ", "cliente }}"), "True"),
+            (fill("-1", "{{ 1", " }}"), ""),
+            (fill("|upper", "{{ cliente", " }}"), "MARIA"),
+            (fill("|length", "{{ cliente", " }}"), ""),
+            (fill("[0]", "{{ cliente", " }}"), "M"),
+            (fill(" if cliente else 1", "{{ cliente", " }}"), "Maria"),
+            (
+                fill("{% elif cliente %}b", "{% if cliente %}a", "{% endif %}"),
+                "a",
+            ),
+        ];
+        for (src, want) in &cases {
+            assert!(src.len() <= MAX_SOURCE_BYTES);
+            // Either way the process is still here; the full ones render completely.
+            match engine_guarded(src, &ctx) {
+                Ok(text) if !want.is_empty() => assert_eq!(&text, want, "{}", &src[..40]),
+                Ok(_) => {}
+                Err(e) => assert!(want.is_empty(), "{}: {}", &src[..40], e.message),
+            }
+        }
+    }
+
+    /// What the nesting limits let through, all at their maximum at once, needs a small
+    /// fraction of the guarded stack: it renders on a thread with 1/32 of it.
+    #[test]
+    fn the_largest_template_the_limits_allow_fits_a_thirty_second_of_the_stack() {
+        use crate::templates::limits::*;
+        // 8 unary operators, 8 levels of brackets (7 parentheses and an index), 32 chained
+        // filters and indexes, 127 tokens, inside 32 nested blocks.
+        let expr = format!(
+            "-{}cliente{}|length|abs{}{}",
+            "-(".repeat(MAX_BRACKET_DEPTH - 1),
+            "[0]".repeat(MAX_CHAIN - 2),
+            ")".repeat(MAX_BRACKET_DEPTH - 1),
+            " or cliente".repeat(5)
+        );
+        let src = format!(
+            "{}{{{{ {expr} }}}}{}",
+            "{% if cliente %}".repeat(MAX_BLOCK_DEPTH),
+            "{% endif %}".repeat(MAX_BLOCK_DEPTH)
+        );
+        let ctx = crate::templates::sample_context(TemplateKind::DataCapture);
+        let out = std::thread::Builder::new()
+            .stack_size(super::super::guard::STACK_BYTES / 32)
+            .spawn(move || check_and_render(TemplateKind::DataCapture, &src, &ctx))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(out.unwrap(), "1");
+        // One more of any kind is refused (the public tests check each message).
+        let one_more = format!("{{{{ -{expr} }}}}");
+        assert!(check_source(&one_more).is_err());
     }
 
     #[test]

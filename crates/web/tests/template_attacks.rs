@@ -1,0 +1,155 @@
+//! Black-box regression of the template stack overflow (security issue 10, item 1): a store
+//! owner's template with ~6,000+ unary `-` (or any deep nesting) aborted the whole process —
+//! every store's web and worker — from the editor's preview or save. Against the real
+//! server on SQLite, and PostgreSQL when `ORCAZAP_TEST_POSTGRES_URL` is set. The server runs
+//! in this test's process, so on the old code the abort fails the test.
+
+// Shared with the other dashboard suites; this one uses only part of it.
+#[allow(dead_code)]
+mod dashboard_support;
+
+use dashboard_support::*;
+
+macro_rules! both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { let app = super::TestApp::start(store::Engine::Sqlite).await.expect("sqlite"); super::$name(&app).await } )* }
+        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { if let Some(app) = super::TestApp::start(store::Engine::Postgres).await { super::$name(&app).await } } )* }
+    };
+}
+
+both_engines!(
+    deep_templates_are_refused_and_the_server_keeps_answering,
+    a_deep_template_stored_behind_the_editor_falls_back_when_the_worker_sends,
+);
+
+/// The reported payload at the size cap, and the other shapes that recurse in the engine.
+fn attacks() -> Vec<(String, &'static str)> {
+    let cap = domain::templates::MAX_SOURCE_BYTES;
+    vec![
+        (
+            format!("{{{{ {}1 }}}}", "-".repeat(cap - 7)),
+            "demais numa só expressão",
+        ),
+        (
+            format!("{{{{ {}1 }}}}", "-".repeat(6_000)),
+            "demais numa só expressão",
+        ),
+        (
+            format!("{{{{ {}cliente }}}}", "not ".repeat((cap - 14) / 4)),
+            "demais numa só expressão",
+        ),
+        (
+            format!("{{{{ {}1{} }}}}", "-(".repeat(2_700), ")".repeat(2_700)),
+            "aninhados demais",
+        ),
+        (
+            format!(
+                "{{% if cliente %}}{}{{% endif %}}",
+                "{% elif cliente %}x".repeat((cap - 30) / 19)
+            ),
+            // (`/` is escaped in HTML)
+            "blocos if",
+        ),
+    ]
+}
+
+async fn deep_templates_are_refused_and_the_server_keeps_answering(app: &TestApp) {
+    let s = app
+        .login("demo", OWNER_EMAIL, PASSWORD)
+        .await
+        .expect("owner");
+    let csrf = app.csrf("demo", &s).await;
+    for (src, what) in attacks() {
+        assert!(src.len() <= domain::templates::MAX_SOURCE_BYTES);
+        // Live preview (HTMX): 200 with the error in place of the preview.
+        let r = app
+            .post(
+                "demo",
+                "/modelos/data_capture/previa",
+                Some(&s),
+                &[("source", &src)],
+            )
+            .header("x-csrf-token", &csrf)
+            .header("hx-request", "true")
+            .send()
+            .await
+            .expect("preview answered");
+        assert_eq!(r.status(), 200);
+        let html = r.text().await.unwrap();
+        assert!(html.contains(what), "preview names the problem: {what}");
+        assert!(html.contains("máximo"), "preview names the limit");
+        // Save: 422, the editor with the error, nothing stored.
+        let r = app
+            .post(
+                "demo",
+                "/modelos/data_capture",
+                Some(&s),
+                &[("csrf", &csrf), ("source", &src)],
+            )
+            .send()
+            .await
+            .expect("save answered");
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"template-error\""), "error shown");
+        assert!(html.contains(what), "save names the problem: {what}");
+        assert!(html.contains("linha 1"), "at its line");
+    }
+    assert!(
+        store::templates::history(&app.db, &app.demo.tenant_id, "data_capture")
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing saved"
+    );
+    // Still serving: the editor, and a normal save.
+    let r = app
+        .get("demo", "/modelos/data_capture", Some(&s))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = app
+        .post(
+            "demo",
+            "/modelos/data_capture",
+            Some(&s),
+            &[
+                ("csrf", &csrf),
+                ("source", "Olá {{ cliente|default('') }}!"),
+            ],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+}
+
+/// A template written straight into the database (the editor never saw it) reaches the
+/// worker when it answers a customer: the worker survives and sends the default message.
+async fn a_deep_template_stored_behind_the_editor_falls_back_when_the_worker_sends(app: &TestApp) {
+    let (src, _) = attacks().remove(0);
+    {
+        let mut c = app.db.write().acquire().await.unwrap();
+        store::templates::save(&mut c, &app.demo.tenant_id, "data_capture", &src, None)
+            .await
+            .unwrap();
+    }
+    let before = app.graph_accepted().len();
+    app.customer_says(&app.demo, "5511955554444", "Carlos", "oi")
+        .await;
+    let sent = app.graph_accepted()[before..].to_vec();
+    let texts: Vec<&str> = sent
+        .iter()
+        .filter_map(|m| m["text"]["body"].as_str())
+        .collect();
+    assert_eq!(texts.len(), 1, "{sent:?}");
+    assert!(texts[0].starts_with("Olá, Carlos! 👋"), "{}", texts[0]);
+    assert!(
+        texts[0].contains("Para montar seu orçamento"),
+        "{}",
+        texts[0]
+    );
+}
