@@ -196,6 +196,8 @@ mod tests {
             "areia fina 2026 ok",
             "tijolo bom 2026",
             "telha verde pula muro",
+            "Senha-Muito-Secreta-2026!",
+            "Outra-Senha-Forte-2027?",
         ] {
             assert_eq!(check_strength(ok, &ctx), Ok(()), "{ok}");
         }
