@@ -104,7 +104,7 @@ pub async fn record_failure(
         .await?;
     metrics::counter!("orcazap_login_failures_total").increment(1);
     if f.address_suspect_until.is_some() {
-        metrics::counter!("orcazap_login_suspect_address_total").increment(1);
+        metrics::counter!("orcazap_rate_limited_total", "class" => "LoginSuspect").increment(1);
         tokio::time::sleep(SUSPECT_DELAY).await;
     }
     Ok(f)

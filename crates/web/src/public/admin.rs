@@ -96,7 +96,7 @@ impl IntoResponse for Denied {
         match self {
             Denied::Off => AppError::NotFound.into_response(),
             Denied::Throttled(secs) => {
-                metrics::counter!("orcazap_admin_auth_throttled_total").increment(1);
+                metrics::counter!("orcazap_rate_limited_total", "class" => "Admin").increment(1);
                 AppError::TooMany {
                     retry_after_secs: secs,
                 }
