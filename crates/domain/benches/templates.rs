@@ -34,7 +34,8 @@ fn quote_ctx() -> serde_json::Value {
             needs_human: false,
         },
         &demo_rules(),
-    );
+    )
+    .expect("the demo order fits the money limits");
     let common = Common {
         store_name: "Depósito Exemplo",
         customer_name: Some("Maria"),

@@ -9,31 +9,92 @@ use serde::{Deserialize, Serialize};
 #[serde(try_from = "String", into = "String")]
 pub struct Slug(String);
 
-/// Host labels the product uses itself or that would confuse customers.
+/// Host labels the product uses itself, that operations may need (monitoring, staging,
+/// mail), or that would pass for an official page of the platform in a phishing link.
 pub const RESERVED_SLUGS: &[&str] = &[
     "api",
     "www",
     "admin",
+    "administrador",
     "app",
     "mail",
+    "email",
     "smtp",
+    "imap",
+    "pop",
+    "pop3",
+    "mx",
+    "ns1",
+    "ns2",
+    "ftp",
     "static",
     "assets",
     "cdn",
+    "media",
+    "img",
+    "files",
     "status",
     "help",
+    "ajuda",
     "suporte",
+    "support",
     "login",
+    "logout",
     "signup",
+    "cadastro",
+    "entrar",
+    "conta",
+    "painel",
     "billing",
+    "pagamento",
+    "pagamentos",
+    "cobranca",
     "dashboard",
     "docs",
     "blog",
     "demo-admin",
     "root",
     "orcazap",
+    "operador",
+    "operator",
+    "metrics",
+    "health",
+    "ready",
+    "webhook",
+    "webhooks",
+    "staging",
+    "stage",
+    "homolog",
+    "dev",
+    "test",
+    "teste",
+    "sandbox",
+    "grafana",
+    "prometheus",
+    "alertmanager",
+    "monitor",
+    "monitoring",
+    "loki",
+    "sentry",
+    "vpn",
+    "git",
+    "ci",
+    "security",
+    "seguranca",
+    "abuse",
+    "postmaster",
+    "hostmaster",
+    "webmaster",
+    "noreply",
+    "no-reply",
+    "autodiscover",
+    "autoconfig",
+    "simulator",
+    "simulador",
+    "localhost",
+    "internal",
+    "intranet",
 ];
-
 impl Slug {
     pub fn parse(s: &str) -> Result<Slug, String> {
         let s = s.trim().to_lowercase();
@@ -46,7 +107,14 @@ impl Slug {
         if s.starts_with('-') || s.ends_with('-') {
             return Err("o endereço da loja não pode começar nem terminar com hífen".into());
         }
-        if RESERVED_SLUGS.contains(&s.as_str()) {
+        // `xn--…` is Punycode (an internationalised look-alike such as `orçazap`), and every
+        // `??--` label is reserved for such encodings (RFC 5891 §4.2.3.1).
+        if s.get(2..4) == Some("--") {
+            return Err(
+                "o endereço da loja não pode ter \"--\" na terceira e quarta letras (reservado para endereços internacionalizados)".into(),
+            );
+        }
+        if RESERVED_SLUGS.contains(&s.as_str()) || s.contains("orcazap") {
             return Err(format!("\"{s}\" é um endereço reservado; escolha outro"));
         }
         Ok(Slug(s))
@@ -202,6 +270,25 @@ mod tests {
         assert!(Slug::parse("Loja_X").is_err());
         assert!(Slug::parse("-abc").is_err());
         assert!(Slug::parse(&"a".repeat(33)).is_err());
+        // Look-alikes and the platform's own names (issue 10, sign-up partial finding).
+        for bad in [
+            "xn--orazap-wta",
+            "ab--cd",
+            "metrics",
+            "health",
+            "webhooks",
+            "staging",
+            "grafana",
+            "admin",
+            "www",
+            "mail",
+            "orcazap-suporte",
+            "suporte-orcazap",
+        ] {
+            let e = Slug::parse(bad).unwrap_err();
+            assert!(e.contains("reservado"), "{bad}: {e}");
+        }
+        assert!(Slug::parse("deposito-zeca").is_ok());
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub struct Config {
     pub admin_token: Option<SecretString>,
     /// Header-read and keep-alive idle timeout of the HTTP server.
     pub http_header_timeout: Duration,
+    /// Proxies whose forwarding headers are believed (empty: none).
+    pub trusted_proxies: Vec<web::client_ip::IpNet>,
     pub db_max_connections: u32,
     pub db_acquire_timeout: Duration,
     pub db_statement_timeout: Duration,
@@ -124,7 +126,12 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     (
         "ORCAZAP_ADMIN_TOKEN",
         "none",
-        "operator credential for api.BASE/admin (bearer, or basic-auth password); unset = /admin answers 404",
+        "operator credential for api.BASE/admin (bearer, or basic-auth password); unset = /admin answers 404; in production ≥ 32 characters and not a placeholder",
+    ),
+    (
+        "ORCAZAP_TRUSTED_PROXIES",
+        "none",
+        "IPs/CIDRs of the reverse proxies in front (comma-separated); only their X-Forwarded-For / Forwarded is believed, right-most untrusted hop = client",
     ),
     (
         "ORCAZAP_DB_MAX_CONNECTIONS",
@@ -300,6 +307,15 @@ impl Config {
         {
             bail!("ORCAZAP_ENV=production with a sqlite:// database: use PostgreSQL, or set ORCAZAP_ALLOW_SQLITE_IN_PRODUCTION=true for a single-machine install");
         }
+        let admin_token = get("ORCAZAP_ADMIN_TOKEN");
+        if prod {
+            if let Some(t) = &admin_token {
+                check_admin_token(t)?;
+            }
+        }
+        let trusted_proxies =
+            web::client_ip::parse_trusted(&get("ORCAZAP_TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(|e| anyhow::anyhow!("ORCAZAP_TRUSTED_PROXIES: {e}"))?;
         let log_format = match get("ORCAZAP_LOG_FORMAT").as_deref() {
             None => {
                 if prod {
@@ -336,7 +352,8 @@ impl Config {
             whatsapp_verify_token: verify_token,
             log_format,
             metrics_token: get("ORCAZAP_METRICS_TOKEN").map(SecretString::from),
-            admin_token: get("ORCAZAP_ADMIN_TOKEN").map(SecretString::from),
+            admin_token: admin_token.map(SecretString::from),
+            trusted_proxies,
             http_header_timeout: Duration::from_millis(
                 num("ORCAZAP_HTTP_HEADER_TIMEOUT_MS", 30_000)?.clamp(100, 600_000),
             ),
@@ -384,6 +401,39 @@ impl Config {
         let old: Vec<&[u8]> = old.iter().map(|k| k.expose_secret().as_bytes()).collect();
         store::crypto::TokenCipher::new(current.expose_secret().as_bytes(), &old)
     }
+}
+
+/// Words that mark a value copied from an example instead of generated.
+const PLACEHOLDER_WORDS: &[&str] = &[
+    "change",
+    "troque",
+    "trocar",
+    "example",
+    "exemplo",
+    "placeholder",
+    "secret",
+    "senha",
+    "password",
+    "token",
+    "admin",
+    "xxxx",
+    "todo",
+    "orcazap",
+];
+
+/// In production the operator token guards every store's data: it must be long and random
+/// (`openssl rand -hex 32`), never a word from the example file. Throttling failed attempts
+/// (web::public::admin) only slows guessing; only length makes it hopeless.
+fn check_admin_token(t: &str) -> anyhow::Result<()> {
+    if t.chars().count() < 32 {
+        bail!("ORCAZAP_ADMIN_TOKEN must have at least 32 characters in production (e.g. `openssl rand -hex 32`)");
+    }
+    let lower = t.to_lowercase();
+    let distinct: std::collections::HashSet<char> = lower.chars().collect();
+    if PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w)) || distinct.len() < 10 {
+        bail!("ORCAZAP_ADMIN_TOKEN looks like a placeholder; generate a random one (e.g. `openssl rand -hex 32`)");
+    }
+    Ok(())
 }
 
 /// Development only: a random key kept in `orcazap-dev-secret.key` (git-ignored) so
@@ -476,6 +526,72 @@ mod tests {
         let mut lite = base.to_vec();
         lite.push(("ORCAZAP_ALLOW_SQLITE_IN_PRODUCTION", "true"));
         assert!(Config::from_map(&map(&lite)).is_ok());
+    }
+
+    #[test]
+    fn production_refuses_weak_or_placeholder_admin_tokens() {
+        let k = "k".repeat(40);
+        let base = [
+            ("ORCAZAP_ENV", "production"),
+            ("ORCAZAP_SECRET_KEY", k.as_str()),
+            ("ORCAZAP_WHATSAPP_APP_SECRET", "s"),
+            ("ORCAZAP_WHATSAPP_VERIFY_TOKEN", "t"),
+            ("ORCAZAP_DATABASE_URL", "postgres://u@h/db"),
+        ];
+        let with = |token: &str| {
+            let mut v = base.to_vec();
+            v.push(("ORCAZAP_ADMIN_TOKEN", token));
+            Config::from_map(&map(&v))
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        // The env example's placeholder and short tokens.
+        let example = include_str!("../../../deploy/orcazap.env.example");
+        let placeholder = example
+            .lines()
+            .find_map(|l| l.strip_prefix("ORCAZAP_ADMIN_TOKEN="))
+            .or_else(|| {
+                example
+                    .lines()
+                    .find_map(|l| l.strip_prefix("# ORCAZAP_ADMIN_TOKEN="))
+            })
+            .expect("the env example documents ORCAZAP_ADMIN_TOKEN");
+        assert!(with(placeholder)
+            .unwrap_err()
+            .contains("ORCAZAP_ADMIN_TOKEN"));
+        assert!(with("a").unwrap_err().contains("32 characters"));
+        assert!(with(&"a".repeat(40)).unwrap_err().contains("placeholder"));
+        assert!(with("troque-este-token-por-um-valor-aleatorio-longo")
+            .unwrap_err()
+            .contains("placeholder"));
+        assert!(with("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08").is_ok());
+        // No token: the page is off, nothing to refuse. Development accepts anything.
+        assert!(Config::from_map(&map(&base)).is_ok());
+        assert!(Config::from_map(&map(&[
+            ("ORCAZAP_SECRET_KEY", &k),
+            ("ORCAZAP_ADMIN_TOKEN", "a")
+        ]))
+        .is_ok());
+    }
+
+    #[test]
+    fn trusted_proxies_are_parsed_and_bad_entries_named() {
+        let k = "k".repeat(40);
+        let cfg = Config::from_map(&map(&[
+            ("ORCAZAP_SECRET_KEY", &k),
+            ("ORCAZAP_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8"),
+        ]))
+        .unwrap();
+        assert_eq!(cfg.trusted_proxies.len(), 2);
+        let cfg = Config::from_map(&map(&[("ORCAZAP_SECRET_KEY", &k)])).unwrap();
+        assert!(cfg.trusted_proxies.is_empty(), "default: nobody is trusted");
+        let err = Config::from_map(&map(&[
+            ("ORCAZAP_SECRET_KEY", &k),
+            ("ORCAZAP_TRUSTED_PROXIES", "caddy"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("ORCAZAP_TRUSTED_PROXIES"), "{err}");
     }
 
     #[test]

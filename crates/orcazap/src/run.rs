@@ -279,6 +279,7 @@ pub async fn start(
                 whatsapp_verify_token: cfg.whatsapp_verify_token.clone(),
                 metrics_token: cfg.metrics_token.clone(),
                 admin_token: cfg.admin_token.clone(),
+                trusted_proxies: cfg.trusted_proxies.clone(),
                 webhook_body_limit: cfg.webhook_body_limit,
                 form_body_limit: 2 * 1024 * 1024,
                 heartbeat_max_age: Duration::from_secs(60),

@@ -168,7 +168,8 @@ pub async fn create_store(
     if !owner_email.contains('@') || owner_email.len() > 254 {
         anyhow::bail!("e-mail do dono inválido: {owner_email:?}");
     }
-    web::auth::password::check_strength(password, owner_email).map_err(anyhow::Error::msg)?;
+    web::auth::password::check_strength(password, &[owner_email, name, slug.as_str()])
+        .map_err(|e| anyhow::anyhow!("senha fraca: {e}"))?;
     let hash = web::auth::password::hash(password).map_err(anyhow::Error::msg)?;
     let (slug, name, email) = (
         slug.as_str().to_string(),
@@ -214,7 +215,8 @@ pub async fn create_store(
 
 /// `orcazap user password`: an operator resets a user's password (and unlocks the account).
 pub async fn set_password(db: &Db, slug: &str, email: &str, password: &str) -> anyhow::Result<()> {
-    web::auth::password::check_strength(password, email).map_err(anyhow::Error::msg)?;
+    web::auth::password::check_strength(password, &[email, slug])
+        .map_err(|e| anyhow::anyhow!("senha fraca: {e}"))?;
     let tenant = store::tenants::by_slug(db, slug)
         .await?
         .ok_or_else(|| anyhow::anyhow!("loja {slug:?} não existe"))?;

@@ -73,11 +73,7 @@ fn api_routes(state: &AppState) -> Router<AppState> {
             "/webhooks/whatsapp",
             get(webhook::verify).post(webhook::receive),
         )
-        .route("/admin", get(crate::public::admin::page))
-        .route(
-            "/admin/jobs/{id}/requeue",
-            post(crate::public::admin::requeue),
-        );
+        .merge(crate::public::admin::routes(state));
     if state.cfg.demo {
         fake_graph(r)
     } else {

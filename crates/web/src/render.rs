@@ -30,6 +30,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/public/choose.html"),
     ),
     (
+        "public/continue.html",
+        include_str!("../templates/public/continue.html"),
+    ),
+    (
         "public/admin.html",
         include_str!("../templates/public/admin.html"),
     ),

@@ -22,6 +22,9 @@ pub struct WebConfig {
     pub metrics_token: Option<SecretString>,
     /// Operator credential for `api.BASE/admin`; when unset the page does not exist (404).
     pub admin_token: Option<SecretString>,
+    /// Peers whose `X-Forwarded-For` / `Forwarded` is believed (`ORCAZAP_TRUSTED_PROXIES`);
+    /// empty: the socket peer is the client ([`crate::client_ip`]).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Largest webhook body accepted (Meta's payloads are a few kB).
     pub webhook_body_limit: usize,
     /// Largest form/JSON body of the dashboard.

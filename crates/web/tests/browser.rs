@@ -525,3 +525,87 @@ async fn store_day_in_a_real_browser() {
         .unwrap()
         .contains("Max-Age=0"));
 }
+
+/// Issue 12 item 1: the public journeys as a person does them, in Chromium with the real CSP
+/// (`form-action 'self'` blocked the old 303 to the store's host: the page just stayed).
+/// Landing → sign-up → the new store's first screen; then the central login → a dashboard;
+/// and a second click on "Criar minha loja" is not "Acesso negado".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signup_and_central_login_in_a_real_browser() {
+    let Some((chromedriver, chromium)) = tools() else {
+        return;
+    };
+    let app = TestApp::start(store::Engine::Sqlite).await.expect("sqlite");
+    let apex = format!("http://localhost:{}", app.addr.port());
+    let d = Driver::start(chromedriver, chromium).await;
+
+    // Landing → sign-up.
+    d.goto(&format!("{apex}/")).await;
+    d.click("#cta-signup").await;
+    d.wait_for("#signup-submit").await;
+    d.type_into("input[name=name]", "Casa da Telha").await;
+    d.type_into("input[name=slug]", "casa-da-telha").await;
+    d.type_into("input[name=email]", "telha@casadatelha.com.br")
+        .await;
+    // A weak password first: a pt-BR reason, and nothing is created.
+    d.type_into("input[name=password]", "Senha@2024").await;
+    d.click("#signup-submit").await;
+    d.wait_for("#signup-errors").await;
+    assert!(d.text("#signup-errors").await.contains("Senha fraca"));
+    assert!(store::tenants::by_slug(&app.db, "casa-da-telha")
+        .await
+        .unwrap()
+        .is_none());
+    d.type_into("input[name=password]", "cimento azul corre na praia")
+        .await;
+    d.click("#signup-submit").await;
+    // The new store's first screen, on its own host, signed in.
+    d.wait_for("#tile-pending").await;
+    let url = d.url().await;
+    assert!(
+        url.starts_with(&format!(
+            "http://casa-da-telha.localhost:{}/",
+            app.addr.port()
+        )),
+        "{url}"
+    );
+    d.wait_text("Casa da Telha").await;
+    d.screenshot("signup-first-screen").await;
+
+    // The browser's back button and a second click: the store exists, the same person
+    // continues into it.
+    d.goto(&format!("{apex}/signup")).await;
+    d.type_into("input[name=name]", "Casa da Telha").await;
+    d.type_into("input[name=slug]", "casa-da-telha").await;
+    d.type_into("input[name=email]", "telha@casadatelha.com.br")
+        .await;
+    d.type_into("input[name=password]", "cimento azul corre na praia")
+        .await;
+    d.click("#signup-submit").await;
+    d.wait_for("#tile-pending").await;
+    assert!(!d.source().await.contains("Acesso negado"));
+
+    // Central login on the apex → the store's dashboard.
+    d.goto(&format!("{apex}/login")).await;
+    d.wait_for("#login-submit").await;
+    d.type_into("input[name=email]", "telha@casadatelha.com.br")
+        .await;
+    d.type_into("input[name=password]", "cimento azul corre na praia")
+        .await;
+    d.click("#login-submit").await;
+    d.wait_for("#tile-pending").await;
+    assert!(d.url().await.contains("casa-da-telha.localhost"));
+
+    // An e-mail with two stores: the choice page, then the chosen store.
+    d.goto(&format!("{apex}/login")).await;
+    d.type_into("input[name=email]", OWNER_EMAIL).await;
+    d.type_into("input[name=password]", PASSWORD).await;
+    d.click("#login-submit").await;
+    d.wait_for("#store-choices").await;
+    d.screenshot("central-login-choice").await;
+    d.click("#store-choices a[href*='outra.localhost']").await;
+    d.wait_for("#tile-pending").await;
+    assert!(d.url().await.contains("outra.localhost"));
+    d.wait_text("Outra Loja").await;
+    d.quit().await;
+}

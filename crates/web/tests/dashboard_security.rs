@@ -38,6 +38,8 @@ both_engines!(
     idle_and_expired_sessions_are_refused,
     oversized_body_is_413,
     whatsapp_test_send_goes_through_the_worker,
+    password_change_guessing_ends_the_session,
+    forwarded_for_is_believed_only_from_trusted_proxies,
 );
 
 const _: Engine = Engine::Sqlite;
@@ -587,37 +589,49 @@ async fn logout_kills_the_session(app: &TestApp) {
     assert_eq!(r.headers()["hx-redirect"], "/login");
 }
 
+/// Issue 10 item 3: posts without a valid form are refused (403) before any budget is
+/// charged, so nobody can spend the store's login budget; attempts with a valid form are
+/// charged per (address, account), with `Retry-After`.
 async fn rate_limit_answers_429_with_retry_after(app: &TestApp) {
-    let mut limited = None;
-    for _ in 0..15 {
+    for _ in 0..70 {
         let r = app
             .post(
                 "demo",
                 "/login",
                 None,
-                &[("email", "x@y.z"), ("password", "x")],
+                &[("email", OWNER_EMAIL), ("password", "x")],
             )
             .send()
             .await
             .unwrap();
-        if r.status() == 429 {
-            limited = Some(r);
-            break;
-        }
         assert_eq!(
             r.status(),
             403,
-            "no csrf cookie: refused before any password check"
+            "no csrf cookie: refused before any password check or budget"
         );
     }
-    let r = limited.expect("login class limited after its burst");
+    assert!(
+        app.login("demo", OWNER_EMAIL, PASSWORD).await.is_ok(),
+        "the owner is not rate limited by forged posts"
+    );
+    // Ten attempts per (address, account): four wrong passwords, then the account's own
+    // lockout (Retry-After: 15 min) answers without verifying, then the pair's bucket.
+    let ghost = "fantasma@demo.com.br";
+    for i in 0..10 {
+        let r = app.login("demo", ghost, "x").await.unwrap_err();
+        let expected = if i < 4 { 401 } else { 429 };
+        assert_eq!(r.status(), expected, "attempt {}", i + 1);
+    }
+    let r = app.login("demo", ghost, "x").await.unwrap_err();
+    assert_eq!(r.status(), 429, "that pair's burst is spent");
     let secs: u64 = r.headers()["retry-after"]
         .to_str()
         .unwrap()
         .parse()
         .unwrap();
     assert!((1..=60).contains(&secs));
-    // Reads are another class: the dashboard still answers.
+    // Another account from the same address, and reads, still answer.
+    assert!(app.login("demo", ATTENDANT_EMAIL, PASSWORD).await.is_ok());
     assert_eq!(
         app.get("demo", "/login", None)
             .send()
@@ -626,6 +640,148 @@ async fn rate_limit_answers_429_with_retry_after(app: &TestApp) {
             .status(),
         200
     );
+}
+
+/// Wrong current passwords on the password-change form count as failed logins: at the
+/// account's limit every session of the user ends and the account is locked.
+async fn password_change_guessing_ends_the_session(app: &TestApp) {
+    let s = owner(app).await;
+    let other = owner(app).await;
+    let csrf = app.csrf("demo", &s).await;
+    let new_pw = "telha colonial e argamassa";
+    let mut last = None;
+    for i in 0..5 {
+        let guess = format!("palpite numero {i}");
+        let r = app
+            .post(
+                "demo",
+                "/conta/senha",
+                Some(&s),
+                &[
+                    ("csrf", &csrf),
+                    ("current", &guess),
+                    ("new", new_pw),
+                    ("confirm", new_pw),
+                ],
+            )
+            .send()
+            .await
+            .unwrap();
+        if i < 4 {
+            assert_eq!(r.status(), 422, "guess {}", i + 1);
+        }
+        last = Some(r);
+    }
+    let r = last.unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    assert!(set_cookie_line(r.headers(), "oz_session")
+        .unwrap()
+        .contains("Max-Age=0"));
+    assert!(r.text().await.unwrap().contains("sessão foi encerrada"));
+    for tok in [&s, &other] {
+        assert_eq!(
+            app.get("demo", "/", Some(tok))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            303,
+            "every session of the user ended"
+        );
+    }
+    assert_eq!(
+        app.login("demo", OWNER_EMAIL, PASSWORD)
+            .await
+            .unwrap_err()
+            .status(),
+        429,
+        "the account is locked for a while"
+    );
+    let stored = store::users::by_email(&app.db, &app.demo.tenant_id, OWNER_EMAIL)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(web::auth::password::verify(PASSWORD, &stored.password_hash));
+}
+
+/// `X-Forwarded-For` is believed only from a configured proxy, and then only its right-most
+/// untrusted hop (a client-written entry on the left is ignored).
+async fn forwarded_for_is_believed_only_from_trusted_proxies(app: &TestApp) {
+    async fn login_ip(app: &TestApp, xff: &str) -> String {
+        let (csrf, lc) = app.login_form("demo").await;
+        let r = app
+            .http
+            .post(app.url("/login"))
+            .header("host", app.host("demo"))
+            .header("cookie", format!("oz_login_csrf={lc}"))
+            .header("x-forwarded-for", xff)
+            .form(&[
+                ("email", OWNER_EMAIL),
+                ("password", PASSWORD),
+                ("csrf", &csrf),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let a = store::audit::list(&app.db, Some(&app.demo.tenant_id), 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|a| a.action == "user.login")
+            .expect("login audited");
+        let after: serde_json::Value = serde_json::from_str(&a.after_json.unwrap()).unwrap();
+        after["ip"].as_str().unwrap().to_string()
+    }
+    // No trusted proxy configured (the default): the header is ignored.
+    assert_eq!(login_ip(app, "203.0.113.7").await, "127.0.0.1");
+    let proxied = TestApp::start_with(app.db.engine(), |c| {
+        c.trusted_proxies = web::client_ip::parse_trusted("127.0.0.1").unwrap();
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        login_ip(&proxied, "6.6.6.6, 203.0.113.7").await,
+        "203.0.113.7"
+    );
+    // Budgets follow the real client: one client's failures do not slow another's.
+    for i in 0..21 {
+        let (csrf, lc) = proxied.login_form("demo").await;
+        let r = proxied
+            .http
+            .post(proxied.url("/login"))
+            .header("host", proxied.host("demo"))
+            .header("cookie", format!("oz_login_csrf={lc}"))
+            .header("x-forwarded-for", "198.51.100.1")
+            .form(&[
+                ("email", format!("ninguem{i}@x.com.br").as_str()),
+                ("password", "errada"),
+                ("csrf", &csrf),
+            ])
+            .send()
+            .await
+            .unwrap();
+        if i == 20 {
+            assert_eq!(r.status(), 429, "that client is over its failure budget");
+        }
+    }
+    let (csrf, lc) = proxied.login_form("demo").await;
+    let r = proxied
+        .http
+        .post(proxied.url("/login"))
+        .header("host", proxied.host("demo"))
+        .header("cookie", format!("oz_login_csrf={lc}"))
+        .header("x-forwarded-for", "198.51.100.2")
+        .form(&[
+            ("email", "ninguem@x.com.br"),
+            ("password", "errada"),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "another client behind the same proxy");
 }
 
 async fn approve_sends_quote_through_the_worker(app: &TestApp) {

@@ -2,3 +2,4 @@
 //! CLI.
 
 pub mod password;
+pub mod throttle;

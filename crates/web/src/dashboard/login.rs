@@ -1,6 +1,6 @@
 //! Sign-in, sign-out and password change on the store's own host.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -18,20 +18,9 @@ use crate::auth::password;
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// Wrong passwords for one account (any IP) before it is locked.
-pub const ACCOUNT_MAX_FAILURES: i64 = 5;
-/// Wrong passwords from one IP (any account, any store) before it is locked.
-pub const IP_MAX_FAILURES: i64 = 20;
-pub const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
-pub const LOCKOUT_MS: i64 = 15 * 60 * 1000;
-
-pub(crate) fn account_key(tenant_id: &str, email: &str) -> String {
-    format!("acct:{tenant_id}:{}", store::users::normalize_email(email))
-}
-
-pub(crate) fn ip_key(ip: &str) -> String {
-    format!("ip:{ip}")
-}
+use crate::auth::throttle;
+pub(crate) use crate::auth::throttle::account_key;
+use crate::dashboard::ratelimit::RateLimiter;
 
 /// Verifying against this when the email is unknown makes both answers take as long.
 pub(crate) fn dummy_hash() -> &'static str {
@@ -108,62 +97,53 @@ pub(crate) fn with_retry_after(mut r: Response, mins: i64) -> Response {
     r
 }
 
+/// The store's sign-in. The guard has already checked Origin and the form's CSRF token;
+/// only then is an attempt charged, to this address *and* this account
+/// ([`crate::auth::throttle`] explains the three controls).
 pub async fn login(
     State(state): State<AppState>,
     ctx: Ctx,
+    limiter: axum::Extension<Arc<RateLimiter>>,
     headers: axum::http::HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
     let email = form.email.trim().to_string();
     let acct = account_key(&ctx.tenant.id, &email);
-    let ipk = ip_key(&ctx.ip);
-    for key in [&acct, &ipk] {
-        if let Some(until) = sessions::throttle_locked_until(&state.db, key).await? {
-            return locked_response(&ctx, &email, until);
-        }
+    if let Err(secs) = throttle::charge_attempt(&limiter, &ctx.ip, &acct) {
+        metrics::counter!("orcazap_rate_limited_total", "class" => "Login").increment(1);
+        return Err(AppError::TooMany {
+            retry_after_secs: secs,
+        });
     }
-    let user = if email.is_empty() {
+    if let Some(until) = sessions::throttle_locked_until(&state.db, &acct).await? {
+        return locked_response(&ctx, &email, until);
+    }
+    let user = if email.is_empty() || email.len() > 254 {
         None
     } else {
         store::users::by_email(&state.db, &ctx.tenant.id, &email).await?
     };
     let ok = match &user {
-        Some(u) => password::verify(&form.password, &u.password_hash),
+        Some(u) => password::verify_async(&form.password, &u.password_hash).await,
         None => {
-            password::verify(&form.password, dummy_hash());
+            password::verify_async(&form.password, dummy_hash()).await;
             false
         }
     };
     let Some(user) = user.filter(|_| ok) else {
-        let (a, i) = (acct.clone(), ipk.clone());
-        let locked = state
-            .db
-            .tx(move |c| {
-                Box::pin(async move {
-                    let la = sessions::throttle_failure(
-                        c,
-                        &a,
-                        ACCOUNT_MAX_FAILURES,
-                        THROTTLE_WINDOW_MS,
-                        LOCKOUT_MS,
-                    )
-                    .await?;
-                    let li = sessions::throttle_failure(
-                        c,
-                        &i,
-                        IP_MAX_FAILURES,
-                        THROTTLE_WINDOW_MS,
-                        LOCKOUT_MS,
-                    )
-                    .await?;
-                    Ok(la.or(li))
-                })
-            })
-            .await?;
-        metrics::counter!("orcazap_login_failures_total").increment(1);
-        if let Some(until) = locked {
+        let f = throttle::record_failure(&state.db, vec![acct.clone()], &ctx.ip).await?;
+        if let Some(until) = f.account_locked_until {
             tracing::warn!(tenant_id = %ctx.tenant.id, "login locked out after repeated failures");
             return locked_response(&ctx, &email, until);
+        }
+        if let Some(until) = f.address_suspect_until {
+            let r = login_form(
+                &ctx,
+                StatusCode::TOO_MANY_REQUESTS,
+                &email,
+                Some(throttle::suspect_message()),
+            )?;
+            return Ok(with_retry_after(r, minutes_until(until).max(1)));
         }
         return login_form(
             &ctx,
@@ -303,19 +283,64 @@ pub struct PasswordForm {
 }
 
 /// Changing the password ends every session of this user and opens a fresh one here.
+///
+/// A wrong current password counts as a failed login of this account (same lockout as the
+/// login form): whoever holds a stolen session cannot use this form to guess the password.
+/// At the limit every session of the user ends and the account is locked for
+/// [`crate::auth::throttle::LOCKOUT_MS`]; the owner signs in again afterwards (or an operator resets the password).
 pub async fn change_password(
     State(state): State<AppState>,
     me: Me,
+    ctx: Ctx,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, AppError> {
-    let error = if !password::verify(&form.current, &me.user.password_hash) {
+    let current_ok = password::verify_async(&form.current, &me.user.password_hash).await;
+    if !current_ok {
+        let acct = account_key(&me.tenant.id, &me.user.email);
+        let f = throttle::record_failure(&state.db, vec![acct], &me.ip).await?;
+        if let Some(until) = f.account_locked_until {
+            let uid = me.user.id.clone();
+            state
+                .db
+                .tx(move |c| Box::pin(async move { sessions::delete_for_user(c, &uid).await }))
+                .await?;
+            tracing::warn!(tenant_id = %me.tenant.id, "password change: too many wrong current passwords, sessions ended");
+            let signed_out = Ctx {
+                user: None,
+                session: None,
+                ..ctx
+            };
+            let (message, mins) = lockout_message(until);
+            let mut r = with_retry_after(
+                login_form(
+                    &signed_out,
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &me.user.email,
+                    Some(format!(
+                        "A senha atual foi digitada errado muitas vezes e a sessão foi encerrada. {message}"
+                    )),
+                )?,
+                mins,
+            );
+            if let Ok(v) =
+                HeaderValue::from_str(&set_cookie(SESSION_COOKIE, "", "/", 0, state.cfg.https))
+            {
+                r.headers_mut().append(header::SET_COOKIE, v);
+            }
+            return Ok(r);
+        }
+    }
+    let error = if !current_ok {
         Some("A senha atual está incorreta.".to_string())
     } else if form.new != form.confirm {
         Some("A confirmação não confere com a nova senha.".to_string())
     } else {
-        password::check_strength(&form.new, &me.user.email)
-            .err()
-            .map(|e| format!("Senha fraca: {e}."))
+        password::check_strength(
+            &form.new,
+            &[&me.user.email, &me.tenant.name, &me.tenant.slug],
+        )
+        .err()
+        .map(|e| format!("Senha fraca: {e}."))
     };
     if let Some(error) = error {
         let html = super::view::page(

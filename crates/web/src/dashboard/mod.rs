@@ -90,6 +90,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     let public = Router::new()
         .route("/login", get(login::login_page).post(login::login))
         .route("/login/handoff", get(handoff::handoff))
+        .route("/login/handoff/concluir", get(handoff::finish))
         .route("/logout", get(login::logout_page).post(login::logout));
     member
         .merge(public)

@@ -197,16 +197,23 @@ pub async fn guard(State(ds): State<DashState>, req: Request, next: Next) -> Res
         Ok(None) => return AppError::NotFound.into_response(),
         Err(e) => return AppError::from(e).into_response(),
     };
-    // The socket peer, never X-Forwarded-For: a header anyone can write cannot pick whose
-    // budget a request spends. Behind a proxy, all traffic shares the proxy's budget and
-    // the per-store budget still applies.
-    let ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
+    // The socket peer, or the client a trusted proxy names (crate::client_ip): a header
+    // anyone can write never picks whose budget a request spends.
+    let ip = match req.extensions().get::<ConnectInfo<SocketAddr>>() {
+        Some(c) => crate::client_ip::resolve(c.0.ip(), req.headers(), &state.cfg.trusted_proxies)
+            .to_string(),
+        None => "unknown".into(),
+    };
     let class = class_of(req.method(), req.uri().path());
-    if let Err(secs) = ds.limiter.check(class, &ip, &tenant.id) {
+    // Sign-in attempts are charged by the login handler, after the CSRF check below and per
+    // address *and* account: charging them here, per address and per store, let anyone
+    // spend a store's whole login budget with empty POSTs (issue 10 item 3).
+    let charged = if class == Class::Login {
+        Ok(())
+    } else {
+        ds.limiter.check(class, &ip, &tenant.id)
+    };
+    if let Err(secs) = charged {
         metrics::counter!("orcazap_rate_limited_total", "class" => format!("{class:?}"))
             .increment(1);
         return AppError::TooMany {
@@ -270,6 +277,7 @@ pub async fn guard(State(ds): State<DashState>, req: Request, next: Next) -> Res
         req
     };
     let mut req = req;
+    req.extensions_mut().insert(ds.limiter.clone());
     req.extensions_mut().insert(Ctx {
         tenant,
         user,

@@ -1,28 +1,24 @@
-//! Central sign-in on `BASE/login`: finds the user's store(s) by email, checks the password
-//! with the store login's lockout rules, and hands off to `{slug}.BASE` with a one-time token.
+//! Central sign-in on `BASE/login`: finds the user's store(s) by e-mail, checks the password
+//! with the store login's throttling rules, and hands off to `{slug}.BASE`, bound to this
+//! browser ([`super::handoff`]).
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Form;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 use store::sessions;
 
-use super::{csrf_cookie, handoff_url, rate_limit, refuse_form, ClientIp, PublicState};
+use super::handoff::{self, Pick};
+use super::{csrf_cookie, refuse_form, ClientIp, PublicState};
 use crate::auth::password;
-use crate::dashboard::login::{
-    account_key, dummy_hash, ip_key, lockout_message, with_retry_after, ACCOUNT_MAX_FAILURES,
-    IP_MAX_FAILURES, LOCKOUT_MS, THROTTLE_WINDOW_MS,
-};
-use crate::dashboard::ratelimit::Class;
+use crate::auth::throttle::{self, account_key};
+use crate::dashboard::login::{dummy_hash, lockout_message, minutes_until, with_retry_after};
 use crate::dashboard::security::{random_token, LOGIN_CSRF_COOKIE};
 use crate::error::AppError;
 
-/// Central login's share of the login budget (all visitors of the apex together).
-const LIMIT_KEY: &str = "public:login";
-
-fn form(
+pub(crate) fn form(
     ps: &PublicState,
     status: StatusCode,
     email: &str,
@@ -71,21 +67,33 @@ struct Choice {
     url: String,
 }
 
+/// The central sign-in. Order matters: the form's Origin and CSRF token first (free), then
+/// one attempt charged to this (address, e-mail) pair — never a bucket shared by every
+/// visitor, which anyone could empty — then exactly one password verification.
+///
+/// One verification, whatever the number of stores the e-mail belongs to: the password is
+/// checked against the first of its stores (by slug) that is not locked, or against a dummy
+/// hash when there is none, so a wrong password takes as long for an unknown e-mail as for
+/// one with five stores (the old loop took one Argon2 run per store: enumeration by timing).
+/// Only when that check succeeds are the other stores checked, to list every store this
+/// password opens; a user whose passwords differ per store signs in to the others on their
+/// own address.
 pub async fn submit(
     State(ps): State<PublicState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, AppError> {
-    rate_limit(&ps, Class::Login, &ip, LIMIT_KEY)?;
     let state = &ps.app;
     if let Some(r) = refuse_form(&headers, state.cfg.https, LOGIN_CSRF_COOKIE, &f.csrf) {
         return Ok(r);
     }
     let email = f.email.trim().to_string();
-    let ipk = ip_key(&ip);
-    if let Some(until) = sessions::throttle_locked_until(&state.db, &ipk).await? {
-        return locked(&ps, &email, until);
+    if let Err(secs) = throttle::charge_attempt(&ps.limiter, &ip, &format!("central:{email}")) {
+        metrics::counter!("orcazap_rate_limited_total", "class" => "Login").increment(1);
+        return Err(AppError::TooMany {
+            retry_after_secs: secs,
+        });
     }
     let candidates = if email.is_empty() || email.len() > 254 {
         Vec::new()
@@ -93,63 +101,42 @@ pub async fn submit(
         store::users::stores_for_email(&state.db, &email).await?
     };
     // Each store's account has its own lockout, shared with that store's login form.
-    let mut open_keys = Vec::new();
+    let mut open = Vec::new();
     let mut latest_lock = None;
-    let mut matched = Vec::new();
-    for (user, slug) in candidates.iter() {
+    for (user, slug) in candidates {
         let acct = account_key(&user.tenant_id, &email);
-        if let Some(until) = sessions::throttle_locked_until(&state.db, &acct).await? {
-            latest_lock = latest_lock.max(Some(until));
-            continue;
+        match sessions::throttle_locked_until(&state.db, &acct).await? {
+            Some(until) => latest_lock = latest_lock.max(Some(until)),
+            None => open.push((user, slug, acct)),
         }
-        if password::verify(&f.password, &user.password_hash) {
-            matched.push((user.clone(), slug.clone(), acct.clone()));
+    }
+    let first_ok = match open.first() {
+        Some((u, _, _)) => password::verify_async(&f.password, &u.password_hash).await,
+        None => {
+            password::verify_async(&f.password, dummy_hash()).await;
+            false
         }
-        open_keys.push(acct);
-    }
-    if candidates.is_empty() {
-        password::verify(&f.password, dummy_hash());
-    }
-    if matched.is_empty() {
-        if open_keys.is_empty() {
+    };
+    if !first_ok {
+        if open.is_empty() {
             if let Some(until) = latest_lock {
                 return locked(&ps, &email, until);
             }
         }
-        let keys = open_keys.clone();
-        let ipk2 = ipk.clone();
-        let now_locked = state
-            .db
-            .tx(move |c| {
-                Box::pin(async move {
-                    let mut l = None;
-                    for k in &keys {
-                        let r = sessions::throttle_failure(
-                            c,
-                            k,
-                            ACCOUNT_MAX_FAILURES,
-                            THROTTLE_WINDOW_MS,
-                            LOCKOUT_MS,
-                        )
-                        .await?;
-                        l = l.max(r);
-                    }
-                    let r = sessions::throttle_failure(
-                        c,
-                        &ipk2,
-                        IP_MAX_FAILURES,
-                        THROTTLE_WINDOW_MS,
-                        LOCKOUT_MS,
-                    )
-                    .await?;
-                    Ok(l.max(r))
-                })
-            })
-            .await?;
-        metrics::counter!("orcazap_login_failures_total").increment(1);
-        if let Some(until) = now_locked {
+        let accounts = open.first().map(|o| o.2.clone()).into_iter().collect();
+        let fail = throttle::record_failure(&state.db, accounts, &ip).await?;
+        if let Some(until) = fail.account_locked_until {
             tracing::warn!("central login locked out after repeated failures");
             return locked(&ps, &email, until);
+        }
+        if let Some(until) = fail.address_suspect_until {
+            let r = form(
+                &ps,
+                StatusCode::TOO_MANY_REQUESTS,
+                &email,
+                Some(throttle::suspect_message()),
+            )?;
+            return Ok(with_retry_after(r, minutes_until(until).max(1)));
         }
         return form(
             &ps,
@@ -158,22 +145,13 @@ pub async fn submit(
             Some("E-mail ou senha incorretos.".into()),
         );
     }
-    let issued: Vec<(String, String, String, String)> = matched
-        .iter()
-        .map(|(u, slug, _)| {
-            (
-                u.tenant_id.clone(),
-                u.id.clone(),
-                slug.clone(),
-                random_token(),
-            )
-        })
-        .collect();
-    let (to_issue, clear, ip2) = (
-        issued.clone(),
-        matched.iter().map(|m| m.2.clone()).collect::<Vec<_>>(),
-        ip.clone(),
-    );
+    let mut matched = vec![open[0].clone()];
+    for o in open.iter().skip(1) {
+        if password::verify_async(&f.password, &o.0.password_hash).await {
+            matched.push(o.clone());
+        }
+    }
+    let clear: Vec<String> = matched.iter().map(|m| m.2.clone()).collect();
     state
         .db
         .tx(move |c| {
@@ -181,41 +159,40 @@ pub async fn submit(
                 for k in &clear {
                     sessions::throttle_clear(c, k).await?;
                 }
-                for (tenant_id, user_id, _, token) in &to_issue {
-                    store::signup::issue_handoff(c, token, tenant_id, user_id, &ip2).await?;
-                }
                 Ok(())
             })
         })
         .await?;
-    let mut resp = if let [(_, _, slug, token)] = issued.as_slice() {
-        Redirect::to(&handoff_url(state, &headers, slug, token)).into_response()
-    } else {
-        let mut choices = Vec::new();
-        for (tenant_id, _, slug, token) in &issued {
-            let name = store::tenants::by_id(&state.db, tenant_id)
-                .await?
-                .map(|t| t.name)
-                .unwrap_or_else(|| slug.clone());
-            choices.push(Choice {
-                name,
-                slug: slug.clone(),
-                url: handoff_url(state, &headers, slug, token),
-            });
-        }
-        crate::render::page("public/choose.html", context! { stores => choices })?.into_response()
-    };
+    let picks: Vec<Pick> = matched
+        .iter()
+        .map(|(u, slug, _)| Pick {
+            tenant_id: u.tenant_id.clone(),
+            user_id: u.id.clone(),
+            slug: slug.clone(),
+        })
+        .collect();
+    let (cookie, urls) = handoff::begin(&ps, &headers, &ip, &picks).await?;
+    let mut choices = Vec::new();
+    for (p, url) in picks.iter().zip(urls) {
+        let name = store::tenants::by_id(&state.db, &p.tenant_id)
+            .await?
+            .map(|t| t.name)
+            .unwrap_or_else(|| p.slug.clone());
+        choices.push(Choice {
+            name,
+            slug: p.slug.clone(),
+            url,
+        });
+    }
+    // The login CSRF cookie is kept: a second click on "Entrar" (the page was slow) is a
+    // new valid attempt, not a "form expired" refusal.
+    if let [only] = choices.as_slice() {
+        return handoff::continue_page("Entrando…", &only.name, &only.url, &cookie);
+    }
+    let mut resp =
+        crate::render::page("public/choose.html", context! { stores => choices })?.into_response();
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    super::append_cookie(
-        &mut resp,
-        &crate::dashboard::security::set_cookie(
-            LOGIN_CSRF_COOKIE,
-            "",
-            "/login",
-            0,
-            state.cfg.https,
-        ),
-    );
+    super::append_cookie(&mut resp, &cookie);
     Ok(resp)
 }

@@ -6,18 +6,18 @@
 //! toward the same per-account and per-IP lockout as the store's own login.
 
 pub mod admin;
+pub mod handoff;
 pub mod login;
 pub mod signup;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
-use crate::dashboard::ratelimit::{Class, RateLimiter};
+use crate::dashboard::ratelimit::{Limit, RateLimiter};
 use crate::dashboard::security::{cookie_value, origin_ok, set_cookie, tokens_match};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -34,33 +34,32 @@ impl axum::extract::FromRef<PublicState> for AppState {
     }
 }
 
-/// The socket peer (never X-Forwarded-For: see `dashboard::security::guard`).
+/// The client's address: the socket peer, or the client a trusted proxy names
+/// ([`crate::client_ip`]; never a forwarding header from anyone else).
 pub struct ClientIp(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl<S> FromRequestParts<S> for ClientIp
+where
+    S: Send + Sync,
+    AppState: axum::extract::FromRef<S>,
+{
     type Rejection = AppError;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<ClientIp, AppError> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-                .unwrap_or_else(|| "unknown".into()),
-        ))
+    async fn from_request_parts(parts: &mut Parts, s: &S) -> Result<ClientIp, AppError> {
+        let app = <AppState as axum::extract::FromRef<S>>::from_ref(s);
+        Ok(ClientIp(crate::client_ip::of_parts(
+            parts,
+            &app.cfg.trusted_proxies,
+        )))
     }
 }
 
-/// The public site's budget is shared by every visitor under this key (the per-IP budget
-/// still applies first).
-pub(crate) fn rate_limit(
+/// Charges one token of each named bucket; 429 with `Retry-After` when one is empty.
+pub(crate) fn take_budget(
     ps: &PublicState,
-    class: Class,
-    ip: &str,
-    key: &str,
+    buckets: &[(&'static str, &str, Limit)],
 ) -> Result<(), AppError> {
-    ps.limiter.check(class, ip, key).map_err(|secs| {
-        metrics::counter!("orcazap_rate_limited_total", "class" => format!("{class:?}"))
-            .increment(1);
+    ps.limiter.take(buckets).map_err(|secs| {
+        metrics::counter!("orcazap_rate_limited_total", "class" => "Login").increment(1);
         AppError::TooMany {
             retry_after_secs: secs,
         }
@@ -105,27 +104,36 @@ pub(crate) fn csrf_cookie(resp: &mut Response, name: &str, path: &str, value: &s
     append_cookie(resp, &set_cookie(name, value, path, 3600, https));
 }
 
-/// `http://{slug}.BASE[:port]/login/handoff?token=…`; the port is the one the visitor used
-/// on the apex (development serves every host on one port).
+/// `http://{host}[:port]{path}`; the port is the one the visitor used (development serves
+/// every host on one port).
+pub(crate) fn site_url(state: &AppState, headers: &HeaderMap, host: &str, path: &str) -> String {
+    let sent = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    // Our hosts are domain names (never IPv6 literals), so a trailing `:digits` is the port.
+    let port = match sent.rsplit_once(':') {
+        Some((_, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => format!(":{p}"),
+        _ => String::new(),
+    };
+    format!(
+        "{}://{host}{port}{path}",
+        if state.cfg.https { "https" } else { "http" },
+    )
+}
+
+/// `http://{slug}.BASE[:port]/login/handoff?token=…`: the first leg of a hand-off.
 pub(crate) fn handoff_url(
     state: &AppState,
     headers: &HeaderMap,
     slug: &str,
     token: &str,
 ) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    // The apex is a domain name (never an IPv6 literal), so a trailing `:digits` is the port.
-    let port = match host.rsplit_once(':') {
-        Some((_, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => format!(":{p}"),
-        _ => String::new(),
-    };
-    format!(
-        "{}://{slug}.{}{port}/login/handoff?token={token}",
-        if state.cfg.https { "https" } else { "http" },
-        state.cfg.base_domain
+    site_url(
+        state,
+        headers,
+        &format!("{slug}.{}", state.cfg.base_domain),
+        &format!("/login/handoff?token={token}"),
     )
 }
 
@@ -137,6 +145,7 @@ pub fn routes(state: &AppState) -> axum::Router<AppState> {
     };
     axum::Router::new()
         .route("/login", get(login::page).post(login::submit))
+        .route("/login/confirmar", get(handoff::confirm))
         .route("/signup", get(signup::page).post(signup::submit))
         .layer(axum::extract::DefaultBodyLimit::max(
             state.cfg.form_body_limit,

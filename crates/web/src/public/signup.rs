@@ -2,25 +2,32 @@
 //! same hand-off as the central login.
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Form;
 use domain::ids::Slug;
 use minijinja::context;
 use serde::Deserialize;
 use store::signup::NewStore;
 
-use super::{csrf_cookie, handoff_url, rate_limit, refuse_form, ClientIp, PublicState};
+use super::handoff::{self, Pick};
+use super::{csrf_cookie, refuse_form, take_budget, ClientIp, PublicState};
 use crate::auth::password;
-use crate::dashboard::ratelimit::Class;
-use crate::dashboard::security::{random_token, set_cookie};
+use crate::auth::throttle::{self, account_key};
+use crate::dashboard::login::{lockout_message, with_retry_after};
+use crate::dashboard::ratelimit::Limit;
+use crate::dashboard::security::random_token;
 use crate::error::AppError;
 use crate::layers::RequestId;
 
 pub const SIGNUP_CSRF_COOKIE: &str = "oz_signup_csrf";
-/// Sign-ups spend the login budget under their own key: creating stores is as costly (an
-/// Argon2 hash) and as abusable as guessing passwords.
-const LIMIT_KEY: &str = "public:signup";
+/// Sign-ups per address (an Argon2 hash each, and a store row): charged after the form's
+/// CSRF token and fields are valid, so invalid posts cost nothing and spend nobody's budget.
+/// There is no budget shared by every visitor: one address could empty it for everyone.
+const ADDRESS_LIMIT: Limit = Limit::new(10, 10);
+/// A retry of a sign-up (second click, reload) within this time after the store was created,
+/// with the same e-mail and password, continues into the store instead of "address taken".
+const RETRY_WINDOW_MS: i64 = 30 * 60 * 1000;
 const NAME_MAX: usize = 100;
 
 #[derive(Deserialize, Default)]
@@ -89,7 +96,7 @@ fn validate(f: &SignupForm) -> Result<Slug, Vec<String>> {
     if !valid_email {
         errors.push("Informe um e-mail válido para o dono da loja.".to_string());
     }
-    if let Err(e) = password::check_strength(&f.password, email) {
+    if let Err(e) = password::check_strength(&f.password, &[email, name, f.slug.trim()]) {
         errors.push(format!("Senha fraca: {e}."));
     }
     match slug {
@@ -113,7 +120,6 @@ pub async fn submit(
     request_id: Option<axum::Extension<RequestId>>,
     Form(f): Form<SignupForm>,
 ) -> Result<Response, AppError> {
-    rate_limit(&ps, Class::Login, &ip, LIMIT_KEY)?;
     let state = &ps.app;
     if let Some(r) = refuse_form(&headers, state.cfg.https, SIGNUP_CSRF_COOKIE, &f.csrf) {
         return Ok(r);
@@ -122,21 +128,20 @@ pub async fn submit(
         Ok(s) => s,
         Err(errors) => return form(&ps, StatusCode::UNPROCESSABLE_ENTITY, &f, errors),
     };
+    take_budget(&ps, &[("signup:ip", &ip, ADDRESS_LIMIT)])?;
     let hash = password::hash(&f.password).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
-    let token = random_token();
     let rid = request_id.map(|r| r.0 .0.clone());
-    let (slug_s, name, email, ip2, tok) = (
+    let (slug_s, name, email, ip2) = (
         slug.as_str().to_string(),
         f.name.trim().to_string(),
         f.email.trim().to_string(),
         ip.clone(),
-        token.clone(),
     );
     let created = state
         .db
         .tx(move |c| {
             Box::pin(async move {
-                let (t, u) = store::signup::create_store(
+                store::signup::create_store(
                     c,
                     &NewStore {
                         slug: &slug_s,
@@ -147,30 +152,97 @@ pub async fn submit(
                         request_id: rid.as_deref(),
                     },
                 )
-                .await?;
-                store::signup::issue_handoff(c, &tok, &t.id, &u.id, &ip2).await?;
-                Ok(t)
+                .await
             })
         })
         .await;
-    let tenant = match created {
-        Ok(t) => t,
+    let (tenant, owner) = match created {
+        Ok(x) => {
+            tracing::info!(tenant_id = %x.0.id, slug = %x.0.slug, "store signed up");
+            metrics::counter!("orcazap_signups_total").increment(1);
+            x
+        }
         Err(store::StoreError::Conflict(msg)) => {
-            return form(&ps, StatusCode::UNPROCESSABLE_ENTITY, &f, vec![msg]);
+            match retry_of_own_signup(&ps, &ip, &f, &slug).await? {
+                Retry::Continue(found) => *found,
+                Retry::Answer(r) => return Ok(r),
+                Retry::No => return form(&ps, StatusCode::UNPROCESSABLE_ENTITY, &f, vec![msg]),
+            }
         }
         Err(e) => return Err(e.into()),
     };
-    tracing::info!(tenant_id = %tenant.id, slug = %tenant.slug, "store signed up");
-    metrics::counter!("orcazap_signups_total").increment(1);
-    let mut resp =
-        Redirect::to(&handoff_url(state, &headers, &tenant.slug, &token)).into_response();
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    super::append_cookie(
-        &mut resp,
-        &set_cookie(SIGNUP_CSRF_COOKIE, "", "/signup", 0, state.cfg.https),
-    );
-    Ok(resp)
+    let pick = Pick {
+        tenant_id: tenant.id.clone(),
+        user_id: owner.id.clone(),
+        slug: tenant.slug.clone(),
+    };
+    let (cookie, urls) = handoff::begin(&ps, &headers, &ip, &[pick]).await?;
+    // The sign-up CSRF cookie is kept, so that a second click reaches the retry path above
+    // instead of "form expired".
+    handoff::continue_page(
+        "Loja criada!",
+        &tenant.name,
+        urls.first().map(String::as_str).unwrap_or("/"),
+        &cookie,
+    )
+}
+
+enum Retry {
+    /// The same person again: continue into the store.
+    Continue(Box<(store::tenants::Tenant, store::users::User)>),
+    /// The owner's account is locked or the password was wrong too often.
+    Answer(Response),
+    /// Someone else's store: "address taken".
+    No,
+}
+
+/// A sign-up that finds its slug taken is a retry of the same sign-up (the first answer was
+/// slow or lost and the button was clicked again) when the store is minutes old and its
+/// owner has this e-mail and this password. The password check is a login attempt in every
+/// respect (charged per address and account, failures counted, lockout honoured), so this
+/// path is no better for guessing than the login form.
+async fn retry_of_own_signup(
+    ps: &PublicState,
+    ip: &str,
+    f: &SignupForm,
+    slug: &Slug,
+) -> Result<Retry, AppError> {
+    let db = &ps.app.db;
+    let Some(tenant) = store::tenants::by_slug(db, slug.as_str()).await? else {
+        return Ok(Retry::No);
+    };
+    if store::now_ms() - tenant.created_at > RETRY_WINDOW_MS {
+        return Ok(Retry::No);
+    }
+    let email = f.email.trim();
+    let Some(owner) = store::users::by_email(db, &tenant.id, email)
+        .await?
+        .filter(|u| u.role == store::users::Role::Owner)
+    else {
+        return Ok(Retry::No);
+    };
+    let acct = account_key(&tenant.id, email);
+    if let Err(secs) = throttle::charge_attempt(&ps.limiter, ip, &acct) {
+        return Err(AppError::TooMany {
+            retry_after_secs: secs,
+        });
+    }
+    if let Some(until) = store::sessions::throttle_locked_until(db, &acct).await? {
+        let (message, mins) = lockout_message(until);
+        let r = form(ps, StatusCode::TOO_MANY_REQUESTS, f, vec![message])?;
+        return Ok(Retry::Answer(with_retry_after(r, mins)));
+    }
+    if password::verify_async(&f.password, &owner.password_hash).await {
+        tracing::info!(tenant_id = %tenant.id, "sign-up retried by its owner: continuing");
+        return Ok(Retry::Continue(Box::new((tenant, owner))));
+    }
+    let fail = throttle::record_failure(db, vec![acct], ip).await?;
+    if let Some(until) = fail.account_locked_until {
+        let (message, mins) = lockout_message(until);
+        let r = form(ps, StatusCode::TOO_MANY_REQUESTS, f, vec![message])?;
+        return Ok(Retry::Answer(with_retry_after(r, mins)));
+    }
+    Ok(Retry::No)
 }
 
 #[cfg(test)]
@@ -196,6 +268,21 @@ mod tests {
             "tijolo bom 2026"
         ))
         .is_ok());
+        let e = validate(&f("", "api", "semarroba", "curta")).unwrap_err();
+        assert_eq!(e.len(), 4, "{e:?}");
+        // Weak passwords of the security test, and the store's own name.
+        for weak in [
+            "orcazap2024",
+            "Senha@2024",
+            "12341234123412",
+            "Deposito Ze 2024",
+        ] {
+            let e = validate(&f("Depósito Zé", "deposito-ze", "ze@x.com.br", weak)).unwrap_err();
+            assert!(
+                e.iter().any(|m| m.starts_with("Senha fraca")),
+                "{weak}: {e:?}"
+            );
+        }
         let e = validate(&f("", "api", "semarroba", "curta")).unwrap_err();
         assert_eq!(e.len(), 4, "{e:?}");
         assert!(e[1].contains("reservado"), "{e:?}");

@@ -183,6 +183,15 @@ impl TestApp {
 
     /// `admin_token` is `ORCAZAP_ADMIN_TOKEN` (None: the operator page is off).
     pub async fn start_with_admin(engine: Engine, admin_token: Option<&str>) -> Option<TestApp> {
+        let admin = admin_token.map(SecretString::from);
+        TestApp::start_with(engine, move |c| c.admin_token = admin).await
+    }
+
+    /// A server whose configuration `configure` adjusts (e.g. trusted proxies).
+    pub async fn start_with(
+        engine: Engine,
+        configure: impl FnOnce(&mut WebConfig),
+    ) -> Option<TestApp> {
         let testdb = TestDb::new(engine).await?;
         let db = testdb.db.clone();
         let cipher = TokenCipher::new(b"test-secret-key-material", &[]);
@@ -197,23 +206,26 @@ impl TestApp {
         let app = Application::bind("127.0.0.1:0").await.unwrap();
         let addr = app.local_addr().unwrap();
         let wake = Arc::new(Notify::new());
+        let mut cfg = WebConfig {
+            base_domain: "localhost".into(),
+            https: false,
+            whatsapp_app_secret: Some(SecretString::from(APP_SECRET)),
+            whatsapp_verify_token: None,
+            metrics_token: None,
+            admin_token: Some(SecretString::from(ADMIN_TOKEN)),
+            trusted_proxies: Vec::new(),
+            webhook_body_limit: 256 * 1024,
+            form_body_limit: 256 * 1024,
+            heartbeat_max_age: Duration::from_secs(60),
+            demo: false,
+            demo_phone_number_id: "100000000000001".into(),
+            self_url: format!("http://{addr}"),
+        };
+        configure(&mut cfg);
         let state = AppState {
             db: db.clone(),
             recorder: store::recorder::Recorder::start(db.clone()),
-            cfg: Arc::new(WebConfig {
-                base_domain: "localhost".into(),
-                https: false,
-                whatsapp_app_secret: Some(SecretString::from(APP_SECRET)),
-                whatsapp_verify_token: None,
-                metrics_token: None,
-                admin_token: admin_token.map(SecretString::from),
-                webhook_body_limit: 256 * 1024,
-                form_body_limit: 256 * 1024,
-                heartbeat_max_age: Duration::from_secs(60),
-                demo: false,
-                demo_phone_number_id: "100000000000001".into(),
-                self_url: format!("http://{addr}"),
-            }),
+            cfg: Arc::new(cfg),
             cipher: cipher.clone(),
             contexts: Default::default(),
             wake: wake.clone(),
