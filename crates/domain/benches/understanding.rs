@@ -10,6 +10,8 @@
 //!
 //! `cargo bench -p domain --bench understanding`
 
+#[path = "../tests/support/hostile.rs"]
+mod hostile;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use domain::catalog::{parse_catalog_csv, CatalogItem, Unit, DEMO_CATALOG_CSV};
 use domain::money::Centavos;
@@ -122,18 +124,7 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
 
-    let hostile = [
-        "9".repeat(100_000),
-        "cimento ".repeat(15_000),
-        "1/2 ".repeat(25_000),
-        "e ".repeat(50_000),
-        "📍💳📅📦".repeat(10_000),
-        "\u{202e}\u{0}\u{1b}[31m".repeat(10_000),
-        "10 sacos de cimento, ".repeat(5_000),
-        "a".repeat(100_000),
-        "no Jardim ".repeat(10_000),
-        "rua x 1, ".repeat(10_000),
-    ];
+    let hostile = hostile::hostile_messages();
     let mut g = c.benchmark_group("hostile_inputs");
     g.sample_size(10);
     g.throughput(Throughput::Elements(hostile.len() as u64));

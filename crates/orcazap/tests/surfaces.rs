@@ -155,9 +155,10 @@ impl Proc {
             assert!(Instant::now() < deadline, "orcazap did not exit");
             std::thread::sleep(Duration::from_millis(50));
         };
-        std::thread::sleep(Duration::from_millis(100));
+        // Read until each reader thread hangs up (the pipe closed with the process), so
+        // the last lines are never lost to a race; bounded in case a grandchild holds it.
         for rx in [&self.stdout, &self.stderr] {
-            while let Ok(l) = rx.try_recv() {
+            while let Ok(l) = rx.recv_timeout(Duration::from_secs(10)) {
                 self.seen.push(l);
             }
         }

@@ -2,8 +2,6 @@
 //! issue 11 item 2): SQLite always, PostgreSQL too when `ORCAZAP_TEST_POSTGRES_URL` is set.
 //! Each test fails if the control it names is removed.
 
-// Shared with the other dashboard suites; each uses only part of it.
-#[allow(dead_code)]
 mod dashboard_support;
 
 use dashboard_support::*;
@@ -253,23 +251,11 @@ async fn edited_quote_rechecks_margin_and_total(app: &TestApp) {
         vec![domain::pricing::ApprovalReason::MarginBelowMinimum]
     );
     let html = app
-        .get("demo", &format!("/aprovacoes/{approval_id}"), Some(&s))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .page("demo", &format!("/aprovacoes/{approval_id}"), Some(&s))
+        .await;
     assert!(html.contains("margem abaixo do mínimo"), "{html}");
     assert!(!html.contains("sem regra de frete"), "freight reason gone");
-    let list = app
-        .get("demo", "/aprovacoes", Some(&s))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let list = app.page("demo", "/aprovacoes", Some(&s)).await;
     assert!(list.contains("margem abaixo do mínimo"), "{list}");
     assert!(!list.contains("sem regra de frete"), "{list}");
     // 1.000 sacos at the list price: above the R$ 8.000,00 automatic limit.

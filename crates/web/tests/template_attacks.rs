@@ -4,8 +4,6 @@
 //! server on SQLite, and PostgreSQL when `ORCAZAP_TEST_POSTGRES_URL` is set. The server runs
 //! in this test's process, so on the old code the abort fails the test.
 
-// Shared with the other dashboard suites; this one uses only part of it.
-#[allow(dead_code)]
 mod dashboard_support;
 
 use dashboard_support::*;

@@ -1,6 +1,8 @@
 //! A real server on port 0, a fresh database, two seeded stores, a mock Graph API and a
 //! worker driven one job at a time. Shared by the HTTP security tests and the browser suite.
 
+#![allow(dead_code)] // each test binary (browser, security, money, templates) uses a different part
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -283,6 +285,17 @@ impl TestApp {
             r = r.header("cookie", format!("oz_session={c}"));
         }
         r
+    }
+
+    /// The body of a GET that must reach the app (any status), as a person's browser shows it.
+    pub async fn page(&self, slug: &str, path: &str, cookie: Option<&str>) -> String {
+        self.get(slug, path, cookie)
+            .send()
+            .await
+            .expect("request reaches the app")
+            .text()
+            .await
+            .expect("body is text")
     }
 
     pub fn post(
