@@ -11,7 +11,7 @@ mod values;
 mod variables;
 
 use values::Values;
-pub use variables::{listing, readme_table, DefaultValue, Variable, VARIABLES};
+pub use variables::{listing, readme_table, DefaultValue, Variable, TOOLING, VARIABLES};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Env {

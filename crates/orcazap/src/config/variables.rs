@@ -206,6 +206,9 @@ pub const VARIABLES: &[Variable] = &[
     ),
 ];
 
+/// Read by the test suites and scripts, never by the binary.
+pub const TOOLING: &[&str] = &["ORCAZAP_TEST_POSTGRES_URL", "ORCAZAP_BIN"];
+
 /// The variable named `name`. Reading a name missing from [`VARIABLES`] is a bug: it would have
 /// no documented default.
 pub fn variable(name: &str) -> &'static Variable {
@@ -252,6 +255,72 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
     }
 
+    /// Every text file of the repository (build output and git's own files aside).
+    fn text_files(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            if path.is_dir() {
+                if name != "target" && name != ".git" && name != "node_modules" {
+                    text_files(&path, out);
+                }
+            } else if entry.metadata().is_ok_and(|m| m.len() < 2_000_000) {
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    out.push((path, text));
+                }
+            }
+        }
+    }
+
+    /// `ORCAZAP_*` names in a text; a bare prefix (`ORCAZAP_DB_*`, `format!("ORCAZAP_{x}")`)
+    /// is not a name.
+    fn names_in(text: &str) -> Vec<&str> {
+        let mut names = Vec::new();
+        let mut rest = text;
+        while let Some(at) = rest.find("ORCAZAP_") {
+            let tail = &rest[at..];
+            let len = tail
+                .find(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+                .unwrap_or(tail.len());
+            let name = &tail[..len];
+            if !name.ends_with('_') {
+                names.push(name);
+            }
+            rest = &tail[len..];
+        }
+        names
+    }
+
+    /// A name read anywhere (code, scripts, deploy files) or mentioned in the docs is in the
+    /// table or is a test/script variable.
+    #[test]
+    fn every_variable_anywhere_is_in_the_table() {
+        let root = repo_root();
+        let mut files = Vec::new();
+        text_files(&root, &mut files);
+        assert!(files.len() > 100, "scanned only {} files", files.len());
+        let mut unknown = Vec::new();
+        for (path, text) in &files {
+            let shown = path
+                .strip_prefix(&root)
+                .unwrap_or(path)
+                .display()
+                .to_string();
+            for name in names_in(text) {
+                let listed = VARIABLES.iter().any(|v| v.name == name) || TOOLING.contains(&name);
+                if !listed {
+                    unknown.push(format!("{shown}: {name}"));
+                }
+            }
+        }
+        unknown.dedup();
+        assert!(
+            unknown.is_empty(),
+            "not in config::VARIABLES (add it there, and to the README) nor TOOLING:\n{}",
+            unknown.join("\n")
+        );
+    }
+
     /// The README's table is the table: same variables, order, defaults and meanings.
     #[test]
     fn readme_table_is_the_variable_table() {
@@ -261,6 +330,34 @@ mod tests {
             readme.contains(&table),
             "README.md's configuration table differs from config::VARIABLES; it should read:\n\n{table}"
         );
+    }
+
+    /// The production env template mentions every variable (set, or commented out with its
+    /// default), so an operator finds them all in the file they edit.
+    #[test]
+    fn env_example_mentions_every_variable() {
+        let example =
+            std::fs::read_to_string(repo_root().join("deploy/orcazap.env.example")).unwrap();
+        let missing: Vec<&str> = VARIABLES
+            .iter()
+            .map(|v| v.name)
+            .filter(|name| !names_in(&example).contains(name))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "deploy/orcazap.env.example lacks {missing:?}"
+        );
+    }
+
+    #[test]
+    fn tooling_variables_are_documented() {
+        let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+        for name in TOOLING {
+            assert!(
+                readme.contains(&format!("`{name}`")),
+                "README does not mention {name}"
+            );
+        }
     }
 
     #[test]
