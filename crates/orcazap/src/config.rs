@@ -11,7 +11,7 @@ mod values;
 mod variables;
 
 use values::Values;
-pub use variables::{listing, readme_table, DefaultValue, Variable, TOOLING, VARIABLES};
+pub use variables::{listing, readme_table, DefaultValue, Variable, RETIRED, TOOLING, VARIABLES};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Env {
@@ -64,7 +64,8 @@ pub struct Config {
     pub sentry_dsn: Option<SecretString>,
     /// The tracing filter (`ORCAZAP_LOG`).
     pub log_filter: String,
-    /// Found while reading, logged once logging is up (a log filter that did not parse).
+    /// Found while reading, logged once logging is up: variables set but ignored, a log
+    /// filter that did not parse.
     pub warnings: Vec<String>,
 }
 
@@ -103,7 +104,7 @@ impl Config {
         };
         let prod = env == Env::Production;
         let v = v.in_production(prod);
-        let mut warnings = Vec::new();
+        let mut warnings = v.ignored();
         let database_url = v.required_text("ORCAZAP_DATABASE_URL");
         store::Engine::from_url(&database_url)
             .map_err(|e| anyhow::anyhow!("ORCAZAP_DATABASE_URL: {e}"))?;
@@ -484,6 +485,30 @@ mod tests {
             assert_eq!(format!("{implicit:?}"), format!("{explicit:?}"));
             assert!(explicit.warnings.is_empty(), "{:?}", explicit.warnings);
         }
+    }
+
+    #[test]
+    fn retired_and_unknown_variables_are_named_in_warnings() {
+        let k = "k".repeat(40);
+        let retired = RETIRED[0].0;
+        let typo = format!("ORCAZAP_{}", "WORKER_CONCURENCY");
+        let mut vars = map(&[("ORCAZAP_SECRET_KEY", &k), (retired, "2")]);
+        vars.insert(typo.clone(), "8".into());
+        for name in TOOLING {
+            vars.insert(name.to_string(), "x".into());
+        }
+        let cfg = Config::from_map(&vars).unwrap();
+        assert_eq!(cfg.warnings.len(), 2, "{:?}", cfg.warnings);
+        assert!(cfg
+            .warnings
+            .iter()
+            .any(|w| w.starts_with(retired) && w.contains("no longer read")));
+        assert!(cfg
+            .warnings
+            .iter()
+            .any(|w| w.starts_with(&typo) && w.contains("orcazap env")));
+        let quiet = Config::from_map(&map(&[("ORCAZAP_SECRET_KEY", &k)])).unwrap();
+        assert!(quiet.warnings.is_empty(), "{:?}", quiet.warnings);
     }
 
     #[test]

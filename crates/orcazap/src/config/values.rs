@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use anyhow::{bail, Context};
 
-use super::variables::variable;
+use super::variables::{variable, RETIRED, TOOLING, VARIABLES};
 
 pub(super) struct Values<'a> {
     vars: &'a HashMap<String, String>,
@@ -60,5 +60,27 @@ impl<'a> Values<'a> {
             "0" | "false" | "no" => Ok(false),
             v => bail!("{name} must be true or false, got {v:?}"),
         }
+    }
+
+    /// `ORCAZAP_*` names that are set but mean nothing to the binary: a retired variable, or a
+    /// typo that would otherwise be ignored in silence.
+    pub fn ignored(&self) -> Vec<String> {
+        let mut names: Vec<&String> = self
+            .vars
+            .keys()
+            .filter(|k| k.starts_with("ORCAZAP_"))
+            .filter(|k| !VARIABLES.iter().any(|v| v.name == k.as_str()))
+            .filter(|k| !TOOLING.contains(&k.as_str()))
+            .collect();
+        names.sort();
+        names
+            .into_iter()
+            .map(|k| match RETIRED.iter().find(|(name, _)| name == k) {
+                Some((_, why)) => format!("{k} is no longer read and is ignored: {why}; remove it"),
+                None => format!(
+                    "{k} is not a configuration variable and is ignored (`orcazap env` lists them)"
+                ),
+            })
+            .collect()
     }
 }

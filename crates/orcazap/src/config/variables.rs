@@ -206,7 +206,14 @@ pub const VARIABLES: &[Variable] = &[
     ),
 ];
 
-/// Read by the test suites and scripts, never by the binary.
+/// Variables no longer read, and why: setting one logs a warning instead of being ignored in
+/// silence (docs/operations.md says the same).
+pub const RETIRED: &[(&str, &str)] = &[(
+    "ORCAZAP_SECRET_KEY_VERSION",
+    "keys are told apart by their fingerprint since 2026-12 (docs/operations.md § secret rotation)",
+)];
+
+/// Read by the test suites and scripts, never by the binary (so it does not warn about them).
 pub const TOOLING: &[&str] = &["ORCAZAP_TEST_POSTGRES_URL", "ORCAZAP_BIN"];
 
 /// The variable named `name`. Reading a name missing from [`VARIABLES`] is a bug: it would have
@@ -292,7 +299,8 @@ mod tests {
     }
 
     /// A name read anywhere (code, scripts, deploy files) or mentioned in the docs is in the
-    /// table or is a test/script variable.
+    /// table, a test/script variable, or retired — and retired ones appear only in the docs
+    /// (which say they are no longer read) and in this list.
     #[test]
     fn every_variable_anywhere_is_in_the_table() {
         let root = repo_root();
@@ -308,7 +316,11 @@ mod tests {
                 .to_string();
             for name in names_in(text) {
                 let listed = VARIABLES.iter().any(|v| v.name == name) || TOOLING.contains(&name);
-                if !listed {
+                let retired = RETIRED.iter().any(|(r, _)| *r == name);
+                let retired_ok = retired
+                    && (shown.starts_with("docs/")
+                        || shown == "crates/orcazap/src/config/variables.rs");
+                if !listed && !retired_ok {
                     unknown.push(format!("{shown}: {name}"));
                 }
             }
@@ -316,7 +328,7 @@ mod tests {
         unknown.dedup();
         assert!(
             unknown.is_empty(),
-            "not in config::VARIABLES (add it there, and to the README) nor TOOLING:\n{}",
+            "not in config::VARIABLES (add it there, and to the README), nor TOOLING, nor a retired name in docs/:\n{}",
             unknown.join("\n")
         );
     }
@@ -350,7 +362,15 @@ mod tests {
     }
 
     #[test]
-    fn tooling_variables_are_documented() {
+    fn retired_and_tooling_variables_are_documented() {
+        let operations = std::fs::read_to_string(repo_root().join("docs/operations.md")).unwrap();
+        for (name, _) in RETIRED {
+            let line = operations
+                .lines()
+                .find(|l| l.contains(name))
+                .unwrap_or_else(|| panic!("docs/operations.md does not mention {name}"));
+            assert!(line.contains("no longer read"), "{line}");
+        }
         let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
         for name in TOOLING {
             assert!(
