@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks the deployment files without building or starting anything:
-#   - orcazap.env.example lists every configuration variable and holds no secret value;
+#   - orcazap.env.example sets the variables production needs and holds no secret value (that it mentions
+#     every variable of config::VARIABLES is a test of crates/orcazap/src/config/variables.rs);
 #   - compose.yaml parses and has the expected services;
 #   - systemd units pass `systemd-analyze verify` (when systemd-analyze is installed) and never stop
 #     restarting after a crash loop (StartLimitIntervalSec=0, Restart=always, RestartSec >= 1 s);
@@ -24,7 +25,7 @@ skip() { # $1 = what is missing, $2 = how to install it
     echo "  SKIP: $1 (install: $2)"
 }
 
-step "deploy/orcazap.env.example: every variable, no secrets"
+step "deploy/orcazap.env.example: production variables set, no secrets"
 python3 - deploy/orcazap.env.example <<'PY'
 import re
 import sys

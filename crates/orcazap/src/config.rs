@@ -7,6 +7,12 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use secrecy::{ExposeSecret, SecretString};
 
+mod values;
+mod variables;
+
+use values::Values;
+pub use variables::{listing, readme_table, DefaultValue, Variable, RETIRED, TOOLING, VARIABLES};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Env {
     Development,
@@ -56,159 +62,12 @@ pub struct Config {
     pub webhook_retention: Duration,
     /// Error tracking (Sentry-compatible); None disables it.
     pub sentry_dsn: Option<SecretString>,
+    /// The tracing filter (`ORCAZAP_LOG`).
+    pub log_filter: String,
+    /// Found while reading, logged once logging is up: variables set but ignored, a log
+    /// filter that did not parse.
+    pub warnings: Vec<String>,
 }
-
-/// Every variable the product reads, with its default and meaning (the README table is made
-/// from the same list).
-pub const VARIABLES: &[(&str, &str, &str)] = &[
-    (
-        "ORCAZAP_DATABASE_URL",
-        "sqlite://orcazap.db",
-        "sqlite://PATH or postgres://…",
-    ),
-    ("ORCAZAP_LISTEN", "127.0.0.1:8080", "HTTP listen address"),
-    (
-        "ORCAZAP_BASE_DOMAIN",
-        "localhost",
-        "BASE: the apex host without port; stores live on {slug}.BASE",
-    ),
-    (
-        "ORCAZAP_ENV",
-        "development",
-        "`production` refuses to start without the secrets it needs",
-    ),
-    (
-        "ORCAZAP_SECRET_KEY",
-        "generated for development",
-        "key material for encryption and signing (≥ 32 characters in production)",
-    ),
-    (
-        "ORCAZAP_SECRET_KEY_OLD",
-        "none",
-        "previous secret key(s), comma-separated, still accepted for reading during rotation",
-    ),
-    (
-        "ORCAZAP_WHATSAPP_API_BASE",
-        "https://graph.facebook.com",
-        "Graph API base URL",
-    ),
-    ("ORCAZAP_WHATSAPP_API_VERSION", "v25.0", "Graph API version"),
-    (
-        "ORCAZAP_WHATSAPP_APP_SECRET",
-        "none",
-        "webhook signature key (required in production)",
-    ),
-    (
-        "ORCAZAP_WHATSAPP_VERIFY_TOKEN",
-        "none",
-        "webhook subscription token (required in production)",
-    ),
-    (
-        "ORCAZAP_LOG_FORMAT",
-        "pretty (json in production)",
-        "`pretty` or `json`",
-    ),
-    (
-        "ORCAZAP_HTTPS",
-        "false",
-        "`true` behind TLS: Secure cookies and HSTS",
-    ),
-    (
-        "ORCAZAP_METRICS_TOKEN",
-        "none",
-        "bearer token required on /metrics (served on api.BASE and the private address only); required in production, ≥ 32 characters",
-    ),
-    (
-        "ORCAZAP_HTTP_HEADER_TIMEOUT_MS",
-        "30000",
-        "a connection that has not sent a whole request head in this time, or sits idle this long between requests, is closed",
-    ),
-    (
-        "ORCAZAP_ADMIN_TOKEN",
-        "none",
-        "operator credential for api.BASE/admin (bearer, or basic-auth password); unset = /admin answers 404; in production ≥ 32 characters and not a placeholder",
-    ),
-    (
-        "ORCAZAP_TRUSTED_PROXIES",
-        "none",
-        "IPs/CIDRs of the reverse proxies in front (comma-separated); only their X-Forwarded-For / Forwarded is believed, right-most untrusted hop = client",
-    ),
-    (
-        "ORCAZAP_DB_MAX_CONNECTIONS",
-        "10",
-        "database pool size (SQLite: readers; writes use one connection)",
-    ),
-    (
-        "ORCAZAP_DB_ACQUIRE_TIMEOUT_MS",
-        "5000",
-        "wait for a pooled connection",
-    ),
-    (
-        "ORCAZAP_DB_STATEMENT_TIMEOUT_MS",
-        "10000",
-        "PostgreSQL statement_timeout / SQLite busy_timeout",
-    ),
-    (
-        "ORCAZAP_SQLITE_SYNCHRONOUS",
-        "NORMAL",
-        "SQLite synchronous pragma (OFF, NORMAL, FULL, EXTRA)",
-    ),
-    (
-        "ORCAZAP_WORKER_CONCURRENCY",
-        "4",
-        "jobs run at once per worker process",
-    ),
-    (
-        "ORCAZAP_JOB_TIMEOUT_MS",
-        "30000",
-        "a job running longer is stopped and retried",
-    ),
-    (
-        "ORCAZAP_GRAPH_TIMEOUT_MS",
-        "15000",
-        "request timeout of Graph API calls",
-    ),
-    (
-        "ORCAZAP_WEBHOOK_BODY_LIMIT",
-        "262144",
-        "largest webhook body accepted, bytes (larger → 413)",
-    ),
-    (
-        "ORCAZAP_AUTO_MIGRATE",
-        "true (false in production)",
-        "apply pending migrations when serving",
-    ),
-    (
-        "ORCAZAP_ALLOW_SQLITE_IN_PRODUCTION",
-        "false",
-        "`true` to run production on SQLite (single machine only)",
-    ),
-    (
-        "ORCAZAP_BACKUP_DIR",
-        "none (scheduled backups off)",
-        "directory for scheduled backups, written by the worker side",
-    ),
-    (
-        "ORCAZAP_BACKUP_INTERVAL_HOURS",
-        "24",
-        "hours between scheduled backups",
-    ),
-    (
-        "ORCAZAP_BACKUP_KEEP",
-        "7",
-        "scheduled backups kept (older ones are deleted)",
-    ),
-    (
-        "ORCAZAP_WEBHOOK_RETENTION_DAYS",
-        "30",
-        "days raw webhook payloads are kept (LGPD); the worker deletes older ones",
-    ),
-    (
-        "ORCAZAP_SENTRY_DSN",
-        "none",
-        "Sentry DSN: errors and panics are sent there, scrubbed of secrets and message bodies",
-    ),
-];
 
 impl Config {
     /// Reads the environment (and `file` values, which the environment overrides).
@@ -237,45 +96,24 @@ impl Config {
     }
 
     pub fn from_map(vars: &HashMap<String, String>) -> anyhow::Result<Config> {
-        let get = |k: &str| {
-            vars.get(k)
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-        };
-        let env = match get("ORCAZAP_ENV").as_deref() {
-            None | Some("development") | Some("dev") => Env::Development,
-            Some("production") | Some("prod") => Env::Production,
-            Some(other) => bail!("ORCAZAP_ENV must be development or production, not {other:?}"),
+        let v = Values::new(vars);
+        let env = match v.required_text("ORCAZAP_ENV").as_str() {
+            "development" | "dev" => Env::Development,
+            "production" | "prod" => Env::Production,
+            other => bail!("ORCAZAP_ENV must be development or production, not {other:?}"),
         };
         let prod = env == Env::Production;
-        let num = |k: &str, default: u64| -> anyhow::Result<u64> {
-            match get(k) {
-                Some(v) => v
-                    .parse()
-                    .with_context(|| format!("{k} must be a whole number, got {v:?}")),
-                None => Ok(default),
-            }
-        };
-        let flag = |k: &str, default: bool| -> anyhow::Result<bool> {
-            match get(k).as_deref() {
-                None => Ok(default),
-                Some("1" | "true" | "yes") => Ok(true),
-                Some("0" | "false" | "no") => Ok(false),
-                Some(v) => bail!("{k} must be true or false, got {v:?}"),
-            }
-        };
-        let database_url =
-            get("ORCAZAP_DATABASE_URL").unwrap_or_else(|| "sqlite://orcazap.db".into());
+        let v = v.in_production(prod);
+        let mut warnings = v.ignored();
+        let database_url = v.required_text("ORCAZAP_DATABASE_URL");
         store::Engine::from_url(&database_url)
             .map_err(|e| anyhow::anyhow!("ORCAZAP_DATABASE_URL: {e}"))?;
-        let base_domain = get("ORCAZAP_BASE_DOMAIN")
-            .unwrap_or_else(|| "localhost".into())
-            .to_lowercase();
+        let base_domain = v.required_text("ORCAZAP_BASE_DOMAIN").to_lowercase();
         if base_domain.contains(':') || base_domain.contains('/') {
             bail!("ORCAZAP_BASE_DOMAIN is a host name without port or scheme, e.g. orcazap.com.br");
         }
         let mut secret_keys = Vec::new();
-        match get("ORCAZAP_SECRET_KEY") {
+        match v.set("ORCAZAP_SECRET_KEY") {
             Some(k) => {
                 if prod && k.len() < 32 {
                     bail!("ORCAZAP_SECRET_KEY must have at least 32 characters in production");
@@ -285,7 +123,8 @@ impl Config {
             None if prod => bail!("ORCAZAP_ENV=production requires ORCAZAP_SECRET_KEY"),
             None => secret_keys.push(SecretString::from(dev_secret_key()?)),
         }
-        for old in get("ORCAZAP_SECRET_KEY_OLD")
+        for old in v
+            .set("ORCAZAP_SECRET_KEY_OLD")
             .unwrap_or_default()
             .split(',')
             .map(str::trim)
@@ -293,8 +132,10 @@ impl Config {
         {
             secret_keys.push(SecretString::from(old.to_string()));
         }
-        let app_secret = get("ORCAZAP_WHATSAPP_APP_SECRET").map(SecretString::from);
-        let verify_token = get("ORCAZAP_WHATSAPP_VERIFY_TOKEN").map(SecretString::from);
+        let app_secret = v.set("ORCAZAP_WHATSAPP_APP_SECRET").map(SecretString::from);
+        let verify_token = v
+            .set("ORCAZAP_WHATSAPP_VERIFY_TOKEN")
+            .map(SecretString::from);
         if prod && app_secret.is_none() {
             bail!("ORCAZAP_ENV=production requires ORCAZAP_WHATSAPP_APP_SECRET (webhook signatures cannot be checked without it)");
         }
@@ -303,82 +144,82 @@ impl Config {
         }
         if prod
             && database_url.starts_with("sqlite:")
-            && !flag("ORCAZAP_ALLOW_SQLITE_IN_PRODUCTION", false)?
+            && !v.flag("ORCAZAP_ALLOW_SQLITE_IN_PRODUCTION")?
         {
             bail!("ORCAZAP_ENV=production with a sqlite:// database: use PostgreSQL, or set ORCAZAP_ALLOW_SQLITE_IN_PRODUCTION=true for a single-machine install");
         }
-        let admin_token = get("ORCAZAP_ADMIN_TOKEN");
+        let admin_token = v.set("ORCAZAP_ADMIN_TOKEN");
         if prod {
             if let Some(t) = &admin_token {
                 check_admin_token(t)?;
             }
         }
         let trusted_proxies =
-            web::client_ip::parse_trusted(&get("ORCAZAP_TRUSTED_PROXIES").unwrap_or_default())
+            web::client_ip::parse_trusted(&v.set("ORCAZAP_TRUSTED_PROXIES").unwrap_or_default())
                 .map_err(|e| anyhow::anyhow!("ORCAZAP_TRUSTED_PROXIES: {e}"))?;
-        let log_format = match get("ORCAZAP_LOG_FORMAT").as_deref() {
-            None => {
-                if prod {
-                    LogFormat::Json
-                } else {
-                    LogFormat::Pretty
-                }
-            }
-            Some("pretty") => LogFormat::Pretty,
-            Some("json") => LogFormat::Json,
-            Some(o) => bail!("ORCAZAP_LOG_FORMAT must be pretty or json, not {o:?}"),
+        let log_format = match v.required_text("ORCAZAP_LOG_FORMAT").as_str() {
+            "pretty" => LogFormat::Pretty,
+            "json" => LogFormat::Json,
+            o => bail!("ORCAZAP_LOG_FORMAT must be pretty or json, not {o:?}"),
         };
-        let api_version = get("ORCAZAP_WHATSAPP_API_VERSION").unwrap_or_else(|| "v25.0".into());
+        let log_filter = match v.set("ORCAZAP_LOG") {
+            Some(f) if tracing_subscriber::EnvFilter::try_new(&f).is_err() => {
+                warnings.push(format!(
+                    "ORCAZAP_LOG {f:?} is not a valid log filter and is ignored; using the default"
+                ));
+                v.default_text("ORCAZAP_LOG")
+            }
+            _ => v.required_text("ORCAZAP_LOG"),
+        };
+        let api_version = v.required_text("ORCAZAP_WHATSAPP_API_VERSION");
         if !api_version.starts_with('v') {
             bail!("ORCAZAP_WHATSAPP_API_VERSION looks like v25.0, got {api_version:?}");
         }
-        let sqlite_synchronous = get("ORCAZAP_SQLITE_SYNCHRONOUS")
-            .unwrap_or_else(|| "NORMAL".into())
-            .to_uppercase();
+        let sqlite_synchronous = v.required_text("ORCAZAP_SQLITE_SYNCHRONOUS").to_uppercase();
         if !["OFF", "NORMAL", "FULL", "EXTRA"].contains(&sqlite_synchronous.as_str()) {
             bail!("ORCAZAP_SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA");
         }
+        let ms = |name: &str| v.num(name).map(Duration::from_millis);
         Ok(Config {
             env,
-            listen: get("ORCAZAP_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            listen: v.required_text("ORCAZAP_LISTEN"),
             database_url,
             base_domain,
-            https: flag("ORCAZAP_HTTPS", false)?,
+            https: v.flag("ORCAZAP_HTTPS")?,
             secret_keys,
-            whatsapp_api_base: get("ORCAZAP_WHATSAPP_API_BASE")
-                .unwrap_or_else(|| "https://graph.facebook.com".into()),
+            whatsapp_api_base: v.required_text("ORCAZAP_WHATSAPP_API_BASE"),
             whatsapp_api_version: api_version,
             whatsapp_app_secret: app_secret,
             whatsapp_verify_token: verify_token,
             log_format,
-            metrics_token: get("ORCAZAP_METRICS_TOKEN").map(SecretString::from),
+            metrics_token: v.set("ORCAZAP_METRICS_TOKEN").map(SecretString::from),
             admin_token: admin_token.map(SecretString::from),
             trusted_proxies,
             http_header_timeout: Duration::from_millis(
-                num("ORCAZAP_HTTP_HEADER_TIMEOUT_MS", 30_000)?.clamp(100, 600_000),
+                v.num("ORCAZAP_HTTP_HEADER_TIMEOUT_MS")?.clamp(100, 600_000),
             ),
-            db_max_connections: num("ORCAZAP_DB_MAX_CONNECTIONS", 10)?.clamp(1, 500) as u32,
-            db_acquire_timeout: Duration::from_millis(num("ORCAZAP_DB_ACQUIRE_TIMEOUT_MS", 5000)?),
-            db_statement_timeout: Duration::from_millis(num(
-                "ORCAZAP_DB_STATEMENT_TIMEOUT_MS",
-                10_000,
-            )?),
+            db_max_connections: v.num("ORCAZAP_DB_MAX_CONNECTIONS")?.clamp(1, 500) as u32,
+            db_acquire_timeout: ms("ORCAZAP_DB_ACQUIRE_TIMEOUT_MS")?,
+            db_statement_timeout: ms("ORCAZAP_DB_STATEMENT_TIMEOUT_MS")?,
             sqlite_synchronous,
-            worker_concurrency: num("ORCAZAP_WORKER_CONCURRENCY", 4)?.clamp(1, 256) as usize,
-            job_timeout: Duration::from_millis(num("ORCAZAP_JOB_TIMEOUT_MS", 30_000)?),
-            graph_timeout: Duration::from_millis(num("ORCAZAP_GRAPH_TIMEOUT_MS", 15_000)?),
-            webhook_body_limit: num("ORCAZAP_WEBHOOK_BODY_LIMIT", 256 * 1024)?
+            worker_concurrency: v.num("ORCAZAP_WORKER_CONCURRENCY")?.clamp(1, 256) as usize,
+            job_timeout: ms("ORCAZAP_JOB_TIMEOUT_MS")?,
+            graph_timeout: ms("ORCAZAP_GRAPH_TIMEOUT_MS")?,
+            webhook_body_limit: v
+                .num("ORCAZAP_WEBHOOK_BODY_LIMIT")?
                 .clamp(1024, 16 * 1024 * 1024) as usize,
-            auto_migrate: flag("ORCAZAP_AUTO_MIGRATE", !prod)?,
-            backup_dir: get("ORCAZAP_BACKUP_DIR").map(std::path::PathBuf::from),
+            auto_migrate: v.flag("ORCAZAP_AUTO_MIGRATE")?,
+            backup_dir: v.set("ORCAZAP_BACKUP_DIR").map(std::path::PathBuf::from),
             backup_interval: Duration::from_secs(
-                num("ORCAZAP_BACKUP_INTERVAL_HOURS", 24)?.clamp(1, 24 * 365) * 3600,
+                v.num("ORCAZAP_BACKUP_INTERVAL_HOURS")?.clamp(1, 24 * 365) * 3600,
             ),
-            backup_keep: num("ORCAZAP_BACKUP_KEEP", 7)?.clamp(1, 10_000) as usize,
+            backup_keep: v.num("ORCAZAP_BACKUP_KEEP")?.clamp(1, 10_000) as usize,
             webhook_retention: Duration::from_secs(
-                num("ORCAZAP_WEBHOOK_RETENTION_DAYS", 30)?.clamp(1, 3650) * 86_400,
+                v.num("ORCAZAP_WEBHOOK_RETENTION_DAYS")?.clamp(1, 3650) * 86_400,
             ),
-            sentry_dsn: get("ORCAZAP_SENTRY_DSN").map(SecretString::from),
+            sentry_dsn: v.set("ORCAZAP_SENTRY_DSN").map(SecretString::from),
+            log_filter,
+            warnings,
         })
     }
 
@@ -618,6 +459,82 @@ mod tests {
         .is_err());
     }
 
+    /// Setting every variable to the table's default changes nothing: the defaults are values
+    /// the parser accepts and reads the same way, in development and in production.
+    #[test]
+    fn defaults_are_values_the_parser_reads_the_same_way() {
+        let k = "k".repeat(40);
+        let dev = [("ORCAZAP_SECRET_KEY", k.as_str())];
+        let prod = [
+            ("ORCAZAP_ENV", "production"),
+            ("ORCAZAP_SECRET_KEY", k.as_str()),
+            ("ORCAZAP_WHATSAPP_APP_SECRET", "s"),
+            ("ORCAZAP_WHATSAPP_VERIFY_TOKEN", "t"),
+            ("ORCAZAP_ALLOW_SQLITE_IN_PRODUCTION", "true"),
+        ];
+        for (base, production) in [(&dev[..], false), (&prod[..], true)] {
+            let implicit = Config::from_map(&map(base)).unwrap();
+            let mut all = map(base);
+            for v in VARIABLES {
+                if let Some(d) = v.default_value(production) {
+                    all.entry(v.name.to_string())
+                        .or_insert_with(|| d.to_string());
+                }
+            }
+            let explicit = Config::from_map(&all).unwrap();
+            assert_eq!(format!("{implicit:?}"), format!("{explicit:?}"));
+            assert!(explicit.warnings.is_empty(), "{:?}", explicit.warnings);
+        }
+    }
+
+    #[test]
+    fn retired_and_unknown_variables_are_named_in_warnings() {
+        let k = "k".repeat(40);
+        let retired = RETIRED[0].0;
+        let typo = format!("ORCAZAP_{}", "WORKER_CONCURENCY");
+        let mut vars = map(&[("ORCAZAP_SECRET_KEY", &k), (retired, "2")]);
+        vars.insert(typo.clone(), "8".into());
+        for name in TOOLING {
+            vars.insert(name.to_string(), "x".into());
+        }
+        let cfg = Config::from_map(&vars).unwrap();
+        assert_eq!(cfg.warnings.len(), 2, "{:?}", cfg.warnings);
+        assert!(cfg
+            .warnings
+            .iter()
+            .any(|w| w.starts_with(retired) && w.contains("no longer read")));
+        assert!(cfg
+            .warnings
+            .iter()
+            .any(|w| w.starts_with(&typo) && w.contains("orcazap env")));
+        let quiet = Config::from_map(&map(&[("ORCAZAP_SECRET_KEY", &k)])).unwrap();
+        assert!(quiet.warnings.is_empty(), "{:?}", quiet.warnings);
+    }
+
+    #[test]
+    fn log_filter_is_read_and_a_bad_one_replaced_by_the_default() {
+        let k = "k".repeat(40);
+        let cfg = Config::from_map(&map(&[("ORCAZAP_SECRET_KEY", &k)])).unwrap();
+        assert_eq!(cfg.log_filter, "info,sqlx=warn,hyper=warn");
+        let cfg = Config::from_map(&map(&[
+            ("ORCAZAP_SECRET_KEY", &k),
+            ("ORCAZAP_LOG", "debug"),
+        ]))
+        .unwrap();
+        assert_eq!(cfg.log_filter, "debug");
+        let cfg = Config::from_map(&map(&[
+            ("ORCAZAP_SECRET_KEY", &k),
+            ("ORCAZAP_LOG", "worker=barulhento"),
+        ]))
+        .unwrap();
+        assert_eq!(cfg.log_filter, "info,sqlx=warn,hyper=warn");
+        assert!(
+            cfg.warnings[0].starts_with("ORCAZAP_LOG"),
+            "{:?}",
+            cfg.warnings
+        );
+    }
+
     #[test]
     fn secrets_are_redacted_in_debug() {
         let cfg = Config::from_map(&map(&[
@@ -630,20 +547,5 @@ mod tests {
             !dbg.contains("super-secret-key-material") && !dbg.contains("app-secret-xyz"),
             "{dbg}"
         );
-    }
-}
-
-#[cfg(test)]
-mod readme {
-    /// The README's configuration table documents every variable the product reads.
-    #[test]
-    fn readme_lists_every_variable() {
-        let readme = include_str!("../../../README.md");
-        for (name, _, _) in super::VARIABLES {
-            assert!(
-                readme.contains(&format!("`{name}`")),
-                "README does not document {name}"
-            );
-        }
     }
 }

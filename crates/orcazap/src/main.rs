@@ -226,9 +226,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         return parse(catalog);
     }
     if matches!(cli.command, Command::Env) {
-        for (k, d, m) in config::VARIABLES {
-            println!("{k}\n    padrão: {d}\n    {m}");
-        }
+        print!("{}", config::listing());
         return Ok(());
     }
     if matches!(cli.command, Command::Demo) {

@@ -15,8 +15,8 @@ pub fn init_logging(cfg: &Config) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     use tracing_subscriber::{EnvFilter, Layer};
-    let filter = EnvFilter::try_from_env("ORCAZAP_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hyper=warn"));
+    // Config::from_map checked the filter (a bad one was replaced by the default).
+    let filter = EnvFilter::new(&cfg.log_filter);
     let fmt = match cfg.log_format {
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()
@@ -50,6 +50,9 @@ pub fn init_logging(cfg: &Config) {
         .is_ok();
     if let (true, Some(l)) = (installed, sentry) {
         l.install_panic_hook();
+    }
+    for w in &cfg.warnings {
+        tracing::warn!("{w}");
     }
 }
 
