@@ -2,21 +2,11 @@
 //! fresh database: SQLite always, PostgreSQL too when `ORCAZAP_TEST_POSTGRES_URL` is set.
 //! Each test fails if the protection it names is removed.
 
-mod dashboard_support;
-
-use dashboard_support::*;
 use store::Engine;
-
-macro_rules! both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { let app = super::TestApp::start(store::Engine::Sqlite).await.expect("sqlite"); super::$name(&app).await } )* }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { if let Some(app) = super::TestApp::start(store::Engine::Postgres).await { super::$name(&app).await } } )* }
-    };
-}
+use testkit::*;
 
 both_engines!(
+    TestApp;
     csrf_missing_or_wrong_is_403,
     cross_site_origin_is_403,
     cross_tenant_ids_are_404,
