@@ -6,7 +6,7 @@
 //! - [`MockGraph`]: the mock of Meta's Graph API (`whatsapp::mock`) with refusal bookkeeping;
 //! - [`both_engines!`]: one test per engine for each scenario (`store::both_engines`);
 //! - [`Session`] and [`Answer`]: requests that read as claims,
-//!   `app.as_owner().await.post_form("/equipe", &form).await.expect_status(403, "attendant")`.
+//!   `app.as_attendant().await.post_form("/equipe/convidar", &form).await.expect_status(403)`.
 
 mod app;
 mod graph;

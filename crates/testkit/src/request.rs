@@ -1,7 +1,6 @@
 //! Requests that read as claims: a signed-in [`Session`] on a store's host, and [`Answer`]
 //! for "this request reaches the app and gets that status".
 
-use reqwest::header::HOST;
 use reqwest::{RequestBuilder, Response};
 
 use crate::app::TestApp;
@@ -18,15 +17,22 @@ impl Answer for RequestBuilder {
     }
 }
 
-/// Checking an answer's status, with the claim it proves in the failure message.
+/// Checking an answer's status; the response is handed on for its headers or body.
 pub trait ExpectStatus: Sized {
-    /// Asserts the status and hands the response on (for its headers or body).
-    fn expect_status(self, status: u16, claim: &str) -> Self;
+    fn expect_status(self, status: u16) -> Self;
+    /// Same, with the claim the status proves in the failure message.
+    fn expect_status_because(self, status: u16, claim: &str) -> Self;
 }
 
 impl ExpectStatus for Response {
     #[track_caller]
-    fn expect_status(self, status: u16, claim: &str) -> Response {
+    fn expect_status(self, status: u16) -> Response {
+        assert_eq!(self.status(), status);
+        self
+    }
+
+    #[track_caller]
+    fn expect_status_because(self, status: u16, claim: &str) -> Response {
         assert_eq!(self.status(), status, "{claim}");
         self
     }
@@ -90,11 +96,5 @@ impl Session<'_> {
         let mut fields = form.to_vec();
         fields.push(("csrf", &self.csrf));
         self.post(path, &fields).answer().await
-    }
-
-    /// A request on this store's host from an arbitrary builder (e.g. a multipart upload).
-    pub fn on_host(&self, r: RequestBuilder) -> RequestBuilder {
-        r.header(HOST, self.app.host(&self.slug))
-            .header("cookie", format!("oz_session={}", self.cookie))
     }
 }
