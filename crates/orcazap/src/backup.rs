@@ -308,12 +308,9 @@ pub async fn verify(file: &Path, server_url: Option<&str>) -> anyhow::Result<Ver
                 bail!("o backup é de PostgreSQL; --server precisa ser um postgres://…");
             }
             let name = format!("orcazap_verify_{}", store::new_id().replace('-', ""));
-            let admin = Db::connect(&DbConfig::new(server)).await?;
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(admin.write())
+            let scratch_url = store::scratch::create_database(server, &name)
                 .await
                 .context("criando o banco temporário (o usuário precisa de CREATEDB)")?;
-            let scratch_url = store::testing::replace_db_name(server, &name);
             let result = async {
                 let mut cmd = pg_command("pg_restore", &scratch_url);
                 cmd.arg("--no-owner")
@@ -327,10 +324,7 @@ pub async fn verify(file: &Path, server_url: Option<&str>) -> anyhow::Result<Ver
                 Ok::<_, anyhow::Error>(i?)
             }
             .await;
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(admin.write())
-                .await;
-            admin.close().await;
+            let _ = store::scratch::drop_database(server, &name).await;
             result?
         }
         other => bail!("motor desconhecido no manifesto: {other:?}"),

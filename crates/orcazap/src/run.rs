@@ -272,32 +272,22 @@ pub async fn start(
     let mut state_out = None;
     if let Some(app) = app {
         addr = Some(app.local_addr()?);
-        let state = web::AppState {
-            db: db.clone(),
-            recorder: store::recorder::Recorder::start(db.clone()),
-            cfg: Arc::new(web::WebConfig {
-                base_domain: cfg.base_domain.clone(),
-                https: cfg.https,
-                whatsapp_app_secret: cfg.whatsapp_app_secret.clone(),
-                whatsapp_verify_token: cfg.whatsapp_verify_token.clone(),
-                metrics_token: cfg.metrics_token.clone(),
-                admin_token: cfg.admin_token.clone(),
-                trusted_proxies: cfg.trusted_proxies.clone(),
-                webhook_body_limit: cfg.webhook_body_limit,
-                form_body_limit: 2 * 1024 * 1024,
-                heartbeat_max_age: Duration::from_secs(60),
-                demo: demo.enabled,
-                demo_phone_number_id: crate::seed::DEMO_PHONE_NUMBER_ID.to_string(),
-                self_url: self_url.clone(),
-            }),
-            cipher,
-            contexts: worker::tenant_ctx::ContextCache::default(),
-            wake: wake.clone(),
-            metrics,
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()?,
+        let web_cfg = web::WebConfig {
+            base_domain: cfg.base_domain.clone(),
+            https: cfg.https,
+            whatsapp_app_secret: cfg.whatsapp_app_secret.clone(),
+            whatsapp_verify_token: cfg.whatsapp_verify_token.clone(),
+            metrics_token: cfg.metrics_token.clone(),
+            admin_token: cfg.admin_token.clone(),
+            trusted_proxies: cfg.trusted_proxies.clone(),
+            webhook_body_limit: cfg.webhook_body_limit,
+            form_body_limit: 2 * 1024 * 1024,
+            heartbeat_max_age: Duration::from_secs(60),
+            demo: demo.enabled,
+            demo_phone_number_id: store::seed::DEMO_PHONE_NUMBER_ID.to_string(),
+            self_url: self_url.clone(),
         };
+        let state = web::AppState::new(db.clone(), web_cfg, cipher, wake.clone(), metrics)?;
         state_out = Some(state.clone());
         let mut stop = stop_rx.clone();
         let ops_only = roles == Roles::WorkerOnly;

@@ -10,7 +10,8 @@ use common::{text_webhook, TestApp};
 use orcazap::backup;
 use store::testing::TestDb;
 
-on_both_engines!(
+testkit::both_engines!(
+    TestApp;
     backup_verifies_and_restores_with_equal_counts,
     corrupted_or_truncated_backup_is_refused,
     rotation_moves_every_token_to_the_new_key,

@@ -5,7 +5,8 @@ mod common;
 
 use common::{fixture, text_webhook, TestApp, APP_SECRET, VERIFY_TOKEN};
 
-on_both_engines!(
+testkit::both_engines!(
+    TestApp;
     first_message_gets_the_data_capture_prompt,
     full_request_is_quoted_and_accepted,
     unknown_freight_goes_to_approval_and_customer_waits,

@@ -18,7 +18,7 @@ async fn two_worker_processes_share_one_postgres() {
             .await
             .unwrap()
             .get(0);
-        store::testing::replace_db_name(
+        store::scratch::replace_db_name(
             &std::env::var(store::testing::POSTGRES_ENV).unwrap(),
             &name,
         )

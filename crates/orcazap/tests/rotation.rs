@@ -12,9 +12,10 @@ use std::io::Write;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{text_webhook, MockGraph, ACCESS_TOKEN, APP_SECRET, VERIFY_TOKEN};
+use common::{text_webhook, ACCESS_TOKEN, APP_SECRET, VERIFY_TOKEN};
 use store::testing::TestDb;
 use store::Engine;
+use testkit::MockGraph;
 
 const KEY_A: &str = "rotation-key-A-0123456789abcdef0123456789";
 const KEY_B: &str = "rotation-key-B-0123456789abcdef0123456789";
@@ -145,7 +146,7 @@ async fn documented_rotation_keeps_stores_sending(engine: Engine) {
     let Some(t) = TestDb::new(engine).await else {
         return;
     };
-    let graph = MockGraph::start().await;
+    let graph = MockGraph::start(ACCESS_TOKEN).await;
     let url = t.url.clone();
 
     // Before: the store's token stored under key A, and the bot answers.

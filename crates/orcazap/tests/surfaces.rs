@@ -522,16 +522,8 @@ fn serve(dir: &TempDir, url: &str, extra: &[(&str, &str)]) -> (Proc, u16) {
     (p, port)
 }
 
-macro_rules! engines {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { let db = store::testing::TestDb::new(store::Engine::Sqlite).await.expect("sqlite"); super::$name(&db).await } )* }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { if let Some(db) = store::testing::TestDb::new(store::Engine::Postgres).await { super::$name(&db).await } } )* }
-    };
-}
-
-engines!(
+store::both_engines!(
+    TestDb;
     metrics_answer_on_api_and_the_address_only_behind_the_token,
     production_refuses_to_serve_without_a_metrics_token,
     https_mode_marks_cookies_secure_and_sends_hsts,

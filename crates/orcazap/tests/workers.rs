@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use common::{text_webhook, TestApp};
 
-on_both_engines!(
+testkit::both_engines!(
+    TestApp;
     quote_validity_expiry_moves_to_lost_and_tells_the_customer,
     silent_conversation_is_lost_when_the_window_closes,
 );

@@ -22,10 +22,13 @@ pub mod privacy;
 pub mod quotes;
 pub mod recorder;
 pub mod rules;
+pub mod scratch;
+pub mod seed;
 pub mod sessions;
 pub mod signup;
 pub mod templates;
 pub mod tenants;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod users;
 pub mod webhook_events;

@@ -90,15 +90,9 @@ impl TestDb {
             Engine::Postgres => {
                 let admin_url = postgres_admin_url()?;
                 let name = format!("orcazap_t_{}", uuid::Uuid::new_v4().simple());
-                let admin = Db::connect(&DbConfig::new(&admin_url))
-                    .await
-                    .expect("postgres admin connection");
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(admin.write())
+                let url = crate::scratch::create_database(&admin_url, &name)
                     .await
                     .expect("create test database");
-                admin.close().await;
-                let url = replace_db_name(&admin_url, &name);
                 let mut cfg = DbConfig::new(&url);
                 cfg.max_connections = 20;
                 let db = Db::connect(&cfg).await.expect("postgres test db opens");
@@ -110,6 +104,71 @@ impl TestDb {
             }
         }
     }
+}
+
+/// What a both-engines test runs against: a fresh database ([`TestDb`]), or something built on
+/// one (the test kit's running application). See [`both_engines!`](crate::both_engines).
+pub trait Fixture: Sized {
+    /// None when the engine is not available here (PostgreSQL without its URL, outside CI).
+    fn start(engine: Engine) -> impl std::future::Future<Output = Option<Self>>;
+
+    /// After the scenario returned: the checks that need the end of the test, a graceful stop.
+    fn finish(self) -> impl std::future::Future<Output = ()> {
+        async {}
+    }
+}
+
+impl Fixture for TestDb {
+    async fn start(engine: Engine) -> Option<TestDb> {
+        TestDb::new(engine).await
+    }
+}
+
+/// Declares, for each scenario `async fn name(fixture: &F)` of the enclosing module, the tests
+/// `sqlite::name` and `postgres::name`: each starts a fresh `F` ([`Fixture`]) on its engine,
+/// runs the scenario and finishes the fixture. SQLite is always there; PostgreSQL is skipped
+/// with a notice outside CI when `ORCAZAP_TEST_POSTGRES_URL` is unset.
+///
+/// ```ignore
+/// store::both_engines!(TestDb; tenant_isolation_in_queries, receipts_never_move_backwards);
+/// store::both_engines!(TestDb, worker_threads = 4; quote_numbers_unique_under_concurrency);
+/// ```
+#[macro_export]
+macro_rules! both_engines {
+    ($fixture:ty; $($name:ident),* $(,)?) => {
+        $crate::both_engines!($fixture, worker_threads = 2; $($name),*);
+    };
+    ($fixture:ty, worker_threads = $threads:tt; $($name:ident),* $(,)?) => {
+        mod sqlite {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+                async fn $name() {
+                    let fixture = <$fixture as $crate::testing::Fixture>::start($crate::Engine::Sqlite)
+                        .await
+                        .expect("SQLite is always available");
+                    super::$name(&fixture).await;
+                    $crate::testing::Fixture::finish(fixture).await;
+                }
+            )*
+        }
+        mod postgres {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+                async fn $name() {
+                    if let Some(fixture) =
+                        <$fixture as $crate::testing::Fixture>::start($crate::Engine::Postgres).await
+                    {
+                        super::$name(&fixture).await;
+                        $crate::testing::Fixture::finish(fixture).await;
+                    }
+                }
+            )*
+        }
+    };
 }
 
 impl Drop for TestDb {
@@ -128,37 +187,12 @@ impl Drop for TestDb {
                         .enable_all()
                         .build()
                         .ok()?;
-                    rt.block_on(async {
-                        let admin = Db::connect(&DbConfig::new(&admin_url)).await.ok()?;
-                        let _ =
-                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                                .execute(admin.write())
-                                .await;
-                        admin.close().await;
-                        Some(())
-                    })
+                    rt.block_on(crate::scratch::drop_database(&admin_url, &name))
+                        .ok()
                 })
                 .join();
             }
         }
-    }
-}
-
-/// `postgres://u@h:5432/test?x` → `postgres://u@h:5432/NAME?x`
-pub fn replace_db_name(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let path_start = base[scheme_end..].find('/').map(|i| i + scheme_end);
-    let host = match path_start {
-        Some(p) => &base[..p],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{host}/{name}?{q}"),
-        None => format!("{host}/{name}"),
     }
 }
 

@@ -8,20 +8,8 @@ use store::jobs::{self, NewJob};
 use store::testing::TestDb;
 use store::{conversations, messages, migrate, quotes, tenants, Db, Engine};
 
-macro_rules! both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-               async fn $name() { if let Some(t) = store::testing::TestDb::new(store::Engine::Sqlite).await { super::$name(&t).await } } )*
-        }
-        mod postgres {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-               async fn $name() { if let Some(t) = store::testing::TestDb::new(store::Engine::Postgres).await { super::$name(&t).await } } )*
-        }
-    };
-}
-
-both_engines!(
+store::both_engines!(
+    TestDb, worker_threads = 4;
     migrations_down_and_up_again,
     deliveries_batched_equal_one_by_one,
     inbound_is_idempotent_and_ordered,

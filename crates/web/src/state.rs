@@ -62,3 +62,30 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     pub http: reqwest::Client,
 }
+
+impl AppState {
+    /// The web side's state, assembled the one way both `orcazap` and the test kit use:
+    /// the webhook recorder started on `db`, an empty per-tenant context cache and the
+    /// outbound HTTP client (10 s timeout: it only calls the process's own URLs and Meta).
+    /// `wake` is the worker's wake-up when both run in this process.
+    pub fn new(
+        db: Db,
+        cfg: WebConfig,
+        cipher: TokenCipher,
+        wake: Arc<Notify>,
+        metrics: Option<PrometheusHandle>,
+    ) -> Result<AppState, reqwest::Error> {
+        Ok(AppState {
+            recorder: store::recorder::Recorder::start(db.clone()),
+            db,
+            cfg: Arc::new(cfg),
+            cipher,
+            contexts: ContextCache::default(),
+            wake,
+            metrics,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()?,
+        })
+    }
+}

@@ -6,14 +6,12 @@
 //! Skips with a message when `chromedriver` is not installed, unless in CI (any truthy `CI`), where a
 //! missing browser is a failure.
 
-mod dashboard_support;
-
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use dashboard_support::*;
 use serde_json::{json, Value};
+use testkit::*;
 
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 

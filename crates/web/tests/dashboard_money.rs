@@ -2,20 +2,10 @@
 //! issue 11 item 2): SQLite always, PostgreSQL too when `ORCAZAP_TEST_POSTGRES_URL` is set.
 //! Each test fails if the control it names is removed.
 
-mod dashboard_support;
-
-use dashboard_support::*;
-
-macro_rules! both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { let app = super::TestApp::start(store::Engine::Sqlite).await.expect("sqlite"); super::$name(&app).await } )* }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { if let Some(app) = super::TestApp::start(store::Engine::Postgres).await { super::$name(&app).await } } )* }
-    };
-}
+use testkit::*;
 
 both_engines!(
+    TestApp;
     attendant_export_has_prices_but_no_cost,
     negative_or_huge_freight_edit_is_refused_and_nothing_sent,
     overflowing_edit_is_refused,

@@ -2,21 +2,11 @@
 //! fresh database: SQLite always, PostgreSQL too when `ORCAZAP_TEST_POSTGRES_URL` is set.
 //! Each test fails if the protection it names is removed.
 
-mod dashboard_support;
-
-use dashboard_support::*;
 use store::Engine;
-
-macro_rules! both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { let app = super::TestApp::start(store::Engine::Sqlite).await.expect("sqlite"); super::$name(&app).await } )* }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { if let Some(app) = super::TestApp::start(store::Engine::Postgres).await { super::$name(&app).await } } )* }
-    };
-}
+use testkit::*;
 
 both_engines!(
+    TestApp;
     csrf_missing_or_wrong_is_403,
     cross_site_origin_is_403,
     cross_tenant_ids_are_404,
@@ -55,8 +45,7 @@ async fn owner(app: &TestApp) -> String {
 }
 
 async fn csrf_missing_or_wrong_is_403(app: &TestApp) {
-    let s = owner(app).await;
-    let csrf = app.csrf("demo", &s).await;
+    let owner = app.as_owner().await;
     let rules = [
         ("pix", "5"),
         ("cartao", "0"),
@@ -66,112 +55,93 @@ async fn csrf_missing_or_wrong_is_403(app: &TestApp) {
         ("approval_above", "5.000,00"),
         ("validity", "48"),
     ];
-    let missing = app
-        .post("demo", "/regras", Some(&s), &rules)
-        .send()
+    owner
+        .post("/regras", &rules)
+        .answer()
         .await
-        .unwrap();
-    assert_eq!(missing.status(), 403, "no token");
+        .expect_status_because(403, "no token");
     let mut wrong = rules.to_vec();
     wrong.push((
         "csrf",
         "0000000000000000000000000000000000000000000000000000000000000000",
     ));
-    let r = app
-        .post("demo", "/regras", Some(&s), &wrong)
-        .send()
+    owner
+        .post("/regras", &wrong)
+        .answer()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 403, "wrong token");
+        .expect_status_because(403, "wrong token");
     // Header (HTMX) with the wrong token, too.
-    let r = app
-        .post("demo", "/regras", Some(&s), &rules)
+    owner
+        .post("/regras", &rules)
         .header("x-csrf-token", "nope")
-        .send()
+        .answer()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 403, "wrong header token");
+        .expect_status_because(403, "wrong header token");
     // The right token in the form or the header works.
     let mut right = rules.to_vec();
-    right.push(("csrf", &csrf));
-    let r = app
-        .post("demo", "/regras", Some(&s), &right)
-        .send()
+    right.push(("csrf", &owner.csrf));
+    owner
+        .post("/regras", &right)
+        .answer()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "right token");
-    let r = app
-        .post("demo", "/regras", Some(&s), &rules)
-        .header("x-csrf-token", &csrf)
-        .send()
+        .expect_status_because(303, "right token");
+    owner
+        .post("/regras", &rules)
+        .header("x-csrf-token", &owner.csrf)
+        .answer()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "right header token");
+        .expect_status_because(303, "right header token");
     // Logout needs the token too.
-    let r = app
-        .post("demo", "/logout", Some(&s), &[])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 403);
+    owner.post("/logout", &[]).answer().await.expect_status(403);
     // Login without its double-submit token.
-    let r = app
-        .post(
-            "demo",
-            "/login",
-            None,
-            &[("email", OWNER_EMAIL), ("password", PASSWORD)],
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 403, "login without csrf");
+    app.post(
+        "demo",
+        "/login",
+        None,
+        &[("email", OWNER_EMAIL), ("password", PASSWORD)],
+    )
+    .answer()
+    .await
+    .expect_status_because(403, "login without csrf");
 }
 
 async fn cross_site_origin_is_403(app: &TestApp) {
-    let s = owner(app).await;
-    let csrf = app.csrf("demo", &s).await;
-    let form = [("text", "oi"), ("csrf", csrf.as_str())];
-    let r = app
-        .post("demo", "/catalogo/importar", Some(&s), &form)
+    let owner = app.as_owner().await;
+    let form = [("text", "oi"), ("csrf", owner.csrf.as_str())];
+    owner
+        .post("/catalogo/importar", &form)
         .header("origin", "http://evil.example")
-        .send()
+        .answer()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 403, "foreign Origin");
-    let r = app
-        .post("demo", "/catalogo/importar", Some(&s), &form)
+        .expect_status_because(403, "foreign Origin");
+    owner
+        .post("/catalogo/importar", &form)
         .header("origin", format!("http://{}", app.host("outra")))
-        .send()
+        .answer()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 403, "sibling store's Origin");
-    let r = app
-        .post("demo", "/catalogo/importar", Some(&s), &form)
+        .expect_status_because(403, "sibling store's Origin");
+    owner
+        .post("/catalogo/importar", &form)
         .header("sec-fetch-site", "cross-site")
-        .send()
+        .answer()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 403, "Sec-Fetch-Site cross-site");
-    let r = app
-        .post("demo", "/catalogo/importar", Some(&s), &form)
+        .expect_status_because(403, "Sec-Fetch-Site cross-site");
+    owner
+        .post("/catalogo/importar", &form)
         .header("sec-fetch-site", "same-site")
-        .send()
+        .answer()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 403, "Sec-Fetch-Site same-site (another store)");
-    let r = app
-        .post("demo", "/catalogo/importar", Some(&s), &form)
+        .expect_status_because(403, "Sec-Fetch-Site same-site (another store)");
+    owner
+        .post("/catalogo/importar", &form)
         .header("origin", format!("http://{}", app.host("demo")))
         .header("sec-fetch-site", "same-origin")
-        .send()
+        .answer()
         .await
-        .unwrap();
-    assert_eq!(
-        r.status(),
-        422,
-        "same origin passes the check (and the empty CSV is refused)"
-    );
+        .expect_status_because(
+            422,
+            "same origin passes the check (and the empty CSV is refused)",
+        );
 }
 
 async fn cross_tenant_ids_are_404(app: &TestApp) {
@@ -194,16 +164,18 @@ async fn cross_tenant_ids_are_404(app: &TestApp) {
         .await
         .unwrap()
         .remove(0);
-    let s = owner(app).await;
-    let csrf = app.csrf("demo", &s).await;
+    let owner = app.as_owner().await;
     for path in [
         format!("/aprovacoes/{approval_id}"),
         format!("/orcamentos/{quote_id}"),
         format!("/conversas/{}", quote.conversation_id),
         format!("/conversas/{}/mensagens", quote.conversation_id),
     ] {
-        let r = app.get("demo", &path, Some(&s)).send().await.unwrap();
-        assert_eq!(r.status(), 404, "GET {path}");
+        owner
+            .get(&path)
+            .answer()
+            .await
+            .expect_status_because(404, &format!("GET {path}"));
     }
     for path in [
         format!("/aprovacoes/{approval_id}/aprovar"),
@@ -211,12 +183,10 @@ async fn cross_tenant_ids_are_404(app: &TestApp) {
         format!("/conversas/{}/responder", quote.conversation_id),
         format!("/catalogo/{}/ativo", item.id),
     ] {
-        let r = app
-            .post("demo", &path, Some(&s), &[("csrf", &csrf), ("text", "oi")])
-            .send()
+        owner
+            .post_form(&path, &[("text", "oi")])
             .await
-            .unwrap();
-        assert_eq!(r.status(), 404, "POST {path}");
+            .expect_status_because(404, &format!("POST {path}"));
     }
     // Nothing happened in the other store.
     assert!(app.pending_approval(&app.other).await.is_some());
@@ -229,25 +199,20 @@ async fn cross_tenant_ids_are_404(app: &TestApp) {
 
 async fn session_of_one_store_is_useless_on_another(app: &TestApp) {
     let s = owner(app).await;
-    assert_eq!(
-        app.get("demo", "/", Some(&s))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    let r = app.get("outra", "/", Some(&s)).send().await.unwrap();
-    assert_eq!(r.status(), 303, "store B sends store A's session to login");
+    app.get("demo", "/", Some(&s))
+        .answer()
+        .await
+        .expect_status(200);
+    let r = app
+        .get("outra", "/", Some(&s))
+        .answer()
+        .await
+        .expect_status_because(303, "store B sends store A's session to login");
     assert_eq!(r.headers()["location"], "/login");
 }
 
 async fn attendant_on_owner_pages_is_403(app: &TestApp) {
-    let s = app
-        .login("demo", ATTENDANT_EMAIL, PASSWORD)
-        .await
-        .expect("attendant logs in");
-    let csrf = app.csrf("demo", &s).await;
+    let attendant = app.as_attendant().await;
     for path in [
         "/regras",
         "/frete",
@@ -256,8 +221,11 @@ async fn attendant_on_owner_pages_is_403(app: &TestApp) {
         "/equipe",
         "/whatsapp",
     ] {
-        let r = app.get("demo", path, Some(&s)).send().await.unwrap();
-        assert_eq!(r.status(), 403, "GET {path}");
+        attendant
+            .get(path)
+            .answer()
+            .await
+            .expect_status_because(403, &format!("GET {path}"));
     }
     for path in [
         "/regras",
@@ -268,28 +236,23 @@ async fn attendant_on_owner_pages_is_403(app: &TestApp) {
         "/equipe/convidar",
         "/whatsapp",
     ] {
-        let r = app
-            .post(
-                "demo",
-                path,
-                Some(&s),
-                &[("csrf", &csrf), ("sku", "X"), ("price", "1,00")],
-            )
-            .send()
+        attendant
+            .post_form(path, &[("sku", "X"), ("price", "1,00")])
             .await
-            .unwrap();
-        assert_eq!(r.status(), 403, "POST {path}");
+            .expect_status_because(403, &format!("POST {path}"));
     }
     for path in ["/", "/aprovacoes", "/conversas", "/orcamentos", "/catalogo"] {
-        let r = app.get("demo", path, Some(&s)).send().await.unwrap();
-        assert_eq!(r.status(), 200, "attendant may use {path}");
+        attendant
+            .get(path)
+            .answer()
+            .await
+            .expect_status_because(200, &format!("attendant may use {path}"));
     }
     // The attendant doesn't even see the cost column.
-    let html = app
-        .get("demo", "/catalogo", Some(&s))
-        .send()
+    let html = attendant
+        .get("/catalogo")
+        .answer()
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -305,15 +268,11 @@ async fn markup_in_contact_item_and_template_is_inert(app: &TestApp) {
         "oi, quanto custa o cimento?",
     )
     .await;
-    let s = owner(app).await;
-    let csrf = app.csrf("demo", &s).await;
-    let r = app
-        .post(
-            "demo",
+    let owner = app.as_owner().await;
+    owner
+        .post_form(
             "/catalogo/itens",
-            Some(&s),
             &[
-                ("csrf", &csrf),
                 ("sku", "EVIL-1"),
                 ("name", evil),
                 ("unit", "un"),
@@ -324,58 +283,28 @@ async fn markup_in_contact_item_and_template_is_inert(app: &TestApp) {
                 ("active", "1"),
             ],
         )
-        .send()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
+        .expect_status(303);
     let tpl = format!("Olá {{{{ loja }}}} {evil}");
-    let r = app
-        .post(
-            "demo",
-            "/modelos/data_capture",
-            Some(&s),
-            &[("csrf", &csrf), ("source", &tpl)],
-        )
-        .send()
+    owner
+        .post_form("/modelos/data_capture", &[("source", &tpl)])
         .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "a template may contain any text");
-    let inbox = app
-        .get("demo", "/conversas", Some(&s))
-        .send()
+        .expect_status_because(303, "a template may contain any text");
+    let inbox = owner.get("/conversas").answer().await.text().await.unwrap();
+    let catalog = owner.get("/catalogo").answer().await.text().await.unwrap();
+    let editor = owner
+        .get("/modelos/data_capture")
+        .answer()
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
-    let catalog = app
-        .get("demo", "/catalogo", Some(&s))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let editor = app
-        .get("demo", "/modelos/data_capture", Some(&s))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let preview = app
-        .post(
-            "demo",
-            "/modelos/data_capture/previa",
-            Some(&s),
-            &[("source", &tpl)],
-        )
-        .header("x-csrf-token", &csrf)
+    let preview = owner
+        .post("/modelos/data_capture/previa", &[("source", &tpl)])
+        .header("x-csrf-token", &owner.csrf)
         .header("hx-request", "true")
-        .send()
+        .answer()
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -397,7 +326,7 @@ async fn markup_in_contact_item_and_template_is_inert(app: &TestApp) {
 
 async fn security_headers_and_cookie_flags(app: &TestApp) {
     let (_, _) = app.login_form("demo").await;
-    let r = app.get("demo", "/login", None).send().await.unwrap();
+    let r = app.get("demo", "/login", None).answer().await;
     let login_cookie = set_cookie_line(r.headers(), "oz_login_csrf").unwrap();
     assert!(login_cookie.contains("HttpOnly") && login_cookie.contains("SameSite=Lax"));
     let (csrf, lc) = app.login_form("demo").await;
@@ -411,9 +340,8 @@ async fn security_headers_and_cookie_flags(app: &TestApp) {
             ("password", PASSWORD),
             ("csrf", &csrf),
         ])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     let line = set_cookie_line(r.headers(), "oz_session").unwrap();
     assert!(line.contains("HttpOnly"), "{line}");
     assert!(line.contains("SameSite=Lax"), "{line}");
@@ -443,9 +371,8 @@ async fn security_headers_and_cookie_flags(app: &TestApp) {
         let r = app
             .get("demo", path, Some(&s))
             .header("accept", "text/html")
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         let h = r.headers();
         let csp = h
             .get("content-security-policy")
@@ -513,19 +440,14 @@ async fn session_id_changes_on_login(app: &TestApp) {
             ("password", PASSWORD),
             ("csrf", &csrf),
         ])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     let first = session_cookie(r.headers()).unwrap();
     assert_ne!(first, planted);
-    assert_eq!(
-        app.get("demo", "/", Some(&planted))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        303
-    );
+    app.get("demo", "/", Some(&planted))
+        .answer()
+        .await
+        .expect_status(303);
     // Signing in again from a live session rotates it: the old one stops working.
     let (csrf, lc) = app.login_form("demo").await;
     let r = app
@@ -538,27 +460,18 @@ async fn session_id_changes_on_login(app: &TestApp) {
             ("password", PASSWORD),
             ("csrf", &csrf),
         ])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     let second = session_cookie(r.headers()).unwrap();
     assert_ne!(first, second);
-    assert_eq!(
-        app.get("demo", "/", Some(&first))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        303
-    );
-    assert_eq!(
-        app.get("demo", "/", Some(&second))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    app.get("demo", "/", Some(&first))
+        .answer()
+        .await
+        .expect_status(303);
+    app.get("demo", "/", Some(&second))
+        .answer()
+        .await
+        .expect_status(200);
     // Only the hash is stored.
     let rows = store::sessions::list_for_tenant(&app.db, &app.demo.tenant_id)
         .await
@@ -567,25 +480,21 @@ async fn session_id_changes_on_login(app: &TestApp) {
 }
 
 async fn logout_kills_the_session(app: &TestApp) {
-    let s = owner(app).await;
-    let csrf = app.csrf("demo", &s).await;
-    let r = app
-        .post("demo", "/logout", Some(&s), &[("csrf", &csrf)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
+    let owner = app.as_owner().await;
+    let r = owner.post_form("/logout", &[]).await.expect_status(303);
     let line = set_cookie_line(r.headers(), "oz_session").unwrap();
     assert!(line.contains("Max-Age=0"), "{line}");
-    let r = app.get("demo", "/", Some(&s)).send().await.unwrap();
-    assert_eq!(r.status(), 303, "old cookie no longer works");
-    let r = app
-        .get("demo", "/aprovacoes", Some(&s))
-        .header("hx-request", "true")
-        .send()
+    owner
+        .get("/")
+        .answer()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 401);
+        .expect_status_because(303, "old cookie no longer works");
+    let r = owner
+        .get("/aprovacoes")
+        .header("hx-request", "true")
+        .answer()
+        .await
+        .expect_status(401);
     assert_eq!(r.headers()["hx-redirect"], "/login");
 }
 
@@ -594,20 +503,17 @@ async fn logout_kills_the_session(app: &TestApp) {
 /// charged per (address, account), with `Retry-After`.
 async fn rate_limit_answers_429_with_retry_after(app: &TestApp) {
     for _ in 0..70 {
-        let r = app
-            .post(
-                "demo",
-                "/login",
-                None,
-                &[("email", OWNER_EMAIL), ("password", "x")],
-            )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            r.status(),
+        app.post(
+            "demo",
+            "/login",
+            None,
+            &[("email", OWNER_EMAIL), ("password", "x")],
+        )
+        .answer()
+        .await
+        .expect_status_because(
             403,
-            "no csrf cookie: refused before any password check or budget"
+            "no csrf cookie: refused before any password check or budget",
         );
     }
     assert!(
@@ -632,14 +538,10 @@ async fn rate_limit_answers_429_with_retry_after(app: &TestApp) {
     assert!((1..=60).contains(&secs));
     // Another account from the same address, and reads, still answer.
     assert!(app.login("demo", ATTENDANT_EMAIL, PASSWORD).await.is_ok());
-    assert_eq!(
-        app.get("demo", "/login", None)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    app.get("demo", "/login", None)
+        .answer()
+        .await
+        .expect_status(200);
 }
 
 /// Wrong current passwords on the password-change form count as failed logins: at the
@@ -664,9 +566,8 @@ async fn password_change_guessing_ends_the_session(app: &TestApp) {
                     ("confirm", new_pw),
                 ],
             )
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         if i < 4 {
             assert_eq!(r.status(), 422, "guess {}", i + 1);
         }
@@ -680,15 +581,10 @@ async fn password_change_guessing_ends_the_session(app: &TestApp) {
         .contains("Max-Age=0"));
     assert!(r.text().await.unwrap().contains("sessão foi encerrada"));
     for tok in [&s, &other] {
-        assert_eq!(
-            app.get("demo", "/", Some(tok))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            303,
-            "every session of the user ended"
-        );
+        app.get("demo", "/", Some(tok))
+            .answer()
+            .await
+            .expect_status_because(303, "every session of the user ended");
     }
     assert_eq!(
         app.login("demo", OWNER_EMAIL, PASSWORD)
@@ -710,8 +606,7 @@ async fn password_change_guessing_ends_the_session(app: &TestApp) {
 async fn forwarded_for_is_believed_only_from_trusted_proxies(app: &TestApp) {
     async fn login_ip(app: &TestApp, xff: &str) -> String {
         let (csrf, lc) = app.login_form("demo").await;
-        let r = app
-            .http
+        app.http
             .post(app.url("/login"))
             .header("host", app.host("demo"))
             .header("cookie", format!("oz_login_csrf={lc}"))
@@ -721,10 +616,9 @@ async fn forwarded_for_is_believed_only_from_trusted_proxies(app: &TestApp) {
                 ("password", PASSWORD),
                 ("csrf", &csrf),
             ])
-            .send()
+            .answer()
             .await
-            .unwrap();
-        assert_eq!(r.status(), 303);
+            .expect_status(303);
         let a = store::audit::list(&app.db, Some(&app.demo.tenant_id), 10)
             .await
             .unwrap()
@@ -759,15 +653,14 @@ async fn forwarded_for_is_believed_only_from_trusted_proxies(app: &TestApp) {
                 ("password", "errada"),
                 ("csrf", &csrf),
             ])
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         if i == 20 {
             assert_eq!(r.status(), 429, "that client is over its failure budget");
         }
     }
     let (csrf, lc) = proxied.login_form("demo").await;
-    let r = proxied
+    proxied
         .http
         .post(proxied.url("/login"))
         .header("host", proxied.host("demo"))
@@ -778,10 +671,9 @@ async fn forwarded_for_is_believed_only_from_trusted_proxies(app: &TestApp) {
             ("password", "errada"),
             ("csrf", &csrf),
         ])
-        .send()
+        .answer()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 401, "another client behind the same proxy");
+        .expect_status_because(401, "another client behind the same proxy");
 }
 
 async fn approve_sends_quote_through_the_worker(app: &TestApp) {
@@ -800,37 +692,32 @@ async fn approve_sends_quote_through_the_worker(app: &TestApp) {
     let s = app.login("demo", ATTENDANT_EMAIL, PASSWORD).await.unwrap();
     let html = app
         .get("demo", &format!("/aprovacoes/{approval_id}"), Some(&s))
-        .send()
+        .answer()
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
     assert!(html.contains("sem regra de frete"), "reason in pt-BR");
     let csrf = app.csrf("demo", &s).await;
     // Set the freight (the reason) and recompute before approving.
-    let r = app
-        .post(
-            "demo",
-            &format!("/aprovacoes/{approval_id}/editar"),
-            Some(&s),
-            &[("csrf", &csrf), ("freight", "60,00")],
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    let r = app
-        .post(
-            "demo",
-            &format!("/aprovacoes/{approval_id}/aprovar"),
-            Some(&s),
-            &[("csrf", &csrf)],
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
+    app.post(
+        "demo",
+        &format!("/aprovacoes/{approval_id}/editar"),
+        Some(&s),
+        &[("csrf", &csrf), ("freight", "60,00")],
+    )
+    .answer()
+    .await
+    .expect_status(303);
+    app.post(
+        "demo",
+        &format!("/aprovacoes/{approval_id}/aprovar"),
+        Some(&s),
+        &[("csrf", &csrf)],
+    )
+    .answer()
+    .await
+    .expect_status(303);
     app.drain().await;
     let sent = app.graph_accepted();
     assert!(sent.len() > before, "Graph received the quote");
@@ -839,37 +726,27 @@ async fn approve_sends_quote_through_the_worker(app: &TestApp) {
         last.contains("60,00"),
         "edited freight in the quote: {last}"
     );
-    let r = app
-        .post(
-            "demo",
-            &format!("/aprovacoes/{approval_id}/aprovar"),
-            Some(&s),
-            &[("csrf", &csrf)],
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 409, "second decision refused");
+    app.post(
+        "demo",
+        &format!("/aprovacoes/{approval_id}/aprovar"),
+        Some(&s),
+        &[("csrf", &csrf)],
+    )
+    .answer()
+    .await
+    .expect_status_because(409, "second decision refused");
 }
 
 async fn csv_import_is_all_or_nothing(app: &TestApp) {
-    let s = owner(app).await;
-    let csrf = app.csrf("demo", &s).await;
+    let owner = app.as_owner().await;
     let before = store::catalog::list(&app.db, &app.demo.tenant_id)
         .await
         .unwrap();
     let csv = "sku,name,unit,price_cents,cost_cents,weight_kg,aliases\nNOVO-1,Produto novo,un,1000,500,1,\nNOVO-2,Produto ruim,xyz,abc,500,1,\n";
-    let r = app
-        .post(
-            "demo",
-            "/catalogo/importar",
-            Some(&s),
-            &[("csrf", &csrf), ("csv", csv)],
-        )
-        .send()
+    let r = owner
+        .post_form("/catalogo/importar", &[("csv", csv)])
         .await
-        .unwrap();
-    assert_eq!(r.status(), 422);
+        .expect_status(422);
     let html = r.text().await.unwrap();
     assert!(html.contains("linha 3"), "row error shown: {html}");
     assert_eq!(
@@ -880,17 +757,10 @@ async fn csv_import_is_all_or_nothing(app: &TestApp) {
         "nothing applied"
     );
     let good = "sku,name,unit,price_cents,cost_cents,weight_kg,aliases\nNOVO-1,Produto novo,un,1000,500,1,\n";
-    let r = app
-        .post(
-            "demo",
-            "/catalogo/importar",
-            Some(&s),
-            &[("csrf", &csrf), ("csv", good)],
-        )
-        .send()
+    owner
+        .post_form("/catalogo/importar", &[("csv", good)])
         .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
+        .expect_status(303);
     assert_eq!(
         store::catalog::list(&app.db, &app.demo.tenant_id)
             .await
@@ -898,11 +768,10 @@ async fn csv_import_is_all_or_nothing(app: &TestApp) {
             .len(),
         before.len() + 1
     );
-    let export = app
-        .get("demo", "/catalogo/exportar.csv", Some(&s))
-        .send()
+    let export = owner
+        .get("/catalogo/exportar.csv")
+        .answer()
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -910,8 +779,7 @@ async fn csv_import_is_all_or_nothing(app: &TestApp) {
 }
 
 async fn audit_log_records_changes(app: &TestApp) {
-    let s = owner(app).await;
-    let csrf = app.csrf("demo", &s).await;
+    let owner = app.as_owner().await;
     let rules = [
         ("pix", "7"),
         ("cartao", "0"),
@@ -920,33 +788,25 @@ async fn audit_log_records_changes(app: &TestApp) {
         ("min_margin", "10"),
         ("approval_above", "5.000,00"),
         ("validity", "24"),
-        ("csrf", csrf.as_str()),
+        ("csrf", owner.csrf.as_str()),
     ];
-    assert_eq!(
-        app.post("demo", "/regras", Some(&s), &rules)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        303
-    );
-    let r = app
-        .post(
-            "demo",
+    owner
+        .post("/regras", &rules)
+        .answer()
+        .await
+        .expect_status(303);
+    owner
+        .post_form(
             "/whatsapp",
-            Some(&s),
             &[
-                ("csrf", &csrf),
                 ("phone_number_id", "100000000000001"),
                 ("waba_id", "1"),
                 ("display", "x"),
                 ("token", "EAAG-novo-token-secreto"),
             ],
         )
-        .send()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
+        .expect_status(303);
     let log = store::audit::list(&app.db, Some(&app.demo.tenant_id), 50)
         .await
         .unwrap();
@@ -974,14 +834,7 @@ async fn audit_log_records_changes(app: &TestApp) {
             .contains("novo-token")),
         "token never in the audit log"
     );
-    let page = app
-        .get("demo", "/whatsapp", Some(&s))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = owner.get("/whatsapp").answer().await.text().await.unwrap();
     assert!(!page.contains("novo-token"), "token never shown again");
     let ch = store::channels::for_tenant(&app.db, &app.demo.tenant_id)
         .await
@@ -994,24 +847,18 @@ async fn audit_log_records_changes(app: &TestApp) {
 }
 
 async fn invite_shows_password_once(app: &TestApp) {
-    let s = owner(app).await;
-    let csrf = app.csrf("demo", &s).await;
-    let r = app
-        .post(
-            "demo",
+    let owner = app.as_owner().await;
+    let r = owner
+        .post_form(
             "/equipe/convidar",
-            Some(&s),
             &[
-                ("csrf", &csrf),
                 ("name", "Pedro"),
                 ("email", "pedro@demo.com.br"),
                 ("role", "attendant"),
             ],
         )
-        .send()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+        .expect_status(200);
     let html = r.text().await.unwrap();
     let start = html
         .find("<code class=\"secret\">")
@@ -1019,14 +866,7 @@ async fn invite_shows_password_once(app: &TestApp) {
         + "<code class=\"secret\">".len();
     let pw = &html[start..start + html[start..].find('<').unwrap()];
     assert!(pw.len() >= 16, "{pw}");
-    let again = app
-        .get("demo", "/equipe", Some(&s))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let again = owner.get("/equipe").answer().await.text().await.unwrap();
     assert!(!again.contains(pw), "shown once only");
     let user = store::users::by_email(&app.db, &app.demo.tenant_id, "pedro@demo.com.br")
         .await
@@ -1037,32 +877,22 @@ async fn invite_shows_password_once(app: &TestApp) {
         .login("demo", "pedro@demo.com.br", pw)
         .await
         .expect("new attendant signs in");
-    assert_eq!(
-        app.get("demo", "/regras", Some(&pedro))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        403,
-        "invited as attendant"
-    );
+    app.get("demo", "/regras", Some(&pedro))
+        .answer()
+        .await
+        .expect_status_because(403, "invited as attendant");
     // The same email again is refused with a pt-BR message.
-    let r = app
-        .post(
-            "demo",
+    let r = owner
+        .post_form(
             "/equipe/convidar",
-            Some(&s),
             &[
-                ("csrf", &csrf),
                 ("name", "Pedro"),
                 ("email", "PEDRO@demo.com.br"),
                 ("role", "attendant"),
             ],
         )
-        .send()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 409);
+        .expect_status(409);
     assert!(r.text().await.unwrap().contains("já existe"));
 }
 
@@ -1071,22 +901,20 @@ async fn password_change_ends_other_sessions(app: &TestApp) {
     let s2 = owner(app).await;
     let csrf = app.csrf("demo", &s1).await;
     let new_pw = "telha colonial e argamassa";
-    let r = app
-        .post(
-            "demo",
-            "/conta/senha",
-            Some(&s1),
-            &[
-                ("csrf", &csrf),
-                ("current", "errada errada"),
-                ("new", new_pw),
-                ("confirm", new_pw),
-            ],
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 422, "wrong current password");
+    app.post(
+        "demo",
+        "/conta/senha",
+        Some(&s1),
+        &[
+            ("csrf", &csrf),
+            ("current", "errada errada"),
+            ("new", new_pw),
+            ("confirm", new_pw),
+        ],
+    )
+    .answer()
+    .await
+    .expect_status_because(422, "wrong current password");
     let r = app
         .post(
             "demo",
@@ -1099,10 +927,9 @@ async fn password_change_ends_other_sessions(app: &TestApp) {
                 ("confirm", "curta"),
             ],
         )
-        .send()
+        .answer()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 422, "weak password");
+        .expect_status_because(422, "weak password");
     assert!(r.text().await.unwrap().contains("pelo menos 10 caracteres"));
     let r = app
         .post(
@@ -1116,107 +943,59 @@ async fn password_change_ends_other_sessions(app: &TestApp) {
                 ("confirm", new_pw),
             ],
         )
-        .send()
+        .answer()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
+        .expect_status(303);
     let s3 = session_cookie(r.headers()).expect("a fresh session for this browser");
     for old in [&s1, &s2] {
-        assert_eq!(
-            app.get("demo", "/", Some(old))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            303,
-            "old sessions end"
-        );
-    }
-    assert_eq!(
-        app.get("demo", "/", Some(&s3))
-            .send()
+        app.get("demo", "/", Some(old))
+            .answer()
             .await
-            .unwrap()
-            .status(),
-        200
-    );
+            .expect_status_because(303, "old sessions end");
+    }
+    app.get("demo", "/", Some(&s3))
+        .answer()
+        .await
+        .expect_status(200);
     assert!(app.login("demo", OWNER_EMAIL, PASSWORD).await.is_err());
     assert!(app.login("demo", OWNER_EMAIL, new_pw).await.is_ok());
 }
 
 async fn owner_revokes_a_session(app: &TestApp) {
     let att = app.login("demo", ATTENDANT_EMAIL, PASSWORD).await.unwrap();
-    let s = owner(app).await;
-    let csrf = app.csrf("demo", &s).await;
-    let page = app
-        .get("demo", "/equipe", Some(&s))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let owner = app.as_owner().await;
+    let page = owner.get("/equipe").answer().await.text().await.unwrap();
     let hash = store::sessions::hash_token(&att);
     assert!(page.contains(&hash), "sessions listed");
     assert!(!page.contains(&att), "never the token itself");
-    let r = app
-        .post(
-            "demo",
-            &format!("/equipe/sessoes/{hash}/encerrar"),
-            Some(&s),
-            &[("csrf", &csrf)],
-        )
-        .send()
+    owner
+        .post_form(&format!("/equipe/sessoes/{hash}/encerrar"), &[])
         .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    assert_eq!(
-        app.get("demo", "/", Some(&att))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        303
-    );
+        .expect_status(303);
+    app.get("demo", "/", Some(&att))
+        .answer()
+        .await
+        .expect_status(303);
     // Another store's session cannot be revoked from here.
     let other = app.login("outra", OWNER_EMAIL, PASSWORD).await.unwrap();
     let h = store::sessions::hash_token(&other);
-    let r = app
-        .post(
-            "demo",
-            &format!("/equipe/sessoes/{h}/encerrar"),
-            Some(&s),
-            &[("csrf", &csrf)],
-        )
-        .send()
+    owner
+        .post_form(&format!("/equipe/sessoes/{h}/encerrar"), &[])
         .await
-        .unwrap();
-    assert_eq!(r.status(), 404);
-    assert_eq!(
-        app.get("outra", "/", Some(&other))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+        .expect_status(404);
+    app.get("outra", "/", Some(&other))
+        .answer()
+        .await
+        .expect_status(200);
 }
 
 async fn invalid_template_is_refused_at_its_line(app: &TestApp) {
-    let s = owner(app).await;
-    let csrf = app.csrf("demo", &s).await;
+    let owner = app.as_owner().await;
     let src = "Olá {{ cliente }}!\nTotal: {{ total }\n";
-    let r = app
-        .post(
-            "demo",
-            "/modelos/quote",
-            Some(&s),
-            &[("csrf", &csrf), ("source", src)],
-        )
-        .send()
+    let r = owner
+        .post_form("/modelos/quote", &[("source", src)])
         .await
-        .unwrap();
-    assert_eq!(r.status(), 422);
+        .expect_status(422);
     let html = r.text().await.unwrap();
     assert!(html.contains("id=\"template-error\""), "error shown");
     assert!(html.contains("linha 2"), "at its line: {html}");
@@ -1230,20 +1009,13 @@ async fn invalid_template_is_refused_at_its_line(app: &TestApp) {
             .unwrap()
             .is_empty()
     );
-    let r = app
-        .post(
-            "demo",
+    owner
+        .post_form(
             "/modelos/quote",
-            Some(&s),
-            &[
-                ("csrf", &csrf),
-                ("source", "Orçamento {{ numero }}: {{ total }}"),
-            ],
+            &[("source", "Orçamento {{ numero }}: {{ total }}")],
         )
-        .send()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
+        .expect_status(303);
     assert_eq!(
         store::templates::history(&app.db, &app.demo.tenant_id, "quote")
             .await
@@ -1271,88 +1043,49 @@ async fn idle_and_expired_sessions_are_refused(app: &TestApp) {
         .execute(app.db.write())
         .await
         .unwrap();
-    assert_eq!(
-        app.get("demo", "/", Some(&idle))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        303,
-        "idle 3 h > 2 h timeout"
-    );
-    assert_eq!(
-        app.get("demo", "/", Some(&expired))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        303,
-        "past expiry"
-    );
-    assert_eq!(
-        app.get("demo", "/", Some(&fresh))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    app.get("demo", "/", Some(&idle))
+        .answer()
+        .await
+        .expect_status_because(303, "idle 3 h > 2 h timeout");
+    app.get("demo", "/", Some(&expired))
+        .answer()
+        .await
+        .expect_status_because(303, "past expiry");
+    app.get("demo", "/", Some(&fresh))
+        .answer()
+        .await
+        .expect_status(200);
 }
 
 async fn oversized_body_is_413(app: &TestApp) {
-    let s = owner(app).await;
-    let csrf = app.csrf("demo", &s).await;
+    let owner = app.as_owner().await;
     let big = "x".repeat(300 * 1024);
-    let r = app
+    owner
         .post(
-            "demo",
             "/catalogo/importar",
-            Some(&s),
-            &[("csv", big.as_str()), ("csrf", csrf.as_str())],
+            &[("csv", big.as_str()), ("csrf", owner.csrf.as_str())],
         )
-        .send()
+        .answer()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 413);
-    let r = app
-        .post(
-            "demo",
-            "/catalogo/importar",
-            Some(&s),
-            &[("csv", big.as_str())],
-        )
-        .header("x-csrf-token", &csrf)
-        .send()
+        .expect_status(413);
+    owner
+        .post("/catalogo/importar", &[("csv", big.as_str())])
+        .header("x-csrf-token", &owner.csrf)
+        .answer()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 413, "handler's own limit");
+        .expect_status_because(413, "handler's own limit");
 }
 
 async fn whatsapp_test_send_goes_through_the_worker(app: &TestApp) {
-    let s = owner(app).await;
-    let csrf = app.csrf("demo", &s).await;
-    let r = app
-        .post(
-            "demo",
-            "/whatsapp/teste",
-            Some(&s),
-            &[("csrf", &csrf), ("phone", "abc")],
-        )
-        .send()
+    let owner = app.as_owner().await;
+    owner
+        .post_form("/whatsapp/teste", &[("phone", "abc")])
         .await
-        .unwrap();
-    assert_eq!(r.status(), 422, "bad number refused");
-    let r = app
-        .post(
-            "demo",
-            "/whatsapp/teste",
-            Some(&s),
-            &[("csrf", &csrf), ("phone", "55 11 91234-5678")],
-        )
-        .send()
+        .expect_status_because(422, "bad number refused");
+    let r = owner
+        .post_form("/whatsapp/teste", &[("phone", "55 11 91234-5678")])
         .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
+        .expect_status(303);
     assert!(r.headers()["location"]
         .to_str()
         .unwrap()
@@ -1364,15 +1097,13 @@ async fn whatsapp_test_send_goes_through_the_worker(app: &TestApp) {
     assert!(last.to_string().contains("Teste do OrçaZap"));
     let att = app.login("demo", ATTENDANT_EMAIL, PASSWORD).await.unwrap();
     let csrf = app.csrf("demo", &att).await;
-    let r = app
-        .post(
-            "demo",
-            "/whatsapp/teste",
-            Some(&att),
-            &[("csrf", &csrf), ("phone", "5511912345678")],
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 403, "owner only");
+    app.post(
+        "demo",
+        "/whatsapp/teste",
+        Some(&att),
+        &[("csrf", &csrf), ("phone", "5511912345678")],
+    )
+    .answer()
+    .await
+    .expect_status_because(403, "owner only");
 }

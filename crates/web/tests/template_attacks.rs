@@ -4,20 +4,10 @@
 //! server on SQLite, and PostgreSQL when `ORCAZAP_TEST_POSTGRES_URL` is set. The server runs
 //! in this test's process, so on the old code the abort fails the test.
 
-mod dashboard_support;
-
-use dashboard_support::*;
-
-macro_rules! both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { let app = super::TestApp::start(store::Engine::Sqlite).await.expect("sqlite"); super::$name(&app).await } )* }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { if let Some(app) = super::TestApp::start(store::Engine::Postgres).await { super::$name(&app).await } } )* }
-    };
-}
+use testkit::*;
 
 both_engines!(
+    TestApp;
     deep_templates_are_refused_and_the_server_keeps_answering,
     a_deep_template_stored_behind_the_editor_falls_back_when_the_worker_sends,
 );

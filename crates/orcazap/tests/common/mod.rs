@@ -1,148 +1,24 @@
-//! Black-box test harness: the real application (web on port 0, worker stepped one job at a
-//! time) on a fresh database of either engine, with a local mock of Meta's Graph API.
+//! The binary's black-box harness: the application started by `orcazap::run::start` from an
+//! `orcazap` configuration (web on port 0, worker stepped one job at a time) on a fresh database
+//! of either engine, with the production demo store (`orcazap::seed`). Built on the shared
+//! test kit (`testkit`: the mock Graph API, `both_engines!`, the HTML helpers).
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use orcazap::config::Config;
 use orcazap::run::{self, DemoOptions, Roles, Running};
-use store::testing::TestDb;
+use store::testing::{Fixture, TestDb};
 use store::Engine;
-use whatsapp::mock::Outcome;
+use testkit::cookie_from;
+use testkit::MockGraph;
 
 pub const APP_SECRET: &str = "test-app-secret";
 pub const VERIFY_TOKEN: &str = "test-verify-token";
 pub const ACCESS_TOKEN: &str = "EAAG-test-access-token";
-
-/// One request the mock Graph API received (refused or not).
-#[derive(Debug, Clone)]
-pub struct GraphCall {
-    pub phone_number_id: String,
-    pub authorization: String,
-    pub request_id: Option<String>,
-    pub body: serde_json::Value,
-    pub outcome: Outcome,
-}
-
-impl GraphCall {
-    pub fn to(&self) -> &str {
-        self.body["to"].as_str().unwrap_or_default()
-    }
-
-    /// The text of a text or interactive message.
-    pub fn text(&self) -> String {
-        self.body["text"]["body"]
-            .as_str()
-            .or_else(|| self.body["interactive"]["body"]["text"].as_str())
-            .unwrap_or_default()
-            .to_string()
-    }
-
-    pub fn is_interactive(&self) -> bool {
-        self.body["type"] == "interactive"
-    }
-
-    /// Meta would have delivered it.
-    pub fn is_accepted(&self) -> bool {
-        matches!(self.outcome, Outcome::Accepted { .. })
-    }
-
-    /// Meta's refusal code (e.g. 131009), if Meta's rules refused it.
-    pub fn refusal_code(&self) -> Option<i64> {
-        match &self.outcome {
-            Outcome::Refused(r) => Some(r.code),
-            _ => None,
-        }
-    }
-}
-
-impl From<whatsapp::mock::Call> for GraphCall {
-    fn from(c: whatsapp::mock::Call) -> GraphCall {
-        GraphCall {
-            phone_number_id: c.phone_number_id,
-            authorization: c.authorization.unwrap_or_default(),
-            request_id: c.request_id,
-            body: c.body,
-            outcome: c.outcome,
-        }
-    }
-}
-
-/// The shared mock Graph API (`whatsapp::mock`: Meta's wire format and documented limits),
-/// with the one access token the demo channel has.
-///
-/// A request refused by Meta's rules is a product bug the customer would pay for: the
-/// harness fails the test at the end unless the test acknowledged it
-/// ([`MockGraph::acknowledge_refusals`]) — e.g. a known issue-18 case.
-#[derive(Clone)]
-pub struct MockGraph {
-    pub url: String,
-    mock: whatsapp::mock::MockGraph,
-    acknowledged: Arc<AtomicUsize>,
-}
-
-impl MockGraph {
-    pub async fn start() -> MockGraph {
-        let mock = whatsapp::mock::MockGraph::builder()
-            .token(ACCESS_TOKEN)
-            .start()
-            .await;
-        MockGraph {
-            url: mock.url.clone(),
-            mock,
-            acknowledged: Arc::default(),
-        }
-    }
-
-    /// The next valid requests get these answers, in order (e.g. a fixture error body).
-    pub fn script(&self, status: u16, body: serde_json::Value) {
-        self.mock.script(status, body.to_string());
-    }
-
-    /// Every request, in arrival order.
-    pub fn calls(&self) -> Vec<GraphCall> {
-        self.mock.calls().into_iter().map(GraphCall::from).collect()
-    }
-
-    /// Only what Meta would have delivered to the customer.
-    pub fn accepted(&self) -> Vec<GraphCall> {
-        self.mock
-            .accepted()
-            .into_iter()
-            .map(GraphCall::from)
-            .collect()
-    }
-
-    /// The refusals so far; the test takes responsibility for them.
-    pub fn acknowledge_refusals(&self) -> Vec<GraphCall> {
-        let refused: Vec<GraphCall> = self
-            .mock
-            .refused()
-            .into_iter()
-            .map(GraphCall::from)
-            .collect();
-        self.acknowledged.store(refused.len(), Ordering::SeqCst);
-        refused
-    }
-
-    /// Panics if Meta's rules refused a request the test did not acknowledge.
-    pub fn assert_no_unexpected_refusal(&self) {
-        let refused = self.mock.refused();
-        let seen = self.acknowledged.load(Ordering::SeqCst);
-        assert!(
-            refused.len() <= seen,
-            "the product sent what Meta refuses: {:#?}",
-            refused[seen..]
-                .iter()
-                .map(|c| (c.refusal(), &c.body))
-                .collect::<Vec<_>>()
-        );
-    }
-}
 
 pub struct TestApp {
     pub db: store::Db,
@@ -180,7 +56,7 @@ impl TestApp {
     /// None when the engine is not available here (PostgreSQL without its URL, outside CI).
     pub async fn start(engine: Engine) -> Option<TestApp> {
         let tdb = TestDb::new(engine).await?;
-        let graph = MockGraph::start().await;
+        let graph = MockGraph::start(ACCESS_TOKEN).await;
         let cfg = config_for(&tdb.url, &graph.url);
         let seeded = orcazap::seed::seed_demo(&tdb.db, &cfg.cipher(), Some(ACCESS_TOKEN))
             .await
@@ -321,7 +197,7 @@ impl TestApp {
             .unwrap();
         let login_cookie = cookie_from(r.headers(), "oz_login_csrf").expect("login CSRF cookie");
         let html = r.text().await.unwrap();
-        let csrf = between(&html, "name=\"csrf\" value=\"", "\"").expect("login CSRF field");
+        let csrf = testkit::hidden_csrf(&html).expect("login CSRF field");
         let r = http
             .post(self.url("/login"))
             .header("host", &host)
@@ -342,7 +218,7 @@ impl TestApp {
             .text()
             .await
             .unwrap();
-        let csrf = between(&html, "<meta name=\"csrf-token\" content=\"", "\"").expect("CSRF meta");
+        let csrf = testkit::meta_csrf(&html).expect("CSRF meta");
         Dashboard {
             http,
             base: self.url(""),
@@ -401,22 +277,6 @@ impl Dashboard {
     }
 }
 
-fn cookie_from(h: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
-    h.get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| {
-            let (k, val) = v.split(';').next()?.split_once('=')?;
-            (k.trim() == name).then(|| val.to_string())
-        })
-}
-
-fn between(html: &str, start: &str, end: &str) -> Option<String> {
-    let i = html.find(start)? + start.len();
-    let j = html[i..].find(end)? + i;
-    Some(html[i..j].to_string())
-}
-
 pub fn fixture(name: &str) -> String {
     let path = format!(
         "{}/../../fixtures/whatsapp/{name}",
@@ -437,17 +297,14 @@ pub fn text_webhook(from: &str, wamid: &str, text: &str) -> String {
     )
 }
 
-/// Declares one test per engine for each scenario function `async fn name(app: &TestApp)`.
-#[macro_export]
-macro_rules! on_both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { if let Some(app) = $crate::common::TestApp::start(store::Engine::Sqlite).await { super::$name(&app).await; app.stop().await; } } )*
-        }
-        mod postgres {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { if let Some(app) = $crate::common::TestApp::start(store::Engine::Postgres).await { super::$name(&app).await; app.stop().await; } } )*
-        }
-    };
+/// `testkit::both_engines!(TestApp; …)` runs each scenario on both engines, then stops the
+/// app gracefully and checks the mock Graph API saw no unacknowledged refusal.
+impl Fixture for TestApp {
+    async fn start(engine: Engine) -> Option<TestApp> {
+        TestApp::start(engine).await
+    }
+
+    async fn finish(self) {
+        self.stop().await;
+    }
 }

@@ -3,11 +3,12 @@
 //! get 404 (except the health probes, which SPEC §1 puts on every host), and nothing a
 //! user is shown may be stored by a cache. A module of the `dashboard_security` test binary.
 
-use crate::dashboard_support::*;
 use reqwest::header::{CACHE_CONTROL, HOST};
 use reqwest::StatusCode;
+use testkit::*;
 
 both_engines!(
+    TestApp;
     each_surface_answers_only_on_its_host,
     dashboard_and_authenticated_responses_are_no_store,
 );

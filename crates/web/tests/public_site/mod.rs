@@ -3,11 +3,12 @@
 //! `ORCAZAP_TEST_POSTGRES_URL` is set. A module of the `dashboard_security` test binary so
 //! the shared harness is compiled once.
 
-use crate::dashboard_support::*;
 use reqwest::header::{HOST, LOCATION};
 use store::users::Role;
+use testkit::*;
 
 both_engines!(
+    TestApp;
     central_login_lands_on_the_store_with_a_working_session,
     central_login_with_several_stores_offers_a_choice,
     handoff_token_is_single_use_short_lived_and_store_bound,
@@ -669,6 +670,7 @@ mod admin {
     use super::*;
 
     both_engines!(
+        TestApp;
         admin_requires_the_operator_token,
         admin_lists_tenants_queues_and_webhook_failures,
         admin_requeues_a_dead_job_with_csrf,

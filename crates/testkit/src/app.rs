@@ -1,22 +1,23 @@
-//! A real server on port 0, a fresh database, two seeded stores, a mock Graph API and a
-//! worker driven one job at a time. Shared by the HTTP security tests and the browser suite.
-
-#![allow(dead_code)] // each test binary (browser, security, money, templates) uses a different part
+//! The application under test: a real server on port 0 assembled as `orcazap` assembles it
+//! ([`web::AppState::new`]), a fresh database with two demo stores ([`store::seed`]), the mock
+//! Graph API and a worker driven one job at a time.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::catalog::{parse_catalog_csv, DEMO_CATALOG_CSV};
-use reqwest::header::{HeaderMap, HOST, SET_COOKIE};
+use reqwest::header::HOST;
 use secrecy::SecretString;
 use store::crypto::TokenCipher;
-use store::testing::TestDb;
-use store::users::Role;
+use store::seed::{SeedChannel, SeedUser, StoreSeed};
+use store::testing::{Fixture, TestDb};
 use store::Engine;
 use tokio::sync::Notify;
 use web::{AppState, Application, WebConfig};
 use worker::{Worker, WorkerConfig};
+
+use crate::graph::MockGraph;
+use crate::html::{cookie_from, hidden_csrf, meta_csrf, session_cookie};
 
 pub const APP_SECRET: &str = "test-app-secret";
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
@@ -36,7 +37,7 @@ pub struct TestApp {
     pub db: store::Db,
     pub worker: Worker,
     /// The shared mock Graph API (Meta's wire format and limits).
-    pub graph: whatsapp::mock::MockGraph,
+    pub graph: MockGraph,
     pub demo: Store,
     pub other: Store,
     pub http: reqwest::Client,
@@ -44,6 +45,7 @@ pub struct TestApp {
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
+/// The demo store ([`store::seed`]) under another name, with this kit's logins and token.
 async fn seed_store(
     db: &store::Db,
     cipher: &TokenCipher,
@@ -51,108 +53,30 @@ async fn seed_store(
     name: &str,
     pnid: &str,
 ) -> Store {
-    let (slug_s, name_s, pnid_s) = (slug.to_string(), name.to_string(), pnid.to_string());
-    let owner_hash = web::auth::password::hash(PASSWORD).unwrap();
-    let att_hash = owner_hash.clone();
-    let token_enc = cipher.encrypt(GRAPH_TOKEN);
-    let rules = domain::pricing::demo_rules();
-    let tenant_id = db
-        .tx(move |c| {
-            Box::pin(async move {
-                let t =
-                    store::tenants::create(c, &slug_s, &name_s, "São Paulo", "America/Sao_Paulo")
-                        .await?;
-                store::users::create(
-                    c,
-                    &t.id,
-                    OWNER_EMAIL,
-                    "Dona Maria",
-                    &owner_hash,
-                    Role::Owner,
-                )
-                .await?;
-                store::users::create(
-                    c,
-                    &t.id,
-                    ATTENDANT_EMAIL,
-                    "João do Balcão",
-                    &att_hash,
-                    Role::Attendant,
-                )
-                .await?;
-                for item in parse_catalog_csv(DEMO_CATALOG_CSV).expect("demo catalog parses") {
-                    store::catalog::upsert(c, &t.id, &item).await?;
-                }
-                let pd = |m| rules.payment_discount(m).0;
-                use domain::slots::PaymentMethod as P;
-                store::rules::save_pricing(
-                    c,
-                    &t.id,
-                    &store::rules::PricingRulesRow {
-                        pix_discount_bp: pd(P::Pix),
-                        cartao_discount_bp: pd(P::Cartao),
-                        boleto_discount_bp: pd(P::Boleto),
-                        dinheiro_discount_bp: pd(P::Dinheiro),
-                        min_margin_bp: rules.min_margin.0,
-                        approval_above_cents: rules.approval_above.0,
-                        quote_validity_hours: rules.quote_validity_hours as i64,
-                    },
-                )
-                .await?;
-                for v in &rules.volume_discounts {
-                    store::rules::add_volume_discount(
-                        c,
-                        &t.id,
-                        v.sku.as_deref(),
-                        v.min_quantity.thousandths(),
-                        v.discount.0,
-                    )
-                    .await?;
-                }
-                for (i, f) in rules.freight_rules.iter().enumerate() {
-                    let zone = match &f.zone {
-                        domain::pricing::FreightZone::Bairros(b) => {
-                            store::rules::FreightZoneRow::Bairros(b.clone())
-                        }
-                        domain::pricing::FreightZone::CepRange { from, to } => {
-                            store::rules::FreightZoneRow::CepRange {
-                                from: from.value() as i64,
-                                to: to.value() as i64,
-                            }
-                        }
-                    };
-                    store::rules::add_freight_rule(
-                        c,
-                        &t.id,
-                        &store::rules::FreightRuleRow {
-                            id: String::new(),
-                            position: i as i64 + 1,
-                            label: f.label.clone(),
-                            zone,
-                            base_cents: f.base.0,
-                            per_kg_cents: f.per_kg.0,
-                            free_above_cents: f.free_above.map(|x| x.0),
-                        },
-                    )
-                    .await?;
-                }
-                store::channels::create(
-                    c,
-                    &t.id,
-                    &pnid_s,
-                    "200000000000001",
-                    "+55 11 3333-4444",
-                    Some(&token_enc),
-                    1,
-                )
-                .await?;
-                Ok(t.id)
-            })
-        })
-        .await
-        .unwrap();
+    let hash = web::auth::password::hash(PASSWORD).unwrap();
+    let user = |email: &str, name: &str| SeedUser {
+        email: email.into(),
+        name: name.into(),
+        password_hash: hash.clone(),
+    };
+    let seed = StoreSeed {
+        slug: slug.into(),
+        name: name.into(),
+        city: "São Paulo".into(),
+        owner: user(OWNER_EMAIL, "Dona Maria"),
+        attendant: user(ATTENDANT_EMAIL, "João do Balcão"),
+        channel: SeedChannel {
+            phone_number_id: pnid.into(),
+            waba_id: "200000000000001".into(),
+            display_number: "+55 11 3333-4444".into(),
+            access_token_enc: Some(cipher.encrypt(GRAPH_TOKEN)),
+            key_version: cipher.current_key_id().as_i64(),
+        },
+    };
+    let seeded = store::seed::seed_store(db, seed).await.unwrap();
+    assert!(seeded.created, "a fresh database has no {slug:?}");
     Store {
-        tenant_id,
+        tenant_id: seeded.tenant_id,
         pnid: pnid.into(),
     }
 }
@@ -165,15 +89,7 @@ impl Drop for TestApp {
         if std::thread::panicking() {
             return;
         }
-        let refused = self.graph.refused();
-        assert!(
-            refused.is_empty(),
-            "the product sent what Meta refuses: {:#?}",
-            refused
-                .iter()
-                .map(|c| (c.refusal(), &c.body))
-                .collect::<Vec<_>>()
-        );
+        self.graph.assert_no_unexpected_refusal();
     }
 }
 
@@ -200,10 +116,7 @@ impl TestApp {
         let demo = seed_store(&db, &cipher, "demo", "Depósito Demo", "100000000000001").await;
         let other = seed_store(&db, &cipher, "outra", "Outra Loja", "100000000000002").await;
 
-        let graph_mock = whatsapp::mock::MockGraph::builder()
-            .token(GRAPH_TOKEN)
-            .start()
-            .await;
+        let graph_mock = MockGraph::start(GRAPH_TOKEN).await;
 
         let app = Application::bind("127.0.0.1:0").await.unwrap();
         let addr = app.local_addr().unwrap();
@@ -224,16 +137,7 @@ impl TestApp {
             self_url: format!("http://{addr}"),
         };
         configure(&mut cfg);
-        let state = AppState {
-            db: db.clone(),
-            recorder: store::recorder::Recorder::start(db.clone()),
-            cfg: Arc::new(cfg),
-            cipher: cipher.clone(),
-            contexts: Default::default(),
-            wake: wake.clone(),
-            metrics: None,
-            http: reqwest::Client::new(),
-        };
+        let state = AppState::new(db.clone(), cfg, cipher.clone(), wake.clone(), None).unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             app.serve(state, async move {
@@ -409,39 +313,8 @@ impl TestApp {
     }
 }
 
-pub fn cookie_from(h: &HeaderMap, name: &str) -> Option<String> {
-    h.get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| {
-            let first = v.split(';').next()?;
-            let (k, val) = first.split_once('=')?;
-            (k.trim() == name).then(|| val.to_string())
-        })
-}
-
-pub fn session_cookie(h: &HeaderMap) -> Option<String> {
-    cookie_from(h, "oz_session")
-}
-
-pub fn set_cookie_line(h: &HeaderMap, name: &str) -> Option<String> {
-    h.get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(str::to_string)
-}
-
-fn between<'a>(html: &'a str, start: &str, end: &str) -> Option<&'a str> {
-    let i = html.find(start)? + start.len();
-    let j = html[i..].find(end)? + i;
-    Some(&html[i..j])
-}
-
-pub fn hidden_csrf(html: &str) -> Option<String> {
-    between(html, "name=\"csrf\" value=\"", "\"").map(str::to_string)
-}
-
-pub fn meta_csrf(html: &str) -> Option<String> {
-    between(html, "<meta name=\"csrf-token\" content=\"", "\"").map(str::to_string)
+impl Fixture for TestApp {
+    async fn start(engine: Engine) -> Option<TestApp> {
+        TestApp::start(engine).await
+    }
 }

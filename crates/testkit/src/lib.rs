@@ -1,0 +1,21 @@
+//! The one test kit of OrçaZap, for every crate's black-box tests (a dev-dependency only).
+//!
+//! - [`TestApp`]: the web side and a worker, assembled through [`web::AppState::new`] as the
+//!   `orcazap` binary assembles them, on a fresh database of either engine with two demo
+//!   stores ([`store::seed`]);
+//! - [`MockGraph`]: the mock of Meta's Graph API (`whatsapp::mock`) with refusal bookkeeping;
+//! - [`both_engines!`]: one test per engine for each scenario (`store::both_engines`);
+//! - [`Session`] and [`Answer`]: requests that read as claims,
+//!   `app.as_attendant().await.post_form("/equipe/convidar", &form).await.expect_status(403)`.
+
+mod app;
+mod graph;
+mod html;
+mod request;
+
+pub use app::*;
+pub use graph::{GraphCall, MockGraph};
+pub use html::*;
+pub use request::{Answer, ExpectStatus, Session};
+pub use store::both_engines;
+pub use store::testing::{Fixture, TestDb};

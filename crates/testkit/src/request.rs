@@ -1,0 +1,100 @@
+//! Requests that read as claims: a signed-in [`Session`] on a store's host, and [`Answer`]
+//! for "this request reaches the app and gets that status".
+
+use reqwest::{RequestBuilder, Response};
+
+use crate::app::TestApp;
+use crate::{ATTENDANT_EMAIL, OWNER_EMAIL, PASSWORD};
+
+/// Sending a request that must reach the app (a connection failure is not an answer).
+pub trait Answer {
+    fn answer(self) -> impl std::future::Future<Output = Response>;
+}
+
+impl Answer for RequestBuilder {
+    async fn answer(self) -> Response {
+        self.send().await.expect("request reaches the app")
+    }
+}
+
+/// Checking an answer's status; the response is handed on for its headers or body.
+pub trait ExpectStatus: Sized {
+    fn expect_status(self, status: u16) -> Self;
+    /// Same, with the claim the status proves in the failure message.
+    fn expect_status_because(self, status: u16, claim: &str) -> Self;
+}
+
+impl ExpectStatus for Response {
+    #[track_caller]
+    fn expect_status(self, status: u16) -> Response {
+        assert_eq!(self.status(), status);
+        self
+    }
+
+    #[track_caller]
+    fn expect_status_because(self, status: u16, claim: &str) -> Response {
+        assert_eq!(self.status(), status, "{claim}");
+        self
+    }
+}
+
+/// A person signed in to one store's dashboard through the real login form.
+pub struct Session<'a> {
+    app: &'a TestApp,
+    pub slug: String,
+    /// The `oz_session` cookie's value.
+    pub cookie: String,
+    /// The session's CSRF token (the page's meta tag).
+    pub csrf: String,
+}
+
+impl TestApp {
+    /// The demo store's owner, signed in.
+    pub async fn as_owner(&self) -> Session<'_> {
+        self.signed_in("demo", OWNER_EMAIL, PASSWORD).await
+    }
+
+    /// The demo store's attendant, signed in.
+    pub async fn as_attendant(&self) -> Session<'_> {
+        self.signed_in("demo", ATTENDANT_EMAIL, PASSWORD).await
+    }
+
+    /// `email` signed in to `slug`'s dashboard (panics if the login fails).
+    pub async fn signed_in(&self, slug: &str, email: &str, password: &str) -> Session<'_> {
+        let cookie = self
+            .login(slug, email, password)
+            .await
+            .unwrap_or_else(|r| panic!("{email} signs in to {slug}: {}", r.status()));
+        let csrf = self.csrf(slug, &cookie).await;
+        Session {
+            app: self,
+            slug: slug.into(),
+            cookie,
+            csrf,
+        }
+    }
+}
+
+impl Session<'_> {
+    /// A GET on the store's host with this session's cookie.
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.app.get(&self.slug, path, Some(&self.cookie))
+    }
+
+    /// The body of a GET that must reach the app (any status).
+    pub async fn page(&self, path: &str) -> String {
+        self.app.page(&self.slug, path, Some(&self.cookie)).await
+    }
+
+    /// A form POST with this session's cookie and exactly `form` (no CSRF token added).
+    pub fn post(&self, path: &str, form: &[(&str, &str)]) -> RequestBuilder {
+        self.app.post(&self.slug, path, Some(&self.cookie), form)
+    }
+
+    /// A form POST as the dashboard's buttons send it: `form` plus the session's CSRF token.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        let mut fields = form.to_vec();
+        fields.push(("csrf", &self.csrf));
+        self.post(path, &fields).answer().await
+    }
+}
