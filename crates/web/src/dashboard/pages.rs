@@ -44,7 +44,7 @@ pub async fn overview(
     let now = store::now_ms();
     let today = view::start_of_today_ms(now);
     let since = today - 29 * DAY_MS;
-    let a = store::dashboard_queries::activity_since(&state.db, &me.tenant.id, since).await?;
+    let a = store::overview::activity_since(&state.db, &me.tenant.id, since).await?;
     let conv_today = a.conversations.iter().filter(|t| **t >= today).count();
     let quotes_today = a.quotes.iter().filter(|q| q.0 >= today).count();
     let won: Vec<_> = a.quotes.iter().filter(|q| q.1 == "accepted").collect();

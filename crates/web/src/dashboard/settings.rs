@@ -550,8 +550,7 @@ pub async fn move_freight(
         move |c, t| {
             Box::pin(async move {
                 for (pos, rid) in ids.iter().enumerate() {
-                    store::dashboard_queries::set_freight_position(c, &t, rid, pos as i64 + 1)
-                        .await?;
+                    store::rules::set_freight_position(c, &t, rid, pos as i64 + 1).await?;
                 }
                 Ok(())
             })
@@ -881,9 +880,9 @@ pub async fn set_role(
         Some(after),
         move |c, t| {
             Box::pin(async move {
-                store::dashboard_queries::set_role(c, &t, &id, role.code()).await?;
+                store::users::set_role(c, &t, &id, role).await?;
                 // A store never loses its last owner.
-                if store::dashboard_queries::count_owners(c, &t).await? == 0 {
+                if store::users::count_owners(c, &t).await? == 0 {
                     return Err(store::StoreError::Conflict(
                         "a loja precisa de pelo menos um dono".into(),
                     ));
@@ -1022,10 +1021,7 @@ pub async fn save_whatsapp(
             Box::pin(async move {
                 match existing {
                     Some(ch) => {
-                        store::dashboard_queries::update_channel_ids(
-                            c, &t, &ch.id, &pnid, &waba, &display,
-                        )
-                        .await?;
+                        store::channels::update_ids(c, &t, &ch.id, &pnid, &waba, &display).await?;
                         if let Some(enc) = enc {
                             store::channels::set_token(c, &t, &ch.id, &enc, version).await?;
                         }
@@ -1122,7 +1118,7 @@ pub async fn test_send(
         Some(after),
         move |c, t| {
             Box::pin(async move {
-                let contact = store::dashboard_queries::contact_for_number(c, &t, &to).await?;
+                let contact = store::conversations::contact_for_number(c, &t, &to).await?;
                 let conv = store::conversations::open_for_contact(c, &t, &contact, &ch.id).await?;
                 let target = worker::outbound::Target {
                     engine,
