@@ -2,6 +2,7 @@
 
 use axum::response::Html;
 use minijinja::{context, Value};
+use serde::Deserialize;
 
 use super::security::Me;
 use crate::error::AppError;
@@ -31,6 +32,12 @@ pub fn start_of_today_ms(now_ms: i64) -> i64 {
 
 pub fn brl(cents: i64) -> String {
     domain::money::Centavos(cents).to_brl()
+}
+
+/// `?ok=…`, the code of the notice a redirect asks the next page to show.
+#[derive(Deserialize, Default)]
+pub struct Notice {
+    pub ok: Option<String>,
 }
 
 /// Fixed notices for `?ok=…` after a redirect: the code picks a sentence, so nothing a
