@@ -19,7 +19,7 @@ use super::change::read_conn;
 use super::change::Change;
 use super::quotes::{priced_of, quote_view, reasons_pt};
 use super::security::Me;
-use super::view::{self, brl, datetime_br, Notice};
+use super::view::{self, brl, Notice};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -29,6 +29,7 @@ pub async fn list(
     Query(n): Query<Notice>,
 ) -> Result<Html<String>, AppError> {
     let list = quotes::approvals(&state.db, &me.tenant.id, "pending", 100).await?;
+    let clock = view::clock(&me);
     let mut rows = Vec::new();
     for a in list {
         let Some(q) = quotes::get(&state.db, &me.tenant.id, &a.quote_id).await? else {
@@ -42,7 +43,7 @@ pub async fn list(
         };
         rows.push(context! {
             id => a.id, number => q.number, total => brl(q.total_cents),
-            reasons => reasons, created => datetime_br(a.created_at),
+            reasons => reasons, created => clock.datetime_br(a.created_at),
             customer => conv.map(|c| if c.contact_name.is_empty() { domain::ids::mask_phone(&c.contact_wa_id) } else { c.contact_name }).unwrap_or_default(),
         });
     }
@@ -82,7 +83,7 @@ pub async fn detail(
         context! {
             // The quote's current reasons: an edit re-checks them (`reprice_edited`).
             approval => context! { id => a.id, status => a.status, reasons => p.approval_reasons.iter().map(|r| r.label_pt()).collect::<Vec<_>>(), note => a.decision_note },
-            quote => quote_view(&q, &p),
+            quote => quote_view(&q, &p, &view::clock(&me)),
             customer => conv.map(|c| c.contact_name).unwrap_or_default(),
         },
     )

@@ -14,7 +14,7 @@ use super::action_err;
 use super::change::read_conn;
 use super::quotes::status_pt;
 use super::security::Me;
-use super::view::{self, brl, datetime_br, Notice};
+use super::view::{self, brl, Notice};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -46,13 +46,14 @@ pub async fn list(
         .estado
         .filter(|s| s.parse::<domain::conversation::State>().is_ok());
     let list = conversations::list(&state.db, &me.tenant.id, filter.as_deref(), 200).await?;
+    let clock = view::clock(&me);
     let rows: Vec<Value> = list
         .iter()
         .map(|c| {
             context! {
                 id => c.id.clone(), contact => contact_label(c), phone => domain::ids::mask_phone(&c.contact_wa_id),
                 state => state_pt(&c.state), unread => c.unread, taken => c.taken_over_by.is_some(),
-                last => datetime_br(c.last_message_at),
+                last => clock.datetime_br(c.last_message_at),
             }
         })
         .collect();
@@ -81,12 +82,13 @@ fn ticks(status: &str) -> (&'static str, &'static str) {
 
 async fn transcript_rows(state: &AppState, me: &Me, id: &str) -> Result<Vec<Value>, AppError> {
     let msgs = messages::for_conversation(&state.db, &me.tenant.id, id, 300).await?;
+    let clock = view::clock(me);
     Ok(msgs
         .iter()
         .map(|m| {
             let (tick, tick_label) = ticks(&m.status);
             context! {
-                out => m.direction == "out", body => m.body.clone(), at => datetime_br(m.created_at),
+                out => m.direction == "out", body => m.body.clone(), at => clock.datetime_br(m.created_at),
                 tick => tick, tick_label => tick_label, read => m.status == "read",
                 by_person => m.sent_by.is_some(), error => m.error_message.clone(),
             }

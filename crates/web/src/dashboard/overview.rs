@@ -3,23 +3,31 @@
 
 use axum::extract::{Query, State};
 use axum::response::Html;
+use chrono::Days;
+use domain::clock::day_br;
 use minijinja::{context, Value};
 
 use super::security::Me;
-use super::view::{self, brl, date_br, Notice};
+use super::view::{self, brl, Notice};
 use crate::error::AppError;
 use crate::state::AppState;
 
-const DAY_MS: i64 = 24 * 3600 * 1000;
+/// Days on the chart, today included.
+const DAYS: usize = 30;
 
 pub async fn page(
     State(state): State<AppState>,
     me: Me,
     Query(n): Query<Notice>,
 ) -> Result<Html<String>, AppError> {
-    let now = store::now_ms();
-    let today = view::start_of_today_ms(now);
-    let since = today - 29 * DAY_MS;
+    // Days are the store's: "today" starts at its midnight, a bar is one of its days.
+    let clock = view::clock(&me);
+    let today_date = clock.date_of(store::now_ms());
+    let first_day = today_date
+        .checked_sub_days(Days::new(DAYS as u64 - 1))
+        .unwrap_or(today_date);
+    let today = clock.start_of(today_date);
+    let since = clock.start_of(first_day);
     let a = store::overview::activity_since(&state.db, &me.tenant.id, since).await?;
     let conv_today = a.conversations.iter().filter(|t| **t >= today).count();
     let quotes_today = a.quotes.iter().filter(|q| q.0 >= today).count();
@@ -30,10 +38,10 @@ pub async fn page(
         a.quotes.iter().map(|q| q.3.as_str()).collect();
     let won_convs: std::collections::HashSet<&str> = won.iter().map(|q| q.3.as_str()).collect();
     // 30 bars, one per local day, heights relative to the busiest day.
-    let mut per_day = [0i64; 30];
+    let mut per_day = [0i64; DAYS];
     for q in &a.quotes {
-        let idx = ((q.0 - since) / DAY_MS) as usize;
-        if let Some(slot) = per_day.get_mut(idx) {
+        let idx = (clock.date_of(q.0) - first_day).num_days();
+        if let Some(slot) = usize::try_from(idx).ok().and_then(|i| per_day.get_mut(i)) {
             *slot += 1;
         }
     }
@@ -43,7 +51,7 @@ pub async fn page(
         .enumerate()
         .map(|(i, n)| {
             let h = n * 100 / max;
-            context! { x => i * 10 + 1, y => 110 - h, h => h, n => n, day => date_br(since + i as i64 * DAY_MS) }
+            context! { x => i * 10 + 1, y => 110 - h, h => h, n => n, day => first_day.checked_add_days(Days::new(i as u64)).map(day_br) }
         })
         .collect();
     let funnel_base = a.conversations.len().max(quoted_convs.len()).max(1);
@@ -59,7 +67,7 @@ pub async fn page(
             unread => a.unread_conversations,
             won_value => brl(won_value),
             bars => bars,
-            first_day => date_br(since),
+            first_day => day_br(first_day),
             funnel => vec![
                 context! { label => "Conversas", n => a.conversations.len(), max => funnel_base },
                 context! { label => "Orçamentos", n => quoted_convs.len(), max => funnel_base },

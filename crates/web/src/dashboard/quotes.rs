@@ -3,6 +3,8 @@
 
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
+use chrono::NaiveDate;
+use domain::clock::StoreClock;
 use domain::money::Centavos;
 use domain::pricing::{ApprovalReason, PricedQuote};
 use minijinja::{context, Value};
@@ -11,11 +13,9 @@ use store::quotes;
 
 use super::change::read_conn;
 use super::security::Me;
-use super::view::{self, brl, date_br, datetime_br};
+use super::view::{self, brl};
 use crate::error::AppError;
 use crate::state::AppState;
-
-const DAY_MS: i64 = 24 * 3600 * 1000;
 
 pub(super) fn reasons_pt(json: &str) -> Vec<&'static str> {
     serde_json::from_str::<Vec<String>>(json)
@@ -31,7 +31,7 @@ pub(super) fn priced_of(q: &quotes::Quote) -> Result<PricedQuote, AppError> {
         .map_err(|e| AppError::Internal(anyhow::anyhow!("quote snapshot: {e}")))
 }
 
-pub(super) fn quote_view(q: &quotes::Quote, p: &PricedQuote) -> Value {
+pub(super) fn quote_view(q: &quotes::Quote, p: &PricedQuote, clock: &StoreClock) -> Value {
     let lines: Vec<Value> = p
         .lines
         .iter()
@@ -47,7 +47,7 @@ pub(super) fn quote_view(q: &quotes::Quote, p: &PricedQuote) -> Value {
         .collect();
     context! {
         id => q.id.clone(), number => q.number.clone(), status => status_pt(&q.status), status_code => q.status.clone(),
-        created => datetime_br(q.created_at), valid_until => date_br(q.valid_until),
+        created => clock.datetime_br(q.created_at), valid_until => clock.date_br(q.valid_until),
         lines => lines, unknown => p.unknown.clone(),
         subtotal => brl(p.subtotal.0),
         payment => p.payment_method.label_pt(),
@@ -83,11 +83,9 @@ pub struct QuoteFilter {
     ate: Option<String>,
 }
 
-/// `aaaa-mm-dd` (the date input's format) → local midnight in ms.
-fn parse_day(s: &str) -> Option<i64> {
-    let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
-    let utc = d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis();
-    Some(utc + 3 * 3600 * 1000)
+/// `aaaa-mm-dd` (the date input's format) → that day in the store.
+fn parse_day(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
 }
 
 pub async fn list(
@@ -106,8 +104,18 @@ pub async fn list(
         .map(str::trim)
         .filter(|s| !s.is_empty() && s.len() <= 32)
         .map(str::to_string);
-    let from = f.de.as_deref().and_then(parse_day);
-    let to = f.ate.as_deref().and_then(parse_day).map(|t| t + DAY_MS - 1);
+    let clock = view::clock(&me);
+    let from =
+        f.de.as_deref()
+            .and_then(parse_day)
+            .map(|d| clock.start_of(d));
+    // Up to the last millisecond before the next day starts in the store.
+    let to = f
+        .ate
+        .as_deref()
+        .and_then(parse_day)
+        .and_then(|d| d.succ_opt())
+        .map(|next| clock.start_of(next) - 1);
     let list = quotes::list(
         &state.db,
         &me.tenant.id,
@@ -122,7 +130,7 @@ pub async fn list(
         .iter()
         .map(|q| {
             context! { id => q.id.clone(), number => q.number.clone(), status => status_pt(&q.status), status_code => q.status.clone(),
-                total => brl(q.total_cents), created => datetime_br(q.created_at) }
+                total => brl(q.total_cents), created => clock.datetime_br(q.created_at) }
         })
         .collect();
     let statuses: Vec<Value> = [
@@ -165,7 +173,7 @@ pub async fn detail(
         "dashboard/quote.html",
         "orcamentos",
         context! {
-            quote => quote_view(&q, &p),
+            quote => quote_view(&q, &p, &view::clock(&me)),
             lost_reason => q.lost_reason.clone(),
             approval => approval.map(|a| context! { id => a.id, status => a.status, reasons => reasons_pt(&a.reasons_json) }),
         },

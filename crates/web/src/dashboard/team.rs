@@ -11,7 +11,7 @@ use store::users::Role;
 
 use super::change::{saved, Change, FormPage};
 use super::security::Me;
-use super::view::{self, datetime_br};
+use super::view;
 use crate::auth::password;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -39,12 +39,13 @@ async fn team_render(
         .iter()
         .map(|u| context! { id => u.id.clone(), name => u.name.clone(), email => u.email.clone(), role => u.role.label_pt(), role_code => u.role.code(), me => u.id == me.user.id })
         .collect();
+    let clock = view::clock(me);
     let sess: Vec<Value> = sessions
         .iter()
         .map(|s| {
             let who = users.iter().find(|u| u.id == s.user_id).map(|u| u.email.clone()).unwrap_or_default();
             context! { id => s.id_hash.clone(), who => who, ip => s.ip.clone(), agent => s.user_agent.chars().take(60).collect::<String>(),
-                last => datetime_br(s.last_seen_at), current => s.id_hash == me.session.id_hash }
+                last => clock.datetime_br(s.last_seen_at), current => s.id_hash == me.session.id_hash }
         })
         .collect();
     let html = view::page(

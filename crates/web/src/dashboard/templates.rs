@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::change::read_conn;
 use super::change::{saved, Change};
 use super::security::Me;
-use super::view::{self, datetime_br, Notice};
+use super::view::{self, Notice};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -51,11 +51,12 @@ async fn editor(
     let source = source.unwrap_or(current);
     let preview = templates::render(kind, &source, &templates::sample_context(kind));
     let users = store::users::list(&state.db, &me.tenant.id).await?;
+    let clock = view::clock(me);
     let history: Vec<Value> = hist
         .iter()
         .map(|h| {
             let who = h.created_by.as_ref().and_then(|id| users.iter().find(|u| &u.id == id)).map(|u| u.email.clone()).unwrap_or_else(|| "—".into());
-            context! { version => h.version, at => datetime_br(h.created_at), who => who, source => h.source.clone() }
+            context! { version => h.version, at => clock.datetime_br(h.created_at), who => who, source => h.source.clone() }
         })
         .collect();
     let vars: Vec<Value> = templates::variables(kind)
