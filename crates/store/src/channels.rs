@@ -153,3 +153,30 @@ pub async fn record_error(
         .await?;
     Ok(())
 }
+
+/// The number's Meta ids and display text; the token is [`set_token`]'s.
+pub async fn update_ids(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    channel_id: &str,
+    phone_number_id: &str,
+    waba_id: &str,
+    display_number: &str,
+) -> Result<(), StoreError> {
+    let res = sqlx::query(
+        "UPDATE channels SET phone_number_id = $3, waba_id = $4, display_number = $5, updated_at = $6 WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant_id)
+    .bind(channel_id)
+    .bind(phone_number_id)
+    .bind(waba_id)
+    .bind(display_number)
+    .bind(now_ms())
+    .execute(&mut *c)
+    .await
+    .map_err(|e| StoreError::from_unique(e, "esse phone_number_id já está ligado a outra loja"))?;
+    if res.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}

@@ -280,3 +280,29 @@ pub async fn mark_read(c: &mut AnyConnection, tenant_id: &str, id: &str) -> Resu
         .await?;
     Ok(())
 }
+
+/// The contact for a WhatsApp number, created (without a name or inbound time) if new: the
+/// settings page's test send writes to it through the normal outbound path.
+pub async fn contact_for_number(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    wa_id: &str,
+) -> Result<String, StoreError> {
+    sqlx::query(
+        "INSERT INTO contacts (id, tenant_id, wa_id, name, created_at) VALUES ($1, $2, $3, '', $4) ON CONFLICT (tenant_id, wa_id) DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(tenant_id)
+    .bind(wa_id)
+    .bind(now_ms())
+    .execute(&mut *c)
+    .await?;
+    Ok(
+        sqlx::query("SELECT id FROM contacts WHERE tenant_id = $1 AND wa_id = $2")
+            .bind(tenant_id)
+            .bind(wa_id)
+            .fetch_one(&mut *c)
+            .await?
+            .try_get(0)?,
+    )
+}

@@ -249,3 +249,23 @@ pub async fn delete_freight_rule(
     }
     Ok(())
 }
+
+/// Moves a freight rule in the evaluation order (first match wins).
+pub async fn set_freight_position(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+    position: i64,
+) -> Result<(), StoreError> {
+    let res =
+        sqlx::query("UPDATE freight_rules SET position = $3 WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(id)
+            .bind(position)
+            .execute(&mut *c)
+            .await?;
+    if res.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}

@@ -171,3 +171,34 @@ pub async fn set_password(
     }
     Ok(())
 }
+
+/// Changes a person's role (the caller checks the store keeps an owner, in the same transaction).
+pub async fn set_role(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+    role: Role,
+) -> Result<(), StoreError> {
+    let res =
+        sqlx::query("UPDATE users SET role = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(user_id)
+            .bind(role.code())
+            .bind(now_ms())
+            .execute(&mut *c)
+            .await?;
+    if res.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn count_owners(c: &mut AnyConnection, tenant_id: &str) -> Result<i64, StoreError> {
+    Ok(sqlx::query(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM users WHERE tenant_id = $1 AND role = 'owner'",
+    )
+    .bind(tenant_id)
+    .fetch_one(&mut *c)
+    .await?
+    .try_get(0)?)
+}

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use domain::catalog::CatalogItem;
+use domain::clock::StoreClock;
 use domain::engine::TemplateSet;
 use domain::ids::Cep;
 use domain::money::{BasisPoints, Centavos, Quantity};
@@ -27,27 +28,19 @@ pub struct TenantContext {
 }
 
 impl TenantContext {
+    /// The store's clock: its dates, the dashboard's and the bot's, in its time zone.
+    pub fn clock(&self) -> StoreClock {
+        StoreClock::of(&self.tenant.timezone)
+    }
+
     /// Today in the store's time zone.
     pub fn today(&self) -> NaiveDate {
-        let tz: chrono_tz::Tz = self
-            .tenant
-            .timezone
-            .parse()
-            .unwrap_or(chrono_tz::America::Sao_Paulo);
-        chrono::Utc::now().with_timezone(&tz).date_naive()
+        self.clock().date_of(chrono::Utc::now().timestamp_millis())
     }
 
     /// The date of a unix-ms instant in the store's time zone.
     pub fn date_of(&self, ms: i64) -> NaiveDate {
-        let tz: chrono_tz::Tz = self
-            .tenant
-            .timezone
-            .parse()
-            .unwrap_or(chrono_tz::America::Sao_Paulo);
-        chrono::DateTime::from_timestamp_millis(ms)
-            .unwrap_or_default()
-            .with_timezone(&tz)
-            .date_naive()
+        self.clock().date_of(ms)
     }
 
     /// Billing: a store without an active subscription keeps its data but gets no automatic

@@ -5,14 +5,22 @@
 //! Origin + CSRF on writes); pages behind [`security::require_login`]; settings that change
 //! prices or who can do what behind [`security::require_owner`].
 
+pub mod approvals;
 pub mod catalog;
+pub mod change;
+pub mod conversations;
+pub mod freight;
 pub mod handoff;
 pub mod login;
-pub mod pages;
+pub mod overview;
+pub mod quotes;
 pub mod ratelimit;
+pub mod rules;
 pub mod security;
-pub mod settings;
+pub mod team;
+pub mod templates;
 pub mod view;
+pub mod whatsapp;
 
 use std::sync::Arc;
 
@@ -21,8 +29,10 @@ use axum::middleware;
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::error::AppError;
 use crate::state::AppState;
 use security::DashState;
+use worker::actions::ActionError;
 
 pub fn routes(state: &AppState) -> Router<AppState> {
     let ds = DashState {
@@ -35,50 +45,47 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/catalogo/importar", post(catalog::import_csv))
         .route(
             "/regras",
-            get(settings::rules_page).post(settings::save_rules),
+            get(change::page::<rules::RulesPage>).post(rules::save),
         )
-        .route("/regras/volume", post(settings::add_volume))
-        .route("/regras/volume/{id}/excluir", post(settings::delete_volume))
+        .route("/regras/volume", post(rules::add_volume))
+        .route("/regras/volume/{id}/excluir", post(rules::delete_volume))
         .route(
             "/frete",
-            get(settings::freight_page).post(settings::add_freight),
+            get(change::page::<freight::FreightPage>).post(freight::add),
         )
-        .route("/frete/{id}/excluir", post(settings::delete_freight))
-        .route("/frete/{id}/posicao", post(settings::move_freight))
-        .route("/modelos", get(settings::templates_page))
+        .route("/frete/{id}/excluir", post(freight::delete))
+        .route("/frete/{id}/posicao", post(freight::reorder))
+        .route("/modelos", get(templates::list))
         .route(
             "/modelos/{kind}",
-            get(settings::template_editor).post(settings::save_template),
+            get(templates::editor_page).post(templates::save),
         )
-        .route("/modelos/{kind}/previa", post(settings::preview_template))
-        .route("/equipe", get(settings::team_page))
-        .route("/equipe/convidar", post(settings::invite))
-        .route("/equipe/{id}/papel", post(settings::set_role))
-        .route(
-            "/equipe/sessoes/{id}/encerrar",
-            post(settings::revoke_session),
-        )
+        .route("/modelos/{kind}/previa", post(templates::preview))
+        .route("/equipe", get(change::page::<team::TeamPage>))
+        .route("/equipe/convidar", post(team::invite))
+        .route("/equipe/{id}/papel", post(team::set_role))
+        .route("/equipe/sessoes/{id}/encerrar", post(team::revoke_session))
         .route(
             "/whatsapp",
-            get(settings::whatsapp_page).post(settings::save_whatsapp),
+            get(change::page::<whatsapp::WhatsappPage>).post(whatsapp::save),
         )
-        .route("/whatsapp/teste", post(settings::test_send))
+        .route("/whatsapp/teste", post(whatsapp::test_send))
         .route_layer(middleware::from_fn(security::require_owner));
     let member = Router::new()
-        .route("/", get(pages::overview))
-        .route("/aprovacoes", get(pages::approvals))
-        .route("/aprovacoes/{id}", get(pages::approval_detail))
-        .route("/aprovacoes/{id}/aprovar", post(pages::approve))
-        .route("/aprovacoes/{id}/rejeitar", post(pages::reject))
-        .route("/aprovacoes/{id}/editar", post(pages::edit_lines))
-        .route("/conversas", get(pages::inbox))
-        .route("/conversas/{id}", get(pages::conversation))
-        .route("/conversas/{id}/mensagens", get(pages::transcript))
-        .route("/conversas/{id}/assumir", post(pages::take_over))
-        .route("/conversas/{id}/devolver", post(pages::hand_back))
-        .route("/conversas/{id}/responder", post(pages::reply))
-        .route("/orcamentos", get(pages::quotes))
-        .route("/orcamentos/{id}", get(pages::quote_detail))
+        .route("/", get(overview::page))
+        .route("/aprovacoes", get(approvals::list))
+        .route("/aprovacoes/{id}", get(approvals::detail))
+        .route("/aprovacoes/{id}/aprovar", post(approvals::approve))
+        .route("/aprovacoes/{id}/rejeitar", post(approvals::reject))
+        .route("/aprovacoes/{id}/editar", post(approvals::edit_lines))
+        .route("/conversas", get(conversations::list))
+        .route("/conversas/{id}", get(conversations::conversation))
+        .route("/conversas/{id}/mensagens", get(conversations::transcript))
+        .route("/conversas/{id}/assumir", post(conversations::take_over))
+        .route("/conversas/{id}/devolver", post(conversations::hand_back))
+        .route("/conversas/{id}/responder", post(conversations::reply))
+        .route("/orcamentos", get(quotes::list))
+        .route("/orcamentos/{id}", get(quotes::detail))
         .route("/catalogo", get(catalog::page))
         .route("/catalogo/exportar.csv", get(catalog::export_csv))
         .route(
@@ -96,4 +103,13 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .merge(public)
         .layer(DefaultBodyLimit::max(state.cfg.form_body_limit))
         .layer(middleware::from_fn_with_state(ds, security::guard))
+}
+
+/// The worker's refusals as pages: a decided approval or a closed conversation is a conflict.
+fn action_err(e: ActionError) -> AppError {
+    match e {
+        ActionError::NotFound => AppError::NotFound,
+        ActionError::Conflict(m) => AppError::Conflict(m),
+        ActionError::Store(s) => AppError::from(s),
+    }
 }

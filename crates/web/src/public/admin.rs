@@ -21,7 +21,6 @@ use std::time::Instant;
 
 use crate::dashboard::ratelimit::{Limit, RateLimiter};
 use crate::dashboard::security::{origin_ok, tokens_match};
-use crate::dashboard::view::datetime_br;
 use crate::error::AppError;
 use crate::public::ClientIp;
 use crate::state::AppState;
@@ -218,6 +217,8 @@ pub async fn page(
 
 async fn render(state: &AppState, token: &str) -> Result<Html<String>, AppError> {
     let db = &state.db;
+    // The operator watches every store at once: one zone for all of them, the platform's.
+    let clock = domain::clock::StoreClock::default();
     let tenants: Vec<TenantView> = store::tenants::list(db)
         .await?
         .into_iter()
@@ -226,7 +227,7 @@ async fn render(state: &AppState, token: &str) -> Result<Html<String>, AppError>
             name: t.name,
             status: t.status,
             subscription: t.subscription_status,
-            created: datetime_br(t.created_at),
+            created: clock.datetime_br(t.created_at),
         })
         .collect();
     let queues: Vec<QueueView> = store::jobs::stats(db)
@@ -249,7 +250,7 @@ async fn render(state: &AppState, token: &str) -> Result<Html<String>, AppError>
             tenant_id: j.tenant_id.unwrap_or_default(),
             attempts: j.attempts,
             last_error: j.last_error.unwrap_or_default().chars().take(300).collect(),
-            created: datetime_br(j.created_at),
+            created: clock.datetime_br(j.created_at),
         })
         .collect();
     let day_ago = store::now_ms() - 24 * 3600 * 1000;
@@ -258,7 +259,7 @@ async fn render(state: &AppState, token: &str) -> Result<Html<String>, AppError>
         .await?
         .into_iter()
         .map(|f| FailureView {
-            when: datetime_br(f.received_at),
+            when: clock.datetime_br(f.received_at),
             provider: f.provider,
             outcome: f.outcome,
             phone_number_id: f.phone_number_id.unwrap_or_default(),
@@ -269,7 +270,7 @@ async fn render(state: &AppState, token: &str) -> Result<Html<String>, AppError>
         .await?
         .into_iter()
         .map(|a| AuditView {
-            when: datetime_br(a.created_at),
+            when: clock.datetime_br(a.created_at),
             actor: a.actor_label,
             action: a.action,
             entity: format!("{} {}", a.entity, a.entity_id.unwrap_or_default()),

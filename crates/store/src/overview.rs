@@ -1,0 +1,66 @@
+//! The overview page's numbers: what happened in a store since a moment (conversations and
+//! quotes for the 30-day chart and funnel) and what waits for someone now (approvals,
+//! unread conversations). Every query filters by `tenant_id`.
+
+use sqlx::Row;
+
+use crate::db::{Db, StoreError};
+
+/// Raw facts since a moment; the web layer buckets them by local day (dates stay out of SQL
+/// so both engines answer the same).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// created_at of conversations.
+    pub conversations: Vec<i64>,
+    /// (created_at, status, total_cents, conversation_id) of quotes.
+    pub quotes: Vec<(i64, String, i64, String)>,
+    pub pending_approvals: i64,
+    pub unread_conversations: i64,
+}
+
+pub async fn activity_since(
+    db: &Db,
+    tenant_id: &str,
+    since_ms: i64,
+) -> Result<Activity, StoreError> {
+    let conversations = sqlx::query(
+        "SELECT created_at FROM conversations WHERE tenant_id = $1 AND created_at >= $2",
+    )
+    .bind(tenant_id)
+    .bind(since_ms)
+    .fetch_all(db.read())
+    .await?
+    .iter()
+    .map(|r| r.try_get::<i64, _>(0))
+    .collect::<Result<Vec<_>, _>>()?;
+    let quotes = sqlx::query(
+        "SELECT created_at, status, total_cents, conversation_id FROM quotes WHERE tenant_id = $1 AND created_at >= $2",
+    )
+    .bind(tenant_id)
+    .bind(since_ms)
+    .fetch_all(db.read())
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let pending_approvals: i64 = sqlx::query(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM approvals WHERE tenant_id = $1 AND status = 'pending'",
+    )
+    .bind(tenant_id)
+    .fetch_one(db.read())
+    .await?
+    .try_get(0)?;
+    let unread_conversations: i64 = sqlx::query(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM conversations WHERE tenant_id = $1 AND unread > 0",
+    )
+    .bind(tenant_id)
+    .fetch_one(db.read())
+    .await?
+    .try_get(0)?;
+    Ok(Activity {
+        conversations,
+        quotes,
+        pending_approvals,
+        unread_conversations,
+    })
+}

@@ -1,0 +1,209 @@
+//! `/conversas`: the inbox, one conversation's transcript (polled by HTMX), taking over from
+//! the bot, handing back and replying by hand through the bot's outbound queue.
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use minijinja::{context, Value};
+use serde::Deserialize;
+use store::{conversations, messages, quotes};
+use worker::actions::{self, ActionError};
+
+use super::action_err;
+use super::change::read_conn;
+use super::quotes::status_pt;
+use super::security::Me;
+use super::view::{self, brl, Notice};
+use crate::error::AppError;
+use crate::state::AppState;
+
+fn state_pt(code: &str) -> &'static str {
+    code.parse::<domain::conversation::State>()
+        .map(|s| s.label_pt())
+        .unwrap_or("—")
+}
+
+fn contact_label(c: &conversations::Conversation) -> String {
+    if c.contact_name.trim().is_empty() {
+        domain::ids::mask_phone(&c.contact_wa_id)
+    } else {
+        c.contact_name.clone()
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct InboxQuery {
+    estado: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    me: Me,
+    Query(q): Query<InboxQuery>,
+) -> Result<Html<String>, AppError> {
+    let filter = q
+        .estado
+        .filter(|s| s.parse::<domain::conversation::State>().is_ok());
+    let list = conversations::list(&state.db, &me.tenant.id, filter.as_deref(), 200).await?;
+    let clock = view::clock(&me);
+    let rows: Vec<Value> = list
+        .iter()
+        .map(|c| {
+            context! {
+                id => c.id.clone(), contact => contact_label(c), phone => domain::ids::mask_phone(&c.contact_wa_id),
+                state => state_pt(&c.state), unread => c.unread, taken => c.taken_over_by.is_some(),
+                last => clock.datetime_br(c.last_message_at),
+            }
+        })
+        .collect();
+    let states: Vec<Value> = domain::conversation::State::ALL
+        .iter()
+        .map(|s| context! { code => s.code(), label => s.label_pt() })
+        .collect();
+    view::page(
+        &me,
+        "dashboard/inbox.html",
+        "conversas",
+        context! { rows => rows, states => states, filter => filter },
+    )
+}
+
+fn ticks(status: &str) -> (&'static str, &'static str) {
+    match status {
+        "pending" => ("🕓", "na fila"),
+        "sent" => ("✓", "enviada"),
+        "delivered" => ("✓✓", "entregue"),
+        "read" => ("✓✓", "lida"),
+        "failed" => ("⚠", "falhou"),
+        _ => ("", ""),
+    }
+}
+
+async fn transcript_rows(state: &AppState, me: &Me, id: &str) -> Result<Vec<Value>, AppError> {
+    let msgs = messages::for_conversation(&state.db, &me.tenant.id, id, 300).await?;
+    let clock = view::clock(me);
+    Ok(msgs
+        .iter()
+        .map(|m| {
+            let (tick, tick_label) = ticks(&m.status);
+            context! {
+                out => m.direction == "out", body => m.body.clone(), at => clock.datetime_br(m.created_at),
+                tick => tick, tick_label => tick_label, read => m.status == "read",
+                by_person => m.sent_by.is_some(), error => m.error_message.clone(),
+            }
+        })
+        .collect())
+}
+
+pub async fn conversation(
+    State(state): State<AppState>,
+    me: Me,
+    Path(id): Path<String>,
+    Query(n): Query<Notice>,
+) -> Result<Html<String>, AppError> {
+    let c = conversations::get(&state.db, &me.tenant.id, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let msgs = transcript_rows(&state, &me, &id).await?;
+    let quote = {
+        let mut conn = read_conn(&state).await?;
+        quotes::latest_for_conversation(&mut conn, &me.tenant.id, &id).await?
+    };
+    view::page(
+        &me,
+        "dashboard/conversation.html",
+        "conversas",
+        context! {
+            notice => view::notice(n.ok.as_deref()),
+            conv => context! {
+                id => c.id.clone(), contact => contact_label(&c), phone => domain::ids::mask_phone(&c.contact_wa_id),
+                state => state_pt(&c.state), taken => c.taken_over_by.is_some(),
+                taken_by_me => c.taken_over_by.as_deref() == Some(me.user.id.as_str()),
+            },
+            messages => msgs,
+            quote => quote.map(|q| context! { id => q.id, number => q.number, status => status_pt(&q.status), total => brl(q.total_cents) }),
+        },
+    )
+}
+
+/// The transcript alone, polled by HTMX every few seconds.
+pub async fn transcript(
+    State(state): State<AppState>,
+    me: Me,
+    Path(id): Path<String>,
+) -> Result<Html<String>, AppError> {
+    conversations::get(&state.db, &me.tenant.id, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let msgs = transcript_rows(&state, &me, &id).await?;
+    view::page(
+        &me,
+        "dashboard/transcript.html",
+        "conversas",
+        context! { messages => msgs },
+    )
+}
+
+/// Takes a conversation from the bot (`taken`) or gives it back, then shows it with `notice`.
+async fn set_taken(
+    state: &AppState,
+    me: &Me,
+    id: &str,
+    taken: bool,
+    notice: &str,
+) -> Result<Response, AppError> {
+    actions::set_taken_over(&state.db, &me.tenant.id, id, taken, &me.actor())
+        .await
+        .map_err(action_err)?;
+    Ok(Redirect::to(&format!("/conversas/{id}?ok={notice}")).into_response())
+}
+
+pub async fn take_over(
+    State(state): State<AppState>,
+    me: Me,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    set_taken(&state, &me, &id, true, "assumida").await
+}
+
+pub async fn hand_back(
+    State(state): State<AppState>,
+    me: Me,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    set_taken(&state, &me, &id, false, "devolvida").await
+}
+
+#[derive(Deserialize)]
+pub struct ReplyForm {
+    #[serde(default)]
+    text: String,
+}
+
+pub async fn reply(
+    State(state): State<AppState>,
+    me: Me,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<ReplyForm>,
+) -> Result<Response, AppError> {
+    actions::manual_reply(&state.db, &me.tenant.id, &id, &f.text, &me.actor())
+        .await
+        .map_err(|e| match e {
+            ActionError::Conflict(m) => AppError::BadRequest(m),
+            other => action_err(other),
+        })?;
+    state.wake.notify_one();
+    if headers.contains_key("hx-request") {
+        let msgs = transcript_rows(&state, &me, &id).await?;
+        return Ok(view::page(
+            &me,
+            "dashboard/transcript.html",
+            "conversas",
+            context! { messages => msgs },
+        )?
+        .into_response());
+    }
+    Ok(Redirect::to(&format!("/conversas/{id}?ok=enviada")).into_response())
+}

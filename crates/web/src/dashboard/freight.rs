@@ -1,0 +1,253 @@
+//! `/frete`: freight rules by bairro or CEP range, evaluated in order (first match wins).
+//! Owner only; every change audited.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use domain::money::{limits, MoneyLimit};
+use minijinja::{context, Value};
+use serde::Deserialize;
+use store::rules::{FreightRuleRow, FreightZoneRow};
+
+use super::change::{Change, FormPage};
+use super::security::Me;
+use super::view::{self, brl};
+use crate::error::AppError;
+use crate::state::AppState;
+
+const DONE: &str = "/frete?ok=salvo";
+
+fn zone_label(z: &FreightZoneRow) -> String {
+    match z {
+        FreightZoneRow::Bairros(b) => format!("Bairros: {}", b.join(", ")),
+        FreightZoneRow::CepRange { from, to } => format!(
+            "CEP {} a {}",
+            domain::ids::Cep::parse(&format!("{from:08}"))
+                .map(|c| c.formatted())
+                .unwrap_or_else(|_| from.to_string()),
+            domain::ids::Cep::parse(&format!("{to:08}"))
+                .map(|c| c.formatted())
+                .unwrap_or_else(|_| to.to_string()),
+        ),
+    }
+}
+
+fn freight_json(r: &FreightRuleRow) -> serde_json::Value {
+    serde_json::json!({ "label": r.label, "zone": zone_label(&r.zone), "position": r.position, "base_cents": r.base_cents,
+        "per_kg_cents": r.per_kg_cents, "free_above_cents": r.free_above_cents })
+}
+
+pub struct FreightPage;
+
+impl FormPage for FreightPage {
+    async fn render(
+        state: &AppState,
+        me: &Me,
+        notice: Option<&str>,
+        errors: Vec<String>,
+        status: StatusCode,
+    ) -> Result<Response, AppError> {
+        let r = store::rules::load(&state.db, &me.tenant.id).await?;
+        let rows: Vec<Value> = r
+            .freight
+            .iter()
+            .map(|f| {
+                context! { id => f.id.clone(), position => f.position, label => f.label.clone(), zone => zone_label(&f.zone),
+                    base => brl(f.base_cents), per_kg => brl(f.per_kg_cents), free_above => f.free_above_cents.map(brl) }
+            })
+            .collect();
+        let html = view::page(
+            me,
+            "dashboard/freight.html",
+            "frete",
+            context! { rows => rows, notice => view::notice(notice), errors => errors },
+        )?;
+        Ok((status, html).into_response())
+    }
+}
+
+#[derive(Deserialize)]
+pub struct FreightForm {
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    bairros: String,
+    #[serde(default)]
+    cep_from: String,
+    #[serde(default)]
+    cep_to: String,
+    #[serde(default)]
+    base: String,
+    #[serde(default)]
+    per_kg: String,
+    #[serde(default)]
+    free_above: String,
+    #[serde(default)]
+    position: String,
+}
+
+pub async fn add(
+    State(state): State<AppState>,
+    me: Me,
+    Form(f): Form<FreightForm>,
+) -> Result<Response, AppError> {
+    let mut errors = Vec::new();
+    let label = f.label.trim().to_string();
+    if label.is_empty() || label.chars().count() > 80 {
+        errors.push("Nome da regra: obrigatório, até 80 caracteres".into());
+    }
+    let zone = if f.kind == "cep" {
+        match (
+            domain::ids::Cep::parse(&f.cep_from),
+            domain::ids::Cep::parse(&f.cep_to),
+        ) {
+            (Ok(a), Ok(b)) if a.value() <= b.value() => Some(FreightZoneRow::CepRange {
+                from: a.value() as i64,
+                to: b.value() as i64,
+            }),
+            _ => {
+                errors.push(
+                    "Faixa de CEP inválida: use 8 dígitos, o primeiro menor ou igual ao segundo"
+                        .into(),
+                );
+                None
+            }
+        }
+    } else {
+        let b: Vec<String> = f
+            .bairros
+            .split([',', ';', '\n'])
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        if b.is_empty() {
+            errors.push("Informe pelo menos um bairro".into());
+            None
+        } else {
+            Some(FreightZoneRow::Bairros(b))
+        }
+    };
+    let money = |v: &str, limit: MoneyLimit, errors: &mut Vec<String>| match limit.parse(v) {
+        Ok(c) => c.0,
+        Err(e) => {
+            errors.push(format!("{e} Use um valor em reais, como 35,00"));
+            0
+        }
+    };
+    let base = money(&f.base, limits::FREIGHT_BASE, &mut errors);
+    let per_kg = if f.per_kg.trim().is_empty() {
+        0
+    } else {
+        money(&f.per_kg, limits::FREIGHT_PER_KG, &mut errors)
+    };
+    let free_above = if f.free_above.trim().is_empty() {
+        None
+    } else {
+        Some(money(
+            &f.free_above,
+            limits::FREE_FREIGHT_ABOVE,
+            &mut errors,
+        ))
+    };
+    let rules = store::rules::load(&state.db, &me.tenant.id).await?;
+    let position = f
+        .position
+        .trim()
+        .parse::<i64>()
+        .unwrap_or_else(|_| rules.freight.iter().map(|r| r.position).max().unwrap_or(0) + 1);
+    let (Some(zone), true) = (zone, errors.is_empty()) else {
+        return FreightPage::refuse(&state, &me, errors).await;
+    };
+    let row = FreightRuleRow {
+        id: String::new(),
+        position,
+        label,
+        zone,
+        base_cents: base,
+        per_kg_cents: per_kg,
+        free_above_cents: free_above,
+    };
+    Change::new("freight.add", "freight_rule")
+        .after(freight_json(&row))
+        .save_then::<FreightPage, _>(&state, &me, DONE, move |c, t| {
+            Box::pin(async move {
+                store::rules::add_freight_rule(c, &t, &row)
+                    .await
+                    .map(|_| ())
+            })
+        })
+        .await
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    me: Me,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let rules = store::rules::load(&state.db, &me.tenant.id).await?;
+    let r = rules
+        .freight
+        .iter()
+        .find(|r| r.id == id)
+        .ok_or(AppError::NotFound)?;
+    Change::new("freight.delete", "freight_rule")
+        .of(&id)
+        .before(freight_json(r))
+        .save_then::<FreightPage, _>(&state, &me, DONE, move |c, t| {
+            Box::pin(async move { store::rules::delete_freight_rule(c, &t, &id).await })
+        })
+        .await
+}
+
+#[derive(Deserialize)]
+pub struct MoveForm {
+    #[serde(default)]
+    dir: String,
+}
+
+/// Swaps a rule with its neighbour (first match wins, so order matters).
+pub async fn reorder(
+    State(state): State<AppState>,
+    me: Me,
+    Path(id): Path<String>,
+    Form(f): Form<MoveForm>,
+) -> Result<Response, AppError> {
+    let rules = store::rules::load(&state.db, &me.tenant.id).await?;
+    let list = rules.freight;
+    let i = list
+        .iter()
+        .position(|r| r.id == id)
+        .ok_or(AppError::NotFound)?;
+    let j = if f.dir == "up" {
+        i.checked_sub(1)
+    } else {
+        Some(i + 1).filter(|j| *j < list.len())
+    };
+    let Some(j) = j else {
+        return Ok(Redirect::to("/frete").into_response());
+    };
+    // Positions may repeat; renumber everything after the swap so the order is explicit.
+    let mut ids: Vec<String> = list.iter().map(|r| r.id.clone()).collect();
+    ids.swap(i, j);
+    let before = serde_json::json!(list.iter().map(|r| r.label.clone()).collect::<Vec<_>>());
+    let after = serde_json::json!(ids
+        .iter()
+        .filter_map(|id| list.iter().find(|r| &r.id == id).map(|r| r.label.clone()))
+        .collect::<Vec<_>>());
+    Change::new("freight.reorder", "freight_rule")
+        .of(&id)
+        .before(before)
+        .after(after)
+        .save_then::<FreightPage, _>(&state, &me, DONE, move |c, t| {
+            Box::pin(async move {
+                for (pos, rid) in ids.iter().enumerate() {
+                    store::rules::set_freight_position(c, &t, rid, pos as i64 + 1).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+}

@@ -1,0 +1,228 @@
+//! `/regras`: payment-method discounts, minimum margin, the approval threshold, quote validity
+//! and volume discounts. Owner only; every change audited.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use domain::money::{limits, BasisPoints, Centavos, Quantity};
+use minijinja::{context, Value};
+use serde::Deserialize;
+use store::rules::PricingRulesRow;
+
+use super::change::{Change, FormPage};
+use super::security::Me;
+use super::view;
+use crate::error::AppError;
+use crate::state::AppState;
+
+const DONE: &str = "/regras?ok=salvo";
+
+/// `5`, `2,5` → basis points (500, 250), 0–100 % (the domain's rule).
+pub fn parse_percent(field: &str, what: &str) -> Result<i64, String> {
+    BasisPoints::parse_percent(field, what).map(|bp| bp.0)
+}
+
+fn pct_input(bp: i64) -> String {
+    BasisPoints(bp)
+        .to_percent_br()
+        .trim_end_matches('%')
+        .trim()
+        .to_string()
+}
+
+fn money_input(c: i64) -> String {
+    Centavos(c).to_brl().trim_start_matches("R$ ").to_string()
+}
+
+pub struct RulesPage;
+
+impl FormPage for RulesPage {
+    async fn render(
+        state: &AppState,
+        me: &Me,
+        notice: Option<&str>,
+        errors: Vec<String>,
+        status: StatusCode,
+    ) -> Result<Response, AppError> {
+        let r = store::rules::load(&state.db, &me.tenant.id).await?;
+        let p = &r.pricing;
+        let volume: Vec<Value> = r
+            .volume
+            .iter()
+            .map(|v| {
+                context! { id => v.id.clone(), sku => v.sku.clone().unwrap_or_else(|| "todos os itens".into()),
+                    min => Quantity::from_thousandths(v.min_quantity_milli).to_br(), pct => BasisPoints(v.discount_bp).to_percent_br() }
+            })
+            .collect();
+        let html = view::page(
+            me,
+            "dashboard/rules.html",
+            "regras",
+            context! {
+                notice => view::notice(notice), errors => errors, volume => volume,
+                p => context! {
+                    pix => pct_input(p.pix_discount_bp), cartao => pct_input(p.cartao_discount_bp),
+                    boleto => pct_input(p.boleto_discount_bp), dinheiro => pct_input(p.dinheiro_discount_bp),
+                    min_margin => pct_input(p.min_margin_bp), approval_above => money_input(p.approval_above_cents),
+                    validity => p.quote_validity_hours,
+                },
+            },
+        )?;
+        Ok((status, html).into_response())
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RulesForm {
+    #[serde(default)]
+    pix: String,
+    #[serde(default)]
+    cartao: String,
+    #[serde(default)]
+    boleto: String,
+    #[serde(default)]
+    dinheiro: String,
+    #[serde(default)]
+    min_margin: String,
+    #[serde(default)]
+    approval_above: String,
+    #[serde(default)]
+    validity: String,
+}
+
+fn rules_json(p: &PricingRulesRow) -> serde_json::Value {
+    serde_json::json!({
+        "pix_discount_bp": p.pix_discount_bp, "cartao_discount_bp": p.cartao_discount_bp,
+        "boleto_discount_bp": p.boleto_discount_bp, "dinheiro_discount_bp": p.dinheiro_discount_bp,
+        "min_margin_bp": p.min_margin_bp, "approval_above_cents": p.approval_above_cents,
+        "quote_validity_hours": p.quote_validity_hours,
+    })
+}
+
+/// Every field checked, every message collected: the owner fixes them all at once.
+fn check(f: &RulesForm) -> Result<PricingRulesRow, Vec<String>> {
+    let mut errors = Vec::new();
+    let mut pct = |v: &str, what: &str| {
+        parse_percent(v, what)
+            .map_err(|e| errors.push(e))
+            .unwrap_or(0)
+    };
+    let mut new = PricingRulesRow {
+        pix_discount_bp: pct(&f.pix, "Desconto PIX"),
+        cartao_discount_bp: pct(&f.cartao, "Desconto cartão"),
+        boleto_discount_bp: pct(&f.boleto, "Desconto boleto"),
+        dinheiro_discount_bp: pct(&f.dinheiro, "Desconto dinheiro"),
+        min_margin_bp: pct(&f.min_margin, "Margem mínima"),
+        approval_above_cents: 0,
+        quote_validity_hours: 0,
+    };
+    match limits::APPROVAL_ABOVE.parse(&f.approval_above) {
+        Ok(c) => new.approval_above_cents = c.0,
+        Err(e) => errors.push(format!(
+            "{e} Use um valor em reais, como 5.000,00 (0 = sem limite)"
+        )),
+    }
+    match f.validity.trim().parse::<i64>() {
+        Ok(h) if (1..=24 * 90).contains(&h) => new.quote_validity_hours = h,
+        _ => errors.push("Validade: número de horas entre 1 e 2160".into()),
+    }
+    if errors.is_empty() {
+        Ok(new)
+    } else {
+        Err(errors)
+    }
+}
+
+pub async fn save(
+    State(state): State<AppState>,
+    me: Me,
+    Form(f): Form<RulesForm>,
+) -> Result<Response, AppError> {
+    let new = match check(&f) {
+        Ok(new) => new,
+        Err(errors) => return RulesPage::refuse(&state, &me, errors).await,
+    };
+    let before = store::rules::load(&state.db, &me.tenant.id).await?.pricing;
+    Change::new("rules.update", "pricing_rules")
+        .before(rules_json(&before))
+        .after(rules_json(&new))
+        .save_then::<RulesPage, _>(&state, &me, DONE, move |c, t| {
+            Box::pin(async move { store::rules::save_pricing(c, &t, &new).await })
+        })
+        .await
+}
+
+#[derive(Deserialize)]
+pub struct VolumeForm {
+    #[serde(default)]
+    sku: String,
+    #[serde(default)]
+    min_quantity: String,
+    #[serde(default)]
+    pct: String,
+}
+
+pub async fn add_volume(
+    State(state): State<AppState>,
+    me: Me,
+    Form(f): Form<VolumeForm>,
+) -> Result<Response, AppError> {
+    let mut errors = Vec::new();
+    let sku = f.sku.trim().to_string();
+    if !sku.is_empty() {
+        let exists = store::catalog::list(&state.db, &me.tenant.id)
+            .await?
+            .iter()
+            .any(|s| s.item.sku == sku);
+        if !exists {
+            errors.push(format!("SKU {sku} não existe no catálogo"));
+        }
+    }
+    let min = f
+        .min_quantity
+        .parse::<Quantity>()
+        .map_err(|_| errors.push("Quantidade mínima inválida".into()))
+        .and_then(|q| {
+            q.check_line()
+                .map_err(|e| errors.push(format!("Quantidade mínima: {e}")))
+        })
+        .ok();
+    let bp = parse_percent(&f.pct, "Desconto")
+        .map_err(|e| errors.push(e))
+        .ok();
+    let (Some(min), Some(bp), true) = (min, bp, errors.is_empty()) else {
+        return RulesPage::refuse(&state, &me, errors).await;
+    };
+    Change::new("rules.volume_add", "volume_discount")
+        .after(serde_json::json!({ "sku": sku, "min_quantity_milli": min.thousandths(), "discount_bp": bp }))
+        .save_then::<RulesPage, _>(&state, &me, DONE, move |c, t| {
+            Box::pin(async move {
+                let sku = (!sku.is_empty()).then_some(sku);
+                store::rules::add_volume_discount(c, &t, sku.as_deref(), min.thousandths(), bp)
+                    .await
+                    .map(|_| ())
+            })
+        })
+        .await
+}
+
+pub async fn delete_volume(
+    State(state): State<AppState>,
+    me: Me,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let rules = store::rules::load(&state.db, &me.tenant.id).await?;
+    let v = rules
+        .volume
+        .iter()
+        .find(|v| v.id == id)
+        .ok_or(AppError::NotFound)?;
+    Change::new("rules.volume_delete", "volume_discount")
+        .of(&id)
+        .before(serde_json::json!({ "sku": v.sku, "min_quantity_milli": v.min_quantity_milli, "discount_bp": v.discount_bp }))
+        .save_then::<RulesPage, _>(&state, &me, DONE, move |c, t| {
+            Box::pin(async move { store::rules::delete_volume_discount(c, &t, &id).await })
+        })
+        .await
+}

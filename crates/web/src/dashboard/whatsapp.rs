@@ -1,0 +1,200 @@
+//! `/whatsapp`: the store's WhatsApp number (Meta ids and the encrypted access token) and a
+//! test send through the bot's own outbound path. Owner only; every change audited.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use minijinja::context;
+use serde::Deserialize;
+
+use super::change::{Change, FormPage};
+use super::security::Me;
+use super::view;
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub struct WhatsappPage;
+
+impl FormPage for WhatsappPage {
+    async fn render(
+        state: &AppState,
+        me: &Me,
+        notice: Option<&str>,
+        errors: Vec<String>,
+        status: StatusCode,
+    ) -> Result<Response, AppError> {
+        let ch = store::channels::for_tenant(&state.db, &me.tenant.id)
+            .await?
+            .into_iter()
+            .next();
+        let html = view::page(
+            me,
+            "dashboard/whatsapp.html",
+            "whatsapp",
+            context! {
+                notice => view::notice(notice), errors => errors,
+                ch => ch.map(|c| context! { phone_number_id => c.phone_number_id, waba_id => c.waba_id, display => c.display_number,
+                    has_token => c.access_token_enc.is_some(), last_error => c.last_error_code }),
+            },
+        )?;
+        Ok((status, html).into_response())
+    }
+}
+
+#[derive(Deserialize)]
+pub struct WhatsappForm {
+    #[serde(default)]
+    phone_number_id: String,
+    #[serde(default)]
+    waba_id: String,
+    #[serde(default)]
+    display: String,
+    #[serde(default)]
+    token: String,
+}
+
+/// The token is encrypted before it touches the database and never sent back to a browser;
+/// an empty field keeps the stored one.
+pub async fn save(
+    State(state): State<AppState>,
+    me: Me,
+    Form(f): Form<WhatsappForm>,
+) -> Result<Response, AppError> {
+    let digits = |s: &str| s.trim().to_string();
+    let (pnid, waba, display) = (
+        digits(&f.phone_number_id),
+        digits(&f.waba_id),
+        f.display.trim().to_string(),
+    );
+    let mut errors = Vec::new();
+    if pnid.is_empty() || pnid.len() > 32 || !pnid.bytes().all(|b| b.is_ascii_digit()) {
+        errors.push("Phone number ID: só números, como aparece no painel da Meta".to_string());
+    }
+    if !waba.is_empty() && (waba.len() > 32 || !waba.bytes().all(|b| b.is_ascii_digit())) {
+        errors.push("WABA ID: só números".into());
+    }
+    if display.chars().count() > 30 {
+        errors.push("Número exibido: até 30 caracteres".into());
+    }
+    let token = f.token.trim().to_string();
+    if token.len() > 1024 || token.contains(char::is_whitespace) {
+        errors.push("Token de acesso inválido".into());
+    }
+    if !errors.is_empty() {
+        return WhatsappPage::refuse(&state, &me, errors).await;
+    }
+    let existing = store::channels::for_tenant(&state.db, &me.tenant.id)
+        .await?
+        .into_iter()
+        .next();
+    let enc = (!token.is_empty()).then(|| state.cipher.encrypt(&token));
+    let version = state.cipher.current_key_id().as_i64();
+    let before = existing.as_ref().map(|c| serde_json::json!({ "phone_number_id": c.phone_number_id, "waba_id": c.waba_id, "display": c.display_number }));
+    // The audit log records that the token changed, never the token.
+    let after = serde_json::json!({ "phone_number_id": pnid, "waba_id": waba, "display": display, "token_changed": enc.is_some() });
+    let mut change = Change::new("whatsapp.update", "channel")
+        .before(before)
+        .after(after);
+    if let Some(c) = &existing {
+        change = change.of(&c.id);
+    }
+    change
+        .save_then::<WhatsappPage, _>(&state, &me, "/whatsapp?ok=salvo", move |c, t| {
+            Box::pin(async move {
+                match existing {
+                    Some(ch) => {
+                        store::channels::update_ids(c, &t, &ch.id, &pnid, &waba, &display).await?;
+                        if let Some(enc) = enc {
+                            store::channels::set_token(c, &t, &ch.id, &enc, version).await?;
+                        }
+                    }
+                    None => {
+                        store::channels::create(
+                            c,
+                            &t,
+                            &pnid,
+                            &waba,
+                            &display,
+                            enc.as_deref(),
+                            version,
+                        )
+                        .await?;
+                    }
+                }
+                Ok(())
+            })
+        })
+        .await
+}
+
+#[derive(Deserialize)]
+pub struct TestSendForm {
+    #[serde(default)]
+    phone: String,
+}
+
+pub const TEST_MESSAGE: &str =
+    "Teste do OrçaZap: este número está conectado e pronto para responder orçamentos. ✅";
+
+/// Sends a test text through the same outbound queue and worker as the bot; it shows up in
+/// the inbox with its delivery ticks (or Meta's error), which is the proof the connection
+/// works. Meta only delivers free text inside the 24 h window, so the page asks the owner
+/// to message the store's number first.
+pub async fn test_send(
+    State(state): State<AppState>,
+    me: Me,
+    Form(f): Form<TestSendForm>,
+) -> Result<Response, AppError> {
+    let digits: String = f.phone.chars().filter(|c| c.is_ascii_digit()).collect();
+    let wa = match domain::ids::WaId::parse(&digits) {
+        Ok(w) => w,
+        Err(e) => return WhatsappPage::refuse(&state, &me, vec![format!("Número: {e}")]).await,
+    };
+    let Some(ch) = store::channels::for_tenant(&state.db, &me.tenant.id)
+        .await?
+        .into_iter()
+        .next()
+    else {
+        let errors = vec!["Conecte um número antes de testar.".into()];
+        return WhatsappPage::refuse(&state, &me, errors).await;
+    };
+    let engine = state.db.engine();
+    let (to, user_id, rid) = (
+        wa.as_str().to_string(),
+        me.user.id.clone(),
+        me.request_id.clone(),
+    );
+    let after = serde_json::json!({ "to": wa.masked() });
+    let conv_id = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let conv_out = conv_id.clone();
+    Change::new("whatsapp.test_send", "channel")
+        .of(&ch.id)
+        .after(after)
+        .save(&state, &me, move |c, t| {
+            Box::pin(async move {
+                let contact = store::conversations::contact_for_number(c, &t, &to).await?;
+                let conv = store::conversations::open_for_contact(c, &t, &contact, &ch.id).await?;
+                let target = worker::outbound::Target {
+                    engine,
+                    tenant_id: &t,
+                    conversation_id: &conv,
+                    contact_id: &contact,
+                    request_id: Some(&rid),
+                };
+                let payload = worker::outbound::Payload::Text {
+                    to: to.clone(),
+                    body: TEST_MESSAGE.to_string(),
+                };
+                worker::outbound::queue(c, &target, &payload, Some(&user_id)).await?;
+                if let Ok(mut g) = conv_out.lock() {
+                    *g = conv;
+                }
+                Ok(())
+            })
+        })
+        .await?;
+    state.wake.notify_one();
+    let conv = conv_id.lock().map(|g| g.clone()).unwrap_or_default();
+    Ok(Redirect::to(&format!("/conversas/{conv}?ok=enviada")).into_response())
+}
