@@ -2,20 +2,9 @@
 //! the one the bot writes validity dates in, not in a fixed UTC−3. SQLite always, PostgreSQL
 //! too when `ORCAZAP_TEST_POSTGRES_URL` is set.
 
-mod dashboard_support;
+use testkit::*;
 
-use dashboard_support::*;
-
-macro_rules! both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { let app = super::TestApp::start(store::Engine::Sqlite).await.expect("sqlite"); super::$name(&app).await } )* }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { if let Some(app) = super::TestApp::start(store::Engine::Postgres).await { super::$name(&app).await } } )* }
-    };
-}
-
-both_engines!(a_store_in_manaus_sees_times_in_manaus);
+both_engines!(TestApp; a_store_in_manaus_sees_times_in_manaus);
 
 /// 2026-01-01T03:30Z: 23:30 of New Year's Eve in Manaus (UTC−4), already 00:30 of New Year's
 /// Day in São Paulo (UTC−3).
