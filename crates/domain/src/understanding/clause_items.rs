@@ -4,7 +4,7 @@
 use crate::catalog::Unit;
 use crate::money::QUANTITY_SCALE;
 
-use super::clauses::Clause;
+use super::clause_split::Clause;
 use super::index::{CatalogIndex, TokClass};
 use super::lexicon;
 use super::matcher::{self, Candidate, Present};
