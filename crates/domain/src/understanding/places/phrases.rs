@@ -110,12 +110,32 @@ pub(crate) fn find_place(toks: &[Token], text: &str, gaz: &Gazetteer) -> PlaceFo
 }
 
 fn find_place_in(toks: &[Token], text: &str, gaz: &Gazetteer) -> PlaceFound {
-    let bairros = &gaz.list;
     let mut used = Vec::new();
-    let mut bairro: Option<(usize, String)> = None; // (token position, name)
+    let mut bairro = street_address_bairro(toks, text, &gaz.list, &mut used);
+    if let Some((s, n, b)) = known_bairro(toks, gaz, &used) {
+        used.extend(s..s + n);
+        if bairro.is_none() {
+            bairro = Some(b.canonical.clone());
+        }
+    }
+    if bairro.is_none() {
+        bairro = phrased_bairro(toks, text, &mut used);
+    }
+    used.sort_unstable();
+    used.dedup();
+    PlaceFound { bairro, used }
+}
 
-    // Street addresses: "Rua X, 45 - Bairro" / "Rua X 2000, Bairro". The street itself is
-    // masked; what follows the house number is the bairro.
+/// Street addresses: "Rua X, 45 - Bairro" / "Rua X 2000, Bairro". The street itself is
+/// masked (its tokens go to `used`); what follows the house number is the bairro (the last
+/// address's, if several).
+fn street_address_bairro(
+    toks: &[Token],
+    text: &str,
+    bairros: &[Bairro],
+    used: &mut Vec<usize>,
+) -> Option<String> {
+    let mut bairro = None;
     let mut i = 0;
     while i < toks.len() {
         let t = &toks[i];
@@ -168,7 +188,7 @@ fn find_place_in(toks: &[Token], text: &str, gaz: &Gazetteer) -> PlaceFound {
                     )
                     .unwrap_or_else(|| canonical_free_name(&words));
                     used.extend(name_toks.iter().copied());
-                    bairro = Some((j, name));
+                    bairro = Some(name);
                 }
             }
             i = end.max(i + 1);
@@ -176,8 +196,17 @@ fn find_place_in(toks: &[Token], text: &str, gaz: &Gazetteer) -> PlaceFound {
         }
         i += 1;
     }
+    bairro
+}
 
-    // Known bairros anywhere (longest first); one-word names need a cue or a capital.
+/// Known bairros anywhere outside the tokens already `used` (longest first, then the last);
+/// one-word names need a cue or a capital. Returns (start, length, bairro).
+fn known_bairro<'g>(
+    toks: &[Token],
+    gaz: &'g Gazetteer,
+    used: &[usize],
+) -> Option<(usize, usize, &'g Bairro)> {
+    let bairros = &gaz.list;
     let folded: Vec<String> = toks
         .iter()
         .map(|t| {
@@ -211,72 +240,62 @@ fn find_place_in(toks: &[Token], text: &str, gaz: &Gazetteer) -> PlaceFound {
             }
         }
     }
-    if let Some((s, n, b)) = best {
-        used.extend(s..s + n);
-        if bairro.is_none() {
-            bairro = Some((s, b.canonical.clone()));
-        }
-    }
+    best
+}
 
+/// Phrasing: "no bairro X", "aqui no Jd X", "entrega em Interlagos". The name's tokens go
+/// to `used`.
+fn phrased_bairro(toks: &[Token], text: &str, used: &mut Vec<usize>) -> Option<String> {
     // Messages written in capitals say nothing by their capitals.
     let shouting = {
         let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
         let upper = letters.iter().filter(|c| c.is_uppercase()).count();
         letters.len() >= 8 && upper * 10 >= letters.len() * 6
     };
-    // Phrasing: "no bairro X", "aqui no Jd X", "entrega em Interlagos".
-    if bairro.is_none() {
-        let mut k = 0;
-        while k + 1 < toks.len() {
-            let t = &toks[k];
-            if t.kind == Kind::Word && is_place_cue(&t.text) {
-                let mut s = k + 1;
-                let explicit = t.text == "bairro";
-                if toks[s].is_word("bairro") {
-                    s += 1;
-                }
-                while s < toks.len() && toks[s].is_punct(':') {
-                    s += 1;
-                }
-                let (name_toks, _) = name_run(toks, s, true);
-                if !name_toks.is_empty() {
-                    let first = &toks[name_toks[0]];
-                    let prefixed = is_place_prefix(expand_abbrev(&first.text));
-                    let explicit = explicit || (s > k + 1 && toks[k + 1].is_word("bairro"));
-                    // Capitals mean a name only when the customer is not writing in caps;
-                    // and a chat word ("Meu", "Semana") never starts a bairro.
-                    let first_common = !prefixed
-                        && (lexicon::is_chat_word(&first.text)
-                            || lexicon::month(&first.text).is_some());
-                    let capital = !shouting
-                        && !first_common
-                        && name_toks
-                            .iter()
-                            .all(|i| toks[*i].cap || is_connector(&toks[*i].text));
-                    let words: Vec<&str> = name_toks
+    let mut k = 0;
+    while k + 1 < toks.len() {
+        let t = &toks[k];
+        if t.kind == Kind::Word && is_place_cue(&t.text) {
+            let mut s = k + 1;
+            let explicit = t.text == "bairro";
+            if toks[s].is_word("bairro") {
+                s += 1;
+            }
+            while s < toks.len() && toks[s].is_punct(':') {
+                s += 1;
+            }
+            let (name_toks, _) = name_run(toks, s, true);
+            if !name_toks.is_empty() {
+                let first = &toks[name_toks[0]];
+                let prefixed = is_place_prefix(expand_abbrev(&first.text));
+                let explicit = explicit || (s > k + 1 && toks[k + 1].is_word("bairro"));
+                // Capitals mean a name only when the customer is not writing in caps;
+                // and a chat word ("Meu", "Semana") never starts a bairro.
+                let first_common = !prefixed
+                    && (lexicon::is_chat_word(&first.text)
+                        || lexicon::month(&first.text).is_some());
+                let capital = !shouting
+                    && !first_common
+                    && name_toks
                         .iter()
-                        .map(|i| &text[toks[*i].start..toks[*i].end])
-                        .collect();
-                    let f = text::fold(&words.join(" "));
-                    if (prefixed && name_toks.len() >= 2 || explicit || capital)
-                        && !is_city(&f)
-                        && !looks_like_not_a_place(&f)
-                    {
-                        used.extend(name_toks.iter().copied());
-                        bairro = Some((name_toks[0], canonical_free_name(&words)));
-                        break;
-                    }
+                        .all(|i| toks[*i].cap || is_connector(&toks[*i].text));
+                let words: Vec<&str> = name_toks
+                    .iter()
+                    .map(|i| &text[toks[*i].start..toks[*i].end])
+                    .collect();
+                let f = text::fold(&words.join(" "));
+                if (prefixed && name_toks.len() >= 2 || explicit || capital)
+                    && !is_city(&f)
+                    && !looks_like_not_a_place(&f)
+                {
+                    used.extend(name_toks.iter().copied());
+                    return Some(canonical_free_name(&words));
                 }
             }
-            k += 1;
         }
+        k += 1;
     }
-    used.sort_unstable();
-    used.dedup();
-    PlaceFound {
-        bairro: bairro.map(|(_, n)| n),
-        used,
-    }
+    None
 }
 
 /// Words right after "no/na/em" that are not place names.
