@@ -1,5 +1,7 @@
 //! What the bot needs before it can quote, besides the items: where, how the customer pays
-//! and when. Shared by understanding (which extracts them) and pricing (which uses them).
+//! and when: the conversation's slot values. Shared by understanding (which finds them in a
+//! message: `understanding::payment_and_delivery`, `understanding::places`) and pricing
+//! (which uses them).
 
 use std::fmt;
 

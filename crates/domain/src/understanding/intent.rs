@@ -1,7 +1,7 @@
 //! What a reply means for a quote already sent: accept, decline, a change, a question, a
 //! greeting, a request for a person.
 
-use super::clauses::Clause;
+use super::clause_split::Clause;
 use super::lexicon;
 use super::text::{Kind, Token};
 use super::{Correction, FoundItem, Intent};

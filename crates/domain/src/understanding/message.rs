@@ -6,15 +6,15 @@ use crate::catalog::Unit;
 use crate::money::{Quantity, QUANTITY_SCALE};
 use crate::slots::Location;
 
-use super::clause::{analyze_clause, is_count_unit, Found, Outcome};
-use super::clauses::{flags, split_clauses, Clause, Flags};
+use super::clause_items::{analyze_clause, is_count_unit, Found, Outcome};
+use super::clause_split::{flags, split_clauses, Clause, Flags};
 use super::index::CatalogIndex;
 use super::intent::intent;
 use super::lexicon;
 use super::matcher;
+use super::payment_and_delivery;
 use super::phone;
 use super::places;
-use super::slots;
 use super::text::{self, Token};
 use super::{Correction, Draft, FoundItem, Understanding, MAX_MESSAGE_CHARS};
 
@@ -29,8 +29,8 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
     let location = cep
         .map(Location::Cep)
         .or_else(|| place.bairro.clone().map(Location::Bairro));
-    let payment = slots::find_payment(&toks, &skip);
-    let delivery = slots::find_delivery(&toks, &skip);
+    let payment = payment_and_delivery::find_payment(&toks, &skip);
+    let delivery = payment_and_delivery::find_delivery(&toks, &skip);
     let clauses = split_clauses(&toks, &skip, &masked);
 
     let mut st = State {

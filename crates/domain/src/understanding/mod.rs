@@ -7,8 +7,8 @@
 //! [`Draft::apply`] after each message, or [`parse_conversation`] for the offline `parse`
 //! command. See `docs/understanding.md`.
 
-mod clause;
-mod clauses;
+mod clause_items;
+mod clause_split;
 mod draft;
 mod index;
 mod intent;
@@ -16,9 +16,9 @@ mod lexicon;
 mod matcher;
 mod message;
 mod output;
+mod payment_and_delivery;
 mod phone;
 mod places;
-mod slots;
 mod text;
 
 use serde::{Deserialize, Serialize};

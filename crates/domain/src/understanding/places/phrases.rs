@@ -1,0 +1,448 @@
+//! Finding the bairro in a message: street addresses ("Rua X, 45 - Jardim Miriam"), known
+//! bairros anywhere, and phrasing ("no bairro X", "aqui no Jd X", "entrega em Interlagos").
+
+use super::gazetteer::{is_city, lookup, word_eq, Bairro, Gazetteer};
+use super::names::{canonical_free_name, dotted_abbrev, expand_abbrev, is_connector};
+use crate::understanding::lexicon;
+use crate::understanding::text::{self, Kind, Token};
+
+/// Words that open a bairro name.
+fn is_place_prefix(w: &str) -> bool {
+    matches!(
+        w,
+        "jardim"
+            | "vila"
+            | "parque"
+            | "cidade"
+            | "conjunto"
+            | "residencial"
+            | "chacara"
+            | "recanto"
+            | "jardin"
+            | "sitio"
+            | "morro"
+            | "alto"
+            | "balneario"
+            | "loteamento"
+            | "bairro"
+            | "nucleo"
+            | "estancia"
+            | "portal"
+            | "condominio"
+    )
+}
+
+/// Words after which a capitalised name is a place: "entrega em Interlagos".
+fn is_place_cue(w: &str) -> bool {
+    matches!(w, "no" | "na" | "em" | "bairro")
+}
+
+/// Street words: the address's own name is not an order, a weekday or a bairro.
+fn is_street_word(w: &str) -> bool {
+    matches!(
+        w,
+        "rua"
+            | "r"
+            | "av"
+            | "avenida"
+            | "travessa"
+            | "tv"
+            | "estrada"
+            | "estr"
+            | "alameda"
+            | "al"
+            | "praca"
+            | "rodovia"
+            | "viela"
+            | "largo"
+    )
+}
+
+/// A bairro found in the message, and the token indices it and any street address used.
+#[derive(Debug, Clone)]
+pub(crate) struct PlaceFound {
+    pub bairro: Option<String>,
+    /// Token indices (into the normalised tokens) that belong to the place or address.
+    pub used: Vec<usize>,
+}
+
+pub(crate) fn find_place(toks: &[Token], text: &str, gaz: &Gazetteer) -> PlaceFound {
+    // The dot of "S. Mateus" would end the name at "S": read the abbreviation and its dot
+    // as one word, then map the token positions back for the caller.
+    let mut joined: Vec<Token> = Vec::with_capacity(toks.len());
+    let mut origin: Vec<usize> = Vec::with_capacity(toks.len());
+    let mut k = 0;
+    while k < toks.len() {
+        let t = &toks[k];
+        let expansion = (t.kind == Kind::Word)
+            .then(|| dotted_abbrev(&t.text))
+            .flatten();
+        if let Some(full) = expansion {
+            if toks
+                .get(k + 1)
+                .is_some_and(|d| d.is_punct('.') && d.start == t.end)
+                && toks.get(k + 2).is_some_and(|n| n.kind == Kind::Word)
+            {
+                let mut w = t.clone();
+                w.text = full.to_string();
+                w.end = toks[k + 1].end;
+                joined.push(w);
+                origin.push(k);
+                k += 2;
+                continue;
+            }
+        }
+        joined.push(t.clone());
+        origin.push(k);
+        k += 1;
+    }
+    let mut found = find_place_in(&joined, text, gaz);
+    let mut used = Vec::with_capacity(found.used.len());
+    for j in &found.used {
+        let o = origin[*j];
+        used.push(o);
+        if joined[*j].end != toks[o].end {
+            used.push(o + 1);
+        }
+    }
+    found.used = used;
+    found
+}
+
+fn find_place_in(toks: &[Token], text: &str, gaz: &Gazetteer) -> PlaceFound {
+    let mut used = Vec::new();
+    let mut bairro = street_address_bairro(toks, text, &gaz.list, &mut used);
+    if let Some((s, n, b)) = known_bairro(toks, gaz, &used) {
+        used.extend(s..s + n);
+        if bairro.is_none() {
+            bairro = Some(b.canonical.clone());
+        }
+    }
+    if bairro.is_none() {
+        bairro = phrased_bairro(toks, text, &mut used);
+    }
+    used.sort_unstable();
+    used.dedup();
+    PlaceFound { bairro, used }
+}
+
+/// Street addresses: "Rua X, 45 - Bairro" / "Rua X 2000, Bairro". The street itself is
+/// masked (its tokens go to `used`); what follows the house number is the bairro (the last
+/// address's, if several).
+fn street_address_bairro(
+    toks: &[Token],
+    text: &str,
+    bairros: &[Bairro],
+    used: &mut Vec<usize>,
+) -> Option<String> {
+    let mut bairro = None;
+    let mut i = 0;
+    while i < toks.len() {
+        let t = &toks[i];
+        let street = t.kind == Kind::Word
+            && is_street_word(&t.text)
+            && i + 1 < toks.len()
+            && (toks[i + 1].kind == Kind::Word || toks[i + 1].is_punct('.'))
+            && (t.text != "r" || toks[i + 1].is_punct('.'));
+        if street {
+            let mut j = i + 1;
+            let mut saw_number = false;
+            while j < toks.len() && toks[j].kind != Kind::Newline {
+                if toks[j].kind == Kind::Num {
+                    saw_number = true;
+                    used.push(j);
+                    j += 1;
+                    break;
+                }
+                if toks[j].is_punct(',') && j + 1 < toks.len() && toks[j + 1].kind != Kind::Num {
+                    break;
+                }
+                used.push(j);
+                j += 1;
+            }
+            used.push(i);
+            // After the number (or comma): optional '-'/',' then the bairro words.
+            // "…, 120 - Jd Miriam", "… 120 no jd miriam", "…, 55, bairro Butantã"
+            while j < toks.len()
+                && (toks[j].is_punct('-')
+                    || toks[j].is_punct(',')
+                    || toks[j].kind == Kind::Word && is_place_cue(&toks[j].text))
+            {
+                j += 1;
+            }
+            let _ = saw_number;
+            let (name_toks, end) = name_run(toks, j, false);
+            if !name_toks.is_empty() {
+                let words: Vec<&str> = name_toks
+                    .iter()
+                    .map(|k| &text[toks[*k].start..toks[*k].end])
+                    .collect();
+                let folded = text::fold(&words.join(" "));
+                if !is_city(&folded) {
+                    let name = lookup(
+                        bairros,
+                        &name_toks
+                            .iter()
+                            .map(|k| toks[*k].text.as_str())
+                            .collect::<Vec<_>>(),
+                    )
+                    .unwrap_or_else(|| canonical_free_name(&words));
+                    used.extend(name_toks.iter().copied());
+                    bairro = Some(name);
+                }
+            }
+            i = end.max(i + 1);
+            continue;
+        }
+        i += 1;
+    }
+    bairro
+}
+
+/// Known bairros anywhere outside the tokens already `used` (longest first, then the last);
+/// one-word names need a cue or a capital. Returns (start, length, bairro).
+fn known_bairro<'g>(
+    toks: &[Token],
+    gaz: &'g Gazetteer,
+    used: &[usize],
+) -> Option<(usize, usize, &'g Bairro)> {
+    let bairros = &gaz.list;
+    let folded: Vec<String> = toks
+        .iter()
+        .map(|t| {
+            if t.kind == Kind::Word {
+                expand_abbrev(&t.text).to_string()
+            } else {
+                String::new()
+            }
+        })
+        .collect();
+    let mut best: Option<(usize, usize, &Bairro)> = None;
+    for s in 0..folded.len() {
+        if folded[s].is_empty() || used.contains(&s) {
+            continue;
+        }
+        for bi in gaz.starting_with(&folded[s]) {
+            let b = &bairros[*bi];
+            let n = b.words.len();
+            if n == 0 || s + n > folded.len() {
+                continue;
+            }
+            if (1..n).all(|k| word_eq(&folded[s + k], &b.words[k], k)) {
+                let cue =
+                    s > 0 && toks[s - 1].kind == Kind::Word && is_place_cue(&toks[s - 1].text)
+                        || s > 0 && toks[s - 1].is_punct(':')
+                        || s > 1 && toks[s - 1].is_punct(',') && toks[s - 2].kind == Kind::Num;
+                let ok = n > 1 || cue || toks[s].cap;
+                if ok && best.is_none_or(|(bs, bn, _)| n > bn || (n == bn && s > bs)) {
+                    best = Some((s, n, b));
+                }
+            }
+        }
+    }
+    best
+}
+
+/// Phrasing: "no bairro X", "aqui no Jd X", "entrega em Interlagos". The name's tokens go
+/// to `used`.
+fn phrased_bairro(toks: &[Token], text: &str, used: &mut Vec<usize>) -> Option<String> {
+    // Messages written in capitals say nothing by their capitals.
+    let shouting = {
+        let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
+        let upper = letters.iter().filter(|c| c.is_uppercase()).count();
+        letters.len() >= 8 && upper * 10 >= letters.len() * 6
+    };
+    let mut k = 0;
+    while k + 1 < toks.len() {
+        let t = &toks[k];
+        if t.kind == Kind::Word && is_place_cue(&t.text) {
+            let mut s = k + 1;
+            let explicit = t.text == "bairro";
+            if toks[s].is_word("bairro") {
+                s += 1;
+            }
+            while s < toks.len() && toks[s].is_punct(':') {
+                s += 1;
+            }
+            let (name_toks, _) = name_run(toks, s, true);
+            if !name_toks.is_empty() {
+                let first = &toks[name_toks[0]];
+                let prefixed = is_place_prefix(expand_abbrev(&first.text));
+                let explicit = explicit || (s > k + 1 && toks[k + 1].is_word("bairro"));
+                // Capitals mean a name only when the customer is not writing in caps;
+                // and a chat word ("Meu", "Semana") never starts a bairro.
+                let first_common = !prefixed
+                    && (lexicon::is_chat_word(&first.text)
+                        || lexicon::month(&first.text).is_some());
+                let capital = !shouting
+                    && !first_common
+                    && name_toks
+                        .iter()
+                        .all(|i| toks[*i].cap || is_connector(&toks[*i].text));
+                let words: Vec<&str> = name_toks
+                    .iter()
+                    .map(|i| &text[toks[*i].start..toks[*i].end])
+                    .collect();
+                let f = text::fold(&words.join(" "));
+                if (prefixed && name_toks.len() >= 2 || explicit || capital)
+                    && !is_city(&f)
+                    && !looks_like_not_a_place(&f)
+                {
+                    used.extend(name_toks.iter().copied());
+                    return Some(canonical_free_name(&words));
+                }
+            }
+        }
+        k += 1;
+    }
+    None
+}
+
+/// Words right after "no/na/em" that are not place names.
+fn looks_like_not_a_place(f: &str) -> bool {
+    let first = f.split(' ').next().unwrap_or("");
+    matches!(
+        first,
+        "pix"
+            | "cartao"
+            | "credito"
+            | "debito"
+            | "boleto"
+            | "dinheiro"
+            | "entrega"
+            | "obra"
+            | "casa"
+            | "segunda"
+            | "terca"
+            | "quarta"
+            | "quinta"
+            | "sexta"
+            | "sabado"
+            | "domingo"
+            | "maximo"
+            | "minimo"
+            | "cep"
+            | "saco"
+            | "sacos"
+            | "total"
+            | "whatsapp"
+            | "zap"
+            | "caminhao"
+            | "local"
+            | "endereco"
+            | "mesmo"
+            | "mesma"
+            | "hora"
+            | "dia"
+            | "final"
+            | "fim"
+            | "caso"
+            | "momento"
+            | "loja"
+            | "deposito"
+            | "centro de"
+            | "rua"
+            | "avenida"
+            | "frente"
+            | "portao"
+            | "condominio"
+            | "predio"
+            | "apartamento"
+            | "ap"
+            | "apto"
+            | "bloco"
+            | "lote"
+            | "quadra"
+    ) || text::number_word(first).is_some()
+}
+
+/// The words of a name starting at `s`: words and connectors until punctuation, a number or
+/// a common word. Returns token indices and the index after the run.
+fn name_run(toks: &[Token], s: usize, stop_on_common: bool) -> (Vec<usize>, usize) {
+    let mut out = Vec::new();
+    let mut j = s;
+    while j < toks.len() && out.len() < 5 {
+        let t = &toks[j];
+        if t.kind != Kind::Word {
+            break;
+        }
+        let w = t.text.as_str();
+        if is_connector(w) {
+            if out.is_empty() {
+                break;
+            }
+            // "de/da" only continue a name when a capitalised word or prefix follows.
+            if j + 1 < toks.len()
+                && toks[j + 1].kind == Kind::Word
+                && (toks[j + 1].cap || !stop_on_common)
+            {
+                out.push(j);
+                j += 1;
+                continue;
+            }
+            break;
+        }
+        if stop_on_common
+            && !out.is_empty()
+            && !t.cap
+            && (lexicon::is_chat_word(w) || w == "e" || w == "pra" || w == "pro")
+        {
+            break;
+        }
+        if w == "e" || w == "pra" || w == "pro" || w == "que" {
+            break;
+        }
+        out.push(j);
+        j += 1;
+    }
+    while out.last().is_some_and(|i| is_connector(&toks[*i].text)) {
+        out.pop();
+    }
+    (out, j)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bairro_of(msg: &str) -> Option<String> {
+        let toks = text::analyze(msg);
+        find_place(&toks, msg, &Gazetteer::new(&[])).bairro
+    }
+
+    #[test]
+    fn bairros_from_phrasing() {
+        let cases = [
+            ("tô aqui no jd são bernardo", Some("Jardim São Bernardo")),
+            ("entrega na vl guacuri", Some("Vila Guacuri")),
+            ("obra no bairro Recanto Feliz", Some("Recanto Feliz")),
+            ("moro em Interlagos", Some("Interlagos")),
+            ("entrega no grajau amanha", Some("Grajaú")),
+            ("Rua das Flores, 120 - Jardim Miriam", Some("Jardim Miriam")),
+            (
+                "rua das acácias 80 no jd são bernardo",
+                Some("Jardim São Bernardo"),
+            ),
+            ("vcs entregam em Santo André?", None),
+            ("pago no pix", None),
+            ("caixa de luz", None),
+            ("ENTREGA NO MEU ENDEREÇO", None),
+            ("entrega em Março", None),
+            ("ENTREGA NO JD HERCULANO", Some("Jardim Herculano")),
+            ("Bairro: S. Mateus", Some("São Mateus")),
+            ("entrega no Jd. Ângela", Some("Jardim Ângela")),
+            ("fico na Vl. Prudente", Some("Vila Prudente")),
+            ("bairro: Sto. Amaro", Some("Santo Amaro")),
+            (
+                "obra no bairro Pq. das Árvores Altas",
+                Some("Parque das Árvores Altas"),
+            ),
+            ("moro na Cid. Dutra", Some("Cidade Dutra")),
+            ("📍 Bairro: Sta. Cecília", Some("Santa Cecília")),
+            ("📍 Bairro: S. Benedito Novo", Some("São Benedito Novo")),
+        ];
+        for (msg, want) in cases {
+            assert_eq!(bairro_of(msg).as_deref(), want, "{msg}");
+        }
+    }
+}
