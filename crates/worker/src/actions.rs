@@ -5,7 +5,8 @@
 use domain::conversation::{transition, Event, State};
 use domain::engine::{self, Memo, QuotePlan};
 use domain::pricing::PricedQuote;
-use domain::templates::{Common, TemplateKind};
+use domain::status::{ApprovalStatus, QuoteStatus};
+use domain::templates::Common;
 use sqlx::AnyConnection;
 use store::audit::{self, Entry};
 use store::conversations::{self, Conversation};
@@ -16,6 +17,12 @@ use crate::outbound::{self, Payload, Target};
 use crate::tenant_ctx::{ContextCache, TenantContext};
 
 const HOUR_MS: i64 = 60 * 60 * 1000;
+
+/// When a quote sent now stops holding: validity counts from the moment the customer
+/// receives it.
+fn expiry_from_now(ctx: &TenantContext) -> i64 {
+    store::now_ms() + i64::from(ctx.rules.quote_validity_hours) * HOUR_MS
+}
 
 /// Numbers, snapshots and stores a quote the engine decided; sends it (with buttons and its
 /// expiry job) unless it needs approval, in which case the approval is recorded with every
@@ -32,7 +39,7 @@ pub async fn create_quote(
     let number = quotes::next_number(c, t.tenant_id, today.year()).await?;
     let snapshot =
         serde_json::to_string(&plan.priced).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let valid_until = store::now_ms() + i64::from(ctx.rules.quote_validity_hours) * HOUR_MS;
+    let valid_until = expiry_from_now(ctx);
     let needs_approval = plan.priced.needs_approval();
     let delivery_json = plan
         .delivery
@@ -44,9 +51,9 @@ pub async fn create_quote(
             conversation_id: t.conversation_id,
             number: &number,
             status: if needs_approval {
-                "pending_approval"
+                QuoteStatus::PendingApproval
             } else {
-                "sent"
+                QuoteStatus::Sent
             },
             snapshot_json: &snapshot,
             total_cents: plan.priced.total.0,
@@ -89,6 +96,7 @@ pub async fn create_quote(
     Ok(quote_id)
 }
 
+/// The quote's message with its reply buttons, to the customer.
 #[allow(clippy::too_many_arguments)]
 async fn send_quote_message(
     c: &mut AnyConnection,
@@ -123,6 +131,7 @@ async fn send_quote_message(
     Ok(())
 }
 
+/// The `quote.expire` job, due when the quote stops holding.
 async fn schedule_expiry(
     c: &mut AnyConnection,
     t: &Target<'_>,
@@ -192,7 +201,7 @@ pub async fn approve_quote(
                 None,
             )
             .await?;
-            quotes::set_status(c, &tenant_id, &quote.id, "sent", None).await?;
+            quotes::set_status(c, &tenant_id, &quote.id, QuoteStatus::Sent, None).await?;
             let priced: PricedQuote = serde_json::from_str(&quote.snapshot_json)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let delivery = quote
@@ -206,8 +215,7 @@ pub async fn approve_quote(
                 contact_id: &conv.contact_id,
                 request_id: actor.request_id.as_deref(),
             };
-            // Validity counts from the moment the customer receives the quote.
-            let valid_until = store::now_ms() + i64::from(ctx.rules.quote_validity_hours) * HOUR_MS;
+            let valid_until = expiry_from_now(&ctx);
             send_quote_message(
                 c,
                 &t,
@@ -221,7 +229,7 @@ pub async fn approve_quote(
             )
             .await?;
             schedule_expiry(c, &t, &quote.id, valid_until).await?;
-            conversations::save_state(c, &tenant_id, &conv.id, next.code(), &conv.draft_json, None)
+            conversations::save_state(c, &tenant_id, &conv.id, next, &conv.draft_json, None)
                 .await?;
             audit::record(
                 c,
@@ -232,8 +240,10 @@ pub async fn approve_quote(
                     action: "quote.approve",
                     entity: "quote",
                     entity_id: Some(&quote.id),
-                    before: Some(serde_json::json!({ "status": "pending_approval" })),
-                    after: Some(serde_json::json!({ "status": "sent", "number": quote.number })),
+                    before: Some(serde_json::json!({ "status": QuoteStatus::PendingApproval })),
+                    after: Some(
+                        serde_json::json!({ "status": QuoteStatus::Sent, "number": quote.number }),
+                    ),
                     request_id: actor.request_id.as_deref(),
                 },
             )
@@ -276,7 +286,14 @@ pub async fn reject_quote(
                 Some(&reason),
             )
             .await?;
-            quotes::set_status(c, &tenant_id, &quote.id, "rejected", Some(&reason)).await?;
+            quotes::set_status(
+                c,
+                &tenant_id,
+                &quote.id,
+                QuoteStatus::Rejected,
+                Some(&reason),
+            )
+            .await?;
             if let Some(body) = msg {
                 let t = Target {
                     engine: engine_kind,
@@ -300,7 +317,7 @@ pub async fn reject_quote(
                 c,
                 &tenant_id,
                 &conv.id,
-                next.code(),
+                next,
                 &conv.draft_json,
                 Some(&reason),
             )
@@ -314,8 +331,10 @@ pub async fn reject_quote(
                     action: "quote.reject",
                     entity: "quote",
                     entity_id: Some(&quote.id),
-                    before: Some(serde_json::json!({ "status": "pending_approval" })),
-                    after: Some(serde_json::json!({ "status": "rejected", "reason": reason })),
+                    before: Some(serde_json::json!({ "status": QuoteStatus::PendingApproval })),
+                    after: Some(
+                        serde_json::json!({ "status": QuoteStatus::Rejected, "reason": reason }),
+                    ),
                     request_id: actor.request_id.as_deref(),
                 },
             )
@@ -341,9 +360,9 @@ async fn decide(
 ) -> Result<(quotes::Quote, Conversation, State), StoreError> {
     let (quote, conv) = pending_quote(c, engine_kind, tenant_id, approval_id).await?;
     let status = if event == Event::AdminApproved {
-        "approved"
+        ApprovalStatus::Approved
     } else {
-        "rejected"
+        ApprovalStatus::Rejected
     };
     if !quotes::decide_approval(
         c,
@@ -359,11 +378,9 @@ async fn decide(
             "essa aprovação já foi decidida".into(),
         ));
     }
-    let next = transition(
-        conv.state.parse::<State>().map_err(StoreError::Corrupt)?,
-        event,
-    )
-    .map_err(|e| StoreError::Conflict(format!("a conversa não está aguardando aprovação ({e})")))?;
+    let next = transition(conv.state, event).map_err(|e| {
+        StoreError::Conflict(format!("a conversa não está aguardando aprovação ({e})"))
+    })?;
     Ok((quote, conv, next))
 }
 
@@ -376,7 +393,7 @@ async fn pending_quote(
     let approval = quotes::approval_by_id(c, tenant_id, approval_id)
         .await?
         .ok_or(StoreError::NotFound)?;
-    if approval.status != "pending" {
+    if approval.status != ApprovalStatus::Pending {
         return Err(StoreError::Conflict(
             "essa aprovação já foi decidida".into(),
         ));
@@ -488,6 +505,3 @@ pub async fn set_taken_over(
 pub fn memo_of(conv: &Conversation) -> Memo {
     Memo::from_json(&conv.draft_json)
 }
-
-/// Kinds used by the expiry messages.
-pub(crate) const EXPIRED_KIND: TemplateKind = TemplateKind::Expired;
