@@ -247,7 +247,7 @@ async fn apply_step(
         outbound::queue(c, t, &payload, None).await?;
     }
     if let Some(plan) = &step.quote {
-        crate::actions::create_quote(c, t, ctx, conv, plan, today).await?;
+        crate::quoting::create_quote(c, t, ctx, conv, plan, today).await?;
     }
     Ok(())
 }
