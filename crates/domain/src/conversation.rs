@@ -6,47 +6,29 @@
 //! handle, never silently applied. Taking a conversation over (a person answers instead of the
 //! bot) is a flag beside the state, not a state: it can happen in any state.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum State {
-    Inbound,
-    CaptureMin,
-    QuoteReady,
-    HumanApproval,
-    QuoteSent,
-    WaitingReply,
-    Won,
-    Lost,
+use crate::stored_text_enum;
+
+stored_text_enum! {
+    /// `conversations.state`.
+    pub enum State("conversation state") {
+        Inbound = "INBOUND",
+        CaptureMin = "CAPTURE_MIN",
+        QuoteReady = "QUOTE_READY",
+        HumanApproval = "HUMAN_APPROVAL",
+        QuoteSent = "QUOTE_SENT",
+        WaitingReply = "WAITING_REPLY",
+        Won = "WON",
+        Lost = "LOST",
+    }
 }
 
 impl State {
-    pub const ALL: [State; 8] = [
-        State::Inbound,
-        State::CaptureMin,
-        State::QuoteReady,
-        State::HumanApproval,
-        State::QuoteSent,
-        State::WaitingReply,
-        State::Won,
-        State::Lost,
-    ];
-
+    /// The stored text; the same as [`State::as_str`], kept while the dashboard still
+    /// calls it by this name (issue 11).
     pub fn code(self) -> &'static str {
-        match self {
-            State::Inbound => "INBOUND",
-            State::CaptureMin => "CAPTURE_MIN",
-            State::QuoteReady => "QUOTE_READY",
-            State::HumanApproval => "HUMAN_APPROVAL",
-            State::QuoteSent => "QUOTE_SENT",
-            State::WaitingReply => "WAITING_REPLY",
-            State::Won => "WON",
-            State::Lost => "LOST",
-        }
+        self.as_str()
     }
 
     /// What the dashboard shows.
@@ -65,22 +47,6 @@ impl State {
 
     pub fn is_closed(self) -> bool {
         matches!(self, State::Won | State::Lost)
-    }
-}
-
-impl fmt::Display for State {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
-impl FromStr for State {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        State::ALL
-            .into_iter()
-            .find(|st| st.code() == s)
-            .ok_or_else(|| format!("unknown conversation state {s:?}"))
     }
 }
 
@@ -209,7 +175,7 @@ mod tests {
     #[test]
     fn codes_round_trip() {
         for s in State::ALL {
-            assert_eq!(s.code().parse::<State>().unwrap(), s);
+            assert_eq!(s.as_str().parse::<State>().unwrap(), s);
         }
     }
 }

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use orcazap::config::{self, Config};
 use orcazap::run::{self, DemoOptions, Roles};
 use orcazap::seed;
+use store::jobs::JobStatus;
 
 #[derive(Parser)]
 #[command(
@@ -301,9 +302,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 JobsAction::List { limit, status } => {
                     print_jobs(&store::jobs::list(&db, status.as_deref(), limit).await?)
                 }
-                JobsAction::Dead { limit } => {
-                    print_jobs(&store::jobs::list(&db, Some("dead"), limit).await?)
-                }
+                JobsAction::Dead { limit } => print_jobs(
+                    &store::jobs::list(&db, Some(JobStatus::Dead.as_str()), limit).await?,
+                ),
                 JobsAction::Requeue { id } => {
                     db.tx(move |c| Box::pin(async move { store::jobs::requeue(c, &id).await }))
                         .await

@@ -3,7 +3,10 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use domain::conversation::State;
+
 use crate::db::{new_id, now_ms, Db, Engine, StoreError};
+use crate::text_column;
 
 /// The 24 h customer-service window of WhatsApp.
 pub const SERVICE_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
@@ -14,7 +17,7 @@ pub struct Conversation {
     pub tenant_id: String,
     pub contact_id: String,
     pub channel_id: String,
-    pub state: String,
+    pub state: State,
     pub draft_json: String,
     pub taken_over_by: Option<String>,
     pub unread: i64,
@@ -37,7 +40,7 @@ fn from_row(r: &AnyRow) -> Result<Conversation, sqlx::Error> {
         tenant_id: r.try_get(1)?,
         contact_id: r.try_get(2)?,
         channel_id: r.try_get(3)?,
-        state: r.try_get(4)?,
+        state: text_column::parse(r, 4)?,
         draft_json: r.try_get(5)?,
         taken_over_by: r.try_get(6)?,
         unread: r.try_get(7)?,
@@ -202,7 +205,8 @@ pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Conversati
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
-/// The inbox: most recent first, optionally one state only.
+/// The inbox: most recent first, optionally one state only (its stored text: the dashboard
+/// passes its query parameter through until it reads the enum, issue 11).
 pub async fn list(
     db: &Db,
     tenant_id: &str,
@@ -231,7 +235,7 @@ pub async fn save_state(
     c: &mut AnyConnection,
     tenant_id: &str,
     id: &str,
-    state: &str,
+    state: State,
     draft_json: &str,
     closed_reason: Option<&str>,
 ) -> Result<(), StoreError> {
@@ -241,7 +245,7 @@ pub async fn save_state(
     )
     .bind(tenant_id)
     .bind(id)
-    .bind(state)
+    .bind(state.as_str())
     .bind(draft_json)
     .bind(closed_reason)
     .bind(now_ms())

@@ -10,6 +10,7 @@ use serde::Serialize;
 use sqlx::AnyConnection;
 
 use domain::sanitize::make_storable;
+use domain::status::MessageStatus;
 
 use crate::db::{new_id, now_ms, Db, Engine, StoreError};
 use crate::jobs::{self, NewJob};
@@ -158,7 +159,7 @@ pub struct DeliveredMessage {
 pub struct DeliveredStatus {
     pub phone_number_id: String,
     pub wamid: String,
-    pub status: String,
+    pub status: MessageStatus,
     pub error_code: Option<i64>,
     pub error_message: Option<String>,
 }
@@ -297,7 +298,7 @@ fn storable_deliveries(deliveries: Arc<Vec<Delivery>>) -> Arc<Vec<Delivery>> {
                 .iter()
                 .any(|t| t.contains('\0')),
                 DeliveryEvent::Status(st) => {
-                    [&st.phone_number_id, &st.wamid, &st.status]
+                    [&st.phone_number_id, &st.wamid]
                         .iter()
                         .any(|t| t.contains('\0'))
                         || st.error_message.as_ref().is_some_and(|t| t.contains('\0'))
@@ -329,7 +330,7 @@ fn storable_deliveries(deliveries: Arc<Vec<Delivery>>) -> Arc<Vec<Delivery>> {
                     }
                 }
                 DeliveryEvent::Status(st) => {
-                    for t in [&mut st.phone_number_id, &mut st.wamid, &mut st.status] {
+                    for t in [&mut st.phone_number_id, &mut st.wamid] {
                         make_storable(t);
                     }
                     if let Some(t) = st.error_message.as_mut() {
@@ -480,7 +481,7 @@ async fn record_delivery_portable(
                 messages::apply_receipt(
                     c,
                     &st.wamid,
-                    &st.status,
+                    st.status,
                     st.error_code,
                     st.error_message.as_deref(),
                 )

@@ -16,9 +16,23 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::db::{new_id, now_ms, Db, Engine, StoreError};
+use crate::text_column;
 
 /// PostgreSQL channel workers LISTEN on.
 pub const NOTIFY_CHANNEL: &str = "orcazap_jobs";
+
+domain::stored_text_enum! {
+    /// `jobs.status` (inside SQL the words are written out).
+    pub enum JobStatus("job status") {
+        /// Waiting for `run_at` (or for the job before it with the same `serial_key`).
+        Ready = "ready",
+        /// Claimed by a worker until `lease_until`.
+        Running = "running",
+        Done = "done",
+        /// Out of attempts or failed for good: listed for the operator, requeueable.
+        Dead = "dead",
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
@@ -27,7 +41,7 @@ pub struct Job {
     pub tenant_id: Option<String>,
     pub serial_key: Option<String>,
     pub payload_json: String,
-    pub status: String,
+    pub status: JobStatus,
     pub attempts: i64,
     pub max_attempts: i64,
     pub run_at: i64,
@@ -48,7 +62,7 @@ fn from_row(r: &AnyRow) -> Result<Job, sqlx::Error> {
         tenant_id: r.try_get(2)?,
         serial_key: r.try_get(3)?,
         payload_json: r.try_get(4)?,
-        status: r.try_get(5)?,
+        status: text_column::parse(r, 5)?,
         attempts: r.try_get(6)?,
         max_attempts: r.try_get(7)?,
         run_at: r.try_get(8)?,

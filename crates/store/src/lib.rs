@@ -4,6 +4,13 @@
 //! placeholders, `RETURNING`, `ON CONFLICT` work on both); the few places where the dialects
 //! differ branch on [`Engine`] and say why. Column types are only TEXT and BIGINT, so one
 //! schema serves both.
+//!
+//! Statuses and states are TEXT columns holding the words of enums declared once
+//! (`domain::status`, `domain::conversation::State`, [`jobs::JobStatus`]). Rows are read into
+//! those enums (a word that names no variant is a decode error) and written from them. Inside
+//! SQL the words are spelled out where a statement needs a fixed one (`status = 'pending'`):
+//! partial-index predicates must appear literally to be used, and migration 0003's function
+//! writes the same words.
 
 pub mod audit;
 pub mod backup;
@@ -30,6 +37,7 @@ pub mod templates;
 pub mod tenants;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+mod text_column;
 pub mod users;
 pub mod webhook_events;
 

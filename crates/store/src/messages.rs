@@ -3,12 +3,16 @@
 //! Inbound: `received` until the worker has handled it, then `processed`.
 //! Outbound: `pending` (written with the state change that caused it), `sent` once Meta
 //! accepted it (with Meta's id), then `delivered` / `read` from receipts, or `failed` with
-//! Meta's error code.
+//! Meta's error code. The words are [`MessageStatus`]'s; inside SQL they are written out.
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use domain::inbound::InboundContent;
+use domain::status::{MessageDirection, MessageStatus};
+
 use crate::db::{new_id, now_ms, Db, StoreError};
+use crate::text_column;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
@@ -16,12 +20,12 @@ pub struct Message {
     pub tenant_id: String,
     pub conversation_id: String,
     pub contact_id: String,
-    pub direction: String,
+    pub direction: MessageDirection,
     pub provider_message_id: Option<String>,
     pub kind: String,
     pub body: String,
     pub payload_json: String,
-    pub status: String,
+    pub status: MessageStatus,
     pub error_code: Option<i64>,
     pub error_message: Option<String>,
     pub sent_by: Option<String>,
@@ -38,18 +42,25 @@ fn from_row(r: &AnyRow) -> Result<Message, sqlx::Error> {
         tenant_id: r.try_get(1)?,
         conversation_id: r.try_get(2)?,
         contact_id: r.try_get(3)?,
-        direction: r.try_get(4)?,
+        direction: text_column::parse(r, 4)?,
         provider_message_id: r.try_get(5)?,
         kind: r.try_get(6)?,
         body: r.try_get(7)?,
         payload_json: r.try_get(8)?,
-        status: r.try_get(9)?,
+        status: text_column::parse(r, 9)?,
         error_code: r.try_get(10)?,
         error_message: r.try_get(11)?,
         sent_by: r.try_get(12)?,
         request_id: r.try_get(13)?,
         created_at: r.try_get(14)?,
     })
+}
+
+impl Message {
+    /// An inbound message's content, read back from the columns the webhook stored it in.
+    pub fn inbound_content(&self) -> InboundContent {
+        InboundContent::from_stored(&self.kind, &self.body, &self.payload_json)
+    }
 }
 
 pub struct NewInbound<'a> {
@@ -260,50 +271,56 @@ pub async fn provider_id_known(
     )
 }
 
-/// Applies a delivery receipt. Receipts can arrive out of order, so a status never moves
-/// backwards (read stays read when a late "delivered" arrives); `failed` always wins.
-/// Returns the tenant id of the message, or None when the id is unknown.
+/// Applies a delivery receipt. Receipts can arrive out of order, so a status only climbs
+/// [`MessageStatus::receipt_rank`]'s ladder (read stays read when a late "delivered"
+/// arrives; `failed` always wins). Returns the tenant id of the message, or None when the id
+/// is unknown.
 pub async fn apply_receipt(
     c: &mut AnyConnection,
     provider_message_id: &str,
-    status: &str,
+    status: MessageStatus,
     error_code: Option<i64>,
     error_message: Option<&str>,
 ) -> Result<Option<String>, StoreError> {
-    let rank = |s: &str| match s {
-        "pending" => 0,
-        "sent" => 1,
-        "delivered" => 2,
-        "read" => 3,
-        "failed" => 4,
-        _ => -1,
-    };
+    let rank = |s: MessageStatus| s.receipt_rank().unwrap_or(-1);
     let row = sqlx::query("SELECT tenant_id, status FROM messages WHERE provider_message_id = $1 AND direction = 'out'")
         .bind(provider_message_id)
         .fetch_optional(&mut *c)
         .await?;
     let Some(row) = row else { return Ok(None) };
     let tenant_id: String = row.try_get(0)?;
-    let current: String = row.try_get(1)?;
-    if rank(status) > rank(&current) {
+    let current: MessageStatus = text_column::parse(&row, 1)?;
+    if rank(status) > rank(current) {
         // The rank is compared again in the UPDATE: a receipt committed by a concurrent
         // transaction after the SELECT above must not be overwritten by a lower one.
-        sqlx::query(
+        let sql = format!(
             "UPDATE messages SET status = $2, error_code = COALESCE($3, error_code), error_message = COALESCE($4, error_message), updated_at = $5
-             WHERE provider_message_id = $1 AND direction = 'out'
-               AND (CASE status WHEN 'pending' THEN 0 WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2
-                                WHEN 'read' THEN 3 WHEN 'failed' THEN 4 ELSE -1 END) < $6",
-        )
-        .bind(provider_message_id)
-        .bind(status)
-        .bind(error_code)
-        .bind(error_message)
-        .bind(now_ms())
-        .bind(rank(status))
-        .execute(&mut *c)
-        .await?;
+             WHERE provider_message_id = $1 AND direction = 'out' AND {} < $6",
+            receipt_rank_sql()
+        );
+        sqlx::query(&sql)
+            .bind(provider_message_id)
+            .bind(status.as_str())
+            .bind(error_code)
+            .bind(error_message)
+            .bind(now_ms())
+            .bind(rank(status))
+            .execute(&mut *c)
+            .await?;
     }
     Ok(Some(tenant_id))
+}
+
+/// [`MessageStatus::receipt_rank`] of the `status` column, as SQL.
+fn receipt_rank_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        let whens: String = MessageStatus::ALL
+            .iter()
+            .filter_map(|s| Some(format!(" WHEN '{}' THEN {}", s.as_str(), s.receipt_rank()?)))
+            .collect();
+        format!("(CASE status{whens} ELSE -1 END)")
+    })
 }
 
 /// The transcript of a conversation, oldest first.

@@ -3,7 +3,10 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use domain::status::{ApprovalStatus, QuoteStatus};
+
 use crate::db::{new_id, now_ms, Db, StoreError};
+use crate::text_column;
 
 /// Takes the store's next quote number for `year` (`ORC-2026-000123`). The counter row is
 /// bumped with one `UPDATE … RETURNING`-style upsert, which both engines serialise on the
@@ -32,8 +35,7 @@ pub struct Quote {
     pub tenant_id: String,
     pub conversation_id: String,
     pub number: String,
-    /// `pending_approval`, `sent`, `accepted`, `declined`, `expired`, `rejected`, `superseded`.
-    pub status: String,
+    pub status: QuoteStatus,
     pub snapshot_json: String,
     pub total_cents: i64,
     pub valid_until: i64,
@@ -50,7 +52,7 @@ fn from_row(r: &AnyRow) -> Result<Quote, sqlx::Error> {
         tenant_id: r.try_get(1)?,
         conversation_id: r.try_get(2)?,
         number: r.try_get(3)?,
-        status: r.try_get(4)?,
+        status: text_column::parse(r, 4)?,
         snapshot_json: r.try_get(5)?,
         total_cents: r.try_get(6)?,
         valid_until: r.try_get(7)?,
@@ -64,7 +66,7 @@ pub struct NewQuote<'a> {
     pub tenant_id: &'a str,
     pub conversation_id: &'a str,
     pub number: &'a str,
-    pub status: &'a str,
+    pub status: QuoteStatus,
     pub snapshot_json: &'a str,
     pub total_cents: i64,
     pub valid_until: i64,
@@ -82,7 +84,7 @@ pub async fn insert(c: &mut AnyConnection, q: &NewQuote<'_>) -> Result<String, S
     .bind(q.tenant_id)
     .bind(q.conversation_id)
     .bind(q.number)
-    .bind(q.status)
+    .bind(q.status.as_str())
     .bind(q.snapshot_json)
     .bind(q.total_cents)
     .bind(q.valid_until)
@@ -135,6 +137,8 @@ pub async fn latest_for_conversation(
 }
 
 /// Quotes list with optional filters (status, number fragment, created after/before ms).
+/// The status filter is the stored text (see [`QuoteStatus`]): the dashboard passes its
+/// query parameter through until it reads the enum (issue 11).
 pub async fn list(
     db: &Db,
     tenant_id: &str,
@@ -168,13 +172,13 @@ pub async fn set_status(
     c: &mut AnyConnection,
     tenant_id: &str,
     id: &str,
-    status: &str,
+    status: QuoteStatus,
     lost_reason: Option<&str>,
 ) -> Result<(), StoreError> {
     sqlx::query("UPDATE quotes SET status = $3, lost_reason = COALESCE($4, lost_reason), updated_at = $5 WHERE tenant_id = $1 AND id = $2")
         .bind(tenant_id)
         .bind(id)
-        .bind(status)
+        .bind(status.as_str())
         .bind(lost_reason)
         .bind(now_ms())
         .execute(&mut *c)
@@ -208,8 +212,7 @@ pub struct Approval {
     pub id: String,
     pub tenant_id: String,
     pub quote_id: String,
-    /// `pending`, `approved`, `rejected`.
-    pub status: String,
+    pub status: ApprovalStatus,
     pub reasons_json: String,
     pub decided_by: Option<String>,
     pub decided_at: Option<i64>,
@@ -224,7 +227,7 @@ fn approval_from_row(r: &AnyRow) -> Result<Approval, sqlx::Error> {
         id: r.try_get(0)?,
         tenant_id: r.try_get(1)?,
         quote_id: r.try_get(2)?,
-        status: r.try_get(3)?,
+        status: text_column::parse(r, 3)?,
         reasons_json: r.try_get(4)?,
         decided_by: r.try_get(5)?,
         decided_at: r.try_get(6)?,
@@ -251,6 +254,7 @@ pub async fn insert_approval(
     Ok(id)
 }
 
+/// Approvals in one status (the stored text of an [`ApprovalStatus`]), oldest first.
 pub async fn approvals(
     db: &Db,
     tenant_id: &str,
@@ -290,7 +294,7 @@ pub async fn decide_approval(
     c: &mut AnyConnection,
     tenant_id: &str,
     approval_id: &str,
-    status: &str,
+    status: ApprovalStatus,
     user_id: Option<&str>,
     note: Option<&str>,
 ) -> Result<bool, StoreError> {
@@ -299,7 +303,7 @@ pub async fn decide_approval(
     )
     .bind(tenant_id)
     .bind(approval_id)
-    .bind(status)
+    .bind(status.as_str())
     .bind(user_id)
     .bind(now_ms())
     .bind(note)

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use domain::status::MessageStatus;
 use store::inbound::{Delivery, DeliveryEvent};
 use store::jobs::{self, NewJob};
 use store::testing::TestDb;
@@ -17,6 +18,7 @@ store::both_engines!(
     jobs_same_contact_never_concurrent,
     quote_numbers_unique_under_concurrency,
     receipts_never_move_backwards,
+    stored_words_read_back,
     tenant_isolation_in_queries,
 );
 
@@ -331,11 +333,11 @@ fn delivery_script(pnid: &str, tag: &str) -> Vec<Delivery> {
             timestamp: 1_764_000_000,
         })
     };
-    let status = |status: &str, error_code: Option<i64>| {
+    let status = |status: MessageStatus, error_code: Option<i64>| {
         DeliveryEvent::Status(DeliveredStatus {
             phone_number_id: pnid.to_string(),
             wamid: format!("{tag}.out"),
-            status: status.to_string(),
+            status,
             error_code,
             error_message: error_code.map(|_| "fora da janela".to_string()),
         })
@@ -353,9 +355,9 @@ fn delivery_script(pnid: &str, tag: &str) -> Vec<Delivery> {
         vec![msg("5511900000001", "Ana", "a1", "bom dia")],
         vec![unknown],
         vec![
-            status("delivered", None),
-            status("sent", None),
-            status("failed", Some(131047)),
+            status(MessageStatus::Delivered, None),
+            status(MessageStatus::Sent, None),
+            status(MessageStatus::Failed, Some(131047)),
         ],
         vec![DeliveryEvent::Ignored {
             phone_number_id: Some(pnid.to_string()),
@@ -590,28 +592,118 @@ async fn receipts_never_move_backwards(t: &TestDb) {
     let out = sent_reply(&t.db, &tenant, &conv.id, &conv.contact_id, "wamid.out").await;
     let mut c = t.db.write().acquire().await.unwrap();
     assert_eq!(
-        messages::apply_receipt(&mut c, "wamid.out", "read", None, None)
+        messages::apply_receipt(&mut c, "wamid.out", MessageStatus::Read, None, None)
             .await
             .unwrap(),
         Some(tenant.clone())
     );
-    messages::apply_receipt(&mut c, "wamid.out", "delivered", None, None)
+    messages::apply_receipt(&mut c, "wamid.out", MessageStatus::Delivered, None, None)
         .await
         .unwrap();
     assert_eq!(
         messages::by_id(&mut c, &tenant, &out).await.unwrap().status,
         "read"
     );
-    messages::apply_receipt(&mut c, "wamid.out", "failed", Some(131047), Some("janela"))
-        .await
-        .unwrap();
+    messages::apply_receipt(
+        &mut c,
+        "wamid.out",
+        MessageStatus::Failed,
+        Some(131047),
+        Some("janela"),
+    )
+    .await
+    .unwrap();
     let m = messages::by_id(&mut c, &tenant, &out).await.unwrap();
     assert_eq!((m.status.as_str(), m.error_code), ("failed", Some(131047)));
     assert_eq!(
-        messages::apply_receipt(&mut c, "wamid.unknown", "read", None, None)
+        messages::apply_receipt(&mut c, "wamid.unknown", MessageStatus::Read, None, None)
             .await
             .unwrap(),
         None
+    );
+}
+
+/// Rows written as they always have been (through each engine's own path: PostgreSQL's
+/// function, SQLite's statements) read back into the enums and the inbound-content type;
+/// a word that names no variant is a decode error, never a silent default.
+async fn stored_words_read_back(t: &TestDb) {
+    use domain::conversation::State;
+    use domain::inbound::InboundContent;
+    use domain::status::MessageDirection;
+    use store::inbound::DeliveredMessage;
+    let (tenant, _channel) = seed_tenant(&t.db, "loja-w").await;
+    let msg = |wamid: &str, kind: &str, body: &str, payload_json: &str| {
+        DeliveryEvent::Message(DeliveredMessage {
+            phone_number_id: "pn-loja-w".into(),
+            wa_id: "5511977776666".into(),
+            name: "Bia".into(),
+            wamid: wamid.into(),
+            kind: kind.into(),
+            body: body.into(),
+            payload_json: payload_json.into(),
+            timestamp: 1_764_000_000,
+        })
+    };
+    let delivery = Delivery {
+        events: vec![
+            msg("w.1", "button", "Confirmar", r#"{"id":"quote_accept"}"#),
+            msg(
+                "w.2",
+                "location",
+                "Obra - Rua A, 10",
+                r#"{"latitude":"-23.5","longitude":"-46.6"}"#,
+            ),
+            msg("w.3", "sticker", "", "{}"),
+        ],
+        payload: "{}".into(),
+        request_id: None,
+    };
+    store::inbound::record_delivery(&t.db, delivery)
+        .await
+        .unwrap();
+    let conv = conversations::list(&t.db, &tenant, None, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(conv.state, State::Inbound);
+    let mut c = t.db.write().acquire().await.unwrap();
+    let mut rows = messages::unprocessed_inbound(&mut c, &tenant, &conv.id)
+        .await
+        .unwrap();
+    rows.sort_by(|a, b| a.provider_message_id.cmp(&b.provider_message_id));
+    let got: Vec<_> = rows
+        .iter()
+        .map(|m| (m.direction, m.status, m.inbound_content()))
+        .collect();
+    let inbound = |content| (MessageDirection::In, MessageStatus::Received, content);
+    assert_eq!(
+        got,
+        vec![
+            inbound(InboundContent::Button {
+                id: "quote_accept".into(),
+                title: "Confirmar".into()
+            }),
+            inbound(InboundContent::Location {
+                place: "Obra - Rua A, 10".into(),
+                latitude: "-23.5".into(),
+                longitude: "-46.6".into()
+            }),
+            inbound(InboundContent::Unsupported {
+                meta_type: "sticker".into(),
+                error_code: None
+            }),
+        ]
+    );
+    sqlx::query("UPDATE messages SET status = 'bogus' WHERE provider_message_id = 'w.1'")
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    let err = messages::by_id(&mut c, &tenant, &rows[0].id)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("unknown message status \"bogus\""),
+        "{err}"
     );
 }
 

@@ -14,6 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
+use domain::status::MessageStatus;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
@@ -211,7 +212,7 @@ pub async fn messages(
         store::messages::outbound_for_wa_id(&state.db, &tenant.id, phone.as_str(), after).await?;
     let out: Vec<serde_json::Value> = msgs
         .iter()
-        .filter(|m| m.status != "pending")
+        .filter(|m| m.status != MessageStatus::Pending)
         .map(|m| {
             let payload: serde_json::Value =
                 serde_json::from_str(&m.payload_json).unwrap_or_default();

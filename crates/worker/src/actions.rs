@@ -3,141 +3,17 @@
 //! these; each runs in one transaction with its audit entry.
 
 use domain::conversation::{transition, Event, State};
-use domain::engine::{self, Memo, QuotePlan};
+use domain::engine::Memo;
 use domain::pricing::PricedQuote;
-use domain::templates::{Common, TemplateKind};
+use domain::status::{ApprovalStatus, QuoteStatus};
 use sqlx::AnyConnection;
 use store::audit::{self, Entry};
 use store::conversations::{self, Conversation};
-use store::jobs::{self, NewJob};
 use store::{quotes, Db, Engine, StoreError};
 
 use crate::outbound::{self, Payload, Target};
-use crate::tenant_ctx::{ContextCache, TenantContext};
-
-const HOUR_MS: i64 = 60 * 60 * 1000;
-
-/// Numbers, snapshots and stores a quote the engine decided; sends it (with buttons and its
-/// expiry job) unless it needs approval, in which case the approval is recorded with every
-/// reason and nothing is sent.
-pub async fn create_quote(
-    c: &mut AnyConnection,
-    t: &Target<'_>,
-    ctx: &TenantContext,
-    conv: &Conversation,
-    plan: &QuotePlan,
-    today: chrono::NaiveDate,
-) -> Result<String, StoreError> {
-    use chrono::Datelike;
-    let number = quotes::next_number(c, t.tenant_id, today.year()).await?;
-    let snapshot =
-        serde_json::to_string(&plan.priced).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let valid_until = store::now_ms() + i64::from(ctx.rules.quote_validity_hours) * HOUR_MS;
-    let needs_approval = plan.priced.needs_approval();
-    let delivery_json = plan
-        .delivery
-        .map(|d| serde_json::to_string(&d).unwrap_or_default());
-    let quote_id = quotes::insert(
-        c,
-        &quotes::NewQuote {
-            tenant_id: t.tenant_id,
-            conversation_id: t.conversation_id,
-            number: &number,
-            status: if needs_approval {
-                "pending_approval"
-            } else {
-                "sent"
-            },
-            snapshot_json: &snapshot,
-            total_cents: plan.priced.total.0,
-            valid_until,
-            delivery: delivery_json.as_deref(),
-        },
-    )
-    .await?;
-    if needs_approval {
-        let reasons: Vec<&str> = plan
-            .priced
-            .approval_reasons
-            .iter()
-            .map(|r| r.code())
-            .collect();
-        let reasons_json =
-            serde_json::to_string(&reasons).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        quotes::insert_approval(c, t.tenant_id, &quote_id, &reasons_json).await?;
-        metrics::counter!("orcazap_quotes_total", "outcome" => "approval").increment(1);
-        for r in &plan.priced.approval_reasons {
-            metrics::counter!("orcazap_quote_approval_reasons_total", "reason" => r.code())
-                .increment(1);
-        }
-    } else {
-        send_quote_message(
-            c,
-            t,
-            ctx,
-            conv,
-            &plan.priced,
-            &number,
-            valid_until,
-            plan.delivery,
-            today,
-        )
-        .await?;
-        schedule_expiry(c, t, &quote_id, valid_until).await?;
-        metrics::counter!("orcazap_quotes_total", "outcome" => "auto_sent").increment(1);
-    }
-    Ok(quote_id)
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn send_quote_message(
-    c: &mut AnyConnection,
-    t: &Target<'_>,
-    ctx: &TenantContext,
-    conv: &Conversation,
-    priced: &PricedQuote,
-    number: &str,
-    valid_until_ms: i64,
-    delivery: Option<domain::slots::Delivery>,
-    today: chrono::NaiveDate,
-) -> Result<(), StoreError> {
-    let common = Common {
-        store_name: &ctx.tenant.name,
-        customer_name: (!conv.contact_name.is_empty()).then_some(conv.contact_name.as_str()),
-    };
-    let body = engine::quote_message(
-        &ctx.templates,
-        &common,
-        priced,
-        number,
-        ctx.date_of(valid_until_ms),
-        delivery,
-        today,
-    );
-    let payload = Payload::Buttons {
-        to: conv.contact_wa_id.clone(),
-        body,
-        buttons: outbound::quote_buttons(),
-    };
-    outbound::queue(c, t, &payload, None).await?;
-    Ok(())
-}
-
-async fn schedule_expiry(
-    c: &mut AnyConnection,
-    t: &Target<'_>,
-    quote_id: &str,
-    valid_until: i64,
-) -> Result<(), StoreError> {
-    let mut job = NewJob::new(
-        crate::QUOTE_EXPIRE_JOB,
-        serde_json::json!({ "quote_id": quote_id }),
-    );
-    job.tenant_id = Some(t.tenant_id.to_string());
-    job.run_at = Some(valid_until);
-    jobs::enqueue(c, t.engine, &job).await?;
-    Ok(())
-}
+use crate::quoting::{expiry_from_now, schedule_expiry, send_quote_message};
+use crate::tenant_ctx::ContextCache;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ActionError {
@@ -192,7 +68,7 @@ pub async fn approve_quote(
                 None,
             )
             .await?;
-            quotes::set_status(c, &tenant_id, &quote.id, "sent", None).await?;
+            quotes::set_status(c, &tenant_id, &quote.id, QuoteStatus::Sent, None).await?;
             let priced: PricedQuote = serde_json::from_str(&quote.snapshot_json)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let delivery = quote
@@ -206,8 +82,7 @@ pub async fn approve_quote(
                 contact_id: &conv.contact_id,
                 request_id: actor.request_id.as_deref(),
             };
-            // Validity counts from the moment the customer receives the quote.
-            let valid_until = store::now_ms() + i64::from(ctx.rules.quote_validity_hours) * HOUR_MS;
+            let valid_until = expiry_from_now(&ctx);
             send_quote_message(
                 c,
                 &t,
@@ -221,7 +96,7 @@ pub async fn approve_quote(
             )
             .await?;
             schedule_expiry(c, &t, &quote.id, valid_until).await?;
-            conversations::save_state(c, &tenant_id, &conv.id, next.code(), &conv.draft_json, None)
+            conversations::save_state(c, &tenant_id, &conv.id, next, &conv.draft_json, None)
                 .await?;
             audit::record(
                 c,
@@ -232,8 +107,10 @@ pub async fn approve_quote(
                     action: "quote.approve",
                     entity: "quote",
                     entity_id: Some(&quote.id),
-                    before: Some(serde_json::json!({ "status": "pending_approval" })),
-                    after: Some(serde_json::json!({ "status": "sent", "number": quote.number })),
+                    before: Some(serde_json::json!({ "status": QuoteStatus::PendingApproval })),
+                    after: Some(
+                        serde_json::json!({ "status": QuoteStatus::Sent, "number": quote.number }),
+                    ),
                     request_id: actor.request_id.as_deref(),
                 },
             )
@@ -276,7 +153,14 @@ pub async fn reject_quote(
                 Some(&reason),
             )
             .await?;
-            quotes::set_status(c, &tenant_id, &quote.id, "rejected", Some(&reason)).await?;
+            quotes::set_status(
+                c,
+                &tenant_id,
+                &quote.id,
+                QuoteStatus::Rejected,
+                Some(&reason),
+            )
+            .await?;
             if let Some(body) = msg {
                 let t = Target {
                     engine: engine_kind,
@@ -300,7 +184,7 @@ pub async fn reject_quote(
                 c,
                 &tenant_id,
                 &conv.id,
-                next.code(),
+                next,
                 &conv.draft_json,
                 Some(&reason),
             )
@@ -314,8 +198,10 @@ pub async fn reject_quote(
                     action: "quote.reject",
                     entity: "quote",
                     entity_id: Some(&quote.id),
-                    before: Some(serde_json::json!({ "status": "pending_approval" })),
-                    after: Some(serde_json::json!({ "status": "rejected", "reason": reason })),
+                    before: Some(serde_json::json!({ "status": QuoteStatus::PendingApproval })),
+                    after: Some(
+                        serde_json::json!({ "status": QuoteStatus::Rejected, "reason": reason }),
+                    ),
                     request_id: actor.request_id.as_deref(),
                 },
             )
@@ -341,9 +227,9 @@ async fn decide(
 ) -> Result<(quotes::Quote, Conversation, State), StoreError> {
     let (quote, conv) = pending_quote(c, engine_kind, tenant_id, approval_id).await?;
     let status = if event == Event::AdminApproved {
-        "approved"
+        ApprovalStatus::Approved
     } else {
-        "rejected"
+        ApprovalStatus::Rejected
     };
     if !quotes::decide_approval(
         c,
@@ -359,11 +245,9 @@ async fn decide(
             "essa aprovação já foi decidida".into(),
         ));
     }
-    let next = transition(
-        conv.state.parse::<State>().map_err(StoreError::Corrupt)?,
-        event,
-    )
-    .map_err(|e| StoreError::Conflict(format!("a conversa não está aguardando aprovação ({e})")))?;
+    let next = transition(conv.state, event).map_err(|e| {
+        StoreError::Conflict(format!("a conversa não está aguardando aprovação ({e})"))
+    })?;
     Ok((quote, conv, next))
 }
 
@@ -376,7 +260,7 @@ async fn pending_quote(
     let approval = quotes::approval_by_id(c, tenant_id, approval_id)
         .await?
         .ok_or(StoreError::NotFound)?;
-    if approval.status != "pending" {
+    if approval.status != ApprovalStatus::Pending {
         return Err(StoreError::Conflict(
             "essa aprovação já foi decidida".into(),
         ));
@@ -488,6 +372,3 @@ pub async fn set_taken_over(
 pub fn memo_of(conv: &Conversation) -> Memo {
     Memo::from_json(&conv.draft_json)
 }
-
-/// Kinds used by the expiry messages.
-pub(crate) const EXPIRED_KIND: TemplateKind = TemplateKind::Expired;

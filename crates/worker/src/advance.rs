@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use domain::conversation::State;
-use domain::engine::{self, Context, Inbound, Memo, QuoteOutcome, Reply, Step};
+use domain::engine::{self, Context, Memo, QuoteOutcome, Reply, Step};
+use domain::status::{ApprovalStatus, QuoteStatus};
 use domain::templates::Common;
 use sqlx::AnyConnection;
 use store::conversations::{self, Conversation};
@@ -66,7 +67,7 @@ async fn advance_in_tx(
     // finds nothing left to do.
     let conv = conversations::lock(c, engine_kind, tenant_id, conversation_id).await?;
     let pending = messages::unprocessed_inbound(c, tenant_id, conversation_id).await?;
-    let mut state: State = conv.state.parse().map_err(StoreError::Corrupt)?;
+    let mut state: State = conv.state;
     if pending.is_empty() || state.is_closed() {
         let ids: Vec<String> = pending.iter().map(|m| m.id.clone()).collect();
         messages::mark_processed(c, tenant_id, &ids).await?;
@@ -87,7 +88,7 @@ async fn advance_in_tx(
         if state.is_closed() {
             break;
         }
-        let inbound = inbound_of(&msg.kind, &msg.body, &msg.payload_json);
+        let inbound = msg.inbound_content().to_engine();
         let ectx = Context {
             index: &ctx.index,
             catalog: &ctx.catalog,
@@ -124,7 +125,7 @@ async fn advance_in_tx(
         c,
         tenant_id,
         conversation_id,
-        state.code(),
+        state,
         &memo.to_json(),
         closed_reason.as_deref(),
     )
@@ -163,19 +164,19 @@ async fn apply_step(
     if let Some(outcome) = step.quote_outcome {
         if let Some(q) = quotes::latest_for_conversation(c, t.tenant_id, t.conversation_id).await? {
             let (status, lost) = match outcome {
-                QuoteOutcome::Accepted => ("accepted", None),
-                QuoteOutcome::Declined => ("declined", Some("recusado pelo cliente")),
-                QuoteOutcome::Superseded => ("superseded", None),
+                QuoteOutcome::Accepted => (QuoteStatus::Accepted, None),
+                QuoteOutcome::Declined => (QuoteStatus::Declined, Some("recusado pelo cliente")),
+                QuoteOutcome::Superseded => (QuoteStatus::Superseded, None),
             };
-            if matches!(q.status.as_str(), "sent" | "pending_approval") {
+            if q.status.is_open() {
                 quotes::set_status(c, t.tenant_id, &q.id, status, lost).await?;
-                if q.status == "pending_approval" {
+                if q.status == QuoteStatus::PendingApproval {
                     if let Some(a) = quotes::approval_for_quote(c, t.tenant_id, &q.id).await? {
                         quotes::decide_approval(
                             c,
                             t.tenant_id,
                             &a.id,
-                            "superseded",
+                            ApprovalStatus::Superseded,
                             None,
                             Some("o cliente alterou o pedido"),
                         )
@@ -246,37 +247,7 @@ async fn apply_step(
         outbound::queue(c, t, &payload, None).await?;
     }
     if let Some(plan) = &step.quote {
-        crate::actions::create_quote(c, t, ctx, conv, plan, today).await?;
+        crate::quoting::create_quote(c, t, ctx, conv, plan, today).await?;
     }
     Ok(())
-}
-
-/// The engine's view of a stored inbound message.
-pub fn inbound_of(kind: &str, body: &str, payload_json: &str) -> Inbound {
-    let payload: serde_json::Value = serde_json::from_str(payload_json).unwrap_or_default();
-    match kind {
-        "button" | "list_reply" => Inbound::Button {
-            id: payload
-                .get("id")
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_string(),
-            title: body.to_string(),
-        },
-        "location" => Inbound::Location {
-            address: body.to_string(),
-        },
-        "reaction" => Inbound::Reaction,
-        "audio" => Inbound::Media {
-            described: "um áudio".into(),
-        },
-        "image" if !body.trim().is_empty() => Inbound::Text(body.to_string()),
-        "image" => Inbound::Media {
-            described: "uma imagem sem legenda".into(),
-        },
-        "text" => Inbound::Text(body.to_string()),
-        _ => Inbound::Media {
-            described: "uma mensagem que não consigo ler".into(),
-        },
-    }
 }

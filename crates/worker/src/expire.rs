@@ -1,7 +1,8 @@
 //! Scheduled follow-ups: a quote past its validity, a conversation whose 24 h window closed.
 
-use domain::conversation::{transition, Event, State};
-use domain::templates::{self, Common};
+use domain::conversation::{transition, Event};
+use domain::status::QuoteStatus;
+use domain::templates::{self, Common, TemplateKind};
 use store::conversations;
 use store::{quotes, StoreError};
 
@@ -29,18 +30,23 @@ pub async fn quote(jc: &JobCtx<'_>, quote_id: &str) -> Outcome {
         .tx(move |c| {
             Box::pin(async move {
                 let q = quotes::get_conn(c, &tenant_id, &quote_id).await?;
-                if q.status != "sent" || q.valid_until > store::now_ms() {
+                if q.status != QuoteStatus::Sent || q.valid_until > store::now_ms() {
                     return Ok(false);
                 }
                 let conv =
                     conversations::lock(c, engine_kind, &tenant_id, &q.conversation_id).await?;
-                quotes::set_status(c, &tenant_id, &q.id, "expired", Some("validade vencida"))
-                    .await?;
+                quotes::set_status(
+                    c,
+                    &tenant_id,
+                    &q.id,
+                    QuoteStatus::Expired,
+                    Some("validade vencida"),
+                )
+                .await?;
                 if conv.taken_over_by.is_some() {
                     return Ok(false);
                 }
-                let state: State = conv.state.parse().map_err(StoreError::Corrupt)?;
-                let Ok(next) = transition(state, Event::WindowExpired) else {
+                let Ok(next) = transition(conv.state, Event::WindowExpired) else {
                     return Ok(true);
                 };
                 let window_open = conv.window_expires_at.is_some_and(|w| w > store::now_ms());
@@ -52,7 +58,7 @@ pub async fn quote(jc: &JobCtx<'_>, quote_id: &str) -> Outcome {
                     };
                     let body = domain::engine::render_with(
                         &ctx.templates,
-                        crate::actions::EXPIRED_KIND,
+                        TemplateKind::Expired,
                         &templates::expired_context(&common, &q.number, ctx.date_of(q.valid_until)),
                     );
                     let t = Target {
@@ -77,7 +83,7 @@ pub async fn quote(jc: &JobCtx<'_>, quote_id: &str) -> Outcome {
                     c,
                     &tenant_id,
                     &conv.id,
-                    next.code(),
+                    next,
                     &conv.draft_json,
                     Some("orçamento vencido"),
                 )
@@ -120,13 +126,12 @@ pub async fn window(jc: &JobCtx<'_>, conversation_id: &str) -> Outcome {
                 if !still_closed || conv.taken_over_by.is_some() {
                     return Ok(());
                 }
-                let state: State = conv.state.parse().map_err(StoreError::Corrupt)?;
-                if let Ok(next) = transition(state, Event::WindowExpired) {
+                if let Ok(next) = transition(conv.state, Event::WindowExpired) {
                     conversations::save_state(
                         c,
                         &tenant_id,
                         &conv.id,
-                        next.code(),
+                        next,
                         &conv.draft_json,
                         Some("cliente sem resposta em 24 h"),
                     )
@@ -134,12 +139,12 @@ pub async fn window(jc: &JobCtx<'_>, conversation_id: &str) -> Outcome {
                     if let Some(q) =
                         quotes::latest_for_conversation(c, &tenant_id, &conv.id).await?
                     {
-                        if matches!(q.status.as_str(), "sent" | "pending_approval") {
+                        if q.status.is_open() {
                             quotes::set_status(
                                 c,
                                 &tenant_id,
                                 &q.id,
-                                "expired",
+                                QuoteStatus::Expired,
                                 Some("janela de 24 h encerrada"),
                             )
                             .await?;

@@ -11,12 +11,14 @@
 //! heartbeat loop in [`runner`] does it about every ten minutes.
 //!
 //! [`actions`] holds what the dashboard triggers (approve, reject, reply by hand, take
-//! over): the same code paths the bot uses.
+//! over): the same code paths the bot uses. The quoting steps both need (create a quote,
+//! send it, schedule its expiry) live in `quoting`, which both read.
 
 pub mod actions;
 mod advance;
 mod expire;
 pub mod outbound;
+mod quoting;
 pub mod runner;
 mod send;
 pub mod tenant_ctx;

@@ -5,6 +5,7 @@
 //! run already got Meta's answer changes nothing. (A crash between Meta's 200 and our commit
 //! can still send twice: the Cloud API has no idempotency key. See docs/whatsapp.md.)
 
+use domain::status::MessageStatus;
 use secrecy::SecretString;
 use store::{channels, conversations, messages, StoreError};
 use whatsapp::graph::SendError;
@@ -21,7 +22,7 @@ pub async fn handle(jc: &JobCtx<'_>, message_id: &str) -> Outcome {
         let mut c = w.db.read().acquire().await?;
         let msg = messages::by_id(&mut c, tenant_id, message_id).await?;
         drop(c);
-        if msg.status != "pending" {
+        if msg.status != MessageStatus::Pending {
             return Ok(None);
         }
         let conv = conversations::get(&w.db, tenant_id, &msg.conversation_id)

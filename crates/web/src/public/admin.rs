@@ -19,6 +19,8 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::Instant;
 
+use store::jobs::JobStatus;
+
 use crate::dashboard::ratelimit::{Limit, RateLimiter};
 use crate::dashboard::security::{origin_ok, tokens_match};
 use crate::error::AppError;
@@ -241,7 +243,7 @@ async fn render(state: &AppState, token: &str) -> Result<Html<String>, AppError>
             oldest_ready_secs: q.oldest_ready_age_ms / 1000,
         })
         .collect();
-    let dead: Vec<JobView> = store::jobs::list(db, Some("dead"), LIST_LIMIT)
+    let dead: Vec<JobView> = store::jobs::list(db, Some(JobStatus::Dead.as_str()), LIST_LIMIT)
         .await?
         .into_iter()
         .map(|j| JobView {
