@@ -824,6 +824,57 @@ async fn slow_headers_and_idle_connections_are_closed() {
     assert!(p.terminate().success());
 }
 
+/// A body sent one byte at a time (slow-body "R.U.D.Y."): the header timeout never fires once
+/// the head is complete, and a per-read timeout would be reset by every byte. Found by the
+/// attack re-run (scripts/attack): a webhook POST announcing 1,000 bytes and trickling them
+/// stayed open for as long as the client kept going.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_bodies_are_cut_off() {
+    let Some(db) = TestDb::new(Engine::Sqlite).await else {
+        panic!("sqlite");
+    };
+    let dir = TempDir::new("slowbody");
+    let (p, port) = serve(&dir, &db.url, &[("ORCAZAP_HTTP_HEADER_TIMEOUT_MS", "300")]);
+    for (host, path) in [
+        ("api.localhost", "/webhooks/whatsapp"),
+        ("localhost", "/signup"),
+    ] {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.write_all(
+            format!(
+                "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        // One byte every 50 ms, never the whole body, until the server hangs up.
+        let mut w = s.try_clone().unwrap();
+        let trickle = std::thread::spawn(move || {
+            for _ in 0..999 {
+                if w.write_all(b"a").is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        let got = read_until_closed(&mut s);
+        assert!(!got.starts_with("HTTP/1.1 200"), "{host}{path}: {got}");
+        drop(s);
+        trickle.join().unwrap();
+    }
+    // A body that arrives in time is read as before (a wrong signature, not a cut-off body).
+    let r = client()
+        .post(format!("http://127.0.0.1:{port}/webhooks/whatsapp"))
+        .header("host", "api.localhost")
+        .header("x-hub-signature-256", format!("sha256={}", "0".repeat(64)))
+        .body(vec![b'{'; 100_000])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(p.terminate().success());
+}
+
 // ---------------------------------------------------------------------------------------
 // The development key file
 // ---------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ both_engines!(
     whatsapp_test_send_goes_through_the_worker,
     password_change_guessing_ends_the_session,
     forwarded_for_is_believed_only_from_trusted_proxies,
+    anonymous_floods_do_not_spend_the_stores_budget,
 );
 
 const _: Engine = Engine::Sqlite;
@@ -674,6 +675,82 @@ async fn forwarded_for_is_believed_only_from_trusted_proxies(app: &TestApp) {
         .answer()
         .await
         .expect_status_because(401, "another client behind the same proxy");
+}
+
+/// The store's read and write budgets are spent by its signed-in users only. Before, every
+/// request to `{slug}.BASE` charged them: 720 anonymous POSTs (no session, no token) or 3,600
+/// GETs of the login page from twelve addresses — each within its own address budget —
+/// answered the store's owner 429 on every page while the flood lasted (attack re-run).
+async fn anonymous_floods_do_not_spend_the_stores_budget(app: &TestApp) {
+    let proxied = TestApp::start_with(app.db.engine(), |c| {
+        c.trusted_proxies = web::client_ip::parse_trusted("127.0.0.1").unwrap();
+    })
+    .await
+    .unwrap();
+    let s = proxied.login("demo", OWNER_EMAIL, PASSWORD).await.unwrap();
+    let csrf = proxied.csrf("demo", &s).await;
+    for a in 0..12 {
+        let from = format!("198.51.100.{a}");
+        for _ in 0..60 {
+            let r = proxied
+                .post("demo", "/aprovacoes/x/aprovar", None, &[])
+                .header("x-forwarded-for", &from)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                r.status(),
+                403,
+                "refused for what it is, not for the store's budget"
+            );
+        }
+    }
+    let r = proxied
+        .post(
+            "demo",
+            "/modelos/quote/previa",
+            Some(&s),
+            &[("csrf", &csrf), ("source", "Total: {{ orcamento.total }}")],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the owner still writes");
+    for a in 0..12 {
+        let from = format!("198.51.100.{}", 100 + a);
+        for _ in 0..300 {
+            let r = proxied
+                .http
+                .get(proxied.url("/login"))
+                .header("host", proxied.host("demo"))
+                .header("x-forwarded-for", &from)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "within its address's budget");
+        }
+    }
+    let page = proxied
+        .http
+        .get(proxied.url("/aprovacoes"))
+        .header("host", proxied.host("demo"))
+        .header("cookie", format!("oz_session={s}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200, "the owner still reads");
+    // One address alone is still limited.
+    let mut refused = 0;
+    for _ in 0..70 {
+        let r = proxied
+            .post("demo", "/aprovacoes/x/aprovar", None, &[])
+            .header("x-forwarded-for", "203.0.113.9")
+            .send()
+            .await
+            .unwrap();
+        refused += usize::from(r.status() == 429);
+    }
+    assert!(refused > 0, "over 60 writes of one address in a minute");
 }
 
 async fn approve_sends_quote_through_the_worker(app: &TestApp) {

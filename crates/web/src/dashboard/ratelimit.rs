@@ -97,6 +97,22 @@ impl RateLimiter {
         )
     }
 
+    /// Takes one token from the address's bucket of `class` only.
+    pub fn check_address(&self, class: Class, ip: &str) -> Result<(), u64> {
+        let (per_ip, _) = class.limits();
+        let (s_ip, _) = class.scopes();
+        self.take(&[(s_ip, ip, per_ip)])
+    }
+
+    /// Takes one token from the store's bucket of `class` only. Only requests of the store's
+    /// own signed-in users may spend it (`security::guard`): a budget that anonymous requests
+    /// could spend would let anyone with a handful of addresses lock a store's team out.
+    pub fn check_store(&self, class: Class, tenant_id: &str) -> Result<(), u64> {
+        let (_, per_tenant) = class.limits();
+        let (_, s_tenant) = class.scopes();
+        self.take(&[(s_tenant, tenant_id, per_tenant)])
+    }
+
     /// Takes one token from every named bucket `(scope, key, limit)`, all or nothing;
     /// `Err(seconds)` until every one of them has a token again.
     pub fn take(&self, buckets: &[(&'static str, &str, Limit)]) -> Result<(), u64> {

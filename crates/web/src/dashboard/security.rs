@@ -152,6 +152,14 @@ fn is_write(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
+fn too_many(class: Class, secs: u64) -> Response {
+    metrics::counter!("orcazap_rate_limited_total", "class" => format!("{class:?}")).increment(1);
+    AppError::TooMany {
+        retry_after_secs: secs,
+    }
+    .into_response()
+}
+
 fn forbidden(msg: &str) -> Response {
     let mut r = (StatusCode::FORBIDDEN, msg.to_string()).into_response();
     r.extensions_mut().insert(crate::error::ErrorInfo {
@@ -207,19 +215,13 @@ pub async fn guard(State(ds): State<DashState>, req: Request, next: Next) -> Res
     let class = class_of(req.method(), req.uri().path());
     // Sign-in attempts are charged by the login handler, after the CSRF check below and per
     // address *and* account: charging them here, per address and per store, let anyone
-    // spend a store's whole login budget with empty POSTs (issue 10 item 3).
-    let charged = if class == Class::Login {
-        Ok(())
-    } else {
-        ds.limiter.check(class, &ip, &tenant.id)
-    };
-    if let Err(secs) = charged {
-        metrics::counter!("orcazap_rate_limited_total", "class" => format!("{class:?}"))
-            .increment(1);
-        return AppError::TooMany {
-            retry_after_secs: secs,
+    // spend a store's whole login budget with empty POSTs (issue 10 item 3). Other requests
+    // spend their address's budget here, and the store's budget only once they are known to
+    // come from the store's own users (below).
+    if class != Class::Login {
+        if let Err(secs) = ds.limiter.check_address(class, &ip) {
+            return too_many(class, secs);
         }
-        .into_response();
     }
     let request_id = req
         .extensions()
@@ -276,6 +278,14 @@ pub async fn guard(State(ds): State<DashState>, req: Request, next: Next) -> Res
     } else {
         req
     };
+    // The store's budget, for its signed-in users' requests (writes: with a valid token)
+    // only. Charged earlier, anonymous requests from a dozen addresses emptied it and the
+    // store's team got 429 on every page while the flood lasted (re-run of issue 10).
+    if user.is_some() && class != Class::Login {
+        if let Err(secs) = ds.limiter.check_store(class, &tenant.id) {
+            return too_many(class, secs);
+        }
+    }
     let mut req = req;
     req.extensions_mut().insert(ds.limiter.clone());
     req.extensions_mut().insert(Ctx {
