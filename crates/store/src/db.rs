@@ -9,6 +9,8 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor};
 
+pub use crate::error::StoreError;
+
 /// Which database engine a URL points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -64,52 +66,10 @@ impl DbConfig {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("database configuration: {0}")]
-    Config(String),
-    #[error("not found")]
-    NotFound,
-    #[error("conflict: {0}")]
-    Conflict(String),
-    #[error("invalid data in database: {0}")]
-    Corrupt(String),
-    #[error(transparent)]
-    Sqlx(#[from] sqlx::Error),
-    #[error("database task failed: {0}")]
-    Task(String),
-}
-
-impl StoreError {
-    /// Unique-constraint violations become conflicts the web layer turns into 409/422.
-    pub fn from_unique(e: sqlx::Error, what: &str) -> StoreError {
-        if let sqlx::Error::Database(db) = &e {
-            if db.is_unique_violation() {
-                return StoreError::Conflict(what.to_string());
-            }
-        }
-        StoreError::Sqlx(e)
-    }
-
-    /// Errors worth retrying a moment later (connection lost, pool exhausted, database busy).
-    pub fn is_transient(&self) -> bool {
-        match self {
-            StoreError::Sqlx(e) => {
-                matches!(
-                    e,
-                    sqlx::Error::PoolTimedOut
-                        | sqlx::Error::Io(_)
-                        | sqlx::Error::PoolClosed
-                        | sqlx::Error::WorkerCrashed
-                ) || matches!(e, sqlx::Error::Database(db) if db.message().contains("database is locked"))
-            }
-            StoreError::Task(_) => true,
-            _ => false,
-        }
-    }
-}
-
-pub type BoxFut<'c, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'c>>;
+/// The work of a transaction ([`Db::tx_with`]): a boxed future borrowing the connection.
+pub type TxFut<'c, T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>>;
+/// The work of a [`Db::tx`].
+pub type BoxFut<'c, T> = TxFut<'c, T, StoreError>;
 
 /// The database handle: cheap to clone.
 ///
@@ -289,11 +249,23 @@ impl Db {
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFut<'c, T> + Send + 'static,
     {
+        self.tx_with(f).await
+    }
+
+    /// [`Db::tx`] for work that can also fail with its own error `E` — a business refusal
+    /// such as "essa aprovação já foi decidida" decided half-way — rolled back like any
+    /// failure. Store errors inside `f` convert with `?`.
+    pub async fn tx_with<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> TxFut<'c, T, E> + Send + 'static,
+    {
         let pool = self.inner.write.clone();
         let engine = self.inner.engine;
         let handle = tokio::spawn(async move {
             let waited = std::time::Instant::now();
-            let mut conn = pool.acquire().await?;
+            let mut conn = pool.acquire().await.map_err(StoreError::from)?;
             metrics::histogram!("orcazap_db_acquire_wait_seconds")
                 .record(waited.elapsed().as_secs_f64());
             // SQLite: take the write lock up front so a read-then-write transaction cannot
@@ -302,10 +274,14 @@ impl Db {
                 Engine::Sqlite => "BEGIN IMMEDIATE",
                 Engine::Postgres => "BEGIN",
             };
-            conn.execute(sqlx::raw_sql(begin)).await?;
+            conn.execute(sqlx::raw_sql(begin))
+                .await
+                .map_err(StoreError::from)?;
             match f(&mut conn).await {
                 Ok(v) => {
-                    conn.execute(sqlx::raw_sql("COMMIT")).await?;
+                    conn.execute(sqlx::raw_sql("COMMIT"))
+                        .await
+                        .map_err(StoreError::from)?;
                     Ok(v)
                 }
                 Err(e) => {
@@ -318,7 +294,9 @@ impl Db {
                 }
             }
         });
-        handle.await.map_err(|e| StoreError::Task(e.to_string()))?
+        handle
+            .await
+            .map_err(|e| E::from(StoreError::Task(e.to_string())))?
     }
 
     /// Is the database reachable?

@@ -13,6 +13,7 @@ pub mod conversations;
 pub mod crypto;
 pub mod dashboard_queries;
 pub mod db;
+pub mod error;
 pub mod inbound;
 pub mod jobs;
 pub mod messages;
@@ -30,4 +31,5 @@ pub mod testing;
 pub mod users;
 pub mod webhook_events;
 
-pub use db::{new_id, now_ms, Db, DbConfig, Engine, StoreError};
+pub use db::{new_id, now_ms, Db, DbConfig, Engine};
+pub use error::{Doing, StoreError};

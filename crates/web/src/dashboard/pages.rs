@@ -22,11 +22,7 @@ use crate::state::AppState;
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
 fn action_err(e: ActionError) -> AppError {
-    match e {
-        ActionError::NotFound => AppError::NotFound,
-        ActionError::Conflict(m) => AppError::Conflict(m),
-        ActionError::Store(s) => AppError::from(s),
-    }
+    AppError::from(e)
 }
 
 #[derive(Deserialize, Default)]
@@ -525,10 +521,7 @@ pub async fn reply(
 ) -> Result<Response, AppError> {
     actions::manual_reply(&state.db, &me.tenant.id, &id, &f.text, &me.actor())
         .await
-        .map_err(|e| match e {
-            ActionError::Conflict(m) => AppError::BadRequest(m),
-            other => action_err(other),
-        })?;
+        .map_err(action_err)?;
     state.wake.notify_one();
     if headers.contains_key("hx-request") {
         let msgs = transcript_rows(&state, &me, &id).await?;
