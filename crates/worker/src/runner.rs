@@ -13,6 +13,7 @@ use tokio::sync::{watch, Notify};
 use tracing::Instrument;
 use whatsapp::graph::GraphClient;
 
+use crate::job::{JobCtx, Outcome};
 use crate::tenant_ctx::ContextCache;
 
 #[derive(Debug, Clone)]
@@ -51,28 +52,6 @@ impl WorkerConfig {
     }
 }
 
-/// How a job ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Done,
-    Retry { after_ms: i64, error: String },
-    Dead(String),
-}
-
-impl Outcome {
-    /// Database trouble is transient (retry); data problems are not.
-    pub fn from_store(e: StoreError) -> Outcome {
-        if e.is_transient() || matches!(e, StoreError::Sqlx(_)) {
-            Outcome::Retry {
-                after_ms: 0,
-                error: e.to_string(),
-            }
-        } else {
-            Outcome::Dead(e.to_string())
-        }
-    }
-}
-
 pub struct Worker {
     pub db: Db,
     pub graph: GraphClient,
@@ -82,11 +61,6 @@ pub struct Worker {
     /// Wakes idle loops when a job is enqueued in this process or NOTIFY arrives.
     pub wake: Arc<Notify>,
     running: Mutex<HashSet<String>>,
-}
-
-pub struct JobCtx<'a> {
-    pub worker: &'a Worker,
-    pub job: &'a Job,
 }
 
 /// Bounded label values for job kinds.
@@ -166,7 +140,13 @@ impl Worker {
                 .and_then(|v| v.as_str())
                 .map(str::to_string)
         };
-        let jc = JobCtx { worker: self, job };
+        let jc = JobCtx {
+            job,
+            db: &self.db,
+            graph: &self.graph,
+            cipher: &self.cipher,
+            contexts: &self.contexts,
+        };
         match job.kind.as_str() {
             crate::ADVANCE_JOB => match field("conversation_id") {
                 Some(id) => crate::advance::handle(&jc, &id).await,
