@@ -86,8 +86,8 @@ struct DbInner {
     write: AnyPool,
     read: AnyPool,
     url: String,
-    /// Coalesces "jobs are ready" notifications sent after commit (PostgreSQL only).
-    job_bell: std::sync::OnceLock<Arc<tokio::sync::Notify>>,
+    /// Tells workers that committed jobs are ready ([`crate::notify`]).
+    bell: crate::notify::Bell,
 }
 
 impl Db {
@@ -142,7 +142,7 @@ impl Db {
                         write,
                         read,
                         url: cfg.url.clone(),
-                        job_bell: std::sync::OnceLock::new(),
+                        bell: crate::notify::Bell::new(),
                     }),
                 })
             }
@@ -169,7 +169,7 @@ impl Db {
                         write: pool.clone(),
                         read: pool,
                         url: cfg.url.clone(),
-                        job_bell: std::sync::OnceLock::new(),
+                        bell: crate::notify::Bell::new(),
                     }),
                 })
             }
@@ -180,26 +180,14 @@ impl Db {
         self.inner.engine
     }
 
-    /// Tells workers in other processes that jobs committed by this process are ready
-    /// (`NOTIFY orcazap_jobs`). Call it after the commit.
-    ///
-    /// Why not NOTIFY inside the transaction: PostgreSQL serialises the commits of every
-    /// transaction that issued a NOTIFY behind one database-wide lock held through the WAL
-    /// flush, so the webhook transactions could not share a flush (group commit) and ingest
-    /// stalled at one fsync per message. Here many rings collapse into one NOTIFY sent on its
-    /// own, outside any transaction; a notification lost to a crash only delays a job until
-    /// the workers' next poll. No-op on SQLite (its workers share the process).
+    /// Tells workers that jobs this process committed are ready ([`crate::notify`]). Call it
+    /// after the commit; [`Db::tx`] does when its transaction added a job.
     pub fn jobs_ready(&self) {
-        if self.inner.engine != Engine::Postgres {
-            return;
-        }
-        let bell = self.inner.job_bell.get_or_init(|| {
-            let bell = Arc::new(tokio::sync::Notify::new());
-            tokio::spawn(ring_job_bell(self.inner.write.clone(), bell.clone()));
-            bell
-        });
-        // A ring while a NOTIFY is in flight leaves one permit: one more NOTIFY, not one each.
-        bell.notify_one();
+        self.inner.bell.ring(self.inner.engine, &self.inner.write);
+    }
+
+    pub(crate) fn bell(&self) -> &crate::notify::Bell {
+        &self.inner.bell
     }
 
     /// Size limit of the write pool (1 on SQLite).
@@ -243,7 +231,8 @@ impl Db {
     /// Runs `f` inside one transaction on the write pool, in a spawned task so that a caller
     /// that goes away (an HTTP client hanging up, a shutdown) cannot cancel it half-way and
     /// leave a pooled connection inside an open transaction. Commits when `f` succeeds,
-    /// rolls back otherwise.
+    /// rolls back otherwise. When `f` added a job ([`crate::jobs::enqueue`]), workers are
+    /// told after the commit ([`Db::jobs_ready`]).
     pub async fn tx<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
@@ -261,9 +250,9 @@ impl Db {
         E: From<StoreError> + Send + 'static,
         F: for<'c> FnOnce(&'c mut AnyConnection) -> TxFut<'c, T, E> + Send + 'static,
     {
-        let pool = self.inner.write.clone();
-        let engine = self.inner.engine;
+        let db = self.clone();
         let handle = tokio::spawn(async move {
+            let (pool, engine) = (&db.inner.write, db.inner.engine);
             let waited = std::time::Instant::now();
             let mut conn = pool.acquire().await.map_err(StoreError::from)?;
             metrics::histogram!("orcazap_db_acquire_wait_seconds")
@@ -277,14 +266,17 @@ impl Db {
             conn.execute(sqlx::raw_sql(begin))
                 .await
                 .map_err(StoreError::from)?;
-            match f(&mut conn).await {
-                Ok(v) => {
+            match crate::notify::noting_jobs(f(&mut conn)).await {
+                (Ok(v), job_added) => {
                     conn.execute(sqlx::raw_sql("COMMIT"))
                         .await
                         .map_err(StoreError::from)?;
+                    if job_added {
+                        db.jobs_ready();
+                    }
                     Ok(v)
                 }
-                Err(e) => {
+                (Err(e), _) => {
                     if let Err(rb) = conn.execute(sqlx::raw_sql("ROLLBACK")).await {
                         // The connection is in an unknown state: don't return it to the pool.
                         tracing::warn!(error = %rb, "rollback failed; closing connection");
@@ -308,24 +300,6 @@ impl Db {
     pub async fn close(&self) {
         self.inner.write.close().await;
         self.inner.read.close().await;
-    }
-}
-
-/// Sends one NOTIFY per burst of [`Db::jobs_ready`] rings until the pool is closed.
-async fn ring_job_bell(pool: AnyPool, bell: Arc<tokio::sync::Notify>) {
-    loop {
-        bell.notified().await;
-        if pool.is_closed() {
-            return;
-        }
-        let sent = sqlx::query("SELECT pg_notify($1, 'ready')")
-            .bind(crate::jobs::NOTIFY_CHANNEL)
-            .execute(&pool)
-            .await;
-        if let Err(e) = sent {
-            // Workers also poll, so a missed notification delays a job by one poll interval.
-            tracing::warn!(error = %e, "could not notify workers; they will find the job by polling");
-        }
     }
 }
 

@@ -48,7 +48,6 @@ pub struct Recorded {
 /// [`crate::recorder::Recorder`]), also used on its own by tests and tools.
 pub async fn record(
     c: &mut AnyConnection,
-    engine: Engine,
     m: &InboundRecord<'_>,
 ) -> Result<Option<Recorded>, StoreError> {
     if messages::provider_id_known(c, m.provider_message_id).await? {
@@ -86,7 +85,7 @@ pub async fn record(
     job.tenant_id = Some(m.tenant_id.to_string());
     job.serial_key = Some(contact_id.clone());
     job.request_id = m.request_id.map(str::to_string);
-    jobs::enqueue(c, engine, &job).await?;
+    jobs::enqueue(c, &job).await?;
     Ok(Some(Recorded {
         message_id,
         conversation_id,
@@ -473,7 +472,7 @@ async fn record_delivery_portable(
                     received_at_ms: now_ms(),
                     request_id: delivery.request_id.as_deref(),
                 };
-                let recorded = record(c, Engine::Sqlite, &rec).await?;
+                let recorded = record(c, &rec).await?;
                 event_channel = Some(channel);
                 match recorded {
                     Some(_) => EventOutcome::Accepted,

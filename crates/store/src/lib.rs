@@ -18,6 +18,7 @@ pub mod inbound;
 pub mod jobs;
 pub mod messages;
 pub mod migrate;
+pub mod notify;
 pub mod operator;
 pub mod privacy;
 pub mod quotes;

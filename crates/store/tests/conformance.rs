@@ -81,7 +81,6 @@ async fn ingest(
         wamid.to_string(),
         body.to_string(),
     );
-    let engine = db.engine();
     db.tx(move |c| {
         Box::pin(async move {
             let now = store::now_ms();
@@ -98,9 +97,7 @@ async fn ingest(
                 received_at_ms: now,
                 request_id: None,
             };
-            Ok(store::inbound::record(c, engine, &rec)
-                .await?
-                .map(|r| r.message_id))
+            Ok(store::inbound::record(c, &rec).await?.map(|r| r.message_id))
         })
     })
     .await
@@ -178,13 +175,12 @@ async fn inbound_is_idempotent_and_ordered(t: &TestDb) {
 }
 
 async fn jobs_lease_retry_dead_requeue(t: &TestDb) {
-    let engine = t.db.engine();
     let id =
         t.db.tx(move |c| {
             Box::pin(async move {
                 let mut j = NewJob::new("test.kind", serde_json::json!({"n": 1}));
                 j.max_attempts = 2;
-                jobs::enqueue(c, engine, &j).await
+                jobs::enqueue(c, &j).await
             })
         })
         .await
@@ -240,12 +236,11 @@ async fn jobs_lease_retry_dead_requeue(t: &TestDb) {
     assert!(jobs::complete(&mut c, &id, "w4").await.unwrap());
     drop(c);
     // Scheduled in the future: not claimable yet.
-    let engine = t.db.engine();
     t.db.tx(move |c| {
         Box::pin(async move {
             let mut j = NewJob::new("later", serde_json::json!({}));
             j.run_at = Some(store::now_ms() + 60_000);
-            jobs::enqueue(c, engine, &j).await
+            jobs::enqueue(c, &j).await
         })
     })
     .await
@@ -256,17 +251,16 @@ async fn jobs_lease_retry_dead_requeue(t: &TestDb) {
 }
 
 async fn jobs_same_contact_never_concurrent(t: &TestDb) {
-    let engine = t.db.engine();
     t.db.tx(move |c| {
         Box::pin(async move {
             for i in 0..3 {
                 let mut j = NewJob::new("k", serde_json::json!({ "i": i }));
                 j.serial_key = Some("contact-1".into());
-                jobs::enqueue(c, engine, &j).await?;
+                jobs::enqueue(c, &j).await?;
             }
             let mut j = NewJob::new("k", serde_json::json!({ "i": 99 }));
             j.serial_key = Some("contact-2".into());
-            jobs::enqueue(c, engine, &j).await?;
+            jobs::enqueue(c, &j).await?;
             Ok(())
         })
     })

@@ -138,7 +138,7 @@ async fn advance_in_tx(
             );
             job.tenant_id = Some(tenant_id.to_string());
             job.run_at = Some(at + 1000);
-            jobs::enqueue(c, engine_kind, &job).await?;
+            jobs::enqueue(c, &job).await?;
         }
     }
     Ok(pending.len())
