@@ -180,15 +180,23 @@ async fn unknown_freight_goes_to_approval_and_customer_waits(app: &TestApp) {
         calls[1].text()
     );
     // A second approval of the same record is refused.
-    assert!(worker::actions::approve_quote(
+    let again = worker::actions::approve_quote(
         &app.db,
         &app.worker.contexts,
         &t.id,
         &approvals[0].id,
-        &actor
+        &actor,
     )
-    .await
-    .is_err());
+    .await;
+    assert!(
+        matches!(
+            again,
+            Err(worker::actions::ActionError::Refused(
+                worker::actions::Refusal::AlreadyDecided
+            ))
+        ),
+        "{again:?}"
+    );
 }
 
 async fn owner_id(app: &TestApp) -> String {
@@ -687,15 +695,18 @@ async fn rejected_quote_is_lost_with_its_reason_and_message(app: &TestApp) {
         "a rejected quote is never sent"
     );
     // Deciding again is refused: only the first decision counts.
-    assert!(worker::actions::approve_quote(
-        &app.db,
-        &app.worker.contexts,
-        &t.id,
-        &approval.id,
-        &actor
-    )
-    .await
-    .is_err());
+    let again =
+        worker::actions::approve_quote(&app.db, &app.worker.contexts, &t.id, &approval.id, &actor)
+            .await;
+    assert!(
+        matches!(
+            again,
+            Err(worker::actions::ActionError::Refused(
+                worker::actions::Refusal::AlreadyDecided
+            ))
+        ),
+        "{again:?}"
+    );
 }
 
 /// "boa tarde" + "quero 5 sacos de cal" in one delivery: SPEC §2 — "the bot asks only for what

@@ -9,6 +9,8 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor};
 
+pub use crate::error::StoreError;
+
 /// Which database engine a URL points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -64,52 +66,10 @@ impl DbConfig {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("database configuration: {0}")]
-    Config(String),
-    #[error("not found")]
-    NotFound,
-    #[error("conflict: {0}")]
-    Conflict(String),
-    #[error("invalid data in database: {0}")]
-    Corrupt(String),
-    #[error(transparent)]
-    Sqlx(#[from] sqlx::Error),
-    #[error("database task failed: {0}")]
-    Task(String),
-}
-
-impl StoreError {
-    /// Unique-constraint violations become conflicts the web layer turns into 409/422.
-    pub fn from_unique(e: sqlx::Error, what: &str) -> StoreError {
-        if let sqlx::Error::Database(db) = &e {
-            if db.is_unique_violation() {
-                return StoreError::Conflict(what.to_string());
-            }
-        }
-        StoreError::Sqlx(e)
-    }
-
-    /// Errors worth retrying a moment later (connection lost, pool exhausted, database busy).
-    pub fn is_transient(&self) -> bool {
-        match self {
-            StoreError::Sqlx(e) => {
-                matches!(
-                    e,
-                    sqlx::Error::PoolTimedOut
-                        | sqlx::Error::Io(_)
-                        | sqlx::Error::PoolClosed
-                        | sqlx::Error::WorkerCrashed
-                ) || matches!(e, sqlx::Error::Database(db) if db.message().contains("database is locked"))
-            }
-            StoreError::Task(_) => true,
-            _ => false,
-        }
-    }
-}
-
-pub type BoxFut<'c, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'c>>;
+/// The work of a transaction ([`Db::tx_with`]): a boxed future borrowing the connection.
+pub type TxFut<'c, T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>>;
+/// The work of a [`Db::tx`].
+pub type BoxFut<'c, T> = TxFut<'c, T, StoreError>;
 
 /// The database handle: cheap to clone.
 ///
@@ -126,8 +86,8 @@ struct DbInner {
     write: AnyPool,
     read: AnyPool,
     url: String,
-    /// Coalesces "jobs are ready" notifications sent after commit (PostgreSQL only).
-    job_bell: std::sync::OnceLock<Arc<tokio::sync::Notify>>,
+    /// Tells workers that committed jobs are ready ([`crate::notify`]).
+    bell: crate::notify::Bell,
 }
 
 impl Db {
@@ -182,7 +142,7 @@ impl Db {
                         write,
                         read,
                         url: cfg.url.clone(),
-                        job_bell: std::sync::OnceLock::new(),
+                        bell: crate::notify::Bell::new(),
                     }),
                 })
             }
@@ -209,7 +169,7 @@ impl Db {
                         write: pool.clone(),
                         read: pool,
                         url: cfg.url.clone(),
-                        job_bell: std::sync::OnceLock::new(),
+                        bell: crate::notify::Bell::new(),
                     }),
                 })
             }
@@ -220,26 +180,14 @@ impl Db {
         self.inner.engine
     }
 
-    /// Tells workers in other processes that jobs committed by this process are ready
-    /// (`NOTIFY orcazap_jobs`). Call it after the commit.
-    ///
-    /// Why not NOTIFY inside the transaction: PostgreSQL serialises the commits of every
-    /// transaction that issued a NOTIFY behind one database-wide lock held through the WAL
-    /// flush, so the webhook transactions could not share a flush (group commit) and ingest
-    /// stalled at one fsync per message. Here many rings collapse into one NOTIFY sent on its
-    /// own, outside any transaction; a notification lost to a crash only delays a job until
-    /// the workers' next poll. No-op on SQLite (its workers share the process).
+    /// Tells workers that jobs this process committed are ready ([`crate::notify`]). Call it
+    /// after the commit; [`Db::tx`] does when its transaction added a job.
     pub fn jobs_ready(&self) {
-        if self.inner.engine != Engine::Postgres {
-            return;
-        }
-        let bell = self.inner.job_bell.get_or_init(|| {
-            let bell = Arc::new(tokio::sync::Notify::new());
-            tokio::spawn(ring_job_bell(self.inner.write.clone(), bell.clone()));
-            bell
-        });
-        // A ring while a NOTIFY is in flight leaves one permit: one more NOTIFY, not one each.
-        bell.notify_one();
+        self.inner.bell.ring(self.inner.engine, &self.inner.write);
+    }
+
+    pub(crate) fn bell(&self) -> &crate::notify::Bell {
+        &self.inner.bell
     }
 
     /// Size limit of the write pool (1 on SQLite).
@@ -283,17 +231,30 @@ impl Db {
     /// Runs `f` inside one transaction on the write pool, in a spawned task so that a caller
     /// that goes away (an HTTP client hanging up, a shutdown) cannot cancel it half-way and
     /// leave a pooled connection inside an open transaction. Commits when `f` succeeds,
-    /// rolls back otherwise.
+    /// rolls back otherwise. When `f` added a job ([`crate::jobs::enqueue`]), workers are
+    /// told after the commit ([`Db::jobs_ready`]).
     pub async fn tx<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFut<'c, T> + Send + 'static,
     {
-        let pool = self.inner.write.clone();
-        let engine = self.inner.engine;
+        self.tx_with(f).await
+    }
+
+    /// [`Db::tx`] for work that can also fail with its own error `E` — a business refusal
+    /// such as "essa aprovação já foi decidida" decided half-way — rolled back like any
+    /// failure. Store errors inside `f` convert with `?`.
+    pub async fn tx_with<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> TxFut<'c, T, E> + Send + 'static,
+    {
+        let db = self.clone();
         let handle = tokio::spawn(async move {
+            let (pool, engine) = (&db.inner.write, db.inner.engine);
             let waited = std::time::Instant::now();
-            let mut conn = pool.acquire().await?;
+            let mut conn = pool.acquire().await.map_err(StoreError::from)?;
             metrics::histogram!("orcazap_db_acquire_wait_seconds")
                 .record(waited.elapsed().as_secs_f64());
             // SQLite: take the write lock up front so a read-then-write transaction cannot
@@ -302,13 +263,20 @@ impl Db {
                 Engine::Sqlite => "BEGIN IMMEDIATE",
                 Engine::Postgres => "BEGIN",
             };
-            conn.execute(sqlx::raw_sql(begin)).await?;
-            match f(&mut conn).await {
-                Ok(v) => {
-                    conn.execute(sqlx::raw_sql("COMMIT")).await?;
+            conn.execute(sqlx::raw_sql(begin))
+                .await
+                .map_err(StoreError::from)?;
+            match crate::notify::noting_jobs(f(&mut conn)).await {
+                (Ok(v), job_added) => {
+                    conn.execute(sqlx::raw_sql("COMMIT"))
+                        .await
+                        .map_err(StoreError::from)?;
+                    if job_added {
+                        db.jobs_ready();
+                    }
                     Ok(v)
                 }
-                Err(e) => {
+                (Err(e), _) => {
                     if let Err(rb) = conn.execute(sqlx::raw_sql("ROLLBACK")).await {
                         // The connection is in an unknown state: don't return it to the pool.
                         tracing::warn!(error = %rb, "rollback failed; closing connection");
@@ -318,7 +286,9 @@ impl Db {
                 }
             }
         });
-        handle.await.map_err(|e| StoreError::Task(e.to_string()))?
+        handle
+            .await
+            .map_err(|e| E::from(StoreError::Task(e.to_string())))?
     }
 
     /// Is the database reachable?
@@ -330,24 +300,6 @@ impl Db {
     pub async fn close(&self) {
         self.inner.write.close().await;
         self.inner.read.close().await;
-    }
-}
-
-/// Sends one NOTIFY per burst of [`Db::jobs_ready`] rings until the pool is closed.
-async fn ring_job_bell(pool: AnyPool, bell: Arc<tokio::sync::Notify>) {
-    loop {
-        bell.notified().await;
-        if pool.is_closed() {
-            return;
-        }
-        let sent = sqlx::query("SELECT pg_notify($1, 'ready')")
-            .bind(crate::jobs::NOTIFY_CHANNEL)
-            .execute(&pool)
-            .await;
-        if let Err(e) = sent {
-            // Workers also poll, so a missed notification delays a job by one poll interval.
-            tracing::warn!(error = %e, "could not notify workers; they will find the job by polling");
-        }
     }
 }
 

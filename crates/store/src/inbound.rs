@@ -49,7 +49,6 @@ pub struct Recorded {
 /// [`crate::recorder::Recorder`]), also used on its own by tests and tools.
 pub async fn record(
     c: &mut AnyConnection,
-    engine: Engine,
     m: &InboundRecord<'_>,
 ) -> Result<Option<Recorded>, StoreError> {
     if messages::provider_id_known(c, m.provider_message_id).await? {
@@ -87,7 +86,7 @@ pub async fn record(
     job.tenant_id = Some(m.tenant_id.to_string());
     job.serial_key = Some(contact_id.clone());
     job.request_id = m.request_id.map(str::to_string);
-    jobs::enqueue(c, engine, &job).await?;
+    jobs::enqueue(c, &job).await?;
     Ok(Some(Recorded {
         message_id,
         conversation_id,
@@ -116,8 +115,8 @@ async fn open_and_touch(
         }
         // A concurrent delivery opened it between the two statements: touch that one.
     }
-    Err(StoreError::Conflict(
-        "could not open a conversation for the contact".into(),
+    Err(StoreError::bug(
+        "could not open a conversation for the contact after three tries",
     ))
 }
 
@@ -201,7 +200,7 @@ impl EventOutcome {
             "status" => EventOutcome::Status,
             "ignored" => EventOutcome::Ignored,
             other => {
-                return Err(StoreError::Conflict(format!(
+                return Err(StoreError::Corrupt(format!(
                     "unexpected webhook outcome from the database: {other}"
                 )))
             }
@@ -227,8 +226,12 @@ pub fn delivery_outcome(outcomes: &[EventOutcome]) -> EventOutcome {
 /// in shared transactions with [`record_deliveries`]; this is the one-delivery form.
 pub async fn record_delivery(db: &Db, delivery: Delivery) -> Result<Vec<EventOutcome>, StoreError> {
     let mut all = record_deliveries(db, vec![delivery]).await?;
-    all.pop()
-        .ok_or_else(|| StoreError::Conflict("no outcome for the delivery".into()))
+    all.pop().ok_or_else(no_outcome)
+}
+
+/// A store call for one delivery answered nothing for it: a bug, never a user's mistake.
+pub(crate) fn no_outcome() -> StoreError {
+    StoreError::bug("no outcome for the delivery")
 }
 
 /// Stores several deliveries in one transaction (all or none), each exactly as
@@ -407,7 +410,7 @@ async fn record_deliveries_postgres(
         job_kind: ADVANCE_JOB,
         job_max_attempts: NewJob::new(ADVANCE_JOB, serde_json::Value::Null).max_attempts,
     })
-    .map_err(|e| StoreError::Conflict(format!("could not encode the webhook batch: {e}")))?;
+    .map_err(|e| StoreError::internal("encoding the webhook batch", e))?;
     // Autocommit: the function runs inside this one statement's transaction.
     let row = sqlx::query("SELECT orcazap_record_deliveries($1::jsonb)")
         .bind(arg)
@@ -416,7 +419,7 @@ async fn record_deliveries_postgres(
     let joined: String = row.try_get(0)?;
     let per_delivery: Vec<&str> = joined.split(';').collect();
     let mismatch = || {
-        StoreError::Conflict(format!(
+        StoreError::bug(format!(
             "the database returned outcomes that do not match the {} webhook deliveries sent",
             deliveries.len()
         ))
@@ -470,7 +473,7 @@ async fn record_delivery_portable(
                     received_at_ms: now_ms(),
                     request_id: delivery.request_id.as_deref(),
                 };
-                let recorded = record(c, Engine::Sqlite, &rec).await?;
+                let recorded = record(c, &rec).await?;
                 event_channel = Some(channel);
                 match recorded {
                     Some(_) => EventOutcome::Accepted,

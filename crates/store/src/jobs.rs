@@ -18,9 +18,6 @@ use sqlx::{AnyConnection, Row};
 use crate::db::{new_id, now_ms, Db, Engine, StoreError};
 use crate::text_column;
 
-/// PostgreSQL channel workers LISTEN on.
-pub const NOTIFY_CHANNEL: &str = "orcazap_jobs";
-
 domain::stored_text_enum! {
     /// `jobs.status` (inside SQL the words are written out).
     pub enum JobStatus("job status") {
@@ -100,40 +97,27 @@ impl NewJob {
     }
 }
 
-/// Adds a job inside the caller's transaction. On PostgreSQL also notifies listening
-/// workers; the notification is delivered when the transaction commits.
-pub async fn enqueue(
-    c: &mut AnyConnection,
-    engine: Engine,
-    job: &NewJob,
-) -> Result<String, StoreError> {
+/// Adds a job inside the caller's transaction. Workers are told after the commit: by
+/// [`Db::tx`] when it runs inside one, by the caller's [`Db::jobs_ready`] otherwise.
+pub async fn enqueue(c: &mut AnyConnection, job: &NewJob) -> Result<String, StoreError> {
     let id = new_id();
     let now = now_ms();
-    // PostgreSQL: insert and notify (channel NOTIFY_CHANNEL) in one statement, one round
-    // trip; the notification is delivered when the transaction commits.
-    let sql = match engine {
-        Engine::Postgres => {
-            "WITH j AS (INSERT INTO jobs (id, kind, tenant_id, serial_key, payload_json, status, attempts, max_attempts, run_at, request_id, created_at, updated_at)
-               VALUES ($1, $2, $3, $4, $5, 'ready', 0, $6, $7, $8, $9, $9) RETURNING kind)
-             SELECT pg_notify('orcazap_jobs', kind) FROM j"
-        }
-        Engine::Sqlite => {
-            "INSERT INTO jobs (id, kind, tenant_id, serial_key, payload_json, status, attempts, max_attempts, run_at, request_id, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, 'ready', 0, $6, $7, $8, $9, $9)"
-        }
-    };
-    sqlx::query(sql)
-        .bind(&id)
-        .bind(&job.kind)
-        .bind(&job.tenant_id)
-        .bind(&job.serial_key)
-        .bind(job.payload.to_string())
-        .bind(job.max_attempts.max(1))
-        .bind(job.run_at.unwrap_or(now))
-        .bind(&job.request_id)
-        .bind(now)
-        .execute(&mut *c)
-        .await?;
+    sqlx::query(
+        "INSERT INTO jobs (id, kind, tenant_id, serial_key, payload_json, status, attempts, max_attempts, run_at, request_id, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, 'ready', 0, $6, $7, $8, $9, $9)",
+    )
+    .bind(&id)
+    .bind(&job.kind)
+    .bind(&job.tenant_id)
+    .bind(&job.serial_key)
+    .bind(job.payload.to_string())
+    .bind(job.max_attempts.max(1))
+    .bind(job.run_at.unwrap_or(now))
+    .bind(&job.request_id)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    crate::notify::job_added();
     Ok(id)
 }
 

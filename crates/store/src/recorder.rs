@@ -19,7 +19,8 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-use crate::db::{Db, Engine, StoreError};
+use crate::db::{Db, Engine};
+use crate::error::{report, Doing, StoreError};
 use crate::inbound::{self, Delivery, EventOutcome};
 
 /// Most deliveries stored by one transaction: bounds the time the first of them waits. At 32
@@ -81,8 +82,14 @@ impl Recorder {
     }
 
     /// Stores one delivery, possibly together with others, and returns its outcomes once
-    /// they are committed.
+    /// they are committed. A failure says it happened while recording a webhook delivery.
     pub async fn record(&self, delivery: Delivery) -> Result<Vec<EventOutcome>, StoreError> {
+        self.record_inner(delivery)
+            .await
+            .doing("recording webhook delivery")
+    }
+
+    async fn record_inner(&self, delivery: Delivery) -> Result<Vec<EventOutcome>, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.queue
             .send(Pending { delivery, reply })
@@ -139,7 +146,7 @@ async fn commit(db: &Db, batch: Vec<Pending>, counts: &Counts) {
         Err(e) if e.is_transient() => {
             // The database is away: retrying each alone would only multiply the wait. Every
             // POST of the batch gets the error and Meta redelivers later.
-            let message = e.to_string();
+            let message = report(&e);
             for reply in replies {
                 let _ = reply.send(Err(StoreError::Task(message.clone())));
             }
@@ -147,19 +154,15 @@ async fn commit(db: &Db, batch: Vec<Pending>, counts: &Counts) {
         Err(e) => {
             counts.split.fetch_add(1, Ordering::Relaxed);
             metrics::counter!("orcazap_webhook_batch_splits_total").increment(1);
-            tracing::warn!(error = %e, size = replies.len(),
+            tracing::warn!(error = %report(&e), size = replies.len(),
                 "storing webhooks together failed; storing each on its own");
             for (i, reply) in replies.into_iter().enumerate() {
                 let one = Arc::new(vec![deliveries[i].clone()]);
                 let result = inbound::record_shared(db, one)
                     .await
-                    .and_then(|mut v| v.pop().ok_or_else(no_outcome));
+                    .and_then(|mut v| v.pop().ok_or_else(inbound::no_outcome));
                 let _ = reply.send(result);
             }
         }
     }
-}
-
-fn no_outcome() -> StoreError {
-    StoreError::Conflict("no outcome for the delivery".into())
 }

@@ -111,7 +111,7 @@ pub async fn receive(
         }
         Err(e) => {
             // Meta retries non-2xx deliveries, so nothing is lost while the database is away.
-            tracing::error!(error = %e, "could not store webhook; Meta will retry");
+            tracing::error!(error = %store::error::report(&e), "could not store webhook; Meta will retry");
             (StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable").into_response()
         }
     }

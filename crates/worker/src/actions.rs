@@ -15,21 +15,58 @@ use crate::outbound::{self, Payload, Target};
 use crate::quoting::{expiry_from_now, schedule_expiry, send_quote_message};
 use crate::tenant_ctx::ContextCache;
 
+/// Why an action did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum ActionError {
     #[error("não encontrado")]
     NotFound,
-    #[error("{0}")]
-    Conflict(String),
+    /// A business rule said no; the message is for the person who clicked.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Refused(#[from] Refusal),
+    /// The store failed (or a unique constraint refused the write).
+    #[error(transparent)]
+    Store(StoreError),
 }
 
-fn map_store(e: StoreError) -> ActionError {
-    match e {
-        StoreError::NotFound => ActionError::NotFound,
-        StoreError::Conflict(m) => ActionError::Conflict(m),
-        other => ActionError::Store(other),
+impl From<StoreError> for ActionError {
+    fn from(e: StoreError) -> ActionError {
+        match e {
+            StoreError::NotFound => ActionError::NotFound,
+            other => ActionError::Store(other),
+        }
+    }
+}
+
+impl ActionError {
+    /// Says what was being done when the store failed, for the log.
+    fn doing(self, what: &str) -> ActionError {
+        match self {
+            ActionError::Store(e) => ActionError::Store(e.doing(what)),
+            other => other,
+        }
+    }
+}
+
+/// The business rules that refuse an action, each with the pt-BR message the dashboard shows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// Someone else approved or rejected it first.
+    #[error("essa aprovação já foi decidida")]
+    AlreadyDecided,
+    /// The conversation moved on (the customer gave up, the quote expired…).
+    #[error("a conversa não está aguardando aprovação ({0})")]
+    NotAwaitingApproval(String),
+    #[error("a mensagem está vazia")]
+    EmptyMessage,
+    #[error("a mensagem passa de 4.096 caracteres, o limite do WhatsApp")]
+    MessageTooLong,
+}
+
+impl Refusal {
+    /// The request itself was wrong (an empty or too long message), as opposed to the state
+    /// having changed under it: the web answers 400 for the first, 409 for the second.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(self, Refusal::EmptyMessage | Refusal::MessageTooLong)
     }
 }
 
@@ -49,14 +86,17 @@ pub async fn approve_quote(
     approval_id: &str,
     actor: &Actor,
 ) -> Result<(), ActionError> {
-    let ctx = cache.load(db, tenant_id).await.map_err(map_store)?;
+    let ctx = cache
+        .load(db, tenant_id)
+        .await
+        .map_err(|e| ActionError::from(e).doing("loading the store for an approval"))?;
     let (tenant_id, approval_id, actor) = (
         tenant_id.to_string(),
         approval_id.to_string(),
         actor.clone(),
     );
     let engine_kind = db.engine();
-    db.tx(move |c| {
+    db.tx_with(move |c| {
         Box::pin(async move {
             let (quote, conv, next) = decide(
                 c,
@@ -119,7 +159,7 @@ pub async fn approve_quote(
         })
     })
     .await
-    .map_err(map_store)
+    .map_err(|e: ActionError| e.doing("approving a quote"))
 }
 
 /// Rejects a pending quote with a reason; optionally tells the customer.
@@ -141,7 +181,7 @@ pub async fn reject_quote(
         .map(str::to_string)
         .filter(|m| !m.trim().is_empty());
     let engine_kind = db.engine();
-    db.tx(move |c| {
+    db.tx_with(move |c| {
         Box::pin(async move {
             let (quote, conv, next) = decide(
                 c,
@@ -211,7 +251,7 @@ pub async fn reject_quote(
         })
     })
     .await
-    .map_err(map_store)
+    .map_err(|e: ActionError| e.doing("rejecting a quote"))
 }
 
 /// The shared first half of approve and reject: the approval must still be pending (only the
@@ -224,7 +264,7 @@ async fn decide(
     actor: &Actor,
     event: Event,
     note: Option<&str>,
-) -> Result<(quotes::Quote, Conversation, State), StoreError> {
+) -> Result<(quotes::Quote, Conversation, State), ActionError> {
     let (quote, conv) = pending_quote(c, engine_kind, tenant_id, approval_id).await?;
     let status = if event == Event::AdminApproved {
         ApprovalStatus::Approved
@@ -241,13 +281,10 @@ async fn decide(
     )
     .await?
     {
-        return Err(StoreError::Conflict(
-            "essa aprovação já foi decidida".into(),
-        ));
+        return Err(Refusal::AlreadyDecided.into());
     }
-    let next = transition(conv.state, event).map_err(|e| {
-        StoreError::Conflict(format!("a conversa não está aguardando aprovação ({e})"))
-    })?;
+    let next =
+        transition(conv.state, event).map_err(|e| Refusal::NotAwaitingApproval(e.to_string()))?;
     Ok((quote, conv, next))
 }
 
@@ -256,14 +293,12 @@ async fn pending_quote(
     engine_kind: Engine,
     tenant_id: &str,
     approval_id: &str,
-) -> Result<(quotes::Quote, Conversation), StoreError> {
+) -> Result<(quotes::Quote, Conversation), ActionError> {
     let approval = quotes::approval_by_id(c, tenant_id, approval_id)
         .await?
         .ok_or(StoreError::NotFound)?;
     if approval.status != ApprovalStatus::Pending {
-        return Err(StoreError::Conflict(
-            "essa aprovação já foi decidida".into(),
-        ));
+        return Err(Refusal::AlreadyDecided.into());
     }
     let quote = quotes::get_conn(c, tenant_id, &approval.quote_id).await?;
     let conv = conversations::lock(c, engine_kind, tenant_id, &quote.conversation_id).await?;
@@ -280,12 +315,10 @@ pub async fn manual_reply(
 ) -> Result<String, ActionError> {
     let text = text.trim().to_string();
     if text.is_empty() {
-        return Err(ActionError::Conflict("a mensagem está vazia".into()));
+        return Err(Refusal::EmptyMessage.into());
     }
     if text.chars().count() > 4096 {
-        return Err(ActionError::Conflict(
-            "a mensagem passa de 4.096 caracteres, o limite do WhatsApp".into(),
-        ));
+        return Err(Refusal::MessageTooLong.into());
     }
     let (tenant_id, conversation_id, actor) = (
         tenant_id.to_string(),
@@ -318,7 +351,7 @@ pub async fn manual_reply(
         })
     })
     .await
-    .map_err(map_store)
+    .map_err(|e| ActionError::from(e).doing("sending a reply by hand"))
 }
 
 /// Takes the conversation from the bot (`true`) or hands it back (`false`).
@@ -365,7 +398,7 @@ pub async fn set_taken_over(
         })
     })
     .await
-    .map_err(map_store)
+    .map_err(|e| ActionError::from(e).doing("taking over or handing back a conversation"))
 }
 
 /// For tests and the dashboard: the memo of a conversation.

@@ -12,24 +12,23 @@ use store::conversations::{self, Conversation};
 use store::jobs::{self, NewJob};
 use store::{messages, quotes, Engine, StoreError};
 
+use crate::job::{JobCtx, Outcome};
 use crate::outbound::{self, Payload, Target};
-use crate::runner::{JobCtx, Outcome};
 use crate::tenant_ctx::TenantContext;
 
 pub async fn handle(jc: &JobCtx<'_>, conversation_id: &str) -> Outcome {
     let Some(tenant_id) = jc.job.tenant_id.clone() else {
         return Outcome::Dead("conversation.advance without tenant".into());
     };
-    let ctx = match jc.worker.contexts.load(&jc.worker.db, &tenant_id).await {
+    let ctx = match jc.contexts.load(jc.db, &tenant_id).await {
         Ok(c) => c,
         Err(e) => return Outcome::from_store(e),
     };
     tracing::Span::current().record("conversation_id", conversation_id);
-    let engine_kind = jc.worker.db.engine();
+    let engine_kind = jc.db.engine();
     let conversation_id = conversation_id.to_string();
     let request_id = jc.job.request_id.clone();
     let res = jc
-        .worker
         .db
         .tx(move |c| {
             Box::pin(async move {
@@ -140,7 +139,7 @@ async fn advance_in_tx(
             );
             job.tenant_id = Some(tenant_id.to_string());
             job.run_at = Some(at + 1000);
-            jobs::enqueue(c, engine_kind, &job).await?;
+            jobs::enqueue(c, &job).await?;
         }
     }
     Ok(pending.len())

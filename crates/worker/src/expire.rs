@@ -6,8 +6,8 @@ use domain::templates::{self, Common, TemplateKind};
 use store::conversations;
 use store::{quotes, StoreError};
 
+use crate::job::{JobCtx, Outcome};
 use crate::outbound::{self, Payload, Target};
-use crate::runner::{JobCtx, Outcome};
 
 /// Quote expired → LOST; the customer is told while the window still allows free text.
 /// During a takeover the quote still expires (its price no longer holds) but the bot says
@@ -17,15 +17,14 @@ pub async fn quote(jc: &JobCtx<'_>, quote_id: &str) -> Outcome {
     let Some(tenant_id) = jc.job.tenant_id.clone() else {
         return Outcome::Dead("quote.expire without tenant".into());
     };
-    let ctx = match jc.worker.contexts.load(&jc.worker.db, &tenant_id).await {
+    let ctx = match jc.contexts.load(jc.db, &tenant_id).await {
         Ok(c) => c,
         Err(e) => return Outcome::from_store(e),
     };
-    let engine_kind = jc.worker.db.engine();
+    let engine_kind = jc.db.engine();
     let quote_id = quote_id.to_string();
     let request_id = jc.job.request_id.clone();
     let res = jc
-        .worker
         .db
         .tx(move |c| {
             Box::pin(async move {
@@ -109,10 +108,9 @@ pub async fn window(jc: &JobCtx<'_>, conversation_id: &str) -> Outcome {
     let Some(tenant_id) = jc.job.tenant_id.clone() else {
         return Outcome::Dead("window expiry without tenant".into());
     };
-    let engine_kind = jc.worker.db.engine();
+    let engine_kind = jc.db.engine();
     let conversation_id = conversation_id.to_string();
     let res = jc
-        .worker
         .db
         .tx(move |c| {
             Box::pin(async move {

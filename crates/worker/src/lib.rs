@@ -17,13 +17,15 @@
 pub mod actions;
 mod advance;
 mod expire;
+pub mod job;
 pub mod outbound;
 mod quoting;
 pub mod runner;
 mod send;
 pub mod tenant_ctx;
 
-pub use runner::{Outcome, Worker, WorkerConfig};
+pub use job::{JobCtx, Outcome};
+pub use runner::{Worker, WorkerConfig};
 
 pub const SEND_JOB: &str = "whatsapp.send";
 pub const QUOTE_EXPIRE_JOB: &str = "quote.expire";

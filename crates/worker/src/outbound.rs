@@ -101,6 +101,6 @@ pub async fn queue(
     // Same key as the contact's other jobs: sends go out in the order they were written.
     job.serial_key = Some(t.contact_id.to_string());
     job.request_id = t.request_id.map(str::to_string);
-    jobs::enqueue(c, t.engine, &job).await?;
+    jobs::enqueue(c, &job).await?;
     Ok(id)
 }

@@ -141,6 +141,6 @@ pub(crate) async fn schedule_expiry(
     );
     job.tenant_id = Some(t.tenant_id.to_string());
     job.run_at = Some(valid_until);
-    jobs::enqueue(c, t.engine, &job).await?;
+    jobs::enqueue(c, &job).await?;
     Ok(())
 }

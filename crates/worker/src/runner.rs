@@ -1,6 +1,5 @@
 //! The worker loop: claim, run with a timeout, record the outcome; heartbeats, queue
-//! metrics, wake-ups (LISTEN/NOTIFY on PostgreSQL, in-process notify on SQLite, plus
-//! polling) and graceful shutdown.
+//! metrics, wake-ups ([`store::notify`], plus polling) and graceful shutdown.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -8,11 +7,12 @@ use std::time::Duration;
 
 use store::crypto::TokenCipher;
 use store::jobs::{self, Job};
-use store::{Db, Engine, StoreError};
+use store::{Db, StoreError};
 use tokio::sync::{watch, Notify};
 use tracing::Instrument;
 use whatsapp::graph::GraphClient;
 
+use crate::job::{JobCtx, Outcome};
 use crate::tenant_ctx::ContextCache;
 
 #[derive(Debug, Clone)]
@@ -51,28 +51,6 @@ impl WorkerConfig {
     }
 }
 
-/// How a job ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Done,
-    Retry { after_ms: i64, error: String },
-    Dead(String),
-}
-
-impl Outcome {
-    /// Database trouble is transient (retry); data problems are not.
-    pub fn from_store(e: StoreError) -> Outcome {
-        if e.is_transient() || matches!(e, StoreError::Sqlx(_)) {
-            Outcome::Retry {
-                after_ms: 0,
-                error: e.to_string(),
-            }
-        } else {
-            Outcome::Dead(e.to_string())
-        }
-    }
-}
-
 pub struct Worker {
     pub db: Db,
     pub graph: GraphClient,
@@ -82,11 +60,6 @@ pub struct Worker {
     /// Wakes idle loops when a job is enqueued in this process or NOTIFY arrives.
     pub wake: Arc<Notify>,
     running: Mutex<HashSet<String>>,
-}
-
-pub struct JobCtx<'a> {
-    pub worker: &'a Worker,
-    pub job: &'a Job,
 }
 
 /// Bounded label values for job kinds.
@@ -166,7 +139,13 @@ impl Worker {
                 .and_then(|v| v.as_str())
                 .map(str::to_string)
         };
-        let jc = JobCtx { worker: self, job };
+        let jc = JobCtx {
+            job,
+            db: &self.db,
+            graph: &self.graph,
+            cipher: &self.cipher,
+            contexts: &self.contexts,
+        };
         match job.kind.as_str() {
             crate::ADVANCE_JOB => match field("conversation_id") {
                 Some(id) => crate::advance::handle(&jc, &id).await,
@@ -222,8 +201,8 @@ impl Worker {
         }
     }
 
-    /// Runs until `shutdown` turns true: `concurrency` loops, heartbeats, queue metrics and,
-    /// on PostgreSQL, a LISTEN connection that wakes the loops.
+    /// Runs until `shutdown` turns true: `concurrency` loops, heartbeats, queue metrics and a
+    /// listener that wakes the loops when jobs are ready ([`store::notify::listen`]).
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         tracing::info!(worker_id = %self.cfg.worker_id, concurrency = self.cfg.concurrency, "worker started");
         let mut tasks = tokio::task::JoinSet::new();
@@ -253,11 +232,13 @@ impl Worker {
             let stop = shutdown.clone();
             tokio::spawn(async move { w.background(stop).await })
         };
-        let listener = (self.db.engine() == Engine::Postgres).then(|| {
+        // Jobs committed elsewhere (the webhook, the dashboard, another worker) wake the loops
+        // at once instead of at their next poll.
+        let listener = {
             let w = self.clone();
             let stop = shutdown.clone();
-            tokio::spawn(async move { w.listen(stop).await })
-        });
+            tokio::spawn(async move { store::notify::listen(&w.db, &w.wake, stop).await })
+        };
         let _ = shutdown.changed().await;
         tracing::info!("worker stopping: finishing running jobs");
         self.wake.notify_waiters();
@@ -285,9 +266,7 @@ impl Worker {
             }
         }
         bg.abort();
-        if let Some(l) = listener {
-            l.abort();
-        }
+        listener.abort();
         tracing::info!("worker stopped");
     }
 
@@ -329,35 +308,6 @@ impl Worker {
                     Ok(n) => tracing::info!(deleted = n, "old webhook payloads purged"),
                     Err(e) => tracing::warn!(error = %e, "webhook payload purge failed"),
                 }
-            }
-        }
-    }
-
-    async fn listen(&self, mut stop: watch::Receiver<bool>) {
-        loop {
-            match sqlx::postgres::PgListener::connect(self.db.url()).await {
-                Ok(mut l) => {
-                    if let Err(e) = l.listen(jobs::NOTIFY_CHANNEL).await {
-                        tracing::warn!(error = %e, "LISTEN failed");
-                    } else {
-                        loop {
-                            tokio::select! {
-                                n = l.recv() => match n {
-                                    Ok(_) => self.wake.notify_one(),
-                                    Err(e) => { tracing::warn!(error = %e, "LISTEN connection lost"); break; }
-                                },
-                                _ = stop.changed() => return,
-                            }
-                        }
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not open LISTEN connection; polling only")
-                }
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_secs(2)) => {}
-                _ = stop.changed() => return,
             }
         }
     }

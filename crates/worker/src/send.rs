@@ -10,11 +10,11 @@ use secrecy::SecretString;
 use store::{channels, conversations, messages, StoreError};
 use whatsapp::graph::SendError;
 
+use crate::job::{JobCtx, Outcome};
 use crate::outbound::Payload;
-use crate::runner::{JobCtx, Outcome};
 
 pub async fn handle(jc: &JobCtx<'_>, message_id: &str) -> Outcome {
-    let w = jc.worker;
+    let w = jc;
     let Some(tenant_id) = jc.job.tenant_id.as_deref() else {
         return Outcome::Dead("send without tenant".into());
     };
@@ -25,10 +25,10 @@ pub async fn handle(jc: &JobCtx<'_>, message_id: &str) -> Outcome {
         if msg.status != MessageStatus::Pending {
             return Ok(None);
         }
-        let conv = conversations::get(&w.db, tenant_id, &msg.conversation_id)
+        let conv = conversations::get(w.db, tenant_id, &msg.conversation_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let channel = channels::by_id(&w.db, tenant_id, &conv.channel_id)
+        let channel = channels::by_id(w.db, tenant_id, &conv.channel_id)
             .await?
             .ok_or(StoreError::NotFound)?;
         Ok::<_, StoreError>(Some((msg, channel)))
@@ -167,7 +167,6 @@ async fn record_permanent(
         text.to_string(),
     );
     match jc
-        .worker
         .db
         .tx(move |c| {
             Box::pin(async move { messages::mark_failed(c, &tenant, &id, code, &msg).await })

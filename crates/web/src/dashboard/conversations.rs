@@ -8,7 +8,7 @@ use axum::Form;
 use minijinja::{context, Value};
 use serde::Deserialize;
 use store::{conversations, messages, quotes};
-use worker::actions::{self, ActionError};
+use worker::actions;
 
 use super::action_err;
 use super::change::read_conn;
@@ -190,10 +190,7 @@ pub async fn reply(
 ) -> Result<Response, AppError> {
     actions::manual_reply(&state.db, &me.tenant.id, &id, &f.text, &me.actor())
         .await
-        .map_err(|e| match e {
-            ActionError::Conflict(m) => AppError::BadRequest(m),
-            other => action_err(other),
-        })?;
+        .map_err(action_err)?;
     state.wake.notify_one();
     if headers.contains_key("hx-request") {
         let msgs = transcript_rows(&state, &me, &id).await?;

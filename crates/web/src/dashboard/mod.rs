@@ -107,9 +107,5 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 
 /// The worker's refusals as pages: a decided approval or a closed conversation is a conflict.
 fn action_err(e: ActionError) -> AppError {
-    match e {
-        ActionError::NotFound => AppError::NotFound,
-        ActionError::Conflict(m) => AppError::Conflict(m),
-        ActionError::Store(s) => AppError::from(s),
-    }
+    AppError::from(e)
 }

@@ -756,10 +756,9 @@ mod admin {
 
     async fn admin_requeues_a_dead_job_with_csrf(app: &TestApp) {
         let job = store::jobs::NewJob::new("test.kind", serde_json::json!({}));
-        let engine = app.db.engine();
         let id = app
             .db
-            .tx(move |c| Box::pin(async move { store::jobs::enqueue(c, engine, &job).await }))
+            .tx(move |c| Box::pin(async move { store::jobs::enqueue(c, &job).await }))
             .await
             .unwrap();
         sqlx::query("UPDATE jobs SET status = 'dead', last_error = 'boom <b>' WHERE id = $1")

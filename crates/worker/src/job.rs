@@ -1,0 +1,48 @@
+//! What a job handler is given and what it answers: the contract between the runner, which
+//! claims jobs and records their outcomes, and the handlers (`advance`, `send`, `expire`),
+//! which do the work. Both sides import this module and never each other.
+
+use store::crypto::TokenCipher;
+use store::jobs::Job;
+use store::{Db, StoreError};
+use whatsapp::graph::GraphClient;
+
+use crate::tenant_ctx::ContextCache;
+
+/// One claimed job and what its handler may use.
+pub struct JobCtx<'a> {
+    pub job: &'a Job,
+    pub db: &'a Db,
+    pub graph: &'a GraphClient,
+    pub cipher: &'a TokenCipher,
+    /// Each store's settings, catalogue and templates, cached between jobs.
+    pub contexts: &'a ContextCache,
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    /// Try again later (at the earliest after `after_ms`, or the runner's backoff).
+    Retry {
+        after_ms: i64,
+        error: String,
+    },
+    /// Failed for good: the job is listed as dead with the reason, for the operator.
+    Dead(String),
+}
+
+impl Outcome {
+    /// A store failure: retried when trying again can help (the database away, busy, timing
+    /// out, a serialization failure or deadlock), dead with the reason otherwise (a constraint
+    /// violation, a decode or type error, a missing row, corrupt data — each fails the same
+    /// way on every attempt, so retrying only delays the operator seeing it).
+    pub fn from_store(e: StoreError) -> Outcome {
+        let error = store::error::report(&e);
+        if e.is_transient() {
+            Outcome::Retry { after_ms: 0, error }
+        } else {
+            Outcome::Dead(error)
+        }
+    }
+}
