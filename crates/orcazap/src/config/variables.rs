@@ -125,7 +125,7 @@ pub const VARIABLES: &[Variable] = &[
     var(
         "ORCAZAP_HTTP_HEADER_TIMEOUT_MS",
         Value("30000"),
-        "a connection that has not sent a whole request head in this time, or sits idle this long between requests, is closed",
+        "a connection that has not sent a whole request head in this time, or sits idle this long between requests, is closed; a request body must arrive within it once its reading starts",
     ),
     var(
         "ORCAZAP_ADMIN_TOKEN",
@@ -214,7 +214,12 @@ pub const RETIRED: &[(&str, &str)] = &[(
 )];
 
 /// Read by the test suites and scripts, never by the binary (so it does not warn about them).
-pub const TOOLING: &[&str] = &["ORCAZAP_TEST_POSTGRES_URL", "ORCAZAP_BIN"];
+pub const TOOLING: &[&str] = &[
+    "ORCAZAP_TEST_POSTGRES_URL",
+    "ORCAZAP_BIN",
+    // scripts/attack: the admin URL where the probe run creates and drops its scratch database.
+    "ORCAZAP_ATTACK_POSTGRES_URL",
+];
 
 /// The variable named `name`. Reading a name missing from [`VARIABLES`] is a bug: it would have
 /// no documented default.
