@@ -25,12 +25,6 @@ stored_text_enum! {
 }
 
 impl State {
-    /// The stored text; the same as [`State::as_str`], kept while the dashboard still
-    /// calls it by this name (issue 11).
-    pub fn code(self) -> &'static str {
-        self.as_str()
-    }
-
     /// What the dashboard shows.
     pub fn label_pt(self) -> &'static str {
         match self {

@@ -114,15 +114,6 @@ macro_rules! stored_text_enum {
                 self.as_str() == *other
             }
         }
-
-        // Transitional (issue 11): the dashboard still reads these as `&str` (`status_pt(&q.status)`)
-        // until it is switched to the enums; then this goes, and the compiler lists what is left.
-        impl ::core::ops::Deref for $name {
-            type Target = str;
-            fn deref(&self) -> &str {
-                self.as_str()
-            }
-        }
     };
 }
 

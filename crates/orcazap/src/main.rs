@@ -300,11 +300,18 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let db = run::connect(&cfg).await?;
             match action {
                 JobsAction::List { limit, status } => {
-                    print_jobs(&store::jobs::list(&db, status.as_deref(), limit).await?)
+                    let status = status
+                        .as_deref()
+                        .map(str::parse::<JobStatus>)
+                        .transpose()
+                        .map_err(|e| {
+                            anyhow::anyhow!("--status: {e} (ready, running, done, dead)")
+                        })?;
+                    print_jobs(&store::jobs::list(&db, status, limit).await?)
                 }
-                JobsAction::Dead { limit } => print_jobs(
-                    &store::jobs::list(&db, Some(JobStatus::Dead.as_str()), limit).await?,
-                ),
+                JobsAction::Dead { limit } => {
+                    print_jobs(&store::jobs::list(&db, Some(JobStatus::Dead), limit).await?)
+                }
                 JobsAction::Requeue { id } => {
                     db.tx(move |c| Box::pin(async move { store::jobs::requeue(c, &id).await }))
                         .await

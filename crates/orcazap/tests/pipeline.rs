@@ -147,9 +147,10 @@ async fn unknown_freight_goes_to_approval_and_customer_waits(app: &TestApp) {
         calls[0].text()
     );
     let t = app.demo_tenant().await;
-    let approvals = store::quotes::approvals(&app.db, &t.id, "pending", 10)
-        .await
-        .unwrap();
+    let approvals =
+        store::quotes::approvals(&app.db, &t.id, domain::status::ApprovalStatus::Pending, 10)
+            .await
+            .unwrap();
     assert_eq!(approvals.len(), 1);
     assert!(
         approvals[0].reasons_json.contains("no_freight_rule"),
@@ -654,10 +655,11 @@ async fn rejected_quote_is_lost_with_its_reason_and_message(app: &TestApp) {
     .await;
     app.drain().await;
     let t = app.demo_tenant().await;
-    let approval = store::quotes::approvals(&app.db, &t.id, "pending", 10)
-        .await
-        .unwrap()
-        .remove(0);
+    let approval =
+        store::quotes::approvals(&app.db, &t.id, domain::status::ApprovalStatus::Pending, 10)
+            .await
+            .unwrap()
+            .remove(0);
     let actor = worker::actions::Actor {
         user_id: owner_id(app).await,
         label: "dono".into(),

@@ -210,7 +210,7 @@ pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Conversati
 pub async fn list(
     db: &Db,
     tenant_id: &str,
-    state: Option<&str>,
+    state: Option<State>,
     limit: i64,
 ) -> Result<Vec<Conversation>, StoreError> {
     let filter = if state.is_some() {
@@ -224,7 +224,7 @@ pub async fn list(
     );
     let mut q = sqlx::query(&sql).bind(tenant_id).bind(limit);
     if let Some(s) = state {
-        q = q.bind(s);
+        q = q.bind(s.as_str());
     }
     let rows = q.fetch_all(db.read()).await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)

@@ -247,9 +247,9 @@ pub async fn release(db: &Db, id: &str, worker_id: &str) -> Result<(), StoreErro
 }
 
 /// Jobs in one status, newest first (`orcazap jobs list|dead`, the operator page).
-pub async fn list(db: &Db, status: Option<&str>, limit: i64) -> Result<Vec<Job>, StoreError> {
+pub async fn list(db: &Db, status: Option<JobStatus>, limit: i64) -> Result<Vec<Job>, StoreError> {
     let (filter, bind) = match status {
-        Some(s) => (" WHERE status = $2", Some(s)),
+        Some(s) => (" WHERE status = $2", Some(s.as_str())),
         None => ("", None),
     };
     let sql = format!("SELECT {COLS} FROM jobs{filter} ORDER BY created_at DESC, id DESC LIMIT $1");

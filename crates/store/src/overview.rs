@@ -4,7 +4,10 @@
 
 use sqlx::Row;
 
+use domain::status::QuoteStatus;
+
 use crate::db::{Db, StoreError};
+use crate::text_column;
 
 /// Raw facts since a moment; the web layer buckets them by local day (dates stay out of SQL
 /// so both engines answer the same).
@@ -13,7 +16,7 @@ pub struct Activity {
     /// created_at of conversations.
     pub conversations: Vec<i64>,
     /// (created_at, status, total_cents, conversation_id) of quotes.
-    pub quotes: Vec<(i64, String, i64, String)>,
+    pub quotes: Vec<(i64, QuoteStatus, i64, String)>,
     pub pending_approvals: i64,
     pub unread_conversations: i64,
 }
@@ -41,7 +44,14 @@ pub async fn activity_since(
     .fetch_all(db.read())
     .await?
     .iter()
-    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+    .map(|r| {
+        Ok((
+            r.try_get(0)?,
+            text_column::parse(r, 1)?,
+            r.try_get(2)?,
+            r.try_get(3)?,
+        ))
+    })
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let pending_approvals: i64 = sqlx::query(
         "SELECT CAST(COUNT(*) AS BIGINT) FROM approvals WHERE tenant_id = $1 AND status = 'pending'",

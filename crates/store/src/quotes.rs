@@ -142,7 +142,7 @@ pub async fn latest_for_conversation(
 pub async fn list(
     db: &Db,
     tenant_id: &str,
-    status: Option<&str>,
+    status: Option<QuoteStatus>,
     number_like: Option<&str>,
     from_ms: Option<i64>,
     to_ms: Option<i64>,
@@ -157,7 +157,7 @@ pub async fn list(
         .unwrap_or_default();
     let rows = sqlx::query(&sql)
         .bind(tenant_id)
-        .bind(status.unwrap_or(""))
+        .bind(status.map_or("", QuoteStatus::as_str))
         .bind(number_like.unwrap_or(""))
         .bind(like)
         .bind(from_ms.unwrap_or(0))
@@ -258,13 +258,13 @@ pub async fn insert_approval(
 pub async fn approvals(
     db: &Db,
     tenant_id: &str,
-    status: &str,
+    status: ApprovalStatus,
     limit: i64,
 ) -> Result<Vec<Approval>, StoreError> {
     let sql = format!("SELECT {ACOLS} FROM approvals WHERE tenant_id = $1 AND status = $2 ORDER BY created_at LIMIT $3");
     let rows = sqlx::query(&sql)
         .bind(tenant_id)
-        .bind(status)
+        .bind(status.as_str())
         .bind(limit)
         .fetch_all(db.read())
         .await?;

@@ -139,7 +139,10 @@ async fn inbound_is_idempotent_and_ordered(t: &TestDb) {
     let bodies: Vec<&str> = pending.iter().map(|m| m.body.as_str()).collect();
     assert_eq!(bodies, vec!["primeira", "segunda"]);
     assert_eq!(
-        jobs::list(&t.db, Some("ready"), 10).await.unwrap().len(),
+        jobs::list(&t.db, Some(jobs::JobStatus::Ready), 10)
+            .await
+            .unwrap()
+            .len(),
         2,
         "one job per stored message, none for the duplicate"
     );
@@ -211,7 +214,9 @@ async fn jobs_lease_retry_dead_requeue(t: &TestDb) {
     assert!(jobs::fail(&t.db, &reclaimed, "w3", "boom again", Some(0))
         .await
         .unwrap());
-    let dead = jobs::list(&t.db, Some("dead"), 10).await.unwrap();
+    let dead = jobs::list(&t.db, Some(jobs::JobStatus::Dead), 10)
+        .await
+        .unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].last_error.as_deref(), Some("boom again"));
     let mut c = t.db.write().acquire().await.unwrap();

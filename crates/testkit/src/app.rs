@@ -262,9 +262,14 @@ impl TestApp {
     }
 
     pub async fn pending_approval(&self, store: &Store) -> Option<(String, String)> {
-        let a = store::quotes::approvals(&self.db, &store.tenant_id, "pending", 10)
-            .await
-            .unwrap();
+        let a = store::quotes::approvals(
+            &self.db,
+            &store.tenant_id,
+            domain::status::ApprovalStatus::Pending,
+            10,
+        )
+        .await
+        .unwrap();
         a.first().map(|a| (a.id.clone(), a.quote_id.clone()))
     }
 

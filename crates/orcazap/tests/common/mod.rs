@@ -158,9 +158,10 @@ impl TestApp {
                 Some(x) => done.push(x),
                 None => {
                     // A retry may be scheduled a few ms ahead.
-                    let pending = store::jobs::list(&self.db, Some("ready"), 50)
-                        .await
-                        .unwrap();
+                    let pending =
+                        store::jobs::list(&self.db, Some(store::jobs::JobStatus::Ready), 50)
+                            .await
+                            .unwrap();
                     if pending.iter().any(|j| {
                         j.run_at <= store::now_ms() + 200
                             && j.kind != worker::WINDOW_EXPIRE_JOB

@@ -9,6 +9,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use domain::money::{limits, Centavos, Quantity};
 use domain::pricing::{reprice_edited, LineEdit};
+use domain::status::{ApprovalStatus, QuoteStatus};
 use minijinja::context;
 use serde::Deserialize;
 use store::{conversations, quotes};
@@ -28,7 +29,7 @@ pub async fn list(
     me: Me,
     Query(n): Query<Notice>,
 ) -> Result<Html<String>, AppError> {
-    let list = quotes::approvals(&state.db, &me.tenant.id, "pending", 100).await?;
+    let list = quotes::approvals(&state.db, &me.tenant.id, ApprovalStatus::Pending, 100).await?;
     let clock = view::clock(&me);
     let mut rows = Vec::new();
     for a in list {
@@ -143,7 +144,7 @@ pub async fn edit_lines(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let (a, q) = load_approval(&state, &me, &id).await?;
-    if a.status != "pending" || q.status != "pending_approval" {
+    if a.status != ApprovalStatus::Pending || q.status != QuoteStatus::PendingApproval {
         return Err(AppError::Conflict("essa aprovação já foi decidida".into()));
     }
     let p = priced_of(&q)?;

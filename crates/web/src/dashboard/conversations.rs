@@ -5,6 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
+use domain::status::{MessageDirection, MessageStatus};
 use minijinja::{context, Value};
 use serde::Deserialize;
 use store::{conversations, messages, quotes};
@@ -12,17 +13,10 @@ use worker::actions;
 
 use super::action_err;
 use super::change::read_conn;
-use super::quotes::status_pt;
 use super::security::Me;
 use super::view::{self, brl, Notice};
 use crate::error::AppError;
 use crate::state::AppState;
-
-fn state_pt(code: &str) -> &'static str {
-    code.parse::<domain::conversation::State>()
-        .map(|s| s.label_pt())
-        .unwrap_or("—")
-}
 
 fn contact_label(c: &conversations::Conversation) -> String {
     if c.contact_name.trim().is_empty() {
@@ -42,24 +36,26 @@ pub async fn list(
     me: Me,
     Query(q): Query<InboxQuery>,
 ) -> Result<Html<String>, AppError> {
+    // An unknown state in the address shows every conversation, as no filter would.
     let filter = q
         .estado
-        .filter(|s| s.parse::<domain::conversation::State>().is_ok());
-    let list = conversations::list(&state.db, &me.tenant.id, filter.as_deref(), 200).await?;
+        .as_deref()
+        .and_then(|s| s.parse::<domain::conversation::State>().ok());
+    let list = conversations::list(&state.db, &me.tenant.id, filter, 200).await?;
     let clock = view::clock(&me);
     let rows: Vec<Value> = list
         .iter()
         .map(|c| {
             context! {
                 id => c.id.clone(), contact => contact_label(c), phone => domain::ids::mask_phone(&c.contact_wa_id),
-                state => state_pt(&c.state), unread => c.unread, taken => c.taken_over_by.is_some(),
+                state => c.state.label_pt(), unread => c.unread, taken => c.taken_over_by.is_some(),
                 last => clock.datetime_br(c.last_message_at),
             }
         })
         .collect();
     let states: Vec<Value> = domain::conversation::State::ALL
         .iter()
-        .map(|s| context! { code => s.code(), label => s.label_pt() })
+        .map(|s| context! { code => s.as_str(), label => s.label_pt() })
         .collect();
     view::page(
         &me,
@@ -69,14 +65,15 @@ pub async fn list(
     )
 }
 
-fn ticks(status: &str) -> (&'static str, &'static str) {
+fn ticks(status: MessageStatus) -> (&'static str, &'static str) {
     match status {
-        "pending" => ("🕓", "na fila"),
-        "sent" => ("✓", "enviada"),
-        "delivered" => ("✓✓", "entregue"),
-        "read" => ("✓✓", "lida"),
-        "failed" => ("⚠", "falhou"),
-        _ => ("", ""),
+        MessageStatus::Pending => ("🕓", "na fila"),
+        MessageStatus::Sent => ("✓", "enviada"),
+        MessageStatus::Delivered => ("✓✓", "entregue"),
+        MessageStatus::Read => ("✓✓", "lida"),
+        MessageStatus::Failed => ("⚠", "falhou"),
+        // Inbound messages carry no ticks.
+        MessageStatus::Received | MessageStatus::Processed => ("", ""),
     }
 }
 
@@ -86,10 +83,10 @@ async fn transcript_rows(state: &AppState, me: &Me, id: &str) -> Result<Vec<Valu
     Ok(msgs
         .iter()
         .map(|m| {
-            let (tick, tick_label) = ticks(&m.status);
+            let (tick, tick_label) = ticks(m.status);
             context! {
-                out => m.direction == "out", body => m.body.clone(), at => clock.datetime_br(m.created_at),
-                tick => tick, tick_label => tick_label, read => m.status == "read",
+                out => m.direction == MessageDirection::Out, body => m.body.clone(), at => clock.datetime_br(m.created_at),
+                tick => tick, tick_label => tick_label, read => m.status == MessageStatus::Read,
                 by_person => m.sent_by.is_some(), error => m.error_message.clone(),
             }
         })
@@ -118,11 +115,11 @@ pub async fn conversation(
             notice => view::notice(n.ok.as_deref()),
             conv => context! {
                 id => c.id.clone(), contact => contact_label(&c), phone => domain::ids::mask_phone(&c.contact_wa_id),
-                state => state_pt(&c.state), taken => c.taken_over_by.is_some(),
+                state => c.state.label_pt(), taken => c.taken_over_by.is_some(),
                 taken_by_me => c.taken_over_by.as_deref() == Some(me.user.id.as_str()),
             },
             messages => msgs,
-            quote => quote.map(|q| context! { id => q.id, number => q.number, status => status_pt(&q.status), total => brl(q.total_cents) }),
+            quote => quote.map(|q| context! { id => q.id, number => q.number, status => q.status.label_pt(), total => brl(q.total_cents) }),
         },
     )
 }

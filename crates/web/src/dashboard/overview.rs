@@ -31,7 +31,11 @@ pub async fn page(
     let a = store::overview::activity_since(&state.db, &me.tenant.id, since).await?;
     let conv_today = a.conversations.iter().filter(|t| **t >= today).count();
     let quotes_today = a.quotes.iter().filter(|q| q.0 >= today).count();
-    let won: Vec<_> = a.quotes.iter().filter(|q| q.1 == "accepted").collect();
+    let won: Vec<_> = a
+        .quotes
+        .iter()
+        .filter(|q| q.1 == domain::status::QuoteStatus::Accepted)
+        .collect();
     // Saturating: a sum for display must not abort the page (totals are bounded at input).
     let won_value: i64 = won.iter().fold(0i64, |acc, q| acc.saturating_add(q.2));
     let quoted_convs: std::collections::HashSet<&str> =

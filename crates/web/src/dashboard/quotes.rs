@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use domain::clock::StoreClock;
 use domain::money::Centavos;
 use domain::pricing::{ApprovalReason, PricedQuote};
+use domain::status::QuoteStatus;
 use minijinja::{context, Value};
 use serde::Deserialize;
 use store::quotes;
@@ -46,7 +47,7 @@ pub(super) fn quote_view(q: &quotes::Quote, p: &PricedQuote, clock: &StoreClock)
         })
         .collect();
     context! {
-        id => q.id.clone(), number => q.number.clone(), status => status_pt(&q.status), status_code => q.status.clone(),
+        id => q.id.clone(), number => q.number.clone(), status => q.status.label_pt(), status_code => q.status.as_str(),
         created => clock.datetime_br(q.created_at), valid_until => clock.date_br(q.valid_until),
         lines => lines, unknown => p.unknown.clone(),
         subtotal => brl(p.subtotal.0),
@@ -59,19 +60,6 @@ pub(super) fn quote_view(q: &quotes::Quote, p: &PricedQuote, clock: &StoreClock)
         total => brl(p.total.0),
         margin => p.margin_bp.map(|m| m.to_percent_br()),
         conversation_id => q.conversation_id.clone(),
-    }
-}
-
-pub fn status_pt(s: &str) -> &'static str {
-    match s {
-        "pending_approval" => "Aguardando aprovação",
-        "sent" => "Enviado",
-        "accepted" => "Aceito",
-        "declined" => "Recusado pelo cliente",
-        "expired" => "Vencido",
-        "rejected" => "Rejeitado pela loja",
-        "superseded" => "Substituído",
-        _ => "—",
     }
 }
 
@@ -93,11 +81,11 @@ pub async fn list(
     me: Me,
     Query(f): Query<QuoteFilter>,
 ) -> Result<Html<String>, AppError> {
+    // An unknown status in the address lists every quote, as no filter would.
     let status = f
         .status
         .as_deref()
-        .filter(|s| status_pt(s) != "—")
-        .map(str::to_string);
+        .and_then(|s| s.parse::<QuoteStatus>().ok());
     let number = f
         .numero
         .as_deref()
@@ -119,7 +107,7 @@ pub async fn list(
     let list = quotes::list(
         &state.db,
         &me.tenant.id,
-        status.as_deref(),
+        status,
         number.as_deref(),
         from,
         to,
@@ -129,21 +117,16 @@ pub async fn list(
     let rows: Vec<Value> = list
         .iter()
         .map(|q| {
-            context! { id => q.id.clone(), number => q.number.clone(), status => status_pt(&q.status), status_code => q.status.clone(),
+            context! { id => q.id.clone(), number => q.number.clone(), status => q.status.label_pt(), status_code => q.status.as_str(),
                 total => brl(q.total_cents), created => clock.datetime_br(q.created_at) }
         })
         .collect();
-    let statuses: Vec<Value> = [
-        "pending_approval",
-        "sent",
-        "accepted",
-        "declined",
-        "expired",
-        "rejected",
-    ]
-    .iter()
-    .map(|s| context! { code => s, label => status_pt(s) })
-    .collect();
+    // Superseded quotes are listed but not offered as a filter: the customer never saw them.
+    let statuses: Vec<Value> = QuoteStatus::ALL
+        .iter()
+        .filter(|s| **s != QuoteStatus::Superseded)
+        .map(|s| context! { code => s.as_str(), label => s.label_pt() })
+        .collect();
     view::page(
         &me,
         "dashboard/quotes.html",

@@ -243,7 +243,7 @@ async fn render(state: &AppState, token: &str) -> Result<Html<String>, AppError>
             oldest_ready_secs: q.oldest_ready_age_ms / 1000,
         })
         .collect();
-    let dead: Vec<JobView> = store::jobs::list(db, Some(JobStatus::Dead.as_str()), LIST_LIMIT)
+    let dead: Vec<JobView> = store::jobs::list(db, Some(JobStatus::Dead), LIST_LIMIT)
         .await?
         .into_iter()
         .map(|j| JobView {
