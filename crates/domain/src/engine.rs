@@ -110,6 +110,10 @@ pub enum Reply {
     Text(String),
     /// Text with the quote's reply buttons (Confirmar / Alterar / Falar com atendente).
     QuoteButtons(String),
+    /// "Your quote is being checked by a person" ([`TemplateKind::ApprovalPending`]). Left for
+    /// the worker to render: it names the quote, whose number exists only once the worker has
+    /// stored it.
+    ApprovalPending,
 }
 
 /// A quote the worker must number, store and (unless it needs approval) send.
@@ -253,12 +257,7 @@ pub fn advance(
                 step.quote_outcome = Some(QuoteOutcome::Superseded);
                 capture(&mut step, &u, ctx, &common)?;
             } else {
-                let reply = render(
-                    ctx,
-                    TemplateKind::ApprovalPending,
-                    &templates::quote_ref_context(&common, ""),
-                );
-                step.replies.push(Reply::Text(reply));
+                step.replies.push(Reply::ApprovalPending);
             }
         }
         State::QuoteSent | State::WaitingReply => after_quote(&mut step, &u, ctx, &common)?,
@@ -425,12 +424,7 @@ fn quote(step: &mut Step, ctx: &Context, common: &Common) -> Result<(), IllegalT
     step.fire(Event::MinimalDataReceived)?;
     if priced.needs_approval() {
         step.fire(Event::ApprovalRequired)?;
-        let reply = render(
-            ctx,
-            TemplateKind::ApprovalPending,
-            &templates::quote_ref_context(common, ""),
-        );
-        step.replies.push(Reply::Text(reply));
+        step.replies.push(Reply::ApprovalPending);
         step.needs_attention = Some("orçamento aguardando aprovação".into());
     } else {
         step.fire(Event::QuoteAutoOk)?;

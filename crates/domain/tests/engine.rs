@@ -53,6 +53,7 @@ fn texts(step: &Step) -> Vec<String> {
         .iter()
         .map(|r| match r {
             Reply::Text(t) | Reply::QuoteButtons(t) => t.clone(),
+            Reply::ApprovalPending => "[aguardando aprovação]".into(),
         })
         .collect()
 }

@@ -152,6 +152,21 @@ async fn unknown_freight_goes_to_approval_and_customer_waits(app: &TestApp) {
             .await
             .unwrap();
     assert_eq!(approvals.len(), 1);
+    // The wait message names the quote the customer will receive (it once said "Seu orçamento
+    // ** está sendo conferido": the engine rendered it before the quote had a number).
+    let waiting = store::quotes::get(&app.db, &t.id, &approvals[0].quote_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        calls[0].text().contains(&format!(
+            "Seu orçamento *{}* está sendo conferido",
+            waiting.number
+        )),
+        "the wait message names {}: {}",
+        waiting.number,
+        calls[0].text()
+    );
     assert!(
         approvals[0].reasons_json.contains("no_freight_rule"),
         "{}",

@@ -242,11 +242,28 @@ async fn apply_step(
                 body: body.clone(),
                 buttons: outbound::quote_buttons(),
             },
+            // Needs the number of the quote waiting for approval: after it is stored, below.
+            Reply::ApprovalPending => continue,
         };
         outbound::queue(c, t, &payload, None).await?;
     }
-    if let Some(plan) = &step.quote {
-        crate::quoting::create_quote(c, t, ctx, conv, plan, today).await?;
+    let new_quote = match &step.quote {
+        Some(plan) => Some(crate::quoting::create_quote(c, t, ctx, conv, plan, today).await?),
+        None => None,
+    };
+    if step.replies.contains(&Reply::ApprovalPending) {
+        // The quote just stored, or the one already waiting for the store's decision.
+        let waiting = match &new_quote {
+            Some(id) => Some(quotes::get_conn(c, t.tenant_id, id).await?),
+            None => quotes::latest_for_conversation(c, t.tenant_id, t.conversation_id).await?,
+        };
+        let number = waiting.map(|q| q.number).unwrap_or_default();
+        let body = engine::render_with(
+            &ctx.templates,
+            domain::templates::TemplateKind::ApprovalPending,
+            &domain::templates::quote_ref_context(&common, &number),
+        );
+        outbound::queue(c, t, &Payload::Text { to, body }, None).await?;
     }
     Ok(())
 }

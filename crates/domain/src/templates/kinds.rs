@@ -140,7 +140,7 @@ Para fechar, é só responder *SIM*. ✅
 
 const APPROVAL_PENDING: &str = "\
 Obrigado{% if cliente %}, {{ cliente }}{% endif %}! 🙏
-Seu orçamento *{{ numero }}* está sendo conferido por um atendente da *{{ loja }}* e já te mandamos em seguida.
+Seu orçamento{% if numero %} *{{ numero }}*{% endif %} está sendo conferido por um atendente da *{{ loja }}* e já te mandamos em seguida.
 ";
 
 const CONFIRMATION: &str = "\
