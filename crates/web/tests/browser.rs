@@ -235,6 +235,18 @@ impl Driver {
         v.get("value").and_then(|v| v.as_str()).map(str::to_string)
     }
 
+    /// How many CSS pixels the page is wider than the window (0 when nothing scrolls sideways).
+    async fn sideways_overflow(&self) -> i64 {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({ "script": "var e = document.documentElement; return e.scrollWidth - e.clientWidth;", "args": [] })),
+        )
+        .await
+        .as_i64()
+        .unwrap_or(i64::MAX)
+    }
+
     async fn window(&self, w: u32, h: u32) {
         self.cmd(
             reqwest::Method::POST,
@@ -492,6 +504,30 @@ async fn store_day_in_a_real_browser() {
     d.goto(&format!("{site}/conversas/{}", conv.id)).await;
     d.wait_text("Posso separar?").await;
     d.screenshot("mobile-conversation").await;
+    // No page of the owner's makes the phone scroll sideways: wide tables scroll inside their card.
+    for (path, marker) in [
+        ("/", "tile-pending"),
+        ("/conversas", "Conversas"),
+        ("/aprovacoes", "Aprova"),
+        ("/orcamentos", "Orçamentos"),
+        ("/catalogo", "catalog"),
+        ("/regras", "Descontos por volume"),
+        ("/frete", "Zona Sul"),
+        ("/modelos", "Modelos"),
+        ("/equipe", "Sessões abertas"),
+        ("/whatsapp", "guardado (criptografado)"),
+    ] {
+        d.goto(&format!("{site}{path}")).await;
+        d.wait_text(marker).await;
+        let over = d.sideways_overflow().await;
+        assert!(
+            over <= 0,
+            "{path} is {over} px wider than a 390 px phone: the page scrolls sideways"
+        );
+    }
+    d.goto(&format!("{site}/frete")).await;
+    d.wait_text("Zona Sul").await;
+    d.screenshot("mobile-freight").await;
     d.window(1280, 900).await;
 
     // Log out: the old session cookie no longer works.
