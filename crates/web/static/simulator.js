@@ -52,6 +52,9 @@
     since = Date.now() - 1000;
   });
 
+  // What WhatsApp's ticks say, in the customer's language.
+  var STATUS_PT = { pending: "na fila", sent: "enviada", delivered: "entregue", read: "lida" };
+
   function poll() {
     fetch("/simulator/messages?phone=" + encodeURIComponent(phone.value) + "&after=" + since)
       .then(function (r) { return r.ok ? r.json() : { messages: [] }; })
@@ -59,7 +62,7 @@
         data.messages.forEach(function (m) {
           if (seen[m.id]) { return; }
           seen[m.id] = true;
-          var status = m.status === "failed" ? "falhou: " + (m.error || "") : "robô · " + m.status;
+          var status = m.status === "failed" ? "falhou: " + (m.error || "") : "robô · " + (STATUS_PT[m.status] || m.status);
           var div = bubble("bot", m.body, status);
           if (m.buttons && m.buttons.length) {
             var box = document.createElement("div");
