@@ -195,6 +195,17 @@ async fn unknown_freight_goes_to_approval_and_customer_waits(app: &TestApp) {
         "{}",
         calls[1].text()
     );
+    // The validity restarts at approval: the stored date is the one the expiry job runs at (and
+    // the one the customer just read), not the one computed when the quote was first priced.
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM quotes WHERE id = '{}' AND valid_until IN (SELECT run_at FROM jobs WHERE kind = 'quote.expire')",
+            waiting.id
+        ))
+        .await,
+        1,
+        "quotes.valid_until agrees with the expiry job after approval"
+    );
     // A second approval of the same record is refused.
     let again = worker::actions::approve_quote(
         &app.db,

@@ -186,6 +186,25 @@ pub async fn set_status(
     Ok(())
 }
 
+/// Restarts a quote's validity: an approved quote is valid from when the customer receives it.
+pub async fn set_valid_until(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+    valid_until: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE quotes SET valid_until = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(valid_until)
+    .bind(now_ms())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
 /// Replaces a quote's snapshot before approval (an attendant edited the lines).
 pub async fn replace_snapshot(
     c: &mut AnyConnection,
