@@ -16,6 +16,6 @@ mod request;
 pub use app::*;
 pub use graph::{GraphCall, MockGraph};
 pub use html::*;
-pub use request::{Answer, ExpectStatus, Session};
+pub use request::{Answer, ExpectStatus, Read, Session};
 pub use store::both_engines;
 pub use store::testing::{Fixture, TestDb};
