@@ -71,12 +71,20 @@ impl TestApp {
     /// A delivery of Meta's webhook on `host`, signed with the app secret as Meta signs it.
     pub fn webhook_on(&self, host: &str, body: String) -> RequestBuilder {
         let sig = whatsapp::signature::sign(APP_SECRET.as_bytes(), body.as_bytes());
-        self.http
-            .post(self.url("/webhooks/whatsapp"))
-            .header(HOST, host)
+        self.post_on(host, "/webhooks/whatsapp")
             .header("content-type", "application/json")
             .header(whatsapp::signature::SIGNATURE_HEADER, sig)
             .body(body)
+    }
+
+    /// A GET naming `host` in its Host header: the public site, the API host, a foreign host.
+    pub fn get_on(&self, host: &str, path: &str) -> RequestBuilder {
+        self.http.get(self.url(path)).header(HOST, host)
+    }
+
+    /// A POST naming `host` in its Host header (its body is the caller's).
+    pub fn post_on(&self, host: &str, path: &str) -> RequestBuilder {
+        self.http.post(self.url(path)).header(HOST, host)
     }
 
     /// A signed delivery of Meta's webhook on the API host, where Meta sends it.

@@ -3,7 +3,6 @@
 //! get 404 (except the health probes, which SPEC §1 puts on every host), and nothing a
 //! user is shown may be stored by a cache. A module of the `dashboard_security` test binary.
 
-use reqwest::header::HOST;
 use reqwest::StatusCode;
 use testkit::*;
 
@@ -29,7 +28,7 @@ fn hosts(app: &TestApp) -> Vec<(&'static str, String)> {
 }
 
 async fn get(app: &TestApp, host: &str, path: &str, auth: Option<&str>) -> reqwest::Response {
-    let mut r = app.http.get(app.url(path)).header(HOST, host);
+    let mut r = app.get_on(host, path);
     if let Some(a) = auth {
         r = r.header("authorization", a);
     }

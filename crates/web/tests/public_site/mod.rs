@@ -3,7 +3,6 @@
 //! `ORCAZAP_TEST_POSTGRES_URL` is set. A module of the `dashboard_security` test binary so
 //! the shared harness is compiled once.
 
-use reqwest::header::HOST;
 use store::users::Role;
 use testkit::*;
 
@@ -46,9 +45,7 @@ async fn add_solo_user(app: &TestApp) {
 /// The apex form's CSRF field and its double-submit cookie value.
 async fn apex_form(app: &TestApp, path: &str, cookie: &str) -> (String, String) {
     let r = app
-        .http
-        .get(app.url(path))
-        .header(HOST, apex(app))
+        .get_on(&apex(app), path)
         .answer()
         .await
         .expect_status(200);
@@ -59,9 +56,7 @@ async fn apex_form(app: &TestApp, path: &str, cookie: &str) -> (String, String) 
 
 async fn central_login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
     let (csrf, cookie) = apex_form(app, "/login", "oz_login_csrf").await;
-    app.http
-        .post(app.url("/login"))
-        .header(HOST, apex(app))
+    app.post_on(&apex(app), "/login")
         .header("cookie", format!("oz_login_csrf={cookie}"))
         .form(&[("email", email), ("password", password), ("csrf", &csrf)])
         .answer()
@@ -78,7 +73,7 @@ fn split_url(url: &str) -> (String, String) {
 /// GET of an absolute URL on the test server, with an optional `Cookie` line.
 async fn get_url(app: &TestApp, url: &str, cookie: Option<&str>) -> reqwest::Response {
     let (host, path) = split_url(url);
-    let mut r = app.http.get(app.url(&path)).header(HOST, host);
+    let mut r = app.get_on(&host, &path);
     if let Some(c) = cookie {
         r = r.header("cookie", c);
     }
@@ -319,9 +314,7 @@ async fn central_login_checks_one_account_per_attempt(app: &TestApp) {
 async fn central_login_budget_is_not_shared_by_every_visitor(app: &TestApp) {
     add_solo_user(app).await;
     for _ in 0..70 {
-        app.http
-            .post(app.url("/login"))
-            .header(HOST, apex(app))
+        app.post_on(&apex(app), "/login")
             .form(&[("email", SOLO_EMAIL), ("password", "x"), ("csrf", "x")])
             .answer()
             .await
@@ -388,9 +381,7 @@ async fn central_login_wrong_password_and_csrf(app: &TestApp) {
     assert!(r.body().await.contains("E-mail ou senha incorretos."));
     // No CSRF cookie / wrong token.
     let (csrf, _) = apex_form(app, "/login", "oz_login_csrf").await;
-    app.http
-        .post(app.url("/login"))
-        .header(HOST, apex(app))
+    app.post_on(&apex(app), "/login")
         .form(&[
             ("email", SOLO_EMAIL),
             ("password", PASSWORD),
@@ -400,9 +391,7 @@ async fn central_login_wrong_password_and_csrf(app: &TestApp) {
         .await
         .expect_status(403);
     let (_, cookie) = apex_form(app, "/login", "oz_login_csrf").await;
-    app.http
-        .post(app.url("/login"))
-        .header(HOST, apex(app))
+    app.post_on(&apex(app), "/login")
         .header("cookie", format!("oz_login_csrf={cookie}"))
         .header("origin", "http://evil.example")
         .form(&[
@@ -443,9 +432,7 @@ async fn signup(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::Response {
     let (csrf, cookie) = apex_form(app, "/signup", "oz_signup_csrf").await;
     let mut form = fields.to_vec();
     form.push(("csrf", &csrf));
-    app.http
-        .post(app.url("/signup"))
-        .header(HOST, apex(app))
+    app.post_on(&apex(app), "/signup")
         .header("cookie", format!("oz_signup_csrf={cookie}"))
         .form(&form)
         .answer()
@@ -511,9 +498,7 @@ async fn signup_retry_continues_into_the_new_store(app: &TestApp) {
         ("csrf", csrf.as_str()),
     ];
     let post = |fields: Vec<(&'static str, String)>| {
-        app.http
-            .post(app.url("/signup"))
-            .header(HOST, apex(app))
+        app.post_on(&apex(app), "/signup")
             .header("cookie", format!("oz_signup_csrf={cookie}"))
             .form(&fields)
             .answer()
@@ -629,9 +614,7 @@ async fn signup_refuses_taken_reserved_and_invalid_input(app: &TestApp) {
         .unwrap()
         .is_none());
     // Without the CSRF cookie nothing is created.
-    app.http
-        .post(app.url("/signup"))
-        .header(HOST, apex(app))
+    app.post_on(&apex(app), "/signup")
         .form(&[
             ("name", "Sem Token"),
             ("slug", "sem-token"),
@@ -664,7 +647,7 @@ mod admin {
     }
 
     async fn admin_get(app: &TestApp, auth: Option<&str>) -> reqwest::Response {
-        let mut r = app.http.get(app.url("/admin")).header(HOST, api(app));
+        let mut r = app.get_on(&api(app), "/admin");
         if let Some(a) = auth {
             r = r.header("authorization", a);
         }
@@ -739,11 +722,7 @@ mod admin {
         let csrf = hidden_csrf(&html).expect("requeue form");
         let path = format!("/admin/jobs/{id}/requeue");
         let post = |csrf: String, auth: Option<String>| {
-            let mut r = app
-                .http
-                .post(app.url(&path))
-                .header(HOST, api(app))
-                .form(&[("csrf", csrf)]);
+            let mut r = app.post_on(&api(app), &path).form(&[("csrf", csrf)]);
             if let Some(a) = auth {
                 r = r.header("authorization", a);
             }
@@ -753,9 +732,7 @@ mod admin {
         post("0".repeat(64), Some(bearer()))
             .await
             .expect_status(403);
-        app.http
-            .post(app.url(&path))
-            .header(HOST, api(app))
+        app.post_on(&api(app), &path)
             .header("authorization", bearer())
             .header("origin", "http://evil.example")
             .form(&[("csrf", &csrf)])
@@ -808,9 +785,7 @@ mod admin {
         .unwrap();
         let from = |ip: &'static str, auth: String| {
             proxied
-                .http
-                .get(proxied.url("/admin"))
-                .header(HOST, api(&proxied))
+                .get_on(&api(&proxied), "/admin")
                 .header("x-forwarded-for", ip)
                 .header("authorization", auth)
                 .answer()
