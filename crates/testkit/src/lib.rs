@@ -6,7 +6,9 @@
 //! - [`MockGraph`]: the mock of Meta's Graph API (`whatsapp::mock`) with refusal bookkeeping;
 //! - [`both_engines!`]: one test per engine for each scenario (`store::both_engines`);
 //! - [`Session`] and [`Answer`]: requests that read as claims,
-//!   `app.as_attendant().await.post_form("/equipe/convidar", &form).await.expect_status(403)`.
+//!   `app.as_attendant().await.post_form("/equipe/convidar", &form).await.expect_status(403)`;
+//!   [`Read`] for what came back (`body`, `page_with_status`, `header_text`); requests naming
+//!   a host (`get_on`, `post_on`) and signed webhook deliveries (`webhook`, `webhook_on`).
 
 mod app;
 mod graph;
