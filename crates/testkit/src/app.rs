@@ -18,6 +18,7 @@ use worker::{Worker, WorkerConfig};
 
 use crate::graph::MockGraph;
 use crate::html::{cookie_from, hidden_csrf, meta_csrf, session_cookie};
+use crate::request::{Answer, ExpectStatus};
 
 pub const APP_SECRET: &str = "test-app-secret";
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
@@ -232,18 +233,10 @@ impl TestApp {
             text,
             store::now_ms() / 1000,
         );
-        let sig = whatsapp::signature::sign(APP_SECRET.as_bytes(), body.as_bytes());
-        let r = self
-            .http
-            .post(self.url("/webhooks/whatsapp"))
-            .header(HOST, format!("api.localhost:{}", self.addr.port()))
-            .header("content-type", "application/json")
-            .header(whatsapp::signature::SIGNATURE_HEADER, sig)
-            .body(body)
-            .send()
+        self.webhook(body)
+            .answer()
             .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "webhook accepted");
+            .expect_status_because(200, "webhook accepted");
         self.drain().await;
     }
 

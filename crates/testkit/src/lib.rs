@@ -6,7 +6,9 @@
 //! - [`MockGraph`]: the mock of Meta's Graph API (`whatsapp::mock`) with refusal bookkeeping;
 //! - [`both_engines!`]: one test per engine for each scenario (`store::both_engines`);
 //! - [`Session`] and [`Answer`]: requests that read as claims,
-//!   `app.as_attendant().await.post_form("/equipe/convidar", &form).await.expect_status(403)`.
+//!   `app.as_attendant().await.post_form("/equipe/convidar", &form).await.expect_status(403)`;
+//!   [`Read`] for what came back (`body`, `page_with_status`, `header_text`); requests naming
+//!   a host (`get_on`, `post_on`) and signed webhook deliveries (`webhook`, `webhook_on`).
 
 mod app;
 mod graph;
@@ -16,6 +18,6 @@ mod request;
 pub use app::*;
 pub use graph::{GraphCall, MockGraph};
 pub use html::*;
-pub use request::{Answer, ExpectStatus, Session};
+pub use request::{Answer, ExpectStatus, Read, Session};
 pub use store::both_engines;
 pub use store::testing::{Fixture, TestDb};

@@ -1,10 +1,11 @@
 //! Requests that read as claims: a signed-in [`Session`] on a store's host, and [`Answer`]
 //! for "this request reaches the app and gets that status".
 
+use reqwest::header::HOST;
 use reqwest::{RequestBuilder, Response};
 
 use crate::app::TestApp;
-use crate::{ATTENDANT_EMAIL, OWNER_EMAIL, PASSWORD};
+use crate::{APP_SECRET, ATTENDANT_EMAIL, OWNER_EMAIL, PASSWORD};
 
 /// Sending a request that must reach the app (a connection failure is not an answer).
 pub trait Answer {
@@ -35,6 +36,60 @@ impl ExpectStatus for Response {
     fn expect_status_because(self, status: u16, claim: &str) -> Response {
         assert_eq!(self.status(), status, "{claim}");
         self
+    }
+}
+
+/// Reading an answer: its body, one of its headers.
+pub trait Read: Sized {
+    /// The body as text (every page and export of the app is text).
+    fn body(self) -> impl std::future::Future<Output = String>;
+    /// The body of an answer that must have `status`; a failure shows the body, where the
+    /// app says why it answered otherwise.
+    fn page_with_status(self, status: u16) -> impl std::future::Future<Output = String>;
+    /// One header's value as text, if the answer has it.
+    fn header_text(&self, name: &str) -> Option<&str>;
+}
+
+impl Read for Response {
+    async fn body(self) -> String {
+        self.text().await.expect("body is text")
+    }
+
+    async fn page_with_status(self, status: u16) -> String {
+        let got = self.status();
+        let body = self.body().await;
+        assert_eq!(got, status, "{body}");
+        body
+    }
+
+    fn header_text(&self, name: &str) -> Option<&str> {
+        self.headers().get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl TestApp {
+    /// A delivery of Meta's webhook on `host`, signed with the app secret as Meta signs it.
+    pub fn webhook_on(&self, host: &str, body: String) -> RequestBuilder {
+        let sig = whatsapp::signature::sign(APP_SECRET.as_bytes(), body.as_bytes());
+        self.post_on(host, "/webhooks/whatsapp")
+            .header("content-type", "application/json")
+            .header(whatsapp::signature::SIGNATURE_HEADER, sig)
+            .body(body)
+    }
+
+    /// A GET naming `host` in its Host header: the public site, the API host, a foreign host.
+    pub fn get_on(&self, host: &str, path: &str) -> RequestBuilder {
+        self.http.get(self.url(path)).header(HOST, host)
+    }
+
+    /// A POST naming `host` in its Host header (its body is the caller's).
+    pub fn post_on(&self, host: &str, path: &str) -> RequestBuilder {
+        self.http.post(self.url(path)).header(HOST, host)
+    }
+
+    /// A signed delivery of Meta's webhook on the API host, where Meta sends it.
+    pub fn webhook(&self, body: String) -> RequestBuilder {
+        self.webhook_on(&format!("api.localhost:{}", self.addr.port()), body)
     }
 }
 

@@ -16,37 +16,15 @@ both_engines!(
     nul_in_form_fields_is_stored_on_both_engines,
 );
 
-async fn owner(app: &TestApp) -> String {
-    app.login("demo", OWNER_EMAIL, PASSWORD)
-        .await
-        .expect("owner logs in")
-}
-
-async fn attendant(app: &TestApp) -> String {
-    app.login("demo", ATTENDANT_EMAIL, PASSWORD)
-        .await
-        .expect("attendant logs in")
-}
-
-async fn export(app: &TestApp, session: &str) -> (reqwest::StatusCode, String, String) {
-    let r = app
-        .get("demo", "/catalogo/exportar.csv", Some(session))
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    let cache = r
-        .headers()
-        .get("cache-control")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    (status, cache, r.text().await.unwrap())
+/// The catalog export as `session` downloads it.
+async fn export(session: &Session<'_>) -> reqwest::Response {
+    session.get("/catalogo/exportar.csv").answer().await
 }
 
 async fn attendant_export_has_prices_but_no_cost(app: &TestApp) {
-    let (status, cache, csv) = export(app, &attendant(app).await).await;
-    assert_eq!(status, 200);
+    let r = export(&app.as_attendant().await).await.expect_status(200);
+    let cache = r.header_text("cache-control").unwrap_or("").to_string();
+    let csv = r.body().await;
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
@@ -61,14 +39,17 @@ async fn attendant_export_has_prices_but_no_cost(app: &TestApp) {
     assert!(!csv.contains("cost"));
     assert_eq!(cache, "no-store");
     // The owner still gets the full catalog (the import format).
-    let (status, _, csv) = export(app, &owner(app).await).await;
-    assert_eq!(status, 200);
+    let csv = export(&app.as_owner().await)
+        .await
+        .expect_status(200)
+        .body()
+        .await;
     assert!(csv.starts_with("sku,name,unit,price_cents,cost_cents,weight_kg,aliases\n"));
     assert!(csv.contains(",3690,3050,"));
 }
 
 /// A quote waiting for approval (no freight rule for Itaquera) and its attendant session.
-async fn waiting_quote(app: &TestApp) -> (String, String, String, String) {
+async fn waiting_quote(app: &TestApp) -> (String, String, Session<'_>) {
     app.customer_says(
         &app.demo,
         "5511955554444",
@@ -80,9 +61,7 @@ async fn waiting_quote(app: &TestApp) -> (String, String, String, String) {
         .pending_approval(&app.demo)
         .await
         .expect("no freight rule for Itaquera → approval");
-    let s = attendant(app).await;
-    let csrf = app.csrf("demo", &s).await;
-    (approval_id, quote_id, s, csrf)
+    (approval_id, quote_id, app.as_attendant().await)
 }
 
 async fn quote(app: &TestApp, quote_id: &str) -> (i64, domain::pricing::PricedQuote) {
@@ -96,27 +75,14 @@ async fn quote(app: &TestApp, quote_id: &str) -> (i64, domain::pricing::PricedQu
     )
 }
 
-async fn edit(
-    app: &TestApp,
-    approval_id: &str,
-    s: &str,
-    fields: &[(&str, &str)],
-) -> (reqwest::StatusCode, String) {
-    let r = app
-        .post(
-            "demo",
-            &format!("/aprovacoes/{approval_id}/editar"),
-            Some(s),
-            fields,
-        )
-        .send()
+/// The approval's edit form, sent with the session's CSRF token.
+async fn edit(s: &Session<'_>, approval_id: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    s.post_form(&format!("/aprovacoes/{approval_id}/editar"), fields)
         .await
-        .unwrap();
-    (r.status(), r.text().await.unwrap())
 }
 
 async fn negative_or_huge_freight_edit_is_refused_and_nothing_sent(app: &TestApp) {
-    let (approval_id, quote_id, s, csrf) = waiting_quote(app).await;
+    let (approval_id, quote_id, s) = waiting_quote(app).await;
     let before = quote(app, &quote_id).await;
     let sent_before = app.graph_accepted().len();
     for (freight, message) in [
@@ -124,14 +90,11 @@ async fn negative_or_huge_freight_edit_is_refused_and_nothing_sent(app: &TestApp
         ("100.000,01", "Frete: no máximo R$ 100.000,00."),
         ("999999999999999999999", "Frete: no máximo R$ 100.000,00."),
     ] {
-        let (status, body) = edit(
-            app,
-            &approval_id,
-            &s,
-            &[("csrf", &csrf), ("freight", freight)],
-        )
-        .await;
-        assert_eq!(status, 400, "freight {freight} refused");
+        let body = edit(&s, &approval_id, &[("freight", freight)])
+            .await
+            .expect_status_because(400, &format!("freight {freight} refused"))
+            .body()
+            .await;
         assert!(
             body.contains(message),
             "clear message for {freight}: {body}"
@@ -145,25 +108,12 @@ async fn negative_or_huge_freight_edit_is_refused_and_nothing_sent(app: &TestApp
         "nothing sent to the customer"
     );
     // A valid freight still works and approving sends the exact total.
-    let (status, _) = edit(
-        app,
-        &approval_id,
-        &s,
-        &[("csrf", &csrf), ("freight", "60,00")],
-    )
-    .await;
-    assert_eq!(status, 303);
-    let r = app
-        .post(
-            "demo",
-            &format!("/aprovacoes/{approval_id}/aprovar"),
-            Some(&s),
-            &[("csrf", &csrf)],
-        )
-        .send()
+    edit(&s, &approval_id, &[("freight", "60,00")])
         .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
+        .expect_status(303);
+    s.post_form(&format!("/aprovacoes/{approval_id}/aprovar"), &[])
+        .await
+        .expect_status(303);
     app.drain().await;
     let last = app.graph_accepted().last().unwrap().to_string();
     // 369,00 − 5% PIX (18,45) + 60,00.
@@ -171,48 +121,44 @@ async fn negative_or_huge_freight_edit_is_refused_and_nothing_sent(app: &TestApp
 }
 
 async fn overflowing_edit_is_refused(app: &TestApp) {
-    let (approval_id, quote_id, s, csrf) = waiting_quote(app).await;
+    let (approval_id, quote_id, s) = waiting_quote(app).await;
     let before = quote(app, &quote_id).await;
     // The finding: 1.000.000 × a huge price was stored as a negative subtotal.
-    let (status, body) = edit(
-        app,
-        &approval_id,
+    let body = edit(
         &s,
+        &approval_id,
         &[
-            ("csrf", &csrf),
             ("qty_0", "1000000"),
             ("price_0", "92.233.720.368.547.758,07"),
         ],
     )
+    .await
+    .expect_status(400)
+    .body()
     .await;
-    assert_eq!(status, 400);
     assert!(body.contains("Preço: no máximo R$ 1.000.000,00."), "{body}");
-    let (status, body) = edit(
-        app,
-        &approval_id,
+    let body = edit(
         &s,
-        &[("csrf", &csrf), ("qty_0", "1000000"), ("price_0", "36,90")],
+        &approval_id,
+        &[("qty_0", "1000000"), ("price_0", "36,90")],
     )
+    .await
+    .expect_status(400)
+    .body()
     .await;
-    assert_eq!(status, 400);
     assert!(
         body.contains("quantidade acima do máximo de 100.000 por item"),
         "{body}"
     );
     assert_eq!(quote(app, &quote_id).await, before, "quote unchanged");
     // At the limits the totals are exact and positive.
-    let (status, _) = edit(
-        app,
-        &approval_id,
+    edit(
         &s,
-        &[
-            ("csrf", &csrf),
-            ("qty_0", "100000"),
-            ("price_0", "1.000.000,00"),
-        ],
+        &approval_id,
+        &[("qty_0", "100000"), ("price_0", "1.000.000,00")],
     )
-    .await;
-    assert_eq!(status, 303);
+    .await
+    .expect_status(303);
     let (total, p) = quote(app, &quote_id).await;
     assert_eq!(p.subtotal.0, 10_000_000_000_000);
     // PIX 5%: 10^13 − 5 × 10^11.
@@ -220,43 +166,35 @@ async fn overflowing_edit_is_refused(app: &TestApp) {
 }
 
 async fn edited_quote_rechecks_margin_and_total(app: &TestApp) {
-    let (approval_id, quote_id, s, csrf) = waiting_quote(app).await;
+    let (approval_id, quote_id, s) = waiting_quote(app).await;
     let (_, p) = quote(app, &quote_id).await;
     assert_eq!(
         p.approval_reasons,
         vec![domain::pricing::ApprovalReason::NoFreightRule]
     );
     // Freight set, cement sold at its cost (30,50): the margin falls below the 12% minimum.
-    let (status, _) = edit(
-        app,
-        &approval_id,
+    edit(
         &s,
-        &[("csrf", &csrf), ("freight", "60,00"), ("price_0", "30,50")],
+        &approval_id,
+        &[("freight", "60,00"), ("price_0", "30,50")],
     )
-    .await;
-    assert_eq!(status, 303);
+    .await
+    .expect_status(303);
     let (_, p) = quote(app, &quote_id).await;
     assert_eq!(
         p.approval_reasons,
         vec![domain::pricing::ApprovalReason::MarginBelowMinimum]
     );
-    let html = app
-        .page("demo", &format!("/aprovacoes/{approval_id}"), Some(&s))
-        .await;
+    let html = s.page(&format!("/aprovacoes/{approval_id}")).await;
     assert!(html.contains("margem abaixo do mínimo"), "{html}");
     assert!(!html.contains("sem regra de frete"), "freight reason gone");
-    let list = app.page("demo", "/aprovacoes", Some(&s)).await;
+    let list = s.page("/aprovacoes").await;
     assert!(list.contains("margem abaixo do mínimo"), "{list}");
     assert!(!list.contains("sem regra de frete"), "{list}");
     // 1.000 sacos at the list price: above the R$ 8.000,00 automatic limit.
-    let (status, _) = edit(
-        app,
-        &approval_id,
-        &s,
-        &[("csrf", &csrf), ("qty_0", "1000"), ("price_0", "36,90")],
-    )
-    .await;
-    assert_eq!(status, 303);
+    edit(&s, &approval_id, &[("qty_0", "1000"), ("price_0", "36,90")])
+        .await
+        .expect_status(303);
     let (_, p) = quote(app, &quote_id).await;
     assert_eq!(
         p.approval_reasons,
@@ -264,18 +202,8 @@ async fn edited_quote_rechecks_margin_and_total(app: &TestApp) {
     );
 }
 
-async fn post_form(app: &TestApp, s: &str, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
-    let r = app
-        .post("demo", path, Some(s), fields)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
 async fn money_inputs_of_catalog_and_rules_are_bounded(app: &TestApp) {
-    let s = owner(app).await;
-    let csrf = app.csrf("demo", &s).await;
+    let s = app.as_owner().await;
     let item = |price: &'static str, cost: &'static str| {
         vec![
             ("sku", "LIM-1"),
@@ -293,22 +221,22 @@ async fn money_inputs_of_catalog_and_rules_are_bounded(app: &TestApp) {
         ("10,00", "-1,00", "Custo: não pode ser negativo."),
         ("-10,00", "1,00", "Preço: não pode ser negativo."),
     ] {
-        let mut f = item(price, cost);
-        f.push(("csrf", &csrf));
-        let (status, body) = post_form(app, &s, "/catalogo/itens", &f).await;
-        assert_eq!(status, 422, "{price}/{cost}");
+        let body = s
+            .post_form("/catalogo/itens", &item(price, cost))
+            .await
+            .expect_status_because(422, &format!("{price}/{cost}"))
+            .body()
+            .await;
         assert!(body.contains(message), "{message}: {body}");
     }
     let csv =
         "sku,name,unit,price_cents,cost_cents,weight_kg,aliases\nLIM-2,Caro,un,100000001,1,1,\n";
-    let (status, body) = post_form(
-        app,
-        &s,
-        "/catalogo/importar",
-        &[("csrf", &csrf), ("csv", csv)],
-    )
-    .await;
-    assert_eq!(status, 422);
+    let body = s
+        .post_form("/catalogo/importar", &[("csv", csv)])
+        .await
+        .expect_status(422)
+        .body()
+        .await;
     assert!(body.contains("no máximo R$ 1.000.000,00"), "{body}");
     let skus: Vec<String> = store::catalog::list(&app.db, &app.demo.tenant_id)
         .await
@@ -335,10 +263,12 @@ async fn money_inputs_of_catalog_and_rules_are_bounded(app: &TestApp) {
     let rules_before = store::rules::load(&app.db, &app.demo.tenant_id)
         .await
         .unwrap();
-    let mut f = freight("100.000,01");
-    f.push(("csrf", &csrf));
-    let (status, body) = post_form(app, &s, "/frete", &f).await;
-    assert_eq!(status, 422);
+    let body = s
+        .post_form("/frete", &freight("100.000,01"))
+        .await
+        .expect_status(422)
+        .body()
+        .await;
     assert!(
         body.contains("Valor fixo: no máximo R$ 100.000,00."),
         "{body}"
@@ -354,35 +284,35 @@ async fn money_inputs_of_catalog_and_rules_are_bounded(app: &TestApp) {
             ("validity", "48"),
         ]
     };
-    let mut f = rules_form("100.000.000,01", "5");
-    f.push(("csrf", &csrf));
-    let (status, body) = post_form(app, &s, "/regras", &f).await;
-    assert_eq!(status, 422);
+    let body = s
+        .post_form("/regras", &rules_form("100.000.000,01", "5"))
+        .await
+        .expect_status(422)
+        .body()
+        .await;
     assert!(
         body.contains("Limite para aprovação: no máximo R$ 100.000.000,00."),
         "{body}"
     );
-    let mut f = rules_form("8.000,00", "-5");
-    f.push(("csrf", &csrf));
-    let (status, body) = post_form(app, &s, "/regras", &f).await;
-    assert_eq!(status, 422);
+    let body = s
+        .post_form("/regras", &rules_form("8.000,00", "-5"))
+        .await
+        .expect_status(422)
+        .body()
+        .await;
     assert!(
         body.contains("Desconto PIX: não pode ser negativo"),
         "{body}"
     );
-    let (status, body) = post_form(
-        app,
-        &s,
-        "/regras/volume",
-        &[
-            ("csrf", &csrf),
-            ("sku", ""),
-            ("min_quantity", "1000000"),
-            ("pct", "5"),
-        ],
-    )
-    .await;
-    assert_eq!(status, 422);
+    let body = s
+        .post_form(
+            "/regras/volume",
+            &[("sku", ""), ("min_quantity", "1000000"), ("pct", "5")],
+        )
+        .await
+        .expect_status(422)
+        .body()
+        .await;
     assert!(body.contains("máximo de 100.000"), "{body}");
     let rules_after = store::rules::load(&app.db, &app.demo.tenant_id)
         .await
@@ -395,25 +325,20 @@ async fn money_inputs_of_catalog_and_rules_are_bounded(app: &TestApp) {
 }
 
 async fn csv_export_neutralises_formulas_and_imports_back(app: &TestApp) {
-    let s = owner(app).await;
-    let csrf = app.csrf("demo", &s).await;
+    let s = app.as_owner().await;
     // The probes of the security test, imported as an owner could (or as a supplier's file).
     let csv = "sku,name,unit,price_cents,cost_cents,weight_kg,aliases\n\
                F-1,\"-2+3+cmd|' /C calc'!A0\",un,100,50,1,\"=1+1|@SUM(A1)\"\n\
                F-2,\"-1+HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",un,100,50,1,+55 11\n";
-    let (status, body) = post_form(
-        app,
-        &s,
-        "/catalogo/importar",
-        &[("csrf", &csrf), ("csv", csv)],
-    )
-    .await;
-    assert_eq!(status, 303, "{body}");
+    s.post_form("/catalogo/importar", &[("csv", csv)])
+        .await
+        .page_with_status(303)
+        .await;
     let before = store::catalog::list(&app.db, &app.demo.tenant_id)
         .await
         .unwrap();
-    for session in [s.clone(), attendant(app).await] {
-        let (_, _, exported) = export(app, &session).await;
+    for session in [&s, &app.as_attendant().await] {
+        let exported = export(session).await.body().await;
         for line in exported.lines().filter(|l| l.starts_with("F-")) {
             let cells: Vec<&str> = line.split(',').collect();
             let name = cells[1].trim_start_matches('"');
@@ -423,15 +348,11 @@ async fn csv_export_neutralises_formulas_and_imports_back(app: &TestApp) {
         }
     }
     // The owner's export imports back to exactly the same catalog.
-    let (_, _, exported) = export(app, &s).await;
-    let (status, body) = post_form(
-        app,
-        &s,
-        "/catalogo/importar",
-        &[("csrf", &csrf), ("csv", &exported)],
-    )
-    .await;
-    assert_eq!(status, 303, "{body}");
+    let exported = export(&s).await.body().await;
+    s.post_form("/catalogo/importar", &[("csv", &exported)])
+        .await
+        .page_with_status(303)
+        .await;
     let after = store::catalog::list(&app.db, &app.demo.tenant_id)
         .await
         .unwrap();
@@ -479,18 +400,10 @@ async fn nul_in_a_delivery_is_stored_and_the_neighbour_answered(app: &TestApp) {
         .push(o["contacts"][0].clone());
     let raw = serde_json::to_string(&body).unwrap();
     assert!(raw.contains("\\u0000"), "the NUL travels as JSON escapes");
-    let sig = whatsapp::signature::sign(APP_SECRET.as_bytes(), raw.as_bytes());
-    let r = app
-        .http
-        .post(app.url("/webhooks/whatsapp"))
-        .header("host", format!("api.localhost:{}", app.addr.port()))
-        .header("content-type", "application/json")
-        .header(whatsapp::signature::SIGNATURE_HEADER, sig)
-        .body(raw)
-        .send()
+    app.webhook(raw)
+        .answer()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "delivery stored, not 503");
+        .expect_status_because(200, "delivery stored, not 503");
     app.drain().await;
 
     let convs = store::conversations::list(&app.db, &app.demo.tenant_id, None, 50)
@@ -531,14 +444,10 @@ async fn nul_in_a_delivery_is_stored_and_the_neighbour_answered(app: &TestApp) {
 }
 
 async fn nul_in_form_fields_is_stored_on_both_engines(app: &TestApp) {
-    let s = owner(app).await;
-    let csrf = app.csrf("demo", &s).await;
-    let (status, body) = post_form(
-        app,
-        &s,
+    let s = app.as_owner().await;
+    s.post_form(
         "/catalogo/itens",
         &[
-            ("csrf", &csrf),
             ("sku", "NUL-1"),
             ("name", "Cimento\u{0}branco\tespecial"),
             ("unit", "sc"),
@@ -549,8 +458,9 @@ async fn nul_in_form_fields_is_stored_on_both_engines(app: &TestApp) {
             ("active", "on"),
         ],
     )
+    .await
+    .page_with_status(303)
     .await;
-    assert_eq!(status, 303, "{body}");
     let items = store::catalog::list(&app.db, &app.demo.tenant_id)
         .await
         .unwrap();
@@ -564,14 +474,13 @@ async fn nul_in_form_fields_is_stored_on_both_engines(app: &TestApp) {
         .await
         .unwrap()
         .remove(0);
-    let (status, body) = post_form(
-        app,
-        &s,
+    s.post_form(
         &format!("/conversas/{}/responder", conv.id),
-        &[("csrf", &csrf), ("text", "Olá\u{0}!")],
+        &[("text", "Olá\u{0}!")],
     )
+    .await
+    .page_with_status(303)
     .await;
-    assert_eq!(status, 303, "{body}");
     let msgs = store::messages::for_conversation(&app.db, &app.demo.tenant_id, &conv.id, 20)
         .await
         .unwrap();

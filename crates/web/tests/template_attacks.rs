@@ -44,43 +44,28 @@ fn attacks() -> Vec<(String, &'static str)> {
 }
 
 async fn deep_templates_are_refused_and_the_server_keeps_answering(app: &TestApp) {
-    let s = app
-        .login("demo", OWNER_EMAIL, PASSWORD)
-        .await
-        .expect("owner");
-    let csrf = app.csrf("demo", &s).await;
+    let s = app.as_owner().await;
     for (src, what) in attacks() {
         assert!(src.len() <= domain::templates::MAX_SOURCE_BYTES);
         // Live preview (HTMX): 200 with the error in place of the preview.
-        let r = app
-            .post(
-                "demo",
-                "/modelos/data_capture/previa",
-                Some(&s),
-                &[("source", &src)],
-            )
-            .header("x-csrf-token", &csrf)
+        let html = s
+            .post("/modelos/data_capture/previa", &[("source", &src)])
+            .header("x-csrf-token", &s.csrf)
             .header("hx-request", "true")
-            .send()
+            .answer()
             .await
-            .expect("preview answered");
-        assert_eq!(r.status(), 200);
-        let html = r.text().await.unwrap();
+            .expect_status(200)
+            .body()
+            .await;
         assert!(html.contains(what), "preview names the problem: {what}");
         assert!(html.contains("máximo"), "preview names the limit");
         // Save: 422, the editor with the error, nothing stored.
-        let r = app
-            .post(
-                "demo",
-                "/modelos/data_capture",
-                Some(&s),
-                &[("csrf", &csrf), ("source", &src)],
-            )
-            .send()
+        let html = s
+            .post_form("/modelos/data_capture", &[("source", &src)])
             .await
-            .expect("save answered");
-        assert_eq!(r.status(), 422);
-        let html = r.text().await.unwrap();
+            .expect_status(422)
+            .body()
+            .await;
         assert!(html.contains("id=\"template-error\""), "error shown");
         assert!(html.contains(what), "save names the problem: {what}");
         assert!(html.contains("linha 1"), "at its line");
@@ -93,26 +78,16 @@ async fn deep_templates_are_refused_and_the_server_keeps_answering(app: &TestApp
         "nothing saved"
     );
     // Still serving: the editor, and a normal save.
-    let r = app
-        .get("demo", "/modelos/data_capture", Some(&s))
-        .send()
+    s.get("/modelos/data_capture")
+        .answer()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let r = app
-        .post(
-            "demo",
-            "/modelos/data_capture",
-            Some(&s),
-            &[
-                ("csrf", &csrf),
-                ("source", "Olá {{ cliente|default('') }}!"),
-            ],
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
+        .expect_status(200);
+    s.post_form(
+        "/modelos/data_capture",
+        &[("source", "Olá {{ cliente|default('') }}!")],
+    )
+    .await
+    .expect_status(303);
 }
 
 /// A template written straight into the database (the editor never saw it) reaches the

@@ -3,7 +3,6 @@
 //! get 404 (except the health probes, which SPEC §1 puts on every host), and nothing a
 //! user is shown may be stored by a cache. A module of the `dashboard_security` test binary.
 
-use reqwest::header::{CACHE_CONTROL, HOST};
 use reqwest::StatusCode;
 use testkit::*;
 
@@ -29,11 +28,11 @@ fn hosts(app: &TestApp) -> Vec<(&'static str, String)> {
 }
 
 async fn get(app: &TestApp, host: &str, path: &str, auth: Option<&str>) -> reqwest::Response {
-    let mut r = app.http.get(app.url(path)).header(HOST, host);
+    let mut r = app.get_on(host, path);
     if let Some(a) = auth {
         r = r.header("authorization", a);
     }
-    r.send().await.unwrap()
+    r.answer().await
 }
 
 /// Asserts `path` answers `ok` exactly on the hosts labelled in `on`, and 404 elsewhere.
@@ -58,16 +57,7 @@ async fn signed_webhook(app: &TestApp, host: &str, wamid: &str) -> reqwest::Resp
         "oi",
         store::now_ms() / 1000,
     );
-    let sig = whatsapp::signature::sign(APP_SECRET.as_bytes(), body.as_bytes());
-    app.http
-        .post(app.url("/webhooks/whatsapp"))
-        .header(HOST, host)
-        .header("content-type", "application/json")
-        .header(whatsapp::signature::SIGNATURE_HEADER, sig)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
+    app.webhook_on(host, body).answer().await
 }
 
 async fn webhook_events(app: &TestApp) -> i64 {
@@ -128,13 +118,9 @@ async fn each_surface_answers_only_on_its_host(app: &TestApp) {
     for (label, host) in hosts(app) {
         let r = signed_webhook(app, &host, &format!("wamid.HOST{label}")).await;
         if label == "api" {
-            assert_eq!(r.status(), 200, "webhook on api");
+            r.expect_status_because(200, "webhook on api");
         } else {
-            assert_eq!(
-                r.status(),
-                404,
-                "webhook must not answer on {label} ({host})"
-            );
+            r.expect_status_because(404, &format!("webhook must not answer on {label} ({host})"));
         }
     }
     assert_eq!(
@@ -145,7 +131,7 @@ async fn each_surface_answers_only_on_its_host(app: &TestApp) {
 }
 
 async fn dashboard_and_authenticated_responses_are_no_store(app: &TestApp) {
-    let session = app.login("demo", OWNER_EMAIL, PASSWORD).await.unwrap();
+    let owner = app.as_owner().await;
     for path in [
         "/",
         "/aprovacoes",
@@ -160,21 +146,22 @@ async fn dashboard_and_authenticated_responses_are_no_store(app: &TestApp) {
         "/whatsapp",
         "/conta/senha",
     ] {
-        let r = app.get("demo", path, Some(&session)).send().await.unwrap();
-        assert_eq!(r.status(), 200, "{path}");
+        let r = owner
+            .get(path)
+            .answer()
+            .await
+            .expect_status_because(200, path);
         assert_eq!(
-            r.headers().get(CACHE_CONTROL).map(|v| v.to_str().unwrap()),
+            r.header_text("cache-control"),
             Some("no-store"),
             "{path} must not be cached"
         );
     }
-    let csv = app
-        .get("demo", "/catalogo/exportar.csv", Some(&session))
-        .send()
-        .await
-        .unwrap();
     assert!(
-        csv.text().await.unwrap().contains("cimento"),
+        owner
+            .page("/catalogo/exportar.csv")
+            .await
+            .contains("cimento"),
         "the export itself"
     );
     // Forms with CSRF tokens and the operator page.
@@ -187,15 +174,19 @@ async fn dashboard_and_authenticated_responses_are_no_store(app: &TestApp) {
         (apex, "/signup", None),
         (api, "/admin", Some(operator.as_str())),
     ] {
-        let r = get(app, &host, path, auth).await;
-        assert_eq!(r.status(), 200, "{host}{path}");
-        assert_eq!(r.headers()[CACHE_CONTROL], "no-store", "{host}{path}");
+        let r = get(app, &host, path, auth)
+            .await
+            .expect_status_because(200, &format!("{host}{path}"));
+        assert_eq!(
+            r.header_text("cache-control"),
+            Some("no-store"),
+            "{host}{path}"
+        );
     }
     // Static assets stay cacheable.
-    let css = app
-        .get("demo", "/static/app.css", None)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(css.headers()[CACHE_CONTROL], "public, max-age=3600");
+    let css = app.get("demo", "/static/app.css", None).answer().await;
+    assert_eq!(
+        css.header_text("cache-control"),
+        Some("public, max-age=3600")
+    );
 }

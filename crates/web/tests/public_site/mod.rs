@@ -3,7 +3,6 @@
 //! `ORCAZAP_TEST_POSTGRES_URL` is set. A module of the `dashboard_security` test binary so
 //! the shared harness is compiled once.
 
-use reqwest::header::{HOST, LOCATION};
 use store::users::Role;
 use testkit::*;
 
@@ -46,28 +45,22 @@ async fn add_solo_user(app: &TestApp) {
 /// The apex form's CSRF field and its double-submit cookie value.
 async fn apex_form(app: &TestApp, path: &str, cookie: &str) -> (String, String) {
     let r = app
-        .http
-        .get(app.url(path))
-        .header(HOST, apex(app))
-        .send()
+        .get_on(&apex(app), path)
+        .answer()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+        .expect_status(200);
     let c = cookie_from(r.headers(), cookie).expect("csrf cookie");
-    let html = r.text().await.unwrap();
+    let html = r.body().await;
     (hidden_csrf(&html).expect("csrf field"), c)
 }
 
 async fn central_login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
     let (csrf, cookie) = apex_form(app, "/login", "oz_login_csrf").await;
-    app.http
-        .post(app.url("/login"))
-        .header(HOST, apex(app))
+    app.post_on(&apex(app), "/login")
         .header("cookie", format!("oz_login_csrf={cookie}"))
         .form(&[("email", email), ("password", password), ("csrf", &csrf)])
-        .send()
+        .answer()
         .await
-        .unwrap()
 }
 
 /// Splits `http://demo.localhost:PORT/login/handoff?token=T` into (host, path+query).
@@ -80,11 +73,11 @@ fn split_url(url: &str) -> (String, String) {
 /// GET of an absolute URL on the test server, with an optional `Cookie` line.
 async fn get_url(app: &TestApp, url: &str, cookie: Option<&str>) -> reqwest::Response {
     let (host, path) = split_url(url);
-    let mut r = app.http.get(app.url(&path)).header(HOST, host);
+    let mut r = app.get_on(&host, &path);
     if let Some(c) = cookie {
         r = r.header("cookie", c);
     }
-    r.send().await.unwrap()
+    r.answer().await
 }
 
 fn unescape(html: &str) -> String {
@@ -96,14 +89,14 @@ fn unescape(html: &str) -> String {
 /// The page a successful central login or sign-up answers: 200, the apex binding cookie,
 /// and the first hand-off URL (in the link and in the meta refresh that follows it).
 async fn continue_page(r: reqwest::Response) -> (String, String) {
-    assert_eq!(r.status(), 200);
-    assert_eq!(r.headers()["cache-control"], "no-store");
+    let r = r.expect_status(200);
+    assert_eq!(r.header_text("cache-control"), Some("no-store"));
     assert!(
         session_cookie(r.headers()).is_none(),
         "the apex sets no session"
     );
     let central = cookie_from(r.headers(), "oz_central").expect("apex binding cookie");
-    let html = unescape(&r.text().await.unwrap());
+    let html = unescape(&r.body().await);
     let needle = "id=\"continue-link\" href=\"";
     let i = html.find(needle).expect("continue link") + needle.len();
     let j = html[i..].find('"').unwrap() + i;
@@ -119,10 +112,11 @@ async fn continue_page(r: reqwest::Response) -> (String, String) {
 
 /// Step 2 on the store host: its cookie and the apex confirm URL.
 async fn store_step(app: &TestApp, url: &str) -> (String, String) {
-    let r = get_url(app, url, None).await;
-    assert_eq!(r.status(), 303, "store host sends the browser to confirm");
+    let r = get_url(app, url, None)
+        .await
+        .expect_status_because(303, "store host sends the browser to confirm");
     let n = cookie_from(r.headers(), "oz_handoff").expect("store binding cookie");
-    let loc = r.headers()[LOCATION].to_str().unwrap().to_string();
+    let loc = r.header_text("location").expect("location").to_string();
     assert!(
         loc.starts_with(&format!("http://{}/login/confirmar?token=", apex(app))),
         "{loc}"
@@ -138,7 +132,7 @@ async fn enter(app: &TestApp, url: &str, central: &str) -> reqwest::Response {
     if r.status() != 303 {
         return r;
     }
-    let finish = r.headers()[LOCATION].to_str().unwrap().to_string();
+    let finish = r.header_text("location").expect("location").to_string();
     get_url(app, &finish, Some(&format!("oz_handoff={n}"))).await
 }
 
@@ -150,9 +144,8 @@ async fn central_login_lands_on_the_store_with_a_working_session(app: &TestApp) 
         url.starts_with(&format!("http://{}/login/handoff?token=", app.host("demo"))),
         "{url}"
     );
-    let h = enter(app, &url, &central).await;
-    assert_eq!(h.status(), 303);
-    assert_eq!(h.headers()[LOCATION], "/");
+    let h = enter(app, &url, &central).await.expect_status(303);
+    assert_eq!(h.header_text("location"), Some("/"));
     let line = set_cookie_line(h.headers(), "oz_session").expect("session cookie");
     assert!(!line.contains("Domain="), "host-only: {line}");
     let tok = session_cookie(h.headers()).unwrap();
@@ -160,39 +153,39 @@ async fn central_login_lands_on_the_store_with_a_working_session(app: &TestApp) 
         !url.contains(&tok),
         "the session id is new, not the hand-off token"
     );
-    let page = app.get("demo", "/", Some(&tok)).send().await.unwrap();
-    assert_eq!(page.status(), 200);
-    assert!(page.text().await.unwrap().contains("Depósito Demo"));
+    let page = app
+        .get("demo", "/", Some(&tok))
+        .answer()
+        .await
+        .expect_status(200);
+    assert!(page.body().await.contains("Depósito Demo"));
     // The session works for writes too (its CSRF token is in the page).
     let csrf = app.csrf("demo", &tok).await;
     assert_eq!(csrf.len(), 64);
 }
 
 async fn central_login_with_several_stores_offers_a_choice(app: &TestApp) {
-    let r = central_login(app, OWNER_EMAIL, PASSWORD).await;
-    assert_eq!(r.status(), 200);
-    assert_eq!(r.headers()["cache-control"], "no-store");
+    let r = central_login(app, OWNER_EMAIL, PASSWORD)
+        .await
+        .expect_status(200);
+    assert_eq!(r.header_text("cache-control"), Some("no-store"));
     let central = cookie_from(r.headers(), "oz_central").expect("apex binding cookie");
-    let html = unescape(&r.text().await.unwrap());
+    let html = unescape(&r.body().await);
     assert!(html.contains("Escolha a loja"));
     assert!(html.contains("Depósito Demo") && html.contains("Outra Loja"));
     let prefix = format!("href=\"http://{}/login/handoff?token=", app.host("outra"));
     let i = html.find(&prefix).expect("link to outra") + 6;
     let j = html[i..].find('"').unwrap() + i;
-    let h = enter(app, &html[i..j], &central).await;
-    assert_eq!(h.status(), 303);
+    let h = enter(app, &html[i..j], &central).await.expect_status(303);
     let tok = session_cookie(h.headers()).unwrap();
-    let page = app.get("outra", "/", Some(&tok)).send().await.unwrap();
-    assert_eq!(page.status(), 200);
-    assert_eq!(
-        app.get("demo", "/", Some(&tok))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        303,
-        "a session of outra is nothing on demo"
-    );
+    app.get("outra", "/", Some(&tok))
+        .answer()
+        .await
+        .expect_status(200);
+    app.get("demo", "/", Some(&tok))
+        .answer()
+        .await
+        .expect_status_because(303, "a session of outra is nothing on demo");
 }
 
 /// A fresh central login of the solo user: (first hand-off URL, apex cookie).
@@ -204,28 +197,30 @@ async fn handoff_token_is_single_use_short_lived_and_store_bound(app: &TestApp) 
     add_solo_user(app).await;
     // Reuse.
     let (url, central) = handoff_url_for(app).await;
-    assert_eq!(enter(app, &url, &central).await.status(), 303);
-    let again = enter(app, &url, &central).await;
-    assert_eq!(again.status(), 400, "second use refused");
+    enter(app, &url, &central).await.expect_status(303);
+    let again = enter(app, &url, &central)
+        .await
+        .expect_status_because(400, "second use refused");
     assert!(session_cookie(again.headers()).is_none());
-    assert!(again.text().await.unwrap().contains("inválido, já expirou"));
+    assert!(again.body().await.contains("inválido, já expirou"));
     // The last leg presented on another store: refused there, and burnt.
     let (url, central) = handoff_url_for(app).await;
     let (n, confirm) = store_step(app, &url).await;
-    let r = get_url(app, &confirm, Some(&format!("oz_central={central}"))).await;
-    assert_eq!(r.status(), 303);
-    let finish = r.headers()[LOCATION].to_str().unwrap().to_string();
+    let r = get_url(app, &confirm, Some(&format!("oz_central={central}")))
+        .await
+        .expect_status(303);
+    let finish = r.header_text("location").expect("location").to_string();
     let (_, path) = split_url(&finish);
     let wrong = app
         .get("outra", &path, None)
         .header("cookie", format!("oz_handoff={n}"))
-        .send()
+        .answer()
         .await
-        .unwrap();
-    assert_eq!(wrong.status(), 400);
+        .expect_status(400);
     assert!(session_cookie(wrong.headers()).is_none());
-    let burnt = get_url(app, &finish, Some(&format!("oz_handoff={n}"))).await;
-    assert_eq!(burnt.status(), 400, "burnt");
+    get_url(app, &finish, Some(&format!("oz_handoff={n}")))
+        .await
+        .expect_status_because(400, "burnt");
     // Expired.
     let (url, central) = handoff_url_for(app).await;
     sqlx::query("UPDATE sessions SET expires_at = $1 WHERE user_agent = 'handoff'")
@@ -233,27 +228,27 @@ async fn handoff_token_is_single_use_short_lived_and_store_bound(app: &TestApp) 
         .execute(app.db.write())
         .await
         .unwrap();
-    assert_eq!(enter(app, &url, &central).await.status(), 400, "expired");
+    enter(app, &url, &central)
+        .await
+        .expect_status_because(400, "expired");
     // A hand-off token is not a session cookie.
     let (url, _) = handoff_url_for(app).await;
     let token = url.rsplit_once("token=").unwrap().1.to_string();
     for planted in [token.clone(), format!("handoff:{token}")] {
-        assert_eq!(
-            app.get("demo", "/", Some(&planted))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            303
-        );
+        app.get("demo", "/", Some(&planted))
+            .answer()
+            .await
+            .expect_status(303);
     }
     // Garbage.
     for path in [
         "/login/handoff?token=zz",
         "/login/handoff/concluir?token=abc",
     ] {
-        let r = app.get("demo", path, None).send().await.unwrap();
-        assert_eq!(r.status(), 400, "{path}");
+        app.get("demo", path, None)
+            .answer()
+            .await
+            .expect_status_because(400, path);
     }
 }
 
@@ -266,27 +261,31 @@ async fn handoff_link_is_bound_to_the_browser_that_signed_in(app: &TestApp) {
     let (victim_n, confirm) = store_step(app, &url).await;
     // The victim's browser has no apex cookie from that sign-in (or another one).
     for cookie in [None, Some("oz_central=ffff".to_string())] {
-        let r = get_url(app, &confirm, cookie.as_deref()).await;
-        assert_eq!(r.status(), 400, "confirm without the signer's apex cookie");
+        let r = get_url(app, &confirm, cookie.as_deref())
+            .await
+            .expect_status_because(400, "confirm without the signer's apex cookie");
         assert!(session_cookie(r.headers()).is_none());
-        assert!(r.text().await.unwrap().contains("outro navegador"));
+        assert!(r.body().await.contains("outro navegador"));
     }
     let _ = victim_n;
     // The attacker goes one step further in their own browser and sends the last leg.
     let (url, central) = handoff_url_for(app).await;
     let (attacker_n, confirm) = store_step(app, &url).await;
-    let r = get_url(app, &confirm, Some(&format!("oz_central={central}"))).await;
-    assert_eq!(r.status(), 303);
-    let finish = r.headers()[LOCATION].to_str().unwrap().to_string();
-    let victim = get_url(app, &finish, Some("oz_handoff=0123")).await;
-    assert_eq!(victim.status(), 400, "finish without the store cookie");
+    let r = get_url(app, &confirm, Some(&format!("oz_central={central}")))
+        .await
+        .expect_status(303);
+    let finish = r.header_text("location").expect("location").to_string();
+    let victim = get_url(app, &finish, Some("oz_handoff=0123"))
+        .await
+        .expect_status_because(400, "finish without the store cookie");
     assert!(session_cookie(victim.headers()).is_none());
     // Burnt by that try: not even the attacker's browser can use it now.
-    let late = get_url(app, &finish, Some(&format!("oz_handoff={attacker_n}"))).await;
-    assert_eq!(late.status(), 400);
+    get_url(app, &finish, Some(&format!("oz_handoff={attacker_n}")))
+        .await
+        .expect_status(400);
     // The honest path still works.
     let (url, central) = handoff_url_for(app).await;
-    assert_eq!(enter(app, &url, &central).await.status(), 303);
+    enter(app, &url, &central).await.expect_status(303);
 }
 
 /// One password verification per attempt, whatever the number of stores of the e-mail (the
@@ -298,19 +297,16 @@ async fn central_login_checks_one_account_per_attempt(app: &TestApp) {
         assert!(matches!(r.status().as_u16(), 401 | 429));
     }
     // demo (first by slug) is locked; outra's account was never checked, so it is not.
-    assert_eq!(
-        app.login("demo", OWNER_EMAIL, PASSWORD)
-            .await
-            .unwrap_err()
-            .status(),
-        429
-    );
+    app.login("demo", OWNER_EMAIL, PASSWORD)
+        .await
+        .unwrap_err()
+        .expect_status(429);
     assert!(app.login("outra", OWNER_EMAIL, PASSWORD).await.is_ok());
     // With demo locked, the central login checks outra and lands there.
     let r = central_login(app, OWNER_EMAIL, PASSWORD).await;
     let (url, central) = continue_page(r).await;
     assert!(url.contains(&app.host("outra")), "{url}");
-    assert_eq!(enter(app, &url, &central).await.status(), 303);
+    enter(app, &url, &central).await.expect_status(303);
 }
 
 /// Issue 10 item 3: empty or forged posts spend no budget, and no budget is shared by every
@@ -318,30 +314,29 @@ async fn central_login_checks_one_account_per_attempt(app: &TestApp) {
 async fn central_login_budget_is_not_shared_by_every_visitor(app: &TestApp) {
     add_solo_user(app).await;
     for _ in 0..70 {
-        let r = app
-            .http
-            .post(app.url("/login"))
-            .header(HOST, apex(app))
+        app.post_on(&apex(app), "/login")
             .form(&[("email", SOLO_EMAIL), ("password", "x"), ("csrf", "x")])
-            .send()
+            .answer()
             .await
-            .unwrap();
-        assert_eq!(r.status(), 403, "no CSRF cookie: refused before any budget");
+            .expect_status_because(403, "no CSRF cookie: refused before any budget");
     }
-    let r = central_login(app, SOLO_EMAIL, PASSWORD).await;
-    assert_eq!(r.status(), 200, "the real user is not rate limited");
+    central_login(app, SOLO_EMAIL, PASSWORD)
+        .await
+        .expect_status_because(200, "the real user is not rate limited");
     // Attempts with a valid form are charged per (address, e-mail): ten for one e-mail…
     let ghost = "fantasma@lugar.com.br";
     for i in 0..10 {
         let r = central_login(app, ghost, "qualquer coisa").await;
         assert_eq!(r.status(), 401, "attempt {}", i + 1);
     }
-    let r = central_login(app, ghost, "qualquer coisa").await;
-    assert_eq!(r.status(), 429);
+    let r = central_login(app, ghost, "qualquer coisa")
+        .await
+        .expect_status(429);
     assert!(r.headers().contains_key("retry-after"));
     // …which does not touch another account from the same address.
-    let r = central_login(app, SOLO_EMAIL, PASSWORD).await;
-    assert_eq!(r.status(), 200);
+    central_login(app, SOLO_EMAIL, PASSWORD)
+        .await
+        .expect_status(200);
 }
 
 /// Issue 10 item 2: failures from one address (here every test request's address, as behind
@@ -364,51 +359,39 @@ async fn address_failures_never_lock_out_a_correct_password(app: &TestApp) {
         last, 429,
         "failures past the address budget are refused (and slowed)"
     );
-    let r = central_login(app, SOLO_EMAIL, PASSWORD).await;
-    assert_eq!(r.status(), 200, "a correct password from the same address");
+    central_login(app, SOLO_EMAIL, PASSWORD)
+        .await
+        .expect_status_because(200, "a correct password from the same address");
     // The store's own login form: same address, every store, correct passwords pass.
     let wrong = app.login("demo", "ninguem@lugar.com.br", "errada").await;
-    assert_eq!(wrong.unwrap_err().status(), 429);
+    wrong.unwrap_err().expect_status(429);
     assert!(app.login("demo", OWNER_EMAIL, PASSWORD).await.is_ok());
     assert!(app.login("outra", ATTENDANT_EMAIL, PASSWORD).await.is_ok());
 }
 
 async fn central_login_wrong_password_and_csrf(app: &TestApp) {
     add_solo_user(app).await;
-    let r = central_login(app, SOLO_EMAIL, "senha errada de propósito").await;
-    assert_eq!(r.status(), 401);
-    assert!(r
-        .text()
+    let r = central_login(app, SOLO_EMAIL, "senha errada de propósito")
         .await
-        .unwrap()
-        .contains("E-mail ou senha incorretos."));
-    let r = central_login(app, "ninguem@lugar.com.br", PASSWORD).await;
-    assert_eq!(r.status(), 401, "unknown email answers the same");
-    assert!(r
-        .text()
+        .expect_status(401);
+    assert!(r.body().await.contains("E-mail ou senha incorretos."));
+    let r = central_login(app, "ninguem@lugar.com.br", PASSWORD)
         .await
-        .unwrap()
-        .contains("E-mail ou senha incorretos."));
+        .expect_status_because(401, "unknown email answers the same");
+    assert!(r.body().await.contains("E-mail ou senha incorretos."));
     // No CSRF cookie / wrong token.
     let (csrf, _) = apex_form(app, "/login", "oz_login_csrf").await;
-    let r = app
-        .http
-        .post(app.url("/login"))
-        .header(HOST, apex(app))
+    app.post_on(&apex(app), "/login")
         .form(&[
             ("email", SOLO_EMAIL),
             ("password", PASSWORD),
             ("csrf", &csrf),
         ])
-        .send()
+        .answer()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 403);
+        .expect_status(403);
     let (_, cookie) = apex_form(app, "/login", "oz_login_csrf").await;
-    let r = app
-        .http
-        .post(app.url("/login"))
-        .header(HOST, apex(app))
+    app.post_on(&apex(app), "/login")
         .header("cookie", format!("oz_login_csrf={cookie}"))
         .header("origin", "http://evil.example")
         .form(&[
@@ -416,10 +399,9 @@ async fn central_login_wrong_password_and_csrf(app: &TestApp) {
             ("password", PASSWORD),
             ("csrf", &cookie),
         ])
-        .send()
+        .answer()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 403, "cross-site origin");
+        .expect_status_because(403, "cross-site origin");
 }
 
 async fn central_login_locks_out_like_the_store_login(app: &TestApp) {
@@ -432,32 +414,29 @@ async fn central_login_locks_out_like_the_store_login(app: &TestApp) {
             .as_u16();
     }
     assert_eq!(last, 429, "fifth failure locks the account");
-    let r = central_login(app, SOLO_EMAIL, PASSWORD).await;
-    assert_eq!(r.status(), 429, "right password while locked");
+    let r = central_login(app, SOLO_EMAIL, PASSWORD)
+        .await
+        .expect_status_because(429, "right password while locked");
     assert!(r.headers().contains_key("retry-after"));
-    assert!(r.text().await.unwrap().contains("bloqueado"));
+    assert!(r.body().await.contains("bloqueado"));
     // The same account is locked on the store's own login form.
     let s = app.login("demo", SOLO_EMAIL, PASSWORD).await;
-    assert_eq!(s.unwrap_err().status(), 429);
+    s.unwrap_err().expect_status(429);
     // Other accounts are not.
-    assert_eq!(
-        central_login(app, OWNER_EMAIL, PASSWORD).await.status(),
-        200
-    );
+    central_login(app, OWNER_EMAIL, PASSWORD)
+        .await
+        .expect_status(200);
 }
 
 async fn signup(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::Response {
     let (csrf, cookie) = apex_form(app, "/signup", "oz_signup_csrf").await;
     let mut form = fields.to_vec();
     form.push(("csrf", &csrf));
-    app.http
-        .post(app.url("/signup"))
-        .header(HOST, apex(app))
+    app.post_on(&apex(app), "/signup")
         .header("cookie", format!("oz_signup_csrf={cookie}"))
         .form(&form)
-        .send()
+        .answer()
         .await
-        .unwrap()
 }
 
 async fn signup_creates_the_store_and_lands_in_its_dashboard(app: &TestApp) {
@@ -476,25 +455,23 @@ async fn signup_creates_the_store_and_lands_in_its_dashboard(app: &TestApp) {
         "http://{}/login/handoff?token=",
         app.host("casa-do-ze")
     )));
-    let h = enter(app, &loc, &central).await;
-    assert_eq!(h.status(), 303);
+    let h = enter(app, &loc, &central).await.expect_status(303);
     let tok = session_cookie(h.headers()).unwrap();
-    let page = app.get("casa-do-ze", "/", Some(&tok)).send().await.unwrap();
-    assert_eq!(page.status(), 200);
-    let html = page.text().await.unwrap();
+    let page = app
+        .get("casa-do-ze", "/", Some(&tok))
+        .answer()
+        .await
+        .expect_status(200);
+    let html = page.body().await;
     assert!(
         html.contains("Casa do Construtor &lt;Zé&gt;"),
         "escaped name"
     );
     // Owner: the owner-only pages open; the default pricing row exists.
-    assert_eq!(
-        app.get("casa-do-ze", "/regras", Some(&tok))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    app.get("casa-do-ze", "/regras", Some(&tok))
+        .answer()
+        .await
+        .expect_status(200);
     let t = store::tenants::by_slug(&app.db, "casa-do-ze")
         .await
         .unwrap()
@@ -506,7 +483,7 @@ async fn signup_creates_the_store_and_lands_in_its_dashboard(app: &TestApp) {
     // The new owner can also use the central login.
     let r = central_login(app, "ze@casadoze.com.br", "areia fina 2026 ok").await;
     let (url, central) = continue_page(r).await;
-    assert_eq!(enter(app, &url, &central).await.status(), 303);
+    enter(app, &url, &central).await.expect_status(303);
 }
 
 /// Issue 12 item 1: a second click after the store was created continues into it instead of
@@ -521,32 +498,25 @@ async fn signup_retry_continues_into_the_new_store(app: &TestApp) {
         ("csrf", csrf.as_str()),
     ];
     let post = |fields: Vec<(&'static str, String)>| {
-        app.http
-            .post(app.url("/signup"))
-            .header(HOST, apex(app))
+        app.post_on(&apex(app), "/signup")
             .header("cookie", format!("oz_signup_csrf={cookie}"))
             .form(&fields)
-            .send()
+            .answer()
     };
     let owned: Vec<(&'static str, String)> =
         fields.iter().map(|(k, v)| (*k, v.to_string())).collect();
-    let first = post(owned.clone()).await.unwrap();
+    let first = post(owned.clone()).await;
     let (url1, _) = continue_page(first).await;
     // The same form again (same token, same cookie): the browser's double click.
-    let second = post(owned.clone()).await.unwrap();
+    let second = post(owned.clone()).await;
     let (url2, central2) = continue_page(second).await;
     assert_ne!(url1, url2, "a fresh hand-off");
-    let h = enter(app, &url2, &central2).await;
-    assert_eq!(h.status(), 303);
+    let h = enter(app, &url2, &central2).await.expect_status(303);
     let tok = session_cookie(h.headers()).unwrap();
-    assert_eq!(
-        app.get("loja-dupla", "/", Some(&tok))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    app.get("loja-dupla", "/", Some(&tok))
+        .answer()
+        .await
+        .expect_status(200);
     let n = store::tenants::list(&app.db)
         .await
         .unwrap()
@@ -557,9 +527,8 @@ async fn signup_retry_continues_into_the_new_store(app: &TestApp) {
     // Another password (or person) on the taken address: the ordinary refusal.
     let mut other = owned.clone();
     other[3].1 = "outra senha bem diferente 77".into();
-    let r = post(other).await.unwrap();
-    assert_eq!(r.status(), 422);
-    assert!(r.text().await.unwrap().contains("já está em uso"));
+    let r = post(other).await.expect_status(422);
+    assert!(r.body().await.contains("já está em uso"));
 }
 
 async fn signup_refuses_taken_reserved_and_invalid_input(app: &TestApp) {
@@ -572,9 +541,9 @@ async fn signup_refuses_taken_reserved_and_invalid_input(app: &TestApp) {
             ("password", "areia fina 2026 ok"),
         ],
     )
-    .await;
-    assert_eq!(taken.status(), 422);
-    let html = taken.text().await.unwrap();
+    .await
+    .expect_status(422);
+    let html = taken.body().await;
     assert!(html.contains("já está em uso"), "{html}");
     assert!(
         html.contains("value=\"Outra Demo\""),
@@ -589,9 +558,9 @@ async fn signup_refuses_taken_reserved_and_invalid_input(app: &TestApp) {
             ("password", "areia fina 2026 ok"),
         ],
     )
-    .await;
-    assert_eq!(reserved.status(), 422);
-    assert!(reserved.text().await.unwrap().contains("reservado"));
+    .await
+    .expect_status(422);
+    assert!(reserved.body().await.contains("reservado"));
     // Look-alikes, operations names and weak passwords the security test got through.
     for (slug, pw) in [
         ("xn--orazap-wta", "areia fina 2026 ok"),
@@ -611,9 +580,9 @@ async fn signup_refuses_taken_reserved_and_invalid_input(app: &TestApp) {
                 ("password", pw),
             ],
         )
-        .await;
-        assert_eq!(r.status(), 422, "{slug} / {pw}");
-        let html = r.text().await.unwrap();
+        .await
+        .expect_status_because(422, &format!("{slug} / {pw}"));
+        let html = r.body().await;
         assert!(
             html.contains("reservado") || html.contains("Senha fraca"),
             "{slug} / {pw}: {html}"
@@ -632,9 +601,9 @@ async fn signup_refuses_taken_reserved_and_invalid_input(app: &TestApp) {
             ("password", "123"),
         ],
     )
-    .await;
-    assert_eq!(weak.status(), 422);
-    let html = weak.text().await.unwrap();
+    .await
+    .expect_status(422);
+    let html = weak.body().await;
     assert!(html.contains("e-mail válido") && html.contains("Senha fraca"));
     assert!(store::tenants::by_slug(&app.db, "loja-nova")
         .await
@@ -645,10 +614,7 @@ async fn signup_refuses_taken_reserved_and_invalid_input(app: &TestApp) {
         .unwrap()
         .is_none());
     // Without the CSRF cookie nothing is created.
-    let r = app
-        .http
-        .post(app.url("/signup"))
-        .header(HOST, apex(app))
+    app.post_on(&apex(app), "/signup")
         .form(&[
             ("name", "Sem Token"),
             ("slug", "sem-token"),
@@ -656,10 +622,9 @@ async fn signup_refuses_taken_reserved_and_invalid_input(app: &TestApp) {
             ("password", "areia fina 2026 ok"),
             ("csrf", "x"),
         ])
-        .send()
+        .answer()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 403);
+        .expect_status(403);
     assert!(store::tenants::by_slug(&app.db, "sem-token")
         .await
         .unwrap()
@@ -682,11 +647,11 @@ mod admin {
     }
 
     async fn admin_get(app: &TestApp, auth: Option<&str>) -> reqwest::Response {
-        let mut r = app.http.get(app.url("/admin")).header(HOST, api(app));
+        let mut r = app.get_on(&api(app), "/admin");
         if let Some(a) = auth {
             r = r.header("authorization", a);
         }
-        r.send().await.unwrap()
+        r.answer().await
     }
 
     fn bearer() -> String {
@@ -694,33 +659,30 @@ mod admin {
     }
 
     async fn admin_requires_the_operator_token(app: &TestApp) {
-        let r = admin_get(app, None).await;
-        assert_eq!(r.status(), 401);
-        assert!(r.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .starts_with("Basic"));
-        assert_eq!(admin_get(app, Some("Bearer errado")).await.status(), 401);
+        let r = admin_get(app, None).await.expect_status(401);
+        assert!(r
+            .header_text("www-authenticate")
+            .is_some_and(|v| v.starts_with("Basic")));
+        admin_get(app, Some("Bearer errado"))
+            .await
+            .expect_status(401);
         use base64::Engine as _;
         let wrong = base64::engine::general_purpose::STANDARD.encode("op:errado");
-        assert_eq!(
-            admin_get(app, Some(&format!("Basic {wrong}")))
-                .await
-                .status(),
-            401
-        );
-        assert_eq!(admin_get(app, Some(&bearer())).await.status(), 200);
+        admin_get(app, Some(&format!("Basic {wrong}")))
+            .await
+            .expect_status(401);
+        admin_get(app, Some(&bearer())).await.expect_status(200);
         let basic = base64::engine::general_purpose::STANDARD.encode(format!("op:{ADMIN_TOKEN}"));
-        let r = admin_get(app, Some(&format!("Basic {basic}"))).await;
-        assert_eq!(r.status(), 200);
-        assert_eq!(r.headers()["cache-control"], "no-store");
+        let r = admin_get(app, Some(&format!("Basic {basic}")))
+            .await
+            .expect_status(200);
+        assert_eq!(r.header_text("cache-control"), Some("no-store"));
         // Not on a store's host.
         let r = app
             .get("demo", "/admin", None)
             .header("authorization", bearer())
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_ne!(r.status(), 200);
     }
 
@@ -735,19 +697,8 @@ mod admin {
             "oi",
             store::now_ms() / 1000,
         );
-        let sig = whatsapp::signature::sign(APP_SECRET.as_bytes(), body.as_bytes());
-        let r = app
-            .http
-            .post(app.url("/webhooks/whatsapp"))
-            .header(HOST, api(app))
-            .header("content-type", "application/json")
-            .header(whatsapp::signature::SIGNATURE_HEADER, sig)
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        let html = admin_get(app, Some(&bearer())).await.text().await.unwrap();
+        app.webhook(body).answer().await.expect_status(200);
+        let html = admin_get(app, Some(&bearer())).await.body().await;
         assert!(html.contains("Depósito Demo") && html.contains("Outra Loja"));
         assert!(html.contains("unknown_channel: 1"), "{html}");
         assert!(html.contains("999999999999999"), "failure listed");
@@ -766,37 +717,28 @@ mod admin {
             .execute(app.db.write())
             .await
             .unwrap();
-        let html = admin_get(app, Some(&bearer())).await.text().await.unwrap();
+        let html = admin_get(app, Some(&bearer())).await.body().await;
         assert!(html.contains("boom &lt;b&gt;"), "dead job listed, escaped");
         let csrf = hidden_csrf(&html).expect("requeue form");
         let path = format!("/admin/jobs/{id}/requeue");
         let post = |csrf: String, auth: Option<String>| {
-            let mut r = app
-                .http
-                .post(app.url(&path))
-                .header(HOST, api(app))
-                .form(&[("csrf", csrf)]);
+            let mut r = app.post_on(&api(app), &path).form(&[("csrf", csrf)]);
             if let Some(a) = auth {
                 r = r.header("authorization", a);
             }
-            r.send()
+            r.answer()
         };
-        assert_eq!(post(csrf.clone(), None).await.unwrap().status(), 401);
-        assert_eq!(
-            post("0".repeat(64), Some(bearer())).await.unwrap().status(),
-            403
-        );
-        let cross = app
-            .http
-            .post(app.url(&path))
-            .header(HOST, api(app))
+        post(csrf.clone(), None).await.expect_status(401);
+        post("0".repeat(64), Some(bearer()))
+            .await
+            .expect_status(403);
+        app.post_on(&api(app), &path)
             .header("authorization", bearer())
             .header("origin", "http://evil.example")
             .form(&[("csrf", &csrf)])
-            .send()
+            .answer()
             .await
-            .unwrap();
-        assert_eq!(cross.status(), 403);
+            .expect_status(403);
         assert_eq!(
             store::jobs::get(&app.db, &id)
                 .await
@@ -805,10 +747,7 @@ mod admin {
                 .status,
             "dead"
         );
-        assert_eq!(
-            post(csrf.clone(), Some(bearer())).await.unwrap().status(),
-            303
-        );
+        post(csrf.clone(), Some(bearer())).await.expect_status(303);
         assert_eq!(
             store::jobs::get(&app.db, &id)
                 .await
@@ -819,11 +758,9 @@ mod admin {
         );
         let audit = store::audit::list(&app.db, None, 10).await.unwrap();
         assert!(audit.iter().any(|a| a.action == "job.requeue"));
-        assert_eq!(
-            post(csrf, Some(bearer())).await.unwrap().status(),
-            404,
-            "only dead jobs"
-        );
+        post(csrf, Some(bearer()))
+            .await
+            .expect_status_because(404, "only dead jobs");
     }
 
     /// Issue 10 item 5: 2,000 guesses in 1.4 s. Ten wrong credentials from one address, then
@@ -834,15 +771,12 @@ mod admin {
             let r = admin_get(app, Some(&format!("Bearer palpite-{i}"))).await;
             assert_eq!(r.status(), 401, "guess {}", i + 1);
         }
-        let r = admin_get(app, Some("Bearer palpite-11")).await;
-        assert_eq!(r.status(), 429);
-        let secs: u64 = r.headers()["retry-after"]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let r = admin_get(app, Some("Bearer palpite-11"))
+            .await
+            .expect_status(429);
+        let secs: u64 = r.header_text("retry-after").unwrap().parse().unwrap();
         assert!((1..=60).contains(&secs), "{secs}");
-        assert_eq!(admin_get(app, Some(&bearer())).await.status(), 429);
+        admin_get(app, Some(&bearer())).await.expect_status(429);
         // Behind a trusted proxy, another client address has its own budget.
         let proxied = TestApp::start_with(app.db.engine(), |c| {
             c.trusted_proxies = web::client_ip::parse_trusted("127.0.0.1").unwrap();
@@ -851,18 +785,16 @@ mod admin {
         .unwrap();
         let from = |ip: &'static str, auth: String| {
             proxied
-                .http
-                .get(proxied.url("/admin"))
-                .header(HOST, api(&proxied))
+                .get_on(&api(&proxied), "/admin")
                 .header("x-forwarded-for", ip)
                 .header("authorization", auth)
-                .send()
+                .answer()
         };
         for _ in 0..11 {
-            from("203.0.113.1", "Bearer errado".into()).await.unwrap();
+            from("203.0.113.1", "Bearer errado".into()).await;
         }
-        assert_eq!(from("203.0.113.1", bearer()).await.unwrap().status(), 429);
-        assert_eq!(from("203.0.113.2", bearer()).await.unwrap().status(), 200);
+        from("203.0.113.1", bearer()).await.expect_status(429);
+        from("203.0.113.2", bearer()).await.expect_status(200);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -870,7 +802,7 @@ mod admin {
         let app = TestApp::start_with_admin(store::Engine::Sqlite, None)
             .await
             .expect("sqlite");
-        assert_eq!(admin_get(&app, Some(&bearer())).await.status(), 404);
-        assert_eq!(admin_get(&app, Some("Bearer ")).await.status(), 404);
+        admin_get(&app, Some(&bearer())).await.expect_status(404);
+        admin_get(&app, Some("Bearer ")).await.expect_status(404);
     }
 }
