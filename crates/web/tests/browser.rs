@@ -528,6 +528,23 @@ async fn store_day_in_a_real_browser() {
     d.goto(&format!("{site}/frete")).await;
     d.wait_text("Zona Sul").await;
     d.screenshot("mobile-freight").await;
+    // A quote's lines fit the phone whole: its money never hides behind a sideways scroll.
+    d.goto(&format!("{site}/orcamentos/{}", q.id)).await;
+    d.wait_text(&q.number).await;
+    let hidden = d
+        .cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({ "script": "var t = document.querySelector('table'); return t.scrollWidth - t.clientWidth;", "args": [] })),
+        )
+        .await
+        .as_i64()
+        .unwrap_or(i64::MAX);
+    assert!(
+        hidden <= 0,
+        "the quote's lines are {hidden} px wider than their card on a phone"
+    );
+    d.screenshot("mobile-quote").await;
     d.window(1280, 900).await;
 
     // Log out: the old session cookie no longer works.
