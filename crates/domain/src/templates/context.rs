@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use serde_json::{json, Map, Value};
 
+use crate::clock::day_br;
 use crate::catalog::CatalogItem;
 use crate::pricing::{PricedQuote, StoreRules};
 
@@ -44,10 +45,6 @@ fn customer(name: Option<&str>) -> String {
         .collect::<Vec<_>>()
         .join(" ");
     clean.chars().take(60).collect()
-}
-
-fn date_br(d: NaiveDate) -> String {
-    d.format("%d/%m/%Y").to_string()
 }
 
 /// "a, b e c"
@@ -134,7 +131,7 @@ pub fn quote_context(
             "frete_gratis": q.freight.is_some_and(|f| f.0 == 0),
             "total": q.total.to_brl(),
             "total_centavos": q.total.0,
-            "validade": date_br(valid_until),
+            "validade": day_br(valid_until),
             "entrega": delivery.unwrap_or(""),
             "desconhecidos": q.unknown,
         }),
@@ -156,7 +153,7 @@ pub fn confirmation_context(c: &Common, q: &PricedQuote, number: &str, delivery:
 pub fn expired_context(c: &Common, number: &str, valid_until: NaiveDate) -> Value {
     with(
         c,
-        json!({ "numero": number, "validade": date_br(valid_until) }),
+        json!({ "numero": number, "validade": day_br(valid_until) }),
     )
 }
 
