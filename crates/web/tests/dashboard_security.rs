@@ -24,6 +24,7 @@ both_engines!(
     invite_shows_password_once,
     password_change_ends_other_sessions,
     owner_revokes_a_session,
+    the_last_owner_cannot_be_demoted,
     invalid_template_is_refused_at_its_line,
     idle_and_expired_sessions_are_refused,
     oversized_body_is_413,
@@ -1036,6 +1037,43 @@ async fn password_change_ends_other_sessions(app: &TestApp) {
         .expect_status(200);
     assert!(app.login("demo", OWNER_EMAIL, PASSWORD).await.is_err());
     assert!(app.login("demo", OWNER_EMAIL, new_pw).await.is_ok());
+}
+
+async fn the_last_owner_cannot_be_demoted(app: &TestApp) {
+    let me = store::users::by_email(&app.db, &app.demo.tenant_id, OWNER_EMAIL)
+        .await
+        .unwrap()
+        .expect("the demo owner");
+    let owner = app.as_owner().await;
+    let page = owner
+        .post_form(
+            &format!("/equipe/{}/papel", me.id),
+            &[("role", "attendant")],
+        )
+        .await
+        .page_with_status(409)
+        .await;
+    assert!(
+        page.contains("a loja precisa de pelo menos um dono"),
+        "{page}"
+    );
+    let after = store::users::by_id(&app.db, &app.demo.tenant_id, &me.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        after.role,
+        store::users::Role::Owner,
+        "the change rolled back"
+    );
+    // The refused change left no audit entry claiming it happened.
+    let audit = store::audit::list(&app.db, Some(&app.demo.tenant_id), 100)
+        .await
+        .unwrap();
+    assert!(
+        !audit.iter().any(|a| a.action == "team.set_role"),
+        "no audit entry for a change that did not happen"
+    );
 }
 
 async fn owner_revokes_a_session(app: &TestApp) {

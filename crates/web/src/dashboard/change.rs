@@ -110,10 +110,24 @@ impl Change {
             + Send
             + 'static,
     {
+        self.save_with::<store::StoreError, F>(state, me, write)
+            .await
+    }
+
+    /// [`Change::save`] for a write that can also refuse for a business reason found inside
+    /// the transaction (e.g. "the store would lose its last owner"): `write` fails with an
+    /// [`AppError`] the user reads, and nothing is saved or audited.
+    pub async fn save_with<E, F>(self, state: &AppState, me: &Me, write: F) -> Result<(), AppError>
+    where
+        E: From<store::StoreError> + Into<AppError> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut sqlx::AnyConnection, String) -> store::db::TxFut<'c, (), E>
+            + Send
+            + 'static,
+    {
         let (tenant_id, actor) = (me.tenant.id.clone(), me.actor());
         state
             .db
-            .tx(move |c| {
+            .tx_with(move |c| {
                 Box::pin(async move {
                     write(&mut *c, tenant_id.clone()).await?;
                     audit::record(
@@ -130,11 +144,12 @@ impl Change {
                             request_id: actor.request_id.as_deref(),
                         },
                     )
-                    .await
+                    .await?;
+                    Ok::<(), E>(())
                 })
             })
-            .await?;
-        Ok(())
+            .await
+            .map_err(Into::into)
     }
 
     /// [`Change::save`], then the browser goes to `done`; a duplicate the store refuses (a

@@ -152,12 +152,13 @@ pub async fn set_role(
         .of(&id)
         .before(serde_json::json!({ "role": user.role.code() }))
         .after(serde_json::json!({ "role": role.code() }))
-        .save(&state, &me, move |c, t| {
+        .save_with(&state, &me, move |c, t| {
             Box::pin(async move {
                 store::users::set_role(c, &t, &id, role).await?;
-                // A store never loses its last owner.
+                // A store never loses its last owner: a business refusal, not a unique
+                // violation, so it is the web's own 409 and the role change rolls back.
                 if store::users::count_owners(c, &t).await? == 0 {
-                    return Err(store::StoreError::Conflict(
+                    return Err(AppError::Conflict(
                         "a loja precisa de pelo menos um dono".into(),
                     ));
                 }
