@@ -195,9 +195,8 @@ impl TestApp {
     /// The body of a GET that must reach the app (any status), as a person's browser shows it.
     pub async fn page(&self, slug: &str, path: &str, cookie: Option<&str>) -> String {
         self.get(slug, path, cookie)
-            .send()
+            .answer()
             .await
-            .expect("request reaches the app")
             .text()
             .await
             .expect("body is text")
@@ -280,9 +279,8 @@ impl TestApp {
             .header(HOST, self.host(slug))
             .header("cookie", format!("oz_login_csrf={login_cookie}"))
             .form(&[("email", email), ("password", password), ("csrf", &csrf)])
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         match session_cookie(r.headers()) {
             Some(tok) if r.status() == 303 && !tok.is_empty() => Ok(tok),
             _ => Err(r),
@@ -291,7 +289,7 @@ impl TestApp {
 
     /// The login form's CSRF field and its double-submit cookie.
     pub async fn login_form(&self, slug: &str) -> (String, String) {
-        let r = self.get(slug, "/login", None).send().await.unwrap();
+        let r = self.get(slug, "/login", None).answer().await;
         let cookie = cookie_from(r.headers(), "oz_login_csrf").expect("login csrf cookie");
         let html = r.text().await.unwrap();
         (hidden_csrf(&html).expect("csrf field"), cookie)
@@ -301,9 +299,8 @@ impl TestApp {
     pub async fn csrf(&self, slug: &str, session: &str) -> String {
         let html = self
             .get(slug, "/", Some(session))
-            .send()
+            .answer()
             .await
-            .unwrap()
             .text()
             .await
             .unwrap();

@@ -696,9 +696,8 @@ async fn anonymous_floods_do_not_spend_the_stores_budget(app: &TestApp) {
             let r = proxied
                 .post("demo", "/aprovacoes/x/aprovar", None, &[])
                 .header("x-forwarded-for", &from)
-                .send()
-                .await
-                .unwrap();
+                .answer()
+                .await;
             assert_eq!(
                 r.status(),
                 403,
@@ -713,42 +712,33 @@ async fn anonymous_floods_do_not_spend_the_stores_budget(app: &TestApp) {
             Some(&s),
             &[("csrf", &csrf), ("source", "Total: {{ orcamento.total }}")],
         )
-        .send()
+        .answer()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "the owner still writes");
+        .expect_status_because(200, "the owner still writes");
     for a in 0..12 {
         let from = format!("198.51.100.{}", 100 + a);
         for _ in 0..300 {
             let r = proxied
-                .http
-                .get(proxied.url("/login"))
-                .header("host", proxied.host("demo"))
+                .get("demo", "/login", None)
                 .header("x-forwarded-for", &from)
-                .send()
-                .await
-                .unwrap();
+                .answer()
+                .await;
             assert_eq!(r.status(), 200, "within its address's budget");
         }
     }
-    let page = proxied
-        .http
-        .get(proxied.url("/aprovacoes"))
-        .header("host", proxied.host("demo"))
-        .header("cookie", format!("oz_session={s}"))
-        .send()
+    proxied
+        .get("demo", "/aprovacoes", Some(&s))
+        .answer()
         .await
-        .unwrap();
-    assert_eq!(page.status(), 200, "the owner still reads");
+        .expect_status_because(200, "the owner still reads");
     // One address alone is still limited.
     let mut refused = 0;
     for _ in 0..70 {
         let r = proxied
             .post("demo", "/aprovacoes/x/aprovar", None, &[])
             .header("x-forwarded-for", "203.0.113.9")
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         refused += usize::from(r.status() == 429);
     }
     assert!(refused > 0, "over 60 writes of one address in a minute");
