@@ -705,7 +705,7 @@ async fn anonymous_floods_do_not_spend_the_stores_budget(app: &TestApp) {
             );
         }
     }
-    let r = proxied
+    proxied
         .post(
             "demo",
             "/modelos/quote/previa",
