@@ -287,110 +287,123 @@ fn check_expr(
         check_expression(toks, *line)?;
     }
     let mut stack: Vec<Paren> = Vec::new();
-    for (idx, (tok, line)) in toks.iter().enumerate() {
+    for (idx, (_, line)) in toks.iter().enumerate() {
         let prev = idx.checked_sub(1).map(|p| &toks[p].0);
-        let err = |m: String| Err(at(Some(*line), m));
-        match tok {
-            Tok::Op(op @ ("*" | "**" | "+" | "~" | "/" | "//" | "%")) => {
-                return err(format!(
-                    "o operador '{op}' não é permitido em modelos (os valores já vêm formatados)"
-                ))
-            }
-            Tok::Op("{" | "}") => return err("dicionários não são permitidos em modelos".into()),
-            Tok::Op("[") => {
-                let subscript = match prev {
-                    Some(Tok::Ident(p)) => !KEYWORDS.contains(&p.as_str()),
-                    Some(Tok::Op("]" | ")")) => true,
-                    _ => false,
-                };
-                if !subscript {
-                    return err("listas literais não são permitidas em modelos".into());
-                }
-                stack.push(Paren::Subscript);
-            }
-            Tok::Op("(") => {
-                let before = idx.checked_sub(2).map(|p| &toks[p].0);
-                let before2 = idx.checked_sub(3).map(|p| &toks[p].0);
-                match prev {
-                    Some(Tok::Ident(name)) if !KEYWORDS.contains(&name.as_str()) => {
-                        let filter_or_test = matches!(before, Some(Tok::Op("|")))
-                            || matches!(before, Some(Tok::Ident(k)) if k == "is")
-                            || (matches!(before, Some(Tok::Ident(k)) if k == "not")
-                                && matches!(before2, Some(Tok::Ident(k)) if k == "is"));
-                        if !filter_or_test {
-                            return err(format!(
-                                "chamadas de função não são permitidas em modelos ('{name}(…)')"
-                            ));
-                        }
-                        stack.push(Paren::Call);
-                    }
-                    Some(Tok::Op("]" | ")")) => {
-                        return err("chamadas de função não são permitidas em modelos".into())
-                    }
-                    _ => stack.push(Paren::Group),
-                }
-            }
-            Tok::Op(")" | "]") => {
-                stack.pop();
-            }
-            Tok::Op(",") if stack.last() != Some(&Paren::Call) => {
-                return err(
-                    "vírgula só é permitida entre argumentos de filtro (listas e tuplas não são permitidas)"
-                        .into(),
-                );
-            }
-            Tok::Op(".") => match ident(toks.get(idx + 1)) {
-                Some(name) if name.starts_with('_') => {
-                    return err(format!(
-                        "acesso a atributo interno '{name}' não é permitido"
-                    ))
-                }
-                Some(_) => {}
-                None => {
-                    if !matches!(toks.get(idx + 1), Some((Tok::Num, _))) {
-                        return err("'.' deve ser seguido do nome de um campo".into());
-                    }
-                }
-            },
-            Tok::Op("|") => match ident(toks.get(idx + 1)) {
-                Some(f) if FILTERS.contains(&f) => {}
-                Some(f) => {
-                    return err(format!(
-                        "filtro '{f}' não é permitido (disponíveis: {})",
-                        FILTERS.join(", ")
-                    ))
-                }
-                None => return err("'|' deve ser seguido do nome de um filtro".into()),
-            },
-            Tok::Ident(k) if k == "is" => {
-                let mut next = idx + 1;
-                if ident(toks.get(next)) == Some("not") {
-                    next += 1;
-                }
-                match ident(toks.get(next)) {
-                    Some(t) if TESTS.contains(&t) => {}
-                    Some(t) => {
-                        return err(format!(
-                            "teste '{t}' não é permitido (disponíveis: {})",
-                            TESTS.join(", ")
-                        ))
-                    }
-                    None => return err("'is' deve ser seguido do nome de um teste".into()),
-                }
-            }
-            Tok::Ident(name) => {
-                // Field, filter and test names are not variables.
-                let after_is = ident(idx.checked_sub(1).and_then(|p| toks.get(p))) == Some("is")
-                    || (ident(idx.checked_sub(1).and_then(|p| toks.get(p))) == Some("not")
-                        && ident(idx.checked_sub(2).and_then(|p| toks.get(p))) == Some("is"));
-                let is_root = !matches!(prev, Some(Tok::Op("." | "|"))) && !after_is;
-                if is_root {
-                    roots.push((name.clone(), *line));
-                }
-            }
-            Tok::Other(c) => return err(format!("caractere inesperado '{c}'")),
-            _ => {}
-        }
+        check_token(toks, idx, prev, &mut stack, roots).map_err(|m| at(Some(*line), m))?;
     }
     Ok(())
+}
+
+/// One token of an expression, given what came before it; the error is the pt-BR message.
+fn check_token(
+    toks: &[(Tok, usize)],
+    idx: usize,
+    prev: Option<&Tok>,
+    stack: &mut Vec<Paren>,
+    roots: &mut Vec<(String, usize)>,
+) -> Result<(), String> {
+    let (tok, line) = &toks[idx];
+    match tok {
+        Tok::Op(op @ ("*" | "**" | "+" | "~" | "/" | "//" | "%")) => Err(format!(
+            "o operador '{op}' não é permitido em modelos (os valores já vêm formatados)"
+        )),
+        Tok::Op("{" | "}") => Err("dicionários não são permitidos em modelos".into()),
+        Tok::Op("[") => {
+            let subscript = match prev {
+                Some(Tok::Ident(p)) => !KEYWORDS.contains(&p.as_str()),
+                Some(Tok::Op("]" | ")")) => true,
+                _ => false,
+            };
+            if !subscript {
+                return Err("listas literais não são permitidas em modelos".into());
+            }
+            stack.push(Paren::Subscript);
+            Ok(())
+        }
+        Tok::Op("(") => {
+            stack.push(opening_paren(toks, idx, prev)?);
+            Ok(())
+        }
+        Tok::Op(")" | "]") => {
+            stack.pop();
+            Ok(())
+        }
+        Tok::Op(",") if stack.last() != Some(&Paren::Call) => Err(
+            "vírgula só é permitida entre argumentos de filtro (listas e tuplas não são permitidas)"
+                .into(),
+        ),
+        Tok::Op(".") => check_field_access(toks, idx),
+        Tok::Op("|") => match ident(toks.get(idx + 1)) {
+            Some(f) if FILTERS.contains(&f) => Ok(()),
+            Some(f) => Err(format!(
+                "filtro '{f}' não é permitido (disponíveis: {})",
+                FILTERS.join(", ")
+            )),
+            None => Err("'|' deve ser seguido do nome de um filtro".into()),
+        },
+        Tok::Ident(k) if k == "is" => check_test_name(toks, idx),
+        Tok::Ident(name) => {
+            // Field, filter and test names are not variables.
+            let back = |n: usize| ident(idx.checked_sub(n).and_then(|p| toks.get(p)));
+            let after_is = back(1) == Some("is") || (back(1) == Some("not") && back(2) == Some("is"));
+            let is_root = !matches!(prev, Some(Tok::Op("." | "|"))) && !after_is;
+            if is_root {
+                roots.push((name.clone(), *line));
+            }
+            Ok(())
+        }
+        Tok::Other(c) => Err(format!("caractere inesperado '{c}'")),
+        _ => Ok(()),
+    }
+}
+
+/// What a '(' opens: a filter's or test's argument list, or a group. Any other call is refused.
+fn opening_paren(toks: &[(Tok, usize)], idx: usize, prev: Option<&Tok>) -> Result<Paren, String> {
+    let before = idx.checked_sub(2).map(|p| &toks[p].0);
+    let before2 = idx.checked_sub(3).map(|p| &toks[p].0);
+    match prev {
+        Some(Tok::Ident(name)) if !KEYWORDS.contains(&name.as_str()) => {
+            let filter_or_test = matches!(before, Some(Tok::Op("|")))
+                || matches!(before, Some(Tok::Ident(k)) if k == "is")
+                || (matches!(before, Some(Tok::Ident(k)) if k == "not")
+                    && matches!(before2, Some(Tok::Ident(k)) if k == "is"));
+            if filter_or_test {
+                Ok(Paren::Call)
+            } else {
+                Err(format!(
+                    "chamadas de função não são permitidas em modelos ('{name}(…)')"
+                ))
+            }
+        }
+        Some(Tok::Op("]" | ")")) => Err("chamadas de função não são permitidas em modelos".into()),
+        _ => Ok(Paren::Group),
+    }
+}
+
+/// `a.b`: a field name, never an internal attribute (`_x`); `1.5` is a number.
+fn check_field_access(toks: &[(Tok, usize)], idx: usize) -> Result<(), String> {
+    match ident(toks.get(idx + 1)) {
+        Some(name) if name.starts_with('_') => Err(format!(
+            "acesso a atributo interno '{name}' não é permitido"
+        )),
+        Some(_) => Ok(()),
+        None if matches!(toks.get(idx + 1), Some((Tok::Num, _))) => Ok(()),
+        None => Err("'.' deve ser seguido do nome de um campo".into()),
+    }
+}
+
+/// `x is [not] test`: only the allowed tests.
+fn check_test_name(toks: &[(Tok, usize)], idx: usize) -> Result<(), String> {
+    let mut next = idx + 1;
+    if ident(toks.get(next)) == Some("not") {
+        next += 1;
+    }
+    match ident(toks.get(next)) {
+        Some(t) if TESTS.contains(&t) => Ok(()),
+        Some(t) => Err(format!(
+            "teste '{t}' não é permitido (disponíveis: {})",
+            TESTS.join(", ")
+        )),
+        None => Err("'is' deve ser seguido do nome de um teste".into()),
+    }
 }
