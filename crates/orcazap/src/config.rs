@@ -108,6 +108,7 @@ impl Config {
         let database_url = v.required_text("ORCAZAP_DATABASE_URL");
         store::Engine::from_url(&database_url)
             .map_err(|e| anyhow::anyhow!("ORCAZAP_DATABASE_URL: {e}"))?;
+        check_database_url(&database_url)?;
         let base_domain = v.required_text("ORCAZAP_BASE_DOMAIN").to_lowercase();
         if base_domain.contains(':') || base_domain.contains('/') {
             bail!("ORCAZAP_BASE_DOMAIN is a host name without port or scheme, e.g. orcazap.com.br");
@@ -326,6 +327,50 @@ fn owner_only(path: &std::path::Path) {
     }
 }
 
+/// A database URL must name what it connects to: `postgres://` alone made sqlx fall back to
+/// libpq's defaults and create the schema in the server's default database (issue 12 item
+/// 11). The missing part is named; the URL itself is not echoed (it may carry a password).
+fn check_database_url(url: &str) -> anyhow::Result<()> {
+    const EXAMPLE: &str = "ex.: postgres://usuario:senha@localhost:5432/orcazap";
+    let pg = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"));
+    if let Some(rest) = pg {
+        let (main, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let param = |key: &str| {
+            query.split('&').any(|p| {
+                p.split_once('=')
+                    .is_some_and(|(k, v)| k == key && !v.is_empty())
+            })
+        };
+        let (authority, path) = main.split_once('/').unwrap_or((main, ""));
+        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let host_name = if host.starts_with('[') {
+            host
+        } else {
+            host.split(':').next().unwrap_or_default()
+        };
+        if host_name.is_empty() && !param("host") {
+            bail!(
+                "ORCAZAP_DATABASE_URL incompleta: falta o servidor (host) do PostgreSQL; {EXAMPLE}"
+            );
+        }
+        if path.trim_matches('/').is_empty() && !param("dbname") {
+            bail!(
+                "ORCAZAP_DATABASE_URL incompleta: falta o nome do banco depois da barra; {EXAMPLE}"
+            );
+        }
+    } else if let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        if rest.split('?').next().unwrap_or_default().is_empty() {
+            bail!("ORCAZAP_DATABASE_URL incompleta: falta o caminho do arquivo, ex.: sqlite://orcazap.db");
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,6 +478,53 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("ORCAZAP_TRUSTED_PROXIES"), "{err}");
+    }
+
+    #[test]
+    fn incomplete_database_urls_are_refused_naming_the_missing_part() {
+        let k = "k".repeat(40);
+        let err = |url: &str| {
+            Config::from_map(&map(&[
+                ("ORCAZAP_SECRET_KEY", &k),
+                ("ORCAZAP_DATABASE_URL", url),
+            ]))
+            .err()
+            .map(|e| e.to_string())
+        };
+        for url in [
+            "postgres://",
+            "postgresql://",
+            "postgres:///orcazap",
+            "postgres://u:senha@/orcazap",
+        ] {
+            let e = err(url).unwrap_or_else(|| panic!("{url} accepted"));
+            assert!(e.contains("falta o servidor (host)"), "{url}: {e}");
+            assert!(!e.contains("senha@"), "password echoed: {e}");
+        }
+        for url in [
+            "postgres://u@localhost",
+            "postgres://u@localhost:5432/",
+            "postgres://[::1]:5432",
+        ] {
+            let e = err(url).unwrap_or_else(|| panic!("{url} accepted"));
+            assert!(e.contains("falta o nome do banco"), "{url}: {e}");
+        }
+        for url in ["sqlite://", "sqlite:"] {
+            assert!(
+                err(url).unwrap().contains("falta o caminho do arquivo"),
+                "{url}"
+            );
+        }
+        for url in [
+            "postgres://u@h/db",
+            "postgres://u:p@[::1]:5432/db?sslmode=disable",
+            "postgres:///db?host=/run/postgresql",
+            "postgresql://u@h:5432?dbname=orcazap",
+            "sqlite://orcazap.db",
+            "sqlite::memory:",
+        ] {
+            assert_eq!(err(url), None, "{url} refused");
+        }
     }
 
     #[test]

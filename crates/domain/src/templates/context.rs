@@ -4,8 +4,8 @@
 use chrono::NaiveDate;
 use serde_json::{json, Map, Value};
 
-use crate::clock::day_br;
 use crate::catalog::CatalogItem;
+use crate::clock::day_br;
 use crate::pricing::{PricedQuote, StoreRules};
 
 /// What every message may mention.
@@ -104,7 +104,7 @@ pub fn quote_context(
                 "sku": l.sku,
                 "descricao": l.name,
                 "quantidade": l.quantity.to_br(),
-                "unidade": l.unit.label(),
+                "unidade": l.unit.label_for(l.quantity),
                 "preco_tabela": l.list_price.to_brl(),
                 "preco_unitario": l.unit_price.to_brl(),
                 "desconto_volume": if l.volume_discount_bp.0 > 0 {

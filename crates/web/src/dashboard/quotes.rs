@@ -38,7 +38,7 @@ pub(super) fn quote_view(q: &quotes::Quote, p: &PricedQuote, clock: &StoreClock)
         .iter()
         .map(|l| {
             context! {
-                sku => l.sku.clone(), name => l.name.clone(), unit => l.unit.label(),
+                sku => l.sku.clone(), name => l.name.clone(), unit => l.unit.label_for(l.quantity),
                 quantity => l.quantity.to_br(), unit_price => brl(l.unit_price.0),
                 unit_price_input => Centavos(l.unit_price.0).to_brl().trim_start_matches("R$ ").to_string(),
                 line_total => brl(l.line_total.0),
@@ -158,7 +158,7 @@ pub async fn detail(
         context! {
             quote => quote_view(&q, &p, &view::clock(&me)),
             lost_reason => q.lost_reason.clone(),
-            approval => approval.map(|a| context! { id => a.id, status => a.status, reasons => reasons_pt(&a.reasons_json) }),
+            approval => approval.map(|a| context! { id => a.id, status => a.status, status_pt => a.status.label_pt(), reasons => reasons_pt(&a.reasons_json) }),
         },
     )
 }
