@@ -95,3 +95,23 @@ fn demo_says_it_reuses_its_database_file() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A database that refuses the connection is named as such, in Portuguese, not "pool timed
+/// out" (issue 12 item 8).
+#[test]
+fn refused_database_connection_is_named_in_portuguese() {
+    // Port 1 on the loopback: nothing listens there, the kernel refuses at once.
+    let out = orcazap()
+        .args(["migrate", "up"])
+        .env("ORCAZAP_DATABASE_URL", "postgres://postgres@127.0.0.1:1/orcazap")
+        .env("ORCAZAP_DB_ACQUIRE_TIMEOUT_MS", "500")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("o servidor 127.0.0.1:1 recusou a conexão"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("pool timed out"), "{stderr}");
+}
