@@ -53,6 +53,8 @@ pub(super) fn quote_view(q: &quotes::Quote, p: &PricedQuote, clock: &StoreClock)
         subtotal => brl(p.subtotal.0),
         payment => p.payment_method.label_pt(),
         payment_discount => brl(p.payment_discount.0),
+        // No "Desconto boleto (0%) -R$ 0,00" line when there is no discount (issue 12 item 8).
+        has_payment_discount => p.payment_discount.0 != 0,
         payment_discount_pct => p.payment_discount_bp.to_percent_br(),
         freight => p.freight.map(|f| brl(f.0)),
         freight_input => p.freight.map(|f| f.to_brl().trim_start_matches("R$ ").to_string()).unwrap_or_default(),
