@@ -145,7 +145,7 @@ pub fn graph_client(cfg: &Config) -> anyhow::Result<whatsapp::graph::GraphClient
         request_timeout: cfg.graph_timeout,
         ..Default::default()
     };
-    whatsapp::graph::GraphClient::new(gc).map_err(|e| anyhow::anyhow!("Graph client: {e}"))
+    whatsapp::graph::GraphClient::new(gc).map_err(|e| anyhow::anyhow!("cliente da Graph API: {e}"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,7 +228,7 @@ pub fn check_serving_config(cfg: &Config) -> anyhow::Result<()> {
             "ORCAZAP_ENV=production requires ORCAZAP_METRICS_TOKEN (the bearer token Prometheus sends to /metrics; e.g. `openssl rand -hex 32`)"
         ),
         Some(t) if t.expose_secret().len() < 32 => {
-            anyhow::bail!("ORCAZAP_METRICS_TOKEN must have at least 32 characters in production")
+            anyhow::bail!("ORCAZAP_METRICS_TOKEN precisa de pelo menos 32 caracteres em produção")
         }
         Some(_) => Ok(()),
     }

@@ -103,7 +103,10 @@ fn refused_database_connection_is_named_in_portuguese() {
     // Port 1 on the loopback: nothing listens there, the kernel refuses at once.
     let out = orcazap()
         .args(["migrate", "up"])
-        .env("ORCAZAP_DATABASE_URL", "postgres://postgres@127.0.0.1:1/orcazap")
+        .env(
+            "ORCAZAP_DATABASE_URL",
+            "postgres://postgres@127.0.0.1:1/orcazap",
+        )
         .env("ORCAZAP_DB_ACQUIRE_TIMEOUT_MS", "500")
         .output()
         .unwrap();

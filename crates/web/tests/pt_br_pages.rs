@@ -58,8 +58,15 @@ async fn a_quote_without_payment_discount_has_no_zero_line(app: &TestApp) {
         .await
         .unwrap()
         .remove(0);
-    let page = app.as_owner().await.page(&format!("/orcamentos/{}", q.id)).await;
+    let page = app
+        .as_owner()
+        .await
+        .page(&format!("/orcamentos/{}", q.id))
+        .await;
     assert!(page.contains("Subtotal"), "{page}");
     assert!(!page.contains("Desconto Boleto (0%)"), "{page}");
-    assert!(!page.contains("payment-discount"), "zero line shown: {page}");
+    assert!(
+        !page.contains("payment-discount"),
+        "zero line shown: {page}"
+    );
 }
