@@ -10,8 +10,13 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::money::{limits, Centavos, MoneyLimit};
-use crate::sanitize::storable;
+use crate::money::Centavos;
+
+mod import;
+pub use import::{
+    decode_text, parse_catalog_csv, parse_catalog_file, parse_catalog_rows, write_model_csv,
+    ImportedText, TextEncoding, MODEL_HEADER,
+};
 
 /// The unit a catalog item is sold in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -83,6 +88,22 @@ impl Unit {
             Unit::Galao => "galão",
             Unit::Rolo => "rolo",
             Unit::Pc => "pç",
+        }
+    }
+
+    /// The label that agrees with a quantity: "1 lata", "3 latas", "2 galões". Abbreviations
+    /// (sc, m³, kg, un, pç) do not vary. Plural above one, as people say it ("1,5 latas").
+    pub fn label_for(self, quantity: crate::money::Quantity) -> &'static str {
+        if quantity.thousandths() <= crate::money::QUANTITY_SCALE {
+            return self.label();
+        }
+        match self {
+            Unit::Milheiro => "milheiros",
+            Unit::Barra => "barras",
+            Unit::Lata => "latas",
+            Unit::Galao => "galões",
+            Unit::Rolo => "rolos",
+            other => other.label(),
         }
     }
 }
@@ -157,125 +178,6 @@ pub const CSV_HEADER: [&str; 7] = [
     "weight_kg",
     "aliases",
 ];
-
-/// Parses a whole catalog CSV. Either every row is valid and all items are returned, or the
-/// errors of every bad row are returned and nothing may be applied.
-pub fn parse_catalog_csv(text: &str) -> Result<Vec<CatalogItem>, Vec<CsvRowError>> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let rows = match split_csv(text) {
-        Ok(rows) => rows,
-        Err(e) => return Err(vec![e]),
-    };
-    let mut errors = Vec::new();
-    let mut items: Vec<CatalogItem> = Vec::new();
-    let mut rows = rows.into_iter();
-    match rows.next() {
-        Some((_, header)) => {
-            let got: Vec<String> = header.iter().map(|h| h.trim().to_lowercase()).collect();
-            if got != CSV_HEADER {
-                return Err(vec![CsvRowError {
-                    line: 1,
-                    message: format!("cabeçalho esperado: {}", CSV_HEADER.join(",")),
-                }]);
-            }
-        }
-        None => {
-            return Err(vec![CsvRowError {
-                line: 1,
-                message: "arquivo vazio".into(),
-            }]);
-        }
-    }
-    let mut seen = std::collections::HashMap::new();
-    for (line, fields) in rows {
-        if fields.len() == 1 && fields[0].trim().is_empty() {
-            continue;
-        }
-        match parse_row(&fields) {
-            Ok(item) => {
-                if let Some(prev) = seen.insert(item.sku.clone(), line) {
-                    errors.push(CsvRowError {
-                        line,
-                        message: format!("SKU {} repetido (já aparece na linha {prev})", item.sku),
-                    });
-                } else {
-                    items.push(item);
-                }
-            }
-            Err(message) => errors.push(CsvRowError { line, message }),
-        }
-    }
-    if errors.is_empty() {
-        Ok(items)
-    } else {
-        Err(errors)
-    }
-}
-
-fn parse_row(fields: &[String]) -> Result<CatalogItem, String> {
-    if fields.len() != CSV_HEADER.len() {
-        return Err(format!(
-            "esperadas {} colunas, encontradas {}",
-            CSV_HEADER.len(),
-            fields.len()
-        ));
-    }
-    let sku = csv_unguard(fields[0].trim()).to_uppercase();
-    if sku.is_empty()
-        || sku.len() > 40
-        || !sku
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        return Err(format!(
-            "SKU inválido \"{}\" (letras, números e hífen, até 40)",
-            fields[0].trim()
-        ));
-    }
-    let name = storable(csv_unguard(fields[1].trim())).into_owned();
-    if name.is_empty() || name.chars().count() > 120 {
-        return Err("nome vazio ou com mais de 120 caracteres".into());
-    }
-    let unit: Unit = fields[2].parse()?;
-    let price = parse_cents(
-        &fields[3],
-        "price_cents (preço em centavos)",
-        limits::CATALOG_PRICE,
-    )?;
-    let cost = parse_cents(
-        &fields[4],
-        "cost_cents (custo em centavos)",
-        limits::CATALOG_COST,
-    )?;
-    let weight_grams = parse_weight_grams(&fields[5])?;
-    let aliases = storable(csv_unguard(fields[6].trim()))
-        .split('|')
-        .map(|a| a.trim().to_string())
-        .filter(|a| !a.is_empty())
-        .collect();
-    Ok(CatalogItem {
-        sku,
-        name,
-        unit,
-        price,
-        cost,
-        weight_grams,
-        aliases,
-        active: true,
-    })
-}
-
-fn parse_cents(field: &str, what: &str, limit: MoneyLimit) -> Result<Centavos, String> {
-    let t = field.trim();
-    match t.parse::<i64>() {
-        Ok(v) => limit
-            .check(Centavos(v))
-            .map_err(|e| format!("{what} \"{t}\": {e}")),
-        Err(_) => Err(format!(
-            "{what} inválido \"{t}\": use um número inteiro de centavos, ex. 3690"
-        )),
-    }
-}
 
 /// The heaviest catalog unit: 100 t (a truckload of sand is about 30 t). Keeps the freight's
 /// weight arithmetic far inside its range.
@@ -411,8 +313,14 @@ pub fn csv_unguard(field: &str) -> &str {
     }
 }
 
-/// RFC 4180-style splitting with line numbers of each record's first line.
+/// RFC 4180-style splitting of a comma-separated text (what the product writes).
+#[cfg(test)]
 fn split_csv(text: &str) -> Result<Vec<(usize, Vec<String>)>, CsvRowError> {
+    split_records(text, ',')
+}
+
+/// RFC 4180-style splitting on `sep`, with line numbers of each record's first line.
+fn split_records(text: &str, sep: char) -> Result<Vec<(usize, Vec<String>)>, CsvRowError> {
     let mut rows = Vec::new();
     let mut field = String::new();
     let mut fields = Vec::new();
@@ -438,7 +346,7 @@ fn split_csv(text: &str) -> Result<Vec<(usize, Vec<String>)>, CsvRowError> {
         }
         match c {
             '"' if field.is_empty() => in_quotes = true,
-            ',' => fields.push(std::mem::take(&mut field)),
+            c if c == sep => fields.push(std::mem::take(&mut field)),
             '\r' => {}
             '\n' => {
                 fields.push(std::mem::take(&mut field));
@@ -495,6 +403,19 @@ mod tests {
         assert!(errs[0].message.contains("unidade desconhecida"));
         assert!(errs[1].message.contains("price_cents"));
         assert!(errs[2].message.contains("repetido"));
+    }
+
+    #[test]
+    fn unit_labels_agree_with_the_quantity() {
+        use crate::money::Quantity;
+        let q = |t: i64| Quantity::from_thousandths(t);
+        assert_eq!(Unit::Lata.label_for(q(1000)), "lata");
+        assert_eq!(Unit::Lata.label_for(q(3000)), "latas");
+        assert_eq!(Unit::Lata.label_for(q(500)), "lata");
+        assert_eq!(Unit::Galao.label_for(q(1500)), "galões");
+        assert_eq!(Unit::Barra.label_for(q(12_000)), "barras");
+        assert_eq!(Unit::Sc.label_for(q(10_000)), "sc");
+        assert_eq!(Unit::M3.label_for(q(2500)), "m³");
     }
 
     #[test]

@@ -52,6 +52,18 @@ stored_text_enum! {
     }
 }
 
+impl ApprovalStatus {
+    /// What the dashboard shows (the stored word is English: issue 12 item 8).
+    pub fn label_pt(self) -> &'static str {
+        match self {
+            ApprovalStatus::Pending => "aguardando decisão",
+            ApprovalStatus::Approved => "aprovado",
+            ApprovalStatus::Rejected => "rejeitado",
+            ApprovalStatus::Superseded => "substituído por um pedido novo do cliente",
+        }
+    }
+}
+
 stored_text_enum! {
     /// `messages.direction`.
     pub enum MessageDirection("message direction") {

@@ -82,7 +82,7 @@ impl Config {
                     continue;
                 }
                 let Some((k, v)) = line.split_once('=') else {
-                    bail!("{path}:{}: expected KEY=VALUE", n + 1)
+                    bail!("{path}:{}: esperado CHAVE=VALOR", n + 1)
                 };
                 vars.insert(k.trim().to_string(), v.trim().trim_matches('"').to_string());
             }
@@ -100,7 +100,7 @@ impl Config {
         let env = match v.required_text("ORCAZAP_ENV").as_str() {
             "development" | "dev" => Env::Development,
             "production" | "prod" => Env::Production,
-            other => bail!("ORCAZAP_ENV must be development or production, not {other:?}"),
+            other => bail!("ORCAZAP_ENV deve ser development ou production, não {other:?}"),
         };
         let prod = env == Env::Production;
         let v = v.in_production(prod);
@@ -108,19 +108,22 @@ impl Config {
         let database_url = v.required_text("ORCAZAP_DATABASE_URL");
         store::Engine::from_url(&database_url)
             .map_err(|e| anyhow::anyhow!("ORCAZAP_DATABASE_URL: {e}"))?;
+        check_database_url(&database_url)?;
         let base_domain = v.required_text("ORCAZAP_BASE_DOMAIN").to_lowercase();
         if base_domain.contains(':') || base_domain.contains('/') {
-            bail!("ORCAZAP_BASE_DOMAIN is a host name without port or scheme, e.g. orcazap.com.br");
+            bail!(
+                "ORCAZAP_BASE_DOMAIN é um nome de host sem porta nem esquema, ex.: orcazap.com.br"
+            );
         }
         let mut secret_keys = Vec::new();
         match v.set("ORCAZAP_SECRET_KEY") {
             Some(k) => {
                 if prod && k.len() < 32 {
-                    bail!("ORCAZAP_SECRET_KEY must have at least 32 characters in production");
+                    bail!("ORCAZAP_SECRET_KEY precisa de pelo menos 32 caracteres em produção");
                 }
                 secret_keys.push(SecretString::from(k));
             }
-            None if prod => bail!("ORCAZAP_ENV=production requires ORCAZAP_SECRET_KEY"),
+            None if prod => bail!("ORCAZAP_ENV=production exige ORCAZAP_SECRET_KEY"),
             None => secret_keys.push(SecretString::from(dev_secret_key()?)),
         }
         for old in v
@@ -137,16 +140,16 @@ impl Config {
             .set("ORCAZAP_WHATSAPP_VERIFY_TOKEN")
             .map(SecretString::from);
         if prod && app_secret.is_none() {
-            bail!("ORCAZAP_ENV=production requires ORCAZAP_WHATSAPP_APP_SECRET (webhook signatures cannot be checked without it)");
+            bail!("ORCAZAP_ENV=production exige ORCAZAP_WHATSAPP_APP_SECRET (sem ele as assinaturas dos webhooks não podem ser conferidas)");
         }
         if prod && verify_token.is_none() {
-            bail!("ORCAZAP_ENV=production requires ORCAZAP_WHATSAPP_VERIFY_TOKEN");
+            bail!("ORCAZAP_ENV=production exige ORCAZAP_WHATSAPP_VERIFY_TOKEN");
         }
         if prod
             && database_url.starts_with("sqlite:")
             && !v.flag("ORCAZAP_ALLOW_SQLITE_IN_PRODUCTION")?
         {
-            bail!("ORCAZAP_ENV=production with a sqlite:// database: use PostgreSQL, or set ORCAZAP_ALLOW_SQLITE_IN_PRODUCTION=true for a single-machine install");
+            bail!("ORCAZAP_ENV=production com banco sqlite://: use PostgreSQL, ou defina ORCAZAP_ALLOW_SQLITE_IN_PRODUCTION=true para uma instalação em uma só máquina");
         }
         let admin_token = v.set("ORCAZAP_ADMIN_TOKEN");
         if prod {
@@ -160,7 +163,7 @@ impl Config {
         let log_format = match v.required_text("ORCAZAP_LOG_FORMAT").as_str() {
             "pretty" => LogFormat::Pretty,
             "json" => LogFormat::Json,
-            o => bail!("ORCAZAP_LOG_FORMAT must be pretty or json, not {o:?}"),
+            o => bail!("ORCAZAP_LOG_FORMAT deve ser pretty ou json, não {o:?}"),
         };
         let log_filter = match v.set("ORCAZAP_LOG") {
             Some(f) if tracing_subscriber::EnvFilter::try_new(&f).is_err() => {
@@ -173,11 +176,11 @@ impl Config {
         };
         let api_version = v.required_text("ORCAZAP_WHATSAPP_API_VERSION");
         if !api_version.starts_with('v') {
-            bail!("ORCAZAP_WHATSAPP_API_VERSION looks like v25.0, got {api_version:?}");
+            bail!("ORCAZAP_WHATSAPP_API_VERSION tem a forma v25.0, recebido {api_version:?}");
         }
         let sqlite_synchronous = v.required_text("ORCAZAP_SQLITE_SYNCHRONOUS").to_uppercase();
         if !["OFF", "NORMAL", "FULL", "EXTRA"].contains(&sqlite_synchronous.as_str()) {
-            bail!("ORCAZAP_SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA");
+            bail!("ORCAZAP_SQLITE_SYNCHRONOUS deve ser OFF, NORMAL, FULL ou EXTRA");
         }
         let ms = |name: &str| v.num(name).map(Duration::from_millis);
         Ok(Config {
@@ -267,12 +270,12 @@ const PLACEHOLDER_WORDS: &[&str] = &[
 /// (web::public::admin) only slows guessing; only length makes it hopeless.
 fn check_admin_token(t: &str) -> anyhow::Result<()> {
     if t.chars().count() < 32 {
-        bail!("ORCAZAP_ADMIN_TOKEN must have at least 32 characters in production (e.g. `openssl rand -hex 32`)");
+        bail!("ORCAZAP_ADMIN_TOKEN precisa de pelo menos 32 caracteres em produção (ex.: `openssl rand -hex 32`)");
     }
     let lower = t.to_lowercase();
     let distinct: std::collections::HashSet<char> = lower.chars().collect();
     if PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w)) || distinct.len() < 10 {
-        bail!("ORCAZAP_ADMIN_TOKEN looks like a placeholder; generate a random one (e.g. `openssl rand -hex 32`)");
+        bail!("ORCAZAP_ADMIN_TOKEN parece um valor de exemplo; gere um aleatório (ex.: `openssl rand -hex 32`)");
     }
     Ok(())
 }
@@ -324,6 +327,50 @@ fn owner_only(path: &std::path::Path) {
             }
         }
     }
+}
+
+/// A database URL must name what it connects to: `postgres://` alone made sqlx fall back to
+/// libpq's defaults and create the schema in the server's default database (issue 12 item
+/// 11). The missing part is named; the URL itself is not echoed (it may carry a password).
+fn check_database_url(url: &str) -> anyhow::Result<()> {
+    const EXAMPLE: &str = "ex.: postgres://usuario:senha@localhost:5432/orcazap";
+    let pg = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"));
+    if let Some(rest) = pg {
+        let (main, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let param = |key: &str| {
+            query.split('&').any(|p| {
+                p.split_once('=')
+                    .is_some_and(|(k, v)| k == key && !v.is_empty())
+            })
+        };
+        let (authority, path) = main.split_once('/').unwrap_or((main, ""));
+        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let host_name = if host.starts_with('[') {
+            host
+        } else {
+            host.split(':').next().unwrap_or_default()
+        };
+        if host_name.is_empty() && !param("host") {
+            bail!(
+                "ORCAZAP_DATABASE_URL incompleta: falta o servidor (host) do PostgreSQL; {EXAMPLE}"
+            );
+        }
+        if path.trim_matches('/').is_empty() && !param("dbname") {
+            bail!(
+                "ORCAZAP_DATABASE_URL incompleta: falta o nome do banco depois da barra; {EXAMPLE}"
+            );
+        }
+    } else if let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        if rest.split('?').next().unwrap_or_default().is_empty() {
+            bail!("ORCAZAP_DATABASE_URL incompleta: falta o caminho do arquivo, ex.: sqlite://orcazap.db");
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -400,11 +447,13 @@ mod tests {
         assert!(with(placeholder)
             .unwrap_err()
             .contains("ORCAZAP_ADMIN_TOKEN"));
-        assert!(with("a").unwrap_err().contains("32 characters"));
-        assert!(with(&"a".repeat(40)).unwrap_err().contains("placeholder"));
+        assert!(with("a").unwrap_err().contains("32 caracteres"));
+        assert!(with(&"a".repeat(40))
+            .unwrap_err()
+            .contains("valor de exemplo"));
         assert!(with("troque-este-token-por-um-valor-aleatorio-longo")
             .unwrap_err()
-            .contains("placeholder"));
+            .contains("valor de exemplo"));
         assert!(with("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08").is_ok());
         // No token: the page is off, nothing to refuse. Development accepts anything.
         assert!(Config::from_map(&map(&base)).is_ok());
@@ -433,6 +482,53 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("ORCAZAP_TRUSTED_PROXIES"), "{err}");
+    }
+
+    #[test]
+    fn incomplete_database_urls_are_refused_naming_the_missing_part() {
+        let k = "k".repeat(40);
+        let err = |url: &str| {
+            Config::from_map(&map(&[
+                ("ORCAZAP_SECRET_KEY", &k),
+                ("ORCAZAP_DATABASE_URL", url),
+            ]))
+            .err()
+            .map(|e| e.to_string())
+        };
+        for url in [
+            "postgres://",
+            "postgresql://",
+            "postgres:///orcazap",
+            "postgres://u:senha@/orcazap",
+        ] {
+            let e = err(url).unwrap_or_else(|| panic!("{url} accepted"));
+            assert!(e.contains("falta o servidor (host)"), "{url}: {e}");
+            assert!(!e.contains("senha@"), "password echoed: {e}");
+        }
+        for url in [
+            "postgres://u@localhost",
+            "postgres://u@localhost:5432/",
+            "postgres://[::1]:5432",
+        ] {
+            let e = err(url).unwrap_or_else(|| panic!("{url} accepted"));
+            assert!(e.contains("falta o nome do banco"), "{url}: {e}");
+        }
+        for url in ["sqlite://", "sqlite:"] {
+            assert!(
+                err(url).unwrap().contains("falta o caminho do arquivo"),
+                "{url}"
+            );
+        }
+        for url in [
+            "postgres://u@h/db",
+            "postgres://u:p@[::1]:5432/db?sslmode=disable",
+            "postgres:///db?host=/run/postgresql",
+            "postgresql://u@h:5432?dbname=orcazap",
+            "sqlite://orcazap.db",
+            "sqlite::memory:",
+        ] {
+            assert_eq!(err(url), None, "{url} refused");
+        }
     }
 
     #[test]

@@ -227,8 +227,18 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         return parse(catalog);
     }
     if matches!(cli.command, Command::Env) {
-        print!("{}", config::listing());
-        return Ok(());
+        // `orcazap env | head -3` closes the pipe early: that is the reader's choice, not an
+        // error (print! would panic with exit 101).
+        let mut out = std::io::stdout().lock();
+        return match out
+            .write_all(config::listing().as_bytes())
+            .and_then(|()| out.flush())
+        {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                Err(anyhow::Error::new(e).context("escrevendo a lista de variáveis"))
+            }
+            _ => Ok(()),
+        };
     }
     if matches!(cli.command, Command::Demo) {
         return demo(cli.config.as_deref()).await;
@@ -468,12 +478,18 @@ async fn demo(config_file: Option<&str>) -> anyhow::Result<()> {
         }
     };
     set_default("ORCAZAP_DATABASE_URL", "sqlite://orcazap-demo.db");
+    // Said before connecting (which creates the file): whether this run continues an earlier
+    // demo's data, and how to start fresh (issue 12 item 11).
+    let demo_file = std::env::var("ORCAZAP_DATABASE_URL")
+        .ok()
+        .and_then(|u| demo_database_file(&u));
+    let reused = demo_file.as_ref().is_some_and(|f| f.exists());
     set_default("ORCAZAP_WHATSAPP_APP_SECRET", &random_hex());
     set_default("ORCAZAP_WHATSAPP_VERIFY_TOKEN", &random_hex());
     let cfg = Config::load(config_file)?;
     if cfg.env == config::Env::Production {
         anyhow::bail!(
-            "`orcazap demo` is for trying the product; don't run it with ORCAZAP_ENV=production"
+            "`orcazap demo` é para experimentar o produto; não use com ORCAZAP_ENV=production"
         );
     }
     run::init_logging(&cfg);
@@ -481,7 +497,7 @@ async fn demo(config_file: Option<&str>) -> anyhow::Result<()> {
     let db = run::connect(&cfg).await?;
     store::migrate::up(&db)
         .await
-        .context("applying migrations")?;
+        .context("aplicando as migrações")?;
     let seeded = seed::seed_demo(&db, &cfg.cipher(), Some("demo-access-token")).await?;
     let base = cfg.base_domain.clone();
     let logins = seeded.logins;
@@ -497,9 +513,35 @@ async fn demo(config_file: Option<&str>) -> anyhow::Result<()> {
         for (email, pw) in &logins {
             let _ = writeln!(out, "    {email}  senha: {pw}");
         }
+        if let Some(file) = &demo_file {
+            let shown = file.display();
+            if reused {
+                let _ = writeln!(out, "\n  Banco: {shown} (reaproveitado: as conversas e os orçamentos de antes continuam).");
+                let _ = writeln!(out, "  Para começar do zero: pare o demo e apague {shown} (e os arquivos {shown}-wal e {shown}-shm).");
+            } else {
+                let _ = writeln!(out, "\n  Banco: {shown} (novo). As próximas execuções reaproveitam este arquivo; apague-o para começar do zero.");
+            }
+        }
         let _ = writeln!(out, "\n  Ctrl-C para parar.\n");
     })
     .await
+}
+
+/// The file of a `sqlite://` demo database, as the person would name it (`./orcazap-demo.db`).
+fn demo_database_file(url: &str) -> Option<std::path::PathBuf> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.starts_with(':') {
+        return None;
+    }
+    let p = std::path::PathBuf::from(path);
+    Some(if p.is_relative() && !path.starts_with('.') {
+        std::path::Path::new(".").join(p)
+    } else {
+        p
+    })
 }
 
 fn random_hex() -> String {
@@ -512,7 +554,7 @@ fn read_stdin_line() -> anyhow::Result<Option<String>> {
     let mut s = String::new();
     std::io::stdin()
         .read_to_string(&mut s)
-        .context("reading stdin")?;
+        .context("lendo a entrada padrão")?;
     let line = s
         .lines()
         .next()

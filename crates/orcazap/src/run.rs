@@ -73,11 +73,52 @@ pub fn init_metrics() -> Option<PrometheusHandle> {
 }
 
 pub async fn connect(cfg: &Config) -> anyhow::Result<store::Db> {
-    store::Db::connect(&cfg.db_config()).await.with_context(|| {
-        format!(
-            "connecting to the database {}",
-            store::db::redact_url(&cfg.database_url)
-        )
+    let e = match store::Db::connect(&cfg.db_config()).await {
+        Ok(db) => return Ok(db),
+        Err(e) => e,
+    };
+    let shown = store::db::redact_url(&cfg.database_url);
+    // sqlx retries a refused connection until the acquire timeout and then says only "pool
+    // timed out": one plain TCP connection names the real problem (issue 12 item 8).
+    let why = match postgres_address(&cfg.database_url) {
+        Some(addr) if e.to_string().contains("timed out") => {
+            let tcp = tokio::net::TcpStream::connect(&addr);
+            match tokio::time::timeout(Duration::from_secs(3), tcp).await {
+                Ok(Err(io)) if io.kind() == std::io::ErrorKind::ConnectionRefused => format!(
+                    "o servidor {addr} recusou a conexão (o PostgreSQL está rodando nesse endereço e porta?)"
+                ),
+                Ok(Err(io)) => format!("não foi possível alcançar {addr}: {io}"),
+                Err(_) => format!("{addr} não respondeu em 3 s (endereço ou firewall?)"),
+                Ok(Ok(_)) => format!(
+                    "{addr} aceita conexões, mas o banco não liberou nenhuma a tempo: {e}"
+                ),
+            }
+        }
+        _ => e.to_string(),
+    };
+    Err(anyhow::anyhow!(
+        "não foi possível conectar ao banco {shown}: {why}"
+    ))
+}
+
+/// `host:port` of a `postgres://` URL (port 5432 when absent), for a plain TCP probe.
+fn postgres_address(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))?;
+    let authority = rest.split(['/', '?']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if host_port.is_empty() {
+        return None;
+    }
+    let has_port = match host_port.rsplit_once(']') {
+        Some((_, after)) => after.starts_with(':'),
+        None => host_port.contains(':'),
+    };
+    Some(if has_port {
+        host_port.to_string()
+    } else {
+        format!("{host_port}:5432")
     })
 }
 
@@ -86,12 +127,12 @@ pub async fn ensure_schema(db: &store::Db, cfg: &Config) -> anyhow::Result<()> {
     if cfg.auto_migrate {
         let ran = store::migrate::up(db)
             .await
-            .context("applying migrations")?;
+            .context("aplicando as migrações")?;
         if !ran.is_empty() {
             tracing::info!(versions = ?ran, "migrations applied");
         }
     } else if !store::migrate::is_current(db).await.unwrap_or(false) {
-        anyhow::bail!("the database schema is not current: run `orcazap migrate up` first (ORCAZAP_AUTO_MIGRATE is off)");
+        anyhow::bail!("o esquema do banco não está atualizado: rode `orcazap migrate up` antes (ORCAZAP_AUTO_MIGRATE está desligado)");
     }
     Ok(())
 }
@@ -104,7 +145,7 @@ pub fn graph_client(cfg: &Config) -> anyhow::Result<whatsapp::graph::GraphClient
         request_timeout: cfg.graph_timeout,
         ..Default::default()
     };
-    whatsapp::graph::GraphClient::new(gc).map_err(|e| anyhow::anyhow!("Graph client: {e}"))
+    whatsapp::graph::GraphClient::new(gc).map_err(|e| anyhow::anyhow!("cliente da Graph API: {e}"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,7 +228,7 @@ pub fn check_serving_config(cfg: &Config) -> anyhow::Result<()> {
             "ORCAZAP_ENV=production requires ORCAZAP_METRICS_TOKEN (the bearer token Prometheus sends to /metrics; e.g. `openssl rand -hex 32`)"
         ),
         Some(t) if t.expose_secret().len() < 32 => {
-            anyhow::bail!("ORCAZAP_METRICS_TOKEN must have at least 32 characters in production")
+            anyhow::bail!("ORCAZAP_METRICS_TOKEN precisa de pelo menos 32 caracteres em produção")
         }
         Some(_) => Ok(()),
     }

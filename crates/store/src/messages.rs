@@ -350,8 +350,34 @@ pub async fn outbound_for_wa_id(
     wa_id: &str,
     after_ms: i64,
 ) -> Result<Vec<Message>, StoreError> {
+    for_wa_id(db, tenant_id, wa_id, after_ms, true).await
+}
+
+/// Every message with one WhatsApp number after a time, both ways, oldest first: the
+/// simulator's whole chat after a page reload (issue 12 item 11).
+pub async fn chat_with_wa_id(
+    db: &Db,
+    tenant_id: &str,
+    wa_id: &str,
+    after_ms: i64,
+) -> Result<Vec<Message>, StoreError> {
+    for_wa_id(db, tenant_id, wa_id, after_ms, false).await
+}
+
+async fn for_wa_id(
+    db: &Db,
+    tenant_id: &str,
+    wa_id: &str,
+    after_ms: i64,
+    outbound_only: bool,
+) -> Result<Vec<Message>, StoreError> {
+    let direction = if outbound_only {
+        "AND direction = 'out'"
+    } else {
+        ""
+    };
     let sql = format!(
-        "SELECT {COLS} FROM messages WHERE tenant_id = $1 AND direction = 'out' AND created_at > $3
+        "SELECT {COLS} FROM messages WHERE tenant_id = $1 {direction} AND created_at > $3
          AND contact_id = (SELECT id FROM contacts WHERE tenant_id = $1 AND wa_id = $2) ORDER BY created_at, id"
     );
     let rows = sqlx::query(&sql)

@@ -234,6 +234,48 @@ pub async fn add_freight_rule(
     Ok(id)
 }
 
+/// Changes a freight rule's name, zone and values; its place in the order stays (issue 12
+/// item 11: rules could be deleted and re-added, not edited).
+pub async fn update_freight_rule(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+    rule: &FreightRuleRow,
+) -> Result<(), StoreError> {
+    let (kind, bairros, from, to) = match &rule.zone {
+        FreightZoneRow::Bairros(b) => (
+            "bairros",
+            serde_json::to_string(b).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            None,
+            None,
+        ),
+        FreightZoneRow::CepRange { from, to } => {
+            ("cep_range", "[]".to_string(), Some(*from), Some(*to))
+        }
+    };
+    let res = sqlx::query(
+        "UPDATE freight_rules SET label = $3, kind = $4, bairros_json = $5, cep_from = $6, cep_to = $7,
+                base_cents = $8, per_kg_cents = $9, free_above_cents = $10
+         WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(&rule.label)
+    .bind(kind)
+    .bind(bairros)
+    .bind(from)
+    .bind(to)
+    .bind(rule.base_cents)
+    .bind(rule.per_kg_cents)
+    .bind(rule.free_above_cents)
+    .execute(&mut *c)
+    .await?;
+    if res.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 pub async fn delete_freight_rule(
     c: &mut AnyConnection,
     tenant_id: &str,

@@ -99,6 +99,7 @@ fn apex_routes(state: &AppState) -> Router<AppState> {
             .route("/simulator", get(simulator::page))
             .route("/simulator/send", post(simulator::send))
             .route("/simulator/messages", get(simulator::messages))
+            .route("/simulator/conversa", get(simulator::conversation))
             .route_layer(middleware::from_fn_with_state(
                 state.clone(),
                 bare_base_only,

@@ -14,6 +14,7 @@ pub mod error;
 pub mod health;
 pub mod host;
 pub mod layers;
+pub mod multipart;
 pub mod public;
 pub mod render;
 pub mod server;

@@ -213,20 +213,58 @@ pub async fn messages(
     let out: Vec<serde_json::Value> = msgs
         .iter()
         .filter(|m| m.status != MessageStatus::Pending)
-        .map(|m| {
-            let payload: serde_json::Value =
-                serde_json::from_str(&m.payload_json).unwrap_or_default();
-            json!({
-                "id": m.id,
-                "body": m.body,
-                "status": m.status,
-                "error": m.error_message,
-                "buttons": payload.get("buttons").cloned().unwrap_or(json!([])),
-                "created_at": m.created_at,
-            })
-        })
+        .map(message_json)
         .collect();
     Ok(Json(json!({ "messages": out })).into_response())
+}
+
+/// One message as the simulator's page draws it. `by_person` marks a reply a person wrote in
+/// the dashboard, which the page labels "atendente", not "robô".
+fn message_json(m: &store::messages::Message) -> serde_json::Value {
+    let payload: serde_json::Value = serde_json::from_str(&m.payload_json).unwrap_or_default();
+    json!({
+        "id": m.id,
+        "direction": m.direction,
+        "body": m.body,
+        "status": m.status,
+        "error": m.error_message,
+        "by_person": m.sent_by.is_some(),
+        "buttons": payload.get("buttons").cloned().unwrap_or(json!([])),
+        "created_at": m.created_at,
+    })
+}
+
+/// The whole conversation this browser is having (its view cookie's number, from when it
+/// started), both ways: a reload of the page draws the chat again instead of an empty phone
+/// (issue 12 item 11). Without a view, an empty chat and no number.
+pub async fn conversation(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let view = state
+        .cfg
+        .whatsapp_app_secret
+        .as_ref()
+        .and_then(|secret| view_of(&headers, secret));
+    let Some(view) = view else {
+        return Ok(Json(json!({ "phone": null, "since": null, "messages": [] })).into_response());
+    };
+    let tenant = store::tenants::by_slug(&state.db, DEMO_SLUG)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // The first message itself was written at `since_ms`; the view starts a moment before.
+    let msgs =
+        store::messages::chat_with_wa_id(&state.db, &tenant.id, &view.phone, view.since_ms - 1)
+            .await?;
+    let out: Vec<serde_json::Value> = msgs
+        .iter()
+        .filter(|m| m.status != MessageStatus::Pending)
+        .map(message_json)
+        .collect();
+    Ok(
+        Json(json!({ "phone": view.phone, "since": view.since_ms, "messages": out }))
+            .into_response(),
+    )
 }
 
 /// Answers like Graph's `POST /{version}/{phone_number_id}/messages`, with the same rules as

@@ -16,15 +16,4 @@
       el.reset();
     }
   });
-  // A chosen CSV file is read into the textarea, so the import is a plain form post.
-  document.addEventListener("change", function (e) {
-    var input = e.target;
-    if (!input || input.type !== "file" || !input.dataset.fill) return;
-    var target = document.querySelector(input.dataset.fill);
-    var file = input.files && input.files[0];
-    if (!target || !file) return;
-    var reader = new FileReader();
-    reader.onload = function () { target.value = reader.result; };
-    reader.readAsText(file);
-  });
 })();

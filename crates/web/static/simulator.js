@@ -55,34 +55,50 @@
   // What WhatsApp's ticks say, in the customer's language.
   var STATUS_PT = { pending: "na fila", sent: "enviada", delivered: "entregue", read: "lida" };
 
+  function draw(m) {
+    if (seen[m.id]) { return; }
+    seen[m.id] = true;
+    if (m.direction === "in") { bubble("me", m.body, "você"); return; }
+    // A reply a person wrote in the dashboard is the store's attendant, not the bot.
+    var who = m.by_person ? "atendente" : "robô";
+    var status = m.status === "failed" ? "falhou: " + (m.error || "") : who + " · " + (STATUS_PT[m.status] || m.status);
+    var div = bubble("bot", m.body, status);
+    if (m.buttons && m.buttons.length) {
+      var box = document.createElement("div");
+      box.className = "buttons";
+      m.buttons.forEach(function (b) {
+        var btn = document.createElement("button");
+        btn.type = "button";
+        btn.textContent = b[1];
+        btn.addEventListener("click", function () {
+          bubble("me", b[1], "você");
+          post({ phone: phone.value, name: name.value, button_id: b[0], button_title: b[1] });
+        });
+        box.appendChild(btn);
+      });
+      div.insertBefore(box, div.lastChild);
+    }
+  }
+
   function poll() {
     fetch("/simulator/messages?phone=" + encodeURIComponent(phone.value) + "&after=" + since)
       .then(function (r) { return r.ok ? r.json() : { messages: [] }; })
-      .then(function (data) {
-        data.messages.forEach(function (m) {
-          if (seen[m.id]) { return; }
-          seen[m.id] = true;
-          var status = m.status === "failed" ? "falhou: " + (m.error || "") : "robô · " + (STATUS_PT[m.status] || m.status);
-          var div = bubble("bot", m.body, status);
-          if (m.buttons && m.buttons.length) {
-            var box = document.createElement("div");
-            box.className = "buttons";
-            m.buttons.forEach(function (b) {
-              var btn = document.createElement("button");
-              btn.type = "button";
-              btn.textContent = b[1];
-              btn.addEventListener("click", function () {
-                bubble("me", b[1], "você");
-                post({ phone: phone.value, name: name.value, button_id: b[0], button_title: b[1] });
-              });
-              box.appendChild(btn);
-            });
-            div.insertBefore(box, div.lastChild);
-          }
-        });
-      })
+      .then(function (data) { data.messages.forEach(draw); })
       .catch(function () {})
       .then(function () { setTimeout(poll, 700); });
   }
-  poll();
+
+  // A reload draws the conversation this browser is having again (the server remembers it
+  // in a signed cookie), both sides, then keeps polling for the bot's answers.
+  fetch("/simulator/conversa")
+    .then(function (r) { return r.ok ? r.json() : { messages: [] }; })
+    .then(function (data) {
+      if (data.phone) {
+        phone.value = data.phone;
+        since = data.since;
+      }
+      data.messages.forEach(draw);
+    })
+    .catch(function () {})
+    .then(poll);
 })();

@@ -660,3 +660,51 @@ async fn signup_and_central_login_in_a_real_browser() {
     d.wait_text("Outra Loja").await;
     d.quit().await;
 }
+
+/// The simulator as a customer uses it: write, get the bot's answer, reload the page (as a
+/// person does by habit): the chat is still there, both sides, with the same number (issue 12
+/// item 11; before, the page came back empty).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulator_keeps_the_chat_when_the_page_is_reloaded() {
+    let Some((chromedriver, chromium)) = tools() else {
+        return;
+    };
+    let app = TestApp::start_with(store::Engine::Sqlite, |c| c.demo = true)
+        .await
+        .expect("sqlite");
+    let sim = format!("http://localhost:{}/simulator", app.addr.port());
+    let d = Driver::start(chromedriver, chromium).await;
+    d.goto(&sim).await;
+    d.wait_for("#text").await;
+    d.set_value("#phone", "5511912345678").await;
+    d.type_into("#text", "oi, vcs tem cimento?").await;
+    d.click("#composer button[type=submit]").await;
+    // The page posts the webhook; the worker (stepped here) answers through the mock Graph.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let reply = loop {
+        app.drain().await;
+        if let Some(m) = app.graph.accepted().first() {
+            break m.text();
+        }
+        assert!(Instant::now() < deadline, "the bot never answered");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let first_line = reply.lines().next().unwrap_or_default().to_string();
+    d.wait_in("#chat", &first_line).await;
+    d.goto(&sim).await;
+    d.wait_in("#chat", "oi, vcs tem cimento?").await;
+    d.wait_in("#chat", &first_line).await;
+    d.wait_in("#chat", "robô · enviada").await;
+    let phone: Value = d
+        .cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({ "script": "return document.getElementById('phone').value", "args": [] })),
+        )
+        .await;
+    assert_eq!(
+        phone,
+        json!("5511912345678"),
+        "the number of the conversation"
+    );
+}

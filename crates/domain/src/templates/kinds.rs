@@ -35,8 +35,8 @@ const MISSING_INFO_VARS: Vars = vars![
 ];
 const QUOTE_VARS: Vars = vars![
     "numero" => "número do orçamento (ex.: ORC-2026-000123)",
-    "itens" => "lista de itens; cada um tem: descricao, sku, quantidade ('2,5'), unidade ('m³'), \
-                preco_tabela, preco_unitario, desconto_volume ('4%' ou vazio), total, total_centavos",
+    "itens" => "lista de itens; cada um tem: descricao, sku, quantidade ('2,5'), unidade ('m³'; depois do preço: '/lata'), \
+                unidade_qtd (concorda com a quantidade: '1 lata', '3 latas'), preco_tabela, preco_unitario, desconto_volume ('4%' ou vazio), total, total_centavos",
     "subtotal" => "soma dos itens (R$)",
     "forma_pagamento" => "PIX, cartão, boleto ou dinheiro",
     "desconto_pagamento" => "desconto pela forma de pagamento (R$)",
@@ -114,7 +114,7 @@ const QUOTE: &str = "\
 {% if cliente %}{{ cliente }}, segue{% else %}Segue{% endif %} seu orçamento *{{ numero }}* 📋
 
 {% for item in itens %}
-• {{ item.quantidade }} {{ item.unidade }} — {{ item.descricao }}
+• {{ item.quantidade }} {{ item.unidade_qtd }} — {{ item.descricao }}
    {{ item.preco_unitario }}/{{ item.unidade }}{% if item.desconto_volume %} (com {{ item.desconto_volume }} de desconto){% endif %} = *{{ item.total }}*
 {% endfor %}
 

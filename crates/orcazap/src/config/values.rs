@@ -58,7 +58,7 @@ impl<'a> Values<'a> {
         match self.required_text(name).as_str() {
             "1" | "true" | "yes" => Ok(true),
             "0" | "false" | "no" => Ok(false),
-            v => bail!("{name} must be true or false, got {v:?}"),
+            v => bail!("{name} deve ser true ou false, não {v:?}"),
         }
     }
 

@@ -83,7 +83,7 @@ pub async fn detail(
         "aprovacoes",
         context! {
             // The quote's current reasons: an edit re-checks them (`reprice_edited`).
-            approval => context! { id => a.id, status => a.status, reasons => p.approval_reasons.iter().map(|r| r.label_pt()).collect::<Vec<_>>(), note => a.decision_note },
+            approval => context! { id => a.id, status => a.status, status_pt => a.status.label_pt(), reasons => p.approval_reasons.iter().map(|r| r.label_pt()).collect::<Vec<_>>(), note => a.decision_note },
             quote => quote_view(&q, &p, &view::clock(&me)),
             customer => conv.map(|c| c.contact_name).unwrap_or_default(),
         },

@@ -1,12 +1,12 @@
 //! The catalog: list, add/edit by SKU, active flag, CSV import (all or nothing) and export.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use domain::catalog::{
-    parse_catalog_csv, parse_weight_grams, write_catalog_csv, write_price_list_csv, CatalogItem,
-    Unit,
+    parse_catalog_csv, parse_weight_grams, write_catalog_csv, write_model_csv,
+    write_price_list_csv, CatalogItem, Unit, DEMO_CATALOG_CSV,
 };
 use domain::money::limits;
 use domain::sanitize::storable;
@@ -14,6 +14,7 @@ use minijinja::{context, Value};
 use serde::Deserialize;
 use store::audit::{self, Entry};
 
+use super::catalog_file::Upload;
 use super::security::Me;
 use super::view::{self, brl};
 use crate::error::AppError;
@@ -54,7 +55,7 @@ async fn render(
             let i = &s.item;
             context! {
                 id => s.id.clone(), sku => i.sku.clone(), name => i.name.clone(), unit => i.unit.label(), unit_code => i.unit.code(),
-                price => brl(i.price.0), cost => brl(i.cost.0), weight => domain::catalog::format_weight_kg(i.weight_grams),
+                price => brl(i.price.0), cost => brl(i.cost.0), weight => domain::catalog::format_weight_kg(i.weight_grams).replace('.', ","),
                 price_input => i.price.to_brl().trim_start_matches("R$ ").to_string(),
                 cost_input => i.cost.to_brl().trim_start_matches("R$ ").to_string(),
                 aliases => i.aliases.join(", "), active => i.active,
@@ -254,41 +255,32 @@ pub async fn toggle_active(
     Ok(Redirect::to("/catalogo?ok=salvo").into_response())
 }
 
-#[derive(Deserialize)]
-pub struct ImportForm {
-    #[serde(default)]
-    csv: String,
-}
-
-/// All or nothing: any bad row shows every row's error and changes nothing.
+/// All or nothing: any bad row shows every row's error and changes nothing. The form is
+/// `multipart/form-data` (a CSV file, or pasted text); see `catalog_file`.
 pub async fn import_csv(
     State(state): State<AppState>,
     me: Me,
-    Form(f): Form<ImportForm>,
+    req: Request,
 ) -> Result<Response, AppError> {
-    let items = match parse_catalog_csv(&f.csv) {
-        Ok(items) if items.is_empty() => {
+    let upload = match Upload::read(req, state.cfg.form_body_limit).await {
+        Ok(upload) => upload,
+        Err(refused) => return Ok(refused),
+    };
+    let (parsed, shown) = upload.parse();
+    let items = match parsed {
+        Ok(items) if !items.is_empty() => items,
+        refused => {
+            let errors = match refused {
+                Err(errs) => errs.iter().map(|e| e.to_string()).collect(),
+                Ok(_) => vec!["O arquivo não tem nenhum item.".into()],
+            };
             return render(
                 &state,
                 &me,
                 &CatalogQuery::default(),
                 None,
-                vec!["O arquivo não tem nenhum item.".into()],
-                &f.csv,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
-        Ok(items) => items,
-        Err(errs) => {
-            let msgs: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
-            return render(
-                &state,
-                &me,
-                &CatalogQuery::default(),
-                None,
-                msgs,
-                &f.csv,
+                errors,
+                &shown,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await;
@@ -338,6 +330,28 @@ pub async fn export_csv(State(state): State<AppState>, me: Me) -> Result<Respons
             (header::CACHE_CONTROL, "no-store".to_string()),
         ],
         body,
+    )
+        .into_response())
+}
+
+/// The model spreadsheet to fill in: a few real items of the demo catalog in the format Excel
+/// opens directly in Brazil (`;`, UTF-8 with BOM, reais with comma). It names no store data,
+/// so any signed-in person may take it.
+pub async fn model_csv(_me: Me) -> Result<Response, AppError> {
+    let examples: Vec<CatalogItem> = parse_catalog_csv(DEMO_CATALOG_CSV)
+        .map_err(|e| anyhow::anyhow!("catálogo de demonstração inválido: {e:?}"))?
+        .into_iter()
+        .take(3)
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"modelo-catalogo.csv\"",
+            ),
+        ],
+        write_model_csv(&examples),
     )
         .into_response())
 }

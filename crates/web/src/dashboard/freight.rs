@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use domain::money::{limits, MoneyLimit};
+use domain::money::{limits, Centavos, MoneyLimit};
 use minijinja::{context, Value};
 use serde::Deserialize;
 use store::rules::{FreightRuleRow, FreightZoneRow};
@@ -89,11 +89,8 @@ pub struct FreightForm {
     position: String,
 }
 
-pub async fn add(
-    State(state): State<AppState>,
-    me: Me,
-    Form(f): Form<FreightForm>,
-) -> Result<Response, AppError> {
+/// The rule a form describes, or every pt-BR error of the form.
+fn rule_from(f: &FreightForm, position: i64) -> Result<FreightRuleRow, Vec<String>> {
     let mut errors = Vec::new();
     let label = f.label.trim().to_string();
     if label.is_empty() || label.chars().count() > 80 {
@@ -152,23 +149,34 @@ pub async fn add(
             &mut errors,
         ))
     };
+    match (zone, errors.is_empty()) {
+        (Some(zone), true) => Ok(FreightRuleRow {
+            id: String::new(),
+            position,
+            label,
+            zone,
+            base_cents: base,
+            per_kg_cents: per_kg,
+            free_above_cents: free_above,
+        }),
+        _ => Err(errors),
+    }
+}
+
+pub async fn add(
+    State(state): State<AppState>,
+    me: Me,
+    Form(f): Form<FreightForm>,
+) -> Result<Response, AppError> {
     let rules = store::rules::load(&state.db, &me.tenant.id).await?;
     let position = f
         .position
         .trim()
         .parse::<i64>()
         .unwrap_or_else(|_| rules.freight.iter().map(|r| r.position).max().unwrap_or(0) + 1);
-    let (Some(zone), true) = (zone, errors.is_empty()) else {
-        return FreightPage::refuse(&state, &me, errors).await;
-    };
-    let row = FreightRuleRow {
-        id: String::new(),
-        position,
-        label,
-        zone,
-        base_cents: base,
-        per_kg_cents: per_kg,
-        free_above_cents: free_above,
+    let row = match rule_from(&f, position) {
+        Ok(row) => row,
+        Err(errors) => return FreightPage::refuse(&state, &me, errors).await,
     };
     Change::new("freight.add", "freight_rule")
         .after(freight_json(&row))
@@ -178,6 +186,70 @@ pub async fn add(
                     .await
                     .map(|_| ())
             })
+        })
+        .await
+}
+
+/// `/frete/{id}`: the rule's form, filled in with what it is now.
+pub async fn edit_page(
+    State(state): State<AppState>,
+    me: Me,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let rules = store::rules::load(&state.db, &me.tenant.id).await?;
+    let r = rules
+        .freight
+        .iter()
+        .find(|r| r.id == id)
+        .ok_or(AppError::NotFound)?;
+    let reais = |c: i64| Centavos(c).to_brl().trim_start_matches("R$ ").to_string();
+    let (kind, bairros, cep_from, cep_to) = match &r.zone {
+        FreightZoneRow::Bairros(b) => ("bairros", b.join(", "), String::new(), String::new()),
+        FreightZoneRow::CepRange { from, to } => (
+            "cep",
+            String::new(),
+            format!("{from:08}"),
+            format!("{to:08}"),
+        ),
+    };
+    let rule = context! {
+        id => r.id.clone(), label => r.label.clone(), kind => kind, bairros => bairros,
+        cep_from => cep_from, cep_to => cep_to, base => reais(r.base_cents),
+        per_kg => if r.per_kg_cents == 0 { String::new() } else { reais(r.per_kg_cents) },
+        free_above => r.free_above_cents.map(reais).unwrap_or_default(),
+    };
+    let html = view::page(
+        &me,
+        "dashboard/freight_edit.html",
+        "frete",
+        context! { rule => rule },
+    )?;
+    Ok(html.into_response())
+}
+
+/// Saves an edited rule in its place in the order.
+pub async fn update(
+    State(state): State<AppState>,
+    me: Me,
+    Path(id): Path<String>,
+    Form(f): Form<FreightForm>,
+) -> Result<Response, AppError> {
+    let rules = store::rules::load(&state.db, &me.tenant.id).await?;
+    let before = rules
+        .freight
+        .iter()
+        .find(|r| r.id == id)
+        .ok_or(AppError::NotFound)?;
+    let row = match rule_from(&f, before.position) {
+        Ok(row) => row,
+        Err(errors) => return FreightPage::refuse(&state, &me, errors).await,
+    };
+    Change::new("freight.update", "freight_rule")
+        .of(&id)
+        .before(freight_json(before))
+        .after(freight_json(&row))
+        .save_then::<FreightPage, _>(&state, &me, DONE, move |c, t| {
+            Box::pin(async move { store::rules::update_freight_rule(c, &t, &id, &row).await })
         })
         .await
 }

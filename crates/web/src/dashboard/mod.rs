@@ -7,6 +7,7 @@
 
 pub mod approvals;
 pub mod catalog;
+mod catalog_file;
 pub mod change;
 pub mod conversations;
 pub mod freight;
@@ -19,6 +20,7 @@ pub mod rules;
 pub mod security;
 pub mod team;
 pub mod templates;
+mod user_agent;
 pub mod view;
 pub mod whatsapp;
 
@@ -53,6 +55,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             "/frete",
             get(change::page::<freight::FreightPage>).post(freight::add),
         )
+        .route("/frete/{id}", get(freight::edit_page).post(freight::update))
         .route("/frete/{id}/excluir", post(freight::delete))
         .route("/frete/{id}/posicao", post(freight::reorder))
         .route("/modelos", get(templates::list))
@@ -88,6 +91,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/orcamentos/{id}", get(quotes::detail))
         .route("/catalogo", get(catalog::page))
         .route("/catalogo/exportar.csv", get(catalog::export_csv))
+        .route("/catalogo/modelo.csv", get(catalog::model_csv))
         .route(
             "/conta/senha",
             get(login::password_page).post(login::change_password),

@@ -38,7 +38,7 @@ pub(super) fn quote_view(q: &quotes::Quote, p: &PricedQuote, clock: &StoreClock)
         .iter()
         .map(|l| {
             context! {
-                sku => l.sku.clone(), name => l.name.clone(), unit => l.unit.label(),
+                sku => l.sku.clone(), name => l.name.clone(), unit => l.unit.label_for(l.quantity),
                 quantity => l.quantity.to_br(), unit_price => brl(l.unit_price.0),
                 unit_price_input => Centavos(l.unit_price.0).to_brl().trim_start_matches("R$ ").to_string(),
                 line_total => brl(l.line_total.0),
@@ -53,6 +53,8 @@ pub(super) fn quote_view(q: &quotes::Quote, p: &PricedQuote, clock: &StoreClock)
         subtotal => brl(p.subtotal.0),
         payment => p.payment_method.label_pt(),
         payment_discount => brl(p.payment_discount.0),
+        // No "Desconto boleto (0%) -R$ 0,00" line when there is no discount (issue 12 item 8).
+        has_payment_discount => p.payment_discount.0 != 0,
         payment_discount_pct => p.payment_discount_bp.to_percent_br(),
         freight => p.freight.map(|f| brl(f.0)),
         freight_input => p.freight.map(|f| f.to_brl().trim_start_matches("R$ ").to_string()).unwrap_or_default(),
@@ -158,7 +160,7 @@ pub async fn detail(
         context! {
             quote => quote_view(&q, &p, &view::clock(&me)),
             lost_reason => q.lost_reason.clone(),
-            approval => approval.map(|a| context! { id => a.id, status => a.status, reasons => reasons_pt(&a.reasons_json) }),
+            approval => approval.map(|a| context! { id => a.id, status => a.status, status_pt => a.status.label_pt(), reasons => reasons_pt(&a.reasons_json) }),
         },
     )
 }

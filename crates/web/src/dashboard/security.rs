@@ -306,19 +306,25 @@ async fn csrf_sent(req: Request, limit: usize) -> Result<(Request, Option<String
         let v = v.to_string();
         return Ok((req, Some(v)));
     }
-    let is_form = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .unwrap_or_default()
+        .to_string();
+    // The catalog import sends a file, so its form is multipart (issue 12 item 9).
+    let boundary = crate::multipart::boundary(&content_type);
+    if !content_type.starts_with("application/x-www-form-urlencoded") && boundary.is_none() {
         return Ok((req, None));
     }
     let (parts, body) = req.into_parts();
     let bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| crate::layers::too_large())?;
-    let sent = form_field(&bytes, CSRF_FIELD);
+    let sent = match boundary {
+        Some(b) => crate::multipart::field(&bytes, &b, CSRF_FIELD),
+        None => form_field(&bytes, CSRF_FIELD),
+    };
     Ok((Request::from_parts(parts, Body::from(bytes)), sent))
 }
 

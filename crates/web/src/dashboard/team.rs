@@ -44,7 +44,7 @@ async fn team_render(
         .iter()
         .map(|s| {
             let who = users.iter().find(|u| u.id == s.user_id).map(|u| u.email.clone()).unwrap_or_default();
-            context! { id => s.id_hash.clone(), who => who, ip => s.ip.clone(), agent => s.user_agent.chars().take(60).collect::<String>(),
+            context! { id => s.id_hash.clone(), who => who, ip => s.ip.clone(), agent => super::user_agent::summary(&s.user_agent), agent_raw => s.user_agent.chars().take(300).collect::<String>(),
                 last => clock.datetime_br(s.last_seen_at), current => s.id_hash == me.session.id_hash }
         })
         .collect();

@@ -1,0 +1,72 @@
+//! What a person reads is Portuguese with real values (issue 12 item 8): stored English words
+//! and programmer's number formats do not reach the dashboard. SQLite always, PostgreSQL too
+//! when `ORCAZAP_TEST_POSTGRES_URL` is set.
+
+use testkit::*;
+
+both_engines!(
+    TestApp;
+    overview_names_the_store_without_guessing_an_article,
+    quote_page_says_the_approval_state_in_portuguese,
+    catalog_weights_use_the_decimal_comma,
+    a_quote_without_payment_discount_has_no_zero_line,
+);
+
+async fn overview_names_the_store_without_guessing_an_article(app: &TestApp) {
+    let page = app.as_owner().await.page("/").await;
+    assert!(page.contains("Hoje em Depósito Demo"), "{page}");
+    assert!(!page.contains("Hoje na "), "article guessed: {page}");
+}
+
+async fn quote_page_says_the_approval_state_in_portuguese(app: &TestApp) {
+    app.customer_says(
+        &app.demo,
+        "5511944443333",
+        "Ana Souza",
+        "bom dia, 20 sacos de cimento e 2 m3 de areia media, entrega amanhã no Grajaú, pago no pix",
+    )
+    .await;
+    let (_, quote_id) = app
+        .pending_approval(&app.demo)
+        .await
+        .expect("waits for approval");
+    let page = app
+        .as_owner()
+        .await
+        .page(&format!("/orcamentos/{quote_id}"))
+        .await;
+    assert!(page.contains("Aprovação: aguardando decisão"), "{page}");
+    assert!(!page.contains("Aprovação: pending"), "{page}");
+}
+
+async fn catalog_weights_use_the_decimal_comma(app: &TestApp) {
+    let page = app.as_owner().await.page("/catalogo?q=TIJ-6F").await;
+    assert!(page.contains("2,3 kg"), "{page}");
+    assert!(!page.contains("2.3 kg"), "{page}");
+}
+
+async fn a_quote_without_payment_discount_has_no_zero_line(app: &TestApp) {
+    // Boleto has 0% in the demo store (docs/demo-store.md).
+    app.customer_says(
+        &app.demo,
+        "5511955554444",
+        "Carlos Pereira",
+        "10 sacos de cimento, entrega amanhã em Itaquera, boleto",
+    )
+    .await;
+    let q = store::quotes::list(&app.db, &app.demo.tenant_id, None, None, None, None, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    let page = app
+        .as_owner()
+        .await
+        .page(&format!("/orcamentos/{}", q.id))
+        .await;
+    assert!(page.contains("Subtotal"), "{page}");
+    assert!(!page.contains("Desconto Boleto (0%)"), "{page}");
+    assert!(
+        !page.contains("payment-discount"),
+        "zero line shown: {page}"
+    );
+}
