@@ -333,7 +333,7 @@ fn owner_only(path: &std::path::Path) {
 /// libpq's defaults and create the schema in the server's default database (issue 12 item
 /// 11). The missing part is named; the URL itself is not echoed (it may carry a password).
 fn check_database_url(url: &str) -> anyhow::Result<()> {
-    const EXAMPLE: &str = "ex.: postgres://usuario:senha@localhost:5432/orcazap";
+    const EXAMPLE: &str = "ex.: postgres://usuario@localhost:5432/orcazap";
     let pg = url
         .strip_prefix("postgres://")
         .or_else(|| url.strip_prefix("postgresql://"));

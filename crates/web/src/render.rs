@@ -110,6 +110,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/dashboard/freight.html"),
     ),
     (
+        "dashboard/freight_edit.html",
+        include_str!("../templates/dashboard/freight_edit.html"),
+    ),
+    (
         "dashboard/templates.html",
         include_str!("../templates/dashboard/templates.html"),
     ),
