@@ -301,7 +301,8 @@ impl CatalogIndex {
                     if !(matches!(
                         (w.as_bytes()[0], cand.as_bytes()[0]),
                         (b's', b'c') | (b'c', b's')
-                    )) {
+                    ) || soft_g(w.as_bytes(), cand.as_bytes()))
+                    {
                         continue;
                     }
                 }
@@ -513,3 +514,10 @@ const _: fn() = || {
     fn shared<T: Send + Sync>() {}
     shared::<CatalogIndex>();
 };
+
+/// "jesso" for gesso: a soft g (before e or i) sounds like j, so a typo may swap them.
+fn soft_g(typo: &[u8], word: &[u8]) -> bool {
+    matches!((typo[0], word[0]), (b'j', b'g') | (b'g', b'j'))
+        && typo.get(1) == word.get(1)
+        && matches!(word.get(1), Some(b'e') | Some(b'i'))
+}

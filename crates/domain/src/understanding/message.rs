@@ -15,6 +15,7 @@ use super::matcher;
 use super::payment_and_delivery;
 use super::phone;
 use super::places;
+use super::segment;
 use super::text::{self, Token};
 use super::{Correction, Draft, FoundItem, Understanding, MAX_MESSAGE_CHARS};
 
@@ -55,7 +56,10 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
         min_conf: 100,
     };
     for cl in &clauses {
-        st.clause(&toks, &masked, cl);
+        let unit = st.last_unit.or(st.draft_unit);
+        for piece in segment::segment(index, &toks, &masked, cl, &st.context, unit) {
+            st.clause(&toks, &masked, &piece);
+        }
     }
     st.finish();
 

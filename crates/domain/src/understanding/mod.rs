@@ -19,6 +19,7 @@ mod output;
 mod payment_and_delivery;
 mod phone;
 mod places;
+mod segment;
 mod text;
 
 use serde::{Deserialize, Serialize};

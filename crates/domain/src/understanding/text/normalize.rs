@@ -83,7 +83,7 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
     let mut toks = canonical_words(&toks);
     drop_item_numbering(&mut toks);
     drop_amount_repeated_in_words(&mut toks);
-    compose_numbers(toks)
+    super::dictation::spoken_numbers(compose_numbers(toks))
 }
 
 /// "Jd. Ângela", "R. das Flores": the dot of an abbreviation is not a sentence end.
@@ -226,7 +226,12 @@ fn product_code(toks: &[Token], i: usize) -> Option<(Token, usize)> {
     }
     let nx = toks.get(k)?;
     let code = if nx.kind == Kind::Word {
-        roman(&nx.text)
+        // "AC dois", "cp quatro": dictated codes.
+        roman(&nx.text).or_else(|| {
+            number_word(&nx.text)
+                .filter(|v| t.text != "ca" && (1..=5).any(|k| *v == k * QUANTITY_SCALE))
+                .map(|v| v / QUANTITY_SCALE)
+        })
     } else if nx.kind == Kind::Num
         && nx.value % QUANTITY_SCALE == 0
         && nx.value <= 99 * QUANTITY_SCALE
