@@ -338,6 +338,15 @@ pub(crate) fn is_stopword(w: &str) -> bool {
     )
 }
 
+/// Colours the catalog does not tell apart: "12 m vermelho" after "12 m de fio 2,5 azul" is
+/// one more piece of the same product.
+pub(crate) fn is_colour(w: &str) -> bool {
+    matches!(
+        w,
+        "azul" | "preto" | "preta" | "vermelho" | "vermelha" | "verde" | "amarelo" | "amarela"
+    )
+}
+
 /// Words that may follow a product name without making it a different product: colours the
 /// catalog does not distinguish, sizes in plain words, purpose phrases.
 pub(crate) fn is_harmless_modifier(w: &str) -> bool {

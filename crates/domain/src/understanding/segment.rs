@@ -10,8 +10,8 @@
 //! whole scores better. An unknown never swallows known products, because pieces that are
 //! items outscore one long unknown.
 
-use super::clause_items::{analyze_clause, Outcome};
-use super::clause_split::Clause;
+use super::clause_items::{analyze_clause, is_count_unit, Outcome};
+use super::clause_split::{flags, Clause};
 use super::index::CatalogIndex;
 use super::lexicon;
 use super::text::{self, Kind, Token};
@@ -40,7 +40,7 @@ pub(crate) fn segment(
         return vec![cl.clone()];
     }
     let mut cuts: Vec<usize> = vec![0];
-    cuts.extend((1..n).filter(|k| is_cut(toks, &cl.toks, *k)));
+    cuts.extend((1..n).filter(|k| is_cut(index, toks, &cl.toks, *k)));
     cuts.push(n);
     if cuts.len() <= 2 || cuts.len() > MAX_CUTS {
         return vec![cl.clone()];
@@ -53,32 +53,53 @@ pub(crate) fn segment(
         after_and: cl.after_and && a == 0,
         asks_product: cl.asks_product,
     };
-    let score_of = |a: usize, b: usize| -> f32 {
+    // A piece is read with the product before it as context ("5 cano de 25 | 10 joelho":
+    // the joelhos are 25 too), as the message reader will.
+    let read = |a: usize, b: usize, ctx: &[u32], unit: Option<&'static str>| {
         let pc = piece(a, b);
-        let outcome = analyze_clause(index, toks, text, &pc, ctx, ctx_unit);
-        score(toks, &pc, &outcome)
+        let outcome = analyze_clause(index, toks, text, &pc, ctx, unit);
+        let value = score(toks, &pc, &outcome);
+        let (ctx, unit) = match &outcome {
+            Outcome::Found(f) if !f.context.is_empty() => {
+                (f.context.clone(), f.qty.and_then(|(_, u)| u).or(unit))
+            }
+            _ => (ctx.to_vec(), unit),
+        };
+        (value, ctx, unit)
     };
-    let whole = score_of(0, n);
-    // best[c]: the best total reading cl.toks[..cuts[c]], and the cut before it.
+    let (whole, _, _) = read(0, n, ctx, ctx_unit);
+    // best[c]: the best total reading cl.toks[..cuts[c]], the cut before it, and the
+    // context it leaves.
     let m = cuts.len();
-    let mut best: Vec<Option<(f32, usize)>> = vec![None; m];
-    best[0] = Some((0.0, 0));
+    let mut best: Vec<Option<Step>> = vec![None; m];
+    best[0] = Some(Step {
+        total: 0.0,
+        from: 0,
+        ctx: ctx.to_vec(),
+        unit: ctx_unit,
+    });
     for e in 1..m {
         for s in (0..e).rev() {
             let (a, b) = (cuts[s], cuts[e]);
-            if b - a > MAX_PIECE {
+            if b - a > MAX_PIECE && !(s == 0 && e == m - 1) {
                 break;
             }
-            let Some((base, _)) = best[s] else {
+            let Some(prev) = &best[s] else {
                 continue;
             };
-            let total = base + score_of(a, b) - 0.1;
-            if best[e].is_none_or(|(t, _)| total > t) {
-                best[e] = Some((total, s));
+            let (value, next_ctx, next_unit) = read(a, b, &prev.ctx, prev.unit);
+            let total = prev.total + value - 0.1;
+            if best[e].as_ref().is_none_or(|b| total > b.total) {
+                best[e] = Some(Step {
+                    total,
+                    from: s,
+                    ctx: next_ctx,
+                    unit: next_unit,
+                });
             }
         }
     }
-    let Some((total, _)) = best[m - 1] else {
+    let Some(total) = best[m - 1].as_ref().map(|b| b.total) else {
         return vec![cl.clone()];
     };
     if total <= whole + 0.5 {
@@ -87,11 +108,11 @@ pub(crate) fn segment(
     let mut bounds = vec![m - 1];
     let mut e = m - 1;
     while e > 0 {
-        let Some((_, s)) = best[e] else {
+        let Some(step) = &best[e] else {
             return vec![cl.clone()];
         };
-        bounds.push(s);
-        e = s;
+        bounds.push(step.from);
+        e = step.from;
     }
     bounds.reverse();
     bounds
@@ -100,19 +121,69 @@ pub(crate) fn segment(
         .collect()
 }
 
+/// One step of the best cutting found so far.
+#[derive(Clone)]
+struct Step {
+    total: f32,
+    from: usize,
+    ctx: Vec<u32>,
+    unit: Option<&'static str>,
+}
+
 /// What a piece is worth: an item with an amount most, an item without one a little; an
 /// unknown, a loose amount or words that name nothing cost.
 fn score(toks: &[Token], pc: &Clause, outcome: &Outcome) -> f32 {
+    let words = |i: &usize| {
+        let t = &toks[*i];
+        t.kind == Kind::Word && !lexicon::is_stopword(&t.text)
+    };
+    let nums = pc
+        .toks
+        .iter()
+        .filter(|i| toks[**i].kind == Kind::Num)
+        .count();
+    let negation = pc.toks.first().is_some_and(|i| toks[*i].is_word("nao"));
     match outcome {
         // "2 rolos" is an amount for the cable before it, not the paint roller.
         Outcome::Found(f) if f.unit_word_only => -1.0,
-        Outcome::Found(f) => match f.qty {
-            Some(_) => 3.0 + f.confidence as f32 / 100.0,
-            None => 1.0 + f.confidence as f32 / 200.0,
-        },
-        Outcome::Unknown(_) => -0.5,
+        // "não pode ser sábado | 10 sc cimento": the "não" is about the day; a negated
+        // item is worth nothing, so the cut that frees the item wins.
+        Outcome::Found(_) if flags(toks, pc).negated => 0.0,
+        // "tinta pva 18l | 2 latas": a piece whose only words are units and finds its
+        // product through the piece before is that product's amount, not a new item.
+        Outcome::Found(_) if !has_own_name(toks, pc) => -1.0,
+        Outcome::Found(f) => {
+            let base = match f.qty {
+                Some(_) => 3.0 + f.confidence as f32 / 100.0,
+                None => 1.0 + f.confidence as f32 / 200.0,
+            };
+            // An amount with its own unit that the item did not take ("2 janela … 10 sc
+            // cimento" read as 2 cimento) is a sign of two items.
+            let taken = f.qty.map(|(v, _)| v);
+            let spare = pc
+                .toks
+                .iter()
+                .enumerate()
+                .filter(|(k, i)| {
+                    let t = &toks[**i];
+                    t.kind == Kind::Num
+                        && Some(t.value) != taken
+                        && pc.toks.get(k + 1).is_some_and(|nx| {
+                            text::canonical_unit(&toks[*nx].text).is_some_and(is_count_unit)
+                        })
+                })
+                .count();
+            base - 1.5 * spare as f32
+        }
+        // An honest unknown with one amount ("1 pincel"); one holding several amounts
+        // has swallowed other items.
+        Outcome::Unknown(_) => 0.5 - nums.saturating_sub(1) as f32,
+        // "12 m vermelho" after "12 m de fio azul": one more piece of it.
+        Outcome::Dangling(_, _, true) => 2.0,
         Outcome::Dangling(..) => -1.0,
         Outcome::Mention(_) => -0.5,
+        // A "não" left with nothing to negate would negate the next piece's item.
+        Outcome::Nothing if negation && !pc.toks.iter().skip(1).any(words) => -3.0,
         Outcome::Nothing => {
             let content = pc.toks.iter().any(|i| {
                 let t = &toks[*i];
@@ -130,10 +201,27 @@ fn score(toks: &[Token], pc: &Clause, outcome: &Outcome) -> f32 {
     }
 }
 
+/// Does the piece name something itself: a word that is no unit or filler, or a size
+/// after its amount ("8 de 2,44")?
+fn has_own_name(toks: &[Token], pc: &Clause) -> bool {
+    let words = pc.toks.iter().any(|i| {
+        let t = &toks[*i];
+        t.kind == Kind::Word
+            && !lexicon::is_stopword(&t.text)
+            && text::canonical_unit(&t.text).is_none()
+    });
+    let sizes = pc
+        .toks
+        .iter()
+        .filter(|i| matches!(toks[**i].kind, Kind::Num | Kind::Frac))
+        .count();
+    words || sizes >= 2
+}
+
 /// May a new item start at clause position `k`? Before an amount that follows some other
 /// word ("… cimento | 4 metro areia"), or before a word right after an amount and its unit
 /// ("areia 5 metro | pedra 3 metro").
-fn is_cut(toks: &[Token], ids: &[usize], k: usize) -> bool {
+fn is_cut(index: &CatalogIndex, toks: &[Token], ids: &[usize], k: usize) -> bool {
     let t = &toks[ids[k]];
     let prev = &toks[ids[k - 1]];
     let next = ids.get(k + 1).map(|i| &toks[*i]);
@@ -141,6 +229,17 @@ fn is_cut(toks: &[Token], ids: &[usize], k: usize) -> bool {
         // "de 10", "x 25", "mil e": the number belongs to what comes before it.
         if prev.kind == Kind::Word && matches!(prev.text.as_str(), "de" | "do" | "da" | "x") {
             return false;
+        }
+        // "18 l", "4 mm": a size, not an amount.
+        if next.is_some_and(|nx| matches!(text::canonical_unit(&nx.text), Some("l" | "mm" | "cm")))
+        {
+            return false;
+        }
+        // "tijolo 8 furos": a number inside one item's name.
+        if let Some(nx) = next.filter(|nx| text::canonical_unit(&nx.text).is_none()) {
+            if prev.kind == Kind::Word && index.same_item(&prev.text, &nx.text) {
+                return false;
+            }
         }
         // An amount names something after it: a unit or a word.
         return next.is_some_and(|nx| nx.kind == Kind::Word && !nx.is_word("x"));
@@ -156,5 +255,14 @@ fn is_cut(toks: &[Token], ids: &[usize], k: usize) -> bool {
         && text::canonical_unit(&prev.text).is_some()
         && k >= 2
         && toks[ids[k - 2]].kind == Kind::Num;
-    after_unit || prev.kind == Kind::Num
+    if !(after_unit || prev.kind == Kind::Num) {
+        return false;
+    }
+    // "tijolo baiano 8 furos": the number sits inside one item's name.
+    let name_before = ids[..k]
+        .iter()
+        .rev()
+        .map(|i| &toks[*i])
+        .find(|w| w.kind == Kind::Word && text::canonical_unit(&w.text).is_none());
+    !name_before.is_some_and(|w| index.same_item(&w.text, &t.text))
 }

@@ -117,7 +117,10 @@ pub(super) fn quantity_options(
         }
         // "45x45" is a size; "cimento x 15" is an amount.
         if prev.is_some_and(|pv| pv.is_word("x")) {
-            if p >= 2 && matches!(ctoks[p - 2].kind, Kind::Num | Kind::Frac) {
+            // "bloco 14 x 100", "ferro 8 x 30": with spaces around the x, the count.
+            let spaced =
+                p >= 2 && ctoks[p - 2].end < ctoks[p - 1].start && ctoks[p - 1].end < t.start;
+            if p >= 2 && matches!(ctoks[p - 2].kind, Kind::Num | Kind::Frac) && !spaced {
                 prior -= 4.0;
             } else {
                 prior += 1.5;

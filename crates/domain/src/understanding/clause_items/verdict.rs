@@ -295,7 +295,10 @@ fn dangling_quantity(v: &ClauseView, opt: &QtyOption, has_qty: bool) -> Option<O
     {
         let pieces = opt.unit == Some("length");
         let unit = if pieces { Some("m") } else { opt.unit };
-        return Some(Outcome::Dangling(opt.value, unit, pieces));
+        // "e 1 preto", "12 m vermelho": another piece in a colour the catalog does not
+        // tell apart adds to the product, it does not replace its amount.
+        let colour = v.ctoks.iter().any(|t| lexicon::is_colour(&t.text));
+        return Some(Outcome::Dangling(opt.value, unit, pieces || colour));
     }
     None
 }
