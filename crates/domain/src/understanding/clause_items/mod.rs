@@ -165,10 +165,22 @@ fn read_clause<'a>(
     let mut options = quantities::quantity_options(text, &ctoks, &roles, ctx_unit);
     // "pra uma laje de 30 m²": a purpose, whose numbers are neither amounts nor sizes.
     if let Some(from) = words::purpose_start(&ctoks, &roles, &ids) {
-        options.retain(|o| o.remove.iter().all(|p| *p < from));
-        present.retain(|p| p.pos < from || roles[p.pos] != WordRole::Number);
+        // "argamassa pra área externa 8 sacos": an amount with its unit (not a measure
+        // after "de") ends the purpose and is the item's amount again.
+        let end = (from..ctoks.len())
+            .find(|p| {
+                ctoks[*p].kind == Kind::Num
+                    && !matches!(ctoks[p - 1].text.as_str(), "de" | "do" | "da")
+                    && ctoks
+                        .get(p + 1)
+                        .is_some_and(|u| u.kind == Kind::Word && stated_unit(&u.text).is_some())
+            })
+            .unwrap_or(ctoks.len());
+        let inside = |p: usize| p >= from && p < end;
+        options.retain(|o| o.remove.iter().all(|p| !inside(*p)));
+        present.retain(|p| !inside(p.pos) || roles[p.pos] != WordRole::Number);
         for (p, id) in ids.iter_mut().enumerate() {
-            if p >= from && roles[p] == WordRole::Number {
+            if inside(p) && roles[p] == WordRole::Number {
                 *id = None;
             }
         }
