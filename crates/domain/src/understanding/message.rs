@@ -54,6 +54,7 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
             .and_then(|s| index.entry_by_sku(s))
             .and_then(|e| unit_word(e.unit)),
         min_conf: 100,
+        conditions: Vec::new(),
     };
     for cl in &clauses {
         let unit = st.last_unit.or(st.draft_unit);
@@ -100,6 +101,7 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
         truncated,
         last_sku: st.last_sku,
         context,
+        conditions: st.conditions,
     }
 }
 
@@ -149,6 +151,8 @@ struct State<'a> {
     /// The unit of the product the conversation last talked about.
     draft_unit: Option<&'static str>,
     min_conf: u8,
+    /// "se não tiver …" clauses whose items were taken (for a person to see).
+    conditions: Vec<String>,
 }
 
 impl State<'_> {
@@ -252,6 +256,9 @@ impl State<'_> {
         // keeps the packaging of the product last talked about.
         let unit = self.last_unit.or(self.draft_unit);
         let outcome = analyze_clause(self.index, toks, text, cl, &self.context, unit);
+        if flags.conditional && matches!(outcome, Outcome::Found(_) | Outcome::Dangling(..)) {
+            self.note_condition(toks, text, cl);
+        }
         match outcome {
             Outcome::Found(f) => self.found(f, &flags),
             Outcome::Unknown(t) => {
@@ -271,6 +278,23 @@ impl State<'_> {
             Outcome::Nothing if flags.removal => self.forget_unknown(toks, text, cl),
             Outcome::Nothing => {}
         }
+    }
+
+    /// Keeps the words of a conditional clause ("se não tiver manda 10 telhas de 1,83") and
+    /// lowers the message's confidence: the alternative is quoted, a person checks it.
+    fn note_condition(&mut self, toks: &[Token], text: &str, cl: &Clause) {
+        let (Some(first), Some(last)) = (cl.toks.first(), cl.toks.last()) else {
+            return;
+        };
+        let said = text
+            .get(toks[*first].start..toks[*last].end)
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        if !said.is_empty() && !self.conditions.contains(&said) {
+            self.conditions.push(said);
+        }
+        self.min_conf = self.min_conf.min(60);
     }
 
     /// "esquece a porta": drops an unknown product asked for earlier.
