@@ -55,6 +55,7 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
             .and_then(|e| unit_word(e.unit)),
         min_conf: 100,
         conditions: Vec::new(),
+        open_condition: None,
     };
     for cl in &clauses {
         let unit = st.last_unit.or(st.draft_unit);
@@ -153,11 +154,25 @@ struct State<'a> {
     min_conf: u8,
     /// "se não tiver …" clauses whose items were taken (for a person to see).
     conditions: Vec<String>,
+    /// A condition with nothing after it yet ("caso não tenha,"): its sentence and first
+    /// token; the sentence's next clauses are its alternative.
+    open_condition: Option<(usize, usize)>,
 }
 
 impl State<'_> {
     fn clause(&mut self, toks: &[Token], text: &str, cl: &Clause) {
-        let flags = flags(toks, cl);
+        let mut flags = flags(toks, cl);
+        // "caso não tenha, 4 sc de cp4": the condition opens the sentence's next clauses.
+        let mut opened_at = None;
+        if let Some((sentence, first)) = self.open_condition {
+            if sentence == cl.sentence {
+                flags.conditional = true;
+                flags.negated = false;
+                opened_at = Some(first);
+            } else {
+                self.open_condition = None;
+            }
+        }
         // "troca a média pela fina": what is swapped out, and what comes in.
         if flags.replace {
             if let Some(split) = cl.toks.iter().position(|i| {
@@ -256,8 +271,16 @@ impl State<'_> {
         // keeps the packaging of the product last talked about.
         let unit = self.last_unit.or(self.draft_unit);
         let outcome = analyze_clause(self.index, toks, text, cl, &self.context, unit);
-        if flags.conditional && matches!(outcome, Outcome::Found(_) | Outcome::Dangling(..)) {
-            self.note_condition(toks, text, cl);
+        if flags.conditional {
+            match outcome {
+                Outcome::Found(_) | Outcome::Dangling(..) => {
+                    self.note_condition(toks, text, cl, opened_at)
+                }
+                Outcome::Nothing if opened_at.is_none() => {
+                    self.open_condition = cl.toks.first().map(|f| (cl.sentence, *f));
+                }
+                _ => {}
+            }
         }
         match outcome {
             Outcome::Found(f) => self.found(f, &flags),
@@ -282,8 +305,8 @@ impl State<'_> {
 
     /// Keeps the words of a conditional clause ("se não tiver manda 10 telhas de 1,83") and
     /// lowers the message's confidence: the alternative is quoted, a person checks it.
-    fn note_condition(&mut self, toks: &[Token], text: &str, cl: &Clause) {
-        let (Some(first), Some(last)) = (cl.toks.first(), cl.toks.last()) else {
+    fn note_condition(&mut self, toks: &[Token], text: &str, cl: &Clause, from: Option<usize>) {
+        let (Some(first), Some(last)) = (from.as_ref().or(cl.toks.first()), cl.toks.last()) else {
             return;
         };
         let said = text

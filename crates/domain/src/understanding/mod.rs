@@ -132,3 +132,5 @@ pub fn understand_in(text: &str, index: &CatalogIndex, draft: &Draft) -> Underst
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_chat;

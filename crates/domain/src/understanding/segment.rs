@@ -36,7 +36,10 @@ pub(crate) fn segment(
         .iter()
         .filter(|i| toks[**i].kind == Kind::Num)
         .count();
-    if n < 4 || amounts < 2 {
+    // One amount is enough to try when a "não" opens the clause: it may be about
+    // something else ("não pode ser segunda, 6 sc cimento").
+    let negated = cl.toks.first().is_some_and(|i| toks[*i].is_word("nao"));
+    if n < 4 || amounts < 2 && !(negated && amounts == 1) {
         return vec![cl.clone()];
     }
     let mut cuts: Vec<usize> = vec![0];
@@ -177,13 +180,18 @@ fn score(toks: &[Token], pc: &Clause, outcome: &Outcome) -> f32 {
         }
         // An honest unknown with one amount ("1 pincel"); one holding several amounts
         // has swallowed other items.
-        Outcome::Unknown(_) => 0.5 - nums.saturating_sub(1) as f32,
+        // Named first, an unknown is more likely the tail of the piece before it.
+        Outcome::Unknown(_) => {
+            let amount_first = pc.toks.first().is_some_and(|i| toks[*i].kind == Kind::Num);
+            let base = if amount_first { 0.5 } else { -0.3 };
+            base - nums.saturating_sub(1) as f32
+        }
         // "12 m vermelho" after "12 m de fio azul": one more piece of it.
         Outcome::Dangling(_, _, true) => 2.0,
         Outcome::Dangling(..) => -1.0,
         Outcome::Mention(_) => -0.5,
         // A "não" left with nothing to negate would negate the next piece's item.
-        Outcome::Nothing if negation && !pc.toks.iter().skip(1).any(words) => -3.0,
+        Outcome::Nothing if negation && !pc.toks.iter().skip(1).any(words) => -10.0,
         Outcome::Nothing => {
             let content = pc.toks.iter().any(|i| {
                 let t = &toks[*i];
@@ -241,6 +249,11 @@ fn is_cut(index: &CatalogIndex, toks: &[Token], ids: &[usize], k: usize) -> bool
                 return false;
             }
         }
+        // "pra uma laje": an article before a word that names no product.
+        let article = t.from_word && t.value == crate::money::QUANTITY_SCALE;
+        if article && next.is_some_and(|nx| lexicon::is_chat_word(&nx.text)) {
+            return false;
+        }
         // An amount names something after it: a unit or a word.
         return next.is_some_and(|nx| nx.kind == Kind::Word && !nx.is_word("x"));
     }
@@ -255,7 +268,9 @@ fn is_cut(index: &CatalogIndex, toks: &[Token], ids: &[usize], k: usize) -> bool
         && text::canonical_unit(&prev.text).is_some()
         && k >= 2
         && toks[ids[k - 2]].kind == Kind::Num;
-    if !(after_unit || prev.kind == Kind::Num) {
+    // "pra uma laje": after an article, no new item.
+    let article = prev.from_word && prev.value == crate::money::QUANTITY_SCALE;
+    if !(after_unit || prev.kind == Kind::Num && !article) {
         return false;
     }
     // "tijolo baiano 8 furos": the number sits inside one item's name.
