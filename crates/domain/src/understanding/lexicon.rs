@@ -335,6 +335,13 @@ pub(crate) fn is_stopword(w: &str) -> bool {
             | "porfa"
             | "pfvor"
             | "cotar"
+            | "mas"
+            | "porem"
+            | "entra"
+            | "entrar"
+            | "passa"
+            | "chega"
+            | "cabe"
     )
 }
 

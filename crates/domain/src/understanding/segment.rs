@@ -62,6 +62,10 @@ pub(crate) fn segment(
         let pc = piece(a, b);
         let outcome = analyze_clause(index, toks, text, &pc, ctx, unit);
         let value = score(toks, &pc, &outcome);
+        if std::env::var("SEGDEBUG").is_ok() {
+            let t: Vec<&str> = pc.toks.iter().map(|i| toks[*i].text.as_str()).collect();
+            eprintln!("{a}..{b} {:?} -> {value:.2} {:?}", t.join(" "), outcome);
+        }
         let (ctx, unit) = match &outcome {
             Outcome::Found(f) if !f.context.is_empty() => {
                 (f.context.clone(), f.qty.and_then(|(_, u)| u).or(unit))
@@ -273,11 +277,15 @@ fn is_cut(index: &CatalogIndex, toks: &[Token], ids: &[usize], k: usize) -> bool
     if !(after_unit || prev.kind == Kind::Num && !article) {
         return false;
     }
-    // "tijolo baiano 8 furos": the number sits inside one item's name.
+    if after_unit {
+        return true;
+    }
+    // "tijolo baiano 8 furos": the number sits inside one item's name ("ferro 8 ferro 10"
+    // names two).
     let name_before = ids[..k]
         .iter()
         .rev()
         .map(|i| &toks[*i])
         .find(|w| w.kind == Kind::Word && text::canonical_unit(&w.text).is_none());
-    !name_before.is_some_and(|w| index.same_item(&w.text, &t.text))
+    !name_before.is_some_and(|w| w.text != t.text && index.same_item(&w.text, &t.text))
 }

@@ -184,6 +184,7 @@ fn canonical_word(toks: &[Token], i: usize) -> (Token, usize) {
         .or_else(|| cubic_or_square_metre(toks, i))
         .or_else(|| number_word_token(&toks[i]))
         .or_else(|| one_more_piece(toks, i))
+        .or_else(|| chat_muito(toks, i))
         .unwrap_or_else(|| plain_word(toks[i].clone()))
 }
 
@@ -293,6 +294,22 @@ fn number_word_token(t: &Token) -> Option<(Token, usize)> {
     j.cap = t.cap;
     j.text = canonical_number(v);
     // keep the word for "um"/"uma" articles in `plural` false; from_word marks it.
+    Some((j, 1))
+}
+
+/// "mt" is a metre after an amount ("2 mt de areia") and "muito" anywhere else ("tem mt
+/// pedra no caminho", "mt obrigado").
+fn chat_muito(toks: &[Token], i: usize) -> Option<(Token, usize)> {
+    let t = &toks[i];
+    let after_amount = i > 0
+        && (toks[i - 1].kind == Kind::Num
+            || toks[i - 1].kind == Kind::Frac
+            || number_word(&toks[i - 1].text).is_some());
+    if t.text != "mt" || after_amount {
+        return None;
+    }
+    let mut j = t.clone();
+    j.text = "muito".into();
     Some((j, 1))
 }
 
