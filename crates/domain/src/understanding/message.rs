@@ -26,7 +26,10 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
     let masked = mask(text, &ranges);
     let toks = text::analyze(&masked);
     let place = places::find_place(&toks, &masked, &index.bairros);
-    let skip = place.used.clone();
+    let mut skip = place.used.clone();
+    skip.extend(payment_and_delivery::installments(&toks));
+    skip.sort_unstable();
+    skip.dedup();
     let location = cep
         .map(Location::Cep)
         .or_else(|| place.bairro.clone().map(Location::Bairro));
