@@ -236,9 +236,16 @@ pub(crate) fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<C
                 .toks
                 .iter()
                 .any(|i| lexicon::is_sold_question_verb(&toks[*i].text));
-        let carried = cl.question
-            && prev
-                .is_some_and(|(asks, sentence)| asks && (sentence == cl.sentence || cl.after_and));
+        // "tem pia? e torneira": an "e" right after the question asks about the next
+        // product too, even without its own question mark (not "e 10 sacos de areia").
+        let no_amount = !cl
+            .toks
+            .iter()
+            .any(|i| matches!(toks[*i].kind, Kind::Num | Kind::Frac));
+        let carried = prev.is_some_and(|(asks, sentence)| {
+            asks && (cl.question && (sentence == cl.sentence || cl.after_and)
+                || cl.after_and && no_amount && cl.sentence == sentence + 1)
+        });
         cl.asks_product = own || carried;
         prev = Some((cl.asks_product, cl.sentence));
     }
