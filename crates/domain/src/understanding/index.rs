@@ -364,14 +364,19 @@ impl CatalogIndex {
         entry.knows(id) || self.variant[id as usize].is_some_and(|v| entry.knows(v))
     }
 
-    /// Do two words name the same item ("tijolo baiano" … "furos")? Then a number between
-    /// them is a size of that item, not the end of one item and the start of another.
-    pub(crate) fn same_item(&self, a: &str, b: &str) -> bool {
-        let (Some(a), Some(b)) = (self.id(a), self.id(b)) else {
+    /// Do two words and the number between them name one item ("tijolo 8 furos")? Then the
+    /// number is a size of that item, not the end of one item and the start of another
+    /// ("cimento 30 bloco" names two: no item has the 30).
+    pub(crate) fn same_item(&self, a: &str, size: &str, b: &str) -> bool {
+        let (Some(a), Some(n), Some(b)) = (self.id(a), self.id(size), self.id(b)) else {
             return false;
         };
-        let (pa, pb) = (&self.postings[a as usize], &self.postings[b as usize]);
-        pa.iter().any(|e| pb.contains(e))
+        let (pa, pn, pb) = (
+            &self.postings[a as usize],
+            &self.postings[n as usize],
+            &self.postings[b as usize],
+        );
+        pa.iter().any(|e| pb.contains(e) && pn.contains(e))
     }
 
     /// Is the word only a complement of one of the item's aliases ("tomada" of "caixa de

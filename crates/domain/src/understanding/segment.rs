@@ -14,6 +14,7 @@ use super::clause_items::{analyze_clause, is_count_unit, Outcome};
 use super::clause_split::{flags, Clause};
 use super::index::CatalogIndex;
 use super::lexicon;
+use super::matcher;
 use super::text::{self, Kind, Token};
 
 /// Longest piece tried (tokens): an item of a run-on list is a few words.
@@ -61,7 +62,7 @@ pub(crate) fn segment(
     let read = |a: usize, b: usize, ctx: &[u32], unit: Option<&'static str>| {
         let pc = piece(a, b);
         let outcome = analyze_clause(index, toks, text, &pc, ctx, unit);
-        let value = score(toks, &pc, &outcome);
+        let value = score(index, toks, &pc, &outcome);
         if std::env::var("SEGDEBUG").is_ok() {
             let t: Vec<&str> = pc.toks.iter().map(|i| toks[*i].text.as_str()).collect();
             eprintln!("{a}..{b} {:?} -> {value:.2} {:?}", t.join(" "), outcome);
@@ -122,6 +123,12 @@ pub(crate) fn segment(
         e = step.from;
     }
     bounds.reverse();
+    if std::env::var("SEGDEBUG").is_ok() {
+        eprintln!(
+            "chosen {:?} total {total:.2} whole {whole:.2}",
+            bounds.iter().map(|b| cuts[*b]).collect::<Vec<_>>()
+        );
+    }
     bounds
         .windows(2)
         .map(|w| piece(cuts[w[0]], cuts[w[1]]))
@@ -139,7 +146,7 @@ struct Step {
 
 /// What a piece is worth: an item with an amount most, an item without one a little; an
 /// unknown, a loose amount or words that name nothing cost.
-fn score(toks: &[Token], pc: &Clause, outcome: &Outcome) -> f32 {
+fn score(index: &CatalogIndex, toks: &[Token], pc: &Clause, outcome: &Outcome) -> f32 {
     let words = |i: &usize| {
         let t = &toks[*i];
         t.kind == Kind::Word && !lexicon::is_stopword(&t.text)
@@ -173,14 +180,23 @@ fn score(toks: &[Token], pc: &Clause, outcome: &Outcome) -> f32 {
                 .enumerate()
                 .filter(|(k, i)| {
                     let t = &toks[**i];
+                    // With its own unit, or opening the piece ("15 caixinha de luz 1 rolo").
                     t.kind == Kind::Num
                         && Some(t.value) != taken
-                        && pc.toks.get(k + 1).is_some_and(|nx| {
-                            text::canonical_unit(&toks[*nx].text).is_some_and(is_count_unit)
-                        })
+                        && (*k == 0
+                            || pc.toks.get(k + 1).is_some_and(|nx| {
+                                text::canonical_unit(&toks[*nx].text).is_some_and(is_count_unit)
+                            }))
                 })
                 .count();
+            // "caixinha de luz 1 rolo": a unit the item is not sold in.
+            let misfit = f
+                .qty
+                .and_then(|(_, u)| u)
+                .is_some_and(|u| matcher::unit_fit(u, index.entries[f.entry].unit) == Some(false));
             base - 1.5 * spare as f32
+                - 2.0 * strangers(index, toks, pc, f.entry) as f32
+                - if misfit { 2.0 } else { 0.0 }
         }
         // An honest unknown with one amount ("1 pincel"); one holding several amounts
         // has swallowed other items.
@@ -211,6 +227,28 @@ fn score(toks: &[Token], pc: &Clause, outcome: &Outcome) -> f32 {
             }
         }
     }
+}
+
+/// Words of the piece the found item does not explain: another product's name ("eletroduto
+/// 15 caixinha de luz" read as the caixinha) or a word the catalog does not know
+/// ("fio 1,5 1 disjuntor"). Each says the piece holds a second item.
+fn strangers(index: &CatalogIndex, toks: &[Token], pc: &Clause, entry: usize) -> usize {
+    let e = &index.entries[entry];
+    pc.toks
+        .iter()
+        .map(|i| &toks[*i])
+        .filter(|t| {
+            t.kind == Kind::Word
+                && !lexicon::is_stopword(&t.text)
+                && !lexicon::is_chat_word(&t.text)
+                && !lexicon::is_harmless_modifier(&t.text)
+                && text::canonical_unit(&t.text).is_none()
+        })
+        .filter(|t| match index.id(&t.text) {
+            Some(id) => index.any_head[id as usize] && !index.knows(e, id),
+            None => t.text.len() > 2 && index.fuzzy(&t.text).is_none(),
+        })
+        .count()
 }
 
 /// Does the piece name something itself: a word that is no unit or filler, or a size
@@ -249,7 +287,7 @@ fn is_cut(index: &CatalogIndex, toks: &[Token], ids: &[usize], k: usize) -> bool
         }
         // "tijolo 8 furos": a number inside one item's name.
         if let Some(nx) = next.filter(|nx| text::canonical_unit(&nx.text).is_none()) {
-            if prev.kind == Kind::Word && index.same_item(&prev.text, &nx.text) {
+            if prev.kind == Kind::Word && index.same_item(&prev.text, &t.text, &nx.text) {
                 return false;
             }
         }
@@ -287,5 +325,5 @@ fn is_cut(index: &CatalogIndex, toks: &[Token], ids: &[usize], k: usize) -> bool
         .rev()
         .map(|i| &toks[*i])
         .find(|w| w.kind == Kind::Word && text::canonical_unit(&w.text).is_none());
-    !name_before.is_some_and(|w| w.text != t.text && index.same_item(&w.text, &t.text))
+    !name_before.is_some_and(|w| w.text != t.text && index.same_item(&w.text, &prev.text, &t.text))
 }
