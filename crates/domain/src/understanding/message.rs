@@ -287,11 +287,16 @@ impl State<'_> {
         }
         match outcome {
             Outcome::Found(f) => self.found(f, &flags),
-            Outcome::Unknown(t) => {
+            Outcome::Unknown(t, words) => {
                 if flags.removal {
                     self.forget_unknown(toks, text, cl);
                 } else if !flags.negated && !self.unknown.iter().any(|u| u == &t) {
                     self.unknown.push(t);
+                    // "tem fio 6mm?" → "se não tiver, 30 metros do de 4": the product's
+                    // words stay the context for its alternative.
+                    if !words.is_empty() {
+                        self.context = words;
+                    }
                 }
             }
             Outcome::Dangling(v, unit, another) => {

@@ -201,7 +201,7 @@ fn score(index: &CatalogIndex, toks: &[Token], pc: &Clause, outcome: &Outcome) -
         // An honest unknown with one amount ("1 pincel"); one holding several amounts
         // has swallowed other items.
         // Named first, an unknown is more likely the tail of the piece before it.
-        Outcome::Unknown(_) => {
+        Outcome::Unknown(..) => {
             let amount_first = pc.toks.first().is_some_and(|i| toks[*i].kind == Kind::Num);
             let base = if amount_first { 0.5 } else { -0.3 };
             base - nums.saturating_sub(1) as f32

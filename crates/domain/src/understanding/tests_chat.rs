@@ -171,6 +171,13 @@ fn a_conditional_alternative_is_quoted_and_its_condition_kept_for_a_person() {
     assert_eq!(items, sorted(&["TEL-244 6"]));
     assert_eq!(unknown, ["telha colonial"]);
 
+    // The product asked about stays the context of its alternative.
+    let (items, unknown) = read(&["tem fio 10mm?", "se nao tiver manda 25 metro do de 4"]);
+    assert_eq!(items, sorted(&["CAB-40M 25"]));
+    assert_eq!(unknown, ["fio 10mm"]);
+    let (items, _) = read(&["tem telha 3,66?", "se não tiver manda 6 de 1,83"]);
+    assert_eq!(items, sorted(&["TEL-183 6"]));
+
     let u = understand("caso não tenha, 4 sc de cimento cp4", index());
     assert_eq!(u.items.len(), 1, "{u:?}");
     assert_eq!(u.items[0].sku, "CIM-CP4-50");

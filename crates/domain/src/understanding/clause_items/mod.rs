@@ -44,8 +44,10 @@ pub(crate) struct Found {
 #[derive(Debug, Clone)]
 pub(crate) enum Outcome {
     Found(Found),
-    /// A product the catalog cannot quote (look-alike, vague amount, not sold).
-    Unknown(String),
+    /// A product the catalog cannot quote (look-alike, vague amount, not sold), and the
+    /// catalog words it was named with ("tem fio 6mm?": "fio"), the context for an
+    /// alternative that follows ("se não tiver, 30 metros do de 4").
+    Unknown(String, Vec<u32>),
     /// A quantity with no product ("12 barras", "são 15"). The flag marks one more piece
     /// of the product ("e 1 de 6 metros", "e outra de 6 metros"): it adds, never replaces.
     Dangling(i64, Option<&'static str>, bool),
