@@ -63,10 +63,6 @@ pub(crate) fn segment(
         let pc = piece(a, b);
         let outcome = analyze_clause(index, toks, text, &pc, ctx, unit);
         let value = score(index, toks, &pc, &outcome);
-        if std::env::var("SEGDEBUG").is_ok() {
-            let t: Vec<&str> = pc.toks.iter().map(|i| toks[*i].text.as_str()).collect();
-            eprintln!("{a}..{b} {:?} -> {value:.2} {:?}", t.join(" "), outcome);
-        }
         let (ctx, unit) = match &outcome {
             Outcome::Found(f) if !f.context.is_empty() => {
                 (f.context.clone(), f.qty.and_then(|(_, u)| u).or(unit))
@@ -123,12 +119,6 @@ pub(crate) fn segment(
         e = step.from;
     }
     bounds.reverse();
-    if std::env::var("SEGDEBUG").is_ok() {
-        eprintln!(
-            "chosen {:?} total {total:.2} whole {whole:.2}",
-            bounds.iter().map(|b| cuts[*b]).collect::<Vec<_>>()
-        );
-    }
     bounds
         .windows(2)
         .map(|w| piece(cuts[w[0]], cuts[w[1]]))
