@@ -59,10 +59,27 @@ pub(crate) fn segment(
     };
     // A piece is read with the product before it as context ("5 cano de 25 | 10 joelho":
     // the joelhos are 25 too), as the message reader will.
+    // Words the catalog does not know even as a typo, found once per clause (typo matching
+    // is the costly part on a large catalog).
+    let unknown_word: Vec<bool> = cl
+        .toks
+        .iter()
+        .map(|i| {
+            let t = &toks[*i];
+            t.kind == Kind::Word
+                && index.id(&t.text).is_none()
+                && t.text.len() > 2
+                && !lexicon::is_stopword(&t.text)
+                && !lexicon::is_chat_word(&t.text)
+                && !lexicon::is_harmless_modifier(&t.text)
+                && text::canonical_unit(&t.text).is_none()
+                && index.fuzzy(&t.text).is_none()
+        })
+        .collect();
     let read = |a: usize, b: usize, ctx: &[u32], unit: Option<&'static str>| {
         let pc = piece(a, b);
         let outcome = analyze_clause(index, toks, text, &pc, ctx, unit);
-        let value = score(index, toks, &pc, &outcome);
+        let value = score(index, toks, &pc, &unknown_word[a..b], &outcome);
         let (ctx, unit) = match &outcome {
             Outcome::Found(f) if !f.context.is_empty() => {
                 (f.context.clone(), f.qty.and_then(|(_, u)| u).or(unit))
@@ -136,7 +153,13 @@ struct Step {
 
 /// What a piece is worth: an item with an amount most, an item without one a little; an
 /// unknown, a loose amount or words that name nothing cost.
-fn score(index: &CatalogIndex, toks: &[Token], pc: &Clause, outcome: &Outcome) -> f32 {
+fn score(
+    index: &CatalogIndex,
+    toks: &[Token],
+    pc: &Clause,
+    unknown_word: &[bool],
+    outcome: &Outcome,
+) -> f32 {
     let words = |i: &usize| {
         let t = &toks[*i];
         t.kind == Kind::Word && !lexicon::is_stopword(&t.text)
@@ -185,7 +208,7 @@ fn score(index: &CatalogIndex, toks: &[Token], pc: &Clause, outcome: &Outcome) -
                 .and_then(|(_, u)| u)
                 .is_some_and(|u| matcher::unit_fit(u, index.entries[f.entry].unit) == Some(false));
             base - 1.5 * spare as f32
-                - 2.0 * strangers(index, toks, pc, f.entry) as f32
+                - 2.0 * strangers(index, toks, pc, unknown_word, f.entry) as f32
                 - if misfit { 2.0 } else { 0.0 }
         }
         // An honest unknown with one amount ("1 pincel"); one holding several amounts
@@ -222,21 +245,26 @@ fn score(index: &CatalogIndex, toks: &[Token], pc: &Clause, outcome: &Outcome) -
 /// Words of the piece the found item does not explain: another product's name ("eletroduto
 /// 15 caixinha de luz" read as the caixinha) or a word the catalog does not know
 /// ("fio 1,5 1 disjuntor"). Each says the piece holds a second item.
-fn strangers(index: &CatalogIndex, toks: &[Token], pc: &Clause, entry: usize) -> usize {
+fn strangers(
+    index: &CatalogIndex,
+    toks: &[Token],
+    pc: &Clause,
+    unknown_word: &[bool],
+    entry: usize,
+) -> usize {
     let e = &index.entries[entry];
     pc.toks
         .iter()
-        .map(|i| &toks[*i])
-        .filter(|t| {
-            t.kind == Kind::Word
-                && !lexicon::is_stopword(&t.text)
-                && !lexicon::is_chat_word(&t.text)
-                && !lexicon::is_harmless_modifier(&t.text)
-                && text::canonical_unit(&t.text).is_none()
-        })
-        .filter(|t| match index.id(&t.text) {
-            Some(id) => index.any_head[id as usize] && !index.knows(e, id),
-            None => t.text.len() > 2 && index.fuzzy(&t.text).is_none(),
+        .zip(unknown_word)
+        .filter(|(i, unknown)| {
+            let t = &toks[**i];
+            **unknown
+                || t.kind == Kind::Word
+                    && !lexicon::is_stopword(&t.text)
+                    && text::canonical_unit(&t.text).is_none()
+                    && index
+                        .id(&t.text)
+                        .is_some_and(|id| index.any_head[id as usize] && !index.knows(e, id))
         })
         .count()
 }
