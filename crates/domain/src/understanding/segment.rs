@@ -88,7 +88,32 @@ pub(crate) fn segment(
         };
         (value, ctx, unit)
     };
-    let (whole, _, _) = read(0, n, ctx, ctx_unit);
+    let whole_piece = piece(0, n);
+    let whole_outcome = analyze_clause(index, toks, text, &whole_piece, ctx, ctx_unit);
+    let whole = score(index, toks, &whole_piece, &unknown_word, &whole_outcome);
+    // Read whole cleanly (an item with its amount, no word it leaves out, at most one
+    // amount with a unit): one item, and no cutting needs trying (most tidy clauses).
+    let amounts_with_unit = cl
+        .toks
+        .windows(2)
+        .filter(|w| {
+            toks[w[0]].kind == Kind::Num
+                && matches!(
+                    text::canonical_unit(&toks[w[1]].text),
+                    Some(u) if !matches!(u, "l" | "mm" | "cm")
+                )
+        })
+        .count();
+    if let Outcome::Found(f) = &whole_outcome {
+        let clean = f.qty.is_some()
+            && !f.unit_word_only
+            && !flags(toks, &whole_piece).negated
+            && amounts_with_unit <= 1
+            && strangers(index, toks, &whole_piece, &unknown_word, f.entry) == 0;
+        if clean {
+            return vec![cl.clone()];
+        }
+    }
     // best[c]: the best total reading cl.toks[..cuts[c]], the cut before it, and the
     // context it leaves.
     let m = cuts.len();
