@@ -376,7 +376,16 @@ impl CatalogIndex {
             &self.postings[n as usize],
             &self.postings[b as usize],
         );
-        pa.iter().any(|e| pb.contains(e) && pn.contains(e))
+        // In that order in one of the item's names ("bloco cerâmico 8 furos" does not make
+        // "furos 8 bloco" one item).
+        let in_order = |e: &u32| {
+            self.entries[*e as usize].phrases.iter().any(|ph| {
+                let at = |id: u32| ph.iter().position(|x| *x == id);
+                matches!((at(a), at(n), at(b)), (Some(x), Some(y), Some(z)) if x < y && y < z)
+            })
+        };
+        pa.iter()
+            .any(|e| pb.contains(e) && pn.contains(e) && in_order(e))
     }
 
     /// Is the word only a complement of one of the item's aliases ("tomada" of "caixa de

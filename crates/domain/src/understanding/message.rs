@@ -399,8 +399,10 @@ impl State<'_> {
             return;
         }
         self.min_conf = self.min_conf.min(f.confidence);
-        if let Some((_, Some(u))) = f.qty {
-            self.last_unit = Some(u);
+        // The unit of this amount ("2 caixinhas" has none): an elliptical clause after it
+        // ("1 de acrílica") borrows only the unit the last amount really had.
+        if let Some((_, u)) = f.qty {
+            self.last_unit = u;
         }
         match f.qty {
             None => {

@@ -81,9 +81,13 @@ pub(crate) fn segment(
         let outcome = analyze_clause(index, toks, text, &pc, ctx, unit);
         let value = score(index, toks, &pc, &unknown_word[a..b], &outcome);
         let (ctx, unit) = match &outcome {
-            Outcome::Found(f) if !f.context.is_empty() => {
-                (f.context.clone(), f.qty.and_then(|(_, u)| u).or(unit))
-            }
+            Outcome::Found(f) if !f.context.is_empty() => (
+                f.context.clone(),
+                match f.qty {
+                    Some((_, u)) => u,
+                    None => unit,
+                },
+            ),
             _ => (ctx.to_vec(), unit),
         };
         (value, ctx, unit)
@@ -109,6 +113,11 @@ pub(crate) fn segment(
             && !f.unit_word_only
             && !flags(toks, &whole_piece).negated
             && amounts_with_unit <= 1
+            && amounts_before_a_name(index, toks, &cl.toks) <= 1
+            && f.qty
+                .and_then(|(_, u)| u)
+                .is_none_or(|u| matcher::unit_fit(u, index.entries[f.entry].unit) != Some(false))
+            && spare_amounts(toks, &whole_piece, f.qty.map(|(v, _)| v)) == 0
             && strangers(index, toks, &whole_piece, &unknown_word, f.entry) == 0;
         if clean {
             return vec![cl.clone()];
@@ -211,22 +220,7 @@ fn score(
             };
             // An amount with its own unit that the item did not take ("2 janela … 10 sc
             // cimento" read as 2 cimento) is a sign of two items.
-            let taken = f.qty.map(|(v, _)| v);
-            let spare = pc
-                .toks
-                .iter()
-                .enumerate()
-                .filter(|(k, i)| {
-                    let t = &toks[**i];
-                    // With its own unit, or opening the piece ("15 caixinha de luz 1 rolo").
-                    t.kind == Kind::Num
-                        && Some(t.value) != taken
-                        && (*k == 0
-                            || pc.toks.get(k + 1).is_some_and(|nx| {
-                                text::canonical_unit(&toks[*nx].text).is_some_and(is_count_unit)
-                            }))
-                })
-                .count();
+            let spare = spare_amounts(toks, pc, f.qty.map(|(v, _)| v));
             // "caixinha de luz 1 rolo": a unit the item is not sold in.
             let misfit = f
                 .qty
@@ -265,6 +259,37 @@ fn score(
             }
         }
     }
+}
+
+/// Numbers right before a word that opens some item's name ("2 bloco 14 21 tijolo"): each
+/// may start an item.
+fn amounts_before_a_name(index: &CatalogIndex, toks: &[Token], ids: &[usize]) -> usize {
+    ids.windows(2)
+        .filter(|w| {
+            toks[w[0]].kind == Kind::Num
+                && index
+                    .id(&toks[w[1]].text)
+                    .is_some_and(|id| index.any_head[id as usize])
+        })
+        .count()
+}
+
+/// Amounts the found item did not take: with their own count unit, or opening the piece
+/// ("15 caixinha de luz 1 rolo" read as 1 rolo).
+fn spare_amounts(toks: &[Token], pc: &Clause, taken: Option<i64>) -> usize {
+    pc.toks
+        .iter()
+        .enumerate()
+        .filter(|(k, i)| {
+            let t = &toks[**i];
+            t.kind == Kind::Num
+                && Some(t.value) != taken
+                && (*k == 0
+                    || pc.toks.get(k + 1).is_some_and(|nx| {
+                        text::canonical_unit(&toks[*nx].text).is_some_and(is_count_unit)
+                    }))
+        })
+        .count()
 }
 
 /// Words of the piece the found item does not explain: another product's name ("eletroduto
@@ -328,7 +353,7 @@ fn is_cut(index: &CatalogIndex, toks: &[Token], ids: &[usize], k: usize) -> bool
         {
             return false;
         }
-        // "tijolo 8 furos": a number inside one item's name.
+        // "tijolo 8 furos": a number inside one item's name, in that order.
         if let Some(nx) = next.filter(|nx| text::canonical_unit(&nx.text).is_none()) {
             if prev.kind == Kind::Word && index.same_item(&prev.text, &t.text, &nx.text) {
                 return false;
