@@ -3,6 +3,8 @@
 //! * `demo_catalog`: the dev messages against the 73-item demo catalog (target ≥ 20,000
 //!   msg/s per core).
 //! * `catalog_5000`: the same messages against a synthetic 5,000-item catalog (≤ 1 ms/msg).
+//! * `understanding_chat/*`: the same two catalogs with the turns of the chat-style dev set
+//!   (run-on lists and dictation, which are cut into pieces and read piece by piece).
 //!
 //! * `hostile_inputs/demo_catalog`: the ten huge and hostile messages of
 //!   `tests/understanding_props.rs` (100,000 digits, 50,000 words, emoji, control characters…),
@@ -18,9 +20,15 @@ use domain::money::Centavos;
 use domain::understanding::{understand, CatalogIndex};
 
 const DEV: &str = include_str!("../../../eval/messages.dev.jsonl");
+const CHAT: &str = include_str!("../../../eval/messages.chat.dev.jsonl");
 
 fn messages() -> Vec<String> {
-    DEV.lines()
+    turns_of(DEV)
+}
+
+/// Every turn of a JSONL evaluation set, in order.
+fn turns_of(set: &str) -> Vec<String> {
+    set.lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .flat_map(|v| {
             v["turns"]
@@ -118,6 +126,27 @@ fn bench(c: &mut Criterion) {
     g.bench_function("catalog_5000", |b| {
         b.iter(|| {
             for m in &msgs {
+                std::hint::black_box(understand(m, &big));
+            }
+        })
+    });
+    g.finish();
+
+    // Chat-style messages (run-on lists, dictation) are longer and are the ones cut into
+    // pieces, each read on its own: measured apart so that cost is seen.
+    let chat = turns_of(CHAT);
+    let mut g = c.benchmark_group("understanding_chat");
+    g.throughput(Throughput::Elements(chat.len() as u64));
+    g.bench_function("demo_catalog", |b| {
+        b.iter(|| {
+            for m in &chat {
+                std::hint::black_box(understand(m, &small));
+            }
+        })
+    });
+    g.bench_function("catalog_5000", |b| {
+        b.iter(|| {
+            for m in &chat {
                 std::hint::black_box(understand(m, &big));
             }
         })

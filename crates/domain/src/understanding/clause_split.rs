@@ -33,6 +33,14 @@ pub(crate) struct Flags {
     pub replace: bool,
     pub question: bool,
     pub vague: bool,
+    /// "se não tiver manda 10 telhas de 1,83": an alternative to quote, with a condition
+    /// a person should see.
+    pub conditional: bool,
+}
+
+/// "se"/"caso" before "não": the "não" opens a condition ("se não tiver…").
+fn is_condition_opener(t: &Token) -> bool {
+    t.is_word("se") || t.is_word("caso")
 }
 
 fn is_boundary_punct(t: &Token) -> bool {
@@ -121,7 +129,11 @@ pub(crate) fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<C
         }
         // "cimento comum (não quero cp4)": a negation opens a clause of its own, so the
         // negated product is not read together with the wanted one.
-        if t.is_word("mais") && !cur.is_empty() || t.is_word("nao") && !cur.is_empty() {
+        // "se não tiver, manda 10 telhas": a condition, not a negation, so no new clause.
+        let conditional = i > 0 && is_condition_opener(&toks[i - 1]);
+        if t.is_word("mais") && !cur.is_empty()
+            || t.is_word("nao") && !cur.is_empty() && !conditional
+        {
             flush(&mut cur, &mut out, false, bullet, &mut after_and);
             cur.push(i);
             continue;
@@ -224,9 +236,16 @@ pub(crate) fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<C
                 .toks
                 .iter()
                 .any(|i| lexicon::is_sold_question_verb(&toks[*i].text));
-        let carried = cl.question
-            && prev
-                .is_some_and(|(asks, sentence)| asks && (sentence == cl.sentence || cl.after_and));
+        // "tem pia? e torneira": an "e" right after the question asks about the next
+        // product too, even without its own question mark (not "e 10 sacos de areia").
+        let no_amount = !cl
+            .toks
+            .iter()
+            .any(|i| matches!(toks[*i].kind, Kind::Num | Kind::Frac));
+        let carried = prev.is_some_and(|(asks, sentence)| {
+            asks && (cl.question && (sentence == cl.sentence || cl.after_and)
+                || cl.after_and && no_amount && cl.sentence == sentence + 1)
+        });
         cl.asks_product = own || carried;
         prev = Some((cl.asks_product, cl.sentence));
     }
@@ -310,7 +329,10 @@ pub(crate) fn flags(toks: &[Token], cl: &Clause) -> Flags {
             continue;
         }
         let w = t.text.as_str();
-        if k < 3 && matches!(w, "nao" | "n") {
+        let after_condition = k > 0 && is_condition_opener(&toks[cl.toks[k - 1]]);
+        if matches!(w, "nao" | "n") && after_condition || w == "senao" {
+            f.conditional = true;
+        } else if k < 3 && matches!(w, "nao" | "n") {
             f.negated = true;
         }
         // "sem a cal": leave it out.

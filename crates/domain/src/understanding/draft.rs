@@ -33,6 +33,10 @@ pub struct Draft {
     /// Words naming that product, for follow-ups such as "e 10 de 3/8".
     #[serde(default)]
     pub context: Vec<String>,
+    /// Conditions on items ("se não tiver manda 10 telhas de 1,83"), for a person to see
+    /// next to the quote.
+    #[serde(default)]
+    pub conditions: Vec<String>,
 }
 
 /// What the bot still has to ask for before it can quote.
@@ -136,6 +140,11 @@ impl Draft {
         }
         if !u.context.is_empty() {
             self.context = u.context.clone();
+        }
+        for c in &u.conditions {
+            if !self.conditions.contains(c) {
+                self.conditions.push(c.clone());
+            }
         }
     }
 

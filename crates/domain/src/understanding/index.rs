@@ -301,7 +301,8 @@ impl CatalogIndex {
                     if !(matches!(
                         (w.as_bytes()[0], cand.as_bytes()[0]),
                         (b's', b'c') | (b'c', b's')
-                    )) {
+                    ) || soft_g(w.as_bytes(), cand.as_bytes()))
+                    {
                         continue;
                     }
                 }
@@ -361,6 +362,30 @@ impl CatalogIndex {
     /// Does the item know this token, directly or in its other gender?
     pub(crate) fn knows(&self, entry: &Entry, id: u32) -> bool {
         entry.knows(id) || self.variant[id as usize].is_some_and(|v| entry.knows(v))
+    }
+
+    /// Do two words and the number between them name one item ("tijolo 8 furos")? Then the
+    /// number is a size of that item, not the end of one item and the start of another
+    /// ("cimento 30 bloco" names two: no item has the 30).
+    pub(crate) fn same_item(&self, a: &str, size: &str, b: &str) -> bool {
+        let (Some(a), Some(n), Some(b)) = (self.id(a), self.id(size), self.id(b)) else {
+            return false;
+        };
+        let (pa, pn, pb) = (
+            &self.postings[a as usize],
+            &self.postings[n as usize],
+            &self.postings[b as usize],
+        );
+        // In that order in one of the item's names ("bloco cerâmico 8 furos" does not make
+        // "furos 8 bloco" one item).
+        let in_order = |e: &u32| {
+            self.entries[*e as usize].phrases.iter().any(|ph| {
+                let at = |id: u32| ph.iter().position(|x| *x == id);
+                matches!((at(a), at(n), at(b)), (Some(x), Some(y), Some(z)) if x < y && y < z)
+            })
+        };
+        pa.iter()
+            .any(|e| pb.contains(e) && pn.contains(e) && in_order(e))
     }
 
     /// Is the word only a complement of one of the item's aliases ("tomada" of "caixa de
@@ -513,3 +538,10 @@ const _: fn() = || {
     fn shared<T: Send + Sync>() {}
     shared::<CatalogIndex>();
 };
+
+/// "jesso" for gesso: a soft g (before e or i) sounds like j, so a typo may swap them.
+fn soft_g(typo: &[u8], word: &[u8]) -> bool {
+    matches!((typo[0], word[0]), (b'j', b'g') | (b'g', b'j'))
+        && typo.get(1) == word.get(1)
+        && matches!(word.get(1), Some(b'e') | Some(b'i'))
+}

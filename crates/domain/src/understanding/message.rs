@@ -15,6 +15,7 @@ use super::matcher;
 use super::payment_and_delivery;
 use super::phone;
 use super::places;
+use super::segment;
 use super::text::{self, Token};
 use super::{Correction, Draft, FoundItem, Understanding, MAX_MESSAGE_CHARS};
 
@@ -25,7 +26,10 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
     let masked = mask(text, &ranges);
     let toks = text::analyze(&masked);
     let place = places::find_place(&toks, &masked, &index.bairros);
-    let skip = place.used.clone();
+    let mut skip = place.used.clone();
+    skip.extend(payment_and_delivery::installments(&toks));
+    skip.sort_unstable();
+    skip.dedup();
     let location = cep
         .map(Location::Cep)
         .or_else(|| place.bairro.clone().map(Location::Bairro));
@@ -53,9 +57,14 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
             .and_then(|s| index.entry_by_sku(s))
             .and_then(|e| unit_word(e.unit)),
         min_conf: 100,
+        conditions: Vec::new(),
+        open_condition: None,
     };
     for cl in &clauses {
-        st.clause(&toks, &masked, cl);
+        let unit = st.last_unit.or(st.draft_unit);
+        for piece in segment::segment(index, &toks, &masked, cl, &st.context, unit) {
+            st.clause(&toks, &masked, &piece);
+        }
     }
     st.finish();
 
@@ -96,6 +105,7 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
         truncated,
         last_sku: st.last_sku,
         context,
+        conditions: st.conditions,
     }
 }
 
@@ -145,11 +155,27 @@ struct State<'a> {
     /// The unit of the product the conversation last talked about.
     draft_unit: Option<&'static str>,
     min_conf: u8,
+    /// "se não tiver …" clauses whose items were taken (for a person to see).
+    conditions: Vec<String>,
+    /// A condition with nothing after it yet ("caso não tenha,"): its sentence and first
+    /// token; the sentence's next clauses are its alternative.
+    open_condition: Option<(usize, usize)>,
 }
 
 impl State<'_> {
     fn clause(&mut self, toks: &[Token], text: &str, cl: &Clause) {
-        let flags = flags(toks, cl);
+        let mut flags = flags(toks, cl);
+        // "caso não tenha, 4 sc de cp4": the condition opens the sentence's next clauses.
+        let mut opened_at = None;
+        if let Some((sentence, first)) = self.open_condition {
+            if sentence == cl.sentence {
+                flags.conditional = true;
+                flags.negated = false;
+                opened_at = Some(first);
+            } else {
+                self.open_condition = None;
+            }
+        }
         // "troca a média pela fina": what is swapped out, and what comes in.
         if flags.replace {
             if let Some(split) = cl.toks.iter().position(|i| {
@@ -248,13 +274,29 @@ impl State<'_> {
         // keeps the packaging of the product last talked about.
         let unit = self.last_unit.or(self.draft_unit);
         let outcome = analyze_clause(self.index, toks, text, cl, &self.context, unit);
+        if flags.conditional {
+            match outcome {
+                Outcome::Found(_) | Outcome::Dangling(..) => {
+                    self.note_condition(toks, text, cl, opened_at)
+                }
+                Outcome::Nothing if opened_at.is_none() => {
+                    self.open_condition = cl.toks.first().map(|f| (cl.sentence, *f));
+                }
+                _ => {}
+            }
+        }
         match outcome {
             Outcome::Found(f) => self.found(f, &flags),
-            Outcome::Unknown(t) => {
+            Outcome::Unknown(t, words) => {
                 if flags.removal {
                     self.forget_unknown(toks, text, cl);
                 } else if !flags.negated && !self.unknown.iter().any(|u| u == &t) {
                     self.unknown.push(t);
+                    // "tem fio 6mm?" → "se não tiver, 30 metros do de 4": the product's
+                    // words stay the context for its alternative.
+                    if !words.is_empty() {
+                        self.context = words;
+                    }
                 }
             }
             Outcome::Dangling(v, unit, another) => {
@@ -267,6 +309,23 @@ impl State<'_> {
             Outcome::Nothing if flags.removal => self.forget_unknown(toks, text, cl),
             Outcome::Nothing => {}
         }
+    }
+
+    /// Keeps the words of a conditional clause ("se não tiver manda 10 telhas de 1,83") and
+    /// lowers the message's confidence: the alternative is quoted, a person checks it.
+    fn note_condition(&mut self, toks: &[Token], text: &str, cl: &Clause, from: Option<usize>) {
+        let (Some(first), Some(last)) = (from.as_ref().or(cl.toks.first()), cl.toks.last()) else {
+            return;
+        };
+        let said = text
+            .get(toks[*first].start..toks[*last].end)
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        if !said.is_empty() && !self.conditions.contains(&said) {
+            self.conditions.push(said);
+        }
+        self.min_conf = self.min_conf.min(60);
     }
 
     /// "esquece a porta": drops an unknown product asked for earlier.
@@ -340,8 +399,10 @@ impl State<'_> {
             return;
         }
         self.min_conf = self.min_conf.min(f.confidence);
-        if let Some((_, Some(u))) = f.qty {
-            self.last_unit = Some(u);
+        // The unit of this amount ("2 caixinhas" has none): an elliptical clause after it
+        // ("1 de acrílica") borrows only the unit the last amount really had.
+        if let Some((_, u)) = f.qty {
+            self.last_unit = u;
         }
         match f.qty {
             None => {

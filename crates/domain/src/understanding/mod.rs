@@ -19,6 +19,7 @@ mod output;
 mod payment_and_delivery;
 mod phone;
 mod places;
+mod segment;
 mod text;
 
 use serde::{Deserialize, Serialize};
@@ -105,6 +106,10 @@ pub struct Understanding {
     pub last_sku: Option<String>,
     /// Words naming that product, for elliptical follow-ups ("e 10 de 3/8").
     pub context: Vec<String>,
+    /// Conditions the customer put on items that were quoted anyway ("se não tiver manda
+    /// 10 telhas de 1,83" quotes the telhas and keeps "se não tiver…" for a person to see).
+    #[serde(default)]
+    pub conditions: Vec<String>,
 }
 
 /// Folds text the way understanding compares names: lower case, no accents, words
@@ -127,3 +132,5 @@ pub fn understand_in(text: &str, index: &CatalogIndex, draft: &Draft) -> Underst
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_chat;

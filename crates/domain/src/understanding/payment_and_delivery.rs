@@ -266,6 +266,45 @@ pub(crate) fn find_delivery(toks: &[Token], skip: &[usize]) -> Option<Delivery> 
     found
 }
 
+/// "3x no cartão", "em 10x sem juros", "cartão em 3x": installments are about payment, so
+/// their number is no amount of goods (token indices to leave out of the clauses).
+pub(crate) fn installments(toks: &[Token]) -> Vec<usize> {
+    let mut out = Vec::new();
+    for i in 0..toks.len().saturating_sub(1) {
+        if toks[i].kind != Kind::Num || !toks[i + 1].is_word("x") {
+            continue;
+        }
+        let after = toks.get(i + 2);
+        // Not a size ("2,44x1,10") nor a count ("bloco 14 x 100"): a number follows those.
+        let payment_after = after.is_none_or(|a| {
+            matches!(a.kind, Kind::Newline | Kind::Punct)
+                || a.kind == Kind::Word
+                    && matches!(
+                        a.text.as_str(),
+                        "no" | "na"
+                            | "em"
+                            | "sem"
+                            | "com"
+                            | "de"
+                            | "cartao"
+                            | "credito"
+                            | "juro"
+                            | "parcela"
+                            | "vez"
+                    )
+        });
+        let payment_before = i > 0
+            && matches!(
+                toks[i - 1].text.as_str(),
+                "em" | "cartao" | "credito" | "parcelado"
+            );
+        if payment_after || payment_before {
+            out.extend([i, i + 1]);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,8 +44,10 @@ pub(crate) struct Found {
 #[derive(Debug, Clone)]
 pub(crate) enum Outcome {
     Found(Found),
-    /// A product the catalog cannot quote (look-alike, vague amount, not sold).
-    Unknown(String),
+    /// A product the catalog cannot quote (look-alike, vague amount, not sold), and the
+    /// catalog words it was named with ("tem fio 6mm?": "fio"), the context for an
+    /// alternative that follows ("se não tiver, 30 metros do de 4").
+    Unknown(String, Vec<u32>),
     /// A quantity with no product ("12 barras", "são 15"). The flag marks one more piece
     /// of the product ("e 1 de 6 metros", "e outra de 6 metros"): it adds, never replaces.
     Dangling(i64, Option<&'static str>, bool),
@@ -165,10 +167,22 @@ fn read_clause<'a>(
     let mut options = quantities::quantity_options(text, &ctoks, &roles, ctx_unit);
     // "pra uma laje de 30 m²": a purpose, whose numbers are neither amounts nor sizes.
     if let Some(from) = words::purpose_start(&ctoks, &roles, &ids) {
-        options.retain(|o| o.remove.iter().all(|p| *p < from));
-        present.retain(|p| p.pos < from || roles[p.pos] != WordRole::Number);
+        // "argamassa pra área externa 8 sacos": an amount with its unit (not a measure
+        // after "de") ends the purpose and is the item's amount again.
+        let end = (from..ctoks.len())
+            .find(|p| {
+                ctoks[*p].kind == Kind::Num
+                    && !matches!(ctoks[p - 1].text.as_str(), "de" | "do" | "da")
+                    && ctoks
+                        .get(p + 1)
+                        .is_some_and(|u| u.kind == Kind::Word && stated_unit(&u.text).is_some())
+            })
+            .unwrap_or(ctoks.len());
+        let inside = |p: usize| p >= from && p < end;
+        options.retain(|o| o.remove.iter().all(|p| !inside(*p)));
+        present.retain(|p| !inside(p.pos) || roles[p.pos] != WordRole::Number);
         for (p, id) in ids.iter_mut().enumerate() {
-            if p >= from && roles[p] == WordRole::Number {
+            if inside(p) && roles[p] == WordRole::Number {
                 *id = None;
             }
         }

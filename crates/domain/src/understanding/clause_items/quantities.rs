@@ -22,9 +22,20 @@ pub(super) fn quantity_options(
         prior: 0.0,
         article: false,
     }];
-    let first_content = roles
-        .iter()
-        .position(|r| matches!(r, WordRole::Known | WordRole::Foreign | WordRole::Number));
+    // "queria um orçamento de …": an article before a filler word is no amount at all.
+    let filler_article = |p: usize| {
+        let t = ctoks[p];
+        t.from_word
+            && t.value == QUANTITY_SCALE
+            && roles.get(p + 1) == Some(&WordRole::Stop)
+            && ctoks.get(p + 1).is_some_and(|nx| {
+                nx.kind == Kind::Word && !matches!(nx.text.as_str(), "de" | "do" | "da" | "so")
+            })
+    };
+    let first_content = roles.iter().enumerate().position(|(p, r)| {
+        matches!(r, WordRole::Known | WordRole::Foreign)
+            || *r == WordRole::Number && !filler_article(p)
+    });
     for (p, t) in ctoks.iter().enumerate() {
         let next = ctoks.get(p + 1);
         // "1/2 metro de areia": a fraction with a unit is an amount.
@@ -43,7 +54,7 @@ pub(super) fn quantity_options(
             }
             continue;
         }
-        if t.kind != Kind::Num {
+        if t.kind != Kind::Num || filler_article(p) {
             continue;
         }
         // "15 de janeiro" is a date.
@@ -117,7 +128,10 @@ pub(super) fn quantity_options(
         }
         // "45x45" is a size; "cimento x 15" is an amount.
         if prev.is_some_and(|pv| pv.is_word("x")) {
-            if p >= 2 && matches!(ctoks[p - 2].kind, Kind::Num | Kind::Frac) {
+            // "bloco 14 x 100", "ferro 8 x 30": with spaces around the x, the count.
+            let spaced =
+                p >= 2 && ctoks[p - 2].end < ctoks[p - 1].start && ctoks[p - 1].end < t.start;
+            if p >= 2 && matches!(ctoks[p - 2].kind, Kind::Num | Kind::Frac) && !spaced {
                 prior -= 4.0;
             } else {
                 prior += 1.5;

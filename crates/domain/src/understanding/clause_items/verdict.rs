@@ -62,7 +62,7 @@ fn found_outcome(v: &ClauseView, r: Reading) -> Outcome {
         return if t.is_empty() {
             Outcome::Nothing
         } else {
-            Outcome::Unknown(t)
+            Outcome::Unknown(t, context_words(v, &r))
         };
     }
     let (index, ctoks, roles) = (v.index, &v.ctoks, &v.roles);
@@ -241,7 +241,7 @@ fn no_item_outcome(
             .unwrap_or_default();
         let t = v.content_text(&remove);
         if !t.is_empty() && roles.contains(&WordRole::Known) {
-            return Outcome::Unknown(t);
+            return Outcome::Unknown(t, known_words(v));
         }
     }
     if v.has_foreign && (product_pos || cl.bullet || cl.asks_product) {
@@ -250,7 +250,7 @@ fn no_item_outcome(
             .unwrap_or_default();
         let t = v.content_text(&remove);
         if !t.is_empty() {
-            return Outcome::Unknown(t);
+            return Outcome::Unknown(t, known_words(v));
         }
     }
     if let Some((_, oi)) = best_dangling {
@@ -269,6 +269,15 @@ fn no_item_outcome(
         }
     }
     Outcome::Nothing
+}
+
+/// The catalog words of the clause (no units or numbers).
+fn known_words(v: &ClauseView) -> Vec<u32> {
+    (0..v.ctoks.len())
+        .filter(|p| v.roles[*p] == WordRole::Known)
+        .filter_map(|p| v.ids[p])
+        .filter(|id| v.index.class(*id) == TokClass::Word)
+        .collect()
 }
 
 /// A quantity with no product in the clause ("12 barras", "são 15", "só uma").
@@ -295,7 +304,10 @@ fn dangling_quantity(v: &ClauseView, opt: &QtyOption, has_qty: bool) -> Option<O
     {
         let pieces = opt.unit == Some("length");
         let unit = if pieces { Some("m") } else { opt.unit };
-        return Some(Outcome::Dangling(opt.value, unit, pieces));
+        // "e 1 preto", "12 m vermelho": another piece in a colour the catalog does not
+        // tell apart adds to the product, it does not replace its amount.
+        let colour = v.ctoks.iter().any(|t| lexicon::is_colour(&t.text));
+        return Some(Outcome::Dangling(opt.value, unit, pieces || colour));
     }
     None
 }

@@ -58,6 +58,25 @@ fn is_street_word(w: &str) -> bool {
     )
 }
 
+/// What may follow a house number: "casa 2", "apto 12", "fundos", "lote 5".
+fn is_address_complement(w: &str) -> bool {
+    matches!(
+        w,
+        "casa"
+            | "apto"
+            | "ap"
+            | "apartamento"
+            | "fundos"
+            | "fundo"
+            | "lote"
+            | "lt"
+            | "quadra"
+            | "qd"
+            | "sala"
+            | "bl"
+    )
+}
+
 /// A bairro found in the message, and the token indices it and any street address used.
 #[derive(Debug, Clone)]
 pub(crate) struct PlaceFound {
@@ -139,30 +158,68 @@ fn street_address_bairro(
     let mut i = 0;
     while i < toks.len() {
         let t = &toks[i];
+        // "a rua tem muita pedra": the noun, not an address; a street's name never opens
+        // with a filler word.
         let street = t.kind == Kind::Word
             && is_street_word(&t.text)
             && i + 1 < toks.len()
-            && (toks[i + 1].kind == Kind::Word || toks[i + 1].is_punct('.'))
+            && (toks[i + 1].kind == Kind::Word
+                && (!lexicon::is_stopword(&toks[i + 1].text) || is_connector(&toks[i + 1].text))
+                || toks[i + 1].is_punct('.'))
             && (t.text != "r" || toks[i + 1].is_punct('.'));
         if street {
             let mut j = i + 1;
             let mut saw_number = false;
+            let mut words = 0;
             while j < toks.len() && toks[j].kind != Kind::Newline {
-                if toks[j].kind == Kind::Num {
+                let tj = &toks[j];
+                if tj.kind == Kind::Num {
+                    // "rua x. 2 latas", "rua das flores 5 metro de areia": an amount ends
+                    // the street without being its number.
+                    if toks.get(j + 1).is_some_and(|u| {
+                        u.kind == Kind::Word && text::canonical_unit(&u.text).is_some()
+                    }) {
+                        break;
+                    }
                     saw_number = true;
                     used.push(j);
                     j += 1;
                     break;
                 }
-                if toks[j].is_punct(',') && j + 1 < toks.len() && toks[j + 1].kind != Kind::Num {
+                if tj.is_punct(',') && j + 1 < toks.len() && toks[j + 1].kind != Kind::Num {
                     break;
+                }
+                // "Rua Eduardo Cotching. 2 latas": a full stop ends the street.
+                if j > i + 1 && (tj.is_punct('.') || tj.is_punct('?') || tj.is_punct('!')) {
+                    break;
+                }
+                if tj.kind == Kind::Word {
+                    words += 1;
+                    if words > 6 {
+                        break;
+                    }
                 }
                 used.push(j);
                 j += 1;
             }
             used.push(i);
+            // "av sapopemba 5000 casa 2", "… 45 apto 12": the rest of the address.
+            if saw_number {
+                while j + 1 < toks.len()
+                    && toks[j].kind == Kind::Word
+                    && is_address_complement(&toks[j].text)
+                {
+                    used.push(j);
+                    j += 1;
+                    if toks[j].kind == Kind::Num {
+                        used.push(j);
+                        j += 1;
+                    }
+                }
+            }
             // After the number (or comma): optional '-'/',' then the bairro words.
             // "…, 120 - Jd Miriam", "… 120 no jd miriam", "…, 55, bairro Butantã"
+            let before = j;
             while j < toks.len()
                 && (toks[j].is_punct('-')
                     || toks[j].is_punct(',')
@@ -170,7 +227,7 @@ fn street_address_bairro(
             {
                 j += 1;
             }
-            let _ = saw_number;
+            let marked = j > before;
             let (name_toks, end) = name_run(toks, j, false);
             if !name_toks.is_empty() {
                 let words: Vec<&str> = name_toks
@@ -178,15 +235,24 @@ fn street_address_bairro(
                     .map(|k| &text[toks[*k].start..toks[*k].end])
                     .collect();
                 let folded = text::fold(&words.join(" "));
-                if !is_city(&folded) {
-                    let name = lookup(
-                        bairros,
-                        &name_toks
-                            .iter()
-                            .map(|k| toks[*k].text.as_str())
-                            .collect::<Vec<_>>(),
-                    )
-                    .unwrap_or_else(|| canonical_free_name(&words));
+                let known = lookup(
+                    bairros,
+                    &name_toks
+                        .iter()
+                        .map(|k| toks[*k].text.as_str())
+                        .collect::<Vec<_>>(),
+                );
+                // Right after the number, only something that looks like a bairro
+                // ("300 jardim herculano", "120 Vila Formosa"), not the order going on.
+                let first = &toks[name_toks[0]];
+                let looks_like = known.is_some()
+                    || marked
+                    || is_place_prefix(expand_abbrev(&first.text))
+                    || name_toks
+                        .iter()
+                        .all(|k| toks[*k].cap || is_connector(&toks[*k].text));
+                if !is_city(&folded) && looks_like && (saw_number || marked) {
+                    let name = known.unwrap_or_else(|| canonical_free_name(&words));
                     used.extend(name_toks.iter().copied());
                     bairro = Some(name);
                 }

@@ -7,6 +7,7 @@
 //! meet on identical token strings ("Cimento CP-II" and "cimento cp 2" both give `cimento
 //! cp2`).
 
+mod dictation;
 mod fuzzy;
 mod normalize;
 mod numbers;

@@ -83,7 +83,7 @@ pub(crate) fn normalize(mut toks: Vec<Token>) -> Vec<Token> {
     let mut toks = canonical_words(&toks);
     drop_item_numbering(&mut toks);
     drop_amount_repeated_in_words(&mut toks);
-    compose_numbers(toks)
+    super::dictation::spoken_numbers(compose_numbers(toks))
 }
 
 /// "Jd. Ângela", "R. das Flores": the dot of an abbreviation is not a sentence end.
@@ -184,6 +184,7 @@ fn canonical_word(toks: &[Token], i: usize) -> (Token, usize) {
         .or_else(|| cubic_or_square_metre(toks, i))
         .or_else(|| number_word_token(&toks[i]))
         .or_else(|| one_more_piece(toks, i))
+        .or_else(|| chat_muito(toks, i))
         .unwrap_or_else(|| plain_word(toks[i].clone()))
 }
 
@@ -226,7 +227,12 @@ fn product_code(toks: &[Token], i: usize) -> Option<(Token, usize)> {
     }
     let nx = toks.get(k)?;
     let code = if nx.kind == Kind::Word {
-        roman(&nx.text)
+        // "AC dois", "cp quatro": dictated codes.
+        roman(&nx.text).or_else(|| {
+            number_word(&nx.text)
+                .filter(|v| t.text != "ca" && (1..=5).any(|k| *v == k * QUANTITY_SCALE))
+                .map(|v| v / QUANTITY_SCALE)
+        })
     } else if nx.kind == Kind::Num
         && nx.value % QUANTITY_SCALE == 0
         && nx.value <= 99 * QUANTITY_SCALE
@@ -288,6 +294,22 @@ fn number_word_token(t: &Token) -> Option<(Token, usize)> {
     j.cap = t.cap;
     j.text = canonical_number(v);
     // keep the word for "um"/"uma" articles in `plural` false; from_word marks it.
+    Some((j, 1))
+}
+
+/// "mt" is a metre after an amount ("2 mt de areia") and "muito" anywhere else ("tem mt
+/// pedra no caminho", "mt obrigado").
+fn chat_muito(toks: &[Token], i: usize) -> Option<(Token, usize)> {
+    let t = &toks[i];
+    let after_amount = i > 0
+        && (toks[i - 1].kind == Kind::Num
+            || toks[i - 1].kind == Kind::Frac
+            || number_word(&toks[i - 1].text).is_some());
+    if t.text != "mt" || after_amount {
+        return None;
+    }
+    let mut j = t.clone();
+    j.text = "muito".into();
     Some((j, 1))
 }
 

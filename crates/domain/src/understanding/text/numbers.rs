@@ -8,7 +8,7 @@ use crate::understanding::lexicon;
 use super::normalize::canonical_unit;
 use super::{Kind, Token};
 
-pub(super) fn num_token(v: i64, start: usize, end: usize, from_word: bool) -> Token {
+pub(crate) fn num_token(v: i64, start: usize, end: usize, from_word: bool) -> Token {
     Token {
         kind: Kind::Num,
         text: canonical_number(v),
@@ -137,7 +137,8 @@ pub(super) fn compose_numbers(mut toks: Vec<Token>) -> Vec<Token> {
         let mut i = 0;
         while i < toks.len() {
             if toks[i].kind == Kind::Num {
-                let used = times_thousand(&toks, i, &mut out)
+                let used = thousands_and_more(&toks, i, &mut out)
+                    .or_else(|| times_thousand(&toks, i, &mut out))
                     .or_else(|| number_and_number(&toks, i, &mut out))
                     .or_else(|| unit_and_a_half(&toks, i, &mut out))
                     .or_else(|| range_upper_bound(&toks, i, &mut out));
@@ -156,6 +157,33 @@ pub(super) fn compose_numbers(mut toks: Vec<Token>) -> Vec<Token> {
         }
     }
     toks
+}
+
+/// "1 milheiro e duzentos" = 1200 pieces: the unit is spent on the thousands, so the amount
+/// is left as a plain count (a milheiro item divides it back: 1,2).
+fn thousands_and_more(toks: &[Token], i: usize, out: &mut Vec<Token>) -> Option<usize> {
+    let t = &toks[i];
+    let more = toks.get(i + 3)?;
+    if toks[i + 1].kind == Kind::Word
+        && canonical_unit(&toks[i + 1].text) == Some("milheiro")
+        && toks[i + 2].is_word("e")
+        && more.kind == Kind::Num
+        && more.value >= QUANTITY_SCALE
+        && more.value < 1000 * QUANTITY_SCALE
+        && t.value > 0
+        && t.value % QUANTITY_SCALE == 0
+        // "1 milheiro e 20 sacos": a new amount with its own unit.
+        && !toks
+            .get(i + 4)
+            .is_some_and(|u| u.kind == Kind::Word && canonical_unit(&u.text).is_some())
+    {
+        let v = t.value.checked_mul(1000)?.checked_add(more.value)?;
+        let mut j = num_token(v, t.start, more.end, t.from_word);
+        j.cap = t.cap;
+        out.push(j);
+        return Some(4);
+    }
+    None
 }
 
 /// N mil → N*1000 ("3 mil", "dois mil"). Pushes the number and returns the tokens it used.

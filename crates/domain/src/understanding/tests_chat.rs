@@ -1,0 +1,189 @@
+//! Messages typed the way people chat (issue 13): run-on lists, chat spelling, dictation,
+//! guarded typo matching, quantities in words, conditionals. One test per rule, each with
+//! sentences written for it (none copied from the eval sets).
+
+use super::*;
+use crate::catalog::{parse_catalog_csv, DEMO_CATALOG_CSV};
+
+fn index() -> &'static CatalogIndex {
+    static INDEX: std::sync::OnceLock<CatalogIndex> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let items = parse_catalog_csv(DEMO_CATALOG_CSV).expect("demo catalog");
+        CatalogIndex::build(&items, &["Jardim Ângela".to_string()])
+    })
+}
+
+/// (final items as sorted "SKU quantity" strings, unknown texts) of a conversation.
+fn read(turns: &[&str]) -> (Vec<String>, Vec<String>) {
+    let out = parse_conversation(turns, index());
+    let mut items: Vec<String> = out
+        .items
+        .iter()
+        .map(|i| format!("{} {}", i.sku, i.quantity))
+        .collect();
+    items.sort();
+    (items, out.unknown)
+}
+
+fn sorted(want: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+    v.sort();
+    v
+}
+
+/// Each message must give exactly these items and no unknown.
+fn assert_items(cases: &[(&str, &[&str])]) {
+    for (msg, want) in cases {
+        let (items, unknown) = read(&[msg]);
+        assert_eq!(items, sorted(want), "{msg}");
+        assert!(unknown.is_empty(), "{msg}: unknown {unknown:?}");
+    }
+}
+
+#[test]
+fn a_new_amount_starts_a_new_item_in_a_list_without_separators() {
+    assert_items(&[
+        (
+            "15 saco cimento 3 metro areia 1 metro brita 500 tijolo 6 furo",
+            &["ARE-MED-M3 3", "BRI-1-M3 1", "CIM-CP2-50 15", "TIJ-6F 500"],
+        ),
+        (
+            "12 barra ferro 5/16 6 kg arame 30 bloco 14",
+            &["ARA-REC 6", "BLC-14 30", "VER-516 12"],
+        ),
+        (
+            "bom dia 4 sc cal 2 m pedrisco pix",
+            &["BRI-0-M3 2", "CAL-CH3-20 4"],
+        ),
+    ]);
+}
+
+#[test]
+fn amounts_after_the_names_end_each_item_of_a_run_on_list() {
+    assert_items(&[
+        (
+            "gesso 5 saco cal 8 saco areia 2 metro",
+            &["ARE-MED-M3 2", "CAL-CH3-20 8", "GES-40 5"],
+        ),
+        ("cal 6 pedra 2 metro", &["BRI-1-M3 2", "CAL-CH3-20 6"]),
+    ]);
+}
+
+#[test]
+fn a_size_inside_a_name_does_not_cut_the_item() {
+    assert_items(&[
+        ("tijolo baiano 8 furos 700", &["TIJ-8F 700"]),
+        ("tinta pva 18l 3 latas", &["TIN-P18 3"]),
+        (
+            "fio 2,5 40 metro 6 caixinha 4x2",
+            &["CAB-25M 40", "CXL-42 6"],
+        ),
+    ]);
+}
+
+#[test]
+fn an_unknown_product_never_swallows_known_ones() {
+    let (items, unknown) = read(&["2 torneira 10 sc cimento 1 chuveiro"]);
+    assert_eq!(items, sorted(&["CIM-CP2-50 10"]));
+    assert_eq!(unknown, ["torneira", "chuveiro"]);
+    let (items, unknown) = read(&["1 pia 3 m areia grossa"]);
+    assert_eq!(items, sorted(&["ARE-GRO-M3 3"]));
+    assert_eq!(unknown, ["pia"]);
+}
+
+#[test]
+fn chat_verbs_fillers_and_spellings_never_become_products() {
+    assert_items(&[
+        ("qro 5 sc cimento hj", &["CIM-CP2-50 5"]),
+        ("qria 2 m areia fechou", &["ARE-MED-M3 2"]),
+        ("precisando de 3 sc gesso vlw", &["GES-40 3"]),
+        // A soft g sounds like j: "jesso" is gesso.
+        ("jesso 3 saco", &["GES-40 3"]),
+    ]);
+}
+
+#[test]
+fn dictated_commas_stops_decimals_and_gauges() {
+    assert_items(&[
+        ("Quero três rolos de fio um vírgula cinco", &["CAB-15R 3"]),
+        (
+            "oito sacos de cal vírgula dois metros de areia grossa",
+            &["ARE-GRO-M3 2", "CAL-CH3-20 8"],
+        ),
+        ("quatro telhas um vírgula oitenta e três", &["TEL-183 4"]),
+        ("vinte barras de ferro cinco dezesseis", &["VER-516 20"]),
+        ("doze barras de ferro três oitavos", &["VER-38 12"]),
+        (
+            "um milheiro de tijolo de seis furos ponto quinze sacos de cimento",
+            &["CIM-CP2-50 15", "TIJ-6F 1000"],
+        ),
+        ("argamassa ac dois 4 sacos", &["ARG-AC2-20 4"]),
+    ]);
+}
+
+#[test]
+fn common_words_near_a_product_name_do_not_jump_to_it() {
+    // "área" is one letter from "areia"; it is a common word, and after "pra" a purpose.
+    assert_items(&[
+        ("porcelanato pra area de servico 12 m2", &["POR-60 12"]),
+        ("argamassa pra area externa 5 saco", &["ARG-AC2-20 5"]),
+    ]);
+}
+
+#[test]
+fn thousands_dozens_and_amounts_after_the_name() {
+    assert_items(&[
+        (
+            "1 milheiro e quinhentos de tijolo 6 furos",
+            &["TIJ-6F 1500"],
+        ),
+        (
+            "queria um orçamento de um milheiro e trezentos de tijolo de oito furos",
+            &["TIJ-8F 1300"],
+        ),
+        ("tijolo maciço 2 milheiros e meio", &["TIJ-MAC 2.5"]),
+        ("uma dúzia e meia de joelho 25", &["JOE-S25 18"]),
+        ("cal x 12", &["CAL-CH3-20 12"]),
+        ("bloco 9 x 60 canaleta x 15", &["BLC-09 60", "CAN-14 15"]),
+        ("1 lona preta 15 metros", &["LON-4 15"]),
+    ]);
+}
+
+#[test]
+fn more_pieces_in_colours_the_catalog_does_not_tell_apart_add_up() {
+    assert_items(&[
+        ("2 rolo de fio 2,5 preto e 1 azul", &["CAB-25R 3"]),
+        ("10 metro fio 2,5 azul 10 metro verde", &["CAB-25M 20"]),
+    ]);
+}
+
+#[test]
+fn a_no_about_the_day_does_not_negate_the_items() {
+    assert_items(&[("não pode ser segunda 6 sc cimento", &["CIM-CP2-50 6"])]);
+    // A "não" about the items still is one.
+    let (items, _) = read(&["não quero 6 sc cimento"]);
+    assert!(items.is_empty(), "{items:?}");
+}
+
+#[test]
+fn a_conditional_alternative_is_quoted_and_its_condition_kept_for_a_person() {
+    let (items, unknown) = read(&["tem telha colonial?", "se não tiver manda 6 telhas de 2,44"]);
+    assert_eq!(items, sorted(&["TEL-244 6"]));
+    assert_eq!(unknown, ["telha colonial"]);
+
+    // The product asked about stays the context of its alternative.
+    let (items, unknown) = read(&["tem fio 10mm?", "se nao tiver manda 25 metro do de 4"]);
+    assert_eq!(items, sorted(&["CAB-40M 25"]));
+    assert_eq!(unknown, ["fio 10mm"]);
+    let (items, _) = read(&["tem telha 3,66?", "se não tiver manda 6 de 1,83"]);
+    assert_eq!(items, sorted(&["TEL-183 6"]));
+
+    let u = understand("caso não tenha, 4 sc de cimento cp4", index());
+    assert_eq!(u.items.len(), 1, "{u:?}");
+    assert_eq!(u.items[0].sku, "CIM-CP4-50");
+    assert_eq!(u.conditions.len(), 1, "{u:?}");
+    assert!(u.confidence <= 60, "a person checks a conditional item");
+    let mut draft = Draft::default();
+    draft.apply(&u);
+    assert_eq!(draft.conditions, u.conditions);
+}
