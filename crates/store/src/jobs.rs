@@ -165,9 +165,13 @@ fn claim_sql(engine: Engine) -> &'static str {
     };
     cell.get_or_init(|| {
         let (j, d) = (lane_free("j"), lane_free("d"));
-        // A store has work when its due range holds a job whose lane is free.
+        // A store has work when its due range holds a job whose lane is free. A scalar
+        // subquery with LIMIT, not EXISTS: PostgreSQL turns EXISTS into a semi-join that may
+        // read the whole due range first (a bitmap over the backlog); this form stops at the
+        // first free job, per store, in index order.
         let has_work = format!(
-            "EXISTS (SELECT 1 FROM jobs d WHERE d.tenant_id = t.id AND d.status = 'ready' AND d.run_at <= $1 AND {d})"
+            "(SELECT d.id FROM jobs d WHERE d.tenant_id = t.id AND d.status = 'ready' AND d.run_at <= $1 AND {d}
+              ORDER BY d.run_at, d.id LIMIT 1) IS NOT NULL"
         );
         // In order, the first that finds a job: a job whose lease ran out (its worker
         // crashed); a job of no store; the due head of the next store with work after the one
