@@ -55,10 +55,12 @@ def add_probe_store(srv, db):
 
 def worker_cmd(args, workdir, label, workers):
     logs = [os.path.join(workdir, f"worker-{label}-{i}.log") for i in range(workers)]
+    # Each worker serves /health and /metrics on its own port (ORCAZAP_LISTEN).
+    run = [f"ORCAZAP_LISTEN=127.0.0.1:{free_port()} {args.bin} worker >>{log_} 2>&1" for log_ in logs]
     if workers == 1:
-        return f"exec {args.bin} worker >>{logs[0]} 2>&1"
+        return f"exec env {run[0]}"
     # Several processes: the shell waits for all of them and passes SIGTERM on.
-    starts = " ".join(f"{args.bin} worker >>{log_} 2>&1 &" for log_ in logs)
+    starts = " ".join(f"env {r} &" for r in run)
     return f"trap 'kill $(jobs -p)' TERM; {starts} wait"
 
 
@@ -79,7 +81,7 @@ def drain_once(args, engine, orders, run, workdir, workers):
         out = subprocess.run(
             [args.loadgen, "drain", "--url", f"http://127.0.0.1:{srv.port}",
              "--orders", str(orders), "--graph-listen", f"127.0.0.1:{graph_port}",
-             "--text", args.text, "--worker-cmd", worker_cmd(args, workdir, label, workers),
+             "--text", args.text, "--quote-marker", args.quote_marker, "--worker-cmd", worker_cmd(args, workdir, label, workers),
              "--secret", APP_SECRET, "--json", "--timeout", str(args.timeout)] + probe,
             capture_output=True, text=True, timeout=args.timeout + 600, env=env)
         rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
@@ -105,6 +107,8 @@ def main():
                    help="a second store's customers write during the drain (every 0.5 s)")
     p.add_argument("--probe-count", type=int, default=20)
     p.add_argument("--text", default=ORDER)
+    p.add_argument("--quote-marker", default="Total",
+                   help="a reply counts when its text contains this ('' = the first reply)")
     p.add_argument("--timeout", type=float, default=900)
     p.add_argument("--pg-url", default=os.environ.get("ORCAZAP_TEST_POSTGRES_URL",
                                                        "postgres://postgres@127.0.0.1/postgres"))
