@@ -38,6 +38,14 @@ impl GraphMock {
         Ok(addr)
     }
 
+    /// Every request received so far, as the shared mock recorded it.
+    pub fn with_calls<T>(&self, f: impl FnOnce(&[whatsapp::mock::Call]) -> T) -> T {
+        match &self.mock {
+            Some(mock) => mock.with_calls(f),
+            None => f(&[]),
+        }
+    }
+
     pub fn with_received<T>(&self, f: impl FnOnce(&Received) -> T) -> T {
         let mut r = Received::default();
         if let Some(mock) = &self.mock {

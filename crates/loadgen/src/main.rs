@@ -2,8 +2,10 @@
 //!
 //! - `ingest`: closed-loop webhook throughput and latency at N connections.
 //! - `e2e`: steady webhook rate, latency until the reply reaches a mock Graph API.
+//! - `drain`: N orders queued, then one worker started: time until every quote is sent.
 //! - `graph-mock`: just the mock Graph API (for runs with the worker on).
 
+mod drain;
 mod e2e;
 mod graph_mock;
 mod ingest;
@@ -84,6 +86,44 @@ enum Command {
         /// How long to wait for the last replies.
         #[arg(long, default_value_t = 15.0)]
         drain_timeout: f64,
+    },
+    /// Drain: queue N complete orders (server in `serve --web-only`), start the worker
+    /// command, time until every customer got the quote at the mock Graph API.
+    Drain {
+        #[command(flatten)]
+        common: Common,
+        /// Orders queued (one new contact each).
+        #[arg(long, default_value_t = 300)]
+        orders: u64,
+        /// Connections used to queue them.
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        /// Started with `sh -c` once everything is queued; killed (SIGTERM) at the end.
+        /// Prefix with `exec` so its peak RSS can be read.
+        #[arg(long)]
+        worker_cmd: String,
+        /// Where the mock Graph API listens (ORCAZAP_WHATSAPP_API_BASE of the worker).
+        #[arg(long, default_value = "127.0.0.1:9099")]
+        graph_listen: String,
+        /// A reply is the quote when its text contains this.
+        #[arg(long, default_value = "Total")]
+        quote_marker: String,
+        /// Quotes per point of the rate curve.
+        #[arg(long, default_value_t = 500)]
+        block: usize,
+        #[arg(long, default_value_t = 600.0)]
+        timeout: f64,
+        /// Fairness: another store's WhatsApp number id; its customers write during the drain
+        /// and their reply latency is reported.
+        #[arg(long)]
+        probe_phone_number_id: Option<String>,
+        /// Probe messages (one new contact each), one every --probe-every-ms.
+        #[arg(long, default_value_t = 20)]
+        probe_count: u64,
+        #[arg(long, default_value_t = 500)]
+        probe_every_ms: u64,
+        #[arg(long, default_value = "oi, bom dia")]
+        probe_text: String,
     },
     /// Only the mock Graph API, until killed.
     GraphMock {
@@ -194,6 +234,81 @@ async fn main() -> anyhow::Result<()> {
                 );
             }
             if r.lost > 0 || r.webhook_errors > 0 {
+                std::process::exit(2);
+            }
+        }
+        Command::Drain {
+            common,
+            orders,
+            connections,
+            worker_cmd,
+            graph_listen,
+            quote_marker,
+            block,
+            timeout,
+            probe_phone_number_id,
+            probe_count,
+            probe_every_ms,
+            probe_text,
+        } => {
+            let (target, payloads) = parts(&common);
+            let mut mock = GraphMock::new(Duration::ZERO);
+            mock.spawn(&graph_listen).await?;
+            let r = drain::run(drain::DrainPlan {
+                target: &target,
+                payloads,
+                mock: &mock,
+                orders,
+                connections,
+                worker_cmd: &worker_cmd,
+                quote_marker: &quote_marker,
+                timeout: secs(timeout)?,
+                block,
+                probe: probe_phone_number_id.map(|phone_number_id| drain::Probe {
+                    phone_number_id,
+                    every: Duration::from_millis(probe_every_ms.max(1)),
+                    count: probe_count,
+                    text: probe_text,
+                }),
+            })
+            .await?;
+            let lost = r.queued as usize - r.answered;
+            let probe = r.probe.as_ref().map(|p| {
+                json!({
+                    "sent": p.sent, "answered": p.answered, "p50_ms": p.latency.p50_ms,
+                    "p95_ms": p.latency.p95_ms, "max_ms": p.latency.max_ms,
+                })
+            });
+            if common.json {
+                println!(
+                    "{}",
+                    json!({
+                        "mode": "drain", "queued": r.queued, "webhook_errors": r.webhook_errors,
+                        "queue_seconds": r.queue_seconds, "answered": r.answered, "lost": lost,
+                        "duplicated": r.duplicated, "refused": r.refused,
+                        "drain_seconds": r.drain_seconds, "rate": r.rate,
+                        "block": r.block, "curve": r.curve,
+                        "worker_peak_rss_kib": r.worker_peak_rss_kib, "probe": probe,
+                    })
+                );
+            } else {
+                let curve: Vec<String> = r.curve.iter().map(|x| format!("{x:.0}")).collect();
+                println!(
+                    "queued {} in {:.1} s (webhook errors {})  answered {}  lost {}  duplicated {}  refused {}\n\
+                     drain {:.2} s  {:.0} quotes/s  per {}: [{}]  worker peak RSS {} KiB",
+                    r.queued, r.queue_seconds, r.webhook_errors, r.answered, lost, r.duplicated,
+                    r.refused, r.drain_seconds, r.rate, r.block, curve.join(", "),
+                    r.worker_peak_rss_kib.map_or("?".to_string(), |k| k.to_string())
+                );
+                if let Some(p) = probe {
+                    println!("other store during the drain: {p}");
+                }
+            }
+            let probe_lost = r
+                .probe
+                .as_ref()
+                .is_some_and(|p| (p.answered as u64) < p.sent);
+            if lost > 0 || r.webhook_errors > 0 || r.duplicated > 0 || probe_lost {
                 std::process::exit(2);
             }
         }

@@ -41,15 +41,26 @@ impl Payloads {
 
     /// Message `seq` from contact `contact`; every `seq` gives a new wamid.
     pub fn delivery(&self, contact: u64, seq: u64) -> Delivery {
+        self.delivery_to(DEMO_PHONE_NUMBER_ID, contact, seq, &self.text)
+    }
+
+    /// [`Payloads::delivery`] to another store's number, with its own text.
+    pub fn delivery_to(
+        &self,
+        phone_number_id: &str,
+        contact: u64,
+        seq: u64,
+        text: &str,
+    ) -> Delivery {
         let wa_id = self.wa_id(contact);
         let wamid = format!("wamid.LOAD{:02}{:012}", self.run_id, seq);
         let body = build_text_webhook(
-            DEMO_PHONE_NUMBER_ID,
+            phone_number_id,
             DEMO_DISPLAY_NUMBER,
             &wa_id,
             Some("Cliente Carga"),
             &wamid,
-            &self.text,
+            text,
             self.timestamp,
         );
         let signature = sign(&self.app_secret, body.as_bytes());

@@ -11,6 +11,8 @@
 //! - Failures retry with exponential backoff and jitter; after `max_attempts` a job is
 //!   `dead`, listed for the operator and requeueable.
 
+use std::sync::OnceLock;
+
 use rand::Rng;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -121,33 +123,107 @@ pub async fn enqueue(c: &mut AnyConnection, job: &NewJob) -> Result<String, Stor
     Ok(id)
 }
 
-/// Claims the next runnable job for `worker_id` with a lease of `lease_ms`.
-pub async fn claim(db: &Db, worker_id: &str, lease_ms: i64) -> Result<Option<Job>, StoreError> {
-    let now = now_ms();
-    // PostgreSQL: lock the candidate and skip rows other workers hold. SQLite: the single
-    // writer connection serialises claims already.
-    let lock = match db.engine() {
-        Engine::Postgres => "FOR UPDATE SKIP LOCKED",
-        Engine::Sqlite => "",
+/// Whose turn it is among the stores: the store the last claim served, so the next claim
+/// starts after it (round-robin). One per worker process; it is only where the search
+/// starts, so a stale or unknown value is harmless.
+#[derive(Debug, Default)]
+pub struct StoreTurn(std::sync::Mutex<String>);
+
+impl StoreTurn {
+    fn last(&self) -> String {
+        self.0.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    fn served(&self, tenant_id: Option<&str>) {
+        if let (Some(t), Ok(mut last)) = (tenant_id, self.0.lock()) {
+            t.clone_into(&mut last);
+        }
+    }
+}
+
+/// `X`'s lane is free: no other job of its serial key (one contact) is running under a live
+/// lease or waiting ahead of it. Reads only the lane's live jobs (index `jobs_lane`, whose
+/// predicate is written out so both planners use it).
+fn lane_free(x: &str) -> String {
+    format!(
+        "({x}.serial_key IS NULL OR NOT EXISTS (
+           SELECT 1 FROM jobs o WHERE o.serial_key = {x}.serial_key AND o.status IN ('ready', 'running') AND o.id <> {x}.id
+             AND ((o.status = 'running' AND o.lease_until >= $1) OR (o.status = 'ready' AND o.id < {x}.id))))"
+    )
+}
+
+/// The claim statement of one engine, built once.
+fn claim_sql(engine: Engine) -> &'static str {
+    static POSTGRES: OnceLock<String> = OnceLock::new();
+    static SQLITE: OnceLock<String> = OnceLock::new();
+    let (cell, lock) = match engine {
+        // Lock the candidate and skip rows other workers hold: many workers in many
+        // processes never take the same job.
+        Engine::Postgres => (&POSTGRES, "FOR UPDATE SKIP LOCKED"),
+        // The single writer connection serialises claims already.
+        Engine::Sqlite => (&SQLITE, ""),
     };
-    let sql = format!(
-        "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = $2, locked_by = $3, updated_at = $1
-         WHERE id = (
-           SELECT j.id FROM jobs j
-           WHERE ((j.status = 'ready' AND j.run_at <= $1) OR (j.status = 'running' AND j.lease_until < $1))
-             AND (j.serial_key IS NULL OR NOT EXISTS (
-               SELECT 1 FROM jobs o WHERE o.serial_key = j.serial_key AND o.id <> j.id
-                 AND ((o.status = 'running' AND o.lease_until >= $1) OR (o.status = 'ready' AND o.id < j.id))))
-           ORDER BY j.run_at, j.id LIMIT 1 {lock})
-         RETURNING {COLS}"
-    );
-    let row = sqlx::query(&sql)
+    cell.get_or_init(|| {
+        let (j, d) = (lane_free("j"), lane_free("d"));
+        // A store has work when its due range holds a job whose lane is free. A scalar
+        // subquery with LIMIT, not EXISTS: PostgreSQL turns EXISTS into a semi-join that may
+        // read the whole due range first (a bitmap over the backlog); this form stops at the
+        // first free job, per store, in index order.
+        let has_work = format!(
+            "(SELECT d.id FROM jobs d WHERE d.tenant_id = t.id AND d.status = 'ready' AND d.run_at <= $1 AND {d}
+              ORDER BY d.run_at, d.id LIMIT 1) IS NOT NULL"
+        );
+        // In order, the first that finds a job: a job whose lease ran out (its worker
+        // crashed); a job of no store; the due head of the next store with work after the one
+        // served last ($4), wrapping around. Each step reads an index range that does not
+        // grow with the backlog: expired leases, one store's due jobs, one lane's live jobs,
+        // and the stores passed over.
+        format!(
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = $2, locked_by = $3, updated_at = $1
+             WHERE id = COALESCE(
+               (SELECT j.id FROM jobs j WHERE j.status = 'running' AND j.lease_until < $1 AND {j}
+                ORDER BY j.lease_until LIMIT 1 {lock}),
+               (SELECT j.id FROM jobs j WHERE j.tenant_id IS NULL AND j.status = 'ready' AND j.run_at <= $1 AND {j}
+                ORDER BY j.run_at, j.id LIMIT 1 {lock}),
+               (SELECT j.id FROM jobs j
+                WHERE j.tenant_id = COALESCE(
+                    (SELECT t.id FROM tenants t WHERE t.id > $4 AND {has_work} ORDER BY t.id LIMIT 1),
+                    (SELECT t.id FROM tenants t WHERE t.id <= $4 AND {has_work} ORDER BY t.id LIMIT 1))
+                  AND j.status = 'ready' AND j.run_at <= $1 AND {j}
+                ORDER BY j.run_at, j.id LIMIT 1 {lock}))
+             RETURNING {COLS}"
+        )
+    })
+}
+
+/// Claims the next runnable job for `worker_id` with a lease of `lease_ms`, starting the
+/// search at the first store (tests, tools). Workers use [`claim_next`] with their turn.
+pub async fn claim(db: &Db, worker_id: &str, lease_ms: i64) -> Result<Option<Job>, StoreError> {
+    claim_next(db, worker_id, lease_ms, &StoreTurn::default()).await
+}
+
+/// Claims the next runnable job, the stores taking turns: a store with thousands of jobs
+/// queued gets one claim per round like every other store with work, so it cannot delay
+/// their replies. One statement, whatever the backlog (see [`claim_sql`]).
+pub async fn claim_next(
+    db: &Db,
+    worker_id: &str,
+    lease_ms: i64,
+    turn: &StoreTurn,
+) -> Result<Option<Job>, StoreError> {
+    let now = now_ms();
+    let row = sqlx::query(claim_sql(db.engine()))
         .bind(now)
         .bind(now + lease_ms)
         .bind(worker_id)
+        .bind(turn.last())
         .fetch_optional(db.write())
         .await?;
-    Ok(row.as_ref().map(from_row).transpose()?)
+    let job = row.as_ref().map(from_row).transpose()?;
+    if let Some(j) = &job {
+        turn.served(j.tenant_id.as_deref());
+    }
+    Ok(job)
 }
 
 /// Extends the lease of a long job (fenced by the worker id).
@@ -192,6 +268,12 @@ pub fn backoff_ms(attempt: i64, base_ms: i64, cap_ms: i64) -> i64 {
         .min(cap_ms);
     let half = exp / 2;
     half + rand::thread_rng().gen_range(0..=half.max(1))
+}
+
+/// [`complete`] on its own (no surrounding transaction): one statement, one round trip.
+pub async fn mark_done(db: &Db, id: &str, worker_id: &str) -> Result<bool, StoreError> {
+    let mut c = db.write().acquire().await?;
+    complete(&mut c, id, worker_id).await
 }
 
 /// The job failed. Retries after `retry_in_ms`, or becomes `dead` when out of attempts or

@@ -70,6 +70,13 @@ pub const MIGRATIONS: &[Migration] = &[
             include_str!("../migrations/0003_record_delivery.postgres.down.sql"),
         )),
     },
+    Migration {
+        version: 4,
+        name: "job_lanes",
+        up: include_str!("../migrations/0004_job_lanes.up.sql"),
+        down: include_str!("../migrations/0004_job_lanes.down.sql"),
+        postgres: None,
+    },
 ];
 
 /// The schema version this binary expects.

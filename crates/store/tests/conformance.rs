@@ -16,6 +16,7 @@ store::both_engines!(
     inbound_is_idempotent_and_ordered,
     jobs_lease_retry_dead_requeue,
     jobs_same_contact_never_concurrent,
+    jobs_stores_take_turns,
     quote_numbers_unique_under_concurrency,
     receipts_never_move_backwards,
     stored_words_read_back,
@@ -292,6 +293,47 @@ async fn jobs_same_contact_never_concurrent(t: &TestDb) {
         .find(|j| j.serial_key.as_deref() == Some("contact-1"))
         .unwrap();
     assert_eq!(first.payload_json, r#"{"i":0}"#);
+}
+
+/// Issue 14 item 3: a store with a backlog does not delay another store's replies. Store A
+/// has 30 jobs queued before store B's one job; B's job is claimed among the first two
+/// claims, and A's jobs still run in their order.
+async fn jobs_stores_take_turns(t: &TestDb) {
+    let (a, _) = seed_tenant(&t.db, "loja-fila").await;
+    let (b, _) = seed_tenant(&t.db, "loja-vizinha").await;
+    let enqueue_for = |tenant: String, n: usize| {
+        t.db.tx(move |c| {
+            Box::pin(async move {
+                for i in 0..n {
+                    let mut j = NewJob::new("k", serde_json::json!({ "i": i }));
+                    j.tenant_id = Some(tenant.clone());
+                    j.serial_key = Some(format!("{tenant}-contact-{i}"));
+                    jobs::enqueue(c, &j).await?;
+                }
+                Ok(())
+            })
+        })
+    };
+    enqueue_for(a.clone(), 30).await.unwrap();
+    enqueue_for(b.clone(), 1).await.unwrap();
+    let turn = jobs::StoreTurn::default();
+    let mut claimed = Vec::new();
+    while let Some(j) = jobs::claim_next(&t.db, "w1", 60_000, &turn).await.unwrap() {
+        claimed.push(j);
+    }
+    assert_eq!(claimed.len(), 31, "every job is claimed once");
+    let b_at = claimed
+        .iter()
+        .position(|j| j.tenant_id.as_deref() == Some(b.as_str()))
+        .expect("B's job is claimed");
+    assert!(b_at < 2, "B's job waited behind {b_at} jobs of store A");
+    let a_order: Vec<String> = claimed
+        .iter()
+        .filter(|j| j.tenant_id.as_deref() == Some(a.as_str()))
+        .map(|j| j.payload_json.clone())
+        .collect();
+    let expected: Vec<String> = (0..30).map(|i| format!(r#"{{"i":{i}}}"#)).collect();
+    assert_eq!(a_order, expected, "one store's jobs keep their order");
 }
 
 async fn quote_numbers_unique_under_concurrency(t: &TestDb) {

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use store::crypto::TokenCipher;
-use store::jobs::{self, Job};
+use store::jobs::{self, Job, StoreTurn};
 use store::{Db, StoreError};
 use tokio::sync::{watch, Notify};
 use tracing::Instrument;
@@ -60,6 +60,8 @@ pub struct Worker {
     /// Wakes idle loops when a job is enqueued in this process or NOTIFY arrives.
     pub wake: Arc<Notify>,
     running: Mutex<HashSet<String>>,
+    /// Round-robin among stores with work ([`jobs::claim_next`]).
+    turn: StoreTurn,
 }
 
 /// Bounded label values for job kinds.
@@ -89,6 +91,7 @@ impl Worker {
             cfg,
             wake,
             running: Mutex::new(HashSet::new()),
+            turn: StoreTurn::default(),
         }
     }
 
@@ -96,7 +99,9 @@ impl Worker {
     /// this, one step at a time.
     pub async fn run_once(&self) -> Result<Option<(Job, Outcome)>, StoreError> {
         let lease_ms = self.cfg.lease.as_millis() as i64;
-        let Some(job) = jobs::claim(&self.db, &self.cfg.worker_id, lease_ms).await? else {
+        let Some(job) =
+            jobs::claim_next(&self.db, &self.cfg.worker_id, lease_ms, &self.turn).await?
+        else {
             return Ok(None);
         };
         if let Ok(mut r) = self.running.lock() {
@@ -171,10 +176,9 @@ impl Worker {
         let me = &self.cfg.worker_id;
         match outcome {
             Outcome::Done => {
-                let (id, me) = (job.id.clone(), me.clone());
-                self.db
-                    .tx(move |c| Box::pin(async move { jobs::complete(c, &id, &me).await }))
-                    .await?;
+                // One fenced statement: a transaction around it only added BEGIN and COMMIT
+                // round trips to every job.
+                jobs::mark_done(&self.db, &job.id, me).await?;
                 Ok("ok")
             }
             Outcome::Retry { after_ms, error } => {

@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""OrçaZap drain benchmark: how fast workers empty a backlog of complete orders.
+
+Per engine and per N: fresh database, `orcazap serve --web-only` receives N complete orders
+(one new contact each, nothing answers them yet), then `loadgen drain` starts the worker
+command(s) and times until every customer got the quote at loadgen's mock Graph API. Prints the
+overall rate, the per-500 rate curve and the worker's peak RSS; raw JSON in bench/results/.
+Stdlib only; see bench/README.md.
+
+  python3 bench/drain.py --engines postgres,sqlite --orders 300,2000,6000 --runs 1
+  python3 bench/drain.py --engines postgres --orders 2000 --workers 3   # scale-out
+  python3 bench/drain.py --engines postgres --orders 5000 --probe       # fairness: another store
+                                                                          # writes during the drain
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run import APP_SECRET, Database, Orcazap, free_port, log, machine  # noqa: E402
+
+# A complete order of the demo store (docs/shared demo-store.md): two catalog items, a bairro
+# with a freight rule and a payment method, so one message yields a quote sent at once.
+ORDER = "quero 10 sacos de cimento cp2 e 2 m3 de areia media, entrega no grajau, pix"
+
+
+PROBE_PHONE_NUMBER_ID = "100000000000009"
+
+
+def sql(db, statement):
+    if db.name:
+        subprocess.run(["psql", db.url, "-v", "ON_ERROR_STOP=1", "-qc", statement],
+                       check=True, capture_output=True, timeout=60)
+    else:
+        subprocess.run(["sqlite3", db.url.removeprefix("sqlite://"), statement],
+                       check=True, capture_output=True, timeout=60)
+
+
+def add_probe_store(srv, db):
+    """A second store with its own WhatsApp number, for the fairness probe."""
+    srv.cli(["store", "create", "--slug", "vizinha", "--name", "Loja Vizinha",
+             "--owner-email", "dono@vizinha.orcazap.test"], stdin="")
+    sql(db, "INSERT INTO channels (id, tenant_id, phone_number_id, waba_id, display_number, "
+            f"created_at, updated_at) SELECT '{uuid.uuid4()}', id, '{PROBE_PHONE_NUMBER_ID}', "
+            "'200000000000009', '5511900000009', 0, 0 FROM tenants WHERE slug = 'vizinha'")
+    srv.cli(["channel", "token", "--store", "vizinha"], stdin="bench-token\n")
+
+
+def worker_cmd(args, workdir, label, workers):
+    logs = [os.path.join(workdir, f"worker-{label}-{i}.log") for i in range(workers)]
+    # Each worker serves /health and /metrics on its own port (ORCAZAP_LISTEN).
+    run = [f"ORCAZAP_LISTEN=127.0.0.1:{free_port()} {args.bin} worker >>{log_} 2>&1" for log_ in logs]
+    if workers == 1:
+        return f"exec env {run[0]}"
+    # Several processes: the shell waits for all of them and passes SIGTERM on.
+    starts = " ".join(f"env {r} &" for r in run)
+    return f"trap 'kill $(jobs -p)' TERM; {starts} wait"
+
+
+def drain_once(args, engine, orders, run, workdir, workers):
+    label = f"{engine}_drain_{orders}_{run}_{workers}"
+    db = Database(engine, args.pg_url, workdir, label)
+    graph_port = free_port()
+    srv = Orcazap(args.bin, db.url, graph_port, workdir, label)
+    try:
+        srv.prepare()
+        probe = []
+        if args.probe:
+            add_probe_store(srv, db)
+            probe = ["--probe-phone-number-id", PROBE_PHONE_NUMBER_ID,
+                     "--probe-count", str(args.probe_count), "--probe-every-ms", "500"]
+        srv.start(["--web-only"])
+        env = dict(srv.env)
+        out = subprocess.run(
+            [args.loadgen, "drain", "--url", f"http://127.0.0.1:{srv.port}",
+             "--orders", str(orders), "--graph-listen", f"127.0.0.1:{graph_port}",
+             "--text", args.text, "--quote-marker", args.quote_marker, "--worker-cmd", worker_cmd(args, workdir, label, workers),
+             "--secret", APP_SECRET, "--json", "--timeout", str(args.timeout)] + probe,
+            capture_output=True, text=True, timeout=args.timeout + 600, env=env)
+        rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+        if not rows:
+            raise RuntimeError(f"loadgen drain failed: {out.stderr}")
+        r = rows[0]
+        r.update(engine=engine, run=run, workers=workers)
+        return r
+    finally:
+        srv.stop()
+        db.close()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--bin", default="target/release/orcazap")
+    p.add_argument("--loadgen", default="target/release/loadgen")
+    p.add_argument("--engines", default="postgres,sqlite")
+    p.add_argument("--orders", default="300,2000,6000")
+    p.add_argument("--workers", type=int, default=1, help="worker processes started together")
+    p.add_argument("--runs", type=int, default=1)
+    p.add_argument("--probe", action="store_true",
+                   help="a second store's customers write during the drain (every 0.5 s)")
+    p.add_argument("--probe-count", type=int, default=20)
+    p.add_argument("--text", default=ORDER)
+    p.add_argument("--quote-marker", default="Total",
+                   help="a reply counts when its text contains this ('' = the first reply)")
+    p.add_argument("--timeout", type=float, default=900)
+    p.add_argument("--pg-url", default=os.environ.get("ORCAZAP_TEST_POSTGRES_URL",
+                                                       "postgres://postgres@127.0.0.1/postgres"))
+    p.add_argument("--out", default=None)
+    args = p.parse_args()
+    workdir = tempfile.mkdtemp(prefix="orcazap-drain-")
+    results = []
+    try:
+        for engine in args.engines.split(","):
+            for orders in (int(x) for x in args.orders.split(",")):
+                for run in range(1, args.runs + 1):
+                    log(f"{engine} drain of {orders}, {args.workers} worker(s), run {run}")
+                    r = drain_once(args, engine, orders, run, workdir, args.workers)
+                    results.append(r)
+                    log(f"  {r['rate']:.0f} quotes/s in {r['drain_seconds']:.1f} s, answered "
+                        f"{r['answered']}/{r['queued']}, lost {r['lost']}, dup {r['duplicated']}, "
+                        f"RSS {r['worker_peak_rss_kib']} KiB, curve "
+                        f"{[round(x) for x in r['curve']]}")
+                    if r.get("probe"):
+                        pr = r["probe"]
+                        log(f"  other store: {pr['answered']}/{pr['sent']} answered, p50 "
+                            f"{pr['p50_ms']:.0f} ms, p95 {pr['p95_ms']:.0f} ms, max {pr['max_ms']:.0f} ms")
+    finally:
+        out = args.out or os.path.join("bench", "results",
+                                       "drain-" + time.strftime("%Y%m%dT%H%M%S") + ".json")
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        with open(out, "w") as f:
+            json.dump({"machine": machine(), "results": results}, f, indent=1)
+        log(f"raw results in {out}; logs in {workdir}")
+    print("| engine | workers | queued | quotes/s (median) | drain s | lost | dup | peak RSS MiB | per-500 curve | runs |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+    groups = {}
+    for r in results:
+        groups.setdefault((r["engine"], r["workers"], r["queued"]), []).append(r)
+    for (engine, workers, queued), rs in groups.items():
+        best = sorted(rs, key=lambda r: r["rate"])[len(rs) // 2]
+        rss = best["worker_peak_rss_kib"]
+        print(f"| {engine} | {workers} | {queued} | {statistics.median(r['rate'] for r in rs):.0f} | "
+              f"{best['drain_seconds']:.1f} | {sum(r['lost'] for r in rs)} | "
+              f"{sum(r['duplicated'] for r in rs)} | {rss / 1024 if rss else float('nan'):.1f} | "
+              f"{' '.join(str(round(x)) for x in best['curve'])} | {len(rs)} |")
+
+
+if __name__ == "__main__":
+    main()
