@@ -45,8 +45,15 @@ async fn migrations_down_and_up_again(t: &TestDb) {
         "{before:?}"
     );
     assert!(migrate::is_current(&t.db).await.unwrap());
-    let reverted = migrate::down(&t.db, 10).await.unwrap();
-    assert_eq!(reverted, vec![3, 2, 1]);
+    let reverted = migrate::down(&t.db, 100).await.unwrap();
+    // Every migration has a down step, newest first, down to an empty schema.
+    let all: Vec<i64> = (1..=migrate::latest_version()).rev().collect();
+    assert_eq!(reverted, all);
+    assert_eq!(
+        migrate::MIGRATIONS.len() as i64,
+        migrate::latest_version(),
+        "versions are 1..=N without gaps"
+    );
     assert!(
         migrate::describe_schema(&t.db).await.unwrap().is_empty(),
         "down leaves no tables"
