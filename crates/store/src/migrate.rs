@@ -70,6 +70,13 @@ pub const MIGRATIONS: &[Migration] = &[
             include_str!("../migrations/0003_record_delivery.postgres.down.sql"),
         )),
     },
+    Migration {
+        version: 4,
+        name: "store_profile_pix",
+        up: include_str!("../migrations/0004_store_profile_pix.up.sql"),
+        down: include_str!("../migrations/0004_store_profile_pix.down.sql"),
+        postgres: None,
+    },
 ];
 
 /// The schema version this binary expects.
