@@ -104,7 +104,10 @@ pub fn quote_context(
                 "sku": l.sku,
                 "descricao": l.name,
                 "quantidade": l.quantity.to_br(),
+                // `unidade` reads after a price ("R$ 25,00/lata"); `unidade_qtd` agrees with
+                // the quantity ("3 latas").
                 "unidade": l.unit.label(),
+                "unidade_qtd": l.unit.label_for(l.quantity),
                 "preco_tabela": l.list_price.to_brl(),
                 "preco_unitario": l.unit_price.to_brl(),
                 "desconto_volume": if l.volume_discount_bp.0 > 0 {
