@@ -4,8 +4,8 @@
 use chrono::NaiveDate;
 use serde_json::{json, Map, Value};
 
-use crate::catalog::CatalogItem;
 use crate::clock::day_br;
+use crate::catalog::CatalogItem;
 use crate::pricing::{PricedQuote, StoreRules};
 
 /// What every message may mention.
@@ -104,10 +104,7 @@ pub fn quote_context(
                 "sku": l.sku,
                 "descricao": l.name,
                 "quantidade": l.quantity.to_br(),
-                // `unidade` reads after a price ("R$ 25,00/lata"); `unidade_qtd` agrees with
-                // the quantity ("3 latas").
                 "unidade": l.unit.label(),
-                "unidade_qtd": l.unit.label_for(l.quantity),
                 "preco_tabela": l.list_price.to_brl(),
                 "preco_unitario": l.unit_price.to_brl(),
                 "desconto_volume": if l.volume_discount_bp.0 > 0 {
