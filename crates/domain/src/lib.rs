@@ -10,6 +10,7 @@ pub mod engine;
 pub mod ids;
 pub mod inbound;
 pub mod money;
+pub mod pix;
 pub mod pricing;
 pub mod sanitize;
 pub mod slots;

@@ -35,6 +35,7 @@ pub mod scratch;
 pub mod seed;
 pub mod sessions;
 pub mod signup;
+pub mod store_profile;
 pub mod templates;
 pub mod tenants;
 #[cfg(any(test, feature = "testing"))]

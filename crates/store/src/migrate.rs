@@ -77,6 +77,13 @@ pub const MIGRATIONS: &[Migration] = &[
         down: include_str!("../migrations/0004_job_lanes.down.sql"),
         postgres: None,
     },
+    Migration {
+        version: 5,
+        name: "store_profile_pix",
+        up: include_str!("../migrations/0005_store_profile_pix.up.sql"),
+        down: include_str!("../migrations/0005_store_profile_pix.down.sql"),
+        postgres: None,
+    },
 ];
 
 /// The schema version this binary expects.

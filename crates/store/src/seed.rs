@@ -22,6 +22,27 @@ pub const DEMO_ATTENDANT: &str = "atendente@demo.orcazap.test";
 pub const DEMO_PHONE_NUMBER_ID: &str = "100000000000001";
 pub const DEMO_WABA_ID: &str = "200000000000002";
 pub const DEMO_DISPLAY_NUMBER: &str = "+55 11 93333-4444";
+/// docs/demo-store.md: the CNPJ is also the PIX key, so the demo's quotes carry a PIX code.
+pub const DEMO_CNPJ: &str = "12.345.678/0001-95";
+pub const DEMO_PIX_NAME: &str = "Depósito Exemplo";
+pub const DEMO_PIX_CITY: &str = "São Paulo";
+/// Printed on the quote PDF; fictitious, in the bairro the demo's cheapest freight serves.
+pub const DEMO_ADDRESS: &str = "Av. Dona Belmira Marin, 1000 — Grajaú, São Paulo/SP, 04846-000";
+
+/// The demo store's document data and PIX key.
+pub fn demo_profile() -> Result<crate::store_profile::StoreProfile, StoreError> {
+    use domain::pix::{Merchant, PixKey, PixKeyKind};
+    let bad = |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("demo PIX key: {e}"));
+    Ok(crate::store_profile::StoreProfile {
+        cnpj: DEMO_CNPJ.into(),
+        address: DEMO_ADDRESS.into(),
+        phone: DEMO_DISPLAY_NUMBER.into(),
+        pix: Some(crate::store_profile::StorePix {
+            key: PixKey::parse(PixKeyKind::Cnpj, DEMO_CNPJ).map_err(|e| bad(&e))?,
+            merchant: Merchant::new(DEMO_PIX_NAME, DEMO_PIX_CITY).map_err(|e| bad(&e))?,
+        }),
+    })
+}
 
 /// One of the store's two users.
 #[derive(Debug, Clone)]
@@ -144,6 +165,7 @@ pub async fn seed_store(db: &Db, seed: StoreSeed) -> Result<Seeded, StoreError> 
         .map_err(|errs| StoreError::Corrupt(format!("the embedded demo catalog: {errs:?}")))?;
     let rules = demo_rules();
     let (pricing, freight) = rule_rows(&rules);
+    let profile = demo_profile()?;
     db.tx(move |c| {
         Box::pin(async move {
             let existing = sqlx::query("SELECT id FROM tenants WHERE slug = $1")
@@ -175,6 +197,7 @@ pub async fn seed_store(db: &Db, seed: StoreSeed) -> Result<Seeded, StoreError> 
             }
             let t = crate::tenants::create(c, &seed.slug, &seed.name, &seed.city, "America/Sao_Paulo")
                 .await?;
+            crate::store_profile::save(c, &t.id, &profile).await?;
             for (u, role) in [(&seed.owner, Role::Owner), (&seed.attendant, Role::Attendant)] {
                 crate::users::create(c, &t.id, &u.email, &u.name, &u.password_hash, role).await?;
             }

@@ -1,0 +1,109 @@
+//! The store as its documents present it (CNPJ, address, phone) and the PIX key its quotes
+//! are paid to (issue 15). Columns of `tenants` (migration 0004), kept out of
+//! [`crate::tenants::Tenant`] because only the quote PDF, the PIX code and the settings page
+//! read them.
+
+use domain::pix::{Merchant, PixKey, PixKeyKind};
+use sqlx::{AnyConnection, Row};
+
+use crate::db::{now_ms, Db, StoreError};
+
+/// Where PIX payments go: a validated key and the receiver's name and city as the BR Code
+/// carries them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorePix {
+    pub key: PixKey,
+    pub merchant: Merchant,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StoreProfile {
+    /// As the owner typed it (`12.345.678/0001-95`); validated by the settings form.
+    pub cnpj: String,
+    pub address: String,
+    pub phone: String,
+    /// `None` until the owner registers a key: no PIX code is offered then.
+    pub pix: Option<StorePix>,
+}
+
+const COLS: &str = "cnpj, address, phone, pix_key_kind, pix_key, pix_merchant_name, pix_city";
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<StoreProfile, StoreError> {
+    let kind: String = r.try_get(3)?;
+    let key: String = r.try_get(4)?;
+    let pix = if kind.is_empty() || key.is_empty() {
+        None
+    } else {
+        // Stored values were validated on the way in; one that no longer parses is corrupt,
+        // never silently dropped (a quote would go out without its PIX code).
+        let corrupt =
+            |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("tenant PIX key: {e}"));
+        let kind: PixKeyKind = kind.parse().map_err(|e| corrupt(&e))?;
+        let key = PixKey::parse(kind, &key).map_err(|e| corrupt(&e))?;
+        let name: String = r.try_get(5)?;
+        let city: String = r.try_get(6)?;
+        let merchant = Merchant::new(&name, &city).map_err(|e| corrupt(&e))?;
+        Some(StorePix { key, merchant })
+    };
+    Ok(StoreProfile {
+        cnpj: r.try_get(0)?,
+        address: r.try_get(1)?,
+        phone: r.try_get(2)?,
+        pix,
+    })
+}
+
+pub async fn get(db: &Db, tenant_id: &str) -> Result<StoreProfile, StoreError> {
+    let sql = format!("SELECT {COLS} FROM tenants WHERE id = $1");
+    let row = sqlx::query(&sql)
+        .bind(tenant_id)
+        .fetch_optional(db.read())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    from_row(&row)
+}
+
+pub async fn get_conn(c: &mut AnyConnection, tenant_id: &str) -> Result<StoreProfile, StoreError> {
+    let sql = format!("SELECT {COLS} FROM tenants WHERE id = $1");
+    let row = sqlx::query(&sql)
+        .bind(tenant_id)
+        .fetch_optional(&mut *c)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    from_row(&row)
+}
+
+pub async fn save(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    profile: &StoreProfile,
+) -> Result<(), StoreError> {
+    let (kind, key, name, city) = match &profile.pix {
+        Some(p) => (
+            p.key.kind().as_str(),
+            p.key.as_str(),
+            p.merchant.name(),
+            p.merchant.city(),
+        ),
+        None => ("", "", "", ""),
+    };
+    let done = sqlx::query(
+        "UPDATE tenants SET cnpj = $2, address = $3, phone = $4, pix_key_kind = $5, pix_key = $6, \
+         pix_merchant_name = $7, pix_city = $8, updated_at = $9 WHERE id = $1",
+    )
+    .bind(tenant_id)
+    .bind(&profile.cnpj)
+    .bind(&profile.address)
+    .bind(&profile.phone)
+    .bind(kind)
+    .bind(key)
+    .bind(name)
+    .bind(city)
+    .bind(now_ms())
+    .execute(&mut *c)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
