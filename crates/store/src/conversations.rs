@@ -79,6 +79,95 @@ pub async fn upsert_contact(
     Ok(row.try_get(0)?)
 }
 
+/// Who sent a message: the phone (`wa_id`, empty when Meta withheld it) and the
+/// business-scoped user id Meta sends since 2026, with the username shown for it.
+#[derive(Debug, Clone, Copy)]
+pub struct Sender<'a> {
+    pub wa_id: &'a str,
+    pub user_id: Option<&'a str>,
+    pub username: Option<&'a str>,
+}
+
+/// The contact a message came from, found by phone or by user id (either identifies it),
+/// created if neither is known; returns its id. The steps (the same in
+/// `orcazap_record_deliveries`, migration 0004, on PostgreSQL):
+/// - no user id: by phone, as [`upsert_contact`];
+/// - the contact with that user id, learning the phone when Meta sends one (unless another
+///   contact already has that phone: two records of one person are left as they are rather
+///   than merged behind the store's back);
+/// - else the contact with that phone, learning the user id;
+/// - else a new contact whose address (`wa_id`, where replies go) is the phone, or the user
+///   id when Meta withheld the phone.
+pub async fn upsert_contact_identified(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    who: Sender<'_>,
+    name: &str,
+    at: i64,
+) -> Result<String, StoreError> {
+    let Some(user_id) = who.user_id.filter(|u| !u.is_empty()) else {
+        return upsert_contact(c, tenant_id, who.wa_id, name, at).await;
+    };
+    let known = sqlx::query("SELECT id, wa_id FROM contacts WHERE tenant_id = $1 AND user_id = $2")
+        .bind(tenant_id)
+        .bind(user_id)
+        .fetch_optional(&mut *c)
+        .await?;
+    if let Some(row) = known {
+        let id: String = row.try_get(0)?;
+        let address: String = row.try_get(1)?;
+        if !who.wa_id.is_empty() && address != who.wa_id {
+            sqlx::query(
+                "UPDATE contacts SET wa_id = $3 WHERE tenant_id = $1 AND id = $2
+                 AND NOT EXISTS (SELECT 1 FROM contacts o WHERE o.tenant_id = $1 AND o.wa_id = $3)",
+            )
+            .bind(tenant_id)
+            .bind(&id)
+            .bind(who.wa_id)
+            .execute(&mut *c)
+            .await?;
+        }
+        sqlx::query(
+            "UPDATE contacts SET name = CASE WHEN $3 <> '' THEN $3 ELSE name END,
+               username = COALESCE($4, username), last_inbound_at = $5
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant_id)
+        .bind(&id)
+        .bind(name)
+        .bind(who.username)
+        .bind(at)
+        .execute(&mut *c)
+        .await?;
+        return Ok(id);
+    }
+    let address = if who.wa_id.is_empty() {
+        user_id
+    } else {
+        who.wa_id
+    };
+    let row = sqlx::query(
+        "INSERT INTO contacts (id, tenant_id, wa_id, user_id, username, name, last_inbound_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+         ON CONFLICT (tenant_id, wa_id) DO UPDATE SET
+           user_id = excluded.user_id,
+           username = COALESCE(excluded.username, contacts.username),
+           name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE contacts.name END,
+           last_inbound_at = excluded.last_inbound_at
+         RETURNING id",
+    )
+    .bind(new_id())
+    .bind(tenant_id)
+    .bind(address)
+    .bind(user_id)
+    .bind(who.username)
+    .bind(name)
+    .bind(at)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(row.try_get(0)?)
+}
+
 /// The contact's open conversation, opened (state INBOUND) if there is none.
 pub async fn open_for_contact(
     c: &mut AnyConnection,

@@ -21,7 +21,11 @@ pub const ADVANCE_JOB: &str = "conversation.advance";
 pub struct InboundRecord<'a> {
     pub tenant_id: &'a str,
     pub channel_id: &'a str,
+    /// The phone, empty when Meta sent only the user id.
     pub wa_id: &'a str,
+    /// The business-scoped user id (`from_user_id`), when Meta sent it.
+    pub user_id: Option<&'a str>,
+    pub username: Option<&'a str>,
     pub contact_name: &'a str,
     pub provider_message_id: &'a str,
     pub kind: &'a str,
@@ -55,9 +59,19 @@ pub async fn record(
         // Meta delivered this message before: it changes nothing.
         return Ok(None);
     }
-    let contact_id =
-        conversations::upsert_contact(c, m.tenant_id, m.wa_id, m.contact_name, m.received_at_ms)
-            .await?;
+    let sender = conversations::Sender {
+        wa_id: m.wa_id,
+        user_id: m.user_id,
+        username: m.username,
+    };
+    let contact_id = conversations::upsert_contact_identified(
+        c,
+        m.tenant_id,
+        sender,
+        m.contact_name,
+        m.received_at_ms,
+    )
+    .await?;
     let (conversation_id, created) = open_and_touch(c, m, &contact_id).await?;
     let inserted = messages::insert_inbound(
         c,
@@ -142,7 +156,12 @@ impl DeliveryEvent {
 #[derive(Debug, Clone, Serialize)]
 pub struct DeliveredMessage {
     pub phone_number_id: String,
+    /// The phone; empty when Meta sent only the user id.
     pub wa_id: String,
+    /// The business-scoped user id (`from_user_id`), when Meta sent it.
+    pub user_id: Option<String>,
+    /// The WhatsApp username, when the user has one (display only).
+    pub username: Option<String>,
     /// WhatsApp profile name; empty when Meta sent none (an empty name never overwrites).
     pub name: String,
     pub wamid: String,
@@ -289,17 +308,22 @@ fn storable_deliveries(deliveries: Arc<Vec<Delivery>>) -> Arc<Vec<Delivery>> {
     let has_nul = |d: &Delivery| {
         d.payload.contains('\0')
             || d.events.iter().any(|e| match e {
-                DeliveryEvent::Message(m) => [
-                    &m.phone_number_id,
-                    &m.wa_id,
-                    &m.name,
-                    &m.wamid,
-                    &m.kind,
-                    &m.body,
-                    &m.payload_json,
-                ]
-                .iter()
-                .any(|t| t.contains('\0')),
+                DeliveryEvent::Message(m) => {
+                    [
+                        &m.phone_number_id,
+                        &m.wa_id,
+                        &m.name,
+                        &m.wamid,
+                        &m.kind,
+                        &m.body,
+                        &m.payload_json,
+                    ]
+                    .iter()
+                    .any(|t| t.contains('\0'))
+                        || [&m.user_id, &m.username]
+                            .iter()
+                            .any(|t| t.as_ref().is_some_and(|t| t.contains('\0')))
+                }
                 DeliveryEvent::Status(st) => {
                     [&st.phone_number_id, &st.wamid]
                         .iter()
@@ -329,6 +353,9 @@ fn storable_deliveries(deliveries: Arc<Vec<Delivery>>) -> Arc<Vec<Delivery>> {
                         &mut m.body,
                         &mut m.payload_json,
                     ] {
+                        make_storable(t);
+                    }
+                    for t in [&mut m.user_id, &mut m.username].into_iter().flatten() {
                         make_storable(t);
                     }
                 }
@@ -464,6 +491,8 @@ async fn record_delivery_portable(
                     tenant_id: &channel.tenant_id,
                     channel_id: &channel.id,
                     wa_id: &m.wa_id,
+                    user_id: m.user_id.as_deref(),
+                    username: m.username.as_deref(),
                     contact_name: &m.name,
                     provider_message_id: &m.wamid,
                     kind: &m.kind,

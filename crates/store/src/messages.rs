@@ -197,12 +197,15 @@ pub async fn by_id(
 }
 
 /// Meta accepted the message: remember its id so a retry of the job never sends it again.
+/// A receipt that arrived for that id before this commit (kept in `early_receipts`) is
+/// applied now; when it was a `failed`, the failure is returned for whoever moves the
+/// conversation to a person.
 pub async fn mark_sent(
     c: &mut AnyConnection,
     tenant_id: &str,
     id: &str,
     provider_message_id: &str,
-) -> Result<(), StoreError> {
+) -> Result<Option<DeliveryFailure>, StoreError> {
     sqlx::query(
         "UPDATE messages SET status = 'sent', provider_message_id = $3, error_code = NULL, error_message = NULL, updated_at = $4
          WHERE tenant_id = $1 AND id = $2 AND status = 'pending'",
@@ -213,7 +216,7 @@ pub async fn mark_sent(
     .bind(now_ms())
     .execute(&mut *c)
     .await?;
-    Ok(())
+    apply_early_receipts(c, provider_message_id).await
 }
 
 /// A permanent send failure (or the last retry failed): kept on the message for the store.
@@ -274,7 +277,8 @@ pub async fn provider_id_known(
 /// Applies a delivery receipt. Receipts can arrive out of order, so a status only climbs
 /// [`MessageStatus::receipt_rank`]'s ladder (read stays read when a late "delivered"
 /// arrives; `failed` always wins). Returns the tenant id of the message, or None when the id
-/// is unknown.
+/// is unknown: then the receipt is kept in `early_receipts` (the send that got this id from
+/// Meta may not have committed it yet) and [`mark_sent`] applies it.
 pub async fn apply_receipt(
     c: &mut AnyConnection,
     provider_message_id: &str,
@@ -282,14 +286,16 @@ pub async fn apply_receipt(
     error_code: Option<i64>,
     error_message: Option<&str>,
 ) -> Result<Option<String>, StoreError> {
+    let mut row = outbound_status(c, provider_message_id).await?;
+    if row.is_none() && lock_receipts_of(c, provider_message_id).await? {
+        // Serialized with the send now: look again, it may have just committed.
+        row = outbound_status(c, provider_message_id).await?;
+    }
+    let Some((tenant_id, current)) = row else {
+        keep_early(c, provider_message_id, status, error_code, error_message).await?;
+        return Ok(None);
+    };
     let rank = |s: MessageStatus| s.receipt_rank().unwrap_or(-1);
-    let row = sqlx::query("SELECT tenant_id, status FROM messages WHERE provider_message_id = $1 AND direction = 'out'")
-        .bind(provider_message_id)
-        .fetch_optional(&mut *c)
-        .await?;
-    let Some(row) = row else { return Ok(None) };
-    let tenant_id: String = row.try_get(0)?;
-    let current: MessageStatus = text_column::parse(&row, 1)?;
     if rank(status) > rank(current) {
         // The rank is compared again in the UPDATE: a receipt committed by a concurrent
         // transaction after the SELECT above must not be overwritten by a lower one.
@@ -311,16 +317,173 @@ pub async fn apply_receipt(
     Ok(Some(tenant_id))
 }
 
+async fn outbound_status(
+    c: &mut AnyConnection,
+    provider_message_id: &str,
+) -> Result<Option<(String, MessageStatus)>, StoreError> {
+    let row = sqlx::query(
+        "SELECT tenant_id, status FROM messages WHERE provider_message_id = $1 AND direction = 'out'",
+    )
+    .bind(provider_message_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let tenant_id: String = r.try_get(0)?;
+    let status: MessageStatus = text_column::parse(&r, 1)?;
+    Ok(Some((tenant_id, status)))
+}
+
+/// On PostgreSQL, a transaction lock on one Meta id, taken by the receipt that finds no
+/// message and by the send that records the id (the same key as
+/// `orcazap_record_deliveries`, migration 0004): whichever commits first, the other sees
+/// it, so an early receipt is never left behind. Returns whether a lock was taken. SQLite
+/// has one writer: its transactions never interleave.
+async fn lock_receipts_of(
+    c: &mut AnyConnection,
+    provider_message_id: &str,
+) -> Result<bool, StoreError> {
+    if c.backend_name() != "PostgreSQL" {
+        return Ok(false);
+    }
+    sqlx::query("SELECT pg_advisory_xact_lock(18006, hashtext($1))")
+        .bind(provider_message_id)
+        .execute(&mut *c)
+        .await?;
+    Ok(true)
+}
+
+/// Keeps a receipt for an id no message has yet: one row per id, holding the furthest
+/// status on the ladder.
+async fn keep_early(
+    c: &mut AnyConnection,
+    provider_message_id: &str,
+    status: MessageStatus,
+    error_code: Option<i64>,
+    error_message: Option<&str>,
+) -> Result<(), StoreError> {
+    let sql = format!(
+        "INSERT INTO early_receipts (provider_message_id, status, error_code, error_message, received_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (provider_message_id) DO UPDATE SET
+           status = excluded.status,
+           error_code = COALESCE(excluded.error_code, early_receipts.error_code),
+           error_message = COALESCE(excluded.error_message, early_receipts.error_message),
+           received_at = excluded.received_at
+         WHERE {} < {}",
+        receipt_rank_sql_of("early_receipts.status"),
+        receipt_rank_sql_of("excluded.status"),
+    );
+    sqlx::query(&sql)
+        .bind(provider_message_id)
+        .bind(status.as_str())
+        .bind(error_code)
+        .bind(error_message)
+        .bind(now_ms())
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// Applies (once) the receipts kept for an id that a send has just recorded. Returns the
+/// failure when the message ends up `failed` because of them.
+async fn apply_early_receipts(
+    c: &mut AnyConnection,
+    provider_message_id: &str,
+) -> Result<Option<DeliveryFailure>, StoreError> {
+    lock_receipts_of(c, provider_message_id).await?;
+    let kept = sqlx::query(
+        "DELETE FROM early_receipts WHERE provider_message_id = $1
+         RETURNING status, error_code, error_message",
+    )
+    .bind(provider_message_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    let Some(kept) = kept else { return Ok(None) };
+    let status: MessageStatus = text_column::parse(&kept, 0)?;
+    let error_code: Option<i64> = kept.try_get(1)?;
+    let error_message: Option<String> = kept.try_get(2)?;
+    apply_receipt(
+        c,
+        provider_message_id,
+        status,
+        error_code,
+        error_message.as_deref(),
+    )
+    .await?;
+    Ok(failed_deliveries(c, &[provider_message_id.to_string()])
+        .await?
+        .pop())
+}
+
+/// An outbound message Meta reported as `failed`: what the step that hands the conversation
+/// to a person needs (issue 18 item 6). `kind` is the message's stored kind (`text`,
+/// `buttons`…); whether it carried a quote or a confirmation is read from its conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryFailure {
+    pub tenant_id: String,
+    pub message_id: String,
+    pub conversation_id: String,
+    pub kind: String,
+    pub error_code: Option<i64>,
+    pub error_message: Option<String>,
+}
+
+/// Of these Meta ids, the outbound messages that are now `failed` (after their receipts were
+/// applied). The webhook asks this after storing a delivery with `failed` receipts; a
+/// redelivered receipt names the same message again, so whoever acts on it must be
+/// idempotent.
+pub async fn failed_deliveries(
+    c: &mut AnyConnection,
+    provider_message_ids: &[String],
+) -> Result<Vec<DeliveryFailure>, StoreError> {
+    let mut out = Vec::new();
+    for wamid in provider_message_ids {
+        let row = sqlx::query(
+            "SELECT tenant_id, id, conversation_id, kind, error_code, error_message FROM messages
+             WHERE provider_message_id = $1 AND direction = 'out' AND status = 'failed'",
+        )
+        .bind(wamid)
+        .fetch_optional(&mut *c)
+        .await?;
+        if let Some(r) = row {
+            out.push(DeliveryFailure {
+                tenant_id: r.try_get(0)?,
+                message_id: r.try_get(1)?,
+                conversation_id: r.try_get(2)?,
+                kind: r.try_get(3)?,
+                error_code: r.try_get(4)?,
+                error_message: r.try_get(5)?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Drops early receipts older than `older_than_ms` whose message never appeared (sent by
+/// another app on the same number, or a send that never recorded its id). Returns how many.
+pub async fn purge_early_receipts(db: &Db, older_than_ms: i64) -> Result<u64, StoreError> {
+    Ok(
+        sqlx::query("DELETE FROM early_receipts WHERE received_at < $1")
+            .bind(now_ms() - older_than_ms)
+            .execute(db.write())
+            .await?
+            .rows_affected(),
+    )
+}
+
 /// [`MessageStatus::receipt_rank`] of the `status` column, as SQL.
 fn receipt_rank_sql() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    SQL.get_or_init(|| {
-        let whens: String = MessageStatus::ALL
-            .iter()
-            .filter_map(|s| Some(format!(" WHEN '{}' THEN {}", s.as_str(), s.receipt_rank()?)))
-            .collect();
-        format!("(CASE status{whens} ELSE -1 END)")
-    })
+    SQL.get_or_init(|| receipt_rank_sql_of("status"))
+}
+
+/// [`MessageStatus::receipt_rank`] of a status column (`column` is ours, never input).
+fn receipt_rank_sql_of(column: &str) -> String {
+    let whens: String = MessageStatus::ALL
+        .iter()
+        .filter_map(|s| Some(format!(" WHEN '{}' THEN {}", s.as_str(), s.receipt_rank()?)))
+        .collect();
+    format!("(CASE {column}{whens} ELSE -1 END)")
 }
 
 /// The transcript of a conversation, oldest first.

@@ -84,6 +84,24 @@ pub const MIGRATIONS: &[Migration] = &[
         down: include_str!("../migrations/0005_store_profile_pix.down.sql"),
         postgres: None,
     },
+    Migration {
+        version: 6,
+        name: "user_ids_early_receipts",
+        up: include_str!("../migrations/0006_user_ids_early_receipts.up.sql"),
+        down: include_str!("../migrations/0006_user_ids_early_receipts.down.sql"),
+        // The same columns and index, plus the webhook function that fills them.
+        postgres: Some((
+            concat!(
+                include_str!("../migrations/0006_user_ids_early_receipts.up.sql"),
+                include_str!("../migrations/0006_record_delivery.postgres.up.sql"),
+            ),
+            concat!(
+                include_str!("../migrations/0006_record_delivery.postgres.down.sql"),
+                include_str!("../migrations/0003_record_delivery.postgres.up.sql"),
+                include_str!("../migrations/0006_user_ids_early_receipts.down.sql"),
+            ),
+        )),
+    },
 ];
 
 /// The schema version this binary expects.

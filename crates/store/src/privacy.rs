@@ -191,7 +191,7 @@ pub async fn erase_contact(
             .await?;
     } else {
         sqlx::query(
-            "UPDATE contacts SET wa_id = $3, name = '', last_inbound_at = NULL WHERE tenant_id = $1 AND id = $2",
+            "UPDATE contacts SET wa_id = $3, user_id = NULL, username = NULL, name = '', last_inbound_at = NULL WHERE tenant_id = $1 AND id = $2",
         )
         .bind(tenant_id)
         .bind(&cid)

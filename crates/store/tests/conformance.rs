@@ -86,6 +86,8 @@ async fn ingest(
                 tenant_id: &tenant,
                 channel_id: &channel,
                 wa_id: &wa_id,
+                user_id: None,
+                username: None,
                 contact_name: "Cliente",
                 provider_message_id: &wamid,
                 kind: "text",
@@ -373,6 +375,8 @@ fn delivery_script(pnid: &str, tag: &str) -> Vec<Delivery> {
         DeliveryEvent::Message(DeliveredMessage {
             phone_number_id: pnid.to_string(),
             wa_id: wa_id.to_string(),
+            user_id: None,
+            username: None,
             name: name.to_string(),
             wamid: format!("{tag}.{wamid}"),
             kind: "text".into(),
@@ -496,6 +500,8 @@ async fn run_delivery_script(
         events: vec![DeliveryEvent::Message(store::inbound::DeliveredMessage {
             phone_number_id: pnid.clone(),
             wa_id: "5511900000002".into(),
+            user_id: None,
+            username: None,
             name: "Bia".into(),
             wamid: format!("{slug}.b1"),
             kind: "text".into(),
@@ -684,6 +690,8 @@ async fn stored_words_read_back(t: &TestDb) {
         DeliveryEvent::Message(DeliveredMessage {
             phone_number_id: "pn-loja-w".into(),
             wa_id: "5511977776666".into(),
+            user_id: None,
+            username: None,
             name: "Bia".into(),
             wamid: wamid.into(),
             kind: kind.into(),
@@ -841,6 +849,8 @@ async fn recorder_shares_transactions_and_isolates_a_refused_delivery() {
             events: vec![DeliveryEvent::Message(DeliveredMessage {
                 phone_number_id: "pn-loja-fila".into(),
                 wa_id: format!("55119000001{i:02}"),
+                user_id: None,
+                username: None,
                 name: "Cliente".into(),
                 wamid: if i == 7 {
                     format!("fila.7.{unindexable}")

@@ -34,6 +34,19 @@ impl GraphCall {
         self.body["type"] == "interactive"
     }
 
+    /// The business-scoped user id it went to (`recipient`), when sent that way.
+    pub fn recipient(&self) -> Option<&str> {
+        self.body["recipient"].as_str()
+    }
+
+    /// Meta's id for an accepted message.
+    pub fn wamid(&self) -> Option<&str> {
+        match &self.outcome {
+            Outcome::Accepted { wamid } => Some(wamid),
+            _ => None,
+        }
+    }
+
     /// Meta would have delivered it.
     pub fn is_accepted(&self) -> bool {
         matches!(self.outcome, Outcome::Accepted { .. })

@@ -280,10 +280,9 @@ pub async fn fake_graph(
         .and_then(|v| v.to_str().ok());
     match whatsapp::mock::check_request(&pnid, authorization, None, &body) {
         Ok(msg) => {
-            let to = msg["to"].as_str().unwrap_or_default();
             // Unique across demo restarts: the demo database outlives the process.
             let wamid = format!("wamid.FAKE{}", uuid::Uuid::now_v7().simple());
-            Json(whatsapp::mock::accepted_body(to, &wamid)).into_response()
+            Json(whatsapp::mock::accepted_answer(&msg, &wamid)).into_response()
         }
         Err(refusal) => {
             tracing::warn!(code = refusal.code, details = %refusal.details, "fake Graph refused a message as Meta would");

@@ -1,7 +1,9 @@
 //! `api.BASE/webhooks/whatsapp`: Meta's deliveries.
 //!
 //! Order of work on POST: read the raw body (bounded: 413), verify `X-Hub-Signature-256`
-//! over those exact bytes in constant time (401), parse (400, nothing stored), then one
+//! over those exact bytes in constant time (401), parse (400 only for a body that is not a
+//! WhatsApp payload at all; a message or receipt we can't read is recorded — log, metric,
+//! the raw body kept with the event — and its neighbours are stored), then one
 //! transaction (shared with the deliveries arriving at the same moment: `store::recorder`)
 //! stores the raw event, each new message and its job, and applies status receipts — and
 //! only then 200. A duplicate delivery changes nothing.
@@ -18,7 +20,7 @@ use serde::Deserialize;
 use store::inbound::{DeliveredMessage, DeliveredStatus, Delivery, DeliveryEvent, EventOutcome};
 use subtle::ConstantTimeEq;
 use whatsapp::signature::{verify_signature, SIGNATURE_HEADER};
-use whatsapp::webhook::{parse_webhook, DeliveryStatus, MessageContent, WebhookEvent};
+use whatsapp::webhook::{parse_delivery, DeliveryStatus, MessageContent, WebhookEvent};
 
 use crate::layers::RequestId;
 use crate::state::AppState;
@@ -63,6 +65,7 @@ struct Summary {
     unknown_channel: usize,
     statuses: usize,
     ignored: usize,
+    unreadable: usize,
 }
 
 pub async fn receive(
@@ -89,7 +92,7 @@ pub async fn receive(
         tracing::warn!(reason = e.metric_label(), "webhook signature rejected");
         return (StatusCode::UNAUTHORIZED, "invalid signature").into_response();
     }
-    let events = match parse_webhook(&raw) {
+    let events = match parse_delivery(&raw) {
         Ok(ev) => ev,
         Err(e) => {
             outcome("malformed");
@@ -97,8 +100,20 @@ pub async fn receive(
             return (StatusCode::BAD_REQUEST, "malformed payload").into_response();
         }
     };
+    let failed_receipts: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            WebhookEvent::Status(st) if st.status == DeliveryStatus::Failed => {
+                Some(st.wamid.clone())
+            }
+            _ => None,
+        })
+        .collect();
     match store_events(&state, raw, events, rid.0).await {
         Ok(s) => {
+            if !failed_receipts.is_empty() {
+                act_on_failed_deliveries(&state, &failed_receipts).await;
+            }
             for _ in 0..s.accepted.min(8) {
                 state.wake.notify_one();
             }
@@ -107,12 +122,36 @@ pub async fn receive(
             (0..s.unknown_channel).for_each(|_| outcome("unknown_channel"));
             (0..s.statuses).for_each(|_| outcome("status"));
             (0..s.ignored).for_each(|_| outcome("ignored"));
+            (0..s.unreadable).for_each(|_| outcome("unreadable"));
             StatusCode::OK.into_response()
         }
         Err(e) => {
             // Meta retries non-2xx deliveries, so nothing is lost while the database is away.
             tracing::error!(error = %store::error::report(&e), "could not store webhook; Meta will retry");
             (StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable").into_response()
+        }
+    }
+}
+
+/// Outbound messages this delivery's `failed` receipts marked failed go to the one place
+/// that acts on failures (`worker::delivery`). Best effort after the commit: the receipts
+/// are stored either way, and Meta has its 200 coming.
+async fn act_on_failed_deliveries(state: &AppState, wamids: &[String]) {
+    let failures = async {
+        let mut c = state.db.read().acquire().await?;
+        store::messages::failed_deliveries(&mut c, wamids).await
+    }
+    .await;
+    match failures {
+        Ok(failures) => {
+            for f in &failures {
+                if let Err(e) = worker::delivery::delivery_failed(&state.db, f).await {
+                    tracing::warn!(error = %store::error::report(&e), "could not act on a failed delivery");
+                }
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %store::error::report(&e), "could not read failed deliveries")
         }
     }
 }
@@ -167,9 +206,18 @@ fn message_status(s: DeliveryStatus) -> MessageStatus {
     }
 }
 
+/// How one event is counted: a message of some kind, or an unreadable part (kept only in
+/// the raw body of the stored event, counted apart so the operator sees it).
+#[derive(Clone, Copy)]
+enum Counted {
+    Message(&'static str),
+    Unreadable,
+    Other,
+}
+
 /// The store's view of the parsed events (kind, text and extras of each message), each with
-/// its message kind for the metrics (None for receipts and ignored changes).
-fn delivery_events(events: &[WebhookEvent]) -> Vec<(DeliveryEvent, Option<&'static str>)> {
+/// how it is counted in the metrics.
+fn delivery_events(events: &[WebhookEvent]) -> Vec<(DeliveryEvent, Counted)> {
     events
         .iter()
         .map(|ev| match ev {
@@ -179,6 +227,8 @@ fn delivery_events(events: &[WebhookEvent]) -> Vec<(DeliveryEvent, Option<&'stat
                 let event = DeliveryEvent::Message(DeliveredMessage {
                     phone_number_id: m.phone_number_id.clone(),
                     wa_id: m.from.clone(),
+                    user_id: m.from_user_id.clone(),
+                    username: m.username.clone(),
                     name: m.contact_name.clone().unwrap_or_default(),
                     wamid: m.wamid.clone(),
                     kind: stored.kind,
@@ -186,7 +236,7 @@ fn delivery_events(events: &[WebhookEvent]) -> Vec<(DeliveryEvent, Option<&'stat
                     payload_json: stored.payload_json,
                     timestamp: m.timestamp,
                 });
-                (event, Some(content.kind()))
+                (event, Counted::Message(content.kind()))
             }
             WebhookEvent::Status(st) => {
                 let err = st.error.as_ref();
@@ -198,7 +248,7 @@ fn delivery_events(events: &[WebhookEvent]) -> Vec<(DeliveryEvent, Option<&'stat
                     error_message: err
                         .map(|e| e.details.clone().unwrap_or_else(|| e.title.clone())),
                 });
-                (event, None)
+                (event, Counted::Other)
             }
             WebhookEvent::Ignored {
                 phone_number_id, ..
@@ -206,8 +256,22 @@ fn delivery_events(events: &[WebhookEvent]) -> Vec<(DeliveryEvent, Option<&'stat
                 DeliveryEvent::Ignored {
                     phone_number_id: phone_number_id.clone(),
                 },
-                None,
+                Counted::Other,
             ),
+            WebhookEvent::Unreadable(u) => {
+                tracing::warn!(
+                    part = u.part,
+                    wamid = u.wamid.as_deref().unwrap_or("-"),
+                    reason = %u.reason,
+                    "unreadable part of a webhook delivery; kept in the stored event, the rest processed"
+                );
+                (
+                    DeliveryEvent::Ignored {
+                        phone_number_id: u.phone_number_id.clone(),
+                    },
+                    Counted::Unreadable,
+                )
+            }
         })
         .collect()
 }
@@ -218,7 +282,7 @@ async fn store_events(
     events: Vec<WebhookEvent>,
     request_id: String,
 ) -> Result<Summary, store::StoreError> {
-    let (events, kinds): (Vec<DeliveryEvent>, Vec<Option<&'static str>>) =
+    let (events, kinds): (Vec<DeliveryEvent>, Vec<Counted>) =
         delivery_events(&events).into_iter().unzip();
     let delivery = Delivery {
         events,
@@ -231,7 +295,7 @@ async fn store_events(
         match outcome {
             EventOutcome::Accepted => {
                 s.accepted += 1;
-                if let Some(kind) = kind {
+                if let Counted::Message(kind) = kind {
                     metrics::counter!("orcazap_inbound_messages_total", "kind" => kind)
                         .increment(1);
                 }
@@ -242,6 +306,7 @@ async fn store_events(
                 tracing::warn!("message for an unknown phone_number_id; recorded, not processed");
             }
             EventOutcome::Status => s.statuses += 1,
+            EventOutcome::Ignored if matches!(kind, Counted::Unreadable) => s.unreadable += 1,
             EventOutcome::Ignored => s.ignored += 1,
         }
     }

@@ -320,3 +320,48 @@ async fn scripted_answers_follow_the_rules_check() {
     assert_eq!(outcomes[1], Outcome::Scripted { status: 429 });
     assert!(matches!(&outcomes[2], Outcome::Accepted { wamid } if wamid == "wamid.MOCK-1"));
 }
+
+/// Issue 18 item 4: since 2026 a message may go to a business-scoped user id in `recipient`
+/// (no `to`); Meta answers with `contacts[].user_id`. With both, `to` wins. A phone in
+/// `recipient`, a malformed id, or neither field is refused.
+#[tokio::test]
+async fn recipient_by_user_id_is_accepted_like_meta() {
+    let mock = MockGraph::builder().token(TOKEN).start().await;
+    let by_user_id = |recipient: &str| {
+        let mut m = text("oi");
+        m.as_object_mut().unwrap().remove("to");
+        m["recipient"] = json!(recipient);
+        m
+    };
+    let (status, body) = send(&mock, &by_user_id("BR.1502576394655843")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["contacts"][0]["input"], "BR.1502576394655843");
+    assert_eq!(body["contacts"][0]["user_id"], "BR.1502576394655843");
+    assert!(body["contacts"][0].get("wa_id").is_none(), "{body}");
+    let call = mock.calls().pop().unwrap();
+    assert_eq!(call.recipient(), Some("BR.1502576394655843"));
+    assert_eq!(call.to(), "");
+    let (status, body) = send(&mock, &by_user_id("US.ENT.11815799212886844830")).await;
+    assert_eq!(status, 200, "parent BSUID: {body}");
+    let mut both = text("oi");
+    both["recipient"] = json!("BR.1502576394655843");
+    assert_accepted(&mock, both, "to and recipient: to wins").await;
+    for bad in ["5511987654321", "BR.", "br.123", "BR.12-34", "BRA.1"] {
+        assert_refused(
+            &mock,
+            by_user_id(bad),
+            codes::PARAMETER_VALUE_NOT_VALID,
+            &format!("recipient {bad}"),
+        )
+        .await;
+    }
+    let mut neither = text("oi");
+    neither.as_object_mut().unwrap().remove("to");
+    assert_refused(
+        &mock,
+        neither,
+        codes::REQUIRED_PARAMETER_MISSING,
+        "no addressee",
+    )
+    .await;
+}

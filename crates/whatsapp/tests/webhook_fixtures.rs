@@ -2,9 +2,9 @@
 
 use whatsapp::signature::{sign, verify_signature};
 use whatsapp::webhook::{
-    build_button_reply_webhook, build_status_webhook, build_text_webhook, parse_webhook,
-    DeliveryStatus, GraphErrorInfo, InboundMessage, MessageContent, StatusUpdate, WebhookEvent,
-    WebhookParseError,
+    build_button_reply_webhook, build_status_webhook, build_text_webhook, parse_delivery,
+    parse_webhook, DeliveryStatus, GraphErrorInfo, InboundMessage, MessageContent, StatusUpdate,
+    Unreadable, WebhookEvent, WebhookParseError,
 };
 
 macro_rules! fixture {
@@ -40,6 +40,8 @@ fn text_message() {
                 body: "Bom dia! Preciso de 10 sacos de cimento e 2 metros de areia média, entrega amanhã no Centro, pago no pix".into()
             },
             context_wamid: None,
+            from_user_id: None,
+            username: None,
         }
     );
     assert_eq!(m.content.kind(), "text");
@@ -231,6 +233,7 @@ fn statuses_sent_delivered_read_in_order() {
                 status,
                 timestamp: ts,
                 recipient_id: "5511987654321".into(),
+                recipient_user_id: None,
                 error: None,
             })
         );
@@ -482,6 +485,8 @@ fn built_text_webhook_round_trips() {
                 body: "quanto tá o \"cimento\"?\nvalew".into()
             },
             context_wamid: None,
+            from_user_id: None,
+            username: None,
         }
     );
     // Same shape as Meta's: the fixture and the built payload agree on the structure.
@@ -544,6 +549,7 @@ fn built_status_webhook_round_trips() {
             status: DeliveryStatus::Failed,
             timestamp: 1_764_500_000,
             recipient_id: "5511987654321".into(),
+            recipient_user_id: None,
             error: Some(error),
         })]
     );
@@ -559,5 +565,110 @@ fn built_status_webhook_round_trips() {
     let events = parse_webhook(delivered.as_bytes()).unwrap();
     assert!(
         matches!(&events[..], [WebhookEvent::Status(s)] if s.status == DeliveryStatus::Delivered && s.error.is_none())
+    );
+}
+
+/// Issue 18 item 4: a user with a WhatsApp username may come with `from_user_id` only (no
+/// phone). The message is read, and the reply address is the user id.
+#[test]
+fn username_only_sender_is_read_by_user_id() {
+    let m = only_message(fixture!("username_only_sender.json"));
+    assert_eq!(m.from, "");
+    assert_eq!(m.from_user_id.as_deref(), Some("BR.1502576394655843"));
+    assert_eq!(m.reply_address(), "BR.1502576394655843");
+    assert_eq!(m.contact_name.as_deref(), Some("Renata"));
+    assert_eq!(m.username.as_deref(), Some("renata.obras"));
+    assert_eq!(m.wamid, "wamid.USER-0000000000000000000001");
+    // With both, the phone is where replies go (Meta recommends it; `to` wins over
+    // `recipient` anyway).
+    let both = fixture!("username_only_sender.json").replace(
+        r#""from_user_id": "BR.1502576394655843","#,
+        r#""from_user_id": "BR.1502576394655843", "from": "5511987654321","#,
+    );
+    let m = only_message(&both);
+    assert_eq!(m.from, "5511987654321");
+    assert_eq!(m.reply_address(), "5511987654321");
+}
+
+/// Issue 18 item 4: one message Meta sent without any sender does not sink the good one
+/// beside it; it comes back as unreadable, with its id, in its place.
+#[test]
+fn mixed_delivery_keeps_the_good_message_and_names_the_broken_one() {
+    let raw = fixture!("mixed_delivery_one_broken.json");
+    let events = parse_delivery(raw.as_bytes()).expect("a WhatsApp payload");
+    let [WebhookEvent::Unreadable(broken), WebhookEvent::Message(good)] = events.as_slice() else {
+        panic!("expected unreadable + message, got {events:?}");
+    };
+    assert_eq!(
+        broken,
+        &Unreadable {
+            phone_number_id: Some(CHANNEL.into()),
+            wamid: Some("wamid.MIXED-BROKEN-00000000000001".into()),
+            part: "message",
+            reason: "message without a sender (from or from_user_id)".into(),
+        }
+    );
+    assert_eq!(good.wamid, "wamid.MIXED-GOOD-000000000000002");
+    assert_eq!(good.from, "5521998887777");
+    // The all-or-nothing form still refuses it.
+    assert!(matches!(
+        parse_webhook(raw.as_bytes()),
+        Err(WebhookParseError::Malformed { .. })
+    ));
+}
+
+/// Each broken part of a WhatsApp payload is unreadable on its own: a receipt without an
+/// id, a message with a timestamp that is not a number, a `messages` change without its
+/// channel; the readable parts around them are kept.
+#[test]
+fn broken_parts_are_unreadable_and_their_neighbours_kept() {
+    let raw = r#"{"object":"whatsapp_business_account","entry":[{"changes":[
+      {"field":"messages","value":{"messages":[{"from":"5511987654321","id":"w0","timestamp":"1","type":"text","text":{"body":"oi"}}]}},
+      {"field":"messages","value":{"metadata":{"phone_number_id":"1"},
+        "messages":[{"from":"5511987654321","id":"w1","timestamp":"ontem","type":"text","text":{"body":"oi"}},
+                    {"from":"5511987654321","id":"w2","timestamp":"2","type":"text","text":{"body":"oi"}}],
+        "statuses":[{"status":"read","timestamp":"3"},
+                    {"id":"s1","status":"read","timestamp":"3","recipient_id":"5511987654321"}]}}]}]}"#;
+    let events = parse_delivery(raw.as_bytes()).expect("a WhatsApp payload");
+    let parts: Vec<(&str, Option<&str>)> = events
+        .iter()
+        .map(|e| match e {
+            WebhookEvent::Unreadable(u) => (u.part, u.wamid.as_deref()),
+            WebhookEvent::Message(m) => ("ok message", Some(m.wamid.as_str())),
+            WebhookEvent::Status(s) => ("ok status", Some(s.wamid.as_str())),
+            WebhookEvent::Ignored { .. } => ("ignored", None),
+        })
+        .collect();
+    assert_eq!(
+        parts,
+        [
+            ("change", None),
+            ("message", Some("w1")),
+            ("ok message", Some("w2")),
+            ("status", None),
+            ("ok status", Some("s1")),
+        ]
+    );
+    // Not a WhatsApp payload at all: still an error for the whole body.
+    assert!(parse_delivery(br#"{"object":"page","entry":[]}"#).is_err());
+    assert!(parse_delivery(br#"{"object":"whatsapp_business_account"}"#).is_err());
+}
+
+/// Receipts for a message sent to a user id carry `recipient_user_id` (and may lack
+/// `recipient_id`).
+#[test]
+fn status_with_user_id() {
+    let events = parse_webhook(fixture!("status_with_user_id.json").as_bytes()).unwrap();
+    assert_eq!(
+        events,
+        vec![WebhookEvent::Status(StatusUpdate {
+            phone_number_id: CHANNEL.into(),
+            wamid: "wamid.OUT-USER-000000000000000001".into(),
+            status: DeliveryStatus::Delivered,
+            timestamp: 1_764_316_850,
+            recipient_id: String::new(),
+            recipient_user_id: Some("BR.1502576394655843".into()),
+            error: None,
+        })]
     );
 }

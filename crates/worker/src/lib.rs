@@ -16,6 +16,7 @@
 
 pub mod actions;
 mod advance;
+pub mod delivery;
 mod expire;
 pub mod job;
 pub mod outbound;

@@ -312,6 +312,12 @@ impl Worker {
                     Ok(n) => tracing::info!(deleted = n, "old webhook payloads purged"),
                     Err(e) => tracing::warn!(error = %e, "webhook payload purge failed"),
                 }
+                // Receipts for ids no send recorded within a week (Meta redelivers for 7 days).
+                if let Err(e) =
+                    store::messages::purge_early_receipts(&self.db, 7 * 24 * 3600 * 1000).await
+                {
+                    tracing::warn!(error = %e, "early receipt purge failed");
+                }
             }
         }
     }

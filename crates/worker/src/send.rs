@@ -99,7 +99,14 @@ pub async fn handle(jc: &JobCtx<'_>, message_id: &str) -> Outcome {
                 })
                 .await
             {
-                Ok(()) => Outcome::Done,
+                Ok(None) => Outcome::Done,
+                // A `failed` receipt got here before this commit and is applied now.
+                Ok(Some(failure)) => {
+                    if let Err(e) = crate::delivery::delivery_failed(w.db, &failure).await {
+                        tracing::warn!(error = %e, "could not act on a failed delivery");
+                    }
+                    Outcome::Done
+                }
                 // Meta has it; retrying would send it twice. Keep the job for the operator.
                 Err(e) => Outcome::Dead(format!("sent but could not record Meta's id: {e}")),
             }

@@ -54,7 +54,8 @@ fn invalid(reason: impl Into<String>) -> Result<(), InvalidMessage> {
 }
 
 impl OutboundMessage {
-    /// The recipient's `wa_id`, exactly as it will be sent.
+    /// The customer's address, exactly as it will be sent: their `wa_id` (phone), or their
+    /// business-scoped user id when Meta never gave us the phone (see [`Recipient`]).
     pub fn to(&self) -> &str {
         match self {
             OutboundMessage::Text { to, .. } | OutboundMessage::Buttons { to, .. } => to,
@@ -81,8 +82,20 @@ impl OutboundMessage {
         }
     }
 
-    /// The JSON body of `POST /{phone_number_id}/messages`, in Meta's format.
+    /// The JSON body of `POST /{phone_number_id}/messages`, in Meta's format: the address
+    /// goes in `to` (a phone) or `recipient` (a business-scoped user id).
     pub fn to_graph_json(&self) -> Value {
+        let mut body = self.graph_body();
+        if let (Recipient::UserId(user_id), Some(obj)) =
+            (Recipient::of(self.to()), body.as_object_mut())
+        {
+            obj.remove("to");
+            obj.insert("recipient".into(), Value::String(user_id.to_string()));
+        }
+        body
+    }
+
+    fn graph_body(&self) -> Value {
         match self {
             OutboundMessage::Text { to, body } => json!({
                 "messaging_product": "whatsapp",
@@ -114,12 +127,57 @@ impl OutboundMessage {
     }
 }
 
+/// How Meta addresses a customer in a send. Since 2026 a user with a WhatsApp username may
+/// reach us with a business-scoped user id (BSUID) and no phone; Graph then takes the id in
+/// `recipient` instead of `to` (with both, `to` wins). Format, per Meta: a two-letter ISO
+/// country code, a period, up to 128 alphanumerics (`BR.1502576394655843`); a parent
+/// BSUID has `ENT.` after the country (`US.ENT.11815799212886844830`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recipient<'a> {
+    /// A `wa_id`: digits, sent in `to`.
+    Phone(&'a str),
+    /// A business-scoped user id, sent in `recipient`.
+    UserId(&'a str),
+}
+
+/// Longest alphanumeric part of a business-scoped user id Meta documents.
+pub const MAX_USER_ID_CHARS: usize = 128;
+
+impl<'a> Recipient<'a> {
+    /// A stored address read as what it is: a user id when it has the BSUID shape, a phone
+    /// otherwise (phones are digits, so the two never overlap).
+    pub fn of(address: &'a str) -> Recipient<'a> {
+        if is_user_id(address) {
+            Recipient::UserId(address)
+        } else {
+            Recipient::Phone(address)
+        }
+    }
+}
+
+/// Meta's BSUID shape: `CC.` or `CC.ENT.` then 1 to 128 ASCII letters or digits.
+pub fn is_user_id(s: &str) -> bool {
+    let Some((country, rest)) = s.split_once('.') else {
+        return false;
+    };
+    let rest = rest.strip_prefix("ENT.").unwrap_or(rest);
+    country.len() == 2
+        && country.bytes().all(|b| b.is_ascii_uppercase())
+        && (1..=MAX_USER_ID_CHARS).contains(&rest.len())
+        && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
 /// Digits only (an optional leading `+` is tolerated), as Meta gave them: the Brazilian
-/// 8-digit form is valid and must not be "fixed".
+/// 8-digit form is valid and must not be "fixed". Or a business-scoped user id.
 fn validate_recipient(to: &str) -> Result<(), InvalidMessage> {
+    if is_user_id(to) {
+        return Ok(());
+    }
     let digits = to.strip_prefix('+').unwrap_or(to);
     if !(8..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return invalid("recipient must be a WhatsApp id of 8 to 15 digits");
+        return invalid(
+            "recipient must be a WhatsApp id of 8 to 15 digits or a business-scoped user id",
+        );
     }
     Ok(())
 }
@@ -248,6 +306,33 @@ mod tests {
             body: " \n".into(),
         };
         assert!(empty.validate().is_err());
+    }
+
+    #[test]
+    fn user_ids_go_in_recipient_phones_in_to() {
+        let to_user = OutboundMessage::Text {
+            to: "BR.1502576394655843".into(),
+            body: "oi".into(),
+        };
+        assert_eq!(to_user.validate(), Ok(()));
+        let json = to_user.to_graph_json();
+        assert_eq!(json["recipient"], "BR.1502576394655843");
+        assert!(json.get("to").is_none(), "{json}");
+        let to_phone = buttons(&["Confirmar"]).to_graph_json();
+        assert_eq!(to_phone["to"], "5511987654321");
+        assert!(to_phone.get("recipient").is_none());
+        assert!(is_user_id("US.ENT.11815799212886844830"));
+        for not in [
+            "BR.",
+            "br.123",
+            "BRA.123",
+            "BR.12-3",
+            "5511987654321",
+            ".123",
+        ] {
+            assert!(!is_user_id(not), "{not}");
+        }
+        assert!(!is_user_id(&format!("BR.{}", "1".repeat(129))));
     }
 
     #[test]

@@ -20,8 +20,9 @@ pub use config::{
 };
 pub use error::{codes, SendError};
 pub use message::{
-    InvalidMessage, OutboundMessage, ReplyButton, MAX_BUTTONS, MAX_BUTTON_ID_CHARS,
-    MAX_BUTTON_TITLE_CHARS, MAX_INTERACTIVE_BODY_CHARS, MAX_TEXT_BODY_CHARS,
+    is_user_id, InvalidMessage, OutboundMessage, Recipient, ReplyButton, MAX_BUTTONS,
+    MAX_BUTTON_ID_CHARS, MAX_BUTTON_TITLE_CHARS, MAX_INTERACTIVE_BODY_CHARS, MAX_TEXT_BODY_CHARS,
+    MAX_USER_ID_CHARS,
 };
 
 /// Header that carries our request id to the Graph API (and into Meta's logs).

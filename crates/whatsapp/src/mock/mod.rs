@@ -135,13 +135,32 @@ pub fn check_request(
     Ok(msg)
 }
 
-/// Meta's success body for an accepted message.
+/// Meta's success body for an accepted message sent to a phone (`to`).
 pub fn accepted_body(to: &str, wamid: &str) -> Value {
     json!({
         "messaging_product": "whatsapp",
         "contacts": [{ "input": to, "wa_id": to }],
         "messages": [{ "id": wamid }],
     })
+}
+
+/// Meta's success body for a message sent to a business-scoped user id (`recipient`):
+/// `contacts[].user_id` instead of `wa_id`.
+pub fn accepted_body_for_user_id(user_id: &str, wamid: &str) -> Value {
+    json!({
+        "messaging_product": "whatsapp",
+        "contacts": [{ "input": user_id, "user_id": user_id }],
+        "messages": [{ "id": wamid }],
+    })
+}
+
+/// Meta's success body for an accepted request, by how it was addressed: `to` wins over
+/// `recipient` when both are present, as at Meta.
+pub fn accepted_answer(msg: &Value, wamid: &str) -> Value {
+    match (msg["to"].as_str(), msg["recipient"].as_str()) {
+        (None, Some(user_id)) => accepted_body_for_user_id(user_id, wamid),
+        (to, _) => accepted_body(to.unwrap_or_default(), wamid),
+    }
 }
 
 /// What became of one request.
@@ -173,8 +192,14 @@ pub struct Call {
 }
 
 impl Call {
+    /// The phone the message went to (`to`); empty when it was sent by user id.
     pub fn to(&self) -> &str {
         self.body["to"].as_str().unwrap_or_default()
+    }
+
+    /// The business-scoped user id the message went to (`recipient`), when sent that way.
+    pub fn recipient(&self) -> Option<&str> {
+        self.body["recipient"].as_str()
     }
 
     /// The text of a text message, or the body of an interactive one.
@@ -377,8 +402,7 @@ async fn messages(
             None => {
                 let n = inner.counter.fetch_add(1, Ordering::Relaxed) + 1;
                 let wamid = format!("wamid.MOCK-{n}");
-                let to = msg["to"].as_str().unwrap_or_default();
-                let answer = accepted_body(to, &wamid).to_string();
+                let answer = accepted_answer(&msg, &wamid).to_string();
                 (Outcome::Accepted { wamid }, 200, answer, inner.delay)
             }
         },

@@ -30,12 +30,15 @@ pub const ROW_DESCRIPTION_MAX: usize = 72;
 pub const ROW_ID_MAX: usize = 200;
 /// E.164 allows at most 15 digits.
 pub const TO_DIGITS_MAX: usize = 15;
+/// The alphanumeric part of a business-scoped user id (`recipient`).
+pub const USER_ID_CHARS_MAX: usize = 128;
 
 /// Top-level fields of a message request. The content object is the one named by `type`.
 const TOP_LEVEL: &[&str] = &[
     "messaging_product",
     "recipient_type",
     "to",
+    "recipient",
     "type",
     "context",
     "biz_opaque_callback_data",
@@ -70,7 +73,7 @@ pub fn check_message(body: &Value) -> Result<(), Refusal> {
             ));
         }
     }
-    check_to(obj.get("to"))?;
+    check_addressee(obj.get("to"), obj.get("recipient"))?;
     let kind = match obj.get("type") {
         // Meta's default type is text.
         None => "text",
@@ -96,6 +99,39 @@ pub fn check_message(body: &Value) -> Result<(), Refusal> {
         ))),
         k => Err(Refusal::param_value(&format!("unknown message type {k}"))),
     }
+}
+
+/// `to` (a phone), `recipient` (a business-scoped user id), or both (then `to` wins, and
+/// both must still be valid); one of them is required.
+fn check_addressee(to: Option<&Value>, recipient: Option<&Value>) -> Result<(), Refusal> {
+    if let Some(recipient) = recipient {
+        check_recipient(recipient)?;
+        if to.is_none() {
+            return Ok(());
+        }
+    }
+    check_to(to)
+}
+
+/// A business-scoped user id: two-letter country code, a period, optionally `ENT.` (parent
+/// BSUID), then 1 to 128 alphanumerics. A phone number here is refused: phones go in `to`.
+fn check_recipient(recipient: &Value) -> Result<(), Refusal> {
+    let Value::String(id) = recipient else {
+        return Err(Refusal::invalid_parameter("recipient must be a string"));
+    };
+    let shaped = id.split_once('.').is_some_and(|(country, rest)| {
+        let rest = rest.strip_prefix("ENT.").unwrap_or(rest);
+        country.len() == 2
+            && country.bytes().all(|b| b.is_ascii_uppercase())
+            && (1..=USER_ID_CHARS_MAX).contains(&rest.len())
+            && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+    });
+    if !shaped {
+        return Err(Refusal::param_value(
+            "recipient must be a business-scoped user id (e.g. BR.1502576394655843)",
+        ));
+    }
+    Ok(())
 }
 
 fn check_to(to: Option<&Value>) -> Result<(), Refusal> {

@@ -15,6 +15,24 @@ pub enum WebhookEvent {
         phone_number_id: Option<String>,
         field: String,
     },
+    /// A message, receipt or change inside a WhatsApp payload that we could not read (no
+    /// sender, no id, a timestamp that is not a number, a `messages` change without its
+    /// channel…). Its neighbours are still delivered; this one is recorded for the operator
+    /// (log, metric, the raw body kept with the event) instead of failing the whole delivery,
+    /// which Meta would redeliver for days.
+    Unreadable(Unreadable),
+}
+
+/// What could not be read, with what little we know about it. `reason` never quotes the
+/// payload (customer data stays out of logs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    pub phone_number_id: Option<String>,
+    /// Meta's id of the message or receipt, when it had a readable one.
+    pub wamid: Option<String>,
+    /// `message`, `status` or `change`.
+    pub part: &'static str,
+    pub reason: String,
 }
 
 impl WebhookEvent {
@@ -26,6 +44,18 @@ impl WebhookEvent {
             WebhookEvent::Ignored {
                 phone_number_id, ..
             } => phone_number_id.as_deref(),
+            WebhookEvent::Unreadable(u) => u.phone_number_id.as_deref(),
+        }
+    }
+}
+
+impl InboundMessage {
+    /// Where a reply goes: the phone (`wa_id`) when Meta gave it, which Meta recommends, or
+    /// else the business-scoped user id (sent as Graph's `recipient`).
+    pub fn reply_address(&self) -> &str {
+        match &self.from_user_id {
+            Some(user_id) if self.from.is_empty() => user_id,
+            _ => &self.from,
         }
     }
 }
@@ -39,10 +69,19 @@ pub struct InboundMessage {
     /// Meta's message id: the idempotency key for duplicate deliveries.
     pub wamid: String,
     /// The customer's `wa_id` exactly as Meta sent it. Brazilian numbers sometimes come
-    /// without the mobile 9th digit; replies must go to this exact value.
+    /// without the mobile 9th digit; replies must go to this exact value. Empty when Meta
+    /// withheld the phone number (a user with a WhatsApp username): then `from_user_id` is
+    /// the only way to reach them.
     pub from: String,
+    /// The business-scoped user id (BSUID, e.g. `BR.1502576394655843`) Meta sends since
+    /// 2026 as `from_user_id` (and `contacts[].user_id`): stable for this business, sent
+    /// whether or not the user has a username.
+    pub from_user_id: Option<String>,
     /// The WhatsApp profile name, when Meta included the contact.
     pub contact_name: Option<String>,
+    /// The user's WhatsApp username (`contacts[].profile.username`), when they have one.
+    /// Users may change it: for display only, never an identity.
+    pub username: Option<String>,
     /// Unix seconds, as Meta stamped the message.
     pub timestamp: i64,
     pub content: MessageContent,
@@ -149,8 +188,10 @@ pub struct StatusUpdate {
     pub status: DeliveryStatus,
     /// Unix seconds.
     pub timestamp: i64,
-    /// The customer's `wa_id` (empty if Meta left it out).
+    /// The customer's `wa_id` (empty if Meta left it out: a message sent to a user id).
     pub recipient_id: String,
+    /// The customer's business-scoped user id (`recipient_user_id`), when Meta sent it.
+    pub recipient_user_id: Option<String>,
     /// Why a `failed` message failed (Meta's first error).
     pub error: Option<GraphErrorInfo>,
 }

@@ -1,16 +1,24 @@
 //! Meta's webhook wire format → [`WebhookEvent`]s.
 //!
-//! Strict on the envelope (valid JSON, `object: whatsapp_business_account`, `entry[]`,
-//! `changes[]`, and for `messages` changes the channel metadata and each message's id,
-//! sender, timestamp and type): a delivery we can't route or deduplicate is answered 400.
+//! Strict on the envelope only (valid JSON, `object: whatsapp_business_account`, `entry[]`,
+//! `changes[]`): a body that is not a WhatsApp payload at all is answered 400.
+//! [`parse_delivery`] (what the webhook uses) reads every message and receipt on its own: one
+//! it can't route or deduplicate (no channel metadata, no id, no sender, a timestamp that is
+//! not a number) becomes [`WebhookEvent::Unreadable`] and its neighbours are kept, so one
+//! odd message never makes Meta redeliver the whole batch for days. [`parse_webhook`] is the
+//! all-or-nothing form (any unreadable part is an error), for tools and tests.
 //! Lenient on everything else: unknown fields are ignored, and a message whose content we
-//! can't read becomes [`MessageContent::Unsupported`] instead of failing the whole batch.
+//! can't read becomes [`MessageContent::Unsupported`].
+//!
+//! Senders: since 2026 Meta may send `from_user_id` (a business-scoped user id) without
+//! `from` for users with usernames; either one identifies the sender.
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::model::{
-    DeliveryStatus, GraphErrorInfo, InboundMessage, MessageContent, StatusUpdate, WebhookEvent,
+    DeliveryStatus, GraphErrorInfo, InboundMessage, MessageContent, StatusUpdate, Unreadable,
+    WebhookEvent,
 };
 
 /// The only `object` a WhatsApp Business Account webhook carries.
@@ -109,8 +117,9 @@ struct WireMessagesValue {
     // Kept raw so one message with odd content doesn't fail its siblings.
     #[serde(default)]
     messages: Vec<Box<RawValue>>,
+    // Raw too: one receipt without an id must not lose the others.
     #[serde(default)]
-    statuses: Vec<WireStatus>,
+    statuses: Vec<Box<RawValue>>,
 }
 
 #[derive(Deserialize)]
@@ -138,6 +147,8 @@ struct WireContact {
     #[serde(default)]
     wa_id: Option<String>,
     #[serde(default)]
+    user_id: Option<String>,
+    #[serde(default)]
     profile: Option<WireProfile>,
 }
 
@@ -145,12 +156,18 @@ struct WireContact {
 struct WireProfile {
     #[serde(default)]
     name: Option<String>,
+    #[serde(default)]
+    username: Option<String>,
 }
 
-/// The parts of a message we need to route and deduplicate it: strict.
+/// The parts of a message we need to route and deduplicate it: strict. The sender is
+/// `from` (phone), `from_user_id` (business-scoped user id), or both.
 #[derive(Deserialize)]
 struct WireMessageHeader {
-    from: String,
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    from_user_id: Option<String>,
     id: String,
     timestamp: WireTimestamp,
     #[serde(rename = "type")]
@@ -273,6 +290,8 @@ struct WireStatus {
     #[serde(default)]
     recipient_id: Option<String>,
     #[serde(default)]
+    recipient_user_id: Option<String>,
+    #[serde(default)]
     errors: Vec<WireError>,
 }
 
@@ -308,8 +327,24 @@ impl WireError {
     }
 }
 
-/// Turns a webhook body (already signature-checked) into events, in payload order.
+/// Turns a webhook body (already signature-checked) into events, in payload order, all or
+/// nothing: any part [`parse_delivery`] could not read is an error here.
 pub fn parse_webhook(raw: &[u8]) -> Result<Vec<WebhookEvent>, WebhookParseError> {
+    let events = parse_delivery(raw)?;
+    if let Some(u) = events.iter().find_map(|e| match e {
+        WebhookEvent::Unreadable(u) => Some(u),
+        _ => None,
+    }) {
+        return Err(malformed(u.reason.clone()));
+    }
+    Ok(events)
+}
+
+/// Turns a webhook body (already signature-checked) into events, in payload order. Only a
+/// body that is not a WhatsApp payload (not JSON, another `object`, no `entry[].changes[]`)
+/// is an error; a message, receipt or `messages` change that can't be read is returned as
+/// [`WebhookEvent::Unreadable`] in its place, and the rest of the delivery stands.
+pub fn parse_delivery(raw: &[u8]) -> Result<Vec<WebhookEvent>, WebhookParseError> {
     let payload: WirePayload = serde_json::from_slice(raw).map_err(WebhookParseError::from_json)?;
     if payload.object != WHATSAPP_OBJECT {
         let object: String = payload.object.chars().take(64).collect();
@@ -319,10 +354,19 @@ pub fn parse_webhook(raw: &[u8]) -> Result<Vec<WebhookEvent>, WebhookParseError>
     for entry in payload.entry {
         for change in entry.changes {
             if change.field == MESSAGES_FIELD {
-                let value = change
-                    .value
-                    .ok_or_else(|| malformed("messages change without a value"))?;
-                parse_messages_value(&value, &mut events)?;
+                let Some(value) = change.value else {
+                    events.push(unreadable(
+                        None,
+                        None,
+                        "change",
+                        "messages change without a value",
+                    ));
+                    continue;
+                };
+                if let Err(e) = parse_messages_value(&value, &mut events) {
+                    let channel = channel_of_any_value(&value);
+                    events.push(unreadable(channel, None, "change", reason_of(e)));
+                }
             } else {
                 events.push(WebhookEvent::Ignored {
                     phone_number_id: change.value.as_deref().and_then(channel_of_any_value),
@@ -334,6 +378,40 @@ pub fn parse_webhook(raw: &[u8]) -> Result<Vec<WebhookEvent>, WebhookParseError>
     Ok(events)
 }
 
+/// Why a part is unreadable, without the "malformed payload" prefix `parse_webhook` adds.
+fn reason_of(e: WebhookParseError) -> String {
+    match e {
+        WebhookParseError::Malformed { reason } => reason,
+        other => other.to_string(),
+    }
+}
+
+fn unreadable(
+    phone_number_id: Option<String>,
+    wamid: Option<String>,
+    part: &'static str,
+    reason: impl Into<String>,
+) -> WebhookEvent {
+    WebhookEvent::Unreadable(Unreadable {
+        phone_number_id,
+        wamid,
+        part,
+        reason: reason.into(),
+    })
+}
+
+/// Meta's id of a message or receipt we could not read, if it has a usable one.
+fn id_of(raw: &RawValue) -> Option<String> {
+    #[derive(Deserialize)]
+    struct WithId {
+        id: String,
+    }
+    serde_json::from_str::<WithId>(raw.get())
+        .ok()
+        .map(|w| w.id.chars().take(256).collect::<String>())
+        .filter(|id| !id.trim().is_empty())
+}
+
 fn channel_of_any_value(value: &RawValue) -> Option<String> {
     serde_json::from_str::<WireAnyValue>(value.get())
         .ok()?
@@ -341,6 +419,8 @@ fn channel_of_any_value(value: &RawValue) -> Option<String> {
         .phone_number_id
 }
 
+/// One `messages` change. Errors only when the change as a whole can't be routed (no channel
+/// metadata); each message and receipt is read on its own.
 fn parse_messages_value(
     value: &RawValue,
     events: &mut Vec<WebhookEvent>,
@@ -352,12 +432,21 @@ fn parse_messages_value(
         return Err(malformed("empty metadata.phone_number_id"));
     }
     let before = events.len();
+    let pnid = || Some(channel.phone_number_id.clone());
     for raw_message in &value.messages {
-        let message = parse_message(raw_message, channel, &value.contacts)?;
-        events.push(WebhookEvent::Message(message));
+        events.push(match parse_message(raw_message, channel, &value.contacts) {
+            Ok(message) => WebhookEvent::Message(message),
+            Err(e) => unreadable(pnid(), id_of(raw_message), "message", reason_of(e)),
+        });
     }
-    for status in &value.statuses {
-        events.push(parse_status(status, channel)?);
+    for raw_status in &value.statuses {
+        let parsed = serde_json::from_str::<WireStatus>(raw_status.get())
+            .map_err(WebhookParseError::from_json)
+            .and_then(|status| parse_status(&status, channel));
+        events.push(match parsed {
+            Ok(event) => event,
+            Err(e) => unreadable(pnid(), id_of(raw_status), "status", reason_of(e)),
+        });
     }
     if events.len() == before {
         // e.g. a value carrying only account-level `errors`: nothing to act on.
@@ -379,8 +468,11 @@ fn parse_message(
     if header.id.trim().is_empty() {
         return Err(malformed("message without an id"));
     }
-    if header.from.trim().is_empty() {
-        return Err(malformed("message without a sender"));
+    let non_blank = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+    let from = non_blank(header.from.clone()).unwrap_or_default();
+    let from_user_id = non_blank(header.from_user_id.clone());
+    if from.is_empty() && from_user_id.is_none() {
+        return Err(malformed("message without a sender (from or from_user_id)"));
     }
     let content = match serde_json::from_str::<WireMessageBody>(raw.get()) {
         Ok(body) => content_of(&header.kind, body),
@@ -401,28 +493,36 @@ fn parse_message(
         phone_number_id: channel.phone_number_id.clone(),
         display_phone_number: channel.display_phone_number.clone(),
         timestamp: header.timestamp.seconds()?,
-        contact_name: contact_name_for(&header.from, contacts),
+        contact_name: profile_field(&from, from_user_id.as_deref(), contacts, |p| &p.name),
+        username: profile_field(&from, from_user_id.as_deref(), contacts, |p| &p.username),
         context_wamid: header.context.and_then(|c| c.id),
         wamid: header.id,
-        from: header.from,
+        from_user_id,
+        from,
         content,
     })
 }
 
-/// The profile name of the sender: the contact with the same `wa_id`, or the only contact
-/// in the change (Meta's `wa_id` and `from` can differ in formatting for some numbers).
-fn contact_name_for(from: &str, contacts: &[WireContact]) -> Option<String> {
+/// A profile field of the sender: from the contact with the same `wa_id` or `user_id`, or
+/// the only contact in the change (Meta's `wa_id` and `from` can differ in formatting for
+/// some numbers).
+fn profile_field(
+    from: &str,
+    from_user_id: Option<&str>,
+    contacts: &[WireContact],
+    field: impl Fn(&WireProfile) -> &Option<String>,
+) -> Option<String> {
     let contact = contacts
         .iter()
-        .find(|c| c.wa_id.as_deref() == Some(from))
+        .find(|c| {
+            (!from.is_empty() && c.wa_id.as_deref() == Some(from))
+                || (from_user_id.is_some() && c.user_id.as_deref() == from_user_id)
+        })
         .or(match contacts {
             [only] => Some(only),
             _ => None,
         })?;
-    contact
-        .profile
-        .as_ref()?
-        .name
+    field(contact.profile.as_ref()?)
         .clone()
         .filter(|n| !n.trim().is_empty())
 }
@@ -538,6 +638,10 @@ fn parse_status(
         status: delivery,
         timestamp: status.timestamp.seconds()?,
         recipient_id: status.recipient_id.clone().unwrap_or_default(),
+        recipient_user_id: status
+            .recipient_user_id
+            .clone()
+            .filter(|u| !u.trim().is_empty()),
         error: status.errors.iter().find_map(WireError::info),
     }))
 }
