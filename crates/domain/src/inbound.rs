@@ -64,7 +64,41 @@ pub enum InboundContent {
         #[serde(default, deserialize_with = "lenient")]
         message_id: String,
     },
-    /// Anything else (stickers, videos, documents…); also what a row of a kind this version
+    /// A file: the caption is what a person reads; the name says what it is.
+    Document {
+        /// Empty when the file came without one.
+        #[serde(rename = "body", default)]
+        caption: String,
+        #[serde(default, deserialize_with = "lenient")]
+        filename: String,
+        #[serde(default, deserialize_with = "lenient")]
+        media_id: String,
+        #[serde(default, deserialize_with = "lenient")]
+        mime_type: String,
+    },
+    /// Shared contact cards; `body` lists them as a person reads them ("José: +55 11 …").
+    Contacts {
+        #[serde(rename = "body", default)]
+        summary: String,
+        #[serde(default, deserialize_with = "lenient")]
+        cards: Vec<ContactCard>,
+    },
+    Sticker {
+        #[serde(default, deserialize_with = "lenient")]
+        media_id: String,
+        #[serde(default, deserialize_with = "lenient")]
+        animated: bool,
+    },
+    /// Meta's notice about the sender (`user_changed_number`: the new `wa_id`), never answered.
+    System {
+        #[serde(rename = "body", default)]
+        notice: String,
+        #[serde(rename = "type", default, deserialize_with = "lenient")]
+        system_type: String,
+        #[serde(default, deserialize_with = "lenient")]
+        new_wa_id: Option<String>,
+    },
+    /// Anything else (videos, orders…); also what a row of a kind this version
     /// does not know reads as.
     Unsupported {
         /// Meta's `type`.
@@ -73,6 +107,39 @@ pub enum InboundContent {
         #[serde(default, deserialize_with = "lenient")]
         error_code: Option<i64>,
     },
+}
+
+/// One shared contact: its name and phones as the customer's address book has them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactCard {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub phones: Vec<String>,
+}
+
+impl ContactCard {
+    /// "José Pedreiro: +55 11 98888-7777, +55 11 3333-2222".
+    pub fn line(&self) -> String {
+        let name = if self.name.trim().is_empty() {
+            "(sem nome)"
+        } else {
+            self.name.trim()
+        };
+        match self.phones.is_empty() {
+            true => name.to_string(),
+            false => format!("{name}: {}", self.phones.join(", ")),
+        }
+    }
+}
+
+/// The readable text of shared contact cards, one per line.
+pub fn contacts_summary(cards: &[ContactCard]) -> String {
+    cards
+        .iter()
+        .map(ContactCard::line)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// An extra of the wrong JSON type reads as its default, as it always has (the worker used
@@ -105,6 +172,10 @@ impl InboundContent {
             InboundContent::Audio { .. } => "audio",
             InboundContent::Location { .. } => "location",
             InboundContent::Reaction { .. } => "reaction",
+            InboundContent::Document { .. } => "document",
+            InboundContent::Contacts { .. } => "contacts",
+            InboundContent::Sticker { .. } => "sticker",
+            InboundContent::System { .. } => "system",
             InboundContent::Unsupported { .. } => "unsupported",
         }
     }
@@ -160,7 +231,23 @@ impl InboundContent {
             InboundContent::Location { place, .. } => Inbound::Location {
                 address: place.clone(),
             },
-            InboundContent::Reaction { .. } => Inbound::Reaction,
+            // A sticker is a gesture, like a reaction: answering "não consigo ler" to a
+            // thumbs-up sticker is noise, so it is stored and shown, never answered.
+            InboundContent::Reaction { .. } | InboundContent::Sticker { .. } => Inbound::Reaction,
+            // Meta's notice (a changed number) is applied to the contact when stored.
+            InboundContent::System { .. } => Inbound::Reaction,
+            // A file or a contact card needs a person's eyes: it goes to the store's people,
+            // who see its name, caption, phones in the conversation.
+            InboundContent::Document { filename, .. } => Inbound::ForAPerson {
+                described: if filename.is_empty() {
+                    "um arquivo".into()
+                } else {
+                    format!("o arquivo {filename}")
+                },
+            },
+            InboundContent::Contacts { .. } => Inbound::ForAPerson {
+                described: "um contato".into(),
+            },
             InboundContent::Audio { .. } => Inbound::Media {
                 described: "um áudio".into(),
             },

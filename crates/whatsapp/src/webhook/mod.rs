@@ -9,6 +9,7 @@ pub use build::{
     build_button_reply_webhook, build_status_webhook, build_text_webhook, SIMULATED_WABA_ID,
 };
 pub use model::{
-    DeliveryStatus, GraphErrorInfo, InboundMessage, MessageContent, StatusUpdate, WebhookEvent,
+    DeliveryStatus, GraphErrorInfo, InboundMessage, MessageContent, SharedContact, StatusUpdate,
+    WebhookEvent,
 };
 pub use parse::{parse_webhook, WebhookParseError, MESSAGES_FIELD, WHATSAPP_OBJECT};
