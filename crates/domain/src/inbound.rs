@@ -353,6 +353,52 @@ mod tests {
                 },
                 stored("unsupported", "", r#"{"error_code":null,"type":"video"}"#),
             ),
+            (
+                InboundContent::Document {
+                    caption: "lista da obra".into(),
+                    filename: "lista.pdf".into(),
+                    media_id: "d1".into(),
+                    mime_type: "application/pdf".into(),
+                },
+                stored(
+                    "document",
+                    "lista da obra",
+                    r#"{"filename":"lista.pdf","media_id":"d1","mime_type":"application/pdf"}"#,
+                ),
+            ),
+            (
+                InboundContent::Contacts {
+                    summary: "José: +55 11 98888-7777".into(),
+                    cards: vec![ContactCard {
+                        name: "José".into(),
+                        phones: vec!["+55 11 98888-7777".into()],
+                    }],
+                },
+                stored(
+                    "contacts",
+                    "José: +55 11 98888-7777",
+                    r#"{"cards":[{"name":"José","phones":["+55 11 98888-7777"]}]}"#,
+                ),
+            ),
+            (
+                InboundContent::Sticker {
+                    media_id: "s1".into(),
+                    animated: false,
+                },
+                stored("sticker", "", r#"{"animated":false,"media_id":"s1"}"#),
+            ),
+            (
+                InboundContent::System {
+                    notice: "Ana changed numbers".into(),
+                    system_type: "user_changed_number".into(),
+                    new_wa_id: Some("5531966665555".into()),
+                },
+                stored(
+                    "system",
+                    "Ana changed numbers",
+                    r#"{"new_wa_id":"5531966665555","type":"user_changed_number"}"#,
+                ),
+            ),
         ];
         for (content, want) in cases {
             let got = content.to_stored();
@@ -445,12 +491,8 @@ mod tests {
                 r#"{"type":"sticker","error_code":null}"#,
                 media("uma mensagem que não consigo ler"),
             ),
-            (
-                "sticker",
-                "",
-                "{}",
-                media("uma mensagem que não consigo ler"),
-            ),
+            // A kind this version does not know ("sticker" was one until issue 18 item 8).
+            ("video", "", "{}", media("uma mensagem que não consigo ler")),
             ("", "", "", media("uma mensagem que não consigo ler")),
         ];
         for (kind, body, payload, want) in cases {
@@ -504,7 +546,7 @@ mod tests {
         fn any_row_reads_as_before(
             kind in proptest::sample::select(vec![
                 "text", "button", "list_reply", "image", "audio", "location", "reaction",
-                "unsupported", "sticker", "",
+                "unsupported", "video", "",
             ]),
             body in "\\PC{0,12}",
             payload in proptest::sample::select(vec![
@@ -519,5 +561,49 @@ mod tests {
                 before(kind, &body, payload)
             );
         }
+    }
+
+    /// A file or contact card goes to a person; a sticker and Meta's notices are never
+    /// answered (issue 18 item 8).
+    #[test]
+    fn documents_and_contacts_go_to_a_person_stickers_are_not_answered() {
+        let doc = InboundContent::Document {
+            caption: String::new(),
+            filename: "lista.pdf".into(),
+            media_id: "d1".into(),
+            mime_type: String::new(),
+        };
+        assert!(
+            matches!(doc.to_engine(), Inbound::ForAPerson { described } if described.contains("lista.pdf"))
+        );
+        let cards = InboundContent::Contacts {
+            summary: String::new(),
+            cards: vec![],
+        };
+        assert!(matches!(cards.to_engine(), Inbound::ForAPerson { .. }));
+        let sticker = InboundContent::Sticker {
+            media_id: "s".into(),
+            animated: true,
+        };
+        assert_eq!(sticker.to_engine(), Inbound::Reaction);
+        let notice = InboundContent::System {
+            notice: String::new(),
+            system_type: "user_changed_number".into(),
+            new_wa_id: None,
+        };
+        assert_eq!(notice.to_engine(), Inbound::Reaction);
+        assert_eq!(
+            contacts_summary(&[
+                ContactCard {
+                    name: "José".into(),
+                    phones: vec!["+55 1".into(), "+55 2".into()]
+                },
+                ContactCard {
+                    name: " ".into(),
+                    phones: vec![]
+                },
+            ]),
+            "José: +55 1, +55 2\n(sem nome)"
+        );
     }
 }

@@ -232,7 +232,7 @@ mod tests {
 
     #[test]
     fn a_long_quote_becomes_texts_then_buttons() {
-        let body = quote_body(14);
+        let body = quote_body(20);
         assert!(body.chars().count() > MAX_INTERACTIVE_BODY_CHARS);
         let out = fit(
             Payload::Buttons {
