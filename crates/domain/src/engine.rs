@@ -74,8 +74,13 @@ pub enum Inbound {
     Media {
         described: String,
     },
-    /// Emoji reaction: a signal, never answered.
+    /// Emoji reaction (or sticker, or Meta's system notice): a signal, never answered.
     Reaction,
+    /// A document or a contact card: read by a person, so it goes the way of a request for
+    /// one (the "Falar com atendente" path).
+    ForAPerson {
+        described: String,
+    },
 }
 
 /// An optional helper (an LLM, a later issue) for messages the rules read with low
@@ -205,6 +210,7 @@ pub fn advance(
         }
         Inbound::Text(t) => t.clone(),
         Inbound::Location { address } => address.clone(),
+        Inbound::ForAPerson { .. } => "quero falar com um atendente".to_string(),
         Inbound::Button { id, title } => match id.as_str() {
             BUTTON_ACCEPT => "sim, confirmo".to_string(),
             BUTTON_CHANGE => "quero alterar o pedido".to_string(),
@@ -216,6 +222,7 @@ pub fn advance(
         Inbound::Button { id, .. } if id == BUTTON_ACCEPT => Some(Intent::Accept),
         Inbound::Button { id, .. } if id == BUTTON_CHANGE => Some(Intent::ChangeRequest),
         Inbound::Button { id, .. } if id == BUTTON_HUMAN => Some(Intent::HumanRequest),
+        Inbound::ForAPerson { .. } => Some(Intent::HumanRequest),
         _ => None,
     };
 
@@ -510,6 +517,21 @@ pub fn quote_message(
         TemplateKind::Quote,
         &templates::quote_context(common, q, number, valid_until, when.as_deref()),
     )
+}
+
+/// The short button message that follows a quote sent as text because it did not fit a
+/// button message's 1,024 characters (Meta's limit); `None` when the quote's number is not
+/// known.
+pub fn buttons_prompt(quote_number: Option<&str>) -> String {
+    match quote_number {
+        Some(n) if !n.is_empty() => format!(
+            "Orçamento *{n}*: toque em Confirmar para fechar, Alterar para mudar o pedido ou \
+             Falar com atendente."
+        ),
+        _ => "Toque em Confirmar para fechar, Alterar para mudar o pedido ou Falar com \
+              atendente."
+            .to_string(),
+    }
 }
 
 /// "amanhã (29/11/2026)".

@@ -64,7 +64,41 @@ pub enum InboundContent {
         #[serde(default, deserialize_with = "lenient")]
         message_id: String,
     },
-    /// Anything else (stickers, videos, documents…); also what a row of a kind this version
+    /// A file: the caption is what a person reads; the name says what it is.
+    Document {
+        /// Empty when the file came without one.
+        #[serde(rename = "body", default)]
+        caption: String,
+        #[serde(default, deserialize_with = "lenient")]
+        filename: String,
+        #[serde(default, deserialize_with = "lenient")]
+        media_id: String,
+        #[serde(default, deserialize_with = "lenient")]
+        mime_type: String,
+    },
+    /// Shared contact cards; `body` lists them as a person reads them ("José: +55 11 …").
+    Contacts {
+        #[serde(rename = "body", default)]
+        summary: String,
+        #[serde(default, deserialize_with = "lenient")]
+        cards: Vec<ContactCard>,
+    },
+    Sticker {
+        #[serde(default, deserialize_with = "lenient")]
+        media_id: String,
+        #[serde(default, deserialize_with = "lenient")]
+        animated: bool,
+    },
+    /// Meta's notice about the sender (`user_changed_number`: the new `wa_id`), never answered.
+    System {
+        #[serde(rename = "body", default)]
+        notice: String,
+        #[serde(rename = "type", default, deserialize_with = "lenient")]
+        system_type: String,
+        #[serde(default, deserialize_with = "lenient")]
+        new_wa_id: Option<String>,
+    },
+    /// Anything else (videos, orders…); also what a row of a kind this version
     /// does not know reads as.
     Unsupported {
         /// Meta's `type`.
@@ -73,6 +107,39 @@ pub enum InboundContent {
         #[serde(default, deserialize_with = "lenient")]
         error_code: Option<i64>,
     },
+}
+
+/// One shared contact: its name and phones as the customer's address book has them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactCard {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub phones: Vec<String>,
+}
+
+impl ContactCard {
+    /// "José Pedreiro: +55 11 98888-7777, +55 11 3333-2222".
+    pub fn line(&self) -> String {
+        let name = if self.name.trim().is_empty() {
+            "(sem nome)"
+        } else {
+            self.name.trim()
+        };
+        match self.phones.is_empty() {
+            true => name.to_string(),
+            false => format!("{name}: {}", self.phones.join(", ")),
+        }
+    }
+}
+
+/// The readable text of shared contact cards, one per line.
+pub fn contacts_summary(cards: &[ContactCard]) -> String {
+    cards
+        .iter()
+        .map(ContactCard::line)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// An extra of the wrong JSON type reads as its default, as it always has (the worker used
@@ -105,6 +172,10 @@ impl InboundContent {
             InboundContent::Audio { .. } => "audio",
             InboundContent::Location { .. } => "location",
             InboundContent::Reaction { .. } => "reaction",
+            InboundContent::Document { .. } => "document",
+            InboundContent::Contacts { .. } => "contacts",
+            InboundContent::Sticker { .. } => "sticker",
+            InboundContent::System { .. } => "system",
             InboundContent::Unsupported { .. } => "unsupported",
         }
     }
@@ -160,7 +231,23 @@ impl InboundContent {
             InboundContent::Location { place, .. } => Inbound::Location {
                 address: place.clone(),
             },
-            InboundContent::Reaction { .. } => Inbound::Reaction,
+            // A sticker is a gesture, like a reaction: answering "não consigo ler" to a
+            // thumbs-up sticker is noise, so it is stored and shown, never answered.
+            InboundContent::Reaction { .. } | InboundContent::Sticker { .. } => Inbound::Reaction,
+            // Meta's notice (a changed number) is applied to the contact when stored.
+            InboundContent::System { .. } => Inbound::Reaction,
+            // A file or a contact card needs a person's eyes: it goes to the store's people,
+            // who see its name, caption, phones in the conversation.
+            InboundContent::Document { filename, .. } => Inbound::ForAPerson {
+                described: if filename.is_empty() {
+                    "um arquivo".into()
+                } else {
+                    format!("o arquivo {filename}")
+                },
+            },
+            InboundContent::Contacts { .. } => Inbound::ForAPerson {
+                described: "um contato".into(),
+            },
             InboundContent::Audio { .. } => Inbound::Media {
                 described: "um áudio".into(),
             },
@@ -266,6 +353,52 @@ mod tests {
                 },
                 stored("unsupported", "", r#"{"error_code":null,"type":"video"}"#),
             ),
+            (
+                InboundContent::Document {
+                    caption: "lista da obra".into(),
+                    filename: "lista.pdf".into(),
+                    media_id: "d1".into(),
+                    mime_type: "application/pdf".into(),
+                },
+                stored(
+                    "document",
+                    "lista da obra",
+                    r#"{"filename":"lista.pdf","media_id":"d1","mime_type":"application/pdf"}"#,
+                ),
+            ),
+            (
+                InboundContent::Contacts {
+                    summary: "José: +55 11 98888-7777".into(),
+                    cards: vec![ContactCard {
+                        name: "José".into(),
+                        phones: vec!["+55 11 98888-7777".into()],
+                    }],
+                },
+                stored(
+                    "contacts",
+                    "José: +55 11 98888-7777",
+                    r#"{"cards":[{"name":"José","phones":["+55 11 98888-7777"]}]}"#,
+                ),
+            ),
+            (
+                InboundContent::Sticker {
+                    media_id: "s1".into(),
+                    animated: false,
+                },
+                stored("sticker", "", r#"{"animated":false,"media_id":"s1"}"#),
+            ),
+            (
+                InboundContent::System {
+                    notice: "Ana changed numbers".into(),
+                    system_type: "user_changed_number".into(),
+                    new_wa_id: Some("5531966665555".into()),
+                },
+                stored(
+                    "system",
+                    "Ana changed numbers",
+                    r#"{"new_wa_id":"5531966665555","type":"user_changed_number"}"#,
+                ),
+            ),
         ];
         for (content, want) in cases {
             let got = content.to_stored();
@@ -358,12 +491,8 @@ mod tests {
                 r#"{"type":"sticker","error_code":null}"#,
                 media("uma mensagem que não consigo ler"),
             ),
-            (
-                "sticker",
-                "",
-                "{}",
-                media("uma mensagem que não consigo ler"),
-            ),
+            // A kind this version does not know ("sticker" was one until issue 18 item 8).
+            ("video", "", "{}", media("uma mensagem que não consigo ler")),
             ("", "", "", media("uma mensagem que não consigo ler")),
         ];
         for (kind, body, payload, want) in cases {
@@ -417,7 +546,7 @@ mod tests {
         fn any_row_reads_as_before(
             kind in proptest::sample::select(vec![
                 "text", "button", "list_reply", "image", "audio", "location", "reaction",
-                "unsupported", "sticker", "",
+                "unsupported", "video", "",
             ]),
             body in "\\PC{0,12}",
             payload in proptest::sample::select(vec![
@@ -432,5 +561,49 @@ mod tests {
                 before(kind, &body, payload)
             );
         }
+    }
+
+    /// A file or contact card goes to a person; a sticker and Meta's notices are never
+    /// answered (issue 18 item 8).
+    #[test]
+    fn documents_and_contacts_go_to_a_person_stickers_are_not_answered() {
+        let doc = InboundContent::Document {
+            caption: String::new(),
+            filename: "lista.pdf".into(),
+            media_id: "d1".into(),
+            mime_type: String::new(),
+        };
+        assert!(
+            matches!(doc.to_engine(), Inbound::ForAPerson { described } if described.contains("lista.pdf"))
+        );
+        let cards = InboundContent::Contacts {
+            summary: String::new(),
+            cards: vec![],
+        };
+        assert!(matches!(cards.to_engine(), Inbound::ForAPerson { .. }));
+        let sticker = InboundContent::Sticker {
+            media_id: "s".into(),
+            animated: true,
+        };
+        assert_eq!(sticker.to_engine(), Inbound::Reaction);
+        let notice = InboundContent::System {
+            notice: String::new(),
+            system_type: "user_changed_number".into(),
+            new_wa_id: None,
+        };
+        assert_eq!(notice.to_engine(), Inbound::Reaction);
+        assert_eq!(
+            contacts_summary(&[
+                ContactCard {
+                    name: "José".into(),
+                    phones: vec!["+55 1".into(), "+55 2".into()]
+                },
+                ContactCard {
+                    name: " ".into(),
+                    phones: vec![]
+                },
+            ]),
+            "José: +55 1, +55 2\n(sem nome)"
+        );
     }
 }

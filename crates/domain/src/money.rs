@@ -405,7 +405,7 @@ pub fn div_round_half_up(num: i128, den: i128) -> i128 {
     }
 }
 
-fn group_thousands(mut n: u64) -> String {
+pub(crate) fn group_thousands(mut n: u64) -> String {
     let mut groups = Vec::new();
     loop {
         groups.push(n % 1000);

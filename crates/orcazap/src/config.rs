@@ -608,6 +608,19 @@ mod tests {
     }
 
     #[test]
+    fn webhook_body_limit_takes_metas_largest_payload() {
+        // Meta documents webhook payloads of up to 3 MB (issue 18 item 8).
+        let k = "k".repeat(40);
+        let cfg = Config::from_map(&map(&[("ORCAZAP_SECRET_KEY", &k)])).unwrap();
+        assert!(
+            cfg.webhook_body_limit >= 3_000_000,
+            "{}",
+            cfg.webhook_body_limit
+        );
+        assert_eq!(cfg.webhook_body_limit, 3 * 1024 * 1024);
+    }
+
+    #[test]
     fn log_filter_is_read_and_a_bad_one_replaced_by_the_default() {
         let k = "k".repeat(40);
         let cfg = Config::from_map(&map(&[("ORCAZAP_SECRET_KEY", &k)])).unwrap();

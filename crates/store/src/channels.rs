@@ -154,6 +154,24 @@ pub async fn record_error(
     Ok(())
 }
 
+/// The owner saved the number's settings after fixing what Meta complained about: sending
+/// resumes (a new refusal flags it again).
+pub async fn clear_error(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    channel_id: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE channels SET last_error_code = NULL, updated_at = $3 WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant_id)
+    .bind(channel_id)
+    .bind(now_ms())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
 /// The number's Meta ids and display text; the token is [`set_token`]'s.
 pub async fn update_ids(
     c: &mut AnyConnection,

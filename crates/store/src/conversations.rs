@@ -168,6 +168,28 @@ pub async fn upsert_contact_identified(
     Ok(row.try_get(0)?)
 }
 
+/// Meta said the customer changed numbers (`system` message `user_changed_number`): replies
+/// go to the new `wa_id` from now on. Unchanged when another contact of the store already
+/// has that number (the customer wrote from it first): the two are not merged here.
+/// Returns whether the contact changed.
+pub async fn change_wa_id(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    contact_id: &str,
+    new_wa_id: &str,
+) -> Result<bool, StoreError> {
+    let res = sqlx::query(
+        "UPDATE contacts SET wa_id = $3 WHERE tenant_id = $1 AND id = $2
+           AND NOT EXISTS (SELECT 1 FROM contacts o WHERE o.tenant_id = $1 AND o.wa_id = $3)",
+    )
+    .bind(tenant_id)
+    .bind(contact_id)
+    .bind(new_wa_id)
+    .execute(&mut *c)
+    .await?;
+    Ok(res.rows_affected() == 1)
+}
+
 /// The contact's open conversation, opened (state INBOUND) if there is none.
 pub async fn open_for_contact(
     c: &mut AnyConnection,

@@ -314,6 +314,50 @@ pub async fn fail(
     Ok(dead && res.rows_affected() == 1)
 }
 
+/// The job waits for something outside it (a blocked WhatsApp number): ready again at
+/// `now + wait_ms`, the attempt not counted, the reason kept for the operator. Fenced like
+/// [`fail`].
+pub async fn postpone(
+    db: &Db,
+    job: &Job,
+    worker_id: &str,
+    reason: &str,
+    wait_ms: i64,
+) -> Result<(), StoreError> {
+    let now = now_ms();
+    let reason: String = reason.chars().take(2000).collect();
+    sqlx::query(
+        "UPDATE jobs SET status = 'ready', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, lease_until = NULL, locked_by = NULL,
+           last_error = $3, run_at = $4, updated_at = $5 WHERE id = $1 AND locked_by = $2 AND status = 'running'",
+    )
+    .bind(&job.id)
+    .bind(worker_id)
+    .bind(&reason)
+    .bind(now + wait_ms.max(0))
+    .bind(now)
+    .execute(db.write())
+    .await?;
+    Ok(())
+}
+
+/// Makes a store's waiting jobs of one kind due now (the owner fixed what they waited for).
+/// Returns how many; workers are rung after the caller's COMMIT.
+pub async fn wake(c: &mut AnyConnection, tenant_id: &str, kind: &str) -> Result<u64, StoreError> {
+    let now = now_ms();
+    let res = sqlx::query(
+        "UPDATE jobs SET run_at = $3, updated_at = $3 WHERE tenant_id = $1 AND kind = $2 AND status = 'ready' AND run_at > $3",
+    )
+    .bind(tenant_id)
+    .bind(kind)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    if res.rows_affected() > 0 {
+        crate::notify::job_added();
+    }
+    Ok(res.rows_affected())
+}
+
 /// Graceful shutdown: hand an unfinished job back without counting the attempt.
 pub async fn release(db: &Db, id: &str, worker_id: &str) -> Result<(), StoreError> {
     sqlx::query(

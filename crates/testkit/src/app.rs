@@ -130,7 +130,8 @@ impl TestApp {
             metrics_token: None,
             admin_token: Some(SecretString::from(ADMIN_TOKEN)),
             trusted_proxies: Vec::new(),
-            webhook_body_limit: 256 * 1024,
+            // Meta documents webhook payloads of up to 3 MB, as the binary's default.
+            webhook_body_limit: 3 * 1024 * 1024,
             form_body_limit: 256 * 1024,
             heartbeat_max_age: Duration::from_secs(60),
             demo: false,

@@ -13,7 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use domain::inbound::InboundContent;
+use domain::inbound::{ContactCard, InboundContent};
 use domain::status::MessageStatus;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
@@ -189,6 +189,42 @@ fn content_of(content: &MessageContent) -> InboundContent {
         MessageContent::Reaction { emoji, message_id } => {
             InboundContent::Reaction { emoji, message_id }
         }
+        MessageContent::Document {
+            media_id,
+            filename,
+            caption,
+            mime_type,
+        } => InboundContent::Document {
+            caption: caption.unwrap_or_default(),
+            filename: filename.unwrap_or_default(),
+            media_id,
+            mime_type,
+        },
+        MessageContent::Contacts { cards } => {
+            let cards: Vec<ContactCard> = cards
+                .into_iter()
+                .map(|c| ContactCard {
+                    name: c.name,
+                    phones: c.phones,
+                })
+                .collect();
+            InboundContent::Contacts {
+                summary: domain::inbound::contacts_summary(&cards),
+                cards,
+            }
+        }
+        MessageContent::Sticker { media_id, animated } => {
+            InboundContent::Sticker { media_id, animated }
+        }
+        MessageContent::System {
+            kind,
+            body,
+            new_wa_id,
+        } => InboundContent::System {
+            notice: body,
+            system_type: kind,
+            new_wa_id,
+        },
         MessageContent::Unsupported { kind, error_code } => InboundContent::Unsupported {
             meta_type: kind,
             error_code,

@@ -436,3 +436,26 @@ async fn success_without_a_wamid_is_not_retried() {
     assert!(!err.is_transient());
     assert_eq!(mock.calls().len(), 1);
 }
+
+/// The Graph API version is a setting (default v25.0, `DEFAULT_API_VERSION`); Meta's current
+/// v26.0 works the same way (issue 18 item 8): the version is the path's first segment.
+#[tokio::test]
+async fn client_speaks_v25_and_v26() {
+    assert_eq!(whatsapp::graph::DEFAULT_API_VERSION, "v25.0");
+    let mock = MockGraph::start(vec![]).await;
+    for version in ["v25.0", "v26.0"] {
+        let client = GraphClient::new(GraphConfig {
+            base_url: mock.mock.url.clone(),
+            api_version: version.into(),
+            connect_timeout: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(10),
+            retry: tiny_retries(1),
+        })
+        .unwrap();
+        let sent = client.send(CHANNEL, &token(), &text(), None).await.unwrap();
+        let calls = mock.calls();
+        let call = calls.last().unwrap();
+        assert_eq!(call.version, version);
+        assert_eq!(call.wamid(), Some(sent.wamid.as_str()), "{version}");
+    }
+}

@@ -3,8 +3,8 @@
 use whatsapp::signature::{sign, verify_signature};
 use whatsapp::webhook::{
     build_button_reply_webhook, build_status_webhook, build_text_webhook, parse_delivery,
-    parse_webhook, DeliveryStatus, GraphErrorInfo, InboundMessage, MessageContent, StatusUpdate,
-    Unreadable, WebhookEvent, WebhookParseError,
+    parse_webhook, DeliveryStatus, GraphErrorInfo, InboundMessage, MessageContent, SharedContact,
+    StatusUpdate, Unreadable, WebhookEvent, WebhookParseError,
 };
 
 macro_rules! fixture {
@@ -397,9 +397,10 @@ fn other_message_types_become_unsupported_without_failing_the_batch() {
             r#"{"from":"5511987654321","id":"w1","timestamp":"1","type":"video","video":{"id":"9"}}"#,
             "video",
         ),
+        // (stickers are read since issue 18 item 8: `sticker_is_read` below)
         (
-            r#"{"from":"5511987654321","id":"w2","timestamp":"1","type":"sticker","sticker":{"id":"9"}}"#,
-            "sticker",
+            r#"{"from":"5511987654321","id":"w2","timestamp":"1","type":"order","order":{"catalog_id":"9"}}"#,
+            "order",
         ),
         (
             r#"{"from":"5511987654321","id":"w3","timestamp":"1","type":"interactive","interactive":{"type":"nfm_reply","nfm_reply":{}}}"#,
@@ -671,4 +672,76 @@ fn status_with_user_id() {
             error: None,
         })]
     );
+}
+#[test]
+fn document_fixture_keeps_filename_and_caption() {
+    let m = only_message(fixture!("document_with_caption.json"));
+    assert_eq!(m.from, "5531977776666");
+    assert_eq!(
+        m.content,
+        MessageContent::Document {
+            media_id: "2345678901234567".into(),
+            filename: Some("lista-materiais.pdf".into()),
+            caption: Some("lista da obra, pode orçar?".into()),
+            mime_type: "application/pdf".into(),
+        }
+    );
+    assert_eq!(m.content.kind(), "document");
+    // A person reads the file; the bot does not guess from its caption.
+    assert_eq!(m.content.text_for_understanding(), None);
+}
+
+#[test]
+fn contacts_fixture_keeps_names_and_phones() {
+    let m = only_message(fixture!("contacts_shared.json"));
+    assert_eq!(
+        m.content,
+        MessageContent::Contacts {
+            cards: vec![
+                SharedContact {
+                    name: "José Pedreiro".into(),
+                    phones: vec!["+55 11 98888-7777".into()],
+                },
+                SharedContact {
+                    name: "Depósito Central".into(),
+                    phones: vec!["+55 11 3333-2222".into()],
+                },
+            ]
+        }
+    );
+    assert_eq!(m.content.kind(), "contacts");
+}
+
+#[test]
+fn sticker_is_read() {
+    let m = only_message(fixture!("sticker.json"));
+    assert_eq!(
+        m.content,
+        MessageContent::Sticker {
+            media_id: "3456789012345678".into(),
+            animated: false,
+        }
+    );
+}
+
+#[test]
+fn number_change_system_message_carries_the_new_wa_id() {
+    let m = only_message(fixture!("system_user_changed_number.json"));
+    assert_eq!(m.from, "5531977776666");
+    assert_eq!(
+        m.content,
+        MessageContent::System {
+            kind: "user_changed_number".into(),
+            body: "Ana changed from 5531977776666 to 5531966665555".into(),
+            new_wa_id: Some("5531966665555".into()),
+        }
+    );
+    // Older payloads named it new_wa_id.
+    let old = fixture!("system_user_changed_number.json").replace(
+        "\"wa_id\": \"5531966665555\"",
+        "\"new_wa_id\": \"5531966665555\"",
+    );
+    assert!(old.contains("new_wa_id"));
+    assert!(matches!(only_message(&old).content,
+        MessageContent::System { new_wa_id: Some(w), .. } if w == "5531966665555"));
 }

@@ -268,8 +268,8 @@ proptest! {
     #![proptest_config(Config { cases: 16, ..Config::default() })]
 
     /// Nesting and size at the top level and in a real payload's messages array (the web
-    /// server takes webhook bodies up to `ORCAZAP_WEBHOOK_BODY_LIMIT`, 256 KiB by default; the
-    /// fixed test below goes to 1 MiB).
+    /// server takes webhook bodies up to `ORCAZAP_WEBHOOK_BODY_LIMIT`, 3 MiB by default, as
+    /// Meta documents payloads of up to 3 MB; the fixed test below goes to 1 MiB).
     #[test]
     fn deep_and_giant_bodies_are_refused_without_overflow(
         depth in 1usize..300_000,

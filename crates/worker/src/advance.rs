@@ -87,7 +87,23 @@ async fn advance_in_tx(
         if state.is_closed() {
             break;
         }
-        let inbound = msg.inbound_content().to_engine();
+        let content = msg.inbound_content();
+        if let domain::inbound::InboundContent::System {
+            system_type,
+            new_wa_id: Some(new_wa_id),
+            ..
+        } = &content
+        {
+            if system_type == "user_changed_number" {
+                // Meta's notice, not the customer's words: the contact follows the new
+                // number and nothing is answered.
+                let changed =
+                    conversations::change_wa_id(c, tenant_id, &conv.contact_id, new_wa_id).await?;
+                tracing::info!(changed, "customer changed WhatsApp number");
+                continue;
+            }
+        }
+        let inbound = content.to_engine();
         let ectx = Context {
             index: &ctx.index,
             catalog: &ctx.catalog,

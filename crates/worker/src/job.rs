@@ -30,6 +30,13 @@ pub enum Outcome {
     },
     /// Failed for good: the job is listed as dead with the reason, for the operator.
     Dead(String),
+    /// Cannot run yet for a reason outside the job (the store's WhatsApp number is blocked by
+    /// Meta): back in `after_ms`, or sooner when the cause is fixed, without using up an
+    /// attempt — waiting for the owner is not a failure of the job.
+    Wait {
+        after_ms: i64,
+        reason: String,
+    },
 }
 
 impl Outcome {

@@ -6,7 +6,9 @@ use sqlx::AnyConnection;
 use store::jobs::{self, NewJob};
 use store::messages::{self, NewOutbound};
 use store::{Engine, StoreError};
-use whatsapp::graph::{OutboundMessage, ReplyButton};
+use whatsapp::graph::{
+    split_text, OutboundMessage, ReplyButton, MAX_INTERACTIVE_BODY_CHARS, MAX_TEXT_BODY_CHARS,
+};
 
 use domain::engine::{BUTTON_ACCEPT, BUTTON_CHANGE, BUTTON_HUMAN};
 
@@ -74,8 +76,104 @@ pub struct Target<'a> {
     pub request_id: Option<&'a str>,
 }
 
-/// Writes one outbound message and its send job. Returns the message id.
+/// Meta's body limits applied when a message is built (docs/whatsapp.md, "Limits and
+/// fallbacks"): a text longer than 4,096 characters becomes consecutive texts cut at line
+/// boundaries; a button message whose body passes 1,024 characters becomes those texts
+/// followed by a short button message (`buttons_prompt`) with the same buttons — so the
+/// customer reads every line and can still tap. Anything else Meta would refuse (an empty
+/// body, a bad recipient) is left for the send to record as a visible permanent failure.
+pub fn fit(payload: Payload, buttons_prompt: &str) -> Vec<Payload> {
+    let texts = |to: &str, body: &str| -> Vec<Payload> {
+        split_text(body, MAX_TEXT_BODY_CHARS)
+            .into_iter()
+            .map(|body| Payload::Text {
+                to: to.to_string(),
+                body,
+            })
+            .collect()
+    };
+    let fitted = match payload {
+        Payload::Text { ref to, ref body } if body.chars().count() > MAX_TEXT_BODY_CHARS => {
+            texts(to, body)
+        }
+        Payload::Buttons {
+            ref to,
+            ref body,
+            ref buttons,
+        } if body.chars().count() > MAX_INTERACTIVE_BODY_CHARS => {
+            let mut out = texts(to, body);
+            out.push(Payload::Buttons {
+                to: to.clone(),
+                body: buttons_prompt.to_string(),
+                buttons: buttons.clone(),
+            });
+            out
+        }
+        other => vec![other],
+    };
+    for p in &fitted {
+        if let Err(e) = p.to_graph().validate() {
+            // Still written: the send records the refusal on the message, where the store
+            // sees it, instead of this transaction losing the state change that caused it.
+            tracing::warn!(kind = p.kind(), error = %e, "outbound message breaks Meta's limits");
+            metrics::counter!("orcazap_outbound_invalid_total", "kind" => p.kind()).increment(1);
+        }
+    }
+    fitted
+}
+
+/// Writes one outbound message (more than one when it must be split to fit Meta's limits,
+/// see [`fit`]) and their send jobs. Returns the id of the first.
 pub async fn queue(
+    c: &mut AnyConnection,
+    t: &Target<'_>,
+    payload: &Payload,
+    sent_by: Option<&str>,
+) -> Result<String, StoreError> {
+    queue_with_prompt(
+        c,
+        t,
+        payload,
+        sent_by,
+        &domain::engine::buttons_prompt(None),
+    )
+    .await
+}
+
+/// The quote's message: when its body is too long for a button message, the short button
+/// message that follows the text names the quote.
+pub async fn queue_quote(
+    c: &mut AnyConnection,
+    t: &Target<'_>,
+    payload: &Payload,
+    number: &str,
+) -> Result<String, StoreError> {
+    queue_with_prompt(
+        c,
+        t,
+        payload,
+        None,
+        &domain::engine::buttons_prompt(Some(number)),
+    )
+    .await
+}
+
+async fn queue_with_prompt(
+    c: &mut AnyConnection,
+    t: &Target<'_>,
+    payload: &Payload,
+    sent_by: Option<&str>,
+    buttons_prompt: &str,
+) -> Result<String, StoreError> {
+    let mut first = None;
+    for piece in fit(payload.clone(), buttons_prompt) {
+        let id = queue_one(c, t, &piece, sent_by).await?;
+        first.get_or_insert(id);
+    }
+    first.ok_or_else(|| StoreError::Corrupt("nothing to send".into()))
+}
+
+async fn queue_one(
     c: &mut AnyConnection,
     t: &Target<'_>,
     payload: &Payload,
@@ -103,4 +201,72 @@ pub async fn queue(
     job.request_id = t.request_id.map(str::to_string);
     jobs::enqueue(c, &job).await?;
     Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TO: &str = "5511987654321";
+
+    fn quote_body(lines: usize) -> String {
+        let mut b = String::from("Segue seu orçamento *ORC-2026-000042* 📋\n\n");
+        for i in 0..lines {
+            b.push_str(&format!(
+                "• 2 sc — Cimento CP-II-E-32 50kg {i}\n   R$ 36,90/sc = *R$ 73,80*\n"
+            ));
+        }
+        b.push_str("*Total: R$ 885,60* (PIX)\n");
+        b
+    }
+
+    #[test]
+    fn a_quote_that_fits_stays_one_button_message() {
+        let p = Payload::Buttons {
+            to: TO.into(),
+            body: quote_body(3),
+            buttons: quote_buttons(),
+        };
+        assert_eq!(fit(p.clone(), "prompt"), vec![p]);
+    }
+
+    #[test]
+    fn a_long_quote_becomes_texts_then_buttons() {
+        let body = quote_body(20);
+        assert!(body.chars().count() > MAX_INTERACTIVE_BODY_CHARS);
+        let out = fit(
+            Payload::Buttons {
+                to: TO.into(),
+                body: body.clone(),
+                buttons: quote_buttons(),
+            },
+            "Orçamento ORC-2026-000042: escolha uma opção.",
+        );
+        let (last, texts) = out.split_last().unwrap();
+        assert!(matches!(last, Payload::Buttons { body, buttons, .. }
+            if body.contains("ORC-2026-000042") && buttons == &quote_buttons()));
+        let joined: Vec<&str> = texts.iter().map(Payload::body).collect();
+        assert_eq!(joined.join("\n") + "\n", body);
+        for p in &out {
+            assert!(p.to_graph().validate().is_ok(), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn a_long_text_is_split_at_lines() {
+        let body = "linha de texto com R$ 10,00\n".repeat(400);
+        let out = fit(
+            Payload::Text {
+                to: TO.into(),
+                body: body.clone(),
+            },
+            "",
+        );
+        assert!(out.len() >= 3);
+        for p in &out {
+            assert!(matches!(p, Payload::Text { .. }));
+            assert!(p.to_graph().validate().is_ok());
+            assert!(p.body().ends_with("R$ 10,00"));
+        }
+    }
 }

@@ -124,7 +124,7 @@ pub(crate) async fn send_quote_message(
         body,
         buttons: outbound::quote_buttons(),
     };
-    outbound::queue(c, t, &payload, None).await?;
+    outbound::queue_quote(c, t, &payload, number).await?;
     Ok(())
 }
 

@@ -197,6 +197,11 @@ impl Worker {
                     Ok("retry")
                 }
             }
+            Outcome::Wait { after_ms, reason } => {
+                jobs::postpone(&self.db, job, me, reason, *after_ms).await?;
+                tracing::info!(reason = %reason, wait_ms = after_ms, "job waits");
+                Ok("waiting")
+            }
             Outcome::Dead(error) => {
                 jobs::fail(&self.db, job, me, error, None).await?;
                 tracing::error!(error = %error, "job is dead");

@@ -39,6 +39,20 @@ pub async fn handle(jc: &JobCtx<'_>, message_id: &str) -> Outcome {
         Ok(None) => return Outcome::Done,
         Err(e) => return Outcome::from_store(e),
     };
+    // Meta said the number itself is unusable: every send would fail the same way, so the
+    // message waits (pending, its job not burned) until the owner fixes it and saves the
+    // number on /whatsapp, which wakes these jobs.
+    if let Some(code) = channel
+        .last_error_code
+        .filter(|c| whatsapp::graph::is_account_level(*c))
+    {
+        return Outcome::Wait {
+            after_ms: CHANNEL_BLOCKED_RECHECK_MS,
+            reason: format!(
+                "o número de WhatsApp da loja está bloqueado pela Meta (código {code})"
+            ),
+        };
+    }
     let payload: Payload = match serde_json::from_str(&msg.payload_json) {
         Ok(p) => p,
         Err(e) => {
@@ -115,6 +129,9 @@ pub async fn handle(jc: &JobCtx<'_>, message_id: &str) -> Outcome {
             metrics::counter!("orcazap_graph_requests_total", "outcome" => if err.is_transient() { "transient" } else { "permanent" },
                 "code" => code_label(&err))
             .increment(1);
+            if err.is_account_level() {
+                return flag_channel(jc, tenant_id, &msg.id, &channel.id, &err).await;
+            }
             if err.is_transient() && jc.job.attempts < jc.job.max_attempts {
                 let (tenant, id, code, text) = (
                     tenant_id.to_string(),
@@ -139,18 +156,75 @@ pub async fn handle(jc: &JobCtx<'_>, message_id: &str) -> Outcome {
                     error: err.message().to_string(),
                 }
             } else {
-                if err.code() == Some(whatsapp::graph::codes::INVALID_TOKEN) {
-                    let ch = channel.id.clone();
-                    let _ =
-                        w.db.tx(move |c| {
-                            Box::pin(async move { channels::record_error(c, &ch, Some(190)).await })
-                        })
-                        .await;
-                }
                 record_permanent(jc, tenant_id, &msg.id, err.code(), err.message()).await
             }
         }
     }
+}
+
+/// How long a send waits before looking at a blocked number again, when nobody saved it.
+const CHANNEL_BLOCKED_RECHECK_MS: i64 = 15 * 60 * 1000;
+
+/// An account-level refusal (token, permissions, block, payment, spam limit, registration):
+/// the number is flagged with Meta's code (shown on /whatsapp with what to do), an error is
+/// logged and counted, and sending from it stops. The message that met the refusal waits
+/// with the others — except an expired token (190), which fails as it always has, because
+/// the customer's next message after the owner reconnects starts a fresh answer.
+async fn flag_channel(
+    jc: &JobCtx<'_>,
+    tenant_id: &str,
+    message_id: &str,
+    channel_id: &str,
+    err: &SendError,
+) -> Outcome {
+    let code = err.code().unwrap_or_default();
+    tracing::error!(
+        code,
+        channel_id,
+        error = err.message(),
+        "WhatsApp refused the store's number: sending from it stops until the owner fixes it"
+    );
+    metrics::counter!("orcazap_whatsapp_channel_blocked_total", "code" => code.to_string())
+        .increment(1);
+    let (ch, tenant, id, text) = (
+        channel_id.to_string(),
+        tenant_id.to_string(),
+        message_id.to_string(),
+        err.message().to_string(),
+    );
+    let flagged = jc
+        .db
+        .tx(move |c| {
+            Box::pin(async move {
+                channels::record_error(c, &ch, Some(code)).await?;
+                messages::note_error(c, &tenant, &id, Some(code), &text).await
+            })
+        })
+        .await;
+    if let Err(e) = flagged {
+        return Outcome::from_store(e);
+    }
+    if code == whatsapp::graph::codes::INVALID_TOKEN {
+        return record_permanent(jc, tenant_id, message_id, Some(code), err.message()).await;
+    }
+    Outcome::Wait {
+        after_ms: CHANNEL_BLOCKED_RECHECK_MS,
+        reason: format!("o número de WhatsApp da loja foi bloqueado pela Meta (código {code})"),
+    }
+}
+
+/// A message that will never reach the customer, in the transaction that marks it failed.
+/// The failure is already visible: the conversation shows it in red with Meta's code
+/// (`dashboard/transcript.html`). This is the one place where a failed send also puts the
+/// conversation in front of a person (issue 18 items 1 and 6, the waiting-for-a-person
+/// queue), so every permanent failure — Meta's refusal, an unreadable payload, a missing
+/// token — goes through it.
+async fn after_permanent_failure(
+    _c: &mut sqlx::AnyConnection,
+    _tenant_id: &str,
+    _message_id: &str,
+) -> Result<(), StoreError> {
+    Ok(())
 }
 
 fn code_label(err: &SendError) -> String {
@@ -176,7 +250,10 @@ async fn record_permanent(
     match jc
         .db
         .tx(move |c| {
-            Box::pin(async move { messages::mark_failed(c, &tenant, &id, code, &msg).await })
+            Box::pin(async move {
+                messages::mark_failed(c, &tenant, &id, code, &msg).await?;
+                after_permanent_failure(c, &tenant, &id).await
+            })
         })
         .await
     {

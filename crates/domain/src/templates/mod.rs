@@ -21,6 +21,33 @@ pub use kinds::{default_source, sample_context, variables};
 pub use limits::{MAX_BLOCK_DEPTH, MAX_BRACKET_DEPTH, MAX_CHAIN, MAX_EXPR_TOKENS, MAX_UNARY_OPS};
 pub use sandbox::{FILTERS, FUEL, MAX_OUTPUT_CHARS, MAX_SOURCE_BYTES, RECURSION_LIMIT, TESTS};
 
+/// Meta's limit on the body of a text message, which every kind can be sent as.
+pub const TEXT_LIMIT_CHARS: usize = 4096;
+/// Meta's limit on the body of a message with reply buttons (the quote's).
+pub const BUTTON_BODY_LIMIT_CHARS: usize = 1024;
+
+/// The length of a rendered message against the WhatsApp limit of the message that carries
+/// it, in the words the template editor shows ("812 de 1.024 caracteres…").
+pub fn length_note(kind: TemplateKind, rendered: &str) -> String {
+    let n = rendered.chars().count();
+    let count = crate::money::group_thousands(n as u64);
+    match kind {
+        TemplateKind::Quote => {
+            let mut note = format!(
+                "{count} de 1.024 caracteres (limite do WhatsApp para mensagem com botões)."
+            );
+            if n > BUTTON_BODY_LIMIT_CHARS {
+                note.push_str(
+                    " Acima de 1.024, o orçamento vai como texto (até 4.096 caracteres por \
+                     mensagem) seguido de uma mensagem curta com os botões.",
+                );
+            }
+            note
+        }
+        _ => format!("{count} de 4.096 caracteres (limite do WhatsApp para mensagem de texto)."),
+    }
+}
+
 /// Which message a template is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

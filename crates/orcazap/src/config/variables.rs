@@ -162,7 +162,8 @@ pub const VARIABLES: &[Variable] = &[
     var("ORCAZAP_GRAPH_TIMEOUT_MS", Value("15000"), "request timeout of Graph API calls"),
     var(
         "ORCAZAP_WEBHOOK_BODY_LIMIT",
-        Value("262144"),
+        // Meta documents webhook payloads of up to 3 MB (docs/whatsapp.md).
+        Value("3145728"),
         "largest webhook body, bytes (larger → 413)",
     ),
     var(

@@ -77,6 +77,34 @@ fn ticks(status: MessageStatus) -> (&'static str, &'static str) {
     }
 }
 
+/// What a person reads for one message: its text, and for a file, shared contacts, a
+/// sticker or Meta's notice, what it was (the customer's words stay as they were sent).
+fn shown_body(m: &messages::Message) -> String {
+    use domain::inbound::InboundContent;
+    if m.direction == MessageDirection::Out {
+        return m.body.clone();
+    }
+    match m.inbound_content() {
+        InboundContent::Document {
+            caption, filename, ..
+        } => {
+            let name = if filename.is_empty() {
+                "sem nome"
+            } else {
+                &filename
+            };
+            match caption.trim().is_empty() {
+                true => format!("📄 Arquivo: {name}"),
+                false => format!("📄 Arquivo: {name}\n{caption}"),
+            }
+        }
+        InboundContent::Contacts { summary, .. } => format!("👤 Contato compartilhado:\n{summary}"),
+        InboundContent::Sticker { .. } => "(figurinha)".to_string(),
+        InboundContent::System { notice, .. } => format!("ℹ️ Aviso do WhatsApp: {notice}"),
+        _ => m.body.clone(),
+    }
+}
+
 async fn transcript_rows(state: &AppState, me: &Me, id: &str) -> Result<Vec<Value>, AppError> {
     let msgs = messages::for_conversation(&state.db, &me.tenant.id, id, 300).await?;
     let clock = view::clock(me);
@@ -85,9 +113,10 @@ async fn transcript_rows(state: &AppState, me: &Me, id: &str) -> Result<Vec<Valu
         .map(|m| {
             let (tick, tick_label) = ticks(m.status);
             context! {
-                out => m.direction == MessageDirection::Out, body => m.body.clone(), at => clock.datetime_br(m.created_at),
+                out => m.direction == MessageDirection::Out, body => shown_body(m), at => clock.datetime_br(m.created_at),
                 tick => tick, tick_label => tick_label, read => m.status == MessageStatus::Read,
                 by_person => m.sent_by.is_some(), error => m.error_message.clone(),
+                failed => m.status == MessageStatus::Failed, error_code => m.error_code,
             }
         })
         .collect())

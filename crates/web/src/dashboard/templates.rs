@@ -73,6 +73,7 @@ async fn editor(
             source => source, vars => vars, history => history, notice => view::notice(notice),
             error => error.as_ref().map(|e| context! { line => e.line, message => e.message.clone() }),
             error_lines => if error.as_ref().and_then(|e| e.line).is_some() { lines } else { vec![] },
+            length => preview.as_ref().ok().map(|p| templates::length_note(kind, p)),
             preview => preview.as_ref().ok().cloned(),
             preview_error => preview.err().map(|e| e.message),
         },
@@ -145,7 +146,8 @@ pub async fn save(
     saved(&format!("/modelos/{}?ok=salvo", kind.code()))
 }
 
-/// HTMX live preview: the text rendered with sample data, or the error at its line.
+/// HTMX live preview: the text rendered with sample data and its length against the limit
+/// of the WhatsApp message that carries it, or the error at its line.
 pub async fn preview(
     me: Me,
     Path(code): Path<String>,
@@ -162,6 +164,7 @@ pub async fn preview(
         "dashboard/template_preview.html",
         "modelos",
         context! {
+            length => out.as_ref().ok().map(|p| templates::length_note(kind, p)),
             preview => out.as_ref().ok().cloned(),
             error => out.err().map(|e| context! { line => e.line, message => e.message }),
         },

@@ -35,11 +35,61 @@ impl FormPage for WhatsappPage {
             context! {
                 notice => view::notice(notice), errors => errors,
                 ch => ch.map(|c| context! { phone_number_id => c.phone_number_id, waba_id => c.waba_id, display => c.display_number,
-                    has_token => c.access_token_enc.is_some(), last_error => c.last_error_code }),
+                    has_token => c.access_token_enc.is_some(), last_error => c.last_error_code,
+                    problem => c.last_error_code.and_then(account_problem).map(|(what, todo)| context! { what => what, todo => todo }),
+                }),
             },
         )?;
         Ok((status, html).into_response())
     }
+}
+
+/// What an account-level Graph error means for the store, and what the owner does about it,
+/// in their words (codes in `whatsapp::graph::ACCOUNT_LEVEL_CODES`; Meta's error-code page
+/// is cited in docs/whatsapp.md).
+pub fn account_problem(code: i64) -> Option<(&'static str, &'static str)> {
+    use whatsapp::graph::codes;
+    const PERMISSIONS: &str = "No Meta Business (Configurações do negócio → Usuários do sistema), \
+        confira se o app tem as permissões whatsapp_business_messaging e \
+        whatsapp_business_management, gere um token novo e cole abaixo.";
+    Some(match code {
+        codes::INVALID_TOKEN => (
+            "O token de acesso expirou ou foi revogado.",
+            "Gere um token novo no Meta Business (usuário do sistema) e cole abaixo.",
+        ),
+        codes::PERMISSION_DENIED => (
+            "O app perdeu a permissão de enviar mensagens por este número.",
+            PERMISSIONS,
+        ),
+        codes::API_PERMISSION => (
+            "A Meta recusou o envio por falta de permissão.",
+            PERMISSIONS,
+        ),
+        codes::TEMPORARILY_BLOCKED => (
+            "A Meta bloqueou a conta temporariamente por violação das políticas.",
+            "Veja o motivo em Qualidade da conta, no Gerenciador do WhatsApp, e peça revisão \
+             se for um engano; o bloqueio costuma ter prazo.",
+        ),
+        codes::ACCOUNT_LOCKED => (
+            "A conta do WhatsApp Business está bloqueada.",
+            "Abra o Gerenciador do WhatsApp para ver o motivo e pedir a revisão da conta.",
+        ),
+        codes::PAYMENT_ISSUE => (
+            "A conta do WhatsApp Business tem um problema de pagamento.",
+            "Cadastre ou regularize a forma de pagamento em Configurações de pagamento, no \
+             Meta Business.",
+        ),
+        codes::SPAM_RATE_LIMIT => (
+            "Mensagens deste número foram bloqueadas ou denunciadas demais e a Meta limitou o \
+             envio.",
+            "Veja a qualidade do número no Gerenciador do WhatsApp e aguarde a liberação.",
+        ),
+        codes::NOT_REGISTERED => (
+            "O número não está registrado na Cloud API do WhatsApp.",
+            "Registre o número na Cloud API (Gerenciador do WhatsApp) e salve de novo aqui.",
+        ),
+        _ => return None,
+    })
 }
 
 #[derive(Deserialize)]
@@ -107,6 +157,12 @@ pub async fn save(
                         store::channels::update_ids(c, &t, &ch.id, &pnid, &waba, &display).await?;
                         if let Some(enc) = enc {
                             store::channels::set_token(c, &t, &ch.id, &enc, version).await?;
+                        }
+                        // Saving is the owner's "fixed it": sending resumes, and the messages
+                        // that waited go out now (a new refusal flags the number again).
+                        if ch.last_error_code.is_some() {
+                            store::channels::clear_error(c, &t, &ch.id).await?;
+                            store::jobs::wake(c, &t, worker::SEND_JOB).await?;
                         }
                     }
                     None => {

@@ -35,6 +35,38 @@ pub mod codes {
     pub const MAINTENANCE_MODE: i64 = 131057;
     /// Server temporarily unavailable.
     pub const SERVER_TEMPORARILY_UNAVAILABLE: i64 = 133004;
+    /// Permission not granted or removed (the app lost `whatsapp_business_messaging`).
+    pub const PERMISSION_DENIED: i64 = 10;
+    /// Permission error on the API call (the token's user or app lacks a permission).
+    pub const API_PERMISSION: i64 = 200;
+    /// The account is temporarily blocked for policy violations.
+    pub const TEMPORARILY_BLOCKED: i64 = 368;
+    /// The business account is locked (restricted or disabled).
+    pub const ACCOUNT_LOCKED: i64 = 131031;
+    /// A payment problem on the business account (no payment method, overdue…).
+    pub const PAYMENT_ISSUE: i64 = 131042;
+    /// Too many of the number's messages were blocked or reported as spam: sending is limited.
+    pub const SPAM_RATE_LIMIT: i64 = 131048;
+    /// The phone number is not registered on the Cloud API.
+    pub const NOT_REGISTERED: i64 = 133010;
+}
+
+/// Errors about the store's account or number, not about one message: every other send
+/// from that number would fail the same way until the owner fixes it in Meta's tools.
+pub const ACCOUNT_LEVEL_CODES: &[i64] = &[
+    codes::INVALID_TOKEN,
+    codes::PERMISSION_DENIED,
+    codes::API_PERMISSION,
+    codes::TEMPORARILY_BLOCKED,
+    codes::ACCOUNT_LOCKED,
+    codes::PAYMENT_ISSUE,
+    codes::SPAM_RATE_LIMIT,
+    codes::NOT_REGISTERED,
+];
+
+/// Whether Meta's `code` says the whole number is unusable (see [`ACCOUNT_LEVEL_CODES`]).
+pub fn is_account_level(code: i64) -> bool {
+    ACCOUNT_LEVEL_CODES.contains(&code)
 }
 
 /// Codes that say "try again later", whatever the HTTP status was.
@@ -97,6 +129,12 @@ impl SendError {
         }
     }
 
+    /// The store's account or number is unusable: stop sending from it (see
+    /// [`ACCOUNT_LEVEL_CODES`]).
+    pub fn is_account_level(&self) -> bool {
+        self.code().is_some_and(is_account_level)
+    }
+
     /// Too many messages to one customer: back off more slowly than for other errors.
     pub fn is_pair_rate_limit(&self) -> bool {
         self.code() == Some(codes::PAIR_RATE_LIMIT)
@@ -110,6 +148,7 @@ impl SendError {
             (true, Some(_)) => "meta_transient",
             (true, None) => "transient",
             (false, Some(codes::INVALID_TOKEN)) => "invalid_token",
+            (_, Some(c)) if is_account_level(c) => "account",
             (false, Some(codes::OUTSIDE_WINDOW)) => "outside_window",
             (false, Some(codes::UNDELIVERABLE)) => "undeliverable",
             (false, Some(codes::INVALID_PARAMETER)) => "invalid_parameter",

@@ -229,6 +229,81 @@ fn validate_buttons(buttons: &[ReplyButton]) -> Result<(), InvalidMessage> {
     Ok(())
 }
 
+/// Splits a long body into pieces of at most `max_chars` characters for consecutive text
+/// messages. Pieces end at line boundaries, so a quote's line is never cut in two; only a
+/// single line longer than a whole message is cut, at a space, and never between "R$" and
+/// its amount. Whitespace-only pieces are dropped (Meta refuses an empty body).
+pub fn split_text(body: &str, max_chars: usize) -> Vec<String> {
+    let max_chars = max_chars.max(1);
+    let mut pieces = Vec::new();
+    let mut current = String::new();
+    let mut current_chars = 0;
+    for line in body.split_inclusive('\n') {
+        let line_chars = line.trim_end_matches('\n').chars().count();
+        if current_chars + line_chars > max_chars {
+            push_piece(&mut pieces, &mut current);
+            current_chars = 0;
+        }
+        if line_chars > max_chars {
+            let mut words = split_long_line(line.trim_end_matches('\n'), max_chars);
+            let last = words.pop().unwrap_or_default();
+            for w in words {
+                pieces.push(w);
+            }
+            current_chars = last.chars().count() + 1;
+            current.push_str(&last);
+            current.push('\n');
+            continue;
+        }
+        current.push_str(line);
+        current_chars += line.chars().count();
+    }
+    push_piece(&mut pieces, &mut current);
+    pieces
+}
+
+fn push_piece(pieces: &mut Vec<String>, current: &mut String) {
+    let piece = current.trim_end().to_string();
+    if !piece.trim().is_empty() {
+        pieces.push(piece);
+    }
+    current.clear();
+}
+
+/// One line longer than a message: cut at spaces, with "R$" glued to the word after it.
+fn split_long_line(line: &str, max_chars: usize) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for w in line.split(' ') {
+        match words.last_mut() {
+            Some(prev) if prev.ends_with("R$") => {
+                prev.push(' ');
+                prev.push_str(w);
+            }
+            _ => words.push(w.to_string()),
+        }
+    }
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for w in words {
+        let sep = usize::from(!current.is_empty());
+        if current.chars().count() + sep + w.chars().count() > max_chars && !current.is_empty() {
+            out.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(&w);
+        // A single word longer than a message (no space to cut at): cut by characters.
+        while current.chars().count() > max_chars {
+            let head: String = current.chars().take(max_chars).collect();
+            current = current.chars().skip(max_chars).collect();
+            out.push(head);
+        }
+    }
+    out.push(current);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,5 +424,45 @@ mod tests {
             body: "oi".into(),
         };
         assert!(plus.validate().is_ok());
+    }
+
+    #[test]
+    fn split_text_cuts_at_line_boundaries() {
+        let line = |i: usize| format!("• 1 sc — Produto {i}\n   R$ 10,00/sc = *R$ 10,00*\n");
+        let body: String = (0..200).map(line).collect();
+        let pieces = split_text(&body, 1024);
+        assert!(pieces.len() > 1);
+        let whole_lines: Vec<&str> = body.lines().collect();
+        for p in &pieces {
+            assert!(p.chars().count() <= 1024, "{}", p.chars().count());
+            // Every line of every piece is a whole line of the body: no line was cut.
+            for line in p.lines() {
+                assert!(whole_lines.contains(&line), "cut line {line:?}");
+            }
+        }
+        assert_eq!(pieces.join("\n") + "\n", body);
+        assert_eq!(split_text("curto", 4096), vec!["curto".to_string()]);
+        assert!(split_text(" \n \n", 4096).is_empty());
+    }
+
+    #[test]
+    fn a_line_longer_than_a_message_keeps_r_dollar_with_its_amount() {
+        let line = "total R$ 1.234,56 ".repeat(40);
+        let pieces = split_text(&line, 50);
+        for p in &pieces {
+            assert!(p.chars().count() <= 50, "{p}");
+            assert!(!p.trim_end().ends_with("R$"), "{p:?}");
+            assert!(!p.starts_with("1.234"), "{p:?}");
+        }
+        let joined: String = pieces.join(" ");
+        assert_eq!(
+            joined.split_whitespace().count(),
+            line.split_whitespace().count()
+        );
+        // No space at all: cut by characters, nothing lost.
+        let word = "x".repeat(120);
+        let pieces = split_text(&word, 50);
+        assert_eq!(pieces.concat(), word);
+        assert!(pieces.iter().all(|p| p.chars().count() <= 50));
     }
 }

@@ -18,9 +18,9 @@ pub use backoff::PAIR_RATE_LIMIT_FACTOR;
 pub use config::{
     GraphConfig, GraphConfigError, RetryPolicy, DEFAULT_API_VERSION, DEFAULT_BASE_URL,
 };
-pub use error::{codes, SendError};
+pub use error::{codes, is_account_level, SendError, ACCOUNT_LEVEL_CODES};
 pub use message::{
-    is_user_id, InvalidMessage, OutboundMessage, Recipient, ReplyButton, MAX_BUTTONS,
+    is_user_id, split_text, InvalidMessage, OutboundMessage, Recipient, ReplyButton, MAX_BUTTONS,
     MAX_BUTTON_ID_CHARS, MAX_BUTTON_TITLE_CHARS, MAX_INTERACTIVE_BODY_CHARS, MAX_TEXT_BODY_CHARS,
     MAX_USER_ID_CHARS,
 };

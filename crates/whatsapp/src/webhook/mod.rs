@@ -9,8 +9,8 @@ pub use build::{
     build_button_reply_webhook, build_status_webhook, build_text_webhook, SIMULATED_WABA_ID,
 };
 pub use model::{
-    DeliveryStatus, GraphErrorInfo, InboundMessage, MessageContent, StatusUpdate, Unreadable,
-    WebhookEvent,
+    DeliveryStatus, GraphErrorInfo, InboundMessage, MessageContent, SharedContact, StatusUpdate,
+    Unreadable, WebhookEvent,
 };
 pub use parse::{
     parse_delivery, parse_webhook, WebhookParseError, MESSAGES_FIELD, WHATSAPP_OBJECT,

@@ -128,7 +128,28 @@ pub enum MessageContent {
         emoji: String,
         message_id: String,
     },
-    /// Anything else: stickers, videos, documents, contacts, orders, `unsupported`…
+    /// A file (a PDF list of materials, a photo of a list sent as a file…).
+    Document {
+        media_id: String,
+        filename: Option<String>,
+        caption: Option<String>,
+        mime_type: String,
+    },
+    /// Contact cards the customer shared: each with its formatted name and phones.
+    Contacts {
+        cards: Vec<SharedContact>,
+    },
+    Sticker {
+        media_id: String,
+        animated: bool,
+    },
+    /// A system notice about the sender: `user_changed_number` carries the new `wa_id`.
+    System {
+        kind: String,
+        body: String,
+        new_wa_id: Option<String>,
+    },
+    /// Anything else: videos, orders, `unsupported`…
     /// `kind` is Meta's `type` (for interactive replies we don't know,
     /// `interactive/<subtype>`); `error_code` is Meta's first error code, if any.
     Unsupported {
@@ -150,6 +171,11 @@ impl MessageContent {
             MessageContent::Button { title, .. } => Some(title.as_str()),
             MessageContent::ListReply { title, .. } => Some(title.as_str()),
             MessageContent::Image { caption, .. } => caption.as_deref(),
+            // A document's caption is for the person who opens the file, not the bot.
+            MessageContent::Document { .. }
+            | MessageContent::Contacts { .. }
+            | MessageContent::Sticker { .. }
+            | MessageContent::System { .. } => None,
             MessageContent::Location { name, address, .. } => {
                 non_blank(address.as_deref()).or(non_blank(name.as_deref()))
             }
@@ -170,9 +196,21 @@ impl MessageContent {
             MessageContent::Audio { .. } => "audio",
             MessageContent::Location { .. } => "location",
             MessageContent::Reaction { .. } => "reaction",
+            MessageContent::Document { .. } => "document",
+            MessageContent::Contacts { .. } => "contacts",
+            MessageContent::Sticker { .. } => "sticker",
+            MessageContent::System { .. } => "system",
             MessageContent::Unsupported { .. } => "unsupported",
         }
     }
+}
+
+/// One shared contact card: `name.formatted_name` and its phones (`phone`, as typed in the
+/// customer's address book).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedContact {
+    pub name: String,
+    pub phones: Vec<String>,
 }
 
 fn non_blank(s: Option<&str>) -> Option<&str> {

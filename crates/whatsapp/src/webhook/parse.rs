@@ -17,8 +17,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::model::{
-    DeliveryStatus, GraphErrorInfo, InboundMessage, MessageContent, StatusUpdate, Unreadable,
-    WebhookEvent,
+    DeliveryStatus, GraphErrorInfo, InboundMessage, MessageContent, SharedContact, StatusUpdate,
+    Unreadable, WebhookEvent,
 };
 
 /// The only `object` a WhatsApp Business Account webhook carries.
@@ -220,7 +220,72 @@ struct WireMessageBody {
     #[serde(default)]
     reaction: Option<WireReaction>,
     #[serde(default)]
+    document: Option<WireDocument>,
+    #[serde(default)]
+    sticker: Option<WireSticker>,
+    #[serde(default)]
+    contacts: Option<Vec<WireSharedContact>>,
+    #[serde(default)]
+    system: Option<WireSystem>,
+    #[serde(default)]
     errors: Vec<WireError>,
+}
+
+#[derive(Deserialize)]
+struct WireDocument {
+    id: String,
+    #[serde(default)]
+    filename: Option<String>,
+    #[serde(default)]
+    caption: Option<String>,
+    #[serde(default)]
+    mime_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireSticker {
+    id: String,
+    #[serde(default)]
+    animated: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct WireSharedContact {
+    #[serde(default)]
+    name: Option<WireSharedName>,
+    #[serde(default)]
+    phones: Vec<WireSharedPhone>,
+}
+
+#[derive(Deserialize)]
+struct WireSharedName {
+    #[serde(default)]
+    formatted_name: Option<String>,
+    #[serde(default)]
+    first_name: Option<String>,
+    #[serde(default)]
+    last_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireSharedPhone {
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    wa_id: Option<String>,
+}
+
+/// `system` messages: Meta's current form has `wa_id`; older payloads said `new_wa_id`.
+#[derive(Deserialize)]
+struct WireSystem {
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
+    #[serde(default)]
+    wa_id: Option<String>,
+    #[serde(default)]
+    new_wa_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -597,8 +662,74 @@ fn content_of(kind: &str, body: WireMessageBody) -> MessageContent {
             emoji: r.emoji.unwrap_or_default(),
             message_id: r.message_id,
         },
+        (
+            "document",
+            WireMessageBody {
+                document: Some(d), ..
+            },
+        ) => MessageContent::Document {
+            media_id: d.id,
+            filename: d.filename.filter(|f| !f.trim().is_empty()),
+            caption: d.caption.filter(|c| !c.trim().is_empty()),
+            mime_type: d.mime_type.unwrap_or_default(),
+        },
+        (
+            "sticker",
+            WireMessageBody {
+                sticker: Some(s), ..
+            },
+        ) => MessageContent::Sticker {
+            media_id: s.id,
+            animated: s.animated.unwrap_or(false),
+        },
+        (
+            "contacts",
+            WireMessageBody {
+                contacts: Some(cards),
+                ..
+            },
+        ) if !cards.is_empty() => MessageContent::Contacts {
+            cards: cards.into_iter().map(shared_contact).collect(),
+        },
+        (
+            "system",
+            WireMessageBody {
+                system: Some(s), ..
+            },
+        ) => MessageContent::System {
+            kind: s.kind.unwrap_or_default(),
+            body: s.body.unwrap_or_default(),
+            new_wa_id: s
+                .wa_id
+                .or(s.new_wa_id)
+                .filter(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit())),
+        },
         (other, _) => unsupported(other.to_string()),
     }
+}
+
+fn shared_contact(c: WireSharedContact) -> SharedContact {
+    let name = c
+        .name
+        .map(|n| {
+            n.formatted_name
+                .filter(|f| !f.trim().is_empty())
+                .unwrap_or_else(|| {
+                    [n.first_name, n.last_name]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+        })
+        .unwrap_or_default();
+    let phones = c
+        .phones
+        .into_iter()
+        .filter_map(|p| p.phone.or(p.wa_id))
+        .filter(|p| !p.trim().is_empty())
+        .collect();
+    SharedContact { name, phones }
 }
 
 /// A coordinate as decimal text: Meta sends a JSON number; a quoted number is accepted too.

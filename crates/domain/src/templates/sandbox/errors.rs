@@ -8,13 +8,15 @@ pub(super) fn too_long(chars: usize) -> TemplateError {
     TemplateError {
         line: None,
         message: format!(
-            "a mensagem passou do limite do WhatsApp: {} caracteres (máximo {})",
+            "a mensagem passou do limite do WhatsApp para uma mensagem de texto: {} \
+             caracteres (máximo {}); um orçamento acima de 1.024 caracteres já vai como texto \
+             seguido dos botões, mas cada texto tem no máximo 4.096",
             if chars > 0 {
                 chars.to_string()
             } else {
                 format!("mais de {MAX_OUTPUT_CHARS}")
             },
-            MAX_OUTPUT_CHARS
+            crate::money::group_thousands(MAX_OUTPUT_CHARS as u64)
         ),
     }
 }
