@@ -709,7 +709,7 @@ async fn stored_words_read_back(t: &TestDb) {
                 "Obra - Rua A, 10",
                 r#"{"latitude":"-23.5","longitude":"-46.6"}"#,
             ),
-            msg("w.3", "sticker", "", "{}"),
+            msg("w.3", "video", "", "{}"),
         ],
         payload: "{}".into(),
         request_id: None,
@@ -745,7 +745,7 @@ async fn stored_words_read_back(t: &TestDb) {
                 longitude: "-46.6".into()
             }),
             inbound(InboundContent::Unsupported {
-                meta_type: "sticker".into(),
+                meta_type: "video".into(),
                 error_code: None
             }),
         ]
