@@ -362,3 +362,20 @@ pub async fn outbound_for_wa_id(
         .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
+
+/// One of our messages by Meta's id (what a reply's `context.id` names), within the store.
+pub async fn outbound_by_provider_id(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    provider_message_id: &str,
+) -> Result<Option<Message>, StoreError> {
+    let sql = format!(
+        "SELECT {COLS} FROM messages WHERE provider_message_id = $1 AND tenant_id = $2 AND direction = 'out'"
+    );
+    let row = sqlx::query(&sql)
+        .bind(provider_message_id)
+        .bind(tenant_id)
+        .fetch_optional(&mut *c)
+        .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}

@@ -70,6 +70,21 @@ pub const MIGRATIONS: &[Migration] = &[
             include_str!("../migrations/0003_record_delivery.postgres.down.sql"),
         )),
     },
+    Migration {
+        version: 4,
+        name: "window_from_meta",
+        // SQLite measures the window in the portable code (`conversations::window_start`).
+        up: "",
+        down: "",
+        postgres: Some((
+            include_str!("../migrations/0004_window_from_meta.postgres.up.sql"),
+            // Down restores 0003's function as it was.
+            concat!(
+                include_str!("../migrations/0004_window_from_meta.postgres.down.sql"),
+                include_str!("../migrations/0003_record_delivery.postgres.up.sql"),
+            ),
+        )),
+    },
 ];
 
 /// The schema version this binary expects.

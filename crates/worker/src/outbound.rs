@@ -8,7 +8,7 @@ use store::messages::{self, NewOutbound};
 use store::{Engine, StoreError};
 use whatsapp::graph::{OutboundMessage, ReplyButton};
 
-use domain::engine::{BUTTON_ACCEPT, BUTTON_CHANGE, BUTTON_HUMAN};
+use domain::engine::{quote_button_id, QuoteAction};
 
 /// What the send job posts, stored with the message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,13 +57,18 @@ impl Payload {
     }
 }
 
-/// The quote's reply buttons (titles ≤ 20 characters, Meta's limit).
-pub fn quote_buttons() -> Vec<(String, String)> {
-    vec![
-        (BUTTON_ACCEPT.to_string(), "Confirmar".to_string()),
-        (BUTTON_CHANGE.to_string(), "Alterar".to_string()),
-        (BUTTON_HUMAN.to_string(), "Falar com atendente".to_string()),
+/// The reply buttons of quote `number` (titles ≤ 20 characters, Meta's limit). Each id
+/// names the quote, so a tap on an old quote's "Confirmar" is never taken for the newest
+/// (issue 18 item 2).
+pub fn quote_buttons(number: &str) -> Vec<(String, String)> {
+    [
+        (QuoteAction::Accept, "Confirmar"),
+        (QuoteAction::Change, "Alterar"),
+        (QuoteAction::Human, "Falar com atendente"),
     ]
+    .into_iter()
+    .map(|(action, title)| (quote_button_id(action, number), title.to_string()))
+    .collect()
 }
 
 pub struct Target<'a> {

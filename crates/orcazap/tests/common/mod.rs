@@ -294,7 +294,8 @@ pub fn text_webhook(from: &str, wamid: &str, text: &str) -> String {
         Some("Cliente Teste"),
         wamid,
         text,
-        1_764_316_800,
+        // Now, by Meta's clock: the customer-service window is measured from it (issue 18).
+        store::now_ms() / 1000,
     )
 }
 

@@ -21,6 +21,7 @@ pub mod team;
 pub mod templates;
 pub mod view;
 pub mod whatsapp;
+mod window;
 
 use std::sync::Arc;
 
