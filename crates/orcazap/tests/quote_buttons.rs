@@ -13,6 +13,7 @@ testkit::both_engines!(
     tap_on_a_replaced_quote_confirms_nothing_and_offers_the_current_one,
     confirmar_at_hour_25_of_a_48_hour_quote_is_confirmed,
     silent_conversation_without_a_quote_is_still_lost_when_the_window_closes,
+    window_is_measured_from_metas_timestamp,
 );
 
 const CUSTOMER: &str = "5511922220000";
@@ -310,4 +311,59 @@ async fn silent_conversation_without_a_quote_is_still_lost_when_the_window_close
             .await,
         1
     );
+}
+
+fn text_at(wamid: &str, text: &str, meta_timestamp_s: i64) -> String {
+    whatsapp::webhook::build_text_webhook(
+        "100000000000001",
+        "5511933334444",
+        CUSTOMER,
+        None,
+        wamid,
+        text,
+        meta_timestamp_s,
+    )
+}
+
+async fn window_expires_at(app: &TestApp) -> i64 {
+    app.count("SELECT MAX(window_expires_at) FROM conversations")
+        .await
+}
+
+/// Meta measures the 24 h from its message timestamp: a webhook that reaches us two hours
+/// late leaves 22 h, not 24. A message older than the last one (delivered out of order) does
+/// not shorten the window, and a timestamp ahead of our clock does not stretch it.
+async fn window_is_measured_from_metas_timestamp(app: &TestApp) {
+    const DAY_MS: i64 = 24 * 3_600_000;
+    let written = now_s() - 2 * 3600;
+    app.webhook(&text_at("wamid.M1", "oi, bom dia", written))
+        .await;
+    assert_eq!(
+        window_expires_at(app).await,
+        written * 1000 + DAY_MS,
+        "24 h from Meta's timestamp"
+    );
+    let older = written - 3600;
+    app.webhook(&text_at("wamid.M2", "tem cimento?", older))
+        .await;
+    assert_eq!(
+        window_expires_at(app).await,
+        written * 1000 + DAY_MS,
+        "an older message does not shorten it"
+    );
+    let before = store::now_ms();
+    app.webhook(&text_at("wamid.M3", "e areia?", now_s() + 3600))
+        .await;
+    let after = store::now_ms();
+    let w = window_expires_at(app).await;
+    assert!(
+        (before + DAY_MS..=after + DAY_MS).contains(&w),
+        "a timestamp ahead of ours counts from our receipt: {w} not in {}..={}",
+        before + DAY_MS,
+        after + DAY_MS
+    );
+    let stored = app
+        .count("SELECT COUNT(*) FROM messages WHERE direction = 'in' AND provider_timestamp IS NOT NULL")
+        .await;
+    assert_eq!(stored, 3, "Meta's timestamp is kept with each message");
 }

@@ -58,7 +58,8 @@ BEGIN
 
         v_event_tenant := v_tenant;
         -- When the customer wrote, by Meta's clock, never after our receipt.
-        v_window_end := CASE WHEN (ev->>'timestamp')::bigint > 0
+        -- (A timestamp outside 1970..5138 is no time at all: our receipt, as in Rust.)
+        v_window_end := CASE WHEN (ev->>'timestamp')::bigint BETWEEN 1 AND 99999999999
                              THEN LEAST((ev->>'timestamp')::bigint * 1000, v_now)
                              ELSE v_now END + v_window;
         v_event_channel := v_channel;

@@ -17,9 +17,11 @@ pub const SERVICE_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 /// would keep the window open past Meta's), and our receipt when Meta sent no usable time.
 /// The PostgreSQL webhook function (migration 0004) computes the same.
 pub fn window_start(provider_timestamp_s: i64, received_at_ms: i64) -> i64 {
-    match provider_timestamp_s.checked_mul(1000) {
-        Some(ms) if ms > 0 => ms.min(received_at_ms),
-        _ => received_at_ms,
+    // Outside 1970..5138 a timestamp is no time at all (and could overflow as milliseconds).
+    if (1..=99_999_999_999).contains(&provider_timestamp_s) {
+        (provider_timestamp_s * 1000).min(received_at_ms)
+    } else {
+        received_at_ms
     }
 }
 
@@ -329,4 +331,22 @@ pub async fn contact_for_number(
             .await?
             .try_get(0)?,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::window_start;
+
+    #[test]
+    fn window_starts_when_meta_says_the_customer_wrote() {
+        let received = 1_764_320_000_000;
+        // Two hours late: the window started two hours ago.
+        assert_eq!(window_start(1_764_312_800, received), 1_764_312_800_000);
+        // A clock ahead of ours never stretches it past our receipt.
+        assert_eq!(window_start(1_764_330_000, received), received);
+        // No usable time: our receipt.
+        assert_eq!(window_start(0, received), received);
+        assert_eq!(window_start(-5, received), received);
+        assert_eq!(window_start(i64::MAX, received), received);
+    }
 }

@@ -136,7 +136,7 @@ pub async fn window(jc: &JobCtx<'_>, conversation_id: &str) -> Outcome {
                 let latest = quotes::latest_for_conversation(c, &tenant_id, &conv.id).await?;
                 let quote_pending = latest.is_some_and(|q| {
                     q.status == QuoteStatus::PendingApproval
-                        || q.status == QuoteStatus::Sent && q.valid_until > now
+                        || (q.status == QuoteStatus::Sent && q.valid_until > now)
                 });
                 if quote_pending {
                     return Ok(());
