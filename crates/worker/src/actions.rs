@@ -342,7 +342,7 @@ pub async fn manual_reply(
         actor.clone(),
     );
     let engine_kind = db.engine();
-    db.tx(move |c| {
+    db.tx_with(move |c| {
         Box::pin(async move {
             let conv = conversations::lock(c, engine_kind, &tenant_id, &conversation_id).await?;
             if !window_open(&conv, store::now_ms()) {
@@ -366,11 +366,11 @@ pub async fn manual_reply(
             )
             .await?;
             conversations::mark_read(c, &tenant_id, &conv.id).await?;
-            Ok(id)
+            Ok::<_, ActionError>(id)
         })
     })
     .await
-    .map_err(|e| ActionError::from(e).doing("sending a reply by hand"))
+    .map_err(|e: ActionError| e.doing("sending a reply by hand"))
 }
 
 /// Takes the conversation from the bot (`true`) or hands it back (`false`).
