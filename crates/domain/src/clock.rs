@@ -73,6 +73,11 @@ impl StoreClock {
         self.format(ms, "%d/%m/%Y %H:%M")
     }
 
+    /// `23:30`.
+    pub fn time_br(&self, ms: i64) -> String {
+        self.format(ms, "%H:%M")
+    }
+
     /// `31/12/2025`.
     pub fn date_br(&self, ms: i64) -> String {
         self.format(ms, "%d/%m/%Y")

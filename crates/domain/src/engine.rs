@@ -21,9 +21,60 @@ use crate::understanding::{
 };
 
 /// Reply-button ids of the quote message. Meta sends the id back when the customer taps.
+/// Sent as `quote_accept:ORC-2026-000007` (the action, then the quote it belongs to, see
+/// [`quote_button_id`]); the bare words are what buttons sent before issue 18 carry, and
+/// are still read (the quote is then found through Meta's `context.id`).
 pub const BUTTON_ACCEPT: &str = "quote_accept";
 pub const BUTTON_CHANGE: &str = "quote_change";
 pub const BUTTON_HUMAN: &str = "quote_human";
+
+/// Meta's limit on a reply button's id.
+pub const MAX_BUTTON_ID_CHARS: usize = 256;
+
+/// What a quote's reply button asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuoteAction {
+    Accept,
+    Change,
+    Human,
+}
+
+impl QuoteAction {
+    fn word(self) -> &'static str {
+        match self {
+            QuoteAction::Accept => BUTTON_ACCEPT,
+            QuoteAction::Change => BUTTON_CHANGE,
+            QuoteAction::Human => BUTTON_HUMAN,
+        }
+    }
+}
+
+/// The id of a quote's button: the action and the quote's number, so a tap says which
+/// price the customer saw. A number that would pass Meta's 256 characters (never, with
+/// `ORC-YYYY-NNNNNN`) falls back to the bare action word.
+pub fn quote_button_id(action: QuoteAction, number: &str) -> String {
+    let id = format!("{}:{number}", action.word());
+    if number.is_empty() || id.chars().count() > MAX_BUTTON_ID_CHARS {
+        return action.word().to_string();
+    }
+    id
+}
+
+/// Reads a quote button's id: the action, and the quote's number when the id carries one
+/// (buttons sent before issue 18 do not). None for any other id.
+pub fn parse_quote_button(id: &str) -> Option<(QuoteAction, Option<&str>)> {
+    let (word, number) = match id.split_once(':') {
+        Some((w, n)) => (w, Some(n.trim()).filter(|n| !n.is_empty())),
+        None => (id, None),
+    };
+    let action = match word.trim() {
+        BUTTON_ACCEPT => QuoteAction::Accept,
+        BUTTON_CHANGE => QuoteAction::Change,
+        BUTTON_HUMAN => QuoteAction::Human,
+        _ => return None,
+    };
+    Some((action, number))
+}
 
 /// Below this understanding confidence (0..=100) the engine asks the optional assistant.
 pub const ASSIST_BELOW_CONFIDENCE: u8 = 50;
@@ -211,17 +262,20 @@ pub fn advance(
         Inbound::Text(t) => t.clone(),
         Inbound::Location { address } => address.clone(),
         Inbound::ForAPerson { .. } => "quero falar com um atendente".to_string(),
-        Inbound::Button { id, title } => match id.as_str() {
-            BUTTON_ACCEPT => "sim, confirmo".to_string(),
-            BUTTON_CHANGE => "quero alterar o pedido".to_string(),
-            BUTTON_HUMAN => "quero falar com um atendente".to_string(),
-            _ => title.clone(),
+        Inbound::Button { id, title } => match parse_quote_button(id) {
+            Some((QuoteAction::Accept, _)) => "sim, confirmo".to_string(),
+            Some((QuoteAction::Change, _)) => "quero alterar o pedido".to_string(),
+            Some((QuoteAction::Human, _)) => "quero falar com um atendente".to_string(),
+            None => title.clone(),
         },
     };
     let button_intent = match inbound {
-        Inbound::Button { id, .. } if id == BUTTON_ACCEPT => Some(Intent::Accept),
-        Inbound::Button { id, .. } if id == BUTTON_CHANGE => Some(Intent::ChangeRequest),
-        Inbound::Button { id, .. } if id == BUTTON_HUMAN => Some(Intent::HumanRequest),
+        Inbound::Button { id, .. } => match parse_quote_button(id) {
+            Some((QuoteAction::Accept, _)) => Some(Intent::Accept),
+            Some((QuoteAction::Change, _)) => Some(Intent::ChangeRequest),
+            Some((QuoteAction::Human, _)) => Some(Intent::HumanRequest),
+            None => None,
+        },
         Inbound::ForAPerson { .. } => Some(Intent::HumanRequest),
         _ => None,
     };

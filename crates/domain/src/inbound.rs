@@ -24,6 +24,14 @@ pub enum InboundContent {
         id: String,
         #[serde(rename = "body", default)]
         title: String,
+        /// Meta's id of the message whose button was tapped (`context.id`): which quote the
+        /// customer saw. Empty when Meta sent none (and on rows stored before issue 18).
+        #[serde(
+            default,
+            deserialize_with = "lenient",
+            skip_serializing_if = "String::is_empty"
+        )]
+        context_id: String,
     },
     /// A row picked from a list message.
     ListReply {
@@ -222,7 +230,7 @@ impl InboundContent {
     pub fn to_engine(&self) -> Inbound {
         match self {
             InboundContent::Text { body } => Inbound::Text(body.clone()),
-            InboundContent::Button { id, title } | InboundContent::ListReply { id, title } => {
+            InboundContent::Button { id, title, .. } | InboundContent::ListReply { id, title } => {
                 Inbound::Button {
                     id: id.clone(),
                     title: title.clone(),
@@ -291,8 +299,22 @@ mod tests {
                 InboundContent::Button {
                     id: "quote_accept".into(),
                     title: "Confirmar".into(),
+                    context_id: String::new(),
                 },
                 stored("button", "Confirmar", r#"{"id":"quote_accept"}"#),
+            ),
+            (
+                // Issue 18: the tapped message's id (Meta's `context.id`) is kept with the tap.
+                InboundContent::Button {
+                    id: "quote_accept:ORC-2026-000007".into(),
+                    title: "Confirmar".into(),
+                    context_id: "wamid.Q7".into(),
+                },
+                stored(
+                    "button",
+                    "Confirmar",
+                    r#"{"context_id":"wamid.Q7","id":"quote_accept:ORC-2026-000007"}"#,
+                ),
             ),
             (
                 InboundContent::ListReply {

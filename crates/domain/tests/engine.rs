@@ -380,3 +380,55 @@ fn a_quantity_above_the_limit_goes_to_a_person_without_a_quote() {
     assert!(why.contains("máximo de 100.000"), "{why}");
     assert_eq!(s.replies.len(), 1, "{:?}", texts(&s));
 }
+
+/// Issue 18 item 2: a quote's button ids name the quote, within Meta's 256 characters, and
+/// the bare ids of buttons sent before are still read.
+#[test]
+fn quote_button_ids_name_their_quote() {
+    use domain::engine::{parse_quote_button, quote_button_id, QuoteAction, MAX_BUTTON_ID_CHARS};
+    let id = quote_button_id(QuoteAction::Accept, "ORC-2026-000007");
+    assert_eq!(id, "quote_accept:ORC-2026-000007");
+    assert_eq!(
+        parse_quote_button(&id),
+        Some((QuoteAction::Accept, Some("ORC-2026-000007")))
+    );
+    assert_eq!(
+        parse_quote_button("quote_change:ORC-2026-000008"),
+        Some((QuoteAction::Change, Some("ORC-2026-000008")))
+    );
+    assert_eq!(
+        parse_quote_button("quote_human"),
+        Some((QuoteAction::Human, None))
+    );
+    assert_eq!(
+        parse_quote_button("quote_accept:"),
+        Some((QuoteAction::Accept, None))
+    );
+    assert_eq!(parse_quote_button("pay_pix"), None);
+    assert_eq!(parse_quote_button("quote_acceptx:ORC-1"), None);
+    let long = "9".repeat(300);
+    let fallback = quote_button_id(QuoteAction::Accept, &long);
+    assert!(fallback.chars().count() <= MAX_BUTTON_ID_CHARS);
+    assert_eq!(fallback, "quote_accept");
+
+    // The engine reads the numbered id as the bare one.
+    let w = world();
+    let sent = say(
+        &w,
+        State::Inbound,
+        Memo::default(),
+        "10 sacos de cimento, entrega amanhã no Grajaú, pix",
+    );
+    let tap = advance(
+        sent.state,
+        sent.memo.clone(),
+        &Inbound::Button {
+            id: quote_button_id(QuoteAction::Accept, "ORC-2026-000001"),
+            title: "Confirmar".into(),
+        },
+        &ctx(&w, false),
+    )
+    .unwrap();
+    assert_eq!(tap.state, State::Won);
+    assert_eq!(tap.quote_outcome, Some(QuoteOutcome::Accepted));
+}

@@ -100,7 +100,17 @@ async fn full_request_is_quoted_and_accepted(app: &TestApp) {
         .iter()
         .map(|b| b["reply"]["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, vec!["quote_accept", "quote_change", "quote_human"]);
+    // Each id names the quote it belongs to (issue 18 item 2).
+    let number =
+        quote.text()[quote.text().find("ORC-").expect("the quote's number")..][..15].to_string();
+    assert_eq!(
+        ids,
+        vec![
+            format!("quote_accept:{number}"),
+            format!("quote_change:{number}"),
+            format!("quote_human:{number}"),
+        ]
+    );
     let tap = whatsapp::webhook::build_button_reply_webhook(
         "100000000000001",
         "5511933334444",
@@ -108,9 +118,10 @@ async fn full_request_is_quoted_and_accepted(app: &TestApp) {
         None,
         "wamid.Q2",
         None,
+        // A button sent before the ids named their quote, and no context: the open quote.
         "quote_accept",
         "Confirmar",
-        1_764_316_900,
+        store::now_ms() / 1000,
     );
     app.webhook(&tap).await;
     app.drain().await;
@@ -425,7 +436,10 @@ async fn every_inbound_fixture_is_handled(app: &TestApp) {
     for e in INBOUND_FIXTURES {
         let name = e.fixture;
         let before = app.graph.calls().len();
-        assert_eq!(app.webhook(&fixture(name)).await.status(), 200, "{name}");
+        // Sent now: each fixture continues its customer's conversation, whose 24 h window
+        // counts from Meta's timestamp.
+        let body = common::fixture_sent_now(name);
+        assert_eq!(app.webhook(&body).await.status(), 200, "{name}");
         let outcomes = app.drain().await;
         assert!(
             outcomes.iter().all(|(_, o)| *o == worker::Outcome::Done),
@@ -807,7 +821,7 @@ async fn takeover_silences_the_bot_and_its_scheduled_jobs(app: &TestApp) {
         None,
         "quote_accept",
         "Confirmar",
-        1_764_316_900,
+        store::now_ms() / 1000,
     );
     assert_eq!(app.webhook(&tap).await.status(), 200);
     let outcomes = app.drain().await;

@@ -11,6 +11,20 @@ use crate::text_column;
 /// The 24 h customer-service window of WhatsApp.
 pub const SERVICE_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 
+/// When the customer's message opened the window: Meta's timestamp (unix seconds), which is
+/// what Meta measures the 24 h from — not when we received it, which can be hours later for
+/// a redelivered webhook (issue 18 item 3). Never after our receipt (a clock ahead of ours
+/// would keep the window open past Meta's), and our receipt when Meta sent no usable time.
+/// The PostgreSQL webhook function (migration 0007) computes the same.
+pub fn window_start(provider_timestamp_s: i64, received_at_ms: i64) -> i64 {
+    // Outside 1970..5138 a timestamp is no time at all (and could overflow as milliseconds).
+    if (1..=99_999_999_999).contains(&provider_timestamp_s) {
+        (provider_timestamp_s * 1000).min(received_at_ms)
+    } else {
+        received_at_ms
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conversation {
     pub id: String,
@@ -90,7 +104,7 @@ pub struct Sender<'a> {
 
 /// The contact a message came from, found by phone or by user id (either identifies it),
 /// created if neither is known; returns its id. The steps (the same in
-/// `orcazap_record_deliveries`, migration 0004, on PostgreSQL):
+/// `orcazap_record_deliveries`, migration 0006, on PostgreSQL):
 /// - no user id: by phone, as [`upsert_contact`];
 /// - the contact with that user id, learning the phone when Meta sends one (unless another
 ///   contact already has that phone: two records of one person are left as they are rather
@@ -221,20 +235,27 @@ pub async fn open_for_contact(
 /// The webhook's fast path: counts an inbound message on the contact's open conversation
 /// (unread, last activity, 24 h window) and returns its id — or None when the contact has
 /// no open conversation. One statement instead of a select and an update.
+///
+/// `window_from` is when the customer wrote ([`window_start`]); the window only ever moves
+/// forward, so a message Meta delivers late does not shorten it.
 pub async fn touch_open(
     c: &mut AnyConnection,
     tenant_id: &str,
     contact_id: &str,
     at: i64,
+    window_from: i64,
 ) -> Result<Option<String>, StoreError> {
     let row = sqlx::query(
-        "UPDATE conversations SET unread = unread + 1, last_message_at = $3, window_expires_at = $4, updated_at = $3
+        "UPDATE conversations SET unread = unread + 1, last_message_at = $3,
+                window_expires_at = CASE WHEN window_expires_at IS NULL OR window_expires_at < $4
+                                         THEN $4 ELSE window_expires_at END,
+                updated_at = $3
          WHERE tenant_id = $1 AND contact_id = $2 AND state NOT IN ('WON', 'LOST') RETURNING id",
     )
     .bind(tenant_id)
     .bind(contact_id)
     .bind(at)
-    .bind(at + SERVICE_WINDOW_MS)
+    .bind(window_from + SERVICE_WINDOW_MS)
     .fetch_optional(&mut *c)
     .await?;
     Ok(row.map(|r| r.try_get(0)).transpose()?)
@@ -248,6 +269,7 @@ pub async fn create_open(
     contact_id: &str,
     channel_id: &str,
     at: i64,
+    window_from: i64,
 ) -> Result<Option<String>, StoreError> {
     let row = sqlx::query(
         "INSERT INTO conversations (id, tenant_id, contact_id, channel_id, state, draft_json, unread, last_message_at, window_expires_at, created_at, updated_at)
@@ -258,7 +280,7 @@ pub async fn create_open(
     .bind(contact_id)
     .bind(channel_id)
     .bind(at)
-    .bind(at + SERVICE_WINDOW_MS)
+    .bind(window_from + SERVICE_WINDOW_MS)
     .fetch_optional(&mut *c)
     .await?;
     Ok(row.map(|r| r.try_get(0)).transpose()?)
@@ -420,4 +442,22 @@ pub async fn contact_for_number(
             .await?
             .try_get(0)?,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::window_start;
+
+    #[test]
+    fn window_starts_when_meta_says_the_customer_wrote() {
+        let received = 1_764_320_000_000;
+        // Two hours late: the window started two hours ago.
+        assert_eq!(window_start(1_764_312_800, received), 1_764_312_800_000);
+        // A clock ahead of ours never stretches it past our receipt.
+        assert_eq!(window_start(1_764_330_000, received), received);
+        // No usable time: our receipt.
+        assert_eq!(window_start(0, received), received);
+        assert_eq!(window_start(-5, received), received);
+        assert_eq!(window_start(i64::MAX, received), received);
+    }
 }

@@ -115,15 +115,23 @@ async fn open_and_touch(
     m: &InboundRecord<'_>,
     contact_id: &str,
 ) -> Result<(String, bool), StoreError> {
+    let window_from = conversations::window_start(m.provider_timestamp, m.received_at_ms);
     for _ in 0..3 {
         if let Some(id) =
-            conversations::touch_open(c, m.tenant_id, contact_id, m.received_at_ms).await?
+            conversations::touch_open(c, m.tenant_id, contact_id, m.received_at_ms, window_from)
+                .await?
         {
             return Ok((id, false));
         }
-        if let Some(id) =
-            conversations::create_open(c, m.tenant_id, contact_id, m.channel_id, m.received_at_ms)
-                .await?
+        if let Some(id) = conversations::create_open(
+            c,
+            m.tenant_id,
+            contact_id,
+            m.channel_id,
+            m.received_at_ms,
+            window_from,
+        )
+        .await?
         {
             return Ok((id, true));
         }

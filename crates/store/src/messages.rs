@@ -335,7 +335,7 @@ async fn outbound_status(
 
 /// On PostgreSQL, a transaction lock on one Meta id, taken by the receipt that finds no
 /// message and by the send that records the id (the same key as
-/// `orcazap_record_deliveries`, migration 0004): whichever commits first, the other sees
+/// `orcazap_record_deliveries`, migration 0006): whichever commits first, the other sees
 /// it, so an early receipt is never left behind. Returns whether a lock was taken. SQLite
 /// has one writer: its transactions never interleave.
 async fn lock_receipts_of(
@@ -550,4 +550,21 @@ async fn for_wa_id(
         .fetch_all(db.read())
         .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+/// One of our messages by Meta's id (what a reply's `context.id` names), within the store.
+pub async fn outbound_by_provider_id(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    provider_message_id: &str,
+) -> Result<Option<Message>, StoreError> {
+    let sql = format!(
+        "SELECT {COLS} FROM messages WHERE provider_message_id = $1 AND tenant_id = $2 AND direction = 'out'"
+    );
+    let row = sqlx::query(&sql)
+        .bind(provider_message_id)
+        .bind(tenant_id)
+        .fetch_optional(&mut *c)
+        .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
 }

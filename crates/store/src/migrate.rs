@@ -102,6 +102,21 @@ pub const MIGRATIONS: &[Migration] = &[
             ),
         )),
     },
+    Migration {
+        version: 7,
+        name: "window_from_meta",
+        // SQLite measures the window in the portable code (`conversations::window_start`).
+        up: "",
+        down: "",
+        postgres: Some((
+            include_str!("../migrations/0007_window_from_meta.postgres.up.sql"),
+            // Down restores 0006's function as it was (its text drops this one first).
+            concat!(
+                include_str!("../migrations/0007_window_from_meta.postgres.down.sql"),
+                include_str!("../migrations/0006_record_delivery.postgres.up.sql"),
+            ),
+        )),
+    },
 ];
 
 /// The schema version this binary expects.

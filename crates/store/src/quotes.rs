@@ -344,3 +344,42 @@ pub async fn approval_by_id(
         .await?;
     Ok(row.as_ref().map(approval_from_row).transpose()?)
 }
+
+/// A quote by its number (unique per store): the number a quote's reply buttons carry.
+pub async fn by_number(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    number: &str,
+) -> Result<Option<Quote>, StoreError> {
+    let sql = format!("SELECT {COLS} FROM quotes WHERE tenant_id = $1 AND number = $2");
+    let row = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(number)
+        .fetch_optional(&mut *c)
+        .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+/// The quote one of our messages (sent at `sent_at_ms` in `conversation_id`) showed: the
+/// newest of the conversation created by then. A quote's message is written in the
+/// transaction that creates it, or later when the store approves it, and a newer quote
+/// always comes after its message — so this is the quote whose buttons the message carried,
+/// also for messages sent before their buttons named the quote (issue 18 item 2).
+pub async fn shown_by_message(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    conversation_id: &str,
+    sent_at_ms: i64,
+) -> Result<Option<Quote>, StoreError> {
+    let sql = format!(
+        "SELECT {COLS} FROM quotes WHERE tenant_id = $1 AND conversation_id = $2 AND created_at <= $3
+         ORDER BY created_at DESC, id DESC LIMIT 1"
+    );
+    let row = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(conversation_id)
+        .bind(sent_at_ms)
+        .fetch_optional(&mut *c)
+        .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}

@@ -1,5 +1,5 @@
 //! The store as its documents present it (CNPJ, address, phone) and the PIX key its quotes
-//! are paid to (issue 15). Columns of `tenants` (migration 0004), kept out of
+//! are paid to (issue 15). Columns of `tenants` (migration 0005), kept out of
 //! [`crate::tenants::Tenant`] because only the quote PDF, the PIX code and the settings page
 //! read them.
 

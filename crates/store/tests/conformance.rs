@@ -737,7 +737,9 @@ async fn stored_words_read_back(t: &TestDb) {
         vec![
             inbound(InboundContent::Button {
                 id: "quote_accept".into(),
-                title: "Confirmar".into()
+                title: "Confirmar".into(),
+                // Stored without Meta's context.id: reads as none.
+                context_id: String::new(),
             }),
             inbound(InboundContent::Location {
                 place: "Obra - Rua A, 10".into(),

@@ -157,10 +157,16 @@ async fn act_on_failed_deliveries(state: &AppState, wamids: &[String]) {
 }
 
 /// What the customer sent, in the type the worker reads back ([`InboundContent`]).
-fn content_of(content: &MessageContent) -> InboundContent {
+/// `context_wamid` is the message the customer answered (Meta's `context.id`); a button tap
+/// keeps it, so the worker knows which quote's button was tapped (issue 18 item 2).
+fn content_of(content: &MessageContent, context_wamid: Option<&str>) -> InboundContent {
     match content.clone() {
         MessageContent::Text { body } => InboundContent::Text { body },
-        MessageContent::Button { id, title } => InboundContent::Button { id, title },
+        MessageContent::Button { id, title } => InboundContent::Button {
+            id,
+            title,
+            context_id: context_wamid.unwrap_or_default().to_string(),
+        },
         MessageContent::ListReply { id, title, .. } => InboundContent::ListReply { id, title },
         MessageContent::Image {
             media_id,
@@ -258,7 +264,7 @@ fn delivery_events(events: &[WebhookEvent]) -> Vec<(DeliveryEvent, Counted)> {
         .iter()
         .map(|ev| match ev {
             WebhookEvent::Message(m) => {
-                let content = content_of(&m.content);
+                let content = content_of(&m.content, m.context_wamid.as_deref());
                 let stored = content.to_stored();
                 let event = DeliveryEvent::Message(DeliveredMessage {
                     phone_number_id: m.phone_number_id.clone(),
@@ -478,13 +484,17 @@ mod tests {
             ),
         ];
         for (content, (kind, body, extras)) in cases {
-            let stored = content_of(&content).to_stored();
+            let stored = content_of(&content, None).to_stored();
             assert_eq!(stored.kind, kind, "{content:?}");
             assert_eq!(stored.body, body, "{content:?}");
             let got: serde_json::Value = serde_json::from_str(&stored.payload_json).unwrap();
             assert_eq!(got, extras, "{content:?}");
             // The metric's label is the stored kind, as it was.
-            assert_eq!(content_of(&content).kind(), content.kind(), "{content:?}");
+            assert_eq!(
+                content_of(&content, None).kind(),
+                content.kind(),
+                "{content:?}"
+            );
         }
     }
 }

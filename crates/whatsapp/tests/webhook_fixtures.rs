@@ -115,6 +115,24 @@ fn interactive_button_reply() {
     );
 }
 
+/// Issue 18: the button's id names the quote, and `context.id` the message that showed it.
+#[test]
+fn interactive_button_reply_naming_its_quote() {
+    let m = only_message(fixture!("interactive_button_reply_quote.json"));
+    assert_eq!(
+        m.content,
+        MessageContent::Button {
+            id: "quote_accept:ORC-2026-000007".into(),
+            title: "Confirmar".into()
+        }
+    );
+    assert_eq!(
+        m.context_wamid.as_deref(),
+        Some("wamid.OUTBOUND-QUOTE-000000000000007")
+    );
+    assert_eq!(m.timestamp, 1_764_317_000);
+}
+
 #[test]
 fn interactive_list_reply() {
     let m = only_message(fixture!("interactive_list_reply.json"));

@@ -60,6 +60,10 @@ pub enum Refusal {
     EmptyMessage,
     #[error("a mensagem passa de 4.096 caracteres, o limite do WhatsApp")]
     MessageTooLong,
+    /// The customer has not written in the last 24 h: Meta refuses free messages (131047)
+    /// until they do, so nothing is queued that could only fail (issue 18 item 5).
+    #[error("a janela de 24 h do WhatsApp está fechada: o cliente não escreve há mais de 24 horas, e o WhatsApp não permite mensagens livres agora, só mensagens modelo aprovadas. Quando o cliente escrever de novo, a janela reabre e você pode {0}.")]
+    WindowClosed(&'static str),
 }
 
 impl Refusal {
@@ -78,7 +82,15 @@ pub struct Actor {
     pub request_id: Option<String>,
 }
 
-/// Approves a pending quote: the quote is sent exactly like an automatic one.
+/// Whether WhatsApp lets the store send a free (non-template) message in the conversation
+/// now: the customer wrote in the last 24 h.
+pub fn window_open(conv: &Conversation, now_ms: i64) -> bool {
+    conv.window_expires_at.is_some_and(|w| w > now_ms)
+}
+
+/// Approves a pending quote: the quote is sent exactly like an automatic one. Outside the
+/// customer's window it is refused and stays pending: the quote could not reach the customer,
+/// who was told it was coming (issue 18 item 5).
 pub async fn approve_quote(
     db: &Db,
     cache: &ContextCache,
@@ -108,6 +120,9 @@ pub async fn approve_quote(
                 None,
             )
             .await?;
+            if !window_open(&conv, store::now_ms()) {
+                return Err(Refusal::WindowClosed("aprovar e enviar o orçamento").into());
+            }
             quotes::set_status(c, &tenant_id, &quote.id, QuoteStatus::Sent, None).await?;
             let priced: PricedQuote = serde_json::from_str(&quote.snapshot_json)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -327,9 +342,12 @@ pub async fn manual_reply(
         actor.clone(),
     );
     let engine_kind = db.engine();
-    db.tx(move |c| {
+    db.tx_with(move |c| {
         Box::pin(async move {
             let conv = conversations::lock(c, engine_kind, &tenant_id, &conversation_id).await?;
+            if !window_open(&conv, store::now_ms()) {
+                return Err(Refusal::WindowClosed("responder").into());
+            }
             let t = Target {
                 engine: engine_kind,
                 tenant_id: &tenant_id,
@@ -348,11 +366,11 @@ pub async fn manual_reply(
             )
             .await?;
             conversations::mark_read(c, &tenant_id, &conv.id).await?;
-            Ok(id)
+            Ok::<_, ActionError>(id)
         })
     })
     .await
-    .map_err(|e| ActionError::from(e).doing("sending a reply by hand"))
+    .map_err(|e: ActionError| e.doing("sending a reply by hand"))
 }
 
 /// Takes the conversation from the bot (`true`) or hands it back (`false`).

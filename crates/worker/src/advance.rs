@@ -103,6 +103,16 @@ async fn advance_in_tx(
                 continue;
             }
         }
+        if conv.taken_over_by.is_none() {
+            // "Confirmar" on a quote that is not the current one: say so, confirm nothing.
+            if let Some(tapped) =
+                crate::tapped::replaced_quote_tapped(c, tenant_id, conversation_id, &content)
+                    .await?
+            {
+                crate::tapped::answer_replaced(c, &target, ctx, &conv, &tapped).await?;
+                continue;
+            }
+        }
         let inbound = content.to_engine();
         let ectx = Context {
             index: &ctx.index,
@@ -253,11 +263,17 @@ async fn apply_step(
                 to: to.clone(),
                 body: body.clone(),
             },
-            Reply::QuoteButtons(body) => Payload::Buttons {
-                to: to.clone(),
-                body: body.clone(),
-                buttons: outbound::quote_buttons(),
-            },
+            Reply::QuoteButtons(body) => {
+                let number = quotes::latest_for_conversation(c, t.tenant_id, t.conversation_id)
+                    .await?
+                    .map(|q| q.number)
+                    .unwrap_or_default();
+                Payload::Buttons {
+                    to: to.clone(),
+                    body: body.clone(),
+                    buttons: outbound::quote_buttons(&number),
+                }
+            }
             // Needs the number of the quote waiting for approval: after it is stored, below.
             Reply::ApprovalPending => continue,
         };

@@ -1,4 +1,6 @@
-//! Scheduled follow-ups: a quote past its validity, a conversation whose 24 h window closed.
+//! Scheduled follow-ups: a quote past its validity, a conversation whose 24 h window closed
+//! with nothing pending. Two clocks (issue 18 item 3): the quote's validity ends the sale's
+//! offer; the window only limits what the store may start.
 
 use domain::conversation::{transition, Event};
 use domain::status::QuoteStatus;
@@ -102,8 +104,14 @@ pub async fn quote(jc: &JobCtx<'_>, quote_id: &str) -> Outcome {
     }
 }
 
-/// The customer went silent for the whole 24 h window: the conversation is LOST (only free
-/// text is allowed inside the window, so nothing is sent).
+/// The customer went silent for the whole 24 h window. The window only limits what the
+/// store may start (free text needs the customer to have written in the last 24 h); it is
+/// not the end of the sale (issue 18 item 3). A conversation whose quote is still with the
+/// customer (valid until `valid_until`, its own clock and its own `quote.expire` job) or
+/// with the store (waiting for approval) stays open: the customer may still tap
+/// "Confirmar", and their message reopens the window. A conversation with nothing pending
+/// is LOST, as SPEC's "silent conversations move to LOST" says; nothing is sent (outside the
+/// window only approved templates could be).
 pub async fn window(jc: &JobCtx<'_>, conversation_id: &str) -> Outcome {
     let Some(tenant_id) = jc.job.tenant_id.clone() else {
         return Outcome::Dead("window expiry without tenant".into());
@@ -120,8 +128,17 @@ pub async fn window(jc: &JobCtx<'_>, conversation_id: &str) -> Outcome {
                         Err(StoreError::NotFound) => return Ok(()),
                         Err(e) => return Err(e),
                     };
-                let still_closed = conv.window_expires_at.is_some_and(|w| w <= store::now_ms());
+                let now = store::now_ms();
+                let still_closed = conv.window_expires_at.is_some_and(|w| w <= now);
                 if !still_closed || conv.taken_over_by.is_some() {
+                    return Ok(());
+                }
+                let latest = quotes::latest_for_conversation(c, &tenant_id, &conv.id).await?;
+                let quote_pending = latest.is_some_and(|q| {
+                    q.status == QuoteStatus::PendingApproval
+                        || (q.status == QuoteStatus::Sent && q.valid_until > now)
+                });
+                if quote_pending {
                     return Ok(());
                 }
                 if let Ok(next) = transition(conv.state, Event::WindowExpired) {
@@ -134,20 +151,6 @@ pub async fn window(jc: &JobCtx<'_>, conversation_id: &str) -> Outcome {
                         Some("cliente sem resposta em 24 h"),
                     )
                     .await?;
-                    if let Some(q) =
-                        quotes::latest_for_conversation(c, &tenant_id, &conv.id).await?
-                    {
-                        if q.status.is_open() {
-                            quotes::set_status(
-                                c,
-                                &tenant_id,
-                                &q.id,
-                                QuoteStatus::Expired,
-                                Some("janela de 24 h encerrada"),
-                            )
-                            .await?;
-                        }
-                    }
                     metrics::counter!("orcazap_quotes_total", "outcome" => "lost").increment(1);
                 }
                 Ok(())

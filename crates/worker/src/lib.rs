@@ -23,6 +23,7 @@ pub mod outbound;
 mod quoting;
 pub mod runner;
 mod send;
+mod tapped;
 pub mod tenant_ctx;
 
 pub use job::{JobCtx, Outcome};

@@ -10,7 +10,7 @@ use whatsapp::graph::{
     split_text, OutboundMessage, ReplyButton, MAX_INTERACTIVE_BODY_CHARS, MAX_TEXT_BODY_CHARS,
 };
 
-use domain::engine::{BUTTON_ACCEPT, BUTTON_CHANGE, BUTTON_HUMAN};
+use domain::engine::{quote_button_id, QuoteAction};
 
 /// What the send job posts, stored with the message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,13 +59,18 @@ impl Payload {
     }
 }
 
-/// The quote's reply buttons (titles ≤ 20 characters, Meta's limit).
-pub fn quote_buttons() -> Vec<(String, String)> {
-    vec![
-        (BUTTON_ACCEPT.to_string(), "Confirmar".to_string()),
-        (BUTTON_CHANGE.to_string(), "Alterar".to_string()),
-        (BUTTON_HUMAN.to_string(), "Falar com atendente".to_string()),
+/// The reply buttons of quote `number` (titles ≤ 20 characters, Meta's limit). Each id
+/// names the quote, so a tap on an old quote's "Confirmar" is never taken for the newest
+/// (issue 18 item 2).
+pub fn quote_buttons(number: &str) -> Vec<(String, String)> {
+    [
+        (QuoteAction::Accept, "Confirmar"),
+        (QuoteAction::Change, "Alterar"),
+        (QuoteAction::Human, "Falar com atendente"),
     ]
+    .into_iter()
+    .map(|(action, title)| (quote_button_id(action, number), title.to_string()))
+    .collect()
 }
 
 pub struct Target<'a> {
@@ -225,7 +230,7 @@ mod tests {
         let p = Payload::Buttons {
             to: TO.into(),
             body: quote_body(3),
-            buttons: quote_buttons(),
+            buttons: quote_buttons("ORC-2026-000042"),
         };
         assert_eq!(fit(p.clone(), "prompt"), vec![p]);
     }
@@ -238,13 +243,13 @@ mod tests {
             Payload::Buttons {
                 to: TO.into(),
                 body: body.clone(),
-                buttons: quote_buttons(),
+                buttons: quote_buttons("ORC-2026-000042"),
             },
             "Orçamento ORC-2026-000042: escolha uma opção.",
         );
         let (last, texts) = out.split_last().unwrap();
         assert!(matches!(last, Payload::Buttons { body, buttons, .. }
-            if body.contains("ORC-2026-000042") && buttons == &quote_buttons()));
+            if body.contains("ORC-2026-000042") && buttons == &quote_buttons("ORC-2026-000042")));
         let joined: Vec<&str> = texts.iter().map(Payload::body).collect();
         assert_eq!(joined.join("\n") + "\n", body);
         for p in &out {

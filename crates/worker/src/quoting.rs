@@ -122,7 +122,7 @@ pub(crate) async fn send_quote_message(
     let payload = Payload::Buttons {
         to: conv.contact_wa_id.clone(),
         body,
-        buttons: outbound::quote_buttons(),
+        buttons: outbound::quote_buttons(number),
     };
     outbound::queue_quote(c, t, &payload, number).await?;
     Ok(())

@@ -6,6 +6,7 @@ use serde_json::{json, Map, Value};
 
 use crate::catalog::CatalogItem;
 use crate::clock::day_br;
+use crate::money::Centavos;
 use crate::pricing::{PricedQuote, StoreRules};
 
 /// What every message may mention.
@@ -157,6 +158,29 @@ pub fn expired_context(c: &Common, number: &str, valid_until: NaiveDate) -> Valu
     with(
         c,
         json!({ "numero": number, "validade": day_br(valid_until) }),
+    )
+}
+
+/// `tapped`: the quote whose button was tapped. `current`: the conversation's open quote, if
+/// any, with its total once the customer has seen it (None while the store checks it).
+pub fn quote_replaced_context(
+    c: &Common,
+    tapped: &str,
+    current: Option<(&str, Option<Centavos>)>,
+) -> Value {
+    let (numero, total, waiting) = match current {
+        Some((n, Some(t))) => (n, t.to_brl(), false),
+        Some((n, None)) => (n, String::new(), true),
+        None => ("", String::new(), false),
+    };
+    with(
+        c,
+        json!({
+            "numero_tocado": tapped,
+            "numero": numero,
+            "total": total,
+            "aguardando_aprovacao": waiting,
+        }),
     )
 }
 

@@ -72,6 +72,12 @@ const PRICE_ANSWER_VARS: Vars = vars![
     "itens" => "lista de produtos; cada um tem: descricao, sku, unidade, preco, preco_centavos",
     "descontos" => "lista dos descontos por forma de pagamento (ex.: 'PIX 5%')",
 ];
+const QUOTE_REPLACED_VARS: Vars = vars![
+    "numero_tocado" => "número do orçamento cujo botão o cliente tocou (não vale mais)",
+    "numero" => "número do orçamento atual; vazio quando não há um em aberto",
+    "total" => "total do orçamento atual (R$); vazio quando ele ainda não foi enviado ao cliente",
+    "aguardando_aprovacao" => "verdadeiro quando o orçamento atual está sendo conferido pela loja",
+];
 const MESSAGE_TOO_LONG_VARS: Vars = vars![
     "limite" => "tamanho máximo de mensagem que o robô lê, em caracteres (ex.: '1.000')",
 ];
@@ -89,6 +95,7 @@ pub fn variables(kind: TemplateKind) -> &'static [(&'static str, &'static str)] 
         TemplateKind::UnsupportedMedia => UNSUPPORTED_MEDIA_VARS,
         TemplateKind::PriceAnswer => PRICE_ANSWER_VARS,
         TemplateKind::MessageTooLong => MESSAGE_TOO_LONG_VARS,
+        TemplateKind::QuoteReplaced => QUOTE_REPLACED_VARS,
     }
 }
 
@@ -191,6 +198,18 @@ Sua mensagem ficou longa demais para eu ler de uma vez (máximo de {{ limite }} 
 Pode mandar em partes menores, com os produtos e as quantidades?
 ";
 
+// Never confirms anything: the customer saw another price (issue 18 item 2).
+const QUOTE_REPLACED: &str = "\
+O orçamento *{{ numero_tocado }}* não vale mais{% if numero %}: ele foi substituído pelo *{{ numero }}*{% endif %}. Por isso não confirmei nada.
+{% if total %}
+O orçamento atual é o *{{ numero }}*, total *{{ total }}*. Para fechar por esse valor, toque em *Confirmar* abaixo.
+{% elif aguardando_aprovacao %}
+O orçamento atual está sendo conferido pela loja e chega aqui assim que estiver pronto.
+{% else %}
+Se ainda quiser, me mande a lista de novo que eu faço um orçamento atualizado.
+{% endif %}
+";
+
 /// The pt-BR template used when the store has not written its own.
 pub fn default_source(kind: TemplateKind) -> &'static str {
     match kind {
@@ -206,6 +225,7 @@ pub fn default_source(kind: TemplateKind) -> &'static str {
         TemplateKind::HumanHandoff => HUMAN_HANDOFF,
         TemplateKind::PriceAnswer => PRICE_ANSWER,
         TemplateKind::MessageTooLong => MESSAGE_TOO_LONG,
+        TemplateKind::QuoteReplaced => QUOTE_REPLACED,
     }
 }
 
@@ -278,5 +298,10 @@ pub fn sample_context(kind: TemplateKind) -> Value {
             context::price_answer_context(c, &items, &rules)
         }
         TemplateKind::MessageTooLong => context::message_too_long_context(c, 1000),
+        TemplateKind::QuoteReplaced => context::quote_replaced_context(
+            c,
+            "ORC-2026-000122",
+            Some((SAMPLE_NUMBER, Some(quote.total))),
+        ),
     }
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 pub use context::{
     common_context, confirmation_context, expired_context, message_too_long_context,
     missing_info_context, price_answer_context, quote_context, quote_ref_context,
-    unknown_item_context, unsupported_media_context, Common, MissingSlot,
+    quote_replaced_context, unknown_item_context, unsupported_media_context, Common, MissingSlot,
 };
 pub use guard::STACK_BYTES;
 pub use kinds::{default_source, sample_context, variables};
@@ -64,10 +64,12 @@ pub enum TemplateKind {
     HumanHandoff,
     PriceAnswer,
     MessageTooLong,
+    /// The customer tapped a button of a quote that is no longer the current one.
+    QuoteReplaced,
 }
 
 impl TemplateKind {
-    pub const ALL: [TemplateKind; 12] = [
+    pub const ALL: [TemplateKind; 13] = [
         TemplateKind::DataCapture,
         TemplateKind::MissingInfo,
         TemplateKind::Quote,
@@ -80,6 +82,7 @@ impl TemplateKind {
         TemplateKind::HumanHandoff,
         TemplateKind::PriceAnswer,
         TemplateKind::MessageTooLong,
+        TemplateKind::QuoteReplaced,
     ];
 
     /// Stable code for the database and URLs.
@@ -97,6 +100,7 @@ impl TemplateKind {
             TemplateKind::HumanHandoff => "human_handoff",
             TemplateKind::PriceAnswer => "price_answer",
             TemplateKind::MessageTooLong => "message_too_long",
+            TemplateKind::QuoteReplaced => "quote_replaced",
         }
     }
 
@@ -115,6 +119,7 @@ impl TemplateKind {
             TemplateKind::HumanHandoff => "Transferência para atendente",
             TemplateKind::PriceAnswer => "Resposta de preço",
             TemplateKind::MessageTooLong => "Mensagem longa demais",
+            TemplateKind::QuoteReplaced => "Botão de um orçamento substituído",
         }
     }
 

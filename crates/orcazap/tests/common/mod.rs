@@ -286,6 +286,28 @@ pub fn fixture(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {path}: {e}"))
 }
 
+/// A fixture as Meta would send it now: its messages' `timestamp` set to the current time.
+/// The customer-service window is measured from Meta's timestamp (issue 18 item 3) and the
+/// fixtures were captured in 2025: sent as they are, each message would arrive with its
+/// window long closed, and the window job would close its conversation at once.
+pub fn fixture_sent_now(name: &str) -> String {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&fixture(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"));
+    let now = serde_json::Value::String((store::now_ms() / 1000).to_string());
+    for entry in v["entry"].as_array_mut().into_iter().flatten() {
+        for change in entry["changes"].as_array_mut().into_iter().flatten() {
+            for m in change["value"]["messages"]
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+            {
+                m["timestamp"] = now.clone();
+            }
+        }
+    }
+    v.to_string()
+}
+
 pub fn text_webhook(from: &str, wamid: &str, text: &str) -> String {
     whatsapp::webhook::build_text_webhook(
         "100000000000001",
@@ -294,7 +316,8 @@ pub fn text_webhook(from: &str, wamid: &str, text: &str) -> String {
         Some("Cliente Teste"),
         wamid,
         text,
-        1_764_316_800,
+        // Now, by Meta's clock: the customer-service window is measured from it (issue 18).
+        store::now_ms() / 1000,
     )
 }
 

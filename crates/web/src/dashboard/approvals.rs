@@ -85,6 +85,7 @@ pub async fn detail(
             // The quote's current reasons: an edit re-checks them (`reprice_edited`).
             approval => context! { id => a.id, status => a.status, status_pt => a.status.label_pt(), reasons => p.approval_reasons.iter().map(|r| r.label_pt()).collect::<Vec<_>>(), note => a.decision_note },
             quote => quote_view(&q, &p, &view::clock(&me)),
+            window => super::window::window_view(conv.as_ref().and_then(|c| c.window_expires_at), store::now_ms(), &view::clock(&me)),
             customer => conv.map(|c| c.contact_name).unwrap_or_default(),
         },
     )

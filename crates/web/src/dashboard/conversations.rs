@@ -149,6 +149,7 @@ pub async fn conversation(
             },
             messages => msgs,
             quote => quote.map(|q| context! { id => q.id, number => q.number, status => q.status.label_pt(), total => brl(q.total_cents) }),
+            window => super::window::window_view(c.window_expires_at, store::now_ms(), &view::clock(&me)),
         },
     )
 }

@@ -23,6 +23,7 @@ pub mod templates;
 mod user_agent;
 pub mod view;
 pub mod whatsapp;
+mod window;
 
 use std::sync::Arc;
 

@@ -1,0 +1,2 @@
+-- Back to 0006's function (window from our receipt): 0006_record_delivery.postgres.up.sql
+-- drops this one and recreates it (joined in migrate.rs).
