@@ -11,11 +11,13 @@
 //!   a host (`get_on`, `post_on`) and signed webhook deliveries (`webhook`, `webhook_on`).
 
 mod app;
+mod fixtures;
 mod graph;
 mod html;
 mod request;
 
 pub use app::*;
+pub use fixtures::sent_now;
 pub use graph::{GraphCall, MockGraph};
 pub use html::*;
 pub use request::{Answer, ExpectStatus, Read, Session};

@@ -246,7 +246,7 @@ async fn an_account_level_error_stops_the_number_until_the_owner_fixes_it(app: &
 
 macro_rules! fixture {
     ($name:literal) => {
-        include_str!(concat!("../../../fixtures/whatsapp/", $name)).to_string()
+        testkit::sent_now(include_str!(concat!("../../../fixtures/whatsapp/", $name)))
     };
 }
 

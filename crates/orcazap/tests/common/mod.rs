@@ -291,21 +291,7 @@ pub fn fixture(name: &str) -> String {
 /// fixtures were captured in 2025: sent as they are, each message would arrive with its
 /// window long closed, and the window job would close its conversation at once.
 pub fn fixture_sent_now(name: &str) -> String {
-    let mut v: serde_json::Value =
-        serde_json::from_str(&fixture(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"));
-    let now = serde_json::Value::String((store::now_ms() / 1000).to_string());
-    for entry in v["entry"].as_array_mut().into_iter().flatten() {
-        for change in entry["changes"].as_array_mut().into_iter().flatten() {
-            for m in change["value"]["messages"]
-                .as_array_mut()
-                .into_iter()
-                .flatten()
-            {
-                m["timestamp"] = now.clone();
-            }
-        }
-    }
-    v.to_string()
+    testkit::sent_now(&fixture(name))
 }
 
 pub fn text_webhook(from: &str, wamid: &str, text: &str) -> String {
