@@ -4,8 +4,8 @@
 use chrono::NaiveDate;
 use serde_json::{json, Map, Value};
 
-use crate::clock::day_br;
 use crate::catalog::CatalogItem;
+use crate::clock::day_br;
 use crate::pricing::{PricedQuote, StoreRules};
 
 /// What every message may mention.

@@ -35,12 +35,14 @@ pub enum TemplateKind {
     UnknownItem,
     UnsupportedMedia,
     HumanHandoff,
+    /// The one acknowledgement when a conversation joins the waiting-for-a-person queue.
+    PersonQueued,
     PriceAnswer,
     MessageTooLong,
 }
 
 impl TemplateKind {
-    pub const ALL: [TemplateKind; 12] = [
+    pub const ALL: [TemplateKind; 13] = [
         TemplateKind::DataCapture,
         TemplateKind::MissingInfo,
         TemplateKind::Quote,
@@ -51,6 +53,7 @@ impl TemplateKind {
         TemplateKind::UnknownItem,
         TemplateKind::UnsupportedMedia,
         TemplateKind::HumanHandoff,
+        TemplateKind::PersonQueued,
         TemplateKind::PriceAnswer,
         TemplateKind::MessageTooLong,
     ];
@@ -68,6 +71,7 @@ impl TemplateKind {
             TemplateKind::UnknownItem => "unknown_item",
             TemplateKind::UnsupportedMedia => "unsupported_media",
             TemplateKind::HumanHandoff => "human_handoff",
+            TemplateKind::PersonQueued => "person_queued",
             TemplateKind::PriceAnswer => "price_answer",
             TemplateKind::MessageTooLong => "message_too_long",
         }
@@ -86,6 +90,7 @@ impl TemplateKind {
             TemplateKind::UnknownItem => "Produto não encontrado",
             TemplateKind::UnsupportedMedia => "Áudio, imagem ou arquivo recebido",
             TemplateKind::HumanHandoff => "Transferência para atendente",
+            TemplateKind::PersonQueued => "Cliente na fila de atendimento",
             TemplateKind::PriceAnswer => "Resposta de preço",
             TemplateKind::MessageTooLong => "Mensagem longa demais",
         }
