@@ -70,6 +70,13 @@ pub const MIGRATIONS: &[Migration] = &[
             include_str!("../migrations/0003_record_delivery.postgres.down.sql"),
         )),
     },
+    Migration {
+        version: 4,
+        name: "person_queue",
+        up: include_str!("../migrations/0004_person_queue.up.sql"),
+        down: include_str!("../migrations/0004_person_queue.down.sql"),
+        postgres: None,
+    },
 ];
 
 /// The schema version this binary expects.

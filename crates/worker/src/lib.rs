@@ -17,6 +17,7 @@
 pub mod actions;
 mod advance;
 mod expire;
+pub mod handoff;
 pub mod job;
 pub mod outbound;
 mod quoting;

@@ -166,14 +166,37 @@ async fn record_permanent(
         message_id.to_string(),
         text.to_string(),
     );
+    let engine = jc.db.engine();
     match jc
         .db
         .tx(move |c| {
-            Box::pin(async move { messages::mark_failed(c, &tenant, &id, code, &msg).await })
+            Box::pin(async move {
+                messages::mark_failed(c, &tenant, &id, code, &msg).await?;
+                // The customer did not get it and the bot cannot tell: a person must look
+                // (issue 18 items 1 and 6), with WhatsApp's reason in front of them.
+                let failed = messages::by_id(c, &tenant, &id).await?;
+                // Meta's own text is English and stays on the message row; staff read pt-BR.
+                let reason = match code {
+                    Some(code) => format!(
+                        "o WhatsApp recusou uma mensagem (código {code}): o cliente não a recebeu"
+                    ),
+                    None => "uma mensagem não pôde ser enviada: o cliente não a recebeu".into(),
+                };
+                crate::handoff::queue_for_person(
+                    c,
+                    engine,
+                    &tenant,
+                    &failed.conversation_id,
+                    &reason,
+                )
+                .await?;
+                Ok(())
+            })
         })
         .await
     {
-        // The failure is on the message, visible to the store; the job itself is finished.
+        // The failure is on the message and the conversation waits for a person, visible to
+        // the store; the job itself is finished.
         Ok(()) => Outcome::Done,
         Err(e) => Outcome::from_store(e),
     }
