@@ -266,11 +266,11 @@ fn advance_one(
     if ctx.taken_over || step.state == State::WaitingPerson {
         // A person is answering, or was called and acknowledged: keep the draft current for
         // them, say nothing (the message is stored and shown in the dashboard).
-        step.memo.draft.apply(&u);
+        step.memo.draft.apply(&orders_only(&u));
         return Ok(step);
     }
     if let Some(why) = person_needed(&step, &u, &text) {
-        step.memo.draft.apply(&u);
+        step.memo.draft.apply(&orders_only(&u));
         return to_person(step, why, ctx, &common);
     }
     if truncated {
@@ -300,6 +300,17 @@ fn advance_one(
         State::Inbound | State::QuoteReady | State::WaitingPerson | State::Won | State::Lost => {}
     }
     Ok(step)
+}
+
+/// What a message adds to the draft while no question is asked: "quero falar com um
+/// atendente" or "alô" must not leave "falar" behind as a product to confirm after the
+/// hand-back; only a message that orders keeps its unknown products.
+fn orders_only(u: &Understanding) -> Understanding {
+    let mut kept = u.clone();
+    if kept.intent != Intent::Order {
+        kept.unknown.clear();
+    }
+    kept
 }
 
 /// Does this message call for a person? The reason is shown to staff.

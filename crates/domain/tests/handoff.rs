@@ -81,6 +81,11 @@ fn asking_for_a_person_queues_the_conversation_once() {
         let s = say(&w, first.state, first.memo.clone(), text);
         assert_queued(&s, "pediu");
         assert_eq!(s.memo.resume, Some(State::CaptureMin), "{text}");
+        assert!(
+            s.memo.draft.unknown.is_empty(),
+            "{text}: no product to confirm after the hand-back: {:?}",
+            s.memo.draft.unknown
+        );
     }
     // On the very first message too.
     let s = say(
