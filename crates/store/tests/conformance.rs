@@ -45,7 +45,7 @@ async fn migrations_down_and_up_again(t: &TestDb) {
     );
     assert!(migrate::is_current(&t.db).await.unwrap());
     let reverted = migrate::down(&t.db, 10).await.unwrap();
-    assert_eq!(reverted, vec![3, 2, 1]);
+    assert_eq!(reverted, vec![4, 3, 2, 1]);
     assert!(
         migrate::describe_schema(&t.db).await.unwrap().is_empty(),
         "down leaves no tables"
