@@ -5,6 +5,12 @@
 //! Only the transitions in [`transition`] are legal; anything else is an error the caller must
 //! handle, never silently applied. Taking a conversation over (a person answers instead of the
 //! bot) is a flag beside the state, not a state: it can happen in any state.
+//!
+//! `WAITING_PERSON` is the queue of conversations waiting for a person (the customer asked
+//! for one, got frustrated, the bot failed three times, or WhatsApp refused a message): the bot
+//! acknowledged once and stays silent. It is left when a person takes the conversation,
+//! answers it or hands it back, to the state it came from (`crate::handoff`), which is why
+//! that exit is not a row of the table below.
 
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +25,7 @@ stored_text_enum! {
         HumanApproval = "HUMAN_APPROVAL",
         QuoteSent = "QUOTE_SENT",
         WaitingReply = "WAITING_REPLY",
+        WaitingPerson = "WAITING_PERSON",
         Won = "WON",
         Lost = "LOST",
     }
@@ -33,7 +40,10 @@ impl State {
             State::QuoteReady => "Orçamento pronto",
             State::HumanApproval => "Aguardando aprovação",
             State::QuoteSent => "Orçamento enviado",
-            State::WaitingReply => "Aguardando atendente",
+            // The customer answered the quote with something the bot does not decide alone
+            // (a question): it was labelled "Aguardando atendente" before the real queue existed.
+            State::WaitingReply => "Respondeu ao orçamento",
+            State::WaitingPerson => "Aguardando atendente",
             State::Won => "Ganha",
             State::Lost => "Perdida",
         }
@@ -62,10 +72,14 @@ pub enum Event {
     WindowExpired,
     AdminApproved,
     AdminRejected,
+    /// The conversation needs a person: asked for, frustration, three failed attempts, or a
+    /// message WhatsApp refused. Not in the SPEC's event list by name; SPEC §2 asks for the
+    /// queue ("the conversation waits for a person").
+    PersonRequested,
 }
 
 impl Event {
-    pub const ALL: [Event; 12] = [
+    pub const ALL: [Event; 13] = [
         Event::FirstMessageReceived,
         Event::MinimalDataReceived,
         Event::ApprovalRequired,
@@ -78,6 +92,7 @@ impl Event {
         Event::WindowExpired,
         Event::AdminApproved,
         Event::AdminRejected,
+        Event::PersonRequested,
     ];
 }
 
@@ -108,6 +123,14 @@ pub fn transition(from: State, event: Event) -> Result<State, IllegalTransition>
         (S::CaptureMin | S::HumanApproval | S::QuoteSent | S::WaitingReply, E::WindowExpired) => {
             S::Lost
         }
+        (S::CaptureMin | S::HumanApproval | S::QuoteSent | S::WaitingReply, E::PersonRequested) => {
+            S::WaitingPerson
+        }
+        // The quote that waited for approval is decided by a person from the approvals page
+        // while its conversation is in the queue. A customer waiting for a person is never
+        // lost by the clock: the store owes them an answer (no WindowExpired here).
+        (S::WaitingPerson, E::QuoteApproved | E::AdminApproved) => S::QuoteSent,
+        (S::WaitingPerson, E::AdminRejected) => S::Lost,
         _ => return Err(IllegalTransition { from, event }),
     };
     Ok(to)
@@ -142,6 +165,13 @@ mod tests {
             (S::HumanApproval, E::WindowExpired, S::Lost),
             (S::QuoteSent, E::WindowExpired, S::Lost),
             (S::WaitingReply, E::WindowExpired, S::Lost),
+            (S::CaptureMin, E::PersonRequested, S::WaitingPerson),
+            (S::HumanApproval, E::PersonRequested, S::WaitingPerson),
+            (S::QuoteSent, E::PersonRequested, S::WaitingPerson),
+            (S::WaitingReply, E::PersonRequested, S::WaitingPerson),
+            (S::WaitingPerson, E::QuoteApproved, S::QuoteSent),
+            (S::WaitingPerson, E::AdminApproved, S::QuoteSent),
+            (S::WaitingPerson, E::AdminRejected, S::Lost),
         ];
         for from in State::ALL {
             for event in Event::ALL {
@@ -164,6 +194,13 @@ mod tests {
             assert!(transition(State::Won, event).is_err());
             assert!(transition(State::Lost, event).is_err());
         }
+    }
+
+    #[test]
+    fn waiting_states_say_who_waits() {
+        assert_eq!(State::WaitingPerson.label_pt(), "Aguardando atendente");
+        assert_ne!(State::WaitingReply.label_pt(), "Aguardando atendente");
+        assert_eq!(State::WaitingPerson.as_str(), "WAITING_PERSON");
     }
 
     #[test]

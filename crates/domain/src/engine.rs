@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::CatalogItem;
 use crate::conversation::{transition, Event, IllegalTransition, State};
+use crate::handoff;
 use crate::pricing::{price_quote, PricedQuote, QuoteRequest, StoreRules};
 use crate::slots::{Delivery, Location};
 use crate::templates::{self, Common, TemplateKind};
@@ -94,6 +95,16 @@ pub struct Memo {
     /// An optional assistant (LLM) helped read this conversation: its quote needs approval.
     #[serde(default)]
     pub llm_assisted: bool,
+    /// Customer messages in a row the bot could not use; at [`handoff::MAX_STALLED`] a person
+    /// takes over.
+    #[serde(default)]
+    pub stalled: u8,
+    /// The bot has answered in this conversation: an impatient "??" after that goes to a person.
+    #[serde(default)]
+    pub spoke: bool,
+    /// Waiting for a person: the state the bot resumes in after the hand-back.
+    #[serde(default)]
+    pub resume: Option<State>,
 }
 
 impl Memo {
@@ -199,6 +210,9 @@ pub struct Step {
     pub quote_outcome: Option<QuoteOutcome>,
     /// A person should look at the conversation (shown in the dashboard).
     pub needs_attention: Option<String>,
+    /// The conversation joined the waiting-for-a-person queue with this step: why (pt-BR,
+    /// shown to staff beside the waiting time).
+    pub to_person: Option<String>,
     pub closed_reason: Option<String>,
 }
 
@@ -212,6 +226,7 @@ impl Step {
             quote: None,
             quote_outcome: None,
             needs_attention: None,
+            to_person: None,
             closed_reason: None,
         }
     }
@@ -225,6 +240,19 @@ impl Step {
 
 /// Advances a conversation by one inbound message.
 pub fn advance(
+    state: State,
+    memo: Memo,
+    inbound: &Inbound,
+    ctx: &Context,
+) -> Result<Step, IllegalTransition> {
+    let mut step = advance_one(state, memo, inbound, ctx)?;
+    if !step.replies.is_empty() {
+        step.memo.spoke = true;
+    }
+    Ok(step)
+}
+
+fn advance_one(
     state: State,
     memo: Memo,
     inbound: &Inbound,
@@ -249,7 +277,7 @@ pub fn advance(
     let text = match inbound {
         Inbound::Reaction => return Ok(step),
         Inbound::Media { described } => {
-            if !ctx.taken_over {
+            if !ctx.taken_over && step.state != State::WaitingPerson {
                 let reply = render(
                     ctx,
                     TemplateKind::UnsupportedMedia,
@@ -296,10 +324,15 @@ pub fn advance(
         u.intent = i;
     }
 
-    if ctx.taken_over {
-        // A person is answering: keep the draft current for them, say nothing.
-        step.memo.draft.apply(&u);
+    if ctx.taken_over || step.state == State::WaitingPerson {
+        // A person is answering, or was called and acknowledged: keep the draft current for
+        // them, say nothing (the message is stored and shown in the dashboard).
+        step.memo.draft.apply(&orders_only(&u));
         return Ok(step);
+    }
+    if let Some(why) = person_needed(&step, &u, &text) {
+        step.memo.draft.apply(&orders_only(&u));
+        return to_person(step, why, ctx, &common);
     }
     if truncated {
         let reply = render(
@@ -317,14 +350,72 @@ pub fn advance(
                 step.fire(Event::ChangeRequested)?;
                 step.quote_outcome = Some(QuoteOutcome::Superseded);
                 capture(&mut step, &u, ctx, &common)?;
-            } else {
-                step.replies.push(Reply::ApprovalPending);
             }
+            // Anything else waits with the quote, in silence: "está sendo conferido" was said
+            // once, when the quote was made (issue 12 item 2). A decline or a question went to
+            // a person above.
         }
         State::QuoteSent | State::WaitingReply => after_quote(&mut step, &u, ctx, &common)?,
         // INBOUND was left above; QUOTE_READY never persists; WON/LOST returned early.
-        State::Inbound | State::QuoteReady | State::Won | State::Lost => {}
+        // WAITING_PERSON returned above, silent.
+        State::Inbound | State::QuoteReady | State::WaitingPerson | State::Won | State::Lost => {}
     }
+    Ok(step)
+}
+
+/// What a message adds to the draft while no question is asked: "quero falar com um
+/// atendente" or "alô" must not leave "falar" behind as a product to confirm after the
+/// hand-back; only a message that orders keeps its unknown products.
+fn orders_only(u: &Understanding) -> Understanding {
+    let mut kept = u.clone();
+    if kept.intent != Intent::Order {
+        kept.unknown.clear();
+    }
+    kept
+}
+
+/// Does this message call for a person? The reason is shown to staff.
+fn person_needed(step: &Step, u: &Understanding, text: &str) -> Option<String> {
+    if u.intent == Intent::HumanRequest {
+        return Some(handoff::ASKED.into());
+    }
+    if step.memo.spoke && handoff::frustration(text) {
+        return Some(format!("o cliente está sem resposta: «{}»", text.trim()));
+    }
+    if step.state == State::HumanApproval
+        && !changes_order(u)
+        && matches!(u.intent, Intent::Decline | Intent::Question)
+    {
+        let what = if u.intent == Intent::Decline {
+            "recusou"
+        } else {
+            "perguntou"
+        };
+        return Some(format!(
+            "enquanto o orçamento aguardava aprovação, o cliente {what}: «{}»",
+            text.trim()
+        ));
+    }
+    None
+}
+
+/// Joins the waiting-for-a-person queue and acknowledges it, once: from then on the bot is
+/// silent until a person answers or hands the conversation back.
+fn to_person(
+    mut step: Step,
+    why: String,
+    ctx: &Context,
+    common: &Common,
+) -> Result<Step, IllegalTransition> {
+    step.state = handoff::queue_for_person(step.state, &mut step.memo)?;
+    step.events.push(Event::PersonRequested);
+    step.to_person = Some(why);
+    let reply = render(
+        ctx,
+        TemplateKind::PersonQueued,
+        &templates::common_context(common),
+    );
+    step.replies.push(Reply::Text(reply));
     Ok(step)
 }
 
@@ -341,8 +432,25 @@ fn capture(
     ctx: &Context,
     common: &Common,
 ) -> Result<(), IllegalTransition> {
+    let before = step.memo.draft.clone();
     step.memo.draft.apply(u);
     let draft = step.memo.draft.clone();
+    // A message that adds nothing after the bot already asked is a failed attempt; three in
+    // a row and a person takes over instead of a fourth try.
+    if draft == before && u.price_questions.is_empty() && step.memo.spoke {
+        step.memo.stalled = step.memo.stalled.saturating_add(1);
+    } else {
+        step.memo.stalled = 0;
+    }
+    if step.memo.stalled >= handoff::MAX_STALLED {
+        let why = format!(
+            "o robô não entendeu {} mensagens seguidas",
+            handoff::MAX_STALLED
+        );
+        let taken = std::mem::replace(step, Step::new(State::CaptureMin, Memo::default()));
+        *step = to_person(taken, why, ctx, common)?;
+        return Ok(());
+    }
 
     // A price question without a quantity: answer from the catalog.
     if !u.price_questions.is_empty() && u.items.is_empty() {
@@ -375,17 +483,6 @@ fn capture(
         || only_items_missing_but_unknown && all_but_items(&draft)
     {
         return quote(step, ctx, common);
-    }
-
-    if u.intent == Intent::HumanRequest {
-        step.fire_needs_attention("o cliente pediu para falar com um atendente");
-        let reply = render(
-            ctx,
-            TemplateKind::HumanHandoff,
-            &templates::common_context(common),
-        );
-        step.replies.push(Reply::Text(reply));
-        return Ok(());
     }
 
     let nothing_new = draft_is_empty(&draft) && u.price_questions.is_empty();

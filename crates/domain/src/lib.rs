@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod clock;
 pub mod conversation;
 pub mod engine;
+pub mod handoff;
 pub mod ids;
 pub mod inbound;
 pub mod money;

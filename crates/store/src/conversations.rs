@@ -40,13 +40,16 @@ pub struct Conversation {
     pub window_expires_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// In the waiting-for-a-person queue (`WAITING_PERSON`): since when, and why.
+    pub waiting_since: Option<i64>,
+    pub waiting_reason: Option<String>,
     // Joined from contacts.
     pub contact_wa_id: String,
     pub contact_name: String,
 }
 
 const COLS: &str = "c.id, c.tenant_id, c.contact_id, c.channel_id, c.state, c.draft_json, c.taken_over_by, c.unread, c.closed_reason,
-    c.last_message_at, c.window_expires_at, c.created_at, c.updated_at, k.wa_id, k.name";
+    c.last_message_at, c.window_expires_at, c.created_at, c.updated_at, k.wa_id, k.name, c.waiting_since, c.waiting_reason";
 
 fn from_row(r: &AnyRow) -> Result<Conversation, sqlx::Error> {
     Ok(Conversation {
@@ -65,6 +68,8 @@ fn from_row(r: &AnyRow) -> Result<Conversation, sqlx::Error> {
         updated_at: r.try_get(12)?,
         contact_wa_id: r.try_get(13)?,
         contact_name: r.try_get(14)?,
+        waiting_since: r.try_get(15)?,
+        waiting_reason: r.try_get(16)?,
     })
 }
 
@@ -338,8 +343,8 @@ pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Conversati
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
-/// The inbox: most recent first, optionally one state only (its stored text: the dashboard
-/// passes its query parameter through until it reads the enum, issue 11).
+/// The inbox: most recent first, optionally one state only. The waiting-for-a-person queue
+/// lists the oldest wait first: whoever waited longest is answered first.
 pub async fn list(
     db: &Db,
     tenant_id: &str,
@@ -351,9 +356,14 @@ pub async fn list(
     } else {
         ""
     };
+    let order = if state == Some(State::WaitingPerson) {
+        "c.waiting_since ASC, c.last_message_at ASC"
+    } else {
+        "c.last_message_at DESC"
+    };
     let sql = format!(
         "SELECT {COLS} FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE c.tenant_id = $1{filter}
-         ORDER BY c.last_message_at DESC LIMIT $2"
+         ORDER BY {order} LIMIT $2"
     );
     let mut q = sqlx::query(&sql).bind(tenant_id).bind(limit);
     if let Some(s) = state {
@@ -363,7 +373,20 @@ pub async fn list(
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
-/// Saves the conversation's state and draft after the engine decided.
+/// How many conversations wait for a person (the dashboard's badge and tile).
+pub async fn waiting_for_person(db: &Db, tenant_id: &str) -> Result<i64, StoreError> {
+    Ok(sqlx::query(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM conversations WHERE tenant_id = $1 AND state = 'WAITING_PERSON'",
+    )
+    .bind(tenant_id)
+    .fetch_one(db.read())
+    .await?
+    .try_get(0)?)
+}
+
+/// Saves the conversation's state and draft after the engine decided. Entering the
+/// waiting-for-a-person queue starts its clock (kept while it stays there); leaving it clears
+/// the clock and the reason.
 pub async fn save_state(
     c: &mut AnyConnection,
     tenant_id: &str,
@@ -373,7 +396,9 @@ pub async fn save_state(
     closed_reason: Option<&str>,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE conversations SET state = $3, draft_json = $4, closed_reason = COALESCE($5, closed_reason), updated_at = $6
+        "UPDATE conversations SET state = $3, draft_json = $4, closed_reason = COALESCE($5, closed_reason), updated_at = $6,
+           waiting_since = CASE WHEN $3 = 'WAITING_PERSON' THEN COALESCE(waiting_since, $6) ELSE NULL END,
+           waiting_reason = CASE WHEN $3 = 'WAITING_PERSON' THEN waiting_reason ELSE NULL END
          WHERE tenant_id = $1 AND id = $2",
     )
     .bind(tenant_id)
@@ -382,6 +407,29 @@ pub async fn save_state(
     .bind(draft_json)
     .bind(closed_reason)
     .bind(now_ms())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Why the conversation waits for a person (shown to staff). The first reason stays while it
+/// waits; a later one (say, a send that failed afterwards) is added after it.
+pub async fn set_waiting_reason(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+    reason: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE conversations SET waiting_reason = CASE
+             WHEN waiting_reason IS NULL OR waiting_reason = '' THEN $3
+             WHEN waiting_reason = $3 THEN waiting_reason
+             ELSE waiting_reason || '; ' || $3 END
+         WHERE tenant_id = $1 AND id = $2 AND state = 'WAITING_PERSON'",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(reason)
     .execute(&mut *c)
     .await?;
     Ok(())

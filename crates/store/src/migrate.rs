@@ -117,6 +117,13 @@ pub const MIGRATIONS: &[Migration] = &[
             ),
         )),
     },
+    Migration {
+        version: 8,
+        name: "person_queue",
+        up: include_str!("../migrations/0008_person_queue.up.sql"),
+        down: include_str!("../migrations/0008_person_queue.down.sql"),
+        postgres: None,
+    },
 ];
 
 /// The schema version this binary expects.

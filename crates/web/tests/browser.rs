@@ -708,3 +708,105 @@ async fn simulator_keeps_the_chat_when_the_page_is_reloaded() {
         "the number of the conversation"
     );
 }
+
+/// Issue 12 item 3: the attendant's journey with the waiting-for-a-person queue. A customer
+/// asks for a person; the attendant sees the badge in the menu, opens the queue (oldest first,
+/// with the waiting time and the reason), opens the conversation, answers (the bot stays
+/// silent), and hands it back to the bot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn person_queue_in_a_real_browser() {
+    let Some((chromedriver, chromium)) = tools() else {
+        return;
+    };
+    let app = TestApp::start(store::Engine::Sqlite).await.expect("sqlite");
+    let site = format!("http://{}", app.host("demo"));
+    const CUSTOMER: &str = "5511977776666";
+    app.customer_says(
+        &app.demo,
+        CUSTOMER,
+        "Marta Lima",
+        "bom dia, quero 10 sacos de cimento",
+    )
+    .await;
+    app.customer_says(
+        &app.demo,
+        CUSTOMER,
+        "Marta Lima",
+        "quero falar com atendente",
+    )
+    .await;
+    let to_customer = |app: &TestApp| {
+        app.graph_accepted()
+            .into_iter()
+            .filter(|m| m["to"] == CUSTOMER)
+            .count()
+    };
+    let acknowledged = to_customer(&app);
+    app.customer_says(&app.demo, CUSTOMER, "Marta Lima", "oi?? alguém aí?")
+        .await;
+    assert_eq!(to_customer(&app), acknowledged, "silent while waiting");
+
+    let d = Driver::start(chromedriver, chromium).await;
+    d.goto(&format!("{site}/")).await;
+    d.wait_for("#login-submit").await;
+    d.type_into("input[name=email]", ATTENDANT_EMAIL).await;
+    d.type_into("input[name=password]", PASSWORD).await;
+    d.click("#login-submit").await;
+    d.wait_for("#tile-waiting").await;
+    assert_eq!(
+        d.text("#nav-waiting .badge").await.trim(),
+        "1",
+        "the badge counts the queue"
+    );
+    assert!(d
+        .text("#tile-waiting")
+        .await
+        .contains("aguardando atendente"));
+    d.screenshot("person-queue-overview").await;
+
+    d.click("#nav-waiting").await;
+    d.wait_text("Quem espera há mais tempo").await;
+    d.wait_in("#inbox", "Marta Lima").await;
+    let row = d.text("#inbox").await;
+    assert!(
+        row.contains("há menos de 1 min") || row.contains("há 1 min"),
+        "{row}"
+    );
+    assert!(row.contains("pediu para falar com um atendente"), "{row}");
+    d.screenshot("person-queue").await;
+
+    d.click("#inbox a.conv").await;
+    d.wait_for("#waiting").await;
+    d.wait_text("oi?? alguém aí?").await;
+    let reply = "Oi, Marta! Aqui é o João, do balcão. Para quando e onde é a entrega?";
+    d.type_into("#reply-text", reply).await;
+    d.click("#reply-send").await;
+    d.wait_text("Para quando e onde é a entrega?").await;
+    app.drain().await;
+    assert!(
+        app.graph_accepted()
+            .iter()
+            .any(|m| m["to"] == CUSTOMER && m.to_string().contains("Aqui é o João")),
+        "the answer went out as the person"
+    );
+    d.goto(d.url().await.as_str()).await;
+    d.wait_for("#taken").await;
+    assert!(
+        d.find("#waiting").await.is_none(),
+        "out of the queue once answered"
+    );
+    assert!(d.find("#nav-waiting").await.is_none(), "the badge is gone");
+    d.screenshot("person-queue-answered").await;
+
+    d.click("#hand-back").await;
+    d.wait_text("Conversa devolvida ao robô.").await;
+    app.customer_says(&app.demo, CUSTOMER, "Marta Lima", "amanhã no Grajaú, pix")
+        .await;
+    let sent = app.graph_accepted();
+    let last = sent.iter().rev().find(|m| m["to"] == CUSTOMER).unwrap();
+    assert!(
+        last.to_string().contains("ORC-"),
+        "the bot quotes again: {last}"
+    );
+    d.quit().await;
+}

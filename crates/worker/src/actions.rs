@@ -348,6 +348,15 @@ pub async fn manual_reply(
             if !window_open(&conv, store::now_ms()) {
                 return Err(Refusal::WindowClosed("responder").into());
             }
+            // Answering a conversation that waits for a person is taking it: out of the
+            // queue, and the bot stays silent until it is handed back.
+            if conv.state == State::WaitingPerson {
+                crate::handoff::leave_queue(c, &tenant_id, &conv).await?;
+                if conv.taken_over_by.is_none() {
+                    conversations::set_taken_over(c, &tenant_id, &conv.id, Some(&actor.user_id))
+                        .await?;
+                }
+            }
             let t = Target {
                 engine: engine_kind,
                 tenant_id: &tenant_id,
@@ -386,8 +395,12 @@ pub async fn set_taken_over(
         conversation_id.to_string(),
         actor.clone(),
     );
+    let engine_kind = db.engine();
     db.tx(move |c| {
         Box::pin(async move {
+            // Taking it or handing it back both answer the waiting-for-a-person queue.
+            let conv = conversations::lock(c, engine_kind, &tenant_id, &conversation_id).await?;
+            crate::handoff::leave_queue(c, &tenant_id, &conv).await?;
             conversations::set_taken_over(
                 c,
                 &tenant_id,

@@ -83,6 +83,7 @@ async fn advance_in_tx(
         request_id,
     };
     let mut closed_reason = None;
+    let mut to_person = None;
     for msg in &pending {
         if state.is_closed() {
             break;
@@ -143,6 +144,9 @@ async fn advance_in_tx(
         if step.closed_reason.is_some() {
             closed_reason = step.closed_reason;
         }
+        if step.to_person.is_some() {
+            to_person = step.to_person;
+        }
     }
     let ids: Vec<String> = pending.iter().map(|m| m.id.clone()).collect();
     messages::mark_processed(c, tenant_id, &ids).await?;
@@ -155,6 +159,10 @@ async fn advance_in_tx(
         closed_reason.as_deref(),
     )
     .await?;
+    if let Some(why) = to_person {
+        tracing::info!(reason = %why, "conversation waits for a person");
+        conversations::set_waiting_reason(c, tenant_id, conversation_id, &why).await?;
+    }
     if !state.is_closed() {
         // The silent-conversation follow-up: runs when the 24 h window closes; a no-op if
         // the customer wrote again in the meantime (the window moved).

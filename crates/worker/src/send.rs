@@ -213,20 +213,6 @@ async fn flag_channel(
     }
 }
 
-/// A message that will never reach the customer, in the transaction that marks it failed.
-/// The failure is already visible: the conversation shows it in red with Meta's code
-/// (`dashboard/transcript.html`). This is the one place where a failed send also puts the
-/// conversation in front of a person (issue 18 items 1 and 6, the waiting-for-a-person
-/// queue), so every permanent failure — Meta's refusal, an unreadable payload, a missing
-/// token — goes through it.
-async fn after_permanent_failure(
-    _c: &mut sqlx::AnyConnection,
-    _tenant_id: &str,
-    _message_id: &str,
-) -> Result<(), StoreError> {
-    Ok(())
-}
-
 fn code_label(err: &SendError) -> String {
     match err.code() {
         Some(c) => c.to_string(),
@@ -247,17 +233,37 @@ async fn record_permanent(
         message_id.to_string(),
         text.to_string(),
     );
+    let engine = jc.db.engine();
     match jc
         .db
         .tx(move |c| {
             Box::pin(async move {
                 messages::mark_failed(c, &tenant, &id, code, &msg).await?;
-                after_permanent_failure(c, &tenant, &id).await
+                // The customer did not get it and the bot cannot tell: a person must look
+                // (issue 18 items 1 and 6), with WhatsApp's reason in front of them.
+                let failed = messages::by_id(c, &tenant, &id).await?;
+                // Meta's own text is English and stays on the message row; staff read pt-BR.
+                let reason = match code {
+                    Some(code) => format!(
+                        "o WhatsApp recusou uma mensagem (código {code}): o cliente não a recebeu"
+                    ),
+                    None => "uma mensagem não pôde ser enviada: o cliente não a recebeu".into(),
+                };
+                crate::handoff::queue_for_person(
+                    c,
+                    engine,
+                    &tenant,
+                    &failed.conversation_id,
+                    &reason,
+                )
+                .await?;
+                Ok(())
             })
         })
         .await
     {
-        // The failure is on the message, visible to the store; the job itself is finished.
+        // The failure is on the message and the conversation waits for a person, visible to
+        // the store; the job itself is finished.
         Ok(()) => Outcome::Done,
         Err(e) => Outcome::from_store(e),
     }

@@ -85,7 +85,9 @@ const MESSAGE_TOO_LONG_VARS: Vars = vars![
 /// The documented variables of a kind: (name, pt-BR description). Nothing else can be used.
 pub fn variables(kind: TemplateKind) -> &'static [(&'static str, &'static str)] {
     match kind {
-        TemplateKind::DataCapture | TemplateKind::HumanHandoff => DATA_CAPTURE_VARS,
+        TemplateKind::DataCapture | TemplateKind::HumanHandoff | TemplateKind::PersonQueued => {
+            DATA_CAPTURE_VARS
+        }
         TemplateKind::MissingInfo => MISSING_INFO_VARS,
         TemplateKind::Quote => QUOTE_VARS,
         TemplateKind::ApprovalPending | TemplateKind::Declined => QUOTE_REF_VARS,
@@ -183,6 +185,10 @@ const HUMAN_HANDOFF: &str = "\
 Certo{% if cliente %}, {{ cliente }}{% endif %}! Vou passar sua mensagem para um atendente da *{{ loja }}*, que te responde por aqui em breve. 👍
 ";
 
+const PERSON_QUEUED: &str = "\
+Certo{% if cliente %}, {{ cliente }}{% endif %}! Já chamei alguém da equipe da *{{ loja }}*. Pode mandar mais detalhes por aqui enquanto isso: a pessoa vê tudo e te responde assim que puder. 👍
+";
+
 const PRICE_ANSWER: &str = "\
 {% for item in itens %}
 *{{ item.descricao }}*: {{ item.preco }} / {{ item.unidade }}
@@ -223,6 +229,7 @@ pub fn default_source(kind: TemplateKind) -> &'static str {
         TemplateKind::UnknownItem => UNKNOWN_ITEM,
         TemplateKind::UnsupportedMedia => UNSUPPORTED_MEDIA,
         TemplateKind::HumanHandoff => HUMAN_HANDOFF,
+        TemplateKind::PersonQueued => PERSON_QUEUED,
         TemplateKind::PriceAnswer => PRICE_ANSWER,
         TemplateKind::MessageTooLong => MESSAGE_TOO_LONG,
         TemplateKind::QuoteReplaced => QUOTE_REPLACED,
@@ -264,7 +271,9 @@ pub fn sample_context(kind: TemplateKind) -> Value {
     .expect("the sample quote prices");
     let c = &SAMPLE;
     match kind {
-        TemplateKind::DataCapture | TemplateKind::HumanHandoff => context::common_context(c),
+        TemplateKind::DataCapture | TemplateKind::HumanHandoff | TemplateKind::PersonQueued => {
+            context::common_context(c)
+        }
         TemplateKind::MissingInfo => context::missing_info_context(
             c,
             &[MissingSlot::Location, MissingSlot::Delivery],

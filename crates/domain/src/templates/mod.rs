@@ -62,6 +62,8 @@ pub enum TemplateKind {
     UnknownItem,
     UnsupportedMedia,
     HumanHandoff,
+    /// The one acknowledgement when a conversation joins the waiting-for-a-person queue.
+    PersonQueued,
     PriceAnswer,
     MessageTooLong,
     /// The customer tapped a button of a quote that is no longer the current one.
@@ -69,7 +71,7 @@ pub enum TemplateKind {
 }
 
 impl TemplateKind {
-    pub const ALL: [TemplateKind; 13] = [
+    pub const ALL: [TemplateKind; 14] = [
         TemplateKind::DataCapture,
         TemplateKind::MissingInfo,
         TemplateKind::Quote,
@@ -80,6 +82,7 @@ impl TemplateKind {
         TemplateKind::UnknownItem,
         TemplateKind::UnsupportedMedia,
         TemplateKind::HumanHandoff,
+        TemplateKind::PersonQueued,
         TemplateKind::PriceAnswer,
         TemplateKind::MessageTooLong,
         TemplateKind::QuoteReplaced,
@@ -98,6 +101,7 @@ impl TemplateKind {
             TemplateKind::UnknownItem => "unknown_item",
             TemplateKind::UnsupportedMedia => "unsupported_media",
             TemplateKind::HumanHandoff => "human_handoff",
+            TemplateKind::PersonQueued => "person_queued",
             TemplateKind::PriceAnswer => "price_answer",
             TemplateKind::MessageTooLong => "message_too_long",
             TemplateKind::QuoteReplaced => "quote_replaced",
@@ -117,6 +121,7 @@ impl TemplateKind {
             TemplateKind::UnknownItem => "Produto não encontrado",
             TemplateKind::UnsupportedMedia => "Áudio, imagem ou arquivo recebido",
             TemplateKind::HumanHandoff => "Transferência para atendente",
+            TemplateKind::PersonQueued => "Cliente na fila de atendimento",
             TemplateKind::PriceAnswer => "Resposta de preço",
             TemplateKind::MessageTooLong => "Mensagem longa demais",
             TemplateKind::QuoteReplaced => "Botão de um orçamento substituído",

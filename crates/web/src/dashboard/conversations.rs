@@ -43,6 +43,7 @@ pub async fn list(
         .and_then(|s| s.parse::<domain::conversation::State>().ok());
     let list = conversations::list(&state.db, &me.tenant.id, filter, 200).await?;
     let clock = view::clock(&me);
+    let now = store::now_ms();
     let rows: Vec<Value> = list
         .iter()
         .map(|c| {
@@ -50,6 +51,7 @@ pub async fn list(
                 id => c.id.clone(), contact => contact_label(c), phone => domain::ids::mask_phone(&c.contact_wa_id),
                 state => c.state.label_pt(), unread => c.unread, taken => c.taken_over_by.is_some(),
                 last => clock.datetime_br(c.last_message_at),
+                waiting => waiting_of(c, now),
             }
         })
         .collect();
@@ -61,8 +63,22 @@ pub async fn list(
         &me,
         "dashboard/inbox.html",
         "conversas",
-        context! { rows => rows, states => states, filter => filter },
+        context! {
+            rows => rows, states => states, filter => filter,
+            queue => filter == Some(domain::conversation::State::WaitingPerson),
+        },
     )
+}
+
+/// In the waiting-for-a-person queue: for how long ("há 12 min") and why.
+fn waiting_of(c: &conversations::Conversation, now: i64) -> Option<Value> {
+    if c.state != domain::conversation::State::WaitingPerson {
+        return None;
+    }
+    Some(context! {
+        since => c.waiting_since.map(|t| view::waited(t, now)),
+        reason => c.waiting_reason.clone(),
+    })
 }
 
 fn ticks(status: MessageStatus) -> (&'static str, &'static str) {
@@ -145,6 +161,7 @@ pub async fn conversation(
             conv => context! {
                 id => c.id.clone(), contact => contact_label(&c), phone => domain::ids::mask_phone(&c.contact_wa_id),
                 state => c.state.label_pt(), taken => c.taken_over_by.is_some(),
+                waiting => waiting_of(&c, store::now_ms()),
                 taken_by_me => c.taken_over_by.as_deref() == Some(me.user.id.as_str()),
             },
             messages => msgs,

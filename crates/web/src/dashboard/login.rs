@@ -308,6 +308,7 @@ pub async fn change_password(
             let signed_out = Ctx {
                 user: None,
                 session: None,
+                waiting_for_person: 0,
                 ..ctx
             };
             let (message, mins) = lockout_message(until);

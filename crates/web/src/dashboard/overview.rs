@@ -68,6 +68,7 @@ pub async fn page(
             conv_today => conv_today,
             quotes_today => quotes_today,
             pending => a.pending_approvals,
+            waiting_for_person => me.waiting_for_person,
             unread => a.unread_conversations,
             won_value => brl(won_value),
             bars => bars,

@@ -49,6 +49,9 @@ pub struct Ctx {
     pub request_id: String,
     /// Cookies get `Secure` under HTTPS.
     pub https: bool,
+    /// Conversations waiting for a person: the badge every signed-in page shows (0 when
+    /// signed out).
+    pub waiting_for_person: i64,
 }
 
 /// A signed-in user of this store (handlers behind [`require_login`]).
@@ -59,6 +62,7 @@ pub struct Me {
     pub session: Session,
     pub ip: String,
     pub request_id: String,
+    pub waiting_for_person: i64,
 }
 
 impl Me {
@@ -101,6 +105,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Me {
                 session,
                 ip: ctx.ip,
                 request_id: ctx.request_id,
+                waiting_for_person: ctx.waiting_for_person,
             }),
             _ => Err(AppError::Unauthorized),
         }
@@ -286,6 +291,18 @@ pub async fn guard(State(ds): State<DashState>, req: Request, next: Next) -> Res
             return too_many(class, secs);
         }
     }
+    // One indexed count per signed-in request: the queue is visible on every page. A
+    // failure here costs the badge, never the page.
+    let waiting_for_person = if user.is_some() {
+        store::conversations::waiting_for_person(&state.db, &tenant.id)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %store::error::report(&e), "counting the person queue");
+                0
+            })
+    } else {
+        0
+    };
     let mut req = req;
     req.extensions_mut().insert(ds.limiter.clone());
     req.extensions_mut().insert(Ctx {
@@ -295,6 +312,7 @@ pub async fn guard(State(ds): State<DashState>, req: Request, next: Next) -> Res
         ip,
         request_id,
         https: state.cfg.https,
+        waiting_for_person,
     });
     next.run(req).await
 }

@@ -42,6 +42,20 @@ pub fn notice(code: Option<&str>) -> Option<&'static str> {
     })
 }
 
+/// How long someone has waited, as a person says it: "há 12 min", "há 2 h 05 min",
+/// "há 3 dias".
+pub fn waited(since_ms: i64, now_ms: i64) -> String {
+    let mins = (now_ms - since_ms).max(0) / 60_000;
+    match mins {
+        0 => "há menos de 1 min".into(),
+        1..=59 => format!("há {mins} min"),
+        60..=1439 if mins % 60 == 0 => format!("há {} h", mins / 60),
+        60..=1439 => format!("há {} h {:02} min", mins / 60, mins % 60),
+        1440..=2879 => "há 1 dia".into(),
+        _ => format!("há {} dias", mins / 1440),
+    }
+}
+
 pub fn page(me: &Me, name: &str, nav: &str, ctx: Value) -> Result<Html<String>, AppError> {
     crate::render::page(
         name,
@@ -49,8 +63,30 @@ pub fn page(me: &Me, name: &str, nav: &str, ctx: Value) -> Result<Html<String>, 
             me => context! { name => me.user.name.clone(), email => me.user.email.clone(), role => me.user.role.label_pt(), is_owner => me.is_owner() },
             store => context! { name => me.tenant.name.clone(), slug => me.tenant.slug.clone() },
             csrf => me.session.csrf_token.clone(),
+            waiting_for_person => me.waiting_for_person,
             nav => nav,
             ..ctx
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::waited;
+
+    #[test]
+    fn waiting_time_reads_like_a_person_says_it() {
+        let m = 60_000;
+        assert_eq!(waited(0, 30_000), "há menos de 1 min");
+        assert_eq!(waited(0, 12 * m), "há 12 min");
+        assert_eq!(waited(0, 60 * m), "há 1 h");
+        assert_eq!(waited(0, 125 * m), "há 2 h 05 min");
+        assert_eq!(waited(0, 25 * 60 * m), "há 1 dia");
+        assert_eq!(waited(0, 73 * 60 * m), "há 3 dias");
+        assert_eq!(
+            waited(10 * m, 0),
+            "há menos de 1 min",
+            "clock skew is not negative"
+        );
+    }
 }
