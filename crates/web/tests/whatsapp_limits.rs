@@ -301,9 +301,19 @@ async fn documents_contacts_stickers_and_number_changes(app: &TestApp) {
     let replies = sent_to(app, ana);
     assert_eq!(replies.len(), 1, "{replies:?}");
     assert!(
-        replies[0].contains("atendente"),
+        replies[0].contains("alguém da equipe"),
         "handed to a person: {replies:?}"
     );
+    let state = count_text(
+        app,
+        &format!(
+            "SELECT v.state FROM conversations v JOIN contacts k ON k.id = v.contact_id
+             WHERE k.wa_id = '{ana}' AND v.tenant_id = '{}'",
+            app.demo.tenant_id
+        ),
+    )
+    .await;
+    assert_eq!(state, "WAITING_PERSON", "in the queue for a person");
     assert!(!replies[0].contains("só consigo ler"), "{replies:?}");
     let page = conversation_page(app, ana).await;
     assert!(page.contains("lista-materiais.pdf"), "{page}");
@@ -337,9 +347,31 @@ async fn documents_contacts_stickers_and_number_changes(app: &TestApp) {
     )
     .await;
     assert_eq!(contacts, 1, "the contact follows the new number");
-    app.customer_says(&app.demo, "5531966665555", "Ana", "oi")
+    // The conversation waits for a person (the document above): the person's answer goes
+    // to the new number.
+    let conv = count_text(
+        app,
+        &format!(
+            "SELECT v.id FROM conversations v JOIN contacts k ON k.id = v.contact_id
+             WHERE k.wa_id = '5531966665555' AND v.tenant_id = '{}'",
+            app.demo.tenant_id
+        ),
+    )
+    .await;
+    app.as_owner()
+        .await
+        .post_form(
+            &format!("/conversas/{conv}/responder"),
+            &[("text", "Oi Ana, recebi a lista!")],
+        )
         .await;
-    assert!(!sent_to(app, "5531966665555").is_empty());
+    app.drain().await;
+    assert!(
+        sent_to(app, "5531966665555")
+            .iter()
+            .any(|t| t.contains("recebi a lista")),
+        "the reply goes to the new number"
+    );
     let old = count(
         app,
         &format!(

@@ -46,7 +46,14 @@ impl Upload {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .and_then(multipart::boundary);
+        // The size limit first, whatever the form's encoding: an oversized paste is 413 like
+        // an oversized file, not an unreadable form.
+        let (parts, body) = req.into_parts();
+        let body = axum::body::to_bytes(body, limit)
+            .await
+            .map_err(|_| crate::layers::too_large())?;
         let Some(boundary) = boundary else {
+            let req = Request::from_parts(parts, axum::body::Body::from(body));
             let Form(f) = Form::<PastedForm>::from_request(req, &())
                 .await
                 .map_err(|_| unreadable().into_response())?;
@@ -55,9 +62,6 @@ impl Upload {
                 pasted: f.csv,
             });
         };
-        let body = axum::body::to_bytes(req.into_body(), limit)
-            .await
-            .map_err(|_| crate::layers::too_large())?;
         let mut upload = Upload::default();
         for part in multipart::parts(&body, &boundary) {
             match (part.name.as_str(), part.file_name) {
