@@ -190,18 +190,23 @@ pub async fn add(
         .await
 }
 
+/// One of the store's freight rules, or 404 (another store's id is not found either).
+async fn rule_of(state: &AppState, me: &Me, id: &str) -> Result<FreightRuleRow, AppError> {
+    let rules = store::rules::load(&state.db, &me.tenant.id).await?;
+    rules
+        .freight
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or(AppError::NotFound)
+}
+
 /// `/frete/{id}`: the rule's form, filled in with what it is now.
 pub async fn edit_page(
     State(state): State<AppState>,
     me: Me,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let rules = store::rules::load(&state.db, &me.tenant.id).await?;
-    let r = rules
-        .freight
-        .iter()
-        .find(|r| r.id == id)
-        .ok_or(AppError::NotFound)?;
+    let r = &rule_of(&state, &me, &id).await?;
     let reais = |c: i64| Centavos(c).to_brl().trim_start_matches("R$ ").to_string();
     let (kind, bairros, cep_from, cep_to) = match &r.zone {
         FreightZoneRow::Bairros(b) => ("bairros", b.join(", "), String::new(), String::new()),
@@ -234,12 +239,7 @@ pub async fn update(
     Path(id): Path<String>,
     Form(f): Form<FreightForm>,
 ) -> Result<Response, AppError> {
-    let rules = store::rules::load(&state.db, &me.tenant.id).await?;
-    let before = rules
-        .freight
-        .iter()
-        .find(|r| r.id == id)
-        .ok_or(AppError::NotFound)?;
+    let before = &rule_of(&state, &me, &id).await?;
     let row = match rule_from(&f, before.position) {
         Ok(row) => row,
         Err(errors) => return FreightPage::refuse(&state, &me, errors).await,
@@ -259,12 +259,7 @@ pub async fn delete(
     me: Me,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let rules = store::rules::load(&state.db, &me.tenant.id).await?;
-    let r = rules
-        .freight
-        .iter()
-        .find(|r| r.id == id)
-        .ok_or(AppError::NotFound)?;
+    let r = &rule_of(&state, &me, &id).await?;
     Change::new("freight.delete", "freight_rule")
         .of(&id)
         .before(freight_json(r))
