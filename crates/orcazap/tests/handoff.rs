@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{text_webhook, TestApp};
+use common::{fixture, text_webhook, TestApp};
 
 testkit::both_engines!(
     TestApp;
@@ -15,6 +15,9 @@ testkit::both_engines!(
     a_person_answers_and_hands_back,
     approval_message_said_once_and_a_decline_goes_to_a_person,
     a_send_refused_for_good_puts_the_conversation_in_front_of_a_person,
+    a_failed_receipt_puts_the_conversation_in_front_of_a_person,
+    a_failed_receipt_before_the_send_committed_still_reaches_a_person,
+    a_day_old_message_redelivered_is_not_answered_but_shown_to_a_person,
 );
 
 const ACK: &str = "Já chamei alguém da equipe";
@@ -316,5 +319,125 @@ async fn a_send_refused_for_good_puts_the_conversation_in_front_of_a_person(app:
     assert!(
         texts_to(app, C).is_empty(),
         "nothing more goes out while it waits"
+    );
+}
+
+/// Meta's `failed` receipt for `wamid`, code 131026 (undeliverable), from the fixture.
+fn failed_receipt_for(wamid: &str) -> String {
+    fixture("status_failed_undeliverable.json")
+        .replace("wamid.OUTBOUND-QUOTE-000000000000002", wamid)
+}
+
+async fn a_failed_receipt_puts_the_conversation_in_front_of_a_person(app: &TestApp) {
+    const C: &str = "5511940000009";
+    says(
+        app,
+        C,
+        "wamid.F1",
+        "10 sacos de cimento, entrega amanhã no Grajaú, pix",
+    )
+    .await;
+    let conv = conversation_of(app, C).await;
+    assert_eq!(conv.state, "QUOTE_SENT");
+    let quote_wamid = app
+        .graph
+        .accepted()
+        .iter()
+        .rev()
+        .find(|c| c.to() == C)
+        .and_then(|c| c.wamid().map(str::to_string))
+        .expect("the quote went out with Meta's id");
+    // The quote was accepted by the API, then Meta could not deliver it.
+    let receipt = failed_receipt_for(&quote_wamid);
+    assert_eq!(app.webhook(&receipt).await.status(), 200);
+    let conv = conversation_of(app, C).await;
+    assert_eq!(conv.state, "WAITING_PERSON", "visible in the queue");
+    let why = conv.waiting_reason.clone().unwrap_or_default();
+    assert!(
+        why.contains("131026") && why.contains("não a recebeu"),
+        "{why}"
+    );
+    // Meta redelivers the same receipt: still one conversation waiting, nothing sent.
+    let sent_before = app.graph.calls().len();
+    assert_eq!(app.webhook(&receipt).await.status(), 200);
+    app.drain().await;
+    let again = conversation_of(app, C).await;
+    assert_eq!(again.state, "WAITING_PERSON");
+    assert_eq!(again.waiting_since, conv.waiting_since, "queued once");
+    assert_eq!(
+        app.graph.calls().len(),
+        sent_before,
+        "receipts never cause a send"
+    );
+}
+
+async fn a_failed_receipt_before_the_send_committed_still_reaches_a_person(app: &TestApp) {
+    const C: &str = "5511940000010";
+    assert_eq!(
+        app.webhook(&text_webhook(C, "wamid.E1", "oi, bom dia"))
+            .await
+            .status(),
+        200
+    );
+    // The mock names its answers wamid.MOCK-1, -2, …: the greeting will be the next one.
+    // Its `failed` receipt arrives first, before the worker has sent anything, and is kept.
+    let next = format!("wamid.MOCK-{}", app.graph.calls().len() + 1);
+    assert_eq!(app.webhook(&failed_receipt_for(&next)).await.status(), 200);
+    assert!(texts_to(app, C).is_empty(), "nothing sent yet");
+    app.drain().await;
+    let conv = conversation_of(app, C).await;
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM messages WHERE conversation_id = '{}' AND status = 'failed' AND error_code = 131026",
+            conv.id
+        ))
+        .await,
+        1,
+        "the early receipt was applied when the send committed"
+    );
+    assert_eq!(conv.state, "WAITING_PERSON");
+    assert!(conv.waiting_reason.unwrap_or_default().contains("131026"));
+}
+
+async fn a_day_old_message_redelivered_is_not_answered_but_shown_to_a_person(app: &TestApp) {
+    const C: &str = "5511940000011";
+    // Meta redelivers, after an outage on our side, a message the customer sent 25 h ago: its
+    // window closed an hour ago, so WhatsApp would refuse any free-form answer (131047).
+    let sent_at = store::now_ms() / 1000 - 25 * 3600;
+    let old = whatsapp::webhook::build_text_webhook(
+        "100000000000001",
+        "5511933334444",
+        C,
+        Some("Cliente Teste"),
+        "wamid.OLD1",
+        "10 sacos de cimento, entrega amanhã no Grajaú, pix",
+        sent_at,
+    );
+    assert_eq!(app.webhook(&old).await.status(), 200);
+    app.drain().await;
+    assert!(
+        texts_to(app, C).is_empty(),
+        "nothing attempted outside the window"
+    );
+    assert!(
+        app.graph.calls().iter().all(|c| c.to() != C),
+        "not even a refused attempt"
+    );
+    let conv = conversation_of(app, C).await;
+    assert_eq!(conv.state, "WAITING_PERSON");
+    assert!(
+        conv.waiting_reason
+            .unwrap_or_default()
+            .contains("janela de 24 h"),
+        "staff read why"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM messages WHERE conversation_id = '{}' AND direction = 'out' AND status = 'failed'",
+            conv.id
+        ))
+        .await,
+        1,
+        "the answer the bot wrote is kept, failed, with the reason"
     );
 }

@@ -9,6 +9,7 @@ both_engines!(
     TestApp;
     approval_outside_the_window_is_refused_and_the_approver_told,
     reply_box_outside_the_window_says_whatsapp_does_not_allow_it,
+    rejection_message_outside_the_window_is_refused_but_rejecting_is_not,
 );
 
 const OPEN: &str = "Janela do WhatsApp aberta até";
@@ -155,4 +156,59 @@ async fn reply_box_outside_the_window_says_whatsapp_does_not_allow_it(app: &Test
         1,
         "only the reply inside the window was queued"
     );
+}
+
+async fn rejection_message_outside_the_window_is_refused_but_rejecting_is_not(app: &TestApp) {
+    app.customer_says(
+        &app.demo,
+        "5511955557777",
+        "Dora",
+        "10 sacos de cimento, entrega amanhã em Itaquera, pix",
+    )
+    .await;
+    let (approval_id, quote_id) = app
+        .pending_approval(&app.demo)
+        .await
+        .expect("no freight rule for Itaquera → approval");
+    let owner = app.as_owner().await;
+    let reject = format!("/aprovacoes/{approval_id}/rejeitar");
+    // Longer than WhatsApp takes: refused as bad input, even inside the window.
+    let long = "a".repeat(4097);
+    owner
+        .post_form(&reject, &[("reason", "sem estoque"), ("message", &long)])
+        .await
+        .expect_status(400);
+
+    close_window(app).await;
+    let sent_before = app.graph_accepted().len();
+    let body = owner
+        .post_form(
+            &reject,
+            &[
+                ("reason", "sem estoque"),
+                ("message", "Desculpe, acabou o cimento."),
+            ],
+        )
+        .await
+        .page_with_status(409)
+        .await;
+    assert!(
+        body.contains("a janela de 24 h do WhatsApp está fechada"),
+        "the approver is told why: {body}"
+    );
+    let pending = format!(
+        "SELECT COUNT(*) FROM quotes WHERE id = '{quote_id}' AND status = 'pending_approval'"
+    );
+    assert_eq!(count(app, &pending).await, 1, "nothing decided");
+
+    // Rejecting without a message needs no window.
+    owner
+        .post_form(&reject, &[("reason", "sem estoque"), ("message", "")])
+        .await
+        .expect_status(303);
+    app.drain().await;
+    assert_eq!(app.graph_accepted().len(), sent_before, "nothing sent");
+    let rejected =
+        format!("SELECT COUNT(*) FROM quotes WHERE id = '{quote_id}' AND status = 'rejected'");
+    assert_eq!(count(app, &rejected).await, 1);
 }

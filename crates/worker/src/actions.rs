@@ -194,8 +194,11 @@ pub async fn reject_quote(
     );
     let reason = reason.to_string();
     let msg = message_to_customer
-        .map(str::to_string)
-        .filter(|m| !m.trim().is_empty());
+        .map(|m| m.trim().to_string())
+        .filter(|m| !m.is_empty());
+    if msg.as_ref().is_some_and(|m| m.chars().count() > 4096) {
+        return Err(Refusal::MessageTooLong.into());
+    }
     let engine_kind = db.engine();
     db.tx_with(move |c| {
         Box::pin(async move {
@@ -209,6 +212,11 @@ pub async fn reject_quote(
                 Some(&reason),
             )
             .await?;
+            // A message for the customer could only fail outside the window: refuse before
+            // anything changes, so the approver can reject without a message instead.
+            if msg.is_some() && !window_open(&conv, store::now_ms()) {
+                return Err(Refusal::WindowClosed("rejeitar com uma mensagem ao cliente").into());
+            }
             quotes::set_status(
                 c,
                 &tenant_id,

@@ -31,10 +31,10 @@ pub async fn handle(jc: &JobCtx<'_>, message_id: &str) -> Outcome {
         let channel = channels::by_id(w.db, tenant_id, &conv.channel_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        Ok::<_, StoreError>(Some((msg, channel)))
+        Ok::<_, StoreError>(Some((msg, conv, channel)))
     }
     .await;
-    let (msg, channel) = match loaded {
+    let (msg, conv, channel) = match loaded {
         Ok(Some(v)) => v,
         Ok(None) => return Outcome::Done,
         Err(e) => return Outcome::from_store(e),
@@ -66,6 +66,21 @@ pub async fn handle(jc: &JobCtx<'_>, message_id: &str) -> Outcome {
             .await
         }
     };
+    // Every message we send today is free-form, which WhatsApp only allows within 24 h of the
+    // customer's last message (measured from Meta's timestamp). A message that became due
+    // after that (Meta redelivered a day-old message after an outage, a job that waited) would
+    // only earn a 131047: it is not attempted, and a person sees why.
+    if conv.window_expires_at.is_some_and(|w| w <= store::now_ms()) {
+        return record_refusal(
+            jc,
+            tenant_id,
+            &msg.id,
+            None,
+            "não enviada: a janela de 24 h do WhatsApp fechou (o cliente escreveu há mais de 24 h)",
+            "a janela de 24 h do WhatsApp fechou antes da resposta do robô: o cliente não a recebeu",
+        )
+        .await;
+    }
     let Some(enc) = channel.access_token_enc.as_deref() else {
         return record_permanent(
             jc,
@@ -227,11 +242,32 @@ async fn record_permanent(
     code: Option<i64>,
     text: &str,
 ) -> Outcome {
+    // Meta's own text is English and stays on the message row; staff read pt-BR.
+    let reason = match code {
+        Some(code) => {
+            format!("o WhatsApp recusou uma mensagem (código {code}): o cliente não a recebeu")
+        }
+        None => "uma mensagem não pôde ser enviada: o cliente não a recebeu".into(),
+    };
+    record_refusal(jc, tenant_id, message_id, code, text, &reason).await
+}
+
+/// The message is failed with `text` on its row and the conversation waits for a person with
+/// `reason` (what staff read in the queue).
+async fn record_refusal(
+    jc: &JobCtx<'_>,
+    tenant_id: &str,
+    message_id: &str,
+    code: Option<i64>,
+    text: &str,
+    reason: &str,
+) -> Outcome {
     tracing::warn!(code = ?code, error = text, "outbound message failed permanently");
-    let (tenant, id, msg) = (
+    let (tenant, id, msg, reason) = (
         tenant_id.to_string(),
         message_id.to_string(),
         text.to_string(),
+        reason.to_string(),
     );
     let engine = jc.db.engine();
     match jc
@@ -242,13 +278,6 @@ async fn record_permanent(
                 // The customer did not get it and the bot cannot tell: a person must look
                 // (issue 18 items 1 and 6), with WhatsApp's reason in front of them.
                 let failed = messages::by_id(c, &tenant, &id).await?;
-                // Meta's own text is English and stays on the message row; staff read pt-BR.
-                let reason = match code {
-                    Some(code) => format!(
-                        "o WhatsApp recusou uma mensagem (código {code}): o cliente não a recebeu"
-                    ),
-                    None => "uma mensagem não pôde ser enviada: o cliente não a recebeu".into(),
-                };
                 crate::handoff::queue_for_person(
                     c,
                     engine,
