@@ -693,7 +693,8 @@ pub fn delivery_words(d: Delivery, today: NaiveDate) -> String {
     }
 }
 
-/// The confirmation after the customer accepted.
+/// The confirmation after the customer accepted. `pix_receiver`: set when the PIX code
+/// follows as its own message.
 pub fn confirmation_message(
     set: &TemplateSet,
     common: &Common,
@@ -701,6 +702,7 @@ pub fn confirmation_message(
     number: &str,
     delivery: Option<Delivery>,
     today: NaiveDate,
+    pix_receiver: Option<&str>,
 ) -> String {
     let when = delivery
         .map(|d| delivery_words(d, today))
@@ -708,7 +710,7 @@ pub fn confirmation_message(
     render_with(
         set,
         TemplateKind::Confirmation,
-        &templates::confirmation_context(common, q, number, &when),
+        &templates::confirmation_context(common, q, number, &when, pix_receiver),
     )
 }
 

@@ -197,7 +197,7 @@ fn other_builders_fill_their_defaults() {
     let cases = [
         (
             TemplateKind::Confirmation,
-            confirmation_context(&MARIA, &q, "ORC-9", "sexta-feira, 04/12/2026"),
+            confirmation_context(&MARIA, &q, "ORC-9", "sexta-feira, 04/12/2026", None),
             "Entrega: *sexta-feira, 04/12/2026*",
         ),
         (
@@ -248,13 +248,37 @@ fn other_builders_fill_their_defaults() {
     let confirmation = render(
         TemplateKind::Confirmation,
         default_source(TemplateKind::Confirmation),
-        &confirmation_context(&MARIA, &q, "ORC-9", "hoje"),
+        &confirmation_context(&MARIA, &q, "ORC-9", "hoje", None),
     )
     .unwrap();
     // 65900 − 1977 (3%) + 3500
     assert!(
         confirmation.contains("*R$ 674,23* (dinheiro)"),
         "{confirmation}"
+    );
+    assert!(
+        !confirmation.contains("PIX"),
+        "no PIX words when no code follows: {confirmation}"
+    );
+}
+
+#[test]
+fn confirmation_points_to_the_pix_code_that_follows() {
+    let q = demo_example(PaymentMethod::Pix, Location::Bairro("Grajaú".into()));
+    let text = render(
+        TemplateKind::Confirmation,
+        default_source(TemplateKind::Confirmation),
+        &confirmation_context(&MARIA, &q, "ORC-9", "hoje", Some("DEPOSITO DEMO")),
+    )
+    .unwrap();
+    assert!(
+        text.contains("copie o código e cole no app do seu banco")
+            && text.contains("recebedor: DEPOSITO DEMO"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("\n\n"),
+        "no blank line left by the condition: {text}"
     );
 }
 

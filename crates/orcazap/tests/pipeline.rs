@@ -126,11 +126,14 @@ async fn full_request_is_quoted_and_accepted(app: &TestApp) {
     app.webhook(&tap).await;
     app.drain().await;
     let calls = app.graph.calls();
-    assert!(
-        calls.last().unwrap().text().contains("confirmado"),
-        "{}",
-        calls.last().unwrap().text()
-    );
+    // The confirmation, then the PIX copia-e-cola alone (the demo store has a key and the
+    // customer pays by PIX), so one long-press copies it.
+    let (confirmation, pix) = (calls[calls.len() - 2].text(), calls[calls.len() - 1].text());
+    assert!(confirmation.contains("confirmado"), "{confirmation}");
+    assert!(confirmation.contains("Pix copia e cola"), "{confirmation}");
+    let fields = common::pix_fields(&pix);
+    assert_eq!(fields["54"], "661.05", "the quote's total: {pix}");
+    assert_eq!(fields["62"], format!("0513{}", number.replace('-', "")));
     let t = app.demo_tenant().await;
     let conv = store::conversations::list(&app.db, &t.id, None, 1)
         .await
@@ -247,7 +250,8 @@ async fn owner_id(app: &TestApp) -> String {
 }
 
 async fn duplicate_delivery_changes_nothing(app: &TestApp) {
-    let body = fixture("text_message.json");
+    // Sent now: a message older than 24 h gets no free-form answer (WhatsApp's window).
+    let body = common::fixture_sent_now("text_message.json");
     assert_eq!(app.webhook(&body).await.status(), 200);
     assert_eq!(app.webhook(&body).await.status(), 200);
     assert_eq!(
@@ -470,7 +474,7 @@ async fn every_inbound_fixture_is_handled(app: &TestApp) {
     // knows the second one's items. (How many answers: see
     // `two_messages_in_one_payload_get_one_reply`.)
     let before = app.graph.calls().len();
-    let body = fixture("two_messages_one_payload.json");
+    let body = common::fixture_sent_now("two_messages_one_payload.json");
     assert_eq!(app.webhook(&body).await.status(), 200);
     app.drain().await;
     let new = app.graph.calls().split_off(before);
@@ -756,7 +760,7 @@ async fn rejected_quote_is_lost_with_its_reason_and_message(app: &TestApp) {
 /// prompt (asking for the products the second one gives) and the second another one.
 async fn two_messages_in_one_payload_get_one_reply(app: &TestApp, why: &str) {
     assert_eq!(
-        app.webhook(&fixture("two_messages_one_payload.json"))
+        app.webhook(&common::fixture_sent_now("two_messages_one_payload.json"))
             .await
             .status(),
         200

@@ -14,6 +14,7 @@ testkit::both_engines!(
     confirmar_at_hour_25_of_a_48_hour_quote_is_confirmed,
     silent_conversation_without_a_quote_is_still_lost_when_the_window_closes,
     window_is_measured_from_metas_timestamp,
+    paying_by_card_gets_no_pix_code,
 );
 
 const CUSTOMER: &str = "5511922220000";
@@ -179,8 +180,15 @@ async fn tap_on_a_replaced_quote_confirms_nothing_and_offers_the_current_one(app
     ))
     .await;
     app.drain().await;
-    let last = app.graph.calls().last().unwrap().text();
-    assert!(last.contains("confirmado") && last.contains(&n2), "{last}");
+    let calls = app.graph.calls();
+    let confirmation = calls[calls.len() - 2].text();
+    assert!(
+        confirmation.contains("confirmado") && confirmation.contains(&n2),
+        "{confirmation}"
+    );
+    // The PIX code that follows is for #2's total, never #1's.
+    let pix = common::pix_fields(&calls[calls.len() - 1].text());
+    assert_eq!(pix["54"], format!("{}.{:02}", total2 / 100, total2 % 100));
     let accepted = format!(
         "SELECT COUNT(*) FROM quotes WHERE status = 'accepted' AND number = '{n2}' AND total_cents = {total2}"
     );
@@ -268,7 +276,12 @@ async fn confirmar_at_hour_25_of_a_48_hour_quote_is_confirmed(app: &TestApp) {
     .await;
     app.drain().await;
     let answers = app.graph.calls()[before..].to_vec();
-    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert_eq!(
+        answers.len(),
+        2,
+        "the confirmation and the PIX code: {answers:?}"
+    );
+    assert!(answers[1].text().starts_with("000201"), "{answers:?}");
     let text = answers[0].text();
     assert!(
         text.contains("confirmado") && text.contains(&number),
@@ -366,4 +379,29 @@ async fn window_is_measured_from_metas_timestamp(app: &TestApp) {
         .count("SELECT COUNT(*) FROM messages WHERE direction = 'in' AND provider_timestamp IS NOT NULL")
         .await;
     assert_eq!(stored, 3, "Meta's timestamp is kept with each message");
+}
+
+/// The PIX code follows a confirmation only when the customer pays by PIX.
+async fn paying_by_card_gets_no_pix_code(app: &TestApp) {
+    let order = ORDER.replace("pago no pix", "pago no cartão");
+    app.webhook(&text_webhook(CUSTOMER, "wamid.C1", &order))
+        .await;
+    app.drain().await;
+    let (number, _, _, wamid) = quotes_shown(app).await[0].clone();
+    let before = app.graph.calls().len();
+    app.webhook(&tap(
+        "wamid.C2",
+        Some(&wamid),
+        &format!("quote_accept:{number}"),
+    ))
+    .await;
+    app.drain().await;
+    let answers = app.graph.calls()[before..].to_vec();
+    assert_eq!(answers.len(), 1, "the confirmation only: {answers:?}");
+    let text = answers[0].text();
+    assert!(
+        text.contains("confirmado") && text.contains("cartão"),
+        "{text}"
+    );
+    assert!(!text.contains("Pix copia e cola"), "{text}");
 }

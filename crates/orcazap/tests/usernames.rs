@@ -21,7 +21,7 @@ const USER: &str = "BR.1502576394655843";
 /// it forward.
 async fn username_only_sender_is_answered_by_user_id(app: &TestApp) {
     assert_eq!(
-        app.webhook(&fixture("username_only_sender.json"))
+        app.webhook(&common::fixture_sent_now("username_only_sender.json"))
             .await
             .status(),
         200
@@ -60,7 +60,7 @@ async fn username_only_sender_is_answered_by_user_id(app: &TestApp) {
 /// stored as a message but is kept in the delivery's raw event for the operator.
 async fn mixed_delivery_answers_the_good_message_and_keeps_the_broken_one(app: &TestApp) {
     assert_eq!(
-        app.webhook(&fixture("mixed_delivery_one_broken.json"))
+        app.webhook(&common::fixture_sent_now("mixed_delivery_one_broken.json"))
             .await
             .status(),
         200

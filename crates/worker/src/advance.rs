@@ -224,6 +224,7 @@ async fn apply_step(
                         .delivery
                         .as_deref()
                         .and_then(|d| serde_json::from_str(d).ok());
+                    let pix = crate::payment::pix_offer(c, t.tenant_id, &priced, &q.number).await?;
                     let body = engine::confirmation_message(
                         &ctx.templates,
                         &common,
@@ -231,6 +232,7 @@ async fn apply_step(
                         &q.number,
                         delivery,
                         today,
+                        pix.as_ref().map(|p| p.receiver.as_str()),
                     );
                     outbound::queue(
                         c,
@@ -242,6 +244,18 @@ async fn apply_step(
                         None,
                     )
                     .await?;
+                    if let Some(pix) = pix {
+                        outbound::queue(
+                            c,
+                            t,
+                            &Payload::Text {
+                                to: to.clone(),
+                                body: pix.code,
+                            },
+                            None,
+                        )
+                        .await?;
+                    }
                     metrics::counter!("orcazap_quotes_total", "outcome" => "won").increment(1);
                 }
                 if outcome == QuoteOutcome::Declined {

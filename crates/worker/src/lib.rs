@@ -21,6 +21,7 @@ mod expire;
 pub mod handoff;
 pub mod job;
 pub mod outbound;
+mod payment;
 mod quoting;
 pub mod runner;
 mod send;

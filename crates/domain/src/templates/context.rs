@@ -142,7 +142,15 @@ pub fn quote_context(
     )
 }
 
-pub fn confirmation_context(c: &Common, q: &PricedQuote, number: &str, delivery: &str) -> Value {
+/// `pix_receiver`: who receives the PIX payment, when the PIX copia-e-cola follows this
+/// message as its own message (the store has a key and the customer pays by PIX).
+pub fn confirmation_context(
+    c: &Common,
+    q: &PricedQuote,
+    number: &str,
+    delivery: &str,
+    pix_receiver: Option<&str>,
+) -> Value {
     with(
         c,
         json!({
@@ -150,6 +158,7 @@ pub fn confirmation_context(c: &Common, q: &PricedQuote, number: &str, delivery:
             "total": q.total.to_brl(),
             "forma_pagamento": q.payment_method.label_pt(),
             "entrega": delivery,
+            "pix": pix_receiver.unwrap_or_default(),
         }),
     )
 }

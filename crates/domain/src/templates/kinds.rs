@@ -56,6 +56,7 @@ const CONFIRMATION_VARS: Vars = vars![
     "total" => "total a pagar (R$)",
     "forma_pagamento" => "PIX, cartão, boleto ou dinheiro",
     "entrega" => "dia da entrega por extenso (ex.: 'sexta-feira, 04/12/2026')",
+    "pix" => "quem recebe o PIX, quando o código PIX copia e cola vai na mensagem seguinte; vazio quando não vai",
 ];
 const EXPIRED_VARS: Vars = vars![
     "numero" => "número do orçamento",
@@ -156,7 +157,8 @@ const CONFIRMATION: &str = "\
 Pedido confirmado! ✅
 Orçamento *{{ numero }}*: *{{ total }}* ({{ forma_pagamento }}).
 Entrega: *{{ entrega }}*.
-Obrigado pela preferência{% if cliente %}, {{ cliente }}{% endif %}!
+{% if pix %}Para pagar com PIX, toque e segure a próxima mensagem, copie o código e cole no app do seu banco em *Pix copia e cola* (recebedor: {{ pix }}).
+{% endif %}Obrigado pela preferência{% if cliente %}, {{ cliente }}{% endif %}!
 ";
 
 const DECLINED: &str = "\
@@ -289,9 +291,13 @@ pub fn sample_context(kind: TemplateKind) -> Value {
         TemplateKind::ApprovalPending | TemplateKind::Declined => {
             context::quote_ref_context(c, SAMPLE_NUMBER)
         }
-        TemplateKind::Confirmation => {
-            context::confirmation_context(c, &quote, SAMPLE_NUMBER, "sábado, 28/11/2026")
-        }
+        TemplateKind::Confirmation => context::confirmation_context(
+            c,
+            &quote,
+            SAMPLE_NUMBER,
+            "sábado, 28/11/2026",
+            Some("DEPOSITO DEMO"),
+        ),
         TemplateKind::Expired => context::expired_context(c, SAMPLE_NUMBER, sample_date()),
         TemplateKind::UnknownItem => context::unknown_item_context(
             c,

@@ -318,3 +318,27 @@ impl Fixture for TestApp {
         self.stop().await;
     }
 }
+
+/// The top-level fields of a PIX copia-e-cola (BR Code), by id, after checking its CRC: the
+/// customer's bank app refuses a code whose CRC16-CCITT-FALSE does not match.
+pub fn pix_fields(code: &str) -> std::collections::HashMap<String, String> {
+    assert!(code.starts_with("000201"), "not a BR Code: {code}");
+    let (body, crc) = code.split_at(code.len() - 4);
+    assert!(body.ends_with("6304"), "the CRC field comes last: {code}");
+    assert_eq!(
+        format!("{:04X}", domain::pix::crc16_ccitt_false(body.as_bytes())),
+        crc,
+        "CRC of {code}"
+    );
+    let mut fields = std::collections::HashMap::new();
+    let mut rest = &body[..body.len() - 4];
+    while rest.len() >= 4 {
+        let (id, len) = (
+            &rest[..2],
+            rest[2..4].parse::<usize>().expect("field length"),
+        );
+        fields.insert(id.to_string(), rest[4..4 + len].to_string());
+        rest = &rest[4 + len..];
+    }
+    fields
+}
