@@ -868,3 +868,44 @@ fn a_forty_line_quote_fits_in_one_whatsapp_message() {
     assert_eq!(text.matches("\n• ").count(), 40);
     assert!(text.chars().count() <= MAX_OUTPUT_CHARS);
 }
+
+/// A long list (every demo product, twice over with long names) is more than one WhatsApp
+/// text: the quote still renders — up to four texts' worth, which the worker splits at line
+/// boundaries before the buttons — instead of failing into the generic fallback.
+#[test]
+fn a_quote_longer_than_one_message_still_renders() {
+    let mut csv = String::from("sku,name,unit,price_cents,cost_cents,weight_kg,aliases\n");
+    for i in 0..140 {
+        csv.push_str(&format!(
+            "SKU-{i},Produto de teste com um nome bem comprido número {i},un,1990,1500,1,produto {i}\n"
+        ));
+    }
+    let cat = parse_catalog_csv(&csv).unwrap();
+    let lines: Vec<_> = cat.iter().map(|i| (i, Quantity::whole(2))).collect();
+    let q = price_quote(
+        &QuoteRequest {
+            lines,
+            unknown: vec![],
+            payment: PaymentMethod::Pix,
+            location: Location::Bairro("Grajaú".into()),
+            llm_assisted: false,
+            needs_human: false,
+        },
+        &demo_rules(),
+    )
+    .unwrap();
+    let ctx = quote_context(&MARIA, &q, "ORC-2026-000124", date(30, 11), Some("amanhã"));
+    let text = render(
+        TemplateKind::Quote,
+        default_source(TemplateKind::Quote),
+        &ctx,
+    )
+    .unwrap();
+    let chars = text.chars().count();
+    assert_eq!(text.matches("\n• ").count(), 140);
+    assert!(chars > MAX_OUTPUT_CHARS, "{chars}: not a long quote");
+    assert!(chars <= TemplateKind::Quote.max_output_chars());
+    // Every other kind is still held to one message.
+    let e = refused(TemplateKind::DataCapture, &"a".repeat(MAX_OUTPUT_CHARS + 1));
+    assert!(e.message.contains("máximo 4.096"), "{}", e.message);
+}

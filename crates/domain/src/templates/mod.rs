@@ -19,7 +19,10 @@ pub use context::{
 pub use guard::STACK_BYTES;
 pub use kinds::{default_source, sample_context, variables};
 pub use limits::{MAX_BLOCK_DEPTH, MAX_BRACKET_DEPTH, MAX_CHAIN, MAX_EXPR_TOKENS, MAX_UNARY_OPS};
-pub use sandbox::{FILTERS, FUEL, MAX_OUTPUT_CHARS, MAX_SOURCE_BYTES, RECURSION_LIMIT, TESTS};
+pub use sandbox::{
+    FILTERS, FUEL, MAX_OUTPUT_CHARS, MAX_SOURCE_BYTES, QUOTE_MAX_TEXT_MESSAGES, RECURSION_LIMIT,
+    TESTS,
+};
 
 /// Meta's limit on the body of a text message, which every kind can be sent as.
 pub const TEXT_LIMIT_CHARS: usize = 4096;
@@ -71,6 +74,16 @@ pub enum TemplateKind {
 }
 
 impl TemplateKind {
+    /// The longest text one render of this kind may produce. A quote longer than one
+    /// message goes as several texts split at line boundaries, then the buttons, so it may
+    /// take up to [`QUOTE_MAX_TEXT_MESSAGES`] messages; every other kind is one message.
+    pub fn max_output_chars(self) -> usize {
+        match self {
+            TemplateKind::Quote => QUOTE_MAX_TEXT_MESSAGES * MAX_OUTPUT_CHARS,
+            _ => MAX_OUTPUT_CHARS,
+        }
+    }
+
     pub const ALL: [TemplateKind; 14] = [
         TemplateKind::DataCapture,
         TemplateKind::MissingInfo,

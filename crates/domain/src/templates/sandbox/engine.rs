@@ -90,12 +90,13 @@ pub(super) fn capped_join(value: &Value, joiner: Option<String>) -> Result<Strin
 /// Collects rendered text and refuses to grow past the limit.
 struct CappedWriter {
     buf: Vec<u8>,
+    max_bytes: usize,
     overflow: bool,
 }
 
 impl io::Write for CappedWriter {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        if self.buf.len() + data.len() > MAX_OUTPUT_BYTES {
+        if self.buf.len() + data.len() > self.max_bytes {
             self.overflow = true;
             return Err(io::Error::other("output limit"));
         }
@@ -108,18 +109,24 @@ impl io::Write for CappedWriter {
     }
 }
 
-/// Renders into a capped buffer; the text, trimmed, or why it was refused.
+/// Renders into a capped buffer; the text, trimmed, or why it was refused. `max_chars`: the
+/// kind's limit ([`super::super::TemplateKind::max_output_chars`]).
 pub(super) fn run(
     tmpl: &minijinja::Template<'_, '_>,
     ctx: &serde_json::Value,
+    max_chars: usize,
 ) -> Result<String, TemplateError> {
     let mut out = CappedWriter {
         buf: Vec::new(),
+        max_bytes: max_chars * 4,
         overflow: false,
     };
     let result = tmpl.render_captured_to(Value::from_serialize(ctx), &mut out);
     if let Err(e) = result {
-        return Err(engine_error(&e, out.overflow));
+        if out.overflow {
+            return Err(too_long(0, max_chars));
+        }
+        return Err(engine_error(&e, false));
     }
     let text = String::from_utf8(out.buf).map_err(|_| TemplateError {
         line: None,
@@ -127,8 +134,8 @@ pub(super) fn run(
     })?;
     let text = text.trim().to_string();
     let chars = text.chars().count();
-    if chars > MAX_OUTPUT_CHARS {
-        return Err(too_long(chars));
+    if chars > max_chars {
+        return Err(too_long(chars, max_chars));
     }
     Ok(text)
 }

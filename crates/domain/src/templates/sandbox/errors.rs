@@ -4,19 +4,23 @@ use minijinja::{Error, ErrorKind};
 
 use super::{TemplateError, MAX_OUTPUT_CHARS};
 
-pub(super) fn too_long(chars: usize) -> TemplateError {
+pub(super) fn too_long(chars: usize, max_chars: usize) -> TemplateError {
     TemplateError {
         line: None,
         message: format!(
-            "a mensagem passou do limite do WhatsApp para uma mensagem de texto: {} \
-             caracteres (máximo {}); um orçamento acima de 1.024 caracteres já vai como texto \
-             seguido dos botões, mas cada texto tem no máximo 4.096",
+            "a mensagem passou do limite do WhatsApp: {} caracteres (máximo {}); cada mensagem \
+             de texto tem no máximo {} caracteres, e só o orçamento pode ir em várias, seguidas \
+             dos botões",
             if chars > 0 {
                 chars.to_string()
             } else {
-                format!("mais de {MAX_OUTPUT_CHARS}")
+                format!(
+                    "mais de {}",
+                    crate::money::group_thousands(max_chars as u64)
+                )
             },
-            crate::money::group_thousands(MAX_OUTPUT_CHARS as u64)
+            crate::money::group_thousands(max_chars as u64),
+            crate::money::group_thousands(MAX_OUTPUT_CHARS as u64),
         ),
     }
 }
@@ -38,7 +42,7 @@ pub(super) fn at(line: Option<usize>, message: String) -> TemplateError {
 pub(super) fn engine_error(e: &Error, overflow: bool) -> TemplateError {
     let detail = e.detail().unwrap_or("").to_string();
     let message = match e.kind() {
-        ErrorKind::WriteFailure if overflow => return too_long(0),
+        ErrorKind::WriteFailure if overflow => return too_long(0, MAX_OUTPUT_CHARS),
         ErrorKind::OutOfFuel => "o modelo executa passos demais (limite de segurança); \
                                  simplifique as repetições"
             .to_string(),

@@ -26,8 +26,12 @@ pub(super) use syntax::Tok;
 
 /// Largest template source accepted, in bytes.
 pub const MAX_SOURCE_BYTES: usize = 16 * 1024;
-/// WhatsApp's text message limit, in characters.
+/// WhatsApp's text message limit, in characters: what one render may produce, except the
+/// quote ([`TemplateKind::max_output_chars`]).
 pub const MAX_OUTPUT_CHARS: usize = 4096;
+/// How many text messages a long quote may take (it is split at line boundaries and followed
+/// by the buttons; `worker::outbound::fit`).
+pub const QUOTE_MAX_TEXT_MESSAGES: usize = 4;
 /// MiniJinja instructions one render may execute. The default quote with 40 lines uses a few
 /// thousand.
 pub const FUEL: u64 = 50_000;
@@ -91,7 +95,7 @@ fn check_and_render(
         .template_from_str(source)
         .map_err(|e| engine_error(&e, false))?;
     check_variables(kind, &tmpl.undeclared_variables(false), &roots)?;
-    engine::run(&tmpl, ctx)
+    engine::run(&tmpl, ctx, kind.max_output_chars())
 }
 
 fn check_variables(
@@ -142,7 +146,7 @@ mod tests {
         let tmpl = env
             .template_from_str(source)
             .map_err(|e| engine_error(&e, false))?;
-        run(&tmpl, &serde_json::json!({}))
+        run(&tmpl, &serde_json::json!({}), MAX_OUTPUT_CHARS)
     }
 
     /// The engine alone with the given data, on the guarded thread.
@@ -152,7 +156,7 @@ mod tests {
                 .template_from_str(source)
                 .map_err(|e| engine_error(&e, false))?;
             let _ = tmpl.undeclared_variables(false);
-            run(&tmpl, ctx)
+            run(&tmpl, ctx, MAX_OUTPUT_CHARS)
         })
     }
 
