@@ -459,3 +459,87 @@ async fn client_speaks_v25_and_v26() {
         assert_eq!(call.wamid(), Some(sent.wamid.as_str()), "{version}");
     }
 }
+
+/// The quote PDF's path: upload through `/media` (multipart, as Meta documents it), then a
+/// document message naming the returned id. The mock keeps the bytes exactly as sent, refuses
+/// a document whose id was never uploaded to the number, a caption over 1,024 characters and
+/// a file that is not what its type says.
+#[tokio::test]
+async fn a_document_is_uploaded_then_sent_by_its_media_id() {
+    use whatsapp::graph::MediaUpload;
+    let mock = MockGraph::start(vec![]).await;
+    let client = mock.client(tiny_retries(1));
+    // Bytes that include CR LF and the start of a boundary, as a real PDF can.
+    let pdf = b"%PDF-1.7\r\n--orcazap\r\n\x00\xffbinary\r\n%%EOF".to_vec();
+    let upload = MediaUpload {
+        bytes: &pdf,
+        mime_type: "application/pdf",
+        filename: "Orcamento-ORC-2026-000123.pdf",
+    };
+    let media_id = client
+        .upload_media(CHANNEL, &token(), &upload)
+        .await
+        .unwrap();
+    let uploads = mock.mock.uploads();
+    assert_eq!(uploads.len(), 1);
+    assert_eq!(uploads[0].id, media_id);
+    assert_eq!(uploads[0].bytes, pdf, "the file arrives byte for byte");
+    assert_eq!(uploads[0].mime_type, "application/pdf");
+    assert_eq!(uploads[0].filename, "Orcamento-ORC-2026-000123.pdf");
+
+    let doc = |media_id: &str, caption: Option<String>| OutboundMessage::Document {
+        to: "5511987654321".into(),
+        media_id: media_id.into(),
+        filename: "Orcamento-ORC-2026-000123.pdf".into(),
+        caption,
+    };
+    client
+        .send(
+            CHANNEL,
+            &token(),
+            &doc(&media_id, Some("Orçamento ORC-2026-000123".into())),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        mock.calls().last().unwrap().body,
+        json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": "5511987654321",
+            "type": "document",
+            "document": {
+                "id": media_id,
+                "filename": "Orcamento-ORC-2026-000123.pdf",
+                "caption": "Orçamento ORC-2026-000123",
+            },
+        })
+    );
+    // Never uploaded: Meta (and the mock) refuse it.
+    let err = client
+        .send(CHANNEL, &token(), &doc("123456", None), None)
+        .await
+        .unwrap_err();
+    assert!(!err.is_transient(), "{err:?}");
+    // Our own check stops a caption Meta would refuse before any request.
+    let calls_before = mock.calls().len();
+    assert!(client
+        .send(
+            CHANNEL,
+            &token(),
+            &doc(&media_id, Some("a".repeat(1025))),
+            None
+        )
+        .await
+        .is_err());
+    assert_eq!(mock.calls().len(), calls_before);
+    // A "PDF" that is not one is refused by the upload.
+    let fake = MediaUpload {
+        bytes: b"<html>not a pdf</html>",
+        mime_type: "application/pdf",
+        filename: "x.pdf",
+    };
+    assert!(client.upload_media(CHANNEL, &token(), &fake).await.is_err());
+    assert_eq!(mock.mock.uploads().len(), 1);
+}

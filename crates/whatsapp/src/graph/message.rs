@@ -13,6 +13,11 @@ pub const MAX_BUTTONS: usize = 3;
 pub const MAX_BUTTON_TITLE_CHARS: usize = 20;
 /// Characters in a reply button's id.
 pub const MAX_BUTTON_ID_CHARS: usize = 256;
+/// Meta's limit for a media message's caption.
+pub const MAX_CAPTION_CHARS: usize = 1024;
+/// Characters we allow in a document's file name (Meta shows it; it sets no documented limit,
+/// so ours keeps names readable on a phone).
+pub const MAX_FILENAME_CHARS: usize = 240;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OutboundMessage {
@@ -25,6 +30,14 @@ pub enum OutboundMessage {
         to: String,
         body: String,
         buttons: Vec<ReplyButton>,
+    },
+    /// A document uploaded first through `POST /{phone_number_id}/media` (its `media_id`),
+    /// shown to the customer as `filename` with an optional caption.
+    Document {
+        to: String,
+        media_id: String,
+        filename: String,
+        caption: Option<String>,
     },
 }
 
@@ -58,7 +71,9 @@ impl OutboundMessage {
     /// business-scoped user id when Meta never gave us the phone (see [`Recipient`]).
     pub fn to(&self) -> &str {
         match self {
-            OutboundMessage::Text { to, .. } | OutboundMessage::Buttons { to, .. } => to,
+            OutboundMessage::Text { to, .. }
+            | OutboundMessage::Buttons { to, .. }
+            | OutboundMessage::Document { to, .. } => to,
         }
     }
 
@@ -67,6 +82,7 @@ impl OutboundMessage {
         match self {
             OutboundMessage::Text { .. } => "text",
             OutboundMessage::Buttons { .. } => "buttons",
+            OutboundMessage::Document { .. } => "document",
         }
     }
 
@@ -79,6 +95,12 @@ impl OutboundMessage {
                 validate_body(body, MAX_INTERACTIVE_BODY_CHARS)?;
                 validate_buttons(buttons)
             }
+            OutboundMessage::Document {
+                media_id,
+                filename,
+                caption,
+                ..
+            } => validate_document(media_id, filename, caption.as_deref()),
         }
     }
 
@@ -123,6 +145,24 @@ impl OutboundMessage {
                     },
                 },
             }),
+            OutboundMessage::Document {
+                to,
+                media_id,
+                filename,
+                caption,
+            } => {
+                let mut document = json!({ "id": media_id, "filename": filename });
+                if let Some(c) = caption {
+                    document["caption"] = Value::String(c.clone());
+                }
+                json!({
+                    "messaging_product": "whatsapp",
+                    "recipient_type": "individual",
+                    "to": to,
+                    "type": "document",
+                    "document": document,
+                })
+            }
         }
     }
 }
@@ -189,6 +229,26 @@ fn validate_body(body: &str, max_chars: usize) -> Result<(), InvalidMessage> {
     let n = body.chars().count();
     if n > max_chars {
         return invalid(format!("body has {n} characters; the limit is {max_chars}"));
+    }
+    Ok(())
+}
+
+fn validate_document(
+    media_id: &str,
+    filename: &str,
+    caption: Option<&str>,
+) -> Result<(), InvalidMessage> {
+    if media_id.trim().is_empty() {
+        return invalid("document without a media id");
+    }
+    let n = filename.chars().count();
+    if filename.trim().is_empty() || n > MAX_FILENAME_CHARS {
+        return invalid(format!(
+            "document file name must have 1 to {MAX_FILENAME_CHARS} characters"
+        ));
+    }
+    if let Some(c) = caption {
+        validate_body(c, MAX_CAPTION_CHARS)?;
     }
     Ok(())
 }

@@ -21,8 +21,8 @@ pub use config::{
 pub use error::{codes, is_account_level, SendError, ACCOUNT_LEVEL_CODES};
 pub use message::{
     is_user_id, split_text, InvalidMessage, OutboundMessage, Recipient, ReplyButton, MAX_BUTTONS,
-    MAX_BUTTON_ID_CHARS, MAX_BUTTON_TITLE_CHARS, MAX_INTERACTIVE_BODY_CHARS, MAX_TEXT_BODY_CHARS,
-    MAX_USER_ID_CHARS,
+    MAX_BUTTON_ID_CHARS, MAX_BUTTON_TITLE_CHARS, MAX_CAPTION_CHARS, MAX_FILENAME_CHARS,
+    MAX_INTERACTIVE_BODY_CHARS, MAX_TEXT_BODY_CHARS, MAX_USER_ID_CHARS,
 };
 
 /// Header that carries our request id to the Graph API (and into Meta's logs).
@@ -43,6 +43,23 @@ pub struct GraphClient {
     base_url: String,
     api_version: String,
     retry: RetryPolicy,
+}
+
+/// Meta's largest document (`POST /{phone_number_id}/media`, "Supported media types").
+pub const MAX_DOCUMENT_BYTES: usize = 100 * 1024 * 1024;
+
+/// A file to upload as WhatsApp media.
+#[derive(Debug, Clone)]
+pub struct MediaUpload<'a> {
+    pub bytes: &'a [u8],
+    /// Its MIME type, one Meta supports (`application/pdf`).
+    pub mime_type: &'a str,
+    pub filename: &'a str,
+}
+
+#[derive(Deserialize)]
+struct UploadOkBody {
+    id: String,
 }
 
 #[derive(Deserialize)]
@@ -82,6 +99,70 @@ impl GraphClient {
             "{}/{}/{}/messages",
             self.base_url, self.api_version, phone_number_id
         )
+    }
+
+    /// `{base}/{version}/{phone_number_id}/media`.
+    pub fn media_url(&self, phone_number_id: &str) -> String {
+        format!(
+            "{}/{}/{}/media",
+            self.base_url, self.api_version, phone_number_id
+        )
+    }
+
+    /// Uploads a file (`multipart/form-data` with `messaging_product`, `type` and `file`, as
+    /// Meta documents it) and returns its media id, which a document message then names. One
+    /// attempt, classified like a send: the caller retries transient failures. Media ids live
+    /// 30 days at Meta; callers keep the id with what it was made from.
+    pub async fn upload_media(
+        &self,
+        phone_number_id: &str,
+        access_token: &SecretString,
+        file: &MediaUpload<'_>,
+    ) -> Result<String, SendError> {
+        let token = access_token.expose_secret();
+        if token.trim().is_empty() {
+            return Err(permanent("the channel has no access token"));
+        }
+        if phone_number_id.is_empty() || !phone_number_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(permanent("phone_number_id must be digits"));
+        }
+        if file.bytes.is_empty() || file.bytes.len() > MAX_DOCUMENT_BYTES {
+            return Err(permanent(format!(
+                "media of {} bytes: Meta takes 1 byte to 100 MB",
+                file.bytes.len()
+            )));
+        }
+        let (content_type, body) = multipart_body(file);
+        let response = self
+            .http
+            .post(self.media_url(phone_number_id))
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| error::classify_transport_error(&e))?;
+        let status = response.status().as_u16();
+        let retry_after = error::parse_retry_after(
+            response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok()),
+        );
+        let body = read_capped(response).await?;
+        if (200..300).contains(&status) {
+            return serde_json::from_slice::<UploadOkBody>(&body)
+                .ok()
+                .map(|b| b.id)
+                .filter(|id| !id.trim().is_empty())
+                .ok_or_else(|| permanent("Meta accepted the upload but sent no media id"));
+        }
+        Err(error::classify_http_error(
+            status,
+            retry_after,
+            &body,
+            token,
+        ))
     }
 
     /// One attempt. The caller (or [`GraphClient::send_with_retry`]) decides what to do
@@ -192,6 +273,45 @@ fn permanent(message: impl Into<String>) -> SendError {
         code: None,
         message: message.into(),
     }
+}
+
+/// The upload's form: `messaging_product`, `type`, then `file` with its name and type. Built by
+/// hand (a fixed boundary that cannot occur in the parts' headers; the file is checked for it)
+/// rather than through reqwest's multipart feature, to keep the client's dependencies small.
+fn multipart_body(file: &MediaUpload<'_>) -> (String, Vec<u8>) {
+    let mut boundary = String::from("orcazap-media-boundary-7d1c9b2e");
+    while file
+        .bytes
+        .windows(boundary.len())
+        .any(|w| w == boundary.as_bytes())
+    {
+        boundary.push('x');
+    }
+    // Quotes and line breaks in a file name would break the part's header.
+    let filename: String = file
+        .filename
+        .chars()
+        .map(|c| if c == '"' || c.is_control() { '_' } else { c })
+        .collect();
+    let mut body = Vec::with_capacity(file.bytes.len() + 512);
+    for (name, value) in [("messaging_product", "whatsapp"), ("type", file.mime_type)] {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: {}\r\n\r\n",
+            file.mime_type
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file.bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 /// Visible ASCII only: anything else would make the request unbuildable, and a request id

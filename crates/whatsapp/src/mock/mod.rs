@@ -239,8 +239,19 @@ struct ScriptedAnswer {
     delay: Duration,
 }
 
+/// A file uploaded through `POST /{version}/{phone_number_id}/media`.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub id: String,
+    pub phone_number_id: String,
+    pub mime_type: String,
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
 struct Inner {
     calls: Mutex<Vec<Call>>,
+    uploads: Mutex<Vec<Upload>>,
     script: Mutex<VecDeque<ScriptedAnswer>>,
     counter: AtomicU64,
     token: Option<String>,
@@ -281,6 +292,7 @@ impl MockGraphBuilder {
         let addr = listener.local_addr()?;
         let inner = Arc::new(Inner {
             calls: Mutex::default(),
+            uploads: Mutex::default(),
             script: Mutex::default(),
             counter: AtomicU64::new(0),
             token: self.token,
@@ -288,6 +300,12 @@ impl MockGraphBuilder {
         });
         let app = Router::new()
             .route("/{version}/{phone_number_id}/messages", post(messages))
+            .route(
+                "/{version}/{phone_number_id}/media",
+                post(media).layer(axum::extract::DefaultBodyLimit::max(
+                    rules::DOCUMENT_BYTES_MAX + 64 * 1024,
+                )),
+            )
             .with_state(inner.clone());
         tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
@@ -353,6 +371,11 @@ impl MockGraph {
         })
     }
 
+    /// Every file uploaded so far, in arrival order.
+    pub fn uploads(&self) -> Vec<Upload> {
+        lock(&self.inner.uploads).clone()
+    }
+
     /// Reads the records without copying them (the load generator polls thousands).
     pub fn with_calls<T>(&self, f: impl FnOnce(&[Call]) -> T) -> T {
         f(&lock(&self.inner.calls))
@@ -385,6 +408,19 @@ async fn messages(
         inner.token.as_deref(),
         &body,
     );
+    // A document must name media uploaded to this number (Meta answers 400 otherwise).
+    let checked = checked.and_then(|msg| match msg["document"]["id"].as_str() {
+        Some(id)
+            if !lock(&inner.uploads)
+                .iter()
+                .any(|u| u.id == id && u.phone_number_id == phone_number_id) =>
+        {
+            Err(Refusal::param_value(
+                "document.id is not media uploaded to this phone number",
+            ))
+        }
+        _ => Ok(msg),
+    });
     let (outcome, status, answer, delay) = match checked {
         Err(r) => (
             Outcome::Refused(r.clone()),
@@ -426,4 +462,143 @@ async fn messages(
         answer,
     )
         .into_response()
+}
+
+/// `POST /{version}/{phone_number_id}/media`: Meta's upload, `multipart/form-data` with
+/// `messaging_product=whatsapp`, `type` (the MIME type) and `file`. Answers `{"id": …}`.
+async fn media(
+    State(inner): State<Arc<Inner>>,
+    Path((_version, phone_number_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let authorization = header(&headers, "authorization");
+    let checked = check_upload(
+        &phone_number_id,
+        authorization.as_deref(),
+        inner.token.as_deref(),
+        header(&headers, "content-type").as_deref(),
+        &body,
+    );
+    match checked {
+        Err(r) => (
+            StatusCode::from_u16(r.http_status).unwrap_or(StatusCode::BAD_REQUEST),
+            [("content-type", "application/json")],
+            r.to_json().to_string(),
+        )
+            .into_response(),
+        Ok((mime_type, filename, bytes)) => {
+            let n = inner.counter.fetch_add(1, Ordering::Relaxed) + 1;
+            let id = format!("{}", 900_000_000_000_000u64 + n);
+            lock(&inner.uploads).push(Upload {
+                id: id.clone(),
+                phone_number_id,
+                mime_type,
+                filename,
+                bytes,
+            });
+            (
+                StatusCode::OK,
+                [("content-type", "application/json")],
+                json!({ "id": id }).to_string(),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// The upload's token, path and form, as Meta checks them: (MIME type, file name, bytes).
+fn check_upload(
+    phone_number_id: &str,
+    authorization: Option<&str>,
+    expected_token: Option<&str>,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<(String, String, Vec<u8>), Refusal> {
+    let token = authorization
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| Refusal::invalid_token("Cannot parse access token"))?;
+    if expected_token.is_some_and(|e| e != token) {
+        return Err(Refusal::invalid_token(
+            "The access token could not be decrypted",
+        ));
+    }
+    if phone_number_id.is_empty() || !phone_number_id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Refusal::invalid_parameter(
+            "the phone number id in the path must be digits",
+        ));
+    }
+    let boundary = content_type
+        .filter(|c| c.starts_with("multipart/form-data"))
+        .and_then(|c| c.split("boundary=").nth(1))
+        .map(|b| b.trim_matches('"').to_string())
+        .ok_or_else(|| Refusal::invalid_parameter("the upload must be multipart/form-data"))?;
+    let parts = multipart_parts(body, &boundary)
+        .ok_or_else(|| Refusal::invalid_parameter("the multipart body does not parse"))?;
+    let field = |name: &str| parts.iter().find(|p| p.name == name);
+    let text = |name: &str| field(name).map(|p| String::from_utf8_lossy(&p.bytes).to_string());
+    if text("messaging_product").as_deref() != Some("whatsapp") {
+        return Err(Refusal::missing("messaging_product"));
+    }
+    let mime_type = text("type").ok_or_else(|| Refusal::missing("type"))?;
+    if !rules::DOCUMENT_TYPES.contains(&mime_type.as_str()) {
+        return Err(Refusal::param_value(&format!(
+            "media type {mime_type} is not a document type the mock models"
+        )));
+    }
+    let file = field("file").ok_or_else(|| Refusal::missing("file"))?;
+    if file.bytes.is_empty() || file.bytes.len() > rules::DOCUMENT_BYTES_MAX {
+        return Err(Refusal::param_value("file must have 1 byte to 100 MB"));
+    }
+    if mime_type == "application/pdf" && !file.bytes.starts_with(b"%PDF-") {
+        return Err(Refusal::param_value("file is not a PDF"));
+    }
+    Ok((mime_type, file.filename.clone(), file.bytes.clone()))
+}
+
+struct Part {
+    name: String,
+    filename: String,
+    bytes: Vec<u8>,
+}
+
+/// Splits a `multipart/form-data` body into its named parts.
+fn multipart_parts(body: &[u8], boundary: &str) -> Option<Vec<Part>> {
+    let delimiter = format!("--{boundary}");
+    let d = delimiter.as_bytes();
+    let mut starts = Vec::new();
+    let mut i = 0;
+    while i + d.len() <= body.len() {
+        if &body[i..i + d.len()] == d {
+            starts.push(i);
+            i += d.len();
+        } else {
+            i += 1;
+        }
+    }
+    let mut parts = Vec::new();
+    for w in starts.windows(2) {
+        let chunk = &body[w[0] + d.len()..w[1]];
+        let chunk = chunk.strip_prefix(b"\r\n")?;
+        let chunk = chunk.strip_suffix(b"\r\n")?;
+        let split = chunk.windows(4).position(|x| x == b"\r\n\r\n")?;
+        let head = std::str::from_utf8(&chunk[..split]).ok()?;
+        let disposition = head
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition"))?;
+        let param = |key: &str| {
+            disposition
+                .split(';')
+                .map(str::trim)
+                .find_map(|p| p.strip_prefix(&format!("{key}=")))
+                .map(|v| v.trim_matches('"').to_string())
+        };
+        parts.push(Part {
+            name: param("name")?,
+            filename: param("filename").unwrap_or_default(),
+            bytes: chunk[split + 4..].to_vec(),
+        });
+    }
+    Some(parts)
 }

@@ -28,6 +28,21 @@ pub const SECTION_TITLE_MAX: usize = 24;
 pub const ROW_TITLE_MAX: usize = 24;
 pub const ROW_DESCRIPTION_MAX: usize = 72;
 pub const ROW_ID_MAX: usize = 200;
+/// Caption of a media message.
+pub const CAPTION_MAX: usize = 1024;
+/// Largest document Meta takes ("Supported media types": documents up to 100 MB).
+pub const DOCUMENT_BYTES_MAX: usize = 100 * 1024 * 1024;
+/// Document MIME types Meta lists.
+pub const DOCUMENT_TYPES: &[&str] = &[
+    "text/plain",
+    "application/pdf",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+];
 /// E.164 allows at most 15 digits.
 pub const TO_DIGITS_MAX: usize = 15;
 /// The alphanumeric part of a business-scoped user id (`recipient`).
@@ -44,12 +59,12 @@ const TOP_LEVEL: &[&str] = &[
     "biz_opaque_callback_data",
 ];
 
-/// Message types Meta has; only `text` and `interactive` are modelled (what OrçaZap sends).
+/// Message types Meta has; only `text`, `interactive` and `document` are modelled (what
+/// OrçaZap sends).
 /// Another type is refused with a reason that says the mock must learn its limits first, so
 /// nobody ships a new kind of message that was never checked against Meta's rules.
 const OTHER_META_TYPES: &[&str] = &[
-    "audio", "contacts", "document", "image", "location", "reaction", "sticker", "template",
-    "video",
+    "audio", "contacts", "image", "location", "reaction", "sticker", "template", "video",
 ];
 
 /// Checks one message request body against Meta's documented limits.
@@ -94,6 +109,7 @@ pub fn check_message(body: &Value) -> Result<(), Refusal> {
     match kind {
         "text" => check_text(content),
         "interactive" => check_interactive(content),
+        "document" => check_document(content),
         k if OTHER_META_TYPES.contains(&k) => Err(Refusal::invalid_parameter(&format!(
             "type {k} is not modelled by the mock Graph API: add Meta's documented limits for it to whatsapp::mock before sending it"
         ))),
@@ -159,6 +175,30 @@ fn check_text(v: &Value) -> Result<(), Refusal> {
         }
     }
     sized_text(t.get("body"), "text.body", TEXT_BODY_MAX).map(drop)
+}
+
+/// A document by uploaded media `id` or by `link`, with an optional caption and file name.
+/// (Whether the id was uploaded to this number is the server's check: it knows the uploads.)
+fn check_document(v: &Value) -> Result<(), Refusal> {
+    let d = object(v, "document")?;
+    only_fields(d, "document", &["id", "link", "caption", "filename"])?;
+    match (d.get("id"), d.get("link")) {
+        (Some(id), None) => nonempty_string(Some(id), "document.id").map(drop)?,
+        (None, Some(link)) => nonempty_string(Some(link), "document.link").map(drop)?,
+        (Some(_), Some(_)) => {
+            return Err(Refusal::invalid_parameter(
+                "document takes an id or a link, not both",
+            ))
+        }
+        (None, None) => return Err(Refusal::missing("document.id or document.link")),
+    }
+    if d.get("caption").is_some() {
+        sized_text(d.get("caption"), "document.caption", CAPTION_MAX)?;
+    }
+    if d.get("filename").is_some() {
+        nonempty_string(d.get("filename"), "document.filename")?;
+    }
+    Ok(())
 }
 
 fn check_interactive(v: &Value) -> Result<(), Refusal> {
