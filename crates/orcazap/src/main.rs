@@ -499,6 +499,9 @@ async fn demo(config_file: Option<&str>) -> anyhow::Result<()> {
         .await
         .context("aplicando as migrações")?;
     let seeded = seed::seed_demo(&db, &cfg.cipher(), Some("demo-access-token")).await?;
+    // The demo shows the whole sale: its quotes go out with their PDF (a store turns it on
+    // once its CNPJ and address are filled in; the demo store has them).
+    enable_demo_quote_pdf(&db).await?;
     let base = cfg.base_domain.clone();
     let logins = seeded.logins;
     run::serve(cfg, db, Roles::Both, DemoOptions { enabled: true }, metrics, move |addr| {
@@ -525,6 +528,18 @@ async fn demo(config_file: Option<&str>) -> anyhow::Result<()> {
         let _ = writeln!(out, "\n  Ctrl-C para parar.\n");
     })
     .await
+}
+
+async fn enable_demo_quote_pdf(db: &store::Db) -> anyhow::Result<()> {
+    let tenant = store::tenants::by_slug(db, seed::DEMO_SLUG)
+        .await?
+        .context("a loja demo não foi criada")?;
+    db.tx(move |c| {
+        Box::pin(async move { store::store_profile::set_quote_pdf(c, &tenant.id, true).await })
+    })
+    .await
+    .context("ligando o PDF do orçamento na loja demo")?;
+    Ok(())
 }
 
 /// The file of a `sqlite://` demo database, as the person would name it (`./orcazap-demo.db`).

@@ -260,6 +260,26 @@ pub async fn note_error(
     Ok(())
 }
 
+/// Replaces a pending message's payload: a document keeps the media id of its upload, so a
+/// retried send does not upload the file again.
+pub async fn set_payload(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+    payload_json: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE messages SET payload_json = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(payload_json)
+    .bind(now_ms())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
 /// Has a message with this Meta id been stored (a redelivery)?
 pub async fn provider_id_known(
     c: &mut AnyConnection,

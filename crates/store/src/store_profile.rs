@@ -107,3 +107,31 @@ pub async fn save(
     }
     Ok(())
 }
+
+/// Whether the store's quotes go out with their PDF as a WhatsApp document.
+pub async fn quote_pdf_enabled(c: &mut AnyConnection, tenant_id: &str) -> Result<bool, StoreError> {
+    let on: i64 = sqlx::query("SELECT quote_pdf FROM tenants WHERE id = $1")
+        .bind(tenant_id)
+        .fetch_optional(&mut *c)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .try_get(0)?;
+    Ok(on != 0)
+}
+
+pub async fn set_quote_pdf(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    on: bool,
+) -> Result<(), StoreError> {
+    let done = sqlx::query("UPDATE tenants SET quote_pdf = $2, updated_at = $3 WHERE id = $1")
+        .bind(tenant_id)
+        .bind(i64::from(on))
+        .bind(now_ms())
+        .execute(&mut *c)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}

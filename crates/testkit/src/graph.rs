@@ -110,6 +110,11 @@ impl MockGraph {
         self.mock.calls().into_iter().map(GraphCall::from).collect()
     }
 
+    /// Files uploaded through `/media` (the quote PDF), byte for byte.
+    pub fn uploads(&self) -> Vec<whatsapp::mock::Upload> {
+        self.mock.uploads()
+    }
+
     /// Only what Meta would have delivered to the customer.
     pub fn accepted(&self) -> Vec<GraphCall> {
         self.mock

@@ -88,6 +88,12 @@ fn fake_graph(r: Router<AppState>) -> Router<AppState> {
         "/_fake_graph/{version}/{pnid}/messages",
         post(simulator::fake_graph),
     )
+    .route(
+        "/_fake_graph/{version}/{pnid}/media",
+        post(simulator::fake_graph_media).layer(axum::extract::DefaultBodyLimit::max(
+            whatsapp::mock::rules::DOCUMENT_BYTES_MAX,
+        )),
+    )
 }
 
 fn apex_routes(state: &AppState) -> Router<AppState> {

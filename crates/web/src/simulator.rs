@@ -294,3 +294,38 @@ pub async fn fake_graph(
         }
     }
 }
+
+/// Answers like Graph's `POST /{version}/{phone_number_id}/media` with Meta's checks
+/// ([`whatsapp::mock::check_upload`]): the quote PDF's upload in the demo. The file is not
+/// kept; the simulator shows the document by its name.
+pub async fn fake_graph_media(
+    Path((_version, pnid)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let header_of = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &header::HeaderValue| v.to_str().ok())
+    };
+    match whatsapp::mock::check_upload(
+        &pnid,
+        header_of(header::AUTHORIZATION),
+        None,
+        header_of(header::CONTENT_TYPE),
+        &body,
+    ) {
+        Ok(_) => {
+            let id = uuid::Uuid::now_v7().as_u128() % 1_000_000_000_000_000;
+            Json(json!({ "id": id.to_string() })).into_response()
+        }
+        Err(refusal) => {
+            tracing::warn!(code = refusal.code, details = %refusal.details, "fake Graph refused an upload as Meta would");
+            (
+                StatusCode::from_u16(refusal.http_status).unwrap_or(StatusCode::BAD_REQUEST),
+                Json(refusal.to_json()),
+            )
+                .into_response()
+        }
+    }
+}

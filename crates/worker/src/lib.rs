@@ -17,6 +17,7 @@
 pub mod actions;
 mod advance;
 pub mod delivery;
+mod document;
 mod expire;
 pub mod handoff;
 pub mod job;

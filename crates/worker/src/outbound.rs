@@ -25,6 +25,16 @@ pub enum Payload {
         body: String,
         buttons: Vec<(String, String)>,
     },
+    /// The quote's PDF as a document. Built and uploaded by the send job (`worker::document`)
+    /// from the quote's snapshot; `media_id` is kept once uploaded, so a retry reuses it. A
+    /// re-issued quote has another number, so another document.
+    QuoteDocument {
+        to: String,
+        number: String,
+        filename: String,
+        #[serde(default)]
+        media_id: Option<String>,
+    },
 }
 
 impl Payload {
@@ -42,6 +52,18 @@ impl Payload {
                     .map(|(id, title)| ReplyButton::new(id, title))
                     .collect(),
             },
+            Payload::QuoteDocument {
+                to,
+                number,
+                filename,
+                media_id,
+            } => OutboundMessage::Document {
+                to: to.clone(),
+                // Set by the send job before it calls Graph; empty fails validation there.
+                media_id: media_id.clone().unwrap_or_default(),
+                filename: filename.clone(),
+                caption: Some(format!("Orçamento {number} em PDF")),
+            },
         }
     }
 
@@ -49,12 +71,15 @@ impl Payload {
         match self {
             Payload::Text { .. } => "text",
             Payload::Buttons { .. } => "buttons",
+            Payload::QuoteDocument { .. } => "document",
         }
     }
 
     pub fn body(&self) -> &str {
         match self {
             Payload::Text { body, .. } | Payload::Buttons { body, .. } => body,
+            // What the dashboard's transcript and the simulator show for it.
+            Payload::QuoteDocument { filename, .. } => filename,
         }
     }
 }
@@ -116,7 +141,11 @@ pub fn fit(payload: Payload, buttons_prompt: &str) -> Vec<Payload> {
         }
         other => vec![other],
     };
-    for p in &fitted {
+    // A document gets its media id when the send job uploads it: nothing to check before.
+    let checkable = fitted
+        .iter()
+        .filter(|p| !matches!(p, Payload::QuoteDocument { media_id: None, .. }));
+    for p in checkable {
         if let Err(e) = p.to_graph().validate() {
             // Still written: the send records the refusal on the message, where the store
             // sees it, instead of this transaction losing the state change that caused it.

@@ -22,7 +22,21 @@ pub async fn pix_offer(
     q: &PricedQuote,
     number: &str,
 ) -> Result<Option<PixOffer>, StoreError> {
-    if q.payment_method != PaymentMethod::Pix || q.freight.is_none() {
+    if q.payment_method != PaymentMethod::Pix {
+        return Ok(None);
+    }
+    pix_for(c, tenant_id, q, number).await
+}
+
+/// The code for paying `q`, whatever payment the customer named (the quote PDF prints it for
+/// whoever pays): when the store has a key and the total is final.
+pub async fn pix_for(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    q: &PricedQuote,
+    number: &str,
+) -> Result<Option<PixOffer>, StoreError> {
+    if q.freight.is_none() {
         return Ok(None);
     }
     let Some(store_pix) = store_profile::get_conn(c, tenant_id).await?.pix else {

@@ -125,6 +125,15 @@ pub(crate) async fn send_quote_message(
         buttons: outbound::quote_buttons(number),
     };
     outbound::queue_quote(c, t, &payload, number).await?;
+    if store::store_profile::quote_pdf_enabled(c, t.tenant_id).await? {
+        let pdf = Payload::QuoteDocument {
+            to: conv.contact_wa_id.clone(),
+            number: number.to_string(),
+            filename: quote_pdf::file_name(number),
+            media_id: None,
+        };
+        outbound::queue(c, t, &pdf, None).await?;
+    }
     Ok(())
 }
 

@@ -105,15 +105,30 @@ pub async fn handle(jc: &JobCtx<'_>, message_id: &str) -> Outcome {
         }
     };
     let started = std::time::Instant::now();
-    let result = w
-        .graph
-        .send(
-            &channel.phone_number_id,
-            &token,
-            &payload.to_graph(),
-            jc.job.request_id.as_deref(),
-        )
-        .await;
+    // A document is uploaded first; a failed upload is handled as a failed send.
+    let ready = crate::document::ready(
+        jc,
+        tenant_id,
+        &msg.id,
+        &channel.phone_number_id,
+        &token,
+        payload,
+    )
+    .await;
+    let result = match ready {
+        Ok(payload) => {
+            w.graph
+                .send(
+                    &channel.phone_number_id,
+                    &token,
+                    &payload.to_graph(),
+                    jc.job.request_id.as_deref(),
+                )
+                .await
+        }
+        Err(crate::document::Failure::Graph(err)) => Err(err),
+        Err(crate::document::Failure::Store(e)) => return Outcome::from_store(e),
+    };
     metrics::histogram!("orcazap_graph_request_duration_seconds")
         .record(started.elapsed().as_secs_f64());
     match result {

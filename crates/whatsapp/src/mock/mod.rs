@@ -508,7 +508,7 @@ async fn media(
 }
 
 /// The upload's token, path and form, as Meta checks them: (MIME type, file name, bytes).
-fn check_upload(
+pub fn check_upload(
     phone_number_id: &str,
     authorization: Option<&str>,
     expected_token: Option<&str>,
