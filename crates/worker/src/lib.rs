@@ -18,6 +18,7 @@ pub mod actions;
 mod advance;
 pub mod delivery;
 mod expire;
+pub mod families;
 pub mod handoff;
 pub mod job;
 pub mod outbound;
