@@ -26,9 +26,11 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from run import APP_SECRET, Database, Orcazap, free_port, log, machine  # noqa: E402
 
-# A complete order of the demo store (docs/shared demo-store.md): two catalog items, a bairro
-# with a freight rule and a payment method, so one message yields a quote sent at once.
-ORDER = "quero 10 sacos de cimento cp2 e 2 m3 de areia media, entrega no grajau, pix"
+# A complete order of the demo store (the README's example): two catalog items, a bairro with a
+# freight rule, the payment method and the day, so one message yields a quote sent at once
+# (R$ 661,05). The previous text lacked the day and was answered with a question.
+ORDER = ("bom dia, preciso de 10 sacos de cimento e 2 metros de areia média, "
+         "entrega amanhã no Grajaú, pago no pix")
 
 
 PROBE_PHONE_NUMBER_ID = "100000000000009"
@@ -81,7 +83,7 @@ def drain_once(args, engine, orders, run, workdir, workers):
         out = subprocess.run(
             [args.loadgen, "drain", "--url", f"http://127.0.0.1:{srv.port}",
              "--orders", str(orders), "--graph-listen", f"127.0.0.1:{graph_port}",
-             "--text", args.text, "--quote-marker", args.quote_marker, "--worker-cmd", worker_cmd(args, workdir, label, workers),
+             "--order", args.text, "--quote-marker", args.quote_marker, "--worker-cmd", worker_cmd(args, workdir, label, workers),
              "--secret", APP_SECRET, "--json", "--timeout", str(args.timeout)] + probe,
             capture_output=True, text=True, timeout=args.timeout + 600, env=env)
         rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
@@ -125,6 +127,7 @@ def main():
                     results.append(r)
                     log(f"  {r['rate']:.0f} quotes/s in {r['drain_seconds']:.1f} s, answered "
                         f"{r['answered']}/{r['queued']}, lost {r['lost']}, dup {r['duplicated']}, "
+                        f"replied without a quote {r.get('replied_without_quote', 0)}, "
                         f"RSS {r['worker_peak_rss_kib']} KiB, curve "
                         f"{[round(x) for x in r['curve']]}")
                     if r.get("probe"):
