@@ -8,7 +8,8 @@ overall rate, the per-500 rate curve and the worker's peak RSS; raw JSON in benc
 Stdlib only; see bench/README.md.
 
   python3 bench/drain.py --engines postgres,sqlite --orders 300,2000,6000 --runs 1
-  python3 bench/drain.py --engines postgres --orders 2000 --workers 3   # scale-out
+  python3 bench/drain.py --engines postgres --orders 2000 --workers 1,2 --runs 3   # scale-out:
+                                                                          # 1 vs 2 processes, alternating
   python3 bench/drain.py --engines postgres --orders 5000 --probe       # fairness: another store
                                                                           # writes during the drain
 """
@@ -103,7 +104,8 @@ def main():
     p.add_argument("--loadgen", default="target/release/loadgen")
     p.add_argument("--engines", default="postgres,sqlite")
     p.add_argument("--orders", default="300,2000,6000")
-    p.add_argument("--workers", type=int, default=1, help="worker processes started together")
+    p.add_argument("--workers", default="1",
+                   help="worker processes started together; a list (1,2) compares scale-out")
     p.add_argument("--runs", type=int, default=1)
     p.add_argument("--probe", action="store_true",
                    help="a second store's customers write during the drain (every 0.5 s)")
@@ -121,19 +123,21 @@ def main():
     try:
         for engine in args.engines.split(","):
             for orders in (int(x) for x in args.orders.split(",")):
+                # Runs alternate between the worker counts, so drift over time hits each alike.
                 for run in range(1, args.runs + 1):
-                    log(f"{engine} drain of {orders}, {args.workers} worker(s), run {run}")
-                    r = drain_once(args, engine, orders, run, workdir, args.workers)
-                    results.append(r)
-                    log(f"  {r['rate']:.0f} quotes/s in {r['drain_seconds']:.1f} s, answered "
-                        f"{r['answered']}/{r['queued']}, lost {r['lost']}, dup {r['duplicated']}, "
-                        f"replied without a quote {r.get('replied_without_quote', 0)}, "
-                        f"RSS {r['worker_peak_rss_kib']} KiB, curve "
-                        f"{[round(x) for x in r['curve']]}")
-                    if r.get("probe"):
-                        pr = r["probe"]
-                        log(f"  other store: {pr['answered']}/{pr['sent']} answered, p50 "
-                            f"{pr['p50_ms']:.0f} ms, p95 {pr['p95_ms']:.0f} ms, max {pr['max_ms']:.0f} ms")
+                    for workers in (int(w) for w in args.workers.split(",")):
+                        log(f"{engine} drain of {orders}, {workers} worker(s), run {run}")
+                        r = drain_once(args, engine, orders, run, workdir, workers)
+                        results.append(r)
+                        log(f"  {r['rate']:.0f} quotes/s in {r['drain_seconds']:.1f} s, answered "
+                            f"{r['answered']}/{r['queued']}, lost {r['lost']}, dup {r['duplicated']}, "
+                            f"replied without a quote {r.get('replied_without_quote', 0)}, "
+                            f"RSS {r['worker_peak_rss_kib']} KiB, curve "
+                            f"{[round(x) for x in r['curve']]}")
+                        if r.get("probe"):
+                            pr = r["probe"]
+                            log(f"  other store: {pr['answered']}/{pr['sent']} answered, p50 "
+                                f"{pr['p50_ms']:.0f} ms, p95 {pr['p95_ms']:.0f} ms, max {pr['max_ms']:.0f} ms")
     finally:
         out = args.out or os.path.join("bench", "results",
                                        "drain-" + time.strftime("%Y%m%dT%H%M%S") + ".json")
