@@ -20,8 +20,11 @@ import os
 import statistics
 import subprocess
 import sys
+import re
 import tempfile
+import threading
 import time
+import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -57,14 +60,49 @@ def add_probe_store(srv, db):
 
 
 def worker_cmd(args, workdir, label, workers):
+    """The shell command starting the workers, and their metrics ports."""
     logs = [os.path.join(workdir, f"worker-{label}-{i}.log") for i in range(workers)]
+    ports = [free_port() for _ in logs]
     # Each worker serves /health and /metrics on its own port (ORCAZAP_LISTEN).
-    run = [f"ORCAZAP_LISTEN=127.0.0.1:{free_port()} {args.bin} worker >>{log_} 2>&1" for log_ in logs]
+    run = [f"ORCAZAP_LISTEN=127.0.0.1:{port} {args.bin} worker >>{log_} 2>&1"
+           for port, log_ in zip(ports, logs)]
     if workers == 1:
-        return f"exec env {run[0]}"
+        return f"exec env {run[0]}", ports
     # Several processes: the shell waits for all of them and passes SIGTERM on.
     starts = " ".join(f"env {r} &" for r in run)
-    return f"trap 'kill $(jobs -p)' TERM; {starts} wait"
+    return f"trap 'kill $(jobs -p)' TERM; {starts} wait", ports
+
+
+PHASES = ("orcazap_job_duration_seconds", "orcazap_graph_request_duration_seconds",
+          "orcazap_db_acquire_wait_seconds")
+
+
+def scrape_phases(ports, stop, last):
+    """Every 0.5 s, each worker's /metrics: the _sum and _count of the phase histograms (per
+    job kind), kept from the last scrape before the worker stops."""
+    while not stop.is_set():
+        totals = {}
+        for port in ports:
+            try:
+                text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
+            except OSError:
+                continue
+            for line in text.splitlines():
+                m = re.match(r'(orcazap_[a-z_]+)_(sum|count)(?:\{(.*)\})? ([0-9.e+-]+)$', line)
+                if m and m.group(1) in PHASES:
+                    kind = re.search(r'kind="([^"]+)"', m.group(3) or "")
+                    key = m.group(1).removeprefix("orcazap_") + (f"[{kind.group(1)}]" if kind else "")
+                    totals.setdefault(key, [0.0, 0.0])[m.group(2) == "count"] += float(m.group(4))
+        if totals:
+            last.clear()
+            last.update(totals)
+        stop.wait(0.5)
+
+
+def phase_summary(last):
+    """{phase: {"count": n, "mean_ms": …, "total_s": …}} for the phases that ran."""
+    return {k: {"count": int(c), "mean_ms": round(1000 * s / c, 2), "total_s": round(s, 2)}
+            for k, (s, c) in sorted(last.items()) if c}
 
 
 def drain_once(args, engine, orders, run, workdir, workers):
@@ -81,17 +119,23 @@ def drain_once(args, engine, orders, run, workdir, workers):
                      "--probe-count", str(args.probe_count), "--probe-every-ms", "500"]
         srv.start(["--web-only"])
         env = dict(srv.env)
+        cmd, ports = worker_cmd(args, workdir, label, workers)
+        stop, last = threading.Event(), {}
+        scraper = threading.Thread(target=scrape_phases, args=(ports, stop, last), daemon=True)
+        scraper.start()
         out = subprocess.run(
             [args.loadgen, "drain", "--url", f"http://127.0.0.1:{srv.port}",
              "--orders", str(orders), "--graph-listen", f"127.0.0.1:{graph_port}",
-             "--order", args.text, "--quote-marker", args.quote_marker, "--worker-cmd", worker_cmd(args, workdir, label, workers),
+             "--order", args.text, "--quote-marker", args.quote_marker, "--worker-cmd", cmd,
              "--secret", APP_SECRET, "--json", "--timeout", str(args.timeout)] + probe,
             capture_output=True, text=True, timeout=args.timeout + 600, env=env)
         rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
         if not rows:
             raise RuntimeError(f"loadgen drain failed: {out.stderr}")
+        stop.set()
+        scraper.join()
         r = rows[0]
-        r.update(engine=engine, run=run, workers=workers)
+        r.update(engine=engine, run=run, workers=workers, phases=phase_summary(last))
         return r
     finally:
         srv.stop()
@@ -134,6 +178,8 @@ def main():
                             f"replied without a quote {r.get('replied_without_quote', 0)}, "
                             f"RSS {r['worker_peak_rss_kib']} KiB, curve "
                             f"{[round(x) for x in r['curve']]}")
+                        for phase, v in r["phases"].items():
+                            log(f"    {phase}: {v['count']} x {v['mean_ms']} ms = {v['total_s']} s")
                         if r.get("probe"):
                             pr = r["probe"]
                             log(f"  other store: {pr['answered']}/{pr['sent']} answered, p50 "
