@@ -374,7 +374,7 @@ def scenario(args, web, worker, graph, port, db_url, pg):
         "customers": len(wanted), "webhook_redeliveries": sum(d.attempts - 1 for d in deliveries),
         "quoted": len(quoted_at), "lost": len(lost), "duplicates": dups,
         "duplicates_allowed": allowed, "dead_jobs": dead, "graph_refused": graph.refused,
-        "fault": fault, "recovery_seconds": recovery,
+        "fault_window": fault, "recovery_seconds": recovery,
         "last_quote_seconds": max(quoted_at.values()) if quoted_at else None,
         "load_seconds": load_seconds,
     }
