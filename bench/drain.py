@@ -8,7 +8,8 @@ overall rate, the per-500 rate curve and the worker's peak RSS; raw JSON in benc
 Stdlib only; see bench/README.md.
 
   python3 bench/drain.py --engines postgres,sqlite --orders 300,2000,6000 --runs 1
-  python3 bench/drain.py --engines postgres --orders 2000 --workers 3   # scale-out
+  python3 bench/drain.py --engines postgres --orders 2000 --workers 1,2 --runs 3   # scale-out:
+                                                                          # 1 vs 2 processes, alternating
   python3 bench/drain.py --engines postgres --orders 5000 --probe       # fairness: another store
                                                                           # writes during the drain
 """
@@ -19,16 +20,21 @@ import os
 import statistics
 import subprocess
 import sys
+import re
 import tempfile
+import threading
 import time
+import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from run import APP_SECRET, Database, Orcazap, free_port, log, machine  # noqa: E402
 
-# A complete order of the demo store (docs/shared demo-store.md): two catalog items, a bairro
-# with a freight rule and a payment method, so one message yields a quote sent at once.
-ORDER = "quero 10 sacos de cimento cp2 e 2 m3 de areia media, entrega no grajau, pix"
+# A complete order of the demo store (the README's example): two catalog items, a bairro with a
+# freight rule, the payment method and the day, so one message yields a quote sent at once
+# (R$ 661,05). The previous text lacked the day and was answered with a question.
+ORDER = ("bom dia, preciso de 10 sacos de cimento e 2 metros de areia média, "
+         "entrega amanhã no Grajaú, pago no pix")
 
 
 PROBE_PHONE_NUMBER_ID = "100000000000009"
@@ -54,14 +60,49 @@ def add_probe_store(srv, db):
 
 
 def worker_cmd(args, workdir, label, workers):
+    """The shell command starting the workers, and their metrics ports."""
     logs = [os.path.join(workdir, f"worker-{label}-{i}.log") for i in range(workers)]
+    ports = [free_port() for _ in logs]
     # Each worker serves /health and /metrics on its own port (ORCAZAP_LISTEN).
-    run = [f"ORCAZAP_LISTEN=127.0.0.1:{free_port()} {args.bin} worker >>{log_} 2>&1" for log_ in logs]
+    run = [f"ORCAZAP_LISTEN=127.0.0.1:{port} {args.bin} worker >>{log_} 2>&1"
+           for port, log_ in zip(ports, logs)]
     if workers == 1:
-        return f"exec env {run[0]}"
+        return f"exec env {run[0]}", ports
     # Several processes: the shell waits for all of them and passes SIGTERM on.
     starts = " ".join(f"env {r} &" for r in run)
-    return f"trap 'kill $(jobs -p)' TERM; {starts} wait"
+    return f"trap 'kill $(jobs -p)' TERM; {starts} wait", ports
+
+
+PHASES = ("orcazap_job_duration_seconds", "orcazap_graph_request_duration_seconds",
+          "orcazap_db_acquire_wait_seconds")
+
+
+def scrape_phases(ports, stop, last):
+    """Every 0.5 s, each worker's /metrics: the _sum and _count of the phase histograms (per
+    job kind), kept from the last scrape before the worker stops."""
+    while not stop.is_set():
+        totals = {}
+        for port in ports:
+            try:
+                text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
+            except OSError:
+                continue
+            for line in text.splitlines():
+                m = re.match(r'(orcazap_[a-z_]+)_(sum|count)(?:\{(.*)\})? ([0-9.e+-]+)$', line)
+                if m and m.group(1) in PHASES:
+                    kind = re.search(r'kind="([^"]+)"', m.group(3) or "")
+                    key = m.group(1).removeprefix("orcazap_") + (f"[{kind.group(1)}]" if kind else "")
+                    totals.setdefault(key, [0.0, 0.0])[m.group(2) == "count"] += float(m.group(4))
+        if totals:
+            last.clear()
+            last.update(totals)
+        stop.wait(0.5)
+
+
+def phase_summary(last):
+    """{phase: {"count": n, "mean_ms": …, "total_s": …}} for the phases that ran."""
+    return {k: {"count": int(c), "mean_ms": round(1000 * s / c, 2), "total_s": round(s, 2)}
+            for k, (s, c) in sorted(last.items()) if c}
 
 
 def drain_once(args, engine, orders, run, workdir, workers):
@@ -78,17 +119,23 @@ def drain_once(args, engine, orders, run, workdir, workers):
                      "--probe-count", str(args.probe_count), "--probe-every-ms", "500"]
         srv.start(["--web-only"])
         env = dict(srv.env)
+        cmd, ports = worker_cmd(args, workdir, label, workers)
+        stop, last = threading.Event(), {}
+        scraper = threading.Thread(target=scrape_phases, args=(ports, stop, last), daemon=True)
+        scraper.start()
         out = subprocess.run(
             [args.loadgen, "drain", "--url", f"http://127.0.0.1:{srv.port}",
              "--orders", str(orders), "--graph-listen", f"127.0.0.1:{graph_port}",
-             "--text", args.text, "--quote-marker", args.quote_marker, "--worker-cmd", worker_cmd(args, workdir, label, workers),
+             "--order", args.text, "--quote-marker", args.quote_marker, "--worker-cmd", cmd,
              "--secret", APP_SECRET, "--json", "--timeout", str(args.timeout)] + probe,
             capture_output=True, text=True, timeout=args.timeout + 600, env=env)
         rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
         if not rows:
             raise RuntimeError(f"loadgen drain failed: {out.stderr}")
+        stop.set()
+        scraper.join()
         r = rows[0]
-        r.update(engine=engine, run=run, workers=workers)
+        r.update(engine=engine, run=run, workers=workers, phases=phase_summary(last))
         return r
     finally:
         srv.stop()
@@ -101,7 +148,8 @@ def main():
     p.add_argument("--loadgen", default="target/release/loadgen")
     p.add_argument("--engines", default="postgres,sqlite")
     p.add_argument("--orders", default="300,2000,6000")
-    p.add_argument("--workers", type=int, default=1, help="worker processes started together")
+    p.add_argument("--workers", default="1",
+                   help="worker processes started together; a list (1,2) compares scale-out")
     p.add_argument("--runs", type=int, default=1)
     p.add_argument("--probe", action="store_true",
                    help="a second store's customers write during the drain (every 0.5 s)")
@@ -119,18 +167,23 @@ def main():
     try:
         for engine in args.engines.split(","):
             for orders in (int(x) for x in args.orders.split(",")):
+                # Runs alternate between the worker counts, so drift over time hits each alike.
                 for run in range(1, args.runs + 1):
-                    log(f"{engine} drain of {orders}, {args.workers} worker(s), run {run}")
-                    r = drain_once(args, engine, orders, run, workdir, args.workers)
-                    results.append(r)
-                    log(f"  {r['rate']:.0f} quotes/s in {r['drain_seconds']:.1f} s, answered "
-                        f"{r['answered']}/{r['queued']}, lost {r['lost']}, dup {r['duplicated']}, "
-                        f"RSS {r['worker_peak_rss_kib']} KiB, curve "
-                        f"{[round(x) for x in r['curve']]}")
-                    if r.get("probe"):
-                        pr = r["probe"]
-                        log(f"  other store: {pr['answered']}/{pr['sent']} answered, p50 "
-                            f"{pr['p50_ms']:.0f} ms, p95 {pr['p95_ms']:.0f} ms, max {pr['max_ms']:.0f} ms")
+                    for workers in (int(w) for w in args.workers.split(",")):
+                        log(f"{engine} drain of {orders}, {workers} worker(s), run {run}")
+                        r = drain_once(args, engine, orders, run, workdir, workers)
+                        results.append(r)
+                        log(f"  {r['rate']:.0f} quotes/s in {r['drain_seconds']:.1f} s, answered "
+                            f"{r['answered']}/{r['queued']}, lost {r['lost']}, dup {r['duplicated']}, "
+                            f"replied without a quote {r.get('replied_without_quote', 0)}, "
+                            f"RSS {r['worker_peak_rss_kib']} KiB, curve "
+                            f"{[round(x) for x in r['curve']]}")
+                        for phase, v in r["phases"].items():
+                            log(f"    {phase}: {v['count']} x {v['mean_ms']} ms = {v['total_s']} s")
+                        if r.get("probe"):
+                            pr = r["probe"]
+                            log(f"  other store: {pr['answered']}/{pr['sent']} answered, p50 "
+                                f"{pr['p50_ms']:.0f} ms, p95 {pr['p95_ms']:.0f} ms, max {pr['max_ms']:.0f} ms")
     finally:
         out = args.out or os.path.join("bench", "results",
                                        "drain-" + time.strftime("%Y%m%dT%H%M%S") + ".json")

@@ -10,6 +10,8 @@
 #      every one of them, every PromQL query in the dashboard parses, and every runbook_url anchor exists
 #      as a section of docs/runbook.md.
 #   6. the operations docs' relative links (file.md#section) resolve.
+#   7. a freshly started `orcazap serve` (SQLite, temporary) exposes every family of metrics.txt at its first
+#      scrape (skipped with a note when no binary is built; $ORCAZAP_BIN picks one).
 #
 # Exits non-zero on the first failure. Installs promtool (Debian package "prometheus") when missing and
 # running as root; otherwise prints how to install it.
@@ -238,5 +240,64 @@ PY
 
 step "promtool check rules (dashboard queries parse as PromQL)"
 promtool check rules "$WORK/dashboard_queries.yml"
+
+step "first scrape: a freshly started binary exposes every family of monitoring/metrics.txt"
+# The binary: $ORCAZAP_BIN, else a built one in target/. Without one the step says so and is
+# skipped (CI builds it first: crates/orcazap/tests/surfaces.rs checks the same on both engines).
+BIN=${ORCAZAP_BIN:-}
+for candidate in target/debug/orcazap target/release/orcazap; do
+    if [ -z "$BIN" ] && [ -x "$candidate" ]; then BIN=$candidate; fi
+done
+if [ -z "$BIN" ]; then
+    echo "  SKIPPED: no orcazap binary (set ORCAZAP_BIN or cargo build -p orcazap)"
+else
+    python3 - "$(realpath "$BIN")" "$WORK" <<'PY'
+import json, os, subprocess, sys, time, urllib.request
+
+binary, work = sys.argv[1:3]
+env = {"PATH": os.environ.get("PATH", ""), "HOME": work,
+       "ORCAZAP_DATABASE_URL": f"sqlite://{work}/first-scrape.db",
+       "ORCAZAP_SECRET_KEY": "check-sh-secret-key-material-0123456789",
+       "ORCAZAP_LISTEN": "127.0.0.1:0", "ORCAZAP_LOG_FORMAT": "json", "ORCAZAP_LOG": "info"}
+proc = subprocess.Popen([binary, "serve"], cwd=work, env=env, stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE, text=True)
+failures = []
+try:
+    addr, deadline = None, time.time() + 60
+    while addr is None and time.time() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        try:
+            ev = json.loads(line)
+        except ValueError:
+            continue
+        if ev.get("message") == "listening":
+            addr = ev["addr"]
+    if addr is None:
+        failures.append(f"{binary} serve did not report its address")
+    else:
+        text = urllib.request.urlopen(addr + "/metrics", timeout=10).read().decode()
+        exposed = {}
+        for line in text.splitlines():
+            if line.startswith("# TYPE "):
+                name, kind = line.split()[2:4]
+                exposed[name] = kind
+        for line in open("monitoring/metrics.txt", encoding="utf-8"):
+            line = line.strip()
+            if line and not line.startswith("#"):
+                name, kind = line.split()
+                if exposed.get(name) != kind:
+                    failures.append(f"{name} ({kind}) absent at the first scrape")
+finally:
+    proc.terminate()
+    proc.wait(timeout=30)
+if failures:
+    for f in failures:
+        print(f"  FAILED: {f}")
+    sys.exit(1)
+print(f"  SUCCESS: every family present at the first scrape of {binary}")
+PY
+fi
 
 printf '\nmonitoring/check.sh: all checks passed\n'

@@ -95,6 +95,33 @@ else
   skip PostgreSQL "$PG_HOW" "teste de queda no PostgreSQL"
 fi
 
+# Falhas durante a carga (issue 14 item 5): versões curtas, < 1 min cada (scripts/faults/README.md).
+FAULT_OUT=$(mktemp -d)
+run "falha: API Graph respondendo 429/5xx por 8 s — SQLite" \
+  python3 scripts/faults/faults.py graph-errors --engine sqlite --bin "$BIN" --orders 150 --rate 15 \
+  --fault-seconds 8 --out "$FAULT_OUT/graph-sqlite.json"
+run "falha: worker morto (SIGKILL) a cada 3 s — SQLite" \
+  python3 scripts/faults/faults.py sigkill --engine sqlite --bin "$BIN" --orders 150 --rate 15 \
+  --kill-every 3 --out "$FAULT_OUT/kill-sqlite.json"
+if [ -n "${ORCAZAP_TEST_POSTGRES_URL:-}" ]; then
+  run "falha: API Graph respondendo 429/5xx por 8 s — PostgreSQL" \
+    python3 scripts/faults/faults.py graph-errors --bin "$BIN" --orders 150 --rate 15 \
+    --fault-seconds 8 --out "$FAULT_OUT/graph-pg.json"
+  run "falha: worker morto (SIGKILL) a cada 3 s — PostgreSQL" \
+    python3 scripts/faults/faults.py sigkill --bin "$BIN" --orders 150 --rate 15 --kill-every 3 \
+    --out "$FAULT_OUT/kill-pg.json"
+else
+  skip PostgreSQL "$PG_HOW" "falhas da API Graph e SIGKILL no PostgreSQL"
+fi
+if command -v initdb >/dev/null && command -v pg_ctl >/dev/null; then
+  run "falha: PostgreSQL reiniciado no meio da carga (cluster próprio)" \
+    python3 scripts/faults/faults.py pg-restart --bin "$BIN" --orders 150 --rate 15 \
+    --fault-seconds 3 --out "$FAULT_OUT/pg-restart.json"
+else
+  skip "initdb/pg_ctl" "instale o servidor PostgreSQL (initdb e pg_ctl no PATH)" "PostgreSQL reiniciado no meio da carga"
+fi
+rm -rf "$FAULT_OUT"
+
 echo
 echo "== Resumo dos testes"
 echo "executados: $((passed + failed)) (passaram $passed, falharam $failed); pulados: $skipped"

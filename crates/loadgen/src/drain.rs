@@ -16,7 +16,11 @@ pub struct DrainReport {
     pub queued: u64,
     pub webhook_errors: u64,
     pub queue_seconds: f64,
+    /// Customers who got their quote (a reply containing the quote marker).
     pub answered: usize,
+    /// Customers who got replies but no quote (the order text was not a complete order, or
+    /// the quote waits for approval): not counted in the rate.
+    pub replied_without_quote: usize,
     pub duplicated: usize,
     pub refused: u64,
     /// From starting the worker to the last quote.
@@ -128,13 +132,19 @@ pub async fn run(plan: DrainPlan<'_>) -> anyhow::Result<DrainReport> {
     let webhook_errors = queue(&plan).await?;
     let queue_seconds = t_queue.elapsed().as_secs_f64();
     let wa_ids: Vec<String> = (0..plan.orders).map(|n| plan.payloads.wa_id(n)).collect();
+    let customers: std::collections::HashSet<&str> = wa_ids.iter().map(String::as_str).collect();
     let marker = plan.quote_marker;
+    // Customers of the backlog who got their quote: distinct recipients, so a duplicate or a
+    // probe's reply never stands in for a customer still waiting.
     let quotes_so_far = |mock: &GraphMock| {
         mock.with_calls(|calls| {
             calls
                 .iter()
                 .filter(|c| c.is_accepted() && c.text().contains(marker))
-                .count()
+                .map(|c| c.to())
+                .filter(|to| customers.contains(to))
+                .collect::<std::collections::HashSet<_>>()
+                .len()
         })
     };
     if quotes_so_far(plan.mock) > 0 {
@@ -200,14 +210,18 @@ pub async fn run(plan: DrainPlan<'_>) -> anyhow::Result<DrainReport> {
         .arg(worker.id().to_string())
         .status();
     let _ = worker.wait();
-    let (mut arrivals, duplicated, refused) = plan.mock.with_calls(|calls| {
+    let (mut arrivals, duplicated, refused, replied) = plan.mock.with_calls(|calls| {
         let mut first = std::collections::HashMap::new();
         let mut dup = 0;
         let mut refused = 0;
+        let mut replied = std::collections::HashSet::new();
         for c in calls {
             if !c.is_accepted() {
                 refused += u64::from(c.refusal().is_some());
                 continue;
+            }
+            if customers.contains(c.to()) {
+                replied.insert(c.to().to_string());
             }
             if !c.text().contains(marker) {
                 continue;
@@ -221,7 +235,7 @@ pub async fn run(plan: DrainPlan<'_>) -> anyhow::Result<DrainReport> {
             .iter()
             .filter_map(|w| first.get(w).copied())
             .collect();
-        (arrivals, dup, refused)
+        (arrivals, dup, refused, replied.len())
     });
     arrivals.sort_by(f64::total_cmp);
     let probe = probes.map(|sent| {
@@ -248,6 +262,7 @@ pub async fn run(plan: DrainPlan<'_>) -> anyhow::Result<DrainReport> {
         webhook_errors,
         queue_seconds,
         answered: arrivals.len(),
+        replied_without_quote: replied.saturating_sub(arrivals.len()),
         duplicated,
         refused,
         drain_seconds,

@@ -105,6 +105,11 @@ enum Command {
         /// Where the mock Graph API listens (ORCAZAP_WHATSAPP_API_BASE of the worker).
         #[arg(long, default_value = "127.0.0.1:9099")]
         graph_listen: String,
+        /// The order each customer sends. The default is a complete order of the demo store
+        /// (items, bairro with a freight rule, payment, day): one message, one quote sent at
+        /// once. (`--text` is not used by `drain`.)
+        #[arg(long, default_value = COMPLETE_ORDER)]
+        order: String,
         /// A reply is the quote when its text contains this.
         #[arg(long, default_value = "Total")]
         quote_marker: String,
@@ -131,6 +136,9 @@ enum Command {
         listen: String,
     },
 }
+
+/// The README's example order for the demo store (quoted at R$ 661,05, sent at once).
+const COMPLETE_ORDER: &str = "bom dia, preciso de 10 sacos de cimento e 2 metros de areia média, entrega amanhã no Grajaú, pago no pix";
 
 fn secs(s: f64) -> anyhow::Result<Duration> {
     Duration::try_from_secs_f64(s).map_err(|e| anyhow::anyhow!("invalid duration {s}: {e}"))
@@ -239,6 +247,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Drain {
             common,
+            order,
             orders,
             connections,
             worker_cmd,
@@ -251,7 +260,8 @@ async fn main() -> anyhow::Result<()> {
             probe_every_ms,
             probe_text,
         } => {
-            let (target, payloads) = parts(&common);
+            let (target, _) = parts(&common);
+            let payloads = Arc::new(Payloads::new(&common.secret, common.run_id, &order));
             let mut mock = GraphMock::new(Duration::ZERO);
             mock.spawn(&graph_listen).await?;
             let r = drain::run(drain::DrainPlan {
@@ -285,6 +295,7 @@ async fn main() -> anyhow::Result<()> {
                     json!({
                         "mode": "drain", "queued": r.queued, "webhook_errors": r.webhook_errors,
                         "queue_seconds": r.queue_seconds, "answered": r.answered, "lost": lost,
+                        "replied_without_quote": r.replied_without_quote,
                         "duplicated": r.duplicated, "refused": r.refused,
                         "drain_seconds": r.drain_seconds, "rate": r.rate,
                         "block": r.block, "curve": r.curve,
@@ -303,6 +314,13 @@ async fn main() -> anyhow::Result<()> {
                 if let Some(p) = probe {
                     println!("other store during the drain: {p}");
                 }
+            }
+            if r.replied_without_quote > 0 {
+                eprintln!(
+                    "{} customers got replies but no quote (no reply containing {quote_marker:?}): \
+                     is --text a complete order (items, bairro, payment, day)?",
+                    r.replied_without_quote
+                );
             }
             let probe_lost = r
                 .probe

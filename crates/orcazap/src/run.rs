@@ -243,6 +243,14 @@ pub async fn start(
     metrics: Option<PrometheusHandle>,
 ) -> anyhow::Result<Running> {
     check_serving_config(&cfg)?;
+    if metrics.is_some() {
+        // Every family exists from the first scrape, at zero (issue 14 item 4): the web
+        // side's in every process (each serves HTTP), the worker's where jobs run.
+        web::families::register();
+        if roles != Roles::WebOnly {
+            worker::families::register();
+        }
+    }
     let wake = Arc::new(Notify::new());
     let cipher = cfg.cipher();
     let (stop_tx, stop_rx) = watch::channel(false);

@@ -524,10 +524,62 @@ fn serve(dir: &TempDir, url: &str, extra: &[(&str, &str)]) -> (Proc, u16) {
 
 store::both_engines!(
     TestDb;
+    every_metric_family_is_present_at_the_first_scrape,
     metrics_answer_on_api_and_the_address_only_behind_the_token,
     production_refuses_to_serve_without_a_metrics_token,
     https_mode_marks_cookies_secure_and_sends_hsts,
 );
+
+/// Issue 14 item 4: a freshly started `orcazap serve` (web and worker), scraped before any
+/// request, webhook or job, exposes every family of monitoring/metrics.txt with its type —
+/// an alert on a series that has not appeared yet could never fire.
+async fn every_metric_family_is_present_at_the_first_scrape(db: &TestDb) {
+    let dir = TempDir::new("first-scrape");
+    let mut p = Proc::spawn(orcazap(&dir.0, &["serve"], &serve_env(&db.url, &[])));
+    let port = p.port_from_log();
+    let text = req(
+        &client(),
+        reqwest::Method::GET,
+        port,
+        &format!("127.0.0.1:{port}"),
+        "/metrics",
+    )
+    .send()
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    let mut exposed = std::collections::BTreeMap::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let mut it = rest.split_whitespace();
+            if let (Some(n), Some(t)) = (it.next(), it.next()) {
+                exposed.insert(n.to_string(), t.to_string());
+            }
+        }
+    }
+    let missing: Vec<String> = monitoring_contract()
+        .into_iter()
+        .filter(|(name, kind)| exposed.get(name) != Some(kind))
+        .map(|(name, kind)| format!("{name} ({kind})"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "families absent (or of another type) at the first scrape: {missing:?}\n{text}"
+    );
+    // Zero values for the known labels, not just the family: a rate over the job outcomes
+    // and the alert on dead jobs have their series.
+    for series in [
+        "orcazap_jobs_total{kind=\"whatsapp.send\",outcome=\"dead\"} 0",
+        "orcazap_queue_dead_jobs{kind=\"conversation.advance\"} 0",
+        "orcazap_webhook_events_total{outcome=\"bad_signature\"} 0",
+        "orcazap_whatsapp_channel_blocked_total{code=\"190\"} 0",
+    ] {
+        assert!(text.contains(series), "{series} missing:\n{text}");
+    }
+    assert!(p.terminate().success());
+}
 
 async fn metrics_answer_on_api_and_the_address_only_behind_the_token(db: &TestDb) {
     let dir = TempDir::new("metrics");

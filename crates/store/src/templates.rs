@@ -29,6 +29,26 @@ pub async fn current(
     Ok(row.map(|r| r.try_get(0)).transpose()?)
 }
 
+/// The current (latest) version of every template kind the store customised, as
+/// `(kind code, source)`: one round trip for what [`current`] per kind took fourteen (the
+/// worker loads them for every conversation step; issue 14 item 6).
+pub async fn current_all(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT t.kind, t.source FROM message_templates t WHERE t.tenant_id = $1
+           AND t.version = (SELECT MAX(l.version) FROM message_templates l WHERE l.tenant_id = t.tenant_id AND l.kind = t.kind)
+         ORDER BY t.kind",
+    )
+    .bind(tenant_id)
+    .fetch_all(&mut *c)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}
+
 /// Saves a new version (the caller validated it). Returns the version number.
 pub async fn save(
     c: &mut AnyConnection,

@@ -20,6 +20,7 @@ store::both_engines!(
     quote_numbers_unique_under_concurrency,
     receipts_never_move_backwards,
     stored_words_read_back,
+    templates_current_all_is_the_latest_of_each_kind,
     tenant_isolation_in_queries,
 );
 
@@ -975,5 +976,46 @@ async fn every_foreign_key_is_indexed() {
     assert!(
         missing.is_empty(),
         "foreign keys without an index: {missing:?}"
+    );
+}
+
+/// `templates::current_all` (one query, the worker's context load) answers what `current`
+/// answers kind by kind: the latest version of each kind, only the store's own.
+async fn templates_current_all_is_the_latest_of_each_kind(t: &TestDb) {
+    let (a, _) = seed_tenant(&t.db, "modelos-a").await;
+    let (b, _) = seed_tenant(&t.db, "modelos-b").await;
+    let (a2, b2) = (a.clone(), b.clone());
+    t.db.tx(move |c| {
+        Box::pin(async move {
+            store::templates::save(c, &a2, "quote", "orçamento v1", None).await?;
+            store::templates::save(c, &a2, "quote", "orçamento v2", None).await?;
+            store::templates::save(c, &a2, "declined", "recusado v1", None).await?;
+            store::templates::save(c, &b2, "quote", "da outra loja", None).await?;
+            Ok(())
+        })
+    })
+    .await
+    .unwrap();
+    let mut c = t.db.read().acquire().await.unwrap();
+    let all = store::templates::current_all(&mut c, &a).await.unwrap();
+    assert_eq!(
+        all,
+        vec![
+            ("declined".to_string(), "recusado v1".to_string()),
+            ("quote".to_string(), "orçamento v2".to_string()),
+        ]
+    );
+    for (kind, source) in &all {
+        assert_eq!(
+            store::templates::current(&mut c, &a, kind)
+                .await
+                .unwrap()
+                .as_ref(),
+            Some(source)
+        );
+    }
+    assert_eq!(
+        store::templates::current_all(&mut c, &b).await.unwrap(),
+        vec![("quote".to_string(), "da outra loja".to_string())]
     );
 }

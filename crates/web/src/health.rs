@@ -32,9 +32,10 @@ async fn readiness(state: &AppState) -> (bool, serde_json::Value) {
     };
     let age_ms = beat.map(|b| store::now_ms() - b);
     let worker_ok = age_ms.is_some_and(|a| a <= state.cfg.heartbeat_max_age.as_millis() as i64);
-    if let Some(a) = age_ms {
-        metrics::gauge!("orcazap_worker_heartbeat_age_seconds").set(a as f64 / 1000.0);
-    }
+    // No heartbeat at all (no worker ever ran, or the database is away) is an infinitely
+    // old one: the series exists from the first scrape and the stale-worker alert fires.
+    let age_s = age_ms.map_or(f64::INFINITY, |a| a as f64 / 1000.0);
+    metrics::gauge!("orcazap_worker_heartbeat_age_seconds").set(age_s);
     let ok = db_ok && migrations_ok && worker_ok;
     metrics::gauge!("orcazap_ready").set(if ok { 1.0 } else { 0.0 });
     let body = serde_json::json!({

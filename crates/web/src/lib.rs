@@ -11,6 +11,7 @@ pub mod auth;
 pub mod client_ip;
 pub mod dashboard;
 pub mod error;
+pub mod families;
 pub mod health;
 pub mod host;
 pub mod layers;

@@ -136,6 +136,7 @@ pub async fn approve_quote(
                 conversation_id: &conv.id,
                 contact_id: &conv.contact_id,
                 request_id: actor.request_id.as_deref(),
+                due_at: None,
             };
             let valid_until = expiry_from_now(&ctx);
             send_quote_message(
@@ -232,6 +233,7 @@ pub async fn reject_quote(
                     conversation_id: &conv.id,
                     contact_id: &conv.contact_id,
                     request_id: actor.request_id.as_deref(),
+                    due_at: None,
                 };
                 outbound::queue(
                     c,
@@ -371,6 +373,7 @@ pub async fn manual_reply(
                 conversation_id: &conv.id,
                 contact_id: &conv.contact_id,
                 request_id: actor.request_id.as_deref(),
+                due_at: None,
             };
             let id = outbound::queue(
                 c,

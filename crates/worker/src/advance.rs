@@ -28,6 +28,8 @@ pub async fn handle(jc: &JobCtx<'_>, conversation_id: &str) -> Outcome {
     let engine_kind = jc.db.engine();
     let conversation_id = conversation_id.to_string();
     let request_id = jc.job.request_id.clone();
+    // The replies are due when this step was: see `Target::due_at`.
+    let due_at = jc.job.run_at.min(store::now_ms());
     let res = jc
         .db
         .tx(move |c| {
@@ -39,6 +41,7 @@ pub async fn handle(jc: &JobCtx<'_>, conversation_id: &str) -> Outcome {
                     &tenant_id,
                     &conversation_id,
                     request_id.as_deref(),
+                    due_at,
                 )
                 .await
             })
@@ -61,6 +64,7 @@ async fn advance_in_tx(
     tenant_id: &str,
     conversation_id: &str,
     request_id: Option<&str>,
+    due_at: i64,
 ) -> Result<usize, StoreError> {
     // Row lock on PostgreSQL: a second advance job for this conversation waits here and then
     // finds nothing left to do.
@@ -81,6 +85,7 @@ async fn advance_in_tx(
         conversation_id,
         contact_id: &conv.contact_id,
         request_id,
+        due_at: Some(due_at),
     };
     let mut closed_reason = None;
     let mut to_person = None;

@@ -68,6 +68,7 @@ pub async fn quote(jc: &JobCtx<'_>, quote_id: &str) -> Outcome {
                         conversation_id: &conv.id,
                         contact_id: &conv.contact_id,
                         request_id: request_id.as_deref(),
+                        due_at: None,
                     };
                     outbound::queue(
                         c,

@@ -19,6 +19,7 @@ mod advance;
 pub mod delivery;
 mod document;
 mod expire;
+pub mod families;
 pub mod handoff;
 pub mod job;
 pub mod outbound;

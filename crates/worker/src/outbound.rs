@@ -104,6 +104,11 @@ pub struct Target<'a> {
     pub conversation_id: &'a str,
     pub contact_id: &'a str,
     pub request_id: Option<&'a str>,
+    /// When the send jobs are due (unix ms); `None` = now. A conversation step passes its own
+    /// job's due time: the reply to a message is then claimed before the store's jobs that
+    /// arrived after that message, so during a burst each customer gets the answer as soon as
+    /// it is written instead of after the whole backlog was read (issue 14 item 6).
+    pub due_at: Option<i64>,
 }
 
 /// Meta's body limits applied when a message is built (docs/whatsapp.md, "Limits and
@@ -233,6 +238,7 @@ async fn queue_one(
     // Same key as the contact's other jobs: sends go out in the order they were written.
     job.serial_key = Some(t.contact_id.to_string());
     job.request_id = t.request_id.map(str::to_string);
+    job.run_at = t.due_at;
     jobs::enqueue(c, &job).await?;
     Ok(id)
 }

@@ -292,13 +292,17 @@ impl Worker {
                 tracing::warn!(error = %e, "worker heartbeat failed");
             }
             if let Ok(stats) = jobs::stats(&self.db).await {
+                let mut seen = Vec::with_capacity(stats.len());
                 for s in stats {
                     let kind = kind_label(&s.kind);
+                    seen.push(kind);
                     metrics::gauge!("orcazap_queue_ready_jobs", "kind" => kind).set(s.ready as f64);
                     metrics::gauge!("orcazap_queue_dead_jobs", "kind" => kind).set(s.dead as f64);
                     metrics::gauge!("orcazap_queue_oldest_ready_age_seconds", "kind" => kind)
                         .set(s.oldest_ready_age_ms as f64 / 1000.0);
                 }
+                // A kind whose queue emptied is no longer listed: zero it.
+                crate::families::zero_queue_gauges(&seen);
             }
             n += 1;
             // Housekeeping about every ten minutes.

@@ -237,6 +237,7 @@ pub async fn test_send(
                     conversation_id: &conv,
                     contact_id: &contact,
                     request_id: Some(&rid),
+                    due_at: None,
                 };
                 let payload = worker::outbound::Payload::Text {
                     to: to.clone(),

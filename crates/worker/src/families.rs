@@ -1,0 +1,59 @@
+//! The worker's metric families, registered at start-up with zero values for every known
+//! label value (issue 14 item 4): an alert or a dashboard panel on a series that has not
+//! appeared yet can never fire, and `rate()` needs a zero before the first increment.
+
+use whatsapp::graph::ACCOUNT_LEVEL_CODES;
+
+/// Job kinds as labelled on the metrics (`runner::kind_label`).
+pub const KINDS: [&str; 5] = [
+    crate::ADVANCE_JOB,
+    crate::SEND_JOB,
+    crate::QUOTE_EXPIRE_JOB,
+    crate::WINDOW_EXPIRE_JOB,
+    "other",
+];
+
+/// Outcomes of a job as labelled on `orcazap_jobs_total` (`Worker::record`).
+const JOB_OUTCOMES: [&str; 4] = ["ok", "retry", "waiting", "dead"];
+
+/// Registers every worker family: the job counters and durations, the queue gauges, the
+/// Graph API sends, quotes and their approval reasons, blocked numbers, refused payloads.
+/// Call once, after the recorder is installed and before the first scrape.
+pub fn register() {
+    for kind in KINDS {
+        for outcome in JOB_OUTCOMES {
+            metrics::counter!("orcazap_jobs_total", "kind" => kind, "outcome" => outcome)
+                .absolute(0);
+        }
+        let _ = metrics::histogram!("orcazap_job_duration_seconds", "kind" => kind);
+    }
+    zero_queue_gauges(&[]);
+    metrics::counter!("orcazap_graph_requests_total", "outcome" => "ok", "code" => "none")
+        .absolute(0);
+    let _ = metrics::histogram!("orcazap_graph_request_duration_seconds");
+    for outcome in ["approval", "auto_sent", "won", "lost"] {
+        metrics::counter!("orcazap_quotes_total", "outcome" => outcome).absolute(0);
+    }
+    for reason in domain::pricing::ApprovalReason::ALL {
+        metrics::counter!("orcazap_quote_approval_reasons_total", "reason" => reason.code())
+            .absolute(0);
+    }
+    for code in ACCOUNT_LEVEL_CODES {
+        metrics::counter!("orcazap_whatsapp_channel_blocked_total", "code" => code.to_string())
+            .absolute(0);
+    }
+    for kind in ["text", "buttons"] {
+        metrics::counter!("orcazap_outbound_invalid_total", "kind" => kind).absolute(0);
+    }
+}
+
+/// Sets the queue gauges of every kind not in `seen` to zero: the statistics list only kinds
+/// with unfinished jobs, so a kind whose queue emptied must be zeroed, not left at its last
+/// value.
+pub fn zero_queue_gauges(seen: &[&str]) {
+    for kind in KINDS.iter().filter(|k| !seen.contains(k)) {
+        metrics::gauge!("orcazap_queue_ready_jobs", "kind" => *kind).set(0.0);
+        metrics::gauge!("orcazap_queue_dead_jobs", "kind" => *kind).set(0.0);
+        metrics::gauge!("orcazap_queue_oldest_ready_age_seconds", "kind" => *kind).set(0.0);
+    }
+}

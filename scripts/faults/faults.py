@@ -1,0 +1,398 @@
+#!/usr/bin/env python3
+"""Fault scripts (issue 14 item 5): the reply path under a fault, checked from outside.
+
+A load of complete orders (one new customer each, paced) goes through `orcazap serve
+--web-only`'s webhook while separate `orcazap worker` processes answer them at a local mock
+Graph API. During the load one fault is injected:
+
+  pg-restart    PostgreSQL (a private cluster this script starts on its own port, so no other
+                user of the machine's server is disturbed) is stopped and started again.
+  graph-errors  the mock Graph API answers 429 / 500 / 503 (rotating) for --fault-seconds.
+  sigkill       the worker process is SIGKILLed every --kill-every seconds and restarted.
+
+Then it waits until every customer got the quote and reports: lost customers (no quote), sends
+repeated to the same customer with the same text (duplicates), dead jobs, how long the reply
+path took to recover after the fault, and the time to drain. Webhooks that get no 200 are
+delivered again, as Meta does. Exits 1 when a customer is lost or duplicates exceed what the
+fault allows: none for pg-restart and graph-errors; for sigkill, at most the sends in flight
+at each kill (kills x worker concurrency: the Cloud API has no idempotency key, see
+docs/benchmarks.md "Crash safety").
+
+Stdlib only (+ pg_ctl/initdb for pg-restart, psql or sqlite3 for the job counts).
+
+  python3 scripts/faults/faults.py pg-restart   --orders 300 --rate 30
+  python3 scripts/faults/faults.py graph-errors --orders 300 --rate 30 --fault-seconds 10
+  python3 scripts/faults/faults.py sigkill      --orders 300 --rate 30 --kill-every 3
+  # long versions: --orders 3000 --rate 50 (60 s of load), --fault-seconds 60
+"""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+import crash_test as ct  # noqa: E402  (webhook bodies, signing, scratch databases)
+
+# The README's complete order for the demo store: one message, one quote (R$ 661,05).
+ORDER = ("bom dia, preciso de 10 sacos de cimento e 2 metros de areia média, "
+         "entrega amanhã no Grajaú, pago no pix")
+QUOTE_MARKER = "Total"
+JOB_TIMEOUT_MS = 5000  # lease = timeout + 10 s: a killed worker's jobs come back in 15 s
+
+
+def log(msg):
+    print(f"[faults {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+class FaultyGraph:
+    """The mock Graph API of crash_test.py, plus a fault window answering errors."""
+
+    FAULTS = [
+        (429, {"error": {"message": "(#130429) Rate limit hit", "type": "OAuthException",
+                         "code": 130429}}),
+        (500, {"error": {"message": "An unknown error occurred", "type": "OAuthException",
+                         "code": 1}}),
+        (503, {"error": {"message": "Service temporarily unavailable", "code": 131016}}),
+    ]
+
+    def __init__(self):
+        self.sends = []  # accepted: (to, body, monotonic)
+        self.refused = 0
+        self.fault_until = 0.0
+        self.lock = threading.Lock()
+        mock = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if not re.fullmatch(r"/v\d+\.\d+/\d+/messages", self.path):
+                    return self.reply(404, {"error": {"message": "unknown path", "code": 100}})
+                msg = json.loads(raw)
+                to = str(msg.get("to", ""))
+                body = (msg.get("text", {}).get("body") if msg.get("type") == "text"
+                        else msg.get("interactive", {}).get("body", {}).get("text", ""))
+                with mock.lock:
+                    if time.monotonic() < mock.fault_until:
+                        mock.refused += 1
+                        status, err = FaultyGraph.FAULTS[mock.refused % len(FaultyGraph.FAULTS)]
+                        return self.reply(status, err)
+                    mock.sends.append((to, body or "", time.monotonic()))
+                    n = len(mock.sends)
+                self.reply(200, {"messaging_product": "whatsapp",
+                                 "contacts": [{"input": to, "wa_id": to}],
+                                 "messages": [{"id": f"wamid.fault{n:08d}"}]})
+
+            def reply(self, status, obj):
+                data = json.dumps(obj).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.sends)
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of our own (initdb in a temporary directory, its own port), so
+    restarting it disturbs nobody else on the machine."""
+
+    def __init__(self, workdir):
+        self.dir = os.path.join(workdir, "pg")
+        os.makedirs(self.dir)
+        self.port = ct.free_port()
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_user:
+            shutil.chown(self.dir, "postgres")
+        self.data = os.path.join(self.dir, "data")
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    def run(self, *args):
+        subprocess.run(self.as_user + list(args), check=True, capture_output=True, timeout=120)
+
+    def init(self):
+        self.run("initdb", "-D", self.data, "-A", "trust", "-U", "postgres")
+
+    def start(self):
+        self.run("pg_ctl", "-D", self.data, "-l", os.path.join(self.dir, "pg.log"), "-w",
+                 "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1", "start")
+
+    def stop(self):
+        self.run("pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
+
+
+def count_sql(db_url, sql):
+    if db_url.startswith("sqlite://"):
+        out = subprocess.run(["sqlite3", db_url.removeprefix("sqlite://"), sql],
+                             capture_output=True, text=True, timeout=60, check=True).stdout
+    else:
+        out = subprocess.run(["psql", db_url, "-tAc", sql], capture_output=True, text=True,
+                             timeout=60, check=True).stdout
+    return int(out.strip() or 0)
+
+
+class Worker:
+    """`orcazap worker` processes, restartable."""
+
+    def __init__(self, binary, env, workdir):
+        self.binary, self.env, self.workdir = binary, env, workdir
+        self.procs = []
+        self.starts = 0
+
+    def start(self):
+        self.starts += 1
+        env = dict(self.env, ORCAZAP_LISTEN=f"127.0.0.1:{ct.free_port()}")
+        logf = open(os.path.join(self.workdir, f"worker-{self.starts}.log"), "w")
+        self.procs.append(subprocess.Popen([self.binary, "worker"], env=env, stdout=logf,
+                                           stderr=subprocess.STDOUT))
+
+    def sigkill(self):
+        p = self.procs[-1]
+        if p.poll() is None:
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+
+    def stop(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("fault", choices=["pg-restart", "graph-errors", "sigkill"])
+    p.add_argument("--bin", default=os.environ.get("ORCAZAP_BIN", "target/release/orcazap"))
+    p.add_argument("--engine", choices=["postgres", "sqlite"], default="postgres",
+                   help="graph-errors and sigkill only (pg-restart is PostgreSQL)")
+    p.add_argument("--orders", type=int, default=300)
+    p.add_argument("--rate", type=float, default=30.0, help="orders per second")
+    p.add_argument("--connections", type=int, default=8)
+    p.add_argument("--worker-concurrency", type=int, default=4)
+    p.add_argument("--fault-at", type=float, default=None,
+                   help="seconds into the load (default: a third of it)")
+    p.add_argument("--fault-seconds", type=float, default=10.0,
+                   help="graph-errors: how long the errors last; pg-restart: time down")
+    p.add_argument("--kill-every", type=float, default=3.0, help="sigkill: seconds between kills")
+    p.add_argument("--grace", type=float, default=60.0,
+                   help="seconds to wait for the last quotes after the load and the fault")
+    p.add_argument("--out", default=None, help="JSON results file")
+    p.add_argument("--keep", action="store_true", help="keep logs and databases")
+    args = p.parse_args()
+    if args.fault == "pg-restart":
+        args.engine = "postgres"
+    sys.exit(run(args))
+
+
+def run(args):
+    workdir = tempfile.mkdtemp(prefix=f"orcazap-fault-{args.fault}-")
+    os.chmod(workdir, 0o755)
+    pg_private = scratch = None
+    try:
+        if args.fault == "pg-restart":
+            pg_private = PrivatePostgres(workdir)
+            pg_private.init()
+            pg_private.start()
+            db_url = pg_private.url
+        elif args.engine == "postgres":
+            admin = os.environ.get("ORCAZAP_TEST_POSTGRES_URL",
+                                   "postgres://postgres@127.0.0.1:5432/postgres")
+            scratch = ct.PgScratch(admin)
+            scratch.create()
+            db_url = scratch.url
+        else:
+            db_url = f"sqlite://{workdir}/fault.db"
+        graph = FaultyGraph()
+        port = ct.free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ORCAZAP_")}
+        env.update({
+            "ORCAZAP_DATABASE_URL": db_url,
+            "ORCAZAP_WHATSAPP_APP_SECRET": ct.APP_SECRET,
+            "ORCAZAP_WHATSAPP_API_BASE": f"http://127.0.0.1:{graph.port}",
+            "ORCAZAP_SECRET_KEY": ct.SECRET_KEY,
+            "ORCAZAP_WORKER_CONCURRENCY": str(args.worker_concurrency),
+            "ORCAZAP_JOB_TIMEOUT_MS": str(JOB_TIMEOUT_MS),
+            "ORCAZAP_LOG": os.environ.get("ORCAZAP_LOG", "warn"),
+        })
+        web = ct.Server(args.bin, dict(env, ORCAZAP_LISTEN=f"127.0.0.1:{port}"), workdir)
+        web.cli(["migrate", "up"])
+        web.cli(["seed", "--demo"])
+        web.cli(["channel", "token", "--store", "demo"], stdin="fault-test-token\n")
+        start_web(web, port)
+        worker = Worker(args.bin, env, workdir)
+        worker.start()
+        try:
+            result = scenario(args, web, worker, graph, port, db_url, pg_private)
+        finally:
+            worker.stop()
+            web.stop()
+            graph.server.shutdown()
+        result.update(fault=args.fault, engine=args.engine, orders=args.orders, rate=args.rate,
+                      worker_concurrency=args.worker_concurrency, binary=args.bin,
+                      date=time.strftime("%Y-%m-%dT%H:%M:%S"))
+        out = args.out or os.path.join("bench", "results",
+                                       f"fault-{args.fault}-{time.strftime('%Y%m%dT%H%M%S')}.json")
+        os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
+        with open(out, "w") as f:
+            json.dump(result, f, indent=1)
+        log(f"results in {out}; logs in {workdir}")
+        return 0 if result["passed"] else 1
+    finally:
+        if pg_private:
+            try:
+                pg_private.stop()
+            except subprocess.CalledProcessError:
+                pass
+        if scratch:
+            scratch.drop()
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def start_web(web, port):
+    logf = open(os.path.join(web.workdir, "web.log"), "a")
+    web.proc = subprocess.Popen([web.binary, "serve", "--web-only"], env=web.env, stdout=logf,
+                                stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/health", headers={"Host": ct.WEBHOOK_HOST})
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError("orcazap serve --web-only did not become healthy in 30 s")
+
+
+def scenario(args, web, worker, graph, port, db_url, pg):
+    ts = int(time.time())
+    deliveries = [ct.Delivery(f"55118{i:08d}", f"wamid.FAULT{ts}{i:06d}",
+                              ct.webhook_body(f"55118{i:08d}", f"wamid.FAULT{ts}{i:06d}", ORDER, ts))
+                  for i in range(args.orders)]
+    load_seconds = args.orders / args.rate
+    fault_at = args.fault_at if args.fault_at is not None else load_seconds / 3
+    log(f"{args.fault} on {args.engine}: {args.orders} orders at {args.rate:.0f}/s "
+        f"({load_seconds:.0f} s), fault at {fault_at:.1f} s")
+    t0 = time.monotonic()
+    fault = {"kills": 0}
+    stop_faults = threading.Event()
+
+    def inject():
+        time.sleep(max(0.0, fault_at))
+        fault["start"] = time.monotonic() - t0
+        if args.fault == "pg-restart":
+            pg.stop()
+            fault["down_at"] = time.monotonic() - t0
+            time.sleep(args.fault_seconds)
+            pg.start()
+            fault["end"] = time.monotonic() - t0
+        elif args.fault == "graph-errors":
+            with graph.lock:
+                graph.fault_until = time.monotonic() + args.fault_seconds
+            time.sleep(args.fault_seconds)
+            fault["end"] = time.monotonic() - t0
+        else:
+            while not stop_faults.is_set() and time.monotonic() - t0 < load_seconds + 2:
+                worker.sigkill()
+                fault["kills"] += 1
+                worker.start()
+                stop_faults.wait(args.kill_every)
+            fault["end"] = time.monotonic() - t0
+
+    injector = threading.Thread(target=inject, daemon=True)
+    injector.start()
+
+    def paced(i_d):
+        i, d = i_d
+        delay = t0 + i / args.rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        # As Meta: a webhook without a 200 is delivered again (here every 0.5 s, 2 minutes).
+        for _ in range(240):
+            if ct.post_webhook(port, d) == 200:
+                return
+            time.sleep(0.5)
+
+    with ThreadPoolExecutor(max_workers=args.connections) as pool:
+        list(pool.map(paced, enumerate(deliveries)))
+    injector.join()
+    stop_faults.set()
+    wanted = {d.wa_id for d in deliveries}
+    deadline = time.monotonic() + args.grace + JOB_TIMEOUT_MS / 1000 + 10
+    while time.monotonic() < deadline:
+        quoted = {to for to, body, _ in graph.snapshot() if QUOTE_MARKER in body}
+        if wanted <= quoted:
+            break
+        time.sleep(0.25)
+    time.sleep(2)  # late duplicates would arrive now
+    sends = graph.snapshot()
+    quoted_at = {}
+    seen, dups = {}, 0
+    for to, body, at in sends:
+        key = (to, body)
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            dups += 1
+        if QUOTE_MARKER in body and to in wanted:
+            quoted_at.setdefault(to, at - t0)
+    lost = sorted(wanted - set(quoted_at))
+    after = sorted(at - t0 for _, _, at in sends if at - t0 >= fault.get("end", 0))
+    recovery = (after[0] - fault["end"]) if after and "end" in fault else None
+    dead = count_sql(db_url, "SELECT COUNT(*) FROM jobs WHERE status = 'dead'")
+    allowed = fault["kills"] * args.worker_concurrency if args.fault == "sigkill" else 0
+    result = {
+        "customers": len(wanted), "webhook_redeliveries": sum(d.attempts - 1 for d in deliveries),
+        "quoted": len(quoted_at), "lost": len(lost), "duplicates": dups,
+        "duplicates_allowed": allowed, "dead_jobs": dead, "graph_refused": graph.refused,
+        "fault_window": fault, "recovery_seconds": recovery,
+        "last_quote_seconds": max(quoted_at.values()) if quoted_at else None,
+        "load_seconds": load_seconds,
+    }
+    result["passed"] = not lost and dups <= allowed
+    print()
+    print(f"FAULT {args.fault} ({args.engine}): {len(wanted)} customers, "
+          f"{result['quoted']} quoted, lost {len(lost)}, duplicates {dups} (allowed {allowed}), "
+          f"dead jobs {dead}, webhook redeliveries {result['webhook_redeliveries']}, "
+          f"Graph errors answered {graph.refused}, kills {fault['kills']}")
+    if recovery is not None:
+        print(f"fault {fault.get('start', 0):.1f}–{fault['end']:.1f} s; first reply "
+              f"{recovery:.2f} s after it ended; last quote at {result['last_quote_seconds']:.1f} s "
+              f"(load ended at {load_seconds:.1f} s)")
+    if lost:
+        print(f"lost (first 10): {lost[:10]}")
+    print("PASSED" if result["passed"] else "FAILED")
+    return result
+
+
+if __name__ == "__main__":
+    main()
