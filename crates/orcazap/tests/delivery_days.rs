@@ -138,7 +138,8 @@ async fn entrega_dia_12_completes_the_order(app: &TestApp) {
     let want = format!("dia 12 ({})", domain::clock::day_br(day));
     assert!(quote.contains(&want), "{want} in {quote}");
     // Only the cement: neither "dia" nor 12 became an item or an unknown product.
-    assert!(quote.contains("10 sacos"), "{quote}");
+    assert!(quote.contains("10 sc — Cimento"), "{quote}");
+    assert_eq!(quote.matches(" — ").count(), 1, "one line: {quote}");
     assert!(!quote.contains("Não encontrei"), "{quote}");
     let t = app.demo_tenant().await;
     assert_eq!(
