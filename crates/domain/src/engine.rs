@@ -101,7 +101,8 @@ pub const ASK_OTHER_DAY: &str =
 
 /// The short button message after a day question too long for a button message (Meta's
 /// 1,024 characters), so the customer can still tap.
-pub const DAY_BUTTONS_PROMPT: &str = "Para quando você precisa? Toque em Hoje, Amanhã ou Outro dia.";
+pub const DAY_BUTTONS_PROMPT: &str =
+    "Para quando você precisa? Toque em Hoje, Amanhã ou Outro dia.";
 
 /// The same question is asked at most this many times in a row; the next time a person
 /// takes the conversation instead.
@@ -586,7 +587,9 @@ fn capture(
         TemplateKind::MissingInfo,
         &templates::missing_info_context(common, &slots, &new_unknown),
     );
-    if missing.contains(&MissingSlot::Delivery) {
+    // The day buttons go with a question that asks for the day — not with one that first
+    // asks to confirm a product, where Hoje / Amanhã would answer the wrong question.
+    if missing.contains(&MissingSlot::Delivery) && new_unknown.is_empty() {
         step.replies.push(Reply::DayButtons(reply));
     } else {
         step.replies.push(Reply::Text(reply));

@@ -97,7 +97,11 @@ fn the_day_is_asked_with_buttons() {
     let w = world();
     let s = all_but_the_day(&w);
     assert_eq!(s.replies.len(), 1);
-    assert!(day_question(&s).contains("o dia da entrega"), "{:?}", s.replies);
+    assert!(
+        day_question(&s).contains("o dia da entrega"),
+        "{:?}",
+        s.replies
+    );
 }
 
 #[test]
@@ -127,7 +131,11 @@ fn cement_for_the_12th_in_one_message() {
     )
     .unwrap();
     assert_eq!(s.state, State::QuoteSent, "{:?}", s.replies);
-    assert!(s.memo.draft.unknown.is_empty(), "{:?}", s.memo.draft.unknown);
+    assert!(
+        s.memo.draft.unknown.is_empty(),
+        "{:?}",
+        s.memo.draft.unknown
+    );
     assert_eq!(s.memo.draft.items.len(), 1);
     assert_eq!(s.memo.draft.items[0].sku, "CIM-CP2-50");
     assert_eq!(s.memo.draft.items[0].quantity.thousandths(), 10_000);
@@ -158,7 +166,10 @@ fn outro_dia_asks_the_day_in_words() {
     let d = s.quote.as_ref().unwrap().delivery.unwrap();
     assert_eq!(d, Delivery::NextWeekday(Weekday::Quinta));
     // Said on a Thursday: a week later, never today.
-    assert_eq!(delivery_words(d, thursday()), "quinta-feira que vem (10/12/2026)");
+    assert_eq!(
+        delivery_words(d, thursday()),
+        "quinta-feira que vem (10/12/2026)"
+    );
 }
 
 #[test]
@@ -173,7 +184,10 @@ fn the_same_question_twice_then_a_person() {
     let why = third.to_person.as_deref().expect("a reason for staff");
     assert!(why.contains("o dia da entrega"), "{why}");
     assert!(
-        !third.replies.iter().any(|r| matches!(r, Reply::DayButtons(_))),
+        !third
+            .replies
+            .iter()
+            .any(|r| matches!(r, Reply::DayButtons(_))),
         "not asked a third time"
     );
 }
@@ -228,4 +242,29 @@ fn a_day_too_far_or_impossible_is_asked_again_politely() {
     let s = say(&w, &first, "no Grajaú, pix, ah e pode ser 12/11");
     assert_eq!(s.state, State::QuoteSent, "{:?}", s.replies);
     assert_eq!(s.quote.unwrap().delivery, Some(Delivery::DayOfMonth(10)));
+}
+
+#[test]
+fn a_product_question_goes_without_the_day_buttons() {
+    let w = world();
+    let s = advance(
+        State::Inbound,
+        Memo::default(),
+        &Inbound::Text("2 portas de madeira e 10 sacos de cimento no Grajaú, pix".into()),
+        &ctx(&w),
+    )
+    .unwrap();
+    assert_eq!(s.state, State::CaptureMin);
+    let Some(Reply::Text(ask)) = s.replies.last() else {
+        panic!("a text question: {:?}", s.replies)
+    };
+    assert!(ask.contains("porta"), "{ask}");
+    // Confirmed: now the day is what is asked, with the buttons.
+    let s = say(&w, &s, "isso");
+    assert_eq!(s.state, State::CaptureMin);
+    assert!(day_question(&s).contains("o dia da entrega"));
+    assert!(
+        !day_question(&s).contains("porta"),
+        "asked once about the product"
+    );
 }

@@ -99,7 +99,11 @@ async fn quoted_then_accepted(app: &TestApp, wa: &str, answer: impl AsyncFnOnce(
     let sent = sent_to(app, wa);
     assert_eq!(sent.len(), 1, "one question: {sent:?}");
     assert!(sent[0].is_interactive());
-    assert!(sent[0].text().contains("o dia da entrega"), "{}", sent[0].text());
+    assert!(
+        sent[0].text().contains("o dia da entrega"),
+        "{}",
+        sent[0].text()
+    );
     assert_eq!(buttons(&sent[0]), day_buttons());
 
     answer().await;

@@ -11,12 +11,12 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use context::join_pt;
 pub use context::{
     common_context, confirmation_context, expired_context, message_too_long_context,
     missing_info_context, price_answer_context, quote_context, quote_ref_context,
     quote_replaced_context, unknown_item_context, unsupported_media_context, Common, MissingSlot,
 };
-pub(crate) use context::join_pt;
 pub use guard::STACK_BYTES;
 pub use kinds::{default_source, sample_context, variables};
 pub use limits::{MAX_BLOCK_DEPTH, MAX_BRACKET_DEPTH, MAX_CHAIN, MAX_EXPR_TOKENS, MAX_UNARY_OPS};

@@ -168,7 +168,8 @@ fn weekday_at(toks: &[Token], i: usize, loose: bool) -> Option<(Weekday, usize)>
     // "a segunda opção", "segunda vez": ordinal, not a day.
     let ordinal =
         t.text == "segunda" && matches!(w(i + 1), "opcao" | "vez" | "mao" | "linha" | "via");
-    (!(short && len == 1 && !loose) && !ordinal).then_some((d, len))
+    let bare_short = short && len == 1 && !loose;
+    (!bare_short && !ordinal).then_some((d, len))
 }
 
 /// A weekday said with the week around it, at `i`: "quinta que vem", "próxima quinta",

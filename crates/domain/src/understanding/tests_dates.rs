@@ -21,9 +21,21 @@ fn days_are_read_and_never_become_items() {
         ("entrega dia 12", Some("dia:12"), &[]),
         ("dia 12", Some("dia:12"), &[]),
         ("p/ dia 12", Some("dia:12"), &[]),
-        ("10 sc de cimento p/ dia 12", Some("dia:12"), &[("CIM-CP2-50", "10")]),
-        ("10 sc de cimento pra dia doze", Some("dia:12"), &[("CIM-CP2-50", "10")]),
-        ("dia 12 manda 10 sacos de cimento", Some("dia:12"), &[("CIM-CP2-50", "10")]),
+        (
+            "10 sc de cimento p/ dia 12",
+            Some("dia:12"),
+            &[("CIM-CP2-50", "10")],
+        ),
+        (
+            "10 sc de cimento pra dia doze",
+            Some("dia:12"),
+            &[("CIM-CP2-50", "10")],
+        ),
+        (
+            "dia 12 manda 10 sacos de cimento",
+            Some("dia:12"),
+            &[("CIM-CP2-50", "10")],
+        ),
         ("pode ser dia primeiro", Some("dia:01"), &[]),
         ("12/12", Some("date:12/12"), &[]),
         ("entrega 12/1", Some("date:12/01"), &[]),
@@ -71,14 +83,20 @@ fn quinta_que_vem_is_not_quinta() {
     let d = |m: &str| understand(m, &idx).delivery;
     assert_eq!(
         d("quinta que vem"),
-        Some(crate::slots::Delivery::NextWeekday(crate::slots::Weekday::Quinta))
+        Some(crate::slots::Delivery::NextWeekday(
+            crate::slots::Weekday::Quinta
+        ))
     );
     assert_eq!(
         d("na quinta"),
-        Some(crate::slots::Delivery::Weekday(crate::slots::Weekday::Quinta))
+        Some(crate::slots::Delivery::Weekday(
+            crate::slots::Weekday::Quinta
+        ))
     );
     assert_eq!(
         d("sexta da semana que vem"),
-        Some(crate::slots::Delivery::WeekdayNextWeek(crate::slots::Weekday::Sexta))
+        Some(crate::slots::Delivery::WeekdayNextWeek(
+            crate::slots::Weekday::Sexta
+        ))
     );
 }
