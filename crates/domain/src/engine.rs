@@ -77,6 +77,37 @@ pub fn parse_quote_button(id: &str) -> Option<(QuoteAction, Option<&str>)> {
     Some((action, number))
 }
 
+/// Reply-button ids of the delivery-day question (issue 12 item 4). They name no quote: a
+/// day tapped late is still the customer's day.
+pub const BUTTON_DAY_TODAY: &str = "day:today";
+pub const BUTTON_DAY_TOMORROW: &str = "day:tomorrow";
+pub const BUTTON_DAY_OTHER: &str = "day:other";
+
+/// The day buttons, (id, title) (titles ≤ 20 characters, Meta's limit).
+pub fn day_buttons() -> Vec<(String, String)> {
+    [
+        (BUTTON_DAY_TODAY, "Hoje"),
+        (BUTTON_DAY_TOMORROW, "Amanhã"),
+        (BUTTON_DAY_OTHER, "Outro dia"),
+    ]
+    .into_iter()
+    .map(|(id, title)| (id.to_string(), title.to_string()))
+    .collect()
+}
+
+/// After "Outro dia": the day asked in words.
+pub const ASK_OTHER_DAY: &str =
+    "Para qual dia você precisa? Pode escrever, por exemplo: *dia 12*, *15/12* ou *sexta*.";
+
+/// The short button message after a day question too long for a button message (Meta's
+/// 1,024 characters), so the customer can still tap.
+pub const DAY_BUTTONS_PROMPT: &str =
+    "Para quando você precisa? Toque em Hoje, Amanhã ou Outro dia.";
+
+/// The same question is asked at most this many times in a row; the next time a person
+/// takes the conversation instead.
+pub const MAX_SAME_QUESTION: u8 = 2;
+
 /// Below this understanding confidence (0..=100) the engine asks the optional assistant.
 pub const ASSIST_BELOW_CONFIDENCE: u8 = 50;
 
@@ -92,6 +123,10 @@ pub struct Memo {
     /// The slots the bot last asked for, so it does not repeat the same question.
     #[serde(default)]
     pub asked_missing: Vec<MissingSlot>,
+    /// How many times in a row the bot asked for exactly `asked_missing` without the
+    /// customer giving any of it; past [`MAX_SAME_QUESTION`] a person takes over.
+    #[serde(default)]
+    pub asked_times: u8,
     /// An optional assistant (LLM) helped read this conversation: its quote needs approval.
     #[serde(default)]
     pub llm_assisted: bool,
@@ -177,6 +212,9 @@ pub enum Reply {
     Text(String),
     /// Text with the quote's reply buttons (Confirmar / Alterar / Falar com atendente).
     QuoteButtons(String),
+    /// A question that includes the delivery day, with the day buttons ([`day_buttons`]:
+    /// Hoje / Amanhã / Outro dia).
+    DayButtons(String),
     /// "Your quote is being checked by a person" ([`TemplateKind::ApprovalPending`]). Left for
     /// the worker to render: it names the quote, whose number exists only once the worker has
     /// stored it.
@@ -294,7 +332,11 @@ fn advance_one(
             Some((QuoteAction::Accept, _)) => "sim, confirmo".to_string(),
             Some((QuoteAction::Change, _)) => "quero alterar o pedido".to_string(),
             Some((QuoteAction::Human, _)) => "quero falar com um atendente".to_string(),
-            None => title.clone(),
+            None => match id.trim() {
+                BUTTON_DAY_TODAY => "hoje".to_string(),
+                BUTTON_DAY_TOMORROW => "amanhã".to_string(),
+                _ => title.clone(),
+            },
         },
     };
     let button_intent = match inbound {
@@ -322,6 +364,15 @@ fn advance_one(
     }
     if let Some(i) = button_intent {
         u.intent = i;
+    }
+
+    let other_day = matches!(inbound, Inbound::Button { id, .. } if id.trim() == BUTTON_DAY_OTHER);
+    if other_day && !ctx.taken_over && step.state == State::CaptureMin {
+        // "Outro dia": the day in words. A new, narrower question: the count starts again.
+        step.replies.push(Reply::Text(ASK_OTHER_DAY.to_string()));
+        step.memo.asked_missing = step.memo.draft.missing();
+        step.memo.asked_times = 1;
+        return Ok(step);
     }
 
     if ctx.taken_over || step.state == State::WaitingPerson {
@@ -434,6 +485,12 @@ fn capture(
 ) -> Result<(), IllegalTransition> {
     let before = step.memo.draft.clone();
     step.memo.draft.apply(u);
+    // A day that is past, does not exist or is too far ahead is not taken: the customer is
+    // told, the day they gave before (if any) stays, and the day is asked again.
+    if let Some(d) = u.delivery.filter(|d| !d.acceptable(ctx.today)) {
+        step.memo.draft.delivery = before.delivery;
+        step.replies.push(Reply::Text(day_refused(d, ctx.today)));
+    }
     let draft = step.memo.draft.clone();
     // A message that adds nothing after the bot already asked is a failed attempt; three in
     // a row and a person takes over instead of a fourth try.
@@ -502,15 +559,63 @@ fn capture(
         return Ok(());
     }
     let slots: Vec<templates::MissingSlot> = missing.iter().map(|m| to_template_slot(*m)).collect();
+    // The same question again (nothing of it answered, nothing added to the order): at most
+    // twice, then a person.
+    let same_question = !missing.is_empty()
+        && step.memo.asked_missing == missing
+        && u.items.is_empty()
+        && u.corrections.is_empty()
+        && new_unknown.is_empty();
+    let times = if same_question {
+        step.memo.asked_times.saturating_add(1)
+    } else {
+        1
+    };
+    if times > MAX_SAME_QUESTION {
+        let labels: Vec<&str> = slots.iter().map(|s| s.label_pt()).collect();
+        let why = format!(
+            "o robô perguntou {} vezes e o cliente não respondeu: falta {}",
+            MAX_SAME_QUESTION,
+            templates::join_pt(&labels)
+        );
+        let taken = std::mem::replace(step, Step::new(State::CaptureMin, Memo::default()));
+        *step = to_person(taken, why, ctx, common)?;
+        return Ok(());
+    }
     let reply = render(
         ctx,
         TemplateKind::MissingInfo,
         &templates::missing_info_context(common, &slots, &new_unknown),
     );
-    step.replies.push(Reply::Text(reply));
+    // The day buttons go with a question that asks for the day — not with one that first
+    // asks to confirm a product, where Hoje / Amanhã would answer the wrong question.
+    if missing.contains(&MissingSlot::Delivery) && new_unknown.is_empty() {
+        step.replies.push(Reply::DayButtons(reply));
+    } else {
+        step.replies.push(Reply::Text(reply));
+    }
     step.memo.asked_missing = missing;
+    step.memo.asked_times = times;
     step.memo.asked_unknown.extend(new_unknown);
     Ok(())
+}
+
+/// Why a day was not taken, and what the bot can take (pt-BR).
+fn day_refused(d: Delivery, today: NaiveDate) -> String {
+    let last = today + chrono::Duration::days(crate::slots::MAX_DELIVERY_DAYS_AHEAD);
+    let until = crate::clock::day_br(last);
+    match d.resolve(today) {
+        None => format!(
+            "Não encontrei o dia {} no calendário. Pode conferir a data? Consigo agendar de \
+             hoje até {until}.",
+            d.label_pt()
+        ),
+        Some(date) => format!(
+            "Não consigo agendar a entrega para {}: consigo de hoje até {until}. Pode \
+             escolher outro dia?",
+            crate::clock::day_br(date)
+        ),
+    }
 }
 
 fn all_but_items(d: &Draft) -> bool {
@@ -592,6 +697,7 @@ fn quote(step: &mut Step, ctx: &Context, common: &Common) -> Result<(), IllegalT
         delivery: draft.delivery,
     });
     step.memo.asked_missing.clear();
+    step.memo.asked_times = 0;
     Ok(())
 }
 

@@ -26,6 +26,7 @@ pub fn queue_for_person(state: State, memo: &mut Memo) -> Result<State, IllegalT
     let to = transition(state, Event::PersonRequested)?;
     memo.resume = Some(state);
     memo.stalled = 0;
+    memo.asked_times = 0;
     Ok(to)
 }
 
@@ -36,6 +37,7 @@ pub fn leave_person_queue(state: State, memo: &mut Memo) -> State {
         return state;
     }
     memo.stalled = 0;
+    memo.asked_times = 0;
     match memo.resume.take() {
         Some(
             s @ (State::CaptureMin | State::HumanApproval | State::QuoteSent | State::WaitingReply),

@@ -375,7 +375,9 @@ const INBOUND_FIXTURES: &[Expect] = &[
         fixture: "interactive_list_reply.json",
         replies: 1,
         to: "5511987654321",
-        interactive: false,
+        // The day is among what is missing: the question carries the Hoje / Amanhã / Outro
+        // dia buttons (issue 12 item 4).
+        interactive: true,
         // The list choice "PIX" filled the payment: only the rest is asked.
         contains: &["só falta", "produtos", "CEP", "dia da entrega"],
         excludes: &["forma de pagamento"],
@@ -402,7 +404,8 @@ const INBOUND_FIXTURES: &[Expect] = &[
         fixture: "location.json",
         replies: 1,
         to: "5531977776666",
-        interactive: false,
+        // The day is among what is missing: with the day buttons.
+        interactive: true,
         // The pin's address filled the location: only the rest is asked.
         contains: &["só falta", "forma de pagamento", "dia da entrega"],
         excludes: &["CEP"],

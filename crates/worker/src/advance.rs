@@ -301,6 +301,16 @@ async fn apply_step(
                     buttons: outbound::quote_buttons(&number),
                 }
             }
+            Reply::DayButtons(body) => {
+                let payload = Payload::Buttons {
+                    to: to.clone(),
+                    body: body.clone(),
+                    buttons: engine::day_buttons(),
+                };
+                outbound::queue_with_prompt(c, t, &payload, None, engine::DAY_BUTTONS_PROMPT)
+                    .await?;
+                continue;
+            }
             // Needs the number of the quote waiting for approval: after it is stored, below.
             Reply::ApprovalPending => continue,
         };

@@ -197,7 +197,9 @@ pub async fn queue_quote(
     .await
 }
 
-async fn queue_with_prompt(
+/// [`queue`], with the short button message to use when the body is too long for a button
+/// message.
+pub async fn queue_with_prompt(
     c: &mut AnyConnection,
     t: &Target<'_>,
     payload: &Payload,

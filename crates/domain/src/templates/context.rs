@@ -49,7 +49,7 @@ fn customer(name: Option<&str>) -> String {
 }
 
 /// "a, b e c"
-fn join_pt(parts: &[&str]) -> String {
+pub(crate) fn join_pt(parts: &[&str]) -> String {
     match parts {
         [] => String::new(),
         [one] => one.to_string(),

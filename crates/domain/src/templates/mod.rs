@@ -11,6 +11,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use context::join_pt;
 pub use context::{
     common_context, confirmation_context, expired_context, message_too_long_context,
     missing_info_context, price_answer_context, quote_context, quote_ref_context,

@@ -34,7 +34,10 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
         .map(Location::Cep)
         .or_else(|| place.bairro.clone().map(Location::Bairro));
     let payment = payment_and_delivery::find_payment(&toks, &skip);
-    let delivery = payment_and_delivery::find_delivery(&toks, &skip);
+    let (delivery, day_tokens) = payment_and_delivery::find_delivery_used(&toks, &skip);
+    skip.extend(day_tokens);
+    skip.sort_unstable();
+    skip.dedup();
     let clauses = split_clauses(&toks, &skip, &masked);
 
     let mut st = State {

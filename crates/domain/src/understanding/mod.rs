@@ -134,3 +134,5 @@ pub fn understand_in(text: &str, index: &CatalogIndex, draft: &Draft) -> Underst
 mod tests;
 #[cfg(test)]
 mod tests_chat;
+#[cfg(test)]
+mod tests_dates;

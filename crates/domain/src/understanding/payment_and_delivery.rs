@@ -131,9 +131,147 @@ fn is_size_fraction(a: i64, b: i64) -> bool {
     matches!(b, 2 | 4 | 8 | 16 | 32) && a < b
 }
 
+/// "que vem" (or "-feira que vem") right after index `i`: how many tokens it takes.
+fn que_vem_after(toks: &[Token], i: usize) -> Option<usize> {
+    let w = |k: usize| toks.get(k).map(|t| t.text.as_str()).unwrap_or("");
+    (w(i) == "que" && w(i + 1) == "vem").then_some(2)
+}
+
+/// "semana que vem", "proxima semana", "semana seguinte" at `i`: how many tokens.
+fn next_week_at(toks: &[Token], i: usize) -> Option<usize> {
+    let w = |k: usize| toks.get(k).map(|t| t.text.as_str()).unwrap_or("");
+    match w(i) {
+        "semana" if w(i + 1) == "que" && w(i + 2) == "vem" => Some(3),
+        "semana" if w(i + 1) == "seguinte" => Some(2),
+        "proxima" | "prox" | "proximo" if w(i + 1) == "semana" => Some(2),
+        _ => None,
+    }
+}
+
+/// A weekday at `i`, with its "-feira" (how many tokens the day takes). Short forms
+/// ("qui", "sex") only with a "-feira" or when `loose` (after "próxima").
+fn weekday_at(toks: &[Token], i: usize, loose: bool) -> Option<(Weekday, usize)> {
+    let t = toks.get(i)?;
+    if t.kind != Kind::Word {
+        return None;
+    }
+    let d = weekday(&t.text)?;
+    let w = |k: usize| toks.get(k).map(|t| t.text.as_str()).unwrap_or("");
+    let len = if w(i + 1) == "feira" {
+        2
+    } else if w(i + 1) == "-" && w(i + 2) == "feira" {
+        3
+    } else {
+        1
+    };
+    let short = t.text.len() <= 3;
+    // "a segunda opção", "segunda vez": ordinal, not a day.
+    let ordinal =
+        t.text == "segunda" && matches!(w(i + 1), "opcao" | "vez" | "mao" | "linha" | "via");
+    let bare_short = short && len == 1 && !loose;
+    (!bare_short && !ordinal).then_some((d, len))
+}
+
+/// A weekday said with the week around it, at `i`: "quinta que vem", "próxima quinta",
+/// "sexta da semana que vem", "semana que vem na sexta", "semana que vem". The hit and how
+/// many tokens it takes.
+fn relative_day_at(toks: &[Token], i: usize) -> Option<(Delivery, usize)> {
+    let w = |k: usize| toks.get(k).map(|t| t.text.as_str()).unwrap_or("");
+    // "próxima quinta", "prox sexta-feira"
+    if matches!(w(i), "proxima" | "proximo" | "prox") {
+        if let Some((d, len)) = weekday_at(toks, i + 1, true) {
+            return Some((Delivery::NextWeekday(d), 1 + len));
+        }
+    }
+    if let Some((d, len)) = weekday_at(toks, i, false) {
+        let after = i + len;
+        if let Some(n) = que_vem_after(toks, after) {
+            return Some((Delivery::NextWeekday(d), len + n));
+        }
+        // "sexta da semana que vem", "segunda na próxima semana"
+        let linked = usize::from(matches!(w(after), "da" | "na" | "de" | "dessa"));
+        if let Some(n) = next_week_at(toks, after + linked) {
+            return Some((Delivery::WeekdayNextWeek(d), len + linked + n));
+        }
+        return None;
+    }
+    if let Some(n) = next_week_at(toks, i) {
+        // "semana que vem na quinta", "semana que vem, quinta"
+        let mut k = i + n;
+        if matches!(w(k), "na" | "no" | "de" | "," | "-") {
+            k += 1;
+        }
+        if let Some((d, len)) = weekday_at(toks, k, false) {
+            return Some((Delivery::WeekdayNextWeek(d), k + len - i));
+        }
+        return Some((Delivery::SemanaQueVem, n));
+    }
+    None
+}
+
+/// "dia 12", "dia doze", "dia primeiro", "dia 12 de dezembro" at `i` (the word "dia"). Not a
+/// greeting ("bom dia 10 sacos") nor a rate ("por dia"), nor a count of days ("dia 2 sacos"
+/// is read as neither: a unit follows the number).
+fn day_of_month_at(toks: &[Token], i: usize) -> Option<(Delivery, usize)> {
+    if !toks[i].is_word("dia") {
+        return None;
+    }
+    let prev = if i > 0 { toks[i - 1].text.as_str() } else { "" };
+    if matches!(
+        prev,
+        "bom" | "boa" | "por" | "ao" | "todo" | "cada" | "um" | "1" | "outro"
+    ) {
+        return None;
+    }
+    let n = toks.get(i + 1)?;
+    let day = if n.is_word("primeiro") || n.is_word("1o") {
+        1
+    } else if n.kind == Kind::Num && n.value % crate::money::QUANTITY_SCALE == 0 {
+        n.value / crate::money::QUANTITY_SCALE
+    } else {
+        return None;
+    };
+    if !(1..=31).contains(&day) {
+        return None;
+    }
+    let after = toks.get(i + 2);
+    // "dia 15 de janeiro"
+    if after.is_some_and(|t| t.is_word("de")) {
+        if let Some(month) = toks
+            .get(i + 3)
+            .filter(|m| m.text.len() > 3)
+            .and_then(|m| super::lexicon::month(&m.text))
+        {
+            return Some((
+                Delivery::Date {
+                    day: day as u8,
+                    month,
+                },
+                4,
+            ));
+        }
+    }
+    // "dia 2 sacos": an amount, not a day.
+    if after.is_some_and(|t| t.kind == Kind::Word && super::text::canonical_unit(&t.text).is_some())
+    {
+        return None;
+    }
+    Some((Delivery::DayOfMonth(day as u8), 2))
+}
+
 /// The delivery day the customer settles on: the last one mentioned and not negated.
+#[cfg(test)]
 pub(crate) fn find_delivery(toks: &[Token], skip: &[usize]) -> Option<Delivery> {
+    find_delivery_used(toks, skip).0
+}
+
+/// The delivery day the customer settles on (the last one mentioned and not negated), and
+/// the tokens of the numeric days it read ("dia 12", "12/12",
+/// "3 de março"): those numbers are days, never amounts of goods, so the item reader leaves
+/// them out ("10 sc de cimento p/ dia 12" keeps the cement and nothing else).
+pub(crate) fn find_delivery_used(toks: &[Token], skip: &[usize]) -> (Option<Delivery>, Vec<usize>) {
     let mut found = None;
+    let mut used = Vec::new();
     // Clause boundaries for the opening-hours check.
     let mut clause_start = 0;
     let mut i = 0;
@@ -153,15 +291,19 @@ pub(crate) fn find_delivery(toks: &[Token], skip: &[usize]) -> Option<Delivery> 
                 let next = toks.get(i + 1).map(|t| t.text.as_str()).unwrap_or("");
                 let next2 = toks.get(i + 2).map(|t| t.text.as_str()).unwrap_or("");
                 let prev = if i > 0 { toks[i - 1].text.as_str() } else { "" };
-                if w == "hoje" || w == "hj" {
+                if let Some(rel) = relative_day_at(toks, i) {
+                    hit = Some(rel);
+                } else if let Some(day) = day_of_month_at(toks, i) {
+                    hit = Some(day);
+                } else if matches!(w, "depois" | "dps" | "dpois")
+                    && matches!(next, "de" | "d")
+                    && matches!(next2, "amanha" | "amanhan" | "amnh")
+                {
+                    hit = Some((Delivery::DepoisDeAmanha, 3));
+                } else if w == "hoje" || w == "hj" {
                     hit = Some((Delivery::Hoje, 1));
                 } else if w == "amanha" || w == "amanhan" || w == "amnh" {
-                    // "depois de amanhã" is another day, and not one we can name.
-                    let after =
-                        i >= 2 && toks[i - 2].is_word("depois") && toks[i - 1].is_word("de");
-                    if !after {
-                        hit = Some((Delivery::Amanha, 1));
-                    }
+                    hit = Some((Delivery::Amanha, 1));
                 } else if matches!(
                     w,
                     "urgente"
@@ -181,19 +323,11 @@ pub(crate) fn find_delivery(toks: &[Token], skip: &[usize]) -> Option<Delivery> 
                     hit = Some((Delivery::OQuantoAntes, 1));
                 } else if w == "logo" && next == "possivel" {
                     hit = Some((Delivery::OQuantoAntes, 2));
-                } else if let Some(d) = weekday(w) {
-                    // Short forms only with a "-feira" or as a list field.
-                    let short = w.len() <= 3;
-                    let feira = next == "feira" || (next == "-" && next2 == "feira");
-                    // "a segunda opção", "segunda vez": ordinal, not a day.
-                    let ordinal =
-                        w == "segunda" && matches!(next, "opcao" | "vez" | "mao" | "linha" | "via");
-                    if (!short || feira) && !ordinal {
-                        hit = Some((Delivery::Weekday(d), 1));
-                    }
+                } else if let Some((d, len)) = weekday_at(toks, i, false) {
+                    hit = Some((Delivery::Weekday(d), len));
                 }
             }
-            // "dia 15 de janeiro"
+            // "15 de janeiro"
             Kind::Num
                 if toks.get(i + 1).is_some_and(|t| t.is_word("de"))
                     && toks.get(i + 2).is_some_and(|m| {
@@ -258,12 +392,15 @@ pub(crate) fn find_delivery(toks: &[Token], skip: &[usize]) -> Option<Delivery> 
             if !hours && !negated_here {
                 found = Some(d);
             }
+            if matches!(d, Delivery::Date { .. } | Delivery::DayOfMonth(_)) {
+                used.extend(i..i + len);
+            }
             i += len;
             continue;
         }
         i += 1;
     }
-    found
+    (found, used)
 }
 
 /// "3x no cartão", "em 10x sem juros", "cartão em 3x": installments are about payment, so
@@ -360,7 +497,11 @@ mod tests {
             ("qualquer dia dessa semana", None),
             ("dia 3 de março", Some("date:03/03")),
             ("hj de tarde", Some("hoje")),
-            ("depois de amanhã", None),
+            ("depois de amanhã", Some("depois_de_amanha")),
+            ("entrega dia 12", Some("dia:12")),
+            ("quinta que vem", Some("weekday:quinta")),
+            ("dia 12 não, dia 14", Some("dia:14")),
+            ("vcs abrem dia 12?", None),
             ("preciso pra ontem", Some("o_quanto_antes")),
         ];
         for (m, want) in cases {
