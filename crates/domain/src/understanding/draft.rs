@@ -84,17 +84,24 @@ impl Draft {
                     self.unknown
                         .retain(|u| !unknown_key(u).iter().any(|w| key.contains(w)));
                 }
-                Correction::ReplaceSku { from, to } => {
+                Correction::ReplaceSku { from, to, quantity } => {
                     let existing_to = self.items.iter().position(|i| &i.sku == to);
                     if let Some(pos) = self.items.iter().position(|i| &i.sku == from) {
                         match existing_to {
                             Some(t) if t != pos => {
-                                let q = self.items[pos].quantity;
-                                self.items[t].quantity =
-                                    self.items[t].quantity.checked_add(q).unwrap_or(q);
+                                let q = quantity.unwrap_or(self.items[pos].quantity);
+                                self.items[t].quantity = match quantity {
+                                    Some(_) => q,
+                                    None => self.items[t].quantity.checked_add(q).unwrap_or(q),
+                                };
                                 self.items.remove(pos);
                             }
-                            _ => self.items[pos].sku = to.clone(),
+                            _ => {
+                                self.items[pos].sku = to.clone();
+                                if let Some(q) = quantity.filter(|q| !q.is_zero()) {
+                                    self.items[pos].quantity = q;
+                                }
+                            }
                         }
                     }
                 }

@@ -242,9 +242,11 @@ impl State<'_> {
                         };
                         if let Some(from) = target {
                             if from != to_sku {
+                                let unit = self.index.entries[t.entry].unit;
                                 self.corrections.push(Correction::ReplaceSku {
                                     from,
                                     to: to_sku.clone(),
+                                    quantity: t.qty.map(|(v, u)| convert(v, u, unit)),
                                 });
                             }
                             self.note_mention(&to_sku, t.context.clone());
@@ -395,6 +397,10 @@ impl State<'_> {
                 self.items.remove(pos);
             } else if let Some(t) = self.target_in_draft(&sku) {
                 self.corrections.push(Correction::Remove { sku: t });
+            } else if !self.draft.unknown.is_empty() {
+                // "tira o selador" when the selador was left unknown ("selador em galão").
+                self.corrections
+                    .push(Correction::ForgetUnknown { text: f.text });
             }
             return;
         }
@@ -434,6 +440,23 @@ impl State<'_> {
                     return;
                 }
                 let q = convert(v, u, unit);
+                if matches!(
+                    (u, unit),
+                    (Some("galao"), Unit::Lata) | (Some("lata"), Unit::Galao)
+                ) {
+                    // Another package than the store's: quoted converted, and said.
+                    let note = format!(
+                        "«{}»: a loja vende em {}; cotado {} {}",
+                        f.text.trim(),
+                        unit.label(),
+                        q.to_br(),
+                        unit.label_for(q)
+                    );
+                    if !self.conditions.contains(&note) {
+                        self.conditions.push(note);
+                    }
+                    self.min_conf = self.min_conf.min(60);
+                }
                 if flags.addition && self.in_draft(&sku) && !self.items.iter().any(|i| i.sku == sku)
                 {
                     self.corrections
@@ -561,7 +584,11 @@ impl State<'_> {
             {
                 let from = self.negated.remove(pos);
                 self.corrections
-                    .push(Correction::ReplaceSku { from, to: sku });
+                    .push(Correction::ReplaceSku {
+                        from,
+                        to: sku,
+                        quantity: None,
+                    });
                 continue;
             }
             if self.items.iter().any(|i| i.sku == sku) {
@@ -569,7 +596,11 @@ impl State<'_> {
             }
             if let Some(sib) = self.target_in_draft(&sku) {
                 self.corrections
-                    .push(Correction::ReplaceSku { from: sib, to: sku });
+                    .push(Correction::ReplaceSku {
+                        from: sib,
+                        to: sku,
+                        quantity: None,
+                    });
                 continue;
             }
             // Named in the singular with no number: one unit.
@@ -616,6 +647,14 @@ fn convert(v: i64, stated: Option<&str>, unit: Unit) -> Quantity {
         (Some("milheiro"), Unit::Un | Unit::Pc) => q.scale(1000, 1),
         (Some("milheiro"), Unit::Milheiro) => q,
         (Some("duzia"), _) => q.scale(12, 1),
+        // The store has the product in the other package only ("1 galão de selador", the
+        // selador comes in 18 L latas): a galão is 3,6 L, a lata 18 L; enough whole latas to
+        // hold the galões asked for, or five galões per lata.
+        (Some("galao"), Unit::Lata) => {
+            let latas = (v + 5 * QUANTITY_SCALE - 1) / (5 * QUANTITY_SCALE);
+            Quantity::whole(latas.max(1))
+        }
+        (Some("lata"), Unit::Galao) => q.scale(5, 1),
         (_, Unit::Milheiro) => q.scale(1, 1000),
         _ => q,
     }

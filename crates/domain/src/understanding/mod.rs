@@ -59,7 +59,15 @@ pub enum Correction {
     /// "tira a areia", "esquece as canaletas"
     Remove { sku: String },
     /// "troca a média pela fina", "muda pra cp4", "é 1,83 e não 2,44"
-    ReplaceSku { from: String, to: String },
+    ///
+    /// With `quantity`, the new product comes with its own amount ("troca por 1 lata de 18"
+    /// after "3 galões": 1 lata, not 3).
+    ReplaceSku {
+        from: String,
+        to: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        quantity: Option<Quantity>,
+    },
     /// "esquece a porta": an unknown product is no longer wanted (the text names it).
     ForgetUnknown { text: String },
 }
@@ -134,3 +142,5 @@ pub fn understand_in(text: &str, index: &CatalogIndex, draft: &Draft) -> Underst
 mod tests;
 #[cfg(test)]
 mod tests_chat;
+#[cfg(test)]
+mod tests_corrections;
