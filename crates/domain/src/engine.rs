@@ -428,7 +428,12 @@ fn changes_order(u: &Understanding, draft: &Draft) -> bool {
         || !u.corrections.is_empty()
         || u.intent == Intent::ChangeRequest
         || u.intent == Intent::Order && !u.unknown.is_empty()
-        || u.location.is_some() && u.location != draft.location
+        || changes_slots(u, draft)
+}
+
+/// Another place, payment or day than the draft's: the price or the promise changes.
+fn changes_slots(u: &Understanding, draft: &Draft) -> bool {
+    u.location.is_some() && u.location != draft.location
         || u.payment.is_some() && u.payment != draft.payment
         || u.delivery.is_some() && u.delivery != draft.delivery
 }
@@ -444,9 +449,7 @@ fn asks_to_change(u: &Understanding, draft: &Draft) -> bool {
         && u.items.is_empty()
         && u.corrections.is_empty()
         && u.unknown.is_empty()
-        && !(u.location.is_some() && u.location != draft.location)
-        && !(u.payment.is_some() && u.payment != draft.payment)
-        && !(u.delivery.is_some() && u.delivery != draft.delivery)
+        && !changes_slots(u, draft)
 }
 
 /// Collecting data: update the draft, answer questions, ask once for what is missing, and
@@ -665,7 +668,8 @@ fn after_quote(
     common: &Common,
 ) -> Result<(), IllegalTransition> {
     match u.intent {
-        Intent::Accept => {
+        // "pode ser no cartão": words of consent around a new payment are a change.
+        Intent::Accept if !changes_slots(u, &step.memo.draft) => {
             step.fire(Event::ScheduleConfirmed)?;
             step.quote_outcome = Some(QuoteOutcome::Accepted);
             step.closed_reason = Some("aceito".into());

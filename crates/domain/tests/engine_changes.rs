@@ -195,7 +195,7 @@ fn unknown_products_are_listed_in_the_quote_with_the_nearest_item() {
         .approval_reasons
         .contains(&ApprovalReason::UnknownItem));
     assert_eq!(
-        plan.priced.suggestion_for("galão de tinta pva"),
+        plan.priced.suggestion_for("tinta pva"),
         Some("Tinta látex PVA branco 18L")
     );
     let text = rendered(&w, &s2);
@@ -205,7 +205,7 @@ fn unknown_products_are_listed_in_the_quote_with_the_nearest_item() {
     );
     assert!(
         text.contains(
-            "Não incluído: galão de tinta pva — vamos verificar. Você quis dizer *Tinta látex PVA branco 18L*?"
+            "Não incluído: tinta pva — vamos verificar. Você quis dizer *Tinta látex PVA branco 18L*?"
         ),
         "{text}"
     );
@@ -213,7 +213,7 @@ fn unknown_products_are_listed_in_the_quote_with_the_nearest_item() {
     // "tira a porta" leaves the unknown out of the next quote, and says so.
     let s3 = say(&w, s2.state, s2.memo, "tira a porta");
     let plan = s3.quote.as_ref().expect("re-quoted");
-    assert_eq!(plan.priced.unknown, vec!["galão de tinta pva".to_string()]);
+    assert_eq!(plan.priced.unknown, vec!["tinta pva".to_string()]);
     assert!(
         texts(&s3)[0].contains("tirei «portas de madeira»"),
         "{:?}",

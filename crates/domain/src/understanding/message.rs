@@ -59,6 +59,7 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
         min_conf: 100,
         conditions: Vec::new(),
         open_condition: None,
+        removal_sentence: None,
     };
     for cl in &clauses {
         let unit = st.last_unit.or(st.draft_unit);
@@ -160,11 +161,26 @@ struct State<'a> {
     /// A condition with nothing after it yet ("caso não tenha,"): its sentence and first
     /// token; the sentence's next clauses are its alternative.
     open_condition: Option<(usize, usize)>,
+    /// The sentence of the last removal ("pode tirar a areia e o ferro": the ferro too).
+    removal_sentence: Option<usize>,
 }
 
 impl State<'_> {
     fn clause(&mut self, toks: &[Token], text: &str, cl: &Clause) {
+        let trimmed = self.without_back_ref_words(toks, cl);
+        let cl = trimmed.as_ref().unwrap_or(cl);
         let mut flags = flags(toks, cl);
+        // "pode tirar a areia e o ferro": a removal goes on through "e" in its sentence.
+        if flags.removal {
+            self.removal_sentence = Some(cl.sentence);
+        } else if cl.after_and
+            && self.removal_sentence == Some(cl.sentence)
+            && !cl.toks.iter().any(|i| toks[*i].kind == text::Kind::Num)
+        {
+            flags.removal = true;
+        } else {
+            self.removal_sentence = None;
+        }
         // "caso não tenha, 4 sc de cp4": the condition opens the sentence's next clauses.
         let mut opened_at = None;
         if let Some((sentence, first)) = self.open_condition {
@@ -307,10 +323,59 @@ impl State<'_> {
                 }
                 self.dangling(v, unit, another, cl.after_and, &flags);
             }
+            // "tira o ferro" when "ferro" alone names several items: the draft's lines of
+            // that product go.
+            Outcome::Mention(words) if flags.removal => {
+                let matching: Vec<String> = self
+                    .draft
+                    .items
+                    .iter()
+                    .filter(|i| {
+                        self.index
+                            .entry_by_sku(&i.sku)
+                            .is_some_and(|e| words.iter().all(|w| e.knows(*w)))
+                    })
+                    .map(|i| i.sku.clone())
+                    .collect();
+                self.items.retain(|i| !matching.contains(&i.sku));
+                for sku in matching {
+                    self.corrections.push(Correction::Remove { sku });
+                }
+                self.context = words;
+            }
             Outcome::Mention(words) => self.context = words,
             Outcome::Nothing if flags.removal => self.forget_unknown(toks, text, cl),
             Outcome::Nothing => {}
         }
+    }
+
+    /// "mais 15 metros do mesmo fio": after "do mesmo"/"da mesma" the product's words only
+    /// repeat the product last named (which may be one of several fios); they are left out
+    /// so the clause reads as "mais 15 metros do mesmo".
+    fn without_back_ref_words(&self, toks: &[Token], cl: &Clause) -> Option<Clause> {
+        if self.context.is_empty() {
+            return None;
+        }
+        let p = cl.toks.windows(2).position(|w| {
+            matches!(
+                toks[w[0]].text.as_str(),
+                "do" | "da" | "desse" | "dessa" | "no" | "na"
+            ) && matches!(toks[w[1]].text.as_str(), "mesmo" | "mesma")
+        })?;
+        let after = &cl.toks[p + 2..];
+        let named = after
+            .iter()
+            .take_while(|i| toks[**i].kind == text::Kind::Word && self.index.id(&toks[**i].text).is_some())
+            .count();
+        if named == 0 {
+            return None;
+        }
+        let mut kept = cl.toks[..p + 2].to_vec();
+        kept.extend_from_slice(&after[named..]);
+        Some(Clause {
+            toks: kept,
+            ..cl.clone()
+        })
     }
 
     /// Keeps the words of a conditional clause ("se não tiver manda 10 telhas de 1,83") and
@@ -362,12 +427,25 @@ impl State<'_> {
         if self.in_draft(sku) {
             return Some(sku.to_string());
         }
-        self.draft
-            .items
-            .iter()
-            .rev()
-            .find(|i| self.index.same_family(&i.sku, sku))
-            .map(|i| i.sku.clone())
+        // Among similar lines, the one sharing most of the new item's words ("o de 2,5 quero
+        // o rolo fechado" with fio 2,5 and fio 4: the 2,5); the latest on a tie.
+        let shared = |other: &str| -> usize {
+            match (self.index.entry_by_sku(sku), self.index.entry_by_sku(other)) {
+                (Some(a), Some(b)) => a.vocab.iter().filter(|id| b.knows(**id)).count(),
+                _ => 0,
+            }
+        };
+        let mut best: Option<(usize, &str)> = None;
+        for i in self.draft.items.iter() {
+            if !self.index.same_family(&i.sku, sku) {
+                continue;
+            }
+            let n = shared(&i.sku);
+            if best.is_none_or(|(b, _)| n >= b) {
+                best = Some((n, i.sku.as_str()));
+            }
+        }
+        best.map(|(_, s)| s.to_string())
     }
 
     fn found(&mut self, f: Found, flags: &Flags) {
@@ -440,10 +518,7 @@ impl State<'_> {
                     return;
                 }
                 let q = convert(v, u, unit);
-                if matches!(
-                    (u, unit),
-                    (Some("galao"), Unit::Lata) | (Some("lata"), Unit::Galao)
-                ) {
+                if matches!((u, unit), (Some("galao"), Unit::Lata)) {
                     // Another package than the store's: quoted converted, and said.
                     let note = format!(
                         "«{}»: a loja vende em {}; cotado {} {}",
@@ -595,11 +670,16 @@ impl State<'_> {
                 continue;
             }
             if let Some(sib) = self.target_in_draft(&sku) {
+                // Sold in another unit ("o de 2,5 quero o rolo fechado": metres → a roll),
+                // the old amount means nothing for it: one, as named in the singular.
+                let unit_of = |s: &str| self.index.entry_by_sku(s).map(|e| e.unit);
+                let quantity =
+                    (unit_of(&sib) != unit_of(&sku)).then_some(Quantity::whole(1));
                 self.corrections
                     .push(Correction::ReplaceSku {
                         from: sib,
                         to: sku,
-                        quantity: None,
+                        quantity,
                     });
                 continue;
             }
@@ -649,12 +729,11 @@ fn convert(v: i64, stated: Option<&str>, unit: Unit) -> Quantity {
         (Some("duzia"), _) => q.scale(12, 1),
         // The store has the product in the other package only ("1 galão de selador", the
         // selador comes in 18 L latas): a galão is 3,6 L, a lata 18 L; enough whole latas to
-        // hold the galões asked for, or five galões per lata.
+        // hold the galões asked for.
         (Some("galao"), Unit::Lata) => {
             let latas = (v + 5 * QUANTITY_SCALE - 1) / (5 * QUANTITY_SCALE);
             Quantity::whole(latas.max(1))
         }
-        (Some("lata"), Unit::Galao) => q.scale(5, 1),
         (_, Unit::Milheiro) => q.scale(1, 1000),
         _ => q,
     }

@@ -167,12 +167,14 @@ fn is_look_alike(v: &ClauseView, r: &Reading, opt: &QtyOption) -> bool {
 /// pva" while acrílica comes in galões) keeps it a look-alike.
 pub(crate) fn only_other_package(v: &ClauseView, entry: usize, stated: Option<&str>) -> bool {
     use crate::catalog::Unit;
-    let Some(stated) = stated.filter(|s| matches!(*s, "galao" | "lata")) else {
+    // Galões of a product sold in latas only; the other way round a lata would be five
+    // galões, too much of a guess.
+    let Some(stated) = stated.filter(|s| *s == "galao") else {
         return false;
     };
     let index = v.index;
     let item = &index.entries[entry];
-    if !matches!(item.unit, Unit::Lata | Unit::Galao) {
+    if item.unit != Unit::Lata {
         return false;
     }
     !index.entries.iter().any(|e| {
