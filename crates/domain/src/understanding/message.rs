@@ -17,7 +17,7 @@ use super::phone;
 use super::places;
 use super::segment;
 use super::text::{self, Token};
-use super::{Correction, Draft, FoundItem, Understanding, MAX_MESSAGE_CHARS};
+use super::{Correction, Draft, FoundItem, HeldAmount, Understanding, MAX_MESSAGE_CHARS};
 
 pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft) -> Understanding {
     let (text, truncated) = truncate(raw);
@@ -60,6 +60,7 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
         conditions: Vec::new(),
         open_condition: None,
         removal_sentence: None,
+        held: Vec::new(),
     };
     for cl in &clauses {
         let unit = st.last_unit.or(st.draft_unit);
@@ -107,6 +108,7 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
         last_sku: st.last_sku,
         context,
         conditions: st.conditions,
+        held: st.held,
     }
 }
 
@@ -163,6 +165,7 @@ struct State<'a> {
     open_condition: Option<(usize, usize)>,
     /// The sentence of the last removal ("pode tirar a areia e o ferro": the ferro too).
     removal_sentence: Option<usize>,
+    held: Vec<HeldAmount>,
 }
 
 impl State<'_> {
@@ -309,6 +312,15 @@ impl State<'_> {
                 if flags.removal {
                     self.forget_unknown(toks, text, cl);
                 } else if !flags.negated && !self.unknown.iter().any(|u| u == &t) {
+                    // "4 telhas" (which size?): the amount waits for the product's name.
+                    if !words.is_empty() {
+                        if let Some(v) = leading_amount(toks, cl) {
+                            self.held.push(HeldAmount {
+                                text: t.clone(),
+                                quantity: Quantity::from_thousandths(v),
+                            });
+                        }
+                    }
                     self.unknown.push(t);
                     // "tem fio 6mm?" → "se não tiver, 30 metros do de 4": the product's
                     // words stay the context for its alternative.
@@ -347,6 +359,29 @@ impl State<'_> {
             Outcome::Nothing if flags.removal => self.forget_unknown(toks, text, cl),
             Outcome::Nothing => {}
         }
+    }
+
+    /// An amount the draft holds for a product that this catalog entry names: every word of
+    /// its text is one of the entry's words ("telhas" → the telha 1,83).
+    fn held_for(&self, entry: usize) -> Option<HeldAmount> {
+        let e = &self.index.entries[entry];
+        self.draft
+            .held
+            .iter()
+            .rev()
+            .find(|h| {
+                let words: Vec<String> = text::fold(&h.text)
+                    .split(' ')
+                    .filter(|w| w.len() > 2)
+                    .map(|w| text::singular(w).0)
+                    .filter(|w| !lexicon::is_stopword(w))
+                    .collect();
+                !words.is_empty()
+                    && words
+                        .iter()
+                        .all(|w| self.index.id(w).is_some_and(|id| e.knows(id)))
+            })
+            .cloned()
     }
 
     /// "mais 15 metros do mesmo fio": after "do mesmo"/"da mesma" the product's words only
@@ -498,6 +533,19 @@ impl State<'_> {
                     if !self.price_questions.contains(&sku) {
                         self.price_questions.push(sku);
                     }
+                    return;
+                }
+                // "as telhas são de 1,83" after "4 telhas": the amount held for it.
+                if let Some(h) = self.held_for(f.entry) {
+                    self.items.push(FoundItem {
+                        sku,
+                        quantity: h.quantity,
+                        confidence: f.confidence.min(80),
+                        text: f.text,
+                    });
+                    self.min_conf = self.min_conf.min(80);
+                    self.corrections
+                        .push(Correction::ForgetUnknown { text: h.text });
                     return;
                 }
                 if f.plural {
@@ -700,6 +748,20 @@ impl State<'_> {
             }
         }
     }
+}
+
+/// The amount that opens a clause ("4 telhas"): a number right before a word, not after
+/// "de" (a size: "de 1,83").
+fn leading_amount(toks: &[Token], cl: &Clause) -> Option<i64> {
+    cl.toks.iter().enumerate().find_map(|(k, i)| {
+        let t = &toks[*i];
+        let before_de = k > 0 && toks[cl.toks[k - 1]].is_word("de");
+        let word_after = cl
+            .toks
+            .get(k + 1)
+            .is_some_and(|n| toks[*n].kind == text::Kind::Word);
+        (t.kind == text::Kind::Num && !before_de && word_after && t.value > 0).then_some(t.value)
+    })
 }
 
 /// The word a customer uses for a catalog unit, when it tells packages apart.

@@ -118,6 +118,18 @@ pub struct Understanding {
     /// 10 telhas de 1,83" quotes the telhas and keeps "se não tiver…" for a person to see).
     #[serde(default)]
     pub conditions: Vec<String>,
+    /// Amounts said for a product that could not be told apart yet ("4 telhas": which
+    /// size?), kept so that a later "as telhas são de 1,83" gets them.
+    #[serde(default)]
+    pub held: Vec<HeldAmount>,
+}
+
+/// An amount waiting for its product to be named exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldAmount {
+    /// The unknown product's text, as in [`Understanding::unknown`].
+    pub text: String,
+    pub quantity: Quantity,
 }
 
 /// Folds text the way understanding compares names: lower case, no accents, words
