@@ -114,7 +114,10 @@ fn alterar_asks_what_to_change_then_quotes_the_change() {
             title: "Alterar".into(),
         },
     );
-    assert!(tap.quote.is_none(), "no new quote before the change arrives");
+    assert!(
+        tap.quote.is_none(),
+        "no new quote before the change arrives"
+    );
     assert_eq!(tap.quote_outcome, None, "the quote still holds");
     assert_eq!(texts(&tap), vec![WHAT_TO_CHANGE.to_string()]);
     assert_eq!(tap.state, State::WaitingReply);
@@ -181,7 +184,10 @@ fn unknown_products_are_listed_in_the_quote_with_the_nearest_item() {
     );
     assert_eq!(s1.state, State::CaptureMin);
     let ask = texts(&s1).join("\n");
-    assert!(ask.contains("Não encontrei 'portas de madeira' — pode confirmar"), "{ask}");
+    assert!(
+        ask.contains("Não encontrei 'portas de madeira' — pode confirmar"),
+        "{ask}"
+    );
     assert!(
         ask.contains("você quis dizer *Tinta látex PVA branco 18L*?"),
         "{ask}"

@@ -91,9 +91,7 @@ async fn an_unknown_product_is_listed_in_the_quote_and_shown_to_staff(app: &Test
             .await
             .unwrap();
     assert_eq!(approvals.len(), 1);
-    let (status, page) = staff
-        .get(&format!("/aprovacoes/{}", approvals[0].id))
-        .await;
+    let (status, page) = staff.get(&format!("/aprovacoes/{}", approvals[0].id)).await;
     assert_eq!(status, 200);
     assert!(
         page.contains("id=\"quote-unknown\"") && page.contains("portas de madeira"),

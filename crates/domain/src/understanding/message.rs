@@ -400,7 +400,9 @@ impl State<'_> {
         let after = &cl.toks[p + 2..];
         let named = after
             .iter()
-            .take_while(|i| toks[**i].kind == text::Kind::Word && self.index.id(&toks[**i].text).is_some())
+            .take_while(|i| {
+                toks[**i].kind == text::Kind::Word && self.index.id(&toks[**i].text).is_some()
+            })
             .count();
         if named == 0 {
             return None;
@@ -706,12 +708,11 @@ impl State<'_> {
                 .position(|n| self.in_draft(n) && n != &sku)
             {
                 let from = self.negated.remove(pos);
-                self.corrections
-                    .push(Correction::ReplaceSku {
-                        from,
-                        to: sku,
-                        quantity: None,
-                    });
+                self.corrections.push(Correction::ReplaceSku {
+                    from,
+                    to: sku,
+                    quantity: None,
+                });
                 continue;
             }
             if self.items.iter().any(|i| i.sku == sku) {
@@ -721,14 +722,12 @@ impl State<'_> {
                 // Sold in another unit ("o de 2,5 quero o rolo fechado": metres → a roll),
                 // the old amount means nothing for it: one, as named in the singular.
                 let unit_of = |s: &str| self.index.entry_by_sku(s).map(|e| e.unit);
-                let quantity =
-                    (unit_of(&sib) != unit_of(&sku)).then_some(Quantity::whole(1));
-                self.corrections
-                    .push(Correction::ReplaceSku {
-                        from: sib,
-                        to: sku,
-                        quantity,
-                    });
+                let quantity = (unit_of(&sib) != unit_of(&sku)).then_some(Quantity::whole(1));
+                self.corrections.push(Correction::ReplaceSku {
+                    from: sib,
+                    to: sku,
+                    quantity,
+                });
                 continue;
             }
             // Named in the singular with no number: one unit.

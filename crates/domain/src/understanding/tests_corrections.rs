@@ -144,7 +144,10 @@ fn unknown_products_are_kept_and_can_be_removed() {
             &[],
         ),
         (
-            &["2 portas de madeira e 5 sacos de cimento", "esquece as portas"],
+            &[
+                "2 portas de madeira e 5 sacos de cimento",
+                "esquece as portas",
+            ],
             &["CIM-CP2-50 5"],
             &[],
         ),
@@ -158,11 +161,7 @@ fn another_package_of_a_product_sold_in_one_package_only() {
     check(&[
         (&["1 galão de selador"], &["SEL-18 1"], &[]),
         (&["6 galões de selador"], &["SEL-18 2"], &[]),
-        (
-            &["1 galão de selador", "tira o selador"],
-            &[],
-            &[],
-        ),
+        (&["1 galão de selador", "tira o selador"], &[], &[]),
     ]);
     let u = understand("1 galão de selador", index());
     assert_eq!(u.conditions.len(), 1, "{:?}", u.conditions);
