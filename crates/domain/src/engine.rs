@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::CatalogItem;
 use crate::conversation::{transition, Event, IllegalTransition, State};
 use crate::handoff;
-use crate::pricing::{price_quote, PricedQuote, QuoteRequest, StoreRules};
+use crate::pricing::{price_quote, PricedQuote, QuoteRequest, StoreRules, Suggestion};
 use crate::slots::{Delivery, Location};
 use crate::templates::{self, Common, TemplateKind};
 use crate::understanding::{
@@ -397,7 +397,9 @@ fn advance_one(
     match step.state {
         State::CaptureMin => capture(&mut step, &u, ctx, &common)?,
         State::HumanApproval => {
-            if changes_order(&u) {
+            if asks_to_change(&u, &step.memo.draft) {
+                step.replies.push(Reply::Text(WHAT_TO_CHANGE.into()));
+            } else if changes_order(&u, &step.memo.draft) {
                 step.fire(Event::ChangeRequested)?;
                 step.quote_outcome = Some(QuoteOutcome::Superseded);
                 capture(&mut step, &u, ctx, &common)?;
@@ -434,7 +436,7 @@ fn person_needed(step: &Step, u: &Understanding, text: &str) -> Option<String> {
         return Some(format!("o cliente está sem resposta: «{}»", text.trim()));
     }
     if step.state == State::HumanApproval
-        && !changes_order(u)
+        && !changes_order(u, &step.memo.draft)
         && matches!(u.intent, Intent::Decline | Intent::Question)
     {
         let what = if u.intent == Intent::Decline {
@@ -470,9 +472,35 @@ fn to_person(
     Ok(step)
 }
 
-/// Does the message change what was asked (new items, corrections, an explicit change)?
-fn changes_order(u: &Understanding) -> bool {
-    !u.items.is_empty() || !u.corrections.is_empty() || u.intent == Intent::ChangeRequest
+/// Does the message change what was asked (new items, corrections, an explicit change, a
+/// product the catalog lacks, another place, payment or day)?
+fn changes_order(u: &Understanding, draft: &Draft) -> bool {
+    !u.items.is_empty()
+        || !u.corrections.is_empty()
+        || u.intent == Intent::ChangeRequest
+        || u.intent == Intent::Order && !u.unknown.is_empty()
+        || changes_slots(u, draft)
+}
+
+/// Another place, payment or day than the draft's: the price or the promise changes.
+fn changes_slots(u: &Understanding, draft: &Draft) -> bool {
+    u.location.is_some() && u.location != draft.location
+        || u.payment.is_some() && u.payment != draft.payment
+        || u.delivery.is_some() && u.delivery != draft.delivery
+}
+
+/// Asked after "Alterar" (or "quero mudar o pedido") with nothing said yet: the quote is
+/// made again only once the change arrives (issue 12 item 7).
+pub const WHAT_TO_CHANGE: &str = "O que você quer mudar? Pode mandar, por exemplo: tira a areia, \
+     mais 5 sacos de cimento, entrega sexta.";
+
+/// A request to change the order that does not say what to change.
+fn asks_to_change(u: &Understanding, draft: &Draft) -> bool {
+    u.intent == Intent::ChangeRequest
+        && u.items.is_empty()
+        && u.corrections.is_empty()
+        && u.unknown.is_empty()
+        && !changes_slots(u, draft)
 }
 
 /// Collecting data: update the draft, answer questions, ask once for what is missing, and
@@ -492,6 +520,15 @@ fn capture(
         step.replies.push(Reply::Text(day_refused(d, ctx.today)));
     }
     let draft = step.memo.draft.clone();
+    // A correction, or any change to a quote already made, is said back before anything
+    // else: "Certo, tirei *Areia média lavada (m³)*."
+    if !before.items.is_empty()
+        && (!u.corrections.is_empty() || step.quote_outcome == Some(QuoteOutcome::Superseded))
+    {
+        if let Some(note) = crate::changes::change_note(&before, &draft, u, ctx.catalog) {
+            step.replies.push(Reply::Text(note));
+        }
+    }
     // A message that adds nothing after the bot already asked is a failed attempt; three in
     // a row and a person takes over instead of a fourth try.
     if draft == before && u.price_questions.is_empty() && step.memo.spoke {
@@ -585,7 +622,9 @@ fn capture(
     let reply = render(
         ctx,
         TemplateKind::MissingInfo,
-        &templates::missing_info_context(common, &slots, &new_unknown),
+        &templates::missing_info_context_suggesting(common, &slots, &new_unknown, |u| {
+            suggested_name(u, ctx)
+        }),
     );
     // The day buttons go with a question that asks for the day — not with one that first
     // asks to confirm a product, where Hoje / Amanhã would answer the wrong question.
@@ -669,7 +708,7 @@ fn quote(step: &mut Step, ctx: &Context, common: &Common) -> Result<(), IllegalT
         llm_assisted: step.memo.llm_assisted,
         needs_human: !ctx.auto_quotes_enabled,
     };
-    let priced = match price_quote(&req, ctx.rules) {
+    let mut priced = match price_quote(&req, ctx.rules) {
         Ok(priced) => priced,
         Err(e) => {
             // A quantity above the limit (or amounts that do not fit): no quote is made up;
@@ -684,6 +723,7 @@ fn quote(step: &mut Step, ctx: &Context, common: &Common) -> Result<(), IllegalT
             return Ok(());
         }
     };
+    priced.suggestions = suggestions(&priced.unknown, ctx);
     step.fire(Event::MinimalDataReceived)?;
     if priced.needs_approval() {
         step.fire(Event::ApprovalRequired)?;
@@ -701,6 +741,30 @@ fn quote(step: &mut Step, ctx: &Context, common: &Common) -> Result<(), IllegalT
     Ok(())
 }
 
+/// The nearest active catalog item to each product the quote does not include.
+fn suggestions(unknown: &[String], ctx: &Context) -> Vec<Suggestion> {
+    unknown
+        .iter()
+        .filter_map(|u| {
+            let sku = ctx.index.suggest(u)?;
+            let item = ctx.catalog.iter().find(|c| c.sku == sku && c.active)?;
+            Some(Suggestion {
+                unknown: u.clone(),
+                sku,
+                name: item.name.clone(),
+            })
+        })
+        .collect()
+}
+
+fn suggested_name(unknown: &str, ctx: &Context) -> Option<String> {
+    let sku = ctx.index.suggest(unknown)?;
+    ctx.catalog
+        .iter()
+        .find(|c| c.sku == sku && c.active)
+        .map(|c| c.name.clone())
+}
+
 /// A quote was sent: accept, decline, change — or a person is told, and the bot doesn't
 /// guess.
 fn after_quote(
@@ -710,7 +774,8 @@ fn after_quote(
     common: &Common,
 ) -> Result<(), IllegalTransition> {
     match u.intent {
-        Intent::Accept => {
+        // "pode ser no cartão": words of consent around a new payment are a change.
+        Intent::Accept if !changes_slots(u, &step.memo.draft) => {
             step.fire(Event::ScheduleConfirmed)?;
             step.quote_outcome = Some(QuoteOutcome::Accepted);
             step.closed_reason = Some("aceito".into());
@@ -720,7 +785,13 @@ fn after_quote(
             step.quote_outcome = Some(QuoteOutcome::Declined);
             step.closed_reason = Some("recusado pelo cliente".into());
         }
-        _ if changes_order(u) => {
+        _ if asks_to_change(u, &step.memo.draft) => {
+            if step.state == State::QuoteSent {
+                step.fire(Event::UserReplied)?;
+            }
+            step.replies.push(Reply::Text(WHAT_TO_CHANGE.into()));
+        }
+        _ if changes_order(u, &step.memo.draft) => {
             step.fire(Event::ChangeRequested)?;
             step.quote_outcome = Some(QuoteOutcome::Superseded);
             capture(step, u, ctx, common)?;

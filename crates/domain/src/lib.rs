@@ -4,6 +4,7 @@
 //! CLI feed it values and persist what it returns.
 
 pub mod catalog;
+pub mod changes;
 pub mod clock;
 pub mod conversation;
 pub mod engine;

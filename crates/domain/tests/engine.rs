@@ -192,7 +192,7 @@ fn unknown_product_is_named_back_then_goes_to_a_person() {
         &w,
         State::Inbound,
         Memo::default(),
-        "quero 2 galões de selador e 5 sacos de cimento, entrega amanhã no Grajaú, pix",
+        "quero 2 portas de madeira e 5 sacos de cimento, entrega amanhã no Grajaú, pix",
     );
     assert_eq!(
         s1.state,
@@ -200,7 +200,7 @@ fn unknown_product_is_named_back_then_goes_to_a_person() {
         "asks about the unknown product first"
     );
     let ask = texts(&s1).join("\n").to_lowercase();
-    assert!(ask.contains("selador"), "{ask}");
+    assert!(ask.contains("portas"), "{ask}");
     let s2 = say(&w, s1.state, s1.memo, "isso mesmo");
     assert_eq!(s2.state, State::HumanApproval);
     assert!(s2

@@ -48,6 +48,7 @@ fn snapshot(lines: Vec<PricedLine>) -> PricedQuote {
         margin_bp: None,
         approval_reasons: vec![],
         unknown: vec![],
+        suggestions: vec![],
     }
 }
 

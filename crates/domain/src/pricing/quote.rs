@@ -48,6 +48,30 @@ pub struct PricedQuote {
     /// Every reason that applies, in a fixed order.
     pub approval_reasons: Vec<ApprovalReason>,
     pub unknown: Vec<String>,
+    /// The nearest catalog item to an unknown product, when there is one ("selador em
+    /// galão" → "Selador acrílico 18L"): the quote asks "você quis dizer …?".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suggestions: Vec<Suggestion>,
+}
+
+/// A catalog item offered for a product the quote does not include.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suggestion {
+    /// The unknown product, as in [`PricedQuote::unknown`].
+    pub unknown: String,
+    pub sku: String,
+    /// The catalog name, as the customer reads it.
+    pub name: String,
+}
+
+impl PricedQuote {
+    /// The suggested catalog name for an unknown product.
+    pub fn suggestion_for(&self, unknown: &str) -> Option<&str> {
+        self.suggestions
+            .iter()
+            .find(|s| s.unknown == unknown)
+            .map(|s| s.name.as_str())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -284,6 +308,7 @@ fn summarize(
         margin_bp,
         approval_reasons,
         unknown: s.unknown,
+        suggestions: Vec::new(),
     })
 }
 
@@ -372,4 +397,8 @@ pub fn reprice_edited(
         },
         rules,
     )
+    .map(|mut q| {
+        q.suggestions = original.suggestions.clone();
+        q
+    })
 }

@@ -78,13 +78,29 @@ pub fn quote_ref_context(c: &Common, number: &str) -> Value {
 }
 
 pub fn missing_info_context(c: &Common, missing: &[MissingSlot], unknown: &[String]) -> Value {
+    missing_info_context_suggesting(c, missing, unknown, |_| None)
+}
+
+/// As [`missing_info_context`], with the nearest catalog item's name for each unknown
+/// product when `suggest` finds one ("você quis dizer Selador acrílico 18L?").
+pub fn missing_info_context_suggesting(
+    c: &Common,
+    missing: &[MissingSlot],
+    unknown: &[String],
+    suggest: impl Fn(&str) -> Option<String>,
+) -> Value {
     let labels: Vec<&str> = missing.iter().map(|m| m.label_pt()).collect();
+    let found: Vec<Value> = unknown
+        .iter()
+        .map(|u| json!({ "produto": u, "sugestao": suggest(u).unwrap_or_default() }))
+        .collect();
     with(
         c,
         json!({
             "faltando": labels,
             "faltando_texto": join_pt(&labels),
             "desconhecidos": unknown,
+            "nao_encontrados": found,
         }),
     )
 }
@@ -138,6 +154,10 @@ pub fn quote_context(
             "validade": day_br(valid_until),
             "entrega": delivery.unwrap_or(""),
             "desconhecidos": q.unknown,
+            "nao_incluidos": q.unknown.iter().map(|u| json!({
+                "produto": u,
+                "sugestao": q.suggestion_for(u).unwrap_or(""),
+            })).collect::<Vec<_>>(),
         }),
     )
 }

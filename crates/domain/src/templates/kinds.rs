@@ -32,6 +32,7 @@ const MISSING_INFO_VARS: Vars = vars![
     "faltando" => "lista do que ainda falta, em palavras (ex.: 'o dia da entrega')",
     "faltando_texto" => "o que falta numa frase: 'o CEP ou o bairro da entrega e o dia da entrega'",
     "desconhecidos" => "lista dos produtos não encontrados, como o cliente escreveu",
+    "nao_encontrados" => "os mesmos produtos; cada um tem: produto (como o cliente escreveu), sugestao (o item do catálogo mais parecido, ou vazio)",
 ];
 const QUOTE_VARS: Vars = vars![
     "numero" => "número do orçamento (ex.: ORC-2026-000123)",
@@ -49,6 +50,7 @@ const QUOTE_VARS: Vars = vars![
     "validade" => "data até quando o orçamento vale (dd/mm/aaaa)",
     "entrega" => "dia da entrega por extenso; vazio se não informado",
     "desconhecidos" => "produtos pedidos que não estão no orçamento",
+    "nao_incluidos" => "os mesmos produtos não incluídos; cada um tem: produto (como o cliente escreveu), sugestao (o item do catálogo mais parecido, ou vazio)",
 ];
 const QUOTE_REF_VARS: Vars = vars!["numero" => "número do orçamento"];
 const CONFIRMATION_VARS: Vars = vars![
@@ -112,8 +114,8 @@ Para montar seu orçamento, me mande:
 ";
 
 const MISSING_INFO: &str = "\
-{% for produto in desconhecidos %}
-Não encontrei '{{ produto }}' — pode confirmar o produto?
+{% for item in nao_encontrados %}
+Não encontrei '{{ item.produto }}'{% if item.sugestao %} — você quis dizer *{{ item.sugestao }}*?{% else %} — pode confirmar o produto?{% endif %}
 {% endfor %}
 {% if faltando %}
 Para fechar o orçamento, só falta {{ faltando_texto }}. 🙂
@@ -126,6 +128,9 @@ const QUOTE: &str = "\
 {% for item in itens %}
 • {{ item.quantidade }} {{ item.unidade_qtd }} — {{ item.descricao }}
    {{ item.preco_unitario }}/{{ item.unidade }}{% if item.desconto_volume %} (com {{ item.desconto_volume }} de desconto){% endif %} = *{{ item.total }}*
+{% endfor %}
+{% for item in nao_incluidos %}
+• Não incluído: {{ item.produto }} — vamos verificar.{% if item.sugestao %} Você quis dizer *{{ item.sugestao }}*?{% endif %}
 {% endfor %}
 
 Subtotal: {{ subtotal }}

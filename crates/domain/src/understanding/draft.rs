@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::money::Quantity;
 use crate::slots::{Delivery, Location, PaymentMethod};
 
-use super::{Correction, Understanding};
+use super::{Correction, HeldAmount, Understanding};
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct DraftItem {
@@ -37,6 +37,9 @@ pub struct Draft {
     /// next to the quote.
     #[serde(default)]
     pub conditions: Vec<String>,
+    /// Amounts of products not yet told apart ("4 telhas"), see [`Understanding::held`].
+    #[serde(default)]
+    pub held: Vec<HeldAmount>,
 }
 
 /// What the bot still has to ask for before it can quote.
@@ -83,18 +86,27 @@ impl Draft {
                     let key = unknown_key(text);
                     self.unknown
                         .retain(|u| !unknown_key(u).iter().any(|w| key.contains(w)));
+                    self.held
+                        .retain(|h| !unknown_key(&h.text).iter().any(|w| key.contains(w)));
                 }
-                Correction::ReplaceSku { from, to } => {
+                Correction::ReplaceSku { from, to, quantity } => {
                     let existing_to = self.items.iter().position(|i| &i.sku == to);
                     if let Some(pos) = self.items.iter().position(|i| &i.sku == from) {
                         match existing_to {
                             Some(t) if t != pos => {
-                                let q = self.items[pos].quantity;
-                                self.items[t].quantity =
-                                    self.items[t].quantity.checked_add(q).unwrap_or(q);
+                                let q = quantity.unwrap_or(self.items[pos].quantity);
+                                self.items[t].quantity = match quantity {
+                                    Some(_) => q,
+                                    None => self.items[t].quantity.checked_add(q).unwrap_or(q),
+                                };
                                 self.items.remove(pos);
                             }
-                            _ => self.items[pos].sku = to.clone(),
+                            _ => {
+                                self.items[pos].sku = to.clone();
+                                if let Some(q) = quantity.filter(|q| !q.is_zero()) {
+                                    self.items[pos].quantity = q;
+                                }
+                            }
                         }
                     }
                 }
@@ -140,6 +152,10 @@ impl Draft {
         }
         if !u.context.is_empty() {
             self.context = u.context.clone();
+        }
+        for h in &u.held {
+            self.held.retain(|x| x.text != h.text);
+            self.held.push(h.clone());
         }
         for c in &u.conditions {
             if !self.conditions.contains(c) {

@@ -421,6 +421,33 @@ impl CatalogIndex {
             || self.variant[id as usize].is_some_and(|v| entry.heads.contains(&v))
     }
 
+    /// The catalog item nearest to a product the customer asked for and that was not
+    /// quoted ("selador em galão" → SEL-18, "cimeto branco" → CIM-BRC-1): the item whose
+    /// names share the most of its words, at least one of them a product family's first
+    /// word ("selador", "cimento"), typos allowed. `None` when nothing shares a family word
+    /// ("porta" in a store that sells no doors): no guess is offered.
+    pub fn suggest(&self, text: &str) -> Option<String> {
+        let words: Vec<u32> = text::fold(text)
+            .split(' ')
+            .filter(|w| w.len() > 2 && !w.bytes().any(|b| b.is_ascii_digit()))
+            .map(|w| text::singular(w).0)
+            .filter(|w| !lexicon::is_stopword(w) && text::canonical_unit(w).is_none())
+            .filter_map(|w| self.id(&w).or_else(|| self.fuzzy(&w)))
+            .filter(|id| self.classes[*id as usize] == TokClass::Word)
+            .collect();
+        let mut best: Option<(u32, u32)> = None;
+        for (e, entry) in self.entries.iter().enumerate() {
+            if !words.iter().any(|id| self.is_head(entry, *id)) {
+                continue;
+            }
+            let score = words.iter().filter(|id| entry.knows(**id)).count() as u32;
+            if best.is_none_or(|(s, _)| score > s) {
+                best = Some((score, e as u32));
+            }
+        }
+        best.map(|(_, e)| self.entries[e as usize].sku.clone())
+    }
+
     /// Do two SKUs belong to the same family (share a head word: "cimento", "telha")?
     pub(crate) fn same_family(&self, a: &str, b: &str) -> bool {
         match (self.entry_by_sku(a), self.entry_by_sku(b)) {

@@ -59,6 +59,15 @@ pub(crate) fn intent(
     if decline {
         return Intent::Decline;
     }
+    // "quero alterar o pedido", "dá pra mudar?": a change, what to change still to come.
+    if words.iter().any(|w| {
+        matches!(
+            *w,
+            "alterar" | "altera" | "alteracao" | "mudar" | "muda" | "mudanca" | "modificar"
+        )
+    }) {
+        return Intent::ChangeRequest;
+    }
     let accept = raw.contains('👍')
         || raw.contains('✅') && words.is_empty()
         || has("sim")

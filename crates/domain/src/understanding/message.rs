@@ -17,7 +17,7 @@ use super::phone;
 use super::places;
 use super::segment;
 use super::text::{self, Token};
-use super::{Correction, Draft, FoundItem, Understanding, MAX_MESSAGE_CHARS};
+use super::{Correction, Draft, FoundItem, HeldAmount, Understanding, MAX_MESSAGE_CHARS};
 
 pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft) -> Understanding {
     let (text, truncated) = truncate(raw);
@@ -62,6 +62,8 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
         min_conf: 100,
         conditions: Vec::new(),
         open_condition: None,
+        removal_sentence: None,
+        held: Vec::new(),
     };
     for cl in &clauses {
         let unit = st.last_unit.or(st.draft_unit);
@@ -109,6 +111,7 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
         last_sku: st.last_sku,
         context,
         conditions: st.conditions,
+        held: st.held,
     }
 }
 
@@ -163,11 +166,27 @@ struct State<'a> {
     /// A condition with nothing after it yet ("caso não tenha,"): its sentence and first
     /// token; the sentence's next clauses are its alternative.
     open_condition: Option<(usize, usize)>,
+    /// The sentence of the last removal ("pode tirar a areia e o ferro": the ferro too).
+    removal_sentence: Option<usize>,
+    held: Vec<HeldAmount>,
 }
 
 impl State<'_> {
     fn clause(&mut self, toks: &[Token], text: &str, cl: &Clause) {
+        let trimmed = self.without_back_ref_words(toks, cl);
+        let cl = trimmed.as_ref().unwrap_or(cl);
         let mut flags = flags(toks, cl);
+        // "pode tirar a areia e o ferro": a removal goes on through "e" in its sentence.
+        if flags.removal {
+            self.removal_sentence = Some(cl.sentence);
+        } else if cl.after_and
+            && self.removal_sentence == Some(cl.sentence)
+            && !cl.toks.iter().any(|i| toks[*i].kind == text::Kind::Num)
+        {
+            flags.removal = true;
+        } else {
+            self.removal_sentence = None;
+        }
         // "caso não tenha, 4 sc de cp4": the condition opens the sentence's next clauses.
         let mut opened_at = None;
         if let Some((sentence, first)) = self.open_condition {
@@ -245,9 +264,11 @@ impl State<'_> {
                         };
                         if let Some(from) = target {
                             if from != to_sku {
+                                let unit = self.index.entries[t.entry].unit;
                                 self.corrections.push(Correction::ReplaceSku {
                                     from,
                                     to: to_sku.clone(),
+                                    quantity: t.qty.map(|(v, u)| convert(v, u, unit)),
                                 });
                             }
                             self.note_mention(&to_sku, t.context.clone());
@@ -294,6 +315,15 @@ impl State<'_> {
                 if flags.removal {
                     self.forget_unknown(toks, text, cl);
                 } else if !flags.negated && !self.unknown.iter().any(|u| u == &t) {
+                    // "4 telhas" (which size?): the amount waits for the product's name.
+                    if !words.is_empty() {
+                        if let Some(v) = leading_amount(toks, cl) {
+                            self.held.push(HeldAmount {
+                                text: t.clone(),
+                                quantity: Quantity::from_thousandths(v),
+                            });
+                        }
+                    }
                     self.unknown.push(t);
                     // "tem fio 6mm?" → "se não tiver, 30 metros do de 4": the product's
                     // words stay the context for its alternative.
@@ -308,10 +338,84 @@ impl State<'_> {
                 }
                 self.dangling(v, unit, another, cl.after_and, &flags);
             }
+            // "tira o ferro" when "ferro" alone names several items: the draft's lines of
+            // that product go.
+            Outcome::Mention(words) if flags.removal => {
+                let matching: Vec<String> = self
+                    .draft
+                    .items
+                    .iter()
+                    .filter(|i| {
+                        self.index
+                            .entry_by_sku(&i.sku)
+                            .is_some_and(|e| words.iter().all(|w| e.knows(*w)))
+                    })
+                    .map(|i| i.sku.clone())
+                    .collect();
+                self.items.retain(|i| !matching.contains(&i.sku));
+                for sku in matching {
+                    self.corrections.push(Correction::Remove { sku });
+                }
+                self.context = words;
+            }
             Outcome::Mention(words) => self.context = words,
             Outcome::Nothing if flags.removal => self.forget_unknown(toks, text, cl),
             Outcome::Nothing => {}
         }
+    }
+
+    /// An amount the draft holds for a product that this catalog entry names: every word of
+    /// its text is one of the entry's words ("telhas" → the telha 1,83).
+    fn held_for(&self, entry: usize) -> Option<HeldAmount> {
+        let e = &self.index.entries[entry];
+        self.draft
+            .held
+            .iter()
+            .rev()
+            .find(|h| {
+                let words: Vec<String> = text::fold(&h.text)
+                    .split(' ')
+                    .filter(|w| w.len() > 2)
+                    .map(|w| text::singular(w).0)
+                    .filter(|w| !lexicon::is_stopword(w))
+                    .collect();
+                !words.is_empty()
+                    && words
+                        .iter()
+                        .all(|w| self.index.id(w).is_some_and(|id| e.knows(id)))
+            })
+            .cloned()
+    }
+
+    /// "mais 15 metros do mesmo fio": after "do mesmo"/"da mesma" the product's words only
+    /// repeat the product last named (which may be one of several fios); they are left out
+    /// so the clause reads as "mais 15 metros do mesmo".
+    fn without_back_ref_words(&self, toks: &[Token], cl: &Clause) -> Option<Clause> {
+        if self.context.is_empty() {
+            return None;
+        }
+        let p = cl.toks.windows(2).position(|w| {
+            matches!(
+                toks[w[0]].text.as_str(),
+                "do" | "da" | "desse" | "dessa" | "no" | "na"
+            ) && matches!(toks[w[1]].text.as_str(), "mesmo" | "mesma")
+        })?;
+        let after = &cl.toks[p + 2..];
+        let named = after
+            .iter()
+            .take_while(|i| {
+                toks[**i].kind == text::Kind::Word && self.index.id(&toks[**i].text).is_some()
+            })
+            .count();
+        if named == 0 {
+            return None;
+        }
+        let mut kept = cl.toks[..p + 2].to_vec();
+        kept.extend_from_slice(&after[named..]);
+        Some(Clause {
+            toks: kept,
+            ..cl.clone()
+        })
     }
 
     /// Keeps the words of a conditional clause ("se não tiver manda 10 telhas de 1,83") and
@@ -363,12 +467,25 @@ impl State<'_> {
         if self.in_draft(sku) {
             return Some(sku.to_string());
         }
-        self.draft
-            .items
-            .iter()
-            .rev()
-            .find(|i| self.index.same_family(&i.sku, sku))
-            .map(|i| i.sku.clone())
+        // Among similar lines, the one sharing most of the new item's words ("o de 2,5 quero
+        // o rolo fechado" with fio 2,5 and fio 4: the 2,5); the latest on a tie.
+        let shared = |other: &str| -> usize {
+            match (self.index.entry_by_sku(sku), self.index.entry_by_sku(other)) {
+                (Some(a), Some(b)) => a.vocab.iter().filter(|id| b.knows(**id)).count(),
+                _ => 0,
+            }
+        };
+        let mut best: Option<(usize, &str)> = None;
+        for i in self.draft.items.iter() {
+            if !self.index.same_family(&i.sku, sku) {
+                continue;
+            }
+            let n = shared(&i.sku);
+            if best.is_none_or(|(b, _)| n >= b) {
+                best = Some((n, i.sku.as_str()));
+            }
+        }
+        best.map(|(_, s)| s.to_string())
     }
 
     fn found(&mut self, f: Found, flags: &Flags) {
@@ -398,6 +515,10 @@ impl State<'_> {
                 self.items.remove(pos);
             } else if let Some(t) = self.target_in_draft(&sku) {
                 self.corrections.push(Correction::Remove { sku: t });
+            } else if !self.draft.unknown.is_empty() {
+                // "tira o selador" when the selador was left unknown ("selador em galão").
+                self.corrections
+                    .push(Correction::ForgetUnknown { text: f.text });
             }
             return;
         }
@@ -419,6 +540,19 @@ impl State<'_> {
                     }
                     return;
                 }
+                // "as telhas são de 1,83" after "4 telhas": the amount held for it.
+                if let Some(h) = self.held_for(f.entry) {
+                    self.items.push(FoundItem {
+                        sku,
+                        quantity: h.quantity,
+                        confidence: f.confidence.min(80),
+                        text: f.text,
+                    });
+                    self.min_conf = self.min_conf.min(80);
+                    self.corrections
+                        .push(Correction::ForgetUnknown { text: h.text });
+                    return;
+                }
                 if f.plural {
                     self.unknown.push(f.text);
                     return;
@@ -437,6 +571,20 @@ impl State<'_> {
                     return;
                 }
                 let q = convert(v, u, unit);
+                if matches!((u, unit), (Some("galao"), Unit::Lata)) {
+                    // Another package than the store's: quoted converted, and said.
+                    let note = format!(
+                        "«{}»: a loja vende em {}; cotado {} {}",
+                        f.text.trim(),
+                        unit.label(),
+                        q.to_br(),
+                        unit.label_for(q)
+                    );
+                    if !self.conditions.contains(&note) {
+                        self.conditions.push(note);
+                    }
+                    self.min_conf = self.min_conf.min(60);
+                }
                 if flags.addition && self.in_draft(&sku) && !self.items.iter().any(|i| i.sku == sku)
                 {
                     self.corrections
@@ -563,16 +711,26 @@ impl State<'_> {
                 .position(|n| self.in_draft(n) && n != &sku)
             {
                 let from = self.negated.remove(pos);
-                self.corrections
-                    .push(Correction::ReplaceSku { from, to: sku });
+                self.corrections.push(Correction::ReplaceSku {
+                    from,
+                    to: sku,
+                    quantity: None,
+                });
                 continue;
             }
             if self.items.iter().any(|i| i.sku == sku) {
                 continue;
             }
             if let Some(sib) = self.target_in_draft(&sku) {
-                self.corrections
-                    .push(Correction::ReplaceSku { from: sib, to: sku });
+                // Sold in another unit ("o de 2,5 quero o rolo fechado": metres → a roll),
+                // the old amount means nothing for it: one, as named in the singular.
+                let unit_of = |s: &str| self.index.entry_by_sku(s).map(|e| e.unit);
+                let quantity = (unit_of(&sib) != unit_of(&sku)).then_some(Quantity::whole(1));
+                self.corrections.push(Correction::ReplaceSku {
+                    from: sib,
+                    to: sku,
+                    quantity,
+                });
                 continue;
             }
             // Named in the singular with no number: one unit.
@@ -592,6 +750,20 @@ impl State<'_> {
             }
         }
     }
+}
+
+/// The amount that opens a clause ("4 telhas"): a number right before a word, not after
+/// "de" (a size: "de 1,83").
+fn leading_amount(toks: &[Token], cl: &Clause) -> Option<i64> {
+    cl.toks.iter().enumerate().find_map(|(k, i)| {
+        let t = &toks[*i];
+        let before_de = k > 0 && toks[cl.toks[k - 1]].is_word("de");
+        let word_after = cl
+            .toks
+            .get(k + 1)
+            .is_some_and(|n| toks[*n].kind == text::Kind::Word);
+        (t.kind == text::Kind::Num && !before_de && word_after && t.value > 0).then_some(t.value)
+    })
 }
 
 /// The word a customer uses for a catalog unit, when it tells packages apart.
@@ -619,6 +791,13 @@ fn convert(v: i64, stated: Option<&str>, unit: Unit) -> Quantity {
         (Some("milheiro"), Unit::Un | Unit::Pc) => q.scale(1000, 1),
         (Some("milheiro"), Unit::Milheiro) => q,
         (Some("duzia"), _) => q.scale(12, 1),
+        // The store has the product in the other package only ("1 galão de selador", the
+        // selador comes in 18 L latas): a galão is 3,6 L, a lata 18 L; enough whole latas to
+        // hold the galões asked for.
+        (Some("galao"), Unit::Lata) => {
+            let latas = (v + 5 * QUANTITY_SCALE - 1) / (5 * QUANTITY_SCALE);
+            Quantity::whole(latas.max(1))
+        }
         (_, Unit::Milheiro) => q.scale(1, 1000),
         _ => q,
     }

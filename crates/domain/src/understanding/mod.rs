@@ -59,7 +59,15 @@ pub enum Correction {
     /// "tira a areia", "esquece as canaletas"
     Remove { sku: String },
     /// "troca a média pela fina", "muda pra cp4", "é 1,83 e não 2,44"
-    ReplaceSku { from: String, to: String },
+    ///
+    /// With `quantity`, the new product comes with its own amount ("troca por 1 lata de 18"
+    /// after "3 galões": 1 lata, not 3).
+    ReplaceSku {
+        from: String,
+        to: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        quantity: Option<Quantity>,
+    },
     /// "esquece a porta": an unknown product is no longer wanted (the text names it).
     ForgetUnknown { text: String },
 }
@@ -110,6 +118,18 @@ pub struct Understanding {
     /// 10 telhas de 1,83" quotes the telhas and keeps "se não tiver…" for a person to see).
     #[serde(default)]
     pub conditions: Vec<String>,
+    /// Amounts said for a product that could not be told apart yet ("4 telhas": which
+    /// size?), kept so that a later "as telhas são de 1,83" gets them.
+    #[serde(default)]
+    pub held: Vec<HeldAmount>,
+}
+
+/// An amount waiting for its product to be named exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldAmount {
+    /// The unknown product's text, as in [`Understanding::unknown`].
+    pub text: String,
+    pub quantity: Quantity,
 }
 
 /// Folds text the way understanding compares names: lower case, no accents, words
@@ -136,3 +156,5 @@ mod tests;
 mod tests_chat;
 #[cfg(test)]
 mod tests_dates;
+#[cfg(test)]
+mod tests_corrections;

@@ -159,7 +159,7 @@ fn look_alikes_and_honest_unknowns() {
         // (message, SKUs expected, number of unknown products)
         ("5 sacos de cal virgem", &[], 1),
         ("3 sacos de areia fina", &[], 1),
-        ("1 galão de selador", &[], 1),
+        ("1 galão de tinta pva", &[], 1),
         ("2 rolos de manta asfáltica 4mm", &[], 1),
         ("400 telhas coloniais", &[], 1),
         ("quero 2 chuveiros e 4 sacos de cimento", &["CIM-CP2-50"], 1),

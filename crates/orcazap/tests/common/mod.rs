@@ -263,6 +263,20 @@ pub struct Dashboard {
 }
 
 impl Dashboard {
+    /// A page as the signed-in person sees it (status, body).
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("host", &self.host)
+            .header("cookie", format!("oz_session={}", self.session))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.text().await.unwrap_or_default())
+    }
+
     /// A form POST with the session's CSRF token, as the dashboard's buttons send it.
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         let mut fields: Vec<(&str, &str)> = vec![("csrf", &self.csrf)];

@@ -152,6 +152,9 @@ pub async fn conversation(
         let mut conn = read_conn(&state).await?;
         quotes::latest_for_conversation(&mut conn, &me.tenant.id, &id).await?
     };
+    // What the customer asked for that the catalog does not have, and conditions they put,
+    // stay visible to staff whether or not a quote was made (issue 12 item 6).
+    let draft = domain::engine::Memo::from_json(&c.draft_json).draft;
     view::page(
         &me,
         "dashboard/conversation.html",
@@ -165,6 +168,8 @@ pub async fn conversation(
                 taken_by_me => c.taken_over_by.as_deref() == Some(me.user.id.as_str()),
             },
             messages => msgs,
+            unknown => draft.unknown,
+            conditions => draft.conditions,
             quote => quote.map(|q| context! { id => q.id, number => q.number, status => q.status.label_pt(), total => brl(q.total_cents) }),
             window => super::window::window_view(c.window_expires_at, store::now_ms(), &view::clock(&me)),
         },

@@ -49,7 +49,8 @@ pub(super) fn quote_view(q: &quotes::Quote, p: &PricedQuote, clock: &StoreClock)
     context! {
         id => q.id.clone(), number => q.number.clone(), status => q.status.label_pt(), status_code => q.status.as_str(),
         created => clock.datetime_br(q.created_at), valid_until => clock.date_br(q.valid_until),
-        lines => lines, unknown => p.unknown.clone(),
+        lines => lines,
+        unknown => p.unknown.iter().map(|u| context! { text => u, suggestion => p.suggestion_for(u) }).collect::<Vec<_>>(),
         subtotal => brl(p.subtotal.0),
         payment => p.payment_method.label_pt(),
         payment_discount => brl(p.payment_discount.0),

@@ -1,0 +1,110 @@
+//! What a correction did to the order, said back to the customer before the new quote
+//! ("Certo, tirei *Areia média lavada (m³)*."), so a change is confirmed instead of the quote
+//! silently coming back different (issue 13 group 4). Computed from the draft before and
+//! after the message, so every rule that changes the draft is described the same way.
+
+use crate::catalog::CatalogItem;
+use crate::money::Quantity;
+use crate::understanding::{Correction, Draft, Understanding};
+
+/// The sentence confirming what changed between `before` and `after`, or `None` when the
+/// items and the delivery data are the same.
+pub fn change_note(
+    before: &Draft,
+    after: &Draft,
+    u: &Understanding,
+    catalog: &[CatalogItem],
+) -> Option<String> {
+    let name = |sku: &str| -> String {
+        catalog
+            .iter()
+            .find(|c| c.sku == sku)
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| sku.to_string())
+    };
+    let amount = |sku: &str, q: Quantity| -> String {
+        match catalog.iter().find(|c| c.sku == sku) {
+            Some(c) => format!("{}\u{a0}{}", q.to_br(), c.unit.label_for(q)),
+            None => q.to_br(),
+        }
+    };
+    let qty_of = |d: &Draft, sku: &str| d.items.iter().find(|i| i.sku == sku).map(|i| i.quantity);
+    let mut parts: Vec<String> = Vec::new();
+    let mut described: Vec<&str> = Vec::new();
+
+    // Replacements first: "troquei X por 1 lata de Y".
+    for c in &u.corrections {
+        if let Correction::ReplaceSku { from, to, .. } = c {
+            if qty_of(before, from).is_some() && qty_of(after, from).is_none() {
+                if let Some(q) = qty_of(after, to) {
+                    parts.push(format!(
+                        "troquei *{}* por {} de *{}*",
+                        name(from),
+                        amount(to, q),
+                        name(to)
+                    ));
+                    described.push(from);
+                    described.push(to);
+                }
+            }
+        }
+    }
+    for it in &before.items {
+        if described.contains(&it.sku.as_str()) {
+            continue;
+        }
+        match qty_of(after, &it.sku) {
+            None => parts.push(format!("tirei *{}*", name(&it.sku))),
+            Some(q) if q != it.quantity => parts.push(format!(
+                "*{}* agora é {}",
+                name(&it.sku),
+                amount(&it.sku, q)
+            )),
+            Some(_) => {}
+        }
+    }
+    for it in &after.items {
+        if described.contains(&it.sku.as_str()) || qty_of(before, &it.sku).is_some() {
+            continue;
+        }
+        parts.push(format!(
+            "incluí {} de *{}*",
+            amount(&it.sku, it.quantity),
+            name(&it.sku)
+        ));
+    }
+    for gone in before.unknown.iter().filter(|x| !after.unknown.contains(x)) {
+        parts.push(format!("tirei «{gone}»"));
+    }
+    for new in after.unknown.iter().filter(|x| !before.unknown.contains(x)) {
+        parts.push(format!("anotei «{new}» para a loja verificar"));
+    }
+    if after.location != before.location {
+        if let Some(l) = &after.location {
+            parts.push(format!("a entrega agora é em {}", l.label_pt()));
+        }
+    }
+    if after.payment != before.payment {
+        if let Some(p) = after.payment {
+            parts.push(format!("o pagamento agora é {}", p.label_pt()));
+        }
+    }
+    if after.delivery != before.delivery {
+        if let Some(d) = after.delivery {
+            parts.push(format!("a entrega agora é {}", d.label_pt()));
+        }
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    Some(format!("Certo, {}.", join_pt(&parts)))
+}
+
+/// "a, b e c"
+fn join_pt(parts: &[String]) -> String {
+    match parts {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} e {last}", init.join(", ")),
+    }
+}
