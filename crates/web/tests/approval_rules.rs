@@ -168,7 +168,11 @@ async fn added_line_is_priced_by_the_catalog_and_the_quote_repriced(app: &TestAp
     // 5 × Cal (R$ 16,90) added, freight typed without cents.
     s.post_form(
         &format!("{path}/editar"),
-        &[("add_sku", "CAL-CH3-20"), ("add_qty", "5"), ("freight", "35")],
+        &[
+            ("add_sku", "CAL-CH3-20"),
+            ("add_qty", "5"),
+            ("freight", "35"),
+        ],
     )
     .await
     .expect_status(303);
@@ -178,13 +182,19 @@ async fn added_line_is_priced_by_the_catalog_and_the_quote_repriced(app: &TestAp
     assert_eq!(cal.sku, "CAL-CH3-20");
     assert_eq!(cal.unit_price.0, 1_690);
     assert_eq!(cal.line_total.0, 8_450);
-    assert_eq!(cal.cost_total.0, 6_450, "the catalog's cost, for the margin");
+    assert_eq!(
+        cal.cost_total.0, 6_450,
+        "the catalog's cost, for the margin"
+    );
     assert_eq!(p.subtotal.0, 45_350);
     // 453,50 − 5 % (22,675 → 22,68) + 35,00.
     assert_eq!(p.payment_discount.0, 2_268);
     assert_eq!(total, 46_582);
     let html = s.page(&path).await;
-    assert!(html.contains("Cal hidratada CH-III 20kg"), "the new line is shown");
+    assert!(
+        html.contains("Cal hidratada CH-III 20kg"),
+        "the new line is shown"
+    );
     assert!(html.contains("465,82"), "the new total is shown");
     let audit = count(
         app,
@@ -323,9 +333,17 @@ async fn hand_built_quote_is_sent_with_the_bots_pricing_and_confirmed(app: &Test
 
     // Bad inputs first: each refused with its reason, nothing stored.
     for (fields, status, message) in [
-        (vec![("payment", "PIX")], 400, "escolha pelo menos um produto"),
         (
-            vec![("sku_0", "CIM-CP2-50"), ("qty_0", "dez"), ("payment", "PIX")],
+            vec![("payment", "PIX")],
+            400,
+            "escolha pelo menos um produto",
+        ),
+        (
+            vec![
+                ("sku_0", "CIM-CP2-50"),
+                ("qty_0", "dez"),
+                ("payment", "PIX"),
+            ],
             400,
             "Linha 1: quantidade inválida",
         ),
@@ -335,7 +353,12 @@ async fn hand_built_quote_is_sent_with_the_bots_pricing_and_confirmed(app: &Test
             "Escolha a forma de pagamento",
         ),
         (
-            vec![("sku_0", "CIM-CP2-50"), ("qty_0", "10"), ("payment", "PIX"), ("location", "0456")],
+            vec![
+                ("sku_0", "CIM-CP2-50"),
+                ("qty_0", "10"),
+                ("payment", "PIX"),
+                ("location", "0456"),
+            ],
             400,
             "CEP inválido",
         ),
@@ -394,9 +417,16 @@ async fn hand_built_quote_is_sent_with_the_bots_pricing_and_confirmed(app: &Test
         .unwrap()
         .unwrap();
     assert_eq!(conv_now.state.as_str(), "QUOTE_SENT");
-    assert!(conv_now.taken_over_by.is_none(), "the bot answers the buttons");
+    assert!(
+        conv_now.taken_over_by.is_none(),
+        "the bot answers the buttons"
+    );
     assert_eq!(
-        count(app, "SELECT COUNT(*) FROM audit_log WHERE action = 'quote.hand_built'").await,
+        count(
+            app,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'quote.hand_built'"
+        )
+        .await,
         1
     );
     assert_eq!(

@@ -373,7 +373,10 @@ async fn store_day_in_a_real_browser() {
     d.wait_for("#freight-missing").await;
     d.wait_in("#order-location", "Itaquera").await;
     d.wait_in("#order-payment", "PIX").await;
-    assert!(d.find("#approve").await.is_none(), "no approve without freight");
+    assert!(
+        d.find("#approve").await.is_none(),
+        "no approve without freight"
+    );
     d.screenshot("approval-freight-missing").await;
     // The approver types the freight and adds 5 sacos de cal from the catalog picker.
     d.type_into("#freight", "R$ 35,00").await;

@@ -7,8 +7,8 @@ use domain::engine::{Memo, QuotePlan};
 use domain::money::{Centavos, Quantity};
 use domain::pricing::{price_quote, PricedQuote, QuoteRequest};
 use domain::slots::{Location, PaymentMethod};
-use domain::understanding::DraftItem;
 use domain::status::{ApprovalStatus, QuoteStatus};
+use domain::understanding::DraftItem;
 use sqlx::AnyConnection;
 use store::audit::{self, Entry};
 use store::conversations::{self, Conversation};
@@ -560,7 +560,10 @@ pub async fn hand_built_quote(
             .iter()
             .find(|i| i.active && i.sku == *sku)
             .ok_or_else(|| Refusal::UnknownProduct(sku.clone()))?;
-        if picked.iter().any(|(i, _): &(&domain::catalog::CatalogItem, Quantity)| i.sku == *sku) {
+        if picked
+            .iter()
+            .any(|(i, _): &(&domain::catalog::CatalogItem, Quantity)| i.sku == *sku)
+        {
             return Err(Refusal::Pricing(format!(
                 "{} aparece duas vezes: use uma linha só com a quantidade total.",
                 item.name
@@ -618,8 +621,7 @@ pub async fn hand_built_quote(
                     quotes::set_status(c, &tenant_id, &old.id, QuoteStatus::Superseded, None)
                         .await?;
                     if old.status == QuoteStatus::PendingApproval {
-                        if let Some(a) = quotes::approval_for_quote(c, &tenant_id, &old.id).await?
-                        {
+                        if let Some(a) = quotes::approval_for_quote(c, &tenant_id, &old.id).await? {
                             quotes::decide_approval(
                                 c,
                                 &tenant_id,

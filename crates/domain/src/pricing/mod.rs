@@ -7,7 +7,8 @@ mod rules;
 
 pub use approval::ApprovalReason;
 pub use quote::{
-    price_quote, reprice, reprice_edited, FreightEdit, LineEdit, PricedLine, PricedQuote, PricingError, QuoteRequest,
+    price_quote, reprice, reprice_edited, FreightEdit, LineEdit, PricedLine, PricedQuote,
+    PricingError, QuoteRequest,
 };
 pub use rules::{
     demo_rules, fold, known_bairros, FreightRule, FreightZone, StoreRules, VolumeDiscount,

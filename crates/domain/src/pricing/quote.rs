@@ -402,7 +402,9 @@ pub fn reprice(
         });
     }
     for (i, (item, quantity)) in added.iter().enumerate() {
-        if original.lines.iter().any(|l| l.sku == item.sku) || added[..i].iter().any(|(o, _)| o.sku == item.sku) {
+        if original.lines.iter().any(|l| l.sku == item.sku)
+            || added[..i].iter().any(|(o, _)| o.sku == item.sku)
+        {
             return Err(PricingError::DuplicateLine(item.name.clone()));
         }
         let n = original.lines.len() + i + 1;
@@ -422,7 +424,11 @@ pub fn reprice(
         return Err(PricingError::NoLines);
     }
     let (freight, freight_rule, pickup) = match freight {
-        FreightEdit::Keep => (original.freight, original.freight_rule.clone(), original.pickup),
+        FreightEdit::Keep => (
+            original.freight,
+            original.freight_rule.clone(),
+            original.pickup,
+        ),
         FreightEdit::Value(f) => (
             Some(limits::FREIGHT.check(f).map_err(PricingError::Freight)?),
             original.freight_rule.clone(),

@@ -151,7 +151,9 @@ pub async fn build(
         }
     }
     let payment = PaymentMethod::from_code(&get("payment")).ok_or_else(|| {
-        AppError::BadRequest("Escolha a forma de pagamento (PIX, cartão, boleto ou dinheiro).".into())
+        AppError::BadRequest(
+            "Escolha a forma de pagamento (PIX, cartão, boleto ou dinheiro).".into(),
+        )
     })?;
     let ctx = state
         .contexts
@@ -164,10 +166,16 @@ pub async fn build(
         payment,
         location,
     };
-    let outcome =
-        actions::hand_built_quote(&state.db, &state.contexts, &me.tenant.id, &id, &req, &me.actor())
-            .await
-            .map_err(action_err)?;
+    let outcome = actions::hand_built_quote(
+        &state.db,
+        &state.contexts,
+        &me.tenant.id,
+        &id,
+        &req,
+        &me.actor(),
+    )
+    .await
+    .map_err(action_err)?;
     state.wake.notify_one();
     Ok(match outcome {
         HandQuoteOutcome::Sent { .. } => Redirect::to(&format!("/conversas/{id}?ok=orcamento")),

@@ -52,7 +52,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             get(change::page::<rules::RulesPage>).post(rules::save),
         )
         .route("/regras/volume", post(rules::add_volume))
-        .route("/regras/limite-atendente", post(rules::save_attendant_limit))
+        .route(
+            "/regras/limite-atendente",
+            post(rules::save_attendant_limit),
+        )
         .route("/regras/volume/{id}/excluir", post(rules::delete_volume))
         .route(
             "/frete",

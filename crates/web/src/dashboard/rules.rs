@@ -249,9 +249,7 @@ pub async fn save_attendant_limit(
         text => match limits::APPROVAL_ABOVE.parse(text) {
             Ok(c) => Some(c.0),
             Err(e) => {
-                let msg = format!(
-                    "{e} Use um valor em reais, como 5.000,00 (vazio = sem limite)"
-                );
+                let msg = format!("{e} Use um valor em reais, como 5.000,00 (vazio = sem limite)");
                 return RulesPage::refuse(&state, &me, vec![msg]).await;
             }
         },
@@ -265,9 +263,7 @@ pub async fn save_attendant_limit(
         .before(serde_json::json!({ "attendant_approval_limit_cents": before }))
         .after(serde_json::json!({ "attendant_approval_limit_cents": new }))
         .save_then::<RulesPage, _>(&state, &me, DONE, move |c, t| {
-            Box::pin(async move {
-                store::tenants::set_attendant_approval_limit(c, &t, new).await
-            })
+            Box::pin(async move { store::tenants::set_attendant_approval_limit(c, &t, new).await })
         })
         .await
 }
