@@ -64,7 +64,7 @@ fn texts(step: &Step) -> Vec<String> {
     step.replies
         .iter()
         .map(|r| match r {
-            Reply::Text(t) | Reply::QuoteButtons(t) => t.clone(),
+            Reply::Text(t) | Reply::QuoteButtons(t) | Reply::DayButtons(t) => t.clone(),
             Reply::ApprovalPending => "[aguardando aprovação]".into(),
         })
         .collect()

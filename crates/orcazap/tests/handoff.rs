@@ -280,6 +280,14 @@ async fn approval_message_said_once_and_a_decline_goes_to_a_person(app: &TestApp
             .unwrap();
     assert_eq!(approvals.len(), 1);
     let staff = app.dashboard_login(orcazap::seed::DEMO_ATTENDANT).await;
+    // No freight rule for the place: the approver sets it first (issue 12 item 5).
+    let r = staff
+        .post(
+            &format!("/aprovacoes/{}/editar", approvals[0].id),
+            &[("freight", "45,00")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
     let r = staff
         .post(&format!("/aprovacoes/{}/aprovar", approvals[0].id), &[])
         .await;

@@ -186,12 +186,38 @@ async fn unknown_freight_goes_to_approval_and_customer_waits(app: &TestApp) {
         "{}",
         approvals[0].reasons_json
     );
-    // Approving sends the quote through the same path as an automatic one.
+    // Approving sends the quote through the same path as an automatic one — once its freight
+    // is resolved: without it the customer would read a total without freight (issue 12 item 5).
     let actor = worker::actions::Actor {
         user_id: owner_id(app).await,
         label: "dono".into(),
         request_id: None,
     };
+    let refused = worker::actions::approve_quote(
+        &app.db,
+        &app.worker.contexts,
+        &t.id,
+        &approvals[0].id,
+        &actor,
+    )
+    .await;
+    assert!(
+        matches!(
+            refused,
+            Err(worker::actions::ActionError::Refused(
+                worker::actions::Refusal::FreightUnresolved
+            ))
+        ),
+        "{refused:?}"
+    );
+    let staff = app.dashboard_login(orcazap::seed::DEMO_ATTENDANT).await;
+    let r = staff
+        .post(
+            &format!("/aprovacoes/{}/editar", approvals[0].id),
+            &[("freight", "45,00")],
+        )
+        .await;
+    assert_eq!(r.status(), 303, "freight set on the approval page");
     worker::actions::approve_quote(
         &app.db,
         &app.worker.contexts,

@@ -252,6 +252,7 @@ pub fn quote_pdf(doc: &QuoteDocument) -> Vec<u8> {
         );
     }
     let freight = match q.freight {
+        _ if q.pickup => "retirada na loja".to_string(),
         Some(f) if f.0 == 0 => "grátis".to_string(),
         Some(f) => money(f),
         None => "a combinar".to_string(),

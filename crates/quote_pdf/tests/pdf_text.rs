@@ -45,6 +45,7 @@ fn snapshot(lines: Vec<PricedLine>) -> PricedQuote {
         freight: Some(freight),
         freight_rule: Some("Grajaú".into()),
         total: Centavos(subtotal.0 - payment_discount.0 + freight.0),
+        pickup: false,
         margin_bp: None,
         approval_reasons: vec![],
         unknown: vec![],

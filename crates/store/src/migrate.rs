@@ -131,6 +131,13 @@ pub const MIGRATIONS: &[Migration] = &[
         down: include_str!("../migrations/0009_quote_pdf.down.sql"),
         postgres: None,
     },
+    Migration {
+        version: 10,
+        name: "attendant_approval_limit",
+        up: include_str!("../migrations/0010_attendant_approval_limit.up.sql"),
+        down: include_str!("../migrations/0010_attendant_approval_limit.down.sql"),
+        postgres: None,
+    },
 ];
 
 /// The schema version this binary expects.

@@ -119,3 +119,34 @@ pub async fn set_subscription_status(
         .await?;
     Ok(())
 }
+
+/// The largest quote total, in centavos, an attendant of the store may approve; `None` when
+/// the owner set no limit (owners are never limited).
+pub async fn attendant_approval_limit(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+) -> Result<Option<i64>, StoreError> {
+    let row = sqlx::query("SELECT attendant_approval_limit_cents FROM tenants WHERE id = $1")
+        .bind(tenant_id)
+        .fetch_optional(&mut *c)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(row.try_get::<Option<i64>, _>(0)?)
+}
+
+/// Sets (or with `None` removes) the attendants' approval limit.
+pub async fn set_attendant_approval_limit(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    cents: Option<i64>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE tenants SET attendant_approval_limit_cents = $2, updated_at = $3 WHERE id = $1",
+    )
+    .bind(tenant_id)
+    .bind(cents)
+    .bind(now_ms())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}

@@ -10,6 +10,9 @@ pub enum AppError {
     NotFound,
     #[error("você não tem permissão para isso")]
     Forbidden,
+    /// Not allowed for this person, with the reason (an attendant above the approval limit).
+    #[error("{0}")]
+    Denied(String),
     #[error("faça login para continuar")]
     Unauthorized,
     #[error("{0}")]
@@ -50,6 +53,7 @@ impl From<worker::actions::ActionError> for AppError {
         match e {
             ActionError::NotFound => AppError::NotFound,
             ActionError::Refused(r) if r.is_bad_input() => AppError::BadRequest(r.to_string()),
+            ActionError::Refused(r) if r.is_forbidden() => AppError::Denied(r.to_string()),
             ActionError::Refused(r) => AppError::Conflict(r.to_string()),
             ActionError::Store(s) => AppError::from(s),
         }
@@ -66,7 +70,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::Denied(_) => StatusCode::FORBIDDEN,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,

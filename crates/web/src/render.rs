@@ -78,6 +78,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/dashboard/approval.html"),
     ),
     (
+        "dashboard/hand_quote.html",
+        include_str!("../templates/dashboard/hand_quote.html"),
+    ),
+    (
         "dashboard/inbox.html",
         include_str!("../templates/dashboard/inbox.html"),
     ),

@@ -368,6 +368,26 @@ async fn store_day_in_a_real_browser() {
     d.wait_text("sem regra de frete").await;
     d.screenshot("approvals").await;
     d.goto(&format!("{site}/aprovacoes/{approval_id}")).await;
+    // No freight rule for Itaquera: the page says so, shows where/when/how, and offers no
+    // approve button until the approver sets the freight (issue 12 item 5).
+    d.wait_for("#freight-missing").await;
+    d.wait_in("#order-location", "Itaquera").await;
+    d.wait_in("#order-payment", "PIX").await;
+    assert!(
+        d.find("#approve").await.is_none(),
+        "no approve without freight"
+    );
+    d.screenshot("approval-freight-missing").await;
+    // The approver types the freight and adds 5 sacos de cal from the catalog picker.
+    d.type_into("#freight", "R$ 35,00").await;
+    d.click("#add-sku option[value='CAL-CH3-20']").await;
+    d.type_into("#add-qty", "5").await;
+    d.click("#recompute").await;
+    d.wait_text("Itens atualizados e valores recalculados.")
+        .await;
+    d.wait_text("Cal hidratada CH-III 20kg").await;
+    // 369,00 + 84,50 = 453,50; PIX 5 % = 22,68; freight 35,00.
+    d.wait_in("tr.total", "465,82").await;
     d.wait_for("#approve").await;
     d.screenshot("approval-detail").await;
     let before = app.graph_accepted().len();
@@ -382,6 +402,10 @@ async fn store_day_in_a_real_browser() {
     assert!(
         last.to_string().contains("ORC-"),
         "the quote went out: {last}"
+    );
+    assert!(
+        last.to_string().contains("465,82") && last.to_string().contains("Cal hidratada"),
+        "with the added line, the freight and the new total: {last}"
     );
 
     // Conversations: take over, reply by hand (HTMX, with the CSRF header), hand back.
@@ -418,6 +442,26 @@ async fn store_day_in_a_real_browser() {
     assert!(conv_now.taken_over_by.is_some(), "bot is silent");
     d.click("#hand-back").await;
     d.wait_text("Conversa devolvida ao robô.").await;
+
+    // A person takes the conversation again and builds the quote by hand: 1.000 tijolos,
+    // PIX, Grajaú — priced, numbered and sent like the bot's (issue 12, inbox).
+    d.click("#take-over").await;
+    d.click("#build-quote").await;
+    d.wait_for("#hand-quote").await;
+    d.click("#sku_0 option[value='TIJ-6F']").await;
+    d.type_into("#qty_0", "1000").await;
+    d.click("#hand-payment option[value='PIX']").await;
+    d.type_into("#hand-location", "Grajaú").await;
+    d.screenshot("hand-built-quote").await;
+    let before = app.graph_accepted().len();
+    d.click("#hand-submit").await;
+    d.wait_text("Orçamento montado e enviado ao cliente.").await;
+    app.drain().await;
+    let sent = app.graph_accepted();
+    assert_eq!(sent.len(), before + 1, "the hand-built quote went out");
+    let last = sent.last().unwrap().to_string();
+    // 1.000 × 0,89 = 890,00; PIX 5 % = 44,50; Grajaú 35,00.
+    assert!(last.contains("880,50") && last.contains("ORC-"), "{last}");
 
     // Quotes list and detail.
     d.goto(&format!("{site}/orcamentos")).await;

@@ -48,6 +48,11 @@ async fn approval_outside_the_window_is_refused_and_the_approver_told(app: &Test
         .expect("no freight rule for Itaquera → approval");
     let owner = app.as_owner().await;
     let path = format!("/aprovacoes/{approval_id}");
+    // The freight first: without it nothing can be approved (issue 12 item 5).
+    owner
+        .post_form(&format!("{path}/editar"), &[("freight", "45,00")])
+        .await
+        .expect_status(303);
     let html = owner.page(&path).await;
     assert!(html.contains(OPEN), "the window is shown while open");
     assert!(html.contains("id=\"approve\""), "and approving is offered");

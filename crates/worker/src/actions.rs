@@ -3,9 +3,12 @@
 //! these; each runs in one transaction with its audit entry.
 
 use domain::conversation::{transition, Event, State};
-use domain::engine::Memo;
-use domain::pricing::PricedQuote;
+use domain::engine::{Memo, QuotePlan};
+use domain::money::{Centavos, Quantity};
+use domain::pricing::{price_quote, PricedQuote, QuoteRequest};
+use domain::slots::{Location, PaymentMethod};
 use domain::status::{ApprovalStatus, QuoteStatus};
+use domain::understanding::DraftItem;
 use sqlx::AnyConnection;
 use store::audit::{self, Entry};
 use store::conversations::{self, Conversation};
@@ -64,14 +67,53 @@ pub enum Refusal {
     /// until they do, so nothing is queued that could only fail (issue 18 item 5).
     #[error("a janela de 24 h do WhatsApp está fechada: o cliente não escreve há mais de 24 horas, e o WhatsApp não permite mensagens livres agora, só mensagens modelo aprovadas. Quando o cliente escrever de novo, a janela reabre e você pode {0}.")]
     WindowClosed(&'static str),
+    /// No freight rule matched and nobody set the freight: the customer would receive a total
+    /// without it (issue 12 item 5).
+    #[error("defina o frete antes de aprovar: informe o valor do frete ou marque \"retirada na loja\" em \"Editar itens e recalcular\"")]
+    FreightUnresolved,
+    /// An attendant tried to approve more than the owner allows them to.
+    #[error("o total deste orçamento ({total}) passa do limite de aprovação de atendentes da loja ({limit}); peça a quem é dono(a) da loja para aprovar")]
+    AboveApprovalLimit { total: String, limit: String },
+    /// A hand-built quote without any item.
+    #[error("escolha pelo menos um produto do catálogo com a quantidade")]
+    NoItems,
+    /// A hand-built quote names a product that is not (or no longer) in the active catalog.
+    #[error("o produto {0} não está no catálogo ativo da loja")]
+    UnknownProduct(String),
+    /// The domain refused to price the quote (its message, pt-BR).
+    #[error("{0}")]
+    Pricing(String),
+    /// The conversation ended (won or lost): a new message from the customer opens a new one.
+    #[error("a conversa já foi encerrada ({0}); quando o cliente escrever de novo, monte o orçamento na conversa nova")]
+    ConversationClosed(&'static str),
 }
 
 impl Refusal {
     /// The request itself was wrong (an empty or too long message), as opposed to the state
     /// having changed under it: the web answers 400 for the first, 409 for the second.
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, Refusal::EmptyMessage | Refusal::MessageTooLong)
+        matches!(
+            self,
+            Refusal::EmptyMessage
+                | Refusal::MessageTooLong
+                | Refusal::NoItems
+                | Refusal::UnknownProduct(_)
+                | Refusal::Pricing(_)
+        )
     }
+
+    /// The person may not do this (an attendant above the approval limit): the web answers 403.
+    pub fn is_forbidden(&self) -> bool {
+        matches!(self, Refusal::AboveApprovalLimit { .. })
+    }
+}
+
+/// Who approves, for the store's approval limit: an owner can always approve; an attendant
+/// only up to the limit the owner set (none set = no limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Approver {
+    Owner,
+    Attendant,
 }
 
 /// Who did it, for the audit log.
@@ -88,15 +130,29 @@ pub fn window_open(conv: &Conversation, now_ms: i64) -> bool {
     conv.window_expires_at.is_some_and(|w| w > now_ms)
 }
 
-/// Approves a pending quote: the quote is sent exactly like an automatic one. Outside the
-/// customer's window it is refused and stays pending: the quote could not reach the customer,
-/// who was told it was coming (issue 18 item 5).
+/// Approves a pending quote as an owner (no approval limit): see [`approve_quote_as`].
 pub async fn approve_quote(
     db: &Db,
     cache: &ContextCache,
     tenant_id: &str,
     approval_id: &str,
     actor: &Actor,
+) -> Result<(), ActionError> {
+    approve_quote_as(db, cache, tenant_id, approval_id, actor, Approver::Owner).await
+}
+
+/// Approves a pending quote: the quote is sent exactly like an automatic one. Outside the
+/// customer's window it is refused and stays pending: the quote could not reach the customer,
+/// who was told it was coming (issue 18 item 5). A quote whose freight is unknown is refused
+/// until a person sets it or marks a pickup, and an attendant cannot approve a total above the
+/// store's limit (issue 12 item 5); both leave the approval pending.
+pub async fn approve_quote_as(
+    db: &Db,
+    cache: &ContextCache,
+    tenant_id: &str,
+    approval_id: &str,
+    actor: &Actor,
+    approver: Approver,
 ) -> Result<(), ActionError> {
     let ctx = cache
         .load(db, tenant_id)
@@ -120,12 +176,25 @@ pub async fn approve_quote(
                 None,
             )
             .await?;
+            let priced: PricedQuote = serde_json::from_str(&quote.snapshot_json)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if priced.freight.is_none() {
+                return Err(Refusal::FreightUnresolved.into());
+            }
+            if approver == Approver::Attendant {
+                let limit = store::tenants::attendant_approval_limit(c, &tenant_id).await?;
+                if let Some(limit) = limit.filter(|l| quote.total_cents > *l) {
+                    return Err(Refusal::AboveApprovalLimit {
+                        total: Centavos(quote.total_cents).to_brl(),
+                        limit: Centavos(limit).to_brl(),
+                    }
+                    .into());
+                }
+            }
             if !window_open(&conv, store::now_ms()) {
                 return Err(Refusal::WindowClosed("aprovar e enviar o orçamento").into());
             }
             quotes::set_status(c, &tenant_id, &quote.id, QuoteStatus::Sent, None).await?;
-            let priced: PricedQuote = serde_json::from_str(&quote.snapshot_json)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let delivery = quote
                 .delivery
                 .as_deref()
@@ -447,4 +516,212 @@ pub async fn set_taken_over(
 /// For tests and the dashboard: the memo of a conversation.
 pub fn memo_of(conv: &Conversation) -> Memo {
     Memo::from_json(&conv.draft_json)
+}
+
+/// A quote a person built by hand in the dashboard: catalog products and quantities, the
+/// payment method and (when known) where it goes.
+#[derive(Debug, Clone)]
+pub struct HandQuote {
+    pub lines: Vec<(String, Quantity)>,
+    pub payment: PaymentMethod,
+    /// `None`: no freight rule can apply, and the quote waits for approval until a person
+    /// sets the freight or marks a pickup.
+    pub location: Option<Location>,
+}
+
+/// Where a hand-built quote went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HandQuoteOutcome {
+    /// Sent to the customer, like a quote the bot sends on its own.
+    Sent { quote_id: String, number: String },
+    /// Held for approval with its reasons (no freight rule, low margin, high total…).
+    NeedsApproval {
+        quote_id: String,
+        number: String,
+        approval_id: String,
+    },
+}
+
+/// Builds a quote from what a person picked, through the bot's own path: priced by
+/// `domain::pricing::price_quote` with the store's rules, numbered and stored by
+/// `quoting::create_quote`, sent with its buttons and expiry or held for approval. A quote
+/// still open in the conversation is superseded; the conversation's draft becomes the quote's
+/// items, and the conversation goes back to the bot so that the customer's Confirmar/Alterar
+/// taps are answered as for any quote.
+pub async fn hand_built_quote(
+    db: &Db,
+    cache: &ContextCache,
+    tenant_id: &str,
+    conversation_id: &str,
+    req: &HandQuote,
+    actor: &Actor,
+) -> Result<HandQuoteOutcome, ActionError> {
+    if req.lines.is_empty() {
+        return Err(Refusal::NoItems.into());
+    }
+    let ctx = cache
+        .load(db, tenant_id)
+        .await
+        .map_err(|e| ActionError::from(e).doing("loading the store for a hand-built quote"))?;
+    // Priced before the transaction: a bad input never opens one.
+    let mut picked = Vec::with_capacity(req.lines.len());
+    for (sku, quantity) in &req.lines {
+        let item = ctx
+            .catalog
+            .iter()
+            .find(|i| i.active && i.sku == *sku)
+            .ok_or_else(|| Refusal::UnknownProduct(sku.clone()))?;
+        if picked
+            .iter()
+            .any(|(i, _): &(&domain::catalog::CatalogItem, Quantity)| i.sku == *sku)
+        {
+            return Err(Refusal::Pricing(format!(
+                "{} aparece duas vezes: use uma linha só com a quantidade total.",
+                item.name
+            ))
+            .into());
+        }
+        if quantity.is_zero() {
+            return Err(Refusal::Pricing(format!(
+                "{}: informe uma quantidade maior que zero.",
+                item.name
+            ))
+            .into());
+        }
+        picked.push((item, *quantity));
+    }
+    // A location no rule knows prices with no freight: the quote then waits for a person.
+    let location = req
+        .location
+        .clone()
+        .unwrap_or_else(|| Location::Bairro(String::new()));
+    let priced = price_quote(
+        &QuoteRequest {
+            lines: picked.clone(),
+            unknown: Vec::new(),
+            payment: req.payment,
+            location,
+            llm_assisted: false,
+            needs_human: false,
+        },
+        &ctx.rules,
+    )
+    .map_err(|e| Refusal::Pricing(e.to_string()))?;
+    let (tenant_id, conversation_id, actor, req) = (
+        tenant_id.to_string(),
+        conversation_id.to_string(),
+        actor.clone(),
+        req.clone(),
+    );
+    let engine_kind = db.engine();
+    db.tx_with(move |c| {
+        Box::pin(async move {
+            let conv = conversations::lock(c, engine_kind, &tenant_id, &conversation_id).await?;
+            if conv.state.is_closed() {
+                return Err(Refusal::ConversationClosed(conv.state.label_pt()).into());
+            }
+            if !priced.needs_approval() && !window_open(&conv, store::now_ms()) {
+                return Err(Refusal::WindowClosed("enviar o orçamento").into());
+            }
+            let mut memo = Memo::from_json(&conv.draft_json);
+            // The quote it replaces stops holding, as when the customer changes the order.
+            if let Some(old) =
+                quotes::latest_for_conversation(c, &tenant_id, &conversation_id).await?
+            {
+                if old.status.is_open() {
+                    quotes::set_status(c, &tenant_id, &old.id, QuoteStatus::Superseded, None)
+                        .await?;
+                    if old.status == QuoteStatus::PendingApproval {
+                        if let Some(a) = quotes::approval_for_quote(c, &tenant_id, &old.id).await? {
+                            quotes::decide_approval(
+                                c,
+                                &tenant_id,
+                                &a.id,
+                                ApprovalStatus::Superseded,
+                                Some(&actor.user_id),
+                                Some("substituído por um orçamento montado pela equipe"),
+                            )
+                            .await?;
+                        }
+                    }
+                }
+            }
+            let t = Target {
+                engine: engine_kind,
+                tenant_id: &tenant_id,
+                conversation_id: &conv.id,
+                contact_id: &conv.contact_id,
+                request_id: actor.request_id.as_deref(),
+                due_at: None,
+            };
+            let plan = QuotePlan {
+                priced: priced.clone(),
+                delivery: memo.draft.delivery,
+            };
+            let quote_id =
+                crate::quoting::create_quote(c, &t, &ctx, &conv, &plan, ctx.today()).await?;
+            let quote = quotes::get_conn(c, &tenant_id, &quote_id).await?;
+            // The draft is what was quoted: an "Alterar" starts from it.
+            memo.draft.items = req
+                .lines
+                .iter()
+                .map(|(sku, quantity)| DraftItem {
+                    sku: sku.clone(),
+                    quantity: *quantity,
+                })
+                .collect();
+            memo.draft.unknown.clear();
+            memo.draft.payment = Some(req.payment);
+            if req.location.is_some() {
+                memo.draft.location = req.location.clone();
+            }
+            memo.resume = None;
+            let state = if priced.needs_approval() {
+                State::HumanApproval
+            } else {
+                State::QuoteSent
+            };
+            conversations::save_state(c, &tenant_id, &conv.id, state, &memo.to_json(), None)
+                .await?;
+            conversations::set_taken_over(c, &tenant_id, &conv.id, None).await?;
+            let approval = if priced.needs_approval() {
+                quotes::approval_for_quote(c, &tenant_id, &quote_id).await?
+            } else {
+                None
+            };
+            audit::record(
+                c,
+                &Entry {
+                    tenant_id: Some(&tenant_id),
+                    actor_user_id: Some(&actor.user_id),
+                    actor_label: &actor.label,
+                    action: "quote.hand_built",
+                    entity: "quote",
+                    entity_id: Some(&quote_id),
+                    before: None,
+                    after: Some(serde_json::json!({
+                        "number": quote.number,
+                        "status": quote.status,
+                        "total_cents": quote.total_cents,
+                        "lines": req.lines.len(),
+                    })),
+                    request_id: actor.request_id.as_deref(),
+                },
+            )
+            .await?;
+            Ok(match approval {
+                Some(a) => HandQuoteOutcome::NeedsApproval {
+                    quote_id,
+                    number: quote.number,
+                    approval_id: a.id,
+                },
+                None => HandQuoteOutcome::Sent {
+                    quote_id,
+                    number: quote.number,
+                },
+            })
+        })
+    })
+    .await
+    .map_err(|e: ActionError| e.doing("building a quote by hand"))
 }

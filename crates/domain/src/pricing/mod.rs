@@ -7,8 +7,8 @@ mod rules;
 
 pub use approval::ApprovalReason;
 pub use quote::{
-    price_quote, reprice_edited, LineEdit, PricedLine, PricedQuote, PricingError, QuoteRequest,
-    Suggestion,
+    price_quote, reprice, reprice_edited, FreightEdit, LineEdit, PricedLine, PricedQuote,
+    PricingError, QuoteRequest, Suggestion,
 };
 pub use rules::{
     demo_rules, fold, known_bairros, FreightRule, FreightZone, StoreRules, VolumeDiscount,

@@ -43,6 +43,10 @@ pub struct PricedQuote {
     pub freight_rule: Option<String>,
     /// subtotal − payment discount + freight (freight counted as 0 when unknown).
     pub total: Centavos,
+    /// The customer picks the goods up at the store: no freight (`freight` is `Some(0)`), and
+    /// the message says so. Set by a person on the approval page; absent in older snapshots.
+    #[serde(default)]
+    pub pickup: bool,
     /// `None` when there is nothing to sell (no priced line or a zero net value).
     pub margin_bp: Option<BasisPoints>,
     /// Every reason that applies, in a fixed order.
@@ -125,6 +129,12 @@ pub enum PricingError {
     NoLines,
     #[error("A edição não corresponde às linhas do orçamento.")]
     LinesMismatch,
+    /// A line added from the catalog names a product the quote already has.
+    #[error("{0} já está no orçamento: altere a quantidade dessa linha.")]
+    DuplicateLine(String),
+    /// A line added with quantity zero.
+    #[error("{0}: informe uma quantidade maior que zero.")]
+    EmptyLine(String),
     /// Only reachable with amounts outside the input limits (e.g. data stored before them).
     #[error("Os valores do orçamento são grandes demais para calcular.")]
     Overflow,
@@ -172,6 +182,39 @@ fn checked_sum(values: impl Iterator<Item = i64>) -> Result<Centavos, PricingErr
     cents(sum)
 }
 
+/// One catalog item at a quantity, priced from the catalog and the store's volume discounts:
+/// the same for a line the bot quoted and one a person added (`line` is 1-based, for errors).
+fn price_line(
+    line: usize,
+    item: &CatalogItem,
+    quantity: Quantity,
+    rules: &StoreRules,
+) -> Result<PricedLine, PricingError> {
+    // A negative quantity cannot be bought; pricing it would make totals negative.
+    let quantity = Quantity::from_thousandths(quantity.thousandths().max(0))
+        .check_line()
+        .map_err(|source| PricingError::Quantity {
+            line,
+            name: item.name.clone(),
+            source,
+        })?;
+    let list_price = Centavos(item.price.0.max(0));
+    let volume_discount_bp = rules.volume_discount(&item.sku, quantity);
+    let unit_price = less_bp(list_price, volume_discount_bp)?;
+    Ok(PricedLine {
+        sku: item.sku.clone(),
+        name: item.name.clone(),
+        unit: item.unit,
+        quantity,
+        list_price,
+        volume_discount_bp,
+        unit_price,
+        line_total: times_quantity(unit_price, quantity)?,
+        cost_total: times_quantity(Centavos(item.cost.0.max(0)), quantity)?,
+        weight_grams: item.weight_grams.max(0),
+    })
+}
+
 /// Prices what the conversation gathered. Refuses (instead of pricing) a line above
 /// [`MAX_QUANTITY`](crate::money::MAX_QUANTITY) and any amount that does not fit: the bot hands those to a person.
 pub fn price_quote(req: &QuoteRequest, rules: &StoreRules) -> Result<PricedQuote, PricingError> {
@@ -179,35 +222,11 @@ pub fn price_quote(req: &QuoteRequest, rules: &StoreRules) -> Result<PricedQuote
     // Exact weight in milligrams (grams × thousandths of a unit): freight rounds only once.
     let mut weight_mg: i128 = 0;
     for (i, (item, quantity)) in req.lines.iter().enumerate() {
-        // A negative quantity cannot be bought; pricing it would make totals negative.
-        let quantity = Quantity::from_thousandths(quantity.thousandths().max(0))
-            .check_line()
-            .map_err(|source| PricingError::Quantity {
-                line: i + 1,
-                name: item.name.clone(),
-                source,
-            })?;
-        let list_price = Centavos(item.price.0.max(0));
-        let volume_discount_bp = rules.volume_discount(&item.sku, quantity);
-        let unit_price = less_bp(list_price, volume_discount_bp)?;
-        let line_total = times_quantity(unit_price, quantity)?;
-        let cost_total = times_quantity(Centavos(item.cost.0.max(0)), quantity)?;
-        let weight_grams = item.weight_grams.max(0);
+        let line = price_line(i + 1, item, *quantity, rules)?;
         weight_mg = weight_mg
-            .checked_add(weight_grams as i128 * quantity.thousandths() as i128)
+            .checked_add(line.weight_grams as i128 * line.quantity.thousandths() as i128)
             .ok_or(PricingError::Overflow)?;
-        lines.push(PricedLine {
-            sku: item.sku.clone(),
-            name: item.name.clone(),
-            unit: item.unit,
-            quantity,
-            list_price,
-            volume_discount_bp,
-            unit_price,
-            line_total,
-            cost_total,
-            weight_grams,
-        });
+        lines.push(line);
     }
 
     let subtotal = checked_sum(lines.iter().map(|l| l.line_total.0))?;
@@ -232,6 +251,7 @@ pub fn price_quote(req: &QuoteRequest, rules: &StoreRules) -> Result<PricedQuote
             payment_discount_bp: clamp_bp(rules.payment_discount(req.payment)),
             freight,
             freight_rule: rule.map(|r| r.label.clone()),
+            pickup: false,
             unknown: req.unknown.clone(),
             llm_assisted: req.llm_assisted,
             needs_human: req.needs_human,
@@ -246,6 +266,7 @@ struct Summary {
     payment_discount_bp: BasisPoints,
     freight: Option<Centavos>,
     freight_rule: Option<String>,
+    pickup: bool,
     unknown: Vec<String>,
     llm_assisted: bool,
     needs_human: bool,
@@ -305,6 +326,7 @@ fn summarize(
         freight: s.freight,
         freight_rule: s.freight_rule,
         total,
+        pickup: s.pickup,
         margin_bp,
         approval_reasons,
         unknown: s.unknown,
@@ -318,6 +340,17 @@ pub struct LineEdit {
     /// Zero removes the line.
     pub quantity: Quantity,
     pub unit_price: Centavos,
+}
+
+/// What a person decided about the freight of a quote waiting for approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FreightEdit {
+    /// The quote's freight (or pickup) as it is.
+    Keep,
+    /// This freight, typed by the person.
+    Value(Centavos),
+    /// "Retirada na loja": no freight, and the message says the customer picks it up.
+    Pickup,
 }
 
 /// A quote after a person changed its quantities, unit prices or freight: every input is
@@ -335,10 +368,27 @@ pub fn reprice_edited(
     unit_costs: &HashMap<String, Centavos>,
     rules: &StoreRules,
 ) -> Result<PricedQuote, PricingError> {
+    let freight = freight.map_or(FreightEdit::Keep, FreightEdit::Value);
+    reprice(original, edits, freight, &[], unit_costs, rules)
+}
+
+/// [`reprice_edited`] with the freight decision spelled out and lines added from the catalog:
+/// an added line is priced exactly as the bot prices one (catalog price, the store's volume
+/// discount, cost and weight); a product already in the quote is refused (change its
+/// quantity instead). The freight is not recomputed from the rules: it is the quote's, the
+/// person's value, or zero for a pickup.
+pub fn reprice(
+    original: &PricedQuote,
+    edits: &[LineEdit],
+    freight: FreightEdit,
+    added: &[(&CatalogItem, Quantity)],
+    unit_costs: &HashMap<String, Centavos>,
+    rules: &StoreRules,
+) -> Result<PricedQuote, PricingError> {
     if edits.len() != original.lines.len() {
         return Err(PricingError::LinesMismatch);
     }
-    let mut lines = Vec::with_capacity(edits.len());
+    let mut lines = Vec::with_capacity(edits.len() + added.len());
     for (i, (line, edit)) in original.lines.iter().zip(edits).enumerate() {
         let quantity = edit
             .quantity
@@ -376,12 +426,40 @@ pub fn reprice_edited(
             ..line.clone()
         });
     }
+    for (i, (item, quantity)) in added.iter().enumerate() {
+        if original.lines.iter().any(|l| l.sku == item.sku)
+            || added[..i].iter().any(|(o, _)| o.sku == item.sku)
+        {
+            return Err(PricingError::DuplicateLine(item.name.clone()));
+        }
+        let n = original.lines.len() + i + 1;
+        let quantity = quantity
+            .check_line()
+            .map_err(|source| PricingError::Quantity {
+                line: n,
+                name: item.name.clone(),
+                source,
+            })?;
+        if quantity.is_zero() {
+            return Err(PricingError::EmptyLine(item.name.clone()));
+        }
+        lines.push(price_line(n, item, quantity, rules)?);
+    }
     if lines.is_empty() {
         return Err(PricingError::NoLines);
     }
-    let freight = match freight {
-        Some(f) => Some(limits::FREIGHT.check(f).map_err(PricingError::Freight)?),
-        None => original.freight,
+    let (freight, freight_rule, pickup) = match freight {
+        FreightEdit::Keep => (
+            original.freight,
+            original.freight_rule.clone(),
+            original.pickup,
+        ),
+        FreightEdit::Value(f) => (
+            Some(limits::FREIGHT.check(f).map_err(PricingError::Freight)?),
+            original.freight_rule.clone(),
+            false,
+        ),
+        FreightEdit::Pickup => (Some(Centavos::ZERO), None, true),
     };
     let had = |r: ApprovalReason| original.approval_reasons.contains(&r);
     summarize(
@@ -390,7 +468,8 @@ pub fn reprice_edited(
             payment_method: original.payment_method,
             payment_discount_bp: clamp_bp(original.payment_discount_bp),
             freight,
-            freight_rule: original.freight_rule.clone(),
+            freight_rule,
+            pickup,
             unknown: original.unknown.clone(),
             llm_assisted: had(ApprovalReason::LlmAssisted),
             needs_human: had(ApprovalReason::NeedsHuman),

@@ -148,7 +148,8 @@ pub fn quote_context(
             "desconto_pagamento_pct": q.payment_discount_bp.to_percent_br(),
             "desconto_pagamento_centavos": q.payment_discount.0,
             "frete": q.freight.map(|f| f.to_brl()).unwrap_or_default(),
-            "frete_gratis": q.freight.is_some_and(|f| f.0 == 0),
+            "frete_gratis": q.freight.is_some_and(|f| f.0 == 0) && !q.pickup,
+            "retirada": q.pickup,
             "total": q.total.to_brl(),
             "total_centavos": q.total.0,
             "validade": day_br(valid_until),
@@ -179,6 +180,7 @@ pub fn confirmation_context(
             "forma_pagamento": q.payment_method.label_pt(),
             "entrega": delivery,
             "pix": pix_receiver.unwrap_or_default(),
+            "retirada": q.pickup,
         }),
     )
 }

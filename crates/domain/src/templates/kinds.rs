@@ -45,6 +45,7 @@ const QUOTE_VARS: Vars = vars![
     "desconto_pagamento_centavos" => "o mesmo desconto em centavos (0 quando não há)",
     "frete" => "valor do frete (R$); vazio quando ainda não definido",
     "frete_gratis" => "verdadeiro quando o frete é grátis",
+    "retirada" => "verdadeiro quando o cliente retira na loja (sem frete)",
     "total" => "total a pagar (R$)",
     "total_centavos" => "total em centavos",
     "validade" => "data até quando o orçamento vale (dd/mm/aaaa)",
@@ -59,6 +60,7 @@ const CONFIRMATION_VARS: Vars = vars![
     "forma_pagamento" => "PIX, cartão, boleto ou dinheiro",
     "entrega" => "dia da entrega por extenso (ex.: 'sexta-feira, 04/12/2026')",
     "pix" => "quem recebe o PIX, quando o código PIX copia e cola vai na mensagem seguinte; vazio quando não vai",
+    "retirada" => "verdadeiro quando o cliente retira na loja (o dia é o da retirada)",
 ];
 const EXPIRED_VARS: Vars = vars![
     "numero" => "número do orçamento",
@@ -137,7 +139,9 @@ Subtotal: {{ subtotal }}
 {% if desconto_pagamento_centavos > 0 %}
 Desconto {{ forma_pagamento }} ({{ desconto_pagamento_pct }}): -{{ desconto_pagamento }}
 {% endif %}
-{% if frete_gratis %}
+{% if retirada %}
+Retirada na loja (sem frete)
+{% elif frete_gratis %}
 Frete: *grátis*
 {% elif frete %}
 Frete: {{ frete }}
@@ -161,7 +165,7 @@ Seu orçamento{% if numero %} *{{ numero }}*{% endif %} está sendo conferido po
 const CONFIRMATION: &str = "\
 Pedido confirmado! ✅
 Orçamento *{{ numero }}*: *{{ total }}* ({{ forma_pagamento }}).
-Entrega: *{{ entrega }}*.
+{% if retirada %}Retirada na loja: *{{ entrega }}*.{% else %}Entrega: *{{ entrega }}*.{% endif %}
 {% if pix %}Para pagar com PIX, toque e segure a próxima mensagem, copie o código e cole no app do seu banco em *Pix copia e cola* (recebedor: {{ pix }}).
 {% endif %}Obrigado pela preferência{% if cliente %}, {{ cliente }}{% endif %}!
 ";

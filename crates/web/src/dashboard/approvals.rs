@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use domain::money::{limits, Centavos, Quantity};
-use domain::pricing::{reprice_edited, LineEdit};
+use domain::pricing::{reprice, FreightEdit, LineEdit};
 use domain::status::{ApprovalStatus, QuoteStatus};
 use minijinja::context;
 use serde::Deserialize;
@@ -73,18 +73,46 @@ pub async fn detail(
     State(state): State<AppState>,
     me: Me,
     Path(id): Path<String>,
+    Query(n): Query<Notice>,
 ) -> Result<Html<String>, AppError> {
     let (a, q) = load_approval(&state, &me, &id).await?;
     let p = priced_of(&q)?;
     let conv = conversations::get(&state.db, &me.tenant.id, &q.conversation_id).await?;
+    let clock = view::clock(&me);
+    // What the approver needs to decide: where it goes, when, how it is paid and what the
+    // customer asked that the quote does not include.
+    let location = conv
+        .as_ref()
+        .and_then(|c| actions::memo_of(c).draft.location)
+        .map(|l| l.label_pt());
+    let delivery = q
+        .delivery
+        .as_deref()
+        .and_then(|d| serde_json::from_str::<domain::slots::Delivery>(d).ok())
+        .map(|d| domain::engine::delivery_words(d, clock.date_of(store::now_ms())));
+    let limit = if me.is_owner() {
+        None
+    } else {
+        let mut c = read_conn(&state).await?;
+        store::tenants::attendant_approval_limit(&mut c, &me.tenant.id).await?
+    };
+    let above_limit = limit.filter(|l| q.total_cents > *l).map(brl);
     view::page(
         &me,
         "dashboard/approval.html",
         "aprovacoes",
         context! {
-            // The quote's current reasons: an edit re-checks them (`reprice_edited`).
+            notice => view::notice(n.ok.as_deref()),
+            // The quote's current reasons: an edit re-checks them (`reprice`).
             approval => context! { id => a.id, status => a.status, status_pt => a.status.label_pt(), reasons => p.approval_reasons.iter().map(|r| r.label_pt()).collect::<Vec<_>>(), note => a.decision_note },
-            quote => quote_view(&q, &p, &view::clock(&me)),
+            quote => quote_view(&q, &p, &clock),
+            order => context! {
+                location => location, delivery => delivery, payment => p.payment_method.label_pt(),
+                unknown => p.unknown.clone(), pickup => p.pickup,
+                freight_missing => p.freight.is_none(),
+            },
+            above_limit => above_limit,
+            catalog => super::hand_quote::catalog_options(&state, &me).await?,
             window => super::window::window_view(conv.as_ref().and_then(|c| c.window_expires_at), store::now_ms(), &view::clock(&me)),
             customer => conv.map(|c| c.contact_name).unwrap_or_default(),
         },
@@ -96,9 +124,22 @@ pub async fn approve(
     me: Me,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    actions::approve_quote(&state.db, &state.contexts, &me.tenant.id, &id, &me.actor())
-        .await
-        .map_err(action_err)?;
+    // An owner can always approve; an attendant up to the store's limit (issue 12 item 5).
+    let approver = if me.is_owner() {
+        actions::Approver::Owner
+    } else {
+        actions::Approver::Attendant
+    };
+    actions::approve_quote_as(
+        &state.db,
+        &state.contexts,
+        &me.tenant.id,
+        &id,
+        &me.actor(),
+        approver,
+    )
+    .await
+    .map_err(action_err)?;
     state.wake.notify_one();
     Ok(Redirect::to("/aprovacoes?ok=aprovado").into_response())
 }
@@ -176,29 +217,65 @@ pub async fn edit_lines(
             unit_price,
         });
     }
-    let freight = match get("freight").filter(|s| !s.is_empty()) {
-        Some(s) => Some(
-            limits::FREIGHT
-                .parse(&s)
-                .map_err(|e| AppError::BadRequest(e.to_string()))?,
-        ),
-        None => None,
+    // "Retirada na loja" wins over a typed value; an empty value keeps the quote's freight.
+    let freight = if get("freight_mode").as_deref() == Some("retirada") {
+        FreightEdit::Pickup
+    } else {
+        match get("freight").filter(|s| !s.is_empty()) {
+            Some(s) => FreightEdit::Value(
+                limits::FREIGHT
+                    .parse(&s)
+                    .map_err(|e| AppError::BadRequest(e.to_string()))?,
+            ),
+            None => FreightEdit::Keep,
+        }
     };
-    let costs: HashMap<String, Centavos> = store::catalog::list(&state.db, &me.tenant.id)
-        .await?
-        .into_iter()
-        .map(|s| (s.item.sku, s.item.cost))
+    let catalog = store::catalog::list(&state.db, &me.tenant.id).await?;
+    // A line added from the catalog: product and quantity, priced by the domain.
+    let add_sku = get("add_sku").unwrap_or_default();
+    let add_qty = get("add_qty").unwrap_or_default();
+    let added = match (add_sku.is_empty(), add_qty.is_empty()) {
+        (true, true) => None,
+        (true, false) => {
+            return Err(AppError::BadRequest(
+                "Escolha o produto a adicionar.".into(),
+            ))
+        }
+        (false, true) => {
+            return Err(AppError::BadRequest(
+                "Informe a quantidade do produto a adicionar.".into(),
+            ))
+        }
+        (false, false) => {
+            let item = catalog
+                .iter()
+                .find(|s| s.item.active && s.item.sku == add_sku)
+                .map(|s| &s.item)
+                .ok_or_else(|| {
+                    AppError::BadRequest(format!(
+                        "O produto {add_sku} não está no catálogo ativo da loja."
+                    ))
+                })?;
+            let quantity = add_qty
+                .parse::<Quantity>()
+                .map_err(|e| AppError::BadRequest(format!("{}: {e}.", item.name)))?;
+            Some((item, quantity))
+        }
+    };
+    let costs: HashMap<String, Centavos> = catalog
+        .iter()
+        .map(|s| (s.item.sku.clone(), s.item.cost))
         .collect();
     let rules =
         worker::tenant_ctx::to_store_rules(&store::rules::load(&state.db, &me.tenant.id).await?);
-    let new = reprice_edited(&p, &edits, freight, &costs, &rules)
+    let new = reprice(&p, &edits, freight, added.as_slice(), &costs, &rules)
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let snapshot = serde_json::to_string(&new).map_err(|e| AppError::Internal(e.into()))?;
     let (quote_id, total) = (q.id.clone(), new.total.0);
     Change::new("quote.edit", "quote")
         .of(&q.id)
-        .before(serde_json::json!({ "total_cents": q.total_cents, "lines": p.lines.len() }))
-        .after(serde_json::json!({ "total_cents": new.total.0, "lines": new.lines.len() }))
+        .before(serde_json::json!({ "total_cents": q.total_cents, "lines": p.lines.len(), "freight_cents": p.freight.map(|f| f.0), "pickup": p.pickup }))
+        .after(serde_json::json!({ "total_cents": new.total.0, "lines": new.lines.len(), "freight_cents": new.freight.map(|f| f.0), "pickup": new.pickup, "added_sku": added.map(|(i, _)| i.sku.clone()) }))
         .save(&state, &me, move |c, t| {
             Box::pin(
                 async move { quotes::replace_snapshot(c, &t, &quote_id, &snapshot, total).await },

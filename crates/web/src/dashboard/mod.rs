@@ -11,6 +11,7 @@ mod catalog_file;
 pub mod change;
 pub mod conversations;
 pub mod freight;
+pub mod hand_quote;
 pub mod handoff;
 pub mod login;
 pub mod overview;
@@ -51,6 +52,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             get(change::page::<rules::RulesPage>).post(rules::save),
         )
         .route("/regras/volume", post(rules::add_volume))
+        .route(
+            "/regras/limite-atendente",
+            post(rules::save_attendant_limit),
+        )
         .route("/regras/volume/{id}/excluir", post(rules::delete_volume))
         .route(
             "/frete",
@@ -88,6 +93,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/conversas/{id}/assumir", post(conversations::take_over))
         .route("/conversas/{id}/devolver", post(conversations::hand_back))
         .route("/conversas/{id}/responder", post(conversations::reply))
+        .route(
+            "/conversas/{id}/orcamento",
+            get(hand_quote::page).post(hand_quote::build),
+        )
         .route("/orcamentos", get(quotes::list))
         .route("/orcamentos/{id}", get(quotes::detail))
         .route("/catalogo", get(catalog::page))

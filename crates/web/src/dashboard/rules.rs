@@ -47,6 +47,10 @@ impl FormPage for RulesPage {
     ) -> Result<Response, AppError> {
         let r = store::rules::load(&state.db, &me.tenant.id).await?;
         let p = &r.pricing;
+        let attendant_limit = {
+            let mut c = super::change::read_conn(state).await?;
+            store::tenants::attendant_approval_limit(&mut c, &me.tenant.id).await?
+        };
         let volume: Vec<Value> = r
             .volume
             .iter()
@@ -61,6 +65,7 @@ impl FormPage for RulesPage {
             "regras",
             context! {
                 notice => view::notice(notice), errors => errors, volume => volume,
+                attendant_limit => attendant_limit.map(money_input).unwrap_or_default(),
                 p => context! {
                     pix => pct_input(p.pix_discount_bp), cartao => pct_input(p.cartao_discount_bp),
                     boleto => pct_input(p.boleto_discount_bp), dinheiro => pct_input(p.dinheiro_discount_bp),
@@ -223,6 +228,42 @@ pub async fn delete_volume(
         .before(serde_json::json!({ "sku": v.sku, "min_quantity_milli": v.min_quantity_milli, "discount_bp": v.discount_bp }))
         .save_then::<RulesPage, _>(&state, &me, DONE, move |c, t| {
             Box::pin(async move { store::rules::delete_volume_discount(c, &t, &id).await })
+        })
+        .await
+}
+
+#[derive(Deserialize)]
+pub struct AttendantLimitForm {
+    #[serde(default)]
+    limit: String,
+}
+
+/// The largest total an attendant may approve (empty = no limit; owners always can).
+pub async fn save_attendant_limit(
+    State(state): State<AppState>,
+    me: Me,
+    Form(f): Form<AttendantLimitForm>,
+) -> Result<Response, AppError> {
+    let new = match f.limit.trim() {
+        "" => None,
+        text => match limits::APPROVAL_ABOVE.parse(text) {
+            Ok(c) => Some(c.0),
+            Err(e) => {
+                let msg = format!("{e} Use um valor em reais, como 5.000,00 (vazio = sem limite)");
+                return RulesPage::refuse(&state, &me, vec![msg]).await;
+            }
+        },
+    };
+    let before = {
+        let mut c = super::change::read_conn(&state).await?;
+        store::tenants::attendant_approval_limit(&mut c, &me.tenant.id).await?
+    };
+    Change::new("rules.attendant_approval_limit", "tenant")
+        .of(&me.tenant.id)
+        .before(serde_json::json!({ "attendant_approval_limit_cents": before }))
+        .after(serde_json::json!({ "attendant_approval_limit_cents": new }))
+        .save_then::<RulesPage, _>(&state, &me, DONE, move |c, t| {
+            Box::pin(async move { store::tenants::set_attendant_approval_limit(c, &t, new).await })
         })
         .await
 }

@@ -31,6 +31,8 @@ pub fn notice(code: Option<&str>) -> Option<&'static str> {
         "aprovado" => "Orçamento aprovado e enviado ao cliente.",
         "rejeitado" => "Orçamento rejeitado.",
         "editado" => "Itens atualizados e valores recalculados.",
+        "orcamento" => "Orçamento montado e enviado ao cliente.",
+        "montado" => "Orçamento montado. Ele precisa de aprovação antes de ir ao cliente: veja os motivos abaixo.",
         "salvo" => "Alterações salvas.",
         "importado" => "Catálogo importado.",
         "senha" => "Senha alterada. As outras sessões foram encerradas.",

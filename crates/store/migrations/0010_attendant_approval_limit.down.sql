@@ -1,0 +1,1 @@
+ALTER TABLE tenants DROP COLUMN attendant_approval_limit_cents;
