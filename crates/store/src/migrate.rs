@@ -124,6 +124,13 @@ pub const MIGRATIONS: &[Migration] = &[
         down: include_str!("../migrations/0008_person_queue.down.sql"),
         postgres: None,
     },
+    Migration {
+        version: 9,
+        name: "inbox",
+        up: include_str!("../migrations/0009_inbox.up.sql"),
+        down: include_str!("../migrations/0009_inbox.down.sql"),
+        postgres: None,
+    },
 ];
 
 /// The schema version this binary expects.
