@@ -202,13 +202,14 @@ pub async fn assign(
     id: &str,
     user_id: Option<&str>,
 ) -> Result<Option<String>, StoreError> {
-    let before = sqlx::query("SELECT assigned_to FROM conversations WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant_id)
-        .bind(id)
-        .fetch_optional(&mut *c)
-        .await?
-        .ok_or(StoreError::NotFound)?
-        .try_get::<Option<String>, _>(0)?;
+    let before =
+        sqlx::query("SELECT assigned_to FROM conversations WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(&mut *c)
+            .await?
+            .ok_or(StoreError::NotFound)?
+            .try_get::<Option<String>, _>(0)?;
     let res = sqlx::query(
         "UPDATE conversations SET assigned_to = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2
            AND ($3 IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = $1 AND u.id = $3))",
@@ -324,14 +325,23 @@ mod tests {
 
     #[test]
     fn a_phone_in_any_writing_is_its_digits() {
-        for q in ["+55 (11) 95555-4444", "11 95555-4444", "955554444", "5511955554444"] {
+        for q in [
+            "+55 (11) 95555-4444",
+            "11 95555-4444",
+            "955554444",
+            "5511955554444",
+        ] {
             let (_, digits) = search_patterns(q).unwrap();
             let d = digits.unwrap();
             assert!("%5511955554444%".contains(d.trim_matches('%')), "{q} → {d}");
         }
         assert_eq!(search_patterns("Ana"), Some(("%ana%".into(), None)));
         assert_eq!(search_patterns("  "), None);
-        assert_eq!(search_patterns("ana 12345").unwrap().1, None, "a name with digits");
+        assert_eq!(
+            search_patterns("ana 12345").unwrap().1,
+            None,
+            "a name with digits"
+        );
         assert_eq!(search_patterns("50%_x").unwrap().0, "%50\\%\\_x%");
     }
 }

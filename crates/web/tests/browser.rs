@@ -825,12 +825,27 @@ async fn inbox_in_a_real_browser() {
     let app = TestApp::start(store::Engine::Sqlite).await.expect("sqlite");
     let site = format!("http://{}", app.host("demo"));
     const CARLOS: &str = "5511955554444";
-    app.customer_says(&app.demo, CARLOS, "Carlos Pereira", "bom dia, quero 10 sacos de cimento")
-        .await;
-    app.customer_says(&app.demo, CARLOS, "Carlos Pereira", "quero falar com atendente")
-        .await;
-    app.customer_says(&app.demo, "5521944443333", "Ana Souza", "vcs tem *areia média*?")
-        .await;
+    app.customer_says(
+        &app.demo,
+        CARLOS,
+        "Carlos Pereira",
+        "bom dia, quero 10 sacos de cimento",
+    )
+    .await;
+    app.customer_says(
+        &app.demo,
+        CARLOS,
+        "Carlos Pereira",
+        "quero falar com atendente",
+    )
+    .await;
+    app.customer_says(
+        &app.demo,
+        "5521944443333",
+        "Ana Souza",
+        "vcs tem *areia média*?",
+    )
+    .await;
     let d = Driver::start(chromedriver, chromium).await;
     let js = |script: &'static str| {
         let d = &d;
@@ -850,11 +865,14 @@ async fn inbox_in_a_real_browser() {
     d.type_into("input[name=password]", PASSWORD).await;
     d.click("#login-submit").await;
     d.wait_for("#tile-pending").await;
-    d.click(".dash-nav a[href='/respostas']").await;
+    d.click(".dash-nav a[href='/modelos']").await;
+    d.click("#to-quick-replies").await;
     d.wait_for("#quick-reply-add").await;
     const QUICK: &str = "Oi! Aqui é da loja. Já vejo seu pedido e te respondo em instantes.";
-    d.type_into("#quick-reply-new input[name=title]", "Já vejo").await;
-    d.type_into("#quick-reply-new textarea[name=body]", QUICK).await;
+    d.type_into("#quick-reply-new input[name=title]", "Já vejo")
+        .await;
+    d.type_into("#quick-reply-new textarea[name=body]", QUICK)
+        .await;
     d.click("#quick-reply-add").await;
     d.wait_text("Alterações salvas.").await;
     d.wait_in("#quick-reply-list", "Já vejo").await;
@@ -878,17 +896,27 @@ async fn inbox_in_a_real_browser() {
     d.click("#inbox-filter").await;
     d.wait_for("#inbox-search[value='(11) 95555-4444']").await;
     let found = d.text("#inbox").await;
-    assert!(found.contains("Carlos Pereira") && !found.contains("Ana Souza"), "{found}");
+    assert!(
+        found.contains("Carlos Pereira") && !found.contains("Ana Souza"),
+        "{found}"
+    );
     d.screenshot("inbox-search").await;
 
     d.click("#inbox a.conv").await;
     d.wait_for("#wa-link").await;
     assert_eq!(d.text("#phone .number").await, "+55 11 95555-4444");
     let links = js("return [document.getElementById('wa-link').href, document.getElementById('tel-link').href]").await;
-    assert_eq!(links, json!(["https://wa.me/5511955554444", "tel:+5511955554444"]));
+    assert_eq!(
+        links,
+        json!(["https://wa.me/5511955554444", "tel:+5511955554444"])
+    );
     d.click("#quick-replies .quick-reply").await;
     let typed = js("return document.getElementById('reply-text').value").await;
-    assert_eq!(typed, json!(QUICK), "one click puts the saved text in the box");
+    assert_eq!(
+        typed,
+        json!(QUICK),
+        "one click puts the saved text in the box"
+    );
     d.click("#reply-send").await;
     d.wait_in("#transcript", "Já vejo seu pedido").await;
     app.drain().await;
@@ -906,15 +934,29 @@ async fn inbox_in_a_real_browser() {
     d.goto(&format!("{site}/conversas")).await;
     d.wait_in("#inbox", "Carlos Pereira").await;
     let title = js("return document.title").await;
-    assert!(!title.as_str().unwrap_or_default().starts_with('('), "nobody waits: {title}");
-    app.customer_says(&app.demo, "5531988887777", "Beatriz Lima", "quero falar com atendente")
-        .await;
+    assert!(
+        !title.as_str().unwrap_or_default().starts_with('('),
+        "nobody waits: {title}"
+    );
+    app.customer_says(
+        &app.demo,
+        "5531988887777",
+        "Beatriz Lima",
+        "quero falar com atendente",
+    )
+    .await;
     d.wait_in("#inbox", "Beatriz Lima").await;
     d.wait_for("#nav-waiting").await;
     let title = js("return document.title").await;
-    assert!(title.as_str().unwrap_or_default().starts_with("(1) "), "tab title: {title}");
+    assert!(
+        title.as_str().unwrap_or_default().starts_with("(1) "),
+        "tab title: {title}"
+    );
     assert_eq!(d.text("#nav-waiting .badge").await, "1");
-    assert!(d.url().await.ends_with("/conversas"), "no reload, no navigation");
+    assert!(
+        d.url().await.ends_with("/conversas"),
+        "no reload, no navigation"
+    );
     d.screenshot("inbox-live").await;
 
     // Phone and desktop widths: nothing scrolls sideways.

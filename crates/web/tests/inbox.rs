@@ -38,24 +38,35 @@ fn row_of<'a>(html: &'a str, id: &str) -> &'a str {
 }
 
 async fn rows_show_the_last_message_and_what_the_team_has_not_seen(app: &TestApp) {
-    app.customer_says(&app.demo, CARLOS, "Carlos Pereira", "oi, vcs tem tijolo baiano?")
-        .await;
+    app.customer_says(
+        &app.demo,
+        CARLOS,
+        "Carlos Pereira",
+        "oi, vcs tem tijolo baiano?",
+    )
+    .await;
     let conv = conv_of(app, CARLOS).await;
     let attendant = app.as_attendant().await;
     let owner = app.as_owner().await;
 
     let inbox = attendant.page("/conversas").await;
     let row = row_of(&inbox, &conv.id);
-    assert!(row.contains("conv unread"), "new customer message → unread: {row}");
     assert!(
-        row.contains("<span class=\"badge unseen\" title=\"mensagens do cliente não lidas\">1</span>"),
+        row.contains("conv unread"),
+        "new customer message → unread: {row}"
+    );
+    assert!(
+        row.contains(
+            "<span class=\"badge unseen\" title=\"mensagens do cliente não lidas\">1</span>"
+        ),
         "{row}"
     );
     // The bot answered last: its words, said to be the bot's, with the time.
     let bot_said = app.graph_accepted().last().unwrap().to_string();
     assert!(row.contains("<span class=\"who\">Robô:</span>"), "{row}");
     assert!(
-        row.contains("<time class=\"when\"") && (row.contains(">agora</time>") || row.contains(">há 1 min</time>")),
+        row.contains("<time class=\"when\"")
+            && (row.contains(">agora</time>") || row.contains(">há 1 min</time>")),
         "{row}"
     );
     assert!(!bot_said.is_empty());
@@ -64,15 +75,25 @@ async fn rows_show_the_last_message_and_what_the_team_has_not_seen(app: &TestApp
     owner.page(&format!("/conversas/{}", conv.id)).await;
     let row_now = attendant.page("/conversas").await;
     let row = row_of(&row_now, &conv.id);
-    assert!(!row.contains("unread") && !row.contains("badge unseen"), "{row}");
+    assert!(
+        !row.contains("unread") && !row.contains("badge unseen"),
+        "{row}"
+    );
     let overview = attendant.page("/").await;
-    assert!(!overview.contains("com mensagens não lidas"), "nothing unseen");
+    assert!(
+        !overview.contains("com mensagens não lidas"),
+        "nothing unseen"
+    );
 
     // A new customer message is unread again, and the overview says so.
-    app.customer_says(&app.demo, CARLOS, "Carlos Pereira", "e areia média?").await;
+    app.customer_says(&app.demo, CARLOS, "Carlos Pereira", "e areia média?")
+        .await;
     let inbox = attendant.page("/conversas").await;
     let row = row_of(&inbox, &conv.id);
-    assert!(row.contains(">1</span>"), "only the new message counts: {row}");
+    assert!(
+        row.contains(">1</span>"),
+        "only the new message counts: {row}"
+    );
     assert!(attendant
         .page("/")
         .await
@@ -93,24 +114,40 @@ async fn rows_show_the_last_message_and_what_the_team_has_not_seen(app: &TestApp
         conv_of(app, ANA).await
     };
     owner
-        .post_form(&format!("/conversas/{}/responder", conv_ana.id), &[("text", &long)])
+        .post_form(
+            &format!("/conversas/{}/responder", conv_ana.id),
+            &[("text", &long)],
+        )
         .await;
     let inbox = owner.page("/conversas").await;
     let row = row_of(&inbox, &conv_ana.id);
-    assert!(row.contains("<span class=\"who\">Atendente:</span> quero saber muito"), "{row}");
-    assert!(row.contains("…") && !row.contains(" fim"), "cut at 80 characters: {row}");
+    assert!(
+        row.contains("<span class=\"who\">Atendente:</span> quero saber muito"),
+        "{row}"
+    );
+    assert!(
+        row.contains("…") && !row.contains(" fim"),
+        "cut at 80 characters: {row}"
+    );
 }
 
 async fn search_by_name_or_phone_with_the_filters(app: &TestApp) {
-    app.customer_says(&app.demo, CARLOS, "Carlos Pereira", "bom dia").await;
+    app.customer_says(&app.demo, CARLOS, "Carlos Pereira", "bom dia")
+        .await;
     app.customer_says(&app.demo, ANA, "Ana Souza", "quero falar com atendente")
         .await;
     let staff = app.as_attendant().await;
-    let listed = |html: &str, who: &str| html.contains(&format!("<strong class=\"contact\">{who}</strong>"));
+    let listed =
+        |html: &str, who: &str| html.contains(&format!("<strong class=\"contact\">{who}</strong>"));
 
     for q in ["carlos", "CARLOS P", "pereira"] {
-        let html = staff.page(&format!("/conversas?q={}", q.replace(' ', "+"))).await;
-        assert!(listed(&html, "Carlos Pereira") && !listed(&html, "Ana Souza"), "{q}");
+        let html = staff
+            .page(&format!("/conversas?q={}", q.replace(' ', "+")))
+            .await;
+        assert!(
+            listed(&html, "Carlos Pereira") && !listed(&html, "Ana Souza"),
+            "{q}"
+        );
     }
     for q in [
         "5511955554444",
@@ -127,20 +164,32 @@ async fn search_by_name_or_phone_with_the_filters(app: &TestApp) {
     assert!(listed(&html, "Ana Souza") && !listed(&html, "Carlos Pereira"));
     // With the state filter: Ana waits for a person, Carlos does not.
     let html = staff.page("/conversas?q=a&estado=WAITING_PERSON").await;
-    assert!(listed(&html, "Ana Souza") && !listed(&html, "Carlos Pereira"), "{html}");
-    let html = staff.page("/conversas?q=carlos&estado=WAITING_PERSON").await;
+    assert!(
+        listed(&html, "Ana Souza") && !listed(&html, "Carlos Pereira"),
+        "{html}"
+    );
+    let html = staff
+        .page("/conversas?q=carlos&estado=WAITING_PERSON")
+        .await;
     assert!(!listed(&html, "Carlos Pereira"));
     assert!(html.contains("Nenhuma conversa com “carlos”."), "says so");
     // The box keeps what was typed (escaped), and LIKE's wildcards are plain characters.
     let html = staff.page("/conversas?q=%25%22%3E%3Cb%3E").await;
     assert!(!listed(&html, "Carlos Pereira") && !listed(&html, "Ana Souza"));
-    assert!(html.contains("value=\"%&#x22;&gt;&lt;b&gt;\"") || html.contains("value=\"%&quot;&gt;&lt;b&gt;\""), "escaped");
+    assert!(
+        html.contains("value=\"%&#x22;&gt;&lt;b&gt;\"")
+            || html.contains("value=\"%&quot;&gt;&lt;b&gt;\""),
+        "escaped"
+    );
     // The polled rows answer the same search.
     let rows = staff.page("/conversas/lista?q=95555").await;
     assert!(listed(&rows, "Carlos Pereira") && !listed(&rows, "Ana Souza"));
     // Another store's customers are never found.
     let other = app.signed_in("outra", OWNER_EMAIL, PASSWORD).await;
-    assert!(!listed(&other.page("/conversas?q=carlos").await, "Carlos Pereira"));
+    assert!(!listed(
+        &other.page("/conversas?q=carlos").await,
+        "Carlos Pereira"
+    ));
 }
 
 async fn assignment_is_visible_to_the_team_and_audited(app: &TestApp) {
@@ -164,24 +213,34 @@ async fn assignment_is_visible_to_the_team_and_audited(app: &TestApp) {
     let r = attendant.post_form(&format!("{path}/atribuir"), &[]).await;
     assert_eq!(r.status(), 303);
     let mine = attendant.page(&path).await;
-    assert!(mine.contains("Com <strong class=\"assignee\">você</strong>") && mine.contains("id=\"release\""));
+    assert!(
+        mine.contains("Com <strong class=\"assignee\">você</strong>")
+            && mine.contains("id=\"release\"")
+    );
     // The owner sees who has it, in the list and on the page.
     let inbox = owner.page("/conversas").await;
     assert!(
-        row_of(&inbox, &conv.id).contains("<span class=\"tag human assignee\">com João do Balcão</span>"),
+        row_of(&inbox, &conv.id)
+            .contains("<span class=\"tag human assignee\">com João do Balcão</span>"),
         "{inbox}"
     );
     assert!(owner
         .page(&path)
         .await
         .contains("Com <strong class=\"assignee\">João do Balcão</strong>"));
-    let audit = store::audit::list(&app.db, Some(&app.demo.tenant_id), 20).await.unwrap();
+    let audit = store::audit::list(&app.db, Some(&app.demo.tenant_id), 20)
+        .await
+        .unwrap();
     let e = audit
         .iter()
         .find(|e| e.action == "conversation.assign")
         .expect("audited");
     assert_eq!(e.entity_id.as_deref(), Some(conv.id.as_str()));
-    assert!(e.after_json.as_deref().unwrap_or_default().contains("João do Balcão"));
+    assert!(e
+        .after_json
+        .as_deref()
+        .unwrap_or_default()
+        .contains("João do Balcão"));
 
     // The owner takes it over: now it is hers, for the attendant to see.
     owner.post_form(&format!("{path}/atribuir"), &[]).await;
@@ -197,7 +256,8 @@ async fn assignment_is_visible_to_the_team_and_audited(app: &TestApp) {
         .any(|e| e.action == "conversation.unassign"));
 
     // Taking a conversation from the bot assigns it; handing it back frees it.
-    app.customer_says(&app.demo, CARLOS, "Carlos Pereira", "bom dia").await;
+    app.customer_says(&app.demo, CARLOS, "Carlos Pereira", "bom dia")
+        .await;
     let carlos = conv_of(app, CARLOS).await;
     attendant
         .post_form(&format!("/conversas/{}/assumir", carlos.id), &[])
@@ -234,7 +294,10 @@ async fn quick_replies_are_the_owners_and_reach_the_reply_box(app: &TestApp) {
         .await
         .expect_status_because(403, "attendant");
     owner
-        .post("/respostas", &[("title", "Horário"), ("body", "Das 7h às 18h.")])
+        .post(
+            "/respostas",
+            &[("title", "Horário"), ("body", "Das 7h às 18h.")],
+        )
         .answer()
         .await
         .expect_status_because(403, "no CSRF token");
@@ -263,7 +326,10 @@ async fn quick_replies_are_the_owners_and_reach_the_reply_box(app: &TestApp) {
         .expect_status(303);
     let saved = count().await;
     assert_eq!(saved.len(), 1);
-    assert_eq!((saved[0].title.as_str(), saved[0].body.as_str()), ("Horário", body));
+    assert_eq!(
+        (saved[0].title.as_str(), saved[0].body.as_str()),
+        ("Horário", body)
+    );
     let dup = owner
         .post_form("/respostas", &[("title", "Horário"), ("body", "outro")])
         .await
@@ -277,7 +343,9 @@ async fn quick_replies_are_the_owners_and_reach_the_reply_box(app: &TestApp) {
     let conv = conv_of(app, ANA).await;
     let page = attendant.page(&format!("/conversas/{}", conv.id)).await;
     assert!(
-        page.contains("data-text=\"Abrimos de *segunda a sábado*, das 7h às 18h. &lt;Rua 1&gt; &amp; cia\""),
+        page.contains(
+            "data-text=\"Abrimos de *segunda a sábado*, das 7h às 18h. &lt;Rua 1&gt; &amp; cia\""
+        ),
         "{page}"
     );
     assert!(page.contains(">Horário</button>"));
@@ -290,7 +358,13 @@ async fn quick_replies_are_the_owners_and_reach_the_reply_box(app: &TestApp) {
         .await
         .expect_status_because(404, "another store's reply");
     owner
-        .post_form(&format!("/respostas/{id}"), &[("title", "Horário de funcionamento"), ("body", "Das 7h às 17h.")])
+        .post_form(
+            &format!("/respostas/{id}"),
+            &[
+                ("title", "Horário de funcionamento"),
+                ("body", "Das 7h às 17h."),
+            ],
+        )
         .await
         .expect_status(303);
     assert_eq!(count().await[0].body, "Das 7h às 17h.");
@@ -305,7 +379,11 @@ async fn quick_replies_are_the_owners_and_reach_the_reply_box(app: &TestApp) {
         .into_iter()
         .map(|e| e.action)
         .collect();
-    for a in ["quick_reply.add", "quick_reply.update", "quick_reply.delete"] {
+    for a in [
+        "quick_reply.add",
+        "quick_reply.update",
+        "quick_reply.delete",
+    ] {
         assert!(actions.iter().any(|x| x == a), "{a} audited: {actions:?}");
     }
 }
@@ -318,8 +396,13 @@ async fn staff_see_the_whole_number_and_what_the_customer_wrote(app: &TestApp) {
         "preciso *urgente* de _cimento_ <script>alert(1)</script>",
     )
     .await;
-    app.customer_says(&app.demo, CARLOS, "Carlos Pereira", "caso não tenha, 4 sc de cimento cp4")
-        .await;
+    app.customer_says(
+        &app.demo,
+        CARLOS,
+        "Carlos Pereira",
+        "caso não tenha, 4 sc de cimento cp4",
+    )
+    .await;
     let conv = conv_of(app, CARLOS).await;
     let staff = app.as_attendant().await;
     let page = staff.page(&format!("/conversas/{}", conv.id)).await;
@@ -341,13 +424,21 @@ async fn staff_see_the_whole_number_and_what_the_customer_wrote(app: &TestApp) {
 }
 
 async fn the_polled_pieces_carry_the_queue(app: &TestApp) {
-    app.customer_says(&app.demo, CARLOS, "Carlos Pereira", "bom dia").await;
+    app.customer_says(&app.demo, CARLOS, "Carlos Pereira", "bom dia")
+        .await;
     let staff = app.as_attendant().await;
-    let r = staff.get("/conversas/lista").answer().await.expect_status(200);
+    let r = staff
+        .get("/conversas/lista")
+        .answer()
+        .await
+        .expect_status(200);
     assert_eq!(r.header_text("x-aguardando-atendente"), Some("0"));
     assert_eq!(r.header_text("cache-control"), Some("no-store"));
     let rows = r.body().await;
-    assert!(rows.contains("Carlos Pereira") && !rows.contains("<html"), "a fragment");
+    assert!(
+        rows.contains("Carlos Pereira") && !rows.contains("<html"),
+        "a fragment"
+    );
 
     app.customer_says(&app.demo, ANA, "Ana Souza", "quero falar com atendente")
         .await;
@@ -370,8 +461,14 @@ async fn the_polled_pieces_carry_the_queue(app: &TestApp) {
         queue.contains("data-live=\"&#x2f;conversas&#x2f;lista?estado=WAITING_PERSON\""),
         "{queue}"
     );
-    assert!(queue.contains("class=\"queue on\" id=\"nav-waiting\""), "queue item lit");
-    assert!(queue.contains("<a href=\"/conversas\" class=\"\">Conversas</a>"), "not Conversas");
+    assert!(
+        queue.contains("class=\"queue on\" id=\"nav-waiting\""),
+        "queue item lit"
+    );
+    assert!(
+        queue.contains("<a href=\"/conversas\" class=\"\">Conversas</a>"),
+        "not Conversas"
+    );
     // Signed out, the polled pieces are not served.
     let r = app.get("demo", "/conversas/lista", None).answer().await;
     assert_eq!(r.status(), 303);

@@ -333,13 +333,15 @@ async fn set_assigned(
     Change::new(action, "conversation")
         .of(&id)
         .before(serde_json::json!({ "assigned_to": r.assigned_to, "name": r.assignee }))
-        .after(serde_json::json!({ "assigned_to": user, "name": mine.then(|| me.user.name.clone()) }))
+        .after(
+            serde_json::json!({ "assigned_to": user, "name": mine.then(|| me.user.name.clone()) }),
+        )
         .save(state, me, {
             let id = id.clone();
             move |c, t| {
-                Box::pin(async move {
-                    inbox::assign(c, &t, &id, user.as_deref()).await.map(|_| ())
-                })
+                Box::pin(
+                    async move { inbox::assign(c, &t, &id, user.as_deref()).await.map(|_| ()) },
+                )
             }
         })
         .await?;

@@ -46,7 +46,8 @@ impl FormPage for QuickRepliesPage {
         let html = view::page(
             me,
             "dashboard/quick_replies.html",
-            "respostas",
+            // Under "Mensagens" in the menu, next to the bot's message templates.
+            "modelos",
             context! {
                 rows => rows, notice => view::notice(notice), errors => errors,
                 title_max => TITLE_MAX, body_max => BODY_MAX, max => MAX_REPLIES,
@@ -105,7 +106,9 @@ pub async fn add(
         Err(errors) => return QuickRepliesPage::refuse(&state, &me, errors).await,
     };
     if inbox::quick_replies(&state.db, &me.tenant.id).await?.len() >= MAX_REPLIES {
-        let msg = format!("A loja já tem {MAX_REPLIES} respostas rápidas: apague uma antes de criar outra");
+        let msg = format!(
+            "A loja já tem {MAX_REPLIES} respostas rápidas: apague uma antes de criar outra"
+        );
         return QuickRepliesPage::refuse(&state, &me, vec![msg]).await;
     }
     Change::new("quick_reply.add", "quick_reply")
@@ -136,9 +139,7 @@ pub async fn update(
         .before(json(&before))
         .after(json(&q))
         .save_then::<QuickRepliesPage, _>(&state, &me, DONE, move |c, t| {
-            Box::pin(
-                async move { inbox::update_quick_reply(c, &t, &id, &q.title, &q.body).await },
-            )
+            Box::pin(async move { inbox::update_quick_reply(c, &t, &id, &q.title, &q.body).await })
         })
         .await
 }

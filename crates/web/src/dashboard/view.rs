@@ -208,9 +208,20 @@ mod tests {
         assert_eq!(wa_markup("*Total:* R$ 10"), "<strong>Total:</strong> R$ 10");
         assert_eq!(wa_markup("_obrigado_!"), "<em>obrigado</em>!");
         assert_eq!(wa_markup("~caro~ barato"), "<s>caro</s> barato");
-        assert_eq!(wa_markup("*_os dois_*"), "<strong><em>os dois</em></strong>");
-        assert_eq!(wa_markup("2*3*4 e a * b"), "2*3*4 e a * b", "not at a word's edge");
-        assert_eq!(wa_markup("* lista\n* item"), "* lista\n* item", "no pair on one line");
+        assert_eq!(
+            wa_markup("*_os dois_*"),
+            "<strong><em>os dois</em></strong>"
+        );
+        assert_eq!(
+            wa_markup("2*3*4 e a * b"),
+            "2*3*4 e a * b",
+            "not at a word's edge"
+        );
+        assert_eq!(
+            wa_markup("* lista\n* item"),
+            "* lista\n* item",
+            "no pair on one line"
+        );
         assert_eq!(
             wa_markup("*<script>alert(1)</script>*"),
             "<strong>&lt;script&gt;alert(1)&lt;&#x2f;script&gt;</strong>"
@@ -231,7 +242,10 @@ mod tests {
         assert_eq!(ago(now - 120 * m, now, &clock), "13:00");
         assert_eq!(ago(now - 24 * 60 * m - 28 * m, now, &clock), "ontem 14:32");
         assert_eq!(ago(now - 5 * 24 * 60 * m, now, &clock), "28/11 15:00");
-        assert_eq!(ago(now - 400 * 24 * 60 * m, now, &clock), "29/10/2025 15:00");
+        assert_eq!(
+            ago(now - 400 * 24 * 60 * m, now, &clock),
+            "29/10/2025 15:00"
+        );
     }
 
     #[test]
