@@ -48,10 +48,10 @@ pub struct Conversation {
     pub contact_name: String,
 }
 
-const COLS: &str = "c.id, c.tenant_id, c.contact_id, c.channel_id, c.state, c.draft_json, c.taken_over_by, c.unread, c.closed_reason,
+pub(crate) const COLS: &str = "c.id, c.tenant_id, c.contact_id, c.channel_id, c.state, c.draft_json, c.taken_over_by, c.unread, c.closed_reason,
     c.last_message_at, c.window_expires_at, c.created_at, c.updated_at, k.wa_id, k.name, c.waiting_since, c.waiting_reason";
 
-fn from_row(r: &AnyRow) -> Result<Conversation, sqlx::Error> {
+pub(crate) fn from_row(r: &AnyRow) -> Result<Conversation, sqlx::Error> {
     Ok(Conversation {
         id: r.try_get(0)?,
         tenant_id: r.try_get(1)?,
@@ -443,7 +443,9 @@ pub async fn set_taken_over(
     user_id: Option<&str>,
 ) -> Result<(), StoreError> {
     let now = now_ms();
-    let res = sqlx::query("UPDATE conversations SET taken_over_by = $3, taken_over_at = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2")
+    // Taking a conversation from the bot is also taking it for the team ("com Ana" in the
+    // inbox); handing it back leaves it with nobody (migration 0011).
+    let res = sqlx::query("UPDATE conversations SET taken_over_by = $3, assigned_to = $3, taken_over_at = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2")
         .bind(tenant_id)
         .bind(id)
         .bind(user_id)

@@ -21,6 +21,7 @@ pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod inbound;
+pub mod inbox;
 pub mod jobs;
 pub mod messages;
 pub mod migrate;

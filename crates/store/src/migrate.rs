@@ -138,6 +138,13 @@ pub const MIGRATIONS: &[Migration] = &[
         down: include_str!("../migrations/0010_attendant_approval_limit.down.sql"),
         postgres: None,
     },
+    Migration {
+        version: 11,
+        name: "inbox",
+        up: include_str!("../migrations/0011_inbox.up.sql"),
+        down: include_str!("../migrations/0011_inbox.down.sql"),
+        postgres: None,
+    },
 ];
 
 /// The schema version this binary expects.

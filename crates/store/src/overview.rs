@@ -60,13 +60,9 @@ pub async fn activity_since(
     .fetch_one(db.read())
     .await?
     .try_get(0)?;
-    let unread_conversations: i64 = sqlx::query(
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM conversations WHERE tenant_id = $1 AND unread > 0",
-    )
-    .bind(tenant_id)
-    .fetch_one(db.read())
-    .await?
-    .try_get(0)?;
+    // Customer messages no one on the team has seen yet (`inbox::mark_seen`), not the bot's
+    // own to-do counter (`conversations.unread`).
+    let unread_conversations = crate::inbox::unseen_conversations(db, tenant_id).await?;
     Ok(Activity {
         conversations,
         quotes,

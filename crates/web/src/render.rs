@@ -86,6 +86,18 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/dashboard/inbox.html"),
     ),
     (
+        "dashboard/_inbox_rows.html",
+        include_str!("../templates/dashboard/_inbox_rows.html"),
+    ),
+    (
+        "dashboard/_tiles.html",
+        include_str!("../templates/dashboard/_tiles.html"),
+    ),
+    (
+        "dashboard/quick_replies.html",
+        include_str!("../templates/dashboard/quick_replies.html"),
+    ),
+    (
         "dashboard/transcript.html",
         include_str!("../templates/dashboard/transcript.html"),
     ),

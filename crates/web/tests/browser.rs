@@ -558,6 +558,7 @@ async fn store_day_in_a_real_browser() {
         ("/regras", "Descontos por volume"),
         ("/frete", "Zona Sul"),
         ("/modelos", "Modelos"),
+        ("/respostas", "Respostas rápidas"),
         ("/equipe", "Sessões abertas"),
         ("/whatsapp", "guardado (criptografado)"),
     ] {
@@ -852,5 +853,180 @@ async fn person_queue_in_a_real_browser() {
         last.to_string().contains("ORC-"),
         "the bot quotes again: {last}"
     );
+    d.quit().await;
+}
+
+/// Issue 12, the inbox staff expect, as people use it. The owner saves a quick reply; the
+/// attendant searches a customer by phone, opens the conversation, sees the whole number with
+/// its WhatsApp and call links, inserts the quick reply with one click and sends it; then,
+/// with the inbox open, a new customer writes through the webhook and the list and the tab
+/// title update by themselves. No page scrolls sideways at 390 or 1280 px.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbox_in_a_real_browser() {
+    let Some((chromedriver, chromium)) = tools() else {
+        return;
+    };
+    let app = TestApp::start(store::Engine::Sqlite).await.expect("sqlite");
+    let site = format!("http://{}", app.host("demo"));
+    const CARLOS: &str = "5511955554444";
+    app.customer_says(
+        &app.demo,
+        CARLOS,
+        "Carlos Pereira",
+        "bom dia, quero 10 sacos de cimento",
+    )
+    .await;
+    app.customer_says(
+        &app.demo,
+        CARLOS,
+        "Carlos Pereira",
+        "quero falar com atendente",
+    )
+    .await;
+    app.customer_says(
+        &app.demo,
+        "5521944443333",
+        "Ana Souza",
+        "vcs tem *areia média*?",
+    )
+    .await;
+    let d = Driver::start(chromedriver, chromium).await;
+    let js = |script: &'static str| {
+        let d = &d;
+        async move {
+            d.cmd(
+                reqwest::Method::POST,
+                "/execute/sync",
+                Some(json!({ "script": script, "args": [] })),
+            )
+            .await
+        }
+    };
+
+    // The owner saves a quick reply.
+    d.goto(&format!("{site}/")).await;
+    d.type_into("input[name=email]", OWNER_EMAIL).await;
+    d.type_into("input[name=password]", PASSWORD).await;
+    d.click("#login-submit").await;
+    d.wait_for("#tile-pending").await;
+    d.click(".dash-nav a[href='/modelos']").await;
+    d.click("#to-quick-replies").await;
+    d.wait_for("#quick-reply-add").await;
+    const QUICK: &str = "Oi! Aqui é da loja. Já vejo seu pedido e te respondo em instantes.";
+    d.type_into("#quick-reply-new input[name=title]", "Já vejo")
+        .await;
+    d.type_into("#quick-reply-new textarea[name=body]", QUICK)
+        .await;
+    d.click("#quick-reply-add").await;
+    d.wait_text("Alterações salvas.").await;
+    d.wait_in("#quick-reply-list", "Já vejo").await;
+    d.screenshot("quick-replies").await;
+    d.click("form[action='/logout'] button").await;
+    d.wait_for("#login-submit").await;
+
+    // The attendant finds Carlos by the number he gave on the phone.
+    d.type_into("input[name=email]", ATTENDANT_EMAIL).await;
+    d.type_into("input[name=password]", PASSWORD).await;
+    d.click("#login-submit").await;
+    d.wait_for("#tile-pending").await;
+    d.click(".dash-nav a[href='/conversas']").await;
+    d.wait_for("#inbox-search").await;
+    let inbox = d.text("#inbox").await;
+    assert!(
+        inbox.contains("Ana Souza") && inbox.contains("Robô: "),
+        "each row says who wrote last and what: {inbox}"
+    );
+    d.type_into("#inbox-search", "(11) 95555-4444").await;
+    d.click("#inbox-filter").await;
+    d.wait_for("#inbox-search[value='(11) 95555-4444']").await;
+    let found = d.text("#inbox").await;
+    assert!(
+        found.contains("Carlos Pereira") && !found.contains("Ana Souza"),
+        "{found}"
+    );
+    d.screenshot("inbox-search").await;
+
+    d.click("#inbox a.conv").await;
+    d.wait_for("#wa-link").await;
+    assert_eq!(d.text("#phone .number").await, "+55 11 95555-4444");
+    let links = js("return [document.getElementById('wa-link').href, document.getElementById('tel-link').href]").await;
+    assert_eq!(
+        links,
+        json!(["https://wa.me/5511955554444", "tel:+5511955554444"])
+    );
+    d.click("#quick-replies .quick-reply").await;
+    let typed = js("return document.getElementById('reply-text').value").await;
+    assert_eq!(
+        typed,
+        json!(QUICK),
+        "one click puts the saved text in the box"
+    );
+    d.click("#reply-send").await;
+    d.wait_in("#transcript", "Já vejo seu pedido").await;
+    app.drain().await;
+    assert!(
+        app.graph_accepted()
+            .iter()
+            .any(|m| m["to"] == CARLOS && m.to_string().contains("Já vejo seu pedido")),
+        "the quick reply went to Carlos"
+    );
+    d.goto(d.url().await.as_str()).await;
+    d.wait_in("#assignment", "você").await;
+    d.screenshot("inbox-conversation").await;
+
+    // The inbox open, untouched: a new customer asks for a person through the webhook.
+    d.goto(&format!("{site}/conversas")).await;
+    d.wait_in("#inbox", "Carlos Pereira").await;
+    let title = js("return document.title").await;
+    assert!(
+        !title.as_str().unwrap_or_default().starts_with('('),
+        "nobody waits: {title}"
+    );
+    app.customer_says(
+        &app.demo,
+        "5531988887777",
+        "Beatriz Lima",
+        "quero falar com atendente",
+    )
+    .await;
+    d.wait_in("#inbox", "Beatriz Lima").await;
+    d.wait_for("#nav-waiting").await;
+    let title = js("return document.title").await;
+    assert!(
+        title.as_str().unwrap_or_default().starts_with("(1) "),
+        "tab title: {title}"
+    );
+    assert_eq!(d.text("#nav-waiting .badge").await, "1");
+    assert!(
+        d.url().await.ends_with("/conversas"),
+        "no reload, no navigation"
+    );
+    d.screenshot("inbox-live").await;
+
+    // Phone and desktop widths: nothing scrolls sideways.
+    let conv = store::conversations::list(&app.db, &app.demo.tenant_id, None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.contact_wa_id == CARLOS)
+        .unwrap();
+    for (w, h) in [(390, 844), (1280, 900)] {
+        d.window(w, h).await;
+        for (path, marker) in [
+            ("/conversas".to_string(), "#inbox"),
+            (format!("/conversas/{}", conv.id), "#wa-link"),
+            ("/conversas?q=carlos".to_string(), "#inbox"),
+        ] {
+            d.goto(&format!("{site}{path}")).await;
+            d.wait_for(marker).await;
+            let over = d.sideways_overflow().await;
+            assert!(over <= 0, "{path} is {over} px wider than {w} px");
+        }
+        if w == 390 {
+            d.goto(&format!("{site}/conversas")).await;
+            d.wait_for("#inbox").await;
+            d.screenshot("mobile-inbox").await;
+        }
+    }
     d.quit().await;
 }

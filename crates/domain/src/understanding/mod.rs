@@ -155,6 +155,6 @@ mod tests;
 #[cfg(test)]
 mod tests_chat;
 #[cfg(test)]
-mod tests_dates;
-#[cfg(test)]
 mod tests_corrections;
+#[cfg(test)]
+mod tests_dates;

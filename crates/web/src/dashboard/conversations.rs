@@ -1,5 +1,7 @@
-//! `/conversas`: the inbox, one conversation's transcript (polled by HTMX), taking over from
-//! the bot, handing back and replying by hand through the bot's outbound queue.
+//! `/conversas`: the inbox (last message, its time, unseen customer messages, who has it,
+//! search by name or phone, refreshed in place every few seconds), one conversation's
+//! transcript (polled by HTMX), taking over from the bot, "Assumir"/"Soltar" for the team,
+//! handing back and replying by hand through the bot's outbound queue.
 
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -8,11 +10,12 @@ use axum::Form;
 use domain::status::{MessageDirection, MessageStatus};
 use minijinja::{context, Value};
 use serde::Deserialize;
+use store::inbox::{self, InboxFilter, InboxRow};
 use store::{conversations, messages, quotes};
 use worker::actions;
 
 use super::action_err;
-use super::change::read_conn;
+use super::change::{read_conn, Change};
 use super::security::Me;
 use super::view::{self, brl, Notice};
 use crate::error::AppError;
@@ -29,6 +32,108 @@ fn contact_label(c: &conversations::Conversation) -> String {
 #[derive(Deserialize, Default)]
 pub struct InboxQuery {
     estado: Option<String>,
+    /// The search box: a name or a phone in any writing.
+    q: Option<String>,
+}
+
+impl InboxQuery {
+    /// An unknown state in the address shows every conversation, as no filter would.
+    fn state(&self) -> Option<domain::conversation::State> {
+        self.estado
+            .as_deref()
+            .and_then(|s| s.parse::<domain::conversation::State>().ok())
+    }
+
+    fn search(&self) -> Option<&str> {
+        self.q.as_deref().map(str::trim).filter(|q| !q.is_empty())
+    }
+}
+
+/// Longest last-message preview on an inbox line, in characters.
+const PREVIEW_CHARS: usize = 80;
+
+/// The inbox line's preview of a message: one line, at most [`PREVIEW_CHARS`] characters.
+fn preview(last: &inbox::LastMessage) -> String {
+    // One line, without WhatsApp's bold marks (the transcript shows them as bold).
+    let text = last
+        .body
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('*', "");
+    if text.is_empty() {
+        return match last.kind.as_str() {
+            "document" => "📄 arquivo",
+            "image" => "📷 imagem",
+            "audio" => "🎤 áudio",
+            "video" => "🎥 vídeo",
+            "sticker" => "(figurinha)",
+            "contacts" => "👤 contato",
+            "location" => "📍 localização",
+            _ => "(mensagem sem texto)",
+        }
+        .to_string();
+    }
+    match text.char_indices().nth(PREVIEW_CHARS) {
+        Some((cut, _)) => format!("{}…", text[..cut].trim_end()),
+        None => text,
+    }
+}
+
+/// Who wrote a message, as the inbox line says it.
+fn author(last: &inbox::LastMessage) -> &'static str {
+    match (last.inbound, last.by_person) {
+        (true, _) => "Cliente",
+        (false, true) => "Atendente",
+        (false, false) => "Robô",
+    }
+}
+
+fn row_view(r: &InboxRow, me: &Me, now: i64, clock: &domain::clock::StoreClock) -> Value {
+    let c = &r.conv;
+    let at = r.last.as_ref().map(|l| l.at).unwrap_or(c.last_message_at);
+    context! {
+        id => c.id.clone(), contact => contact_label(c), phone => domain::ids::mask_phone(&c.contact_wa_id),
+        state => c.state.label_pt(), unseen => r.unseen, taken => c.taken_over_by.is_some(),
+        assignee => r.assignee.clone(), mine => r.assigned_to.as_deref() == Some(me.user.id.as_str()),
+        last => r.last.as_ref().map(|l| context! { who => author(l), text => preview(l) }),
+        when => view::ago(at, now, clock), when_full => clock.datetime_br(at),
+        waiting => waiting_of(c, now),
+    }
+}
+
+async fn inbox_rows(state: &AppState, me: &Me, q: &InboxQuery) -> Result<Vec<Value>, AppError> {
+    let f = InboxFilter {
+        state: q.state(),
+        search: q.search(),
+        id: None,
+    };
+    let list = inbox::list(&state.db, &me.tenant.id, &f, 200).await?;
+    let clock = view::clock(me);
+    let now = store::now_ms();
+    Ok(list.iter().map(|r| row_view(r, me, now, &clock)).collect())
+}
+
+/// The address the inbox polls for its rows: the same filter and search as the page.
+fn live_url(q: &InboxQuery) -> String {
+    let enc = |v: &str| {
+        v.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    let mut parts = Vec::new();
+    if let Some(s) = &q.estado {
+        parts.push(format!("estado={}", enc(s)));
+    }
+    if let Some(s) = q.search() {
+        parts.push(format!("q={}", enc(s)));
+    }
+    format!("/conversas/lista?{}", parts.join("&"))
 }
 
 pub async fn list(
@@ -36,38 +141,40 @@ pub async fn list(
     me: Me,
     Query(q): Query<InboxQuery>,
 ) -> Result<Html<String>, AppError> {
-    // An unknown state in the address shows every conversation, as no filter would.
-    let filter = q
-        .estado
-        .as_deref()
-        .and_then(|s| s.parse::<domain::conversation::State>().ok());
-    let list = conversations::list(&state.db, &me.tenant.id, filter, 200).await?;
-    let clock = view::clock(&me);
-    let now = store::now_ms();
-    let rows: Vec<Value> = list
-        .iter()
-        .map(|c| {
-            context! {
-                id => c.id.clone(), contact => contact_label(c), phone => domain::ids::mask_phone(&c.contact_wa_id),
-                state => c.state.label_pt(), unread => c.unread, taken => c.taken_over_by.is_some(),
-                last => clock.datetime_br(c.last_message_at),
-                waiting => waiting_of(c, now),
-            }
-        })
-        .collect();
+    let filter = q.state();
+    let rows = inbox_rows(&state, &me, &q).await?;
     let states: Vec<Value> = domain::conversation::State::ALL
         .iter()
         .map(|s| context! { code => s.as_str(), label => s.label_pt() })
         .collect();
+    let queue = filter == Some(domain::conversation::State::WaitingPerson);
     view::page(
         &me,
         "dashboard/inbox.html",
-        "conversas",
+        if queue { "fila" } else { "conversas" },
         context! {
-            rows => rows, states => states, filter => filter,
-            queue => filter == Some(domain::conversation::State::WaitingPerson),
+            rows => rows, states => states, filter => filter, queue => queue,
+            search => q.search(), live => live_url(&q),
         },
     )
+}
+
+/// `/conversas/lista`: the inbox's rows alone, polled by `dashboard.js` every few seconds
+/// (paused while the tab is hidden). The count waiting for a person travels in a header, for
+/// the tab title and the menu's badge.
+pub async fn list_rows(
+    State(state): State<AppState>,
+    me: Me,
+    Query(q): Query<InboxQuery>,
+) -> Result<Response, AppError> {
+    let rows = inbox_rows(&state, &me, &q).await?;
+    let html = view::page(
+        &me,
+        "dashboard/_inbox_rows.html",
+        "conversas",
+        context! { rows => rows, queue => q.state() == Some(domain::conversation::State::WaitingPerson), search => q.search() },
+    )?;
+    Ok(view::live(&me, html))
 }
 
 /// In the waiting-for-a-person queue: for how long ("há 12 min") and why.
@@ -129,7 +236,7 @@ async fn transcript_rows(state: &AppState, me: &Me, id: &str) -> Result<Vec<Valu
         .map(|m| {
             let (tick, tick_label) = ticks(m.status);
             context! {
-                out => m.direction == MessageDirection::Out, body => shown_body(m), at => clock.datetime_br(m.created_at),
+                out => m.direction == MessageDirection::Out, body => Value::from_safe_string(view::wa_markup(&shown_body(m))), at => clock.datetime_br(m.created_at),
                 tick => tick, tick_label => tick_label, read => m.status == MessageStatus::Read,
                 by_person => m.sent_by.is_some(), error => m.error_message.clone(),
                 failed => m.status == MessageStatus::Failed, error_code => m.error_code,
@@ -144,9 +251,12 @@ pub async fn conversation(
     Path(id): Path<String>,
     Query(n): Query<Notice>,
 ) -> Result<Html<String>, AppError> {
-    let c = conversations::get(&state.db, &me.tenant.id, &id)
+    let r = inbox::row(&state.db, &me.tenant.id, &id)
         .await?
         .ok_or(AppError::NotFound)?;
+    // Opened: the customer's messages so far are seen by the team.
+    inbox::mark_seen(&state.db, &me.tenant.id, &id, store::now_ms()).await?;
+    let c = &r.conv;
     let msgs = transcript_rows(&state, &me, &id).await?;
     let quote = {
         let mut conn = read_conn(&state).await?;
@@ -155,6 +265,14 @@ pub async fn conversation(
     // What the customer asked for that the catalog does not have, and conditions they put,
     // stay visible to staff whether or not a quote was made (issue 12 item 6).
     let draft = domain::engine::Memo::from_json(&c.draft_json).draft;
+    let replies: Vec<Value> = inbox::quick_replies(&state.db, &me.tenant.id)
+        .await?
+        .into_iter()
+        .map(|q| context! { title => q.title, body => q.body })
+        .collect();
+    let conditions = actions::memo_of(c).draft.conditions;
+    let phone = view::phone_of(&c.contact_wa_id)
+        .map(|(shown, digits)| context! { shown => shown, digits => digits });
     view::page(
         &me,
         "dashboard/conversation.html",
@@ -162,21 +280,24 @@ pub async fn conversation(
         context! {
             notice => view::notice(n.ok.as_deref()),
             conv => context! {
-                id => c.id.clone(), contact => contact_label(&c), phone => domain::ids::mask_phone(&c.contact_wa_id),
+                id => c.id.clone(), contact => contact_label(c), phone => phone,
                 state => c.state.label_pt(), taken => c.taken_over_by.is_some(),
-                waiting => waiting_of(&c, store::now_ms()),
+                waiting => waiting_of(c, store::now_ms()),
                 taken_by_me => c.taken_over_by.as_deref() == Some(me.user.id.as_str()),
+                assignee => r.assignee.clone(), mine => r.assigned_to.as_deref() == Some(me.user.id.as_str()),
+                conditions => conditions,
             },
             messages => msgs,
             unknown => draft.unknown,
-            conditions => draft.conditions,
+            quick_replies => replies,
             quote => quote.map(|q| context! { id => q.id, number => q.number, status => q.status.label_pt(), total => brl(q.total_cents) }),
             window => super::window::window_view(c.window_expires_at, store::now_ms(), &view::clock(&me)),
         },
     )
 }
 
-/// The transcript alone, polled by HTMX every few seconds.
+/// The transcript alone, polled by HTMX every few seconds while the conversation is open:
+/// what it shows is seen by the team.
 pub async fn transcript(
     State(state): State<AppState>,
     me: Me,
@@ -185,13 +306,66 @@ pub async fn transcript(
     conversations::get(&state.db, &me.tenant.id, &id)
         .await?
         .ok_or(AppError::NotFound)?;
+    let seen_at = store::now_ms();
     let msgs = transcript_rows(&state, &me, &id).await?;
+    inbox::mark_seen(&state.db, &me.tenant.id, &id, seen_at).await?;
     view::page(
         &me,
         "dashboard/transcript.html",
         "conversas",
         context! { messages => msgs },
     )
+}
+
+/// "Assumir" (`mine`) or "Soltar": the conversation is this person's, or nobody's, for the
+/// whole team to see; audited like every dashboard change.
+async fn set_assigned(
+    state: &AppState,
+    me: &Me,
+    id: String,
+    mine: bool,
+) -> Result<Response, AppError> {
+    let r = inbox::row(&state.db, &me.tenant.id, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let user = mine.then(|| me.user.id.clone());
+    let (action, notice) = if mine {
+        ("conversation.assign", "atribuida")
+    } else {
+        ("conversation.unassign", "solta")
+    };
+    Change::new(action, "conversation")
+        .of(&id)
+        .before(serde_json::json!({ "assigned_to": r.assigned_to, "name": r.assignee }))
+        .after(
+            serde_json::json!({ "assigned_to": user, "name": mine.then(|| me.user.name.clone()) }),
+        )
+        .save(state, me, {
+            let id = id.clone();
+            move |c, t| {
+                Box::pin(
+                    async move { inbox::assign(c, &t, &id, user.as_deref()).await.map(|_| ()) },
+                )
+            }
+        })
+        .await?;
+    Ok(Redirect::to(&format!("/conversas/{id}?ok={notice}")).into_response())
+}
+
+pub async fn assign(
+    State(state): State<AppState>,
+    me: Me,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    set_assigned(&state, &me, id, true).await
+}
+
+pub async fn release(
+    State(state): State<AppState>,
+    me: Me,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    set_assigned(&state, &me, id, false).await
 }
 
 /// Takes a conversation from the bot (`taken`) or gives it back, then shows it with `notice`.

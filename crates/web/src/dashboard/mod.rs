@@ -15,6 +15,7 @@ pub mod hand_quote;
 pub mod handoff;
 pub mod login;
 pub mod overview;
+pub mod quick_replies;
 pub mod quotes;
 pub mod ratelimit;
 pub mod rules;
@@ -79,19 +80,29 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             get(change::page::<whatsapp::WhatsappPage>).post(whatsapp::save),
         )
         .route("/whatsapp/teste", post(whatsapp::test_send))
+        .route(
+            "/respostas",
+            get(change::page::<quick_replies::QuickRepliesPage>).post(quick_replies::add),
+        )
+        .route("/respostas/{id}", post(quick_replies::update))
+        .route("/respostas/{id}/excluir", post(quick_replies::delete))
         .route_layer(middleware::from_fn(security::require_owner));
     let member = Router::new()
         .route("/", get(overview::page))
+        .route("/resumo", get(overview::tiles))
         .route("/aprovacoes", get(approvals::list))
         .route("/aprovacoes/{id}", get(approvals::detail))
         .route("/aprovacoes/{id}/aprovar", post(approvals::approve))
         .route("/aprovacoes/{id}/rejeitar", post(approvals::reject))
         .route("/aprovacoes/{id}/editar", post(approvals::edit_lines))
         .route("/conversas", get(conversations::list))
+        .route("/conversas/lista", get(conversations::list_rows))
         .route("/conversas/{id}", get(conversations::conversation))
         .route("/conversas/{id}/mensagens", get(conversations::transcript))
         .route("/conversas/{id}/assumir", post(conversations::take_over))
         .route("/conversas/{id}/devolver", post(conversations::hand_back))
+        .route("/conversas/{id}/atribuir", post(conversations::assign))
+        .route("/conversas/{id}/soltar", post(conversations::release))
         .route("/conversas/{id}/responder", post(conversations::reply))
         .route(
             "/conversas/{id}/orcamento",

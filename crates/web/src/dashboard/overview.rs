@@ -2,7 +2,7 @@
 //! the last 30 days (a bar a day, the funnel conversations → quotes → won).
 
 use axum::extract::{Query, State};
-use axum::response::Html;
+use axum::response::{Html, Response};
 use chrono::Days;
 use domain::clock::day_br;
 use minijinja::{context, Value};
@@ -20,8 +20,26 @@ pub async fn page(
     me: Me,
     Query(n): Query<Notice>,
 ) -> Result<Html<String>, AppError> {
+    let ctx = numbers(&state, &me).await?;
+    view::page(
+        &me,
+        "dashboard/overview.html",
+        "inicio",
+        context! { notice => view::notice(n.ok.as_deref()), ..ctx },
+    )
+}
+
+/// `/resumo`: the overview's tiles alone, polled by `dashboard.js` every few seconds.
+pub async fn tiles(State(state): State<AppState>, me: Me) -> Result<Response, AppError> {
+    let ctx = numbers(&state, &me).await?;
+    let html = view::page(&me, "dashboard/_tiles.html", "inicio", ctx)?;
+    Ok(view::live(&me, html))
+}
+
+/// Everything the overview shows, as of now.
+async fn numbers(state: &AppState, me: &Me) -> Result<Value, AppError> {
     // Days are the store's: "today" starts at its midnight, a bar is one of its days.
-    let clock = view::clock(&me);
+    let clock = view::clock(me);
     let today_date = clock.date_of(store::now_ms());
     let first_day = today_date
         .checked_sub_days(Days::new(DAYS as u64 - 1))
@@ -59,12 +77,7 @@ pub async fn page(
         })
         .collect();
     let funnel_base = a.conversations.len().max(quoted_convs.len()).max(1);
-    view::page(
-        &me,
-        "dashboard/overview.html",
-        "inicio",
-        context! {
-            notice => view::notice(n.ok.as_deref()),
+    Ok(context! {
             conv_today => conv_today,
             quotes_today => quotes_today,
             pending => a.pending_approvals,
@@ -78,6 +91,5 @@ pub async fn page(
                 context! { label => "Orçamentos", n => quoted_convs.len(), max => funnel_base },
                 context! { label => "Fechados", n => won_convs.len(), max => funnel_base },
             ],
-        },
-    )
+    })
 }
