@@ -124,10 +124,12 @@ async fn quoted_then_accepted(app: &TestApp, wa: &str, answer: impl AsyncFnOnce(
     let conv = conversation_of(app, wa).await;
     assert_eq!(conv.state, "WON");
     let sent = sent_to(app, wa);
+    // The confirmation, then the PIX code alone (the order pays by PIX).
+    assert!(sent.last().unwrap().text().starts_with("000201"));
     assert!(
-        sent.last().unwrap().text().contains("confirmado"),
+        sent[sent.len() - 2].text().contains("confirmado"),
         "{}",
-        sent.last().unwrap().text()
+        sent[sent.len() - 2].text()
     );
     quote
 }

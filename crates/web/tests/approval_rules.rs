@@ -62,6 +62,23 @@ fn last_to(app: &TestApp, to: &str) -> String {
         .unwrap_or_default()
 }
 
+/// After "sim" on a quote paid by PIX: the confirmation, then the PIX copia-e-cola alone
+/// (the demo store has a key). Returns the confirmation.
+fn confirmation_then_pix(app: &TestApp, to: &str) -> String {
+    let sent: Vec<String> = app
+        .graph_accepted()
+        .iter()
+        .filter(|m| m["to"] == to)
+        .map(|m| m.to_string())
+        .collect();
+    let pix = sent.last().cloned().unwrap_or_default();
+    assert!(
+        pix.contains("br.gov.bcb.pix"),
+        "the PIX code comes last: {pix}"
+    );
+    sent[sent.len() - 2].clone()
+}
+
 async fn approval_without_freight_is_refused_until_the_freight_is_set(app: &TestApp) {
     let (approval_id, quote_id) = waiting_quote(app).await;
     let s = app.as_attendant().await;
@@ -151,7 +168,7 @@ async fn pickup_approval_sends_no_freight_and_says_retirada(app: &TestApp) {
 
     // "sim": the order is confirmed as a pickup.
     app.customer_says(&app.demo, CARLOS, "Carlos", "sim").await;
-    let last = last_to(app, CARLOS);
+    let last = confirmation_then_pix(app, CARLOS);
     assert!(last.contains("Pedido confirmado"), "{last}");
     assert!(last.contains("Retirada na loja:"), "{last}");
 }
@@ -437,8 +454,9 @@ async fn hand_built_quote_is_sent_with_the_bots_pricing_and_confirmed(app: &Test
 
     // The customer accepts: the bot confirms the hand-built quote.
     app.customer_says(&app.demo, ANA, "Ana", "sim").await;
-    assert!(last_to(app, ANA).contains("Pedido confirmado"));
-    assert!(last_to(app, ANA).contains(&q.number));
+    let confirmation = confirmation_then_pix(app, ANA);
+    assert!(confirmation.contains("Pedido confirmado"), "{confirmation}");
+    assert!(confirmation.contains(&q.number), "{confirmation}");
 }
 
 async fn hand_built_quote_without_freight_waits_for_approval(app: &TestApp) {

@@ -190,3 +190,25 @@ fn a_change_request_without_the_change() {
         assert!(u.items.is_empty() && u.corrections.is_empty(), "{msg}");
     }
 }
+
+/// A day's number in a later turn is never an amount for the last item: before the merge of
+/// the date and correction rules, "entrega dia 10" turned "1 milheiro de tijolo" into 10
+/// tijolos (R$ 11,90 instead of R$ 1.190,00), found by chatting in the demo.
+#[test]
+fn a_day_in_a_later_turn_does_not_change_the_last_amount() {
+    check(&[
+        (
+            &[
+                "boa tarde qria 20 saco de cimento e 1 milheiro de tijolo 8 furo",
+                "entrega dia 10 no grajau no pix",
+            ],
+            &["CIM-CP2-50 20", "TIJ-8F 1000"],
+            &[],
+        ),
+        (
+            &["15 sacos de cimento", "pode ser dia 20/12"],
+            &["CIM-CP2-50 15"],
+            &[],
+        ),
+    ]);
+}
