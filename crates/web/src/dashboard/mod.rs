@@ -57,6 +57,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             "/regras/limite-atendente",
             post(rules::save_attendant_limit),
         )
+        .route("/regras/pdf-orcamento", post(rules::save_quote_pdf))
         .route("/regras/volume/{id}/excluir", post(rules::delete_volume))
         .route(
             "/frete",
