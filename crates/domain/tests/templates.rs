@@ -177,7 +177,11 @@ fn missing_info_names_unknown_products_and_asks_once() {
     );
     let src = default_source(TemplateKind::MissingInfo);
     let text = render(TemplateKind::MissingInfo, src, &ctx).unwrap();
-    assert!(text.contains("Não encontrei 'selador em galão' — pode confirmar o produto?"));
+    // Each sentence on its own line: "…o produto?Para fechar…" was shown in the demo.
+    assert!(
+        text.contains("Não encontrei 'selador em galão' — pode confirmar o produto?\nPara fechar"),
+        "{text}"
+    );
     assert!(text.contains(
         "só falta a forma de pagamento (PIX, cartão, boleto ou dinheiro) e o dia da entrega."
     ));

@@ -118,6 +118,7 @@ Para montar seu orçamento, me mande:
 const MISSING_INFO: &str = "\
 {% for item in nao_encontrados %}
 Não encontrei '{{ item.produto }}'{% if item.sugestao %} — você quis dizer *{{ item.sugestao }}*?{% else %} — pode confirmar o produto?{% endif %}
+
 {% endfor %}
 {% if faltando %}
 Para fechar o orçamento, só falta {{ faltando_texto }}. 🙂
