@@ -74,10 +74,10 @@ pub fn change_note(
         ));
     }
     for gone in before.unknown.iter().filter(|x| !after.unknown.contains(x)) {
-        parts.push(format!("tirei «{gone}»"));
+        parts.push(format!("tirei *{gone}*"));
     }
     for new in after.unknown.iter().filter(|x| !before.unknown.contains(x)) {
-        parts.push(format!("anotei «{new}» para a loja verificar"));
+        parts.push(format!("anotei *{new}* para a loja verificar"));
     }
     if after.location != before.location {
         if let Some(l) = &after.location {

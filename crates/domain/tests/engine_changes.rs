@@ -221,7 +221,7 @@ fn unknown_products_are_listed_in_the_quote_with_the_nearest_item() {
     let plan = s3.quote.as_ref().expect("re-quoted");
     assert_eq!(plan.priced.unknown, vec!["tinta pva".to_string()]);
     assert!(
-        texts(&s3)[0].contains("tirei «portas de madeira»"),
+        texts(&s3)[0].contains("tirei *portas de madeira*"),
         "{:?}",
         texts(&s3)
     );
