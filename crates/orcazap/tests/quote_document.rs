@@ -24,39 +24,6 @@ async fn turn_pdf_on(app: &TestApp) {
         .unwrap();
 }
 
-fn pdf_text(pdf: &[u8]) -> Option<String> {
-    let dir = std::env::temp_dir().join(format!("orcazap-doc-{}", uuid_like()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("q.pdf");
-    std::fs::write(&path, pdf).unwrap();
-    match std::process::Command::new("pdftotext")
-        .arg("-layout")
-        .arg(&path)
-        .arg("-")
-        .output()
-    {
-        Ok(out) => {
-            assert!(out.status.success(), "pdftotext failed");
-            Some(String::from_utf8(out.stdout).unwrap())
-        }
-        Err(_) => {
-            store::testing::skip_notice("quote PDF text", "install poppler-utils (pdftotext)");
-            None
-        }
-    }
-}
-
-fn uuid_like() -> String {
-    format!(
-        "{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    )
-}
-
 async fn the_quote_pdf_follows_the_quote_when_the_store_turned_it_on(app: &TestApp) {
     turn_pdf_on(app).await;
     app.webhook(&text_webhook(CUSTOMER, "wamid.D1", ORDER))
@@ -88,7 +55,7 @@ async fn the_quote_pdf_follows_the_quote_when_the_store_turned_it_on(app: &TestA
         1
     );
     // Every figure of the quote is in the document.
-    if let Some(text) = pdf_text(&uploads[0].bytes) {
+    if let Some(text) = store::testing::pdf_text(&uploads[0].bytes) {
         for figure in [number.as_str(), "R$ 661,05", "R$ 369,00", "Grajaú"] {
             assert!(
                 text.contains(figure),

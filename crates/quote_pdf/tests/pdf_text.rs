@@ -1,8 +1,5 @@
 //! The quote PDF read back as text (poppler's `pdftotext`): every figure of the snapshot is
 //! in it, with the store, the customer, the validity and the PIX code.
-
-use std::process::Command;
-
 use domain::catalog::Unit;
 use domain::money::{BasisPoints, Centavos, Quantity};
 use domain::pix::{copia_e_cola, Merchant, PixKey, PixKeyKind, Txid};
@@ -53,33 +50,6 @@ fn snapshot(lines: Vec<PricedLine>) -> PricedQuote {
     }
 }
 
-/// `pdftotext -layout`, or `None` (a skip notice, a failure in CI) when poppler is missing.
-fn pdf_to_text(pdf: &[u8], name: &str) -> Option<String> {
-    let dir = std::env::temp_dir().join(format!("quote-pdf-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("q.pdf");
-    std::fs::write(&path, pdf).unwrap();
-    match Command::new("pdftotext")
-        .arg("-layout")
-        .arg(&path)
-        .arg("-")
-        .output()
-    {
-        Ok(out) => {
-            assert!(
-                out.status.success(),
-                "pdftotext: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            Some(String::from_utf8(out.stdout).unwrap())
-        }
-        Err(_) => {
-            store::testing::skip_notice("quote PDF text", "install poppler-utils (pdftotext)");
-            None
-        }
-    }
-}
-
 fn store() -> StoreHeader {
     StoreHeader {
         name: "Depósito Exemplo Materiais de Construção".into(),
@@ -125,7 +95,7 @@ fn every_figure_of_the_snapshot_is_in_the_pdf() {
     };
     let pdf = quote_pdf(&doc);
     assert!(pdf.starts_with(b"%PDF-"));
-    let Some(text) = pdf_to_text(&pdf, "figures") else {
+    let Some(text) = store::testing::pdf_text(&pdf) else {
         return;
     };
 
@@ -192,7 +162,7 @@ fn a_long_quote_spills_onto_more_pages_and_keeps_every_line() {
         pix: None,
     };
     let pdf = quote_pdf(&doc);
-    let Some(text) = pdf_to_text(&pdf, "pages") else {
+    let Some(text) = store::testing::pdf_text(&pdf) else {
         return;
     };
     assert!(text.matches('\u{c}').count() >= 1, "expected a page break");

@@ -48,6 +48,36 @@ pub fn skip_notice(suite: &str, enable: &str) {
     eprintln!("{SKIP_MARKER} [{suite}]: {enable}");
 }
 
+/// A PDF read back as text with poppler's `pdftotext -layout`, or None (after a
+/// [`skip_notice`], a failure in CI) when poppler is not installed. Shared by the quote PDF's
+/// own tests and the black-box test of the PDF a customer receives.
+pub fn pdf_text(pdf: &[u8]) -> Option<String> {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("orcazap-pdf-{}-{n}.pdf", std::process::id()));
+    std::fs::write(&path, pdf).expect("a temporary file for the PDF");
+    let out = std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&path)
+        .arg("-")
+        .output();
+    let _ = std::fs::remove_file(&path);
+    match out {
+        Ok(out) => {
+            assert!(
+                out.status.success(),
+                "pdftotext: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            Some(String::from_utf8(out.stdout).expect("pdftotext writes UTF-8"))
+        }
+        Err(_) => {
+            skip_notice("quote PDF text", "install poppler-utils (pdftotext)");
+            None
+        }
+    }
+}
+
 /// The PostgreSQL admin URL for tests, or None (after a [`skip_notice`]) when tests should skip.
 pub fn postgres_admin_url() -> Option<String> {
     match std::env::var(POSTGRES_ENV) {

@@ -284,14 +284,7 @@ pub async fn fake_graph(
             let wamid = format!("wamid.FAKE{}", uuid::Uuid::now_v7().simple());
             Json(whatsapp::mock::accepted_answer(&msg, &wamid)).into_response()
         }
-        Err(refusal) => {
-            tracing::warn!(code = refusal.code, details = %refusal.details, "fake Graph refused a message as Meta would");
-            (
-                StatusCode::from_u16(refusal.http_status).unwrap_or(StatusCode::BAD_REQUEST),
-                Json(refusal.to_json()),
-            )
-                .into_response()
-        }
+        Err(refusal) => refused(&refusal, "a message"),
     }
 }
 
@@ -319,13 +312,16 @@ pub async fn fake_graph_media(
             let id = uuid::Uuid::now_v7().as_u128() % 1_000_000_000_000_000;
             Json(json!({ "id": id.to_string() })).into_response()
         }
-        Err(refusal) => {
-            tracing::warn!(code = refusal.code, details = %refusal.details, "fake Graph refused an upload as Meta would");
-            (
-                StatusCode::from_u16(refusal.http_status).unwrap_or(StatusCode::BAD_REQUEST),
-                Json(refusal.to_json()),
-            )
-                .into_response()
-        }
+        Err(refusal) => refused(&refusal, "an upload"),
     }
+}
+
+/// Meta's error answer for what the fake Graph refused, logged as the demo's operator sees it.
+fn refused(refusal: &whatsapp::mock::Refusal, what: &str) -> Response {
+    tracing::warn!(code = refusal.code, details = %refusal.details, "fake Graph refused {what} as Meta would");
+    (
+        StatusCode::from_u16(refusal.http_status).unwrap_or(StatusCode::BAD_REQUEST),
+        Json(refusal.to_json()),
+    )
+        .into_response()
 }

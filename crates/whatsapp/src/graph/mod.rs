@@ -119,13 +119,7 @@ impl GraphClient {
         access_token: &SecretString,
         file: &MediaUpload<'_>,
     ) -> Result<String, SendError> {
-        let token = access_token.expose_secret();
-        if token.trim().is_empty() {
-            return Err(permanent("the channel has no access token"));
-        }
-        if phone_number_id.is_empty() || !phone_number_id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(permanent("phone_number_id must be digits"));
-        }
+        let token = channel_token(phone_number_id, access_token)?;
         if file.bytes.is_empty() || file.bytes.len() > MAX_DOCUMENT_BYTES {
             return Err(permanent(format!(
                 "media of {} bytes: Meta takes 1 byte to 100 MB",
@@ -133,36 +127,18 @@ impl GraphClient {
             )));
         }
         let (content_type, body) = multipart_body(file);
-        let response = self
+        let request = self
             .http
             .post(self.media_url(phone_number_id))
             .bearer_auth(token)
             .header(reqwest::header::CONTENT_TYPE, content_type)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| error::classify_transport_error(&e))?;
-        let status = response.status().as_u16();
-        let retry_after = error::parse_retry_after(
-            response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok()),
-        );
-        let body = read_capped(response).await?;
-        if (200..300).contains(&status) {
-            return serde_json::from_slice::<UploadOkBody>(&body)
-                .ok()
-                .map(|b| b.id)
-                .filter(|id| !id.trim().is_empty())
-                .ok_or_else(|| permanent("Meta accepted the upload but sent no media id"));
-        }
-        Err(error::classify_http_error(
-            status,
-            retry_after,
-            &body,
-            token,
-        ))
+            .body(body);
+        let body = answer_of(request, token).await?;
+        serde_json::from_slice::<UploadOkBody>(&body)
+            .ok()
+            .map(|b| b.id)
+            .filter(|id| !id.trim().is_empty())
+            .ok_or_else(|| permanent("Meta accepted the upload but sent no media id"))
     }
 
     /// One attempt. The caller (or [`GraphClient::send_with_retry`]) decides what to do
@@ -174,14 +150,7 @@ impl GraphClient {
         msg: &OutboundMessage,
         request_id: Option<&str>,
     ) -> Result<SentMessage, SendError> {
-        let token = access_token.expose_secret();
-        if token.trim().is_empty() {
-            return Err(permanent("the channel has no access token"));
-        }
-        // The id becomes a URL path segment: digits only, so it can't reach another path.
-        if phone_number_id.is_empty() || !phone_number_id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(permanent("phone_number_id must be digits"));
-        }
+        let token = channel_token(phone_number_id, access_token)?;
         msg.validate().map_err(|e| permanent(e.to_string()))?;
 
         // `bearer_auth` marks the header sensitive, so HTTP-level debug output hides it.
@@ -193,29 +162,8 @@ impl GraphClient {
         if let Some(id) = request_id.filter(|id| is_header_safe(id)) {
             request = request.header(REQUEST_ID_HEADER, id);
         }
-
-        let response = request
-            .send()
-            .await
-            .map_err(|e| error::classify_transport_error(&e))?;
-        let status = response.status().as_u16();
-        let retry_after = error::parse_retry_after(
-            response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok()),
-        );
-        let body = read_capped(response).await?;
-
-        if (200..300).contains(&status) {
-            return parse_success(&body, token);
-        }
-        Err(error::classify_http_error(
-            status,
-            retry_after,
-            &body,
-            token,
-        ))
+        let body = answer_of(request, token).await?;
+        parse_success(&body, token)
     }
 
     /// Up to `retry.max_attempts` attempts, waiting with exponential backoff and full
@@ -273,6 +221,48 @@ fn permanent(message: impl Into<String>) -> SendError {
         code: None,
         message: message.into(),
     }
+}
+
+/// The token of a channel whose id can go in a URL: an empty token or an id that is not all
+/// digits (it becomes a path segment, so it can't reach another path) fails before any request.
+fn channel_token<'a>(
+    phone_number_id: &str,
+    access_token: &'a SecretString,
+) -> Result<&'a str, SendError> {
+    let token = access_token.expose_secret();
+    if token.trim().is_empty() {
+        return Err(permanent("the channel has no access token"));
+    }
+    if phone_number_id.is_empty() || !phone_number_id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(permanent("phone_number_id must be digits"));
+    }
+    Ok(token)
+}
+
+/// Sends one Graph request and returns the body of a 2xx answer; anything else is classified
+/// (transport error, Meta's error body, `Retry-After`) with the token scrubbed.
+async fn answer_of(request: reqwest::RequestBuilder, token: &str) -> Result<Vec<u8>, SendError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| error::classify_transport_error(&e))?;
+    let status = response.status().as_u16();
+    let retry_after = error::parse_retry_after(
+        response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let body = read_capped(response).await?;
+    if (200..300).contains(&status) {
+        return Ok(body);
+    }
+    Err(error::classify_http_error(
+        status,
+        retry_after,
+        &body,
+        token,
+    ))
 }
 
 /// The upload's form: `messaging_product`, `type`, then `file` with its name and type. Built by

@@ -115,6 +115,20 @@ pub fn check_request(
     expected_token: Option<&str>,
     body: &[u8],
 ) -> Result<Value, Refusal> {
+    check_caller(phone_number_id, authorization, expected_token)?;
+    let msg: Value = serde_json::from_slice(body)
+        .map_err(|_| Refusal::invalid_parameter("the request body is not valid JSON"))?;
+    check_message(&msg)?;
+    Ok(msg)
+}
+
+/// What every Graph call is checked for first, messages and uploads alike: the bearer token
+/// (only `expected_token` when set) and a phone number id of digits in the path.
+fn check_caller(
+    phone_number_id: &str,
+    authorization: Option<&str>,
+    expected_token: Option<&str>,
+) -> Result<(), Refusal> {
     let token = authorization
         .and_then(|h| h.strip_prefix("Bearer "))
         .filter(|t| !t.trim().is_empty())
@@ -129,10 +143,7 @@ pub fn check_request(
             "the phone number id in the path must be digits",
         ));
     }
-    let msg: Value = serde_json::from_slice(body)
-        .map_err(|_| Refusal::invalid_parameter("the request body is not valid JSON"))?;
-    check_message(&msg)?;
-    Ok(msg)
+    Ok(())
 }
 
 /// Meta's success body for an accepted message sent to a phone (`to`).
@@ -515,20 +526,7 @@ pub fn check_upload(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<(String, String, Vec<u8>), Refusal> {
-    let token = authorization
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .filter(|t| !t.trim().is_empty())
-        .ok_or_else(|| Refusal::invalid_token("Cannot parse access token"))?;
-    if expected_token.is_some_and(|e| e != token) {
-        return Err(Refusal::invalid_token(
-            "The access token could not be decrypted",
-        ));
-    }
-    if phone_number_id.is_empty() || !phone_number_id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Refusal::invalid_parameter(
-            "the phone number id in the path must be digits",
-        ));
-    }
+    check_caller(phone_number_id, authorization, expected_token)?;
     let boundary = content_type
         .filter(|c| c.starts_with("multipart/form-data"))
         .and_then(|c| c.split("boundary=").nth(1))
