@@ -211,7 +211,7 @@ fn unknown_products_are_listed_in_the_quote_with_the_nearest_item() {
     );
     assert!(
         text.contains(
-            "Não incluído: tinta pva — vamos verificar. Você quis dizer *Tinta látex PVA branco 18L*?"
+            "Não incluído: tinta pva — vamos verificar.\n   Você quis dizer *Tinta látex PVA branco 18L*?"
         ),
         "{text}"
     );

@@ -65,6 +65,7 @@ fn every_default_validates_and_renders_its_sample() {
         assert!(!text.is_empty(), "{}", k.code());
         assert!(text.chars().count() <= MAX_OUTPUT_CHARS);
         assert!(!text.contains("{{") && !text.contains("{%"), "{}", k.code());
+        assert_sentences_apart(&text);
         assert!(
             !text.contains("\n\n\n"),
             "{}: blank lines pile up",
@@ -912,4 +913,77 @@ fn a_quote_longer_than_one_message_still_renders() {
     // Every other kind is still held to one message.
     let e = refused(TemplateKind::DataCapture, &"a".repeat(MAX_OUTPUT_CHARS + 1));
     assert!(e.message.contains("máximo 4.096"), "{}", e.message);
+}
+
+/// A sentence that runs into the next ("…amanhã*.Obrigado", "…produto?Para") is what a
+/// conditional at a line's end does under trim_blocks: it eats the line break.
+fn assert_sentences_apart(text: &str) {
+    let chars: Vec<char> = text.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        if matches!(c, '.' | '?' | '!') {
+            let next = chars[i + 1..].iter().find(|c| **c != '*');
+            assert!(
+                !next.is_some_and(|n| n.is_uppercase()),
+                "two sentences run together in:\n{text}"
+            );
+        }
+    }
+}
+
+/// The defaults' conditionals keep every sentence on its line whichever branch renders:
+/// a confirmation without PIX or as a pickup, several products left out of a quote, several
+/// unknown products in a question (each was seen run together in the demo or by reading).
+#[test]
+fn conditional_lines_keep_their_line_breaks() {
+    let q = demo_example(PaymentMethod::Pix, Location::Bairro("Grajaú".into()));
+    for (pix, pickup) in [
+        (None, false),
+        (Some("DEPOSITO DEMO"), false),
+        (None, true),
+        (Some("X"), true),
+    ] {
+        let mut ctx = confirmation_context(&MARIA, &q, "ORC-9", "amanhã (04/12/2026)", pix);
+        ctx["retirada"] = json!(pickup);
+        let text = render(
+            TemplateKind::Confirmation,
+            default_source(TemplateKind::Confirmation),
+            &ctx,
+        )
+        .unwrap();
+        assert_sentences_apart(&text);
+        assert!(text.contains(".\nObrigado pela preferência"), "{text}");
+    }
+    let mut ctx = sample_context(TemplateKind::Quote);
+    ctx["nao_incluidos"] = json!([
+        { "produto": "porta", "sugestao": "" },
+        { "produto": "tinta pva", "sugestao": "Tinta látex PVA branco 18L" },
+        { "produto": "janela", "sugestao": "" },
+    ]);
+    let text = render(
+        TemplateKind::Quote,
+        default_source(TemplateKind::Quote),
+        &ctx,
+    )
+    .unwrap();
+    assert_sentences_apart(&text);
+    assert!(
+        text.contains("• Não incluído: porta — vamos verificar.\n• Não incluído: tinta pva"),
+        "{text}"
+    );
+    let mut ctx = sample_context(TemplateKind::MissingInfo);
+    ctx["nao_encontrados"] = json!([
+        { "produto": "porta", "sugestao": "" },
+        { "produto": "tinta pva", "sugestao": "Tinta látex PVA branco 18L" },
+    ]);
+    let text = render(
+        TemplateKind::MissingInfo,
+        default_source(TemplateKind::MissingInfo),
+        &ctx,
+    )
+    .unwrap();
+    assert_sentences_apart(&text);
+    assert!(
+        text.contains("produto?\nNão encontrei 'tinta pva'"),
+        "{text}"
+    );
 }

@@ -225,7 +225,11 @@ fn message_json(m: &store::messages::Message) -> serde_json::Value {
     json!({
         "id": m.id,
         "direction": m.direction,
-        "body": m.body,
+        // A document shows as WhatsApp shows one: a file, by its name.
+        "body": match m.kind.as_str() {
+            "document" => format!("📄 {}", m.body),
+            _ => m.body.clone(),
+        },
         "status": m.status,
         "error": m.error_message,
         "by_person": m.sent_by.is_some(),

@@ -71,6 +71,18 @@ async fn the_owner_turns_the_quote_pdf_on_and_the_next_quote_carries_it(app: &Te
         .unwrap()
         .starts_with("Orcamento-ORC-"));
 
+    // Staff see the document in the transcript as a file.
+    let conv: String = {
+        use sqlx::Row;
+        sqlx::query("SELECT conversation_id FROM messages WHERE kind = 'document'")
+            .fetch_one(app.db.read())
+            .await
+            .unwrap()
+            .get(0)
+    };
+    let page = owner.page(&format!("/conversas/{conv}")).await;
+    assert!(page.contains("📄 Arquivo: Orcamento-ORC-"), "{page}");
+
     // Unticked: the box is absent from the form, and the PDF stops.
     owner
         .post_form("/regras/pdf-orcamento", &[])

@@ -117,8 +117,11 @@ Para montar seu orçamento, me mande:
 
 const MISSING_INFO: &str = "\
 {% for item in nao_encontrados %}
-Não encontrei '{{ item.produto }}'{% if item.sugestao %} — você quis dizer *{{ item.sugestao }}*?{% else %} — pode confirmar o produto?{% endif %}
-
+{% if item.sugestao %}
+Não encontrei '{{ item.produto }}' — você quis dizer *{{ item.sugestao }}*?
+{% else %}
+Não encontrei '{{ item.produto }}' — pode confirmar o produto?
+{% endif %}
 {% endfor %}
 {% if faltando %}
 Para fechar o orçamento, só falta {{ faltando_texto }}. 🙂
@@ -133,7 +136,10 @@ const QUOTE: &str = "\
    {{ item.preco_unitario }}/{{ item.unidade }}{% if item.desconto_volume %} (com {{ item.desconto_volume }} de desconto){% endif %} = *{{ item.total }}*
 {% endfor %}
 {% for item in nao_incluidos %}
-• Não incluído: {{ item.produto }} — vamos verificar.{% if item.sugestao %} Você quis dizer *{{ item.sugestao }}*?{% endif %}
+• Não incluído: {{ item.produto }} — vamos verificar.
+{% if item.sugestao %}
+   Você quis dizer *{{ item.sugestao }}*?
+{% endif %}
 {% endfor %}
 
 Subtotal: {{ subtotal }}
@@ -166,9 +172,15 @@ Seu orçamento{% if numero %} *{{ numero }}*{% endif %} está sendo conferido po
 const CONFIRMATION: &str = "\
 Pedido confirmado! ✅
 Orçamento *{{ numero }}*: *{{ total }}* ({{ forma_pagamento }}).
-{% if retirada %}Retirada na loja: *{{ entrega }}*.{% else %}Entrega: *{{ entrega }}*.{% endif %}
-{% if pix %}Para pagar com PIX, toque e segure a próxima mensagem, copie o código e cole no app do seu banco em *Pix copia e cola* (recebedor: {{ pix }}).
-{% endif %}Obrigado pela preferência{% if cliente %}, {{ cliente }}{% endif %}!
+{% if retirada %}
+Retirada na loja: *{{ entrega }}*.
+{% else %}
+Entrega: *{{ entrega }}*.
+{% endif %}
+{% if pix %}
+Para pagar com PIX, toque e segure a próxima mensagem, copie o código e cole no app do seu banco em *Pix copia e cola* (recebedor: {{ pix }}).
+{% endif %}
+Obrigado pela preferência{% if cliente %}, {{ cliente }}{% endif %}!
 ";
 
 const DECLINED: &str = "\

@@ -205,7 +205,11 @@ fn ticks(status: MessageStatus) -> (&'static str, &'static str) {
 fn shown_body(m: &messages::Message) -> String {
     use domain::inbound::InboundContent;
     if m.direction == MessageDirection::Out {
-        return m.body.clone();
+        // The quote's PDF: its row's body is the file name the customer sees.
+        return match m.kind.as_str() {
+            "document" => format!("📄 Arquivo: {}", m.body),
+            _ => m.body.clone(),
+        };
     }
     match m.inbound_content() {
         InboundContent::Document {
