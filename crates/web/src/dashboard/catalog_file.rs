@@ -1,5 +1,5 @@
-//! The catalog import's input: a file upload (CSV in UTF-8 or Windows-1252) or text pasted in
-//! the page (issue 12 item 9). The bytes of an upload reach the domain as they are: the
+//! The catalog import's input: a file upload (a spreadsheet — `.xlsx`, `.xls`, `.ods` — or CSV in
+//! UTF-8 or Windows-1252) or text pasted in the page (issue 12 item 9). The bytes of an upload reach the domain as they are: the
 //! browser no longer reads the file as UTF-8 text, which is what turned a Windows-1252
 //! "Vaso sanitário" into "Vaso sanit�rio".
 
@@ -7,10 +7,11 @@ use axum::extract::{FromRequest, Request};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Form;
-use domain::catalog::{decode_text, parse_catalog_csv, parse_catalog_file};
+use domain::catalog::{decode_text, parse_catalog_csv, parse_catalog_file, parse_catalog_rows};
 use domain::catalog::{CatalogItem, CsvRowError};
 use serde::Deserialize;
 
+use super::catalog_sheet;
 use crate::error::AppError;
 use crate::multipart;
 
@@ -79,24 +80,18 @@ impl Upload {
     /// The catalog in the upload (a chosen file wins over pasted text), and the text to show
     /// back in the textarea when it is refused.
     pub fn parse(&self) -> (Result<Vec<CatalogItem>, Vec<CsvRowError>>, String) {
-        let Some((name, bytes)) = &self.file else {
+        let Some((_, bytes)) = &self.file else {
             return (parse_catalog_csv(&self.pasted), self.pasted.clone());
         };
-        let lower = name.to_lowercase();
-        let spreadsheet = if bytes.starts_with(b"PK\x03\x04") || lower.ends_with(".xlsx") {
-            Some(".xlsx")
-        } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) || lower.ends_with(".xls") {
-            Some(".xls")
-        } else {
-            None
-        };
-        if let Some(kind) = spreadsheet {
-            // Reading .xlsx needs a zip/deflate reader the product does not carry yet; say
-            // exactly how to get a file it reads instead of a garbled error.
-            let message = format!(
-                "planilha {kind} ainda não é aceita: no Excel, use Arquivo → Salvar como → \"CSV (separado por vírgulas)\" ou \"CSV UTF-8\" e envie o .csv"
-            );
-            return (Err(vec![CsvRowError { line: 1, message }]), String::new());
+        // Decided by the bytes, not the name: ERPs export CSV or tab-separated text named
+        // `.xls`, and those read as the text they are.
+        let zip = bytes.starts_with(b"PK\x03\x04");
+        let ole = bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]);
+        if zip || ole {
+            let parsed = catalog_sheet::first_sheet_rows(bytes)
+                .map_err(|message| vec![CsvRowError { line: 1, message }])
+                .and_then(parse_catalog_rows);
+            return (parsed, String::new());
         }
         let shown = decode_text(bytes).map(|d| d.text).unwrap_or_default();
         (parse_catalog_file(bytes), shown)

@@ -8,6 +8,7 @@
 pub mod approvals;
 pub mod catalog;
 mod catalog_file;
+mod catalog_sheet;
 pub mod change;
 pub mod conversations;
 pub mod freight;
