@@ -619,10 +619,27 @@ fn capture(
         *step = to_person(taken, why, ctx, common)?;
         return Ok(());
     }
+    // What this message added is said back before the question; a correction was already
+    // said back by its own note.
+    let noted: Vec<templates::Noted> = if u.items.is_empty() || !u.corrections.is_empty() {
+        Vec::new()
+    } else {
+        draft
+            .items
+            .iter()
+            .filter_map(|it| {
+                let item = ctx.catalog.iter().find(|c| c.sku == it.sku)?;
+                Some(templates::Noted {
+                    quantity: it.quantity,
+                    item,
+                })
+            })
+            .collect()
+    };
     let reply = render(
         ctx,
         TemplateKind::MissingInfo,
-        &templates::missing_info_context_suggesting(common, &slots, &new_unknown, |u| {
+        &templates::missing_info_context_suggesting(common, &slots, &new_unknown, &noted, |u| {
             suggested_name(u, ctx)
         }),
     );

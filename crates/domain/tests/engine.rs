@@ -108,6 +108,33 @@ fn asks_only_for_what_is_missing_then_quotes() {
     );
 }
 
+/// The customer sees what was understood before answering what is missing — the products
+/// of this message said back with amount and catalog name — and not again when the next
+/// message only brings the place.
+#[test]
+fn products_are_said_back_before_the_question() {
+    let w = world();
+    let s1 = say(
+        &w,
+        State::Inbound,
+        Memo::default(),
+        "boa tarde qria 20 saco de cimento e 1 milheiro de tijolo 8 furo",
+    );
+    let ask = texts(&s1).join("\n");
+    assert!(ask.contains("Anotei:"), "{ask}");
+    assert!(ask.contains("• 20 sc — Cimento"), "{ask}");
+    assert!(ask.contains("• 1.000 un — Tijolo"), "{ask}");
+    assert!(ask.contains("só falta"), "{ask}");
+    assert!(
+        ask.find("Anotei").unwrap() < ask.find("só falta").unwrap(),
+        "said back first: {ask}"
+    );
+    let s2 = say(&w, s1.state, s1.memo, "no grajau");
+    let ask2 = texts(&s2).join("\n");
+    assert!(!ask2.contains("Anotei"), "nothing new to say back: {ask2}");
+    assert!(ask2.contains("só falta"), "{ask2}");
+}
+
 #[test]
 fn complete_first_message_is_quoted_automatically() {
     let w = world();

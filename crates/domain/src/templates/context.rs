@@ -78,17 +78,36 @@ pub fn quote_ref_context(c: &Common, number: &str) -> Value {
 }
 
 pub fn missing_info_context(c: &Common, missing: &[MissingSlot], unknown: &[String]) -> Value {
-    missing_info_context_suggesting(c, missing, unknown, |_| None)
+    missing_info_context_suggesting(c, missing, unknown, &[], |_| None)
 }
 
-/// As [`missing_info_context`], with the nearest catalog item's name for each unknown
-/// product when `suggest` finds one ("você quis dizer Selador acrílico 18L?").
+/// A product the customer just asked for, said back before the question ("Anotei: 20 sc —
+/// Cimento CP-II…"), so they see what was understood before answering what is missing.
+pub struct Noted<'a> {
+    pub quantity: crate::money::Quantity,
+    pub item: &'a CatalogItem,
+}
+
+/// As [`missing_info_context`], with the products just noted and the nearest catalog item's
+/// name for each unknown product when `suggest` finds one ("você quis dizer Selador acrílico
+/// 18L?").
 pub fn missing_info_context_suggesting(
     c: &Common,
     missing: &[MissingSlot],
     unknown: &[String],
+    noted: &[Noted],
     suggest: impl Fn(&str) -> Option<String>,
 ) -> Value {
+    let anotados: Vec<Value> = noted
+        .iter()
+        .map(|n| {
+            json!({
+                "descricao": n.item.name,
+                "quantidade": n.quantity.to_br(),
+                "unidade_qtd": n.item.unit.label_for(n.quantity),
+            })
+        })
+        .collect();
     let labels: Vec<&str> = missing.iter().map(|m| m.label_pt()).collect();
     let found: Vec<Value> = unknown
         .iter()
@@ -101,6 +120,7 @@ pub fn missing_info_context_suggesting(
             "faltando_texto": join_pt(&labels),
             "desconhecidos": unknown,
             "nao_encontrados": found,
+            "anotados": anotados,
         }),
     )
 }

@@ -33,6 +33,7 @@ const MISSING_INFO_VARS: Vars = vars![
     "faltando_texto" => "o que falta numa frase: 'o CEP ou o bairro da entrega e o dia da entrega'",
     "desconhecidos" => "lista dos produtos não encontrados, como o cliente escreveu",
     "nao_encontrados" => "os mesmos produtos; cada um tem: produto (como o cliente escreveu), sugestao (o item do catálogo mais parecido, ou vazio)",
+    "anotados" => "os produtos que o cliente acabou de pedir, para confirmar o que foi entendido; cada um tem: quantidade ('20'), unidade_qtd ('sc', '3 latas' → 'latas'), descricao",
 ];
 const QUOTE_VARS: Vars = vars![
     "numero" => "número do orçamento (ex.: ORC-2026-000123)",
@@ -116,6 +117,13 @@ Para montar seu orçamento, me mande:
 ";
 
 const MISSING_INFO: &str = "\
+{% if anotados %}
+Anotei:
+{% for item in anotados %}
+• {{ item.quantidade }} {{ item.unidade_qtd }} — {{ item.descricao }}
+{% endfor %}
+
+{% endif %}
 {% for item in nao_encontrados %}
 {% if item.sugestao %}
 Não encontrei '{{ item.produto }}' — você quis dizer *{{ item.sugestao }}*?
@@ -298,10 +306,20 @@ pub fn sample_context(kind: TemplateKind) -> Value {
         TemplateKind::DataCapture | TemplateKind::HumanHandoff | TemplateKind::PersonQueued => {
             context::common_context(c)
         }
-        TemplateKind::MissingInfo => context::missing_info_context(
+        TemplateKind::MissingInfo => context::missing_info_context_suggesting(
             c,
             &[MissingSlot::Location, MissingSlot::Delivery],
             &["selador em galão".to_string()],
+            &[("CIM-CP2-50", 10), ("ARE-MED-M3", 2)]
+                .iter()
+                .filter_map(|(sku, n)| {
+                    find(sku).map(|item| context::Noted {
+                        quantity: Quantity::whole(*n),
+                        item,
+                    })
+                })
+                .collect::<Vec<_>>(),
+            |_| None,
         ),
         TemplateKind::Quote => context::quote_context(
             c,

@@ -16,7 +16,7 @@ pub use context::{
     common_context, confirmation_context, expired_context, message_too_long_context,
     missing_info_context, missing_info_context_suggesting, price_answer_context, quote_context,
     quote_ref_context, quote_replaced_context, unknown_item_context, unsupported_media_context,
-    Common, MissingSlot,
+    Common, MissingSlot, Noted,
 };
 pub use guard::STACK_BYTES;
 pub use kinds::{default_source, sample_context, variables};
