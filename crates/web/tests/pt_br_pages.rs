@@ -8,7 +8,7 @@ both_engines!(
     TestApp;
     overview_names_the_store_without_guessing_an_article,
     quote_page_says_the_approval_state_in_portuguese,
-    catalog_weights_use_the_decimal_comma,
+    catalog_weights_are_written_in_pt_br,
     a_quote_without_payment_discount_has_no_zero_line,
 );
 
@@ -40,10 +40,14 @@ async fn quote_page_says_the_approval_state_in_portuguese(app: &TestApp) {
     assert!(!page.contains("Aprovação: pending"), "{page}");
 }
 
-async fn catalog_weights_use_the_decimal_comma(app: &TestApp) {
+async fn catalog_weights_are_written_in_pt_br(app: &TestApp) {
     let page = app.as_owner().await.page("/catalogo?q=TIJ-6F").await;
     assert!(page.contains("2,3 kg"), "{page}");
     assert!(!page.contains("2.3 kg"), "{page}");
+    // A cubic metre of sand weighs 1.500 kg: thousands take the dot, as on every pt-BR page.
+    let page = app.as_owner().await.page("/catalogo?q=ARE-MED-M3").await;
+    assert!(page.contains("1.500 kg"), "{page}");
+    assert!(!page.contains("1500 kg"), "{page}");
 }
 
 async fn a_quote_without_payment_discount_has_no_zero_line(app: &TestApp) {

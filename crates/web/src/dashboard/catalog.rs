@@ -55,7 +55,9 @@ async fn render(
             let i = &s.item;
             context! {
                 id => s.id.clone(), sku => i.sku.clone(), name => i.name.clone(), unit => i.unit.label(), unit_code => i.unit.code(),
-                price => brl(i.price.0), cost => brl(i.cost.0), weight => domain::catalog::format_weight_kg(i.weight_grams).replace('.', ","),
+                price => brl(i.price.0), cost => brl(i.cost.0),
+                // pt-BR as everywhere a person reads: "1.500 kg", "0,2 kg" (the export keeps "1500").
+                weight => domain::money::Quantity::from_thousandths(i.weight_grams).to_br(),
                 price_input => i.price.to_brl().trim_start_matches("R$ ").to_string(),
                 cost_input => i.cost.to_brl().trim_start_matches("R$ ").to_string(),
                 aliases => i.aliases.join(", "), active => i.active,
