@@ -512,9 +512,12 @@ mod tests {
         ))
         .unwrap_err();
         let msgs: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
-        assert!(msgs[0].contains("no máximo R$ 1.000.000,00"), "{msgs:?}");
+        assert!(
+            msgs[0].contains("no máximo R$\u{a0}1.000.000,00"),
+            "{msgs:?}"
+        );
         assert!(msgs[1].contains("não pode ser negativo"), "{msgs:?}");
-        assert!(msgs[2].contains("pelo menos R$ 0,01"), "{msgs:?}");
+        assert!(msgs[2].contains("pelo menos R$\u{a0}0,01"), "{msgs:?}");
         assert!(msgs[3].contains("no máximo 100000 kg"), "{msgs:?}");
         let items =
             parse_catalog_csv(&format!("{head}N-1,Nome\0com nulo,un,1,1,1,a\0b\n")).unwrap();

@@ -19,11 +19,24 @@ pub struct Centavos(pub i64);
 impl Centavos {
     pub const ZERO: Centavos = Centavos(0);
 
-    /// Formats as Brazilians read money: `R$ 1.234,56`.
+    /// Formats as Brazilians read money: `R$ 1.234,56`, the space a non-breaking one
+    /// (U+00A0) so that "R$" never ends a line with its amount on the next — on a phone screen,
+    /// in a WhatsApp bubble, in a table cell or in the PDF.
     pub fn to_brl(self) -> String {
         let sign = if self.0 < 0 { "-" } else { "" };
+        format!("{sign}R$\u{a0}{}", self.abs_reais())
+    }
+
+    /// The amount in reais without the symbol (`1.234,56`, `-32,95`): what a form's input
+    /// shows for the owner to edit, and what [`Centavos::parse_brl`] reads back.
+    pub fn to_reais(self) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        format!("{sign}{}", self.abs_reais())
+    }
+
+    fn abs_reais(self) -> String {
         let abs = self.0.unsigned_abs();
-        format!("{sign}R$ {},{:02}", group_thousands(abs / 100), abs % 100)
+        format!("{},{:02}", group_thousands(abs / 100), abs % 100)
     }
 
     /// Parses what a store owner types: `1234,56`, `1.234,56`, `R$ 12`, `12.5` is refused
@@ -427,11 +440,22 @@ mod tests {
 
     #[test]
     fn brl_formatting() {
-        assert_eq!(Centavos(66105).to_brl(), "R$ 661,05");
-        assert_eq!(Centavos(123456).to_brl(), "R$ 1.234,56");
-        assert_eq!(Centavos(100000000).to_brl(), "R$ 1.000.000,00");
-        assert_eq!(Centavos(5).to_brl(), "R$ 0,05");
-        assert_eq!(Centavos(-3295).to_brl(), "-R$ 32,95");
+        assert_eq!(Centavos(66105).to_brl(), "R$\u{a0}661,05");
+        assert_eq!(Centavos(123456).to_brl(), "R$\u{a0}1.234,56");
+        assert_eq!(Centavos(100000000).to_brl(), "R$\u{a0}1.000.000,00");
+        assert_eq!(Centavos(5).to_brl(), "R$\u{a0}0,05");
+        assert_eq!(Centavos(-3295).to_brl(), "-R$\u{a0}32,95");
+        assert_eq!(Centavos(123456).to_reais(), "1.234,56");
+        assert_eq!(Centavos(-3295).to_reais(), "-32,95");
+        // What the owner edits reads back to the same amount.
+        assert_eq!(
+            Centavos::parse_brl(&Centavos(123456).to_reais()),
+            Ok(Centavos(123456))
+        );
+        assert_eq!(
+            Centavos::parse_brl(&Centavos(123456).to_brl()),
+            Ok(Centavos(123456))
+        );
     }
 
     #[test]

@@ -288,7 +288,7 @@ fn price_question_is_answered_from_the_catalog() {
         "qual o preço do cimento?",
     );
     let all = texts(&s).join("\n");
-    assert!(all.contains("R$ 36,90"), "{all}");
+    assert!(all.contains("R$\u{a0}36,90"), "{all}");
 }
 
 #[test]

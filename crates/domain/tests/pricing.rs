@@ -60,7 +60,7 @@ fn demo_example_is_exact() {
     assert_eq!(p.payment_discount, Centavos(3295));
     assert_eq!(p.freight, Some(Centavos(3500)));
     assert_eq!(p.total, Centavos(66105));
-    assert_eq!(p.total.to_brl(), "R$ 661,05");
+    assert_eq!(p.total.to_brl(), "R$\u{a0}661,05");
     // (62605 − 51500) / 62605 = 0,17738… → 1774 bp
     assert_eq!(p.margin_bp, Some(BasisPoints(1774)));
     assert_eq!(p.margin_bp.unwrap().to_percent_br(), "17,7%");

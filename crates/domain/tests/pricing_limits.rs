@@ -62,7 +62,7 @@ fn negative_and_huge_amounts_are_refused_in_pt_br() {
     assert_eq!(neg, AmountError::Negative { what: "Frete" });
     assert_eq!(neg.to_string(), "Frete: não pode ser negativo.");
     let huge = limits::FREIGHT.parse("100.000,01").unwrap_err();
-    assert_eq!(huge.to_string(), "Frete: no máximo R$ 100.000,00.");
+    assert_eq!(huge.to_string(), "Frete: no máximo R$\u{a0}100.000,00.");
     assert_eq!(
         limits::FREIGHT.parse("100.000,00"),
         Ok(Centavos(10_000_000))
@@ -73,11 +73,11 @@ fn negative_and_huge_amounts_are_refused_in_pt_br() {
             .parse("99999999999999999999999")
             .unwrap_err()
             .to_string(),
-        "Preço: no máximo R$ 1.000.000,00."
+        "Preço: no máximo R$\u{a0}1.000.000,00."
     );
     assert_eq!(
         limits::CATALOG_PRICE.parse("0").unwrap_err().to_string(),
-        "Preço: precisa ser pelo menos R$ 0,01."
+        "Preço: precisa ser pelo menos R$\u{a0}0,01."
     );
     assert!(limits::APPROVAL_ABOVE.parse("-1").is_err());
     assert!(limits::FREIGHT_PER_KG.parse("1.000,01").is_err());
@@ -189,7 +189,7 @@ fn edit_refuses_negative_or_huge_freight_prices_and_quantities() {
     let e = reprice_edited(&p, &keep(&p), Some(Centavos(-500_000)), &c, &rules).unwrap_err();
     assert_eq!(e.to_string(), "Frete: não pode ser negativo.");
     let e = reprice_edited(&p, &keep(&p), Some(Centavos(i64::MAX)), &c, &rules).unwrap_err();
-    assert_eq!(e.to_string(), "Frete: no máximo R$ 100.000,00.");
+    assert_eq!(e.to_string(), "Frete: no máximo R$\u{a0}100.000,00.");
     let mut edits = keep(&p);
     edits[1].unit_price = Centavos(-1);
     let e = reprice_edited(&p, &edits, None, &c, &rules).unwrap_err();

@@ -107,12 +107,12 @@ fn default_quote_shows_the_demo_example() {
     for expected in [
         "Maria, segue seu orçamento *ORC-2026-000123*",
         "• 10 sc — Cimento CP-II-E-32 50kg",
-        "R$ 36,90/sc = *R$ 369,00*",
+        "R$\u{a0}36,90/sc = *R$\u{a0}369,00*",
         "• 2 m³ — Areia média lavada (m³)",
-        "Subtotal: R$ 659,00",
-        "Desconto PIX (5%): -R$ 32,95",
-        "Frete: R$ 35,00",
-        "*Total: R$ 661,05* (PIX)",
+        "Subtotal: R$\u{a0}659,00",
+        "Desconto PIX (5%): -R$\u{a0}32,95",
+        "Frete: R$\u{a0}35,00",
+        "*Total: R$\u{a0}661,05* (PIX)",
         "Entrega: amanhã",
         "Válido até 30/11/2026.",
     ] {
@@ -138,7 +138,7 @@ fn default_quote_without_freight_discount_or_name() {
     assert!(text.contains("Frete: a confirmar"));
     assert!(!text.contains("Desconto"));
     assert!(!text.contains("Entrega:"));
-    assert!(text.contains("*Total: R$ 659,00* (cartão)"));
+    assert!(text.contains("*Total: R$\u{a0}659,00* (cartão)"));
 }
 
 #[test]
@@ -258,7 +258,7 @@ fn other_builders_fill_their_defaults() {
     .unwrap();
     // 65900 − 1977 (3%) + 3500
     assert!(
-        confirmation.contains("*R$ 674,23* (dinheiro)"),
+        confirmation.contains("*R$\u{a0}674,23* (dinheiro)"),
         "{confirmation}"
     );
     assert!(
@@ -299,7 +299,7 @@ fn price_answer_lists_catalog_prices_and_payment_discounts() {
     )
     .unwrap();
     assert!(
-        text.starts_with("*Cimento CP-II-E-32 50kg*: R$ 36,90 / sc"),
+        text.starts_with("*Cimento CP-II-E-32 50kg*: R$\u{a0}36,90 / sc"),
         "{text}"
     );
     assert!(text.contains("PIX 5%, dinheiro 3%"));
@@ -326,7 +326,7 @@ fn allowed_constructs_work() {
         "{text}"
     );
     assert!(text.contains("1. cimento cp-ii-e-32 50kg, 2. areia"));
-    assert!(text.contains("CIM-CP2-50 R$ 35,00"));
+    assert!(text.contains("CIM-CP2-50 R$\u{a0}35,00"));
     assert!(text.contains("entrega amanhã (29/11/2026) fim"));
     assert!(text.ends_with("{{ literal * 2 }} }}"), "{text}");
 }
@@ -816,11 +816,11 @@ fn the_store_example_of_the_docs_validates() {
     )
     .unwrap();
     assert!(
-        text.contains("1. 10 sc Cimento CP-II-E-32 50kg: R$ 369,00\n2. 2 m³"),
+        text.contains("1. 10 sc Cimento CP-II-E-32 50kg: R$\u{a0}369,00\n2. 2 m³"),
         "{text}"
     );
     assert!(
-        text.ends_with("*Total R$ 2.276,05* (PIX), válido até 30/11/2026."),
+        text.ends_with("*Total R$\u{a0}2.276,05* (PIX), válido até 30/11/2026."),
         "{text}"
     );
 }

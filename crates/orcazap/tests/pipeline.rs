@@ -93,7 +93,7 @@ async fn full_request_is_quoted_and_accepted(app: &TestApp) {
     let calls = app.graph.calls();
     let quote = calls.last().expect("a quote was sent");
     assert!(quote.is_interactive(), "the quote carries reply buttons");
-    assert!(quote.text().contains("R$ 661,05"), "{}", quote.text());
+    assert!(quote.text().contains("R$\u{a0}661,05"), "{}", quote.text());
     let ids: Vec<&str> = quote.body["interactive"]["action"]["buttons"]
         .as_array()
         .unwrap()
@@ -385,7 +385,7 @@ const INBOUND_FIXTURES: &[Expect] = &[
         to: "551187654321",
         interactive: false,
         // "vcs tem tijolo 8 furos?" is a price question: the catalog price, then the ask.
-        contains: &["Tijolo cerâmico 8 furos", "R$ 1,19", "quantidades"],
+        contains: &["Tijolo cerâmico 8 furos", "R$\u{a0}1,19", "quantidades"],
         excludes: &[],
     },
     Expect {

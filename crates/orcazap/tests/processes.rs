@@ -179,7 +179,7 @@ async fn three_worker_processes_drain_a_backlog_once_and_in_order() {
         };
         assert_eq!(sent, written, "replies to {to} out of order");
         assert!(
-            sent.iter().any(|t| t.contains("R$ 661,05")),
+            sent.iter().any(|t| t.contains("R$\u{a0}661,05")),
             "{to} got no quote: {sent:?}"
         );
     }

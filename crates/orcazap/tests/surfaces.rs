@@ -322,8 +322,11 @@ async fn demo_chats_through_the_simulator_and_stops_cleanly() {
     // Graph client.
     let phone = "5511987650001";
     let view = demo.say(phone, QUOTE_REQUEST, None).await;
-    let bodies = demo.await_reply(phone, &view, "R$ 661,05").await;
-    assert!(bodies.iter().any(|b| b.contains("R$ 661,05")), "{bodies:?}");
+    let bodies = demo.await_reply(phone, &view, "R$\u{a0}661,05").await;
+    assert!(
+        bodies.iter().any(|b| b.contains("R$\u{a0}661,05")),
+        "{bodies:?}"
+    );
 
     // The simulator shows a browser only its own conversation.
     assert!(
@@ -448,7 +451,7 @@ async fn monitoring_contract_matches_the_running_binary() {
     let demo = Demo::start();
     let phone = "5511987650003";
     let view = demo.say(phone, QUOTE_REQUEST, None).await;
-    demo.await_reply(phone, &view, "R$ 661,05").await;
+    demo.await_reply(phone, &view, "R$\u{a0}661,05").await;
     let text = demo
         .get(&format!("api.localhost:{}", demo.port), "/metrics")
         .send()

@@ -183,6 +183,8 @@ impl Driver {
 
     /// Waits until an element's visible text contains `needle` (HTMX swaps).
     async fn wait_in(&self, css: &str, needle: &str) {
+        // WebDriver's element text turns the non-breaking space of "R$ 36,90" into a plain one.
+        let needle = &needle.replace('\u{a0}', " ");
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let t = self.text(css).await;

@@ -87,8 +87,11 @@ async fn negative_or_huge_freight_edit_is_refused_and_nothing_sent(app: &TestApp
     let sent_before = app.graph_accepted().len();
     for (freight, message) in [
         ("-5.000,00", "Frete: não pode ser negativo."),
-        ("100.000,01", "Frete: no máximo R$ 100.000,00."),
-        ("999999999999999999999", "Frete: no máximo R$ 100.000,00."),
+        ("100.000,01", "Frete: no máximo R$\u{a0}100.000,00."),
+        (
+            "999999999999999999999",
+            "Frete: no máximo R$\u{a0}100.000,00.",
+        ),
     ] {
         let body = edit(&s, &approval_id, &[("freight", freight)])
             .await
@@ -117,7 +120,7 @@ async fn negative_or_huge_freight_edit_is_refused_and_nothing_sent(app: &TestApp
     app.drain().await;
     let last = app.graph_accepted().last().unwrap().to_string();
     // 369,00 − 5% PIX (18,45) + 60,00.
-    assert!(last.contains("Total: R$ 410,55"), "{last}");
+    assert!(last.contains("Total: R$\u{a0}410,55"), "{last}");
 }
 
 async fn overflowing_edit_is_refused(app: &TestApp) {
@@ -136,7 +139,10 @@ async fn overflowing_edit_is_refused(app: &TestApp) {
     .expect_status(400)
     .body()
     .await;
-    assert!(body.contains("Preço: no máximo R$ 1.000.000,00."), "{body}");
+    assert!(
+        body.contains("Preço: no máximo R$\u{a0}1.000.000,00."),
+        "{body}"
+    );
     let body = edit(
         &s,
         &approval_id,
@@ -217,7 +223,11 @@ async fn money_inputs_of_catalog_and_rules_are_bounded(app: &TestApp) {
         ]
     };
     for (price, cost, message) in [
-        ("1.000.000,01", "1,00", "Preço: no máximo R$ 1.000.000,00."),
+        (
+            "1.000.000,01",
+            "1,00",
+            "Preço: no máximo R$\u{a0}1.000.000,00.",
+        ),
         ("10,00", "-1,00", "Custo: não pode ser negativo."),
         ("-10,00", "1,00", "Preço: não pode ser negativo."),
     ] {
@@ -237,7 +247,7 @@ async fn money_inputs_of_catalog_and_rules_are_bounded(app: &TestApp) {
         .expect_status(422)
         .body()
         .await;
-    assert!(body.contains("no máximo R$ 1.000.000,00"), "{body}");
+    assert!(body.contains("no máximo R$\u{a0}1.000.000,00"), "{body}");
     let skus: Vec<String> = store::catalog::list(&app.db, &app.demo.tenant_id)
         .await
         .unwrap()
@@ -270,7 +280,7 @@ async fn money_inputs_of_catalog_and_rules_are_bounded(app: &TestApp) {
         .body()
         .await;
     assert!(
-        body.contains("Valor fixo: no máximo R$ 100.000,00."),
+        body.contains("Valor fixo: no máximo R$\u{a0}100.000,00."),
         "{body}"
     );
     let rules_form = |approval: &'static str, pix: &'static str| {
@@ -291,7 +301,7 @@ async fn money_inputs_of_catalog_and_rules_are_bounded(app: &TestApp) {
         .body()
         .await;
     assert!(
-        body.contains("Limite para aprovação: no máximo R$ 100.000.000,00."),
+        body.contains("Limite para aprovação: no máximo R$\u{a0}100.000.000,00."),
         "{body}"
     );
     let body = s

@@ -408,7 +408,7 @@ fn parse_money(
             Err(format!("{what} \"{t}\": no máximo {}", limit.max.to_brl()))
         }
         Err(_) => Err(format!(
-            "{what} inválido \"{t}\": use reais com vírgula (36,90 ou R$ 1.234,56){}",
+            "{what} inválido \"{t}\": use reais com vírgula (36,90 ou R$\u{a0}1.234,56){}",
             if money_in == MoneyIn::Centavos {
                 " ou centavos sem vírgula (3690)"
             } else {
@@ -430,7 +430,7 @@ pub fn write_model_csv(items: &[CatalogItem]) -> String {
             f
         }
     };
-    let reais = |c: Centavos| c.to_brl().trim_start_matches("R$ ").to_string();
+    let reais = |c: Centavos| c.to_reais();
     let mut out = String::from("\u{feff}");
     out.push_str(&MODEL_HEADER.join(";"));
     out.push_str("\r\n");

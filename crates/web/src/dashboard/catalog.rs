@@ -58,8 +58,8 @@ async fn render(
                 price => brl(i.price.0), cost => brl(i.cost.0),
                 // pt-BR as everywhere a person reads: "1.500 kg", "0,2 kg" (the export keeps "1500").
                 weight => domain::money::Quantity::from_thousandths(i.weight_grams).to_br(),
-                price_input => i.price.to_brl().trim_start_matches("R$ ").to_string(),
-                cost_input => i.cost.to_brl().trim_start_matches("R$ ").to_string(),
+                price_input => i.price.to_reais(),
+                cost_input => i.cost.to_reais(),
                 aliases => i.aliases.join(", "), active => i.active,
             }
         })

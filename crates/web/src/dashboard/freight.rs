@@ -207,7 +207,7 @@ pub async fn edit_page(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let r = &rule_of(&state, &me, &id).await?;
-    let reais = |c: i64| Centavos(c).to_brl().trim_start_matches("R$ ").to_string();
+    let reais = |c: i64| Centavos(c).to_reais();
     let (kind, bairros, cep_from, cep_to) = match &r.zone {
         FreightZoneRow::Bairros(b) => ("bairros", b.join(", "), String::new(), String::new()),
         FreightZoneRow::CepRange { from, to } => (

@@ -40,7 +40,7 @@ pub(super) fn quote_view(q: &quotes::Quote, p: &PricedQuote, clock: &StoreClock)
             context! {
                 sku => l.sku.clone(), name => l.name.clone(), unit => l.unit.label_for(l.quantity),
                 quantity => l.quantity.to_br(), unit_price => brl(l.unit_price.0),
-                unit_price_input => Centavos(l.unit_price.0).to_brl().trim_start_matches("R$ ").to_string(),
+                unit_price_input => Centavos(l.unit_price.0).to_reais(),
                 line_total => brl(l.line_total.0),
                 discount => (l.volume_discount_bp.0 > 0).then(|| l.volume_discount_bp.to_percent_br()),
             }
@@ -58,7 +58,7 @@ pub(super) fn quote_view(q: &quotes::Quote, p: &PricedQuote, clock: &StoreClock)
         has_payment_discount => p.payment_discount.0 != 0,
         payment_discount_pct => p.payment_discount_bp.to_percent_br(),
         freight => p.freight.map(|f| brl(f.0)),
-        freight_input => p.freight.filter(|_| !p.pickup).map(|f| f.to_brl().trim_start_matches("R$ ").to_string()).unwrap_or_default(),
+        freight_input => p.freight.filter(|_| !p.pickup).map(|f| f.to_reais()).unwrap_or_default(),
         pickup => p.pickup,
         freight_rule => p.freight_rule.clone(),
         total => brl(p.total.0),

@@ -32,7 +32,7 @@ fn pct_input(bp: i64) -> String {
 }
 
 fn money_input(c: i64) -> String {
-    Centavos(c).to_brl().trim_start_matches("R$ ").to_string()
+    Centavos(c).to_reais()
 }
 
 pub struct RulesPage;

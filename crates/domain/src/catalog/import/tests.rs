@@ -113,11 +113,11 @@ fn reais_are_exact_to_the_centavo_and_bounded() {
     ))
     .unwrap_err();
     assert!(
-        errs[0].message.contains("no máximo R$ 1.000.000,00"),
+        errs[0].message.contains("no máximo R$\u{a0}1.000.000,00"),
         "{errs:?}"
     );
     assert!(
-        errs[1].message.contains("no máximo R$ 1.000.000,00"),
+        errs[1].message.contains("no máximo R$\u{a0}1.000.000,00"),
         "{errs:?}"
     );
     assert!(
