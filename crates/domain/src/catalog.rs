@@ -212,6 +212,23 @@ pub fn parse_weight_grams(field: &str) -> Result<i64, String> {
         })
 }
 
+/// A weight as a person in Brazil writes it — the model spreadsheet's `peso_kg`, the catalog
+/// form: `2,6` kg, `0,2` kg, and `2.600` is two thousand six hundred kg (a milheiro of telhas),
+/// the dot being the thousands separator there; a lone dot with one or two decimals (`2.5`)
+/// is still a decimal point. The export's `weight_kg` column is machine text (dot decimal):
+/// [`parse_weight_grams`].
+pub fn parse_weight_grams_br(field: &str) -> Result<i64, String> {
+    let t = field.trim();
+    let q: crate::money::Quantity = t
+        .parse()
+        .map_err(|_| format!("peso em kg inválido \"{t}\" (ex.: 50, 2,6 ou 1.450)"))?;
+    let grams = q.thousandths();
+    if grams > MAX_WEIGHT_GRAMS {
+        return Err(format!("peso em kg inválido \"{t}\": no máximo 100.000 kg"));
+    }
+    Ok(grams)
+}
+
 /// Formats grams back as the CSV's `weight_kg` (`7400` → `7.4`).
 pub fn format_weight_kg(grams: i64) -> String {
     crate::money::Quantity::from_thousandths(grams).to_decimal_string()

@@ -356,14 +356,31 @@ impl Quantity {
 impl FromStr for Quantity {
     type Err = QuantityError;
 
-    /// Accepts `10`, `2.5`, `2,5`, `0,05`. At most three decimal places.
+    /// Reads a quantity as a person in Brazil writes it, and as [`Quantity::to_br`] shows it in
+    /// a form: `10`, `2,5`, `0,05`, `1.500` (thousands), `1.500,5`; a lone dot with one or
+    /// two decimals (`2.5`) is a decimal point. At most three decimal places. A form
+    /// pre-filled with "2.000" must read back as two thousand, never as 2.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim();
         if t.is_empty() {
             return Err(QuantityError::Invalid(s.to_string()));
         }
-        let t = t.replace(',', ".");
-        let (int, frac) = t.split_once('.').unwrap_or((&t, ""));
+        let invalid = || QuantityError::Invalid(s.to_string());
+        let (int, frac): (String, &str) = match t.split_once(',') {
+            Some((int, frac)) => (without_thousands_dots(int).ok_or_else(invalid)?, frac),
+            None => {
+                let groups: Vec<&str> = t.split('.').collect();
+                let thousands = groups.len() > 2
+                    || groups.len() == 2 && groups[1].len() == 3 && !matches!(groups[0], "" | "0");
+                if thousands {
+                    (without_thousands_dots(t).ok_or_else(invalid)?, "")
+                } else {
+                    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+                    (int.to_string(), frac)
+                }
+            }
+        };
+        let int = int.as_str();
         if int.is_empty() && frac.is_empty() {
             return Err(QuantityError::Invalid(s.to_string()));
         }
@@ -391,6 +408,17 @@ impl FromStr for Quantity {
             .map(Quantity)
             .ok_or(QuantityError::TooLarge)
     }
+}
+
+/// `1.234.567` → `1234567`; `None` when the dots are not thousands (groups of three after
+/// the first, which has one to three digits). Text without dots comes back as it is.
+fn without_thousands_dots(t: &str) -> Option<String> {
+    let groups: Vec<&str> = t.split('.').collect();
+    if groups.len() == 1 {
+        return Some(t.to_string());
+    }
+    let first_ok = (1..=3).contains(&groups[0].len());
+    (first_ok && groups[1..].iter().all(|g| g.len() == 3)).then(|| groups.concat())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -481,6 +509,18 @@ mod tests {
         );
         assert_eq!(Quantity::whole(1500).to_br(), "1.500");
         assert!("1.2345".parse::<Quantity>().is_err());
+        // What to_br writes in a form reads back unchanged (pt-BR thousands).
+        for q in [2_000_000, 1_500_500, 2_500, 50, 1_234_567_000] {
+            let q = Quantity::from_thousandths(q);
+            assert_eq!(q.to_br().parse::<Quantity>(), Ok(q), "{}", q.to_br());
+        }
+        let n = |s: &str| s.parse::<Quantity>().map(|q| q.to_br());
+        assert_eq!(n("2.000"), Ok("2.000".into()));
+        assert_eq!(n("1.500,5"), Ok("1.500,5".into()));
+        assert_eq!(n("2.5"), Ok("2,5".into()));
+        assert_eq!(n("0.500"), Ok("0,5".into()));
+        assert!(n("1.23.456").is_err());
+        assert!(n("12.34,5").is_err());
         assert!("x".parse::<Quantity>().is_err());
         assert_eq!(
             Quantity::whole(500).scale(1, 1000).to_decimal_string(),

@@ -3,6 +3,7 @@
 //! inbox's "build a quote by hand"). Over HTTP with the real server, the worker and the mock
 //! Graph API: SQLite always, PostgreSQL too when `ORCAZAP_TEST_POSTGRES_URL` is set.
 
+use domain::money::Quantity;
 use testkit::*;
 
 both_engines!(
@@ -10,6 +11,7 @@ both_engines!(
     approval_without_freight_is_refused_until_the_freight_is_set,
     pickup_approval_sends_no_freight_and_says_retirada,
     added_line_is_priced_by_the_catalog_and_the_quote_repriced,
+    thousands_in_the_edit_form_stay_thousands,
     attendant_above_the_limit_is_refused_and_the_owner_approves,
     hand_built_quote_is_sent_with_the_bots_pricing_and_confirmed,
     hand_built_quote_without_freight_waits_for_approval,
@@ -171,6 +173,45 @@ async fn pickup_approval_sends_no_freight_and_says_retirada(app: &TestApp) {
     let last = confirmation_then_pix(app, CARLOS);
     assert!(last.contains("Pedido confirmado"), "{last}");
     assert!(last.contains("Retirada na loja:"), "{last}");
+}
+
+/// "1.000" typed, and "1.000" as the page pre-fills it when saved again unchanged, is a
+/// thousand tijolos — it once became 1 (the dot read as a decimal point), repricing a R$ 890
+/// line to R$ 0,89 and sending the customer the wrong order.
+async fn thousands_in_the_edit_form_stay_thousands(app: &TestApp) {
+    let (approval_id, quote_id) = waiting_quote(app).await;
+    let s = app.as_attendant().await;
+    let path = format!("/aprovacoes/{approval_id}");
+    s.post_form(
+        &format!("{path}/editar"),
+        &[
+            ("add_sku", "TIJ-6F"),
+            ("add_qty", "1.000"),
+            ("freight", "35"),
+        ],
+    )
+    .await
+    .expect_status(303);
+    let (_, _, p) = snapshot(app, &quote_id).await;
+    let tijolo = p.lines.iter().find(|l| l.sku == "TIJ-6F").expect("added");
+    assert_eq!(tijolo.quantity, Quantity::whole(1_000));
+    // The page shows it back the pt-BR way; saving the form untouched changes nothing.
+    let html = s.page(&path).await;
+    let i = p.lines.iter().position(|l| l.sku == "TIJ-6F").unwrap();
+    let shown = format!("name=\"qty_{i}\" value=\"1.000\"");
+    assert!(html.contains(&shown), "{shown} in {html}");
+    let qty_field = format!("qty_{i}");
+    s.post_form(
+        &format!("{path}/editar"),
+        &[(qty_field.as_str(), "1.000"), ("freight", "35")],
+    )
+    .await
+    .expect_status(303);
+    let (_, _, again) = snapshot(app, &quote_id).await;
+    assert_eq!(
+        again.lines, p.lines,
+        "saving the page as shown changed the order"
+    );
 }
 
 async fn added_line_is_priced_by_the_catalog_and_the_quote_repriced(app: &TestApp) {

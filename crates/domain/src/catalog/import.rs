@@ -10,8 +10,8 @@ use crate::money::{limits, Centavos, MoneyLimit};
 use crate::sanitize::storable;
 
 use super::{
-    csv_unguard, format_weight_kg, parse_weight_grams, split_records, CatalogItem, CsvRowError,
-    Unit, CSV_HEADER,
+    csv_unguard, format_weight_kg, parse_weight_grams, parse_weight_grams_br, split_records,
+    CatalogItem, CsvRowError, Unit, CSV_HEADER,
 };
 
 /// How a file's bytes were read, to tell the owner what was understood.
@@ -211,6 +211,9 @@ struct Layout {
     at: HashMap<Column, usize>,
     price: MoneyIn,
     cost: MoneyIn,
+    /// `weight_kg` (the export) is machine text with a dot decimal; any pt-BR name is read
+    /// the pt-BR way ("2.600" = 2600 kg).
+    weight_br: bool,
     width: usize,
 }
 
@@ -225,6 +228,7 @@ impl Layout {
         };
         let mut at = HashMap::new();
         let (mut price, mut cost) = (MoneyIn::Centavos, MoneyIn::Centavos);
+        let mut weight_br = true;
         for (i, name) in header.iter().enumerate() {
             let Some((column, money)) = column_named(name) else {
                 if name.trim().is_empty() {
@@ -240,6 +244,9 @@ impl Layout {
                     line: 1,
                     message: format!("coluna repetida \"{}\"", name.trim()),
                 });
+            }
+            if column == Column::Weight {
+                weight_br = name.trim().trim_matches('"').trim().to_lowercase() != "weight_kg";
             }
             match (column, money) {
                 (Column::Price, Some(m)) => price = m,
@@ -262,6 +269,7 @@ impl Layout {
             at,
             price,
             cost,
+            weight_br,
             width: header.len(),
         })
     }
@@ -357,7 +365,12 @@ fn parse_row(layout: &Layout, fields: &[String]) -> Result<CatalogItem, String> 
         ("cost_cents (custo em centavos)", "custo"),
         limits::CATALOG_COST,
     )?;
-    let weight_grams = parse_weight_grams(layout.cell(fields, Column::Weight))?;
+    let weight = layout.cell(fields, Column::Weight);
+    let weight_grams = if layout.weight_br {
+        parse_weight_grams_br(weight)?
+    } else {
+        parse_weight_grams(weight)?
+    };
     let aliases = storable(csv_unguard(layout.cell(fields, Column::Aliases)))
         .split('|')
         .map(|a| a.trim().to_string())

@@ -5,7 +5,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use domain::catalog::{
-    parse_catalog_csv, parse_weight_grams, write_catalog_csv, write_model_csv,
+    parse_catalog_csv, parse_weight_grams_br, write_catalog_csv, write_model_csv,
     write_price_list_csv, CatalogItem, Unit, DEMO_CATALOG_CSV,
 };
 use domain::money::limits;
@@ -136,7 +136,7 @@ fn parse_item(f: &ItemForm) -> Result<CatalogItem, Vec<String>> {
         .parse(&f.cost)
         .map_err(|e| errs.push(e.to_string()))
         .ok();
-    let weight = parse_weight_grams(&f.weight_kg)
+    let weight = parse_weight_grams_br(&f.weight_kg)
         .map_err(|e| errs.push(format!("Peso: {e}")))
         .ok();
     let aliases: Vec<String> = f

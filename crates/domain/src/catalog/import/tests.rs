@@ -154,3 +154,25 @@ fn model_spreadsheet_imports_back_unchanged() {
     // And the product's own export still reads back too.
     assert_eq!(parse(&write_catalog_csv(&items)).unwrap(), items);
 }
+
+/// The model's `peso_kg` is pt-BR ("2.600" is a milheiro of telhas: 2.600 kg, never 2,6 kg,
+/// which would make per-kg freight a thousand times too cheap); the export's `weight_kg` is
+/// machine text, where "1.234" is 1,234 kg, so an export still imports back unchanged.
+#[test]
+fn weights_read_by_the_columns_convention() {
+    let model = "sku;nome;unidade;preco;custo;peso_kg;apelidos\n\
+                 TEL-COL;Telha colonial (milheiro);milheiro;1.450,00;900;2.600;\n\
+                 PREGO;Prego 17x27;kg;20;10;1;\n\
+                 AREIA;Areia;m3;150;100;1.500,5;\n\
+                 FITA;Fita;un;5;2;0,2;\n\
+                 LIXA;Lixa;un;2;1;2.5;\n";
+    let items = parse(model).unwrap();
+    let grams: Vec<i64> = items.iter().map(|i| i.weight_grams).collect();
+    assert_eq!(grams, [2_600_000, 1_000, 1_500_500, 200, 2_500]);
+    let export = "sku,name,unit,price_cents,cost_cents,weight_kg,aliases\n\
+                  BROCA,Broca,un,900,500,1.234,\n";
+    assert_eq!(parse(export).unwrap()[0].weight_grams, 1_234);
+    let bad = parse("sku;nome;unidade;preco;custo;peso_kg;apelidos\nX;X;un;1;1;1.23.4;\n");
+    let errs = bad.unwrap_err();
+    assert!(errs[0].message.contains("peso em kg inválido"), "{errs:?}");
+}
