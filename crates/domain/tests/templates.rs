@@ -233,7 +233,7 @@ fn other_builders_fill_their_defaults() {
         (
             TemplateKind::HumanHandoff,
             common_context(&MARIA),
-            "atendente da *Depósito Exemplo*",
+            "um dos nossos atendentes",
         ),
         (
             TemplateKind::DataCapture,
@@ -986,4 +986,19 @@ fn conditional_lines_keep_their_line_breaks() {
         text.contains("produto?\nNão encontrei 'tinta pva'"),
         "{text}"
     );
+}
+
+/// "Aqui é da *Depósito Demo*" guessed the article of the store's name (do Depósito, da Casa,
+/// do Armazém…); the defaults never put one right before it — "da loja *{{ loja }}*" or none.
+#[test]
+fn no_default_guesses_the_article_of_the_store_name() {
+    for kind in TemplateKind::ALL {
+        let src = domain::templates::default_source(kind);
+        for article in ["da ", "do ", "na ", "no ", "a ", "o "] {
+            for name in ["*{{ loja }}*", "{{ loja }}"] {
+                let guessed = format!(" {article}{name}");
+                assert!(!src.contains(&guessed), "{kind:?} writes {guessed:?}");
+            }
+        }
+    }
 }

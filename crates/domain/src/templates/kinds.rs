@@ -108,7 +108,7 @@ pub fn variables(kind: TemplateKind) -> &'static [(&'static str, &'static str)] 
 }
 
 const DATA_CAPTURE: &str = "\
-Olá{% if cliente %}, {{ cliente }}{% endif %}! 👋 Aqui é da *{{ loja }}*.
+Olá{% if cliente %}, {{ cliente }}{% endif %}! 👋 Aqui é da loja *{{ loja }}*.
 Para montar seu orçamento, me mande:
 • *produtos e quantidades* (ex.: 10 sc de cimento, 2 m³ de areia)
 • *CEP ou bairro* da entrega
@@ -174,7 +174,7 @@ Para fechar, é só responder *SIM*. ✅
 
 const APPROVAL_PENDING: &str = "\
 Obrigado{% if cliente %}, {{ cliente }}{% endif %}! 🙏
-Seu orçamento{% if numero %} *{{ numero }}*{% endif %} está sendo conferido por um atendente da *{{ loja }}* e já te mandamos em seguida.
+Seu orçamento{% if numero %} *{{ numero }}*{% endif %} está sendo conferido pela nossa equipe. Assim que ficar pronto, mandamos aqui mesmo. 🙏
 ";
 
 const CONFIRMATION: &str = "\
@@ -214,11 +214,11 @@ Pode escrever o pedido? Ex.: _10 sc de cimento, entrega no Grajaú, PIX, amanhã
 ";
 
 const HUMAN_HANDOFF: &str = "\
-Certo{% if cliente %}, {{ cliente }}{% endif %}! Vou passar sua mensagem para um atendente da *{{ loja }}*, que te responde por aqui em breve. 👍
+Certo{% if cliente %}, {{ cliente }}{% endif %}! Vou passar sua mensagem para um dos nossos atendentes, que te responde por aqui em breve. 👍
 ";
 
 const PERSON_QUEUED: &str = "\
-Certo{% if cliente %}, {{ cliente }}{% endif %}! Já chamei alguém da equipe da *{{ loja }}*. Pode mandar mais detalhes por aqui enquanto isso: a pessoa vê tudo e te responde assim que puder. 👍
+Certo{% if cliente %}, {{ cliente }}{% endif %}! Já chamei alguém da equipe da loja *{{ loja }}*. Pode mandar mais detalhes por aqui enquanto isso: a pessoa vê tudo e te responde assim que puder. 👍
 ";
 
 const PRICE_ANSWER: &str = "\
