@@ -17,6 +17,40 @@
     }
   });
 
+  // The transcript opens at its newest message, as WhatsApp does: the attendant sees why the
+  // customer is waiting without scrolling. Each poll keeps it at the bottom only if it was
+  // there, so reading older messages is not interrupted.
+  function transcript() {
+    return document.getElementById("transcript");
+  }
+  function atBottom(el) {
+    return el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+  }
+  var stick = true;
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var t = transcript();
+    if (t && e.detail.target === t) {
+      stick = atBottom(t);
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var t = transcript();
+    if (t && e.detail.target === t && stick) {
+      t.scrollTop = t.scrollHeight;
+    }
+  });
+  function toNewest() {
+    var t = transcript();
+    if (t) {
+      t.scrollTop = t.scrollHeight;
+    }
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", toNewest);
+  } else {
+    toNewest();
+  }
+
   // Quick replies: a click puts the saved text in the reply box where the cursor is.
   document.addEventListener("click", function (e) {
     var b = e.target && e.target.closest ? e.target.closest(".quick-reply") : null;

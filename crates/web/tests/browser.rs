@@ -249,6 +249,18 @@ impl Driver {
         .unwrap_or(i64::MAX)
     }
 
+    /// Runs `script` (which returns a number) in the page.
+    async fn eval_i64(&self, script: &str) -> i64 {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({ "script": script, "args": [] })),
+        )
+        .await
+        .as_i64()
+        .unwrap_or(i64::MAX)
+    }
+
     async fn window(&self, w: u32, h: u32) {
         self.cmd(
             reqwest::Method::POST,
@@ -549,6 +561,15 @@ async fn store_day_in_a_real_browser() {
     d.screenshot("mobile-overview").await;
     d.goto(&format!("{site}/conversas/{}", conv.id)).await;
     d.wait_text("Posso separar?").await;
+    // The transcript opens at its newest message (it opened at the oldest: the attendant had
+    // to scroll to see why the customer waits).
+    let below = d
+        .eval_i64("var t = document.getElementById('transcript'); return Math.round(t.scrollHeight - t.scrollTop - t.clientHeight);")
+        .await;
+    assert!(
+        below <= 2,
+        "the transcript opened {below} px above its newest message"
+    );
     d.screenshot("mobile-conversation").await;
     // No page of the owner's makes the phone scroll sideways: wide tables scroll inside their card.
     for (path, marker) in [
@@ -570,6 +591,29 @@ async fn store_day_in_a_real_browser() {
         assert!(
             over <= 0,
             "{path} is {over} px wider than a 390 px phone: the page scrolls sideways"
+        );
+    }
+    // Tables of long text become one card per row on a phone: every value and button on the
+    // screen, nothing behind a sideways scroll inside the card (the freight rule's buttons
+    // were past the edge, its bairros broken letter by letter).
+    for (path, marker) in [("/frete", "Zona Sul"), ("/catalogo", "catalog")] {
+        d.goto(&format!("{site}{path}")).await;
+        d.wait_text(marker).await;
+        let hidden = d
+            .eval_i64(
+                "var t = document.querySelector('table'); return t.scrollWidth - t.clientWidth;",
+            )
+            .await;
+        assert!(
+            hidden <= 0,
+            "{path}: the table is {hidden} px wider than its card on a phone"
+        );
+        let past = d
+            .eval_i64("var w = document.documentElement.clientWidth; var m = 0; document.querySelectorAll('table a, table button').forEach(function (b) { var r = b.getBoundingClientRect(); if (r.width > 0) { m = Math.max(m, Math.round(r.right - w)); } }); return m;")
+            .await;
+        assert!(
+            past <= 0,
+            "{path}: a button ends {past} px past the phone's edge"
         );
     }
     d.goto(&format!("{site}/frete")).await;
