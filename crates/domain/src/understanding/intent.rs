@@ -29,12 +29,7 @@ pub(crate) fn intent(
         .collect();
     let has = |w: &str| words.contains(&w);
     let pair = |a: &str, b: &str| words.windows(2).any(|p| p[0] == a && p[1] == b);
-    if has("atendente")
-        || has("humano")
-        || has("vendedor")
-        || has("gerente")
-        || pair("falar", "com") && (has("alguem") || has("pessoa"))
-    {
+    if asks_for_a_person(&words) {
         return Intent::HumanRequest;
     }
     if !corrections.is_empty() {
@@ -124,4 +119,56 @@ pub(crate) fn intent(
         return Intent::GreetingOnly;
     }
     Intent::Other
+}
+
+/// "quero falar com atendente", "me passa pra alguem de vdd", "chama o vendedor", "não quero
+/// falar com robô": a role that only a person has, or a way of reaching someone (falar,
+/// passar, chamar…) aimed at a person — not any "alguém" ("alguém aí?" is impatience,
+/// [`crate::handoff::frustration`]).
+fn asks_for_a_person(words: &[&str]) -> bool {
+    let has = |w: &str| words.contains(&w);
+    let role = words.iter().any(|w| {
+        matches!(
+            *w,
+            "atendente"
+                | "atendentes"
+                | "humano"
+                | "humana"
+                | "vendedor"
+                | "vendedora"
+                | "gerente"
+                | "funcionario"
+                | "funcionaria"
+                | "responsavel"
+                | "dono"
+                | "dona"
+        )
+    });
+    let someone = words
+        .iter()
+        .any(|w| matches!(*w, "alguem" | "pessoa" | "moca" | "rapaz"));
+    let reach = words.iter().any(|w| {
+        matches!(
+            *w,
+            "falar"
+                | "fala"
+                | "conversar"
+                | "passa"
+                | "passar"
+                | "transfere"
+                | "transferir"
+                | "chama"
+                | "chamar"
+                | "atender"
+                | "atende"
+                | "atendimento"
+        )
+    });
+    // "alguém de verdade", "pessoa real", "sem robô".
+    let real = words
+        .windows(2)
+        .any(|p| p[0] == "de" && matches!(p[1], "verdade" | "vdd" | "vdade"))
+        || has("real")
+        || has("robo");
+    role || someone && (reach || real) || reach && has("robo")
 }
