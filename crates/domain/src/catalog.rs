@@ -117,11 +117,30 @@ impl fmt::Display for Unit {
 impl FromStr for Unit {
     type Err = String;
 
+    /// The code (`sc`, `m3`) and what an owner's spreadsheet says instead: the label (`m³`,
+    /// `galão`, `pç`) and the word, singular or plural (`saco`, `sacos`, `unidade`, `und`,
+    /// `peça`, `metro`, `quilo`…). Importing "saco" and being told to write "sc" lost people.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let code = s.trim().to_lowercase();
-        Unit::ALL
-            .into_iter()
-            .find(|u| u.code() == code)
+        let word = s.trim().trim_end_matches('.').to_lowercase();
+        let named = match word.as_str() {
+            "saco" | "sacos" | "sc" | "scs" => Some(Unit::Sc),
+            "m³" | "metro cúbico" | "metro cubico" | "metros cúbicos" | "metros cubicos" => {
+                Some(Unit::M3)
+            }
+            "m²" | "metro quadrado" | "metros quadrados" => Some(Unit::M2),
+            "metro" | "metros" | "mt" | "mts" => Some(Unit::M),
+            "unidade" | "unidades" | "und" | "unid" | "un" | "uni" => Some(Unit::Un),
+            "milheiros" | "mil" | "milheiro" => Some(Unit::Milheiro),
+            "quilo" | "quilos" | "kilo" | "kilos" | "kg" | "kgs" => Some(Unit::Kg),
+            "barras" | "br" | "vara" | "varas" => Some(Unit::Barra),
+            "latas" => Some(Unit::Lata),
+            "galão" | "galões" | "galoes" | "gl" | "gal" => Some(Unit::Galao),
+            "rolos" => Some(Unit::Rolo),
+            "pç" | "pçs" | "pcs" | "peça" | "peças" | "peca" | "pecas" => Some(Unit::Pc),
+            _ => None,
+        };
+        named
+            .or_else(|| Unit::ALL.into_iter().find(|u| u.code() == word))
             .ok_or_else(|| {
                 format!(
                     "unidade desconhecida \"{s}\" (use uma de: {})",

@@ -176,3 +176,32 @@ fn weights_read_by_the_columns_convention() {
     let errs = bad.unwrap_err();
     assert!(errs[0].message.contains("peso em kg inválido"), "{errs:?}");
 }
+
+/// An owner's spreadsheet names units the way the shop says them: "saco", "unidade", "peça",
+/// "m³"… Each reads as the catalog's code; something else is still refused with the list.
+#[test]
+fn units_as_spreadsheets_write_them() {
+    let mut file = String::from("sku;nome;unidade;preco;custo;peso_kg;apelidos\n");
+    let said = [
+        ("saco", "sc"),
+        ("Sacos", "sc"),
+        ("m³", "m3"),
+        ("metro", "m"),
+        ("Unidade", "un"),
+        ("und.", "un"),
+        ("peça", "pc"),
+        ("galão", "galao"),
+        ("quilo", "kg"),
+        ("milheiro", "milheiro"),
+    ];
+    for (i, (unit, _)) in said.iter().enumerate() {
+        file += &format!("P{i};Produto {i};{unit};10;5;1;\n");
+    }
+    let items = parse(&file).unwrap();
+    let codes: Vec<&str> = items.iter().map(|i| i.unit.code()).collect();
+    let want: Vec<&str> = said.iter().map(|(_, c)| *c).collect();
+    assert_eq!(codes, want);
+    let errs =
+        parse("sku;nome;unidade;preco;custo;peso_kg;apelidos\nX;X;litro;1;1;1;\n").unwrap_err();
+    assert!(errs[0].message.contains("unidade desconhecida"), "{errs:?}");
+}
