@@ -316,11 +316,14 @@ impl State<'_> {
                     self.forget_unknown(toks, text, cl);
                 } else if !flags.negated && !self.unknown.iter().any(|u| u == &t) {
                     // "4 telhas" (which size?): the amount waits for the product's name.
-                    if !words.is_empty() {
-                        if let Some(v) = leading_amount(toks, cl) {
+                    // "3 rolos de fio" with several fios: the same, though the clause
+                    // left no catalog words as context.
+                    if !words.is_empty() || super::choice::all_catalog_words(self.index, &t) {
+                        if let Some((v, unit)) = leading_amount(toks, cl) {
                             self.held.push(HeldAmount {
                                 text: t.clone(),
                                 quantity: Quantity::from_thousandths(v),
+                                unit: unit.map(str::to_string),
                             });
                         }
                     }
@@ -542,9 +545,11 @@ impl State<'_> {
                 }
                 // "as telhas são de 1,83" after "4 telhas": the amount held for it.
                 if let Some(h) = self.held_for(f.entry) {
+                    let unit = self.index.entries[f.entry].unit;
                     self.items.push(FoundItem {
                         sku,
-                        quantity: h.quantity,
+                        // "1 milheiro de tijolo" → "o de 8 furos": 1,000 un.
+                        quantity: convert(h.quantity.thousandths(), h.unit.as_deref(), unit),
                         confidence: f.confidence.min(80),
                         text: f.text,
                     });
@@ -754,15 +759,21 @@ impl State<'_> {
 
 /// The amount that opens a clause ("4 telhas"): a number right before a word, not after
 /// "de" (a size: "de 1,83").
-fn leading_amount(toks: &[Token], cl: &Clause) -> Option<i64> {
+fn leading_amount(toks: &[Token], cl: &Clause) -> Option<(i64, Option<&'static str>)> {
     cl.toks.iter().enumerate().find_map(|(k, i)| {
         let t = &toks[*i];
         let before_de = k > 0 && toks[cl.toks[k - 1]].is_word("de");
-        let word_after = cl
+        let after = cl
             .toks
             .get(k + 1)
-            .is_some_and(|n| toks[*n].kind == text::Kind::Word);
-        (t.kind == text::Kind::Num && !before_de && word_after && t.value > 0).then_some(t.value)
+            .map(|n| &toks[*n])
+            .filter(|n| n.kind == text::Kind::Word)?;
+        // "10 metros de fio": the unit it was said in, kept with the amount.
+        let unit = text::canonical_unit(&after.text).filter(|u| !matches!(*u, "l" | "mm" | "cm"));
+        // After "de" a number is a size ("telha de 2,44"), unless a unit follows it
+        // ("preciso de 30 metros de fio").
+        (t.kind == text::Kind::Num && (!before_de || unit.is_some()) && t.value > 0)
+            .then_some((t.value, unit))
     })
 }
 
@@ -785,7 +796,7 @@ fn unit_word(unit: Unit) -> Option<&'static str> {
 }
 
 /// Converts a stated amount into the item's catalog unit.
-fn convert(v: i64, stated: Option<&str>, unit: Unit) -> Quantity {
+pub(crate) fn convert(v: i64, stated: Option<&str>, unit: Unit) -> Quantity {
     let q = Quantity::from_thousandths(v);
     match (stated, unit) {
         (Some("milheiro"), Unit::Un | Unit::Pc) => q.scale(1000, 1),
