@@ -80,6 +80,12 @@ pub struct SendForm {
     button_id: Option<String>,
     #[serde(default)]
     button_title: Option<String>,
+    /// The tap was on a row of a list message (sent as Meta's `list_reply`), whose
+    /// description comes back with it.
+    #[serde(default)]
+    list_reply: bool,
+    #[serde(default)]
+    row_description: Option<String>,
 }
 
 /// Same-origin JSON only: a cross-site form cannot send `application/json`, and a browser
@@ -119,6 +125,18 @@ pub async fn send(
     let wamid = format!("wamid.SIM{}", uuid::Uuid::now_v7().simple());
     let pnid = &state.cfg.demo_phone_number_id;
     let body = match (&form.button_id, &form.button_title) {
+        (Some(id), Some(title)) if form.list_reply => whatsapp::webhook::build_list_reply_webhook(
+            pnid,
+            "5511933334444",
+            phone.as_str(),
+            name.as_deref(),
+            &wamid,
+            None,
+            id,
+            title,
+            form.row_description.as_deref(),
+            now / 1000,
+        ),
         (Some(id), Some(title)) => whatsapp::webhook::build_button_reply_webhook(
             pnid,
             "5511933334444",
@@ -234,6 +252,11 @@ fn message_json(m: &store::messages::Message) -> serde_json::Value {
         "error": m.error_message,
         "by_person": m.sent_by.is_some(),
         "buttons": payload.get("buttons").cloned().unwrap_or(json!([])),
+        // A list message: the button that opens it and its rows (id, title, description).
+        "list": (m.kind == "list").then(|| json!({
+            "button": payload.get("button").cloned().unwrap_or_default(),
+            "rows": payload.get("rows").cloned().unwrap_or(json!([])),
+        })),
         "created_at": m.created_at,
     })
 }
