@@ -187,3 +187,36 @@ fn a_conditional_alternative_is_quoted_and_its_condition_kept_for_a_person() {
     draft.apply(&u);
     assert_eq!(draft.conditions, u.conditions);
 }
+
+/// Questions typed without "?" (issue 13): a sentence opening with "tem", "vcs tem",
+/// "vendem", "trabalham com" and no amount asks about the product — a price answer, not an
+/// order of 1; "quanto/qnto/qto" anywhere asks too. With an amount it is an order.
+#[test]
+fn questions_without_a_question_mark() {
+    for (msg, sku) in [
+        ("boa tarde vcs tem pedrisco", "BRI-0-M3"),
+        ("opa, tem cimento cp4 ai", "CIM-CP4-50"),
+        ("voces vendem argamassa ac2", "ARG-AC2-20"),
+        ("bom dia, ainda tem telha de 2,44", "TEL-244"),
+        ("qto ta a lata de tinta pva", "TIN-P18"),
+        ("qnto sai o bloco de 9", "BLC-09"),
+    ] {
+        let u = understand(msg, index());
+        assert!(u.items.is_empty(), "{msg}: {:?}", u.items);
+        assert_eq!(u.intent, Intent::Question, "{msg}");
+        assert_eq!(u.price_questions, [sku], "{msg}");
+    }
+    // A product the store does not sell is still noted for a person.
+    let u = understand("oi vcs trabalham com piso vinilico", index());
+    assert!(u.items.is_empty());
+    assert_eq!(u.unknown.len(), 1, "{:?}", u.unknown);
+    // An amount makes it an order; "tem que" is not a question; a size is not an amount.
+    assert_items(&[
+        (
+            "boa noite tem 6 barras de ferro 3/8 pra amanha",
+            &["VER-38 6"],
+        ),
+        ("tem que ser cp4, 8 sacos", &["CIM-CP4-50 8"]),
+        ("tem pedrisco? manda 2 metros", &["BRI-0-M3 2"]),
+    ]);
+}
