@@ -220,3 +220,18 @@ fn questions_without_a_question_mark() {
         ("tem pedrisco? manda 2 metros", &["BRI-0-M3 2"]),
     ]);
 }
+
+/// "Corrigindo" opens a correction like "na verdade" (issue 13, dictated corrections): it
+/// is never a product, and the amount after it replaces the last one.
+#[test]
+fn corrigindo_is_a_correction_not_a_product() {
+    let (items, unknown) = read(&[
+        "preciso de doze sacos de argamassa ac1",
+        "Corrigindo quinze sacos",
+    ]);
+    assert_eq!(items, sorted(&["ARG-AC1-20 15"]));
+    assert!(unknown.is_empty(), "{unknown:?}");
+    let (items, unknown) = read(&["Quero dois metros de pedrisco ponto Entrega amanhã"]);
+    assert_eq!(items, sorted(&["BRI-0-M3 2"]));
+    assert!(unknown.is_empty(), "{unknown:?}");
+}
