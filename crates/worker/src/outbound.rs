@@ -319,6 +319,27 @@ mod tests {
         b
     }
 
+    /// The product question (issue 13): stored as a list payload that reads back the same,
+    /// and what it sends passes Meta's limits.
+    #[test]
+    fn a_product_question_is_a_list_meta_accepts() {
+        let catalog =
+            domain::catalog::parse_catalog_csv(domain::catalog::DEMO_CATALOG_CSV).unwrap();
+        let index = domain::understanding::CatalogIndex::build(&catalog, &[]);
+        let mut draft = domain::understanding::Draft::default();
+        let u = domain::understanding::understand_in("quero 3 caixas d'água", &index, &draft);
+        draft.apply(&u);
+        let q = domain::ask::question(&draft, &draft.unknown, &index, &catalog).unwrap();
+        let p = Payload::choice(TO, &q);
+        assert_eq!(p.kind(), "list");
+        assert_eq!(p.body(), q.body);
+        let stored = serde_json::to_string(&p).unwrap();
+        assert_eq!(serde_json::from_str::<Payload>(&stored).unwrap(), p);
+        assert_eq!(fit(p.clone(), "prompt"), vec![p.clone()]);
+        let graph = p.to_graph();
+        assert_eq!(graph.validate(), Ok(()));
+    }
+
     #[test]
     fn a_quote_that_fits_stays_one_button_message() {
         let p = Payload::Buttons {
