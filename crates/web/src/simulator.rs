@@ -352,3 +352,55 @@ fn refused(refusal: &whatsapp::mock::Refusal, what: &str) -> Response {
     )
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The product question (issue 13) as the page gets it: the question's text, the button
+    /// that opens the list and its rows; the rows' ids are what a tap sends back as a
+    /// `list_reply`.
+    #[test]
+    fn a_list_message_carries_its_button_and_rows() {
+        let payload = json!({
+            "type": "list",
+            "to": "5511987654321",
+            "body": "Qual *fio* você quer?",
+            "button": "Ver opções",
+            "section_title": "Fio",
+            "rows": [
+                { "id": "choice:CAB-25M", "title": "Cabo flexível 2,5mm²…", "description": "R$ 2,99/m" },
+                { "id": "choice:CAB-40M", "title": "Cabo flexível 4mm²…", "description": "R$ 4,69/m" },
+            ],
+        });
+        let m = store::messages::Message {
+            id: "m1".into(),
+            tenant_id: "t".into(),
+            conversation_id: "c".into(),
+            contact_id: "k".into(),
+            direction: domain::status::MessageDirection::Out,
+            provider_message_id: None,
+            kind: "list".into(),
+            body: "Qual *fio* você quer?".into(),
+            payload_json: payload.to_string(),
+            status: MessageStatus::Sent,
+            error_code: None,
+            error_message: None,
+            sent_by: None,
+            request_id: None,
+            created_at: 0,
+        };
+        let shown = message_json(&m);
+        assert_eq!(shown["body"], "Qual *fio* você quer?");
+        assert_eq!(shown["list"]["button"], "Ver opções");
+        assert_eq!(shown["list"]["rows"][1]["id"], "choice:CAB-40M");
+        assert_eq!(shown["buttons"], json!([]));
+        // Any other message has no list.
+        let text = store::messages::Message {
+            kind: "text".into(),
+            payload_json: "{}".into(),
+            ..m
+        };
+        assert!(message_json(&text)["list"].is_null());
+    }
+}
