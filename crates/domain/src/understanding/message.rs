@@ -64,6 +64,7 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
         open_condition: None,
         removal_sentence: None,
         held: Vec::new(),
+        first_choice: false,
     };
     for cl in &clauses {
         let unit = st.last_unit.or(st.draft_unit);
@@ -169,6 +170,9 @@ struct State<'a> {
     /// The sentence of the last removal ("pode tirar a areia e o ferro": the ferro too).
     removal_sentence: Option<usize>,
     held: Vec<HeldAmount>,
+    /// A product was ordered under "se tiver" ("se tiver pedrisco manda 1 metro"): the
+    /// "se não …" that follows is its alternative, for a person, not a second item.
+    first_choice: bool,
 }
 
 impl State<'_> {
@@ -298,6 +302,24 @@ impl State<'_> {
         // keeps the packaging of the product last talked about.
         let unit = self.last_unit.or(self.draft_unit);
         let outcome = analyze_clause(self.index, toks, text, cl, &self.context, unit);
+        // "se tiver pedrisco manda 1 metro se não | 1 metro de pó de pedra": a run-on list
+        // cut after "se não" — the condition belongs to the next piece, not this one.
+        if let Some(at) = trailing_condition(toks, cl).filter(|_| opened_at.is_none()) {
+            flags.conditional = false;
+            self.open_condition = Some((cl.sentence, at));
+        }
+        // "se tiver pedrisco manda 1 metro, se não 1 metro de pó de pedra": the store has
+        // the first choice, so the alternative is only noted.
+        if flags.conditional
+            && self.first_choice
+            && matches!(outcome, Outcome::Found(_) | Outcome::Dangling(..))
+        {
+            self.note_condition(toks, text, cl, opened_at);
+            return;
+        }
+        if !flags.conditional && opens_with_if_available(toks, cl) {
+            self.first_choice |= matches!(outcome, Outcome::Found(ref f) if f.qty.is_some());
+        }
         if flags.conditional {
             match outcome {
                 Outcome::Found(_) | Outcome::Dangling(..) => {
@@ -759,6 +781,31 @@ impl State<'_> {
 
 /// The amount that opens a clause ("4 telhas"): a number right before a word, not after
 /// "de" (a size: "de 1,83").
+/// The position of a condition that ends the clause ("… se não", "… senão"), if any.
+fn trailing_condition(toks: &[Token], cl: &Clause) -> Option<usize> {
+    let n = cl.toks.len();
+    let last = &toks[*cl.toks.last()?];
+    if last.is_word("senao") {
+        return Some(cl.toks[n - 1]);
+    }
+    (n >= 3 && matches!(last.text.as_str(), "nao" | "n") && toks[cl.toks[n - 2]].is_word("se"))
+        .then(|| cl.toks[n - 2])
+}
+
+/// "se tiver …", "se tem …", "se houver …": an order on condition that the store has it.
+fn opens_with_if_available(toks: &[Token], cl: &Clause) -> bool {
+    let mut words = cl
+        .toks
+        .iter()
+        .map(|i| &toks[*i])
+        .filter(|t| t.kind == text::Kind::Word);
+    matches!(
+        (words.next(), words.next()),
+        (Some(a), Some(b)) if a.is_word("se")
+            && matches!(b.text.as_str(), "tiver" | "tem" | "houver" | "tiverem")
+    )
+}
+
 fn leading_amount(toks: &[Token], cl: &Clause) -> Option<(i64, Option<&'static str>)> {
     cl.toks.iter().enumerate().find_map(|(k, i)| {
         let t = &toks[*i];

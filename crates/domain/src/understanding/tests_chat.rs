@@ -235,3 +235,31 @@ fn corrigindo_is_a_correction_not_a_product() {
     assert_eq!(items, sorted(&["BRI-0-M3 2"]));
     assert!(unknown.is_empty(), "{unknown:?}");
 }
+
+/// "se tiver X manda N se não Y" (issue 13 group 8): the store has the first choice, so it is
+/// quoted and the alternative is kept for a person — also when a run-on list is cut right
+/// after "se não".
+#[test]
+fn the_first_choice_is_quoted_and_its_alternative_noted() {
+    let u = understand(
+        "se tiver areia grossa manda 3 metros se nao 3 metros de areia media",
+        index(),
+    );
+    let items: Vec<(&str, String)> = u
+        .items
+        .iter()
+        .map(|i| (i.sku.as_str(), i.quantity.to_br()))
+        .collect();
+    assert_eq!(items, [("ARE-GRO-M3", "3".to_string())]);
+    assert!(
+        u.conditions.iter().any(|c| c.contains("areia media")),
+        "{:?}",
+        u.conditions
+    );
+    // Without "se tiver" the alternative after an unknown is still what is quoted.
+    let (items, _) = read(&[
+        "quero 4 telhas coloniais",
+        "se nao tiver manda 4 telhas de 2,44",
+    ]);
+    assert_eq!(items, sorted(&["TEL-244 4"]));
+}
