@@ -73,7 +73,15 @@ pub fn change_note(
             name(&it.sku)
         ));
     }
-    for gone in before.unknown.iter().filter(|x| !after.unknown.contains(x)) {
+    // An unknown that had its amount and left as an item came in is answered ("8 telhas",
+    // then "a de 1,83" or a tap on the list): the item added says it; it was not removed.
+    let added = after.items.iter().any(|i| qty_of(before, &i.sku).is_none());
+    let answered = |x: &String| added && before.held.iter().any(|h| &h.text == x);
+    for gone in before
+        .unknown
+        .iter()
+        .filter(|x| !after.unknown.contains(x) && !answered(x))
+    {
         parts.push(format!("tirei *{gone}*"));
     }
     for new in after.unknown.iter().filter(|x| !before.unknown.contains(x)) {

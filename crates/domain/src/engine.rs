@@ -215,6 +215,9 @@ pub enum Reply {
     /// A question that includes the delivery day, with the day buttons ([`day_buttons`]:
     /// Hoje / Amanhã / Outro dia).
     DayButtons(String),
+    /// One targeted question about a product the store has in several kinds, sent as a
+    /// WhatsApp list whose rows are the kinds (issue 13; [`crate::ask`]).
+    Choice(crate::ask::ChoiceQuestion),
     /// "Your quote is being checked by a person" ([`TemplateKind::ApprovalPending`]). Left for
     /// the worker to render: it names the quote, whose number exists only once the worker has
     /// stored it.
@@ -364,6 +367,12 @@ fn advance_one(
     }
     if let Some(i) = button_intent {
         u.intent = i;
+    }
+    // A row of the "Qual fio?" list: that item, with the amount the customer gave.
+    if let Inbound::Button { id, .. } = inbound {
+        if let Some(chosen) = crate::ask::tapped(id, &step.memo.draft, ctx.index, ctx.catalog) {
+            u = chosen;
+        }
     }
 
     let other_day = matches!(inbound, Inbound::Button { id, .. } if id.trim() == BUTTON_DAY_OTHER);
@@ -577,6 +586,14 @@ fn capture(
         || only_items_missing_but_unknown && all_but_items(&draft)
     {
         return quote(step, ctx, common);
+    }
+
+    // A product named with its amount but not its kind ("30 metros de fio"): one question
+    // with the kinds to tap, before anything else is asked.
+    if let Some(q) = crate::ask::question(&draft, &new_unknown, ctx.index, ctx.catalog) {
+        step.memo.asked_unknown.push(q.about.clone());
+        step.replies.push(Reply::Choice(q));
+        return Ok(());
     }
 
     let nothing_new = draft_is_empty(&draft) && u.price_questions.is_empty();

@@ -54,6 +54,7 @@ fn texts(step: &Step) -> Vec<String> {
         .map(|r| match r {
             Reply::Text(t) | Reply::QuoteButtons(t) | Reply::DayButtons(t) => t.clone(),
             Reply::ApprovalPending => "[aguardando aprovação]".into(),
+            Reply::Choice(q) => q.body.clone(),
         })
         .collect()
 }

@@ -80,6 +80,12 @@ pub struct SendForm {
     button_id: Option<String>,
     #[serde(default)]
     button_title: Option<String>,
+    /// The tap was on a row of a list message (sent as Meta's `list_reply`), whose
+    /// description comes back with it.
+    #[serde(default)]
+    list_reply: bool,
+    #[serde(default)]
+    row_description: Option<String>,
 }
 
 /// Same-origin JSON only: a cross-site form cannot send `application/json`, and a browser
@@ -119,6 +125,18 @@ pub async fn send(
     let wamid = format!("wamid.SIM{}", uuid::Uuid::now_v7().simple());
     let pnid = &state.cfg.demo_phone_number_id;
     let body = match (&form.button_id, &form.button_title) {
+        (Some(id), Some(title)) if form.list_reply => whatsapp::webhook::build_list_reply_webhook(
+            pnid,
+            "5511933334444",
+            phone.as_str(),
+            name.as_deref(),
+            &wamid,
+            None,
+            id,
+            title,
+            form.row_description.as_deref(),
+            now / 1000,
+        ),
         (Some(id), Some(title)) => whatsapp::webhook::build_button_reply_webhook(
             pnid,
             "5511933334444",
@@ -234,6 +252,11 @@ fn message_json(m: &store::messages::Message) -> serde_json::Value {
         "error": m.error_message,
         "by_person": m.sent_by.is_some(),
         "buttons": payload.get("buttons").cloned().unwrap_or(json!([])),
+        // A list message: the button that opens it and its rows (id, title, description).
+        "list": (m.kind == "list").then(|| json!({
+            "button": payload.get("button").cloned().unwrap_or_default(),
+            "rows": payload.get("rows").cloned().unwrap_or(json!([])),
+        })),
         "created_at": m.created_at,
     })
 }
@@ -328,4 +351,56 @@ fn refused(refusal: &whatsapp::mock::Refusal, what: &str) -> Response {
         Json(refusal.to_json()),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The product question (issue 13) as the page gets it: the question's text, the button
+    /// that opens the list and its rows; the rows' ids are what a tap sends back as a
+    /// `list_reply`.
+    #[test]
+    fn a_list_message_carries_its_button_and_rows() {
+        let payload = json!({
+            "type": "list",
+            "to": "5511987654321",
+            "body": "Qual *fio* você quer?",
+            "button": "Ver opções",
+            "section_title": "Fio",
+            "rows": [
+                { "id": "choice:CAB-25M", "title": "Cabo flexível 2,5mm²…", "description": "R$ 2,99/m" },
+                { "id": "choice:CAB-40M", "title": "Cabo flexível 4mm²…", "description": "R$ 4,69/m" },
+            ],
+        });
+        let m = store::messages::Message {
+            id: "m1".into(),
+            tenant_id: "t".into(),
+            conversation_id: "c".into(),
+            contact_id: "k".into(),
+            direction: domain::status::MessageDirection::Out,
+            provider_message_id: None,
+            kind: "list".into(),
+            body: "Qual *fio* você quer?".into(),
+            payload_json: payload.to_string(),
+            status: MessageStatus::Sent,
+            error_code: None,
+            error_message: None,
+            sent_by: None,
+            request_id: None,
+            created_at: 0,
+        };
+        let shown = message_json(&m);
+        assert_eq!(shown["body"], "Qual *fio* você quer?");
+        assert_eq!(shown["list"]["button"], "Ver opções");
+        assert_eq!(shown["list"]["rows"][1]["id"], "choice:CAB-40M");
+        assert_eq!(shown["buttons"], json!([]));
+        // Any other message has no list.
+        let text = store::messages::Message {
+            kind: "text".into(),
+            payload_json: "{}".into(),
+            ..m
+        };
+        assert!(message_json(&text)["list"].is_null());
+    }
 }

@@ -78,6 +78,46 @@
       });
       div.insertBefore(box, div.lastChild);
     }
+    if (m.list && m.list.rows && m.list.rows.length) {
+      div.insertBefore(listOf(m.list), div.lastChild);
+    }
+  }
+
+  // A list message as WhatsApp shows it: a button that opens the rows; a tap on a row
+  // answers with Meta's list_reply (the row's id, title and description).
+  function listOf(list) {
+    var box = document.createElement("div");
+    box.className = "buttons list";
+    var open = document.createElement("button");
+    open.type = "button";
+    open.textContent = "☰ " + (list.button || "Ver opções");
+    var rows = document.createElement("div");
+    rows.className = "rows";
+    rows.hidden = true;
+    open.addEventListener("click", function () { rows.hidden = !rows.hidden; });
+    list.rows.forEach(function (r) {
+      var row = document.createElement("button");
+      row.type = "button";
+      row.className = "row";
+      var title = document.createElement("strong");
+      title.textContent = r.title;
+      row.appendChild(title);
+      if (r.description) {
+        var d = document.createElement("span");
+        d.textContent = r.description;
+        row.appendChild(d);
+      }
+      row.addEventListener("click", function () {
+        rows.hidden = true;
+        bubble("me", r.title, "você");
+        post({ phone: phone.value, name: name.value, button_id: r.id, button_title: r.title,
+               list_reply: true, row_description: r.description || null });
+      });
+      rows.appendChild(row);
+    });
+    box.appendChild(open);
+    box.appendChild(rows);
+    return box;
   }
 
   function poll() {

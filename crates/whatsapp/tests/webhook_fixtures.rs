@@ -2,9 +2,9 @@
 
 use whatsapp::signature::{sign, verify_signature};
 use whatsapp::webhook::{
-    build_button_reply_webhook, build_status_webhook, build_text_webhook, parse_delivery,
-    parse_webhook, DeliveryStatus, GraphErrorInfo, InboundMessage, MessageContent, SharedContact,
-    StatusUpdate, Unreadable, WebhookEvent, WebhookParseError,
+    build_button_reply_webhook, build_list_reply_webhook, build_status_webhook, build_text_webhook,
+    parse_delivery, parse_webhook, DeliveryStatus, GraphErrorInfo, InboundMessage, MessageContent,
+    SharedContact, StatusUpdate, Unreadable, WebhookEvent, WebhookParseError,
 };
 
 macro_rules! fixture {
@@ -542,6 +542,51 @@ fn built_button_reply_round_trips() {
     assert_eq!(m.context_wamid.as_deref(), Some("wamid.OUTBOUND-QUOTE-1"));
     assert_eq!(m.contact_name, None);
     assert_eq!(m.timestamp, 1_764_317_000);
+}
+
+/// The product question's answer (issue 13): a row of our list, with the list message as
+/// its context; the builder the simulator uses writes exactly what Meta sends.
+#[test]
+fn interactive_list_reply_choice_and_its_builder() {
+    let raw = fixture!("interactive_list_reply_choice.json");
+    let m = only_message(raw);
+    let want = MessageContent::ListReply {
+        id: "choice:CAB-25M".into(),
+        title: "Cabo flexível 2,5mm²".into(),
+        description: Some("Cabo flexível 2,5mm² (metro) — R$ 2,99/m".into()),
+    };
+    assert_eq!(m.content, want);
+    assert_eq!(
+        m.content.text_for_understanding().as_deref(),
+        Some("Cabo flexível 2,5mm²")
+    );
+    assert_eq!(
+        m.context_wamid.as_deref(),
+        Some("wamid.OUTBOUND-CHOICE-000000000000001")
+    );
+    let built = build_list_reply_webhook(
+        CHANNEL,
+        DISPLAY,
+        "5511987654321",
+        Some("Maria Souza"),
+        "wamid.LIST-REPLY-CHOICE-0000000000001",
+        Some("wamid.OUTBOUND-CHOICE-000000000000001"),
+        "choice:CAB-25M",
+        "Cabo flexível 2,5mm²",
+        Some("Cabo flexível 2,5mm² (metro) — R$ 2,99/m"),
+        1_764_317_060,
+    );
+    // Everything but the account id (the builder's is the simulator's) is Meta's payload.
+    let value = |raw: &str| {
+        let v: serde_json::Value = serde_json::from_str(raw).unwrap();
+        v["entry"][0]["changes"][0].clone()
+    };
+    assert_eq!(
+        value(&built),
+        value(raw),
+        "the builder writes Meta's format"
+    );
+    assert_eq!(only_message(&built), m);
 }
 
 #[test]

@@ -311,6 +311,7 @@ async fn apply_step(
                     .await?;
                 continue;
             }
+            Reply::Choice(q) => Payload::choice(&to, q),
             // Needs the number of the quote waiting for approval: after it is stored, below.
             Reply::ApprovalPending => continue,
         };

@@ -7,7 +7,8 @@ use store::jobs::{self, NewJob};
 use store::messages::{self, NewOutbound};
 use store::{Engine, StoreError};
 use whatsapp::graph::{
-    split_text, OutboundMessage, ReplyButton, MAX_INTERACTIVE_BODY_CHARS, MAX_TEXT_BODY_CHARS,
+    split_text, ListRow, OutboundMessage, ReplyButton, MAX_INTERACTIVE_BODY_CHARS,
+    MAX_TEXT_BODY_CHARS,
 };
 
 use domain::engine::{quote_button_id, QuoteAction};
@@ -25,6 +26,15 @@ pub enum Payload {
         body: String,
         buttons: Vec<(String, String)>,
     },
+    /// A list message: one question whose answers are rows to tap ("Qual fio?", issue 13).
+    List {
+        to: String,
+        body: String,
+        button: String,
+        #[serde(default)]
+        section_title: Option<String>,
+        rows: Vec<Row>,
+    },
     /// The quote's PDF as a document. Built and uploaded by the send job (`worker::document`)
     /// from the quote's snapshot; `media_id` is kept once uploaded, so a retry reuses it. A
     /// re-issued quote has another number, so another document.
@@ -37,7 +47,35 @@ pub enum Payload {
     },
 }
 
+/// A row of a [`Payload::List`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Row {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
 impl Payload {
+    /// The list message of a product question ([`domain::ask`]).
+    pub fn choice(to: &str, q: &domain::ask::ChoiceQuestion) -> Payload {
+        Payload::List {
+            to: to.to_string(),
+            body: q.body.clone(),
+            button: q.button.clone(),
+            section_title: Some(q.section_title.clone()),
+            rows: q
+                .rows
+                .iter()
+                .map(|r| Row {
+                    id: r.id.clone(),
+                    title: r.title.clone(),
+                    description: Some(r.description.clone()),
+                })
+                .collect(),
+        }
+    }
+
     pub fn to_graph(&self) -> OutboundMessage {
         match self {
             Payload::Text { to, body } => OutboundMessage::Text {
@@ -50,6 +88,22 @@ impl Payload {
                 buttons: buttons
                     .iter()
                     .map(|(id, title)| ReplyButton::new(id, title))
+                    .collect(),
+            },
+            Payload::List {
+                to,
+                body,
+                button,
+                section_title,
+                rows,
+            } => OutboundMessage::List {
+                to: to.clone(),
+                body: body.clone(),
+                button: button.clone(),
+                section_title: section_title.clone(),
+                rows: rows
+                    .iter()
+                    .map(|r| ListRow::new(&r.id, &r.title, r.description.clone()))
                     .collect(),
             },
             Payload::QuoteDocument {
@@ -71,13 +125,16 @@ impl Payload {
         match self {
             Payload::Text { .. } => "text",
             Payload::Buttons { .. } => "buttons",
+            Payload::List { .. } => "list",
             Payload::QuoteDocument { .. } => "document",
         }
     }
 
     pub fn body(&self) -> &str {
         match self {
-            Payload::Text { body, .. } | Payload::Buttons { body, .. } => body,
+            Payload::Text { body, .. }
+            | Payload::Buttons { body, .. }
+            | Payload::List { body, .. } => body,
             // What the dashboard's transcript and the simulator show for it.
             Payload::QuoteDocument { filename, .. } => filename,
         }
@@ -260,6 +317,27 @@ mod tests {
         }
         b.push_str("*Total: R$ 885,60* (PIX)\n");
         b
+    }
+
+    /// The product question (issue 13): stored as a list payload that reads back the same,
+    /// and what it sends passes Meta's limits.
+    #[test]
+    fn a_product_question_is_a_list_meta_accepts() {
+        let catalog =
+            domain::catalog::parse_catalog_csv(domain::catalog::DEMO_CATALOG_CSV).unwrap();
+        let index = domain::understanding::CatalogIndex::build(&catalog, &[]);
+        let mut draft = domain::understanding::Draft::default();
+        let u = domain::understanding::understand_in("quero 3 caixas d'água", &index, &draft);
+        draft.apply(&u);
+        let q = domain::ask::question(&draft, &draft.unknown, &index, &catalog).unwrap();
+        let p = Payload::choice(TO, &q);
+        assert_eq!(p.kind(), "list");
+        assert_eq!(p.body(), q.body);
+        let stored = serde_json::to_string(&p).unwrap();
+        assert_eq!(serde_json::from_str::<Payload>(&stored).unwrap(), p);
+        assert_eq!(fit(p.clone(), "prompt"), vec![p.clone()]);
+        let graph = p.to_graph();
+        assert_eq!(graph.validate(), Ok(()));
     }
 
     #[test]

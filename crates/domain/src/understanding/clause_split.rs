@@ -220,8 +220,21 @@ pub(crate) fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<C
                 )
             })
     };
-    let question_sentences: Vec<usize> =
+    let mut question_sentences: Vec<usize> =
         out.iter().filter(|c| asks(c)).map(|c| c.sentence).collect();
+    // "boa noite vcs tem areia fina", "tem cimento cp2": a sentence that opens with "do you
+    // have / sell" and carries no amount asks, with or without its "?" (people leave it out).
+    let sentences = out.last().map_or(0, |c| c.sentence + 1);
+    for n in 0..sentences {
+        let sentence: Vec<usize> = out
+            .iter()
+            .filter(|c| c.sentence == n)
+            .flat_map(|c| c.toks.iter().copied())
+            .collect();
+        if opens_with_sold_question(toks, &sentence) && !has_amount(toks, &sentence) {
+            question_sentences.push(n);
+        }
+    }
     for cl in out.iter_mut() {
         if question_sentences.contains(&cl.sentence) {
             cl.question = true;
@@ -250,6 +263,42 @@ pub(crate) fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<C
         prev = Some((cl.asks_product, cl.sentence));
     }
     out
+}
+
+/// Does the clause open (after greetings and "vcs") with a "do you have / sell" verb —
+/// "tem", "vende", "trabalham com" — and not "tem que" ("tem que ser cp2")?
+fn opens_with_sold_question(toks: &[Token], cl: &[usize]) -> bool {
+    let words = cl
+        .iter()
+        .map(|i| &toks[*i])
+        .filter(|t| t.kind == Kind::Word)
+        .map(|t| t.text.as_str());
+    let mut rest = words.skip_while(|w| lexicon::is_question_opener_filler(w));
+    match (rest.next(), rest.next()) {
+        (Some(verb), next) => {
+            lexicon::is_sold_question_verb(verb)
+                && verb != "tinha"
+                && !matches!(next, Some("que" | "q" | "como"))
+        }
+        _ => false,
+    }
+}
+
+/// An amount in a "tem …" sentence: a number right after the verb ("tem 10 sacos de
+/// cimento") or before a unit of sale ("tem cimento, 10 sacos"). A size is not one ("tem
+/// bloco de 14", "telha de 1,83").
+fn has_amount(toks: &[Token], sentence: &[usize]) -> bool {
+    sentence.iter().enumerate().any(|(k, i)| {
+        if !matches!(toks[*i].kind, Kind::Num | Kind::Frac) {
+            return false;
+        }
+        let after_verb = k > 0 && lexicon::is_sold_question_verb(&toks[sentence[k - 1]].text);
+        let unit_next = sentence.get(k + 1).is_some_and(|n| {
+            text::canonical_unit(&toks[*n].text)
+                .is_some_and(|u| u == "m" || super::clause_items::is_count_unit(u))
+        });
+        after_verb || unit_next
+    })
 }
 
 /// "não é cp4", "é o comum": the verb "é" (or "e" written for it right after "não") does

@@ -64,6 +64,7 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
         open_condition: None,
         removal_sentence: None,
         held: Vec::new(),
+        first_choice: false,
     };
     for cl in &clauses {
         let unit = st.last_unit.or(st.draft_unit);
@@ -169,6 +170,9 @@ struct State<'a> {
     /// The sentence of the last removal ("pode tirar a areia e o ferro": the ferro too).
     removal_sentence: Option<usize>,
     held: Vec<HeldAmount>,
+    /// A product was ordered under "se tiver" ("se tiver pedrisco manda 1 metro"): the
+    /// "se não …" that follows is its alternative, for a person, not a second item.
+    first_choice: bool,
 }
 
 impl State<'_> {
@@ -298,6 +302,24 @@ impl State<'_> {
         // keeps the packaging of the product last talked about.
         let unit = self.last_unit.or(self.draft_unit);
         let outcome = analyze_clause(self.index, toks, text, cl, &self.context, unit);
+        // "se tiver pedrisco manda 1 metro se não | 1 metro de pó de pedra": a run-on list
+        // cut after "se não" — the condition belongs to the next piece, not this one.
+        if let Some(at) = trailing_condition(toks, cl).filter(|_| opened_at.is_none()) {
+            flags.conditional = false;
+            self.open_condition = Some((cl.sentence, at));
+        }
+        // "se tiver pedrisco manda 1 metro, se não 1 metro de pó de pedra": the store has
+        // the first choice, so the alternative is only noted.
+        if flags.conditional
+            && self.first_choice
+            && matches!(outcome, Outcome::Found(_) | Outcome::Dangling(..))
+        {
+            self.note_condition(toks, text, cl, opened_at);
+            return;
+        }
+        if !flags.conditional && opens_with_if_available(toks, cl) {
+            self.first_choice |= matches!(outcome, Outcome::Found(ref f) if f.qty.is_some());
+        }
         if flags.conditional {
             match outcome {
                 Outcome::Found(_) | Outcome::Dangling(..) => {
@@ -316,11 +338,14 @@ impl State<'_> {
                     self.forget_unknown(toks, text, cl);
                 } else if !flags.negated && !self.unknown.iter().any(|u| u == &t) {
                     // "4 telhas" (which size?): the amount waits for the product's name.
-                    if !words.is_empty() {
-                        if let Some(v) = leading_amount(toks, cl) {
+                    // "3 rolos de fio" with several fios: the same, though the clause
+                    // left no catalog words as context.
+                    if !words.is_empty() || super::choice::all_catalog_words(self.index, &t) {
+                        if let Some((v, unit)) = leading_amount(toks, cl) {
                             self.held.push(HeldAmount {
                                 text: t.clone(),
                                 quantity: Quantity::from_thousandths(v),
+                                unit: unit.map(str::to_string),
                             });
                         }
                     }
@@ -542,9 +567,11 @@ impl State<'_> {
                 }
                 // "as telhas são de 1,83" after "4 telhas": the amount held for it.
                 if let Some(h) = self.held_for(f.entry) {
+                    let unit = self.index.entries[f.entry].unit;
                     self.items.push(FoundItem {
                         sku,
-                        quantity: h.quantity,
+                        // "1 milheiro de tijolo" → "o de 8 furos": 1,000 un.
+                        quantity: convert(h.quantity.thousandths(), h.unit.as_deref(), unit),
                         confidence: f.confidence.min(80),
                         text: f.text,
                     });
@@ -754,15 +781,46 @@ impl State<'_> {
 
 /// The amount that opens a clause ("4 telhas"): a number right before a word, not after
 /// "de" (a size: "de 1,83").
-fn leading_amount(toks: &[Token], cl: &Clause) -> Option<i64> {
+/// The position of a condition that ends the clause ("… se não", "… senão"), if any.
+fn trailing_condition(toks: &[Token], cl: &Clause) -> Option<usize> {
+    let n = cl.toks.len();
+    let last = &toks[*cl.toks.last()?];
+    if last.is_word("senao") {
+        return Some(cl.toks[n - 1]);
+    }
+    (n >= 3 && matches!(last.text.as_str(), "nao" | "n") && toks[cl.toks[n - 2]].is_word("se"))
+        .then(|| cl.toks[n - 2])
+}
+
+/// "se tiver …", "se tem …", "se houver …": an order on condition that the store has it.
+fn opens_with_if_available(toks: &[Token], cl: &Clause) -> bool {
+    let mut words = cl
+        .toks
+        .iter()
+        .map(|i| &toks[*i])
+        .filter(|t| t.kind == text::Kind::Word);
+    matches!(
+        (words.next(), words.next()),
+        (Some(a), Some(b)) if a.is_word("se")
+            && matches!(b.text.as_str(), "tiver" | "tem" | "houver" | "tiverem")
+    )
+}
+
+fn leading_amount(toks: &[Token], cl: &Clause) -> Option<(i64, Option<&'static str>)> {
     cl.toks.iter().enumerate().find_map(|(k, i)| {
         let t = &toks[*i];
         let before_de = k > 0 && toks[cl.toks[k - 1]].is_word("de");
-        let word_after = cl
+        let after = cl
             .toks
             .get(k + 1)
-            .is_some_and(|n| toks[*n].kind == text::Kind::Word);
-        (t.kind == text::Kind::Num && !before_de && word_after && t.value > 0).then_some(t.value)
+            .map(|n| &toks[*n])
+            .filter(|n| n.kind == text::Kind::Word)?;
+        // "10 metros de fio": the unit it was said in, kept with the amount.
+        let unit = text::canonical_unit(&after.text).filter(|u| !matches!(*u, "l" | "mm" | "cm"));
+        // After "de" a number is a size ("telha de 2,44"), unless a unit follows it
+        // ("preciso de 30 metros de fio").
+        (t.kind == text::Kind::Num && (!before_de || unit.is_some()) && t.value > 0)
+            .then_some((t.value, unit))
     })
 }
 
@@ -785,7 +843,7 @@ fn unit_word(unit: Unit) -> Option<&'static str> {
 }
 
 /// Converts a stated amount into the item's catalog unit.
-fn convert(v: i64, stated: Option<&str>, unit: Unit) -> Quantity {
+pub(crate) fn convert(v: i64, stated: Option<&str>, unit: Unit) -> Quantity {
     let q = Quantity::from_thousandths(v);
     match (stated, unit) {
         (Some("milheiro"), Unit::Un | Unit::Pc) => q.scale(1000, 1),

@@ -7,6 +7,7 @@
 //! [`Draft::apply`] after each message, or [`parse_conversation`] for the offline `parse`
 //! command. See `docs/understanding.md`.
 
+mod choice;
 mod clause_items;
 mod clause_split;
 mod draft;
@@ -27,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use crate::money::Quantity;
 use crate::slots::{Delivery, Location, PaymentMethod};
 
+pub use choice::{choice_for, Choice, MAX_CHOICES};
 pub use draft::{Draft, DraftItem, MissingSlot};
 pub use index::CatalogIndex;
 pub use output::{parse_conversation, parse_jsonl_line, OutputItem, ParseOutput};
@@ -130,6 +132,10 @@ pub struct HeldAmount {
     /// The unknown product's text, as in [`Understanding::unknown`].
     pub text: String,
     pub quantity: Quantity,
+    /// The unit the amount was said in ("metro", "rolo", "milheiro"), canonical; it narrows
+    /// the kinds asked about and converts the amount once the product is named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
 }
 
 /// Folds text the way understanding compares names: lower case, no accents, words
@@ -154,6 +160,8 @@ pub fn understand_in(text: &str, index: &CatalogIndex, draft: &Draft) -> Underst
 mod tests;
 #[cfg(test)]
 mod tests_chat;
+#[cfg(test)]
+mod tests_choice;
 #[cfg(test)]
 mod tests_corrections;
 #[cfg(test)]

@@ -187,3 +187,79 @@ fn a_conditional_alternative_is_quoted_and_its_condition_kept_for_a_person() {
     draft.apply(&u);
     assert_eq!(draft.conditions, u.conditions);
 }
+
+/// Questions typed without "?" (issue 13): a sentence opening with "tem", "vcs tem",
+/// "vendem", "trabalham com" and no amount asks about the product — a price answer, not an
+/// order of 1; "quanto/qnto/qto" anywhere asks too. With an amount it is an order.
+#[test]
+fn questions_without_a_question_mark() {
+    for (msg, sku) in [
+        ("boa tarde vcs tem pedrisco", "BRI-0-M3"),
+        ("opa, tem cimento cp4 ai", "CIM-CP4-50"),
+        ("voces vendem argamassa ac2", "ARG-AC2-20"),
+        ("bom dia, ainda tem telha de 2,44", "TEL-244"),
+        ("qto ta a lata de tinta pva", "TIN-P18"),
+        ("qnto sai o bloco de 9", "BLC-09"),
+    ] {
+        let u = understand(msg, index());
+        assert!(u.items.is_empty(), "{msg}: {:?}", u.items);
+        assert_eq!(u.intent, Intent::Question, "{msg}");
+        assert_eq!(u.price_questions, [sku], "{msg}");
+    }
+    // A product the store does not sell is still noted for a person.
+    let u = understand("oi vcs trabalham com piso vinilico", index());
+    assert!(u.items.is_empty());
+    assert_eq!(u.unknown.len(), 1, "{:?}", u.unknown);
+    // An amount makes it an order; "tem que" is not a question; a size is not an amount.
+    assert_items(&[
+        (
+            "boa noite tem 6 barras de ferro 3/8 pra amanha",
+            &["VER-38 6"],
+        ),
+        ("tem que ser cp4, 8 sacos", &["CIM-CP4-50 8"]),
+        ("tem pedrisco? manda 2 metros", &["BRI-0-M3 2"]),
+    ]);
+}
+
+/// "Corrigindo" opens a correction like "na verdade" (issue 13, dictated corrections): it
+/// is never a product, and the amount after it replaces the last one.
+#[test]
+fn corrigindo_is_a_correction_not_a_product() {
+    let (items, unknown) = read(&[
+        "preciso de doze sacos de argamassa ac1",
+        "Corrigindo quinze sacos",
+    ]);
+    assert_eq!(items, sorted(&["ARG-AC1-20 15"]));
+    assert!(unknown.is_empty(), "{unknown:?}");
+    let (items, unknown) = read(&["Quero dois metros de pedrisco ponto Entrega amanhã"]);
+    assert_eq!(items, sorted(&["BRI-0-M3 2"]));
+    assert!(unknown.is_empty(), "{unknown:?}");
+}
+
+/// "se tiver X manda N se não Y" (issue 13 group 8): the store has the first choice, so it is
+/// quoted and the alternative is kept for a person — also when a run-on list is cut right
+/// after "se não".
+#[test]
+fn the_first_choice_is_quoted_and_its_alternative_noted() {
+    let u = understand(
+        "se tiver areia grossa manda 3 metros se nao 3 metros de areia media",
+        index(),
+    );
+    let items: Vec<(&str, String)> = u
+        .items
+        .iter()
+        .map(|i| (i.sku.as_str(), i.quantity.to_br()))
+        .collect();
+    assert_eq!(items, [("ARE-GRO-M3", "3".to_string())]);
+    assert!(
+        u.conditions.iter().any(|c| c.contains("areia media")),
+        "{:?}",
+        u.conditions
+    );
+    // Without "se tiver" the alternative after an unknown is still what is quoted.
+    let (items, _) = read(&[
+        "quero 4 telhas coloniais",
+        "se nao tiver manda 4 telhas de 2,44",
+    ]);
+    assert_eq!(items, sorted(&["TEL-244 4"]));
+}

@@ -13,6 +13,18 @@ pub const MAX_BUTTONS: usize = 3;
 pub const MAX_BUTTON_TITLE_CHARS: usize = 20;
 /// Characters in a reply button's id.
 pub const MAX_BUTTON_ID_CHARS: usize = 256;
+/// Rows of a list message (all sections together).
+pub const MAX_LIST_ROWS: usize = 10;
+/// Characters in a list row's title.
+pub const MAX_ROW_TITLE_CHARS: usize = 24;
+/// Characters in a list row's description.
+pub const MAX_ROW_DESCRIPTION_CHARS: usize = 72;
+/// Characters in a list row's id.
+pub const MAX_ROW_ID_CHARS: usize = 200;
+/// Characters in the button that opens a list.
+pub const MAX_LIST_BUTTON_CHARS: usize = 20;
+/// Characters in a list section's title.
+pub const MAX_SECTION_TITLE_CHARS: usize = 24;
 /// Meta's limit for a media message's caption.
 pub const MAX_CAPTION_CHARS: usize = 1024;
 /// Characters we allow in a document's file name (Meta shows it; it sets no documented limit,
@@ -30,6 +42,18 @@ pub enum OutboundMessage {
         to: String,
         body: String,
         buttons: Vec<ReplyButton>,
+    },
+    /// An interactive list (`interactive.type: list`): a button that opens one section of
+    /// rows; the customer's tap comes back as a `list_reply` with the row's id. Build it with
+    /// [`OutboundMessage::list`], which checks Meta's limits.
+    List {
+        to: String,
+        body: String,
+        /// The button that opens the list ("Ver opções").
+        button: String,
+        /// Shown above the rows; optional with one section.
+        section_title: Option<String>,
+        rows: Vec<ListRow>,
     },
     /// A document uploaded first through `POST /{phone_number_id}/media` (its `media_id`),
     /// shown to the customer as `filename` with an optional caption.
@@ -57,6 +81,29 @@ impl ReplyButton {
     }
 }
 
+/// One row of a list message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListRow {
+    /// Comes back in the customer's `list_reply.id` (e.g. `choice:CIM-CP2-50`).
+    pub id: String,
+    pub title: String,
+    pub description: Option<String>,
+}
+
+impl ListRow {
+    pub fn new(
+        id: impl Into<String>,
+        title: impl Into<String>,
+        description: Option<String>,
+    ) -> ListRow {
+        ListRow {
+            id: id.into(),
+            title: title.into(),
+            description,
+        }
+    }
+}
+
 /// Why a message can't be sent as it is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid outbound message: {0}")]
@@ -73,6 +120,7 @@ impl OutboundMessage {
         match self {
             OutboundMessage::Text { to, .. }
             | OutboundMessage::Buttons { to, .. }
+            | OutboundMessage::List { to, .. }
             | OutboundMessage::Document { to, .. } => to,
         }
     }
@@ -82,6 +130,7 @@ impl OutboundMessage {
         match self {
             OutboundMessage::Text { .. } => "text",
             OutboundMessage::Buttons { .. } => "buttons",
+            OutboundMessage::List { .. } => "list",
             OutboundMessage::Document { .. } => "document",
         }
     }
@@ -95,6 +144,16 @@ impl OutboundMessage {
                 validate_body(body, MAX_INTERACTIVE_BODY_CHARS)?;
                 validate_buttons(buttons)
             }
+            OutboundMessage::List {
+                body,
+                button,
+                section_title,
+                rows,
+                ..
+            } => {
+                validate_body(body, MAX_INTERACTIVE_BODY_CHARS)?;
+                validate_list(button, section_title.as_deref(), rows)
+            }
             OutboundMessage::Document {
                 media_id,
                 filename,
@@ -102,6 +161,27 @@ impl OutboundMessage {
                 ..
             } => validate_document(media_id, filename, caption.as_deref()),
         }
+    }
+
+    /// A list message, checked against Meta's limits as it is built (≤ 10 rows, row title ≤
+    /// 24 characters, description ≤ 72, button ≤ 20, section title ≤ 24, ids unique): a
+    /// list that breaks them is a clear error here, never a 400 from Meta.
+    pub fn list(
+        to: impl Into<String>,
+        body: impl Into<String>,
+        button: impl Into<String>,
+        section_title: Option<String>,
+        rows: Vec<ListRow>,
+    ) -> Result<OutboundMessage, InvalidMessage> {
+        let msg = OutboundMessage::List {
+            to: to.into(),
+            body: body.into(),
+            button: button.into(),
+            section_title,
+            rows,
+        };
+        msg.validate()?;
+        Ok(msg)
     }
 
     /// The JSON body of `POST /{phone_number_id}/messages`, in Meta's format: the address
@@ -145,6 +225,40 @@ impl OutboundMessage {
                     },
                 },
             }),
+            OutboundMessage::List {
+                to,
+                body,
+                button,
+                section_title,
+                rows,
+            } => {
+                let mut section = json!({
+                    "rows": rows
+                        .iter()
+                        .map(|r| {
+                            let mut row = json!({ "id": r.id, "title": r.title });
+                            if let Some(d) = &r.description {
+                                row["description"] = Value::String(d.clone());
+                            }
+                            row
+                        })
+                        .collect::<Vec<_>>(),
+                });
+                if let Some(t) = section_title {
+                    section["title"] = Value::String(t.clone());
+                }
+                json!({
+                    "messaging_product": "whatsapp",
+                    "recipient_type": "individual",
+                    "to": to,
+                    "type": "interactive",
+                    "interactive": {
+                        "type": "list",
+                        "body": { "text": body },
+                        "action": { "button": button, "sections": [section] },
+                    },
+                })
+            }
             OutboundMessage::Document {
                 to,
                 media_id,
@@ -289,6 +403,52 @@ fn validate_buttons(buttons: &[ReplyButton]) -> Result<(), InvalidMessage> {
     Ok(())
 }
 
+/// A text of 1 to `max` characters (Meta counts characters, not bytes).
+fn validate_sized(what: &str, text: &str, max: usize) -> Result<(), InvalidMessage> {
+    let n = text.chars().count();
+    if text.trim().is_empty() || n > max {
+        return invalid(format!("{what} must have 1 to {max} characters (has {n})"));
+    }
+    Ok(())
+}
+
+fn validate_list(
+    button: &str,
+    section_title: Option<&str>,
+    rows: &[ListRow],
+) -> Result<(), InvalidMessage> {
+    validate_sized("list button", button, MAX_LIST_BUTTON_CHARS)?;
+    if let Some(t) = section_title {
+        validate_sized("list section title", t, MAX_SECTION_TITLE_CHARS)?;
+    }
+    if rows.is_empty() {
+        return invalid("a list message needs at least one row");
+    }
+    if rows.len() > MAX_LIST_ROWS {
+        return invalid(format!(
+            "{} rows; WhatsApp allows at most {MAX_LIST_ROWS}",
+            rows.len()
+        ));
+    }
+    for (i, r) in rows.iter().enumerate() {
+        let n = i + 1;
+        validate_sized(&format!("row {n} title"), &r.title, MAX_ROW_TITLE_CHARS)?;
+        validate_sized(&format!("row {n} id"), &r.id, MAX_ROW_ID_CHARS)?;
+        if let Some(d) = &r.description {
+            validate_sized(
+                &format!("row {n} description"),
+                d,
+                MAX_ROW_DESCRIPTION_CHARS,
+            )?;
+        }
+        // Meta refuses repeated row ids in one message.
+        if rows[..i].iter().any(|o| o.id == r.id) {
+            return invalid(format!("row id {:?} is repeated", r.id));
+        }
+    }
+    Ok(())
+}
+
 /// Splits a long body into pieces of at most `max_chars` characters for consecutive text
 /// messages. Pieces end at line boundaries, so a quote's line is never cut in two; only a
 /// single line longer than a whole message is cut, at a space, and never between "R$" and
@@ -416,6 +576,104 @@ mod tests {
             buttons[1].id = buttons[0].id.clone();
         }
         assert!(repeated_id.validate().is_err());
+    }
+
+    fn rows(n: usize) -> Vec<ListRow> {
+        (0..n)
+            .map(|i| ListRow::new(format!("choice:SKU-{i}"), format!("Cimento {i}"), None))
+            .collect()
+    }
+
+    fn list(rows: Vec<ListRow>) -> Result<OutboundMessage, InvalidMessage> {
+        OutboundMessage::list(
+            "5511987654321",
+            "Qual cimento?",
+            "Ver opções",
+            Some("Cimentos".into()),
+            rows,
+        )
+    }
+
+    #[test]
+    fn list_json_is_metas_format() {
+        let msg = list(vec![
+            ListRow::new(
+                "choice:CIM-CP2-50",
+                "Cimento CP-II 50kg",
+                Some("R$ 36,90/sc".into()),
+            ),
+            ListRow::new("choice:CIM-BRC-1", "Cimento branco 1kg", None),
+        ])
+        .unwrap();
+        assert_eq!(msg.kind(), "list");
+        assert_eq!(
+            msg.to_graph_json(),
+            json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": "5511987654321",
+                "type": "interactive",
+                "interactive": {
+                    "type": "list",
+                    "body": { "text": "Qual cimento?" },
+                    "action": {
+                        "button": "Ver opções",
+                        "sections": [{
+                            "title": "Cimentos",
+                            "rows": [
+                                { "id": "choice:CIM-CP2-50", "title": "Cimento CP-II 50kg",
+                                  "description": "R$ 36,90/sc" },
+                                { "id": "choice:CIM-BRC-1", "title": "Cimento branco 1kg" },
+                            ],
+                        }],
+                    },
+                },
+            })
+        );
+        // What we build, the mock Graph API (Meta's rules) takes.
+        assert_eq!(crate::mock::check_message(&msg.to_graph_json()), Ok(()));
+    }
+
+    #[test]
+    fn list_limits_are_checked_when_it_is_built() {
+        assert!(list(rows(10)).is_ok());
+        let err = list(rows(11)).unwrap_err();
+        assert!(err.0.contains("at most 10"), "{err}");
+        assert!(list(vec![]).is_err());
+        // 24 characters (accents count once) is fine; 25 is not.
+        let title = |t: &str| list(vec![ListRow::new("a", t, None)]);
+        assert!(title("Cimento CP-II-E-32 50kgç").is_ok());
+        let err = title("Cimento CP-II-E-32 50kg çç").unwrap_err();
+        assert!(err.0.contains("row 1 title"), "{err}");
+        assert!(title(" ").is_err());
+        let described = |d: &str| list(vec![ListRow::new("a", "Fio", Some(d.into()))]);
+        assert!(described(&"ç".repeat(72)).is_ok());
+        assert!(described(&"ç".repeat(73))
+            .unwrap_err()
+            .0
+            .contains("description"));
+        let mut twice = rows(2);
+        twice[1].id = twice[0].id.clone();
+        assert!(list(twice).unwrap_err().0.contains("repeated"));
+        let button = |b: &str| OutboundMessage::list("5511987654321", "Qual?", b, None, rows(2));
+        assert!(button("Escolher um produtoo").is_ok());
+        assert!(button("Escolher um produto a")
+            .unwrap_err()
+            .0
+            .contains("button"));
+        let section = |t: &str| {
+            OutboundMessage::list("5511987654321", "Qual?", "Ver", Some(t.into()), rows(2))
+        };
+        assert!(section(&"s".repeat(24)).is_ok());
+        assert!(section(&"s".repeat(25)).is_err());
+        let long_body = OutboundMessage::list(
+            "5511987654321",
+            "a".repeat(MAX_INTERACTIVE_BODY_CHARS + 1),
+            "Ver",
+            None,
+            rows(2),
+        );
+        assert!(long_body.is_err());
     }
 
     #[test]

@@ -20,9 +20,11 @@ pub use config::{
 };
 pub use error::{codes, is_account_level, SendError, ACCOUNT_LEVEL_CODES};
 pub use message::{
-    is_user_id, split_text, InvalidMessage, OutboundMessage, Recipient, ReplyButton, MAX_BUTTONS,
-    MAX_BUTTON_ID_CHARS, MAX_BUTTON_TITLE_CHARS, MAX_CAPTION_CHARS, MAX_FILENAME_CHARS,
-    MAX_INTERACTIVE_BODY_CHARS, MAX_TEXT_BODY_CHARS, MAX_USER_ID_CHARS,
+    is_user_id, split_text, InvalidMessage, ListRow, OutboundMessage, Recipient, ReplyButton,
+    MAX_BUTTONS, MAX_BUTTON_ID_CHARS, MAX_BUTTON_TITLE_CHARS, MAX_CAPTION_CHARS,
+    MAX_FILENAME_CHARS, MAX_INTERACTIVE_BODY_CHARS, MAX_LIST_BUTTON_CHARS, MAX_LIST_ROWS,
+    MAX_ROW_DESCRIPTION_CHARS, MAX_ROW_TITLE_CHARS, MAX_SECTION_TITLE_CHARS, MAX_TEXT_BODY_CHARS,
+    MAX_USER_ID_CHARS,
 };
 
 /// Header that carries our request id to the Graph API (and into Meta's logs).

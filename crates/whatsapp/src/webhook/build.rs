@@ -76,27 +76,86 @@ pub fn build_button_reply_webhook(
     button_title: &str,
     timestamp: i64,
 ) -> String {
-    let mut message = json!({
-        "from": from_wa_id,
-        "id": wamid,
-        "timestamp": timestamp.to_string(),
-        "type": "interactive",
-        "interactive": {
-            "type": "button_reply",
-            "button_reply": { "id": button_id, "title": button_title },
-        },
-    });
-    if let (Some(ctx), Value::Object(map)) = (context_wamid, &mut message) {
-        map.insert(
-            "context".into(),
-            json!({ "from": display_phone_number, "id": ctx }),
-        );
+    let reply = Tap {
+        from_wa_id,
+        contact_name,
+        wamid,
+        context_wamid,
+        timestamp,
+    };
+    reply.webhook(
+        phone_number_id,
+        display_phone_number,
+        "button_reply",
+        json!({ "id": button_id, "title": button_title }),
+    )
+}
+
+/// A row picked from one of our list messages (`interactive.list_reply`, Meta sends the
+/// row's id, title and description). `context_wamid` is the list message.
+#[allow(clippy::too_many_arguments)] // mirrors the payload's fields one to one
+pub fn build_list_reply_webhook(
+    phone_number_id: &str,
+    display_phone_number: &str,
+    from_wa_id: &str,
+    contact_name: Option<&str>,
+    wamid: &str,
+    context_wamid: Option<&str>,
+    row_id: &str,
+    row_title: &str,
+    row_description: Option<&str>,
+    timestamp: i64,
+) -> String {
+    let mut row = json!({ "id": row_id, "title": row_title });
+    if let Some(d) = row_description {
+        row["description"] = Value::String(d.to_string());
     }
-    let value = json!({
-        "contacts": contacts(from_wa_id, contact_name),
-        "messages": [message],
-    });
-    envelope(phone_number_id, display_phone_number, value)
+    let reply = Tap {
+        from_wa_id,
+        contact_name,
+        wamid,
+        context_wamid,
+        timestamp,
+    };
+    reply.webhook(phone_number_id, display_phone_number, "list_reply", row)
+}
+
+/// The customer's side of a tap on one of our interactive messages.
+struct Tap<'a> {
+    from_wa_id: &'a str,
+    contact_name: Option<&'a str>,
+    wamid: &'a str,
+    context_wamid: Option<&'a str>,
+    timestamp: i64,
+}
+
+impl Tap<'_> {
+    fn webhook(
+        &self,
+        phone_number_id: &str,
+        display_phone_number: &str,
+        kind: &str,
+        reply: Value,
+    ) -> String {
+        let mut message = json!({
+            "from": self.from_wa_id,
+            "id": self.wamid,
+            "timestamp": self.timestamp.to_string(),
+            "type": "interactive",
+            "interactive": { "type": kind, kind: reply },
+        });
+        if let (Some(ctx), Value::Object(map)) = (self.context_wamid, &mut message) {
+            map.insert(
+                "context".into(),
+                json!({ "from": display_phone_number, "id": ctx }),
+            );
+        }
+        let value = json!({
+            "contacts": contacts(self.from_wa_id, self.contact_name),
+            "messages": [message],
+        });
+        envelope(phone_number_id, display_phone_number, value)
+    }
 }
 
 /// A delivery receipt for one of our messages; `error` goes with `Failed`.

@@ -6,7 +6,8 @@ mod model;
 mod parse;
 
 pub use build::{
-    build_button_reply_webhook, build_status_webhook, build_text_webhook, SIMULATED_WABA_ID,
+    build_button_reply_webhook, build_list_reply_webhook, build_status_webhook, build_text_webhook,
+    SIMULATED_WABA_ID,
 };
 pub use model::{
     DeliveryStatus, GraphErrorInfo, InboundMessage, MessageContent, SharedContact, StatusUpdate,

@@ -432,10 +432,72 @@ pub(crate) fn is_chat_word(w: &str) -> bool {
         )
 }
 
+/// Words that may come before the verb of a "do you have X" question: greetings, "vcs",
+/// "a loja", "ainda", "será que" ("boa noite, vcs ainda tem areia fina").
+pub(crate) fn is_question_opener_filler(w: &str) -> bool {
+    matches!(
+        w,
+        "oi" | "oie"
+            | "ola"
+            | "opa"
+            | "ei"
+            | "eai"
+            | "salve"
+            | "fala"
+            | "bom"
+            | "boa"
+            | "dia"
+            | "tarde"
+            | "noite"
+            | "blz"
+            | "beleza"
+            | "tudo"
+            | "bem"
+            | "e"
+            | "ai"
+            | "ae"
+            | "vcs"
+            | "voces"
+            | "vc"
+            | "voce"
+            | "ces"
+            | "cês"
+            | "amigo"
+            | "amiga"
+            | "pessoal"
+            | "gente"
+            | "moco"
+            | "moca"
+            | "por"
+            | "favor"
+            | "pfv"
+            | "pf"
+            | "pfvr"
+            | "a"
+            | "o"
+            | "loja"
+            | "ainda"
+            | "sera"
+            | "que"
+            | "so"
+            | "uma"
+            | "duvida"
+            | "ja"
+    )
+}
+
 /// Verbs of "do you sell X?" questions ("tem", "vende", "trabalha com").
 pub(crate) fn is_sold_question_verb(w: &str) -> bool {
     matches!(
         w,
-        "tem" | "vende" | "vendem" | "trabalha" | "trabalham" | "teria" | "tinha"
+        "tem"
+            | "vende"
+            | "vendem"
+            | "trabalha"
+            | "trabalham"
+            | "teria"
+            | "teriam"
+            | "tinha"
+            | "possuem"
     )
 }

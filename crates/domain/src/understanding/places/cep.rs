@@ -70,14 +70,19 @@ pub(crate) fn find_cep(text: &str) -> (Option<Cep>, Vec<(usize, usize)>) {
                 if let Ok(cep) = Cep::parse(raw) {
                     // A space-separated pair is only a CEP when the word "cep" is near.
                     let spaced = raw.contains(' ');
-                    // Only the few bytes before the number matter.
-                    let mut from = start.saturating_sub(8);
+                    // Only the few bytes before the number matter: "cep", or a place the
+                    // delivery goes to ("entrega no 04843 120") — amounts do not follow
+                    // those words.
+                    let mut from = start.saturating_sub(16);
                     while !text.is_char_boundary(from) {
                         from += 1;
                     }
                     let before = text[from..start].to_lowercase();
                     let before = before.trim_end();
-                    let cue = before.ends_with("cep") || before.ends_with("cep:");
+                    let cue = ["cep", "cep:", "entrega no", "entrega em", "entregar no"]
+                        .iter()
+                        .chain(&["entregar em", "endereço", "endereco"])
+                        .any(|c| before.ends_with(c));
                     if !spaced || cue || alone_on_location_line(text, start, end) {
                         found = Some(cep);
                         ranges.push((start, end));
@@ -133,6 +138,10 @@ mod tests {
             ("📍 05512 030 perto do mercado", None),
             ("quero 10000 500 tijolos", None),
             ("05512 030", None),
+            // Where the delivery goes: a spaced 5+3 pair there is a CEP (issue 13 group 6).
+            ("pode entregar no 03911 250 amanha", Some("03911250")),
+            ("entrega em 05512 030 pago no pix", Some("05512030")),
+            ("manda 10000 500 tijolos", None),
         ];
         for (msg, want) in cases {
             assert_eq!(

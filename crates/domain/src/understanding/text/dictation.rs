@@ -33,11 +33,12 @@ pub(super) fn spoken_numbers(toks: Vec<Token>) -> Vec<Token> {
                     continue;
                 }
             }
-            // "vírgula" is always a comma; "ponto" a full stop only where a new amount or
-            // the end follows ("ponto de luz" stays a word).
+            // "vírgula" is always a comma; "ponto" a full stop only where a new amount, a
+            // capital (voice keyboards capitalise the next sentence: "um ponto Entrega no
+            // Jabaquara") or the end follows ("ponto de luz" stays a word).
             let stop = t.text == "virgula"
                 || next.is_none_or(|nx| {
-                    nx.kind == Kind::Num || nx.kind == Kind::Newline || nx.is_word("e")
+                    nx.kind == Kind::Num || nx.kind == Kind::Newline || nx.is_word("e") || nx.cap
                 });
             if stop {
                 let mut p = t.clone();
@@ -132,6 +133,11 @@ mod tests {
         assert_eq!(
             texts("oito furos ponto vinte sacos"),
             ["8", "furo", ".", "20", "saco"]
+        );
+        // Before a capital, a dictated full stop: the keyboard starts a new sentence.
+        assert_eq!(
+            texts("três sacos de cal ponto Pode entregar"),
+            ["3", "saco", "de", "cal", ".", "pode", "entregar"]
         );
         // Not before an amount: a word ("ponto de luz").
         assert_eq!(texts("ponto de luz"), ["ponto", "de", "luz"]);
