@@ -78,6 +78,18 @@
       });
       div.insertBefore(box, div.lastChild);
     }
+    if (m.link && m.link.url) {
+      var links = document.createElement("div");
+      links.className = "buttons";
+      var a = document.createElement("a");
+      a.className = "cta";
+      a.href = m.link.url;
+      a.target = "_blank";
+      a.rel = "noopener";
+      a.textContent = "🔗 " + m.link.label;
+      links.appendChild(a);
+      div.insertBefore(links, div.lastChild);
+    }
   }
 
   function poll() {

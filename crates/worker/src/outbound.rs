@@ -35,6 +35,15 @@ pub enum Payload {
         #[serde(default)]
         media_id: Option<String>,
     },
+    /// The quote's public page as a CTA URL button (`worker::quote_link`): the send job signs
+    /// the link and keeps it in `url`, so a retry posts the same one.
+    QuoteLink {
+        to: String,
+        number: String,
+        body: String,
+        #[serde(default)]
+        url: Option<String>,
+    },
 }
 
 impl Payload {
@@ -64,6 +73,13 @@ impl Payload {
                 filename: filename.clone(),
                 caption: Some(format!("Orçamento {number} em PDF")),
             },
+            Payload::QuoteLink { to, body, url, .. } => OutboundMessage::CtaUrl {
+                to: to.clone(),
+                body: body.clone(),
+                display_text: crate::quote_link::LINK_LABEL.to_string(),
+                // Set by the send job before it calls Graph; empty fails validation there.
+                url: url.clone().unwrap_or_default(),
+            },
         }
     }
 
@@ -72,12 +88,15 @@ impl Payload {
             Payload::Text { .. } => "text",
             Payload::Buttons { .. } => "buttons",
             Payload::QuoteDocument { .. } => "document",
+            Payload::QuoteLink { .. } => "cta_url",
         }
     }
 
     pub fn body(&self) -> &str {
         match self {
-            Payload::Text { body, .. } | Payload::Buttons { body, .. } => body,
+            Payload::Text { body, .. }
+            | Payload::Buttons { body, .. }
+            | Payload::QuoteLink { body, .. } => body,
             // What the dashboard's transcript and the simulator show for it.
             Payload::QuoteDocument { filename, .. } => filename,
         }
@@ -146,10 +165,14 @@ pub fn fit(payload: Payload, buttons_prompt: &str) -> Vec<Payload> {
         }
         other => vec![other],
     };
-    // A document gets its media id when the send job uploads it: nothing to check before.
-    let checkable = fitted
-        .iter()
-        .filter(|p| !matches!(p, Payload::QuoteDocument { media_id: None, .. }));
+    // A document gets its media id, and a link its URL, when the send job runs: nothing to
+    // check before.
+    let checkable = fitted.iter().filter(|p| {
+        !matches!(
+            p,
+            Payload::QuoteDocument { media_id: None, .. } | Payload::QuoteLink { url: None, .. }
+        )
+    });
     for p in checkable {
         if let Err(e) = p.to_graph().validate() {
             // Still written: the send records the refusal on the message, where the store
