@@ -86,7 +86,7 @@
       a.href = m.link.url;
       a.target = "_blank";
       a.rel = "noopener";
-      a.textContent = "🔗 " + m.link.label;
+      a.textContent = m.link.label + " ↗";
       links.appendChild(a);
       div.insertBefore(links, div.lastChild);
     }
