@@ -80,6 +80,18 @@ async fn the_owner_turns_the_quote_link_on_and_the_next_quote_carries_it(app: &T
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("Depósito Demo"));
 
+    // Staff see the link message in the transcript, with its button.
+    let conv: String = {
+        use sqlx::Row;
+        sqlx::query("SELECT conversation_id FROM messages WHERE kind = 'cta_url'")
+            .fetch_one(app.db.read())
+            .await
+            .unwrap()
+            .get(0)
+    };
+    let page = owner.page(&format!("/conversas/{conv}")).await;
+    assert!(page.contains("Botão: Ver orçamento"), "{page}");
+
     owner
         .post_form("/regras/link-orcamento", &[])
         .await
