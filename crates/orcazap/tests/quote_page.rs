@@ -170,7 +170,12 @@ async fn the_link_button_opens_a_page_with_every_figure_and_the_pdf(app: &TestAp
         format!("{}.{:02}", q.total.0 / 100, q.total.0 % 100)
     );
     assert!(fields["62"].ends_with(domain::pix::Txid::from_quote_number(&number).as_str()));
-    assert!(page.contains("Copiar código PIX"));
+    // The copy button waits for the script (without JavaScript the code is selectable text).
+    assert!(
+        page.contains("id=\"copy-pix\" hidden>Copiar código PIX"),
+        "{page}"
+    );
+    assert!(page.contains("<script src=\"/static/quote.js"));
     // The QR image is the QR of exactly that code (whose decoding is tested in domain::pix).
     let qr_b64 =
         testkit::between(&page, "src=\"data:image/svg+xml;base64,", "\"").expect("the QR image");

@@ -1129,6 +1129,15 @@ async fn quote_page_in_a_real_browser() {
         "the QR image loads under the CSP: {qr}"
     );
     d.screenshot("quote-page-desktop").await;
+    // Without JavaScript the button stays hidden (the page's CSS must not un-hide it).
+    let hidden_display: Value = d
+        .cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({ "script": "var b = document.getElementById('copy-pix'); b.hidden = true; var d = getComputedStyle(b).display; b.hidden = false; return d;", "args": [] })),
+        )
+        .await;
+    assert_eq!(hidden_display, json!("none"));
     // Copy, with the page allowed to write the clipboard (a person's browser asks nothing
     // for a click), then read the clipboard back.
     for perm in ["clipboard-write", "clipboard-read"] {
