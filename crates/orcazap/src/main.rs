@@ -499,8 +499,9 @@ async fn demo(config_file: Option<&str>) -> anyhow::Result<()> {
         .await
         .context("aplicando as migrações")?;
     let seeded = seed::seed_demo(&db, &cfg.cipher(), Some("demo-access-token")).await?;
-    // The demo shows the whole sale: its quotes go out with their PDF (a store turns it on
-    // once its CNPJ and address are filled in; the demo store has them).
+    // The demo shows the whole sale: its quotes go out with their PDF and the link to their
+    // public page (a store turns them on once its CNPJ and address are filled in; the demo
+    // store has them).
     enable_demo_quote_pdf(&db).await?;
     let base = cfg.base_domain.clone();
     let logins = seeded.logins;
@@ -535,10 +536,14 @@ async fn enable_demo_quote_pdf(db: &store::Db) -> anyhow::Result<()> {
         .await?
         .context("a loja demo não foi criada")?;
     db.tx(move |c| {
-        Box::pin(async move { store::store_profile::set_quote_pdf(c, &tenant.id, true).await })
+        Box::pin(async move {
+            store::store_profile::set_quote_pdf(c, &tenant.id, true).await?;
+            // And with the link to the quote's public page (a CTA button).
+            store::store_profile::set_quote_link(c, &tenant.id, true).await
+        })
     })
     .await
-    .context("ligando o PDF do orçamento na loja demo")?;
+    .context("ligando o PDF e o link do orçamento na loja demo")?;
     Ok(())
 }
 

@@ -286,6 +286,7 @@ pub async fn start(
         // worker's jobs come back that much sooner.
         wc.lease = cfg.job_timeout + Duration::from_secs(10);
         wc.webhook_retention = cfg.webhook_retention;
+        wc.public_url = public_url(&cfg, &self_url);
         if demo.enabled {
             wc.retry_base = Duration::from_millis(500);
         }
@@ -386,4 +387,19 @@ fn hostname() -> String {
         .ok()
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "orcazap".into())
+}
+
+/// Where customers open public pages (the quote links the worker signs): `https://BASE`
+/// behind TLS (the proxy answers on 443), `http://BASE:PORT` otherwise (development and the
+/// demo serve every host on the listener's port).
+pub fn public_url(cfg: &Config, self_url: &str) -> String {
+    if cfg.https {
+        return format!("https://{}", cfg.base_domain);
+    }
+    match self_url.rsplit_once(':') {
+        Some((_, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("http://{}:{port}", cfg.base_domain)
+        }
+        _ => format!("http://{}", cfg.base_domain),
+    }
 }

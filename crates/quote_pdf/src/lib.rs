@@ -139,6 +139,36 @@ fn money(c: Centavos) -> String {
     c.to_brl()
 }
 
+/// The freight as the document (and the public quote page) writes it.
+pub fn freight_text(q: &PricedQuote) -> String {
+    match q.freight {
+        _ if q.pickup => "retirada na loja".to_string(),
+        Some(f) if f.0 == 0 => "grátis".to_string(),
+        Some(f) => money(f),
+        None => "a combinar".to_string(),
+    }
+}
+
+/// The payment discount's label: `Desconto PIX (5%)`.
+pub fn payment_discount_label(q: &PricedQuote) -> String {
+    format!(
+        "Desconto {} ({})",
+        q.payment_method.label_pt(),
+        q.payment_discount_bp.to_percent_br()
+    )
+}
+
+/// The note under a line with a volume discount: `de R$ 38,90 com 4% de desconto por volume`.
+pub fn volume_note(line: &domain::pricing::PricedLine) -> Option<String> {
+    (line.volume_discount_bp.0 > 0).then(|| {
+        format!(
+            "de {} com {} de desconto por volume",
+            money(line.list_price),
+            line.volume_discount_bp.to_percent_br()
+        )
+    })
+}
+
 /// The PDF bytes of the quote.
 pub fn quote_pdf(doc: &QuoteDocument) -> Vec<u8> {
     let q = doc.quote;
@@ -214,13 +244,8 @@ pub fn quote_pdf(doc: &QuoteDocument) -> Vec<u8> {
         p.right(COL_QTY_RIGHT, REGULAR, 10.0, &qty);
         p.right(COL_UNIT_RIGHT, REGULAR, 10.0, &money(line.unit_price));
         p.right(COL_TOTAL_RIGHT, REGULAR, 10.0, &money(line.line_total));
-        if has_volume {
+        if let Some(note) = volume_note(line) {
             p.y -= 11.0;
-            let note = format!(
-                "de {} com {} de desconto por volume",
-                money(line.list_price),
-                line.volume_discount_bp.to_percent_br()
-            );
             p.left(MARGIN + 8.0, REGULAR, 8.0, &note);
         }
         p.y -= 16.0;
@@ -238,11 +263,7 @@ pub fn quote_pdf(doc: &QuoteDocument) -> Vec<u8> {
     };
     total_row(&mut p, "Subtotal", &money(q.subtotal), REGULAR, 10.0);
     if q.payment_discount.0 != 0 {
-        let label = format!(
-            "Desconto {} ({})",
-            q.payment_method.label_pt(),
-            q.payment_discount_bp.to_percent_br()
-        );
+        let label = payment_discount_label(q);
         total_row(
             &mut p,
             &label,
@@ -251,13 +272,7 @@ pub fn quote_pdf(doc: &QuoteDocument) -> Vec<u8> {
             10.0,
         );
     }
-    let freight = match q.freight {
-        _ if q.pickup => "retirada na loja".to_string(),
-        Some(f) if f.0 == 0 => "grátis".to_string(),
-        Some(f) => money(f),
-        None => "a combinar".to_string(),
-    };
-    total_row(&mut p, "Frete", &freight, REGULAR, 10.0);
+    total_row(&mut p, "Frete", &freight_text(q), REGULAR, 10.0);
     total_row(&mut p, "Total", &money(q.total), BOLD, 13.0);
     p.y -= 10.0;
 

@@ -188,3 +188,97 @@ fn file_name_is_the_quote_number() {
     );
     assert_eq!(file_name("ORC/../x"), "Orcamento-ORCx.pdf");
 }
+
+/// The page rasterized by poppler's `pdftoppm` (greyscale PGM at `dpi`), or None (after the
+/// skip notice) without poppler.
+fn first_page_pixels(pdf: &[u8], dpi: u32) -> Option<(usize, usize, Vec<u8>)> {
+    let dir = std::env::temp_dir();
+    let path = dir.join(format!("orcazap-qr-{}.pdf", std::process::id()));
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftoppm")
+        .args(["-gray", "-r", &dpi.to_string(), "-f", "1", "-l", "1"])
+        .arg(&path)
+        .output();
+    let _ = std::fs::remove_file(&path);
+    let out = match out {
+        Ok(o) => o,
+        Err(_) => {
+            store::testing::skip_notice("quote PDF QR", "install poppler-utils (pdftoppm)");
+            return None;
+        }
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Binary PGM: "P5", width, height, maxval, one whitespace byte, then the pixels.
+    let data = out.stdout;
+    let mut fields = Vec::new();
+    let mut i = 0;
+    while fields.len() < 4 {
+        while data[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let start = i;
+        while !data[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        fields.push(String::from_utf8(data[start..i].to_vec()).unwrap());
+    }
+    assert_eq!(fields[0], "P5");
+    let (w, h): (usize, usize) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+    let pixels = data[i + 1..].to_vec();
+    assert_eq!(pixels.len(), w * h);
+    Some((w, h, pixels))
+}
+
+/// The QR printed on the page is the copia-e-cola: the page is rasterized as a printer or a
+/// phone screen would show it, and an independent reader (`rqrr`) finds exactly one QR code
+/// whose text is the code, CRC included.
+#[test]
+fn the_qr_on_the_page_decodes_to_the_pix_code() {
+    let q = snapshot(vec![line(
+        "Cimento CP II 50 kg",
+        Unit::Sc,
+        10_000,
+        3_890,
+        0,
+        3_890,
+    )]);
+    let key = PixKey::parse(PixKeyKind::Email, "financeiro@deposito.com.br").unwrap();
+    let merchant = Merchant::new("Depósito Exemplo", "São Paulo").unwrap();
+    let pix = copia_e_cola(
+        &key,
+        &merchant,
+        q.total,
+        &Txid::from_quote_number("ORC-2026-000125"),
+    )
+    .unwrap();
+    let s = store();
+    let doc = QuoteDocument {
+        number: "ORC-2026-000125",
+        issued_on: "03/12/2026",
+        valid_until: "05/12/2026 18:00",
+        store: &s,
+        customer_name: "Maria",
+        customer_phone: "+55 11 98765-4321",
+        quote: &q,
+        pix: Some(&pix),
+    };
+    let Some((w, h, pixels)) = first_page_pixels(&quote_pdf(&doc), 150) else {
+        return;
+    };
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| pixels[y * w + x]);
+    let grids = img.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code on the page");
+    let (_, content) = grids[0].decode().expect("the QR decodes");
+    assert_eq!(content, pix);
+    // The decoded text carries a valid CRC16-CCITT-FALSE over everything before it.
+    let (body, crc) = content.split_at(content.len() - 4);
+    assert!(body.ends_with("6304"));
+    assert_eq!(
+        format!("{:04X}", domain::pix::crc16_ccitt_false(body.as_bytes())),
+        crc
+    );
+}

@@ -7,10 +7,17 @@
 //! position-numbered token then pointed at a key that no longer existed (every store stopped
 //! sending). Tokens written before key ids existed (`v1.…`, `v2.…`) are read by trying each
 //! configured key; AES-GCM's tag says which one is right.
+//!
+//! The same secrets sign what the server hands out and must recognise later (the public
+//! quote links, `store::quote_link`): HMAC-SHA256 under a key derived with its own label, so
+//! a signature never doubles as an encryption key. Signing uses the current key; checking
+//! accepts every configured key, so links sent before a rotation keep working while the old
+//! secret is still configured.
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine as _;
+use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -66,6 +73,8 @@ pub struct TokenCipher {
     current: KeyId,
     /// The current key first, then the old ones in the order configured.
     keys: Vec<(KeyId, [u8; 32])>,
+    /// HMAC keys derived from the same secrets, same order.
+    mac_keys: Vec<[u8; 32]>,
 }
 
 impl std::fmt::Debug for TokenCipher {
@@ -78,23 +87,64 @@ impl std::fmt::Debug for TokenCipher {
 }
 
 fn derive(secret: &[u8]) -> [u8; 32] {
+    derive_labelled(b"orcazap/channel-token/aes-256-gcm\0", secret)
+}
+
+fn derive_labelled(label: &[u8], secret: &[u8]) -> [u8; 32] {
     let mut h = Sha256::new();
-    h.update(b"orcazap/channel-token/aes-256-gcm\0");
+    h.update(label);
     h.update(secret);
     h.finalize().into()
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// HMAC-SHA256 of `purpose` (a label naming what is signed, so a signature of one kind of
+/// token is never valid as another) and `message`.
+fn mac(key: &[u8; 32], purpose: &str, message: &[u8]) -> HmacSha256 {
+    // HMAC takes keys of any length: this cannot fail.
+    let mut m = <HmacSha256 as Mac>::new_from_slice(key).expect("HMAC accepts any key length");
+    m.update(purpose.as_bytes());
+    m.update(b"\0");
+    m.update(message);
+    m
 }
 
 impl TokenCipher {
     /// `current` encrypts; `old` keys (rotation in progress) only decrypt.
     pub fn new(current: &[u8], old: &[&[u8]]) -> TokenCipher {
-        let keys: Vec<(KeyId, [u8; 32])> = std::iter::once(current)
+        let secrets: Vec<&[u8]> = std::iter::once(current)
             .chain(old.iter().copied())
+            .collect();
+        let keys: Vec<(KeyId, [u8; 32])> = secrets
+            .iter()
             .map(|s| (KeyId::of_secret(s), derive(s)))
+            .collect();
+        let mac_keys = secrets
+            .iter()
+            .map(|s| derive_labelled(b"orcazap/signature/hmac-sha256\0", s))
             .collect();
         TokenCipher {
             current: keys[0].0,
             keys,
+            mac_keys,
         }
+    }
+
+    /// The signature (32 bytes) of `message` for `purpose`, with the current key.
+    pub fn sign(&self, purpose: &str, message: &[u8]) -> [u8; 32] {
+        mac(&self.mac_keys[0], purpose, message)
+            .finalize()
+            .into_bytes()
+            .into()
+    }
+
+    /// Whether `tag` is the signature of `message` for `purpose` under any configured key
+    /// (constant-time comparison).
+    pub fn verify(&self, purpose: &str, message: &[u8], tag: &[u8]) -> bool {
+        self.mac_keys
+            .iter()
+            .any(|k| mac(k, purpose, message).verify_slice(tag).is_ok())
     }
 
     pub fn current_key_id(&self) -> KeyId {
@@ -229,6 +279,26 @@ mod tests {
         assert_eq!(
             TokenCipher::new(B, &[]).decrypt(&legacy),
             Err(CryptoError::Decrypt)
+        );
+    }
+
+    #[test]
+    fn signatures_hold_across_rotation_and_purposes() {
+        let a = TokenCipher::new(A, &[]);
+        let tag = a.sign("quote-link", b"t1|q1");
+        assert!(a.verify("quote-link", b"t1|q1", &tag));
+        assert!(!a.verify("quote-link", b"t1|q2", &tag), "another message");
+        assert!(!a.verify("other", b"t1|q1", &tag), "another purpose");
+        assert!(!a.verify("quote-link", b"t1|q1", &tag[..31]), "cut short");
+        // After rotation the old signature holds while A is still configured, not after.
+        assert!(TokenCipher::new(B, &[A]).verify("quote-link", b"t1|q1", &tag));
+        assert!(!TokenCipher::new(B, &[]).verify("quote-link", b"t1|q1", &tag));
+        // Not the AES key: signing with the encryption key's derivation gives another tag.
+        assert_ne!(
+            tag,
+            mac(&derive(A), "quote-link", b"t1|q1")
+                .finalize()
+                .into_bytes()[..]
         );
     }
 

@@ -29,6 +29,7 @@ pub mod notify;
 pub mod operator;
 pub mod overview;
 pub mod privacy;
+pub mod quote_link;
 pub mod quotes;
 pub mod recorder;
 pub mod rules;

@@ -145,6 +145,13 @@ pub const MIGRATIONS: &[Migration] = &[
         down: include_str!("../migrations/0011_inbox.down.sql"),
         postgres: None,
     },
+    Migration {
+        version: 13,
+        name: "quote_link",
+        up: include_str!("../migrations/0013_quote_link.up.sql"),
+        down: include_str!("../migrations/0013_quote_link.down.sql"),
+        postgres: None,
+    },
 ];
 
 /// The schema version this binary expects.

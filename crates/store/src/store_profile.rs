@@ -135,3 +135,34 @@ pub async fn set_quote_pdf(
     }
     Ok(())
 }
+
+/// Whether the store's quotes go out with a link to their public page (a CTA button).
+pub async fn quote_link_enabled(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+) -> Result<bool, StoreError> {
+    let on: i64 = sqlx::query("SELECT quote_link FROM tenants WHERE id = $1")
+        .bind(tenant_id)
+        .fetch_optional(&mut *c)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .try_get(0)?;
+    Ok(on != 0)
+}
+
+pub async fn set_quote_link(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    on: bool,
+) -> Result<(), StoreError> {
+    let done = sqlx::query("UPDATE tenants SET quote_link = $2, updated_at = $3 WHERE id = $1")
+        .bind(tenant_id)
+        .bind(i64::from(on))
+        .bind(now_ms())
+        .execute(&mut *c)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}

@@ -153,13 +153,10 @@ impl TestApp {
             ..Default::default()
         })
         .unwrap();
-        let worker = Worker::new(
-            db.clone(),
-            graph,
-            cipher,
-            WorkerConfig::new("test-worker"),
-            wake,
-        );
+        let mut worker_cfg = WorkerConfig::new("test-worker");
+        // Quote links point at this server's public site (`localhost:PORT`).
+        worker_cfg.public_url = format!("http://localhost:{}", addr.port());
+        let worker = Worker::new(db.clone(), graph, cipher, worker_cfg, wake);
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

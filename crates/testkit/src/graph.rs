@@ -34,6 +34,16 @@ impl GraphCall {
         self.body["type"] == "interactive"
     }
 
+    /// The (label, URL) of a call-to-action URL button message.
+    pub fn cta_url(&self) -> Option<(&str, &str)> {
+        let i = &self.body["interactive"];
+        if i["type"] != "cta_url" {
+            return None;
+        }
+        let p = &i["action"]["parameters"];
+        Some((p["display_text"].as_str()?, p["url"].as_str()?))
+    }
+
     /// The business-scoped user id it went to (`recipient`), when sent that way.
     pub fn recipient(&self) -> Option<&str> {
         self.body["recipient"].as_str()

@@ -99,7 +99,8 @@ fn fake_graph(r: Router<AppState>) -> Router<AppState> {
 fn apex_routes(state: &AppState) -> Router<AppState> {
     let mut r = Router::new()
         .route("/", get(landing))
-        .merge(crate::public::routes(state));
+        .merge(crate::public::routes(state))
+        .merge(crate::public::quote_routes());
     if state.cfg.demo {
         let simulator = Router::new()
             .route("/simulator", get(simulator::page))
@@ -241,6 +242,16 @@ pub const STATIC: &[(&str, &str, &str)] = &[
         "dashboard.js",
         "text/javascript; charset=utf-8",
         include_str!("../static/dashboard.js"),
+    ),
+    (
+        "quote.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/quote.js"),
+    ),
+    (
+        "quote.css",
+        "text/css; charset=utf-8",
+        include_str!("../static/quote.css"),
     ),
     (
         "dashboard.css",

@@ -62,4 +62,11 @@ pub fn register() {
     metrics::counter!("orcazap_login_failures_total").absolute(0);
     metrics::counter!("orcazap_admin_auth_failures_total").absolute(0);
     metrics::counter!("orcazap_signups_total").absolute(0);
+    for outcome in QUOTE_PAGE_OUTCOMES {
+        metrics::counter!("orcazap_quote_page_views_total", "outcome" => outcome).absolute(0);
+    }
 }
+
+/// Outcomes of opening a public quote page (`public::quote_page`): shown, gone (410: expired
+/// or replaced) and invalid (404: a link we never signed — probing shows here).
+pub const QUOTE_PAGE_OUTCOMES: [&str; 3] = ["shown", "gone", "invalid"];

@@ -42,6 +42,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/public/signup.html"),
     ),
     (
+        "public/quote.html",
+        include_str!("../templates/public/quote.html"),
+    ),
+    (
+        "public/quote_gone.html",
+        include_str!("../templates/public/quote_gone.html"),
+    ),
+    (
         "dashboard/layout.html",
         include_str!("../templates/dashboard/layout.html"),
     ),

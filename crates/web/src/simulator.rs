@@ -257,6 +257,11 @@ fn message_json(m: &store::messages::Message) -> serde_json::Value {
             "button": payload.get("button").cloned().unwrap_or_default(),
             "rows": payload.get("rows").cloned().unwrap_or(json!([])),
         })),
+        // A CTA URL button (the quote page's link) shows as WhatsApp shows it: a link button.
+        "link": (m.kind == "cta_url").then(|| json!({
+            "label": worker::quote_link::LINK_LABEL,
+            "url": payload.get("url").cloned().unwrap_or_default(),
+        })),
         "created_at": m.created_at,
     })
 }

@@ -81,6 +81,18 @@
     if (m.list && m.list.rows && m.list.rows.length) {
       div.insertBefore(listOf(m.list), div.lastChild);
     }
+    if (m.link && m.link.url) {
+      var links = document.createElement("div");
+      links.className = "buttons";
+      var a = document.createElement("a");
+      a.className = "cta";
+      a.href = m.link.url;
+      a.target = "_blank";
+      a.rel = "noopener";
+      a.textContent = m.link.label + " ↗";
+      links.appendChild(a);
+      div.insertBefore(links, div.lastChild);
+    }
   }
 
   // A list message as WhatsApp shows it: a button that opens the rows; a tap on a row

@@ -1076,3 +1076,166 @@ async fn inbox_in_a_real_browser() {
     }
     d.quit().await;
 }
+
+/// Issue 15 item 3: the public quote page as the customer opens it. The simulator shows the
+/// quote's link as a button; the page (at 1280 px and on a 390 px phone, nothing scrolling
+/// sideways) shows the quote, the PIX code and its QR; "Copiar código PIX" puts exactly the
+/// code on the clipboard. Screenshots `quote-page-*.png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quote_page_in_a_real_browser() {
+    let Some((chromedriver, chromium)) = tools() else {
+        return;
+    };
+    let app = TestApp::start_with(store::Engine::Sqlite, |c| c.demo = true)
+        .await
+        .expect("sqlite");
+    {
+        let mut c = app.db.write().acquire().await.unwrap();
+        let profile = store::seed::demo_profile().unwrap();
+        store::store_profile::save(&mut c, &app.demo.tenant_id, &profile)
+            .await
+            .unwrap();
+        store::store_profile::set_quote_link(&mut c, &app.demo.tenant_id, true)
+            .await
+            .unwrap();
+    }
+    let d = Driver::start(chromedriver, chromium).await;
+    d.goto(&format!("http://localhost:{}/simulator", app.addr.port()))
+        .await;
+    d.wait_for("#text").await;
+    d.set_value("#phone", "5511977776666").await;
+    d.type_into(
+        "#text",
+        "bom dia, 10 sacos de cimento e 2 m3 de areia media, entrega amanhã no Grajaú, pago no pix",
+    )
+    .await;
+    d.click("#composer button[type=submit]").await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let url = loop {
+        app.drain().await;
+        if let Some(u) = app
+            .graph
+            .accepted()
+            .iter()
+            .find_map(|c| c.cta_url().map(|(_, u)| u.to_string()))
+        {
+            break u;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no quote link went out: {:?}",
+            app.graph
+                .calls()
+                .iter()
+                .map(|c| c.text())
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    // The simulator draws the CTA as WhatsApp does: a link button under the text.
+    d.wait_in("#chat", "Ver orçamento ↗").await;
+    let href: Value = d
+        .cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({ "script": "var a = document.querySelector('#chat a.cta'); return a && a.href;", "args": [] })),
+        )
+        .await;
+    assert_eq!(href, json!(url), "the simulator's button opens the link");
+    d.screenshot("quote-page-simulator").await;
+
+    // The page, on a desktop.
+    let quote = app.graph.accepted();
+    let quote = quote.iter().find(|c| c.text().contains("ORC-")).unwrap();
+    let number = quote.text()[quote.text().find("ORC-").unwrap()..][..15].to_string();
+    d.goto(&url).await;
+    d.wait_in(".quote-number", &number).await;
+    d.wait_text("Pagar com PIX").await;
+    assert_eq!(d.sideways_overflow().await, 0, "1280 px: nothing sideways");
+    let code: Value = d
+        .cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(
+                json!({ "script": "return document.getElementById('pix-code').value", "args": [] }),
+            ),
+        )
+        .await;
+    let code = code.as_str().unwrap().to_string();
+    assert!(code.starts_with("000201"), "{code}");
+    let qr: Value = d
+        .cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({ "script": "var i = document.querySelector('img.pix-qr'); return i.complete && i.naturalWidth;", "args": [] })),
+        )
+        .await;
+    assert!(
+        qr.as_i64().unwrap_or(0) > 0,
+        "the QR image loads under the CSP: {qr}"
+    );
+    d.screenshot("quote-page-desktop").await;
+    // Without JavaScript the button stays hidden (the page's CSS must not un-hide it).
+    let hidden_display: Value = d
+        .cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({ "script": "var b = document.getElementById('copy-pix'); b.hidden = true; var d = getComputedStyle(b).display; b.hidden = false; return d;", "args": [] })),
+        )
+        .await;
+    assert_eq!(hidden_display, json!("none"));
+    // Copy, with the page allowed to write the clipboard (a person's browser asks nothing
+    // for a click), then read the clipboard back.
+    for perm in ["clipboard-write", "clipboard-read"] {
+        d.cmd(
+            reqwest::Method::POST,
+            "/permissions",
+            Some(json!({ "descriptor": { "name": perm }, "state": "granted" })),
+        )
+        .await;
+    }
+    d.click("#copy-pix").await;
+    d.wait_in("#copy-status", "cole o código").await;
+    d.wait_in("#copy-pix", "Código copiado").await;
+    let clip: Value = d
+        .cmd(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({ "script": "var done = arguments[0]; navigator.clipboard.readText().then(done, function (e) { done('erro: ' + e); });", "args": [] })),
+        )
+        .await;
+    assert_eq!(
+        clip,
+        json!(code),
+        "the clipboard holds exactly the PIX code"
+    );
+    d.screenshot("quote-page-desktop-copied").await;
+
+    // On a phone.
+    d.window(390, 844).await;
+    d.goto(&url).await;
+    d.wait_in(".quote-number", &number).await;
+    assert_eq!(d.sideways_overflow().await, 0, "390 px: nothing sideways");
+    d.screenshot("quote-page-mobile").await;
+    d.cmd(
+        reqwest::Method::POST,
+        "/execute/sync",
+        Some(json!({ "script": "document.getElementById('pix').scrollIntoView(); return true;", "args": [] })),
+    )
+    .await;
+    d.screenshot("quote-page-mobile-pix").await;
+
+    // A newer version of the quote: the old link says so, in pt-BR.
+    app.customer_says(
+        &app.demo,
+        "5511977776666",
+        "Cliente",
+        "na verdade são 15 sacos",
+    )
+    .await;
+    d.goto(&url).await;
+    d.wait_text("Existe uma versão mais nova deste orçamento")
+        .await;
+    d.screenshot("quote-page-gone").await;
+    d.quit().await;
+}

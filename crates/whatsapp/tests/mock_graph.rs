@@ -365,3 +365,60 @@ async fn recipient_by_user_id_is_accepted_like_meta() {
     )
     .await;
 }
+
+fn cta(body: &str, display_text: &str, url: &str) -> Value {
+    json!({
+        "messaging_product": "whatsapp", "recipient_type": "individual",
+        "to": "5511987654321", "type": "interactive",
+        "interactive": {
+            "type": "cta_url",
+            "body": { "text": body },
+            "action": { "name": "cta_url", "parameters": { "display_text": display_text, "url": url } },
+        },
+    })
+}
+
+/// The quote page's link button (`cta_url`): label ≤ 20, an http(s) URL, body ≤ 1,024, and
+/// the shape Meta documents (`action.name`, `action.parameters`); what we build is accepted.
+#[tokio::test]
+async fn cta_url_buttons_are_checked_like_meta() {
+    let mock = MockGraph::start().await;
+    let url = "https://orcazap.com.br/q/abc.def";
+    assert_accepted(
+        &mock,
+        cta(&"a".repeat(1024), &"b".repeat(20), url),
+        "at the limits",
+    )
+    .await;
+    let ours = whatsapp::graph::OutboundMessage::CtaUrl {
+        to: "5511987654321".into(),
+        body: "Veja o orçamento ORC-2026-000001 com o código PIX.".into(),
+        display_text: "Ver orçamento".into(),
+        url: url.into(),
+    };
+    assert!(ours.validate().is_ok());
+    assert_accepted(&mock, ours.to_graph_json(), "as the product builds it").await;
+
+    let p = codes::PARAMETER_VALUE_NOT_VALID;
+    assert_refused(&mock, cta(&"a".repeat(1025), "Ver", url), p, "body 1,025").await;
+    assert_refused(&mock, cta("Veja", &"b".repeat(21), url), p, "label 21").await;
+    assert_refused(
+        &mock,
+        cta("Veja", "Ver", "javascript:alert(1)"),
+        p,
+        "not http",
+    )
+    .await;
+    assert_refused(&mock, cta("Veja", "Ver", "https:///q/x"), p, "no host").await;
+    let mut m = cta("Veja", "Ver", url);
+    m["interactive"]["action"]["name"] = json!("cta");
+    assert_refused(&mock, m, p, "wrong action name").await;
+    let mut m = cta("Veja", "Ver", url);
+    m["interactive"]["action"] =
+        json!({ "name": "cta_url", "parameters": { "display_text": "Ver" } });
+    assert_refused(&mock, m, codes::REQUIRED_PARAMETER_MISSING, "no url").await;
+    let mut m = cta("Veja", "Ver", url);
+    m["interactive"]["action"]["buttons"] = json!([]);
+    assert_refused(&mock, m, codes::INVALID_PARAMETER, "buttons on a cta_url").await;
+    assert_eq!(mock.accepted().len(), 2);
+}

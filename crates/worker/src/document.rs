@@ -5,11 +5,12 @@
 
 use quote_pdf::{QuoteDocument, StoreHeader};
 use secrecy::SecretString;
-use store::{quotes, store_profile, StoreError};
+use store::{quotes, store_profile, Db, StoreError};
 use whatsapp::graph::{MediaUpload, SendError};
 
 use crate::job::JobCtx;
 use crate::outbound::Payload;
+use crate::tenant_ctx::ContextCache;
 
 /// Why the document could not be prepared.
 pub enum Failure {
@@ -26,8 +27,18 @@ impl From<StoreError> for Failure {
 
 /// The PDF bytes of quote `number` of the store, as the customer receives them.
 pub async fn render(jc: &JobCtx<'_>, tenant_id: &str, number: &str) -> Result<Vec<u8>, StoreError> {
-    let ctx = jc.contexts.load(jc.db, tenant_id).await?;
-    let mut c = jc.db.read().acquire().await?;
+    render_pdf(jc.db, jc.contexts, tenant_id, number).await
+}
+
+/// [`render`] outside a job: the public quote page serves the same bytes.
+pub async fn render_pdf(
+    db: &Db,
+    contexts: &ContextCache,
+    tenant_id: &str,
+    number: &str,
+) -> Result<Vec<u8>, StoreError> {
+    let ctx = contexts.load(db, tenant_id).await?;
+    let mut c = db.read().acquire().await?;
     let quote = quotes::by_number(&mut c, tenant_id, number)
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -36,7 +47,7 @@ pub async fn render(jc: &JobCtx<'_>, tenant_id: &str, number: &str) -> Result<Ve
     let profile = store_profile::get_conn(&mut c, tenant_id).await?;
     let pix = crate::payment::pix_for(&mut c, tenant_id, &priced, number).await?;
     drop(c);
-    let conv = store::conversations::get(jc.db, tenant_id, &quote.conversation_id)
+    let conv = store::conversations::get(db, tenant_id, &quote.conversation_id)
         .await?
         .ok_or(StoreError::NotFound)?;
     let header = StoreHeader {

@@ -42,7 +42,7 @@ pub fn register() {
         metrics::counter!("orcazap_whatsapp_channel_blocked_total", "code" => code.to_string())
             .absolute(0);
     }
-    for kind in ["text", "buttons"] {
+    for kind in ["text", "buttons", "cta_url"] {
         metrics::counter!("orcazap_outbound_invalid_total", "kind" => kind).absolute(0);
     }
 }

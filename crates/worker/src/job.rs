@@ -17,6 +17,8 @@ pub struct JobCtx<'a> {
     pub cipher: &'a TokenCipher,
     /// Each store's settings, catalogue and templates, cached between jobs.
     pub contexts: &'a ContextCache,
+    /// Where customers open public pages: `https://BASE` (the quote links).
+    pub public_url: &'a str,
 }
 
 /// How a job ended.

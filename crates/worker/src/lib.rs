@@ -17,13 +17,14 @@
 pub mod actions;
 mod advance;
 pub mod delivery;
-mod document;
+pub mod document;
 mod expire;
 pub mod families;
 pub mod handoff;
 pub mod job;
 pub mod outbound;
-mod payment;
+pub mod payment;
+pub mod quote_link;
 mod quoting;
 pub mod runner;
 mod send;

@@ -45,6 +45,15 @@ pub enum Payload {
         #[serde(default)]
         media_id: Option<String>,
     },
+    /// The quote's public page as a CTA URL button (`worker::quote_link`): the send job signs
+    /// the link and keeps it in `url`, so a retry posts the same one.
+    QuoteLink {
+        to: String,
+        number: String,
+        body: String,
+        #[serde(default)]
+        url: Option<String>,
+    },
 }
 
 /// A row of a [`Payload::List`].
@@ -118,6 +127,13 @@ impl Payload {
                 filename: filename.clone(),
                 caption: Some(format!("Orçamento {number} em PDF")),
             },
+            Payload::QuoteLink { to, body, url, .. } => OutboundMessage::CtaUrl {
+                to: to.clone(),
+                body: body.clone(),
+                display_text: crate::quote_link::LINK_LABEL.to_string(),
+                // Set by the send job before it calls Graph; empty fails validation there.
+                url: url.clone().unwrap_or_default(),
+            },
         }
     }
 
@@ -127,6 +143,7 @@ impl Payload {
             Payload::Buttons { .. } => "buttons",
             Payload::List { .. } => "list",
             Payload::QuoteDocument { .. } => "document",
+            Payload::QuoteLink { .. } => "cta_url",
         }
     }
 
@@ -134,7 +151,8 @@ impl Payload {
         match self {
             Payload::Text { body, .. }
             | Payload::Buttons { body, .. }
-            | Payload::List { body, .. } => body,
+            | Payload::List { body, .. }
+            | Payload::QuoteLink { body, .. } => body,
             // What the dashboard's transcript and the simulator show for it.
             Payload::QuoteDocument { filename, .. } => filename,
         }
@@ -203,10 +221,14 @@ pub fn fit(payload: Payload, buttons_prompt: &str) -> Vec<Payload> {
         }
         other => vec![other],
     };
-    // A document gets its media id when the send job uploads it: nothing to check before.
-    let checkable = fitted
-        .iter()
-        .filter(|p| !matches!(p, Payload::QuoteDocument { media_id: None, .. }));
+    // A document gets its media id, and a link its URL, when the send job runs: nothing to
+    // check before.
+    let checkable = fitted.iter().filter(|p| {
+        !matches!(
+            p,
+            Payload::QuoteDocument { media_id: None, .. } | Payload::QuoteLink { url: None, .. }
+        )
+    });
     for p in checkable {
         if let Err(e) = p.to_graph().validate() {
             // Still written: the send records the refusal on the message, where the store

@@ -134,6 +134,15 @@ pub(crate) async fn send_quote_message(
         };
         outbound::queue(c, t, &pdf, None).await?;
     }
+    if store::store_profile::quote_link_enabled(c, t.tenant_id).await? {
+        let link = Payload::QuoteLink {
+            to: conv.contact_wa_id.clone(),
+            number: number.to_string(),
+            body: crate::quote_link::link_body(number),
+            url: None,
+        };
+        outbound::queue(c, t, &link, None).await?;
+    }
     Ok(())
 }
 

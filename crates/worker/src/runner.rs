@@ -33,6 +33,9 @@ pub struct WorkerConfig {
     pub shutdown_grace: Duration,
     /// Raw webhook payloads older than this are deleted by housekeeping (LGPD).
     pub webhook_retention: Duration,
+    /// Where customers open public pages (`https://BASE`, or `http://BASE:PORT` in
+    /// development): the quote links the worker signs point there.
+    pub public_url: String,
 }
 
 impl WorkerConfig {
@@ -47,6 +50,7 @@ impl WorkerConfig {
             retry_cap: Duration::from_secs(600),
             shutdown_grace: Duration::from_secs(15),
             webhook_retention: Duration::from_secs(30 * 24 * 3600),
+            public_url: "http://localhost:8080".into(),
         }
     }
 }
@@ -150,6 +154,7 @@ impl Worker {
             graph: &self.graph,
             cipher: &self.cipher,
             contexts: &self.contexts,
+            public_url: &self.cfg.public_url,
         };
         match job.kind.as_str() {
             crate::ADVANCE_JOB => match field("conversation_id") {

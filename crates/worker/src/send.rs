@@ -105,6 +105,11 @@ pub async fn handle(jc: &JobCtx<'_>, message_id: &str) -> Outcome {
         }
     };
     let started = std::time::Instant::now();
+    // A quote link is signed first (once: the URL is kept on the message).
+    let payload = match crate::quote_link::ready(jc, tenant_id, &msg.id, payload).await {
+        Ok(p) => p,
+        Err(e) => return Outcome::from_store(e),
+    };
     // A document is uploaded first; a failed upload is handled as a failed send.
     let ready = crate::document::ready(
         jc,

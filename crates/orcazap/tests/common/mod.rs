@@ -79,6 +79,8 @@ impl TestApp {
         let mut wc = worker::WorkerConfig::new("test-worker");
         wc.retry_base = std::time::Duration::from_millis(1);
         wc.retry_cap = std::time::Duration::from_millis(5);
+        // Quote links point at this server's public site, as `run` derives it.
+        wc.public_url = format!("http://localhost:{}", addr.port());
         // Tiny backoffs so retries happen within the test.
         let graph_client = whatsapp::graph::GraphClient::new(whatsapp::graph::GraphConfig {
             base_url: graph.url.clone(),

@@ -208,6 +208,8 @@ fn shown_body(m: &messages::Message) -> String {
         // The quote's PDF: its row's body is the file name the customer sees.
         return match m.kind.as_str() {
             "document" => format!("📄 Arquivo: {}", m.body),
+            // The quote page's link: the text, and the button the customer taps.
+            "cta_url" => format!("{}\n🔗 Botão: {}", m.body, worker::quote_link::LINK_LABEL),
             _ => m.body.clone(),
         };
     }

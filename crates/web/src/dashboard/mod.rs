@@ -59,6 +59,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             post(rules::save_attendant_limit),
         )
         .route("/regras/pdf-orcamento", post(rules::save_quote_pdf))
+        .route("/regras/link-orcamento", post(rules::save_quote_link))
         .route("/regras/volume/{id}/excluir", post(rules::delete_volume))
         .route(
             "/frete",

@@ -47,11 +47,12 @@ impl FormPage for RulesPage {
     ) -> Result<Response, AppError> {
         let r = store::rules::load(&state.db, &me.tenant.id).await?;
         let p = &r.pricing;
-        let (attendant_limit, quote_pdf) = {
+        let (attendant_limit, quote_pdf, quote_link) = {
             let mut c = super::change::read_conn(state).await?;
             (
                 store::tenants::attendant_approval_limit(&mut c, &me.tenant.id).await?,
                 store::store_profile::quote_pdf_enabled(&mut c, &me.tenant.id).await?,
+                store::store_profile::quote_link_enabled(&mut c, &me.tenant.id).await?,
             )
         };
         let volume: Vec<Value> = r
@@ -69,7 +70,7 @@ impl FormPage for RulesPage {
             context! {
                 notice => view::notice(notice), errors => errors, volume => volume,
                 attendant_limit => attendant_limit.map(money_input).unwrap_or_default(),
-                quote_pdf => quote_pdf,
+                quote_pdf => quote_pdf, quote_link => quote_link,
                 p => context! {
                     pix => pct_input(p.pix_discount_bp), cartao => pct_input(p.cartao_discount_bp),
                     boleto => pct_input(p.boleto_discount_bp), dinheiro => pct_input(p.dinheiro_discount_bp),
@@ -296,6 +297,34 @@ pub async fn save_quote_pdf(
         .after(serde_json::json!({ "quote_pdf": new }))
         .save_then::<RulesPage, _>(&state, &me, DONE, move |c, t| {
             Box::pin(async move { store::store_profile::set_quote_pdf(c, &t, new).await })
+        })
+        .await
+}
+
+#[derive(Deserialize)]
+pub struct QuoteLinkForm {
+    /// The checkbox: present ("on") when ticked, absent otherwise.
+    #[serde(default)]
+    quote_link: Option<String>,
+}
+
+/// Whether quotes go out with the link to their public page as a button (issue 15 item 3).
+pub async fn save_quote_link(
+    State(state): State<AppState>,
+    me: Me,
+    Form(f): Form<QuoteLinkForm>,
+) -> Result<Response, AppError> {
+    let new = f.quote_link.is_some();
+    let before = {
+        let mut c = super::change::read_conn(&state).await?;
+        store::store_profile::quote_link_enabled(&mut c, &me.tenant.id).await?
+    };
+    Change::new("rules.quote_link", "tenant")
+        .of(&me.tenant.id)
+        .before(serde_json::json!({ "quote_link": before }))
+        .after(serde_json::json!({ "quote_link": new }))
+        .save_then::<RulesPage, _>(&state, &me, DONE, move |c, t| {
+            Box::pin(async move { store::store_profile::set_quote_link(c, &t, new).await })
         })
         .await
 }

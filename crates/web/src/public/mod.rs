@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod handoff;
 pub mod login;
+pub mod quote_page;
 pub mod signup;
 
 use std::sync::Arc;
@@ -135,6 +136,14 @@ pub(crate) fn handoff_url(
         &format!("{slug}.{}", state.cfg.base_domain),
         &format!("/login/handoff?token={token}"),
     )
+}
+
+/// The public quote page (no state beyond the app's: the signed token is the key).
+pub fn quote_routes() -> axum::Router<AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/q/{token}", get(quote_page::page))
+        .route("/q/{token}/pdf", get(quote_page::pdf))
 }
 
 pub fn routes(state: &AppState) -> axum::Router<AppState> {

@@ -25,6 +25,10 @@ pub const MAX_ROW_ID_CHARS: usize = 200;
 pub const MAX_LIST_BUTTON_CHARS: usize = 20;
 /// Characters in a list section's title.
 pub const MAX_SECTION_TITLE_CHARS: usize = 24;
+/// Characters in the label of a call-to-action URL button.
+pub const MAX_CTA_DISPLAY_TEXT_CHARS: usize = 20;
+/// Characters we allow in the URL of a call-to-action button (Meta sets no documented limit).
+pub const MAX_CTA_URL_CHARS: usize = 2000;
 /// Meta's limit for a media message's caption.
 pub const MAX_CAPTION_CHARS: usize = 1024;
 /// Characters we allow in a document's file name (Meta shows it; it sets no documented limit,
@@ -62,6 +66,14 @@ pub enum OutboundMessage {
         media_id: String,
         filename: String,
         caption: Option<String>,
+    },
+    /// An interactive message whose one button opens a URL (`interactive.type: cta_url`).
+    CtaUrl {
+        to: String,
+        body: String,
+        /// The button's label, at most 20 characters.
+        display_text: String,
+        url: String,
     },
 }
 
@@ -121,7 +133,8 @@ impl OutboundMessage {
             OutboundMessage::Text { to, .. }
             | OutboundMessage::Buttons { to, .. }
             | OutboundMessage::List { to, .. }
-            | OutboundMessage::Document { to, .. } => to,
+            | OutboundMessage::Document { to, .. }
+            | OutboundMessage::CtaUrl { to, .. } => to,
         }
     }
 
@@ -132,6 +145,7 @@ impl OutboundMessage {
             OutboundMessage::Buttons { .. } => "buttons",
             OutboundMessage::List { .. } => "list",
             OutboundMessage::Document { .. } => "document",
+            OutboundMessage::CtaUrl { .. } => "cta_url",
         }
     }
 
@@ -160,6 +174,15 @@ impl OutboundMessage {
                 caption,
                 ..
             } => validate_document(media_id, filename, caption.as_deref()),
+            OutboundMessage::CtaUrl {
+                body,
+                display_text,
+                url,
+                ..
+            } => {
+                validate_body(body, MAX_INTERACTIVE_BODY_CHARS)?;
+                validate_cta(display_text, url)
+            }
         }
     }
 
@@ -277,6 +300,25 @@ impl OutboundMessage {
                     "document": document,
                 })
             }
+            OutboundMessage::CtaUrl {
+                to,
+                body,
+                display_text,
+                url,
+            } => json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": to,
+                "type": "interactive",
+                "interactive": {
+                    "type": "cta_url",
+                    "body": { "text": body },
+                    "action": {
+                        "name": "cta_url",
+                        "parameters": { "display_text": display_text, "url": url },
+                    },
+                },
+            }),
         }
     }
 }
@@ -363,6 +405,22 @@ fn validate_document(
     }
     if let Some(c) = caption {
         validate_body(c, MAX_CAPTION_CHARS)?;
+    }
+    Ok(())
+}
+
+fn validate_cta(display_text: &str, url: &str) -> Result<(), InvalidMessage> {
+    let n = display_text.chars().count();
+    if display_text.trim().is_empty() || n > MAX_CTA_DISPLAY_TEXT_CHARS {
+        return invalid(format!(
+            "the button label must have 1 to {MAX_CTA_DISPLAY_TEXT_CHARS} characters (has {n})"
+        ));
+    }
+    let web = url.starts_with("https://") || url.starts_with("http://");
+    if !web || url.chars().count() > MAX_CTA_URL_CHARS || url.chars().any(char::is_whitespace) {
+        return invalid(format!(
+            "the button URL must be an http(s) URL of at most {MAX_CTA_URL_CHARS} characters without spaces"
+        ));
     }
     Ok(())
 }
@@ -527,6 +585,33 @@ fn split_long_line(line: &str, max_chars: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cta_url_button_needs_a_short_label_and_a_web_url() {
+        let cta = |label: &str, url: &str| OutboundMessage::CtaUrl {
+            to: "5511987654321".into(),
+            body: "Seu orçamento".into(),
+            display_text: label.into(),
+            url: url.into(),
+        };
+        assert!(cta("Ver orçamento", "https://orcazap.com.br/q/x")
+            .validate()
+            .is_ok());
+        assert!(cta(&"ç".repeat(20), "http://localhost:8080/q/x")
+            .validate()
+            .is_ok());
+        assert!(cta(&"ç".repeat(21), "https://a/q").validate().is_err());
+        assert!(cta(" ", "https://a/q").validate().is_err());
+        assert!(cta("Ver", "ftp://a/q").validate().is_err());
+        assert!(cta("Ver", "https://a/q x").validate().is_err());
+        let json = cta("Ver", "https://a/q").to_graph_json();
+        assert_eq!(json["interactive"]["type"], "cta_url");
+        assert_eq!(json["interactive"]["action"]["name"], "cta_url");
+        assert_eq!(
+            json["interactive"]["action"]["parameters"]["url"],
+            "https://a/q"
+        );
+    }
 
     fn buttons(titles: &[&str]) -> OutboundMessage {
         OutboundMessage::Buttons {

@@ -225,6 +225,16 @@ impl Call {
         self.body["type"] == "interactive"
     }
 
+    /// The (label, URL) of a call-to-action URL button message.
+    pub fn cta_url(&self) -> Option<(&str, &str)> {
+        let i = &self.body["interactive"];
+        if i["type"] != "cta_url" {
+            return None;
+        }
+        let p = &i["action"]["parameters"];
+        Some((p["display_text"].as_str()?, p["url"].as_str()?))
+    }
+
     pub fn is_accepted(&self) -> bool {
         matches!(self.outcome, Outcome::Accepted { .. })
     }

@@ -28,6 +28,13 @@ pub const SECTION_TITLE_MAX: usize = 24;
 pub const ROW_TITLE_MAX: usize = 24;
 pub const ROW_DESCRIPTION_MAX: usize = 72;
 pub const ROW_ID_MAX: usize = 200;
+/// Call-to-action URL button (`interactive.type: cta_url`): its body, the button's label
+/// and the link it opens (Meta: "Interactive CTA URL button messages").
+pub const CTA_BODY_MAX: usize = 1024;
+pub const CTA_DISPLAY_TEXT_MAX: usize = 20;
+/// Meta documents no length for the URL; browsers and WhatsApp's link preview stop around
+/// 2,000 characters, so the mock refuses longer ones.
+pub const CTA_URL_MAX: usize = 2000;
 /// Caption of a media message.
 pub const CAPTION_MAX: usize = 1024;
 /// Largest document Meta takes ("Supported media types": documents up to 100 MB).
@@ -212,6 +219,7 @@ fn check_interactive(v: &Value) -> Result<(), Refusal> {
     let (body_max, text_header_only) = match kind {
         "button" => (BUTTON_BODY_MAX, false),
         "list" => (LIST_BODY_MAX, true),
+        "cta_url" => (CTA_BODY_MAX, false),
         other => {
             return Err(Refusal::invalid_parameter(&format!(
                 "interactive type {other} is not modelled by the mock Graph API"
@@ -238,11 +246,51 @@ fn check_interactive(v: &Value) -> Result<(), Refusal> {
             .ok_or_else(|| Refusal::missing("interactive.action"))?,
         "interactive.action",
     )?;
-    if kind == "button" {
-        check_buttons(action)
-    } else {
-        check_list(action)
+    match kind {
+        "button" => check_buttons(action),
+        "cta_url" => check_cta_url(action),
+        _ => check_list(action),
     }
+}
+
+/// `action: { name: "cta_url", parameters: { display_text, url } }`: the label on the button
+/// (at most 20 characters) and an http(s) URL it opens.
+fn check_cta_url(action: &Map<String, Value>) -> Result<(), Refusal> {
+    only_fields(action, "interactive.action", &["name", "parameters"])?;
+    if nonempty_string(action.get("name"), "interactive.action.name")? != "cta_url" {
+        return Err(Refusal::param_value(
+            "interactive.action.name must be \"cta_url\" for a cta_url message",
+        ));
+    }
+    let p = object(
+        action
+            .get("parameters")
+            .ok_or_else(|| Refusal::missing("interactive.action.parameters"))?,
+        "interactive.action.parameters",
+    )?;
+    only_fields(p, "interactive.action.parameters", &["display_text", "url"])?;
+    sized_text(
+        p.get("display_text"),
+        "interactive.action.parameters.display_text",
+        CTA_DISPLAY_TEXT_MAX,
+    )?;
+    let url = sized_text(
+        p.get("url"),
+        "interactive.action.parameters.url",
+        CTA_URL_MAX,
+    )?;
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| {
+            Refusal::param_value("interactive.action.parameters.url must be an http(s) URL")
+        })?;
+    if rest.is_empty() || rest.starts_with('/') || url.chars().any(char::is_whitespace) {
+        return Err(Refusal::param_value(
+            "interactive.action.parameters.url must name a host and contain no spaces",
+        ));
+    }
+    Ok(())
 }
 
 fn check_header(h: &Value, text_only: bool) -> Result<(), Refusal> {
