@@ -278,3 +278,48 @@ proptest! {
         prop_assert_eq!(pairs(&edited), pairs(&fresh));
     }
 }
+
+/// Products the quote did not include leave its "não incluído" list when the person dealt
+/// with them: the one whose suggested item they added from the catalog, and the ones they
+/// marked resolved — and with the list the "unknown item" approval reason goes. Others stay.
+#[test]
+fn unknown_products_the_person_resolved_leave_the_quote() {
+    let a = item("A", 1_000, 500);
+    let sel = item("SEL-18", 9_000, 6_000);
+    let mut req = request(&[(&a, Quantity::whole(1))], grajau());
+    req.unknown = vec!["selador suvinil".into(), "porta".into(), "janela".into()];
+    let mut p = price_quote(&req, &demo_rules()).unwrap();
+    p.suggestions = vec![domain::pricing::Suggestion {
+        unknown: "selador suvinil".into(),
+        sku: "SEL-18".into(),
+        name: sel.name.clone(),
+    }];
+    assert!(p.approval_reasons.contains(&ApprovalReason::UnknownItem));
+    let edited = domain::pricing::reprice(
+        &p,
+        &keep(&p),
+        domain::pricing::FreightEdit::Keep,
+        &[(&sel, Quantity::whole(1))],
+        &["porta".to_string()],
+        &costs(&[&a, &sel]),
+        &demo_rules(),
+    )
+    .unwrap();
+    assert_eq!(edited.unknown, ["janela"]);
+    assert!(edited.suggestions.is_empty(), "{:?}", edited.suggestions);
+    assert!(edited
+        .approval_reasons
+        .contains(&ApprovalReason::UnknownItem));
+    let all = domain::pricing::reprice(
+        &edited,
+        &keep(&edited),
+        domain::pricing::FreightEdit::Keep,
+        &[],
+        &["janela".to_string()],
+        &costs(&[&a, &sel]),
+        &demo_rules(),
+    )
+    .unwrap();
+    assert!(all.unknown.is_empty());
+    assert!(!all.approval_reasons.contains(&ApprovalReason::UnknownItem));
+}

@@ -12,6 +12,7 @@ both_engines!(
     pickup_approval_sends_no_freight_and_says_retirada,
     added_line_is_priced_by_the_catalog_and_the_quote_repriced,
     thousands_in_the_edit_form_stay_thousands,
+    an_unknown_product_marked_resolved_is_not_sent_as_not_included,
     attendant_above_the_limit_is_refused_and_the_owner_approves,
     hand_built_quote_is_sent_with_the_bots_pricing_and_confirmed,
     hand_built_quote_without_freight_waits_for_approval,
@@ -212,6 +213,47 @@ async fn thousands_in_the_edit_form_stay_thousands(app: &TestApp) {
         again.lines, p.lines,
         "saving the page as shown changed the order"
     );
+}
+
+/// The approver dealt with a product the store does not list (told the customer, or added
+/// another item): marked resolved, it leaves the quote, and the customer is not sent
+/// "não incluído: … vamos verificar" next to the line that replaced it.
+async fn an_unknown_product_marked_resolved_is_not_sent_as_not_included(app: &TestApp) {
+    app.customer_says(
+        &app.demo,
+        CARLOS,
+        "Carlos",
+        "10 sacos de cimento e 2 portas de madeira, entrega amanhã em Itaquera, pix",
+    )
+    .await;
+    // The bot asks once about the product it does not know; the customer insists.
+    app.customer_says(&app.demo, CARLOS, "Carlos", "isso mesmo, porta de madeira")
+        .await;
+    let pending = app.pending_approval(&app.demo).await;
+    let (approval_id, quote_id) =
+        pending.unwrap_or_else(|| panic!("approval; sent: {:?}", app.graph_accepted()));
+    let (_, _, p) = snapshot(app, &quote_id).await;
+    assert_eq!(p.unknown.len(), 1, "{:?}", p.unknown);
+    let porta = p.unknown[0].clone();
+    let s = app.as_owner().await;
+    let path = format!("/aprovacoes/{approval_id}");
+    let html = s.page(&path).await;
+    assert!(html.contains("name=\"resolved_unknown\""), "{html}");
+    s.post_form(
+        &format!("{path}/editar"),
+        &[("resolved_unknown", porta.as_str()), ("freight", "35")],
+    )
+    .await
+    .expect_status(303);
+    let (_, _, edited) = snapshot(app, &quote_id).await;
+    assert!(edited.unknown.is_empty(), "{:?}", edited.unknown);
+    s.post_form(&format!("{path}/aprovar"), &[])
+        .await
+        .expect_status(303);
+    app.drain().await;
+    let quote = last_to(app, CARLOS);
+    assert!(quote.contains("Cimento"), "{quote}");
+    assert!(!quote.contains("Não incluído"), "{quote}");
 }
 
 async fn added_line_is_priced_by_the_catalog_and_the_quote_repriced(app: &TestApp) {

@@ -369,7 +369,7 @@ pub fn reprice_edited(
     rules: &StoreRules,
 ) -> Result<PricedQuote, PricingError> {
     let freight = freight.map_or(FreightEdit::Keep, FreightEdit::Value);
-    reprice(original, edits, freight, &[], unit_costs, rules)
+    reprice(original, edits, freight, &[], &[], unit_costs, rules)
 }
 
 /// [`reprice_edited`] with the freight decision spelled out and lines added from the catalog:
@@ -377,11 +377,17 @@ pub fn reprice_edited(
 /// discount, cost and weight); a product already in the quote is refused (change its
 /// quantity instead). The freight is not recomputed from the rules: it is the quote's, the
 /// person's value, or zero for a pickup.
+///
+/// `resolved` are products the quote did not include that the person dealt with (added from
+/// the catalog, or told the customer): they leave the quote's "não incluído" list, so the
+/// customer is not sent a priced line and "não incluído: … vamos verificar" for the same
+/// thing. A product whose suggested catalog item is among the added lines is resolved too.
 pub fn reprice(
     original: &PricedQuote,
     edits: &[LineEdit],
     freight: FreightEdit,
     added: &[(&CatalogItem, Quantity)],
+    resolved: &[String],
     unit_costs: &HashMap<String, Centavos>,
     rules: &StoreRules,
 ) -> Result<PricedQuote, PricingError> {
@@ -462,6 +468,19 @@ pub fn reprice(
         FreightEdit::Pickup => (Some(Centavos::ZERO), None, true),
     };
     let had = |r: ApprovalReason| original.approval_reasons.contains(&r);
+    let is_resolved = |u: &String| {
+        resolved.contains(u)
+            || original
+                .suggestions
+                .iter()
+                .any(|s| &s.unknown == u && added.iter().any(|(item, _)| item.sku == s.sku))
+    };
+    let unknown: Vec<String> = original
+        .unknown
+        .iter()
+        .filter(|u| !is_resolved(u))
+        .cloned()
+        .collect();
     summarize(
         lines,
         Summary {
@@ -470,14 +489,19 @@ pub fn reprice(
             freight,
             freight_rule,
             pickup,
-            unknown: original.unknown.clone(),
+            unknown: unknown.clone(),
             llm_assisted: had(ApprovalReason::LlmAssisted),
             needs_human: had(ApprovalReason::NeedsHuman),
         },
         rules,
     )
     .map(|mut q| {
-        q.suggestions = original.suggestions.clone();
+        q.suggestions = original
+            .suggestions
+            .iter()
+            .filter(|s| unknown.contains(&s.unknown))
+            .cloned()
+            .collect();
         q
     })
 }

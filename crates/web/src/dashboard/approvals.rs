@@ -268,14 +268,30 @@ pub async fn edit_lines(
         .collect();
     let rules =
         worker::tenant_ctx::to_store_rules(&store::rules::load(&state.db, &me.tenant.id).await?);
-    let new = reprice(&p, &edits, freight, added.as_slice(), &costs, &rules)
-        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    // Products not in the catalog the person marked as dealt with (a line added, or the
+    // customer told): they leave the quote's "não incluído" list.
+    let resolved: Vec<String> = fields
+        .iter()
+        .filter(|(n, _)| n == "resolved_unknown")
+        .map(|(_, v)| v.clone())
+        .filter(|v| p.unknown.contains(v))
+        .collect();
+    let new = reprice(
+        &p,
+        &edits,
+        freight,
+        added.as_slice(),
+        &resolved,
+        &costs,
+        &rules,
+    )
+    .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let snapshot = serde_json::to_string(&new).map_err(|e| AppError::Internal(e.into()))?;
     let (quote_id, total) = (q.id.clone(), new.total.0);
     Change::new("quote.edit", "quote")
         .of(&q.id)
         .before(serde_json::json!({ "total_cents": q.total_cents, "lines": p.lines.len(), "freight_cents": p.freight.map(|f| f.0), "pickup": p.pickup }))
-        .after(serde_json::json!({ "total_cents": new.total.0, "lines": new.lines.len(), "freight_cents": new.freight.map(|f| f.0), "pickup": new.pickup, "added_sku": added.map(|(i, _)| i.sku.clone()) }))
+        .after(serde_json::json!({ "total_cents": new.total.0, "lines": new.lines.len(), "freight_cents": new.freight.map(|f| f.0), "pickup": new.pickup, "added_sku": added.map(|(i, _)| i.sku.clone()), "unknown": new.unknown }))
         .save(&state, &me, move |c, t| {
             Box::pin(
                 async move { quotes::replace_snapshot(c, &t, &quote_id, &snapshot, total).await },

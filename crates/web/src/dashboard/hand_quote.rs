@@ -25,10 +25,16 @@ pub const ROWS: usize = 8;
 
 /// The active catalog as the product picker's options.
 pub(super) async fn catalog_options(state: &AppState, me: &Me) -> Result<Vec<Value>, AppError> {
-    Ok(store::catalog::list(&state.db, &me.tenant.id)
+    let mut items: Vec<_> = store::catalog::list(&state.db, &me.tenant.id)
         .await?
         .into_iter()
         .filter(|s| s.item.active)
+        .collect();
+    // By name, as the person looks for it ("Cimento…", "Tijolo…"); the catalog's own order is
+    // by SKU, which nobody at the counter reads.
+    items.sort_by_key(|s| s.item.name.to_lowercase());
+    Ok(items
+        .into_iter()
         .map(|s| {
             context! {
                 sku => s.item.sku.clone(),
