@@ -9,10 +9,24 @@
   var seen = {};
   var since = Date.now() - 1000;
 
+  // WhatsApp's *bold*, as the phone shows it: text nodes and <strong> built one by one, never
+  // innerHTML (messages are untrusted text).
+  function whatsappText(el, text) {
+    (text || "").split(/(\*[^*\n]+\*)/).forEach(function (part) {
+      if (part.length > 2 && part[0] === "*" && part[part.length - 1] === "*") {
+        var b = document.createElement("strong");
+        b.textContent = part.slice(1, -1);
+        el.appendChild(b);
+      } else if (part) {
+        el.appendChild(document.createTextNode(part));
+      }
+    });
+  }
+
   function bubble(cls, body, meta) {
     var div = document.createElement("div");
     div.className = "bubble " + cls;
-    div.textContent = body; // never innerHTML: messages are untrusted text
+    whatsappText(div, body);
     if (meta) {
       var m = document.createElement("span");
       m.className = "meta";

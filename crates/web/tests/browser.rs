@@ -780,8 +780,13 @@ async fn simulator_keeps_the_chat_when_the_page_is_reloaded() {
         assert!(Instant::now() < deadline, "the bot never answered");
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    let first_line = reply.lines().next().unwrap_or_default().to_string();
+    // The simulator shows WhatsApp's *bold* as bold, as the phone does: no asterisks.
+    let first_line = reply.lines().next().unwrap_or_default().replace('*', "");
     d.wait_in("#chat", &first_line).await;
+    let bold = d
+        .eval_i64("return document.querySelectorAll('#chat .bubble strong').length;")
+        .await;
+    assert!(bold > 0, "the reply's *bold* is not bold in the simulator");
     d.goto(&sim).await;
     d.wait_in("#chat", "oi, vcs tem cimento?").await;
     d.wait_in("#chat", &first_line).await;
