@@ -39,6 +39,16 @@ pub enum OutboundMessage {
         filename: String,
         caption: Option<String>,
     },
+    /// One of the store's approved WhatsApp message templates (`type: template`): the only
+    /// message Meta delivers outside the 24-hour window. `parameters` fill the body's
+    /// `{{1}}`, `{{2}}`… in order (`crate::graph::templates`).
+    Template {
+        to: String,
+        name: String,
+        /// Meta's language code, e.g. `pt_BR`.
+        language: String,
+        parameters: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +72,7 @@ impl ReplyButton {
 #[error("invalid outbound message: {0}")]
 pub struct InvalidMessage(pub String);
 
-fn invalid(reason: impl Into<String>) -> Result<(), InvalidMessage> {
+pub(super) fn invalid(reason: impl Into<String>) -> Result<(), InvalidMessage> {
     Err(InvalidMessage(reason.into()))
 }
 
@@ -73,7 +83,8 @@ impl OutboundMessage {
         match self {
             OutboundMessage::Text { to, .. }
             | OutboundMessage::Buttons { to, .. }
-            | OutboundMessage::Document { to, .. } => to,
+            | OutboundMessage::Document { to, .. }
+            | OutboundMessage::Template { to, .. } => to,
         }
     }
 
@@ -83,6 +94,7 @@ impl OutboundMessage {
             OutboundMessage::Text { .. } => "text",
             OutboundMessage::Buttons { .. } => "buttons",
             OutboundMessage::Document { .. } => "document",
+            OutboundMessage::Template { .. } => "template",
         }
     }
 
@@ -101,6 +113,12 @@ impl OutboundMessage {
                 caption,
                 ..
             } => validate_document(media_id, filename, caption.as_deref()),
+            OutboundMessage::Template {
+                name,
+                language,
+                parameters,
+                ..
+            } => super::templates::validate_template_message(name, language, parameters),
         }
     }
 
@@ -163,6 +181,18 @@ impl OutboundMessage {
                     "document": document,
                 })
             }
+            OutboundMessage::Template {
+                to,
+                name,
+                language,
+                parameters,
+            } => json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": to,
+                "type": "template",
+                "template": super::templates::template_object(name, language, parameters),
+            }),
         }
     }
 }

@@ -8,6 +8,7 @@ mod backoff;
 mod config;
 mod error;
 mod message;
+mod templates;
 
 use std::time::Duration;
 
@@ -23,6 +24,11 @@ pub use message::{
     is_user_id, split_text, InvalidMessage, OutboundMessage, Recipient, ReplyButton, MAX_BUTTONS,
     MAX_BUTTON_ID_CHARS, MAX_BUTTON_TITLE_CHARS, MAX_CAPTION_CHARS, MAX_FILENAME_CHARS,
     MAX_INTERACTIVE_BODY_CHARS, MAX_TEXT_BODY_CHARS, MAX_USER_ID_CHARS,
+};
+pub use templates::{
+    check_template_body, fill_template, is_template_name, read_typing_json, submission_json,
+    SubmittedTemplate, TemplateState, TemplateSubmission, MAX_TEMPLATE_BODY_CHARS,
+    MAX_TEMPLATE_NAME_CHARS, TEMPLATE_CATEGORIES, TEMPLATE_STATUSES,
 };
 
 /// Header that carries our request id to the Graph API (and into Meta's logs).
