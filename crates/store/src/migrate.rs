@@ -145,6 +145,13 @@ pub const MIGRATIONS: &[Migration] = &[
         down: include_str!("../migrations/0011_inbox.down.sql"),
         postgres: None,
     },
+    Migration {
+        version: 15,
+        name: "meta_templates_opt_out",
+        up: include_str!("../migrations/0015_meta_templates_opt_out.up.sql"),
+        down: include_str!("../migrations/0015_meta_templates_opt_out.down.sql"),
+        postgres: None,
+    },
 ];
 
 /// The schema version this binary expects.

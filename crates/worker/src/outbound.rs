@@ -35,6 +35,27 @@ pub enum Payload {
         #[serde(default)]
         media_id: Option<String>,
     },
+    /// A message the store starts (a reminder, a follow-up, a quote's expiry), not a reply:
+    /// the send job decides (`worker::proactive`) — this text inside the 24-hour window, the
+    /// approved WhatsApp message template the store set for `purpose` (with `params`, in
+    /// order) outside it, or nothing and a note for staff; never to a contact who opted out.
+    Proactive {
+        to: String,
+        body: String,
+        /// `domain::proactive::Purpose::code`.
+        purpose: String,
+        params: Vec<String>,
+    },
+    /// One of the store's approved WhatsApp message templates, as the send job chose it for a
+    /// [`Payload::Proactive`] outside the window; `body` is what the customer reads (the
+    /// template with its parameters), for the transcript.
+    Template {
+        to: String,
+        name: String,
+        language: String,
+        params: Vec<String>,
+        body: String,
+    },
 }
 
 impl Payload {
@@ -64,6 +85,22 @@ impl Payload {
                 filename: filename.clone(),
                 caption: Some(format!("Orçamento {number} em PDF")),
             },
+            Payload::Proactive { to, body, .. } => OutboundMessage::Text {
+                to: to.clone(),
+                body: body.clone(),
+            },
+            Payload::Template {
+                to,
+                name,
+                language,
+                params,
+                ..
+            } => OutboundMessage::Template {
+                to: to.clone(),
+                name: name.clone(),
+                language: language.clone(),
+                parameters: params.clone(),
+            },
         }
     }
 
@@ -72,12 +109,17 @@ impl Payload {
             Payload::Text { .. } => "text",
             Payload::Buttons { .. } => "buttons",
             Payload::QuoteDocument { .. } => "document",
+            Payload::Proactive { .. } => "text",
+            Payload::Template { .. } => "template",
         }
     }
 
     pub fn body(&self) -> &str {
         match self {
-            Payload::Text { body, .. } | Payload::Buttons { body, .. } => body,
+            Payload::Text { body, .. }
+            | Payload::Buttons { body, .. }
+            | Payload::Proactive { body, .. }
+            | Payload::Template { body, .. } => body,
             // What the dashboard's transcript and the simulator show for it.
             Payload::QuoteDocument { filename, .. } => filename,
         }
