@@ -6,6 +6,8 @@
 //! - `whatsapp.send` — send one outbound message through the Graph API and record the
 //!   outcome; never sends a message Meta already accepted.
 //! - `quote.expire`, `conversation.window_expire` — scheduled follow-ups.
+//! - `meta_template.submit`, `meta_template.sync` — the store's WhatsApp message templates at
+//!   Meta (submission for review, status read back).
 //!
 //! Housekeeping (finished jobs, expired sessions, old webhook payloads) is not a job: the
 //! heartbeat loop in [`runner`] does it about every ten minutes.
@@ -23,6 +25,7 @@ pub mod families;
 mod followup;
 pub mod handoff;
 pub mod job;
+mod meta_templates;
 pub mod opt_out;
 pub mod outbound;
 mod payment;
@@ -40,4 +43,8 @@ pub use runner::{Worker, WorkerConfig};
 pub const SEND_JOB: &str = "whatsapp.send";
 pub const QUOTE_EXPIRE_JOB: &str = "quote.expire";
 pub const WINDOW_EXPIRE_JOB: &str = "conversation.window_expire";
+/// Submit one of the store's WhatsApp message templates to Meta (`{"template_id"}`).
+pub const TEMPLATE_SUBMIT_JOB: &str = "meta_template.submit";
+/// Read the review status of the store's WhatsApp message templates back from Meta.
+pub const TEMPLATE_SYNC_JOB: &str = "meta_template.sync";
 pub use store::inbound::ADVANCE_JOB;

@@ -71,6 +71,8 @@ fn kind_label(kind: &str) -> &'static str {
         crate::SEND_JOB => crate::SEND_JOB,
         crate::QUOTE_EXPIRE_JOB => crate::QUOTE_EXPIRE_JOB,
         crate::WINDOW_EXPIRE_JOB => crate::WINDOW_EXPIRE_JOB,
+        crate::TEMPLATE_SUBMIT_JOB => crate::TEMPLATE_SUBMIT_JOB,
+        crate::TEMPLATE_SYNC_JOB => crate::TEMPLATE_SYNC_JOB,
         _ => "other",
     }
 }
@@ -168,6 +170,11 @@ impl Worker {
                 Some(id) => crate::expire::window(&jc, &id).await,
                 None => Outcome::Dead("missing conversation_id".into()),
             },
+            crate::TEMPLATE_SUBMIT_JOB => match field("template_id") {
+                Some(id) => crate::meta_templates::submit(&jc, &id).await,
+                None => Outcome::Dead("missing template_id".into()),
+            },
+            crate::TEMPLATE_SYNC_JOB => crate::meta_templates::sync(&jc).await,
             other => Outcome::Dead(format!("unknown job kind {other:?}")),
         }
     }

@@ -14,6 +14,7 @@ pub mod freight;
 pub mod hand_quote;
 pub mod handoff;
 pub mod login;
+pub mod meta_templates;
 pub mod overview;
 pub mod quick_replies;
 pub mod quotes;
@@ -87,6 +88,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         )
         .route("/respostas/{id}", post(quick_replies::update))
         .route("/respostas/{id}/excluir", post(quick_replies::delete))
+        .route("/modelos-whatsapp/novo", post(meta_templates::create))
+        .route("/modelos-whatsapp/atualizar", post(meta_templates::refresh))
         .route_layer(middleware::from_fn(security::require_owner));
     let member = Router::new()
         .route("/", get(overview::page))
@@ -106,8 +109,16 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/conversas/{id}/soltar", post(conversations::release))
         .route("/conversas/{id}/responder", post(conversations::reply))
         .route(
+            "/conversas/{id}/reativar-mensagens",
+            post(conversations::opt_back_in),
+        )
+        .route(
             "/conversas/{id}/orcamento",
             get(hand_quote::page).post(hand_quote::build),
+        )
+        .route(
+            "/modelos-whatsapp",
+            get(change::page::<meta_templates::MetaTemplatesPage>),
         )
         .route("/orcamentos", get(quotes::list))
         .route("/orcamentos/{id}", get(quotes::detail))

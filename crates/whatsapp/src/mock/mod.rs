@@ -25,7 +25,7 @@ use axum::Router;
 use serde_json::{json, Value};
 
 pub use rules::check_message;
-pub use templates::{MockTemplate, ReadMark};
+pub use templates::{check_read_mark, MockTemplate, ReadMark};
 
 /// Why Meta would refuse a request: an HTTP status and a Graph error code with its title.
 #[derive(Debug, Clone, PartialEq, Eq)]

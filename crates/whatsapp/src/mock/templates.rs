@@ -308,7 +308,7 @@ fn template_refusal(code: i64, title: &'static str) -> Refusal {
 
 /// The read receipt's body: `messaging_product`, `status: read`, `message_id`, and an optional
 /// `typing_indicator: {type: text}`; nothing else.
-pub(super) fn check_read_mark(msg: &Value) -> Result<(String, bool), Refusal> {
+pub fn check_read_mark(msg: &Value) -> Result<(String, bool), Refusal> {
     let obj = msg
         .as_object()
         .ok_or_else(|| Refusal::invalid_parameter("the request body must be a JSON object"))?;
