@@ -116,10 +116,7 @@ pub async fn for_tenant(db: &Db, tenant_id: &str) -> Result<Vec<Channel>, StoreE
 /// account, not a number) finds its store.
 pub async fn by_waba_id(db: &Db, waba_id: &str) -> Result<Vec<Channel>, StoreError> {
     let sql = format!("SELECT {COLS} FROM channels WHERE waba_id = $1 ORDER BY created_at");
-    let rows = sqlx::query(&sql)
-        .bind(waba_id)
-        .fetch_all(db.read())
-        .await?;
+    let rows = sqlx::query(&sql).bind(waba_id).fetch_all(db.read()).await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 

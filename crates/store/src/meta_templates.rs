@@ -69,8 +69,9 @@ const NAME_TAKEN: &str = "Já existe um modelo com esse nome nesse idioma.";
 
 /// The store's templates, newest first.
 pub async fn list(db: &Db, tenant_id: &str) -> Result<Vec<MetaTemplate>, StoreError> {
-    let sql =
-        format!("SELECT {COLS} FROM meta_templates WHERE tenant_id = $1 ORDER BY created_at DESC, id");
+    let sql = format!(
+        "SELECT {COLS} FROM meta_templates WHERE tenant_id = $1 ORDER BY created_at DESC, id"
+    );
     let rows = sqlx::query(&sql)
         .bind(tenant_id)
         .fetch_all(db.read())

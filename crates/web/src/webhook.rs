@@ -123,7 +123,8 @@ pub async fn receive(
             if let Err(e) = template_reviews(&state, &reviews).await {
                 // Not answered 2xx: Meta delivers the review again.
                 tracing::error!(error = %store::error::report(&e), "could not record a template review; Meta will retry");
-                return (StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable").into_response();
+                return (StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable")
+                    .into_response();
             }
             if !failed_receipts.is_empty() {
                 act_on_failed_deliveries(&state, &failed_receipts).await;

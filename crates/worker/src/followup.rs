@@ -33,7 +33,11 @@ mod tests {
         );
         assert_eq!(
             quote_params(" Ana \n  Souza", "ORC-1", Some("05/12 às 18h".into())),
-            vec!["Ana Souza".to_string(), "ORC-1".into(), "05/12 às 18h".into()]
+            vec![
+                "Ana Souza".to_string(),
+                "ORC-1".into(),
+                "05/12 às 18h".into()
+            ]
         );
     }
 }

@@ -43,7 +43,9 @@ async fn channel_token(
         .as_deref()
         .and_then(|enc| jc.cipher.decrypt(enc).ok())
     else {
-        return Ok(Err("o número de WhatsApp da loja não tem token de acesso".into()));
+        return Ok(Err(
+            "o número de WhatsApp da loja não tem token de acesso".into()
+        ));
     };
     Ok(Ok((ch, SecretString::from(token))))
 }

@@ -43,7 +43,8 @@ pub async fn handle_words(
     let reply = if opt_out_words(body) {
         let recorded = store::opt_out::opt_out(c, t.tenant_id, &conv.contact_id).await?;
         tracing::info!(recorded, "customer opted out of proactive messages");
-        metrics::counter!("orcazap_opt_outs_total", "change" => "out").increment(usize::from(recorded) as u64);
+        metrics::counter!("orcazap_opt_outs_total", "change" => "out")
+            .increment(usize::from(recorded) as u64);
         // Confirmed once: a second "parar" finds it recorded and gets no new confirmation.
         recorded.then(|| opted_out_reply(store_name))
     } else if opt_in_words(body) {

@@ -127,8 +127,7 @@ async fn choose(
         params,
         body: shown,
     };
-    let json =
-        serde_json::to_string(&template).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let json = serde_json::to_string(&template).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let (tenant, id, body) = (
         tenant_id.to_string(),
         msg.id.clone(),

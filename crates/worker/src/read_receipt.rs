@@ -23,7 +23,11 @@ pub async fn start(jc: &JobCtx<'_>, tenant_id: &str, conversation_id: &str) {
                 {
                     Ok(()) => "ok",
                     Err(e) => {
-                        tracing::info!(code = e.code(), error = e.message(), "read receipt not taken; the reply goes on");
+                        tracing::info!(
+                            code = e.code(),
+                            error = e.message(),
+                            "read receipt not taken; the reply goes on"
+                        );
                         "failed"
                     }
                 };

@@ -423,9 +423,7 @@ pub async fn opt_back_in(
         .before(serde_json::json!({ "opted_out_at": before }))
         .after(serde_json::json!({ "opted_out_at": null }))
         .save(&state, &me, move |c, t| {
-            Box::pin(async move {
-                store::opt_out::opt_in(c, &t, &contact_id).await.map(drop)
-            })
+            Box::pin(async move { store::opt_out::opt_in(c, &t, &contact_id).await.map(drop) })
         })
         .await?;
     Ok(Redirect::to(&format!("/conversas/{id}?ok=reativado")).into_response())
