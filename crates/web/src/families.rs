@@ -62,4 +62,8 @@ pub fn register() {
     metrics::counter!("orcazap_login_failures_total").absolute(0);
     metrics::counter!("orcazap_admin_auth_failures_total").absolute(0);
     metrics::counter!("orcazap_signups_total").absolute(0);
+    // Meta's reviews of WhatsApp message templates (`webhook::template_reviews`).
+    for outcome in ["applied", "unknown_template"] {
+        metrics::counter!("orcazap_template_reviews_total", "outcome" => outcome).absolute(0);
+    }
 }
