@@ -9,7 +9,8 @@
 //!   conversation shows staff why — never a free-form send after 24 h;
 //! - "parar" stops proactive messages (confirmed once, recorded with its time, shown), "voltar"
 //!   and staff bring them back;
-//! - the worker marks the customer's message read with a typing indicator.
+//! - the worker marks the customer's message read with a typing indicator;
+//! - follow-ups set on /regras go once per quote and a reply stops them.
 
 mod common;
 
@@ -24,6 +25,7 @@ testkit::both_engines!(
     outside_the_window_without_a_template_nothing_is_sent_and_staff_see_why,
     parar_stops_proactive_messages_until_voltar_or_staff,
     the_worker_marks_the_message_read_with_a_typing_indicator,
+    a_follow_up_goes_once_per_quote_and_a_reply_stops_it,
 );
 
 const CUSTOMER: &str = "5511955550001";
@@ -396,4 +398,76 @@ async fn the_worker_marks_the_message_read_with_a_typing_indicator(app: &TestApp
     assert_eq!(marks[0].message_id, "wamid.R1");
     assert!(marks[0].typing && marks[0].accepted);
     assert!(!app.graph.accepted().is_empty(), "and the reply went out");
+}
+
+/// Makes every `quote.follow_up` job due and runs it.
+async fn follow_ups_due(app: &TestApp) {
+    sqlx::query("UPDATE jobs SET run_at = $1 WHERE kind = 'quote.follow_up' AND status = 'ready'")
+        .bind(store::now_ms() - 1)
+        .execute(app.db.write())
+        .await
+        .unwrap();
+    while app.worker.run_once().await.unwrap().is_some() {}
+    app.drain().await;
+}
+
+async fn a_follow_up_goes_once_per_quote_and_a_reply_stops_it(app: &TestApp) {
+    let owner = app.dashboard_login(DEMO_OWNER).await;
+    let bad = owner
+        .post(
+            "/regras/lembretes",
+            &[("reminder_hours", "0"), ("follow_up_hours", "dois")],
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
+    let r = owner
+        .post(
+            "/regras/lembretes",
+            &[("reminder_hours", "2"), ("follow_up_hours", "1")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'rules.follow_ups'")
+            .await,
+        1
+    );
+
+    says(app, "wamid.F1", ORDER).await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'quote.follow_up'")
+            .await,
+        2,
+        "the reminder and the no-answer follow-up are scheduled"
+    );
+    let number: String = sqlx::query("SELECT number FROM quotes")
+        .fetch_one(app.db.read())
+        .await
+        .unwrap()
+        .get(0);
+    let before = app.graph.accepted().len();
+    follow_ups_due(app).await;
+    let after = app.graph.accepted();
+    assert_eq!(after.len(), before + 1, "one follow-up per quote, not two");
+    assert!(after.last().unwrap().text().contains(&number));
+    assert_eq!(after.last().unwrap().to(), CUSTOMER);
+
+    // Another customer answers after the quote: their follow-ups are off.
+    let other = "5511955550002";
+    let sends = |wamid: &'static str, text: &'static str| {
+        let body = text_webhook(other, wamid, text);
+        async move {
+            assert_eq!(app.webhook(&body).await.status(), 200);
+            app.drain().await;
+        }
+    };
+    sends("wamid.F2", ORDER).await;
+    sends("wamid.F3", "vou ver com meu sócio e te falo").await;
+    let before = app.graph.accepted().len();
+    follow_ups_due(app).await;
+    assert_eq!(
+        app.graph.accepted().len(),
+        before,
+        "a reply stops the follow-ups"
+    );
 }

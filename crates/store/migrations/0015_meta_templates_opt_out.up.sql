@@ -20,3 +20,8 @@ CREATE TABLE meta_templates (
     UNIQUE (tenant_id, name, language)
 );
 ALTER TABLE contacts ADD COLUMN opted_out_at BIGINT;
+-- Follow-ups on a sent quote (issue 15 item 6), set on /regras: a reminder N hours before it
+-- expires, one after N hours without an answer (NULL = off); at most one per quote.
+ALTER TABLE tenants ADD COLUMN reminder_hours_before_expiry BIGINT;
+ALTER TABLE tenants ADD COLUMN follow_up_after_hours BIGINT;
+ALTER TABLE quotes ADD COLUMN follow_up_sent_at BIGINT;

@@ -20,6 +20,7 @@ pub mod conversations;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod follow_ups;
 pub mod inbound;
 pub mod inbox;
 pub mod jobs;

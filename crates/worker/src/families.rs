@@ -5,13 +5,14 @@
 use whatsapp::graph::ACCOUNT_LEVEL_CODES;
 
 /// Job kinds as labelled on the metrics (`runner::kind_label`).
-pub const KINDS: [&str; 7] = [
+pub const KINDS: [&str; 8] = [
     crate::ADVANCE_JOB,
     crate::SEND_JOB,
     crate::QUOTE_EXPIRE_JOB,
     crate::WINDOW_EXPIRE_JOB,
     crate::TEMPLATE_SUBMIT_JOB,
     crate::TEMPLATE_SYNC_JOB,
+    crate::FOLLOW_UP_JOB,
     "other",
 ];
 

@@ -45,6 +45,8 @@ pub const QUOTE_EXPIRE_JOB: &str = "quote.expire";
 pub const WINDOW_EXPIRE_JOB: &str = "conversation.window_expire";
 /// Submit one of the store's WhatsApp message templates to Meta (`{"template_id"}`).
 pub const TEMPLATE_SUBMIT_JOB: &str = "meta_template.submit";
+/// A follow-up on a sent quote (`{"quote_id","purpose","sent_at"}`): `worker::followup`.
+pub const FOLLOW_UP_JOB: &str = "quote.follow_up";
 /// Read the review status of the store's WhatsApp message templates back from Meta.
 pub const TEMPLATE_SYNC_JOB: &str = "meta_template.sync";
 pub use store::inbound::ADVANCE_JOB;

@@ -73,6 +73,7 @@ fn kind_label(kind: &str) -> &'static str {
         crate::WINDOW_EXPIRE_JOB => crate::WINDOW_EXPIRE_JOB,
         crate::TEMPLATE_SUBMIT_JOB => crate::TEMPLATE_SUBMIT_JOB,
         crate::TEMPLATE_SYNC_JOB => crate::TEMPLATE_SYNC_JOB,
+        crate::FOLLOW_UP_JOB => crate::FOLLOW_UP_JOB,
         _ => "other",
     }
 }
@@ -175,6 +176,16 @@ impl Worker {
                 None => Outcome::Dead("missing template_id".into()),
             },
             crate::TEMPLATE_SYNC_JOB => crate::meta_templates::sync(&jc).await,
+            crate::FOLLOW_UP_JOB => match (field("quote_id"), field("purpose")) {
+                (Some(id), Some(purpose)) => {
+                    let sent_at = payload
+                        .get("sent_at")
+                        .and_then(serde_json::Value::as_i64)
+                        .unwrap_or(0);
+                    crate::followup::run(&jc, &id, &purpose, sent_at).await
+                }
+                _ => Outcome::Dead("missing quote_id or purpose".into()),
+            },
             other => Outcome::Dead(format!("unknown job kind {other:?}")),
         }
     }

@@ -59,6 +59,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             post(rules::save_attendant_limit),
         )
         .route("/regras/pdf-orcamento", post(rules::save_quote_pdf))
+        .route("/regras/lembretes", post(rules::save_follow_ups))
         .route("/regras/volume/{id}/excluir", post(rules::delete_volume))
         .route(
             "/frete",
