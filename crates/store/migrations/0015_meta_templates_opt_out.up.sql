@@ -19,6 +19,7 @@ CREATE TABLE meta_templates (
     updated_at BIGINT NOT NULL,
     UNIQUE (tenant_id, name, language)
 );
+CREATE INDEX meta_templates_created_by ON meta_templates (created_by);
 ALTER TABLE contacts ADD COLUMN opted_out_at BIGINT;
 -- Follow-ups on a sent quote (issue 15 item 6), set on /regras: a reminder N hours before it
 -- expires, one after N hours without an answer (NULL = off); at most one per quote.
