@@ -6,6 +6,7 @@
 //! - `whatsapp.send` — send one outbound message through the Graph API and record the
 //!   outcome; never sends a message Meta already accepted.
 //! - `quote.expire`, `conversation.window_expire` — scheduled follow-ups.
+//! - `quote.follow_up` — the store's reminder / no-answer message on a sent quote.
 //! - `meta_template.submit`, `meta_template.sync` — the store's WhatsApp message templates at
 //!   Meta (submission for review, status read back).
 //!
