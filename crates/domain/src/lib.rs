@@ -15,6 +15,7 @@ pub mod inbound;
 pub mod money;
 pub mod pix;
 pub mod pricing;
+pub mod proactive;
 pub mod sanitize;
 pub mod slots;
 pub mod status;

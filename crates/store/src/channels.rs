@@ -112,6 +112,14 @@ pub async fn for_tenant(db: &Db, tenant_id: &str) -> Result<Vec<Channel>, StoreE
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
+/// The channels of a WhatsApp Business Account: how a template review (which names the
+/// account, not a number) finds its store.
+pub async fn by_waba_id(db: &Db, waba_id: &str) -> Result<Vec<Channel>, StoreError> {
+    let sql = format!("SELECT {COLS} FROM channels WHERE waba_id = $1 ORDER BY created_at");
+    let rows = sqlx::query(&sql).bind(waba_id).fetch_all(db.read()).await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
 /// Every channel with a token (secret rotation re-encrypts them all).
 pub async fn all_with_tokens(c: &mut AnyConnection) -> Result<Vec<Channel>, StoreError> {
     let sql = format!("SELECT {COLS} FROM channels WHERE access_token_enc IS NOT NULL ORDER BY id");

@@ -241,6 +241,32 @@ pub async fn mark_failed(
     Ok(())
 }
 
+/// What a pending message will be sent as, when the send decides it (a proactive message
+/// becomes a WhatsApp message template outside the 24-hour window): kind, the text the
+/// transcript shows, and the payload.
+pub async fn replace_pending_payload(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+    kind: &str,
+    body: &str,
+    payload_json: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE messages SET kind = $3, body = $4, payload_json = $5, updated_at = $6
+         WHERE tenant_id = $1 AND id = $2 AND status = 'pending'",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(kind)
+    .bind(body)
+    .bind(payload_json)
+    .bind(now_ms())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
 /// A transient failure: keep it pending but remember the last error for the dashboard.
 pub async fn note_error(
     c: &mut AnyConnection,

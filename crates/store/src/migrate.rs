@@ -152,6 +152,13 @@ pub const MIGRATIONS: &[Migration] = &[
         down: include_str!("../migrations/0013_quote_link.down.sql"),
         postgres: None,
     },
+    Migration {
+        version: 14,
+        name: "meta_templates_opt_out",
+        up: include_str!("../migrations/0014_meta_templates_opt_out.up.sql"),
+        down: include_str!("../migrations/0014_meta_templates_opt_out.down.sql"),
+        postgres: None,
+    },
 ];
 
 /// The schema version this binary expects.

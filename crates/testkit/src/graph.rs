@@ -125,6 +125,27 @@ impl MockGraph {
         self.mock.uploads()
     }
 
+    /// WhatsApp message templates submitted so far.
+    pub fn templates(&self) -> Vec<whatsapp::mock::MockTemplate> {
+        self.mock.templates()
+    }
+
+    /// Meta's review of a submitted template (`APPROVED`, `REJECTED`, `PAUSED`…).
+    pub fn review_template(
+        &self,
+        name: &str,
+        language: &str,
+        status: &str,
+        reason: &str,
+    ) -> Option<whatsapp::mock::MockTemplate> {
+        self.mock.review_template(name, language, status, reason)
+    }
+
+    /// Read receipts (`status: read`, with typing indicator) so far.
+    pub fn read_marks(&self) -> Vec<whatsapp::mock::ReadMark> {
+        self.mock.read_marks()
+    }
+
     /// Only what Meta would have delivered to the customer.
     pub fn accepted(&self) -> Vec<GraphCall> {
         self.mock

@@ -65,6 +65,10 @@ pub fn register() {
     for outcome in QUOTE_PAGE_OUTCOMES {
         metrics::counter!("orcazap_quote_page_views_total", "outcome" => outcome).absolute(0);
     }
+    // Meta's reviews of WhatsApp message templates (`webhook::template_reviews`).
+    for outcome in ["applied", "unknown_template"] {
+        metrics::counter!("orcazap_template_reviews_total", "outcome" => outcome).absolute(0);
+    }
 }
 
 /// Outcomes of opening a public quote page (`public::quote_page`): shown, gone (410: expired

@@ -106,6 +106,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/dashboard/quick_replies.html"),
     ),
     (
+        "dashboard/meta_templates.html",
+        include_str!("../templates/dashboard/meta_templates.html"),
+    ),
+    (
         "dashboard/transcript.html",
         include_str!("../templates/dashboard/transcript.html"),
     ),

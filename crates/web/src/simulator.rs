@@ -310,6 +310,16 @@ pub async fn fake_graph(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
+    // The worker's read receipt with typing indicator (issue 15 item 7): not a message.
+    if let Some(read) = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .filter(|v| v.get("status").is_some())
+    {
+        return match whatsapp::mock::check_read_mark(&read) {
+            Ok(_) => Json(json!({ "success": true })).into_response(),
+            Err(refusal) => refused(&refusal, "a read receipt"),
+        };
+    }
     match whatsapp::mock::check_request(&pnid, authorization, None, &body) {
         Ok(msg) => {
             // Unique across demo restarts: the demo database outlives the process.

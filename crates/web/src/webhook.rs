@@ -20,7 +20,9 @@ use serde::Deserialize;
 use store::inbound::{DeliveredMessage, DeliveredStatus, Delivery, DeliveryEvent, EventOutcome};
 use subtle::ConstantTimeEq;
 use whatsapp::signature::{verify_signature, SIGNATURE_HEADER};
-use whatsapp::webhook::{parse_delivery, DeliveryStatus, MessageContent, WebhookEvent};
+use whatsapp::webhook::{
+    parse_delivery, DeliveryStatus, MessageContent, TemplateStatusUpdate, WebhookEvent,
+};
 
 use crate::layers::RequestId;
 use crate::state::AppState;
@@ -109,8 +111,21 @@ pub async fn receive(
             _ => None,
         })
         .collect();
+    let reviews: Vec<TemplateStatusUpdate> = events
+        .iter()
+        .filter_map(|e| match e {
+            WebhookEvent::TemplateStatus(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect();
     match store_events(&state, raw, events, rid.0).await {
         Ok(s) => {
+            if let Err(e) = template_reviews(&state, &reviews).await {
+                // Not answered 2xx: Meta delivers the review again.
+                tracing::error!(error = %store::error::report(&e), "could not record a template review; Meta will retry");
+                return (StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable")
+                    .into_response();
+            }
             if !failed_receipts.is_empty() {
                 act_on_failed_deliveries(&state, &failed_receipts).await;
             }
@@ -131,6 +146,47 @@ pub async fn receive(
             (StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable").into_response()
         }
     }
+}
+
+/// Meta's reviews of WhatsApp message templates (`message_template_status_update`), routed by
+/// business account: each store with a number on that account gets the new status on its
+/// template of that name and language. A review of a template no store has (made in Meta's
+/// own tools) is logged and dropped; a refresh lists it only if a store created it here.
+async fn template_reviews(
+    state: &AppState,
+    reviews: &[TemplateStatusUpdate],
+) -> Result<(), store::StoreError> {
+    for r in reviews {
+        let channels = store::channels::by_waba_id(&state.db, &r.waba_id).await?;
+        let mut tenants: Vec<String> = channels.into_iter().map(|c| c.tenant_id).collect();
+        tenants.sort();
+        tenants.dedup();
+        let mut applied = false;
+        for tenant in tenants {
+            let r = r.clone();
+            applied |= state
+                .db
+                .tx(move |c| {
+                    Box::pin(async move {
+                        store::meta_templates::apply_review(
+                            c,
+                            &tenant,
+                            &r.name,
+                            &r.language,
+                            Some(&r.template_id),
+                            &r.event,
+                            r.reason.as_deref(),
+                        )
+                        .await
+                    })
+                })
+                .await?;
+        }
+        metrics::counter!("orcazap_template_reviews_total", "outcome" => if applied { "applied" } else { "unknown_template" })
+            .increment(1);
+        tracing::info!(event = %r.event, applied, "WhatsApp template review received");
+    }
+    Ok(())
 }
 
 /// Outbound messages this delivery's `failed` receipts marked failed go to the one place
@@ -297,6 +353,13 @@ fn delivery_events(events: &[WebhookEvent]) -> Vec<(DeliveryEvent, Counted)> {
             } => (
                 DeliveryEvent::Ignored {
                     phone_number_id: phone_number_id.clone(),
+                },
+                Counted::Other,
+            ),
+            // Applied to the store's templates after the delivery is stored (`template_reviews`).
+            WebhookEvent::TemplateStatus(_) => (
+                DeliveryEvent::Ignored {
+                    phone_number_id: None,
                 },
                 Counted::Other,
             ),

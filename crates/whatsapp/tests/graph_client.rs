@@ -543,3 +543,126 @@ async fn a_document_is_uploaded_then_sent_by_its_media_id() {
     assert!(client.upload_media(CHANNEL, &token(), &fake).await.is_err());
     assert_eq!(mock.mock.uploads().len(), 1);
 }
+
+/// A WhatsApp message template, end to end against the mock: submitted (PENDING), refused in
+/// a send until Meta approves it, listed with its status, then sent with its parameters; a
+/// wrong parameter count and a paused template are refused with Meta's codes.
+#[tokio::test]
+async fn a_template_is_submitted_reviewed_listed_and_sent() {
+    use whatsapp::graph::TemplateSubmission;
+    const WABA: &str = "200000000000002";
+    let mock = MockGraph::start(vec![]).await;
+    let client = mock.client(tiny_retries(1));
+    let submission = TemplateSubmission {
+        name: "lembrete_orcamento".into(),
+        language: "pt_BR".into(),
+        category: "UTILITY".into(),
+        body: "Olá {{1}}, seu orçamento {{2}} vale até {{3}}. Podemos ajudar?".into(),
+        examples: vec!["Ana".into(), "ORC-2026-000001".into(), "05/12".into()],
+    };
+    let submitted = client
+        .submit_template(WABA, &token(), &submission)
+        .await
+        .unwrap();
+    assert_eq!(submitted.status, "PENDING");
+    assert_eq!(submitted.category, "UTILITY");
+    // The same name and language again: Meta refuses.
+    assert!(client
+        .submit_template(WABA, &token(), &submission)
+        .await
+        .is_err());
+    // Examples missing: refused before any request.
+    let calls_before = mock.calls().len();
+    let mut no_examples = submission.clone();
+    no_examples.examples.clear();
+    assert!(client
+        .submit_template(WABA, &token(), &no_examples)
+        .await
+        .is_err());
+    assert_eq!(mock.calls().len(), calls_before);
+
+    let send = |params: Vec<&str>| OutboundMessage::Template {
+        to: "5511987654321".into(),
+        name: "lembrete_orcamento".into(),
+        language: "pt_BR".into(),
+        parameters: params.into_iter().map(String::from).collect(),
+    };
+    let params = vec!["Ana", "ORC-2026-000001", "05/12"];
+    let pending = client
+        .send(CHANNEL, &token(), &send(params.clone()), None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        pending.code(),
+        Some(132001),
+        "not approved yet: {pending:?}"
+    );
+
+    mock.mock
+        .review_template("lembrete_orcamento", "pt_BR", "APPROVED", "NONE")
+        .unwrap();
+    let listed = client.list_templates(WABA, &token()).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].id.as_str(), listed[0].status.as_str()),
+        (submitted.id.as_str(), "APPROVED")
+    );
+
+    client
+        .send(CHANNEL, &token(), &send(params.clone()), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        mock.calls().last().unwrap().body,
+        json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": "5511987654321",
+            "type": "template",
+            "template": {
+                "name": "lembrete_orcamento",
+                "language": { "code": "pt_BR" },
+                "components": [{ "type": "body", "parameters": [
+                    { "type": "text", "text": "Ana" },
+                    { "type": "text", "text": "ORC-2026-000001" },
+                    { "type": "text", "text": "05/12" },
+                ]}],
+            },
+        })
+    );
+    let short = client
+        .send(CHANNEL, &token(), &send(vec!["Ana"]), None)
+        .await
+        .unwrap_err();
+    assert_eq!(short.code(), Some(132000));
+    mock.mock
+        .review_template("lembrete_orcamento", "pt_BR", "PAUSED", "LOW_QUALITY")
+        .unwrap();
+    let paused = client
+        .send(CHANNEL, &token(), &send(params), None)
+        .await
+        .unwrap_err();
+    assert_eq!(paused.code(), Some(132015));
+}
+
+#[tokio::test]
+async fn a_read_receipt_with_typing_indicator_is_metas_format() {
+    let mock = MockGraph::start(vec![]).await;
+    let client = mock.client(tiny_retries(1));
+    client
+        .mark_read_typing(CHANNEL, &token(), "wamid.CUSTOMER-1")
+        .await
+        .unwrap();
+    let marks = mock.mock.read_marks();
+    assert_eq!(marks.len(), 1);
+    assert!(marks[0].accepted && marks[0].typing);
+    assert_eq!(marks[0].message_id, "wamid.CUSTOMER-1");
+    // Not a message: nothing a customer reads was recorded.
+    assert!(mock.calls().is_empty());
+    // A read receipt with anything else in it is refused, as at Meta.
+    assert!(client
+        .mark_read_typing(CHANNEL, &SecretString::from("wrong"), "wamid.X")
+        .await
+        .is_err());
+    assert!(!mock.mock.read_marks()[1].accepted);
+}

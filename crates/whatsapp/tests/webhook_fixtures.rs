@@ -302,6 +302,52 @@ fn non_message_field_is_ignored_not_an_error() {
 }
 
 #[test]
+fn template_reviews_are_read_with_their_business_account() {
+    let events = parse_webhook(fixture!("template_status_approved.json").as_bytes()).unwrap();
+    assert_eq!(
+        events,
+        vec![WebhookEvent::TemplateStatus(
+            whatsapp::webhook::TemplateStatusUpdate {
+                waba_id: "200000000000002".into(),
+                template_id: "700000000000101".into(),
+                name: "lembrete_orcamento".into(),
+                language: "pt_BR".into(),
+                event: "APPROVED".into(),
+                reason: None,
+            }
+        )]
+    );
+    let events = parse_webhook(fixture!("template_status_rejected.json").as_bytes()).unwrap();
+    let WebhookEvent::TemplateStatus(t) = &events[0] else {
+        panic!("{events:?}");
+    };
+    assert_eq!(
+        (t.event.as_str(), t.reason.as_deref()),
+        ("REJECTED", Some("INCORRECT_CATEGORY"))
+    );
+    // The builder writes the same shape.
+    let built = whatsapp::webhook::build_template_status_webhook(
+        "200000000000002",
+        "700000000000101",
+        "lembrete_orcamento",
+        "pt_BR",
+        "APPROVED",
+        None,
+        1764855600,
+    );
+    assert_eq!(
+        parse_webhook(built.as_bytes()).unwrap(),
+        parse_webhook(fixture!("template_status_approved.json").as_bytes()).unwrap()
+    );
+    // One without a name is unreadable, not an error for the whole delivery.
+    let broken = fixture!("template_status_approved.json").replace("message_template_name", "x");
+    assert!(matches!(
+        parse_delivery(broken.as_bytes()).unwrap()[0],
+        WebhookEvent::Unreadable(_)
+    ));
+}
+
+#[test]
 fn fixtures_pass_the_signature_check_over_raw_bytes() {
     let secret = b"app-secret";
     let raw = fixture!("text_message.json").as_bytes();
@@ -701,6 +747,7 @@ fn broken_parts_are_unreadable_and_their_neighbours_kept() {
             WebhookEvent::Message(m) => ("ok message", Some(m.wamid.as_str())),
             WebhookEvent::Status(s) => ("ok status", Some(s.wamid.as_str())),
             WebhookEvent::Ignored { .. } => ("ignored", None),
+            WebhookEvent::TemplateStatus(_) => ("template", None),
         })
         .collect();
     assert_eq!(

@@ -25,6 +25,8 @@ pub async fn handle(jc: &JobCtx<'_>, conversation_id: &str) -> Outcome {
         Err(e) => return Outcome::from_store(e),
     };
     tracing::Span::current().record("conversation_id", conversation_id);
+    // Blue ticks and "digitando…" while the reply is worked out (best effort, beside it).
+    crate::read_receipt::start(jc, &tenant_id, conversation_id).await;
     let engine_kind = jc.db.engine();
     let conversation_id = conversation_id.to_string();
     let request_id = jc.job.request_id.clone();
@@ -108,6 +110,10 @@ async fn advance_in_tx(
                 tracing::info!(changed, "customer changed WhatsApp number");
                 continue;
             }
+        }
+        // "parar", "sair"… / "voltar": the opt-out of proactive messages (`worker::opt_out`).
+        if crate::opt_out::handle_words(c, &target, &ctx.tenant.name, &conv, &content).await? {
+            continue;
         }
         if conv.taken_over_by.is_none() {
             // "Confirmar" on a quote that is not the current one: say so, confirm nothing.

@@ -1,8 +1,10 @@
-//! Scheduled follow-ups: a quote past its validity, a conversation whose 24 h window closed
+//! Scheduled follow-ups: a quote past its validity (its message to the customer is proactive:
+//! `worker::proactive` decides how, or whether, it goes), a conversation whose 24 h window closed
 //! with nothing pending. Two clocks (issue 18 item 3): the quote's validity ends the sale's
 //! offer; the window only limits what the store may start.
 
 use domain::conversation::{transition, Event};
+use domain::proactive::Purpose;
 use domain::status::QuoteStatus;
 use domain::templates::{self, Common, TemplateKind};
 use store::conversations;
@@ -50,37 +52,39 @@ pub async fn quote(jc: &JobCtx<'_>, quote_id: &str) -> Outcome {
                 let Ok(next) = transition(conv.state, Event::WindowExpired) else {
                     return Ok(true);
                 };
-                let window_open = conv.window_expires_at.is_some_and(|w| w > store::now_ms());
-                if window_open {
-                    let common = Common {
-                        store_name: &ctx.tenant.name,
-                        customer_name: (!conv.contact_name.is_empty())
-                            .then_some(conv.contact_name.as_str()),
-                    };
-                    let body = domain::engine::render_with(
-                        &ctx.templates,
-                        TemplateKind::Expired,
-                        &templates::expired_context(&common, &q.number, ctx.date_of(q.valid_until)),
-                    );
-                    let t = Target {
-                        engine: engine_kind,
-                        tenant_id: &tenant_id,
-                        conversation_id: &conv.id,
-                        contact_id: &conv.contact_id,
-                        request_id: request_id.as_deref(),
-                        due_at: None,
-                    };
-                    outbound::queue(
-                        c,
-                        &t,
-                        &Payload::Text {
-                            to: conv.contact_wa_id.clone(),
-                            body,
-                        },
-                        None,
-                    )
-                    .await?;
-                }
+                // A message the store starts: inside the window the text, outside it the
+                // store's approved template for an expired quote, or nothing and a note
+                // (decided when it is sent: `worker::proactive`).
+                let common = Common {
+                    store_name: &ctx.tenant.name,
+                    customer_name: (!conv.contact_name.is_empty())
+                        .then_some(conv.contact_name.as_str()),
+                };
+                let body = domain::engine::render_with(
+                    &ctx.templates,
+                    TemplateKind::Expired,
+                    &templates::expired_context(&common, &q.number, ctx.date_of(q.valid_until)),
+                );
+                let t = Target {
+                    engine: engine_kind,
+                    tenant_id: &tenant_id,
+                    conversation_id: &conv.id,
+                    contact_id: &conv.contact_id,
+                    request_id: request_id.as_deref(),
+                    due_at: None,
+                };
+                outbound::queue(
+                    c,
+                    &t,
+                    &Payload::Proactive {
+                        to: conv.contact_wa_id.clone(),
+                        body,
+                        purpose: Purpose::QuoteExpired.code().into(),
+                        params: crate::followup::quote_params(&conv.contact_name, &q.number, None),
+                    },
+                    None,
+                )
+                .await?;
                 conversations::save_state(
                     c,
                     &tenant_id,

@@ -5,11 +5,14 @@
 use whatsapp::graph::ACCOUNT_LEVEL_CODES;
 
 /// Job kinds as labelled on the metrics (`runner::kind_label`).
-pub const KINDS: [&str; 5] = [
+pub const KINDS: [&str; 8] = [
     crate::ADVANCE_JOB,
     crate::SEND_JOB,
     crate::QUOTE_EXPIRE_JOB,
     crate::WINDOW_EXPIRE_JOB,
+    crate::TEMPLATE_SUBMIT_JOB,
+    crate::TEMPLATE_SYNC_JOB,
+    crate::FOLLOW_UP_JOB,
     "other",
 ];
 
@@ -44,6 +47,16 @@ pub fn register() {
     }
     for kind in ["text", "buttons", "cta_url"] {
         metrics::counter!("orcazap_outbound_invalid_total", "kind" => kind).absolute(0);
+    }
+    // The window decision for messages the store starts (`worker::proactive`).
+    for outcome in ["free_form", "template", "held_window", "held_opt_out"] {
+        metrics::counter!("orcazap_proactive_messages_total", "outcome" => outcome).absolute(0);
+    }
+    for change in ["out", "in"] {
+        metrics::counter!("orcazap_opt_outs_total", "change" => change).absolute(0);
+    }
+    for outcome in ["ok", "failed"] {
+        metrics::counter!("orcazap_read_receipts_total", "outcome" => outcome).absolute(0);
     }
 }
 

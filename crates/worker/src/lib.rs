@@ -6,6 +6,9 @@
 //! - `whatsapp.send` — send one outbound message through the Graph API and record the
 //!   outcome; never sends a message Meta already accepted.
 //! - `quote.expire`, `conversation.window_expire` — scheduled follow-ups.
+//! - `quote.follow_up` — the store's reminder / no-answer message on a sent quote.
+//! - `meta_template.submit`, `meta_template.sync` — the store's WhatsApp message templates at
+//!   Meta (submission for review, status read back).
 //!
 //! Housekeeping (finished jobs, expired sessions, old webhook payloads) is not a job: the
 //! heartbeat loop in [`runner`] does it about every ten minutes.
@@ -20,12 +23,17 @@ pub mod delivery;
 pub mod document;
 mod expire;
 pub mod families;
+mod followup;
 pub mod handoff;
 pub mod job;
+mod meta_templates;
+pub mod opt_out;
 pub mod outbound;
 pub mod payment;
+pub mod proactive;
 pub mod quote_link;
 mod quoting;
+mod read_receipt;
 pub mod runner;
 mod send;
 mod tapped;
@@ -37,4 +45,10 @@ pub use runner::{Worker, WorkerConfig};
 pub const SEND_JOB: &str = "whatsapp.send";
 pub const QUOTE_EXPIRE_JOB: &str = "quote.expire";
 pub const WINDOW_EXPIRE_JOB: &str = "conversation.window_expire";
+/// Submit one of the store's WhatsApp message templates to Meta (`{"template_id"}`).
+pub const TEMPLATE_SUBMIT_JOB: &str = "meta_template.submit";
+/// A follow-up on a sent quote (`{"quote_id","purpose","sent_at"}`): `worker::followup`.
+pub const FOLLOW_UP_JOB: &str = "quote.follow_up";
+/// Read the review status of the store's WhatsApp message templates back from Meta.
+pub const TEMPLATE_SYNC_JOB: &str = "meta_template.sync";
 pub use store::inbound::ADVANCE_JOB;

@@ -54,6 +54,27 @@ pub enum Payload {
         #[serde(default)]
         url: Option<String>,
     },
+    /// A message the store starts (a reminder, a follow-up, a quote's expiry), not a reply:
+    /// the send job decides (`worker::proactive`) — this text inside the 24-hour window, the
+    /// approved WhatsApp message template the store set for `purpose` (with `params`, in
+    /// order) outside it, or nothing and a note for staff; never to a contact who opted out.
+    Proactive {
+        to: String,
+        body: String,
+        /// `domain::proactive::Purpose::code`.
+        purpose: String,
+        params: Vec<String>,
+    },
+    /// One of the store's approved WhatsApp message templates, as the send job chose it for a
+    /// [`Payload::Proactive`] outside the window; `body` is what the customer reads (the
+    /// template with its parameters), for the transcript.
+    Template {
+        to: String,
+        name: String,
+        language: String,
+        params: Vec<String>,
+        body: String,
+    },
 }
 
 /// A row of a [`Payload::List`].
@@ -134,6 +155,22 @@ impl Payload {
                 // Set by the send job before it calls Graph; empty fails validation there.
                 url: url.clone().unwrap_or_default(),
             },
+            Payload::Proactive { to, body, .. } => OutboundMessage::Text {
+                to: to.clone(),
+                body: body.clone(),
+            },
+            Payload::Template {
+                to,
+                name,
+                language,
+                params,
+                ..
+            } => OutboundMessage::Template {
+                to: to.clone(),
+                name: name.clone(),
+                language: language.clone(),
+                parameters: params.clone(),
+            },
         }
     }
 
@@ -144,6 +181,8 @@ impl Payload {
             Payload::List { .. } => "list",
             Payload::QuoteDocument { .. } => "document",
             Payload::QuoteLink { .. } => "cta_url",
+            Payload::Proactive { .. } => "text",
+            Payload::Template { .. } => "template",
         }
     }
 
@@ -152,7 +191,9 @@ impl Payload {
             Payload::Text { body, .. }
             | Payload::Buttons { body, .. }
             | Payload::List { body, .. }
-            | Payload::QuoteLink { body, .. } => body,
+            | Payload::QuoteLink { body, .. }
+            | Payload::Proactive { body, .. }
+            | Payload::Template { body, .. } => body,
             // What the dashboard's transcript and the simulator show for it.
             Payload::QuoteDocument { filename, .. } => filename,
         }

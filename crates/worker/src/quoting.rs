@@ -160,5 +160,6 @@ pub(crate) async fn schedule_expiry(
     job.tenant_id = Some(t.tenant_id.to_string());
     job.run_at = Some(valid_until);
     jobs::enqueue(c, &job).await?;
-    Ok(())
+    // The store's follow-ups on it, when it set them (`worker::followup`).
+    crate::followup::schedule(c, t, quote_id, valid_until).await
 }

@@ -75,6 +75,9 @@ fn kind_label(kind: &str) -> &'static str {
         crate::SEND_JOB => crate::SEND_JOB,
         crate::QUOTE_EXPIRE_JOB => crate::QUOTE_EXPIRE_JOB,
         crate::WINDOW_EXPIRE_JOB => crate::WINDOW_EXPIRE_JOB,
+        crate::TEMPLATE_SUBMIT_JOB => crate::TEMPLATE_SUBMIT_JOB,
+        crate::TEMPLATE_SYNC_JOB => crate::TEMPLATE_SYNC_JOB,
+        crate::FOLLOW_UP_JOB => crate::FOLLOW_UP_JOB,
         _ => "other",
     }
 }
@@ -172,6 +175,21 @@ impl Worker {
             crate::WINDOW_EXPIRE_JOB => match field("conversation_id") {
                 Some(id) => crate::expire::window(&jc, &id).await,
                 None => Outcome::Dead("missing conversation_id".into()),
+            },
+            crate::TEMPLATE_SUBMIT_JOB => match field("template_id") {
+                Some(id) => crate::meta_templates::submit(&jc, &id).await,
+                None => Outcome::Dead("missing template_id".into()),
+            },
+            crate::TEMPLATE_SYNC_JOB => crate::meta_templates::sync(&jc).await,
+            crate::FOLLOW_UP_JOB => match (field("quote_id"), field("purpose")) {
+                (Some(id), Some(purpose)) => {
+                    let sent_at = payload
+                        .get("sent_at")
+                        .and_then(serde_json::Value::as_i64)
+                        .unwrap_or(0);
+                    crate::followup::run(&jc, &id, &purpose, sent_at).await
+                }
+                _ => Outcome::Dead("missing quote_id or purpose".into()),
             },
             other => Outcome::Dead(format!("unknown job kind {other:?}")),
         }

@@ -66,11 +66,18 @@ pub async fn handle(jc: &JobCtx<'_>, message_id: &str) -> Outcome {
             .await
         }
     };
-    // Every message we send today is free-form, which WhatsApp only allows within 24 h of the
+    // A message the store starts gets the window decision (free-form, an approved template,
+    // or nothing and a note): `worker::proactive`.
+    let payload = match crate::proactive::decide(jc, tenant_id, &msg, &conv, payload).await {
+        crate::proactive::Decision::Send(p) => p,
+        crate::proactive::Decision::Held(outcome) => return outcome,
+    };
+    // Every other message is free-form, which WhatsApp only allows within 24 h of the
     // customer's last message (measured from Meta's timestamp). A message that became due
     // after that (Meta redelivered a day-old message after an outage, a job that waited) would
     // only earn a 131047: it is not attempted, and a person sees why.
-    if conv.window_expires_at.is_some_and(|w| w <= store::now_ms()) {
+    let is_template = matches!(payload, Payload::Template { .. });
+    if !is_template && conv.window_expires_at.is_some_and(|w| w <= store::now_ms()) {
         return record_refusal(
             jc,
             tenant_id,

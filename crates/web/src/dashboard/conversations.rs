@@ -277,6 +277,12 @@ pub async fn conversation(
         .map(|q| context! { title => q.title, body => q.body })
         .collect();
     let conditions = actions::memo_of(c).draft.conditions;
+    // The customer's opt-out of proactive messages, with its time (LGPD).
+    let opted_out = {
+        let mut conn = read_conn(&state).await?;
+        store::opt_out::opted_out_at(&mut conn, &me.tenant.id, &c.contact_id).await?
+    }
+    .map(|at| view::clock(&me).datetime_br(at));
     let phone = view::phone_of(&c.contact_wa_id)
         .map(|(shown, digits)| context! { shown => shown, digits => digits });
     view::page(
@@ -291,7 +297,7 @@ pub async fn conversation(
                 waiting => waiting_of(c, store::now_ms()),
                 taken_by_me => c.taken_over_by.as_deref() == Some(me.user.id.as_str()),
                 assignee => r.assignee.clone(), mine => r.assigned_to.as_deref() == Some(me.user.id.as_str()),
-                conditions => conditions,
+                conditions => conditions, opted_out => opted_out,
             },
             messages => msgs,
             unknown => draft.unknown,
@@ -394,6 +400,35 @@ pub async fn take_over(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     set_taken(&state, &me, &id, true, "assumida").await
+}
+
+/// `POST /conversas/{id}/reativar-mensagens`: staff turn the customer's proactive messages
+/// back on (on the customer's word, e.g. by phone); audited with the opt-out's time.
+pub async fn opt_back_in(
+    State(state): State<AppState>,
+    me: Me,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let conv = conversations::get(&state.db, &me.tenant.id, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let contact_id = conv.contact_id.clone();
+    let before = {
+        let mut conn = read_conn(&state).await?;
+        store::opt_out::opted_out_at(&mut conn, &me.tenant.id, &contact_id).await?
+    };
+    if before.is_none() {
+        return Ok(Redirect::to(&format!("/conversas/{id}")).into_response());
+    }
+    Change::new("contact.opt_in", "contact")
+        .of(&contact_id)
+        .before(serde_json::json!({ "opted_out_at": before }))
+        .after(serde_json::json!({ "opted_out_at": null }))
+        .save(&state, &me, move |c, t| {
+            Box::pin(async move { store::opt_out::opt_in(c, &t, &contact_id).await.map(drop) })
+        })
+        .await?;
+    Ok(Redirect::to(&format!("/conversas/{id}?ok=reativado")).into_response())
 }
 
 pub async fn hand_back(

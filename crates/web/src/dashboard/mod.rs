@@ -15,6 +15,7 @@ pub mod freight;
 pub mod hand_quote;
 pub mod handoff;
 pub mod login;
+pub mod meta_templates;
 pub mod overview;
 pub mod quick_replies;
 pub mod quotes;
@@ -60,6 +61,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         )
         .route("/regras/pdf-orcamento", post(rules::save_quote_pdf))
         .route("/regras/link-orcamento", post(rules::save_quote_link))
+        .route("/regras/lembretes", post(rules::save_follow_ups))
         .route("/regras/volume/{id}/excluir", post(rules::delete_volume))
         .route(
             "/frete",
@@ -89,6 +91,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         )
         .route("/respostas/{id}", post(quick_replies::update))
         .route("/respostas/{id}/excluir", post(quick_replies::delete))
+        .route("/modelos-whatsapp/novo", post(meta_templates::create))
+        .route("/modelos-whatsapp/atualizar", post(meta_templates::refresh))
         .route_layer(middleware::from_fn(security::require_owner));
     let member = Router::new()
         .route("/", get(overview::page))
@@ -108,8 +112,16 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/conversas/{id}/soltar", post(conversations::release))
         .route("/conversas/{id}/responder", post(conversations::reply))
         .route(
+            "/conversas/{id}/reativar-mensagens",
+            post(conversations::opt_back_in),
+        )
+        .route(
             "/conversas/{id}/orcamento",
             get(hand_quote::page).post(hand_quote::build),
+        )
+        .route(
+            "/modelos-whatsapp",
+            get(change::page::<meta_templates::MetaTemplatesPage>),
         )
         .route("/orcamentos", get(quotes::list))
         .route("/orcamentos/{id}", get(quotes::detail))

@@ -47,12 +47,13 @@ impl FormPage for RulesPage {
     ) -> Result<Response, AppError> {
         let r = store::rules::load(&state.db, &me.tenant.id).await?;
         let p = &r.pricing;
-        let (attendant_limit, quote_pdf, quote_link) = {
+        let (attendant_limit, quote_pdf, quote_link, follow_ups) = {
             let mut c = super::change::read_conn(state).await?;
             (
                 store::tenants::attendant_approval_limit(&mut c, &me.tenant.id).await?,
                 store::store_profile::quote_pdf_enabled(&mut c, &me.tenant.id).await?,
                 store::store_profile::quote_link_enabled(&mut c, &me.tenant.id).await?,
+                store::follow_ups::settings(&mut c, &me.tenant.id).await?,
             )
         };
         let volume: Vec<Value> = r
@@ -71,6 +72,8 @@ impl FormPage for RulesPage {
                 notice => view::notice(notice), errors => errors, volume => volume,
                 attendant_limit => attendant_limit.map(money_input).unwrap_or_default(),
                 quote_pdf => quote_pdf, quote_link => quote_link,
+                reminder_hours => follow_ups.reminder_hours_before_expiry,
+                follow_up_hours => follow_ups.follow_up_after_hours,
                 p => context! {
                     pix => pct_input(p.pix_discount_bp), cartao => pct_input(p.cartao_discount_bp),
                     boleto => pct_input(p.boleto_discount_bp), dinheiro => pct_input(p.dinheiro_discount_bp),
@@ -325,6 +328,72 @@ pub async fn save_quote_link(
         .after(serde_json::json!({ "quote_link": new }))
         .save_then::<RulesPage, _>(&state, &me, DONE, move |c, t| {
             Box::pin(async move { store::store_profile::set_quote_link(c, &t, new).await })
+        })
+        .await
+}
+
+#[derive(Deserialize)]
+pub struct FollowUpForm {
+    #[serde(default)]
+    reminder_hours: String,
+    #[serde(default)]
+    follow_up_hours: String,
+}
+
+/// Longest delay a follow-up may have: a week (quotes rarely hold longer).
+const FOLLOW_UP_HOURS_MAX: i64 = 168;
+
+/// Hours from the form: empty = off, else a whole number from 1 to a week.
+fn hours(field: &str, label: &str, errors: &mut Vec<String>) -> Option<i64> {
+    let v = field.trim();
+    if v.is_empty() {
+        return None;
+    }
+    match v.parse::<i64>() {
+        Ok(h) if (1..=FOLLOW_UP_HOURS_MAX).contains(&h) => Some(h),
+        _ => {
+            errors.push(format!(
+                "{label}: um número inteiro de horas, de 1 a {FOLLOW_UP_HOURS_MAX}, ou vazio para desligar"
+            ));
+            None
+        }
+    }
+}
+
+/// `POST /regras/lembretes`: the follow-ups on a sent quote (issue 15 item 6).
+pub async fn save_follow_ups(
+    State(state): State<AppState>,
+    me: Me,
+    Form(f): Form<FollowUpForm>,
+) -> Result<Response, AppError> {
+    let mut errors = Vec::new();
+    let new = store::follow_ups::FollowUpSettings {
+        reminder_hours_before_expiry: hours(
+            &f.reminder_hours,
+            "Lembrete antes de vencer",
+            &mut errors,
+        ),
+        follow_up_after_hours: hours(&f.follow_up_hours, "Sem resposta depois de", &mut errors),
+    };
+    if !errors.is_empty() {
+        return RulesPage::refuse(&state, &me, errors).await;
+    }
+    let before = {
+        let mut c = super::change::read_conn(&state).await?;
+        store::follow_ups::settings(&mut c, &me.tenant.id).await?
+    };
+    let json = |s: &store::follow_ups::FollowUpSettings| {
+        serde_json::json!({
+            "reminder_hours_before_expiry": s.reminder_hours_before_expiry,
+            "follow_up_after_hours": s.follow_up_after_hours,
+        })
+    };
+    Change::new("rules.follow_ups", "tenant")
+        .of(&me.tenant.id)
+        .before(json(&before))
+        .after(json(&new))
+        .save_then::<RulesPage, _>(&state, &me, DONE, move |c, t| {
+            Box::pin(async move { store::follow_ups::set_settings(c, &t, new).await })
         })
         .await
 }

@@ -43,6 +43,9 @@ pub fn notice(code: Option<&str>) -> Option<&'static str> {
         "solta" => "Você soltou a conversa: ela fica sem responsável.",
         "enviada" => "Mensagem enviada.",
         "encerrada" => "Sessão encerrada.",
+        "modelo-enviado" => "Modelo salvo e enviado à Meta para análise. O status muda quando a Meta responder.",
+        "atualizando" => "Consultando a Meta: os status aparecem em instantes (recarregue a página).",
+        "reativado" => "O cliente volta a receber lembretes e avisos da loja.",
         _ => return None,
     })
 }

@@ -75,6 +75,16 @@ pub enum OutboundMessage {
         display_text: String,
         url: String,
     },
+    /// One of the store's approved WhatsApp message templates (`type: template`): the only
+    /// message Meta delivers outside the 24-hour window. `parameters` fill the body's
+    /// `{{1}}`, `{{2}}`… in order (`crate::graph::templates`).
+    Template {
+        to: String,
+        name: String,
+        /// Meta's language code, e.g. `pt_BR`.
+        language: String,
+        parameters: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,7 +131,7 @@ impl ListRow {
 #[error("invalid outbound message: {0}")]
 pub struct InvalidMessage(pub String);
 
-fn invalid(reason: impl Into<String>) -> Result<(), InvalidMessage> {
+pub(super) fn invalid(reason: impl Into<String>) -> Result<(), InvalidMessage> {
     Err(InvalidMessage(reason.into()))
 }
 
@@ -134,7 +144,8 @@ impl OutboundMessage {
             | OutboundMessage::Buttons { to, .. }
             | OutboundMessage::List { to, .. }
             | OutboundMessage::Document { to, .. }
-            | OutboundMessage::CtaUrl { to, .. } => to,
+            | OutboundMessage::CtaUrl { to, .. }
+            | OutboundMessage::Template { to, .. } => to,
         }
     }
 
@@ -146,6 +157,7 @@ impl OutboundMessage {
             OutboundMessage::List { .. } => "list",
             OutboundMessage::Document { .. } => "document",
             OutboundMessage::CtaUrl { .. } => "cta_url",
+            OutboundMessage::Template { .. } => "template",
         }
     }
 
@@ -183,6 +195,12 @@ impl OutboundMessage {
                 validate_body(body, MAX_INTERACTIVE_BODY_CHARS)?;
                 validate_cta(display_text, url)
             }
+            OutboundMessage::Template {
+                name,
+                language,
+                parameters,
+                ..
+            } => super::templates::validate_template_message(name, language, parameters),
         }
     }
 
@@ -318,6 +336,18 @@ impl OutboundMessage {
                         "parameters": { "display_text": display_text, "url": url },
                     },
                 },
+            }),
+            OutboundMessage::Template {
+                to,
+                name,
+                language,
+                parameters,
+            } => json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": to,
+                "type": "template",
+                "template": super::templates::template_object(name, language, parameters),
             }),
         }
     }

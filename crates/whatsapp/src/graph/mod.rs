@@ -8,6 +8,7 @@ mod backoff;
 mod config;
 mod error;
 mod message;
+mod templates;
 
 use std::time::Duration;
 
@@ -25,6 +26,11 @@ pub use message::{
     MAX_FILENAME_CHARS, MAX_INTERACTIVE_BODY_CHARS, MAX_LIST_BUTTON_CHARS, MAX_LIST_ROWS,
     MAX_ROW_DESCRIPTION_CHARS, MAX_ROW_TITLE_CHARS, MAX_SECTION_TITLE_CHARS, MAX_TEXT_BODY_CHARS,
     MAX_USER_ID_CHARS,
+};
+pub use templates::{
+    check_template_body, fill_template, is_template_name, read_typing_json, submission_json,
+    SubmittedTemplate, TemplateState, TemplateSubmission, MAX_TEMPLATE_BODY_CHARS,
+    MAX_TEMPLATE_NAME_CHARS, TEMPLATE_CATEGORIES, TEMPLATE_STATUSES,
 };
 
 /// Header that carries our request id to the Graph API (and into Meta's logs).

@@ -8,6 +8,7 @@
 //! recorded, refused or not, so a test can say exactly what reached "Meta".
 
 pub mod rules;
+pub mod templates;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -19,11 +20,12 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
 
 pub use rules::check_message;
+pub use templates::{check_read_mark, MockTemplate, ReadMark};
 
 /// Why Meta would refuse a request: an HTTP status and a Graph error code with its title.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -273,6 +275,8 @@ pub struct Upload {
 struct Inner {
     calls: Mutex<Vec<Call>>,
     uploads: Mutex<Vec<Upload>>,
+    templates: Mutex<Vec<MockTemplate>>,
+    read_marks: Mutex<Vec<ReadMark>>,
     script: Mutex<VecDeque<ScriptedAnswer>>,
     counter: AtomicU64,
     token: Option<String>,
@@ -314,6 +318,8 @@ impl MockGraphBuilder {
         let inner = Arc::new(Inner {
             calls: Mutex::default(),
             uploads: Mutex::default(),
+            templates: Mutex::default(),
+            read_marks: Mutex::default(),
             script: Mutex::default(),
             counter: AtomicU64::new(0),
             token: self.token,
@@ -326,6 +332,10 @@ impl MockGraphBuilder {
                 post(media).layer(axum::extract::DefaultBodyLimit::max(
                     rules::DOCUMENT_BYTES_MAX + 64 * 1024,
                 )),
+            )
+            .route(
+                "/{version}/{waba_id}/message_templates",
+                get(templates::list).post(templates::submit),
             )
             .with_state(inner.clone());
         tokio::spawn(async move {
@@ -423,6 +433,9 @@ async fn messages(
 ) -> Response {
     let at = Instant::now();
     let authorization = header(&headers, "authorization");
+    if let Some(answer) = read_mark(&inner, &phone_number_id, authorization.as_deref(), &body) {
+        return answer;
+    }
     let checked = check_request(
         &phone_number_id,
         authorization.as_deref(),
@@ -440,6 +453,11 @@ async fn messages(
                 "document.id is not media uploaded to this phone number",
             ))
         }
+        _ => Ok(msg),
+    });
+    // A template must have been submitted, approved, and get one parameter per variable.
+    let checked = checked.and_then(|msg| match msg["type"].as_str() {
+        Some("template") => templates::check_template_send(&inner, &msg).map(|()| msg),
         _ => Ok(msg),
     });
     let (outcome, status, answer, delay) = match checked {
@@ -483,6 +501,39 @@ async fn messages(
         answer,
     )
         .into_response()
+}
+
+/// A read receipt (`status: read`, with or without typing indicator) sent to `/messages`:
+/// recorded apart from messages (it is not one) and answered `{"success": true}`. None when
+/// the body is not a read receipt.
+fn read_mark(
+    inner: &Inner,
+    phone_number_id: &str,
+    authorization: Option<&str>,
+    body: &[u8],
+) -> Option<Response> {
+    let msg: Value = serde_json::from_slice(body).ok()?;
+    msg.get("status")?;
+    let checked = check_caller(phone_number_id, authorization, inner.token.as_deref())
+        .and_then(|()| templates::check_read_mark(&msg));
+    let (status, answer) = match &checked {
+        Ok(_) => (200, json!({ "success": true })),
+        Err(r) => (r.http_status, r.to_json()),
+    };
+    lock(&inner.read_marks).push(ReadMark {
+        phone_number_id: phone_number_id.to_string(),
+        message_id: msg["message_id"].as_str().unwrap_or_default().to_string(),
+        typing: checked.as_ref().is_ok_and(|(_, t)| *t),
+        accepted: checked.is_ok(),
+    });
+    Some(
+        (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            [("content-type", "application/json")],
+            answer.to_string(),
+        )
+            .into_response(),
+    )
 }
 
 /// `POST /{version}/{phone_number_id}/media`: Meta's upload, `multipart/form-data` with

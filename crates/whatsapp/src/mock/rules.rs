@@ -71,7 +71,7 @@ const TOP_LEVEL: &[&str] = &[
 /// Another type is refused with a reason that says the mock must learn its limits first, so
 /// nobody ships a new kind of message that was never checked against Meta's rules.
 const OTHER_META_TYPES: &[&str] = &[
-    "audio", "contacts", "image", "location", "reaction", "sticker", "template", "video",
+    "audio", "contacts", "image", "location", "reaction", "sticker", "video",
 ];
 
 /// Checks one message request body against Meta's documented limits.
@@ -117,6 +117,7 @@ pub fn check_message(body: &Value) -> Result<(), Refusal> {
         "text" => check_text(content),
         "interactive" => check_interactive(content),
         "document" => check_document(content),
+        "template" => check_template(content),
         k if OTHER_META_TYPES.contains(&k) => Err(Refusal::invalid_parameter(&format!(
             "type {k} is not modelled by the mock Graph API: add Meta's documented limits for it to whatsapp::mock before sending it"
         ))),
@@ -182,6 +183,61 @@ fn check_text(v: &Value) -> Result<(), Refusal> {
         }
     }
     sized_text(t.get("body"), "text.body", TEXT_BODY_MAX).map(drop)
+}
+
+/// A template message: `name`, `language.code`, and optional `components` of which the mock
+/// models `body` with text parameters (what the product sends). Whether the template exists,
+/// is approved and takes that many parameters is the server's check: it knows the
+/// submissions (`mock::templates`).
+fn check_template(v: &Value) -> Result<(), Refusal> {
+    let t = object(v, "template")?;
+    only_fields(t, "template", &["name", "language", "components"])?;
+    nonempty_string(t.get("name"), "template.name")?;
+    let language = object(
+        t.get("language")
+            .ok_or_else(|| Refusal::missing("template.language"))?,
+        "template.language",
+    )?;
+    only_fields(language, "template.language", &["code", "policy"])?;
+    nonempty_string(language.get("code"), "template.language.code")?;
+    let Some(components) = t.get("components") else {
+        return Ok(());
+    };
+    let components = components
+        .as_array()
+        .ok_or_else(|| Refusal::invalid_parameter("template.components must be an array"))?;
+    for c in components {
+        let c = object(c, "template.components[]")?;
+        only_fields(c, "template.components[]", &["type", "parameters"])?;
+        if c.get("type").and_then(Value::as_str) != Some("body") {
+            return Err(Refusal::invalid_parameter(
+                "only body components are modelled by the mock Graph API",
+            ));
+        }
+        let params = c
+            .get("parameters")
+            .and_then(Value::as_array)
+            .ok_or_else(|| Refusal::missing("template.components[].parameters"))?;
+        for p in params {
+            let p = object(p, "parameter")?;
+            only_fields(p, "parameter", &["type", "text"])?;
+            if p.get("type").and_then(Value::as_str) != Some("text") {
+                return Err(Refusal::invalid_parameter(
+                    "only text parameters are modelled by the mock Graph API",
+                ));
+            }
+            let text = nonempty_string(p.get("text"), "parameter.text")?;
+            // Meta's 132018: no line break, tab or more than four spaces in a row.
+            if text.contains(['\n', '\t']) || text.contains("     ") {
+                return Err(Refusal::new(
+                    132018,
+                    "There was an issue with the parameters in your template",
+                    "a parameter has a line break, a tab or more than 4 consecutive spaces",
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A document by uploaded media `id` or by `link`, with an optional caption and file name.

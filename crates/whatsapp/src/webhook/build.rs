@@ -188,3 +188,39 @@ pub fn build_status_webhook(
     let value = json!({ "statuses": [receipt] });
     envelope(phone_number_id, display_phone_number, value)
 }
+
+/// Meta's review of a message template (`message_template_status_update`), as Meta posts it:
+/// under the business account's entry, the template id a number, `reason` `NONE` when there
+/// is none.
+pub fn build_template_status_webhook(
+    waba_id: &str,
+    template_id: &str,
+    name: &str,
+    language: &str,
+    event: &str,
+    reason: Option<&str>,
+    timestamp: i64,
+) -> String {
+    let id: Value = template_id
+        .parse::<u64>()
+        .map(Value::from)
+        .unwrap_or_else(|_| json!(template_id));
+    json!({
+        "object": WHATSAPP_OBJECT,
+        "entry": [{
+            "id": waba_id,
+            "time": timestamp,
+            "changes": [{
+                "value": {
+                    "event": event,
+                    "message_template_id": id,
+                    "message_template_name": name,
+                    "message_template_language": language,
+                    "reason": reason.unwrap_or("NONE"),
+                },
+                "field": super::parse::TEMPLATE_STATUS_FIELD,
+            }],
+        }],
+    })
+    .to_string()
+}

@@ -6,13 +6,14 @@ mod model;
 mod parse;
 
 pub use build::{
-    build_button_reply_webhook, build_list_reply_webhook, build_status_webhook, build_text_webhook,
-    SIMULATED_WABA_ID,
+    build_button_reply_webhook, build_list_reply_webhook, build_status_webhook,
+    build_template_status_webhook, build_text_webhook, SIMULATED_WABA_ID,
 };
 pub use model::{
     DeliveryStatus, GraphErrorInfo, InboundMessage, MessageContent, SharedContact, StatusUpdate,
-    Unreadable, WebhookEvent,
+    TemplateStatusUpdate, Unreadable, WebhookEvent,
 };
 pub use parse::{
-    parse_delivery, parse_webhook, WebhookParseError, MESSAGES_FIELD, WHATSAPP_OBJECT,
+    parse_delivery, parse_webhook, WebhookParseError, MESSAGES_FIELD, TEMPLATE_STATUS_FIELD,
+    WHATSAPP_OBJECT,
 };

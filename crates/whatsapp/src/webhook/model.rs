@@ -21,6 +21,25 @@ pub enum WebhookEvent {
     /// (log, metric, the raw body kept with the event) instead of failing the whole delivery,
     /// which Meta would redeliver for days.
     Unreadable(Unreadable),
+    /// Meta's review of a WhatsApp message template changed (`message_template_status_update`):
+    /// approved, rejected, paused, disabled… Routed by the business account (`waba_id`), not a
+    /// phone number.
+    TemplateStatus(TemplateStatusUpdate),
+}
+
+/// One `message_template_status_update` change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateStatusUpdate {
+    /// `entry[].id`: the WhatsApp Business Account.
+    pub waba_id: String,
+    /// `message_template_id` (Meta sends a number; kept as its decimal text).
+    pub template_id: String,
+    pub name: String,
+    pub language: String,
+    /// `APPROVED`, `REJECTED`, `PAUSED`, `DISABLED`, `PENDING_DELETION`…
+    pub event: String,
+    /// Meta's reason (`NONE` when there is none), e.g. `INCORRECT_CATEGORY`.
+    pub reason: Option<String>,
 }
 
 /// What could not be read, with what little we know about it. `reason` never quotes the
@@ -45,6 +64,7 @@ impl WebhookEvent {
                 phone_number_id, ..
             } => phone_number_id.as_deref(),
             WebhookEvent::Unreadable(u) => u.phone_number_id.as_deref(),
+            WebhookEvent::TemplateStatus(_) => None,
         }
     }
 }

@@ -20,8 +20,8 @@ use serde_json::value::RawValue;
 use wire::*;
 
 use super::model::{
-    DeliveryStatus, InboundMessage, MessageContent, SharedContact, StatusUpdate, Unreadable,
-    WebhookEvent,
+    DeliveryStatus, InboundMessage, MessageContent, SharedContact, StatusUpdate,
+    TemplateStatusUpdate, Unreadable, WebhookEvent,
 };
 
 /// The only `object` a WhatsApp Business Account webhook carries.
@@ -29,6 +29,9 @@ pub const WHATSAPP_OBJECT: &str = "whatsapp_business_account";
 
 /// The change field that carries messages and delivery receipts.
 pub const MESSAGES_FIELD: &str = "messages";
+
+/// The change field of Meta's review of a message template.
+pub const TEMPLATE_STATUS_FIELD: &str = "message_template_status_update";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WebhookParseError {
@@ -134,6 +137,8 @@ pub fn parse_delivery(raw: &[u8]) -> Result<Vec<WebhookEvent>, WebhookParseError
                     let channel = channel_of_any_value(&value);
                     events.push(unreadable(channel, None, "change", reason_of(e)));
                 }
+            } else if change.field == TEMPLATE_STATUS_FIELD {
+                events.push(template_status(&entry.id, change.value.as_deref()));
             } else {
                 events.push(WebhookEvent::Ignored {
                     phone_number_id: change.value.as_deref().and_then(channel_of_any_value),
@@ -143,6 +148,41 @@ pub fn parse_delivery(raw: &[u8]) -> Result<Vec<WebhookEvent>, WebhookParseError
         }
     }
     Ok(events)
+}
+
+/// A template review: `{event, message_template_id, message_template_name,
+/// message_template_language, reason}` under the business account's entry. One we can't read
+/// (no name, language or event) is [`WebhookEvent::Unreadable`], its neighbours kept.
+fn template_status(waba_id: &str, value: Option<&RawValue>) -> WebhookEvent {
+    let read = value
+        .ok_or_else(|| "template status change without a value".to_string())
+        .and_then(|v| {
+            serde_json::from_str::<WireTemplateStatus>(v.get())
+                .map_err(|e| redact_quoted(&e.to_string()))
+        });
+    match read {
+        Ok(t) if !t.message_template_name.trim().is_empty() && !t.event.trim().is_empty() => {
+            WebhookEvent::TemplateStatus(TemplateStatusUpdate {
+                waba_id: waba_id.to_string(),
+                template_id: match t.message_template_id {
+                    serde_json::Value::String(s) => s,
+                    serde_json::Value::Number(n) => n.to_string(),
+                    _ => String::new(),
+                },
+                name: t.message_template_name,
+                language: t.message_template_language,
+                event: t.event,
+                reason: t.reason.filter(|r| !r.trim().is_empty() && r != "NONE"),
+            })
+        }
+        Ok(_) => unreadable(
+            None,
+            None,
+            "change",
+            "template status without a name or event",
+        ),
+        Err(reason) => unreadable(None, None, "change", reason),
+    }
 }
 
 /// Why a part is unreadable, without the "malformed payload" prefix `parse_webhook` adds.

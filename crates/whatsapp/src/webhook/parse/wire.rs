@@ -15,7 +15,22 @@ pub(super) struct WirePayload {
 
 #[derive(Deserialize)]
 pub(super) struct WireEntry {
+    /// The WhatsApp Business Account (what template reviews are routed by).
+    #[serde(default)]
+    pub(super) id: String,
     pub(super) changes: Vec<WireChange>,
+}
+
+/// `message_template_status_update`'s value.
+#[derive(Deserialize)]
+pub(super) struct WireTemplateStatus {
+    pub(super) event: String,
+    #[serde(default)]
+    pub(super) message_template_id: serde_json::Value,
+    pub(super) message_template_name: String,
+    pub(super) message_template_language: String,
+    #[serde(default)]
+    pub(super) reason: Option<String>,
 }
 
 #[derive(Deserialize)]

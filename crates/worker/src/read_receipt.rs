@@ -1,0 +1,89 @@
+//! Blue ticks and "digitando…" (issue 15 item 7): when the worker starts on a customer's
+//! messages it marks the newest one read with a typing indicator (Graph `status: read` +
+//! `typing_indicator`), so the customer sees the store is answering. Best effort: it runs
+//! beside the reply (spawned), and a failure of any kind is logged and counted, never in the
+//! reply's way.
+
+use secrecy::SecretString;
+use store::{channels, conversations, messages, StoreError};
+
+use crate::job::JobCtx;
+
+/// Starts the read receipt for the conversation's newest unread message, if there is one and
+/// the bot is the one answering (during a takeover "digitando…" would promise a reply the bot
+/// will not write; the person's own WhatsApp shows their reading).
+pub async fn start(jc: &JobCtx<'_>, tenant_id: &str, conversation_id: &str) {
+    match prepare(jc, tenant_id, conversation_id).await {
+        Ok(Some((phone_number_id, token, wamid))) => {
+            let graph = jc.graph.clone();
+            tokio::spawn(async move {
+                let outcome = match graph
+                    .mark_read_typing(&phone_number_id, &token, &wamid)
+                    .await
+                {
+                    Ok(()) => "ok",
+                    Err(e) => {
+                        tracing::info!(
+                            code = e.code(),
+                            error = e.message(),
+                            "read receipt not taken; the reply goes on"
+                        );
+                        "failed"
+                    }
+                };
+                metrics::counter!("orcazap_read_receipts_total", "outcome" => outcome).increment(1);
+            });
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::info!(error = %store::error::report(&e), "read receipt skipped");
+            metrics::counter!("orcazap_read_receipts_total", "outcome" => "failed").increment(1);
+        }
+    }
+}
+
+async fn prepare(
+    jc: &JobCtx<'_>,
+    tenant_id: &str,
+    conversation_id: &str,
+) -> Result<Option<(String, SecretString, String)>, StoreError> {
+    let Some(conv) = conversations::get(jc.db, tenant_id, conversation_id).await? else {
+        return Ok(None);
+    };
+    if conv.taken_over_by.is_some() || conv.state.is_closed() {
+        return Ok(None);
+    }
+    let newest = {
+        let mut c = jc.db.read().acquire().await?;
+        messages::unprocessed_inbound(&mut c, tenant_id, conversation_id)
+            .await?
+            .into_iter()
+            .rev()
+            .find_map(|m| m.provider_message_id)
+    };
+    let Some(wamid) = newest else {
+        return Ok(None);
+    };
+    let Some(channel) = channels::by_id(jc.db, tenant_id, &conv.channel_id).await? else {
+        return Ok(None);
+    };
+    // A number Meta blocked refuses this too; the send job waits for the owner.
+    if channel
+        .last_error_code
+        .is_some_and(whatsapp::graph::is_account_level)
+    {
+        return Ok(None);
+    }
+    let Some(token) = channel
+        .access_token_enc
+        .as_deref()
+        .and_then(|enc| jc.cipher.decrypt(enc).ok())
+    else {
+        return Ok(None);
+    };
+    Ok(Some((
+        channel.phone_number_id,
+        SecretString::from(token),
+        wamid,
+    )))
+}
