@@ -1,4 +1,4 @@
-//! Follow-ups on a sent quote (issue 15 item 6; migration 0015): the store's settings (a
+//! Follow-ups on a sent quote (issue 15 item 6; migration 0014): the store's settings (a
 //! reminder N hours before the quote expires, one after N hours without an answer; `None` =
 //! off), and the quote's mark that its one follow-up went out.
 

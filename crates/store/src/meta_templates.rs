@@ -1,5 +1,5 @@
 //! The store's WhatsApp message templates ("modelos de mensagem do WhatsApp", `meta_templates`,
-//! migration 0015): what Meta lets the store send outside the 24-hour window once approved.
+//! migration 0014): what Meta lets the store send outside the 24-hour window once approved.
 //! Not the bot's reply texts (`crate::templates`).
 //!
 //! Status is Meta's word (`PENDING`, `APPROVED`, `REJECTED`, `PAUSED`, `DISABLED`…) or one of

@@ -1,4 +1,4 @@
-//! A contact's opt-out of proactive messages (issue 15 item 6; migration 0015): "parar",
+//! A contact's opt-out of proactive messages (issue 15 item 6; migration 0014): "parar",
 //! "sair", "não quero mais mensagens"… stop every message the store would start (reminders,
 //! follow-ups, templates). Replies to what the customer writes are not proactive and go on.
 //! The time is kept (LGPD: when consent was withdrawn), shown in the dashboard, and cleared
