@@ -27,6 +27,7 @@ pub mod messages;
 pub mod migrate;
 pub mod notify;
 pub mod operator;
+pub mod outgoing;
 pub mod overview;
 pub mod privacy;
 pub mod quotes;

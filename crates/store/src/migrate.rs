@@ -145,6 +145,18 @@ pub const MIGRATIONS: &[Migration] = &[
         down: include_str!("../migrations/0011_inbox.down.sql"),
         postgres: None,
     },
+    Migration {
+        version: 12,
+        name: "settings_version",
+        // Triggers differ in syntax (SQLite bodies, PostgreSQL a plpgsql function); the column
+        // is the same on both.
+        up: include_str!("../migrations/0012_settings_version.up.sql"),
+        down: include_str!("../migrations/0012_settings_version.down.sql"),
+        postgres: Some((
+            include_str!("../migrations/0012_settings_version.postgres.up.sql"),
+            include_str!("../migrations/0012_settings_version.postgres.down.sql"),
+        )),
+    },
 ];
 
 /// The schema version this binary expects.
