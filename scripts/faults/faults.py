@@ -181,21 +181,19 @@ class SmallDisk:
         self.filler = os.path.join(self.path, "filler")
 
     def fill(self):
-        with open(self.filler, "wb") as f:
-            chunk = b"\0" * (64 * 1024)
-            try:
+        """Writes the filler until the file system refuses (ENOSPC); returns bytes left."""
+        fd = os.open(self.filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            for size in (1 << 20, 64 << 10, 4096, 512, 1):
                 while True:
-                    f.write(chunk)
-                    f.flush()
-            except OSError:
-                pass
-            try:  # the last partial block
-                while True:
-                    f.write(b"\0" * 512)
-                    f.flush()
-            except OSError:
-                pass
-        return os.statvfs(self.path).f_bavail
+                    try:
+                        if os.write(fd, b"\0" * size) < size:
+                            break
+                    except OSError:
+                        break
+        finally:
+            os.close(fd)
+        return os.statvfs(self.path).f_bavail * os.statvfs(self.path).f_frsize
 
     def free(self):
         os.remove(self.filler)
@@ -432,12 +430,14 @@ def scenario(args, web, worker, graph, port, db_url, pg, disk=None):
             time.sleep(args.fault_seconds)
             fault["end"] = time.monotonic() - t0
         elif args.fault == "disk-full":
-            fault["bytes_left"] = disk.fill()
-            time.sleep(min(2.0, args.fault_seconds))
-            fault["ready_while_full"] = ready_status(port)
-            time.sleep(max(0.0, args.fault_seconds - 2.0))
-            disk.free()
-            fault["end"] = time.monotonic() - t0
+            try:
+                fault["bytes_left"] = disk.fill()
+                time.sleep(min(2.0, args.fault_seconds))
+                fault["ready_while_full"] = ready_status(port)
+                time.sleep(max(0.0, args.fault_seconds - 2.0))
+            finally:
+                disk.free()
+                fault["end"] = time.monotonic() - t0
         else:
             while not stop_faults.is_set() and time.monotonic() - t0 < load_seconds + 2:
                 worker.sigkill()
