@@ -71,10 +71,10 @@ def main():
                          rss_mib=round(rss / 1024, 1), hwm_mib=round(hwm / 1024, 1),
                          loadavg=load)
                 samples.append(r)
-            save(out, args, samples)  # each minute: a stopped soak keeps what it measured
                 bench.log(f"  min {i + 1:2d}: sent {r['sent']} lost {r['lost']} dup {r['duplicated']} "
                           f"p50 {r['p50_ms']:.1f} p95 {r['p95_ms']:.1f} p99 {r['p99_ms']:.1f} ms; "
                           f"RSS {rss / 1024:.1f} MiB (peak {hwm / 1024:.1f}); load {' '.join(load)}")
+            save(out, args, samples)  # each minute: a stopped soak keeps what it measured
     finally:
         srv.stop()
         db.close()
