@@ -68,9 +68,12 @@ def worker_cmd(args, workdir, label, workers):
            for port, log_ in zip(ports, logs)]
     if workers == 1:
         return f"exec env {run[0]}", ports
-    # Several processes: the shell waits for all of them and passes SIGTERM on.
-    starts = " ".join(f"env {r} &" for r in run)
-    return f"trap 'kill $(jobs -p)' TERM; {starts} wait", ports
+    # Several processes: the shell waits for all of them and passes SIGTERM on. Their pids
+    # are kept by hand: `jobs -p` is empty in a non-interactive dash, which left the workers
+    # running after the benchmark.
+    starts = " ".join(f"env {r} & P{i}=$!;" for i, r in enumerate(run))
+    pids = " ".join(f"$P{i}" for i in range(len(run)))
+    return f"{starts} trap 'kill {pids}' TERM; wait", ports
 
 
 PHASES = ("orcazap_job_duration_seconds", "orcazap_graph_request_duration_seconds",

@@ -113,6 +113,22 @@ if [ -n "${ORCAZAP_TEST_POSTGRES_URL:-}" ]; then
 else
   skip PostgreSQL "$PG_HOW" "falhas da API Graph e SIGKILL no PostgreSQL"
 fi
+if [ -n "${ORCAZAP_TEST_POSTGRES_URL:-}" ]; then
+  run "falha: API Graph respondendo depois do timeout do cliente por 8 s — PostgreSQL" \
+    python3 scripts/faults/faults.py graph-timeouts --bin "$BIN" --orders 150 --rate 15 \
+    --fault-seconds 8 --out "$FAULT_OUT/graph-timeouts-pg.json"
+else
+  run "falha: API Graph respondendo depois do timeout do cliente por 8 s — SQLite" \
+    python3 scripts/faults/faults.py graph-timeouts --engine sqlite --bin "$BIN" --orders 150 \
+    --rate 15 --fault-seconds 8 --out "$FAULT_OUT/graph-timeouts-sqlite.json"
+fi
+if [ "$(id -u)" = 0 ] && command -v mount >/dev/null && command -v sqlite3 >/dev/null; then
+  run "falha: disco cheio com SQLite (tmpfs pequeno) por 5 s" \
+    python3 scripts/faults/faults.py disk-full --bin "$BIN" --orders 150 --rate 15 \
+    --fault-seconds 5 --out "$FAULT_OUT/disk-full.json"
+else
+  skip "mount (root) e sqlite3" "rode como root com sqlite3 instalado" "disco cheio com SQLite"
+fi
 if command -v initdb >/dev/null && command -v pg_ctl >/dev/null; then
   run "falha: PostgreSQL reiniciado no meio da carga (cluster próprio)" \
     python3 scripts/faults/faults.py pg-restart --bin "$BIN" --orders 150 --rate 15 \

@@ -9,6 +9,10 @@ Graph API. During the load one fault is injected:
                 user of the machine's server is disturbed) is stopped and started again.
   graph-errors  the mock Graph API answers 429 / 500 / 503 (rotating) for --fault-seconds.
   sigkill       the worker process is SIGKILLed every --kill-every seconds and restarted.
+  graph-timeouts  the mock Graph API takes every send (as Meta would) but answers only after
+                --slow-seconds, beyond the worker's Graph client timeout, for --fault-seconds.
+  disk-full     SQLite on a small tmpfs of its own (--disk-mib; needs `mount`, i.e. root),
+                filled to the last byte for --fault-seconds, then freed.
 
 Then it waits until every customer got the quote and reports: lost customers (no quote), sends
 repeated to the same customer with the same text (duplicates), dead jobs, how long the reply
@@ -16,13 +20,19 @@ path took to recover after the fault, and the time to drain. Webhooks that get n
 delivered again, as Meta does. Exits 1 when a customer is lost or duplicates exceed what the
 fault allows: none for pg-restart and graph-errors; for sigkill, at most the sends in flight
 at each kill (kills x worker concurrency: the Cloud API has no idempotency key, see
-docs/benchmarks.md "Crash safety").
+docs/benchmarks.md "Crash safety"); for graph-timeouts, at most the sends whose answer the
+client gave up on (Meta has them, we could not know: the same window); for disk-full, at most
+the sends in flight when the disk filled (Meta's 200 came back, the "sent" commit could not be
+written). disk-full also requires `PRAGMA integrity_check` = ok afterwards and a webhook that
+answered 5xx (never 200 for a message it could not store).
 
 Stdlib only (+ pg_ctl/initdb for pg-restart, psql or sqlite3 for the job counts).
 
   python3 scripts/faults/faults.py pg-restart   --orders 300 --rate 30
   python3 scripts/faults/faults.py graph-errors --orders 300 --rate 30 --fault-seconds 10
   python3 scripts/faults/faults.py sigkill      --orders 300 --rate 30 --kill-every 3
+  python3 scripts/faults/faults.py graph-timeouts --orders 300 --rate 30 --fault-seconds 10
+  python3 scripts/faults/faults.py disk-full    --orders 300 --rate 30 --fault-seconds 10
   # long versions: --orders 3000 --rate 50 (60 s of load), --fault-seconds 60
 """
 
@@ -71,6 +81,10 @@ class FaultyGraph:
         self.sends = []  # accepted: (to, body, monotonic)
         self.refused = 0
         self.fault_until = 0.0
+        # graph-timeouts: sends taken (Meta has them) but answered only after slow_seconds.
+        self.slow_until = 0.0
+        self.slow_seconds = 0.0
+        self.slow = 0
         self.lock = threading.Lock()
         mock = self
 
@@ -95,17 +109,26 @@ class FaultyGraph:
                         return self.reply(status, err)
                     mock.sends.append((to, body or "", time.monotonic()))
                     n = len(mock.sends)
+                    slow = time.monotonic() < mock.slow_until
+                    if slow:
+                        mock.slow += 1
+                if slow:
+                    # Meta took the message; its answer comes after the client gave up.
+                    time.sleep(mock.slow_seconds)
                 self.reply(200, {"messaging_product": "whatsapp",
                                  "contacts": [{"input": to, "wa_id": to}],
                                  "messages": [{"id": f"wamid.fault{n:08d}"}]})
 
             def reply(self, status, obj):
                 data = json.dumps(obj).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass  # the client hung up (its timeout): nobody reads this answer
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -143,6 +166,40 @@ class PrivatePostgres:
 
     def stop(self):
         self.run("pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
+
+
+class SmallDisk:
+    """A tmpfs of --disk-mib for the SQLite file, filled to the last byte on demand: the
+    writes fail with SQLITE_FULL for real (no injected error), and space comes back when the
+    filler is removed, as when an operator frees disk."""
+
+    def __init__(self, workdir, mib):
+        self.path = os.path.join(workdir, "disk")
+        os.makedirs(self.path)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={mib}m", "tmpfs", self.path],
+                       check=True, capture_output=True, timeout=30)
+        self.filler = os.path.join(self.path, "filler")
+
+    def fill(self):
+        """Writes the filler until the file system refuses (ENOSPC); returns bytes left."""
+        fd = os.open(self.filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            for size in (1 << 20, 64 << 10, 4096, 512, 1):
+                while True:
+                    try:
+                        if os.write(fd, b"\0" * size) < size:
+                            break
+                    except OSError:
+                        break
+        finally:
+            os.close(fd)
+        return os.statvfs(self.path).f_bavail * os.statvfs(self.path).f_frsize
+
+    def free(self):
+        os.remove(self.filler)
+
+    def unmount(self):
+        subprocess.run(["umount", "-l", self.path], capture_output=True, timeout=30)
 
 
 def count_sql(db_url, sql):
@@ -189,7 +246,8 @@ class Worker:
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("fault", choices=["pg-restart", "graph-errors", "sigkill"])
+    p.add_argument("fault", choices=["pg-restart", "graph-errors", "sigkill", "graph-timeouts",
+                                     "disk-full"])
     p.add_argument("--bin", default=os.environ.get("ORCAZAP_BIN", "target/release/orcazap"))
     p.add_argument("--engine", choices=["postgres", "sqlite"], default="postgres",
                    help="graph-errors and sigkill only (pg-restart is PostgreSQL)")
@@ -202,6 +260,11 @@ def main():
     p.add_argument("--fault-seconds", type=float, default=10.0,
                    help="graph-errors: how long the errors last; pg-restart: time down")
     p.add_argument("--kill-every", type=float, default=3.0, help="sigkill: seconds between kills")
+    p.add_argument("--graph-timeout-ms", type=int, default=2000,
+                   help="graph-timeouts: the worker's Graph client timeout")
+    p.add_argument("--slow-seconds", type=float, default=3.0,
+                   help="graph-timeouts: how late the mock answers (beyond the client timeout)")
+    p.add_argument("--disk-mib", type=int, default=64, help="disk-full: size of the tmpfs")
     p.add_argument("--grace", type=float, default=60.0,
                    help="seconds to wait for the last quotes after the load and the fault")
     p.add_argument("--out", default=None, help="JSON results file")
@@ -209,13 +272,15 @@ def main():
     args = p.parse_args()
     if args.fault == "pg-restart":
         args.engine = "postgres"
+    if args.fault == "disk-full":
+        args.engine = "sqlite"
     sys.exit(run(args))
 
 
 def run(args):
     workdir = tempfile.mkdtemp(prefix=f"orcazap-fault-{args.fault}-")
     os.chmod(workdir, 0o755)
-    pg_private = scratch = None
+    pg_private = scratch = disk = None
     try:
         if args.fault == "pg-restart":
             pg_private = PrivatePostgres(workdir)
@@ -228,9 +293,13 @@ def run(args):
             scratch = ct.PgScratch(admin)
             scratch.create()
             db_url = scratch.url
+        elif args.fault == "disk-full":
+            disk = SmallDisk(workdir, args.disk_mib)
+            db_url = f"sqlite://{disk.path}/fault.db"
         else:
             db_url = f"sqlite://{workdir}/fault.db"
         graph = FaultyGraph()
+        graph.slow_seconds = args.slow_seconds
         port = ct.free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("ORCAZAP_")}
         env.update({
@@ -241,6 +310,7 @@ def run(args):
             "ORCAZAP_WORKER_CONCURRENCY": str(args.worker_concurrency),
             "ORCAZAP_JOB_TIMEOUT_MS": str(JOB_TIMEOUT_MS),
             "ORCAZAP_LOG": os.environ.get("ORCAZAP_LOG", "warn"),
+            "ORCAZAP_GRAPH_TIMEOUT_MS": str(args.graph_timeout_ms),
         })
         web = ct.Server(args.bin, dict(env, ORCAZAP_LISTEN=f"127.0.0.1:{port}"), workdir)
         web.cli(["migrate", "up"])
@@ -250,11 +320,13 @@ def run(args):
         worker = Worker(args.bin, env, workdir)
         worker.start()
         try:
-            result = scenario(args, web, worker, graph, port, db_url, pg_private)
+            result = scenario(args, web, worker, graph, port, db_url, pg_private, disk)
         finally:
             worker.stop()
             web.stop()
             graph.server.shutdown()
+        if disk:
+            disk_checks(result, db_url, workdir)
         result.update(fault=args.fault, engine=args.engine, orders=args.orders, rate=args.rate,
                       worker_concurrency=args.worker_concurrency, binary=args.bin,
                       date=time.strftime("%Y-%m-%dT%H:%M:%S"))
@@ -273,6 +345,8 @@ def run(args):
                 pass
         if scratch:
             scratch.drop()
+        if disk:
+            disk.unmount()
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -294,7 +368,36 @@ def start_web(web, port):
     raise RuntimeError("orcazap serve --web-only did not become healthy in 30 s")
 
 
-def scenario(args, web, worker, graph, port, db_url, pg):
+def disk_checks(result, db_url, workdir):
+    """After a full disk: the file is sound and the failure was said in words."""
+    out = subprocess.run(["sqlite3", db_url.removeprefix("sqlite://"), "PRAGMA integrity_check"],
+                         capture_output=True, text=True, timeout=120)
+    result["integrity_check"] = (out.stdout.strip() or out.stderr.strip())
+    said = 0
+    for name in os.listdir(workdir):
+        if name.endswith(".log"):
+            with open(os.path.join(workdir, name), errors="replace") as f:
+                said += sum(1 for line in f if "full" in line.lower())
+    result["log_lines_saying_full"] = said
+    ok = result["integrity_check"] == "ok" and said > 0 and result["webhook_5xx"] > 0
+    result["passed"] = result["passed"] and ok
+    print(f"integrity_check: {result['integrity_check']}; log lines saying the disk is full: "
+          f"{said}; webhook 5xx answers while full: {result['webhook_5xx']}; /ready while full: "
+          f"{result['fault_window'].get('ready_while_full')}")
+    print("PASSED" if result["passed"] else "FAILED")
+
+
+def ready_status(port):
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", "/ready", headers={"Host": ct.WEBHOOK_HOST})
+        r = conn.getresponse()
+        return f"{r.status} {r.read().decode(errors='replace')[:200]}"
+    except OSError as e:
+        return f"error {e}"
+
+
+def scenario(args, web, worker, graph, port, db_url, pg, disk=None):
     ts = int(time.time())
     deliveries = [ct.Delivery(f"55118{i:08d}", f"wamid.FAULT{ts}{i:06d}",
                               ct.webhook_body(f"55118{i:08d}", f"wamid.FAULT{ts}{i:06d}", ORDER, ts))
@@ -321,6 +424,20 @@ def scenario(args, web, worker, graph, port, db_url, pg):
                 graph.fault_until = time.monotonic() + args.fault_seconds
             time.sleep(args.fault_seconds)
             fault["end"] = time.monotonic() - t0
+        elif args.fault == "graph-timeouts":
+            with graph.lock:
+                graph.slow_until = time.monotonic() + args.fault_seconds
+            time.sleep(args.fault_seconds)
+            fault["end"] = time.monotonic() - t0
+        elif args.fault == "disk-full":
+            try:
+                fault["bytes_left"] = disk.fill()
+                time.sleep(min(2.0, args.fault_seconds))
+                fault["ready_while_full"] = ready_status(port)
+                time.sleep(max(0.0, args.fault_seconds - 2.0))
+            finally:
+                disk.free()
+                fault["end"] = time.monotonic() - t0
         else:
             while not stop_faults.is_set() and time.monotonic() - t0 < load_seconds + 2:
                 worker.sigkill()
@@ -329,6 +446,7 @@ def scenario(args, web, worker, graph, port, db_url, pg):
                 stop_faults.wait(args.kill_every)
             fault["end"] = time.monotonic() - t0
 
+    statuses, statuses_lock = {}, threading.Lock()
     injector = threading.Thread(target=inject, daemon=True)
     injector.start()
 
@@ -339,8 +457,11 @@ def scenario(args, web, worker, graph, port, db_url, pg):
             time.sleep(delay)
         # As Meta: a webhook without a 200 is delivered again (here every 0.5 s, 2 minutes).
         for _ in range(240):
-            if ct.post_webhook(port, d) == 200:
+            status = ct.post_webhook(port, d)
+            if status == 200:
                 return
+            with statuses_lock:
+                statuses[status] = statuses.get(status, 0) + 1
             time.sleep(0.5)
 
     with ThreadPoolExecutor(max_workers=args.connections) as pool:
@@ -369,12 +490,17 @@ def scenario(args, web, worker, graph, port, db_url, pg):
     after = sorted(at - t0 for _, _, at in sends if at - t0 >= fault.get("end", 0))
     recovery = (after[0] - fault["end"]) if after and "end" in fault else None
     dead = count_sql(db_url, "SELECT COUNT(*) FROM jobs WHERE status = 'dead'")
-    allowed = fault["kills"] * args.worker_concurrency if args.fault == "sigkill" else 0
+    allowed = {"sigkill": fault["kills"] * args.worker_concurrency,
+               "graph-timeouts": graph.slow,
+               "disk-full": args.worker_concurrency}.get(args.fault, 0)
     result = {
         "customers": len(wanted), "webhook_redeliveries": sum(d.attempts - 1 for d in deliveries),
         "quoted": len(quoted_at), "lost": len(lost), "duplicates": dups,
         "duplicates_allowed": allowed, "dead_jobs": dead, "graph_refused": graph.refused,
         "fault_window": fault, "recovery_seconds": recovery,
+        "graph_answered_late": graph.slow,
+        "webhook_non_200": {str(k): v for k, v in statuses.items()},
+        "webhook_5xx": sum(v for k, v in statuses.items() if k and 500 <= k < 600),
         "last_quote_seconds": max(quoted_at.values()) if quoted_at else None,
         "load_seconds": load_seconds,
     }
@@ -383,7 +509,9 @@ def scenario(args, web, worker, graph, port, db_url, pg):
     print(f"FAULT {args.fault} ({args.engine}): {len(wanted)} customers, "
           f"{result['quoted']} quoted, lost {len(lost)}, duplicates {dups} (allowed {allowed}), "
           f"dead jobs {dead}, webhook redeliveries {result['webhook_redeliveries']}, "
-          f"Graph errors answered {graph.refused}, kills {fault['kills']}")
+          f"Graph errors answered {graph.refused}, Graph answers after the client's timeout "
+          f"{graph.slow}, kills {fault['kills']}, webhook answers other than 200 "
+          f"{result['webhook_non_200']}")
     if recovery is not None:
         print(f"fault {fault.get('start', 0):.1f}–{fault['end']:.1f} s; first reply "
               f"{recovery:.2f} s after it ended; last quote at {result['last_quote_seconds']:.1f} s "

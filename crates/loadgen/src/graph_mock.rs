@@ -29,8 +29,15 @@ impl GraphMock {
 
     /// Serves until the process ends; returns the bound address.
     pub async fn spawn(&mut self, listen: &str) -> anyhow::Result<std::net::SocketAddr> {
+        // Ids unique across loadgen runs: a soak runs many against one database.
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default();
+        let prefix = format!("wamid.LOADGEN-{}-{started}-", std::process::id());
         let mock = MockGraph::builder()
             .delay(self.delay)
+            .wamid_prefix(&prefix)
             .listen(listen)
             .await?;
         let addr = mock.addr;

@@ -146,6 +146,18 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: None,
     },
     Migration {
+        version: 12,
+        name: "settings_version",
+        // Triggers differ in syntax (SQLite bodies, PostgreSQL a plpgsql function); the column
+        // is the same on both.
+        up: include_str!("../migrations/0012_settings_version.up.sql"),
+        down: include_str!("../migrations/0012_settings_version.down.sql"),
+        postgres: Some((
+            include_str!("../migrations/0012_settings_version.postgres.up.sql"),
+            include_str!("../migrations/0012_settings_version.postgres.down.sql"),
+        )),
+    },
+    Migration {
         version: 13,
         name: "quote_link",
         up: include_str!("../migrations/0013_quote_link.up.sql"),

@@ -17,10 +17,13 @@ pub struct Tenant {
     pub subscription_status: String,
     pub catalog_version: i64,
     pub created_at: i64,
+    /// Bumped by every write to the store's rules or templates (migration 0012's triggers):
+    /// the worker's cached copy is current while this is unchanged.
+    pub settings_version: i64,
 }
 
 const COLS: &str =
-    "id, slug, name, city, timezone, status, subscription_status, catalog_version, created_at";
+    "id, slug, name, city, timezone, status, subscription_status, catalog_version, created_at, settings_version";
 
 fn from_row(r: &AnyRow) -> Result<Tenant, sqlx::Error> {
     Ok(Tenant {
@@ -33,6 +36,7 @@ fn from_row(r: &AnyRow) -> Result<Tenant, sqlx::Error> {
         subscription_status: r.try_get(6)?,
         catalog_version: r.try_get(7)?,
         created_at: r.try_get(8)?,
+        settings_version: r.try_get(9)?,
     })
 }
 

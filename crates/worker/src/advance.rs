@@ -32,11 +32,12 @@ pub async fn handle(jc: &JobCtx<'_>, conversation_id: &str) -> Outcome {
     let request_id = jc.job.request_id.clone();
     // The replies are due when this step was: see `Target::due_at`.
     let due_at = jc.job.run_at.min(store::now_ms());
+    let completion = jc.completion();
     let res = jc
         .db
         .tx(move |c| {
             Box::pin(async move {
-                advance_in_tx(
+                let n = advance_in_tx(
                     c,
                     engine_kind,
                     &ctx,
@@ -45,12 +46,16 @@ pub async fn handle(jc: &JobCtx<'_>, conversation_id: &str) -> Outcome {
                     request_id.as_deref(),
                     due_at,
                 )
-                .await
+                .await?;
+                // The job is done in the step's commit (one commit per step).
+                completion.complete(c).await?;
+                Ok(n)
             })
         })
         .await;
     match res {
         Ok(n) => {
+            jc.completed_in_step();
             tracing::debug!(messages = n, "conversation advanced");
             Outcome::Done
         }

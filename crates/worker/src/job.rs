@@ -2,8 +2,11 @@
 //! claims jobs and records their outcomes, and the handlers (`advance`, `send`, `expire`),
 //! which do the work. Both sides import this module and never each other.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use sqlx::AnyConnection;
 use store::crypto::TokenCipher;
-use store::jobs::Job;
+use store::jobs::{self, Job};
 use store::{Db, StoreError};
 use whatsapp::graph::GraphClient;
 
@@ -19,6 +22,40 @@ pub struct JobCtx<'a> {
     pub contexts: &'a ContextCache,
     /// Where customers open public pages: `https://BASE` (the quote links).
     pub public_url: &'a str,
+    pub worker_id: &'a str,
+    /// Set when the handler marked the job done inside its own transaction
+    /// ([`JobCtx::completion`]): the runner then has nothing left to write for it.
+    pub completed: &'a AtomicBool,
+}
+
+impl JobCtx<'_> {
+    /// What completes this job inside the step's transaction (owned: transactions run in
+    /// their own task). One commit per step instead of two: the step's writes and "done"
+    /// land together, so a crash cannot leave a finished step whose job runs again.
+    pub fn completion(&self) -> Completion {
+        Completion {
+            job_id: self.job.id.clone(),
+            worker_id: self.worker_id.to_string(),
+        }
+    }
+
+    /// The transaction holding [`Completion::complete`] committed.
+    pub fn completed_in_step(&self) {
+        self.completed.store(true, Ordering::Release);
+    }
+}
+
+/// Marks one claimed job done inside the caller's transaction, fenced like
+/// [`jobs::complete`]: a worker that lost its lease changes nothing.
+pub struct Completion {
+    job_id: String,
+    worker_id: String,
+}
+
+impl Completion {
+    pub async fn complete(&self, c: &mut AnyConnection) -> Result<bool, StoreError> {
+        jobs::complete(c, &self.job_id, &self.worker_id).await
+    }
 }
 
 /// How a job ended.

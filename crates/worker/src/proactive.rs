@@ -14,8 +14,8 @@
 //! not proactive and keep the send job's own window check.
 
 use domain::proactive::Purpose;
-use store::conversations::Conversation;
-use store::messages::{self, Message};
+use store::messages;
+use store::outgoing::Outgoing;
 use store::{meta_templates, opt_out, StoreError};
 use whatsapp::graph::{check_template_body, fill_template};
 
@@ -33,8 +33,7 @@ pub enum Decision {
 pub async fn decide(
     jc: &JobCtx<'_>,
     tenant_id: &str,
-    msg: &Message,
-    conv: &Conversation,
+    msg: &Outgoing,
     payload: Payload,
 ) -> Decision {
     let Payload::Proactive {
@@ -46,7 +45,7 @@ pub async fn decide(
     else {
         return Decision::Send(payload);
     };
-    match choose(jc, tenant_id, msg, conv, to, body, &purpose, params).await {
+    match choose(jc, tenant_id, msg, to, body, &purpose, params).await {
         Ok(Choice::FreeForm(p)) => {
             counted("free_form");
             Decision::Send(p)
@@ -72,12 +71,10 @@ enum Choice {
     },
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn choose(
     jc: &JobCtx<'_>,
     tenant_id: &str,
-    msg: &Message,
-    conv: &Conversation,
+    msg: &Outgoing,
     to: String,
     body: String,
     purpose: &str,
@@ -93,7 +90,7 @@ async fn choose(
             reason: "não enviada: o cliente pediu para não receber mensagens da loja".into(),
         });
     }
-    if conv.window_expires_at.is_some_and(|w| w > store::now_ms()) {
+    if msg.window_expires_at.is_some_and(|w| w > store::now_ms()) {
         return Ok(Choice::FreeForm(Payload::Text { to, body }));
     }
     let label = Purpose::from_code(purpose).map_or(purpose, |p| p.label());

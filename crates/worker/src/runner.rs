@@ -2,6 +2,7 @@
 //! metrics, wake-ups ([`store::notify`], plus polling) and graceful shutdown.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -117,9 +118,10 @@ impl Worker {
         let span = tracing::info_span!("job", job_id = %job.id, kind = %job.kind, tenant_id = job.tenant_id.as_deref().unwrap_or(""),
             request_id = job.request_id.as_deref().unwrap_or(""), attempt = job.attempts, conversation_id = tracing::field::Empty);
         let started = std::time::Instant::now();
+        let completed = AtomicBool::new(false);
         let outcome = match tokio::time::timeout(
             self.cfg.job_timeout,
-            self.dispatch(&job).instrument(span.clone()),
+            self.dispatch(&job, &completed).instrument(span.clone()),
         )
         .await
         {
@@ -132,7 +134,10 @@ impl Worker {
         let kind = kind_label(&job.kind);
         metrics::histogram!("orcazap_job_duration_seconds", "kind" => kind)
             .record(started.elapsed().as_secs_f64());
-        let label = self.record(&job, &outcome).instrument(span).await?;
+        let label = self
+            .record(&job, &outcome, completed.load(Ordering::Acquire))
+            .instrument(span)
+            .await?;
         metrics::counter!("orcazap_jobs_total", "kind" => kind, "outcome" => label).increment(1);
         if let Ok(mut r) = self.running.lock() {
             r.remove(&job.id);
@@ -140,7 +145,7 @@ impl Worker {
         Ok(Some((job, outcome)))
     }
 
-    async fn dispatch(&self, job: &Job) -> Outcome {
+    async fn dispatch(&self, job: &Job, completed: &AtomicBool) -> Outcome {
         let payload: serde_json::Value = match serde_json::from_str(&job.payload_json) {
             Ok(v) => v,
             Err(e) => return Outcome::Dead(format!("payload is not JSON: {e}")),
@@ -158,6 +163,8 @@ impl Worker {
             cipher: &self.cipher,
             contexts: &self.contexts,
             public_url: &self.cfg.public_url,
+            worker_id: &self.cfg.worker_id,
+            completed,
         };
         match job.kind.as_str() {
             crate::ADVANCE_JOB => match field("conversation_id") {
@@ -195,9 +202,16 @@ impl Worker {
         }
     }
 
-    async fn record(&self, job: &Job, outcome: &Outcome) -> Result<&'static str, StoreError> {
+    async fn record(
+        &self,
+        job: &Job,
+        outcome: &Outcome,
+        completed: bool,
+    ) -> Result<&'static str, StoreError> {
         let me = &self.cfg.worker_id;
         match outcome {
+            // The handler's own transaction marked it done with the step's writes.
+            Outcome::Done if completed => Ok("ok"),
             Outcome::Done => {
                 // One fenced statement: a transaction around it only added BEGIN and COMMIT
                 // round trips to every job.

@@ -7,7 +7,7 @@
 
 use domain::status::MessageStatus;
 use secrecy::SecretString;
-use store::{channels, conversations, messages, StoreError};
+use store::{channels, messages};
 use whatsapp::graph::SendError;
 
 use crate::job::{JobCtx, Outcome};
@@ -18,31 +18,16 @@ pub async fn handle(jc: &JobCtx<'_>, message_id: &str) -> Outcome {
     let Some(tenant_id) = jc.job.tenant_id.as_deref() else {
         return Outcome::Dead("send without tenant".into());
     };
-    let loaded = async {
-        let mut c = w.db.read().acquire().await?;
-        let msg = messages::by_id(&mut c, tenant_id, message_id).await?;
-        drop(c);
-        if msg.status != MessageStatus::Pending {
-            return Ok(None);
-        }
-        let conv = conversations::get(w.db, tenant_id, &msg.conversation_id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let channel = channels::by_id(w.db, tenant_id, &conv.channel_id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        Ok::<_, StoreError>(Some((msg, conv, channel)))
-    }
-    .await;
-    let (msg, conv, channel) = match loaded {
-        Ok(Some(v)) => v,
-        Ok(None) => return Outcome::Done,
+    // Message, conversation and channel in one statement (store::outgoing).
+    let msg = match store::outgoing::load(w.db, tenant_id, message_id).await {
+        Ok(m) if m.status != MessageStatus::Pending => return Outcome::Done,
+        Ok(m) => m,
         Err(e) => return Outcome::from_store(e),
     };
     // Meta said the number itself is unusable: every send would fail the same way, so the
     // message waits (pending, its job not burned) until the owner fixes it and saves the
     // number on /whatsapp, which wakes these jobs.
-    if let Some(code) = channel
+    if let Some(code) = msg
         .last_error_code
         .filter(|c| whatsapp::graph::is_account_level(*c))
     {
@@ -68,7 +53,7 @@ pub async fn handle(jc: &JobCtx<'_>, message_id: &str) -> Outcome {
     };
     // A message the store starts gets the window decision (free-form, an approved template,
     // or nothing and a note): `worker::proactive`.
-    let payload = match crate::proactive::decide(jc, tenant_id, &msg, &conv, payload).await {
+    let payload = match crate::proactive::decide(jc, tenant_id, &msg, payload).await {
         crate::proactive::Decision::Send(p) => p,
         crate::proactive::Decision::Held(outcome) => return outcome,
     };
@@ -77,7 +62,7 @@ pub async fn handle(jc: &JobCtx<'_>, message_id: &str) -> Outcome {
     // after that (Meta redelivered a day-old message after an outage, a job that waited) would
     // only earn a 131047: it is not attempted, and a person sees why.
     let is_template = matches!(payload, Payload::Template { .. });
-    if !is_template && conv.window_expires_at.is_some_and(|w| w <= store::now_ms()) {
+    if !is_template && msg.window_expires_at.is_some_and(|w| w <= store::now_ms()) {
         return record_refusal(
             jc,
             tenant_id,
@@ -88,7 +73,7 @@ pub async fn handle(jc: &JobCtx<'_>, message_id: &str) -> Outcome {
         )
         .await;
     }
-    let Some(enc) = channel.access_token_enc.as_deref() else {
+    let Some(enc) = msg.access_token_enc.as_deref() else {
         return record_permanent(
             jc,
             tenant_id,
@@ -122,7 +107,7 @@ pub async fn handle(jc: &JobCtx<'_>, message_id: &str) -> Outcome {
         jc,
         tenant_id,
         &msg.id,
-        &channel.phone_number_id,
+        &msg.phone_number_id,
         &token,
         payload,
     )
@@ -131,7 +116,7 @@ pub async fn handle(jc: &JobCtx<'_>, message_id: &str) -> Outcome {
         Ok(payload) => {
             w.graph
                 .send(
-                    &channel.phone_number_id,
+                    &msg.phone_number_id,
                     &token,
                     &payload.to_graph(),
                     jc.job.request_id.as_deref(),
@@ -148,16 +133,27 @@ pub async fn handle(jc: &JobCtx<'_>, message_id: &str) -> Outcome {
             metrics::counter!("orcazap_graph_requests_total", "outcome" => "ok", "code" => "none")
                 .increment(1);
             let (tenant, id, wamid) = (tenant_id.to_string(), msg.id.clone(), sent.wamid);
+            let completion = jc.completion();
             match w
                 .db
                 .tx(move |c| {
-                    Box::pin(async move { messages::mark_sent(c, &tenant, &id, &wamid).await })
+                    Box::pin(async move {
+                        let failure = messages::mark_sent(c, &tenant, &id, &wamid).await?;
+                        // Done in the same commit; a lost lease changes nothing here (fenced),
+                        // and "sent" is kept either way: Meta has the message.
+                        completion.complete(c).await?;
+                        Ok(failure)
+                    })
                 })
                 .await
             {
-                Ok(None) => Outcome::Done,
+                Ok(None) => {
+                    jc.completed_in_step();
+                    Outcome::Done
+                }
                 // A `failed` receipt got here before this commit and is applied now.
                 Ok(Some(failure)) => {
+                    jc.completed_in_step();
                     if let Err(e) = crate::delivery::delivery_failed(w.db, &failure).await {
                         tracing::warn!(error = %e, "could not act on a failed delivery");
                     }
@@ -172,7 +168,7 @@ pub async fn handle(jc: &JobCtx<'_>, message_id: &str) -> Outcome {
                 "code" => code_label(&err))
             .increment(1);
             if err.is_account_level() {
-                return flag_channel(jc, tenant_id, &msg.id, &channel.id, &err).await;
+                return flag_channel(jc, tenant_id, &msg.id, &msg.channel_id, &err).await;
             }
             if err.is_transient() && jc.job.attempts < jc.job.max_attempts {
                 let (tenant, id, code, text) = (

@@ -105,76 +105,97 @@ pub struct ContextCache {
 }
 
 impl ContextCache {
-    /// Loads (or reuses) the context of a tenant. Rules and templates are read every time
-    /// (cheap, and edits must apply at once); the catalog index is rebuilt only when the
-    /// catalog version changed.
+    /// Loads (or reuses) the context of a tenant: one read of the tenant row per job. Rules
+    /// and templates are read again only when the row's `settings_version` moved (every
+    /// write to them bumps it, migration 0012), so an edit applies from the next job on
+    /// without five reads per conversation step; the catalog index is rebuilt only when the
+    /// catalog version (or the freight rules, which name the known bairros) changed.
     pub async fn load(&self, db: &Db, tenant_id: &str) -> Result<Arc<TenantContext>, StoreError> {
         let tenant = store::tenants::by_id(db, tenant_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let rules_rows = store::rules::load(db, tenant_id).await?;
-        let rules = to_store_rules(&rules_rows);
-        let mut templates = TemplateSet::new();
-        {
-            let mut c = db.read().acquire().await?;
-            // One query for every kind (it was one per kind: fourteen round trips per job).
-            for (code, src) in store::templates::current_all(&mut c, tenant_id).await? {
-                if let Some(kind) = TemplateKind::ALL.into_iter().find(|k| k.code() == code) {
-                    templates.insert(kind, src);
-                }
-            }
-        }
         let cached = self
             .inner
             .lock()
             .ok()
             .and_then(|m| m.get(tenant_id).cloned());
-        let (catalog, index) = match cached {
-            Some(ctx)
-                if ctx.tenant.catalog_version == tenant.catalog_version
-                    && ctx.rules.freight_rules == rules.freight_rules =>
-            {
-                (ctx.catalog.clone(), None::<Arc<CatalogIndex>>)
-            }
-            _ => {
-                let items: Vec<CatalogItem> = store::catalog::list(db, tenant_id)
-                    .await?
-                    .into_iter()
-                    .map(|s| s.item)
-                    .collect();
-                let active: Vec<CatalogItem> = items.iter().filter(|i| i.active).cloned().collect();
-                let idx = CatalogIndex::build(&active, &known_bairros(&rules));
-                (items, Some(Arc::new(idx)))
-            }
+        let settings = match &cached {
+            Some(ctx) if ctx.tenant.settings_version == tenant.settings_version => None,
+            _ => Some(load_settings(db, tenant_id).await?),
         };
-        let ctx = match index {
-            Some(index) => Arc::new(TenantContext {
-                tenant,
-                catalog,
-                index,
-                rules,
-                templates,
-            }),
-            None => {
-                // Same catalog: reuse the index already built.
-                let old = self
-                    .inner
-                    .lock()
-                    .ok()
-                    .and_then(|m| m.get(tenant_id).cloned())
-                    .ok_or(StoreError::NotFound)?;
-                Arc::new(TenantContext {
+        let ctx = match (cached, settings) {
+            // Rules and templates unchanged: only the tenant row (and the catalog) may differ.
+            (Some(old), None) => {
+                let (catalog, index) = if old.tenant.catalog_version == tenant.catalog_version {
+                    (old.catalog.clone(), old.index.clone())
+                } else {
+                    load_catalog(db, tenant_id, &old.rules).await?
+                };
+                TenantContext {
                     tenant,
                     catalog,
-                    index: old.index.clone(),
+                    index,
+                    rules: old.rules.clone(),
+                    templates: old.templates.clone(),
+                }
+            }
+            (old, settings) => {
+                let (rules, templates) = match settings {
+                    Some(s) => s,
+                    None => load_settings(db, tenant_id).await?,
+                };
+                let (catalog, index) = match old {
+                    Some(old)
+                        if old.tenant.catalog_version == tenant.catalog_version
+                            && old.rules.freight_rules == rules.freight_rules =>
+                    {
+                        (old.catalog.clone(), old.index.clone())
+                    }
+                    _ => load_catalog(db, tenant_id, &rules).await?,
+                };
+                TenantContext {
+                    tenant,
+                    catalog,
+                    index,
                     rules,
                     templates,
-                })
+                }
             }
         };
+        let ctx = Arc::new(ctx);
         if let Ok(mut m) = self.inner.lock() {
             m.insert(tenant_id.to_string(), ctx.clone());
         }
         Ok(ctx)
     }
+}
+
+/// The store's pricing rules and current templates.
+async fn load_settings(db: &Db, tenant_id: &str) -> Result<(StoreRules, TemplateSet), StoreError> {
+    let mut c = db.read().acquire().await?;
+    let rules = to_store_rules(&store::rules::load_conn(&mut c, tenant_id).await?);
+    let mut templates = TemplateSet::new();
+    // One query for every kind (it was one per kind: fourteen round trips per job).
+    for (code, src) in store::templates::current_all(&mut c, tenant_id).await? {
+        if let Some(kind) = TemplateKind::ALL.into_iter().find(|k| k.code() == code) {
+            templates.insert(kind, src);
+        }
+    }
+    Ok((rules, templates))
+}
+
+/// The catalog and its understanding index (which also knows the freight rules' bairros).
+async fn load_catalog(
+    db: &Db,
+    tenant_id: &str,
+    rules: &StoreRules,
+) -> Result<(Vec<CatalogItem>, Arc<CatalogIndex>), StoreError> {
+    let items: Vec<CatalogItem> = store::catalog::list(db, tenant_id)
+        .await?
+        .into_iter()
+        .map(|s| s.item)
+        .collect();
+    let active: Vec<CatalogItem> = items.iter().filter(|i| i.active).cloned().collect();
+    let index = CatalogIndex::build(&active, &known_bairros(rules));
+    Ok((items, Arc::new(index)))
 }

@@ -281,6 +281,7 @@ struct Inner {
     counter: AtomicU64,
     token: Option<String>,
     delay: Duration,
+    wamid_prefix: String,
 }
 
 /// A running mock Graph API. Cloning shares the same server and records.
@@ -297,6 +298,7 @@ pub struct MockGraph {
 pub struct MockGraphBuilder {
     token: Option<String>,
     delay: Duration,
+    wamid_prefix: Option<String>,
 }
 
 impl MockGraphBuilder {
@@ -312,6 +314,14 @@ impl MockGraphBuilder {
         self
     }
 
+    /// Accepted messages are named `{prefix}{n}` (default `wamid.MOCK-`). Meta's ids are
+    /// unique forever; a mock restarted against the same database (a soak of many runs) needs
+    /// a prefix of its own, or its ids repeat and the database's unique key refuses them.
+    pub fn wamid_prefix(mut self, prefix: &str) -> Self {
+        self.wamid_prefix = Some(prefix.to_string());
+        self
+    }
+
     pub async fn listen(self, addr: &str) -> std::io::Result<MockGraph> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
@@ -324,6 +334,7 @@ impl MockGraphBuilder {
             counter: AtomicU64::new(0),
             token: self.token,
             delay: self.delay,
+            wamid_prefix: self.wamid_prefix.unwrap_or_else(|| "wamid.MOCK-".into()),
         });
         let app = Router::new()
             .route("/{version}/{phone_number_id}/messages", post(messages))
@@ -476,7 +487,7 @@ async fn messages(
             ),
             None => {
                 let n = inner.counter.fetch_add(1, Ordering::Relaxed) + 1;
-                let wamid = format!("wamid.MOCK-{n}");
+                let wamid = format!("{}{n}", inner.wamid_prefix);
                 let answer = accepted_answer(&msg, &wamid).to_string();
                 (Outcome::Accepted { wamid }, 200, answer, inner.delay)
             }

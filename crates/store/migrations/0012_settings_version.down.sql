@@ -1,0 +1,13 @@
+DROP TRIGGER settings_version_pricing_insert;
+DROP TRIGGER settings_version_pricing_update;
+DROP TRIGGER settings_version_pricing_delete;
+DROP TRIGGER settings_version_volume_insert;
+DROP TRIGGER settings_version_volume_update;
+DROP TRIGGER settings_version_volume_delete;
+DROP TRIGGER settings_version_freight_insert;
+DROP TRIGGER settings_version_freight_update;
+DROP TRIGGER settings_version_freight_delete;
+DROP TRIGGER settings_version_templates_insert;
+DROP TRIGGER settings_version_templates_update;
+DROP TRIGGER settings_version_templates_delete;
+ALTER TABLE tenants DROP COLUMN settings_version;
