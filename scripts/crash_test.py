@@ -52,6 +52,7 @@ class GraphMock:
 
     def __init__(self, delay_s):
         self.sends = []  # (to, body, monotonic time)
+        self.read_receipts = 0  # "status: read" posts (read receipt + typing), not replies
         self.lock = threading.Lock()
         self.delay_s = delay_s
         mock = self
@@ -73,6 +74,11 @@ class GraphMock:
                     msg = json.loads(raw)
                 except ValueError:
                     return self.reply(400, {"error": {"message": "bad json", "code": 100}})
+                if msg.get("status") == "read":
+                    # A read receipt with the typing indicator: best effort, not a reply.
+                    with mock.lock:
+                        mock.read_receipts += 1
+                    return self.reply(200, {"success": True})
                 to = str(msg.get("to", ""))
                 if msg.get("type") == "text":
                     body = msg.get("text", {}).get("body", "")

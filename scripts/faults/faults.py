@@ -79,6 +79,7 @@ class FaultyGraph:
 
     def __init__(self):
         self.sends = []  # accepted: (to, body, monotonic)
+        self.read_receipts = 0  # "status: read" posts (read receipt + typing), not replies
         self.refused = 0
         self.fault_until = 0.0
         # graph-timeouts: sends taken (Meta has them) but answered only after slow_seconds.
@@ -99,6 +100,12 @@ class FaultyGraph:
                 if not re.fullmatch(r"/v\d+\.\d+/\d+/messages", self.path):
                     return self.reply(404, {"error": {"message": "unknown path", "code": 100}})
                 msg = json.loads(raw)
+                if msg.get("status") == "read":
+                    # A read receipt with the typing indicator (the worker marks the customer's
+                    # message read as it starts): best effort, not a reply to anyone.
+                    with mock.lock:
+                        mock.read_receipts += 1
+                    return self.reply(200, {"success": True})
                 to = str(msg.get("to", ""))
                 body = (msg.get("text", {}).get("body") if msg.get("type") == "text"
                         else msg.get("interactive", {}).get("body", {}).get("text", ""))
