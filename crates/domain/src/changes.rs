@@ -84,7 +84,14 @@ pub fn change_note(
     {
         parts.push(format!("tirei *{gone}*"));
     }
-    for new in after.unknown.iter().filter(|x| !before.unknown.contains(x)) {
+    // An unknown held with its amount is about to be asked about ("Qual fio?", a list): the
+    // question says it, not "anotei … para a loja verificar" next to it.
+    let held = |x: &String| after.held.iter().any(|h| &h.text == x);
+    for new in after
+        .unknown
+        .iter()
+        .filter(|x| !before.unknown.contains(x) && !held(x))
+    {
         parts.push(format!("anotei *{new}* para a loja verificar"));
     }
     if after.location != before.location {

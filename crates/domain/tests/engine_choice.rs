@@ -186,3 +186,20 @@ fn a_product_not_sold_is_not_asked_as_a_list() {
         s.replies
     );
 }
+
+/// "30 metros de fio" added to a quote already sent: the one reply is the question — not also
+/// "anotei *fio* para a loja verificar", which said the opposite (found in the demo).
+#[test]
+fn an_addition_to_a_sent_quote_is_asked_about_without_a_contradicting_note() {
+    let w = world();
+    let s = send(
+        &w,
+        State::Inbound,
+        Memo::default(),
+        text(&format!("20 sacos de cimento{THE_REST}")),
+    );
+    assert!(s.quote.is_some(), "{:?}", s.replies);
+    let s = send(&w, s.state, s.memo, text("30 metros de fio"));
+    let q = the_question(&s);
+    assert!(q.body.contains("Qual *fio*"), "{}", q.body);
+}
