@@ -13,11 +13,13 @@ use store::StoreError;
 
 use crate::outbound::{self, Payload, Target};
 
-/// What the bot says once the opt-out is recorded.
+/// What the bot says once the opt-out is recorded. "a loja X", never an article guessed for
+/// the store's name ("a Depósito…").
 pub fn opted_out_reply(store_name: &str) -> String {
     format!(
-        "Combinado: a {store_name} não vai mais te enviar lembretes nem avisos por aqui. \
-         Se quiser voltar a receber, é só escrever *voltar*. E pode nos chamar quando precisar."
+        "Combinado: a loja *{store_name}* não vai mais te enviar lembretes nem avisos por \
+         aqui. Se quiser voltar a receber, é só escrever *voltar*. E pode nos chamar quando \
+         precisar."
     )
 }
 
