@@ -169,6 +169,15 @@ class GraphMock:
                     msg = json.loads(raw)
                 except ValueError:
                     msg = {}
+                if msg.get("status") == "read":
+                    # The worker's read receipt (with typing indicator): not a reply.
+                    data = json.dumps({"success": True}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 to = str(msg.get("to", ""))
                 body = (msg.get("text") or {}).get("body") or \
                     ((msg.get("interactive") or {}).get("body") or {}).get("text", "")
