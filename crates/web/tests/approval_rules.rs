@@ -13,6 +13,7 @@ both_engines!(
     added_line_is_priced_by_the_catalog_and_the_quote_repriced,
     thousands_in_the_edit_form_stay_thousands,
     an_unknown_product_marked_resolved_is_not_sent_as_not_included,
+    a_freight_rule_created_while_the_quote_waits_is_applied_on_recalculate,
     attendant_above_the_limit_is_refused_and_the_owner_approves,
     hand_built_quote_is_sent_with_the_bots_pricing_and_confirmed,
     hand_built_quote_without_freight_waits_for_approval,
@@ -254,6 +255,35 @@ async fn an_unknown_product_marked_resolved_is_not_sent_as_not_included(app: &Te
     let quote = last_to(app, CARLOS);
     assert!(quote.contains("Cimento"), "{quote}");
     assert!(!quote.contains("Não incluído"), "{quote}");
+}
+
+/// The quote waits because Itaquera has no freight rule; the owner creates one and presses
+/// "Salvar e recalcular" without typing a value: the new rule prices the freight (it stayed
+/// "sem regra" and the owner had to type what the rule already said).
+async fn a_freight_rule_created_while_the_quote_waits_is_applied_on_recalculate(app: &TestApp) {
+    let (approval_id, quote_id) = waiting_quote(app).await;
+    let (_, _, before) = snapshot(app, &quote_id).await;
+    assert_eq!(before.freight, None);
+    let s = app.as_owner().await;
+    s.post_form(
+        "/frete",
+        &[
+            ("label", "Zona Leste"),
+            ("kind", "bairros"),
+            ("bairros", "Itaquera"),
+            ("base", "50,00"),
+            ("per_kg", "0"),
+        ],
+    )
+    .await
+    .expect_status(303);
+    s.post_form(&format!("/aprovacoes/{approval_id}/editar"), &[])
+        .await
+        .expect_status(303);
+    let (_, total, after) = snapshot(app, &quote_id).await;
+    assert_eq!(after.freight, Some(domain::money::Centavos(5_000)));
+    assert_eq!(after.freight_rule.as_deref(), Some("Zona Leste"));
+    assert_eq!(total, before.total.0 + 5_000);
 }
 
 async fn added_line_is_priced_by_the_catalog_and_the_quote_repriced(app: &TestApp) {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::approval::ApprovalReason;
-use super::rules::{clamp_bp, StoreRules};
+use super::rules::{clamp_bp, FreightRule, StoreRules};
 use crate::catalog::{CatalogItem, Unit};
 use crate::money::{
     div_round_half_up, limits, AmountError, BasisPoints, Centavos, Quantity, QuantityError,
@@ -233,16 +233,7 @@ pub fn price_quote(req: &QuoteRequest, rules: &StoreRules) -> Result<PricedQuote
     let rule = rules.freight_rule_for(&req.location);
     let freight = match rule {
         None => None,
-        // Compared with the subtotal before the payment discount, so that choosing PIX never
-        // costs the customer the free freight (a larger discount never raises the total).
-        Some(r) if r.free_above.is_some_and(|limit| subtotal >= limit) => Some(Centavos::ZERO),
-        Some(r) => {
-            let by_weight = (r.per_kg.0.max(0) as i128)
-                .checked_mul(weight_mg)
-                .map(|v| div_round_half_up(v, 1_000_000))
-                .ok_or(PricingError::Overflow)?;
-            Some(cents(r.base.0.max(0) as i128 + by_weight)?)
-        }
+        Some(r) => Some(freight_by(r, subtotal, weight_mg)?),
     };
     summarize(
         lines,
@@ -343,14 +334,36 @@ pub struct LineEdit {
 }
 
 /// What a person decided about the freight of a quote waiting for approval.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FreightEdit {
+    /// The store's freight rule for this place, as a fresh quote gets it — for a quote that
+    /// waited without one until the owner added the rule ("Salvar e recalcular" after
+    /// creating it). No rule for the place: the quote's freight as it is.
+    ByRule(Location),
     /// The quote's freight (or pickup) as it is.
     Keep,
     /// This freight, typed by the person.
     Value(Centavos),
     /// "Retirada na loja": no freight, and the message says the customer picks it up.
     Pickup,
+}
+
+/// A freight rule's price for an order: free above the rule's limit — compared with the
+/// subtotal before the payment discount, so that choosing PIX never costs the customer the
+/// free freight — else the base plus the per-kg price of the weight (in milligrams).
+fn freight_by(
+    r: &FreightRule,
+    subtotal: Centavos,
+    weight_mg: i128,
+) -> Result<Centavos, PricingError> {
+    if r.free_above.is_some_and(|limit| subtotal >= limit) {
+        return Ok(Centavos::ZERO);
+    }
+    let by_weight = (r.per_kg.0.max(0) as i128)
+        .checked_mul(weight_mg)
+        .map(|v| div_round_half_up(v, 1_000_000))
+        .ok_or(PricingError::Overflow)?;
+    cents(r.base.0.max(0) as i128 + by_weight)
 }
 
 /// A quote after a person changed its quantities, unit prices or freight: every input is
@@ -466,6 +479,25 @@ pub fn reprice(
             false,
         ),
         FreightEdit::Pickup => (Some(Centavos::ZERO), None, true),
+        FreightEdit::ByRule(place) => match rules.freight_rule_for(&place) {
+            Some(r) => {
+                let subtotal = checked_sum(lines.iter().map(|l| l.line_total.0))?;
+                let weight_mg = lines.iter().try_fold(0i128, |acc, l| {
+                    acc.checked_add(l.weight_grams as i128 * l.quantity.thousandths() as i128)
+                        .ok_or(PricingError::Overflow)
+                })?;
+                (
+                    Some(freight_by(r, subtotal, weight_mg)?),
+                    Some(r.label.clone()),
+                    false,
+                )
+            }
+            None => (
+                original.freight,
+                original.freight_rule.clone(),
+                original.pickup,
+            ),
+        },
     };
     let had = |r: ApprovalReason| original.approval_reasons.contains(&r);
     let is_resolved = |u: &String| {

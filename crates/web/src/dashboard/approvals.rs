@@ -217,7 +217,9 @@ pub async fn edit_lines(
             unit_price,
         });
     }
-    // "Retirada na loja" wins over a typed value; an empty value keeps the quote's freight.
+    // "Retirada na loja" wins over a typed value; an empty value keeps the quote's freight —
+    // or, for a quote that waited without one, takes the store's rule for the place if the
+    // owner has created it since (the walk found "sem regra" after adding the rule).
     let freight = if get("freight_mode").as_deref() == Some("retirada") {
         FreightEdit::Pickup
     } else {
@@ -227,6 +229,13 @@ pub async fn edit_lines(
                     .parse(&s)
                     .map_err(|e| AppError::BadRequest(e.to_string()))?,
             ),
+            None if p.freight.is_none() && !p.pickup => {
+                let conv = conversations::get(&state.db, &me.tenant.id, &q.conversation_id).await?;
+                match conv.and_then(|c| actions::memo_of(&c).draft.location) {
+                    Some(place) => FreightEdit::ByRule(place),
+                    None => FreightEdit::Keep,
+                }
+            }
             None => FreightEdit::Keep,
         }
     };
