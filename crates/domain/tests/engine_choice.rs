@@ -3,48 +3,14 @@
 //! draft with the amount given, and the conversation goes on — a quote, or the next
 //! missing data.
 
-use chrono::NaiveDate;
 use domain::ask::ChoiceQuestion;
-use domain::catalog::{parse_catalog_csv, CatalogItem, DEMO_CATALOG_CSV};
 use domain::conversation::State;
-use domain::engine::{advance, Context, Inbound, Memo, Reply, Step, TemplateSet};
+use domain::engine::{advance, Inbound, Memo, Reply, Step};
 use domain::money::Quantity;
-use domain::pricing::{demo_rules, known_bairros, StoreRules};
-use domain::understanding::CatalogIndex;
 
-struct World {
-    catalog: Vec<CatalogItem>,
-    index: CatalogIndex,
-    rules: StoreRules,
-    templates: TemplateSet,
-}
-
-fn world() -> World {
-    let catalog = parse_catalog_csv(DEMO_CATALOG_CSV).unwrap();
-    let rules = demo_rules();
-    let index = CatalogIndex::build(&catalog, &known_bairros(&rules));
-    World {
-        catalog,
-        index,
-        rules,
-        templates: TemplateSet::new(),
-    }
-}
-
-fn ctx(w: &World) -> Context<'_> {
-    Context {
-        index: &w.index,
-        catalog: &w.catalog,
-        rules: &w.rules,
-        templates: &w.templates,
-        store_name: "Depósito Exemplo",
-        customer_name: Some("Maria"),
-        today: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
-        taken_over: false,
-        auto_quotes_enabled: true,
-        assistant: None,
-    }
-}
+#[path = "support/demo_world.rs"]
+mod demo_world;
+use demo_world::{ctx, world, World};
 
 fn send(w: &World, state: State, memo: Memo, inbound: Inbound) -> Step {
     advance(state, memo, &inbound, &ctx(w)).unwrap()

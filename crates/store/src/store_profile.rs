@@ -108,15 +108,59 @@ pub async fn save(
     Ok(())
 }
 
-/// Whether the store's quotes go out with their PDF as a WhatsApp document.
-pub async fn quote_pdf_enabled(c: &mut AnyConnection, tenant_id: &str) -> Result<bool, StoreError> {
-    let on: i64 = sqlx::query("SELECT quote_pdf FROM tenants WHERE id = $1")
+/// A store's on/off setting kept in a `tenants` column (0/1). Only these names ever reach
+/// the SQL: a closed set, never text from a request.
+#[derive(Clone, Copy)]
+enum Switch {
+    QuotePdf,
+    QuoteLink,
+}
+
+impl Switch {
+    fn column(self) -> &'static str {
+        match self {
+            Switch::QuotePdf => "quote_pdf",
+            Switch::QuoteLink => "quote_link",
+        }
+    }
+}
+
+async fn switch_on(c: &mut AnyConnection, tenant_id: &str, s: Switch) -> Result<bool, StoreError> {
+    let sql = format!("SELECT {} FROM tenants WHERE id = $1", s.column());
+    let on: i64 = sqlx::query(&sql)
         .bind(tenant_id)
         .fetch_optional(&mut *c)
         .await?
         .ok_or(StoreError::NotFound)?
         .try_get(0)?;
     Ok(on != 0)
+}
+
+async fn set_switch(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    s: Switch,
+    on: bool,
+) -> Result<(), StoreError> {
+    let sql = format!(
+        "UPDATE tenants SET {} = $2, updated_at = $3 WHERE id = $1",
+        s.column()
+    );
+    let done = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(i64::from(on))
+        .bind(now_ms())
+        .execute(&mut *c)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Whether the store's quotes go out with their PDF as a WhatsApp document.
+pub async fn quote_pdf_enabled(c: &mut AnyConnection, tenant_id: &str) -> Result<bool, StoreError> {
+    switch_on(c, tenant_id, Switch::QuotePdf).await
 }
 
 pub async fn set_quote_pdf(
@@ -124,16 +168,7 @@ pub async fn set_quote_pdf(
     tenant_id: &str,
     on: bool,
 ) -> Result<(), StoreError> {
-    let done = sqlx::query("UPDATE tenants SET quote_pdf = $2, updated_at = $3 WHERE id = $1")
-        .bind(tenant_id)
-        .bind(i64::from(on))
-        .bind(now_ms())
-        .execute(&mut *c)
-        .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    set_switch(c, tenant_id, Switch::QuotePdf, on).await
 }
 
 /// Whether the store's quotes go out with a link to their public page (a CTA button).
@@ -141,13 +176,7 @@ pub async fn quote_link_enabled(
     c: &mut AnyConnection,
     tenant_id: &str,
 ) -> Result<bool, StoreError> {
-    let on: i64 = sqlx::query("SELECT quote_link FROM tenants WHERE id = $1")
-        .bind(tenant_id)
-        .fetch_optional(&mut *c)
-        .await?
-        .ok_or(StoreError::NotFound)?
-        .try_get(0)?;
-    Ok(on != 0)
+    switch_on(c, tenant_id, Switch::QuoteLink).await
 }
 
 pub async fn set_quote_link(
@@ -155,14 +184,5 @@ pub async fn set_quote_link(
     tenant_id: &str,
     on: bool,
 ) -> Result<(), StoreError> {
-    let done = sqlx::query("UPDATE tenants SET quote_link = $2, updated_at = $3 WHERE id = $1")
-        .bind(tenant_id)
-        .bind(i64::from(on))
-        .bind(now_ms())
-        .execute(&mut *c)
-        .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    set_switch(c, tenant_id, Switch::QuoteLink, on).await
 }

@@ -219,21 +219,13 @@ fn price_line(
 /// [`MAX_QUANTITY`](crate::money::MAX_QUANTITY) and any amount that does not fit: the bot hands those to a person.
 pub fn price_quote(req: &QuoteRequest, rules: &StoreRules) -> Result<PricedQuote, PricingError> {
     let mut lines = Vec::with_capacity(req.lines.len());
-    // Exact weight in milligrams (grams × thousandths of a unit): freight rounds only once.
-    let mut weight_mg: i128 = 0;
     for (i, (item, quantity)) in req.lines.iter().enumerate() {
-        let line = price_line(i + 1, item, *quantity, rules)?;
-        weight_mg = weight_mg
-            .checked_add(line.weight_grams as i128 * line.quantity.thousandths() as i128)
-            .ok_or(PricingError::Overflow)?;
-        lines.push(line);
+        lines.push(price_line(i + 1, item, *quantity, rules)?);
     }
-
-    let subtotal = checked_sum(lines.iter().map(|l| l.line_total.0))?;
     let rule = rules.freight_rule_for(&req.location);
     let freight = match rule {
         None => None,
-        Some(r) => Some(freight_by(r, subtotal, weight_mg)?),
+        Some(r) => Some(freight_by(r, &lines)?),
     };
     summarize(
         lines,
@@ -348,17 +340,19 @@ pub enum FreightEdit {
     Pickup,
 }
 
-/// A freight rule's price for an order: free above the rule's limit — compared with the
+/// A freight rule's price for these lines: free above the rule's limit — compared with the
 /// subtotal before the payment discount, so that choosing PIX never costs the customer the
-/// free freight — else the base plus the per-kg price of the weight (in milligrams).
-fn freight_by(
-    r: &FreightRule,
-    subtotal: Centavos,
-    weight_mg: i128,
-) -> Result<Centavos, PricingError> {
+/// free freight — else the base plus the per-kg price of the exact weight (milligrams:
+/// grams × thousandths of a unit, so freight rounds only once). Fresh and edited quotes both.
+fn freight_by(r: &FreightRule, lines: &[PricedLine]) -> Result<Centavos, PricingError> {
+    let subtotal = checked_sum(lines.iter().map(|l| l.line_total.0))?;
     if r.free_above.is_some_and(|limit| subtotal >= limit) {
         return Ok(Centavos::ZERO);
     }
+    let weight_mg = lines.iter().try_fold(0i128, |acc, l| {
+        acc.checked_add(l.weight_grams as i128 * l.quantity.thousandths() as i128)
+            .ok_or(PricingError::Overflow)
+    })?;
     let by_weight = (r.per_kg.0.max(0) as i128)
         .checked_mul(weight_mg)
         .map(|v| div_round_half_up(v, 1_000_000))
@@ -480,18 +474,7 @@ pub fn reprice(
         ),
         FreightEdit::Pickup => (Some(Centavos::ZERO), None, true),
         FreightEdit::ByRule(place) => match rules.freight_rule_for(&place) {
-            Some(r) => {
-                let subtotal = checked_sum(lines.iter().map(|l| l.line_total.0))?;
-                let weight_mg = lines.iter().try_fold(0i128, |acc, l| {
-                    acc.checked_add(l.weight_grams as i128 * l.quantity.thousandths() as i128)
-                        .ok_or(PricingError::Overflow)
-                })?;
-                (
-                    Some(freight_by(r, subtotal, weight_mg)?),
-                    Some(r.label.clone()),
-                    false,
-                )
-            }
+            Some(r) => (Some(freight_by(r, &lines)?), Some(r.label.clone()), false),
             None => (
                 original.freight,
                 original.freight_rule.clone(),
