@@ -204,6 +204,17 @@ impl Delivery {
         }
     }
 
+    /// The day in `orcazap parse`'s output, whose contract (SPEC §10) has only `hoje`,
+    /// `amanha`, `o_quanto_antes`, `weekday:…` and `date:DD/MM`: a day it has no word for
+    /// ("depois de amanhã", "dia 12", "semana que vem") is `None` there, though the
+    /// conversation still keeps and resolves it ([`Delivery::resolve`]).
+    pub fn contract_code(self) -> Option<String> {
+        match self {
+            Delivery::DepoisDeAmanha | Delivery::DayOfMonth(_) | Delivery::SemanaQueVem => None,
+            other => Some(other.code()),
+        }
+    }
+
     /// The calendar day this means, seen from `today` in the store's time zone. "O quanto
     /// antes" is today; a weekday is the next such day (today counts, except after "próxima"
     /// or "que vem"); a date already past this year is next year's; "dia 12" is the next
@@ -279,6 +290,12 @@ mod tests {
         assert_eq!(Delivery::Weekday(Weekday::Sexta).code(), "weekday:sexta");
         assert_eq!(Delivery::Date { day: 5, month: 3 }.code(), "date:05/03");
         assert_eq!(Delivery::OQuantoAntes.code(), "o_quanto_antes");
+        assert_eq!(Delivery::SemanaQueVem.contract_code(), None);
+        assert_eq!(Delivery::DayOfMonth(12).contract_code(), None);
+        assert_eq!(
+            Delivery::Weekday(Weekday::Sexta).contract_code().as_deref(),
+            Some("weekday:sexta")
+        );
     }
 
     #[test]

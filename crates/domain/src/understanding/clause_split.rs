@@ -413,6 +413,15 @@ pub(crate) fn flags(toks: &[Token], cl: &Clause) -> Flags {
             f.question = true;
         }
     }
+    // "areia eu já tenho", "cimento já tem aqui": the customer has it; not an order.
+    let has_it = cl.toks.windows(2).any(|w| {
+        matches!(toks[w[0]].text.as_str(), "ja" | "eu")
+            && matches!(toks[w[1]].text.as_str(), "tenho" | "tem" | "temos")
+    });
+    if has_it {
+        f.negated = true;
+        f.unwanted = true;
+    }
     f.unwanted &= f.negated;
     f
 }

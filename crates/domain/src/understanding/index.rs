@@ -388,6 +388,19 @@ impl CatalogIndex {
             .any(|e| pb.contains(e) && pn.contains(e) && in_order(e))
     }
 
+    /// Two catalog words that name different products side by side ("cimento areia"): the
+    /// second opens some item's name and no item has both words.
+    pub(crate) fn opens_another_item(&self, before: &str, word: &str) -> bool {
+        let (Some(a), Some(b)) = (self.id(before), self.id(word)) else {
+            return false;
+        };
+        if a == b || !self.any_head[b as usize] || !self.any_head[a as usize] {
+            return false;
+        }
+        let (pa, pb) = (&self.postings[a as usize], &self.postings[b as usize]);
+        !pa.iter().any(|e| pb.contains(e))
+    }
+
     /// Is the word only a complement of one of the item's aliases ("tomada" of "caixa de
     /// tomada")?
     pub(crate) fn is_complement(&self, entry: &Entry, id: u32) -> bool {

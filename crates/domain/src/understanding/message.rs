@@ -65,6 +65,7 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
         removal_sentence: None,
         held: Vec::new(),
         first_choice: false,
+        bare_named: None,
     };
     for cl in &clauses {
         let unit = st.last_unit.or(st.draft_unit);
@@ -173,6 +174,9 @@ struct State<'a> {
     /// A product was ordered under "se tiver" ("se tiver pedrisco manda 1 metro"): the
     /// "se não …" that follows is its alternative, for a person, not a second item.
     first_choice: bool,
+    /// The sentence of the clause just read, when it named a product with no amount
+    /// ("areia"): a "não precisa" right after it declines it.
+    bare_named: Option<usize>,
 }
 
 impl State<'_> {
@@ -180,6 +184,19 @@ impl State<'_> {
         let trimmed = self.without_back_ref_words(toks, cl);
         let cl = trimmed.as_ref().unwrap_or(cl);
         let mut flags = flags(toks, cl);
+        // "areia | não precisa que eu tenho": the product named just before is declined.
+        let bare_before = self.bare_named.take();
+        if bare_before == Some(cl.sentence)
+            && flags.negated
+            && flags.unwanted
+            && !cl
+                .toks
+                .iter()
+                .any(|i| self.index.id(&toks[*i].text).is_some())
+        {
+            self.no_qty.pop();
+            return;
+        }
         // "pode tirar a areia e o ferro": a removal goes on through "e" in its sentence.
         if flags.removal {
             self.removal_sentence = Some(cl.sentence);
@@ -332,7 +349,13 @@ impl State<'_> {
             }
         }
         match outcome {
-            Outcome::Found(f) => self.found(f, &flags),
+            Outcome::Found(f) => {
+                let bare = self.no_qty.len();
+                self.found(f, &flags);
+                if self.no_qty.len() > bare {
+                    self.bare_named = Some(cl.sentence);
+                }
+            }
             Outcome::Unknown(t, words) => {
                 if flags.removal {
                     self.forget_unknown(toks, text, cl);

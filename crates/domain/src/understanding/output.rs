@@ -43,7 +43,7 @@ pub fn parse_conversation(turns: &[&str], index: &CatalogIndex) -> ParseOutput {
             .collect(),
         location: draft.location,
         payment: draft.payment,
-        delivery: draft.delivery.map(|d| d.code()),
+        delivery: draft.delivery.and_then(|d| d.contract_code()),
         unknown: draft.unknown,
     }
 }

@@ -40,7 +40,16 @@ pub(crate) fn segment(
     // One amount is enough to try when a "não" opens the clause: it may be about
     // something else ("não pode ser segunda, 6 sc cimento").
     let negated = cl.toks.first().is_some_and(|i| toks[*i].is_word("nao"));
-    if n < 4 || amounts < 2 && !(negated && amounts == 1) {
+    // Two products named side by side ("10 saco de cimento areia não precisa"): one amount
+    // is enough to try, or an unknown would swallow the known product.
+    let adjacent_products = cl
+        .toks
+        .windows(2)
+        .any(|w| index.opens_another_item(&toks[w[0]].text, &toks[w[1]].text));
+    // "areia eu já tenho | só preciso de 12 sacos de cimento": a verb of wanting inside the
+    // clause may start the order after a remark.
+    let want_inside = amounts >= 1 && (2..n).any(|k| is_want_verb(&toks[cl.toks[k]].text));
+    if n < 4 || amounts < 2 && !(negated && amounts == 1) && !adjacent_products && !want_inside {
         return vec![cl.clone()];
     }
     let mut cuts: Vec<usize> = vec![0];
@@ -174,6 +183,14 @@ pub(crate) fn segment(
         .windows(2)
         .map(|w| piece(cuts[w[0]], cuts[w[1]]))
         .collect()
+}
+
+/// Verbs that open an order ("preciso de", "manda", "quero"), in chat spelling too.
+fn is_want_verb(w: &str) -> bool {
+    matches!(
+        w,
+        "preciso" | "precisava" | "quero" | "qro" | "queria" | "qria" | "manda" | "mande" | "me"
+    )
 }
 
 /// One step of the best cutting found so far.
@@ -367,7 +384,25 @@ fn is_cut(index: &CatalogIndex, toks: &[Token], ids: &[usize], k: usize) -> bool
         // An amount names something after it: a unit or a word.
         return next.is_some_and(|nx| nx.kind == Kind::Word && !nx.is_word("x"));
     }
-    if t.kind != Kind::Word || lexicon::is_stopword(&t.text) && !t.is_word("de") {
+    if t.kind != Kind::Word {
+        return false;
+    }
+    // "cimento | areia não precisa": another product's name right after one.
+    if prev.kind == Kind::Word && index.opens_another_item(&prev.text, &t.text) {
+        return true;
+    }
+    // Not inside a condition: "se tiver cp5 manda 10" is one piece.
+    let in_condition = ids[k.saturating_sub(4)..k]
+        .iter()
+        .any(|i| matches!(toks[*i].text.as_str(), "se" | "caso"));
+    if is_want_verb(&t.text) && k >= 2 && !in_condition {
+        return true;
+    }
+    // "… 10 saco de cimento | se não tiver …": a condition opens a piece of its own.
+    if matches!(t.text.as_str(), "se" | "caso") && k >= 2 {
+        return true;
+    }
+    if lexicon::is_stopword(&t.text) && !t.is_word("de") {
         return false;
     }
     if t.is_word("de") || text::canonical_unit(&t.text).is_some() {

@@ -263,3 +263,95 @@ fn the_first_choice_is_quoted_and_its_alternative_noted() {
     ]);
     assert_eq!(items, sorted(&["TEL-244 4"]));
 }
+
+/// The place of a conversation, as `parse` writes it: a CEP's digits or a bairro's name.
+fn place_of(turns: &[&str]) -> Option<String> {
+    match parse_conversation(turns, index()).location? {
+        crate::slots::Location::Cep(c) => Some(c.digits()),
+        crate::slots::Location::Bairro(b) => Some(b),
+    }
+}
+
+#[test]
+fn a_known_bairro_is_read_after_pro_pra_or_alone_on_its_line() {
+    let cases: &[(&[&str], Option<&str>)] = &[
+        (&["20 sc de cimento pro jabaquara"], Some("Jabaquara")),
+        (
+            &["leva pra vila andrade amanha 3 metro de areia"],
+            Some("Vila Andrade"),
+        ),
+        (&["manda ate o grajau 10 sc"], Some("Grajaú")),
+        // A name that is no everyday word needs no cue.
+        (&["5 saco de cal tucuruvi pago pix"], Some("Tucuruvi")),
+        // An everyday word alone on its line is the answer to "qual o bairro?".
+        (&["2 metro de pedra 1", "saude"], Some("Saúde")),
+        (&["📍 socorro\n💳 pix\n📦 4 sc cimento"], Some("Socorro")),
+        // …but not inside the order.
+        (&["preciso de socorro com a obra 10 sc de cimento"], None),
+        (&["pra amanha 10 sc de cimento"], None),
+    ];
+    for (turns, want) in cases {
+        assert_eq!(place_of(turns).as_deref(), *want, "{turns:?}");
+    }
+}
+
+#[test]
+fn a_street_address_ends_where_the_order_goes_on() {
+    let cases: &[(&[&str], Option<&str>)] = &[
+        (
+            &["av das palmeiras 900 vl prudente entrega sexta cedo 8 sc de cal"],
+            Some("Vila Prudente"),
+        ),
+        (
+            &["rua das rosas 12 jardim das oliveiras pago no cartao 4 sc cimento"],
+            Some("Jardim das Oliveiras"),
+        ),
+        (
+            &["apto 31 rua santa rita 40 tatuape 2 sc cimento"],
+            Some("Tatuapé"),
+        ),
+    ];
+    for (turns, want) in cases {
+        assert_eq!(place_of(turns).as_deref(), *want, "{turns:?}");
+    }
+    // The complement before the street is the address, not a product ("fundos" ≠ fundo
+    // selador).
+    assert_items(&[(
+        "fundos rua das rosas 300 tatuape qro 5 sc de cimento",
+        &["CIM-CP2-50 5"],
+    )]);
+}
+
+#[test]
+fn a_cep_read_out_digit_by_digit_is_a_cep() {
+    assert_eq!(
+        place_of(&["cep zero cinco um um dois zero três zero e 6 sc de cal"]).as_deref(),
+        Some("05112030")
+    );
+    assert_items(&[(
+        "meu cep e zero cinco um um dois zero tres zero quero 6 sc de cal",
+        &["CAL-CH3-20 6"],
+    )]);
+}
+
+#[test]
+fn a_product_the_customer_already_has_is_not_ordered() {
+    assert_items(&[
+        (
+            "cal eu ja tenho so preciso de 8 saco de cimento",
+            &["CIM-CP2-50 8"],
+        ),
+        (
+            "manda 6 sc de cimento brita nao precisa e 1 metro de areia",
+            &["ARE-MED-M3 1", "CIM-CP2-50 6"],
+        ),
+    ]);
+}
+
+#[test]
+fn two_products_side_by_side_are_two_items() {
+    assert_items(&[(
+        "quero 12 saco de cimento areia 2 metro",
+        &["ARE-MED-M3 2", "CIM-CP2-50 12"],
+    )]);
+}

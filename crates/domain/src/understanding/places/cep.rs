@@ -92,7 +92,95 @@ pub(crate) fn find_cep(text: &str) -> (Option<Cep>, Vec<(usize, usize)>) {
         }
         i = end.max(i + 1);
     }
+    if let Some((cep, range)) = spoken_cep(text) {
+        found = found.or(Some(cep));
+        ranges.push(range);
+    }
     (found, ranges)
+}
+
+/// One spoken digit as voice typing writes it ("zero", "quatro", "três", "meia" for six).
+fn spoken_digit(word: &str) -> Option<u8> {
+    let folded = crate::understanding::text::fold(word);
+    Some(match folded.as_str() {
+        "zero" => 0,
+        "um" | "uma" => 1,
+        "dois" | "duas" => 2,
+        "tres" => 3,
+        "quatro" => 4,
+        "cinco" => 5,
+        "seis" | "meia" => 6,
+        "sete" => 7,
+        "oito" => 8,
+        "nove" => 9,
+        _ => return None,
+    })
+}
+
+/// A CEP dictated digit by digit after the word "cep" ("meu cep é zero quatro oito quatro
+/// três zero um zero", "cep 0 4 7 6 5 traço 0 0 0"): exactly eight digits, words or figures,
+/// with only "é", ":", "-", "traço" or "hífen" between "cep" and them. Returns the CEP and
+/// the byte range from the first digit to the last, to mask.
+fn spoken_cep(text: &str) -> Option<(Cep, (usize, usize))> {
+    let mut words: Vec<(usize, usize)> = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        let part = c.is_alphanumeric();
+        match (part, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                words.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        words.push((s, text.len()));
+    }
+    // Each word lowercased on its own: offsets stay those of `text`.
+    let lower: Vec<String> = words
+        .iter()
+        .map(|(a, b)| text[*a..*b].to_lowercase())
+        .collect();
+    let word = |k: usize| lower[k].as_str();
+    let mut found = None;
+    for k in 0..words.len() {
+        if word(k) != "cep" {
+            continue;
+        }
+        let mut j = k + 1;
+        while j < words.len() && matches!(word(j), "é" | "e" | "eh" | "do" | "da" | "meu") {
+            j += 1;
+        }
+        let mut digits = String::new();
+        let (mut first, mut last) = (None, None);
+        while j < words.len() && digits.len() < 8 {
+            let w = word(j);
+            if matches!(w, "traço" | "traco" | "hífen" | "hifen") && !digits.is_empty() {
+                j += 1;
+                continue;
+            }
+            let d = if w.len() == 1 && w.as_bytes()[0].is_ascii_digit() {
+                Some(w.as_bytes()[0] - b'0')
+            } else {
+                spoken_digit(w)
+            };
+            let Some(d) = d else { break };
+            digits.push(char::from(b'0' + d));
+            first.get_or_insert(words[j].0);
+            last = Some(words[j].1);
+            j += 1;
+        }
+        // A ninth digit word right after means this was not a CEP read out digit by digit.
+        let more = j < words.len() && spoken_digit(word(j)).is_some();
+        if digits.len() == 8 && !more {
+            if let (Some(a), Some(b), Ok(cep)) = (first, last, Cep::parse(&digits)) {
+                found = Some((cep, (a, b)));
+            }
+        }
+    }
+    found
 }
 
 /// "📍 04836 120", "Local: 04836 120", "Endereço - 04836 120": a 5+3 pair with nothing
@@ -142,6 +230,18 @@ mod tests {
             ("pode entregar no 03911 250 amanha", Some("03911250")),
             ("entrega em 05512 030 pago no pix", Some("05512030")),
             ("manda 10000 500 tijolos", None),
+            // Voice typing reads a CEP out digit by digit.
+            (
+                "cep zero quatro sete seis cinco zero zero zero dez saco de cimento",
+                Some("04765000"),
+            ),
+            (
+                "meu cep é zero quatro oito quatro três zero um zero e quero cinco metros",
+                Some("04843010"),
+            ),
+            ("cep 0 4 7 6 5 traço 0 0 0", Some("04765000")),
+            ("o cep eu mando depois dez sacos", None),
+            ("cep zero quatro sete seis cinco", None),
         ];
         for (msg, want) in cases {
             assert_eq!(

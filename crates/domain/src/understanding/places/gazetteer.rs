@@ -3,13 +3,54 @@
 //! expanded and one slip allowed in later words.
 
 use super::names::expand_abbrev;
-use crate::understanding::text;
+use crate::understanding::{lexicon, text};
 
 /// A bairro the understanding can recognise, with its canonical spelling.
 #[derive(Debug, Clone)]
 pub(crate) struct Bairro {
     pub canonical: String,
     pub words: Vec<String>,
+    /// A one-word name that is no everyday word ("Parelheiros", "Jabaquara"): it names the
+    /// place even without "no"/"pro" before it ("40 sacos de cimento parelheiros").
+    pub distinctive: bool,
+}
+
+/// One-word bairros that are also everyday Portuguese words or common names: "centro",
+/// "saúde", "socorro", "pedreira", "santana", "pinheiros". They need a cue ("no Socorro"),
+/// a capital, or a line of their own.
+fn is_everyday_word(w: &str) -> bool {
+    matches!(
+        w,
+        "centro"
+            | "se"
+            | "republica"
+            | "consolacao"
+            | "liberdade"
+            | "bras"
+            | "pari"
+            | "belem"
+            | "penha"
+            | "lapa"
+            | "saude"
+            | "socorro"
+            | "pedreira"
+            | "limao"
+            | "eldorado"
+            | "veleiros"
+            | "lajeado"
+            | "perdizes"
+            | "pinheiros"
+            | "cachoeirinha"
+            | "varginha"
+            | "santana"
+            | "carrao"
+            | "perus"
+            | "luz"
+            | "aclimacao"
+            | "vila"
+            | "jardim"
+            | "parque"
+    )
 }
 
 /// São Paulo bairros and districts (with accents), so that "grajau" reads "Grajaú" even
@@ -311,9 +352,14 @@ pub(crate) fn bairro_list(known: &[String]) -> Vec<Bairro> {
         if words.is_empty() || out.iter().any(|b| b.words == words) {
             continue;
         }
+        let distinctive = match words.as_slice() {
+            [w] => w.len() >= 5 && !is_everyday_word(w) && !lexicon::is_chat_word(w),
+            _ => false,
+        };
         out.push(Bairro {
             canonical: name.trim().to_string(),
             words,
+            distinctive,
         });
     }
     out

@@ -37,6 +37,13 @@ fn is_place_cue(w: &str) -> bool {
     matches!(w, "no" | "na" | "em" | "bairro")
 }
 
+/// Words before a bairro the store already knows: "pro Parelheiros", "pra Vila Andrade",
+/// "até o Grajaú", "lá no Socorro". Broader than [`is_place_cue`]: the name must still be a
+/// known bairro, so "pra amanhã" or "pro pedreiro" never read as places.
+fn is_known_place_cue(w: &str) -> bool {
+    is_place_cue(w) || matches!(w, "pro" | "pra" | "para" | "ate" | "p" | "aqui" | "perto")
+}
+
 /// Street words: the address's own name is not an order, a weekday or a bairro.
 fn is_street_word(w: &str) -> bool {
     matches!(
@@ -55,6 +62,15 @@ fn is_street_word(w: &str) -> bool {
             | "rodovia"
             | "viela"
             | "largo"
+    )
+}
+
+/// "Rua São Benedito", "Av. Santa Catarina": "são" is also a verb (a stopword), but after
+/// a street word it opens the street's name.
+fn is_saint_title(w: &str) -> bool {
+    matches!(
+        w,
+        "sao" | "santa" | "santo" | "dom" | "dona" | "padre" | "frei"
     )
 }
 
@@ -164,10 +180,29 @@ fn street_address_bairro(
             && is_street_word(&t.text)
             && i + 1 < toks.len()
             && (toks[i + 1].kind == Kind::Word
-                && (!lexicon::is_stopword(&toks[i + 1].text) || is_connector(&toks[i + 1].text))
+                && (!lexicon::is_stopword(&toks[i + 1].text)
+                    || is_connector(&toks[i + 1].text)
+                    || is_saint_title(&toks[i + 1].text))
                 || toks[i + 1].is_punct('.'))
             && (t.text != "r" || toks[i + 1].is_punct('.'));
         if street {
+            // "casa 3 fundos rua das flores 88": the complement written before the street.
+            let mut b = i;
+            while b > 0 {
+                let prev = &toks[b - 1];
+                if prev.kind == Kind::Word && is_address_complement(&prev.text) {
+                    b -= 1;
+                } else if prev.kind == Kind::Num
+                    && b >= 2
+                    && toks[b - 2].kind == Kind::Word
+                    && is_address_complement(&toks[b - 2].text)
+                {
+                    b -= 2;
+                } else {
+                    break;
+                }
+            }
+            used.extend(b..i);
             let mut j = i + 1;
             let mut saw_number = false;
             let mut words = 0;
@@ -228,7 +263,8 @@ fn street_address_bairro(
                 j += 1;
             }
             let marked = j > before;
-            let (name_toks, end) = name_run(toks, j, false);
+            let (mut name_toks, end) = name_run(toks, j, false);
+            cut_to_bairro(toks, bairros, &mut name_toks);
             if !name_toks.is_empty() {
                 let words: Vec<&str> = name_toks
                     .iter()
@@ -265,6 +301,40 @@ fn street_address_bairro(
     bairro
 }
 
+/// The words after a house number run on into the order ("45 jd miriam entrega amanhã
+/// cedo 10 sacos"): keep the longest start that is a known bairro, or else stop a free name
+/// at the first everyday word (a day, "entrega", "pago") that is not capitalised.
+fn cut_to_bairro(toks: &[Token], bairros: &[Bairro], name_toks: &mut Vec<usize>) {
+    let words = |n: usize| -> Vec<&str> {
+        name_toks[..n]
+            .iter()
+            .map(|k| toks[*k].text.as_str())
+            .collect()
+    };
+    if let Some(n) = (1..=name_toks.len())
+        .rev()
+        .find(|n| lookup(bairros, &words(*n)).is_some())
+    {
+        name_toks.truncate(n);
+        return;
+    }
+    if let Some(cut) = name_toks.iter().skip(1).position(|k| {
+        let t = &toks[*k];
+        !t.cap
+            && !is_connector(&t.text)
+            && !is_place_prefix(expand_abbrev(&t.text))
+            && lexicon::is_chat_word(&t.text)
+    }) {
+        name_toks.truncate(cut + 1);
+    }
+    while name_toks
+        .last()
+        .is_some_and(|i| is_connector(&toks[*i].text))
+    {
+        name_toks.pop();
+    }
+}
+
 /// Known bairros anywhere outside the tokens already `used` (longest first, then the last);
 /// one-word names need a cue or a capital. Returns (start, length, bairro).
 fn known_bairro<'g>(
@@ -295,11 +365,18 @@ fn known_bairro<'g>(
                 continue;
             }
             if (1..n).all(|k| word_eq(&folded[s + k], &b.words[k], k)) {
-                let cue =
-                    s > 0 && toks[s - 1].kind == Kind::Word && is_place_cue(&toks[s - 1].text)
-                        || s > 0 && toks[s - 1].is_punct(':')
-                        || s > 1 && toks[s - 1].is_punct(',') && toks[s - 2].kind == Kind::Num;
-                let ok = n > 1 || cue || toks[s].cap;
+                let word_before = |k: usize| {
+                    s >= k
+                        && toks[s - k].kind == Kind::Word
+                        && is_known_place_cue(&toks[s - k].text)
+                };
+                // "pro parelheiros", "para o grajaú", "até o socorro".
+                let article = s > 0 && matches!(toks[s - 1].text.as_str(), "o" | "a");
+                let cue = word_before(1)
+                    || article && word_before(2)
+                    || s > 0 && toks[s - 1].is_punct(':')
+                    || s > 1 && toks[s - 1].is_punct(',') && toks[s - 2].kind == Kind::Num;
+                let ok = n > 1 || cue || toks[s].cap || b.distinctive || alone_on_line(toks, s, n);
                 if ok && best.is_none_or(|(bs, bn, _)| n > bn || (n == bn && s > bs)) {
                     best = Some((s, n, b));
                 }
@@ -307,6 +384,25 @@ fn known_bairro<'g>(
         }
     }
     best
+}
+
+/// The name is the only word of its line or message ("📍 grajau", a turn that says just
+/// "pedreira"): an answer to "qual o bairro?", not a word of the order.
+fn alone_on_line(toks: &[Token], s: usize, n: usize) -> bool {
+    let line_start = toks[..s]
+        .iter()
+        .rposition(|t| t.kind == Kind::Newline)
+        .map_or(0, |p| p + 1);
+    let line_end = toks[s + n..]
+        .iter()
+        .position(|t| t.kind == Kind::Newline)
+        .map_or(toks.len(), |p| s + n + p);
+    let words_around = toks[line_start..s]
+        .iter()
+        .chain(&toks[s + n..line_end])
+        .filter(|t| t.kind == Kind::Word || t.kind == Kind::Num)
+        .count();
+    words_around == 0
 }
 
 /// Phrasing: "no bairro X", "aqui no Jd X", "entrega em Interlagos". The name's tokens go
