@@ -49,7 +49,8 @@ pub(crate) fn segment(
     // "areia eu já tenho | só preciso de 12 sacos de cimento": a verb of wanting inside the
     // clause may start the order after a remark.
     let want_inside = amounts >= 1 && (2..n).any(|k| is_want_verb(&toks[cl.toks[k]].text));
-    if n < 4 || amounts < 2 && !(negated && amounts == 1) && !adjacent_products && !want_inside {
+    let worth_cutting = amounts >= 2 || negated && amounts == 1 || adjacent_products || want_inside;
+    if n < 4 || !worth_cutting {
         return vec![cl.clone()];
     }
     let mut cuts: Vec<usize> = vec![0];
