@@ -543,7 +543,11 @@ impl State<'_> {
         // "na verdade 2 rolos" after "1 rolo de fio": the unit, not the paint roller.
         if f.unit_word_only {
             if let Some((v, Some(u))) = f.qty {
-                if let Some((target, cat_unit)) = self.referent(Some(u)).filter(|(s, _)| s != &sku)
+                // Only a product sold in that unit takes it: "4 baldes de massa corrida e
+                // 3 rolos" are rollers, not 3 baldes.
+                if let Some((target, cat_unit)) = self
+                    .referent(Some(u))
+                    .filter(|(s, c)| s != &sku && (unit_word(*c) == Some(u) || *c != Unit::Un))
                 {
                     self.set_amount(target, cat_unit, v, Some(u), flags);
                     return;

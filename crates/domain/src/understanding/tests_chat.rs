@@ -355,3 +355,14 @@ fn two_products_side_by_side_are_two_items() {
         &["ARE-MED-M3 2", "CIM-CP2-50 12"],
     )]);
 }
+
+#[test]
+fn a_unit_word_that_names_a_product_is_that_product_after_one_not_sold_by_it() {
+    assert_items(&[(
+        "3 balde de massa corrida e 2 rolo",
+        &["MAS-25 3", "ROL-23 2"],
+    )]);
+    // A product sold by the roll keeps the amount: "2 rolos" corrects the cable.
+    let (items, _) = read(&["1 rolo de fio 1,5", "na verdade 3 rolo"]);
+    assert_eq!(items, sorted(&["CAB-15R 3"]));
+}
