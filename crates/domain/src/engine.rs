@@ -140,6 +140,18 @@ pub struct Memo {
     /// Waiting for a person: the state the bot resumes in after the hand-back.
     #[serde(default)]
     pub resume: Option<State>,
+    /// The products the bot offered for unknown ones in its last question ("Não encontrei
+    /// 'selador em galão' — você quis dizer *Selador acrílico 18L*?"): a "sim" / "pode ser"
+    /// takes them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suggested: Vec<Offered>,
+}
+
+/// A catalog item offered in place of an unknown product.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Offered {
+    pub unknown: String,
+    pub sku: String,
 }
 
 impl Memo {
@@ -521,7 +533,12 @@ fn capture(
     common: &Common,
 ) -> Result<(), IllegalTransition> {
     let before = step.memo.draft.clone();
+    let offered = std::mem::take(&mut step.memo.suggested);
     step.memo.draft.apply(u);
+    // "pode ser", "sim" to "você quis dizer X?": the offered items take the unknowns' place.
+    if takes_offer(u) {
+        take_offered(&mut step.memo.draft, &offered, ctx);
+    }
     // A day that is past, does not exist or is too far ahead is not taken: the customer is
     // told, the day they gave before (if any) stays, and the day is asked again.
     if let Some(d) = u.delivery.filter(|d| !d.acceptable(ctx.today)) {
@@ -669,8 +686,59 @@ fn capture(
     }
     step.memo.asked_missing = missing;
     step.memo.asked_times = times;
+    step.memo.suggested = new_unknown
+        .iter()
+        .filter_map(|u| {
+            suggestions(std::slice::from_ref(u), ctx)
+                .pop()
+                .map(|s| Offered {
+                    unknown: s.unknown,
+                    sku: s.sku,
+                })
+        })
+        .collect();
     step.memo.asked_unknown.extend(new_unknown);
     Ok(())
+}
+
+/// A bare yes ("sim", "pode ser", "isso", 👍) with nothing else to read in it.
+fn takes_offer(u: &Understanding) -> bool {
+    u.intent == Intent::Accept
+        && u.items.is_empty()
+        && u.corrections.is_empty()
+        && u.unknown.is_empty()
+}
+
+/// Puts each offered item in its unknown's place, with the amount the customer gave for it
+/// when that amount fits how the item is sold, else one.
+fn take_offered(draft: &mut Draft, offered: &[Offered], ctx: &Context) {
+    for o in offered {
+        let Some(pos) = draft.unknown.iter().position(|u| u == &o.unknown) else {
+            continue;
+        };
+        let Some(item) = ctx.catalog.iter().find(|c| c.sku == o.sku && c.active) else {
+            continue;
+        };
+        draft.unknown.remove(pos);
+        let held = draft.held.iter().position(|h| h.text == o.unknown);
+        let quantity = held
+            .map(|i| draft.held.remove(i))
+            .filter(|h| {
+                h.unit
+                    .as_deref()
+                    .is_none_or(|u| crate::understanding::unit_fits(u, item.unit))
+            })
+            .map_or(crate::money::Quantity::whole(1), |h| h.quantity);
+        match draft.items.iter_mut().find(|i| i.sku == o.sku) {
+            Some(line) => {
+                line.quantity = line.quantity.checked_add(quantity).unwrap_or(line.quantity)
+            }
+            None => draft.items.push(crate::understanding::DraftItem {
+                sku: o.sku.clone(),
+                quantity,
+            }),
+        }
+    }
 }
 
 /// Why a day was not taken, and what the bot can take (pt-BR).

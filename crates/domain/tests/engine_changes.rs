@@ -229,7 +229,7 @@ fn unknown_products_are_listed_in_the_quote_with_the_nearest_item() {
 }
 
 #[test]
-fn a_product_in_another_package_is_quoted_in_the_stores() {
+fn a_package_the_store_does_not_sell_is_asked_about_and_a_yes_takes_the_offer() {
     let w = world();
     let s = say(
         &w,
@@ -237,8 +237,35 @@ fn a_product_in_another_package_is_quoted_in_the_stores() {
         Memo::default(),
         "1 galão de selador e 5 sacos de cimento, entrega amanhã no Grajaú, pix",
     );
+    assert_eq!(s.state, State::CaptureMin, "{:?}", texts(&s));
+    let asked = texts(&s).join("\n");
+    assert!(asked.contains("Selador acrílico 18L"), "{asked}");
+    assert_eq!(s.memo.suggested.len(), 1, "{:?}", s.memo.suggested);
+    // "pode ser": the offered lata takes the galão's place and the quote goes out.
+    let s = say(&w, s.state, s.memo, "pode ser");
     assert_eq!(s.state, State::QuoteSent, "{:?}", texts(&s));
     let text = rendered(&w, &s);
     assert!(text.contains("1 lata — Selador acrílico 18L"), "{text}");
-    assert_eq!(s.memo.draft.conditions.len(), 1);
+    assert!(
+        s.memo.draft.unknown.is_empty(),
+        "{:?}",
+        s.memo.draft.unknown
+    );
+}
+
+#[test]
+fn a_no_to_the_offer_keeps_the_product_unknown() {
+    let w = world();
+    let s = say(
+        &w,
+        State::Inbound,
+        Memo::default(),
+        "1 galão de selador e 5 sacos de cimento, entrega amanhã no Grajaú, pix",
+    );
+    let s = say(&w, s.state, s.memo, "nao");
+    assert!(
+        !s.memo.draft.items.iter().any(|i| i.sku == "SEL-18"),
+        "{:?}",
+        s.memo.draft.items
+    );
 }

@@ -625,20 +625,6 @@ impl State<'_> {
                     return;
                 }
                 let q = convert(v, u, unit);
-                if matches!((u, unit), (Some("galao"), Unit::Lata)) {
-                    // Another package than the store's: quoted converted, and said.
-                    let note = format!(
-                        "«{}»: a loja vende em {}; cotado {} {}",
-                        f.text.trim(),
-                        unit.label(),
-                        q.to_br(),
-                        unit.label_for(q)
-                    );
-                    if !self.conditions.contains(&note) {
-                        self.conditions.push(note);
-                    }
-                    self.min_conf = self.min_conf.min(60);
-                }
                 if flags.addition && self.in_draft(&sku) && !self.items.iter().any(|i| i.sku == sku)
                 {
                     self.corrections
@@ -876,13 +862,6 @@ pub(crate) fn convert(v: i64, stated: Option<&str>, unit: Unit) -> Quantity {
         (Some("milheiro"), Unit::Un | Unit::Pc) => q.scale(1000, 1),
         (Some("milheiro"), Unit::Milheiro) => q,
         (Some("duzia"), _) => q.scale(12, 1),
-        // The store has the product in the other package only ("1 galão de selador", the
-        // selador comes in 18 L latas): a galão is 3,6 L, a lata 18 L; enough whole latas to
-        // hold the galões asked for.
-        (Some("galao"), Unit::Lata) => {
-            let latas = (v + 5 * QUANTITY_SCALE - 1) / (5 * QUANTITY_SCALE);
-            Quantity::whole(latas.max(1))
-        }
         (_, Unit::Milheiro) => q.scale(1, 1000),
         _ => q,
     }

@@ -33,6 +33,12 @@ pub use draft::{Draft, DraftItem, MissingSlot};
 pub use index::CatalogIndex;
 pub use output::{parse_conversation, parse_jsonl_line, OutputItem, ParseOutput};
 
+/// Does an amount said in this unit word ("galao", "metro") fit an item sold by `unit`?
+/// Unknown unit words fit.
+pub fn unit_fits(stated: &str, unit: crate::catalog::Unit) -> bool {
+    matcher::unit_fit(stated, unit).unwrap_or(true)
+}
+
 /// Longer messages are cut to this many characters before they are read (bounded time);
 /// the engine tells the customer when that happened ([`Understanding::truncated`]).
 pub const MAX_MESSAGE_CHARS: usize = 2000;

@@ -157,30 +157,7 @@ fn is_look_alike(v: &ClauseView, r: &Reading, opt: &QtyOption) -> bool {
         || c.num_conflicts > 0
         || c.word_conflicts > 0
         || foreign_after
-        || (c.unit_conflict && !c.attr_matched && !only_other_package(v, c.entry, opt.unit))
-}
-
-/// "1 galão de selador" when the store sells selador only in 18 L latas: the product is
-/// there, only the package differs, and no item of its family comes in the stated package.
-/// The amount is converted to the store's package (see `message::convert`) instead of the
-/// product becoming unknown. Another item of the family in that package ("1 galão de tinta
-/// pva" while acrílica comes in galões) keeps it a look-alike.
-pub(crate) fn only_other_package(v: &ClauseView, entry: usize, stated: Option<&str>) -> bool {
-    use crate::catalog::Unit;
-    // Galões of a product sold in latas only; the other way round a lata would be five
-    // galões, too much of a guess.
-    let Some(stated) = stated.filter(|s| *s == "galao") else {
-        return false;
-    };
-    let index = v.index;
-    let item = &index.entries[entry];
-    if item.unit != Unit::Lata {
-        return false;
-    }
-    !index.entries.iter().any(|e| {
-        e.heads.iter().any(|h| item.heads.contains(h))
-            && crate::understanding::matcher::unit_fit(stated, e.unit) == Some(true)
-    })
+        || (c.unit_conflict && !c.attr_matched)
 }
 
 /// "um caminhão de areia", "uma caçamba de entulho": the amount counts containers.
