@@ -342,6 +342,15 @@ impl Quantity {
         self.0.checked_add(other.0).map(Quantity)
     }
 
+    /// `self - other`, or `None` when that would be negative (taking off more than there
+    /// is).
+    pub fn checked_sub(self, other: Quantity) -> Option<Quantity> {
+        self.0
+            .checked_sub(other.0)
+            .filter(|left| *left >= 0)
+            .map(Quantity)
+    }
+
     /// Multiplies by `num/den` with half-up rounding to the nearest thousandth (unit
     /// conversions such as 500 tijolos → 0,5 milheiro).
     ///

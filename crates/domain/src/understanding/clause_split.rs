@@ -413,6 +413,23 @@ pub(crate) fn flags(toks: &[Token], cl: &Clause) -> Flags {
             f.question = true;
         }
     }
+    // "tira uma, vou levar só 2": the amount kept is said; it sets the line, nothing is
+    // taken off it.
+    let keeps_amount = cl.toks.iter().enumerate().any(|(k, i)| {
+        matches!(toks[*i].text.as_str(), "so" | "somente" | "apenas")
+            && match cl.toks.get(k + 1).map(|n| &toks[*n]) {
+                Some(n) if n.kind == Kind::Num => true,
+                // "só com 3", "só os 3"
+                Some(n) if matches!(n.text.as_str(), "com" | "os" | "as") => cl
+                    .toks
+                    .get(k + 2)
+                    .is_some_and(|m| toks[*m].kind == Kind::Num),
+                _ => false,
+            }
+    });
+    if keeps_amount && f.removal {
+        f.removal = false;
+    }
     // "areia eu já tenho", "cimento já tem aqui": the customer has it; not an order.
     let has_it = cl.toks.windows(2).any(|w| {
         matches!(toks[w[0]].text.as_str(), "ja" | "eu")

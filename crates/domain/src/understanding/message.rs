@@ -381,6 +381,11 @@ impl State<'_> {
                 }
             }
             Outcome::Dangling(v, unit, another) => {
+                // "tira uma" after "3 caixas d'água": one less of the product last named.
+                if flags.removal && !flags.negated {
+                    self.take_off(v, unit);
+                    return;
+                }
                 if flags.removal || flags.negated {
                     return;
                 }
@@ -563,10 +568,33 @@ impl State<'_> {
             return;
         }
         if flags.removal {
+            // "tira 2 barras de ferro" from 10: an amount smaller than the line takes that
+            // many off; the whole line (or no amount) removes it.
+            let unit = self.index.entries[f.entry].unit;
+            let fewer = f.qty.map(|(v, u)| convert(v, u, unit));
             if let Some(pos) = self.items.iter().position(|i| i.sku == sku) {
-                self.items.remove(pos);
+                match fewer.and_then(|q| self.items[pos].quantity.checked_sub(q)) {
+                    Some(left) if !left.is_zero() => self.items[pos].quantity = left,
+                    _ => {
+                        self.items.remove(pos);
+                    }
+                }
             } else if let Some(t) = self.target_in_draft(&sku) {
-                self.corrections.push(Correction::Remove { sku: t });
+                let line = self
+                    .draft
+                    .items
+                    .iter()
+                    .find(|i| i.sku == t)
+                    .map(|i| i.quantity);
+                match fewer.zip(line).and_then(|(q, line)| line.checked_sub(q)) {
+                    Some(left) if !left.is_zero() => {
+                        self.corrections.push(Correction::SetQuantity {
+                            sku: t,
+                            quantity: left,
+                        })
+                    }
+                    _ => self.corrections.push(Correction::Remove { sku: t }),
+                }
             } else if !self.draft.unknown.is_empty() {
                 // "tira o selador" when the selador was left unknown ("selador em galão").
                 self.corrections
@@ -672,6 +700,33 @@ impl State<'_> {
             }
         }
         self.set_amount(sku, cat_unit, v, unit, flags);
+    }
+
+    /// Takes an amount off the product it refers to (never below one: "tira uma" of one
+    /// line of one is not read as emptying it).
+    fn take_off(&mut self, v: i64, unit: Option<&'static str>) {
+        let Some((sku, cat_unit)) = self.referent(unit) else {
+            return;
+        };
+        let q = convert(v, unit, cat_unit);
+        if let Some(it) = self.items.iter_mut().find(|i| i.sku == sku) {
+            if let Some(left) = it.quantity.checked_sub(q).filter(|l| !l.is_zero()) {
+                it.quantity = left;
+            }
+            return;
+        }
+        let line = self
+            .draft
+            .items
+            .iter()
+            .find(|i| i.sku == sku)
+            .map(|i| i.quantity);
+        if let Some(left) = line.and_then(|l| l.checked_sub(q)).filter(|l| !l.is_zero()) {
+            self.corrections.push(Correction::SetQuantity {
+                sku,
+                quantity: left,
+            });
+        }
     }
 
     /// The latest product a quantity with this unit can refer to: this message's items,

@@ -21,6 +21,42 @@ fn payment_word(w: &str) -> Option<PaymentMethod> {
 
 /// Is the mention at `i` negated? "não" just before it (same clause), or "não" right after
 /// ("boleto não dá", "hoje não vou estar").
+/// Words that put a day on the delivery ("entrega hoje", "manda amanhã", "chega sexta").
+fn is_delivery_verb(w: &str) -> bool {
+    matches!(
+        w,
+        "entrega"
+            | "entregar"
+            | "entregam"
+            | "entregue"
+            | "manda"
+            | "mandar"
+            | "mandam"
+            | "chega"
+            | "chegar"
+            | "retirar"
+            | "retiro"
+            | "buscar"
+            | "busco"
+            | "preciso"
+            | "precisa"
+            | "precisava"
+    )
+}
+
+/// Is the "não" at `k` the closing one of "não … não", with its opening "não" a few words
+/// before in the same clause?
+fn closes_a_negation(toks: &[Token], k: usize) -> bool {
+    if !matches!(toks[k].text.as_str(), "nao" | "n") {
+        return false;
+    }
+    toks[k.saturating_sub(5)..k]
+        .iter()
+        .rev()
+        .take_while(|t| !(t.kind == Kind::Newline || t.kind == Kind::Punct && !t.is_punct('-')))
+        .any(|t| t.kind == Kind::Word && matches!(t.text.as_str(), "nao" | "n"))
+}
+
 fn negated(toks: &[Token], i: usize) -> bool {
     let mut k = i;
     let mut steps = 0;
@@ -51,6 +87,11 @@ fn negated(toks: &[Token], i: usize) -> bool {
             break;
         }
         if t.kind == Kind::Word && matches!(t.text.as_str(), "nao" | "n" | "sem" | "nem") {
+            // "não é pra hoje não, pode ser sábado": the second "não" closes the first
+            // (Brazilian double negative); it negates nothing after it.
+            if closes_a_negation(toks, k) {
+                break;
+            }
             return true;
         }
         // "troca o cartão por pix": what is swapped out is not wanted.
@@ -165,6 +206,18 @@ fn weekday_at(toks: &[Token], i: usize, loose: bool) -> Option<(Weekday, usize)>
         1
     };
     let short = t.text.len() <= 3;
+    // "sab de manhã", "qui à tarde", "entrega sex": a short day with a time of day or a
+    // delivery word is a day.
+    let part_of_day = matches!(w(i + 1), "de" | "a" | "pela" | "na")
+        && matches!(w(i + 2), "manha" | "tarde" | "noite")
+        || w(i + 1) == "cedo";
+    let delivery_cue = i > 0
+        && matches!(
+            toks[i - 1].text.as_str(),
+            "entrega" | "entregar" | "ate" | "pra"
+        );
+    let time_of_day = part_of_day || delivery_cue;
+    let loose = loose || short && time_of_day;
     // "a segunda opção", "segunda vez": ordinal, not a day.
     let ordinal =
         t.text == "segunda" && matches!(w(i + 1), "opcao" | "vez" | "mao" | "linha" | "via");
@@ -377,17 +430,30 @@ pub(crate) fn find_delivery_used(toks: &[Token], skip: &[usize]) -> (Option<Deli
         if let Some((d, len)) = hit {
             let mut j = clause_start;
             let mut hours = false;
+            let (mut asks_price, mut about_delivery) = (false, false);
             while j < toks.len()
                 && !(toks[j].kind == Kind::Newline
                     || toks[j].is_punct('?')
                     || toks[j].is_punct('.')
                     || toks[j].is_punct('!'))
             {
-                if toks[j].kind == Kind::Word && about_opening_hours(&toks[j].text) {
-                    hours = true;
+                if toks[j].kind == Kind::Word {
+                    let w = toks[j].text.as_str();
+                    hours |= about_opening_hours(w);
+                    asks_price |= matches!(
+                        w,
+                        "quanto" | "qnto" | "qto" | "quanta" | "preco" | "valor" | "custa"
+                    );
+                    about_delivery |= is_delivery_verb(w)
+                        || j > 0
+                            && matches!(w, "hoje" | "hj")
+                            && matches!(toks[j - 1].text.as_str(), "pra" | "para" | "ate");
                 }
                 j += 1;
             }
+            // "quanto tá o cimento hoje?": today's price, not a delivery today.
+            let todays_price = d == Delivery::Hoje && asks_price && !about_delivery;
+            let hours = hours || todays_price;
             let negated_here = negated(toks, i) || (len > 1 && negated(toks, i + len - 1));
             if !hours && !negated_here {
                 found = Some(d);

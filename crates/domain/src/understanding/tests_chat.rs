@@ -366,3 +366,40 @@ fn a_unit_word_that_names_a_product_is_that_product_after_one_not_sold_by_it() {
     let (items, _) = read(&["1 rolo de fio 1,5", "na verdade 3 rolo"]);
     assert_eq!(items, sorted(&["CAB-15R 3"]));
 }
+
+#[test]
+fn days_in_chat_short_forms_double_negatives_and_todays_price() {
+    let day = |turns: &[&str]| parse_conversation(turns, index()).delivery;
+    assert_eq!(
+        day(&["qui de manha 6 sc de cal"]).as_deref(),
+        Some("weekday:quinta")
+    );
+    assert_eq!(
+        day(&["entrega sex 6 sc de cal"]).as_deref(),
+        Some("weekday:sexta")
+    );
+    // "não é pra hoje não, pode ser sábado": the second "não" closes the first.
+    assert_eq!(
+        day(&["nao e pra amanha nao pode ser sexta 3 sc de cal"]).as_deref(),
+        Some("weekday:sexta")
+    );
+    assert_eq!(day(&["nao pode ser sexta 3 sc de cal"]), None);
+    // Today's price is not a delivery today.
+    assert_eq!(day(&["qto ta a cal hj"]), None);
+    assert_eq!(
+        day(&["qto fica 5 sc de cal pra entregar hj"]).as_deref(),
+        Some("hoje")
+    );
+}
+
+#[test]
+fn taking_some_off_a_line_and_keeping_only_some() {
+    let (items, _) = read(&["12 barra de ferro 3/8", "tira 3 barra de ferro"]);
+    assert_eq!(items, sorted(&["VER-38 9"]));
+    for keep in ["pode tirar um, quero so 3", "tira um fico so com 3"] {
+        let (items, _) = read(&["4 sc de cal", keep]);
+        assert_eq!(items, sorted(&["CAL-CH3-20 3"]), "{keep}");
+    }
+    let (items, _) = read(&["5 sc de cal", "tira a cal"]);
+    assert!(items.is_empty(), "{items:?}");
+}
