@@ -286,6 +286,14 @@ fn a_known_bairro_is_read_after_pro_pra_or_alone_on_its_line() {
         // An everyday word alone on its line is the answer to "qual o bairro?".
         (&["2 metro de pedra 1", "saude"], Some("Saúde")),
         (&["📍 socorro\n💳 pix\n📦 4 sc cimento"], Some("Socorro")),
+        // A slip in the name, or only its first word, after a cue.
+        (&["da pra entregar no jabakuara"], Some("Jabaquara")),
+        (
+            &["entrega no ermelino 3 sc de cal"],
+            Some("Ermelino Matarazzo"),
+        ),
+        // "itaim" starts two bairros (Paulista, Bibi): neither is guessed.
+        (&["entrega no itaim 3 sc de cal"], None),
         // …but not inside the order.
         (&["preciso de socorro com a obra 10 sc de cimento"], None),
         (&["pra amanha 10 sc de cimento"], None),

@@ -383,7 +383,66 @@ fn known_bairro<'g>(
             }
         }
     }
-    best
+    best.or_else(|| loosely_named_bairro(toks, &folded, gaz, used))
+}
+
+/// After a cue ("entrega em guaianazes", "no capão"), a bairro named loosely: its first word
+/// with one slip (words of six letters or more), or only the first word of a longer name when
+/// that word is no prefix ("jardim", "são") and starts no other bairro ("capão" → Capão
+/// Redondo, "ermelino" → Ermelino Matarazzo). One bairro only, or none.
+fn loosely_named_bairro<'g>(
+    toks: &[Token],
+    folded: &[String],
+    gaz: &'g Gazetteer,
+    used: &[usize],
+) -> Option<(usize, usize, &'g Bairro)> {
+    let cue_at = |s: usize| {
+        let word_before = |k: usize| {
+            s >= k && toks[s - k].kind == Kind::Word && is_known_place_cue(&toks[s - k].text)
+        };
+        let article = s > 0 && matches!(toks[s - 1].text.as_str(), "o" | "a");
+        word_before(1) || article && word_before(2)
+    };
+    let mut found = None;
+    for s in 0..folded.len() {
+        let w = folded[s].as_str();
+        if w.len() < 4 || used.contains(&s) || !(cue_at(s) || alone_on_line(toks, s, 1)) {
+            continue;
+        }
+        if is_place_prefix(w) || is_saint_title(w) || lexicon::is_chat_word(w) {
+            continue;
+        }
+        let starts: Vec<&Bairro> = gaz
+            .list
+            .iter()
+            .filter(|b| b.words.len() > 1 && word_eq(w, &b.words[0], 0))
+            .collect();
+        if let [b] = starts.as_slice() {
+            found = Some((s, 1, *b));
+            continue;
+        }
+        if !starts.is_empty() || w.len() < 6 {
+            continue;
+        }
+        let slips: Vec<&Bairro> = gaz
+            .list
+            .iter()
+            .filter(|b| {
+                let n = b.words.len();
+                s + n <= folded.len()
+                    && b.words[0].len() >= 6
+                    // Message words come singular ("guaianaze"): compare both forms.
+                    && [b.words[0].clone(), text::singular(&b.words[0]).0]
+                        .iter()
+                        .any(|p| text::edit_distance(w.as_bytes(), p.as_bytes(), 1) <= 1)
+                    && (1..n).all(|k| word_eq(&folded[s + k], &b.words[k], k))
+            })
+            .collect();
+        if let [b] = slips.as_slice() {
+            found = Some((s, b.words.len(), *b));
+        }
+    }
+    found
 }
 
 /// The name is the only word of its line or message ("📍 grajau", a turn that says just
