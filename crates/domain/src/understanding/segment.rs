@@ -366,9 +366,10 @@ fn is_cut(index: &CatalogIndex, toks: &[Token], ids: &[usize], k: usize) -> bool
         if prev.kind == Kind::Word && matches!(prev.text.as_str(), "de" | "do" | "da" | "x") {
             return false;
         }
-        // "18 l", "4 mm": a size, not an amount.
-        if next.is_some_and(|nx| matches!(text::canonical_unit(&nx.text), Some("l" | "mm" | "cm")))
-        {
+        // "18 l", "4 mm", "4 furos": a size, not an amount.
+        if next.is_some_and(|nx| {
+            matches!(text::canonical_unit(&nx.text), Some("l" | "mm" | "cm")) || nx.is_word("furo")
+        }) {
             return false;
         }
         // "tijolo 8 furos": a number inside one item's name, in that order.
@@ -406,7 +407,8 @@ fn is_cut(index: &CatalogIndex, toks: &[Token], ids: &[usize], k: usize) -> bool
     if lexicon::is_stopword(&t.text) && !t.is_word("de") {
         return false;
     }
-    if t.is_word("de") || text::canonical_unit(&t.text).is_some() {
+    // "tijolo 4 | furos": a size word after its number is part of the name.
+    if t.is_word("de") || text::canonical_unit(&t.text).is_some() || t.is_word("furo") {
         return false;
     }
     // After "5 metro", "20 br", "30 saco", or after a bare amount ("cimento 10 areia 2").

@@ -411,3 +411,17 @@ fn taking_some_off_a_line_and_keeping_only_some() {
     let (items, _) = read(&["5 sc de cal", "tira a cal"]);
     assert!(items.is_empty(), "{items:?}");
 }
+
+#[test]
+fn a_count_of_holes_the_store_does_not_have_is_flagged_not_an_amount() {
+    for msg in [
+        "300 tijolo 4 furos",
+        "tijolo 10 furo 300",
+        "tem tijolo 12 furos",
+    ] {
+        let (items, unknown) = read(&[msg]);
+        assert!(items.is_empty(), "{msg}: {items:?}");
+        assert_eq!(unknown.len(), 1, "{msg}: {unknown:?}");
+    }
+    assert_items(&[("tijolo 8 furos 300", &["TIJ-8F 300"])]);
+}

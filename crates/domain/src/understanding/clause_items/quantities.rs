@@ -92,9 +92,11 @@ pub(super) fn quantity_options(
         {
             continue;
         }
-        // "4 mm", "30 cm": sizes, never amounts.
+        // "4 mm", "30 cm", "tijolo 4 furos": sizes, never amounts.
         if next.is_some_and(|nx| {
-            nx.kind == Kind::Word && matches!(text::canonical_unit(&nx.text), Some("mm" | "cm"))
+            nx.kind == Kind::Word
+                && (matches!(text::canonical_unit(&nx.text), Some("mm" | "cm"))
+                    || nx.is_word("furo"))
         }) {
             continue;
         }

@@ -145,6 +145,13 @@ fn is_look_alike(v: &ClauseView, r: &Reading, opt: &QtyOption) -> bool {
                     && explained(p - 2)
                     && roles[p - 2] == WordRole::Known)
     });
+    // "tijolo 4 furos" when the store's tijolos have 6 and 8: a count of holes the item
+    // does not have.
+    let other_holes = (0..n).any(|p| {
+        ctoks[p].kind == Kind::Num
+            && ctoks.get(p + 1).is_some_and(|nx| nx.is_word("furo"))
+            && !ids[p].is_some_and(|id| index.knows(entry, id))
+    });
     let unit_only = !c.phrase.is_empty()
         && c.phrase.iter().all(|id| index.class(*id) == TokClass::Unit)
         && roles.iter().enumerate().any(|(p, r)| {
@@ -153,6 +160,7 @@ fn is_look_alike(v: &ClauseView, r: &Reading, opt: &QtyOption) -> bool {
     other_product
         || second_head
         || foreign_size
+        || other_holes
         || unit_only
         || c.num_conflicts > 0
         || c.word_conflicts > 0
