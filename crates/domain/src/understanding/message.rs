@@ -683,6 +683,7 @@ impl State<'_> {
         flags: &Flags,
     ) {
         let Some((sku, cat_unit)) = self.referent(unit) else {
+            self.other_package(v, unit);
             return;
         };
         // "1 lona de 8 metros e 1 de 6 metros": a second piece of this message's item, or
@@ -700,6 +701,46 @@ impl State<'_> {
             }
         }
         self.set_amount(sku, cat_unit, v, unit, flags);
+    }
+
+    /// "2 latas de tinta acrílica e 1 galão": an amount in a package no product named so far
+    /// is sold in. The same product in that package when the store has it (every word that
+    /// named the product is the other item's too); otherwise the package of that product is
+    /// unknown ("galão de selador"), never dropped.
+    fn other_package(&mut self, v: i64, unit: Option<&'static str>) {
+        let Some(u) = unit.filter(|u| matches!(*u, "galao" | "lata" | "balde")) else {
+            return;
+        };
+        let Some(last) = self.mentions.last().cloned() else {
+            return;
+        };
+        let words: Vec<u32> = self
+            .context
+            .iter()
+            .copied()
+            .filter(|id| self.index.class(*id) == super::index::TokClass::Word)
+            .collect();
+        if words.is_empty() {
+            return;
+        }
+        let sibling = self.index.entries.iter().position(|e| {
+            e.sku != last && unit_word(e.unit) == Some(u) && words.iter().all(|w| e.knows(*w))
+        });
+        match sibling {
+            Some(entry) => {
+                let e = &self.index.entries[entry];
+                let (sku, cat_unit) = (e.sku.clone(), e.unit);
+                self.note_mention(&sku, Vec::new());
+                self.set_amount(sku, cat_unit, v, unit, &Flags::default());
+            }
+            None => {
+                let named: Vec<&str> = words.iter().map(|id| self.index.word(*id)).collect();
+                let text = format!("{} de {}", u.replace("galao", "galão"), named.join(" "));
+                if !self.unknown.contains(&text) {
+                    self.unknown.push(text);
+                }
+            }
+        }
     }
 
     /// Takes an amount off the product it refers to (never below one: "tira uma" of one

@@ -425,3 +425,21 @@ fn a_count_of_holes_the_store_does_not_have_is_flagged_not_an_amount() {
     }
     assert_items(&[("tijolo 8 furos 300", &["TIJ-8F 300"])]);
 }
+
+#[test]
+fn an_amount_in_another_package_is_that_package_of_the_product_or_flagged() {
+    assert_items(&[(
+        "3 latas de tinta acrilica e 2 galao",
+        &["TIN-A18 3", "TIN-A36 2"],
+    )]);
+    // The PVA and the selador come in latas only: the galão is flagged, never dropped.
+    for msg in [
+        "3 latas de tinta pva e 2 galao",
+        "1 lata de selador e mais 1 galao",
+    ] {
+        let (items, unknown) = read(&[msg]);
+        assert_eq!(items.len(), 1, "{msg}: {items:?}");
+        assert_eq!(unknown.len(), 1, "{msg}: {unknown:?}");
+        assert!(unknown[0].starts_with("galão de"), "{msg}: {unknown:?}");
+    }
+}
