@@ -66,6 +66,7 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
         held: Vec::new(),
         first_choice: false,
         bare_named: None,
+        ordered_in_sentence: None,
     };
     for cl in &clauses {
         let unit = st.last_unit.or(st.draft_unit);
@@ -177,6 +178,9 @@ struct State<'a> {
     /// The sentence of the clause just read, when it named a product with no amount
     /// ("areia"): a "não precisa" right after it declines it.
     bare_named: Option<usize>,
+    /// The sentence of the last item ordered with its amount: a "se não tiver …" after it
+    /// in that sentence is its alternative, noted for a person.
+    ordered_in_sentence: Option<usize>,
 }
 
 impl State<'_> {
@@ -327,8 +331,11 @@ impl State<'_> {
         }
         // "se tiver pedrisco manda 1 metro, se não 1 metro de pó de pedra": the store has
         // the first choice, so the alternative is only noted.
+        // "manda 2 latas de tinta acrílica | se não tiver pode ser pva": the first choice was
+        // ordered with its amount just before, in the same sentence; the same.
+        let ordered_before = self.ordered_in_sentence == Some(cl.sentence);
         if flags.conditional
-            && self.first_choice
+            && (self.first_choice || ordered_before)
             && matches!(outcome, Outcome::Found(_) | Outcome::Dangling(..))
         {
             self.note_condition(toks, text, cl, opened_at);
@@ -350,6 +357,9 @@ impl State<'_> {
         }
         match outcome {
             Outcome::Found(f) => {
+                if f.qty.is_some() && !flags.conditional && !flags.negated {
+                    self.ordered_in_sentence = Some(cl.sentence);
+                }
                 let bare = self.no_qty.len();
                 self.found(f, &flags);
                 if self.no_qty.len() > bare {

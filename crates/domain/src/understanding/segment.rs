@@ -49,7 +49,15 @@ pub(crate) fn segment(
     // "areia eu já tenho | só preciso de 12 sacos de cimento": a verb of wanting inside the
     // clause may start the order after a remark.
     let want_inside = amounts >= 1 && (2..n).any(|k| is_want_verb(&toks[cl.toks[k]].text));
-    let worth_cutting = amounts >= 2 || negated && amounts == 1 || adjacent_products || want_inside;
+    // "3 latas de tinta acrílica branca se não tiver branca pode ser pva": a condition after
+    // the order is a piece of its own.
+    let condition_inside =
+        amounts >= 1 && (2..n).any(|k| matches!(toks[cl.toks[k]].text.as_str(), "se" | "caso"));
+    let worth_cutting = amounts >= 2
+        || negated && amounts == 1
+        || adjacent_products
+        || want_inside
+        || condition_inside;
     if n < 4 || !worth_cutting {
         return vec![cl.clone()];
     }

@@ -443,3 +443,24 @@ fn an_amount_in_another_package_is_that_package_of_the_product_or_flagged() {
         assert!(unknown[0].starts_with("galão de"), "{msg}: {unknown:?}");
     }
 }
+
+#[test]
+fn an_alternative_after_an_order_in_the_same_sentence_is_noted_not_added() {
+    for msg in [
+        "quero 4 sc de cal se nao tiver pode ser cimento",
+        "manda 3 lata de tinta acrilica caso nao tenha pode ser pva",
+    ] {
+        let u = understand(msg, index());
+        assert_eq!(u.items.len(), 1, "{msg}: {:?}", u.items);
+    }
+    let u = understand("quero 4 sc de cal se nao tiver pode ser cimento", index());
+    assert_eq!(u.conditions.len(), 1, "{:?}", u.conditions);
+}
+
+#[test]
+fn a_dictated_ponto_between_words_ends_the_sentence() {
+    assert_items(&[(
+        "quatro sacos de cal vírgula um metro de pedra ponto entrega na sexta",
+        &["BRI-1-M3 1", "CAL-CH3-20 4"],
+    )]);
+}

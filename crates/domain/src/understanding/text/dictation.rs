@@ -36,7 +36,31 @@ pub(super) fn spoken_numbers(toks: Vec<Token>) -> Vec<Token> {
             // "vírgula" is always a comma; "ponto" a full stop only where a new amount, a
             // capital (voice keyboards capitalise the next sentence: "um ponto Entrega no
             // Jabaquara") or the end follows ("ponto de luz" stays a word).
+            // Between two words it is a full stop too ("um metro de pedra ponto entrega
+            // sexta"), unless it is the noun: after an article or preposition ("no ponto",
+            // "um ponto de luz") or before "de" ("ponto de referência").
+            let noun_before = out.last().is_none_or(|p| {
+                p.kind != Kind::Word
+                    || matches!(
+                        p.text.as_str(),
+                        "o" | "um"
+                            | "no"
+                            | "do"
+                            | "de"
+                            | "ao"
+                            | "esse"
+                            | "este"
+                            | "nesse"
+                            | "neste"
+                    )
+            });
+            let between_words = !noun_before
+                && next.is_some_and(|nx| {
+                    nx.kind == Kind::Word
+                        && !matches!(nx.text.as_str(), "de" | "do" | "da" | "dos" | "das")
+                });
             let stop = t.text == "virgula"
+                || between_words
                 || next.is_none_or(|nx| {
                     nx.kind == Kind::Num || nx.kind == Kind::Newline || nx.is_word("e") || nx.cap
                 });
@@ -141,6 +165,12 @@ mod tests {
         );
         // Not before an amount: a word ("ponto de luz").
         assert_eq!(texts("ponto de luz"), ["ponto", "de", "luz"]);
+        // Between two words, a full stop; after an article, the noun.
+        assert_eq!(
+            texts("dois sacos de cal ponto entrega amanhã"),
+            ["2", "saco", "de", "cal", ".", "entrega", "amanha"]
+        );
+        assert_eq!(texts("no ponto final"), ["no", "ponto", "final"]);
     }
 
     #[test]
