@@ -80,9 +80,10 @@ PHASES = ("orcazap_job_duration_seconds", "orcazap_graph_request_duration_second
           "orcazap_db_acquire_wait_seconds")
 
 
-def scrape_phases(ports, stop, last):
+def scrape_phases(ports, stop, last, on_first=None):
     """Every 0.5 s, each worker's /metrics: the _sum and _count of the phase histograms (per
-    job kind), kept from the last scrape before the worker stops."""
+    job kind), kept from the last scrape before the worker stops. `on_first` runs once, when a
+    worker first answers (the worker is up: the queue is filled)."""
     while not stop.is_set():
         totals = {}
         for port in ports:
@@ -90,6 +91,9 @@ def scrape_phases(ports, stop, last):
                 text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
             except OSError:
                 continue
+            if on_first:
+                on_first()
+                on_first = None
             for line in text.splitlines():
                 m = re.match(r'(orcazap_[a-z_]+)_(sum|count)(?:\{(.*)\})? ([0-9.e+-]+)$', line)
                 if m and m.group(1) in PHASES:
@@ -108,6 +112,34 @@ def phase_summary(last):
             for k, (s, c) in sorted(last.items()) if c}
 
 
+def reset_statements(db):
+    """Zeroes pg_stat_statements (the cluster must preload it; see bench/README.md): what it
+    counts from here on is the worker's drain, not the webhooks that filled the queue."""
+    subprocess.run(["psql", db.pg_admin_url, "-qAtc", "SELECT pg_stat_statements_reset()"],
+                   check=True, capture_output=True, timeout=60)
+
+
+def statements(db, quotes):
+    """The drain's statements in this run's database, most total time first: calls per quote,
+    mean execution and planning ms, rows per call."""
+    q = ("SELECT s.calls, s.total_exec_time, s.total_plan_time, s.plans, s.rows, "
+         "regexp_replace(left(s.query, 160), '\\s+', ' ', 'g') FROM pg_stat_statements s "
+         f"JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = '{db.name}' "
+         "ORDER BY s.total_exec_time + s.total_plan_time DESC")
+    out = subprocess.run(["psql", db.pg_admin_url, "-qAt", "-F", "\t", "-c", q], check=True,
+                         capture_output=True, text=True, timeout=60).stdout
+    rows = []
+    for line in out.splitlines():
+        calls, exec_ms, plan_ms, plans, nrows, query = line.split("\t", 5)
+        calls = int(calls)
+        rows.append({"per_quote": round(calls / max(quotes, 1), 2), "calls": calls,
+                     "exec_ms": round(float(exec_ms) / max(calls, 1), 3),
+                     "plan_ms": round(float(plan_ms) / max(int(plans), 1), 3) if int(plans) else 0,
+                     "plans": int(plans), "rows": round(int(nrows) / max(calls, 1), 2),
+                     "query": query})
+    return rows
+
+
 def drain_once(args, engine, orders, run, workdir, workers):
     label = f"{engine}_drain_{orders}_{run}_{workers}"
     db = Database(engine, args.pg_url, workdir, label)
@@ -124,7 +156,9 @@ def drain_once(args, engine, orders, run, workdir, workers):
         env = dict(srv.env)
         cmd, ports = worker_cmd(args, workdir, label, workers)
         stop, last = threading.Event(), {}
-        scraper = threading.Thread(target=scrape_phases, args=(ports, stop, last), daemon=True)
+        on_first = (lambda: reset_statements(db)) if args.statements and db.name else None
+        scraper = threading.Thread(target=scrape_phases, args=(ports, stop, last, on_first),
+                                   daemon=True)
         scraper.start()
         out = subprocess.run(
             [args.loadgen, "drain", "--url", f"http://127.0.0.1:{srv.port}",
@@ -139,6 +173,8 @@ def drain_once(args, engine, orders, run, workdir, workers):
         scraper.join()
         r = rows[0]
         r.update(engine=engine, run=run, workers=workers, phases=phase_summary(last))
+        if args.statements and db.name:
+            r["statements"] = statements(db, r["answered"])
         return r
     finally:
         srv.stop()
@@ -163,6 +199,9 @@ def main():
     p.add_argument("--timeout", type=float, default=900)
     p.add_argument("--pg-url", default=os.environ.get("ORCAZAP_TEST_POSTGRES_URL",
                                                        "postgres://postgres@127.0.0.1/postgres"))
+    p.add_argument("--statements", action="store_true",
+                   help="PostgreSQL with pg_stat_statements preloaded: per-statement calls per "
+                        "quote and mean ms during the drain (reset when the worker is up)")
     p.add_argument("--out", default=None)
     args = p.parse_args()
     workdir = tempfile.mkdtemp(prefix="orcazap-drain-")
@@ -183,6 +222,13 @@ def main():
                             f"{[round(x) for x in r['curve']]}")
                         for phase, v in r["phases"].items():
                             log(f"    {phase}: {v['count']} x {v['mean_ms']} ms = {v['total_s']} s")
+                        st = r.get("statements") or []
+                        if st:
+                            log(f"    statements per quote: {sum(x['per_quote'] for x in st):.1f}; "
+                                "calls/quote  exec ms  plan ms  rows  query")
+                        for x in st[:25]:
+                            log(f"    {x['per_quote']:6.2f} {x['exec_ms']:8.3f} {x['plan_ms']:7.3f} "
+                                f"{x['rows']:5.1f}  {x['query'][:110]}")
                         if r.get("probe"):
                             pr = r["probe"]
                             log(f"  other store: {pr['answered']}/{pr['sent']} answered, p50 "

@@ -1,32 +1,127 @@
 //! Quotes (with their immutable snapshot) and the approvals that gate them.
 
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, Executor, Row};
 
 use domain::status::{ApprovalStatus, QuoteStatus};
 
 use crate::db::{new_id, now_ms, Db, StoreError};
 use crate::text_column;
 
-/// Takes the store's next quote number for `year` (`ORC-2026-000123`). The counter row is
-/// bumped with one `UPDATE … RETURNING`-style upsert, which both engines serialise on the
-/// row, so concurrent quotes never share a number.
+/// Takes the store's next quote number for `year` (`ORC-2026-000123`), unique per store and
+/// year.
+///
+/// - SQLite: the `quote_counters` row is bumped with one upsert inside the caller's
+///   transaction (one writer at a time anyway). No gaps.
+/// - PostgreSQL: a sequence per store and year (`quote_number_<tenant>_<year>`, created on the
+///   store's first quote of the year, see [`create_number_sequence`]). `nextval` takes no row
+///   lock, so concurrent steps of one store no longer queue behind each other until each
+///   commits (the counter row lock serialised every quote of a store, issue 14). The price:
+///   a number taken by a transaction that rolls back is not reused, so a store's numbers can
+///   have gaps (documented in docs/worker.md). `quote_counters` is no longer written there.
 pub async fn next_number(
     c: &mut AnyConnection,
     tenant_id: &str,
     year: i32,
 ) -> Result<String, StoreError> {
+    let n = if c.backend_name() == "PostgreSQL" {
+        next_from_sequence(c, tenant_id, year).await?
+    } else {
+        let row = sqlx::query(
+            "INSERT INTO quote_counters (tenant_id, year, last_value) VALUES ($1, $2, 1)
+             ON CONFLICT (tenant_id, year) DO UPDATE SET last_value = quote_counters.last_value + 1
+             RETURNING last_value",
+        )
+        .bind(tenant_id)
+        .bind(year as i64)
+        .fetch_one(&mut *c)
+        .await?;
+        row.try_get(0)?
+    };
+    Ok(format!("ORC-{year}-{n:06}"))
+}
+
+/// `quote_number_<tenant id without hyphens>_<year>`; None when the id is not the hex of a
+/// UUID (then it cannot be part of an identifier safely).
+fn sequence_name(tenant_id: &str, year: i32) -> Option<String> {
+    let hex: String = tenant_id.chars().filter(|c| *c != '-').collect();
+    let ok = !hex.is_empty()
+        && hex.len() <= 40
+        && hex
+            .chars()
+            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
+    ok.then(|| format!("quote_number_{hex}_{year}"))
+}
+
+async fn next_from_sequence(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    year: i32,
+) -> Result<i64, StoreError> {
+    let name = sequence_name(tenant_id, year)
+        .ok_or_else(|| StoreError::Corrupt(format!("tenant id {tenant_id:?} is not a UUID")))?;
+    // One statement on the hot path; NULL while the sequence does not exist yet.
+    let next = "SELECT nextval(to_regclass($1))";
+    let n: Option<i64> = sqlx::query(next)
+        .bind(&name)
+        .fetch_one(&mut *c)
+        .await?
+        .try_get(0)?;
+    if let Some(n) = n {
+        return Ok(n);
+    }
+    create_number_sequence(c, tenant_id, year, &name).await?;
+    let n: Option<i64> = sqlx::query(next)
+        .bind(&name)
+        .fetch_one(&mut *c)
+        .await?
+        .try_get(0)?;
+    n.ok_or_else(|| StoreError::Corrupt(format!("sequence {name} was not created")))
+}
+
+/// Creates the store's number sequence for `year`, starting after every number already
+/// given: the old counter's value and the highest number among the year's quotes (a database
+/// numbered before this change, or restored from a copy that did not carry the sequence).
+/// Inside a savepoint: when another transaction creates it at the same time, this one waits
+/// for that commit, fails on the catalog's unique key, rolls back to the savepoint and uses
+/// the other's sequence.
+async fn create_number_sequence(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    year: i32,
+    name: &str,
+) -> Result<(), StoreError> {
     let row = sqlx::query(
-        "INSERT INTO quote_counters (tenant_id, year, last_value) VALUES ($1, $2, 1)
-         ON CONFLICT (tenant_id, year) DO UPDATE SET last_value = quote_counters.last_value + 1
-         RETURNING last_value",
+        "SELECT CAST(GREATEST(
+           COALESCE((SELECT last_value FROM quote_counters WHERE tenant_id = $1 AND year = $2), 0),
+           COALESCE((SELECT MAX(CAST(substr(number, 10) AS BIGINT)) FROM quotes
+                     WHERE tenant_id = $1 AND number ~ $3), 0)) AS BIGINT)",
     )
     .bind(tenant_id)
     .bind(year as i64)
+    .bind(format!("^ORC-{year}-[0-9]+$"))
     .fetch_one(&mut *c)
     .await?;
-    let n: i64 = row.try_get(0)?;
-    Ok(format!("ORC-{year}-{n:06}"))
+    let last: i64 = row.try_get(0)?;
+    c.execute(sqlx::raw_sql("SAVEPOINT quote_number_sequence"))
+        .await?;
+    // The name is built from hex digits only (sequence_name); the start is a number.
+    let create = format!(
+        "CREATE SEQUENCE IF NOT EXISTS {name} START WITH {}",
+        last + 1
+    );
+    match c.execute(sqlx::raw_sql(&create)).await {
+        Ok(_) => {
+            c.execute(sqlx::raw_sql("RELEASE SAVEPOINT quote_number_sequence"))
+                .await?;
+        }
+        Err(e) => {
+            tracing::info!(error = %e, sequence = name, "quote number sequence created by another transaction");
+            c.execute(sqlx::raw_sql("ROLLBACK TO SAVEPOINT quote_number_sequence"))
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,6 +18,7 @@ store::both_engines!(
     jobs_same_contact_never_concurrent,
     jobs_stores_take_turns,
     quote_numbers_unique_under_concurrency,
+    quote_numbers_continue_after_earlier_ones,
     receipts_never_move_backwards,
     settings_version_moves_with_every_rule_and_template_write,
     outgoing_reads_message_conversation_and_channel_at_once,
@@ -366,6 +367,59 @@ async fn quote_numbers_unique_under_concurrency(t: &TestDb) {
     }
     assert_eq!(numbers.len(), 40);
     assert!(numbers.contains("ORC-2026-000001") && numbers.contains("ORC-2026-000040"));
+}
+
+/// A store numbered before (the counter row, written by the code before PostgreSQL's
+/// sequences) continues after its last number, on both engines; a year starts at 1; another store has its own count.
+/// A rolled-back quote may leave a gap (PostgreSQL's sequence) but never a repeat.
+async fn quote_numbers_continue_after_earlier_ones(t: &TestDb) {
+    let (tenant, _) = seed_tenant(&t.db, "loja-n").await;
+    let (other, _) = seed_tenant(&t.db, "loja-o").await;
+    let next = |tenant: &str, year: i32| {
+        let (db, tenant) = (t.db.clone(), tenant.to_string());
+        async move {
+            db.tx(move |c| Box::pin(async move { quotes::next_number(c, &tenant, year).await }))
+                .await
+                .unwrap()
+        }
+    };
+    // The counter said 41: the next is 42.
+    let (db, tid) = (t.db.clone(), tenant.clone());
+    db.tx(move |c| {
+        Box::pin(async move {
+            sqlx::query(
+                "INSERT INTO quote_counters (tenant_id, year, last_value) VALUES ($1, 2025, 41)",
+            )
+            .bind(&tid)
+            .execute(&mut *c)
+            .await?;
+            Ok(())
+        })
+    })
+    .await
+    .unwrap();
+    assert_eq!(next(&tenant, 2025).await, "ORC-2025-000042");
+    assert_eq!(next(&other, 2025).await, "ORC-2025-000001");
+    assert_eq!(next(&tenant, 2026).await, "ORC-2026-000001");
+    // A transaction that took a number and rolled back.
+    let (db, tid) = (t.db.clone(), tenant.clone());
+    let refused: Result<String, store::StoreError> = db
+        .tx(move |c| {
+            Box::pin(async move {
+                quotes::next_number(c, &tid, 2026).await?;
+                Err(store::StoreError::NotFound)
+            })
+        })
+        .await;
+    assert!(refused.is_err());
+    let after = next(&tenant, 2026).await;
+    let n: i64 = after["ORC-2026-".len()..].parse().unwrap();
+    match t.db.engine() {
+        // The counter row rolled back with the transaction.
+        Engine::Sqlite => assert_eq!(n, 2),
+        // The sequence does not roll back: a gap, never the same number twice.
+        Engine::Postgres => assert_eq!(n, 3),
+    }
 }
 
 /// A script of webhook deliveries covering every outcome: new contacts, two messages of one
