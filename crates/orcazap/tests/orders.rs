@@ -25,6 +25,7 @@ testkit::both_engines!(
     cep_fills_the_street_and_notes_a_freight_rule_that_may_change,
     cep_service_down_still_confirms_the_order,
     pickup_is_not_asked_and_an_unanswered_address_stays_pending,
+    pedidos_page_marks_paid_and_delivered_with_audit,
 );
 
 const CUSTOMER: &str = "5511922220000";
@@ -453,4 +454,123 @@ async fn pickup_is_not_asked_and_an_unanswered_address_stays_pending(app: &Order
             .await,
         2
     );
+}
+
+/// The row of order `number` on /pedidos (its `<tr>`).
+fn row_of<'a>(html: &'a str, number: &str) -> &'a str {
+    let start = html
+        .find(&format!("id=\"pedido-{number}\""))
+        .unwrap_or_else(|| panic!("{number} listed: {html}"));
+    let end = html[start..]
+        .find("</tr>")
+        .map_or(html.len(), |e| start + e);
+    &html[start..end]
+}
+
+async fn pedidos_page_marks_paid_and_delivered_with_audit(app: &OrdersApp) {
+    let first = order_and_confirm(app, CUSTOMER, "P").await;
+    app.webhook(&text_webhook(
+        CUSTOMER,
+        "wamid.P3",
+        "Rua Jaceguava 45 bloco B, perto da padaria",
+    ))
+    .await;
+    app.drain().await;
+    let second = order_and_confirm(app, "5511977770000", "Q").await;
+
+    let staff = app.dashboard_login(orcazap::seed::DEMO_ATTENDANT).await;
+    let (status, html) = staff.get("/pedidos").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("href=\"/pedidos\""), "in the top menu");
+    // Newest first.
+    let (a, b) = (
+        html.find(&format!("pedido-{second}")).unwrap(),
+        html.find(&format!("pedido-{first}")).unwrap(),
+    );
+    assert!(a < b, "newest first");
+    let row = row_of(&html, &first);
+    let total: i64 = sqlx::query("SELECT total_cents FROM quotes WHERE number = $1")
+        .bind(&first)
+        .fetch_one(app.db.read())
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        row.contains(&domain::money::Centavos(total).to_brl()),
+        "{row}"
+    );
+    assert!(row.contains("Rua Jaceguava, 45"), "{row}");
+    assert!(row.contains("perto da padaria"), "{row}");
+    assert!(row.contains("amanhã"), "delivery day: {row}");
+    assert!(row.contains("Aguardando pagamento"), "{row}");
+    let pending = row_of(&html, &second);
+    assert!(pending.contains("endereço pendente"), "{pending}");
+
+    let id: String = sqlx::query(
+        "SELECT o.id FROM orders o JOIN quotes q ON q.id = o.quote_id WHERE q.number = $1",
+    )
+    .bind(&first)
+    .fetch_one(app.db.read())
+    .await
+    .unwrap()
+    .get(0);
+    // A POST from elsewhere (no session, no CSRF token): refused, nothing changes.
+    let forged = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url(&format!("/pedidos/{id}/pago")))
+        .header("host", format!("demo.localhost:{}", app.addr.port()))
+        .send()
+        .await
+        .unwrap();
+    assert!(!forged.status().is_success(), "{}", forged.status());
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM orders WHERE payment_state = 'aguardando'")
+            .await,
+        2
+    );
+
+    let r = staff.post(&format!("/pedidos/{id}/pago"), &[]).await;
+    assert_eq!(r.status(), 303);
+    let (_, html) = staff.get("/pedidos?ok=pedido-pago").await;
+    assert!(html.contains("Pedido marcado como pago."));
+    let row = row_of(&html, &first);
+    assert!(row.contains(">Pago<"), "{row}");
+    assert!(row.contains(orcazap::seed::DEMO_ATTENDANT), "who: {row}");
+    assert!(!row.contains("Marcar pago"), "{row}");
+    // Paid twice (an old page): refused with the reason, nothing audited twice.
+    let again = staff.post(&format!("/pedidos/{id}/pago"), &[]).await;
+    assert_eq!(again.status(), 409);
+    assert!(again.text().await.unwrap().contains("já está como"));
+
+    let owner = app.dashboard_login(orcazap::seed::DEMO_OWNER).await;
+    let r = owner.post(&format!("/pedidos/{id}/entregue"), &[]).await;
+    assert_eq!(r.status(), 303);
+    let (_, html) = owner.get("/pedidos").await;
+    let row = row_of(&html, &first);
+    assert!(row.contains(">Entregue<"), "{row}");
+    assert!(row.contains(orcazap::seed::DEMO_OWNER), "{row}");
+    assert!(!row.contains("Marcar entregue"), "{row}");
+
+    let audit = sqlx::query(
+        "SELECT actor_label, before_json, after_json FROM audit_log
+         WHERE action = 'order.payment_state' AND entity_id = $1 ORDER BY created_at, id",
+    )
+    .bind(&id)
+    .fetch_all(app.db.read())
+    .await
+    .unwrap();
+    let audit: Vec<(String, String, String)> = audit
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(audit.len(), 2, "{audit:?}");
+    assert_eq!(audit[0].0, orcazap::seed::DEMO_ATTENDANT);
+    assert!(audit[0].1.contains("aguardando") && audit[0].2.contains("pago"));
+    assert_eq!(audit[1].0, orcazap::seed::DEMO_OWNER);
+    assert!(audit[1].2.contains("entregue"));
+    // Another store's order id is not found here.
+    let r = owner.post("/pedidos/nao-existe/pago", &[]).await;
+    assert_eq!(r.status(), 404);
 }
