@@ -1,2 +1,3 @@
+ALTER TABLE tenants DROP COLUMN invoice_data;
 DROP TABLE cep_cache;
 DROP TABLE orders;
