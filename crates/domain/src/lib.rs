@@ -21,6 +21,5 @@ pub mod sanitize;
 pub mod slots;
 pub mod status;
 pub mod stored_text;
-pub mod tax_id;
 pub mod templates;
 pub mod understanding;

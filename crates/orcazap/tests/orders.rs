@@ -26,7 +26,6 @@ testkit::both_engines!(
     cep_service_down_still_confirms_the_order,
     pickup_is_not_asked_and_an_unanswered_address_stays_pending,
     pedidos_page_marks_paid_and_delivered_with_audit,
-    invoice_data_asks_cpf_or_cnpj_after_the_address,
 );
 
 const CUSTOMER: &str = "5511922220000";
@@ -574,79 +573,4 @@ async fn pedidos_page_marks_paid_and_delivered_with_audit(app: &OrdersApp) {
     // Another store's order id is not found here.
     let r = owner.post("/pedidos/nao-existe/pago", &[]).await;
     assert_eq!(r.status(), 404);
-}
-
-async fn invoice_data_asks_cpf_or_cnpj_after_the_address(app: &OrdersApp) {
-    // The owner turns on "Pedir dados para nota" on /regras.
-    let owner = app.dashboard_login(orcazap::seed::DEMO_OWNER).await;
-    let r = owner
-        .post("/regras/dados-nota", &[("invoice_data", "on")])
-        .await;
-    assert_eq!(r.status(), 303);
-    let (_, rules) = owner.get("/regras").await;
-    assert!(rules.contains("id=\"invoice-data\" checked"), "saved");
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'rules.invoice_data'")
-            .await,
-        1
-    );
-
-    let number = order_and_confirm(app, CUSTOMER, "I").await;
-    let before = app.graph.calls().len();
-    app.webhook(&text_webhook(CUSTOMER, "wamid.I3", "rua das flores 123"))
-        .await;
-    app.drain().await;
-    let sent = texts_to(app, CUSTOMER, before);
-    assert_eq!(sent.len(), 2, "{sent:?}");
-    assert!(sent[0].contains("Endereço anotado"), "{}", sent[0]);
-    assert!(
-        sent[1].contains("CPF") && sent[1].contains("CNPJ"),
-        "then the CPF/CNPJ: {}",
-        sent[1]
-    );
-
-    // A CPF whose check digits do not match: refused with the reason, nothing stored.
-    let before = app.graph.calls().len();
-    app.webhook(&text_webhook(
-        CUSTOMER,
-        "wamid.I4",
-        "meu cpf é 529.982.247-24",
-    ))
-    .await;
-    app.drain().await;
-    let sent = texts_to(app, CUSTOMER, before);
-    assert_eq!(sent.len(), 1, "{sent:?}");
-    assert!(sent[0].contains("não confere"), "{}", sent[0]);
-    let stored = format!(
-        "SELECT COUNT(*) FROM orders o JOIN quotes q ON q.id = o.quote_id WHERE q.number = '{number}' AND o.tax_id IS NOT NULL"
-    );
-    assert_eq!(app.count(&stored).await, 0);
-
-    // The alphanumeric CNPJ (valid from July 2026).
-    let before = app.graph.calls().len();
-    app.webhook(&text_webhook(
-        CUSTOMER,
-        "wamid.I5",
-        "CNPJ 12.ABC.345/01DE-35",
-    ))
-    .await;
-    app.drain().await;
-    let sent = texts_to(app, CUSTOMER, before);
-    assert_eq!(sent.len(), 1, "{sent:?}");
-    assert!(sent[0].contains("12.ABC.345/01DE-35"), "{}", sent[0]);
-    let tax: Option<String> = sqlx::query(
-        "SELECT o.tax_id FROM orders o JOIN quotes q ON q.id = o.quote_id WHERE q.number = $1",
-    )
-    .bind(&number)
-    .fetch_one(app.db.read())
-    .await
-    .unwrap()
-    .get(0);
-    assert_eq!(tax, s("12ABC34501DE35"));
-    let (_, html) = owner.get("/pedidos").await;
-    assert!(
-        row_of(&html, &number).contains("CNPJ 12.ABC.345/01DE-35"),
-        "{html}"
-    );
-    assert_eq!(app.count("SELECT COUNT(*) FROM quotes").await, 1);
 }

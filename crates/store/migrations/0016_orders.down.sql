@@ -1,3 +1,2 @@
-ALTER TABLE tenants DROP COLUMN invoice_data;
 DROP TABLE cep_cache;
 DROP TABLE orders;

@@ -28,11 +28,6 @@ CREATE TABLE orders (
     updated_at BIGINT NOT NULL,
     UNIQUE (quote_id)
 );
--- CPF or CNPJ for the invoice (the store's "pedir dados para nota", tenants.invoice_data):
--- asked after the address; tax_id_asked_at NULL = not asked.
-ALTER TABLE orders ADD COLUMN tax_id TEXT;
-ALTER TABLE orders ADD COLUMN tax_id_asked_at BIGINT;
-ALTER TABLE tenants ADD COLUMN invoice_data BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX orders_tenant_created ON orders (tenant_id, created_at);
 CREATE INDEX orders_contact_address ON orders (tenant_id, contact_id, address_status);
 -- CEP look-ups (ViaCEP's answer), shared by every store: a CEP's street does not depend on

@@ -108,7 +108,7 @@ pub async fn export_contact(
     let orders = rows(
         &mut c,
         "SELECT o.id, o.quote_id, o.address_status, o.street, o.number, o.complement, o.reference, o.bairro, o.city, o.uf, o.cep,
-           o.latitude, o.longitude, o.tax_id, o.payment_state, o.created_at
+           o.latitude, o.longitude, o.payment_state, o.created_at
          FROM orders o WHERE o.tenant_id = $1 AND o.contact_id = $2 ORDER BY o.created_at",
         tenant_id,
         &cid,
@@ -179,7 +179,7 @@ pub async fn erase_contact(
     sqlx::query(
         "UPDATE orders SET street = NULL, number = NULL, complement = NULL, reference = NULL,
            bairro = NULL, city = NULL, uf = NULL, cep = NULL, latitude = NULL, longitude = NULL,
-           freight_note = NULL, tax_id = NULL
+           freight_note = NULL
          WHERE tenant_id = $1 AND contact_id = $2",
     )
     .bind(tenant_id)

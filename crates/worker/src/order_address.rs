@@ -56,35 +56,8 @@ pub fn known_address(known: Option<&Location>) -> Address {
     }
 }
 
-/// Asked after the address (or after the confirmation of a pickup) when the store wants
-/// invoice data.
-pub const TAX_ID_QUESTION: &str =
-    "Para a nota fiscal, me manda o *CPF* ou o *CNPJ* de quem vai pagar, por favor.";
-
-/// Queues the CPF/CNPJ question for the order and notes it was asked.
-async fn ask_tax_id(
-    c: &mut AnyConnection,
-    t: &Target<'_>,
-    conv: &Conversation,
-    order_id: &str,
-) -> Result<(), StoreError> {
-    orders::ask_tax_id(c, t.tenant_id, order_id).await?;
-    outbound::queue(
-        c,
-        t,
-        &Payload::Text {
-            to: conv.contact_wa_id.clone(),
-            body: TAX_ID_QUESTION.to_string(),
-        },
-        None,
-    )
-    .await?;
-    Ok(())
-}
-
 /// Creates the order of a quote just accepted and, for a delivery, queues the address
-/// question (after the confirmation and the PIX code, already queued by the caller); for a
-/// pickup of a store that wants invoice data, the CPF/CNPJ question.
+/// question (after the confirmation and the PIX code, already queued by the caller).
 pub async fn order_accepted(
     c: &mut AnyConnection,
     t: &Target<'_>,
@@ -93,7 +66,7 @@ pub async fn order_accepted(
     pickup: bool,
     known: Option<&Location>,
 ) -> Result<(), StoreError> {
-    let order_id = orders::create(
+    orders::create(
         c,
         t.tenant_id,
         quote_id,
@@ -102,9 +75,6 @@ pub async fn order_accepted(
         &known_address(known),
     )
     .await?;
-    if pickup && store::store_profile::invoice_data_enabled(c, t.tenant_id).await? {
-        ask_tax_id(c, t, conv, &order_id).await?;
-    }
     if !pickup {
         outbound::queue(
             c,
@@ -129,9 +99,6 @@ pub async fn take(
     conv: &Conversation,
     content: &InboundContent,
 ) -> Result<bool, StoreError> {
-    if take_tax_id(c, t, conv, content).await? {
-        return Ok(true);
-    }
     let Some(order) = orders::awaiting_address(c, t.tenant_id, &conv.contact_id).await? else {
         return Ok(false);
     };
@@ -222,61 +189,6 @@ pub async fn take(
         &Payload::Text {
             to: conv.contact_wa_id.clone(),
             body,
-        },
-        None,
-    )
-    .await?;
-    if given
-        && order.tax_id_asked_at.is_none()
-        && store::store_profile::invoice_data_enabled(c, t.tenant_id).await?
-    {
-        ask_tax_id(c, t, conv, &order.id).await?;
-    }
-    Ok(true)
-}
-
-/// Reads `content` as the CPF/CNPJ of the contact's order waiting for one: stored when its
-/// check digits match, refused with the reason (and asked again) when they do not. False for
-/// a message with no CPF- or CNPJ-shaped word.
-async fn take_tax_id(
-    c: &mut AnyConnection,
-    t: &Target<'_>,
-    conv: &Conversation,
-    content: &InboundContent,
-) -> Result<bool, StoreError> {
-    let InboundContent::Text { body } = content else {
-        return Ok(false);
-    };
-    let read = domain::tax_id::read(body);
-    if read == domain::tax_id::TaxIdRead::NotADocument {
-        return Ok(false);
-    }
-    let Some(order) = orders::awaiting_tax_id(c, t.tenant_id, &conv.contact_id).await? else {
-        return Ok(false);
-    };
-    let number = quotes::get_conn(c, t.tenant_id, &order.quote_id)
-        .await?
-        .number;
-    let reply = match read {
-        domain::tax_id::TaxIdRead::Valid(id) => {
-            orders::set_tax_id(c, t.tenant_id, &order.id, id.stored()).await?;
-            format!(
-                "Anotei o {} *{}* para a nota do pedido *{number}*. Obrigado!",
-                id.kind_pt(),
-                id.formatted()
-            )
-        }
-        domain::tax_id::TaxIdRead::Invalid(why) => format!(
-            "{why}. Pode conferir e mandar de novo? (CPF tem 11 dígitos; CNPJ, 14 caracteres)"
-        ),
-        domain::tax_id::TaxIdRead::NotADocument => return Ok(false),
-    };
-    outbound::queue(
-        c,
-        t,
-        &Payload::Text {
-            to: conv.contact_wa_id.clone(),
-            body: reply,
         },
         None,
     )

@@ -19,7 +19,7 @@
 //! ```
 
 mod emv;
-pub(crate) mod key;
+mod key;
 pub mod qr;
 mod text;
 
