@@ -3,6 +3,7 @@
 //! Everything here is deterministic and cheap to test: the web layer, the worker and the
 //! CLI feed it values and persist what it returns.
 
+pub mod address;
 pub mod ask;
 pub mod catalog;
 pub mod changes;

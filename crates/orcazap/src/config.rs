@@ -62,6 +62,8 @@ pub struct Config {
     pub webhook_retention: Duration,
     /// Error tracking (Sentry-compatible); None disables it.
     pub sentry_dsn: Option<SecretString>,
+    /// The CEP service (ViaCEP's format); None when set to `off`.
+    pub cep_api_base: Option<String>,
     /// The tracing filter (`ORCAZAP_LOG`).
     pub log_filter: String,
     /// Found while reading, logged once logging is up: variables set but ignored, a log
@@ -221,6 +223,8 @@ impl Config {
                 v.num("ORCAZAP_WEBHOOK_RETENTION_DAYS")?.clamp(1, 3650) * 86_400,
             ),
             sentry_dsn: v.set("ORCAZAP_SENTRY_DSN").map(SecretString::from),
+            cep_api_base: Some(v.required_text("ORCAZAP_CEP_API_BASE"))
+                .filter(|b| !b.eq_ignore_ascii_case("off")),
             log_filter,
             warnings,
         })

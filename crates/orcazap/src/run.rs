@@ -287,6 +287,7 @@ pub async fn start(
         wc.lease = cfg.job_timeout + Duration::from_secs(10);
         wc.webhook_retention = cfg.webhook_retention;
         wc.public_url = public_url(&cfg, &self_url);
+        wc.cep_api_base = cfg.cep_api_base.clone();
         if demo.enabled {
             wc.retry_base = Duration::from_millis(500);
         }

@@ -124,12 +124,14 @@ async fn quoted_then_accepted(app: &TestApp, wa: &str, answer: impl AsyncFnOnce(
     let conv = conversation_of(app, wa).await;
     assert_eq!(conv.state, "WON");
     let sent = sent_to(app, wa);
-    // The confirmation, then the PIX code alone (the order pays by PIX).
-    assert!(sent.last().unwrap().text().starts_with("000201"));
+    // The confirmation, then the PIX code alone (the order pays by PIX), then the question
+    // for the delivery address (issue 15 item 4).
+    assert!(sent.last().unwrap().text().contains("endereço"));
+    assert!(sent[sent.len() - 2].text().starts_with("000201"));
     assert!(
-        sent[sent.len() - 2].text().contains("confirmado"),
+        sent[sent.len() - 3].text().contains("confirmado"),
         "{}",
-        sent[sent.len() - 2].text()
+        sent[sent.len() - 3].text()
     );
     quote
 }

@@ -127,8 +127,11 @@ async fn full_request_is_quoted_and_accepted(app: &TestApp) {
     app.drain().await;
     let calls = app.graph.calls();
     // The confirmation, then the PIX copia-e-cola alone (the demo store has a key and the
-    // customer pays by PIX), so one long-press copies it.
-    let (confirmation, pix) = (calls[calls.len() - 2].text(), calls[calls.len() - 1].text());
+    // customer pays by PIX), so one long-press copies it; then the question for the delivery
+    // address (issue 15 item 4).
+    let (confirmation, pix) = (calls[calls.len() - 3].text(), calls[calls.len() - 2].text());
+    let address = calls[calls.len() - 1].text();
+    assert!(address.contains("endereço"), "{address}");
     assert!(confirmation.contains("confirmado"), "{confirmation}");
     assert!(confirmation.contains("Pix copia e cola"), "{confirmation}");
     let fields = common::pix_fields(&pix);

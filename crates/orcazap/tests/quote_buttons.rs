@@ -181,13 +181,15 @@ async fn tap_on_a_replaced_quote_confirms_nothing_and_offers_the_current_one(app
     .await;
     app.drain().await;
     let calls = app.graph.calls();
-    let confirmation = calls[calls.len() - 2].text();
+    // Confirmation, PIX code, then the delivery address question (issue 15 item 4).
+    assert!(calls[calls.len() - 1].text().contains("endereço"));
+    let confirmation = calls[calls.len() - 3].text();
     assert!(
         confirmation.contains("confirmado") && confirmation.contains(&n2),
         "{confirmation}"
     );
     // The PIX code that follows is for #2's total, never #1's.
-    let pix = common::pix_fields(&calls[calls.len() - 1].text());
+    let pix = common::pix_fields(&calls[calls.len() - 2].text());
     assert_eq!(pix["54"], format!("{}.{:02}", total2 / 100, total2 % 100));
     let accepted = format!(
         "SELECT COUNT(*) FROM quotes WHERE status = 'accepted' AND number = '{n2}' AND total_cents = {total2}"
@@ -278,10 +280,11 @@ async fn confirmar_at_hour_25_of_a_48_hour_quote_is_confirmed(app: &TestApp) {
     let answers = app.graph.calls()[before..].to_vec();
     assert_eq!(
         answers.len(),
-        2,
-        "the confirmation and the PIX code: {answers:?}"
+        3,
+        "the confirmation, the PIX code and the address question: {answers:?}"
     );
     assert!(answers[1].text().starts_with("000201"), "{answers:?}");
+    assert!(answers[2].text().contains("endereço"), "{answers:?}");
     let text = answers[0].text();
     assert!(
         text.contains("confirmado") && text.contains(&number),
@@ -397,7 +400,12 @@ async fn paying_by_card_gets_no_pix_code(app: &TestApp) {
     .await;
     app.drain().await;
     let answers = app.graph.calls()[before..].to_vec();
-    assert_eq!(answers.len(), 1, "the confirmation only: {answers:?}");
+    assert_eq!(
+        answers.len(),
+        2,
+        "the confirmation and the address question, no PIX code: {answers:?}"
+    );
+    assert!(answers[1].text().contains("endereço"), "{answers:?}");
     let text = answers[0].text();
     assert!(
         text.contains("confirmado") && text.contains("cartão"),

@@ -30,6 +30,7 @@ pub mod migrate;
 pub mod notify;
 pub mod operator;
 pub mod opt_out;
+pub mod orders;
 pub mod outgoing;
 pub mod overview;
 pub mod privacy;

@@ -171,6 +171,13 @@ pub const MIGRATIONS: &[Migration] = &[
         down: include_str!("../migrations/0014_meta_templates_opt_out.down.sql"),
         postgres: None,
     },
+    Migration {
+        version: 16,
+        name: "orders",
+        up: include_str!("../migrations/0016_orders.up.sql"),
+        down: include_str!("../migrations/0016_orders.down.sql"),
+        postgres: None,
+    },
 ];
 
 /// The schema version this binary expects.

@@ -104,12 +104,23 @@ pub async fn export_contact(
         &cid,
     )
     .await?;
+    // The delivery addresses the customer gave (issue 15 item 4).
+    let orders = rows(
+        &mut c,
+        "SELECT o.id, o.quote_id, o.address_status, o.street, o.number, o.complement, o.reference, o.bairro, o.city, o.uf, o.cep,
+           o.latitude, o.longitude, o.payment_state, o.created_at
+         FROM orders o WHERE o.tenant_id = $1 AND o.contact_id = $2 ORDER BY o.created_at",
+        tenant_id,
+        &cid,
+    )
+    .await?;
     Ok(Some(serde_json::json!({
         "contact": contact.get(0).cloned().unwrap_or(serde_json::Value::Null),
         "conversations": conversations,
         "messages": messages,
         "quotes": quotes,
         "approvals": approvals,
+        "orders": orders,
     })))
 }
 
@@ -164,6 +175,17 @@ pub async fn erase_contact(
     .execute(&mut *c)
     .await?
     .rows_affected();
+    // The orders stay (the store's sales) without where the customer lives.
+    sqlx::query(
+        "UPDATE orders SET street = NULL, number = NULL, complement = NULL, reference = NULL,
+           bairro = NULL, city = NULL, uf = NULL, cep = NULL, latitude = NULL, longitude = NULL,
+           freight_note = NULL
+         WHERE tenant_id = $1 AND contact_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(&cid)
+    .execute(&mut *c)
+    .await?;
     // Kept conversations are closed: nobody may keep talking to an erased customer.
     sqlx::query(
         "UPDATE conversations SET draft_json = '{}',

@@ -122,6 +122,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/dashboard/quotes.html"),
     ),
     (
+        "dashboard/orders.html",
+        include_str!("../templates/dashboard/orders.html"),
+    ),
+    (
         "dashboard/quote.html",
         include_str!("../templates/dashboard/quote.html"),
     ),

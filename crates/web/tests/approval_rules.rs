@@ -67,18 +67,26 @@ fn last_to(app: &TestApp, to: &str) -> String {
 }
 
 /// After "sim" on a quote paid by PIX: the confirmation, then the PIX copia-e-cola alone
-/// (the demo store has a key). Returns the confirmation.
-fn confirmation_then_pix(app: &TestApp, to: &str) -> String {
-    let sent: Vec<String> = app
+/// (the demo store has a key), then — for a delivery, never a pickup — the question for the
+/// delivery address (issue 15 item 4). Returns the confirmation.
+fn confirmation_then_pix(app: &TestApp, to: &str, delivery: bool) -> String {
+    let mut sent: Vec<String> = app
         .graph_accepted()
         .iter()
         .filter(|m| m["to"] == to)
         .map(|m| m.to_string())
         .collect();
+    let asks_address = sent
+        .last()
+        .is_some_and(|m| m.contains("Para a entrega, me manda o endere"));
+    assert_eq!(asks_address, delivery, "address question: {sent:?}");
+    if asks_address {
+        sent.pop();
+    }
     let pix = sent.last().cloned().unwrap_or_default();
     assert!(
         pix.contains("br.gov.bcb.pix"),
-        "the PIX code comes last: {pix}"
+        "the PIX code comes after the confirmation: {pix}"
     );
     sent[sent.len() - 2].clone()
 }
@@ -172,7 +180,7 @@ async fn pickup_approval_sends_no_freight_and_says_retirada(app: &TestApp) {
 
     // "sim": the order is confirmed as a pickup.
     app.customer_says(&app.demo, CARLOS, "Carlos", "sim").await;
-    let last = confirmation_then_pix(app, CARLOS);
+    let last = confirmation_then_pix(app, CARLOS, false);
     assert!(last.contains("Pedido confirmado"), "{last}");
     assert!(last.contains("Retirada na loja:"), "{last}");
 }
@@ -567,7 +575,7 @@ async fn hand_built_quote_is_sent_with_the_bots_pricing_and_confirmed(app: &Test
 
     // The customer accepts: the bot confirms the hand-built quote.
     app.customer_says(&app.demo, ANA, "Ana", "sim").await;
-    let confirmation = confirmation_then_pix(app, ANA);
+    let confirmation = confirmation_then_pix(app, ANA, true);
     assert!(confirmation.contains("Pedido confirmado"), "{confirmation}");
     assert!(confirmation.contains(&q.number), "{confirmation}");
 }

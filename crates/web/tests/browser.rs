@@ -1244,3 +1244,97 @@ async fn quote_page_in_a_real_browser() {
     d.screenshot("quote-page-gone").await;
     d.quit().await;
 }
+
+/// Issue 15 item 4: /pedidos as staff use it. Two customers confirm their quotes on WhatsApp;
+/// one sends the delivery address, the other does not. The attendant opens **Pedidos** from
+/// the top menu, sees both (the address, and "endereço pendente"), marks the first paid and
+/// then delivered; each move shows who made it and is audited. Neither width (1280 px,
+/// 390 px) scrolls sideways. Screenshots `orders-desktop`, `orders-mobile`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_page_in_a_real_browser() {
+    let Some((chromedriver, chromium)) = tools() else {
+        return;
+    };
+    let app = TestApp::start(store::Engine::Sqlite).await.expect("sqlite");
+    let site = format!("http://{}", app.host("demo"));
+    const ANA: &str = "5511977771111";
+    const BETO: &str = "5511977772222";
+    let order =
+        "bom dia, 10 sacos de cimento e 2 m3 de areia media, entrega amanhã no Grajaú, pago no pix";
+    app.customer_says(&app.demo, ANA, "Ana Souza", order).await;
+    app.customer_says(&app.demo, ANA, "Ana Souza", "sim, confirmo")
+        .await;
+    app.customer_says(
+        &app.demo,
+        ANA,
+        "Ana Souza",
+        "Rua Jaceguava 45 bloco B, perto da padaria",
+    )
+    .await;
+    app.customer_says(&app.demo, BETO, "Beto Lima", order).await;
+    app.customer_says(&app.demo, BETO, "Beto Lima", "sim, confirmo")
+        .await;
+    let numbers: Vec<(String, String)> = {
+        use sqlx::Row;
+        sqlx::query(
+            "SELECT k.name, q.number FROM orders o JOIN quotes q ON q.id = o.quote_id
+             JOIN contacts k ON k.id = o.contact_id ORDER BY k.name",
+        )
+        .fetch_all(app.db.read())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+    };
+    assert_eq!(numbers.len(), 2, "both confirmed: {numbers:?}");
+    let ana_row = format!("#pedido-{}", numbers[0].1);
+
+    let d = Driver::start(chromedriver, chromium).await;
+    d.window(1280, 900).await;
+    d.goto(&format!("{site}/")).await;
+    d.wait_for("#login-submit").await;
+    d.type_into("input[name=email]", ATTENDANT_EMAIL).await;
+    d.type_into("input[name=password]", PASSWORD).await;
+    d.click("#login-submit").await;
+    d.wait_for("nav.dash-nav").await;
+    d.click("nav.dash-nav a[href='/pedidos']").await;
+    d.wait_for("#orders").await;
+    let ana = d.text(&ana_row).await;
+    assert!(ana.contains("Rua Jaceguava, 45"), "{ana}");
+    assert!(ana.contains("perto da padaria"), "{ana}");
+    assert!(ana.contains("Aguardando pagamento"), "{ana}");
+    let beto = d.text(&format!("#pedido-{}", numbers[1].1)).await;
+    assert!(beto.contains("endereço pendente"), "{beto}");
+
+    d.click(&format!("{ana_row} form[action$='/pago'] button"))
+        .await;
+    d.wait_text("Pedido marcado como pago.").await;
+    let ana = d.text(&ana_row).await;
+    assert!(
+        ana.contains("Pago") && ana.contains(ATTENDANT_EMAIL),
+        "who marked it: {ana}"
+    );
+    for (w, h, name) in [(1280, 900, "orders-desktop"), (390, 844, "orders-mobile")] {
+        d.window(w, h).await;
+        d.goto(&format!("{site}/pedidos")).await;
+        d.wait_for("#orders").await;
+        let over = d.sideways_overflow().await;
+        assert!(over <= 0, "/pedidos is {over} px wider than {w} px");
+        d.screenshot(name).await;
+    }
+    d.click(&format!("{ana_row} form[action$='/entregue'] button"))
+        .await;
+    d.wait_text("Pedido marcado como entregue.").await;
+    assert!(d.text(&ana_row).await.contains("Entregue"));
+    let audited: i64 = {
+        use sqlx::Row;
+        sqlx::query("SELECT COUNT(*) FROM audit_log WHERE action = 'order.payment_state'")
+            .fetch_one(app.db.read())
+            .await
+            .unwrap()
+            .get(0)
+    };
+    assert_eq!(audited, 2);
+    d.quit().await;
+}

@@ -97,10 +97,16 @@ async fn advance_in_tx(
     let mut closed_reason = None;
     let mut to_person = None;
     for msg in &pending {
-        if state.is_closed() {
-            break;
-        }
         let content = msg.inbound_content();
+        if state.is_closed() {
+            // Confirmed in this batch: a message right behind the "Confirmar" may already
+            // be the delivery address (`worker::order_address`); anything else is left, as
+            // before, to the next conversation.
+            if state == State::Won && conv.taken_over_by.is_none() {
+                crate::order_address::take(c, &target, ctx, &conv, &content).await?;
+            }
+            continue;
+        }
         if let domain::inbound::InboundContent::System {
             system_type,
             new_wa_id: Some(new_wa_id),
@@ -129,6 +135,13 @@ async fn advance_in_tx(
                 crate::tapped::answer_replaced(c, &target, ctx, &conv, &tapped).await?;
                 continue;
             }
+        }
+        // A new conversation right after a confirmed order: the address the bot asked for.
+        if state == State::Inbound
+            && conv.taken_over_by.is_none()
+            && crate::order_address::take(c, &target, ctx, &conv, &content).await?
+        {
+            continue;
         }
         let inbound = content.to_engine();
         let ectx = Context {
@@ -272,6 +285,15 @@ async fn apply_step(
                         )
                         .await?;
                     }
+                    crate::order_address::order_accepted(
+                        c,
+                        t,
+                        conv,
+                        &q.id,
+                        priced.pickup,
+                        step.memo.draft.location.as_ref(),
+                    )
+                    .await?;
                     metrics::counter!("orcazap_quotes_total", "outcome" => "won").increment(1);
                 }
                 if outcome == QuoteOutcome::Declined {

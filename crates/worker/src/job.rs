@@ -23,6 +23,8 @@ pub struct JobCtx<'a> {
     /// Where customers open public pages: `https://BASE` (the quote links).
     pub public_url: &'a str,
     pub worker_id: &'a str,
+    /// The CEP service (`ORCAZAP_CEP_API_BASE`), when one is configured.
+    pub cep: Option<&'a dyn crate::cep::CepProvider>,
     /// Set when the handler marked the job done inside its own transaction
     /// ([`JobCtx::completion`]): the runner then has nothing left to write for it.
     pub completed: &'a AtomicBool,

@@ -6,6 +6,7 @@
 //! - `whatsapp.send` — send one outbound message through the Graph API and record the
 //!   outcome; never sends a message Meta already accepted.
 //! - `quote.expire`, `conversation.window_expire` — scheduled follow-ups.
+//! - `order.cep_lookup` — fill an order's address from its CEP (`cep`), never blocking it.
 //! - `quote.follow_up` — the store's reminder / no-answer message on a sent quote.
 //! - `meta_template.submit`, `meta_template.sync` — the store's WhatsApp message templates at
 //!   Meta (submission for review, status read back).
@@ -19,6 +20,7 @@
 
 pub mod actions;
 mod advance;
+pub mod cep;
 pub mod delivery;
 pub mod document;
 mod expire;
@@ -28,6 +30,7 @@ pub mod handoff;
 pub mod job;
 mod meta_templates;
 pub mod opt_out;
+pub mod order_address;
 pub mod outbound;
 pub mod payment;
 pub mod proactive;
@@ -51,4 +54,5 @@ pub const TEMPLATE_SUBMIT_JOB: &str = "meta_template.submit";
 pub const FOLLOW_UP_JOB: &str = "quote.follow_up";
 /// Read the review status of the store's WhatsApp message templates back from Meta.
 pub const TEMPLATE_SYNC_JOB: &str = "meta_template.sync";
+pub use order_address::CEP_LOOKUP_JOB;
 pub use store::inbound::ADVANCE_JOB;

@@ -37,6 +37,9 @@ pub struct WorkerConfig {
     /// Where customers open public pages (`https://BASE`, or `http://BASE:PORT` in
     /// development): the quote links the worker signs point there.
     pub public_url: String,
+    /// The CEP service's base URL (ViaCEP's format, `ORCAZAP_CEP_API_BASE`); None: no
+    /// look-up, addresses stay as the customer wrote them.
+    pub cep_api_base: Option<String>,
 }
 
 impl WorkerConfig {
@@ -52,6 +55,7 @@ impl WorkerConfig {
             shutdown_grace: Duration::from_secs(15),
             webhook_retention: Duration::from_secs(30 * 24 * 3600),
             public_url: "http://localhost:8080".into(),
+            cep_api_base: None,
         }
     }
 }
@@ -67,6 +71,8 @@ pub struct Worker {
     running: Mutex<HashSet<String>>,
     /// Round-robin among stores with work ([`jobs::claim_next`]).
     turn: StoreTurn,
+    /// The CEP service built from `cfg.cep_api_base` (or set by [`Worker::with_cep`]).
+    cep: Option<Arc<dyn crate::cep::CepProvider>>,
 }
 
 /// Bounded label values for job kinds.
@@ -79,6 +85,7 @@ fn kind_label(kind: &str) -> &'static str {
         crate::TEMPLATE_SUBMIT_JOB => crate::TEMPLATE_SUBMIT_JOB,
         crate::TEMPLATE_SYNC_JOB => crate::TEMPLATE_SYNC_JOB,
         crate::FOLLOW_UP_JOB => crate::FOLLOW_UP_JOB,
+        crate::CEP_LOOKUP_JOB => crate::CEP_LOOKUP_JOB,
         _ => "other",
     }
 }
@@ -91,6 +98,15 @@ impl Worker {
         cfg: WorkerConfig,
         wake: Arc<Notify>,
     ) -> Worker {
+        let cep = cfg.cep_api_base.as_deref().and_then(|base| {
+            match crate::cep::ViaCep::new(base, crate::cep::TIMEOUT) {
+                Ok(v) => Some(Arc::new(v) as Arc<dyn crate::cep::CepProvider>),
+                Err(e) => {
+                    tracing::warn!(error = %e, "CEP service not usable: look-ups off");
+                    None
+                }
+            }
+        });
         Worker {
             db,
             graph,
@@ -100,7 +116,14 @@ impl Worker {
             wake,
             running: Mutex::new(HashSet::new()),
             turn: StoreTurn::default(),
+            cep,
         }
+    }
+
+    /// Another CEP service than the configured one.
+    pub fn with_cep(mut self, provider: Arc<dyn crate::cep::CepProvider>) -> Worker {
+        self.cep = Some(provider);
+        self
     }
 
     /// Claims and runs one job. `None` when nothing was ready. Tests drive the worker with
@@ -164,6 +187,7 @@ impl Worker {
             contexts: &self.contexts,
             public_url: &self.cfg.public_url,
             worker_id: &self.cfg.worker_id,
+            cep: self.cep.as_deref(),
             completed,
         };
         match job.kind.as_str() {
@@ -197,6 +221,10 @@ impl Worker {
                     crate::followup::run(&jc, &id, &purpose, sent_at).await
                 }
                 _ => Outcome::Dead("missing quote_id or purpose".into()),
+            },
+            crate::CEP_LOOKUP_JOB => match (field("order_id"), field("cep")) {
+                (Some(id), Some(cep)) => crate::cep::handle(&jc, &id, &cep).await,
+                _ => Outcome::Dead("missing order_id or cep".into()),
             },
             other => Outcome::Dead(format!("unknown job kind {other:?}")),
         }

@@ -196,6 +196,11 @@ pub const VARIABLES: &[Variable] = &[
         "days raw webhook payloads are kept (LGPD); the worker deletes older ones",
     ),
     var(
+        "ORCAZAP_CEP_API_BASE",
+        Value("https://viacep.com.br"),
+        "CEP look-up service in ViaCEP's format (`GET {base}/ws/{cep}/json/`) that fills an order's street, bairro and city; `off` turns it off",
+    ),
+    var(
         "ORCAZAP_SENTRY_DSN",
         NONE,
         "Sentry DSN: errors and panics, scrubbed of secrets and message bodies",

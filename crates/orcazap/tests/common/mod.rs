@@ -55,6 +55,15 @@ pub fn config_for(url: &str, graph_url: &str) -> Config {
 impl TestApp {
     /// None when the engine is not available here (PostgreSQL without its URL, outside CI).
     pub async fn start(engine: Engine) -> Option<TestApp> {
+        TestApp::start_with(engine, |_| {}).await
+    }
+
+    /// As [`TestApp::start`], with the worker's configuration changed by `tune` (a CEP
+    /// service, …).
+    pub async fn start_with(
+        engine: Engine,
+        tune: impl FnOnce(&mut worker::WorkerConfig),
+    ) -> Option<TestApp> {
         let tdb = TestDb::new(engine).await?;
         let graph = MockGraph::start(ACCESS_TOKEN).await;
         let cfg = config_for(&tdb.url, &graph.url);
@@ -81,6 +90,7 @@ impl TestApp {
         wc.retry_cap = std::time::Duration::from_millis(5);
         // Quote links point at this server's public site, as `run` derives it.
         wc.public_url = format!("http://localhost:{}", addr.port());
+        tune(&mut wc);
         // Tiny backoffs so retries happen within the test.
         let graph_client = whatsapp::graph::GraphClient::new(whatsapp::graph::GraphConfig {
             base_url: graph.url.clone(),

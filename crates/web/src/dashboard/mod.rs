@@ -16,6 +16,7 @@ pub mod hand_quote;
 pub mod handoff;
 pub mod login;
 pub mod meta_templates;
+pub mod orders;
 pub mod overview;
 pub mod quick_replies;
 pub mod quotes;
@@ -123,6 +124,9 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             "/modelos-whatsapp",
             get(change::page::<meta_templates::MetaTemplatesPage>),
         )
+        .route("/pedidos", get(orders::list))
+        .route("/pedidos/{id}/pago", post(orders::mark_paid))
+        .route("/pedidos/{id}/entregue", post(orders::mark_delivered))
         .route("/orcamentos", get(quotes::list))
         .route("/orcamentos/{id}", get(quotes::detail))
         .route("/catalogo", get(catalog::page))

@@ -46,6 +46,8 @@ pub fn notice(code: Option<&str>) -> Option<&'static str> {
         "modelo-enviado" => "Modelo salvo e enviado à Meta para análise. O status muda quando a Meta responder.",
         "atualizando" => "Consultando a Meta: os status aparecem em instantes (recarregue a página).",
         "reativado" => "O cliente volta a receber lembretes e avisos da loja.",
+        "pedido-pago" => "Pedido marcado como pago.",
+        "pedido-entregue" => "Pedido marcado como entregue.",
         _ => return None,
     })
 }

@@ -1,0 +1,2 @@
+DROP TABLE cep_cache;
+DROP TABLE orders;
