@@ -172,10 +172,10 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: None,
     },
     Migration {
-        version: 16,
+        version: 15,
         name: "orders",
-        up: include_str!("../migrations/0016_orders.up.sql"),
-        down: include_str!("../migrations/0016_orders.down.sql"),
+        up: include_str!("../migrations/0015_orders.up.sql"),
+        down: include_str!("../migrations/0015_orders.down.sql"),
         postgres: None,
     },
 ];
