@@ -1,4 +1,4 @@
-//! Orders (issue 15 item 4; migration 0016): a won quote with its delivery address and its
+//! Orders (issue 15 item 4; migration 0015): a won quote with its delivery address and its
 //! payment state (aguardando → pago → entregue), and the CEP look-up cache.
 
 use sqlx::any::AnyRow;
