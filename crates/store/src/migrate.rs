@@ -171,6 +171,15 @@ pub const MIGRATIONS: &[Migration] = &[
         down: include_str!("../migrations/0014_meta_templates_opt_out.down.sql"),
         postgres: None,
     },
+    // 15 and 16 belong to other branches (merged separately); versions stay 1..=N once
+    // they are in.
+    Migration {
+        version: 17,
+        name: "onboarding",
+        up: include_str!("../migrations/0017_onboarding.up.sql"),
+        down: include_str!("../migrations/0017_onboarding.down.sql"),
+        postgres: None,
+    },
 ];
 
 /// The schema version this binary expects.
