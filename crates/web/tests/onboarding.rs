@@ -326,6 +326,24 @@ async fn a_new_store_follows_its_checklist_to_a_test_quote(app: &TestApp) {
         "the quote with its total reaches the test chat: {bodies:?}"
     );
     assert_eq!(progress(&s.page("/").await), "5 de 6 passos");
+
+    // The real number (manual form): all done, the checklist collapses into one line that
+    // still asks to review the example prices.
+    s.post_form(
+        "/whatsapp",
+        &[
+            ("phone_number_id", "100000000000077"),
+            ("waba_id", "200000000000077"),
+            ("display", "+55 11 95555-0000"),
+            ("token", "EAAG-casa-da-telha"),
+        ],
+    )
+    .await
+    .expect_status(303);
+    let home = s.page("/").await;
+    assert!(!home.contains("onboarding-progress"), "{home}");
+    assert!(home.contains("Tudo pronto"), "{home}");
+    assert!(home.contains(&format!("de {} produtos da lista típica", n - 1)));
 }
 
 async fn the_store_form_refuses_a_bad_cnpj_and_loses_nothing(app: &TestApp) {
@@ -440,6 +458,21 @@ async fn test_chats_are_isolated_between_stores(app: &TestApp) {
     // number; the WhatsApp page still shows the real one.
     let wa = demo.page("/whatsapp").await;
     assert!(wa.contains(&app.demo.pnid) && !wa.contains(&a.phone_number_id));
+    // A Meta id never starts with 0: the WhatsApp form refuses one (it would be a test channel).
+    let refused = demo
+        .post_form(
+            "/whatsapp",
+            &[
+                ("phone_number_id", "0123456789012345"),
+                ("waba_id", ""),
+                ("display", ""),
+                ("token", ""),
+            ],
+        )
+        .await
+        .page_with_status(422)
+        .await;
+    assert!(refused.contains("não começa com 0"), "{refused}");
     // A write without the CSRF header is refused.
     let r = app
         .http
