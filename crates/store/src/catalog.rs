@@ -63,7 +63,8 @@ pub async fn list_conn(
         .collect()
 }
 
-/// Inserts or updates an item by SKU, replacing its aliases. Returns the item id.
+/// Inserts or updates an item by SKU, replacing its aliases. Returns the item id. Saving an
+/// item is the owner's word on its price: a typical-list mark (`crate::onboarding`) is cleared.
 pub async fn upsert(
     c: &mut AnyConnection,
     tenant_id: &str,
@@ -74,7 +75,8 @@ pub async fn upsert(
         "INSERT INTO catalog_items (id, tenant_id, sku, name, unit, price_cents, cost_cents, weight_grams, active, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
          ON CONFLICT (tenant_id, sku) DO UPDATE SET name = excluded.name, unit = excluded.unit, price_cents = excluded.price_cents,
-           cost_cents = excluded.cost_cents, weight_grams = excluded.weight_grams, active = excluded.active, updated_at = excluded.updated_at
+           cost_cents = excluded.cost_cents, weight_grams = excluded.weight_grams, active = excluded.active, updated_at = excluded.updated_at,
+           price_review = 0
          RETURNING id",
     )
     .bind(new_id())

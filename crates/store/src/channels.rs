@@ -103,8 +103,11 @@ pub async fn by_id(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Channel>
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
+/// The store's WhatsApp numbers at Meta; its test channel ([`TEST_PNID_PREFIX`]) is not one.
 pub async fn for_tenant(db: &Db, tenant_id: &str) -> Result<Vec<Channel>, StoreError> {
-    let sql = format!("SELECT {COLS} FROM channels WHERE tenant_id = $1 ORDER BY created_at");
+    let sql = format!(
+        "SELECT {COLS} FROM channels WHERE tenant_id = $1 AND phone_number_id NOT LIKE '{TEST_PNID_PREFIX}%' ORDER BY created_at"
+    );
     let rows = sqlx::query(&sql)
         .bind(tenant_id)
         .fetch_all(db.read())
@@ -205,4 +208,54 @@ pub async fn update_ids(
         return Err(StoreError::NotFound);
     }
     Ok(())
+}
+
+/// A store's test channel (the onboarding simulator, issue 17) has a `phone_number_id` that
+/// starts with `0`: digits as Meta's are (the webhook and the Graph mock read it like any
+/// other), but Meta's ids are integers and never start with a zero, so no real number is
+/// ever taken for a test channel or the other way round.
+pub const TEST_PNID_PREFIX: &str = "0";
+
+pub fn is_test_pnid(phone_number_id: &str) -> bool {
+    phone_number_id.starts_with(TEST_PNID_PREFIX)
+}
+
+/// The store's test channel, if it has one.
+pub async fn test_channel(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+) -> Result<Option<Channel>, StoreError> {
+    let sql = format!(
+        "SELECT {COLS} FROM channels WHERE tenant_id = $1 AND phone_number_id LIKE '{TEST_PNID_PREFIX}%' ORDER BY created_at"
+    );
+    let row = sqlx::query(&sql)
+        .bind(tenant_id)
+        .fetch_optional(&mut *c)
+        .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+/// The store's test channel, created on first use: a fresh 16-digit id starting with
+/// [`TEST_PNID_PREFIX`], no WABA, and the given (encrypted) token for the fake Graph API.
+pub async fn ensure_test_channel(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    access_token_enc: &str,
+    key_version: i64,
+) -> Result<Channel, StoreError> {
+    if let Some(ch) = test_channel(c, tenant_id).await? {
+        return Ok(ch);
+    }
+    let n = uuid::Uuid::new_v4().as_u128() % 1_000_000_000_000_000;
+    let pnid = format!("{TEST_PNID_PREFIX}{n:015}");
+    create(
+        c,
+        tenant_id,
+        &pnid,
+        "",
+        "Número de teste",
+        Some(access_token_enc),
+        key_version,
+    )
+    .await
 }

@@ -28,6 +28,7 @@ pub mod messages;
 pub mod meta_templates;
 pub mod migrate;
 pub mod notify;
+pub mod onboarding;
 pub mod operator;
 pub mod opt_out;
 pub mod orders;

@@ -559,7 +559,29 @@ pub async fn outbound_for_wa_id(
     wa_id: &str,
     after_ms: i64,
 ) -> Result<Vec<Message>, StoreError> {
-    for_wa_id(db, tenant_id, wa_id, after_ms, true).await
+    for_wa_id(db, tenant_id, None, wa_id, after_ms, true).await
+}
+
+/// [`outbound_for_wa_id`] and [`chat_with_wa_id`] on one channel only: a store's test chat
+/// (issue 17) never shows what the bot told a real customer with the same number.
+pub async fn outbound_for_wa_id_on(
+    db: &Db,
+    tenant_id: &str,
+    channel_id: &str,
+    wa_id: &str,
+    after_ms: i64,
+) -> Result<Vec<Message>, StoreError> {
+    for_wa_id(db, tenant_id, Some(channel_id), wa_id, after_ms, true).await
+}
+
+pub async fn chat_with_wa_id_on(
+    db: &Db,
+    tenant_id: &str,
+    channel_id: &str,
+    wa_id: &str,
+    after_ms: i64,
+) -> Result<Vec<Message>, StoreError> {
+    for_wa_id(db, tenant_id, Some(channel_id), wa_id, after_ms, false).await
 }
 
 /// Every message with one WhatsApp number after a time, both ways, oldest first: the
@@ -570,12 +592,13 @@ pub async fn chat_with_wa_id(
     wa_id: &str,
     after_ms: i64,
 ) -> Result<Vec<Message>, StoreError> {
-    for_wa_id(db, tenant_id, wa_id, after_ms, false).await
+    for_wa_id(db, tenant_id, None, wa_id, after_ms, false).await
 }
 
 async fn for_wa_id(
     db: &Db,
     tenant_id: &str,
+    channel_id: Option<&str>,
     wa_id: &str,
     after_ms: i64,
     outbound_only: bool,
@@ -585,16 +608,20 @@ async fn for_wa_id(
     } else {
         ""
     };
+    let channel = if channel_id.is_some() {
+        "AND conversation_id IN (SELECT id FROM conversations WHERE tenant_id = $1 AND channel_id = $4)"
+    } else {
+        ""
+    };
     let sql = format!(
-        "SELECT {COLS} FROM messages WHERE tenant_id = $1 {direction} AND created_at > $3
+        "SELECT {COLS} FROM messages WHERE tenant_id = $1 {direction} {channel} AND created_at > $3
          AND contact_id = (SELECT id FROM contacts WHERE tenant_id = $1 AND wa_id = $2) ORDER BY created_at, id"
     );
-    let rows = sqlx::query(&sql)
-        .bind(tenant_id)
-        .bind(wa_id)
-        .bind(after_ms)
-        .fetch_all(db.read())
-        .await?;
+    let mut q = sqlx::query(&sql).bind(tenant_id).bind(wa_id).bind(after_ms);
+    if let Some(ch) = channel_id {
+        q = q.bind(ch);
+    }
+    let rows = q.fetch_all(db.read()).await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 

@@ -178,6 +178,13 @@ pub const MIGRATIONS: &[Migration] = &[
         down: include_str!("../migrations/0015_orders.down.sql"),
         postgres: None,
     },
+    Migration {
+        version: 16,
+        name: "onboarding",
+        up: include_str!("../migrations/0016_onboarding.up.sql"),
+        down: include_str!("../migrations/0016_onboarding.down.sql"),
+        postgres: None,
+    },
 ];
 
 /// The schema version this binary expects.

@@ -74,6 +74,18 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/dashboard/overview.html"),
     ),
     (
+        "dashboard/_checklist.html",
+        include_str!("../templates/dashboard/_checklist.html"),
+    ),
+    (
+        "dashboard/store_data.html",
+        include_str!("../templates/dashboard/store_data.html"),
+    ),
+    (
+        "dashboard/simulator.html",
+        include_str!("../templates/dashboard/simulator.html"),
+    ),
+    (
         "dashboard/approvals.html",
         include_str!("../templates/dashboard/approvals.html"),
     ),

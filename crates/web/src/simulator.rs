@@ -1,4 +1,12 @@
-//! Demo mode only: the WhatsApp simulator page and the fake Graph API endpoint.
+//! The WhatsApp simulator and the fake Graph API endpoint.
+//!
+//! Two simulators share this code: the demo store's on `BASE/simulator` (demo mode only), and
+//! a store's own test chat on `{slug}.BASE/simulador` (any signed-in owner, issue 17): the
+//! latter writes to the store's test channel (`store::channels::ensure_test_channel`), so
+//! the bot answers with that store's catalog and rules, and a store only ever reads its own
+//! messages (the tenant comes from the session, never from the request). The worker's
+//! replies to a test channel are answered inside its Graph client by the built-in fake Graph
+//! API (`whatsapp::graph::is_test_channel`): they never reach Meta, in any mode.
 //!
 //! The page never talks to the database directly about inbound messages: it asks the
 //! server to build a payload in Meta's exact format, sign it with the app secret and POST it
@@ -34,22 +42,38 @@ struct View {
     since_ms: i64,
 }
 
-fn view_mac(secret: &SecretString, phone: &str, since_ms: i64) -> String {
-    // Domain-separated from webhook signatures, which use the same key.
+/// Whose simulator: the store (tenant), the number it writes to and where its view cookie
+/// lives.
+pub struct Scope {
+    pub tenant_id: String,
+    pub phone_number_id: String,
+    /// Only this channel's messages are shown (a store's test channel); `None` for the demo.
+    pub channel_id: Option<String>,
+    /// The simulator's path (`/simulator` or `/simulador`): the view cookie's path.
+    pub path: &'static str,
+}
+
+fn view_mac(secret: &SecretString, scope: &Scope, phone: &str, since_ms: i64) -> String {
+    // Domain-separated from webhook signatures, which use the same key, and bound to the
+    // store: a view of one store's test chat means nothing on another.
     whatsapp::signature::sign(
         secret.expose_secret().as_bytes(),
-        format!("orcazap-simulator-view\n{phone}\n{since_ms}").as_bytes(),
+        format!(
+            "orcazap-simulator-view\n{}\n{phone}\n{since_ms}",
+            scope.tenant_id
+        )
+        .as_bytes(),
     )
     .trim_start_matches("sha256=")
     .to_string()
 }
 
-fn view_of(headers: &HeaderMap, secret: &SecretString) -> Option<View> {
+fn view_of(headers: &HeaderMap, secret: &SecretString, scope: &Scope) -> Option<View> {
     let raw = cookie_value(headers, VIEW_COOKIE)?;
     let mut parts = raw.splitn(3, '.');
     let (phone, since, mac) = (parts.next()?, parts.next()?, parts.next()?);
     let since_ms: i64 = since.parse().ok()?;
-    tokens_match(mac, &view_mac(secret, phone, since_ms)).then(|| View {
+    tokens_match(mac, &view_mac(secret, scope, phone, since_ms)).then(|| View {
         phone: phone.to_string(),
         since_ms,
     })
@@ -102,12 +126,36 @@ fn same_origin(headers: &HeaderMap) -> bool {
     json && site_ok
 }
 
+/// The demo store's simulator.
+async fn demo_scope(state: &AppState) -> Result<Scope, AppError> {
+    let tenant = store::tenants::by_slug(&state.db, DEMO_SLUG)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Scope {
+        tenant_id: tenant.id,
+        phone_number_id: state.cfg.demo_phone_number_id.clone(),
+        channel_id: None,
+        path: "/simulator",
+    })
+}
+
 pub async fn send(
     State(state): State<AppState>,
     headers: HeaderMap,
     Json(form): Json<SendForm>,
 ) -> Result<Response, AppError> {
-    if !same_origin(&headers) {
+    let scope = demo_scope(&state).await?;
+    send_as(&state, &headers, form, &scope).await
+}
+
+/// Posts the customer's message to the real webhook as Meta would, for `scope`'s number.
+pub async fn send_as(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: SendForm,
+    scope: &Scope,
+) -> Result<Response, AppError> {
+    if !same_origin(headers) {
         return Err(AppError::Forbidden);
     }
     let phone = domain::ids::WaId::parse(&form.phone).map_err(AppError::BadRequest)?;
@@ -119,11 +167,11 @@ pub async fn send(
     let name = (!form.name.trim().is_empty()).then(|| form.name.trim().to_string());
     let now = store::now_ms();
     // The same number keeps its start; a new number starts a new conversation view.
-    let since_ms = view_of(&headers, secret)
+    let since_ms = view_of(headers, secret, scope)
         .filter(|v| v.phone == phone.as_str())
         .map_or(now, |v| v.since_ms);
     let wamid = format!("wamid.SIM{}", uuid::Uuid::now_v7().simple());
-    let pnid = &state.cfg.demo_phone_number_id;
+    let pnid = &scope.phone_number_id;
     let body = match (&form.button_id, &form.button_title) {
         (Some(id), Some(title)) if form.list_reply => whatsapp::webhook::build_list_reply_webhook(
             pnid,
@@ -185,9 +233,9 @@ pub async fn send(
         &format!(
             "{}.{since_ms}.{}",
             phone.as_str(),
-            view_mac(secret, phone.as_str(), since_ms)
+            view_mac(secret, scope, phone.as_str(), since_ms)
         ),
-        "/simulator",
+        scope.path,
         24 * 3600,
         state.cfg.https,
     );
@@ -211,23 +259,44 @@ pub async fn messages(
     headers: HeaderMap,
     Query(q): Query<MessagesQuery>,
 ) -> Result<Response, AppError> {
+    let scope = demo_scope(&state).await?;
+    messages_as(&state, &headers, q, &scope).await
+}
+
+pub async fn messages_as(
+    state: &AppState,
+    headers: &HeaderMap,
+    q: MessagesQuery,
+    scope: &Scope,
+) -> Result<Response, AppError> {
     let phone = domain::ids::WaId::parse(&q.phone).map_err(AppError::BadRequest)?;
     let view = state
         .cfg
         .whatsapp_app_secret
         .as_ref()
-        .and_then(|secret| view_of(&headers, secret))
+        .and_then(|secret| view_of(headers, secret, scope))
         .filter(|v| v.phone == phone.as_str());
     let Some(view) = view else {
         // Nothing written from this browser as this number (yet): nothing to show.
         return Ok(Json(json!({ "messages": [] })).into_response());
     };
     let after = q.after.max(view.since_ms);
-    let tenant = store::tenants::by_slug(&state.db, DEMO_SLUG)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let msgs =
-        store::messages::outbound_for_wa_id(&state.db, &tenant.id, phone.as_str(), after).await?;
+    let msgs = match &scope.channel_id {
+        Some(ch) => {
+            store::messages::outbound_for_wa_id_on(
+                &state.db,
+                &scope.tenant_id,
+                ch,
+                phone.as_str(),
+                after,
+            )
+            .await?
+        }
+        None => {
+            store::messages::outbound_for_wa_id(&state.db, &scope.tenant_id, phone.as_str(), after)
+                .await?
+        }
+    };
     let out: Vec<serde_json::Value> = msgs
         .iter()
         .filter(|m| m.status != MessageStatus::Pending)
@@ -273,21 +342,34 @@ pub async fn conversation(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
+    let scope = demo_scope(&state).await?;
+    conversation_as(&state, &headers, &scope).await
+}
+
+pub async fn conversation_as(
+    state: &AppState,
+    headers: &HeaderMap,
+    scope: &Scope,
+) -> Result<Response, AppError> {
     let view = state
         .cfg
         .whatsapp_app_secret
         .as_ref()
-        .and_then(|secret| view_of(&headers, secret));
+        .and_then(|secret| view_of(headers, secret, scope));
     let Some(view) = view else {
         return Ok(Json(json!({ "phone": null, "since": null, "messages": [] })).into_response());
     };
-    let tenant = store::tenants::by_slug(&state.db, DEMO_SLUG)
-        .await?
-        .ok_or(AppError::NotFound)?;
     // The first message itself was written at `since_ms`; the view starts a moment before.
-    let msgs =
-        store::messages::chat_with_wa_id(&state.db, &tenant.id, &view.phone, view.since_ms - 1)
-            .await?;
+    let from = view.since_ms - 1;
+    let msgs = match &scope.channel_id {
+        Some(ch) => {
+            store::messages::chat_with_wa_id_on(&state.db, &scope.tenant_id, ch, &view.phone, from)
+                .await?
+        }
+        None => {
+            store::messages::chat_with_wa_id(&state.db, &scope.tenant_id, &view.phone, from).await?
+        }
+    };
     let out: Vec<serde_json::Value> = msgs
         .iter()
         .filter(|m| m.status != MessageStatus::Pending)

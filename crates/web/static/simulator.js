@@ -1,7 +1,12 @@
-// The WhatsApp simulator: posts customer messages to /simulator/send (which signs and
-// delivers a real webhook) and polls /simulator/messages for the bot's answers.
+// The WhatsApp simulator: posts customer messages to BASE/send (which signs and delivers a
+// real webhook) and polls BASE/messages for the bot's answers. BASE is /simulator (the demo
+// store, on the public site) or /simulador (a store's own test chat, in its dashboard, where
+// writes carry the session's CSRF token).
 (function () {
   "use strict";
+  var root = document.querySelector("[data-sim-base]");
+  var base = root ? root.getAttribute("data-sim-base") : "/simulator";
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var chat = document.getElementById("chat");
   var phone = document.getElementById("phone");
   var name = document.getElementById("name");
@@ -39,9 +44,11 @@
   }
 
   function post(payload) {
-    return fetch("/simulator/send", {
+    var headers = { "Content-Type": "application/json" };
+    if (csrfMeta) { headers["X-CSRF-Token"] = csrfMeta.getAttribute("content"); }
+    return fetch(base + "/send", {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: headers,
       body: JSON.stringify(payload),
     }).then(function (r) {
       if (!r.ok) { return r.text().then(function (t) { bubble("bot", "⚠️ " + t); }); }
@@ -147,7 +154,7 @@
   }
 
   function poll() {
-    fetch("/simulator/messages?phone=" + encodeURIComponent(phone.value) + "&after=" + since)
+    fetch(base + "/messages?phone=" + encodeURIComponent(phone.value) + "&after=" + since)
       .then(function (r) { return r.ok ? r.json() : { messages: [] }; })
       .then(function (data) { data.messages.forEach(draw); })
       .catch(function () {})
@@ -156,7 +163,7 @@
 
   // A reload draws the conversation this browser is having again (the server remembers it
   // in a signed cookie), both sides, then keeps polling for the bot's answers.
-  fetch("/simulator/conversa")
+  fetch(base + "/conversa")
     .then(function (r) { return r.ok ? r.json() : { messages: [] }; })
     .then(function (data) {
       if (data.phone) {

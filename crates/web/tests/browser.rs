@@ -1338,3 +1338,137 @@ async fn orders_page_in_a_real_browser() {
     assert_eq!(audited, 2);
     d.quit().await;
 }
+
+/// Issue 17 item 1, "done when": a new store goes from `BASE/signup` to an automatic quote in
+/// its own test chat using only the browser — checklist, typical list, rules, a freight rule
+/// and its preview, then the test conversation through the real webhook and worker, on the
+/// store's test channel (answered by the built-in fake Graph API, never Meta). Screenshots of
+/// the checklist at 1280 and 390 px.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn onboarding_from_signup_to_a_test_quote_in_a_real_browser() {
+    let Some((chromedriver, chromium)) = tools() else {
+        return;
+    };
+    let app = TestApp::start(store::Engine::Sqlite).await.expect("sqlite");
+    let apex = format!("http://localhost:{}", app.addr.port());
+    let shop = format!("http://telhas-do-sul.localhost:{}", app.addr.port());
+    let d = Driver::start(chromedriver, chromium).await;
+
+    d.goto(&format!("{apex}/signup")).await;
+    d.type_into("input[name=name]", "Telhas do Sul").await;
+    d.type_into("input[name=slug]", "telhas-do-sul").await;
+    d.type_into("input[name=email]", "dono@telhasdosul.com.br")
+        .await;
+    d.type_into("input[name=password]", "telha vermelha no morro alto")
+        .await;
+    d.click("#signup-submit").await;
+    d.wait_for("#onboarding").await;
+    assert_eq!(d.text("#onboarding-progress").await, "0 de 6 passos");
+    d.screenshot("onboarding-checklist-1280").await;
+    d.window(390, 844).await;
+    d.goto(&format!("{shop}/")).await;
+    d.wait_for("#onboarding").await;
+    assert_eq!(d.sideways_overflow().await, 0, "the checklist fits a phone");
+    d.screenshot("onboarding-checklist-390").await;
+    d.window(1280, 900).await;
+
+    // Catalog: the step's link, then the typical list.
+    d.goto(&format!("{shop}/")).await;
+    d.click("#step-catalogo a").await;
+    d.click("#start-typical").await;
+    d.wait_for("#price-review").await;
+    d.wait_in("#catalog", "Cimento CP-II 50kg").await;
+
+    // Rules: PIX 5%, approval above R$ 5.000,00.
+    d.goto(&format!("{shop}/regras")).await;
+    d.type_into("input[name=pix]", "5").await;
+    d.type_into("input[name=approval_above]", "5.000,00").await;
+    d.click("form[action='/regras'] button[type=submit]").await;
+    d.wait_text("Alterações salvas").await;
+
+    // Freight: one rule, then the preview.
+    d.goto(&format!("{shop}/frete")).await;
+    d.type_into("form[action='/frete'] input[name=label]", "Zona Sul")
+        .await;
+    d.type_into(
+        "form[action='/frete'] input[name=bairros]",
+        "Grajaú, Interlagos",
+    )
+    .await;
+    d.type_into("form[action='/frete'] input[name=base]", "35,00")
+        .await;
+    d.type_into("form[action='/frete'] input[name=per_kg]", "0,10")
+        .await;
+    d.click("form[action='/frete'] button[type=submit]").await;
+    d.wait_text("Alterações salvas").await;
+    d.type_into("#preview-where", "Grajaú").await;
+    d.set_value("#preview-sku", "CIMENTO-CP2-50").await;
+    d.type_into("#preview-qty", "10").await;
+    d.click("#preview-submit").await;
+    // 35,00 + 10 × 50 kg × 0,10.
+    let freight = domain::money::Centavos(3500 + 500 * 10).to_brl();
+    d.wait_in("#preview-answer", &freight).await;
+
+    // The test chat, with the store's own catalog.
+    d.goto(&format!("{shop}/simulador")).await;
+    d.wait_for("#text").await;
+    d.set_value("#phone", "5511955554444").await;
+    d.type_into(
+        "#text",
+        "preciso de 10 sacos de cimento entrega no Grajaú pago no pix",
+    )
+    .await;
+    d.click("#composer button[type=submit]").await;
+    // The bot asks the delivery day with buttons; the customer taps "Amanhã".
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while d.find("#chat .buttons button").await.is_none() {
+        app.drain().await;
+        assert!(Instant::now() < deadline, "the bot never asked the day");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    d.cmd(
+        reqwest::Method::POST,
+        "/execute/sync",
+        Some(json!({ "script": "Array.from(document.querySelectorAll('#chat .buttons button')).find(function (b) { return b.textContent === 'Amanhã'; }).click();", "args": [] })),
+    )
+    .await;
+    let tenant = store::tenants::by_slug(&app.db, "telhas-do-sul")
+        .await
+        .unwrap()
+        .expect("the store exists");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let quote = loop {
+        app.drain().await;
+        let q = store::quotes::list(&app.db, &tenant.id, None, None, None, None, 1)
+            .await
+            .unwrap();
+        if let Some(q) = q.into_iter().next() {
+            break q;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no quote came out of the test chat"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    // 10 × 38,00 (the typical list's example price) − 5% PIX + the previewed freight.
+    assert_eq!(quote.total_cents, 38000 - 1900 + 8500);
+    d.wait_in(
+        "#chat",
+        &domain::money::Centavos(quote.total_cents).to_brl(),
+    )
+    .await;
+    d.screenshot("onboarding-test-chat").await;
+    assert!(
+        app.graph.calls().is_empty(),
+        "Meta never sees a test message"
+    );
+
+    // Back on the overview: catalog, rules, freight and the test conversation are done.
+    d.goto(&format!("{shop}/")).await;
+    assert_eq!(d.text("#onboarding-progress").await, "4 de 6 passos");
+    assert!(d.find("#step-teste.done").await.is_some());
+    assert!(d.find("#step-loja.todo").await.is_some());
+    d.wait_for("#price-review").await;
+    d.quit().await;
+}

@@ -40,6 +40,7 @@ async fn render(
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let items = store::catalog::list(&state.db, &me.tenant.id).await?;
+    let review = store::onboarding::price_review_skus(&state.db, &me.tenant.id).await?;
     let needle =
         q.q.as_deref()
             .map(|s| s.trim().to_lowercase())
@@ -61,6 +62,7 @@ async fn render(
                 price_input => i.price.to_reais(),
                 cost_input => i.cost.to_reais(),
                 aliases => i.aliases.join(", "), active => i.active,
+                review => review.contains(&i.sku),
             }
         })
         .collect();
@@ -73,7 +75,7 @@ async fn render(
         "dashboard/catalog.html",
         "catalogo",
         context! {
-            rows => rows, units => units, total => items.len(), q => q.q.clone(),
+            rows => rows, units => units, total => items.len(), q => q.q.clone(), price_review => review.len(),
             notice => view::notice(q.ok.as_deref()), form => form, errors => errors, csv => csv,
         },
     )?;

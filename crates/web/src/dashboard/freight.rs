@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use domain::money::{limits, Centavos, MoneyLimit};
+use domain::sanitize::storable;
 use minijinja::{context, Value};
 use serde::Deserialize;
 use store::rules::{FreightRuleRow, FreightZoneRow};
@@ -48,7 +49,37 @@ impl FormPage for FreightPage {
         errors: Vec<String>,
         status: StatusCode,
     ) -> Result<Response, AppError> {
+        render_page(
+            state,
+            me,
+            notice,
+            errors,
+            status,
+            &PreviewQuery::default(),
+            None,
+        )
+        .await
+    }
+}
+
+/// The freight page, with the preview's question and answer when there is one.
+async fn render_page(
+    state: &AppState,
+    me: &Me,
+    notice: Option<&str>,
+    errors: Vec<String>,
+    status: StatusCode,
+    q: &PreviewQuery,
+    preview: Option<Value>,
+) -> Result<Response, AppError> {
+    {
         let r = store::rules::load(&state.db, &me.tenant.id).await?;
+        let items: Vec<Value> = store::catalog::list(&state.db, &me.tenant.id)
+            .await?
+            .into_iter()
+            .filter(|s| s.item.active)
+            .map(|s| context! { sku => s.item.sku, name => s.item.name, unit => s.item.unit.label() })
+            .collect();
         let rows: Vec<Value> = r
             .freight
             .iter()
@@ -61,10 +92,150 @@ impl FormPage for FreightPage {
             me,
             "dashboard/freight.html",
             "frete",
-            context! { rows => rows, notice => view::notice(notice), errors => errors },
+            context! {
+                rows => rows, notice => view::notice(notice), errors => errors, items => items, preview => preview,
+                pq => context! { onde => q.onde.clone(), sku => q.sku.clone(), quantidade => q.quantidade.clone() },
+            },
         )?;
         Ok((status, html).into_response())
     }
+}
+
+/// `GET /frete/previa?onde=…&sku=…&quantidade=…`: "quanto custa entregar no CEP X / bairro
+/// Y?". The answer is the worker's own pricing (`domain::pricing::price_quote` with the
+/// store's rules as the worker loads them), for the item and quantity asked, or for an empty
+/// order when none is chosen (the rule's fixed part).
+#[derive(Deserialize, Default)]
+pub struct PreviewQuery {
+    #[serde(default)]
+    onde: String,
+    #[serde(default)]
+    sku: String,
+    #[serde(default)]
+    quantidade: String,
+}
+
+pub async fn preview(
+    State(state): State<AppState>,
+    me: Me,
+    axum::extract::Query(q): axum::extract::Query<PreviewQuery>,
+) -> Result<Response, AppError> {
+    match preview_answer(&state, &me, &q).await? {
+        Ok(answer) => {
+            render_page(&state, &me, None, vec![], StatusCode::OK, &q, Some(answer)).await
+        }
+        Err(errors) => {
+            render_page(
+                &state,
+                &me,
+                None,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &q,
+                None,
+            )
+            .await
+        }
+    }
+}
+
+/// Where a person typed: a CEP (8 digits, with or without the dash) or a bairro's name.
+fn location_of(text: &str) -> Result<domain::slots::Location, String> {
+    let t = storable(text.trim()).into_owned();
+    let digits = t.chars().filter(char::is_ascii_digit).count();
+    if digits > 0
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || c == '-' || c == '.')
+    {
+        return domain::ids::Cep::parse(&t)
+            .map(domain::slots::Location::Cep)
+            .map_err(|_| "CEP inválido: use 8 dígitos, como 04846-000.".to_string());
+    }
+    if t.is_empty() || t.chars().count() > 80 {
+        return Err("Informe um CEP (como 04846-000) ou o nome de um bairro.".into());
+    }
+    Ok(domain::slots::Location::Bairro(t))
+}
+
+async fn preview_answer(
+    state: &AppState,
+    me: &Me,
+    q: &PreviewQuery,
+) -> Result<Result<Value, Vec<String>>, AppError> {
+    let mut errors = Vec::new();
+    let location = location_of(&q.onde).map_err(|e| errors.push(e)).ok();
+    let catalog = store::catalog::list(&state.db, &me.tenant.id).await?;
+    let item = if q.sku.trim().is_empty() {
+        None
+    } else {
+        let found = catalog
+            .iter()
+            .find(|s| s.item.active && s.item.sku == q.sku.trim());
+        if found.is_none() {
+            errors.push("Produto não encontrado no catálogo.".into());
+        }
+        found
+    };
+    let quantity = if item.is_some() {
+        let text = if q.quantidade.trim().is_empty() {
+            "1"
+        } else {
+            q.quantidade.trim()
+        };
+        match text.parse::<domain::money::Quantity>() {
+            Ok(v) if v.thousandths() > 0 && v.check_line().is_ok() => Some(v),
+            _ => {
+                errors.push(
+                    "Quantidade inválida: use um número maior que zero, como 10 ou 2,5.".into(),
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let Some(location) = location else {
+        return Ok(Err(errors));
+    };
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    let rules =
+        worker::tenant_ctx::to_store_rules(&store::rules::load(&state.db, &me.tenant.id).await?);
+    let lines: Vec<(&domain::catalog::CatalogItem, domain::money::Quantity)> =
+        match (item, quantity) {
+            (Some(s), Some(qty)) => vec![(&s.item, qty)],
+            _ => vec![],
+        };
+    let req = domain::pricing::QuoteRequest {
+        lines,
+        unknown: vec![],
+        payment: domain::slots::PaymentMethod::Pix,
+        location: location.clone(),
+        llm_assisted: false,
+        needs_human: false,
+    };
+    let priced = match domain::pricing::price_quote(&req, &rules) {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(vec![format!("Não foi possível calcular: {e}")])),
+    };
+    let weight_grams: i64 = match (item, quantity) {
+        (Some(s), Some(qty)) => {
+            (s.item.weight_grams as i128 * qty.thousandths() as i128 / 1000) as i64
+        }
+        _ => 0,
+    };
+    Ok(Ok(context! {
+        place => location.label_pt(),
+        item => item.map(|s| s.item.name.clone()),
+        quantity => quantity.map(|q| q.to_br()),
+        unit => item.map(|s| s.item.unit.label()),
+        weight => domain::money::Quantity::from_thousandths(weight_grams).to_br(),
+        subtotal => brl(priced.subtotal.0),
+        rule => priced.freight_rule.clone(),
+        freight => priced.freight.map(|f| brl(f.0)),
+        free => priced.freight == Some(Centavos::ZERO),
+    }))
 }
 
 #[derive(Deserialize)]

@@ -17,6 +17,7 @@ pub mod handoff;
 pub mod login;
 pub mod meta_templates;
 pub mod orders;
+pub mod onboarding;
 pub mod overview;
 pub mod quick_replies;
 pub mod quotes;
@@ -25,6 +26,7 @@ pub mod rules;
 pub mod security;
 pub mod team;
 pub mod templates;
+pub mod test_chat;
 mod user_agent;
 pub mod view;
 pub mod whatsapp;
@@ -51,6 +53,16 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/catalogo/itens", post(catalog::save_item))
         .route("/catalogo/{id}/ativo", post(catalog::toggle_active))
         .route("/catalogo/importar", post(catalog::import_csv))
+        .route("/catalogo/lista-tipica", post(onboarding::typical::start))
+        .route(
+            "/loja",
+            get(onboarding::store_page).post(onboarding::save_store),
+        )
+        .route("/frete/previa", get(freight::preview))
+        .route("/simulador", get(test_chat::page))
+        .route("/simulador/send", post(test_chat::send))
+        .route("/simulador/messages", get(test_chat::messages))
+        .route("/simulador/conversa", get(test_chat::conversation))
         .route(
             "/regras",
             get(change::page::<rules::RulesPage>).post(rules::save),

@@ -21,11 +21,12 @@ pub async fn page(
     Query(n): Query<Notice>,
 ) -> Result<Html<String>, AppError> {
     let ctx = numbers(&state, &me).await?;
+    let onboarding = super::onboarding::checklist(&state, &me).await?;
     view::page(
         &me,
         "dashboard/overview.html",
         "inicio",
-        context! { notice => view::notice(n.ok.as_deref()), ..ctx },
+        context! { notice => view::notice(n.ok.as_deref()), onboarding => onboarding, ..ctx },
     )
 }
 

@@ -36,6 +36,7 @@ pub fn notice(code: Option<&str>) -> Option<&'static str> {
         "montado" => "Orçamento montado. Ele precisa de aprovação antes de ir ao cliente: veja os motivos abaixo.",
         "salvo" => "Alterações salvas.",
         "importado" => "Catálogo importado.",
+        "lista-tipica" => "Lista típica adicionada. Os preços são exemplos: revise cada um antes de atender clientes.",
         "senha" => "Senha alterada. As outras sessões foram encerradas.",
         "assumida" => "Você assumiu a conversa: o robô não responde mais até você devolver.",
         "devolvida" => "Conversa devolvida ao robô.",

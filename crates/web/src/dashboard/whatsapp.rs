@@ -120,6 +120,10 @@ pub async fn save(
     let mut errors = Vec::new();
     if pnid.is_empty() || pnid.len() > 32 || !pnid.bytes().all(|b| b.is_ascii_digit()) {
         errors.push("Phone number ID: só números, como aparece no painel da Meta".to_string());
+    } else if store::channels::is_test_pnid(&pnid) {
+        // Meta's ids never start with 0; those are the stores' test channels (docs/onboarding.md).
+        errors
+            .push("Phone number ID: o da Meta não começa com 0; confira no painel da Meta".into());
     }
     if !waba.is_empty() && (waba.len() > 32 || !waba.bytes().all(|b| b.is_ascii_digit())) {
         errors.push("WABA ID: só números".into());

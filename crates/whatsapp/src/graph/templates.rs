@@ -274,6 +274,16 @@ impl GraphClient {
         if message_id.trim().is_empty() {
             return Err(permanent("read receipt without a message id"));
         }
+        if super::is_test_channel(phone_number_id) {
+            let json = serde_json::to_vec(&read_typing_json(message_id)).unwrap_or_default();
+            return super::test_channel::answer(
+                super::test_channel::Call::ReadMark,
+                phone_number_id,
+                token,
+                &json,
+            )
+            .map(drop);
+        }
         let request = self
             .http
             .post(self.messages_url(phone_number_id))
