@@ -171,6 +171,14 @@ pub const MIGRATIONS: &[Migration] = &[
         down: include_str!("../migrations/0014_meta_templates_opt_out.down.sql"),
         postgres: None,
     },
+    // 0015–0017 are other branches' (issue 17); this one keeps its number when they land.
+    Migration {
+        version: 18,
+        name: "billing",
+        up: include_str!("../migrations/0018_billing.up.sql"),
+        down: include_str!("../migrations/0018_billing.down.sql"),
+        postgres: None,
+    },
 ];
 
 /// The schema version this binary expects.
