@@ -46,6 +46,7 @@ pub fn notice(code: Option<&str>) -> Option<&'static str> {
         "modelo-enviado" => "Modelo salvo e enviado à Meta para análise. O status muda quando a Meta responder.",
         "atualizando" => "Consultando a Meta: os status aparecem em instantes (recarregue a página).",
         "reativado" => "O cliente volta a receber lembretes e avisos da loja.",
+        "assinatura" => "Pagamento enviado à Stripe. A assinatura aparece como ativa assim que a Stripe confirmar (em instantes).",
         _ => return None,
     })
 }
@@ -197,6 +198,8 @@ pub fn page(me: &Me, name: &str, nav: &str, ctx: Value) -> Result<Html<String>, 
             store => context! { name => me.tenant.name.clone(), slug => me.tenant.slug.clone() },
             csrf => me.session.csrf_token.clone(),
             waiting_for_person => me.waiting_for_person,
+            billing_on => me.billing_on,
+            billing_banner => super::billing::banner(me),
             nav => nav,
             ..ctx
         },
