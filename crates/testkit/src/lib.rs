@@ -15,11 +15,13 @@ mod fixtures;
 mod graph;
 mod html;
 mod request;
+mod stripe;
 
 pub use app::*;
 pub use fixtures::sent_now;
 pub use graph::{GraphCall, MockGraph};
 pub use html::*;
 pub use request::{Answer, ExpectStatus, Read, Session};
+pub use stripe::*;
 pub use store::both_engines;
 pub use store::testing::{Fixture, TestDb};
