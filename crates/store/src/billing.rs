@@ -115,10 +115,12 @@ pub async fn tenant_of_customer(
     c: &mut AnyConnection,
     customer_id: &str,
 ) -> Result<Option<String>, StoreError> {
-    let row = sqlx::query("SELECT id FROM tenants WHERE stripe_customer_id = $1 ORDER BY created_at LIMIT 1")
-        .bind(customer_id)
-        .fetch_optional(&mut *c)
-        .await?;
+    let row = sqlx::query(
+        "SELECT id FROM tenants WHERE stripe_customer_id = $1 ORDER BY created_at LIMIT 1",
+    )
+    .bind(customer_id)
+    .fetch_optional(&mut *c)
+    .await?;
     Ok(row.map(|r| r.try_get(0)).transpose()?)
 }
 

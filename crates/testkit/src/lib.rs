@@ -22,6 +22,6 @@ pub use fixtures::sent_now;
 pub use graph::{GraphCall, MockGraph};
 pub use html::*;
 pub use request::{Answer, ExpectStatus, Read, Session};
-pub use stripe::*;
 pub use store::both_engines;
 pub use store::testing::{Fixture, TestDb};
+pub use stripe::*;

@@ -75,7 +75,14 @@ impl StripeMock {
     }
 
     /// An invoice of `customer` (amounts in centavos), listed by `GET /v1/invoices`.
-    pub fn add_invoice(&self, customer: &str, number: &str, total: i64, status: &str, created: i64) {
+    pub fn add_invoice(
+        &self,
+        customer: &str,
+        number: &str,
+        total: i64,
+        status: &str,
+        created: i64,
+    ) {
         let paid = if status == "paid" { total } else { 0 };
         let inv = json!({
             "id": format!("in_{}", number.replace('-', "")),
@@ -184,17 +191,24 @@ fn admit(
 }
 
 fn missing(p: &HashMap<String, String>, names: &[&str]) -> Option<Response> {
-    names.iter().find(|n| p.get(**n).is_none_or(|v| v.is_empty())).map(|n| {
-        stripe_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            &format!("Missing required param: {n}."),
-            Some(n),
-        )
-    })
+    names
+        .iter()
+        .find(|n| p.get(**n).is_none_or(|v| v.is_empty()))
+        .map(|n| {
+            stripe_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                &format!("Missing required param: {n}."),
+                Some(n),
+            )
+        })
 }
 
-async fn checkout(State(inner): State<Arc<Mutex<Inner>>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn checkout(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let p = form(&body);
     if let Some(r) = admit(&inner, "POST", "/v1/checkout/sessions", &headers, p.clone()) {
         return r;
@@ -203,7 +217,12 @@ async fn checkout(State(inner): State<Arc<Mutex<Inner>>>, headers: HeaderMap, bo
         return r;
     }
     if p["mode"] != "subscription" && p["mode"] != "payment" && p["mode"] != "setup" {
-        return stripe_error(StatusCode::BAD_REQUEST, "invalid_request_error", "Invalid mode.", Some("mode"));
+        return stripe_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "Invalid mode.",
+            Some("mode"),
+        );
     }
     let id = format!("cs_test_{}", uuid::Uuid::new_v4().simple());
     Json(json!({
@@ -218,9 +237,19 @@ async fn checkout(State(inner): State<Arc<Mutex<Inner>>>, headers: HeaderMap, bo
     .into_response()
 }
 
-async fn portal(State(inner): State<Arc<Mutex<Inner>>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn portal(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let p = form(&body);
-    if let Some(r) = admit(&inner, "POST", "/v1/billing_portal/sessions", &headers, p.clone()) {
+    if let Some(r) = admit(
+        &inner,
+        "POST",
+        "/v1/billing_portal/sessions",
+        &headers,
+        p.clone(),
+    ) {
         return r;
     }
     if let Some(r) = missing(&p, &["customer"]) {
@@ -249,7 +278,8 @@ async fn invoices(
         .get("customer")
         .and_then(|c| inner.lock().unwrap().invoices.get(c).cloned())
         .unwrap_or_default();
-    Json(json!({"object": "list", "url": "/v1/invoices", "has_more": false, "data": data})).into_response()
+    Json(json!({"object": "list", "url": "/v1/invoices", "has_more": false, "data": data}))
+        .into_response()
 }
 
 /// A Stripe event as Stripe delivers it (`created` in unix seconds).
@@ -296,11 +326,19 @@ pub fn billing_config(stripe: &StripeMock) -> web::billing::BillingConfig {
 
 impl crate::TestApp {
     /// A Stripe webhook delivery on the API host, signed at unix time `t` with `secret`.
-    pub fn stripe_webhook_signed(&self, body: &str, secret: &str, t: i64) -> reqwest::RequestBuilder {
-        self.post_on(&format!("api.localhost:{}", self.addr.port()), "/webhooks/stripe")
-            .header("content-type", "application/json")
-            .header("stripe-signature", stripe_signature(secret, t, body))
-            .body(body.to_string())
+    pub fn stripe_webhook_signed(
+        &self,
+        body: &str,
+        secret: &str,
+        t: i64,
+    ) -> reqwest::RequestBuilder {
+        self.post_on(
+            &format!("api.localhost:{}", self.addr.port()),
+            "/webhooks/stripe",
+        )
+        .header("content-type", "application/json")
+        .header("stripe-signature", stripe_signature(secret, t, body))
+        .body(body.to_string())
     }
 
     /// A Stripe webhook delivery signed now with the endpoint secret, as Stripe sends it.

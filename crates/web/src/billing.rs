@@ -339,7 +339,9 @@ async fn apply(
             }
             let sub_id = text(obj, "id");
             let item = obj.pointer("/items/data/0");
-            let price = item.and_then(|i| i.pointer("/price/id")).and_then(|p| p.as_str());
+            let price = item
+                .and_then(|i| i.pointer("/price/id"))
+                .and_then(|p| p.as_str());
             // `current_period_end` moved from the subscription to its items in newer API versions.
             let period_end = obj
                 .get("current_period_end")
@@ -456,8 +458,14 @@ pub async fn checkout_session(
         ("line_items[0][quantity]", "1".to_string()),
         ("client_reference_id", tenant_id.to_string()),
         ("metadata[tenant_id]", tenant_id.to_string()),
-        ("subscription_data[metadata][tenant_id]", tenant_id.to_string()),
-        ("success_url", format!("{store_url}/assinatura?ok=assinatura")),
+        (
+            "subscription_data[metadata][tenant_id]",
+            tenant_id.to_string(),
+        ),
+        (
+            "success_url",
+            format!("{store_url}/assinatura?ok=assinatura"),
+        ),
         ("cancel_url", format!("{store_url}/assinatura")),
         ("locale", "pt-BR".to_string()),
     ];
@@ -552,14 +560,26 @@ mod tests {
         assert_eq!(verify_signature(SECRET, body, Some(&h), t, 300), Ok(()));
         // Several v1 (secret rotation): one matching is enough; v0 is ignored.
         let h2 = format!("t={t},v1={},v0=abc,v1={good}", "00".repeat(32));
-        assert_eq!(verify_signature(SECRET, body, Some(&h2), t + 299, 300), Ok(()));
+        assert_eq!(
+            verify_signature(SECRET, body, Some(&h2), t + 299, 300),
+            Ok(())
+        );
         let bad = |h: &str| verify_signature(SECRET, body, Some(h), t, 300);
-        assert_eq!(bad(&format!("t={t},v1={}", "00".repeat(32))), Err(SignatureError::Mismatch));
+        assert_eq!(
+            bad(&format!("t={t},v1={}", "00".repeat(32))),
+            Err(SignatureError::Mismatch)
+        );
         assert_eq!(bad(&format!("v1={good}")), Err(SignatureError::Malformed));
         assert_eq!(bad(&format!("t={t}")), Err(SignatureError::Malformed));
         assert_eq!(bad("garbage"), Err(SignatureError::Malformed));
-        assert_eq!(bad(&format!("t=x,v1={good}")), Err(SignatureError::Malformed));
-        assert_eq!(verify_signature(SECRET, body, None, t, 300), Err(SignatureError::Missing));
+        assert_eq!(
+            bad(&format!("t=x,v1={good}")),
+            Err(SignatureError::Malformed)
+        );
+        assert_eq!(
+            verify_signature(SECRET, body, None, t, 300),
+            Err(SignatureError::Missing)
+        );
         // Another body, another secret.
         assert_eq!(
             verify_signature(SECRET, b"{}", Some(&h), t, 300),

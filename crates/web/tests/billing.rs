@@ -94,7 +94,13 @@ async fn approval_reasons(app: &TestApp, quote_id: &str) -> Vec<ApprovalReason> 
 }
 
 async fn a_signature_made_like_stripe_is_accepted_and_a_bad_or_old_one_is_not(b: &Billed) {
-    let body = sub_event(b, "evt_sig_1", "customer.subscription.updated", "active", now());
+    let body = sub_event(
+        b,
+        "evt_sig_1",
+        "customer.subscription.updated",
+        "active",
+        now(),
+    );
     // A wrong secret, a tampered body, no header, a timestamp outside the 300 s tolerance
     // either way: 400, the same short answer for all, and nothing recorded.
     for (sig_body, secret, t, why) in [
@@ -110,7 +116,10 @@ async fn a_signature_made_like_stripe_is_accepted_and_a_bad_or_old_one_is_not(b:
     ] {
         let sig = stripe_signature(secret, t, sig_body);
         let r = b
-            .post_on(&format!("api.localhost:{}", b.addr.port()), "/webhooks/stripe")
+            .post_on(
+                &format!("api.localhost:{}", b.addr.port()),
+                "/webhooks/stripe",
+            )
             .header("stripe-signature", sig)
             .header("content-type", "application/json")
             .body(body.clone())
@@ -124,7 +133,10 @@ async fn a_signature_made_like_stripe_is_accepted_and_a_bad_or_old_one_is_not(b:
         );
     }
     let r = b
-        .post_on(&format!("api.localhost:{}", b.addr.port()), "/webhooks/stripe")
+        .post_on(
+            &format!("api.localhost:{}", b.addr.port()),
+            "/webhooks/stripe",
+        )
         .body(body.clone())
         .answer()
         .await;
@@ -184,7 +196,13 @@ async fn malformed_and_unknown_events(b: &Billed) {
 
 async fn a_replayed_or_duplicated_event_changes_nothing(b: &Billed) {
     let t = now();
-    let past_due = sub_event(b, "evt_pd", "customer.subscription.updated", "past_due", t - 60);
+    let past_due = sub_event(
+        b,
+        "evt_pd",
+        "customer.subscription.updated",
+        "past_due",
+        t - 60,
+    );
     let active = sub_event(b, "evt_ok", "customer.subscription.updated", "active", t);
     assert_eq!(deliver(b, &past_due).await, (200, "applied".to_string()));
     assert_eq!(status_of(b).await.status, "past_due");
@@ -194,7 +212,13 @@ async fn a_replayed_or_duplicated_event_changes_nothing(b: &Billed) {
     assert_eq!(status_of(b).await.status, "active");
 
     // The same new event delivered three times at once: processed once.
-    let canceled = sub_event(b, "evt_cancel", "customer.subscription.deleted", "canceled", t + 5);
+    let canceled = sub_event(
+        b,
+        "evt_cancel",
+        "customer.subscription.deleted",
+        "canceled",
+        t + 5,
+    );
     let (r1, r2, r3) = tokio::join!(
         deliver(b, &canceled),
         deliver(b, &canceled),
@@ -215,7 +239,13 @@ async fn an_older_event_arriving_late_does_not_overwrite_a_newer_state(b: &Bille
     let t = now();
     // Stripe sent "active" (t) after "past_due" (t - 100), but "active" arrives first.
     let newer = sub_event(b, "evt_new", "customer.subscription.updated", "active", t);
-    let older = sub_event(b, "evt_old", "customer.subscription.updated", "past_due", t - 100);
+    let older = sub_event(
+        b,
+        "evt_old",
+        "customer.subscription.updated",
+        "past_due",
+        t - 100,
+    );
     assert_eq!(deliver(b, &newer).await, (200, "applied".to_string()));
     assert_eq!(deliver(b, &older).await, (200, "stale".to_string()));
     let s = status_of(b).await;
@@ -259,10 +289,19 @@ async fn past_due_keeps_automatic_quotes_during_the_grace_period_only(b: &Billed
     let day = 86_400;
     // Past due since yesterday: within the 7 days of grace, quotes still go out; the banner
     // warns with the date.
-    let body = sub_event(b, "evt_pd1", "customer.subscription.updated", "past_due", now() - day);
+    let body = sub_event(
+        b,
+        "evt_pd1",
+        "customer.subscription.updated",
+        "past_due",
+        now() - day,
+    );
     assert_eq!(deliver(b, &body).await.0, 200);
     b.customer_says(&b.demo, CARLOS, "Carlos", AUTO_QUOTE).await;
-    assert!(b.pending_approval(&b.demo).await.is_none(), "within grace: sent");
+    assert!(
+        b.pending_approval(&b.demo).await.is_none(),
+        "within grace: sent"
+    );
     let owner = b.as_owner().await;
     let home = owner.page("/").await;
     assert!(home.contains("id=\"billing-banner\""), "{home}");
@@ -287,13 +326,24 @@ async fn past_due_keeps_automatic_quotes_during_the_grace_period_only(b: &Billed
     .await
     .unwrap();
     assert!(since > eight_days_ago);
-    let body = sub_event(b, "evt_pd2", "customer.subscription.updated", "past_due", now());
+    let body = sub_event(
+        b,
+        "evt_pd2",
+        "customer.subscription.updated",
+        "past_due",
+        now(),
+    );
     assert_eq!(deliver(b, &body).await, (200, "applied".to_string()));
     let s = status_of(b).await;
-    assert_eq!(s.past_due_since, Some(eight_days_ago), "the grace's start is kept");
+    assert_eq!(
+        s.past_due_since,
+        Some(eight_days_ago),
+        "the grace's start is kept"
+    );
     assert!(s.grace_until.unwrap() < now() * 1000);
 
-    b.customer_says(&b.demo, "5511966667777", "Rita", AUTO_QUOTE).await;
+    b.customer_says(&b.demo, "5511966667777", "Rita", AUTO_QUOTE)
+        .await;
     let (_, quote_id) = b
         .pending_approval(&b.demo)
         .await
@@ -307,7 +357,13 @@ async fn past_due_keeps_automatic_quotes_during_the_grace_period_only(b: &Billed
 }
 
 async fn an_unpaid_store_gets_its_quotes_in_approval_with_its_own_reason(b: &Billed) {
-    let body = sub_event(b, "evt_unpaid", "customer.subscription.updated", "unpaid", now());
+    let body = sub_event(
+        b,
+        "evt_unpaid",
+        "customer.subscription.updated",
+        "unpaid",
+        now(),
+    );
     assert_eq!(deliver(b, &body).await.0, 200);
     let before = b.graph_accepted().len();
     b.customer_says(&b.demo, CARLOS, "Carlos", AUTO_QUOTE).await;
@@ -333,7 +389,14 @@ async fn an_unpaid_store_gets_its_quotes_in_approval_with_its_own_reason(b: &Bil
     let owner = b.as_owner().await;
     let page = owner.page(&format!("/aprovacoes/{approval_id}")).await;
     assert!(page.contains("assinatura inativa"), "{page}");
-    for path in ["/", "/aprovacoes", "/conversas", "/catalogo", "/regras", "/assinatura"] {
+    for path in [
+        "/",
+        "/aprovacoes",
+        "/conversas",
+        "/catalogo",
+        "/regras",
+        "/assinatura",
+    ] {
         let html = owner.page(path).await;
         assert!(html.contains("id=\"billing-banner\""), "{path}");
         assert!(html.contains("href=\"/assinatura\""), "{path}");
@@ -355,10 +418,17 @@ async fn an_unpaid_store_gets_its_quotes_in_approval_with_its_own_reason(b: &Bil
         .any(|m| m["to"] == CARLOS && m.to_string().contains("Total: R$")));
 
     // Paid again: the banner is gone and the next quote goes out by itself.
-    let body = sub_event(b, "evt_back", "customer.subscription.updated", "active", now() + 1);
+    let body = sub_event(
+        b,
+        "evt_back",
+        "customer.subscription.updated",
+        "active",
+        now() + 1,
+    );
     assert_eq!(deliver(b, &body).await, (200, "applied".to_string()));
     assert!(!owner.page("/").await.contains("id=\"billing-banner\""));
-    b.customer_says(&b.demo, "5511966667777", "Rita", AUTO_QUOTE).await;
+    b.customer_says(&b.demo, "5511966667777", "Rita", AUTO_QUOTE)
+        .await;
     assert!(b.pending_approval(&b.demo).await.is_none());
 }
 
@@ -373,7 +443,8 @@ async fn an_active_store_sends_quotes_automatically(b: &Billed) {
         );
         assert_eq!(deliver(b, &body).await, (200, "applied".to_string()));
         let customer = format!("55119{:08}", 10_000_000 + i);
-        b.customer_says(&b.demo, &customer, "Cliente", AUTO_QUOTE).await;
+        b.customer_says(&b.demo, &customer, "Cliente", AUTO_QUOTE)
+            .await;
         assert!(b.pending_approval(&b.demo).await.is_none(), "{state}");
         assert!(
             b.graph_accepted()
@@ -399,7 +470,10 @@ async fn checkout_portal_and_invoices(b: &Billed) {
     let r = owner.post_form("/assinatura/assinar", &[]).await;
     assert_eq!(r.status(), 303);
     let to = r.header_text("location").unwrap().to_string();
-    assert!(to.starts_with("https://checkout.stripe.com/c/pay/cs_test_"), "{to}");
+    assert!(
+        to.starts_with("https://checkout.stripe.com/c/pay/cs_test_"),
+        "{to}"
+    );
     let call = b.stripe.calls().last().cloned().unwrap();
     assert_eq!(call.path, "/v1/checkout/sessions");
     assert_eq!(call.authorization, format!("Bearer {STRIPE_SECRET_KEY}"));
@@ -407,9 +481,15 @@ async fn checkout_portal_and_invoices(b: &Billed) {
     assert_eq!(p["mode"], "subscription");
     assert_eq!(p["line_items[0][price]"], STRIPE_PRICE_ID);
     assert_eq!(p["client_reference_id"], b.demo.tenant_id);
-    assert_eq!(p["subscription_data[metadata][tenant_id]"], b.demo.tenant_id);
+    assert_eq!(
+        p["subscription_data[metadata][tenant_id]"],
+        b.demo.tenant_id
+    );
     let store = format!("http://demo.localhost:{}", b.addr.port());
-    assert_eq!(p["success_url"], format!("{store}/assinatura?ok=assinatura"));
+    assert_eq!(
+        p["success_url"],
+        format!("{store}/assinatura?ok=assinatura")
+    );
     assert_eq!(p["cancel_url"], format!("{store}/assinatura"));
     assert_eq!(p["customer_email"], OWNER_EMAIL);
 
@@ -429,9 +509,15 @@ async fn checkout_portal_and_invoices(b: &Billed) {
         now(),
         subscription("sub_new", "cus_new", "active", None),
     );
-    assert_eq!(deliver(b, &created).await, (200, "applied".to_string()), "found by customer");
-    b.stripe.add_invoice("cus_new", "ORCA-0001", 14_900, "paid", now());
-    b.stripe.add_invoice("cus_other", "OTHER-0001", 99_900, "paid", now());
+    assert_eq!(
+        deliver(b, &created).await,
+        (200, "applied".to_string()),
+        "found by customer"
+    );
+    b.stripe
+        .add_invoice("cus_new", "ORCA-0001", 14_900, "paid", now());
+    b.stripe
+        .add_invoice("cus_other", "OTHER-0001", 99_900, "paid", now());
     let page = owner.page("/assinatura").await;
     assert!(page.contains("id=\"billing-status\">ativa<"), "{page}");
     assert!(page.contains("id=\"portal\""));
@@ -440,15 +526,27 @@ async fn checkout_portal_and_invoices(b: &Billed) {
     assert!(invoices.contains("ORCA-0001"), "{invoices}");
     assert!(invoices.contains("R$\u{a0}149,00"), "{invoices}");
     assert!(invoices.contains("paga"), "{invoices}");
-    assert!(!invoices.contains("OTHER-0001"), "another customer's invoice");
-    let list = b.stripe.calls().into_iter().rev().find(|c| c.path == "/v1/invoices").unwrap();
+    assert!(
+        !invoices.contains("OTHER-0001"),
+        "another customer's invoice"
+    );
+    let list = b
+        .stripe
+        .calls()
+        .into_iter()
+        .rev()
+        .find(|c| c.path == "/v1/invoices")
+        .unwrap();
     assert_eq!(list.params["customer"], "cus_new");
 
     // "Gerenciar cartão e plano": the Customer Portal for this customer.
     let r = owner.post_form("/assinatura/portal", &[]).await;
     assert_eq!(r.status(), 303);
     let to = r.header_text("location").unwrap().to_string();
-    assert!(to.starts_with("https://billing.stripe.com/p/session/"), "{to}");
+    assert!(
+        to.starts_with("https://billing.stripe.com/p/session/"),
+        "{to}"
+    );
     let call = b.stripe.calls().last().cloned().unwrap();
     assert_eq!(call.path, "/v1/billing_portal/sessions");
     assert_eq!(call.params["customer"], "cus_new");
@@ -465,7 +563,11 @@ async fn checkout_portal_and_invoices(b: &Billed) {
 
 async fn the_billing_page_is_the_owners_and_stripe_failures_are_explained(b: &Billed) {
     let attendant = b.as_attendant().await;
-    attendant.get("/assinatura").answer().await.expect_status(403);
+    attendant
+        .get("/assinatura")
+        .answer()
+        .await
+        .expect_status(403);
     attendant
         .post_form("/assinatura/assinar", &[])
         .await
@@ -489,7 +591,10 @@ async fn the_billing_page_is_the_owners_and_stripe_failures_are_explained(b: &Bi
         .await
         .page_with_status(502)
         .await;
-    assert!(body.contains("Não foi possível falar com a Stripe agora"), "{body}");
+    assert!(
+        body.contains("Não foi possível falar com a Stripe agora"),
+        "{body}"
+    );
     assert!(!body.contains("unknown error"), "{body}");
     assert_eq!(status_of(b).await.status, "none");
     // Without the CSRF token the POST is refused before Stripe is called.
@@ -515,6 +620,7 @@ async fn billing_off_has_no_webhook_no_page_and_no_gate(app: &TestApp) {
     let home = owner.page("/").await;
     assert!(!home.contains("href=\"/assinatura\""));
     assert!(!home.contains("id=\"billing-banner\""));
-    app.customer_says(&app.demo, CARLOS, "Carlos", AUTO_QUOTE).await;
+    app.customer_says(&app.demo, CARLOS, "Carlos", AUTO_QUOTE)
+        .await;
     assert!(app.pending_approval(&app.demo).await.is_none(), "not gated");
 }

@@ -138,7 +138,12 @@ async fn render(
             invoices => invoices, invoices_error => invoices_error,
         },
     )?;
-    Ok((status, [(header::CONTENT_SECURITY_POLICY, BILLING_CSP)], html).into_response())
+    Ok((
+        status,
+        [(header::CONTENT_SECURITY_POLICY, BILLING_CSP)],
+        html,
+    )
+        .into_response())
 }
 
 /// The dashboard's policy, with Stripe's Checkout and Portal hosts as form targets: the
@@ -187,7 +192,14 @@ pub async fn subscribe(
         }
         Err(e) => {
             tracing::warn!(error = %e, "could not create a checkout session");
-            render(&state, &me, None, vec![STRIPE_DOWN.into()], StatusCode::BAD_GATEWAY).await
+            render(
+                &state,
+                &me,
+                None,
+                vec![STRIPE_DOWN.into()],
+                StatusCode::BAD_GATEWAY,
+            )
+            .await
         }
     }
 }
@@ -209,7 +221,14 @@ pub async fn portal(
         Ok(to) => Ok(Redirect::to(&to).into_response()),
         Err(e) => {
             tracing::warn!(error = %e, "could not create a portal session");
-            render(&state, &me, None, vec![STRIPE_DOWN.into()], StatusCode::BAD_GATEWAY).await
+            render(
+                &state,
+                &me,
+                None,
+                vec![STRIPE_DOWN.into()],
+                StatusCode::BAD_GATEWAY,
+            )
+            .await
         }
     }
 }
