@@ -808,7 +808,7 @@ fn quote(step: &mut Step, ctx: &Context, common: &Common) -> Result<(), IllegalT
         payment,
         location: location.clone(),
         llm_assisted: step.memo.llm_assisted,
-        needs_human: !ctx.auto_quotes_enabled,
+        needs_human: false,
     };
     let mut priced = match price_quote(&req, ctx.rules) {
         Ok(priced) => priced,
@@ -826,6 +826,13 @@ fn quote(step: &mut Step, ctx: &Context, common: &Common) -> Result<(), IllegalT
         }
     };
     priced.suggestions = suggestions(&priced.unknown, ctx);
+    if !ctx.auto_quotes_enabled {
+        // Billing: the quote is priced and kept; a person sends it (its own reason, not
+        // needs_human: the customer asked nothing unusual).
+        priced
+            .approval_reasons
+            .push(crate::pricing::ApprovalReason::SubscriptionInactive);
+    }
     step.fire(Event::MinimalDataReceived)?;
     if priced.needs_approval() {
         step.fire(Event::ApprovalRequired)?;

@@ -66,9 +66,39 @@ pub struct Config {
     pub cep_api_base: Option<String>,
     /// The tracing filter (`ORCAZAP_LOG`).
     pub log_filter: String,
+    /// Billing with Stripe: on with both `ORCAZAP_STRIPE_SECRET_KEY` and
+    /// `ORCAZAP_STRIPE_WEBHOOK_SECRET` (docs/billing.md).
+    pub billing: Option<Billing>,
     /// Found while reading, logged once logging is up: variables set but ignored, a log
     /// filter that did not parse.
     pub warnings: Vec<String>,
+}
+
+/// The `ORCAZAP_STRIPE_*` / `ORCAZAP_BILLING_*` settings.
+#[derive(Debug, Clone)]
+pub struct Billing {
+    pub api_base: String,
+    pub secret_key: SecretString,
+    pub webhook_secret: SecretString,
+    pub price_id: Option<String>,
+    pub plan_name: String,
+    pub plan_price_cents: Option<i64>,
+    pub grace: Duration,
+}
+
+impl Billing {
+    pub fn web(&self) -> web::billing::BillingConfig {
+        let mut b = web::billing::BillingConfig::new(
+            &self.api_base,
+            self.secret_key.clone(),
+            self.webhook_secret.clone(),
+        );
+        b.price_id = self.price_id.clone();
+        b.plan_name = self.plan_name.clone();
+        b.plan_price_cents = self.plan_price_cents;
+        b.grace = self.grace;
+        b
+    }
 }
 
 impl Config {
@@ -185,6 +215,31 @@ impl Config {
             bail!("ORCAZAP_SQLITE_SYNCHRONOUS deve ser OFF, NORMAL, FULL ou EXTRA");
         }
         let ms = |name: &str| v.num(name).map(Duration::from_millis);
+        let billing = match (
+            v.set("ORCAZAP_STRIPE_SECRET_KEY"),
+            v.set("ORCAZAP_STRIPE_WEBHOOK_SECRET"),
+        ) {
+            (Some(key), Some(whsec)) => Some(Billing {
+                api_base: v.required_text("ORCAZAP_STRIPE_API_BASE"),
+                secret_key: SecretString::from(key),
+                webhook_secret: SecretString::from(whsec),
+                price_id: v.set("ORCAZAP_STRIPE_PRICE_ID"),
+                plan_name: v.required_text("ORCAZAP_BILLING_PLAN_NAME"),
+                plan_price_cents: v
+                    .set("ORCAZAP_BILLING_PLAN_PRICE_CENTS")
+                    .map(|c| {
+                        c.parse::<i64>().ok().filter(|c| *c >= 0).with_context(|| {
+                            format!("ORCAZAP_BILLING_PLAN_PRICE_CENTS é um valor em centavos, recebido {c:?}")
+                        })
+                    })
+                    .transpose()?,
+                grace: Duration::from_secs(
+                    v.num("ORCAZAP_BILLING_GRACE_DAYS")?.clamp(0, 90) * 86_400,
+                ),
+            }),
+            (None, None) => None,
+            _ => bail!("cobrança: defina ORCAZAP_STRIPE_SECRET_KEY e ORCAZAP_STRIPE_WEBHOOK_SECRET juntas (ou nenhuma, para cobrança desligada)"),
+        };
         Ok(Config {
             env,
             listen: v.required_text("ORCAZAP_LISTEN"),
@@ -226,6 +281,7 @@ impl Config {
             cep_api_base: Some(v.required_text("ORCAZAP_CEP_API_BASE"))
                 .filter(|b| !b.eq_ignore_ascii_case("off")),
             log_filter,
+            billing,
             warnings,
         })
     }

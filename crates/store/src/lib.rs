@@ -14,6 +14,7 @@
 
 pub mod audit;
 pub mod backup;
+pub mod billing;
 pub mod catalog;
 pub mod channels;
 pub mod conversations;

@@ -185,6 +185,13 @@ pub const MIGRATIONS: &[Migration] = &[
         down: include_str!("../migrations/0016_onboarding.down.sql"),
         postgres: None,
     },
+    Migration {
+        version: 17,
+        name: "billing",
+        up: include_str!("../migrations/0017_billing.up.sql"),
+        down: include_str!("../migrations/0017_billing.down.sql"),
+        postgres: None,
+    },
 ];
 
 /// The schema version this binary expects.

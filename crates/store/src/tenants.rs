@@ -20,10 +20,13 @@ pub struct Tenant {
     /// Bumped by every write to the store's rules or templates (migration 0012's triggers):
     /// the worker's cached copy is current while this is unchanged.
     pub settings_version: i64,
+    /// When a past_due subscription's grace period ends (unix ms; migration 0018): with
+    /// `subscription_status`, what [`crate::billing::gated`] decides on.
+    pub subscription_grace_until: Option<i64>,
 }
 
 const COLS: &str =
-    "id, slug, name, city, timezone, status, subscription_status, catalog_version, created_at, settings_version";
+    "id, slug, name, city, timezone, status, subscription_status, catalog_version, created_at, settings_version, subscription_grace_until";
 
 fn from_row(r: &AnyRow) -> Result<Tenant, sqlx::Error> {
     Ok(Tenant {
@@ -37,6 +40,7 @@ fn from_row(r: &AnyRow) -> Result<Tenant, sqlx::Error> {
         catalog_version: r.try_get(7)?,
         created_at: r.try_get(8)?,
         settings_version: r.try_get(9)?,
+        subscription_grace_until: r.try_get(10)?,
     })
 }
 
@@ -108,6 +112,17 @@ pub async fn bump_catalog_version(
     .execute(&mut *c)
     .await?;
     Ok(())
+}
+
+/// Whether billing stops this store's automatic quotes now ([`crate::billing::gated`]).
+impl Tenant {
+    pub fn subscription_gated(&self) -> bool {
+        crate::billing::gated(
+            &self.subscription_status,
+            self.subscription_grace_until,
+            now_ms(),
+        )
+    }
 }
 
 pub async fn set_subscription_status(

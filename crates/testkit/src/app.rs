@@ -137,6 +137,7 @@ impl TestApp {
             demo: false,
             demo_phone_number_id: "100000000000001".into(),
             self_url: format!("http://{addr}"),
+            billing: None,
         };
         configure(&mut cfg);
         let state = AppState::new(db.clone(), cfg, cipher.clone(), wake.clone(), None).unwrap();

@@ -15,6 +15,7 @@ mod fixtures;
 mod graph;
 mod html;
 mod request;
+mod stripe;
 
 pub use app::*;
 pub use fixtures::sent_now;
@@ -23,3 +24,4 @@ pub use html::*;
 pub use request::{Answer, ExpectStatus, Read, Session};
 pub use store::both_engines;
 pub use store::testing::{Fixture, TestDb};
+pub use stripe::*;

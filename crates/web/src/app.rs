@@ -73,6 +73,7 @@ fn api_routes(state: &AppState) -> Router<AppState> {
             "/webhooks/whatsapp",
             get(webhook::verify).post(webhook::receive),
         )
+        .route("/webhooks/stripe", post(crate::billing::webhook))
         .merge(crate::public::admin::routes(state));
     if state.cfg.demo {
         fake_graph(r)

@@ -83,11 +83,15 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     let set = |h: &mut axum::http::HeaderMap, k: HeaderName, v: &'static str| {
         h.insert(k, HeaderValue::from_static(v));
     };
-    set(
+    // A page that posts to another site keeps the policy it set (only `/assinatura`: its forms
+    // are answered by a redirect to Stripe, which `form-action` governs in Chromium).
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        set(
         h,
         header::CONTENT_SECURITY_POLICY,
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
     );
+    }
     set(h, header::X_FRAME_OPTIONS, "DENY");
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(

@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod billing;
 pub mod client_ip;
 pub mod dashboard;
 pub mod error;

@@ -177,6 +177,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "dashboard/whatsapp.html",
         include_str!("../templates/dashboard/whatsapp.html"),
     ),
+    (
+        "dashboard/billing.html",
+        include_str!("../templates/dashboard/billing.html"),
+    ),
+    (
+        "dashboard/_billing_banner.html",
+        include_str!("../templates/dashboard/_billing_banner.html"),
+    ),
 ];
 
 fn env() -> &'static Environment<'static> {

@@ -37,6 +37,8 @@ pub struct WebConfig {
     pub demo_phone_number_id: String,
     /// Where the app itself listens (the simulator posts webhooks to it).
     pub self_url: String,
+    /// Billing with Stripe; None: billing off (self-hosted, demo), nothing is gated.
+    pub billing: Option<crate::billing::BillingConfig>,
 }
 
 impl std::fmt::Debug for WebConfig {
@@ -45,6 +47,7 @@ impl std::fmt::Debug for WebConfig {
             .field("base_domain", &self.base_domain)
             .field("https", &self.https)
             .field("demo", &self.demo)
+            .field("billing", &self.billing.is_some())
             .finish_non_exhaustive()
     }
 }

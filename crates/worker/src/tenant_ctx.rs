@@ -43,13 +43,12 @@ impl TenantContext {
         self.clock().date_of(ms)
     }
 
-    /// Billing: a store without an active subscription keeps its data but gets no automatic
-    /// quotes. Self-hosted installs (status `none`) run with billing off.
+    /// Billing: a store whose subscription is unpaid, canceled or past due beyond its grace
+    /// period keeps its data but gets no automatic quotes: they go to approval with the reason
+    /// `subscription_inactive`. Stores without a subscription state (`none`: billing off,
+    /// self-hosted) are never gated (docs/billing.md).
     pub fn auto_quotes_enabled(&self) -> bool {
-        matches!(
-            self.tenant.subscription_status.as_str(),
-            "none" | "active" | "trialing"
-        )
+        !self.tenant.subscription_gated()
     }
 }
 

@@ -13,16 +13,20 @@ pub enum ApprovalReason {
     NoFreightRule,
     LlmAssisted,
     NeedsHuman,
+    /// Billing: the store's subscription is unpaid, canceled or past due beyond its grace
+    /// period, so no quote goes out automatically (docs/billing.md).
+    SubscriptionInactive,
 }
 
 impl ApprovalReason {
-    pub const ALL: [ApprovalReason; 6] = [
+    pub const ALL: [ApprovalReason; 7] = [
         ApprovalReason::UnknownItem,
         ApprovalReason::MarginBelowMinimum,
         ApprovalReason::TotalAboveThreshold,
         ApprovalReason::NoFreightRule,
         ApprovalReason::LlmAssisted,
         ApprovalReason::NeedsHuman,
+        ApprovalReason::SubscriptionInactive,
     ];
 
     /// Stable code stored with the approval record (same as the JSON form).
@@ -34,6 +38,7 @@ impl ApprovalReason {
             ApprovalReason::NoFreightRule => "no_freight_rule",
             ApprovalReason::LlmAssisted => "llm_assisted",
             ApprovalReason::NeedsHuman => "needs_human",
+            ApprovalReason::SubscriptionInactive => "subscription_inactive",
         }
     }
 
@@ -46,6 +51,9 @@ impl ApprovalReason {
             ApprovalReason::NoFreightRule => "sem regra de frete para o local de entrega",
             ApprovalReason::LlmAssisted => "pedido interpretado com ajuda de IA",
             ApprovalReason::NeedsHuman => "cliente pediu algo que o robô não decide",
+            ApprovalReason::SubscriptionInactive => {
+                "assinatura inativa: o envio automático está suspenso até o pagamento ser regularizado"
+            }
         }
     }
 

@@ -238,6 +238,7 @@ pub fn price_quote(req: &QuoteRequest, rules: &StoreRules) -> Result<PricedQuote
             unknown: req.unknown.clone(),
             llm_assisted: req.llm_assisted,
             needs_human: req.needs_human,
+            subscription_inactive: false,
         },
         rules,
     )
@@ -253,6 +254,8 @@ struct Summary {
     unknown: Vec<String>,
     llm_assisted: bool,
     needs_human: bool,
+    /// Kept when a person edits a quote that waited for this reason.
+    subscription_inactive: bool,
 }
 
 /// Totals, margin and approval reasons of priced lines: the one place they are computed, for
@@ -298,6 +301,9 @@ fn summarize(
     }
     if s.needs_human {
         approval_reasons.push(ApprovalReason::NeedsHuman);
+    }
+    if s.subscription_inactive {
+        approval_reasons.push(ApprovalReason::SubscriptionInactive);
     }
 
     Ok(PricedQuote {
@@ -507,6 +513,7 @@ pub fn reprice(
             unknown: unknown.clone(),
             llm_assisted: had(ApprovalReason::LlmAssisted),
             needs_human: had(ApprovalReason::NeedsHuman),
+            subscription_inactive: had(ApprovalReason::SubscriptionInactive),
         },
         rules,
     )

@@ -206,6 +206,41 @@ pub const VARIABLES: &[Variable] = &[
         "Sentry DSN: errors and panics, scrubbed of secrets and message bodies",
     ),
     var(
+        "ORCAZAP_STRIPE_API_BASE",
+        Value("https://api.stripe.com"),
+        "Stripe API base URL (a local server in tests)",
+    ),
+    var(
+        "ORCAZAP_STRIPE_SECRET_KEY",
+        Unset("none (billing off)"),
+        "Stripe secret key (`sk_…`); billing is on only with it and the webhook secret (docs/billing.md)",
+    ),
+    var(
+        "ORCAZAP_STRIPE_WEBHOOK_SECRET",
+        Unset("none (billing off)"),
+        "signing secret of the `api.BASE/webhooks/stripe` endpoint (`whsec_…`)",
+    ),
+    var(
+        "ORCAZAP_STRIPE_PRICE_ID",
+        NONE,
+        "the Stripe price (`price_…`) \"Assinar\" subscribes to",
+    ),
+    var(
+        "ORCAZAP_BILLING_PLAN_NAME",
+        Value("OrçaZap"),
+        "the plan's name on the billing page",
+    ),
+    var(
+        "ORCAZAP_BILLING_PLAN_PRICE_CENTS",
+        NONE,
+        "the plan's monthly price in centavos, shown on the billing page (Stripe charges the price id's)",
+    ),
+    var(
+        "ORCAZAP_BILLING_GRACE_DAYS",
+        Value("7"),
+        "days a past_due subscription keeps automatic quotes before they go to approval",
+    ),
+    var(
         "ORCAZAP_CONFIG",
         NONE,
         "the `KEY=VALUE` file of `--config FILE` (environment only: a file cannot name itself)",

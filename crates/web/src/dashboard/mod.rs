@@ -6,6 +6,7 @@
 //! prices or who can do what behind [`security::require_owner`].
 
 pub mod approvals;
+pub mod billing;
 pub mod catalog;
 mod catalog_file;
 mod catalog_sheet;
@@ -106,6 +107,9 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/respostas/{id}/excluir", post(quick_replies::delete))
         .route("/modelos-whatsapp/novo", post(meta_templates::create))
         .route("/modelos-whatsapp/atualizar", post(meta_templates::refresh))
+        .route("/assinatura", get(billing::page))
+        .route("/assinatura/assinar", post(billing::subscribe))
+        .route("/assinatura/portal", post(billing::portal))
         .route_layer(middleware::from_fn(security::require_owner));
     let member = Router::new()
         .route("/", get(overview::page))

@@ -52,6 +52,8 @@ pub struct Ctx {
     /// Conversations waiting for a person: the badge every signed-in page shows (0 when
     /// signed out).
     pub waiting_for_person: i64,
+    /// Billing with Stripe is on (the owner's menu shows Assinatura).
+    pub billing_on: bool,
 }
 
 /// A signed-in user of this store (handlers behind [`require_login`]).
@@ -63,6 +65,7 @@ pub struct Me {
     pub ip: String,
     pub request_id: String,
     pub waiting_for_person: i64,
+    pub billing_on: bool,
 }
 
 impl Me {
@@ -106,6 +109,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Me {
                 ip: ctx.ip,
                 request_id: ctx.request_id,
                 waiting_for_person: ctx.waiting_for_person,
+                billing_on: ctx.billing_on,
             }),
             _ => Err(AppError::Unauthorized),
         }
@@ -313,6 +317,7 @@ pub async fn guard(State(ds): State<DashState>, req: Request, next: Next) -> Res
         request_id,
         https: state.cfg.https,
         waiting_for_person,
+        billing_on: state.cfg.billing.is_some(),
     });
     next.run(req).await
 }

@@ -49,6 +49,7 @@ pub fn notice(code: Option<&str>) -> Option<&'static str> {
         "reativado" => "O cliente volta a receber lembretes e avisos da loja.",
         "pedido-pago" => "Pedido marcado como pago.",
         "pedido-entregue" => "Pedido marcado como entregue.",
+        "assinatura" => "Pagamento enviado à Stripe. A assinatura aparece como ativa assim que a Stripe confirmar (em instantes).",
         _ => return None,
     })
 }
@@ -200,6 +201,8 @@ pub fn page(me: &Me, name: &str, nav: &str, ctx: Value) -> Result<Html<String>, 
             store => context! { name => me.tenant.name.clone(), slug => me.tenant.slug.clone() },
             csrf => me.session.csrf_token.clone(),
             waiting_for_person => me.waiting_for_person,
+            billing_on => me.billing_on,
+            billing_banner => super::billing::banner(me),
             nav => nav,
             ..ctx
         },

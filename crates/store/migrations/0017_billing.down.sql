@@ -1,0 +1,10 @@
+DROP INDEX stripe_events_tenant;
+DROP TABLE stripe_events;
+DROP INDEX tenants_stripe_customer;
+ALTER TABLE tenants DROP COLUMN subscription_grace_until;
+ALTER TABLE tenants DROP COLUMN subscription_past_due_since;
+ALTER TABLE tenants DROP COLUMN subscription_state_at;
+ALTER TABLE tenants DROP COLUMN subscription_period_end;
+ALTER TABLE tenants DROP COLUMN subscription_price_id;
+ALTER TABLE tenants DROP COLUMN stripe_subscription_id;
+ALTER TABLE tenants DROP COLUMN stripe_customer_id;
