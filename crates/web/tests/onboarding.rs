@@ -179,11 +179,8 @@ async fn a_new_store_follows_its_checklist_to_a_test_quote(app: &TestApp) {
     .expect_status(303);
     assert_eq!(progress(&s.page("/").await), "2 de 6 passos");
 
-    // Rules: before, the step says every quote waits for approval.
-    assert!(s
-        .page("/")
-        .await
-        .contains("todo orçamento espera a sua aprovação"));
+    // Rules: before, the step says there is no approval limit yet.
+    assert!(s.page("/").await.contains("Sem limite de aprovação"));
     s.post_form(
         "/regras",
         &[

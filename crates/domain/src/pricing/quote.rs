@@ -290,7 +290,8 @@ fn summarize(
     if margin_bp.is_some_and(|m| m < rules.min_margin) {
         approval_reasons.push(ApprovalReason::MarginBelowMinimum);
     }
-    if total > rules.approval_above {
+    // 0 is "sem limite" on /regras (and a new store's default): no total waits for it.
+    if rules.approval_above.0 > 0 && total > rules.approval_above {
         approval_reasons.push(ApprovalReason::TotalAboveThreshold);
     }
     if s.freight.is_none() {

@@ -79,7 +79,7 @@ pub fn steps(f: &Facts) -> Vec<Step> {
             href: "/regras",
             done: f.rules_reviewed,
             missing: if f.approval_above_cents == 0 {
-                "Hoje todo orçamento espera a sua aprovação: defina o valor acima do qual ele precisa de aprovação e os descontos por forma de pagamento.".into()
+                "Sem limite de aprovação: nenhum orçamento espera por valor. Defina, se quiser, o total acima do qual ele espera a sua aprovação, e os descontos por forma de pagamento.".into()
             } else {
                 "Revise e salve os descontos por forma de pagamento (ou crie um desconto por volume).".into()
             },
