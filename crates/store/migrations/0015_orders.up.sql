@@ -30,6 +30,8 @@ CREATE TABLE orders (
 );
 CREATE INDEX orders_tenant_created ON orders (tenant_id, created_at);
 CREATE INDEX orders_contact_address ON orders (tenant_id, contact_id, address_status);
+-- Deleting a contact (LGPD erase) finds its orders without a scan.
+CREATE INDEX orders_contact ON orders (contact_id);
 -- CEP look-ups (ViaCEP's answer), shared by every store: a CEP's street does not depend on
 -- who asks. found = 0 for a CEP the service does not know.
 CREATE TABLE cep_cache (

@@ -58,6 +58,10 @@ pub fn register() {
     for outcome in ["ok", "failed"] {
         metrics::counter!("orcazap_read_receipts_total", "outcome" => outcome).absolute(0);
     }
+    // Delivery-address CEP look-ups (`worker::cep`).
+    for outcome in ["found", "unknown", "error"] {
+        metrics::counter!("orcazap_cep_lookups_total", "outcome" => outcome).absolute(0);
+    }
 }
 
 /// Sets the queue gauges of every kind not in `seen` to zero: the statistics list only kinds
