@@ -398,7 +398,8 @@ impl CatalogIndex {
             return false;
         }
         let (pa, pb) = (&self.postings[a as usize], &self.postings[b as usize]);
-        !pa.iter().any(|e| pb.contains(e))
+        // Postings are ascending entry numbers (built in catalog order).
+        !pa.iter().any(|e| pb.binary_search(e).is_ok())
     }
 
     /// Is the word only a complement of one of the item's aliases ("tomada" of "caixa de

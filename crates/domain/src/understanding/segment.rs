@@ -40,25 +40,24 @@ pub(crate) fn segment(
     // One amount is enough to try when a "não" opens the clause: it may be about
     // something else ("não pode ser segunda, 6 sc cimento").
     let negated = cl.toks.first().is_some_and(|i| toks[*i].is_word("nao"));
-    // Two products named side by side ("10 saco de cimento areia não precisa"): one amount
-    // is enough to try, or an unknown would swallow the known product.
-    let adjacent_products = cl
-        .toks
-        .windows(2)
-        .any(|w| index.opens_another_item(&toks[w[0]].text, &toks[w[1]].text));
+    if n < 4 {
+        return vec![cl.clone()];
+    }
     // "areia eu já tenho | só preciso de 12 sacos de cimento": a verb of wanting inside the
-    // clause may start the order after a remark.
-    let want_inside = amounts >= 1 && (2..n).any(|k| is_want_verb(&toks[cl.toks[k]].text));
-    // "3 latas de tinta acrílica branca se não tiver branca pode ser pva": a condition after
-    // the order is a piece of its own.
-    let condition_inside =
-        amounts >= 1 && (2..n).any(|k| matches!(toks[cl.toks[k]].text.as_str(), "se" | "caso"));
+    // clause may start the order after a remark; "3 latas de tinta acrílica branca se não
+    // tiver branca pode ser pva": a condition after the order is a piece of its own.
+    let word_inside = |f: fn(&str) -> bool| (2..n).any(|k| f(&toks[cl.toks[k]].text));
+    // Two products named side by side ("10 saco de cimento areia não precisa"): one amount
+    // is enough to try, or an unknown would swallow the known product. Checked last: it
+    // looks words up in the catalog.
     let worth_cutting = amounts >= 2
         || negated && amounts == 1
-        || adjacent_products
-        || want_inside
-        || condition_inside;
-    if n < 4 || !worth_cutting {
+        || amounts >= 1 && (word_inside(is_want_verb) || word_inside(opens_condition))
+        || cl
+            .toks
+            .windows(2)
+            .any(|w| index.opens_another_item(&toks[w[0]].text, &toks[w[1]].text));
+    if !worth_cutting {
         return vec![cl.clone()];
     }
     let mut cuts: Vec<usize> = vec![0];
@@ -192,6 +191,11 @@ pub(crate) fn segment(
         .windows(2)
         .map(|w| piece(cuts[w[0]], cuts[w[1]]))
         .collect()
+}
+
+/// Words that open a condition ("se não tiver", "caso não tenha").
+fn opens_condition(w: &str) -> bool {
+    matches!(w, "se" | "caso")
 }
 
 /// Verbs that open an order ("preciso de", "manda", "quero"), in chat spelling too.
@@ -404,12 +408,12 @@ fn is_cut(index: &CatalogIndex, toks: &[Token], ids: &[usize], k: usize) -> bool
     // Not inside a condition: "se tiver cp5 manda 10" is one piece.
     let in_condition = ids[k.saturating_sub(4)..k]
         .iter()
-        .any(|i| matches!(toks[*i].text.as_str(), "se" | "caso"));
+        .any(|i| opens_condition(&toks[*i].text));
     if is_want_verb(&t.text) && k >= 2 && !in_condition {
         return true;
     }
     // "… 10 saco de cimento | se não tiver …": a condition opens a piece of its own.
-    if matches!(t.text.as_str(), "se" | "caso") && k >= 2 {
+    if opens_condition(&t.text) && k >= 2 {
         return true;
     }
     if lexicon::is_stopword(&t.text) && !t.is_word("de") {

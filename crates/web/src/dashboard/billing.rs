@@ -192,16 +192,21 @@ pub async fn subscribe(
         }
         Err(e) => {
             tracing::warn!(error = %e, "could not create a checkout session");
-            render(
-                &state,
-                &me,
-                None,
-                vec![STRIPE_DOWN.into()],
-                StatusCode::BAD_GATEWAY,
-            )
-            .await
+            stripe_down(&state, &me).await
         }
     }
+}
+
+/// Stripe did not answer: the page again with the pt-BR reason, 502, nothing changed.
+async fn stripe_down(state: &AppState, me: &Me) -> Result<Response, AppError> {
+    render(
+        state,
+        me,
+        None,
+        vec![STRIPE_DOWN.into()],
+        StatusCode::BAD_GATEWAY,
+    )
+    .await
 }
 
 /// "Gerenciar cartão e plano": a Customer Portal session, then Stripe's page.
@@ -221,14 +226,7 @@ pub async fn portal(
         Ok(to) => Ok(Redirect::to(&to).into_response()),
         Err(e) => {
             tracing::warn!(error = %e, "could not create a portal session");
-            render(
-                &state,
-                &me,
-                None,
-                vec![STRIPE_DOWN.into()],
-                StatusCode::BAD_GATEWAY,
-            )
-            .await
+            stripe_down(&state, &me).await
         }
     }
 }
