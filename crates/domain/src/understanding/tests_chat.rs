@@ -464,3 +464,38 @@ fn a_dictated_ponto_between_words_ends_the_sentence() {
         &["BRI-1-M3 1", "CAL-CH3-20 4"],
     )]);
 }
+
+#[test]
+fn a_function_word_that_names_a_bairro_needs_a_place_word() {
+    // "Sé" folds to "se": neither a capital, nor a comma after a number, nor a sentence
+    // opening makes it the place.
+    let cases: &[(&[&str], Option<&str>)] = &[
+        (&["se tiver cal manda 20, se nao manda 10 de cimento"], None),
+        (&["Se não tiver o cp2 pode ser o cp3 10 sacos"], None),
+        (&["10 sc de cimento entrega na sé"], Some("Sé")),
+        (&["20 sacos de cal", "sé"], Some("Sé")),
+    ];
+    for (turns, want) in cases {
+        assert_eq!(place_of(turns).as_deref(), *want, "{turns:?}");
+    }
+}
+
+#[test]
+fn a_building_after_the_house_number_belongs_to_the_address() {
+    let cases: &[(&[&str], Option<&str>)] = &[
+        (
+            &["Av Brasil 300, bloco 2 apto 41 - Vila Formosa 5 sc de cal"],
+            Some("Vila Formosa"),
+        ),
+        (
+            &["rua tres 12 torre 1 andar 3 jd miriam 2 sacos de cimento"],
+            Some("Jardim Miriam"),
+        ),
+    ];
+    for (turns, want) in cases {
+        assert_eq!(place_of(turns).as_deref(), *want, "{turns:?}");
+    }
+    // The building's number is no amount of the product it shares a word with.
+    let (items, _) = read(&["Av Brasil 300, bloco 2 apto 41 - Vila Formosa 5 sc de cal"]);
+    assert_eq!(items, sorted(&["CAL-CH3-20 5"]));
+}

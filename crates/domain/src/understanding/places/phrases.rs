@@ -93,6 +93,12 @@ fn is_address_complement(w: &str) -> bool {
     )
 }
 
+/// After a house number a building's parts are the address too ("50 bloco 9 apto 14");
+/// before a street "bloco" is more likely the product, so it is only read here.
+fn is_complement_after_number(w: &str) -> bool {
+    is_address_complement(w) || matches!(w, "bloco" | "torre" | "andar" | "conjunto" | "cj")
+}
+
 /// A bairro found in the message, and the token indices it and any street address used.
 #[derive(Debug, Clone)]
 pub(crate) struct PlaceFound {
@@ -240,12 +246,21 @@ fn street_address_bairro(
             used.push(i);
             // "av sapopemba 5000 casa 2", "… 45 apto 12": the rest of the address.
             if saw_number {
-                while j + 1 < toks.len()
-                    && toks[j].kind == Kind::Word
-                    && is_address_complement(&toks[j].text)
-                {
-                    used.push(j);
-                    j += 1;
+                loop {
+                    // "…, 50, bloco 9 apto 14 - Jd Herculano": a comma may come first.
+                    let k = if toks[j..].first().is_some_and(|t| t.is_punct(',')) {
+                        j + 1
+                    } else {
+                        j
+                    };
+                    if !(k + 1 < toks.len()
+                        && toks[k].kind == Kind::Word
+                        && is_complement_after_number(&toks[k].text))
+                    {
+                        break;
+                    }
+                    used.extend(j..=k);
+                    j = k + 1;
                     if toks[j].kind == Kind::Num {
                         used.push(j);
                         j += 1;
@@ -376,7 +391,15 @@ fn known_bairro<'g>(
                     || article && word_before(2)
                     || s > 0 && toks[s - 1].is_punct(':')
                     || s > 1 && toks[s - 1].is_punct(',') && toks[s - 2].kind == Kind::Num;
-                let ok = n > 1 || cue || toks[s].cap || b.distinctive || alone_on_line(toks, s, n);
+                // A one-word name that is also a function word ("Sé" is "se") says nothing
+                // by a capital or a comma after a number ("manda 800, se não…", "Se não
+                // tiver…"): only a place word before it or a line of its own.
+                let function_word = n == 1 && lexicon::is_stopword(&folded[s]);
+                let ok = if function_word {
+                    word_before(1) || article && word_before(2) || alone_on_line(toks, s, n)
+                } else {
+                    n > 1 || cue || toks[s].cap || b.distinctive || alone_on_line(toks, s, n)
+                };
                 if ok && best.is_none_or(|(bs, bn, _)| n > bn || (n == bn && s > bs)) {
                     best = Some((s, n, b));
                 }
