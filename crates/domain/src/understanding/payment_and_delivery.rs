@@ -430,7 +430,7 @@ pub(crate) fn find_delivery_used(toks: &[Token], skip: &[usize]) -> (Option<Deli
         if let Some((d, len)) = hit {
             let mut j = clause_start;
             let mut hours = false;
-            let (mut asks_price, mut about_delivery) = (false, false);
+            let (mut asks_price, mut about_delivery, mut own_errand) = (false, false, false);
             while j < toks.len()
                 && !(toks[j].kind == Kind::Newline
                     || toks[j].is_punct('?')
@@ -440,6 +440,7 @@ pub(crate) fn find_delivery_used(toks: &[Token], skip: &[usize]) -> (Option<Deli
                 if toks[j].kind == Kind::Word {
                     let w = toks[j].text.as_str();
                     hours |= about_opening_hours(w);
+                    own_errand |= is_customers_own_errand(w);
                     asks_price |= matches!(
                         w,
                         "quanto" | "qnto" | "qto" | "quanta" | "preco" | "valor" | "custa"
@@ -453,7 +454,10 @@ pub(crate) fn find_delivery_used(toks: &[Token], skip: &[usize]) -> (Option<Deli
             }
             // "quanto tá o cimento hoje?": today's price, not a delivery today.
             let todays_price = d == Delivery::Hoje && asks_price && !about_delivery;
-            let hours = hours || todays_price;
+            // "amanhã cedo te mando a lista", "hj eu confirmo": the customer's own
+            // errand that day, not the goods' delivery.
+            let errand_day = own_errand && !about_delivery;
+            let hours = hours || todays_price || errand_day;
             let negated_here = negated(toks, i) || (len > 1 && negated(toks, i + len - 1));
             if !hours && !negated_here {
                 found = Some(d);
@@ -467,6 +471,26 @@ pub(crate) fn find_delivery_used(toks: &[Token], skip: &[usize]) -> (Option<Deli
         i += 1;
     }
     (found, used)
+}
+
+/// Verbs in the first person for what the customer will do ("te mando a lista amanhã",
+/// "amanhã eu confirmo", "volto hj"): a day beside them is not when the goods go.
+fn is_customers_own_errand(w: &str) -> bool {
+    matches!(
+        w,
+        "mando"
+            | "envio"
+            | "confirmo"
+            | "aviso"
+            | "volto"
+            | "retorno"
+            | "respondo"
+            | "ligo"
+            | "falo"
+            | "decido"
+            | "vejo"
+            | "resolvo"
+    )
 }
 
 /// "3x no cartão", "em 10x sem juros", "cartão em 3x": installments are about payment, so
@@ -569,6 +593,11 @@ mod tests {
             ("dia 12 não, dia 14", Some("dia:14")),
             ("vcs abrem dia 12?", None),
             ("preciso pra ontem", Some("o_quanto_antes")),
+            // The customer's own errand that day is no delivery…
+            ("amanha cedo te mando a foto da lista", None),
+            ("hj a noite eu confirmo com o pedreiro", None),
+            // …unless the goods go that day too.
+            ("se entregar amanha eu confirmo agora", Some("amanha")),
         ];
         for (m, want) in cases {
             assert_eq!(dlv(m).as_deref(), want, "{m}");
