@@ -366,6 +366,15 @@ fn has_own_name(toks: &[Token], pc: &Clause) -> bool {
     words || sizes >= 2
 }
 
+/// Packages a product comes in that are no catalog unit ("3 pacote de rejunte", "2 caixa
+/// de prego"): after an amount they are that amount's own unit.
+fn is_package_word(w: &str) -> bool {
+    matches!(
+        w,
+        "pacote" | "pct" | "pcte" | "caixa" | "fardo" | "embalagem" | "bisnaga" | "frasco" | "pote"
+    )
+}
+
 /// May a new item start at clause position `k`? Before an amount that follows some other
 /// word ("… cimento | 4 metro areia"), or before a word right after an amount and its unit
 /// ("areia 5 metro | pedra 3 metro").
@@ -395,6 +404,11 @@ fn is_cut(index: &CatalogIndex, toks: &[Token], ids: &[usize], k: usize) -> bool
         if article && next.is_some_and(|nx| lexicon::is_chat_word(&nx.text)) {
             return false;
         }
+        // "pra um servicinho", "para uma reforminha": after "pra" an "um" is the article
+        // of a purpose, never the amount of a new item.
+        if article && matches!(prev.text.as_str(), "pra" | "para" | "pro" | "p") {
+            return false;
+        }
         // An amount names something after it: a unit or a word.
         return next.is_some_and(|nx| nx.kind == Kind::Word && !nx.is_word("x"));
     }
@@ -420,7 +434,12 @@ fn is_cut(index: &CatalogIndex, toks: &[Token], ids: &[usize], k: usize) -> bool
         return false;
     }
     // "tijolo 4 | furos": a size word after its number is part of the name.
-    if t.is_word("de") || text::canonical_unit(&t.text).is_some() || t.is_word("furo") {
+    // "3 | pacote de rejunte": a package word after its amount is that item's own unit.
+    if t.is_word("de")
+        || text::canonical_unit(&t.text).is_some()
+        || t.is_word("furo")
+        || prev.kind == Kind::Num && is_package_word(&t.text)
+    {
         return false;
     }
     // After "5 metro", "20 br", "30 saco", or after a bare amount ("cimento 10 areia 2").

@@ -499,3 +499,24 @@ fn a_building_after_the_house_number_belongs_to_the_address() {
     let (items, _) = read(&["Av Brasil 300, bloco 2 apto 41 - Vila Formosa 5 sc de cal"]);
     assert_eq!(items, sorted(&["CAL-CH3-20 5"]));
 }
+
+#[test]
+fn fillers_people_and_purposes_are_no_products() {
+    assert_items(&[
+        // A package word after its amount stays with it; the people ordering are no item.
+        (
+            "minha esposa mandou pedir 2 pacote de rejunte cinza de 1kg",
+            &["REJ-CIN-1 2"],
+        ),
+        // "pra um …" is a purpose, not a new item with an amount of one.
+        ("4 sacos de cal pra um servicinho", &["CAL-CH3-20 4"]),
+        // Regional and slang fillers.
+        ("manda 3 sacos de cimento visse", &["CIM-CP2-50 3"]),
+        ("2 m de pedra 1 firmeza", &["BRI-1-M3 2"]),
+        // A threshold asked about is no product.
+        (
+            "acima de 100 sai mais barato? manda 120 tijolo 8 furos",
+            &["TIJ-8F 120"],
+        ),
+    ]);
+}

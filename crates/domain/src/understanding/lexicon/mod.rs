@@ -437,6 +437,31 @@ pub(crate) fn is_chat_word(w: &str) -> bool {
                 | "escola"
                 | "mercado"
                 | "posto"
+                // Regional and slang fillers ("visse", "firmeza", "mano") and the people a
+                // customer orders for ("meu marido pediu…"): never a product's name.
+                | "visse"
+                | "viu"
+                | "firmeza"
+                | "mano"
+                | "brother"
+                | "irmao"
+                | "marido"
+                | "esposa"
+                | "mulher"
+                | "filho"
+                | "filha"
+                | "sogro"
+                | "sogra"
+                | "cunhado"
+                | "vizinho"
+                | "vizinha"
+                | "patrao"
+                | "chefe"
+                | "servico"
+                | "servicinho"
+                // "acima de 50 tem desconto?": a threshold, not a product.
+                | "acima"
+                | "abaixo"
         )
 }
 
