@@ -520,3 +520,14 @@ fn fillers_people_and_purposes_are_no_products() {
         ),
     ]);
 }
+
+#[test]
+fn a_gauge_said_with_e_meio_is_the_half_size() {
+    assert_items(&[
+        (
+            "quero cinquenta metros de cabo dois e meio",
+            &["CAB-25M 50"],
+        ),
+        ("3 rolo de fio um e meio", &["CAB-15R 3"]),
+    ]);
+}

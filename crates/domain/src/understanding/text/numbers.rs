@@ -220,12 +220,13 @@ fn number_and_number(toks: &[Token], i: usize, out: &mut Vec<Token>) -> Option<u
             && a % (10 * QUANTITY_SCALE) == 0
             && b >= QUANTITY_SCALE
             && b < magnitude(a);
-        // "2 e meio" is 2,5 unless the 2 is a size ("brita 2 e meio de brita 1").
+        // "2 e meio" is 2,5 unless the 2 is a size and the half an amount of something
+        // named next ("brita 2 e meio de brita 1"); "fio dois e meio" is the 2,5 gauge.
         let after_product = out.last().is_some_and(|p: &Token| {
             p.kind == Kind::Word
                 && !lexicon::is_stopword(&p.text)
                 && canonical_unit(&p.text).is_none()
-        });
+        }) && toks.get(i + 3).is_some_and(|d| d.is_word("de"));
         let own_unit = toks
             .get(i + 3)
             .is_some_and(|u| u.kind == Kind::Word && canonical_unit(&u.text).is_some());
