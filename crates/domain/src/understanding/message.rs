@@ -928,7 +928,13 @@ fn opens_with_if_available(toks: &[Token], cl: &Clause) -> bool {
 fn leading_amount(toks: &[Token], cl: &Clause) -> Option<(i64, Option<&'static str>)> {
     cl.toks.iter().enumerate().find_map(|(k, i)| {
         let t = &toks[*i];
-        let before_de = k > 0 && toks[cl.toks[k - 1]].is_word("de");
+        // "preciso de 10 tubos": the "de" of a verb of needing opens the amount.
+        let after_need = k >= 2
+            && matches!(
+                toks[cl.toks[k - 2]].text.as_str(),
+                "preciso" | "precisava" | "precisando" | "precisamos" | "necessito"
+            );
+        let before_de = k > 0 && toks[cl.toks[k - 1]].is_word("de") && !after_need;
         let after = cl
             .toks
             .get(k + 1)

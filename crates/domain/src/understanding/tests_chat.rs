@@ -531,3 +531,10 @@ fn a_gauge_said_with_e_meio_is_the_half_size() {
         ("3 rolo de fio um e meio", &["CAB-15R 3"]),
     ]);
 }
+
+#[test]
+fn the_amount_after_preciso_de_waits_for_the_size_named_next() {
+    let (items, unknown) = read(&["precisava de 6 cano de esgoto", "o de 50"]);
+    assert_eq!(items, sorted(&["TUB-E50 6"]));
+    assert!(unknown.is_empty(), "{unknown:?}");
+}
