@@ -366,15 +366,6 @@ fn has_own_name(toks: &[Token], pc: &Clause) -> bool {
     words || sizes >= 2
 }
 
-/// Packages a product comes in that are no catalog unit ("3 pacote de rejunte", "2 caixa
-/// de prego"): after an amount they are that amount's own unit.
-fn is_package_word(w: &str) -> bool {
-    matches!(
-        w,
-        "pacote" | "pct" | "pcte" | "caixa" | "fardo" | "embalagem" | "bisnaga" | "frasco" | "pote"
-    )
-}
-
 /// May a new item start at clause position `k`? Before an amount that follows some other
 /// word ("… cimento | 4 metro areia"), or before a word right after an amount and its unit
 /// ("areia 5 metro | pedra 3 metro").
@@ -438,7 +429,7 @@ fn is_cut(index: &CatalogIndex, toks: &[Token], ids: &[usize], k: usize) -> bool
     if t.is_word("de")
         || text::canonical_unit(&t.text).is_some()
         || t.is_word("furo")
-        || prev.kind == Kind::Num && is_package_word(&t.text)
+        || prev.kind == Kind::Num && lexicon::is_package_word(&t.text)
     {
         return false;
     }

@@ -538,3 +538,27 @@ fn the_amount_after_preciso_de_waits_for_the_size_named_next() {
     assert_eq!(items, sorted(&["TUB-E50 6"]));
     assert!(unknown.is_empty(), "{unknown:?}");
 }
+
+#[test]
+fn a_thing_made_of_a_product_is_not_that_product() {
+    // "placa de gesso" is drywall, not the gesso powder: flagged, never quoted as gesso.
+    for msg in [
+        "10 placa de gesso",
+        "3 telha de vidro",
+        "2 forro de gesso e 4 sc de cal",
+    ] {
+        let (items, unknown) = read(&[msg]);
+        assert!(
+            !items
+                .iter()
+                .any(|i| i.starts_with("GES-") || i.starts_with("TEL-")),
+            "{msg}: {items:?}"
+        );
+        assert_eq!(unknown.len(), 1, "{msg}: {unknown:?}");
+    }
+    // A package or a diminutive before "de" is still the product.
+    assert_items(&[
+        ("5 saquinho de cimento", &["CIM-CP2-50 5"]),
+        ("2 pacote de gesso", &["GES-40 2"]),
+    ]);
+}

@@ -127,7 +127,12 @@ fn is_look_alike(v: &ClauseView, r: &Reading, opt: &QtyOption) -> bool {
             })
             && (p > 0 && explained(p - 1)
                 || explained(p + 1)
-                || p > 1 && ctoks[p - 1].is_word("de") && explained(p - 2))
+                || p > 1 && ctoks[p - 1].is_word("de") && explained(p - 2)
+                // "2 forro de gesso": another product made of this one.
+                || ctoks
+                    .get(p + 1)
+                    .is_some_and(|d| matches!(d.text.as_str(), "de" | "do" | "da"))
+                    && explained(p + 2))
     });
     // "caixa d'água 750", "cimento 42kg": a size no catalog item has, right after
     // the product's words.
@@ -152,6 +157,22 @@ fn is_look_alike(v: &ClauseView, r: &Reading, opt: &QtyOption) -> bool {
             && ctoks.get(p + 1).is_some_and(|nx| nx.is_word("furo"))
             && !ids[p].is_some_and(|id| index.knows(entry, id))
     });
+    // "10 placa de gesso", "2 forro de pvc": the first word of the name is a thing the
+    // catalog does not know, and the catalog word after "de" only says what it is made of.
+    let foreign_head = (0..n).any(|p| {
+        roles[p] == WordRole::Foreign
+            && !lexicon::is_package_word(&ctoks[p].text)
+            && !ctoks[p].text.ends_with("inho")
+            && !ctoks[p].text.ends_with("inha")
+            && roles[..p]
+                .iter()
+                .all(|r| !matches!(r, WordRole::Known | WordRole::Foreign))
+            && ctoks
+                .get(p + 1)
+                .is_some_and(|d| matches!(d.text.as_str(), "de" | "do" | "da"))
+            && explained(p + 2)
+            && roles.get(p + 2) == Some(&WordRole::Known)
+    });
     let unit_only = !c.phrase.is_empty()
         && c.phrase.iter().all(|id| index.class(*id) == TokClass::Unit)
         && roles.iter().enumerate().any(|(p, r)| {
@@ -159,6 +180,7 @@ fn is_look_alike(v: &ClauseView, r: &Reading, opt: &QtyOption) -> bool {
         });
     other_product
         || second_head
+        || foreign_head
         || foreign_size
         || other_holes
         || unit_only

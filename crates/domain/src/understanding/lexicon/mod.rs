@@ -186,6 +186,15 @@ pub(crate) fn month(w: &str) -> Option<u8> {
     })
 }
 
+/// Packages a product comes in that are no catalog unit ("3 pacote de rejunte", "2 caixa
+/// de prego"): after an amount they are that amount's own unit.
+pub(crate) fn is_package_word(w: &str) -> bool {
+    matches!(
+        w,
+        "pacote" | "pct" | "pcte" | "caixa" | "fardo" | "embalagem" | "bisnaga" | "frasco" | "pote"
+    )
+}
+
 /// Containers that are not catalog units: "2 caminhões de areia" cannot be quoted.
 pub(crate) fn is_container(w: &str) -> bool {
     matches!(
