@@ -562,3 +562,11 @@ fn a_thing_made_of_a_product_is_not_that_product() {
         ("2 pacote de gesso", &["GES-40 2"]),
     ]);
 }
+#[test]
+fn a_size_named_alone_in_a_later_turn_changes_the_item() {
+    for turn in ["8 furos", "muda pra 8 furos", "troca pra 8 furo"] {
+        let (items, unknown) = read(&["mil tijolo de 6 furos", turn]);
+        assert_eq!(items, sorted(&["TIJ-8F 1000"]), "{turn}");
+        assert!(unknown.is_empty(), "{turn}: {unknown:?}");
+    }
+}

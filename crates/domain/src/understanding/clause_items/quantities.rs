@@ -217,6 +217,9 @@ pub(super) fn size_like(ctoks: &[&Token], p: usize) -> bool {
                 text::canonical_unit(&n.text),
                 Some("mm" | "cm" | "l" | "kg")
             )
+            // "8 furos", "3 polegadas": a count of holes or inches is a size.
+            || n.is_word("furo")
+            || n.is_word("polegada")
     });
     t.kind == Kind::Frac || t.value % QUANTITY_SCALE != 0 || prev_de || next_size
 }
