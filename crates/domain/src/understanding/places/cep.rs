@@ -117,6 +117,82 @@ fn spoken_digit(word: &str) -> Option<u8> {
     })
 }
 
+/// A number from 10 to 999 said in words ("cento e dez", "quarenta e cinco", "trezentos"),
+/// as its digits, and how many words it took. Only numbers of two or three digits: single
+/// digits are read one by one.
+fn spoken_group(words: &[String]) -> Option<(String, usize)> {
+    let fold = |k: usize| words.get(k).map(|w| crate::understanding::text::fold(w));
+    let hundreds = |w: &str| -> Option<u32> {
+        Some(match w {
+            "cem" | "cento" => 100,
+            "duzentos" | "duzentas" => 200,
+            "trezentos" | "trezentas" => 300,
+            "quatrocentos" | "quatrocentas" => 400,
+            "quinhentos" | "quinhentas" => 500,
+            "seiscentos" | "seiscentas" => 600,
+            "setecentos" | "setecentas" => 700,
+            "oitocentos" | "oitocentas" => 800,
+            "novecentos" | "novecentas" => 900,
+            _ => return None,
+        })
+    };
+    let tens = |w: &str| -> Option<u32> {
+        Some(match w {
+            "dez" => 10,
+            "onze" => 11,
+            "doze" => 12,
+            "treze" => 13,
+            "catorze" | "quatorze" => 14,
+            "quinze" => 15,
+            "dezesseis" => 16,
+            "dezessete" => 17,
+            "dezoito" => 18,
+            "dezenove" => 19,
+            "vinte" => 20,
+            "trinta" => 30,
+            "quarenta" => 40,
+            "cinquenta" => 50,
+            "sessenta" => 60,
+            "setenta" => 70,
+            "oitenta" => 80,
+            "noventa" => 90,
+            _ => return None,
+        })
+    };
+    let mut k = 0;
+    let mut value = 0;
+    if let Some(h) = fold(0).as_deref().and_then(hundreds) {
+        value = h;
+        k = 1;
+        if fold(1).as_deref() == Some("e") {
+            if let Some(t) = fold(2)
+                .as_deref()
+                .and_then(|w| tens(w).or(spoken_digit(w).map(u32::from)))
+            {
+                value += t;
+                k = 3;
+            }
+        }
+    }
+    if k != 1 && k != 3 || value == 0 {
+        // No hundreds: a number of tens.
+        value = fold(0).as_deref().and_then(tens)?;
+        k = 1;
+    }
+    // "… e cinco": the units after the tens.
+    if value % 10 == 0 && value % 100 >= 20 && fold(k).as_deref() == Some("e") {
+        if let Some(u) = fold(k + 1).as_deref().and_then(spoken_digit) {
+            value += u32::from(u);
+            k += 2;
+        }
+    }
+    // "cem" is 100 alone; "cento" always comes with more.
+    if fold(0).as_deref() == Some("cento") && k == 1 {
+        return None;
+    }
+    Some((value.to_string(), k))
+}
+
 /// A CEP dictated digit by digit after the word "cep" ("meu cep é zero quatro oito quatro
 /// três zero um zero", "cep 0 4 7 6 5 traço 0 0 0"): exactly eight digits, words or figures,
 /// with only "é", ":", "-", "traço" or "hífen" between "cep" and them. Returns the CEP and
@@ -160,6 +236,24 @@ fn spoken_cep(text: &str) -> Option<(Cep, (usize, usize))> {
             if matches!(w, "traço" | "traco" | "hífen" | "hifen") && !digits.is_empty() {
                 j += 1;
                 continue;
+            }
+            // "cep 04801 traço 110": a group written in figures.
+            if w.len() > 1 && w.len() <= 8 - digits.len() && w.bytes().all(|b| b.is_ascii_digit()) {
+                digits.push_str(w);
+                first.get_or_insert(words[j].0);
+                last = Some(words[j].1);
+                j += 1;
+                continue;
+            }
+            // "… zero um traço cento e dez": the last digits said as one number.
+            if let Some((group, used)) = spoken_group(&lower[j..]) {
+                if group.len() <= 8 - digits.len() {
+                    digits.push_str(&group);
+                    first.get_or_insert(words[j].0);
+                    last = Some(words[j + used - 1].1);
+                    j += used;
+                    continue;
+                }
             }
             let d = if w.len() == 1 && w.as_bytes()[0].is_ascii_digit() {
                 Some(w.as_bytes()[0] - b'0')
@@ -242,6 +336,17 @@ mod tests {
             ("cep 0 4 7 6 5 traço 0 0 0", Some("04765000")),
             ("o cep eu mando depois dez sacos", None),
             ("cep zero quatro sete seis cinco", None),
+            // The last digits said as one number, or groups in figures.
+            (
+                "meu cep é zero três nove um um traço duzentos e quarenta",
+                Some("03911240"),
+            ),
+            (
+                "cep zero cinco cinco um dois trinta e cinco zero",
+                Some("05512350"),
+            ),
+            ("cep 05512 traço 030", Some("05512030")),
+            ("cep zero cinco cinco um dois cento", None),
         ];
         for (msg, want) in cases {
             assert_eq!(
