@@ -463,6 +463,11 @@ fn a_dictated_ponto_between_words_ends_the_sentence() {
         "quatro sacos de cal vírgula um metro de pedra ponto entrega na sexta",
         &["BRI-1-M3 1", "CAL-CH3-20 4"],
     )]);
+    // After a size said in words, before a word.
+    assert_items(&[(
+        "tres metros de brita dois ponto pode entregar sabado",
+        &["BRI-2-M3 3"],
+    )]);
 }
 
 #[test]
@@ -569,4 +574,13 @@ fn a_size_named_alone_in_a_later_turn_changes_the_item() {
         assert_eq!(items, sorted(&["TIJ-8F 1000"]), "{turn}");
         assert!(unknown.is_empty(), "{turn}: {unknown:?}");
     }
+}
+
+#[test]
+fn la_the_adverb_is_no_paint_roller() {
+    assert_items(&[
+        ("10 sacos de cimento. entrega lá", &["CIM-CP2-50 10"]),
+        ("deixa la em casa 3 sc de cal", &["CAL-CH3-20 3"]),
+        ("2 rolo de lã", &["ROL-23 2"]),
+    ]);
 }

@@ -40,7 +40,12 @@ pub(super) fn classify_words(
                         });
                         WordRole::Unit
                     } else if lexicon::is_stopword(w)
-                        && (w.len() <= 2 && w != "la" || !index.any_head[id as usize])
+                        && (w.len() <= 2 && w != "la"
+                            || !index.any_head[id as usize]
+                            // "lá" the adverb ("entrega lá", "deixa lá em casa") folds to
+                            // the "lã" of "rolo de lã": only after "de" or "rolo" is it wool.
+                            || w == "la"
+                                && !(p > 0 && matches!(ctoks[p - 1].text.as_str(), "de" | "rolo")))
                     {
                         // "obra" of "carrinho de obra" is still a chat word in "pra uma obra".
                         WordRole::Stop

@@ -59,8 +59,18 @@ pub(super) fn spoken_numbers(toks: Vec<Token>) -> Vec<Token> {
                     nx.kind == Kind::Word
                         && !matches!(nx.text.as_str(), "de" | "do" | "da" | "dos" | "das")
                 });
+            // "dois metros de pedra um ponto entrega lá": after a number said in words
+            // (a size or an amount) and before a word, a full stop too.
+            let after_number_word = out
+                .last()
+                .is_some_and(|p| p.kind == Kind::Num && p.from_word)
+                && next.is_some_and(|nx| {
+                    nx.kind == Kind::Word
+                        && !matches!(nx.text.as_str(), "de" | "do" | "da" | "dos" | "das")
+                });
             let stop = t.text == "virgula"
                 || between_words
+                || after_number_word
                 || next.is_none_or(|nx| {
                     nx.kind == Kind::Num || nx.kind == Kind::Newline || nx.is_word("e") || nx.cap
                 });
