@@ -423,7 +423,7 @@ impl State<'_> {
             }
             Outcome::Mention(words) => self.context = words,
             Outcome::Nothing if flags.removal => self.forget_unknown(toks, text, cl),
-            Outcome::Nothing => {}
+            Outcome::Nothing => self.package_named_alone(toks, cl, &flags),
         }
     }
 
@@ -693,7 +693,7 @@ impl State<'_> {
         flags: &Flags,
     ) {
         let Some((sku, cat_unit)) = self.referent(unit) else {
-            self.other_package(v, unit);
+            self.other_package(v, unit, flags.replace);
             return;
         };
         // "1 lona de 8 metros e 1 de 6 metros": a second piece of this message's item, or
@@ -717,8 +717,10 @@ impl State<'_> {
     /// is sold in. The same product in that package when the store has it (every word that
     /// named the product is the other item's too); otherwise the package of that product is
     /// unknown ("galão de selador"), never dropped.
-    fn other_package(&mut self, v: i64, unit: Option<&'static str>) {
-        let Some(u) = unit.filter(|u| matches!(*u, "galao" | "lata" | "balde")) else {
+    /// With a word of change ("troca por 50 metros" after "1 rolo de fio 2,5") any unit
+    /// may name the other package, and the draft's line is replaced by it.
+    fn other_package(&mut self, v: i64, unit: Option<&'static str>, replace: bool) {
+        let Some(u) = unit.filter(|u| replace || matches!(*u, "galao" | "lata" | "balde")) else {
             return;
         };
         let Some(last) = self.mentions.last().cloned() else {
@@ -734,20 +736,72 @@ impl State<'_> {
             return;
         }
         let sibling = self.index.entries.iter().position(|e| {
-            e.sku != last && unit_word(e.unit) == Some(u) && words.iter().all(|w| e.knows(*w))
+            let fits = if replace {
+                // "troca por 1 metro" of areia: the cubic metre it is sold in.
+                super::matcher::unit_fit(u, e.unit) == Some(true)
+            } else {
+                unit_word(e.unit) == Some(u)
+            };
+            e.sku != last && fits && words.iter().all(|w| e.knows(*w))
         });
         match sibling {
             Some(entry) => {
                 let e = &self.index.entries[entry];
                 let (sku, cat_unit) = (e.sku.clone(), e.unit);
                 self.note_mention(&sku, Vec::new());
+                if replace && self.in_draft(&last) && !self.items.iter().any(|i| i.sku == last) {
+                    self.corrections.push(Correction::ReplaceSku {
+                        from: last,
+                        to: sku,
+                        quantity: Some(convert(v, unit, cat_unit)),
+                    });
+                    return;
+                }
                 self.set_amount(sku, cat_unit, v, unit, &Flags::default());
             }
+            None if !matches!(u, "galao" | "lata" | "balde") => {}
             None => {
                 let named: Vec<&str> = words.iter().map(|id| self.index.word(*id)).collect();
                 let text = format!("{} de {}", u.replace("galao", "galão"), named.join(" "));
                 if !self.unknown.contains(&text) {
                     self.unknown.push(text);
+                }
+            }
+        }
+    }
+
+    /// "na verdade quero o galão", "prefiro em lata" after "2 latas de tinta acrílica": the
+    /// package alone, with a word of change or preference and no amount, moves the product
+    /// last named to that package (one of it when named in the singular, since the old
+    /// amount counted another package).
+    fn package_named_alone(&mut self, toks: &[Token], cl: &Clause, flags: &Flags) {
+        let words: Vec<&Token> = cl.toks.iter().map(|i| &toks[*i]).collect();
+        if words.iter().any(|t| t.kind == text::Kind::Num) {
+            return;
+        }
+        let prefers = flags.replace
+            || words
+                .iter()
+                .any(|t| matches!(t.text.as_str(), "quero" | "prefiro" | "prefere" | "melhor"));
+        let Some(package) = words.iter().find(|t| {
+            matches!(
+                text::canonical_unit(&t.text),
+                Some("galao" | "lata" | "balde")
+            )
+        }) else {
+            return;
+        };
+        if !prefers || flags.negated || flags.question {
+            return;
+        }
+        let before = self.corrections.len();
+        let unit = text::canonical_unit(&package.text);
+        self.other_package(QUANTITY_SCALE, unit, true);
+        if package.plural {
+            // "prefiro os galões": the amount stays what it was.
+            for c in &mut self.corrections[before..] {
+                if let Correction::ReplaceSku { quantity, .. } = c {
+                    *quantity = None;
                 }
             }
         }

@@ -584,3 +584,35 @@ fn la_the_adverb_is_no_paint_roller() {
         ("2 rolo de lã", &["ROL-23 2"]),
     ]);
 }
+
+#[test]
+fn another_package_of_the_same_product_replaces_the_line() {
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["1 rolo de fio 2,5", "troca por 40 metros"],
+            &["CAB-25M 40"],
+        ),
+        (
+            &["2 sacos de areia media", "melhor 1 metro"],
+            &["ARE-MED-M3 1"],
+        ),
+        (
+            &["3 latas de tinta acrilica", "na vdd quero o galão"],
+            &["TIN-A36 1"],
+        ),
+        (
+            &["3 latas de tinta acrilica", "prefiro os galões"],
+            &["TIN-A36 3"],
+        ),
+        // Asking about the other package changes nothing.
+        (
+            &["3 latas de tinta acrilica", "e o galão quanto fica?"],
+            &["TIN-A18 3"],
+        ),
+    ];
+    for (turns, want) in cases {
+        let (items, unknown) = read(turns);
+        assert_eq!(items, sorted(want), "{turns:?}");
+        assert!(unknown.is_empty(), "{turns:?}: {unknown:?}");
+    }
+}
