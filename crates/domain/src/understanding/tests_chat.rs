@@ -616,3 +616,21 @@ fn another_package_of_the_same_product_replaces_the_line() {
         assert!(unknown.is_empty(), "{turns:?}: {unknown:?}");
     }
 }
+
+#[test]
+fn plans_names_and_places_around_the_order_are_no_products() {
+    assert_items(&[
+        (
+            "vou rebocar a casa toda 12 sacos de cal",
+            &["CAL-CH3-20 12"],
+        ),
+        ("aqui é a dona cida 5 sacos de cimento", &["CIM-CP2-50 5"]),
+        ("telha pra area do fundo 8 telha 2,44", &["TEL-244 8"]),
+    ]);
+    let (items, unknown) = read(&["vou fazer uma laje", "20 sc de cimento"]);
+    assert_eq!(items, sorted(&["CIM-CP2-50 20"]));
+    assert!(unknown.is_empty(), "{unknown:?}");
+    // A product the store lacks is still asked about.
+    let (_, unknown) = read(&["queria saber se vcs tem fechadura"]);
+    assert_eq!(unknown, vec!["fechadura".to_string()]);
+}

@@ -28,6 +28,18 @@ pub(super) fn classify_words(
             {
                 WordRole::Stop
             }
+            // "a área dos fundo", "no fundo do terreno": the back of a place, not the
+            // fundo (primer) the catalog sells, which is named "de fundo", "o fundo".
+            Kind::Word
+                if t.text == "fundo"
+                    && p > 0
+                    && matches!(
+                        ctoks[p - 1].text.as_str(),
+                        "do" | "dos" | "no" | "nos" | "ao" | "aos" | "la"
+                    ) =>
+            {
+                WordRole::Stop
+            }
             Kind::Word => {
                 let w = t.text.as_str();
                 if let Some(id) = index.id(w) {
@@ -78,6 +90,8 @@ pub(super) fn classify_words(
                     WordRole::Known
                 } else if lexicon::is_harmless_modifier(w) || w.chars().count() < 2 {
                     WordRole::Other
+                } else if plan_or_name(ctoks, p) {
+                    WordRole::Stop
                 } else {
                     WordRole::Foreign
                 }
@@ -127,6 +141,46 @@ pub(super) fn classify_words(
         }
     }
     (roles, present, ids)
+}
+
+/// A word the catalog does not know that is no product by where it stands: a verb after
+/// "vou", "vamos", "preciso", "pra" ("vou bater uma laje", "pra rebocar o muro"), or a name
+/// after "seu", "dona" ("aqui é o seu joão").
+fn plan_or_name(ctoks: &[&Token], p: usize) -> bool {
+    let prev = p.checked_sub(1).map(|k| ctoks[k].text.as_str());
+    let title = matches!(
+        prev,
+        Some("seu" | "dona" | "sr" | "sra" | "senhor" | "senhora")
+    );
+    planned_verb(ctoks, p) || title
+}
+
+/// "vou bater", "preciso rebocar", "pra assentar": an infinitive after a word of intent.
+fn planned_verb(ctoks: &[&Token], p: usize) -> bool {
+    let w = ctoks[p].text.as_str();
+    let prev = p.checked_sub(1).map(|k| ctoks[k].text.as_str());
+    let infinitive = w.len() >= 5 && (w.ends_with("ar") || w.ends_with("er") || w.ends_with("ir"));
+    infinitive
+        && matches!(
+            prev,
+            Some(
+                "vou"
+                    | "vamos"
+                    | "vai"
+                    | "vo"
+                    | "preciso"
+                    | "precisa"
+                    | "precisando"
+                    | "quero"
+                    | "pra"
+                    | "para"
+                    | "pro"
+                    | "que"
+                    | "pode"
+                    | "posso"
+                    | "tenho"
+            )
+        )
 }
 
 fn after_pra(ctoks: &[&Token], p: usize) -> bool {
@@ -205,26 +259,29 @@ pub(super) fn purpose_start(
     ids: &[Option<u32>],
 ) -> Option<usize> {
     (0..ctoks.len()).find(|p| {
-        matches!(ctoks[*p].text.as_str(), "pra" | "para" | "pro") && {
-            let mut k = p + 1;
-            while k < ctoks.len()
-                && (matches!(ctoks[k].text.as_str(), "o" | "a" | "os" | "as" | "uns")
-                    || ctoks[k].from_word && ctoks[k].value == QUANTITY_SCALE)
-            {
-                k += 1;
+        // "vou bater uma laje": the object of a planned verb is a purpose too.
+        (matches!(ctoks[*p].text.as_str(), "pra" | "para" | "pro")
+            || roles[*p] == WordRole::Stop && planned_verb(ctoks, *p))
+            && {
+                let mut k = p + 1;
+                while k < ctoks.len()
+                    && (matches!(ctoks[k].text.as_str(), "o" | "a" | "os" | "as" | "uns")
+                        || ctoks[k].from_word && ctoks[k].value == QUANTITY_SCALE)
+                {
+                    k += 1;
+                }
+                // With an article any chat word or word the catalog does not know opens it
+                // ("pra uma laje", "pra uma viga"); without one, only a
+                // word the catalog does not use ("areia pra reboco 2 metros" is a variant).
+                let chat = |k: usize| {
+                    roles[k] != WordRole::Foreign
+                        && lexicon::is_chat_word(&ctoks[k].text)
+                        && !lexicon::is_stopword(&ctoks[k].text)
+                };
+                k < ctoks.len()
+                    && ctoks[k].kind == Kind::Word
+                    && (k > p + 1 && (chat(k) || roles[k] == WordRole::Foreign)
+                        || k == p + 1 && ids[k].is_none() && chat(k))
             }
-            // With an article any chat word or word the catalog does not know opens it
-            // ("pra uma laje", "pra uma viga"); without one, only a
-            // word the catalog does not use ("areia pra reboco 2 metros" is a variant).
-            let chat = |k: usize| {
-                roles[k] != WordRole::Foreign
-                    && lexicon::is_chat_word(&ctoks[k].text)
-                    && !lexicon::is_stopword(&ctoks[k].text)
-            };
-            k < ctoks.len()
-                && ctoks[k].kind == Kind::Word
-                && (k > p + 1 && (chat(k) || roles[k] == WordRole::Foreign)
-                    || k == p + 1 && ids[k].is_none() && chat(k))
-        }
     })
 }

@@ -525,6 +525,18 @@ pub(crate) fn is_question_opener_filler(w: &str) -> bool {
             | "uma"
             | "duvida"
             | "ja"
+            // "queria saber se vcs tem…", "qro saber se vende…", "gostaria de saber se…".
+            | "queria"
+            | "quero"
+            | "qro"
+            | "qria"
+            | "gostaria"
+            | "de"
+            | "saber"
+            | "se"
+            | "me"
+            | "diz"
+            | "fala"
     )
 }
 
