@@ -536,7 +536,6 @@ pub(crate) fn is_question_opener_filler(w: &str) -> bool {
             | "se"
             | "me"
             | "diz"
-            | "fala"
     )
 }
 
