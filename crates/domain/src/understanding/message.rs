@@ -185,6 +185,7 @@ struct State<'a> {
 
 impl State<'_> {
     fn clause(&mut self, toks: &[Token], text: &str, cl: &Clause) {
+        self.retarget_named_back_ref(toks, cl);
         let trimmed = self.without_back_ref_words(toks, cl);
         let cl = trimmed.as_ref().unwrap_or(cl);
         let mut flags = flags(toks, cl);
@@ -368,6 +369,14 @@ impl State<'_> {
             }
             Outcome::Unknown(t, words) => {
                 if flags.removal {
+                    // "tira 2 barra de ferro" when the order has one ferro: that line.
+                    if let (Some(sku), Some((v, unit))) =
+                        (self.only_line_named(&words), leading_amount(toks, cl))
+                    {
+                        self.note_mention(&sku, Vec::new());
+                        self.take_off(v, unit);
+                        return;
+                    }
                     self.forget_unknown(toks, text, cl);
                 } else if !flags.negated && !self.unknown.iter().any(|u| u == &t) {
                     // "4 telhas" (which size?): the amount waits for the product's name.
@@ -453,6 +462,54 @@ impl State<'_> {
     /// "mais 15 metros do mesmo fio": after "do mesmo"/"da mesma" the product's words only
     /// repeat the product last named (which may be one of several fios); they are left out
     /// so the clause reads as "mais 15 metros do mesmo".
+    /// "mais 15 metros do mesmo fio" after other products were named: "do mesmo fio" means
+    /// the line the named words point at, not the product talked about last. Its name
+    /// becomes the context the clause is read with.
+    fn retarget_named_back_ref(&mut self, toks: &[Token], cl: &Clause) {
+        let Some(p) = cl.toks.windows(2).position(|w| {
+            matches!(
+                toks[w[0]].text.as_str(),
+                "do" | "da" | "desse" | "dessa" | "no" | "na"
+            ) && matches!(toks[w[1]].text.as_str(), "mesmo" | "mesma")
+        }) else {
+            return;
+        };
+        let named: Vec<u32> = cl.toks[p + 2..]
+            .iter()
+            .map(|i| &toks[*i])
+            .take_while(|t| t.kind == text::Kind::Word)
+            .map_while(|t| self.index.id(&t.text))
+            .filter(|id| self.index.class(*id) == super::index::TokClass::Word)
+            .collect();
+        if named.is_empty() {
+            return;
+        }
+        let skus = self
+            .items
+            .iter()
+            .rev()
+            .map(|i| &i.sku)
+            .chain(self.draft.items.iter().rev().map(|i| &i.sku));
+        for sku in skus {
+            let Some(e) = self.index.entry_by_sku(sku) else {
+                continue;
+            };
+            if named.iter().all(|id| e.knows(*id)) {
+                if let Some(name) = e.phrases.first() {
+                    let words: Vec<u32> = name
+                        .iter()
+                        .copied()
+                        .filter(|id| self.index.class(*id) != super::index::TokClass::Unit)
+                        .collect();
+                    if !words.is_empty() {
+                        self.context = words;
+                    }
+                }
+                return;
+            }
+        }
+    }
+
     fn without_back_ref_words(&self, toks: &[Token], cl: &Clause) -> Option<Clause> {
         if self.context.is_empty() {
             return None;
@@ -805,6 +862,26 @@ impl State<'_> {
                 }
             }
         }
+    }
+
+    /// The one line of the order (this message's or the draft's) whose product every one of
+    /// `words` names; none when no line or several do.
+    fn only_line_named(&self, words: &[u32]) -> Option<String> {
+        if words.is_empty() {
+            return None;
+        }
+        let mut lines = self
+            .items
+            .iter()
+            .map(|i| &i.sku)
+            .chain(self.draft.items.iter().map(|i| &i.sku))
+            .filter(|sku| {
+                self.index
+                    .entry_by_sku(sku)
+                    .is_some_and(|e| words.iter().all(|w| e.knows(*w)))
+            });
+        let first = lines.next()?.clone();
+        lines.all(|s| *s == first).then_some(first)
     }
 
     /// Takes an amount off the product it refers to (never below one: "tira uma" of one

@@ -634,3 +634,32 @@ fn plans_names_and_places_around_the_order_are_no_products() {
     let (_, unknown) = read(&["queria saber se vcs tem fechadura"]);
     assert_eq!(unknown, vec!["fechadura".to_string()]);
 }
+
+#[test]
+fn a_later_turn_names_the_line_it_changes() {
+    let cases: &[(&[&str], &[&str])] = &[
+        // "do mesmo fio" after another product: the fio's line.
+        (
+            &[
+                "30 metro de cabo 2,5",
+                "e 4 caixinha 4x2",
+                "mais 10 metros do mesmo fio",
+            ],
+            &["CAB-25M 40", "CXL-42 4"],
+        ),
+        // "tira 2 barra de ferro" when the order has one ferro.
+        (
+            &[
+                "12 barra de ferro 5/16",
+                "e 3 kg de arame",
+                "tira 2 barra de ferro",
+            ],
+            &["ARA-REC 3", "VER-516 10"],
+        ),
+    ];
+    for (turns, want) in cases {
+        let (items, unknown) = read(turns);
+        assert_eq!(items, sorted(want), "{turns:?}");
+        assert!(unknown.is_empty(), "{turns:?}: {unknown:?}");
+    }
+}
