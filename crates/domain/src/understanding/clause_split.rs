@@ -131,8 +131,12 @@ pub(crate) fn split_clauses(toks: &[Token], skip: &[usize], text: &str) -> Vec<C
         // negated product is not read together with the wanted one.
         // "se não tiver, manda 10 telhas": a condition, not a negation, so no new clause.
         let conditional = i > 0 && is_condition_opener(&toks[i - 1]);
+        // "cimento não, cal": a "não" that closes its clause negates what it closes.
+        let closing = toks
+            .get(i + 1)
+            .is_none_or(|n| is_boundary_punct(n) || n.kind == Kind::Newline);
         if t.is_word("mais") && !cur.is_empty()
-            || t.is_word("nao") && !cur.is_empty() && !conditional
+            || t.is_word("nao") && !cur.is_empty() && !conditional && !closing
         {
             flush(&mut cur, &mut out, false, bullet, &mut after_and);
             cur.push(i);

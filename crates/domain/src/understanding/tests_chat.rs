@@ -663,3 +663,11 @@ fn a_later_turn_names_the_line_it_changes() {
         assert!(unknown.is_empty(), "{turns:?}: {unknown:?}");
     }
 }
+
+#[test]
+fn a_closing_nao_negates_the_product_before_it() {
+    let (items, _) = read(&["6 sacos de cal", "cal nao, cimento"]);
+    assert_eq!(items, sorted(&["CIM-CP2-50 6"]));
+    let (items, _) = read(&["8 sacos de cimento e areia não"]);
+    assert_eq!(items, sorted(&["CIM-CP2-50 8"]));
+}
