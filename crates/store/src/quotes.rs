@@ -263,6 +263,61 @@ pub async fn list(
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
+/// A quote as the quotes list shows it: with who asked for it.
+#[derive(Debug, Clone)]
+pub struct QuoteRow {
+    pub quote: Quote,
+    /// The customer's WhatsApp profile name, when Meta sent one.
+    pub customer_name: Option<String>,
+    /// The customer's WhatsApp id (digits of the phone number, or a username's user id).
+    pub customer_wa_id: String,
+}
+
+/// [`list`] with the customer of each quote, for the dashboard's list.
+pub async fn list_with_customer(
+    db: &Db,
+    tenant_id: &str,
+    status: Option<QuoteStatus>,
+    number_like: Option<&str>,
+    from_ms: Option<i64>,
+    to_ms: Option<i64>,
+    limit: i64,
+) -> Result<Vec<QuoteRow>, StoreError> {
+    let cols: Vec<String> = COLS.split(", ").map(|c| format!("q.{c}")).collect();
+    let sql = format!(
+        "SELECT {}, k.name, k.wa_id FROM quotes q
+         JOIN conversations c ON c.id = q.conversation_id AND c.tenant_id = q.tenant_id
+         JOIN contacts k ON k.id = c.contact_id
+         WHERE q.tenant_id = $1 AND ($2 = '' OR q.status = $2) AND ($3 = '' OR q.number LIKE $4)
+         AND q.created_at >= $5 AND q.created_at <= $6 ORDER BY q.created_at DESC LIMIT $7",
+        cols.join(", ")
+    );
+    let like = number_like
+        .map(|n| format!("%{}%", n.replace(['%', '_'], "")))
+        .unwrap_or_default();
+    let rows = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(status.map_or("", QuoteStatus::as_str))
+        .bind(number_like.unwrap_or(""))
+        .bind(like)
+        .bind(from_ms.unwrap_or(0))
+        .bind(to_ms.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(db.read())
+        .await?;
+    let n = COLS.split(", ").count();
+    rows.iter()
+        .map(|r| {
+            Ok(QuoteRow {
+                quote: from_row(r)?,
+                customer_name: r.try_get(n)?,
+                customer_wa_id: r.try_get(n + 1)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
 pub async fn set_status(
     c: &mut AnyConnection,
     tenant_id: &str,

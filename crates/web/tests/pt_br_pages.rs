@@ -10,6 +10,7 @@ both_engines!(
     quote_page_says_the_approval_state_in_portuguese,
     catalog_weights_are_written_in_pt_br,
     a_quote_without_payment_discount_has_no_zero_line,
+    the_quotes_list_names_each_customer,
 );
 
 async fn overview_names_the_store_without_guessing_an_article(app: &TestApp) {
@@ -74,4 +75,26 @@ async fn a_quote_without_payment_discount_has_no_zero_line(app: &TestApp) {
         !page.contains("payment-discount"),
         "zero line shown: {page}"
     );
+}
+
+async fn the_quotes_list_names_each_customer(app: &TestApp) {
+    app.customer_says(
+        &app.demo,
+        "5511933332222",
+        "Marta Lima",
+        "5 sacos de cimento, entrega amanhã em Itaquera, boleto",
+    )
+    .await;
+    app.customer_says(
+        &app.demo,
+        "5511922221111",
+        "",
+        "3 sacos de cal, entrega amanhã em Itaquera, boleto",
+    )
+    .await;
+    let page = app.as_owner().await.page("/orcamentos").await;
+    assert!(page.contains("<th>Cliente</th>"), "{page}");
+    assert!(page.contains("Marta Lima"), "{page}");
+    // No profile name: the number as staff dial it.
+    assert!(page.contains("+55 11 92222-1111"), "{page}");
 }

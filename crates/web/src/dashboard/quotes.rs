@@ -108,7 +108,7 @@ pub async fn list(
         .and_then(parse_day)
         .and_then(|d| d.succ_opt())
         .map(|next| clock.start_of(next) - 1);
-    let list = quotes::list(
+    let list = quotes::list_with_customer(
         &state.db,
         &me.tenant.id,
         status,
@@ -120,9 +120,18 @@ pub async fn list(
     .await?;
     let rows: Vec<Value> = list
         .iter()
-        .map(|q| {
+        .map(|row| {
+            let q = &row.quote;
+            // The name the customer goes by on WhatsApp, else the number staff would dial.
+            let customer = row
+                .customer_name
+                .clone()
+                .filter(|n| !n.trim().is_empty())
+                .or_else(|| view::phone_of(&row.customer_wa_id).map(|(shown, _)| shown))
+                .unwrap_or_else(|| "cliente sem nome".to_string());
             context! { id => q.id.clone(), number => q.number.clone(), status => q.status.label_pt(), status_code => q.status.as_str(),
-                total => brl(q.total_cents), created => clock.datetime_br(q.created_at) }
+                total => brl(q.total_cents), created => clock.datetime_br(q.created_at), customer => customer,
+                conversation_id => q.conversation_id.clone() }
         })
         .collect();
     // Superseded quotes are listed but not offered as a filter: the customer never saw them.
