@@ -415,9 +415,10 @@ const INBOUND_FIXTURES: &[Expect] = &[
         fixture: "image_with_caption.json",
         replies: 1,
         to: "5531977776666",
-        interactive: false,
-        // The caption is read as text; an unknown product is said, never guessed.
-        contains: &["Não encontrei 'bloco'"],
+        interactive: true,
+        // The caption is read as text: "preciso de 20 desse bloco" holds 20 and asks which
+        // of the store's blocos (a list), never guessed.
+        contains: &["Qual *bloco*", "quantidade: 20"],
         excludes: &["R$"],
     },
     Expect {
