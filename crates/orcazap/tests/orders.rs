@@ -26,6 +26,8 @@ testkit::both_engines!(
     cep_service_down_still_confirms_the_order,
     pickup_is_not_asked_and_an_unanswered_address_stays_pending,
     pedidos_page_marks_paid_and_delivered_with_audit,
+    invoice_data_asks_cpf_or_cnpj_after_the_address,
+    the_address_exchange_stays_in_the_orders_conversation,
 );
 
 const CUSTOMER: &str = "5511922220000";
@@ -573,4 +575,159 @@ async fn pedidos_page_marks_paid_and_delivered_with_audit(app: &OrdersApp) {
     // Another store's order id is not found here.
     let r = owner.post("/pedidos/nao-existe/pago", &[]).await;
     assert_eq!(r.status(), 404);
+}
+
+async fn invoice_data_asks_cpf_or_cnpj_after_the_address(app: &OrdersApp) {
+    // The owner turns on "Pedir dados para nota" on /regras.
+    let owner = app.dashboard_login(orcazap::seed::DEMO_OWNER).await;
+    let r = owner
+        .post("/regras/dados-nota", &[("invoice_data", "on")])
+        .await;
+    assert_eq!(r.status(), 303);
+    let (_, rules) = owner.get("/regras").await;
+    assert!(rules.contains("id=\"invoice-data\" checked"), "saved");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'rules.invoice_data'")
+            .await,
+        1
+    );
+
+    let number = order_and_confirm(app, CUSTOMER, "I").await;
+    let before = app.graph.calls().len();
+    app.webhook(&text_webhook(CUSTOMER, "wamid.I3", "rua das flores 123"))
+        .await;
+    app.drain().await;
+    let sent = texts_to(app, CUSTOMER, before);
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(sent[0].contains("Endereço anotado"), "{}", sent[0]);
+    assert!(
+        sent[1].contains("CPF") && sent[1].contains("CNPJ"),
+        "then the CPF/CNPJ: {}",
+        sent[1]
+    );
+
+    // A CPF whose check digits do not match: refused with the reason, nothing stored.
+    let before = app.graph.calls().len();
+    app.webhook(&text_webhook(
+        CUSTOMER,
+        "wamid.I4",
+        "meu cpf é 529.982.247-24",
+    ))
+    .await;
+    app.drain().await;
+    let sent = texts_to(app, CUSTOMER, before);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].contains("não confere"), "{}", sent[0]);
+    let stored = format!(
+        "SELECT COUNT(*) FROM orders o JOIN quotes q ON q.id = o.quote_id WHERE q.number = '{number}' AND o.tax_id IS NOT NULL"
+    );
+    assert_eq!(app.count(&stored).await, 0);
+
+    // The alphanumeric CNPJ (valid from July 2026).
+    let before = app.graph.calls().len();
+    app.webhook(&text_webhook(
+        CUSTOMER,
+        "wamid.I5",
+        "CNPJ 12.ABC.345/01DE-35",
+    ))
+    .await;
+    app.drain().await;
+    let sent = texts_to(app, CUSTOMER, before);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].contains("12.ABC.345/01DE-35"), "{}", sent[0]);
+    let tax: Option<String> = sqlx::query(
+        "SELECT o.tax_id FROM orders o JOIN quotes q ON q.id = o.quote_id WHERE q.number = $1",
+    )
+    .bind(&number)
+    .fetch_one(app.db.read())
+    .await
+    .unwrap()
+    .get(0);
+    assert_eq!(tax, s("12ABC34501DE35"));
+    let (_, html) = owner.get("/pedidos").await;
+    assert!(
+        row_of(&html, &number)
+            .replace("&#x2f;", "/")
+            .contains("CNPJ 12.ABC.345/01DE-35"),
+        "{html}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM quotes").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM conversations").await,
+        1,
+        "address and CPF/CNPJ answered in the order's conversation"
+    );
+}
+
+/// The conversation of message `wamid`.
+async fn conversation_of_message(app: &TestApp, wamid: &str) -> String {
+    sqlx::query("SELECT conversation_id FROM messages WHERE provider_message_id = $1")
+        .bind(wamid)
+        .fetch_one(app.db.read())
+        .await
+        .unwrap()
+        .get(0)
+}
+
+async fn the_address_exchange_stays_in_the_orders_conversation(app: &OrdersApp) {
+    let number = order_and_confirm(app, CUSTOMER, "J").await;
+    let home: String = sqlx::query("SELECT conversation_id FROM quotes WHERE number = $1")
+        .bind(&number)
+        .fetch_one(app.db.read())
+        .await
+        .unwrap()
+        .get(0);
+    app.webhook(&text_webhook(
+        CUSTOMER,
+        "wamid.J3",
+        "rua das flores 123 casa 2 perto do mercado",
+    ))
+    .await;
+    app.drain().await;
+    assert_eq!(order_of(app, &number).await.0, "given");
+    // The customer's answer and the bot's are in the order's conversation; no other one.
+    assert_eq!(app.count("SELECT COUNT(*) FROM conversations").await, 1);
+    assert_eq!(conversation_of_message(app, "wamid.J3").await, home);
+    let reply_home: String = sqlx::query(
+        "SELECT conversation_id FROM messages WHERE direction = 'out' AND body LIKE 'Endereço anotado%'",
+    )
+    .fetch_one(app.db.read())
+    .await
+    .unwrap()
+    .get(0);
+    assert_eq!(reply_home, home);
+    let state: String = sqlx::query("SELECT state FROM conversations WHERE id = $1")
+        .bind(&home)
+        .fetch_one(app.db.read())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(state, "WON", "the order's conversation stays won");
+    let owner = app.dashboard_login(orcazap::seed::DEMO_OWNER).await;
+    let (_, inbox) = owner.get("/conversas").await;
+    assert_eq!(
+        inbox.matches("class=\"card row-link conv").count(),
+        1,
+        "one conversation in the inbox: {inbox}"
+    );
+    assert!(
+        inbox.contains(">Ganha</span>") && !inbox.contains(">Nova</span>"),
+        "the won one, no spurious new one: {inbox}"
+    );
+    let (_, transcript) = owner.get(&format!("/conversas/{home}")).await;
+    assert!(
+        transcript.contains("rua das flores 123") && transcript.contains("Endereço anotado"),
+        "the exchange is in the order's transcript"
+    );
+
+    // A message that is not about the order still opens a new conversation.
+    app.webhook(&text_webhook(
+        CUSTOMER,
+        "wamid.J4",
+        "preciso também de 5 sacos de cimento",
+    ))
+    .await;
+    app.drain().await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM conversations").await, 2);
+    assert_ne!(conversation_of_message(app, "wamid.J4").await, home);
 }

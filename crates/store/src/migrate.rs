@@ -192,6 +192,13 @@ pub const MIGRATIONS: &[Migration] = &[
         down: include_str!("../migrations/0017_billing.down.sql"),
         postgres: None,
     },
+    Migration {
+        version: 20,
+        name: "closing_sale",
+        up: include_str!("../migrations/0020_closing_sale.up.sql"),
+        down: include_str!("../migrations/0020_closing_sale.down.sql"),
+        postgres: None,
+    },
 ];
 
 /// The schema version this binary expects.

@@ -114,6 +114,7 @@ pub async fn save(
 enum Switch {
     QuotePdf,
     QuoteLink,
+    InvoiceData,
 }
 
 impl Switch {
@@ -121,6 +122,7 @@ impl Switch {
         match self {
             Switch::QuotePdf => "quote_pdf",
             Switch::QuoteLink => "quote_link",
+            Switch::InvoiceData => "invoice_data",
         }
     }
 }
@@ -185,4 +187,21 @@ pub async fn set_quote_link(
     on: bool,
 ) -> Result<(), StoreError> {
     set_switch(c, tenant_id, Switch::QuoteLink, on).await
+}
+
+/// Whether the bot asks the customer's CPF or CNPJ for the invoice after the delivery address
+/// ("pedir dados para nota", issue 15 item 4).
+pub async fn invoice_data_enabled(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+) -> Result<bool, StoreError> {
+    switch_on(c, tenant_id, Switch::InvoiceData).await
+}
+
+pub async fn set_invoice_data(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    on: bool,
+) -> Result<(), StoreError> {
+    set_switch(c, tenant_id, Switch::InvoiceData, on).await
 }

@@ -75,7 +75,11 @@ async fn advance_in_tx(
 ) -> Result<usize, StoreError> {
     // Row lock on PostgreSQL: a second advance job for this conversation waits here and then
     // finds nothing left to do.
-    let conv = conversations::lock(c, engine_kind, tenant_id, conversation_id).await?;
+    let conv = match conversations::lock(c, engine_kind, tenant_id, conversation_id).await {
+        // Emptied into an order's conversation by an earlier step (below): nothing to do.
+        Err(StoreError::NotFound) => return Ok(0),
+        r => r?,
+    };
     let pending = messages::unprocessed_inbound(c, tenant_id, conversation_id).await?;
     let mut state: State = conv.state;
     if pending.is_empty() || state.is_closed() {
@@ -96,6 +100,8 @@ async fn advance_in_tx(
     };
     let mut closed_reason = None;
     let mut to_person = None;
+    // Messages moved to their order's conversation (the address after a confirmation).
+    let mut moved = 0usize;
     for msg in &pending {
         let content = msg.inbound_content();
         if state.is_closed() {
@@ -103,7 +109,15 @@ async fn advance_in_tx(
             // be the delivery address (`worker::order_address`); anything else is left, as
             // before, to the next conversation.
             if state == State::Won && conv.taken_over_by.is_none() {
-                crate::order_address::take(c, &target, ctx, &conv, &content).await?;
+                if let Some(home) =
+                    crate::order_address::take(c, &target, ctx, &conv, &content).await?
+                {
+                    if home != conversation_id {
+                        conversations::move_inbound(c, tenant_id, &msg.id, conversation_id, &home)
+                            .await?;
+                        moved += 1;
+                    }
+                }
             }
             continue;
         }
@@ -136,12 +150,18 @@ async fn advance_in_tx(
                 continue;
             }
         }
-        // A new conversation right after a confirmed order: the address the bot asked for.
-        if state == State::Inbound
-            && conv.taken_over_by.is_none()
-            && crate::order_address::take(c, &target, ctx, &conv, &content).await?
-        {
-            continue;
+        // A new conversation right after a confirmed order: the address the bot asked for,
+        // answered in the order's conversation and moved there.
+        if state == State::Inbound && conv.taken_over_by.is_none() {
+            if let Some(home) = crate::order_address::take(c, &target, ctx, &conv, &content).await?
+            {
+                if home != conversation_id {
+                    conversations::move_inbound(c, tenant_id, &msg.id, conversation_id, &home)
+                        .await?;
+                    moved += 1;
+                }
+                continue;
+            }
         }
         let inbound = content.to_engine();
         let ectx = Context {
@@ -179,6 +199,11 @@ async fn advance_in_tx(
     }
     let ids: Vec<String> = pending.iter().map(|m| m.id.clone()).collect();
     messages::mark_processed(c, tenant_id, &ids).await?;
+    // Everything it had was about an order: it was never a conversation of its own.
+    if moved > 0 && conversations::delete_if_empty(c, tenant_id, conversation_id).await? {
+        tracing::info!(moved, "messages moved to their order's conversation");
+        return Ok(pending.len());
+    }
     conversations::save_state(
         c,
         tenant_id,

@@ -60,6 +60,8 @@ pub async fn list(
                 can_pay => o.payment_state == PaymentState::Aguardando,
                 can_deliver => o.payment_state != PaymentState::Entregue,
                 created => clock.datetime_br(o.created_at),
+                tax_id => o.tax_id.as_deref().and_then(domain::tax_id::TaxId::from_stored).map(|t| format!("{} {}", t.kind_pt(), t.formatted())),
+                tax_id_pending => o.tax_id.is_none() && o.tax_id_asked_at.is_some(),
             }
         })
         .collect();

@@ -47,12 +47,13 @@ impl FormPage for RulesPage {
     ) -> Result<Response, AppError> {
         let r = store::rules::load(&state.db, &me.tenant.id).await?;
         let p = &r.pricing;
-        let (attendant_limit, quote_pdf, quote_link, follow_ups) = {
+        let (attendant_limit, quote_pdf, quote_link, invoice_data, follow_ups) = {
             let mut c = super::change::read_conn(state).await?;
             (
                 store::tenants::attendant_approval_limit(&mut c, &me.tenant.id).await?,
                 store::store_profile::quote_pdf_enabled(&mut c, &me.tenant.id).await?,
                 store::store_profile::quote_link_enabled(&mut c, &me.tenant.id).await?,
+                store::store_profile::invoice_data_enabled(&mut c, &me.tenant.id).await?,
                 store::follow_ups::settings(&mut c, &me.tenant.id).await?,
             )
         };
@@ -71,7 +72,7 @@ impl FormPage for RulesPage {
             context! {
                 notice => view::notice(notice), errors => errors, volume => volume,
                 attendant_limit => attendant_limit.map(money_input).unwrap_or_default(),
-                quote_pdf => quote_pdf, quote_link => quote_link,
+                quote_pdf => quote_pdf, quote_link => quote_link, invoice_data => invoice_data,
                 reminder_hours => follow_ups.reminder_hours_before_expiry,
                 follow_up_hours => follow_ups.follow_up_after_hours,
                 p => context! {
@@ -328,6 +329,35 @@ pub async fn save_quote_link(
         .after(serde_json::json!({ "quote_link": new }))
         .save_then::<RulesPage, _>(&state, &me, DONE, move |c, t| {
             Box::pin(async move { store::store_profile::set_quote_link(c, &t, new).await })
+        })
+        .await
+}
+
+#[derive(Deserialize)]
+pub struct InvoiceDataForm {
+    /// The checkbox: present ("on") when ticked, absent otherwise.
+    #[serde(default)]
+    invoice_data: Option<String>,
+}
+
+/// "Pedir dados para nota": the bot asks the CPF or CNPJ after the delivery address (issue
+/// 15 item 4).
+pub async fn save_invoice_data(
+    State(state): State<AppState>,
+    me: Me,
+    Form(f): Form<InvoiceDataForm>,
+) -> Result<Response, AppError> {
+    let new = f.invoice_data.is_some();
+    let before = {
+        let mut c = super::change::read_conn(&state).await?;
+        store::store_profile::invoice_data_enabled(&mut c, &me.tenant.id).await?
+    };
+    Change::new("rules.invoice_data", "tenant")
+        .of(&me.tenant.id)
+        .before(serde_json::json!({ "invoice_data": before }))
+        .after(serde_json::json!({ "invoice_data": new }))
+        .save_then::<RulesPage, _>(&state, &me, DONE, move |c, t| {
+            Box::pin(async move { store::store_profile::set_invoice_data(c, &t, new).await })
         })
         .await
 }

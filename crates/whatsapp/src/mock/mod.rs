@@ -25,7 +25,7 @@ use axum::Router;
 use serde_json::{json, Value};
 
 pub use rules::check_message;
-pub use templates::{check_read_mark, MockTemplate, ReadMark};
+pub use templates::{check_read_mark, ListPage, MockTemplate, ReadMark};
 
 /// Why Meta would refuse a request: an HTTP status and a Graph error code with its title.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -277,6 +277,10 @@ struct Inner {
     uploads: Mutex<Vec<Upload>>,
     templates: Mutex<Vec<MockTemplate>>,
     read_marks: Mutex<Vec<ReadMark>>,
+    /// Template list pages served (`GET message_templates`), and the largest page the mock
+    /// serves whatever `limit` asks (Meta caps pages too).
+    template_pages: Mutex<Vec<templates::ListPage>>,
+    template_page_max: AtomicU64,
     script: Mutex<VecDeque<ScriptedAnswer>>,
     counter: AtomicU64,
     token: Option<String>,
@@ -330,6 +334,8 @@ impl MockGraphBuilder {
             uploads: Mutex::default(),
             templates: Mutex::default(),
             read_marks: Mutex::default(),
+            template_pages: Mutex::default(),
+            template_page_max: AtomicU64::new(templates::DEFAULT_PAGE_MAX),
             script: Mutex::default(),
             counter: AtomicU64::new(0),
             token: self.token,

@@ -1,0 +1,3 @@
+ALTER TABLE orders DROP COLUMN tax_id_asked_at;
+ALTER TABLE orders DROP COLUMN tax_id;
+ALTER TABLE tenants DROP COLUMN invoice_data;

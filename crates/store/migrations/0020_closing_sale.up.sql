@@ -1,0 +1,7 @@
+-- Closing the sale, the rest of issue 15.
+-- CPF or CNPJ for the invoice (the store's "Pedir dados para nota", tenants.invoice_data, off
+-- by default): asked after the delivery address (or a pickup's confirmation);
+-- orders.tax_id_asked_at NULL = not asked, orders.tax_id = digits and upper-case letters.
+ALTER TABLE tenants ADD COLUMN invoice_data BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE orders ADD COLUMN tax_id TEXT;
+ALTER TABLE orders ADD COLUMN tax_id_asked_at BIGINT;
