@@ -28,6 +28,7 @@ testkit::both_engines!(
     pedidos_page_marks_paid_and_delivered_with_audit,
     invoice_data_asks_cpf_or_cnpj_after_the_address,
     the_address_exchange_stays_in_the_orders_conversation,
+    meta_payments_send_the_order_with_pix_and_its_status_updates,
 );
 
 const CUSTOMER: &str = "5511922220000";
@@ -730,4 +731,116 @@ async fn the_address_exchange_stays_in_the_orders_conversation(app: &OrdersApp) 
     app.drain().await;
     assert_eq!(app.count("SELECT COUNT(*) FROM conversations").await, 2);
     assert_ne!(conversation_of_message(app, "wamid.J4").await, home);
+}
+
+/// The interactive bodies of `kind` sent to `to` from call `from` on.
+fn interactive_to(app: &TestApp, to: &str, from: usize, kind: &str) -> Vec<serde_json::Value> {
+    app.graph.calls()[from..]
+        .iter()
+        .filter(|c| c.to() == to && c.body["interactive"]["type"] == kind)
+        .map(|c| c.body.clone())
+        .collect()
+}
+
+async fn meta_payments_send_the_order_with_pix_and_its_status_updates(app: &OrdersApp) {
+    let owner = app.dashboard_login(orcazap::seed::DEMO_OWNER).await;
+    let r = owner
+        .post("/regras/pagamentos-meta", &[("meta_payments", "on")])
+        .await;
+    assert_eq!(r.status(), 303);
+    let (_, rules) = owner.get("/regras").await;
+    assert!(rules.contains("id=\"meta-payments\" checked"), "saved");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'rules.meta_payments'")
+            .await,
+        1
+    );
+
+    let before = app.graph.calls().len();
+    let number = order_and_confirm(app, CUSTOMER, "M").await;
+    let orders = interactive_to(app, CUSTOMER, before, "order_details");
+    assert_eq!(orders.len(), 1, "one order_details message");
+    let p = &orders[0]["interactive"]["action"]["parameters"];
+    assert_eq!(orders[0]["interactive"]["action"]["name"], "review_and_pay");
+    assert_eq!(p["reference_id"], number.as_str());
+    assert_eq!(p["payment_type"], "br");
+    assert_eq!(p["currency"], "BRL");
+    let (total, snapshot): (i64, String) = {
+        let r = sqlx::query("SELECT total_cents, snapshot_json FROM quotes WHERE number = $1")
+            .bind(&number)
+            .fetch_one(app.db.read())
+            .await
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert_eq!(p["total_amount"]["value"], total);
+    assert_eq!(p["total_amount"]["offset"], 100);
+    let priced: domain::pricing::PricedQuote = serde_json::from_str(&snapshot).unwrap();
+    let items = p["order"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), priced.lines.len());
+    let sum: i64 = items
+        .iter()
+        .map(|i| i["amount"]["value"].as_i64().unwrap() * i["quantity"].as_i64().unwrap())
+        .sum();
+    assert_eq!(sum, priced.subtotal.0, "items add up to the subtotal");
+    assert_eq!(p["order"]["subtotal"]["value"], priced.subtotal.0);
+    assert_eq!(
+        p["order"]["shipping"]["value"].as_i64().unwrap_or(0),
+        priced.freight.unwrap().0
+    );
+    assert_eq!(
+        p["order"]["discount"]["value"].as_i64().unwrap_or(0),
+        priced.payment_discount.0
+    );
+    assert!(p["order"]["expiration"]["timestamp"].is_string());
+    let pix = &p["payment_settings"][0];
+    assert_eq!(pix["type"], "pix_dynamic_code");
+    let code = pix["pix_dynamic_code"]["code"].as_str().unwrap();
+    assert!(code.starts_with("000201"), "{code}");
+    assert!(pix["pix_dynamic_code"]["key_type"].is_string());
+    // Instead of the plain copia-e-cola text, not beside it.
+    assert!(
+        !texts_to(app, CUSTOMER, before)
+            .iter()
+            .any(|t| t.starts_with("000201")),
+        "no plain PIX text"
+    );
+    let reference: Option<String> = sqlx::query(
+        "SELECT o.meta_reference FROM orders o JOIN quotes q ON q.id = o.quote_id WHERE q.number = $1",
+    )
+    .bind(&number)
+    .fetch_one(app.db.read())
+    .await
+    .unwrap()
+    .get(0);
+    assert_eq!(reference.as_deref(), Some(number.as_str()));
+
+    // Staff mark it paid, then delivered: the customer's WhatsApp order follows.
+    let id: String = sqlx::query(
+        "SELECT o.id FROM orders o JOIN quotes q ON q.id = o.quote_id WHERE q.number = $1",
+    )
+    .bind(&number)
+    .fetch_one(app.db.read())
+    .await
+    .unwrap()
+    .get(0);
+    for (path, status) in [("pago", "processing"), ("entregue", "completed")] {
+        let before = app.graph.calls().len();
+        let r = owner.post(&format!("/pedidos/{id}/{path}"), &[]).await;
+        assert_eq!(r.status(), 303);
+        app.drain().await;
+        let updates = interactive_to(app, CUSTOMER, before, "order_status");
+        assert_eq!(updates.len(), 1, "{path}");
+        let a = &updates[0]["interactive"]["action"];
+        assert_eq!(a["name"], "review_order");
+        assert_eq!(a["parameters"]["reference_id"], number.as_str());
+        assert_eq!(a["parameters"]["order"]["status"], status);
+    }
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM messages WHERE kind = 'order_status' AND status <> 'failed'"
+        )
+        .await,
+        2
+    );
 }

@@ -115,6 +115,7 @@ enum Switch {
     QuotePdf,
     QuoteLink,
     InvoiceData,
+    MetaPayments,
 }
 
 impl Switch {
@@ -123,6 +124,7 @@ impl Switch {
             Switch::QuotePdf => "quote_pdf",
             Switch::QuoteLink => "quote_link",
             Switch::InvoiceData => "invoice_data",
+            Switch::MetaPayments => "meta_payments",
         }
     }
 }
@@ -204,4 +206,21 @@ pub async fn set_invoice_data(
     on: bool,
 ) -> Result<(), StoreError> {
     set_switch(c, tenant_id, Switch::InvoiceData, on).await
+}
+
+/// Whether the order goes to the customer as Meta's `order_details` message with the PIX code
+/// (payments in Brazil, issue 15 item 2) instead of the plain copia-e-cola text.
+pub async fn meta_payments_enabled(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+) -> Result<bool, StoreError> {
+    switch_on(c, tenant_id, Switch::MetaPayments).await
+}
+
+pub async fn set_meta_payments(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    on: bool,
+) -> Result<(), StoreError> {
+    set_switch(c, tenant_id, Switch::MetaPayments, on).await
 }

@@ -298,17 +298,42 @@ async fn apply_step(
                         None,
                     )
                     .await?;
-                    if let Some(pix) = pix {
-                        outbound::queue(
-                            c,
-                            t,
-                            &Payload::Text {
-                                to: to.clone(),
-                                body: pix.code,
-                            },
-                            None,
-                        )
-                        .await?;
+                    // With Meta's payments in Brazil on, the order itself with the PIX code
+                    // (`order_details`); else the copia-e-cola as its own text.
+                    let order = match &pix {
+                        Some(_) => {
+                            crate::payment::order_details(
+                                c,
+                                t.tenant_id,
+                                &priced,
+                                &q.number,
+                                &to,
+                                q.valid_until,
+                                &ctx.clock(),
+                            )
+                            .await?
+                        }
+                        None => None,
+                    };
+                    let reference = order.as_ref().map(|o| o.reference_id.clone());
+                    match (order, pix) {
+                        (Some(order), _) => {
+                            outbound::queue(c, t, &Payload::OrderDetails(Box::new(order)), None)
+                                .await?;
+                        }
+                        (None, Some(pix)) => {
+                            outbound::queue(
+                                c,
+                                t,
+                                &Payload::Text {
+                                    to: to.clone(),
+                                    body: pix.code,
+                                },
+                                None,
+                            )
+                            .await?;
+                        }
+                        (None, None) => {}
                     }
                     crate::order_address::order_accepted(
                         c,
@@ -319,6 +344,10 @@ async fn apply_step(
                         step.memo.draft.location.as_ref(),
                     )
                     .await?;
+                    if let Some(reference) = reference {
+                        store::orders::set_meta_reference(c, t.tenant_id, &q.id, &reference)
+                            .await?;
+                    }
                     metrics::counter!("orcazap_quotes_total", "outcome" => "won").increment(1);
                 }
                 if outcome == QuoteOutcome::Declined {

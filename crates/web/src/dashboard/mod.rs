@@ -76,6 +76,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/regras/pdf-orcamento", post(rules::save_quote_pdf))
         .route("/regras/link-orcamento", post(rules::save_quote_link))
         .route("/regras/dados-nota", post(rules::save_invoice_data))
+        .route("/regras/pagamentos-meta", post(rules::save_meta_payments))
         .route("/regras/lembretes", post(rules::save_follow_ups))
         .route("/regras/volume/{id}/excluir", post(rules::delete_volume))
         .route(

@@ -79,6 +79,7 @@ pub async fn mark_paid(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     mark(&state, &me, id, PaymentState::Pago).await?;
+    state.wake.notify_one();
     saved("/pedidos?ok=pedido-pago")
 }
 
@@ -88,6 +89,7 @@ pub async fn mark_delivered(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     mark(&state, &me, id, PaymentState::Entregue).await?;
+    state.wake.notify_one();
     saved("/pedidos?ok=pedido-entregue")
 }
 
@@ -110,6 +112,8 @@ async fn mark(state: &AppState, me: &Me, id: String, to: PaymentState) -> Result
         )));
     }
     let by = me.user.email.clone();
+    let engine = state.db.engine();
+    let request_id = me.request_id.clone();
     Change::new("order.payment_state", "order")
         .of(&id)
         .before(serde_json::json!({ "payment_state": before.code() }))
@@ -118,6 +122,17 @@ async fn mark(state: &AppState, me: &Me, id: String, to: PaymentState) -> Result
             Box::pin(async move {
                 // Checked again inside the transaction: two people clicking at once move it once.
                 if orders::set_payment_state(c, &t, &id, to, &by, before).await? {
+                    // An order sent as Meta's `order_details` follows on the customer's
+                    // WhatsApp (`order_status`).
+                    worker::payment::order_status_changed(
+                        c,
+                        engine,
+                        &t,
+                        &id,
+                        to,
+                        Some(&request_id),
+                    )
+                    .await?;
                     Ok(())
                 } else {
                     Err(AppError::Conflict(

@@ -59,7 +59,7 @@ impl Refusal {
         }
     }
 
-    pub(crate) fn invalid_parameter(details: &str) -> Refusal {
+    pub fn invalid_parameter(details: &str) -> Refusal {
         Refusal::new(codes::INVALID_PARAMETER, "Invalid parameter", details)
     }
 
@@ -146,6 +146,26 @@ fn check_caller(
         ));
     }
     Ok(())
+}
+
+/// A template submission (`POST /{waba_id}/message_templates`) checked as Meta checks it —
+/// caller, then body — for a fake Graph that keeps its own list (the demo's). Returns the
+/// name, language, category and body text.
+pub fn check_template_submission(
+    waba_id: &str,
+    authorization: Option<&str>,
+    body: &[u8],
+) -> Result<(String, String, String, String), Refusal> {
+    check_caller(waba_id, authorization, None)?;
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|_| Refusal::invalid_parameter("the request body is not valid JSON"))?;
+    let (name, language, category, text, _) = templates::check_submission(&v)?;
+    Ok((name, language, category, text))
+}
+
+/// The caller of a template list (`GET /{waba_id}/message_templates`), checked as Meta does.
+pub fn check_template_list(waba_id: &str, authorization: Option<&str>) -> Result<(), Refusal> {
+    check_caller(waba_id, authorization, None)
 }
 
 /// Meta's success body for an accepted message sent to a phone (`to`).

@@ -260,7 +260,9 @@ pub(super) async fn list(
 }
 
 /// A submission's name, language, category and `BODY` component, as Meta checks them.
-fn check_submission(v: &Value) -> Result<(String, String, String, String, usize), Refusal> {
+pub(super) fn check_submission(
+    v: &Value,
+) -> Result<(String, String, String, String, usize), Refusal> {
     let obj = v
         .as_object()
         .ok_or_else(|| Refusal::invalid_parameter("the request body must be a JSON object"))?;
