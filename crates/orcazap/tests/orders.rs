@@ -29,6 +29,7 @@ testkit::both_engines!(
     invoice_data_asks_cpf_or_cnpj_after_the_address,
     the_address_exchange_stays_in_the_orders_conversation,
     meta_payments_send_the_order_with_pix_and_its_status_updates,
+    brasilapi_provider_fills_the_street_from_the_cep,
 );
 
 const CUSTOMER: &str = "5511922220000";
@@ -80,9 +81,33 @@ fn viacep_answer(cep: &str, street: &str, bairro: &str) -> serde_json::Value {
     })
 }
 
+/// The same service as BrasilAPI answers (`/api/cep/v1/{cep}`): 404 for an unknown CEP.
+async fn brasilapi(State(m): State<MockCep>, Path(cep): Path<String>) -> impl IntoResponse {
+    m.hits.fetch_add(1, Ordering::SeqCst);
+    match m.known.get(&cep) {
+        Some(v) => (
+            StatusCode::OK,
+            serde_json::json!({
+                "cep": cep, "state": v["uf"], "city": v["localidade"],
+                "neighborhood": v["bairro"], "street": v["logradouro"], "service": "viacep",
+            })
+            .to_string(),
+        ),
+        None => (
+            StatusCode::NOT_FOUND,
+            serde_json::json!({
+                "name": "CepPromiseError", "message": "Todos os serviços de CEP retornaram erro.",
+                "type": "service_error", "errors": [],
+            })
+            .to_string(),
+        ),
+    }
+}
+
 struct OrdersApp {
     app: TestApp,
     cep: MockCep,
+    cep_url: String,
 }
 
 impl std::ops::Deref for OrdersApp {
@@ -111,12 +136,14 @@ impl Fixture for OrdersApp {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let router = axum::Router::new()
             .route("/ws/{cep}/json/", axum::routing::get(viacep))
+            .route("/api/cep/v1/{cep}", axum::routing::get(brasilapi))
             .with_state(cep.clone());
         tokio::spawn(async move {
             axum::serve(listener, router).await.ok();
         });
+        let cep_url = url.clone();
         let app = TestApp::start_with(engine, |wc| wc.cep_api_base = Some(url)).await?;
-        Some(OrdersApp { app, cep })
+        Some(OrdersApp { app, cep, cep_url })
     }
 
     async fn finish(self) {
@@ -843,4 +870,55 @@ async fn meta_payments_send_the_order_with_pix_and_its_status_updates(app: &Orde
         .await,
         2
     );
+}
+
+async fn brasilapi_provider_fills_the_street_from_the_cep(app: &OrdersApp) {
+    // A worker configured for BrasilAPI's format (ORCAZAP_CEP_PROVIDER=brasilapi) at the mock.
+    let url = app.cep_url.clone();
+    let Some(other) = TestApp::start_with(app.db.engine(), |wc| {
+        wc.cep_api_base = Some(url);
+        wc.cep_provider = "brasilapi".into();
+    })
+    .await
+    else {
+        return;
+    };
+    let number = order_and_confirm(&other, CUSTOMER, "K").await;
+    other
+        .webhook(&text_webhook(
+            CUSTOMER,
+            "wamid.K3",
+            "meu cep é 04812-010, número 45, casa 3",
+        ))
+        .await;
+    other.drain().await;
+    let o = order_of(&other, &number).await;
+    assert_eq!(o.0, "given", "{o:?}");
+    assert_eq!(o.1, s("Rua Jaceguava"), "street from BrasilAPI's answer");
+    assert_eq!(o.5, s("Grajaú"));
+    assert_eq!(app.cep.hits.load(Ordering::SeqCst), 1);
+    // A CEP BrasilAPI does not know (404): unknown, the order keeps what was written.
+    let second = order_and_confirm(&other, "5511955550000", "L").await;
+    other
+        .webhook(&text_webhook(
+            "5511955550000",
+            "wamid.L3",
+            "Rua das Acácias 10, cep 09999-999",
+        ))
+        .await;
+    let done = other.drain().await;
+    assert!(done
+        .iter()
+        .any(|(j, o)| j.kind == worker::CEP_LOOKUP_JOB && *o == worker::Outcome::Done));
+    let o = order_of(&other, &second).await;
+    assert_eq!(o.1, s("Rua das Acácias"));
+    assert_eq!(app.cep.hits.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        other
+            .count("SELECT COUNT(*) FROM cep_cache WHERE cep = '09999999' AND found = 0")
+            .await,
+        1,
+        "unknown is cached as unknown"
+    );
+    other.stop().await;
 }
