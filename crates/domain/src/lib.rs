@@ -21,5 +21,6 @@ pub mod sanitize;
 pub mod slots;
 pub mod status;
 pub mod stored_text;
+pub mod tax_id;
 pub mod templates;
 pub mod understanding;

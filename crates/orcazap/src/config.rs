@@ -64,6 +64,8 @@ pub struct Config {
     pub sentry_dsn: Option<SecretString>,
     /// The CEP service (ViaCEP's format); None when set to `off`.
     pub cep_api_base: Option<String>,
+    /// `viacep` or `brasilapi` (`ORCAZAP_CEP_PROVIDER`): the format of that service.
+    pub cep_provider: String,
     /// The tracing filter (`ORCAZAP_LOG`).
     pub log_filter: String,
     /// Billing with Stripe: on with both `ORCAZAP_STRIPE_SECRET_KEY` and
@@ -197,6 +199,10 @@ impl Config {
             "json" => LogFormat::Json,
             o => bail!("ORCAZAP_LOG_FORMAT deve ser pretty ou json, não {o:?}"),
         };
+        let cep_provider = v.required_text("ORCAZAP_CEP_PROVIDER").to_ascii_lowercase();
+        if !matches!(cep_provider.as_str(), "viacep" | "brasilapi") {
+            bail!("ORCAZAP_CEP_PROVIDER deve ser viacep ou brasilapi, não {cep_provider:?}");
+        }
         let log_filter = match v.set("ORCAZAP_LOG") {
             Some(f) if tracing_subscriber::EnvFilter::try_new(&f).is_err() => {
                 warnings.push(format!(
@@ -280,6 +286,7 @@ impl Config {
             sentry_dsn: v.set("ORCAZAP_SENTRY_DSN").map(SecretString::from),
             cep_api_base: Some(v.required_text("ORCAZAP_CEP_API_BASE"))
                 .filter(|b| !b.eq_ignore_ascii_case("off")),
+            cep_provider,
             log_filter,
             billing,
             warnings,

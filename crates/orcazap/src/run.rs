@@ -288,6 +288,7 @@ pub async fn start(
         wc.webhook_retention = cfg.webhook_retention;
         wc.public_url = public_url(&cfg, &self_url);
         wc.cep_api_base = cfg.cep_api_base.clone();
+        wc.cep_provider = cfg.cep_provider.clone();
         if demo.enabled {
             wc.retry_base = Duration::from_millis(500);
         }

@@ -26,6 +26,10 @@ testkit::both_engines!(
     cep_service_down_still_confirms_the_order,
     pickup_is_not_asked_and_an_unanswered_address_stays_pending,
     pedidos_page_marks_paid_and_delivered_with_audit,
+    invoice_data_asks_cpf_or_cnpj_after_the_address,
+    the_address_exchange_stays_in_the_orders_conversation,
+    meta_payments_send_the_order_with_pix_and_its_status_updates,
+    brasilapi_provider_fills_the_street_from_the_cep,
 );
 
 const CUSTOMER: &str = "5511922220000";
@@ -77,9 +81,33 @@ fn viacep_answer(cep: &str, street: &str, bairro: &str) -> serde_json::Value {
     })
 }
 
+/// The same service as BrasilAPI answers (`/api/cep/v1/{cep}`): 404 for an unknown CEP.
+async fn brasilapi(State(m): State<MockCep>, Path(cep): Path<String>) -> impl IntoResponse {
+    m.hits.fetch_add(1, Ordering::SeqCst);
+    match m.known.get(&cep) {
+        Some(v) => (
+            StatusCode::OK,
+            serde_json::json!({
+                "cep": cep, "state": v["uf"], "city": v["localidade"],
+                "neighborhood": v["bairro"], "street": v["logradouro"], "service": "viacep",
+            })
+            .to_string(),
+        ),
+        None => (
+            StatusCode::NOT_FOUND,
+            serde_json::json!({
+                "name": "CepPromiseError", "message": "Todos os serviços de CEP retornaram erro.",
+                "type": "service_error", "errors": [],
+            })
+            .to_string(),
+        ),
+    }
+}
+
 struct OrdersApp {
     app: TestApp,
     cep: MockCep,
+    cep_url: String,
 }
 
 impl std::ops::Deref for OrdersApp {
@@ -108,12 +136,14 @@ impl Fixture for OrdersApp {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let router = axum::Router::new()
             .route("/ws/{cep}/json/", axum::routing::get(viacep))
+            .route("/api/cep/v1/{cep}", axum::routing::get(brasilapi))
             .with_state(cep.clone());
         tokio::spawn(async move {
             axum::serve(listener, router).await.ok();
         });
+        let cep_url = url.clone();
         let app = TestApp::start_with(engine, |wc| wc.cep_api_base = Some(url)).await?;
-        Some(OrdersApp { app, cep })
+        Some(OrdersApp { app, cep, cep_url })
     }
 
     async fn finish(self) {
@@ -573,4 +603,322 @@ async fn pedidos_page_marks_paid_and_delivered_with_audit(app: &OrdersApp) {
     // Another store's order id is not found here.
     let r = owner.post("/pedidos/nao-existe/pago", &[]).await;
     assert_eq!(r.status(), 404);
+}
+
+async fn invoice_data_asks_cpf_or_cnpj_after_the_address(app: &OrdersApp) {
+    // The owner turns on "Pedir dados para nota" on /regras.
+    let owner = app.dashboard_login(orcazap::seed::DEMO_OWNER).await;
+    let r = owner
+        .post("/regras/dados-nota", &[("invoice_data", "on")])
+        .await;
+    assert_eq!(r.status(), 303);
+    let (_, rules) = owner.get("/regras").await;
+    assert!(rules.contains("id=\"invoice-data\" checked"), "saved");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'rules.invoice_data'")
+            .await,
+        1
+    );
+
+    let number = order_and_confirm(app, CUSTOMER, "I").await;
+    let before = app.graph.calls().len();
+    app.webhook(&text_webhook(CUSTOMER, "wamid.I3", "rua das flores 123"))
+        .await;
+    app.drain().await;
+    let sent = texts_to(app, CUSTOMER, before);
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(sent[0].contains("Endereço anotado"), "{}", sent[0]);
+    assert!(
+        sent[1].contains("CPF") && sent[1].contains("CNPJ"),
+        "then the CPF/CNPJ: {}",
+        sent[1]
+    );
+
+    // A CPF whose check digits do not match: refused with the reason, nothing stored.
+    let before = app.graph.calls().len();
+    app.webhook(&text_webhook(
+        CUSTOMER,
+        "wamid.I4",
+        "meu cpf é 529.982.247-24",
+    ))
+    .await;
+    app.drain().await;
+    let sent = texts_to(app, CUSTOMER, before);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].contains("não confere"), "{}", sent[0]);
+    let stored = format!(
+        "SELECT COUNT(*) FROM orders o JOIN quotes q ON q.id = o.quote_id WHERE q.number = '{number}' AND o.tax_id IS NOT NULL"
+    );
+    assert_eq!(app.count(&stored).await, 0);
+
+    // The alphanumeric CNPJ (valid from July 2026).
+    let before = app.graph.calls().len();
+    app.webhook(&text_webhook(
+        CUSTOMER,
+        "wamid.I5",
+        "CNPJ 12.ABC.345/01DE-35",
+    ))
+    .await;
+    app.drain().await;
+    let sent = texts_to(app, CUSTOMER, before);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].contains("12.ABC.345/01DE-35"), "{}", sent[0]);
+    let tax: Option<String> = sqlx::query(
+        "SELECT o.tax_id FROM orders o JOIN quotes q ON q.id = o.quote_id WHERE q.number = $1",
+    )
+    .bind(&number)
+    .fetch_one(app.db.read())
+    .await
+    .unwrap()
+    .get(0);
+    assert_eq!(tax, s("12ABC34501DE35"));
+    let (_, html) = owner.get("/pedidos").await;
+    assert!(
+        row_of(&html, &number)
+            .replace("&#x2f;", "/")
+            .contains("CNPJ 12.ABC.345/01DE-35"),
+        "{html}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM quotes").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM conversations").await,
+        1,
+        "address and CPF/CNPJ answered in the order's conversation"
+    );
+}
+
+/// The conversation of message `wamid`.
+async fn conversation_of_message(app: &TestApp, wamid: &str) -> String {
+    sqlx::query("SELECT conversation_id FROM messages WHERE provider_message_id = $1")
+        .bind(wamid)
+        .fetch_one(app.db.read())
+        .await
+        .unwrap()
+        .get(0)
+}
+
+async fn the_address_exchange_stays_in_the_orders_conversation(app: &OrdersApp) {
+    let number = order_and_confirm(app, CUSTOMER, "J").await;
+    let home: String = sqlx::query("SELECT conversation_id FROM quotes WHERE number = $1")
+        .bind(&number)
+        .fetch_one(app.db.read())
+        .await
+        .unwrap()
+        .get(0);
+    app.webhook(&text_webhook(
+        CUSTOMER,
+        "wamid.J3",
+        "rua das flores 123 casa 2 perto do mercado",
+    ))
+    .await;
+    app.drain().await;
+    assert_eq!(order_of(app, &number).await.0, "given");
+    // The customer's answer and the bot's are in the order's conversation; no other one.
+    assert_eq!(app.count("SELECT COUNT(*) FROM conversations").await, 1);
+    assert_eq!(conversation_of_message(app, "wamid.J3").await, home);
+    let reply_home: String = sqlx::query(
+        "SELECT conversation_id FROM messages WHERE direction = 'out' AND body LIKE 'Endereço anotado%'",
+    )
+    .fetch_one(app.db.read())
+    .await
+    .unwrap()
+    .get(0);
+    assert_eq!(reply_home, home);
+    let state: String = sqlx::query("SELECT state FROM conversations WHERE id = $1")
+        .bind(&home)
+        .fetch_one(app.db.read())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(state, "WON", "the order's conversation stays won");
+    let owner = app.dashboard_login(orcazap::seed::DEMO_OWNER).await;
+    let (_, inbox) = owner.get("/conversas").await;
+    assert_eq!(
+        inbox.matches("class=\"card row-link conv").count(),
+        1,
+        "one conversation in the inbox: {inbox}"
+    );
+    assert!(
+        inbox.contains(">Ganha</span>") && !inbox.contains(">Nova</span>"),
+        "the won one, no spurious new one: {inbox}"
+    );
+    let (_, transcript) = owner.get(&format!("/conversas/{home}")).await;
+    assert!(
+        transcript.contains("rua das flores 123") && transcript.contains("Endereço anotado"),
+        "the exchange is in the order's transcript"
+    );
+
+    // A message that is not about the order still opens a new conversation.
+    app.webhook(&text_webhook(
+        CUSTOMER,
+        "wamid.J4",
+        "preciso também de 5 sacos de cimento",
+    ))
+    .await;
+    app.drain().await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM conversations").await, 2);
+    assert_ne!(conversation_of_message(app, "wamid.J4").await, home);
+}
+
+/// The interactive bodies of `kind` sent to `to` from call `from` on.
+fn interactive_to(app: &TestApp, to: &str, from: usize, kind: &str) -> Vec<serde_json::Value> {
+    app.graph.calls()[from..]
+        .iter()
+        .filter(|c| c.to() == to && c.body["interactive"]["type"] == kind)
+        .map(|c| c.body.clone())
+        .collect()
+}
+
+async fn meta_payments_send_the_order_with_pix_and_its_status_updates(app: &OrdersApp) {
+    let owner = app.dashboard_login(orcazap::seed::DEMO_OWNER).await;
+    let r = owner
+        .post("/regras/pagamentos-meta", &[("meta_payments", "on")])
+        .await;
+    assert_eq!(r.status(), 303);
+    let (_, rules) = owner.get("/regras").await;
+    assert!(rules.contains("id=\"meta-payments\" checked"), "saved");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'rules.meta_payments'")
+            .await,
+        1
+    );
+
+    let before = app.graph.calls().len();
+    let number = order_and_confirm(app, CUSTOMER, "M").await;
+    let orders = interactive_to(app, CUSTOMER, before, "order_details");
+    assert_eq!(orders.len(), 1, "one order_details message");
+    let p = &orders[0]["interactive"]["action"]["parameters"];
+    assert_eq!(orders[0]["interactive"]["action"]["name"], "review_and_pay");
+    assert_eq!(p["reference_id"], number.as_str());
+    assert_eq!(p["payment_type"], "br");
+    assert_eq!(p["currency"], "BRL");
+    let (total, snapshot): (i64, String) = {
+        let r = sqlx::query("SELECT total_cents, snapshot_json FROM quotes WHERE number = $1")
+            .bind(&number)
+            .fetch_one(app.db.read())
+            .await
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert_eq!(p["total_amount"]["value"], total);
+    assert_eq!(p["total_amount"]["offset"], 100);
+    let priced: domain::pricing::PricedQuote = serde_json::from_str(&snapshot).unwrap();
+    let items = p["order"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), priced.lines.len());
+    let sum: i64 = items
+        .iter()
+        .map(|i| i["amount"]["value"].as_i64().unwrap() * i["quantity"].as_i64().unwrap())
+        .sum();
+    assert_eq!(sum, priced.subtotal.0, "items add up to the subtotal");
+    assert_eq!(p["order"]["subtotal"]["value"], priced.subtotal.0);
+    assert_eq!(
+        p["order"]["shipping"]["value"].as_i64().unwrap_or(0),
+        priced.freight.unwrap().0
+    );
+    assert_eq!(
+        p["order"]["discount"]["value"].as_i64().unwrap_or(0),
+        priced.payment_discount.0
+    );
+    assert!(p["order"]["expiration"]["timestamp"].is_string());
+    let pix = &p["payment_settings"][0];
+    assert_eq!(pix["type"], "pix_dynamic_code");
+    let code = pix["pix_dynamic_code"]["code"].as_str().unwrap();
+    assert!(code.starts_with("000201"), "{code}");
+    assert!(pix["pix_dynamic_code"]["key_type"].is_string());
+    // Instead of the plain copia-e-cola text, not beside it.
+    assert!(
+        !texts_to(app, CUSTOMER, before)
+            .iter()
+            .any(|t| t.starts_with("000201")),
+        "no plain PIX text"
+    );
+    let reference: Option<String> = sqlx::query(
+        "SELECT o.meta_reference FROM orders o JOIN quotes q ON q.id = o.quote_id WHERE q.number = $1",
+    )
+    .bind(&number)
+    .fetch_one(app.db.read())
+    .await
+    .unwrap()
+    .get(0);
+    assert_eq!(reference.as_deref(), Some(number.as_str()));
+
+    // Staff mark it paid, then delivered: the customer's WhatsApp order follows.
+    let id: String = sqlx::query(
+        "SELECT o.id FROM orders o JOIN quotes q ON q.id = o.quote_id WHERE q.number = $1",
+    )
+    .bind(&number)
+    .fetch_one(app.db.read())
+    .await
+    .unwrap()
+    .get(0);
+    for (path, status) in [("pago", "processing"), ("entregue", "completed")] {
+        let before = app.graph.calls().len();
+        let r = owner.post(&format!("/pedidos/{id}/{path}"), &[]).await;
+        assert_eq!(r.status(), 303);
+        app.drain().await;
+        let updates = interactive_to(app, CUSTOMER, before, "order_status");
+        assert_eq!(updates.len(), 1, "{path}");
+        let a = &updates[0]["interactive"]["action"];
+        assert_eq!(a["name"], "review_order");
+        assert_eq!(a["parameters"]["reference_id"], number.as_str());
+        assert_eq!(a["parameters"]["order"]["status"], status);
+    }
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM messages WHERE kind = 'order_status' AND status <> 'failed'"
+        )
+        .await,
+        2
+    );
+}
+
+async fn brasilapi_provider_fills_the_street_from_the_cep(app: &OrdersApp) {
+    // A worker configured for BrasilAPI's format (ORCAZAP_CEP_PROVIDER=brasilapi) at the mock.
+    let url = app.cep_url.clone();
+    let Some(other) = TestApp::start_with(app.db.engine(), |wc| {
+        wc.cep_api_base = Some(url);
+        wc.cep_provider = "brasilapi".into();
+    })
+    .await
+    else {
+        return;
+    };
+    let number = order_and_confirm(&other, CUSTOMER, "K").await;
+    other
+        .webhook(&text_webhook(
+            CUSTOMER,
+            "wamid.K3",
+            "meu cep é 04812-010, número 45, casa 3",
+        ))
+        .await;
+    other.drain().await;
+    let o = order_of(&other, &number).await;
+    assert_eq!(o.0, "given", "{o:?}");
+    assert_eq!(o.1, s("Rua Jaceguava"), "street from BrasilAPI's answer");
+    assert_eq!(o.5, s("Grajaú"));
+    assert_eq!(app.cep.hits.load(Ordering::SeqCst), 1);
+    // A CEP BrasilAPI does not know (404): unknown, the order keeps what was written.
+    let second = order_and_confirm(&other, "5511955550000", "L").await;
+    other
+        .webhook(&text_webhook(
+            "5511955550000",
+            "wamid.L3",
+            "Rua das Acácias 10, cep 09999-999",
+        ))
+        .await;
+    let done = other.drain().await;
+    assert!(done
+        .iter()
+        .any(|(j, o)| j.kind == worker::CEP_LOOKUP_JOB && *o == worker::Outcome::Done));
+    let o = order_of(&other, &second).await;
+    assert_eq!(o.1, s("Rua das Acácias"));
+    assert_eq!(app.cep.hits.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        other
+            .count("SELECT COUNT(*) FROM cep_cache WHERE cep = '09999999' AND found = 0")
+            .await,
+        1,
+        "unknown is cached as unknown"
+    );
+    other.stop().await;
 }

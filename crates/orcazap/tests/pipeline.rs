@@ -25,6 +25,7 @@ testkit::both_engines!(
     readiness_reports_missing_worker,
     takeover_silences_the_bot_and_its_scheduled_jobs,
     demo_fake_graph_refuses_what_meta_refuses,
+    demo_fake_graph_takes_and_lists_templates,
 );
 
 /// Known failures (issue 19 item 2): the expectation is SPEC's, the product does not meet it
@@ -1019,5 +1020,61 @@ async fn demo_fake_graph_refuses_what_meta_refuses(app: &TestApp) {
     let err: serde_json::Value = long.json().await.unwrap();
     assert_eq!(err["error"]["code"], 131009, "{err}");
     assert_eq!(err["error"]["type"], "OAuthException");
+    demo.stop().await;
+}
+
+/// `orcazap demo`'s fake Graph has Meta's template endpoints, so `/modelos-whatsapp` works in
+/// the demo: the product's own Graph client submits a template (checked by the mock's rules)
+/// and lists it back, approved.
+async fn demo_fake_graph_takes_and_lists_templates(app: &TestApp) {
+    use secrecy::SecretString;
+    let mut cfg = app.cfg.clone();
+    cfg.listen = "127.0.0.1:0".into();
+    let demo = orcazap::run::start(
+        cfg,
+        app.db.clone(),
+        orcazap::run::Roles::WebOnly,
+        orcazap::run::DemoOptions { enabled: true },
+        None,
+    )
+    .await
+    .expect("demo starts");
+    let addr = demo.addr.expect("demo listens");
+    let graph = whatsapp::graph::GraphClient::new(whatsapp::graph::GraphConfig {
+        base_url: format!("http://{addr}/_fake_graph"),
+        ..Default::default()
+    })
+    .unwrap();
+    let token = SecretString::from("EAAG-demo".to_string());
+    // A WABA id of this test alone: the fake's list lives as long as the process.
+    let waba = format!("9{}", store::now_ms());
+    let submission = whatsapp::graph::TemplateSubmission {
+        name: "orcamento_vencido_demo".into(),
+        language: "pt_BR".into(),
+        category: "UTILITY".into(),
+        body: "Olá {{1}}, o orçamento {{2}} venceu. Quer que a gente refaça?".into(),
+        examples: vec!["Ana".into(), "ORC-2026-000123".into()],
+    };
+    let sent = graph
+        .submit_template(&waba, &token, &submission)
+        .await
+        .expect("the fake Meta takes a valid template");
+    assert_eq!(sent.status, "PENDING");
+    // The same name and language again: refused as Meta does.
+    let again = graph.submit_template(&waba, &token, &submission).await;
+    assert!(again.is_err(), "{again:?}");
+    // A body Meta refuses (a variable at the end).
+    let bad = whatsapp::graph::TemplateSubmission {
+        name: "outro_demo".into(),
+        body: "Seu orçamento é {{1}}".into(),
+        examples: vec!["x".into()],
+        ..submission.clone()
+    };
+    assert!(graph.submit_template(&waba, &token, &bad).await.is_err());
+    let listed = graph.list_templates(&waba, &token).await.unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].id, sent.id);
+    assert_eq!(listed[0].name, "orcamento_vencido_demo");
+    assert_eq!(listed[0].status, "APPROVED");
     demo.stop().await;
 }

@@ -26,6 +26,9 @@ testkit::both_engines!(
     parar_stops_proactive_messages_until_voltar_or_staff,
     the_worker_marks_the_message_read_with_a_typing_indicator,
     a_follow_up_goes_once_per_quote_and_a_reply_stops_it,
+    outside_the_window_staff_send_an_approved_template_by_hand,
+    the_opt_out_and_its_history_are_in_the_lgpd_export,
+    the_template_refresh_reads_every_page_of_metas_list,
 );
 
 const CUSTOMER: &str = "5511955550001";
@@ -378,9 +381,12 @@ async fn parar_stops_proactive_messages_until_voltar_or_staff(app: &TestApp) {
         0
     );
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'contact.opt_in'")
-            .await,
-        1
+        app.count(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'contact.opt_in' AND actor_user_id IS NOT NULL"
+        )
+        .await,
+        1,
+        "staff's, beside the customer's own"
     );
 }
 
@@ -470,4 +476,263 @@ async fn a_follow_up_goes_once_per_quote_and_a_reply_stops_it(app: &TestApp) {
         before,
         "a reply stops the follow-ups"
     );
+}
+
+async fn outside_the_window_staff_send_an_approved_template_by_hand(app: &TestApp) {
+    approved_expired_template(app).await;
+    says(app, "wamid.M1", "oi, bom dia").await;
+    let conv: String = sqlx::query("SELECT id FROM conversations")
+        .fetch_one(app.db.read())
+        .await
+        .unwrap()
+        .get(0);
+    let template_id: String = sqlx::query("SELECT id FROM meta_templates")
+        .fetch_one(app.db.read())
+        .await
+        .unwrap()
+        .get(0);
+    let attendant = app.dashboard_login(DEMO_ATTENDANT).await;
+    let path = format!("/conversas/{conv}");
+    assert_eq!(
+        attendant
+            .post(&format!("{path}/assumir"), &[])
+            .await
+            .status(),
+        303
+    );
+    // Inside the window: free text, no template offered.
+    let (_, page) = attendant.get(&path).await;
+    assert!(page.contains("id=\"reply-text\""));
+    assert!(!page.contains("id=\"reply-templates\""));
+
+    sqlx::query("UPDATE conversations SET window_expires_at = $1")
+        .bind(store::now_ms() - 1000)
+        .execute(app.db.write())
+        .await
+        .unwrap();
+    let (_, page) = attendant.get(&path).await;
+    assert!(!page.contains("id=\"reply-text\""), "no free text outside");
+    assert!(page.contains("id=\"reply-templates\""), "{page}");
+    assert!(page.contains("orcamento_vencido") && page.contains("name=\"p2\""));
+
+    // Free text is refused with the reason and never sent.
+    let before = app.graph.calls().len();
+    let r = attendant
+        .post(&format!("{path}/responder"), &[("text", "Ainda quer?")])
+        .await;
+    assert_eq!(r.status(), 409);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("o WhatsApp não permite mensagens livres agora"),
+        "{body}"
+    );
+    // A variable left empty: refused, nothing queued.
+    let r = attendant
+        .post(
+            &format!("{path}/modelo"),
+            &[("template", &template_id), ("p1", "Ana"), ("p2", "  ")],
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("preencha a variável {{2}}"));
+    // A template that is not approved (or another store's id): refused.
+    let r = attendant
+        .post(
+            &format!("{path}/modelo"),
+            &[("template", "nao-existe"), ("p1", "Ana"), ("p2", "X")],
+        )
+        .await;
+    assert_eq!(r.status(), 409);
+    app.drain().await;
+    assert_eq!(app.graph.calls().len(), before, "nothing went to Meta");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM messages WHERE direction = 'out' AND sent_by IS NOT NULL")
+            .await,
+        0
+    );
+
+    let r = attendant
+        .post(
+            &format!("{path}/modelo"),
+            &[
+                ("template", &template_id),
+                ("p1", "Ana"),
+                ("p2", "ORC-2026-000042"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    app.drain().await;
+    let calls = app.graph.accepted();
+    let sent = calls.last().unwrap();
+    assert_eq!(sent.body["type"], "template", "{}", sent.body);
+    assert_eq!(sent.body["template"]["name"], "orcamento_vencido");
+    let params: Vec<&str> = sent.body["template"]["components"][0]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(params, ["Ana", "ORC-2026-000042"]);
+    let row = sqlx::query(
+        "SELECT body, status, sent_by FROM messages WHERE direction = 'out' AND kind = 'template'",
+    )
+    .fetch_one(app.db.read())
+    .await
+    .unwrap();
+    assert_eq!(
+        row.get::<String, _>(0),
+        "Olá Ana, o orçamento ORC-2026-000042 venceu. Quer que a gente refaça?"
+    );
+    assert_ne!(row.get::<String, _>(1), "failed");
+    assert!(
+        row.get::<Option<String>, _>(2).is_some(),
+        "in the attendant's name"
+    );
+    let (_, page) = attendant.get(&path).await;
+    assert!(page.contains("o orçamento ORC-2026-000042 venceu"));
+
+    // A customer who opted out gets no template either.
+    sqlx::query("UPDATE contacts SET opted_out_at = $1")
+        .bind(store::now_ms())
+        .execute(app.db.write())
+        .await
+        .unwrap();
+    let r = attendant
+        .post(
+            &format!("{path}/modelo"),
+            &[("template", &template_id), ("p1", "Ana"), ("p2", "X")],
+        )
+        .await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("pediu para não receber"));
+}
+
+async fn the_opt_out_and_its_history_are_in_the_lgpd_export(app: &TestApp) {
+    says(app, "wamid.L0", ORDER).await;
+    let json = orcazap::privacy::export(&app.db, "demo", CUSTOMER)
+        .await
+        .unwrap();
+    assert_eq!(json["opt_out"]["opted_out"], false);
+    assert!(json["opt_out"]["opted_out_at"].is_null());
+    assert_eq!(json["opt_out"]["history"].as_array().unwrap().len(), 0);
+
+    says(app, "wamid.L1", "parar").await;
+    let at: i64 = sqlx::query("SELECT opted_out_at FROM contacts WHERE wa_id = $1")
+        .bind(CUSTOMER)
+        .fetch_one(app.db.read())
+        .await
+        .unwrap()
+        .get(0);
+    let json = orcazap::privacy::export(&app.db, "demo", CUSTOMER)
+        .await
+        .unwrap();
+    let o = &json["opt_out"];
+    assert_eq!(o["opted_out"], true);
+    assert_eq!(o["opted_out_at"], at);
+    let utc = o["opted_out_at_utc"].as_str().unwrap();
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(utc)
+            .unwrap()
+            .timestamp(),
+        at / 1000,
+        "{utc}"
+    );
+    assert_eq!(json["contact"]["opted_out_at"], at);
+    let history = o["history"].as_array().unwrap();
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert_eq!(history[0]["change"], "opt_out");
+    assert_eq!(history[0]["by"], "cliente (WhatsApp)");
+
+    // "voltar", then again "parar", then staff turn it back on: every change, in order.
+    says(app, "wamid.L2", "voltar").await;
+    says(app, "wamid.L3", "não quero mais mensagens").await;
+    let owner = app.dashboard_login(DEMO_OWNER).await;
+    let conv: String = sqlx::query("SELECT id FROM conversations ORDER BY created_at DESC LIMIT 1")
+        .fetch_one(app.db.read())
+        .await
+        .unwrap()
+        .get(0);
+    let r = owner
+        .post(&format!("/conversas/{conv}/reativar-mensagens"), &[])
+        .await;
+    assert_eq!(r.status(), 303);
+    let json = orcazap::privacy::export(&app.db, "demo", CUSTOMER)
+        .await
+        .unwrap();
+    assert_eq!(json["opt_out"]["opted_out"], false);
+    let changes: Vec<(String, String)> = json["opt_out"]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["change"].as_str().unwrap().to_string(),
+                h["by"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("opt_out".to_string(), "cliente (WhatsApp)".to_string()),
+            ("opt_in".to_string(), "cliente (WhatsApp)".to_string()),
+            ("opt_out".to_string(), "cliente (WhatsApp)".to_string()),
+            ("opt_in".to_string(), DEMO_OWNER.to_string()),
+        ]
+    );
+}
+
+async fn the_template_refresh_reads_every_page_of_metas_list(app: &TestApp) {
+    let owner = app.dashboard_login(DEMO_OWNER).await;
+    let names = ["aviso_um", "aviso_dois", "aviso_tres"];
+    for name in names {
+        let r = owner
+            .post(
+                "/modelos-whatsapp/novo",
+                &[
+                    ("name", name),
+                    ("category", "UTILITY"),
+                    ("body", "Olá {{1}}, seu pedido está a caminho."),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+    }
+    app.drain().await;
+    assert_eq!(app.graph.templates().len(), 3);
+    // Two more made in WhatsApp Manager (the store does not have them: ignored).
+    app.graph
+        .add_template(DEMO_WABA_ID, "feito_no_manager", "pt_BR", "APPROVED");
+    app.graph
+        .add_template(DEMO_WABA_ID, "outro_do_manager", "pt_BR", "REJECTED");
+    for name in names {
+        app.graph
+            .review_template(name, "pt_BR", "APPROVED", "NONE")
+            .unwrap();
+    }
+    // Meta serves two per page here: five templates are three pages.
+    app.graph.set_template_page_max(2);
+    let r = owner.post("/modelos-whatsapp/atualizar", &[]).await;
+    assert_eq!(r.status(), 303);
+    app.drain().await;
+    let pages = app.graph.template_pages();
+    assert_eq!(pages.len(), 3, "{pages:?}");
+    assert_eq!(pages[0].after, None);
+    assert!(pages[1].after.is_some() && pages[2].after.is_some());
+    assert_ne!(pages[1].after, pages[2].after);
+    assert!(pages.iter().all(|p| p.limit.as_deref() == Some("250")));
+    assert_eq!(
+        pages.iter().map(|p| p.returned).collect::<Vec<_>>(),
+        [2, 2, 1]
+    );
+    assert!(!pages[2].has_next);
+    for name in names {
+        assert_eq!(template_status(app, name).await.0, "APPROVED", "{name}");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM meta_templates").await, 3);
 }

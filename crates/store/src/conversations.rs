@@ -494,6 +494,80 @@ pub async fn contact_for_number(
     )
 }
 
+/// Moves an inbound message into another conversation of the same contact (the delivery
+/// address or CPF/CNPJ answering an order, into the order's conversation: `worker::
+/// order_address`). The destination's last activity and 24 h window follow the message's
+/// (they only move forward); the source's unread count drops by one.
+pub async fn move_inbound(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    message_id: &str,
+    from_id: &str,
+    into_id: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE messages SET conversation_id = $3 WHERE tenant_id = $1 AND id = $2 AND conversation_id = $4",
+    )
+    .bind(tenant_id)
+    .bind(message_id)
+    .bind(into_id)
+    .bind(from_id)
+    .execute(&mut *c)
+    .await?;
+    let row = sqlx::query(
+        "SELECT last_message_at, window_expires_at FROM conversations WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant_id)
+    .bind(from_id)
+    .fetch_one(&mut *c)
+    .await?;
+    let (last, window): (i64, Option<i64>) = (row.try_get(0)?, row.try_get(1)?);
+    sqlx::query(
+        "UPDATE conversations SET
+           last_message_at = CASE WHEN last_message_at < $3 THEN $3 ELSE last_message_at END,
+           window_expires_at = CASE WHEN $4 IS NOT NULL AND (window_expires_at IS NULL OR window_expires_at < $4)
+                                    THEN $4 ELSE window_expires_at END,
+           updated_at = $5
+         WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant_id)
+    .bind(into_id)
+    .bind(last)
+    .bind(window)
+    .bind(now_ms())
+    .execute(&mut *c)
+    .await?;
+    sqlx::query(
+        "UPDATE conversations SET unread = CASE WHEN unread > 0 THEN unread - 1 ELSE 0 END
+         WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant_id)
+    .bind(from_id)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Deletes a conversation left with no message and no quote (every message it had moved to
+/// the order's conversation); returns whether it did. The conversation's row is locked by the
+/// caller, so no message can arrive in it meanwhile.
+pub async fn delete_if_empty(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+) -> Result<bool, StoreError> {
+    let res = sqlx::query(
+        "DELETE FROM conversations WHERE tenant_id = $1 AND id = $2
+           AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = $2)
+           AND NOT EXISTS (SELECT 1 FROM quotes q WHERE q.conversation_id = $2)",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .execute(&mut *c)
+    .await?;
+    Ok(res.rows_affected() == 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::window_start;

@@ -209,3 +209,17 @@ pub async fn approved_for(
         .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
+
+/// The store's approved templates, by name: what staff may send by hand outside the 24 h
+/// window (the conversation's reply box).
+pub async fn approved(db: &Db, tenant_id: &str) -> Result<Vec<MetaTemplate>, StoreError> {
+    let sql = format!(
+        "SELECT {COLS} FROM meta_templates WHERE tenant_id = $1 AND status = $2 ORDER BY name, language, id"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(APPROVED)
+        .fetch_all(db.read())
+        .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}

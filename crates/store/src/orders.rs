@@ -69,6 +69,13 @@ pub struct Order {
     pub state_changed_by: Option<String>,
     pub state_changed_at: Option<i64>,
     pub created_at: i64,
+    /// The CPF or CNPJ for the invoice (digits, upper-case letters), when given.
+    pub tax_id: Option<String>,
+    /// When the bot asked for it (None: not asked).
+    pub tax_id_asked_at: Option<i64>,
+    /// The `reference_id` of the `order_details` message the order went out as (Meta's
+    /// payments in Brazil); None when it went as plain text.
+    pub meta_reference: Option<String>,
 }
 
 impl Order {
@@ -79,7 +86,8 @@ impl Order {
 
 const COLS: &str = "o.id, o.tenant_id, o.quote_id, o.contact_id, o.address_status, o.address_asked_at,
     o.street, o.number, o.complement, o.reference, o.bairro, o.city, o.uf, o.cep, o.latitude, o.longitude,
-    o.freight_note, o.payment_state, o.state_changed_by, o.state_changed_at, o.created_at";
+    o.freight_note, o.payment_state, o.state_changed_by, o.state_changed_at, o.created_at,
+    o.tax_id, o.tax_id_asked_at, o.meta_reference";
 
 fn from_row(r: &AnyRow) -> Result<Order, StoreError> {
     let cep: Option<String> = r.try_get(13)?;
@@ -109,6 +117,9 @@ fn from_row(r: &AnyRow) -> Result<Order, StoreError> {
         state_changed_by: r.try_get(18)?,
         state_changed_at: r.try_get(19)?,
         created_at: r.try_get(20)?,
+        tax_id: r.try_get(21)?,
+        tax_id_asked_at: r.try_get(22)?,
+        meta_reference: r.try_get(23)?,
     })
 }
 
@@ -308,16 +319,70 @@ pub async fn list(db: &Db, tenant_id: &str, limit: i64) -> Result<Vec<OrderRow>,
         .map(|r| {
             Ok(OrderRow {
                 order: from_row(r)?,
-                quote_number: r.try_get(21)?,
-                total_cents: r.try_get(22)?,
-                delivery: r.try_get(23)?,
-                snapshot_json: r.try_get(24)?,
-                customer_name: r.try_get(25)?,
-                customer_wa_id: r.try_get(26)?,
-                conversation_id: r.try_get(27)?,
+                quote_number: r.try_get(24)?,
+                total_cents: r.try_get(25)?,
+                delivery: r.try_get(26)?,
+                snapshot_json: r.try_get(27)?,
+                customer_name: r.try_get(28)?,
+                customer_wa_id: r.try_get(29)?,
+                conversation_id: r.try_get(30)?,
             })
         })
         .collect()
+}
+
+/// The bot asked the order's CPF or CNPJ (the store wants invoice data).
+pub async fn ask_tax_id(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE orders SET tax_id_asked_at = $3, updated_at = $3 WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(now_ms())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// The contact's newest order whose CPF/CNPJ was asked (within
+/// [`ADDRESS_ANSWER_WINDOW_MS`]) and not given yet.
+pub async fn awaiting_tax_id(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    contact_id: &str,
+) -> Result<Option<Order>, StoreError> {
+    let since = now_ms() - ADDRESS_ANSWER_WINDOW_MS;
+    let row = sqlx::query(&format!(
+        "SELECT {COLS} FROM orders o WHERE o.tenant_id = $1 AND o.contact_id = $2
+         AND o.tax_id IS NULL AND o.tax_id_asked_at >= $3
+         ORDER BY o.created_at DESC, o.id DESC LIMIT 1"
+    ))
+    .bind(tenant_id)
+    .bind(contact_id)
+    .bind(since)
+    .fetch_optional(&mut *c)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub async fn set_tax_id(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+    tax_id: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE orders SET tax_id = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .bind(tax_id)
+        .bind(now_ms())
+        .execute(&mut *c)
+        .await?;
+    Ok(())
 }
 
 /// What a CEP service answered for a CEP.
@@ -377,4 +442,44 @@ pub async fn cache_cep(
     .execute(&mut *c)
     .await?;
     Ok(())
+}
+
+/// The quote's order went out as Meta's `order_details` message with this `reference_id`.
+pub async fn set_meta_reference(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    quote_id: &str,
+    reference: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE orders SET meta_reference = $3, updated_at = $4 WHERE tenant_id = $1 AND quote_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(quote_id)
+    .bind(reference)
+    .bind(now_ms())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Where a message about the order goes: its quote's conversation and the contact's WhatsApp
+/// address.
+pub async fn recipient(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    order_id: &str,
+) -> Result<Option<(String, String)>, StoreError> {
+    let row = sqlx::query(
+        "SELECT q.conversation_id, k.wa_id FROM orders o
+         JOIN quotes q ON q.id = o.quote_id JOIN contacts k ON k.id = o.contact_id
+         WHERE o.tenant_id = $1 AND o.id = $2",
+    )
+    .bind(tenant_id)
+    .bind(order_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(row
+        .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
+        .transpose()?)
 }

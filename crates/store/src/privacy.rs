@@ -38,6 +38,13 @@ async fn rows(
     Ok(serde_json::Value::Array(rs.iter().map(row_json).collect()))
 }
 
+/// Unix milliseconds as an RFC 3339 UTC time, for a reader of the export.
+fn utc(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
 /// The contact's id in a store, if the store knows this number.
 pub async fn contact_id(
     c: &mut AnyConnection,
@@ -65,7 +72,7 @@ pub async fn export_contact(
     };
     let contact = rows(
         &mut c,
-        "SELECT id, wa_id, name, last_inbound_at, created_at FROM contacts WHERE tenant_id = $1 AND id = $2",
+        "SELECT id, wa_id, name, last_inbound_at, opted_out_at, created_at FROM contacts WHERE tenant_id = $1 AND id = $2",
         tenant_id,
         &cid,
     )
@@ -108,14 +115,47 @@ pub async fn export_contact(
     let orders = rows(
         &mut c,
         "SELECT o.id, o.quote_id, o.address_status, o.street, o.number, o.complement, o.reference, o.bairro, o.city, o.uf, o.cep,
-           o.latitude, o.longitude, o.payment_state, o.created_at
+           o.latitude, o.longitude, o.tax_id, o.payment_state, o.created_at
          FROM orders o WHERE o.tenant_id = $1 AND o.contact_id = $2 ORDER BY o.created_at",
         tenant_id,
         &cid,
     )
     .await?;
+    // The opt-out of the store's messages ("parar", issue 15 item 6): whether it stands and
+    // since when, and every change — the customer's ("parar", "voltar") and staff's
+    // ("Reativar mensagens") — from the audit log.
+    let opted_out_at = crate::opt_out::opted_out_at(&mut c, tenant_id, &cid).await?;
+    let history = sqlx::query(
+        "SELECT action, actor_label, created_at FROM audit_log
+         WHERE tenant_id = $1 AND entity = 'contact' AND entity_id = $2
+           AND action IN ('contact.opt_out', 'contact.opt_in')
+         ORDER BY created_at, id",
+    )
+    .bind(tenant_id)
+    .bind(&cid)
+    .fetch_all(&mut *c)
+    .await?
+    .iter()
+    .map(|r| {
+        let action: String = r.try_get(0)?;
+        let at: i64 = r.try_get(2)?;
+        Ok(serde_json::json!({
+            "change": if action == "contact.opt_out" { "opt_out" } else { "opt_in" },
+            "by": r.try_get::<String, _>(1)?,
+            "at": at,
+            "at_utc": utc(at),
+        }))
+    })
+    .collect::<Result<Vec<_>, StoreError>>()?;
+    let opt_out = serde_json::json!({
+        "opted_out": opted_out_at.is_some(),
+        "opted_out_at": opted_out_at,
+        "opted_out_at_utc": opted_out_at.map(utc),
+        "history": history,
+    });
     Ok(Some(serde_json::json!({
         "contact": contact.get(0).cloned().unwrap_or(serde_json::Value::Null),
+        "opt_out": opt_out,
         "conversations": conversations,
         "messages": messages,
         "quotes": quotes,
@@ -179,7 +219,7 @@ pub async fn erase_contact(
     sqlx::query(
         "UPDATE orders SET street = NULL, number = NULL, complement = NULL, reference = NULL,
            bairro = NULL, city = NULL, uf = NULL, cep = NULL, latitude = NULL, longitude = NULL,
-           freight_note = NULL
+           freight_note = NULL, tax_id = NULL
          WHERE tenant_id = $1 AND contact_id = $2",
     )
     .bind(tenant_id)

@@ -114,6 +114,8 @@ pub async fn save(
 enum Switch {
     QuotePdf,
     QuoteLink,
+    InvoiceData,
+    MetaPayments,
 }
 
 impl Switch {
@@ -121,6 +123,8 @@ impl Switch {
         match self {
             Switch::QuotePdf => "quote_pdf",
             Switch::QuoteLink => "quote_link",
+            Switch::InvoiceData => "invoice_data",
+            Switch::MetaPayments => "meta_payments",
         }
     }
 }
@@ -185,4 +189,38 @@ pub async fn set_quote_link(
     on: bool,
 ) -> Result<(), StoreError> {
     set_switch(c, tenant_id, Switch::QuoteLink, on).await
+}
+
+/// Whether the bot asks the customer's CPF or CNPJ for the invoice after the delivery address
+/// ("pedir dados para nota", issue 15 item 4).
+pub async fn invoice_data_enabled(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+) -> Result<bool, StoreError> {
+    switch_on(c, tenant_id, Switch::InvoiceData).await
+}
+
+pub async fn set_invoice_data(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    on: bool,
+) -> Result<(), StoreError> {
+    set_switch(c, tenant_id, Switch::InvoiceData, on).await
+}
+
+/// Whether the order goes to the customer as Meta's `order_details` message with the PIX code
+/// (payments in Brazil, issue 15 item 2) instead of the plain copia-e-cola text.
+pub async fn meta_payments_enabled(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+) -> Result<bool, StoreError> {
+    switch_on(c, tenant_id, Switch::MetaPayments).await
+}
+
+pub async fn set_meta_payments(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    on: bool,
+) -> Result<(), StoreError> {
+    set_switch(c, tenant_id, Switch::MetaPayments, on).await
 }

@@ -130,6 +130,21 @@ impl MockGraph {
         self.mock.templates()
     }
 
+    /// A template made in WhatsApp Manager, outside the product (it is in Meta's list).
+    pub fn add_template(&self, waba_id: &str, name: &str, language: &str, status: &str) {
+        self.mock.add_template(waba_id, name, language, status)
+    }
+
+    /// Serve template lists at most `n` per page.
+    pub fn set_template_page_max(&self, n: u64) {
+        self.mock.set_template_page_max(n)
+    }
+
+    /// The template list pages served so far.
+    pub fn template_pages(&self) -> Vec<whatsapp::mock::ListPage> {
+        self.mock.template_pages()
+    }
+
     /// Meta's review of a submitted template (`APPROVED`, `REJECTED`, `PAUSED`…).
     pub fn review_template(
         &self,

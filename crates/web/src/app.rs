@@ -90,6 +90,10 @@ fn fake_graph(r: Router<AppState>) -> Router<AppState> {
         post(simulator::fake_graph),
     )
     .route(
+        "/_fake_graph/{version}/{waba_id}/message_templates",
+        get(simulator::fake_graph_template_list).post(simulator::fake_graph_template_submit),
+    )
+    .route(
         "/_fake_graph/{version}/{pnid}/media",
         post(simulator::fake_graph_media).layer(axum::extract::DefaultBodyLimit::max(
             whatsapp::mock::rules::DOCUMENT_BYTES_MAX,

@@ -440,6 +440,78 @@ pub async fn fake_graph_media(
     }
 }
 
+/// A template the demo's fake Meta took: (waba id, id, name, language, category).
+type FakeTemplate = (String, String, String, String, String);
+
+/// The templates submitted to the demo's fake Graph, for this process (the demo database
+/// outlives it: after a restart, "Atualizar status" finds nothing to change).
+static FAKE_TEMPLATES: std::sync::Mutex<Vec<FakeTemplate>> = std::sync::Mutex::new(Vec::new());
+
+fn fake_templates() -> std::sync::MutexGuard<'static, Vec<FakeTemplate>> {
+    FAKE_TEMPLATES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Answers like Graph's `POST /{version}/{waba_id}/message_templates` with Meta's checks
+/// (`whatsapp::mock::check_template_submission`): `{"id","status":"PENDING","category"}`, so
+/// `/modelos-whatsapp` works in `orcazap demo`. A name already taken in that language is
+/// refused as Meta does.
+pub async fn fake_graph_template_submit(
+    Path((_version, waba_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let (name, language, category, _text) =
+        match whatsapp::mock::check_template_submission(&waba_id, authorization, &body) {
+            Ok(t) => t,
+            Err(refusal) => return refused(&refusal, "a template"),
+        };
+    let mut all = fake_templates();
+    if all
+        .iter()
+        .any(|t| t.0 == waba_id && t.2 == name && t.3 == language)
+    {
+        return refused(
+            &whatsapp::mock::Refusal::invalid_parameter(
+                "Content in this language already exists for this template name",
+            ),
+            "a template",
+        );
+    }
+    let id = (uuid::Uuid::now_v7().as_u128() % 1_000_000_000_000_000).to_string();
+    all.push((waba_id, id.clone(), name, language, category.clone()));
+    Json(json!({ "id": id, "status": "PENDING", "category": category })).into_response()
+}
+
+/// Answers like Graph's `GET /{version}/{waba_id}/message_templates`: every template the
+/// demo's fake Meta took, **approved** (the demo has no reviewer; "Atualizar status com a
+/// Meta" shows them approved, and the window decision can use them), one page.
+pub async fn fake_graph_template_list(
+    Path((_version, waba_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if let Err(refusal) = whatsapp::mock::check_template_list(&waba_id, authorization) {
+        return refused(&refusal, "a template list");
+    }
+    let data: Vec<serde_json::Value> = fake_templates()
+        .iter()
+        .filter(|t| t.0 == waba_id)
+        .map(|t| {
+            json!({ "id": t.1, "name": t.2, "language": t.3, "status": "APPROVED",
+                    "category": t.4, "rejected_reason": "NONE" })
+        })
+        .collect();
+    Json(json!({ "data": data, "paging": { "cursors": { "before": "", "after": "" } } }))
+        .into_response()
+}
+
 /// Meta's error answer for what the fake Graph refused, logged as the demo's operator sees it.
 fn refused(refusal: &whatsapp::mock::Refusal, what: &str) -> Response {
     tracing::warn!(code = refusal.code, details = %refusal.details, "fake Graph refused {what} as Meta would");

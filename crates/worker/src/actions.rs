@@ -83,6 +83,16 @@ pub enum Refusal {
     /// The domain refused to price the quote (its message, pt-BR).
     #[error("{0}")]
     Pricing(String),
+    /// The template picked in the reply box is not (or no longer) approved by Meta.
+    #[error("esse modelo de mensagem do WhatsApp não está aprovado pela Meta (ou não existe mais); escolha um modelo aprovado — a lista está em Modelos do WhatsApp")]
+    TemplateUnavailable,
+    /// A template variable left empty or with what Meta refuses in one (132018).
+    #[error("preencha a variável {{{{{0}}}}} do modelo: não pode ficar vazia nem ter quebra de linha, tabulação ou mais de 4 espaços seguidos")]
+    TemplateParameter(usize),
+    /// The customer asked not to receive the store's messages ("parar"): nothing the store
+    /// starts is sent, a template by hand included.
+    #[error("o cliente pediu para não receber mensagens da loja: nenhuma mensagem modelo é enviada a ele. Se ele pedir para voltar a receber, use “Reativar mensagens” na conversa")]
+    OptedOut,
     /// The conversation ended (won or lost): a new message from the customer opens a new one.
     #[error("a conversa já foi encerrada ({0}); quando o cliente escrever de novo, monte o orçamento na conversa nova")]
     ConversationClosed(&'static str),
@@ -99,6 +109,7 @@ impl Refusal {
                 | Refusal::NoItems
                 | Refusal::UnknownProduct(_)
                 | Refusal::Pricing(_)
+                | Refusal::TemplateParameter(_)
         )
     }
 
@@ -460,6 +471,95 @@ pub async fn manual_reply(
     })
     .await
     .map_err(|e: ActionError| e.doing("sending a reply by hand"))
+}
+
+/// Sends one of the store's approved WhatsApp message templates by hand, with its variables
+/// filled (`params`, `{{1}}` first) — what WhatsApp allows once the customer's 24 h window is
+/// closed (issue 15 item 5), where [`manual_reply`] refuses free text. Queued like any reply
+/// (`Payload::Template`, sent as `type: template`), in the person's name. Refused: a template
+/// that is not approved, a variable empty or with what Meta refuses, a customer who opted out.
+pub async fn manual_template(
+    db: &Db,
+    tenant_id: &str,
+    conversation_id: &str,
+    template_id: &str,
+    params: Vec<String>,
+    actor: &Actor,
+) -> Result<String, ActionError> {
+    let (tenant_id, conversation_id, template_id, actor) = (
+        tenant_id.to_string(),
+        conversation_id.to_string(),
+        template_id.to_string(),
+        actor.clone(),
+    );
+    let engine_kind = db.engine();
+    db.tx_with(move |c| {
+        Box::pin(async move {
+            let conv = conversations::lock(c, engine_kind, &tenant_id, &conversation_id).await?;
+            let t = match store::meta_templates::get(c, &tenant_id, &template_id).await {
+                Ok(t) if t.status == store::meta_templates::APPROVED => t,
+                Ok(_) | Err(StoreError::NotFound) => {
+                    return Err(Refusal::TemplateUnavailable.into())
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let wanted = whatsapp::graph::check_template_body(&t.body)
+                .map_err(|_| ActionError::Refused(Refusal::TemplateUnavailable))?;
+            let params: Vec<String> = (0..wanted)
+                .map(|i| {
+                    params
+                        .get(i)
+                        .map(|p| p.trim().to_string())
+                        .unwrap_or_default()
+                })
+                .collect();
+            if let Some(i) = params
+                .iter()
+                .position(|p| p.is_empty() || p.contains(['\n', '\r', '\t']) || p.contains("     "))
+            {
+                return Err(Refusal::TemplateParameter(i + 1).into());
+            }
+            if store::opt_out::opted_out_at(c, &tenant_id, &conv.contact_id)
+                .await?
+                .is_some()
+            {
+                return Err(Refusal::OptedOut.into());
+            }
+            if conv.state == State::WaitingPerson {
+                crate::handoff::leave_queue(c, &tenant_id, &conv).await?;
+                if conv.taken_over_by.is_none() {
+                    conversations::set_taken_over(c, &tenant_id, &conv.id, Some(&actor.user_id))
+                        .await?;
+                }
+            }
+            let target = Target {
+                engine: engine_kind,
+                tenant_id: &tenant_id,
+                conversation_id: &conv.id,
+                contact_id: &conv.contact_id,
+                request_id: actor.request_id.as_deref(),
+                due_at: None,
+            };
+            let body = whatsapp::graph::fill_template(&t.body, &params);
+            let id = outbound::queue(
+                c,
+                &target,
+                &Payload::Template {
+                    to: conv.contact_wa_id.clone(),
+                    name: t.name,
+                    language: t.language,
+                    params,
+                    body,
+                },
+                Some(&actor.user_id),
+            )
+            .await?;
+            conversations::mark_read(c, &tenant_id, &conv.id).await?;
+            Ok::<_, ActionError>(id)
+        })
+    })
+    .await
+    .map_err(|e: ActionError| e.doing("sending a template by hand"))
 }
 
 /// Takes the conversation from the bot (`true`) or hands it back (`false`).

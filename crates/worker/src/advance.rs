@@ -75,7 +75,11 @@ async fn advance_in_tx(
 ) -> Result<usize, StoreError> {
     // Row lock on PostgreSQL: a second advance job for this conversation waits here and then
     // finds nothing left to do.
-    let conv = conversations::lock(c, engine_kind, tenant_id, conversation_id).await?;
+    let conv = match conversations::lock(c, engine_kind, tenant_id, conversation_id).await {
+        // Emptied into an order's conversation by an earlier step (below): nothing to do.
+        Err(StoreError::NotFound) => return Ok(0),
+        r => r?,
+    };
     let pending = messages::unprocessed_inbound(c, tenant_id, conversation_id).await?;
     let mut state: State = conv.state;
     if pending.is_empty() || state.is_closed() {
@@ -96,6 +100,8 @@ async fn advance_in_tx(
     };
     let mut closed_reason = None;
     let mut to_person = None;
+    // Messages moved to their order's conversation (the address after a confirmation).
+    let mut moved = 0usize;
     for msg in &pending {
         let content = msg.inbound_content();
         if state.is_closed() {
@@ -103,7 +109,15 @@ async fn advance_in_tx(
             // be the delivery address (`worker::order_address`); anything else is left, as
             // before, to the next conversation.
             if state == State::Won && conv.taken_over_by.is_none() {
-                crate::order_address::take(c, &target, ctx, &conv, &content).await?;
+                if let Some(home) =
+                    crate::order_address::take(c, &target, ctx, &conv, &content).await?
+                {
+                    if home != conversation_id {
+                        conversations::move_inbound(c, tenant_id, &msg.id, conversation_id, &home)
+                            .await?;
+                        moved += 1;
+                    }
+                }
             }
             continue;
         }
@@ -136,12 +150,18 @@ async fn advance_in_tx(
                 continue;
             }
         }
-        // A new conversation right after a confirmed order: the address the bot asked for.
-        if state == State::Inbound
-            && conv.taken_over_by.is_none()
-            && crate::order_address::take(c, &target, ctx, &conv, &content).await?
-        {
-            continue;
+        // A new conversation right after a confirmed order: the address the bot asked for,
+        // answered in the order's conversation and moved there.
+        if state == State::Inbound && conv.taken_over_by.is_none() {
+            if let Some(home) = crate::order_address::take(c, &target, ctx, &conv, &content).await?
+            {
+                if home != conversation_id {
+                    conversations::move_inbound(c, tenant_id, &msg.id, conversation_id, &home)
+                        .await?;
+                    moved += 1;
+                }
+                continue;
+            }
         }
         let inbound = content.to_engine();
         let ectx = Context {
@@ -179,6 +199,11 @@ async fn advance_in_tx(
     }
     let ids: Vec<String> = pending.iter().map(|m| m.id.clone()).collect();
     messages::mark_processed(c, tenant_id, &ids).await?;
+    // Everything it had was about an order: it was never a conversation of its own.
+    if moved > 0 && conversations::delete_if_empty(c, tenant_id, conversation_id).await? {
+        tracing::info!(moved, "messages moved to their order's conversation");
+        return Ok(pending.len());
+    }
     conversations::save_state(
         c,
         tenant_id,
@@ -273,17 +298,42 @@ async fn apply_step(
                         None,
                     )
                     .await?;
-                    if let Some(pix) = pix {
-                        outbound::queue(
-                            c,
-                            t,
-                            &Payload::Text {
-                                to: to.clone(),
-                                body: pix.code,
-                            },
-                            None,
-                        )
-                        .await?;
+                    // With Meta's payments in Brazil on, the order itself with the PIX code
+                    // (`order_details`); else the copia-e-cola as its own text.
+                    let order = match &pix {
+                        Some(_) => {
+                            crate::payment::order_details(
+                                c,
+                                t.tenant_id,
+                                &priced,
+                                &q.number,
+                                &to,
+                                q.valid_until,
+                                &ctx.clock(),
+                            )
+                            .await?
+                        }
+                        None => None,
+                    };
+                    let reference = order.as_ref().map(|o| o.reference_id.clone());
+                    match (order, pix) {
+                        (Some(order), _) => {
+                            outbound::queue(c, t, &Payload::OrderDetails(Box::new(order)), None)
+                                .await?;
+                        }
+                        (None, Some(pix)) => {
+                            outbound::queue(
+                                c,
+                                t,
+                                &Payload::Text {
+                                    to: to.clone(),
+                                    body: pix.code,
+                                },
+                                None,
+                            )
+                            .await?;
+                        }
+                        (None, None) => {}
                     }
                     crate::order_address::order_accepted(
                         c,
@@ -294,6 +344,10 @@ async fn apply_step(
                         step.memo.draft.location.as_ref(),
                     )
                     .await?;
+                    if let Some(reference) = reference {
+                        store::orders::set_meta_reference(c, t.tenant_id, &q.id, &reference)
+                            .await?;
+                    }
                     metrics::counter!("orcazap_quotes_total", "outcome" => "won").increment(1);
                 }
                 if outcome == QuoteOutcome::Declined {

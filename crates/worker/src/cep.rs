@@ -113,6 +113,103 @@ impl CepProvider for ViaCep {
     }
 }
 
+/// BrasilAPI (`https://brasilapi.com.br`) or anything speaking its format:
+/// `GET {base}/api/cep/v1/{cep}` → `{"cep","state","city","neighborhood","street","service"}`;
+/// 404 for a CEP none of its sources knows, 400 for a malformed one (both: unknown).
+pub struct BrasilApi {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl BrasilApi {
+    pub fn new(base: &str, timeout: Duration) -> Result<BrasilApi, CepError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(timeout)
+            .timeout(timeout)
+            .build()
+            .map_err(|e| CepError::Unavailable(e.to_string()))?;
+        Ok(BrasilApi {
+            base: base.trim_end_matches('/').to_string(),
+            http,
+        })
+    }
+}
+
+/// Reads BrasilAPI's JSON body (CEP v1).
+pub fn parse_brasilapi(body: &str) -> Result<Option<CepInfo>, CepError> {
+    let v: serde_json::Value =
+        serde_json::from_str(body).map_err(|e| CepError::Invalid(e.to_string()))?;
+    if !v.is_object() || v.get("cep").is_none() {
+        return Err(CepError::Invalid("sem o campo cep".into()));
+    }
+    let field = |name: &str| {
+        v[name]
+            .as_str()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    Ok(Some(CepInfo {
+        street: field("street"),
+        bairro: field("neighborhood"),
+        city: field("city"),
+        uf: field("state"),
+    }))
+}
+
+impl CepProvider for BrasilApi {
+    fn lookup<'a>(&'a self, cep: &'a str) -> CepFuture<'a> {
+        Box::pin(async move {
+            let url = format!("{}/api/cep/v1/{cep}", self.base);
+            let r = self
+                .http
+                .get(&url)
+                .send()
+                .await
+                .map_err(|e| CepError::Unavailable(e.without_url().to_string()))?;
+            let status = r.status();
+            if status == reqwest::StatusCode::NOT_FOUND
+                || status == reqwest::StatusCode::BAD_REQUEST
+            {
+                return Ok(None);
+            }
+            if !status.is_success() {
+                return Err(CepError::Unavailable(format!("HTTP {status}")));
+            }
+            let body = r
+                .text()
+                .await
+                .map_err(|e| CepError::Unavailable(e.without_url().to_string()))?;
+            parse_brasilapi(&body)
+        })
+    }
+}
+
+/// ViaCEP's public address: with the BrasilAPI provider and the base left at it, BrasilAPI's
+/// own is used.
+pub const VIACEP_BASE: &str = "https://viacep.com.br";
+/// BrasilAPI's public address.
+pub const BRASILAPI_BASE: &str = "https://brasilapi.com.br";
+
+/// The provider `ORCAZAP_CEP_PROVIDER` names (`viacep`, the default, or `brasilapi`) at
+/// `base` (`ORCAZAP_CEP_API_BASE`).
+pub fn provider(kind: &str, base: &str) -> Result<std::sync::Arc<dyn CepProvider>, CepError> {
+    match kind.trim().to_ascii_lowercase().as_str() {
+        "" | "viacep" => Ok(std::sync::Arc::new(ViaCep::new(base, TIMEOUT)?)),
+        "brasilapi" => {
+            let base = if base.trim_end_matches('/') == VIACEP_BASE {
+                BRASILAPI_BASE
+            } else {
+                base
+            };
+            Ok(std::sync::Arc::new(BrasilApi::new(base, TIMEOUT)?))
+        }
+        other => Err(CepError::Invalid(format!(
+            "provedor de CEP desconhecido: {other} (use viacep ou brasilapi)"
+        ))),
+    }
+}
+
 /// The note staff see when the CEP's bairro is under another freight rule than the quote's
 /// (None when it is the same rule, or the quote was a pickup).
 pub fn freight_note(
@@ -221,5 +318,37 @@ pub async fn handle(jc: &JobCtx<'_>, order_id: &str, cep: &str) -> Outcome {
     match res {
         Ok(()) => Outcome::Done,
         Err(e) => Outcome::from_store(e),
+    }
+}
+
+#[cfg(test)]
+mod brasilapi_tests {
+    use super::*;
+
+    #[test]
+    fn brasilapi_answer_is_read() {
+        let body = r#"{"cep":"04812010","state":"SP","city":"São Paulo","neighborhood":"Grajaú","street":"Rua Jaceguava","service":"viacep"}"#;
+        assert_eq!(
+            parse_brasilapi(body).unwrap(),
+            Some(CepInfo {
+                street: Some("Rua Jaceguava".into()),
+                bairro: Some("Grajaú".into()),
+                city: Some("São Paulo".into()),
+                uf: Some("SP".into()),
+            })
+        );
+        // A CEP of a whole town: no street nor bairro.
+        let town = r#"{"cep":"86900000","state":"PR","city":"Jandaia do Sul","neighborhood":"","street":"","service":"correios"}"#;
+        let info = parse_brasilapi(town).unwrap().unwrap();
+        assert_eq!((info.street, info.bairro), (None, None));
+        assert!(parse_brasilapi("<html>").is_err());
+        assert!(parse_brasilapi(r#"{"message":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn the_provider_is_chosen_by_name() {
+        assert!(provider("viacep", VIACEP_BASE).is_ok());
+        assert!(provider("BrasilAPI", VIACEP_BASE).is_ok());
+        assert!(provider("correios", VIACEP_BASE).is_err());
     }
 }

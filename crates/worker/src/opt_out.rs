@@ -44,6 +44,9 @@ pub async fn handle_words(
     let bot_speaks = conv.taken_over_by.is_none();
     let reply = if opt_out_words(body) {
         let recorded = store::opt_out::opt_out(c, t.tenant_id, &conv.contact_id).await?;
+        if recorded {
+            audited(c, t, conv, "contact.opt_out").await?;
+        }
         tracing::info!(recorded, "customer opted out of proactive messages");
         metrics::counter!("orcazap_opt_outs_total", "change" => "out")
             .increment(usize::from(recorded) as u64);
@@ -54,6 +57,7 @@ pub async fn handle_words(
             // Not opted out: "voltar" is an ordinary message for the engine.
             return Ok(false);
         }
+        audited(c, t, conv, "contact.opt_in").await?;
         tracing::info!("customer opted back in to proactive messages");
         metrics::counter!("orcazap_opt_outs_total", "change" => "in").increment(1);
         Some(OPTED_IN_REPLY.to_string())
@@ -65,4 +69,30 @@ pub async fn handle_words(
         outbound::queue(c, t, &Payload::Text { to, body }, None).await?;
     }
     Ok(true)
+}
+
+/// The customer's own change, in the audit log beside staff's `contact.opt_in`: the history
+/// the LGPD export shows (`store::privacy::export_contact`). No personal data in it (the
+/// contact's id and the time).
+async fn audited(
+    c: &mut AnyConnection,
+    t: &Target<'_>,
+    conv: &Conversation,
+    action: &str,
+) -> Result<(), StoreError> {
+    store::audit::record(
+        c,
+        &store::audit::Entry {
+            tenant_id: Some(t.tenant_id),
+            actor_user_id: None,
+            actor_label: "cliente (WhatsApp)",
+            action,
+            entity: "contact",
+            entity_id: Some(&conv.contact_id),
+            before: None,
+            after: Some(serde_json::json!({ "opted_out": action == "contact.opt_out" })),
+            request_id: t.request_id,
+        },
+    )
+    .await
 }

@@ -7,8 +7,11 @@
 //! message of a new conversation, [`take`] checks whether the contact has an order waiting
 //! for its address (asked within `store::orders::ADDRESS_ANSWER_WINDOW_MS`) and whether the
 //! message is an address (or the number the bot asked for); if so it is stored on the order
-//! and answered here, and the engine never sees it. Anything else (a new order, a question)
-//! goes to the engine as before. An unanswered question blocks nothing: the order stays
+//! and answered here, and the engine never sees it. The exchange belongs to the order: the
+//! answer is queued in the order's conversation and `worker::advance` moves the customer's
+//! message there, deleting the new conversation when nothing else is in it — so the inbox
+//! never shows a spurious *Nova* conversation for an address. Anything else (a new order, a
+//! question) goes to the engine as before. An unanswered question blocks nothing: the order stays
 //! confirmed and /pedidos shows "endereço pendente".
 
 use domain::address::{self, Address};
@@ -56,8 +59,35 @@ pub fn known_address(known: Option<&Location>) -> Address {
     }
 }
 
+/// Asked after the address (or after the confirmation of a pickup) when the store wants
+/// invoice data.
+pub const TAX_ID_QUESTION: &str =
+    "Para a nota fiscal, me manda o *CPF* ou o *CNPJ* de quem vai pagar, por favor.";
+
+/// Queues the CPF/CNPJ question for the order and notes it was asked.
+async fn ask_tax_id(
+    c: &mut AnyConnection,
+    t: &Target<'_>,
+    conv: &Conversation,
+    order_id: &str,
+) -> Result<(), StoreError> {
+    orders::ask_tax_id(c, t.tenant_id, order_id).await?;
+    outbound::queue(
+        c,
+        t,
+        &Payload::Text {
+            to: conv.contact_wa_id.clone(),
+            body: TAX_ID_QUESTION.to_string(),
+        },
+        None,
+    )
+    .await?;
+    Ok(())
+}
+
 /// Creates the order of a quote just accepted and, for a delivery, queues the address
-/// question (after the confirmation and the PIX code, already queued by the caller).
+/// question (after the confirmation and the PIX code, already queued by the caller); for a
+/// pickup of a store that wants invoice data, the CPF/CNPJ question.
 pub async fn order_accepted(
     c: &mut AnyConnection,
     t: &Target<'_>,
@@ -66,7 +96,7 @@ pub async fn order_accepted(
     pickup: bool,
     known: Option<&Location>,
 ) -> Result<(), StoreError> {
-    orders::create(
+    let order_id = orders::create(
         c,
         t.tenant_id,
         quote_id,
@@ -75,6 +105,9 @@ pub async fn order_accepted(
         &known_address(known),
     )
     .await?;
+    if pickup && store::store_profile::invoice_data_enabled(c, t.tenant_id).await? {
+        ask_tax_id(c, t, conv, &order_id).await?;
+    }
     if !pickup {
         outbound::queue(
             c,
@@ -90,18 +123,54 @@ pub async fn order_accepted(
     Ok(())
 }
 
-/// Reads `content` as the address of the contact's order waiting for one. True when it was
-/// (stored and answered); false leaves the message to the conversation engine.
+/// Reads `content` as the address (or the CPF/CNPJ) of the contact's order waiting for one.
+/// `Some(conversation id)` when it was — stored and answered in the order's own conversation,
+/// whose id is returned so the caller moves the customer's message there too (the exchange
+/// belongs to the order: no new conversation is left behind as *Nova* in the inbox); `None`
+/// leaves the message to the conversation engine.
 pub async fn take(
     c: &mut AnyConnection,
     t: &Target<'_>,
     ctx: &TenantContext,
     conv: &Conversation,
     content: &InboundContent,
-) -> Result<bool, StoreError> {
+) -> Result<Option<String>, StoreError> {
+    if let Some(home) = take_tax_id(c, t, conv, content).await? {
+        return Ok(Some(home));
+    }
     let Some(order) = orders::awaiting_address(c, t.tenant_id, &conv.contact_id).await? else {
-        return Ok(false);
+        return Ok(None);
     };
+    if take_address(c, t, ctx, conv, content, &order).await? {
+        let home = quotes::get_conn(c, t.tenant_id, &order.quote_id)
+            .await?
+            .conversation_id;
+        Ok(Some(home))
+    } else {
+        Ok(None)
+    }
+}
+
+/// The order's own conversation as the target of the replies about it.
+fn home_target<'a>(t: &Target<'a>, home: &'a str) -> Target<'a> {
+    Target {
+        engine: t.engine,
+        tenant_id: t.tenant_id,
+        conversation_id: home,
+        contact_id: t.contact_id,
+        request_id: t.request_id,
+        due_at: t.due_at,
+    }
+}
+
+async fn take_address(
+    c: &mut AnyConnection,
+    t: &Target<'_>,
+    ctx: &TenantContext,
+    conv: &Conversation,
+    content: &InboundContent,
+    order: &orders::Order,
+) -> Result<bool, StoreError> {
     let (parsed, lat_lng) = match content {
         InboundContent::Location {
             place,
@@ -155,9 +224,10 @@ pub async fn take(
             jobs::enqueue(c, &job).await?;
         }
     }
-    let number = quotes::get_conn(c, t.tenant_id, &order.quote_id)
-        .await?
-        .number;
+    let quote = quotes::get_conn(c, t.tenant_id, &order.quote_id).await?;
+    let number = quote.number;
+    let home = quote.conversation_id;
+    let t = &home_target(t, &home);
     let body = match (&lat_lng, given) {
         (Some(_), _) => {
             let line = addr.one_line();
@@ -193,5 +263,62 @@ pub async fn take(
         None,
     )
     .await?;
+    if given
+        && order.tax_id_asked_at.is_none()
+        && store::store_profile::invoice_data_enabled(c, t.tenant_id).await?
+    {
+        ask_tax_id(c, t, conv, &order.id).await?;
+    }
     Ok(true)
+}
+
+/// Reads `content` as the CPF/CNPJ of the contact's order waiting for one: stored when its
+/// check digits match, refused with the reason (and asked again) when they do not; answered in
+/// the order's conversation, whose id it returns. None for a message with no CPF- or
+/// CNPJ-shaped word.
+async fn take_tax_id(
+    c: &mut AnyConnection,
+    t: &Target<'_>,
+    conv: &Conversation,
+    content: &InboundContent,
+) -> Result<Option<String>, StoreError> {
+    let InboundContent::Text { body } = content else {
+        return Ok(None);
+    };
+    let read = domain::tax_id::read(body);
+    if read == domain::tax_id::TaxIdRead::NotADocument {
+        return Ok(None);
+    }
+    let Some(order) = orders::awaiting_tax_id(c, t.tenant_id, &conv.contact_id).await? else {
+        return Ok(None);
+    };
+    let quote = quotes::get_conn(c, t.tenant_id, &order.quote_id).await?;
+    let number = quote.number;
+    let home = quote.conversation_id;
+    let t = &home_target(t, &home);
+    let reply = match read {
+        domain::tax_id::TaxIdRead::Valid(id) => {
+            orders::set_tax_id(c, t.tenant_id, &order.id, id.stored()).await?;
+            format!(
+                "Anotei o {} *{}* para a nota do pedido *{number}*. Obrigado!",
+                id.kind_pt(),
+                id.formatted()
+            )
+        }
+        domain::tax_id::TaxIdRead::Invalid(why) => format!(
+            "{why}. Pode conferir e mandar de novo? (CPF tem 11 dígitos; CNPJ, 14 caracteres)"
+        ),
+        domain::tax_id::TaxIdRead::NotADocument => return Ok(None),
+    };
+    outbound::queue(
+        c,
+        t,
+        &Payload::Text {
+            to: conv.contact_wa_id.clone(),
+            body: reply,
+        },
+        None,
+    )
+    .await?;
+    Ok(Some(home))
 }

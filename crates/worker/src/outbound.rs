@@ -75,6 +75,74 @@ pub enum Payload {
         params: Vec<String>,
         body: String,
     },
+    /// The confirmed order with its PIX code as Meta's `order_details` message (the store
+    /// turned on payments in Brazil), instead of the copia-e-cola text.
+    OrderDetails(Box<OrderPayload>),
+    /// The order's new status (`order_status`), when staff mark it paid or delivered.
+    OrderStatus {
+        to: String,
+        body: String,
+        reference_id: String,
+        /// Meta's status: `processing`, `shipped`, `completed`…
+        status: String,
+        #[serde(default)]
+        description: Option<String>,
+    },
+}
+
+/// An order as Meta's `order_details` message with the PIX code (payments in Brazil,
+/// `worker::payment::order_details`): what [`whatsapp::graph::OrderDetails`] is built from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderPayload {
+    pub to: String,
+    pub body: String,
+    pub reference_id: String,
+    pub pix_code: String,
+    pub merchant_name: String,
+    pub pix_key: String,
+    pub pix_key_type: String,
+    /// (retailer id, name, unit amount in centavos, whole quantity).
+    pub items: Vec<(String, String, i64, i64)>,
+    pub subtotal_cents: i64,
+    pub discount_cents: i64,
+    pub discount_description: Option<String>,
+    pub shipping_cents: i64,
+    pub shipping_description: Option<String>,
+    pub total_cents: i64,
+    /// (unix seconds, what the customer reads).
+    pub expiration: Option<(i64, String)>,
+}
+
+impl OrderPayload {
+    fn to_graph(&self) -> whatsapp::graph::OrderDetails {
+        whatsapp::graph::OrderDetails {
+            to: self.to.clone(),
+            body: self.body.clone(),
+            reference_id: self.reference_id.clone(),
+            goods_type: "physical-goods".into(),
+            pix_code: self.pix_code.clone(),
+            merchant_name: self.merchant_name.clone(),
+            pix_key: self.pix_key.clone(),
+            pix_key_type: self.pix_key_type.clone(),
+            items: self
+                .items
+                .iter()
+                .map(|(id, name, amount, quantity)| whatsapp::graph::OrderItem {
+                    retailer_id: id.clone(),
+                    name: name.clone(),
+                    amount_cents: *amount,
+                    quantity: *quantity,
+                })
+                .collect(),
+            subtotal_cents: self.subtotal_cents,
+            discount_cents: self.discount_cents,
+            discount_description: self.discount_description.clone(),
+            shipping_cents: self.shipping_cents,
+            shipping_description: self.shipping_description.clone(),
+            total_cents: self.total_cents,
+            expiration: self.expiration.clone(),
+        }
+    }
 }
 
 /// A row of a [`Payload::List`].
@@ -171,6 +239,20 @@ impl Payload {
                 language: language.clone(),
                 parameters: params.clone(),
             },
+            Payload::OrderDetails(o) => OutboundMessage::OrderDetails(Box::new(o.to_graph())),
+            Payload::OrderStatus {
+                to,
+                body,
+                reference_id,
+                status,
+                description,
+            } => OutboundMessage::OrderStatus(whatsapp::graph::OrderStatusUpdate {
+                to: to.clone(),
+                body: body.clone(),
+                reference_id: reference_id.clone(),
+                status: status.clone(),
+                description: description.clone(),
+            }),
         }
     }
 
@@ -183,6 +265,8 @@ impl Payload {
             Payload::QuoteLink { .. } => "cta_url",
             Payload::Proactive { .. } => "text",
             Payload::Template { .. } => "template",
+            Payload::OrderDetails(_) => "order_details",
+            Payload::OrderStatus { .. } => "order_status",
         }
     }
 
@@ -193,7 +277,9 @@ impl Payload {
             | Payload::List { body, .. }
             | Payload::QuoteLink { body, .. }
             | Payload::Proactive { body, .. }
-            | Payload::Template { body, .. } => body,
+            | Payload::Template { body, .. }
+            | Payload::OrderStatus { body, .. } => body,
+            Payload::OrderDetails(o) => &o.body,
             // What the dashboard's transcript and the simulator show for it.
             Payload::QuoteDocument { filename, .. } => filename,
         }

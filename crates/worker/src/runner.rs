@@ -40,6 +40,9 @@ pub struct WorkerConfig {
     /// The CEP service's base URL (ViaCEP's format, `ORCAZAP_CEP_API_BASE`); None: no
     /// look-up, addresses stay as the customer wrote them.
     pub cep_api_base: Option<String>,
+    /// Which format that service speaks: `viacep` (default) or `brasilapi`
+    /// (`ORCAZAP_CEP_PROVIDER`, `worker::cep::provider`).
+    pub cep_provider: String,
 }
 
 impl WorkerConfig {
@@ -56,6 +59,7 @@ impl WorkerConfig {
             webhook_retention: Duration::from_secs(30 * 24 * 3600),
             public_url: "http://localhost:8080".into(),
             cep_api_base: None,
+            cep_provider: "viacep".into(),
         }
     }
 }
@@ -99,8 +103,8 @@ impl Worker {
         wake: Arc<Notify>,
     ) -> Worker {
         let cep = cfg.cep_api_base.as_deref().and_then(|base| {
-            match crate::cep::ViaCep::new(base, crate::cep::TIMEOUT) {
-                Ok(v) => Some(Arc::new(v) as Arc<dyn crate::cep::CepProvider>),
+            match crate::cep::provider(&cfg.cep_provider, base) {
+                Ok(v) => Some(v),
                 Err(e) => {
                     tracing::warn!(error = %e, "CEP service not usable: look-ups off");
                     None

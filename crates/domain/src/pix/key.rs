@@ -146,7 +146,7 @@ fn mod11_digit(values: &[u32], weights: &[u32]) -> u32 {
     }
 }
 
-fn cpf(text: &str) -> Result<String, PixKeyError> {
+pub(crate) fn cpf(text: &str) -> Result<String, PixKeyError> {
     let s = strip_document_punctuation(text);
     if s.len() != 11 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err(PixKeyError::Cpf);
@@ -167,7 +167,7 @@ fn cpf(text: &str) -> Result<String, PixKeyError> {
 /// CNPJ, numeric or alphanumeric (Receita Federal, from July 2026): twelve characters
 /// `0-9A-Z` and two numeric check digits. Each character counts as its ASCII code minus 48,
 /// so digits keep their value and `A` = 17 — the rule that makes old CNPJs still valid.
-fn cnpj(text: &str) -> Result<String, PixKeyError> {
+pub(crate) fn cnpj(text: &str) -> Result<String, PixKeyError> {
     let s = strip_document_punctuation(text).to_ascii_uppercase();
     let b = s.as_bytes();
     if b.len() != 14

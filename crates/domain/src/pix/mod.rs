@@ -19,7 +19,7 @@
 //! ```
 
 mod emv;
-mod key;
+pub(crate) mod key;
 pub mod qr;
 mod text;
 

@@ -198,7 +198,12 @@ pub const VARIABLES: &[Variable] = &[
     var(
         "ORCAZAP_CEP_API_BASE",
         Value("https://viacep.com.br"),
-        "CEP look-up service in ViaCEP's format (`GET {base}/ws/{cep}/json/`) that fills an order's street, bairro and city; `off` turns it off",
+        "CEP look-up service that fills an order's street, bairro and city, in the format ORCAZAP_CEP_PROVIDER names; `off` turns it off",
+    ),
+    var(
+        "ORCAZAP_CEP_PROVIDER",
+        Value("viacep"),
+        "format of the CEP service: `viacep` (`GET {base}/ws/{cep}/json/`) or `brasilapi` (`GET {base}/api/cep/v1/{cep}`; with the base left at ViaCEP's, https://brasilapi.com.br)",
     ),
     var(
         "ORCAZAP_SENTRY_DSN",

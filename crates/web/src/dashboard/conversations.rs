@@ -283,6 +283,24 @@ pub async fn conversation(
         store::opt_out::opted_out_at(&mut conn, &me.tenant.id, &c.contact_id).await?
     }
     .map(|at| view::clock(&me).datetime_br(at));
+    // Outside the 24 h window only an approved WhatsApp template can be sent (issue 15 item
+    // 5): the reply box offers them, each with its variables to fill.
+    let window_open = c.window_expires_at.is_some_and(|w| w > store::now_ms());
+    let reply_templates: Vec<Value> = if window_open {
+        Vec::new()
+    } else {
+        store::meta_templates::approved(&state.db, &me.tenant.id)
+            .await?
+            .into_iter()
+            .map(|t| {
+                let n = whatsapp::graph::check_template_body(&t.body).unwrap_or(0);
+                context! {
+                    id => t.id, name => t.name, language => t.language, body => t.body,
+                    vars => (1..=n).collect::<Vec<usize>>(),
+                }
+            })
+            .collect()
+    };
     let phone = view::phone_of(&c.contact_wa_id)
         .map(|(shown, digits)| context! { shown => shown, digits => digits });
     view::page(
@@ -304,6 +322,7 @@ pub async fn conversation(
             quick_replies => replies,
             quote => quote.map(|q| context! { id => q.id, number => q.number, status => q.status.label_pt(), total => brl(q.total_cents) }),
             window => super::window::window_view(c.window_expires_at, store::now_ms(), &view::clock(&me)),
+            reply_templates => reply_templates,
         },
     )
 }
@@ -467,4 +486,30 @@ pub async fn reply(
         .into_response());
     }
     Ok(Redirect::to(&format!("/conversas/{id}?ok=enviada")).into_response())
+}
+
+/// `POST /conversas/{id}/modelo`: an approved WhatsApp template with its variables (`p1`,
+/// `p2`…), sent by hand — what WhatsApp allows outside the 24 h window.
+pub async fn send_template(
+    State(state): State<AppState>,
+    me: Me,
+    Path(id): Path<String>,
+    Form(f): Form<std::collections::HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let template = f.get("template").cloned().unwrap_or_default();
+    let params: Vec<String> = (1..=20)
+        .map_while(|i| f.get(&format!("p{i}")).cloned())
+        .collect();
+    actions::manual_template(
+        &state.db,
+        &me.tenant.id,
+        &id,
+        &template,
+        params,
+        &me.actor(),
+    )
+    .await
+    .map_err(action_err)?;
+    state.wake.notify_one();
+    Ok(Redirect::to(&format!("/conversas/{id}?ok=modelo")).into_response())
 }

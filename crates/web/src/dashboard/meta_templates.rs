@@ -142,17 +142,18 @@ fn checked(f: &TemplateForm) -> Result<(String, String, Option<Purpose>, String)
     let body = f.body.trim().replace("\r\n", "\n");
     match check_template_body(&body) {
         Err(e) => errors.push(format!("Texto: {e}")),
+        // The product fills a purpose's variables itself; a template with no purpose is sent
+        // by staff from a conversation, who fill its variables there.
         Ok(n) => {
-            let available = purpose.map_or(0, |p| p.parameters().len());
-            if n > available {
-                errors.push(match purpose {
-                    Some(p) => format!(
+            if let Some(p) = purpose {
+                let available = p.parameters().len();
+                if n > available {
+                    errors.push(format!(
                         "Texto: «{}» preenche só {{{{1}}}} a {{{{{available}}}}} ({})",
                         p.label(),
                         p.parameters().join(", ")
-                    ),
-                    None => "Texto: sem um uso escolhido, o modelo não pode ter variáveis".into(),
-                });
+                    ));
+                }
             }
         }
     }

@@ -75,6 +75,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         )
         .route("/regras/pdf-orcamento", post(rules::save_quote_pdf))
         .route("/regras/link-orcamento", post(rules::save_quote_link))
+        .route("/regras/dados-nota", post(rules::save_invoice_data))
+        .route("/regras/pagamentos-meta", post(rules::save_meta_payments))
         .route("/regras/lembretes", post(rules::save_follow_ups))
         .route("/regras/volume/{id}/excluir", post(rules::delete_volume))
         .route(
@@ -128,6 +130,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/conversas/{id}/atribuir", post(conversations::assign))
         .route("/conversas/{id}/soltar", post(conversations::release))
         .route("/conversas/{id}/responder", post(conversations::reply))
+        .route("/conversas/{id}/modelo", post(conversations::send_template))
         .route(
             "/conversas/{id}/reativar-mensagens",
             post(conversations::opt_back_in),

@@ -60,6 +60,8 @@ pub async fn list(
                 can_pay => o.payment_state == PaymentState::Aguardando,
                 can_deliver => o.payment_state != PaymentState::Entregue,
                 created => clock.datetime_br(o.created_at),
+                tax_id => o.tax_id.as_deref().and_then(domain::tax_id::TaxId::from_stored).map(|t| format!("{} {}", t.kind_pt(), t.formatted())),
+                tax_id_pending => o.tax_id.is_none() && o.tax_id_asked_at.is_some(),
             }
         })
         .collect();
@@ -77,6 +79,7 @@ pub async fn mark_paid(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     mark(&state, &me, id, PaymentState::Pago).await?;
+    state.wake.notify_one();
     saved("/pedidos?ok=pedido-pago")
 }
 
@@ -86,6 +89,7 @@ pub async fn mark_delivered(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     mark(&state, &me, id, PaymentState::Entregue).await?;
+    state.wake.notify_one();
     saved("/pedidos?ok=pedido-entregue")
 }
 
@@ -108,6 +112,8 @@ async fn mark(state: &AppState, me: &Me, id: String, to: PaymentState) -> Result
         )));
     }
     let by = me.user.email.clone();
+    let engine = state.db.engine();
+    let request_id = me.request_id.clone();
     Change::new("order.payment_state", "order")
         .of(&id)
         .before(serde_json::json!({ "payment_state": before.code() }))
@@ -116,6 +122,17 @@ async fn mark(state: &AppState, me: &Me, id: String, to: PaymentState) -> Result
             Box::pin(async move {
                 // Checked again inside the transaction: two people clicking at once move it once.
                 if orders::set_payment_state(c, &t, &id, to, &by, before).await? {
+                    // An order sent as Meta's `order_details` follows on the customer's
+                    // WhatsApp (`order_status`).
+                    worker::payment::order_status_changed(
+                        c,
+                        engine,
+                        &t,
+                        &id,
+                        to,
+                        Some(&request_id),
+                    )
+                    .await?;
                     Ok(())
                 } else {
                     Err(AppError::Conflict(

@@ -47,12 +47,14 @@ impl FormPage for RulesPage {
     ) -> Result<Response, AppError> {
         let r = store::rules::load(&state.db, &me.tenant.id).await?;
         let p = &r.pricing;
-        let (attendant_limit, quote_pdf, quote_link, follow_ups) = {
+        let (attendant_limit, quote_pdf, quote_link, invoice_data, meta_payments, follow_ups) = {
             let mut c = super::change::read_conn(state).await?;
             (
                 store::tenants::attendant_approval_limit(&mut c, &me.tenant.id).await?,
                 store::store_profile::quote_pdf_enabled(&mut c, &me.tenant.id).await?,
                 store::store_profile::quote_link_enabled(&mut c, &me.tenant.id).await?,
+                store::store_profile::invoice_data_enabled(&mut c, &me.tenant.id).await?,
+                store::store_profile::meta_payments_enabled(&mut c, &me.tenant.id).await?,
                 store::follow_ups::settings(&mut c, &me.tenant.id).await?,
             )
         };
@@ -71,7 +73,8 @@ impl FormPage for RulesPage {
             context! {
                 notice => view::notice(notice), errors => errors, volume => volume,
                 attendant_limit => attendant_limit.map(money_input).unwrap_or_default(),
-                quote_pdf => quote_pdf, quote_link => quote_link,
+                quote_pdf => quote_pdf, quote_link => quote_link, invoice_data => invoice_data,
+                meta_payments => meta_payments,
                 reminder_hours => follow_ups.reminder_hours_before_expiry,
                 follow_up_hours => follow_ups.follow_up_after_hours,
                 p => context! {
@@ -328,6 +331,65 @@ pub async fn save_quote_link(
         .after(serde_json::json!({ "quote_link": new }))
         .save_then::<RulesPage, _>(&state, &me, DONE, move |c, t| {
             Box::pin(async move { store::store_profile::set_quote_link(c, &t, new).await })
+        })
+        .await
+}
+
+#[derive(Deserialize)]
+pub struct InvoiceDataForm {
+    /// The checkbox: present ("on") when ticked, absent otherwise.
+    #[serde(default)]
+    invoice_data: Option<String>,
+}
+
+/// "Pedir dados para nota": the bot asks the CPF or CNPJ after the delivery address (issue
+/// 15 item 4).
+pub async fn save_invoice_data(
+    State(state): State<AppState>,
+    me: Me,
+    Form(f): Form<InvoiceDataForm>,
+) -> Result<Response, AppError> {
+    let new = f.invoice_data.is_some();
+    let before = {
+        let mut c = super::change::read_conn(&state).await?;
+        store::store_profile::invoice_data_enabled(&mut c, &me.tenant.id).await?
+    };
+    Change::new("rules.invoice_data", "tenant")
+        .of(&me.tenant.id)
+        .before(serde_json::json!({ "invoice_data": before }))
+        .after(serde_json::json!({ "invoice_data": new }))
+        .save_then::<RulesPage, _>(&state, &me, DONE, move |c, t| {
+            Box::pin(async move { store::store_profile::set_invoice_data(c, &t, new).await })
+        })
+        .await
+}
+
+#[derive(Deserialize)]
+pub struct MetaPaymentsForm {
+    /// The checkbox: present ("on") when ticked, absent otherwise.
+    #[serde(default)]
+    meta_payments: Option<String>,
+}
+
+/// "Cobrar pelo WhatsApp": after "Confirmar" the order goes as Meta's `order_details` message
+/// with the PIX code (payments in Brazil, issue 15 item 2), and paid/delivered on /pedidos as
+/// `order_status` messages.
+pub async fn save_meta_payments(
+    State(state): State<AppState>,
+    me: Me,
+    Form(f): Form<MetaPaymentsForm>,
+) -> Result<Response, AppError> {
+    let new = f.meta_payments.is_some();
+    let before = {
+        let mut c = super::change::read_conn(&state).await?;
+        store::store_profile::meta_payments_enabled(&mut c, &me.tenant.id).await?
+    };
+    Change::new("rules.meta_payments", "tenant")
+        .of(&me.tenant.id)
+        .before(serde_json::json!({ "meta_payments": before }))
+        .after(serde_json::json!({ "meta_payments": new }))
+        .save_then::<RulesPage, _>(&state, &me, DONE, move |c, t| {
+            Box::pin(async move { store::store_profile::set_meta_payments(c, &t, new).await })
         })
         .await
 }

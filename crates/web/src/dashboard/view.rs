@@ -43,6 +43,7 @@ pub fn notice(code: Option<&str>) -> Option<&'static str> {
         "atribuida" => "A conversa está com você: a equipe vê que você está atendendo.",
         "solta" => "Você soltou a conversa: ela fica sem responsável.",
         "enviada" => "Mensagem enviada.",
+        "modelo" => "Modelo do WhatsApp enviado ao cliente.",
         "encerrada" => "Sessão encerrada.",
         "modelo-enviado" => "Modelo salvo e enviado à Meta para análise. O status muda quando a Meta responder.",
         "atualizando" => "Consultando a Meta: os status aparecem em instantes (recarregue a página).",

@@ -85,6 +85,11 @@ pub enum OutboundMessage {
         language: String,
         parameters: Vec<String>,
     },
+    /// Meta's payments in Brazil: the order with its dynamic Pix code
+    /// (`interactive.type: order_details`, `crate::graph::orders`).
+    OrderDetails(Box<super::orders::OrderDetails>),
+    /// An order's new status (`interactive.type: order_status`).
+    OrderStatus(super::orders::OrderStatusUpdate),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,6 +151,8 @@ impl OutboundMessage {
             | OutboundMessage::Document { to, .. }
             | OutboundMessage::CtaUrl { to, .. }
             | OutboundMessage::Template { to, .. } => to,
+            OutboundMessage::OrderDetails(o) => &o.to,
+            OutboundMessage::OrderStatus(o) => &o.to,
         }
     }
 
@@ -158,6 +165,8 @@ impl OutboundMessage {
             OutboundMessage::Document { .. } => "document",
             OutboundMessage::CtaUrl { .. } => "cta_url",
             OutboundMessage::Template { .. } => "template",
+            OutboundMessage::OrderDetails(_) => "order_details",
+            OutboundMessage::OrderStatus(_) => "order_status",
         }
     }
 
@@ -201,6 +210,14 @@ impl OutboundMessage {
                 parameters,
                 ..
             } => super::templates::validate_template_message(name, language, parameters),
+            OutboundMessage::OrderDetails(o) => {
+                validate_body(&o.body, MAX_INTERACTIVE_BODY_CHARS)?;
+                o.validate()
+            }
+            OutboundMessage::OrderStatus(o) => {
+                validate_body(&o.body, MAX_INTERACTIVE_BODY_CHARS)?;
+                o.validate()
+            }
         }
     }
 
@@ -348,6 +365,20 @@ impl OutboundMessage {
                 "to": to,
                 "type": "template",
                 "template": super::templates::template_object(name, language, parameters),
+            }),
+            OutboundMessage::OrderDetails(o) => json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": o.to,
+                "type": "interactive",
+                "interactive": o.interactive(),
+            }),
+            OutboundMessage::OrderStatus(o) => json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": o.to,
+                "type": "interactive",
+                "interactive": o.interactive(),
             }),
         }
     }

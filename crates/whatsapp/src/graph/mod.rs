@@ -8,6 +8,7 @@ mod backoff;
 mod config;
 mod error;
 mod message;
+mod orders;
 mod templates;
 mod test_channel;
 
@@ -27,6 +28,10 @@ pub use message::{
     MAX_FILENAME_CHARS, MAX_INTERACTIVE_BODY_CHARS, MAX_LIST_BUTTON_CHARS, MAX_LIST_ROWS,
     MAX_ROW_DESCRIPTION_CHARS, MAX_ROW_TITLE_CHARS, MAX_SECTION_TITLE_CHARS, MAX_TEXT_BODY_CHARS,
     MAX_USER_ID_CHARS,
+};
+pub use orders::{
+    OrderDetails, OrderItem, OrderStatusUpdate, MAX_ORDER_ITEM_NAME_CHARS, MAX_REFERENCE_ID_CHARS,
+    ORDER_STATUSES, PIX_KEY_TYPES,
 };
 pub use templates::{
     check_template_body, fill_template, is_template_name, read_typing_json, submission_json,

@@ -80,7 +80,30 @@ pub struct TemplateState {
 struct TemplateList {
     #[serde(default)]
     data: Vec<TemplateState>,
+    #[serde(default)]
+    paging: Option<Paging>,
 }
+
+/// Graph's cursor paging: `{"cursors": {"before", "after"}, "next": URL}` (`next` only when
+/// another page follows).
+#[derive(Debug, Deserialize)]
+struct Paging {
+    #[serde(default)]
+    cursors: Option<Cursors>,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Cursors {
+    #[serde(default)]
+    after: Option<String>,
+}
+
+/// Templates asked per page of the list (Meta's maximum).
+pub const TEMPLATE_PAGE_LIMIT: usize = 250;
+/// Pages read in one sync at most (25,000 templates; Meta allows far fewer per account).
+pub const MAX_TEMPLATE_PAGES: usize = 100;
 
 /// Why a template body can't be submitted: pt-BR, shown on the dashboard as it is.
 pub fn check_template_body(body: &str) -> Result<usize, String> {
@@ -240,25 +263,55 @@ impl GraphClient {
             .ok_or_else(|| permanent("Meta accepted the template but sent no id"))
     }
 
-    /// The account's templates with their review status (first 250: a store has a handful).
+    /// The account's templates with their review status, every page: Meta answers at most
+    /// `limit` (250) per page with `paging.cursors.after` and, when more follow,
+    /// `paging.next`. The next page is asked from our own templates URL with `after` — never
+    /// by following the `next` URL itself, so the token only ever goes to the configured
+    /// Graph host. Stops at [`MAX_TEMPLATE_PAGES`] or on a cursor that repeats.
     pub async fn list_templates(
         &self,
         waba_id: &str,
         access_token: &SecretString,
     ) -> Result<Vec<TemplateState>, SendError> {
         let token = channel_token(waba_id, access_token)?;
-        let request = self
-            .http
-            .get(self.templates_url(waba_id))
-            .query(&[
-                ("fields", "id,name,language,status,category,rejected_reason"),
-                ("limit", "250"),
-            ])
-            .bearer_auth(token);
-        let body = answer_of(request, token).await?;
-        serde_json::from_slice::<TemplateList>(&body)
-            .map(|l| l.data)
-            .map_err(|_| permanent("Meta's template list did not parse"))
+        let mut out = Vec::new();
+        let mut after: Option<String> = None;
+        for _ in 0..MAX_TEMPLATE_PAGES {
+            let mut query = vec![
+                (
+                    "fields",
+                    "id,name,language,status,category,rejected_reason".to_string(),
+                ),
+                ("limit", TEMPLATE_PAGE_LIMIT.to_string()),
+            ];
+            if let Some(a) = &after {
+                query.push(("after", a.clone()));
+            }
+            let request = self
+                .http
+                .get(self.templates_url(waba_id))
+                .query(&query)
+                .bearer_auth(token);
+            let body = answer_of(request, token).await?;
+            let page = serde_json::from_slice::<TemplateList>(&body)
+                .map_err(|_| permanent("Meta's template list did not parse"))?;
+            out.extend(page.data);
+            let next = page
+                .paging
+                .filter(|p| p.next.as_deref().is_some_and(|n| !n.is_empty()))
+                .and_then(|p| p.cursors)
+                .and_then(|c| c.after)
+                .filter(|a| !a.is_empty());
+            match next {
+                Some(a) if after.as_deref() != Some(a.as_str()) => after = Some(a),
+                _ => return Ok(out),
+            }
+        }
+        tracing::warn!(
+            pages = MAX_TEMPLATE_PAGES,
+            "template list longer than the pages read; the rest is left for the next sync"
+        );
+        Ok(out)
     }
 
     /// Marks the customer's message read (blue ticks) and shows "digitando…" until our reply

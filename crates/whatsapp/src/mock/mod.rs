@@ -25,7 +25,7 @@ use axum::Router;
 use serde_json::{json, Value};
 
 pub use rules::check_message;
-pub use templates::{check_read_mark, MockTemplate, ReadMark};
+pub use templates::{check_read_mark, ListPage, MockTemplate, ReadMark};
 
 /// Why Meta would refuse a request: an HTTP status and a Graph error code with its title.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +59,7 @@ impl Refusal {
         }
     }
 
-    pub(crate) fn invalid_parameter(details: &str) -> Refusal {
+    pub fn invalid_parameter(details: &str) -> Refusal {
         Refusal::new(codes::INVALID_PARAMETER, "Invalid parameter", details)
     }
 
@@ -146,6 +146,26 @@ fn check_caller(
         ));
     }
     Ok(())
+}
+
+/// A template submission (`POST /{waba_id}/message_templates`) checked as Meta checks it —
+/// caller, then body — for a fake Graph that keeps its own list (the demo's). Returns the
+/// name, language, category and body text.
+pub fn check_template_submission(
+    waba_id: &str,
+    authorization: Option<&str>,
+    body: &[u8],
+) -> Result<(String, String, String, String), Refusal> {
+    check_caller(waba_id, authorization, None)?;
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|_| Refusal::invalid_parameter("the request body is not valid JSON"))?;
+    let (name, language, category, text, _) = templates::check_submission(&v)?;
+    Ok((name, language, category, text))
+}
+
+/// The caller of a template list (`GET /{waba_id}/message_templates`), checked as Meta does.
+pub fn check_template_list(waba_id: &str, authorization: Option<&str>) -> Result<(), Refusal> {
+    check_caller(waba_id, authorization, None)
 }
 
 /// Meta's success body for an accepted message sent to a phone (`to`).
@@ -277,6 +297,10 @@ struct Inner {
     uploads: Mutex<Vec<Upload>>,
     templates: Mutex<Vec<MockTemplate>>,
     read_marks: Mutex<Vec<ReadMark>>,
+    /// Template list pages served (`GET message_templates`), and the largest page the mock
+    /// serves whatever `limit` asks (Meta caps pages too).
+    template_pages: Mutex<Vec<templates::ListPage>>,
+    template_page_max: AtomicU64,
     script: Mutex<VecDeque<ScriptedAnswer>>,
     counter: AtomicU64,
     token: Option<String>,
@@ -330,6 +354,8 @@ impl MockGraphBuilder {
             uploads: Mutex::default(),
             templates: Mutex::default(),
             read_marks: Mutex::default(),
+            template_pages: Mutex::default(),
+            template_page_max: AtomicU64::new(templates::DEFAULT_PAGE_MAX),
             script: Mutex::default(),
             counter: AtomicU64::new(0),
             token: self.token,

@@ -276,6 +276,7 @@ fn check_interactive(v: &Value) -> Result<(), Refusal> {
         "button" => (BUTTON_BODY_MAX, false),
         "list" => (LIST_BODY_MAX, true),
         "cta_url" => (CTA_BODY_MAX, false),
+        "order_details" | "order_status" => (ORDER_BODY_MAX, false),
         other => {
             return Err(Refusal::invalid_parameter(&format!(
                 "interactive type {other} is not modelled by the mock Graph API"
@@ -305,8 +306,269 @@ fn check_interactive(v: &Value) -> Result<(), Refusal> {
     match kind {
         "button" => check_buttons(action),
         "cta_url" => check_cta_url(action),
+        "order_details" => check_order_details(action),
+        "order_status" => check_order_status(action),
         _ => check_list(action),
     }
+}
+
+/// Meta's limit for the body of an `order_details` / `order_status` message.
+pub const ORDER_BODY_MAX: usize = 1024;
+
+/// `{ "value": int, "offset": 100 }`, returned as the value (BRL takes only offset 100).
+fn order_amount(v: Option<&Value>, what: &str) -> Result<i64, Refusal> {
+    let a = object(v.ok_or_else(|| Refusal::missing(what))?, what)?;
+    only_fields(
+        a,
+        what,
+        &["value", "offset", "description", "discount_program_name"],
+    )?;
+    if a.get("offset").and_then(Value::as_i64) != Some(100) {
+        return Err(Refusal::param_value(&format!(
+            "{what}.offset must be 100 for BRL"
+        )));
+    }
+    match a.get("value").and_then(Value::as_i64) {
+        Some(n) if n >= 0 => Ok(n),
+        _ => Err(Refusal::param_value(&format!(
+            "{what}.value must be a whole number ≥ 0 (centavos)"
+        ))),
+    }
+}
+
+fn reference_id(p: &Map<String, Value>) -> Result<(), Refusal> {
+    let r = nonempty_string(p.get("reference_id"), "parameters.reference_id")?;
+    if r.chars().count() > 35
+        || !r
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
+        return Err(Refusal::param_value(
+            "reference_id must be at most 35 letters, digits, underscores, dashes or dots",
+        ));
+    }
+    Ok(())
+}
+
+/// `action: { name: "review_and_pay", parameters: {...} }` of Meta's payments in Brazil with a
+/// `pix_dynamic_code` payment setting: the fields Meta documents and nothing else, and sums
+/// that add up (`total_amount` = `subtotal` + `tax` + `shipping` − `discount`, `subtotal` =
+/// Σ item `amount` × `quantity`).
+fn check_order_details(action: &Map<String, Value>) -> Result<(), Refusal> {
+    only_fields(action, "interactive.action", &["name", "parameters"])?;
+    if nonempty_string(action.get("name"), "interactive.action.name")? != "review_and_pay" {
+        return Err(Refusal::param_value(
+            "interactive.action.name must be \"review_and_pay\" for an order_details message",
+        ));
+    }
+    let p = object(
+        action
+            .get("parameters")
+            .ok_or_else(|| Refusal::missing("interactive.action.parameters"))?,
+        "interactive.action.parameters",
+    )?;
+    only_fields(
+        p,
+        "parameters",
+        &[
+            "reference_id",
+            "type",
+            "payment_type",
+            "payment_settings",
+            "currency",
+            "total_amount",
+            "order",
+        ],
+    )?;
+    reference_id(p)?;
+    if !matches!(
+        nonempty_string(p.get("type"), "parameters.type")?,
+        "physical-goods" | "digital-goods"
+    ) {
+        return Err(Refusal::param_value(
+            "parameters.type must be physical-goods or digital-goods",
+        ));
+    }
+    if nonempty_string(p.get("payment_type"), "parameters.payment_type")? != "br" {
+        return Err(Refusal::param_value("parameters.payment_type must be br"));
+    }
+    if nonempty_string(p.get("currency"), "parameters.currency")? != "BRL" {
+        return Err(Refusal::param_value("parameters.currency must be BRL"));
+    }
+    let settings = p
+        .get("payment_settings")
+        .and_then(Value::as_array)
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| Refusal::missing("parameters.payment_settings"))?;
+    for s in settings {
+        let s = object(s, "payment_settings[]")?;
+        only_fields(s, "payment_settings[]", &["type", "pix_dynamic_code"])?;
+        if nonempty_string(s.get("type"), "payment_settings[].type")? != "pix_dynamic_code" {
+            return Err(Refusal::param_value(
+                "payment_settings[].type: the mock models pix_dynamic_code",
+            ));
+        }
+        let pix = object(
+            s.get("pix_dynamic_code")
+                .ok_or_else(|| Refusal::missing("pix_dynamic_code"))?,
+            "pix_dynamic_code",
+        )?;
+        only_fields(
+            pix,
+            "pix_dynamic_code",
+            &["code", "merchant_name", "key", "key_type", "flow_type"],
+        )?;
+        let code = nonempty_string(pix.get("code"), "pix_dynamic_code.code")?;
+        if !code.starts_with("000201") {
+            return Err(Refusal::param_value(
+                "pix_dynamic_code.code must be a BR Code (EMV, starting 000201)",
+            ));
+        }
+        nonempty_string(pix.get("merchant_name"), "pix_dynamic_code.merchant_name")?;
+        nonempty_string(pix.get("key"), "pix_dynamic_code.key")?;
+        let kt = nonempty_string(pix.get("key_type"), "pix_dynamic_code.key_type")?;
+        if !["CPF", "CNPJ", "EMAIL", "PHONE", "EVP"].contains(&kt) {
+            return Err(Refusal::param_value(
+                "pix_dynamic_code.key_type must be CPF, CNPJ, EMAIL, PHONE or EVP",
+            ));
+        }
+    }
+    let total = order_amount(p.get("total_amount"), "parameters.total_amount")?;
+    let Some(order) = p.get("order") else {
+        // The simplified message: the total and the payment settings only.
+        return Ok(());
+    };
+    let order = object(order, "parameters.order")?;
+    only_fields(
+        order,
+        "order",
+        &[
+            "status",
+            "catalog_id",
+            "expiration",
+            "items",
+            "subtotal",
+            "tax",
+            "shipping",
+            "discount",
+        ],
+    )?;
+    if nonempty_string(order.get("status"), "order.status")? != "pending" {
+        return Err(Refusal::param_value(
+            "order.status must be pending in an order_details message",
+        ));
+    }
+    let items = order
+        .get("items")
+        .and_then(Value::as_array)
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| Refusal::missing("order.items"))?;
+    let mut sum = 0i64;
+    for i in items {
+        let i = object(i, "order.items[]")?;
+        only_fields(
+            i,
+            "order.items[]",
+            &[
+                "retailer_id",
+                "name",
+                "amount",
+                "sale_amount",
+                "quantity",
+                "country_of_origin",
+                "importer_name",
+                "importer_address",
+            ],
+        )?;
+        nonempty_string(i.get("retailer_id"), "order.items[].retailer_id")?;
+        sized_text(i.get("name"), "order.items[].name", 60)?;
+        let amount = order_amount(i.get("amount"), "order.items[].amount")?;
+        let quantity = match i.get("quantity").and_then(Value::as_i64) {
+            Some(q) if q >= 1 => q,
+            _ => {
+                return Err(Refusal::param_value(
+                    "order.items[].quantity must be a whole number ≥ 1",
+                ))
+            }
+        };
+        let unit = match i.get("sale_amount") {
+            Some(s) => order_amount(Some(s), "order.items[].sale_amount")?,
+            None => amount,
+        };
+        sum += unit * quantity;
+    }
+    let subtotal = order_amount(order.get("subtotal"), "order.subtotal")?;
+    if subtotal != sum {
+        return Err(Refusal::param_value(
+            "order.subtotal must be the sum of the items' amount × quantity",
+        ));
+    }
+    let tax = order_amount(order.get("tax"), "order.tax")?;
+    let shipping = match order.get("shipping") {
+        Some(v) => order_amount(Some(v), "order.shipping")?,
+        None => 0,
+    };
+    let discount = match order.get("discount") {
+        Some(v) => order_amount(Some(v), "order.discount")?,
+        None => 0,
+    };
+    if total != subtotal + tax + shipping - discount {
+        return Err(Refusal::param_value(
+            "total_amount must be subtotal + tax + shipping − discount",
+        ));
+    }
+    if let Some(e) = order.get("expiration") {
+        let e = object(e, "order.expiration")?;
+        only_fields(e, "order.expiration", &["timestamp", "description"])?;
+        let ts = nonempty_string(e.get("timestamp"), "order.expiration.timestamp")?;
+        if ts.parse::<i64>().is_err() {
+            return Err(Refusal::param_value(
+                "order.expiration.timestamp must be a UTC timestamp in seconds, as a string",
+            ));
+        }
+        nonempty_string(e.get("description"), "order.expiration.description")?;
+    }
+    Ok(())
+}
+
+/// `action: { name: "review_order", parameters: { reference_id, order: { status, description? } } }`.
+fn check_order_status(action: &Map<String, Value>) -> Result<(), Refusal> {
+    only_fields(action, "interactive.action", &["name", "parameters"])?;
+    if nonempty_string(action.get("name"), "interactive.action.name")? != "review_order" {
+        return Err(Refusal::param_value(
+            "interactive.action.name must be \"review_order\" for an order_status message",
+        ));
+    }
+    let p = object(
+        action
+            .get("parameters")
+            .ok_or_else(|| Refusal::missing("interactive.action.parameters"))?,
+        "interactive.action.parameters",
+    )?;
+    only_fields(p, "parameters", &["reference_id", "order"])?;
+    reference_id(p)?;
+    let order = object(
+        p.get("order")
+            .ok_or_else(|| Refusal::missing("parameters.order"))?,
+        "parameters.order",
+    )?;
+    only_fields(order, "order", &["status", "description"])?;
+    let status = nonempty_string(order.get("status"), "order.status")?;
+    if ![
+        "pending",
+        "processing",
+        "partially-shipped",
+        "shipped",
+        "completed",
+        "canceled",
+    ]
+    .contains(&status)
+    {
+        return Err(Refusal::param_value(
+            "order.status must be pending, processing, partially-shipped, shipped, completed or canceled",
+        ));
+    }
+    Ok(())
 }
 
 /// `action: { name: "cta_url", parameters: { display_text, url } }`: the label on the button

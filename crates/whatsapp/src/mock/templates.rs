@@ -36,6 +36,19 @@ pub struct MockTemplate {
     pub rejected_reason: String,
 }
 
+/// The largest template list page Meta serves (the product asks `limit=250`).
+pub(super) const DEFAULT_PAGE_MAX: u64 = 250;
+
+/// One `GET message_templates` the mock answered: the cursor it was asked from (`after`),
+/// the `limit` asked, how many templates it returned and whether it said there was more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListPage {
+    pub after: Option<String>,
+    pub limit: Option<String>,
+    pub returned: usize,
+    pub has_next: bool,
+}
+
 /// A read receipt (`status: read`) the mock received, with its typing indicator.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadMark {
@@ -69,6 +82,40 @@ impl MockGraph {
         t.status = status.to_string();
         t.rejected_reason = reason.to_string();
         Some(t.clone())
+    }
+
+    /// Serves template lists at most `n` per page (a test of the product's paging without
+    /// submitting 250 templates).
+    pub fn set_template_page_max(&self, n: u64) {
+        self.inner
+            .template_page_max
+            .store(n.max(1), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Every template list page served so far.
+    pub fn template_pages(&self) -> Vec<ListPage> {
+        lock(&self.inner.template_pages).clone()
+    }
+
+    /// A template as if the business had created it in WhatsApp Manager (not through the
+    /// product): it is in the list the product syncs.
+    pub fn add_template(&self, waba_id: &str, name: &str, language: &str, status: &str) {
+        let n = self
+            .inner
+            .counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        lock(&self.inner.templates).push(MockTemplate {
+            id: format!("{}", 700_000_000_000_000u64 + n),
+            waba_id: waba_id.to_string(),
+            name: name.to_string(),
+            language: language.to_string(),
+            category: "UTILITY".into(),
+            body: "Olá {{1}}, tudo bem?".into(),
+            parameters: 1,
+            status: status.to_string(),
+            rejected_reason: "NONE".into(),
+        });
     }
 
     /// Every read receipt so far.
@@ -140,17 +187,50 @@ pub(super) async fn submit(
     )
 }
 
-/// `GET /{version}/{waba_id}/message_templates`: `{"data": [...], "paging": {...}}`.
+/// A cursor: opaque text to the caller, as Meta's are; here the position in hex.
+fn cursor(position: usize) -> String {
+    format!("QVFI{position:08X}")
+}
+
+fn position(cursor: &str) -> Option<usize> {
+    usize::from_str_radix(cursor.strip_prefix("QVFI")?, 16).ok()
+}
+
+/// `GET /{version}/{waba_id}/message_templates?limit=N&after=CURSOR`: one page,
+/// `{"data": [...], "paging": {"cursors": {"before", "after"}, "next"}}` — `next` (the
+/// URL of the following page) only when there is one, as Meta does. A cursor the mock did
+/// not give is refused (code 100).
 pub(super) async fn list(
     State(inner): State<Arc<Inner>>,
-    Path((_version, waba_id)): Path<(String, String)>,
+    Path((version, waba_id)): Path<(String, String)>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
     let authorization = header(&headers, "authorization");
     if let Err(r) = check_caller(&waba_id, authorization.as_deref(), inner.token.as_deref()) {
         return refused(r);
     }
-    let data: Vec<Value> = lock(&inner.templates)
+    let start = match query.get("after") {
+        None => 0,
+        Some(c) => match position(c) {
+            Some(p) => p,
+            None => return refused(Refusal::invalid_parameter("Invalid cursor")),
+        },
+    };
+    let max = inner
+        .template_page_max
+        .load(std::sync::atomic::Ordering::Relaxed) as usize;
+    let limit = match query.get("limit").map(|l| l.parse::<usize>()) {
+        None => 25,
+        Some(Ok(l)) if l >= 1 => l,
+        Some(_) => {
+            return refused(Refusal::invalid_parameter(
+                "limit must be a positive integer",
+            ))
+        }
+    }
+    .min(max);
+    let all: Vec<Value> = lock(&inner.templates)
         .iter()
         .filter(|t| t.waba_id == waba_id)
         .map(|t| {
@@ -160,14 +240,29 @@ pub(super) async fn list(
             })
         })
         .collect();
-    json_answer(
-        200,
-        json!({ "data": data, "paging": { "cursors": { "before": "MAZDZD", "after": "MjQZD" } } }),
-    )
+    let end = (start + limit).min(all.len());
+    let data: Vec<Value> = all.get(start.min(end)..end).unwrap_or_default().to_vec();
+    let has_next = end < all.len();
+    let mut paging = json!({ "cursors": { "before": cursor(start), "after": cursor(end) } });
+    if has_next {
+        paging["next"] = Value::from(format!(
+            "https://graph.facebook.com/{version}/{waba_id}/message_templates?limit={limit}&after={}",
+            cursor(end)
+        ));
+    }
+    lock(&inner.template_pages).push(ListPage {
+        after: query.get("after").cloned(),
+        limit: query.get("limit").cloned(),
+        returned: data.len(),
+        has_next,
+    });
+    json_answer(200, json!({ "data": data, "paging": paging }))
 }
 
 /// A submission's name, language, category and `BODY` component, as Meta checks them.
-fn check_submission(v: &Value) -> Result<(String, String, String, String, usize), Refusal> {
+pub(super) fn check_submission(
+    v: &Value,
+) -> Result<(String, String, String, String, usize), Refusal> {
     let obj = v
         .as_object()
         .ok_or_else(|| Refusal::invalid_parameter("the request body must be a JSON object"))?;
