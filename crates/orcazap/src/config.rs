@@ -64,6 +64,8 @@ pub struct Config {
     pub sentry_dsn: Option<SecretString>,
     /// The CEP service (ViaCEP's format); None when set to `off`.
     pub cep_api_base: Option<String>,
+    /// The optional language model (`ORCAZAP_LLM_*`): on with a base URL and a model.
+    pub llm: Option<worker::assistant::LlmConfig>,
     /// The tracing filter (`ORCAZAP_LOG`).
     pub log_filter: String,
     /// Billing with Stripe: on with both `ORCAZAP_STRIPE_SECRET_KEY` and
@@ -240,6 +242,8 @@ impl Config {
             (None, None) => None,
             _ => bail!("cobrança: defina ORCAZAP_STRIPE_SECRET_KEY e ORCAZAP_STRIPE_WEBHOOK_SECRET juntas (ou nenhuma, para cobrança desligada)"),
         };
+        let job_timeout = ms("ORCAZAP_JOB_TIMEOUT_MS")?;
+        let llm = llm_config(&v, job_timeout, &mut warnings)?;
         Ok(Config {
             env,
             listen: v.required_text("ORCAZAP_LISTEN"),
@@ -263,7 +267,7 @@ impl Config {
             db_statement_timeout: ms("ORCAZAP_DB_STATEMENT_TIMEOUT_MS")?,
             sqlite_synchronous,
             worker_concurrency: v.num("ORCAZAP_WORKER_CONCURRENCY")?.clamp(1, 256) as usize,
-            job_timeout: ms("ORCAZAP_JOB_TIMEOUT_MS")?,
+            job_timeout,
             graph_timeout: ms("ORCAZAP_GRAPH_TIMEOUT_MS")?,
             webhook_body_limit: v
                 .num("ORCAZAP_WEBHOOK_BODY_LIMIT")?
@@ -281,6 +285,7 @@ impl Config {
             cep_api_base: Some(v.required_text("ORCAZAP_CEP_API_BASE"))
                 .filter(|b| !b.eq_ignore_ascii_case("off")),
             log_filter,
+            llm,
             billing,
             warnings,
         })
@@ -328,6 +333,73 @@ const PLACEHOLDER_WORDS: &[&str] = &[
 /// In production the operator token guards every store's data: it must be long and random
 /// (`openssl rand -hex 32`), never a word from the example file. Throttling failed attempts
 /// (web::public::admin) only slows guessing; only length makes it hopeless.
+/// `ORCAZAP_LLM_*`: None (off) without a base URL and a model; one without the other is an
+/// error, as are prices that are not centavos with at most three decimals.
+fn llm_config(
+    v: &Values,
+    job_timeout: Duration,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<Option<worker::assistant::LlmConfig>> {
+    let (base, model) = match (v.set("ORCAZAP_LLM_BASE_URL"), v.set("ORCAZAP_LLM_MODEL")) {
+        (None, None) => return Ok(None),
+        (Some(b), Some(m)) => (b, m),
+        _ => bail!("modelo de linguagem: defina ORCAZAP_LLM_BASE_URL e ORCAZAP_LLM_MODEL juntas (ou nenhuma, para desligado)"),
+    };
+    if !(base.starts_with("http://") || base.starts_with("https://")) {
+        bail!("ORCAZAP_LLM_BASE_URL é uma URL http(s) com o caminho da versão, ex.: https://api.openai.com/v1 — recebido {base:?}");
+    }
+    let price = |name: &str| {
+        let text = v.required_text(name);
+        parse_millicents(&text).with_context(|| {
+            format!("{name} é um valor em centavos com até 3 casas decimais (ex.: 0.08), recebido {text:?}")
+        })
+    };
+    let limits = worker::assistant::LlmLimits {
+        input_millicents_per_1k: price("ORCAZAP_LLM_PRICE_INPUT_PER_1K")?,
+        output_millicents_per_1k: price("ORCAZAP_LLM_PRICE_OUTPUT_PER_1K")?,
+        monthly_budget_cents: v
+            .num("ORCAZAP_LLM_MONTHLY_BUDGET_CENTS")?
+            .min(i64::MAX as u64 / 1000) as i64,
+        per_minute: v.num("ORCAZAP_LLM_RATE_PER_MINUTE")?.clamp(1, 10_000) as i64,
+        max_tokens: v.num("ORCAZAP_LLM_MAX_TOKENS")?.clamp(50, 8000) as u32,
+    };
+    let timeout = Duration::from_millis(v.num("ORCAZAP_LLM_TIMEOUT_MS")?.clamp(100, 120_000));
+    // All attempts end well inside the job that waits for them.
+    let deadline = (timeout * 2)
+        .min(job_timeout.saturating_sub(Duration::from_secs(5)))
+        .max(timeout);
+    if limits.input_millicents_per_1k == 0 && limits.output_millicents_per_1k == 0 {
+        warnings.push("ORCAZAP_LLM_PRICE_INPUT_PER_1K and ORCAZAP_LLM_PRICE_OUTPUT_PER_1K are 0: calls cost nothing and the monthly budget never runs out (right for a local model; set the provider's prices for a hosted one)".into());
+    }
+    Ok(Some(worker::assistant::LlmConfig {
+        provider: worker::assistant::OpenAiConfig {
+            base_url: base,
+            api_key: v.set("ORCAZAP_LLM_API_KEY").map(SecretString::from),
+            model,
+            request_timeout: timeout,
+            retries: 2,
+            deadline,
+        },
+        limits,
+    }))
+}
+
+/// Centavos with up to three decimals (`0.08`, `1`, `0,125`) → millicentavos.
+fn parse_millicents(text: &str) -> Option<i64> {
+    let t = text.trim().replace(',', ".");
+    let (int, frac) = t.split_once('.').unwrap_or((&t, ""));
+    if int.is_empty() && frac.is_empty()
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 3
+    {
+        return None;
+    }
+    let int: i64 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    let frac: i64 = format!("{frac:0<3}").parse().ok()?;
+    int.checked_mul(1000)?.checked_add(frac)
+}
+
 fn check_admin_token(t: &str) -> anyhow::Result<()> {
     if t.chars().count() < 32 {
         bail!("ORCAZAP_ADMIN_TOKEN precisa de pelo menos 32 caracteres em produção (ex.: `openssl rand -hex 32`)");

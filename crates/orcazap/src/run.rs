@@ -249,6 +249,9 @@ pub async fn start(
         web::families::register();
         if roles != Roles::WebOnly {
             worker::families::register();
+            if let Some(llm) = &cfg.llm {
+                worker::assistant::register_metrics(llm.limits.monthly_budget_cents);
+            }
         }
     }
     let wake = Arc::new(Notify::new());
@@ -288,6 +291,7 @@ pub async fn start(
         wc.webhook_retention = cfg.webhook_retention;
         wc.public_url = public_url(&cfg, &self_url);
         wc.cep_api_base = cfg.cep_api_base.clone();
+        wc.llm = cfg.llm.clone();
         if demo.enabled {
             wc.retry_base = Duration::from_millis(500);
         }

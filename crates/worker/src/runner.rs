@@ -40,6 +40,8 @@ pub struct WorkerConfig {
     /// The CEP service's base URL (ViaCEP's format, `ORCAZAP_CEP_API_BASE`); None: no
     /// look-up, addresses stay as the customer wrote them.
     pub cep_api_base: Option<String>,
+    /// The optional language model (`ORCAZAP_LLM_*`, `worker::assistant`); None: rules only.
+    pub llm: Option<crate::assistant::LlmConfig>,
 }
 
 impl WorkerConfig {
@@ -56,6 +58,7 @@ impl WorkerConfig {
             webhook_retention: Duration::from_secs(30 * 24 * 3600),
             public_url: "http://localhost:8080".into(),
             cep_api_base: None,
+            llm: None,
         }
     }
 }
@@ -73,6 +76,8 @@ pub struct Worker {
     turn: StoreTurn,
     /// The CEP service built from `cfg.cep_api_base` (or set by [`Worker::with_cep`]).
     cep: Option<Arc<dyn crate::cep::CepProvider>>,
+    /// The optional language model (set by [`Worker::with_llm`]).
+    llm: Option<Arc<crate::assistant::LlmAssistant>>,
 }
 
 /// Bounded label values for job kinds.
@@ -107,6 +112,16 @@ impl Worker {
                 }
             }
         });
+        let llm =
+            cfg.llm
+                .as_ref()
+                .and_then(|l| match crate::assistant::LlmAssistant::from_config(l) {
+                    Ok(a) => Some(Arc::new(a)),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "language model not usable: rules only");
+                        None
+                    }
+                });
         Worker {
             db,
             graph,
@@ -117,7 +132,15 @@ impl Worker {
             running: Mutex::new(HashSet::new()),
             turn: StoreTurn::default(),
             cep,
+            llm,
         }
+    }
+
+    /// Reads the messages the rules are unsure of with this language model too
+    /// (`worker::assistant`).
+    pub fn with_llm(mut self, llm: Arc<crate::assistant::LlmAssistant>) -> Worker {
+        self.llm = Some(llm);
+        self
     }
 
     /// Another CEP service than the configured one.
@@ -188,6 +211,7 @@ impl Worker {
             public_url: &self.cfg.public_url,
             worker_id: &self.cfg.worker_id,
             cep: self.cep.as_deref(),
+            llm: self.llm.as_deref(),
             completed,
         };
         match job.kind.as_str() {
