@@ -342,6 +342,7 @@ pub async fn start(
             demo_phone_number_id: store::seed::DEMO_PHONE_NUMBER_ID.to_string(),
             self_url: self_url.clone(),
             billing: cfg.billing.as_ref().map(|b| b.web()),
+            llm_budget_cents: cfg.llm.as_ref().map(|l| l.limits.monthly_budget_cents),
         };
         let state = web::AppState::new(db.clone(), web_cfg, cipher, wake.clone(), metrics)?;
         state_out = Some(state.clone());

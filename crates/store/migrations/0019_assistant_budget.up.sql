@@ -3,7 +3,8 @@
 -- centavo), with token counts, refusals and the store's per-minute rate window. A call first
 -- charges its largest possible cost with one conditional UPDATE (spent + estimate <= budget,
 -- and the minute's calls under the limit), then settles to the real cost: two workers cannot
--- both spend the last real. `last_refused_at` is the note staff see: the month's budget ran out.
+-- both spend the last real. `last_refused_at` later than `last_granted_at` is the note staff see:
+-- the month's budget ran out (and has not been raised since).
 CREATE TABLE assistant_usage (
     tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
     month TEXT NOT NULL,
@@ -14,6 +15,7 @@ CREATE TABLE assistant_usage (
     refused_budget BIGINT NOT NULL DEFAULT 0,
     refused_rate BIGINT NOT NULL DEFAULT 0,
     last_refused_at BIGINT,
+    last_granted_at BIGINT,
     window_minute BIGINT NOT NULL DEFAULT 0,
     window_calls BIGINT NOT NULL DEFAULT 0,
     updated_at BIGINT NOT NULL,

@@ -50,12 +50,23 @@ pub struct Usage {
     pub refused_rate: i64,
     /// Unix ms of the last call refused for the budget this month (staff are told).
     pub last_refused_at: Option<i64>,
+    /// Unix ms of the last call granted this month.
+    pub last_granted_at: Option<i64>,
 }
 
 impl Usage {
     /// The spend in whole centavos, rounded up (what the store is shown never understates).
     pub fn spent_cents(&self) -> i64 {
         (self.spent_millicents + MILLICENTS_PER_CENT - 1).div_euclid(MILLICENTS_PER_CENT)
+    }
+
+    /// The budget ran out: the last call asked for was refused for it (none granted since).
+    pub fn exhausted(&self) -> bool {
+        match (self.last_refused_at, self.last_granted_at) {
+            (Some(r), Some(g)) => r >= g,
+            (Some(_), None) => true,
+            _ => false,
+        }
     }
 }
 
@@ -84,6 +95,7 @@ pub async fn reserve(
                     calls = calls + 1,
                     window_calls = CASE WHEN window_minute = $4 THEN window_calls + 1 ELSE 1 END,
                     window_minute = $4,
+                    last_granted_at = $7,
                     updated_at = $7
                  WHERE tenant_id = $1 AND month = $2
                    AND spent_millicents + $3 <= $5
@@ -206,7 +218,7 @@ async fn ensure_row(
 pub async fn usage(db: &Db, tenant_id: &str, month: &str) -> Result<Usage, StoreError> {
     let row = sqlx::query(
         "SELECT spent_millicents, calls, prompt_tokens, completion_tokens, refused_budget,
-                refused_rate, last_refused_at
+                refused_rate, last_refused_at, last_granted_at
          FROM assistant_usage WHERE tenant_id = $1 AND month = $2",
     )
     .bind(tenant_id)
@@ -228,6 +240,7 @@ pub async fn usage(db: &Db, tenant_id: &str, month: &str) -> Result<Usage, Store
         refused_budget: r.try_get(4)?,
         refused_rate: r.try_get(5)?,
         last_refused_at: r.try_get(6)?,
+        last_granted_at: r.try_get(7)?,
     })
 }
 
