@@ -333,6 +333,32 @@ const PLACEHOLDER_WORDS: &[&str] = &[
 /// In production the operator token guards every store's data: it must be long and random
 /// (`openssl rand -hex 32`), never a word from the example file. Throttling failed attempts
 /// (web::public::admin) only slows guessing; only length makes it hopeless.
+/// The language-model settings alone (`orcazap parse --assistant`), from the environment and
+/// an optional `KEY=VALUE` file, without the rest of the configuration.
+pub fn llm_only(file: Option<&str>) -> anyhow::Result<Option<worker::assistant::LlmConfig>> {
+    let mut vars: HashMap<String, String> = HashMap::new();
+    if let Some(path) = file {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading config file {path}"))?;
+        for line in text.lines().map(str::trim) {
+            if let Some((k, v)) = line.split_once('=').filter(|_| !line.starts_with('#')) {
+                vars.insert(k.trim().to_string(), v.trim().trim_matches('"').to_string());
+            }
+        }
+    }
+    for (k, v) in std::env::vars() {
+        if k.starts_with("ORCAZAP_LLM_") {
+            vars.insert(k, v);
+        }
+    }
+    let mut warnings = Vec::new();
+    let cfg = llm_config(&Values::new(&vars), Duration::from_secs(30), &mut warnings)?;
+    for w in warnings {
+        eprintln!("aviso: {w}");
+    }
+    Ok(cfg)
+}
+
 /// `ORCAZAP_LLM_*`: None (off) without a base URL and a model; one without the other is an
 /// error, as are prices that are not centavos with at most three decimals.
 fn llm_config(

@@ -471,3 +471,105 @@ mod budget_race {
         assert_eq!(both, [Reservation::OverBudget, Reservation::Granted]);
     }
 }
+
+/// `orcazap parse --catalog … --assistant` (the eval run with the model on) against the local
+/// chat-completions server: the model's reading of the vague case is in the output, a clear
+/// case never reaches the model, and `orcazap parse` without the flag prints exactly what it
+/// printed before (no model, no network).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parse_with_the_assistant_flag_runs_the_eval_contract() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    let llm = LlmMock::start().await;
+    llm.push(cement_answer("CIM-CP2-50", json!(10)));
+    let catalog = concat!(env!("CARGO_MANIFEST_DIR"), "/../../eval/catalog.csv");
+    let input = format!(
+        "{}\n{}\n",
+        json!({"id": "vago", "turns": [VAGUE]}),
+        json!({"id": "claro", "turns": ["bom dia, 10 sacos de cimento, entrega amanha no grajau, pix"]})
+    );
+    let run = move |assistant: bool, input: String, url: String| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_orcazap"));
+        cmd.arg("parse").arg("--catalog").arg(catalog);
+        if assistant {
+            cmd.arg("--assistant")
+                .env("ORCAZAP_LLM_BASE_URL", url)
+                .env("ORCAZAP_LLM_API_KEY", LLM_API_KEY)
+                .env("ORCAZAP_LLM_MODEL", LLM_MODEL)
+                .env("ORCAZAP_LLM_PRICE_INPUT_PER_1K", "0.1")
+                .env("ORCAZAP_LLM_PRICE_OUTPUT_PER_1K", "0.4");
+        }
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let (i, u) = (input.clone(), llm.url.clone());
+    let with = tokio::task::spawn_blocking(move || run(true, i, u))
+        .await
+        .unwrap();
+    assert!(
+        with.status.success(),
+        "{}",
+        String::from_utf8_lossy(&with.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(with.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["id"], "vago");
+    assert_eq!(
+        lines[0]["items"],
+        json!([{"sku": "CIM-CP2-50", "quantity": 10}])
+    );
+    assert_eq!(lines[0]["unknown"], json!([]));
+    assert_eq!(
+        lines[1]["items"],
+        json!([{"sku": "CIM-CP2-50", "quantity": 10}])
+    );
+    assert_eq!(
+        llm.calls().len(),
+        1,
+        "only the vague case reached the model"
+    );
+    let stderr = String::from_utf8_lossy(&with.stderr);
+    assert!(stderr.contains("1 consulta(s), 1 ajudaram"), "{stderr}");
+
+    // Without the flag: the rules alone, and the model is never called.
+    let (i, u) = (input.clone(), llm.url.clone());
+    let without = tokio::task::spawn_blocking(move || run(false, i, u))
+        .await
+        .unwrap();
+    assert!(without.status.success());
+    let plain = String::from_utf8(without.stdout).unwrap();
+    assert_eq!(
+        plain.lines().next().unwrap(),
+        r#"{"id":"vago","items":[],"location":{"bairro":"Grajaú"},"payment":"PIX","delivery":"amanha","unknown":["daqueles saco cinza"]}"#
+    );
+    assert!(without.stderr.is_empty());
+    assert_eq!(llm.calls().len(), 1);
+
+    // The flag without a configured model is a clear error, not a silent rules-only run.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_orcazap"));
+    let out = cmd
+        .args(["parse", "--catalog", catalog, "--assistant"])
+        .env_remove("ORCAZAP_LLM_BASE_URL")
+        .env_remove("ORCAZAP_LLM_MODEL")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ORCAZAP_LLM_BASE_URL"));
+}
