@@ -390,10 +390,11 @@ fn llm_config(
         max_tokens: v.num("ORCAZAP_LLM_MAX_TOKENS")?.clamp(50, 8000) as u32,
     };
     let timeout = Duration::from_millis(v.num("ORCAZAP_LLM_TIMEOUT_MS")?.clamp(100, 120_000));
-    // All attempts end well inside the job that waits for them.
+    // All attempts of one call end within the deadline, and a job's calls (a second one starts
+    // only before the first call's deadline has passed) within twice it, well inside the job.
     let deadline = (timeout * 2)
-        .min(job_timeout.saturating_sub(Duration::from_secs(5)))
-        .max(timeout);
+        .min(job_timeout.saturating_sub(Duration::from_secs(5)) / 2)
+        .max(Duration::from_millis(100));
     if limits.input_millicents_per_1k == 0 && limits.output_millicents_per_1k == 0 {
         warnings.push("ORCAZAP_LLM_PRICE_INPUT_PER_1K and ORCAZAP_LLM_PRICE_OUTPUT_PER_1K are 0: calls cost nothing and the monthly budget never runs out (right for a local model; set the provider's prices for a hosted one)".into());
     }
@@ -711,6 +712,61 @@ mod tests {
             ("ORCAZAP_BASE_DOMAIN", "localhost:8080")
         ]))
         .is_err());
+    }
+
+    /// The language model is off unless both its URL and model are set; one alone, a URL
+    /// without a scheme and a price with more than three decimals are refused by name; prices
+    /// are read exactly into millicentavos; a call's deadline stays inside the job timeout.
+    #[test]
+    fn language_model_settings_are_read_and_checked() {
+        let k = "k".repeat(40);
+        let with = |extra: &[(&str, &str)]| {
+            let mut pairs = vec![("ORCAZAP_SECRET_KEY", k.as_str())];
+            pairs.extend_from_slice(extra);
+            Config::from_map(&map(&pairs))
+        };
+        assert!(with(&[]).unwrap().llm.is_none());
+        let err = |extra: &[(&str, &str)]| with(extra).unwrap_err().to_string();
+        assert!(err(&[("ORCAZAP_LLM_BASE_URL", "http://127.0.0.1:8081/v1")])
+            .contains("ORCAZAP_LLM_MODEL"));
+        assert!(err(&[("ORCAZAP_LLM_MODEL", "m")]).contains("ORCAZAP_LLM_BASE_URL"));
+        assert!(err(&[
+            ("ORCAZAP_LLM_BASE_URL", "api.openai.com/v1"),
+            ("ORCAZAP_LLM_MODEL", "m")
+        ])
+        .contains("ORCAZAP_LLM_BASE_URL"));
+        assert!(err(&[
+            ("ORCAZAP_LLM_BASE_URL", "https://api.openai.com/v1"),
+            ("ORCAZAP_LLM_MODEL", "m"),
+            ("ORCAZAP_LLM_PRICE_INPUT_PER_1K", "0.0801")
+        ])
+        .contains("ORCAZAP_LLM_PRICE_INPUT_PER_1K"));
+        let cfg = with(&[
+            ("ORCAZAP_LLM_BASE_URL", "https://api.openai.com/v1"),
+            ("ORCAZAP_LLM_API_KEY", "sk-secret-value"),
+            ("ORCAZAP_LLM_MODEL", "gpt-4o-mini"),
+            ("ORCAZAP_LLM_PRICE_INPUT_PER_1K", "0.08"),
+            ("ORCAZAP_LLM_PRICE_OUTPUT_PER_1K", "0,33"),
+            ("ORCAZAP_LLM_TIMEOUT_MS", "20000"),
+        ])
+        .unwrap();
+        let llm = cfg.llm.clone().unwrap();
+        assert_eq!(llm.limits.input_millicents_per_1k, 80);
+        assert_eq!(llm.limits.output_millicents_per_1k, 330);
+        assert_eq!(llm.limits.monthly_budget_cents, 2000);
+        // Job timeout 30 s: a call ends within (30 − 5) / 2 s, though one request may take 20.
+        assert_eq!(llm.provider.deadline, Duration::from_millis(12_500));
+        assert!(!format!("{cfg:?}").contains("sk-secret-value"));
+        assert!(cfg.warnings.iter().all(|w| !w.contains("PRICE")));
+        let free = with(&[
+            ("ORCAZAP_LLM_BASE_URL", "http://127.0.0.1:11434/v1"),
+            ("ORCAZAP_LLM_MODEL", "qwen2.5:7b"),
+        ])
+        .unwrap();
+        assert!(free
+            .warnings
+            .iter()
+            .any(|w| w.contains("ORCAZAP_LLM_PRICE_INPUT_PER_1K")));
     }
 
     /// Setting every variable to the table's default changes nothing: the defaults are values

@@ -122,6 +122,9 @@ pub struct LlmConfig {
 pub struct LlmAssistant {
     provider: Arc<dyn ChatProvider>,
     pub limits: LlmLimits,
+    /// How long one call may take, retries included: [`prepare`] starts no further call once
+    /// this much time has passed, so a job's calls end within twice this.
+    pub call_deadline: std::time::Duration,
 }
 
 /// What a consultation gave.
@@ -134,13 +137,19 @@ pub enum Consulted {
 
 impl LlmAssistant {
     pub fn new(provider: Arc<dyn ChatProvider>, limits: LlmLimits) -> LlmAssistant {
-        LlmAssistant { provider, limits }
+        LlmAssistant {
+            provider,
+            limits,
+            call_deadline: std::time::Duration::from_secs(10),
+        }
     }
 
     /// The OpenAI-compatible provider of the configuration.
     pub fn from_config(cfg: &LlmConfig) -> Result<LlmAssistant, ProviderError> {
         let provider = OpenAiCompatible::new(cfg.provider.clone())?;
-        Ok(LlmAssistant::new(Arc::new(provider), cfg.limits.clone()))
+        let mut a = LlmAssistant::new(Arc::new(provider), cfg.limits.clone());
+        a.call_deadline = cfg.provider.deadline;
+        Ok(a)
     }
 
     /// The request for one message (its prompt is all the model sees).
@@ -222,6 +231,10 @@ impl LlmAssistant {
         catalog: &[CatalogItem],
         rules: &StoreRules,
     ) -> Consulted {
+        if budget_cents <= 0 {
+            // The store's model is off (`orcazap assistant budget --cents 0`): nothing to note.
+            return Consulted::Fallback("budget");
+        }
         let cands = proposal::candidates(text, draft, catalog);
         if cands.is_empty() {
             return Consulted::Fallback("no_candidates");
@@ -342,6 +355,7 @@ pub async fn prepare(
     let month = month_of(ctx);
     let mut budget_cents = None;
     let mut calls = 0;
+    let started = Instant::now();
     for msg in &pending {
         let text = match msg.inbound_content().to_engine() {
             domain::engine::Inbound::Text(t) => t,
@@ -349,7 +363,13 @@ pub async fn prepare(
             _ => continue,
         };
         let u = understand_in(&text, &ctx.index, &draft);
-        if !needs_help(&u) || calls >= MAX_CALLS_PER_JOB || out.proposals.contains_key(&text) {
+        // Within the job's time: no new call once one call's deadline has passed.
+        let late = calls > 0 && started.elapsed() >= llm.call_deadline;
+        if !needs_help(&u)
+            || calls >= MAX_CALLS_PER_JOB
+            || late
+            || out.proposals.contains_key(&text)
+        {
             draft.apply(&u);
             continue;
         }
