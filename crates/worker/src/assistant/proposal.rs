@@ -400,8 +400,14 @@ pub fn merge(rules: &Understanding, draft: &Draft, p: &Proposal) -> Option<Under
             confidence: MODEL_ITEM_CONFIDENCE,
             text: pi.text.clone(),
         });
-        out.unknown.retain(|u| !overlaps(u, &pi.text));
-        out.held.retain(|h| out.unknown.contains(&h.text));
+        let resolved: Vec<String> = out
+            .unknown
+            .iter()
+            .filter(|u| overlaps(u, &pi.text))
+            .cloned()
+            .collect();
+        out.unknown.retain(|u| !resolved.contains(u));
+        out.held.retain(|h| !resolved.contains(&h.text));
         out.last_sku = Some(pi.sku.clone());
         changed = true;
     }
@@ -462,6 +468,145 @@ mod tests {
         assert_eq!(q("1e12"), None);
         assert_eq!(q("100001"), None);
         assert_eq!(q("\"10\""), None);
+    }
+
+    fn eval_catalog() -> Vec<CatalogItem> {
+        let csv = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../eval/catalog.csv"),
+        )
+        .unwrap();
+        domain::catalog::parse_catalog_csv(&csv).unwrap()
+    }
+
+    fn item(sku: &str, q: i64, text: &str) -> ProposedItem {
+        ProposedItem {
+            sku: sku.into(),
+            quantity: Quantity::whole(q),
+            text: text.into(),
+        }
+    }
+
+    /// The rules win: the model adds the item they missed and clears the words it came from,
+    /// fills an empty slot, never overrides a slot the rules read or an item already in the
+    /// draft; an answer that adds nothing is no help (None: no approval for it).
+    #[test]
+    fn merge_only_adds_what_the_rules_missed() {
+        let catalog = eval_catalog();
+        let index = domain::understanding::CatalogIndex::build(&catalog, &[]);
+        let text = "manda uns 10 daqueles saco cinza e 2 metros de areia media, pix";
+        let rules = domain::understanding::understand(text, &index);
+        assert_eq!(rules.unknown, vec!["daqueles saco cinza".to_string()]);
+        assert!(rules.items.iter().any(|i| i.sku == "ARE-MED-M3"));
+        let draft = Draft::default();
+        let p = Proposal {
+            items: vec![
+                item("CIM-CP2-50", 10, "10 daqueles saco cinza"),
+                item("ARE-MED-M3", 5, "2 metros de areia media"),
+            ],
+            location: Some(Location::Bairro("Grajaú".into())),
+            payment: Some(PaymentMethod::Boleto),
+            delivery: None,
+        };
+        let m = merge(&rules, &draft, &p).expect("the model helped");
+        let got: Vec<(&str, i64)> = m
+            .items
+            .iter()
+            .map(|i| (i.sku.as_str(), i.quantity.thousandths()))
+            .collect();
+        assert!(got.contains(&("CIM-CP2-50", 10_000)), "{got:?}");
+        assert!(
+            got.contains(&("ARE-MED-M3", 2_000)),
+            "the rules' amount stays: {got:?}"
+        );
+        assert!(m.unknown.is_empty());
+        assert_eq!(m.payment, Some(PaymentMethod::Pix), "the rules' slot stays");
+        assert_eq!(m.location, Some(Location::Bairro("Grajaú".into())));
+
+        // Nothing new: no help.
+        let same = Proposal {
+            items: vec![item("ARE-MED-M3", 2, "areia")],
+            payment: Some(PaymentMethod::Pix),
+            ..Proposal::default()
+        };
+        assert_eq!(merge(&rules, &draft, &same), None);
+        // An item already in the draft is not changed by the model.
+        let mut drafted = Draft::default();
+        drafted.items.push(domain::understanding::DraftItem {
+            sku: "CIM-CP2-50".into(),
+            quantity: Quantity::whole(3),
+        });
+        let again = Proposal {
+            items: vec![item("CIM-CP2-50", 10, "10 daqueles saco cinza")],
+            ..Proposal::default()
+        };
+        let u = domain::understanding::understand_in(text, &index, &drafted);
+        assert_eq!(merge(&u, &drafted, &again), None);
+    }
+
+    /// Answers are checked against the store's catalog: an unknown or inactive SKU rejects
+    /// the whole answer; bad JSON is malformed; slots that do not parse are dropped.
+    #[test]
+    fn validation_rejects_invented_skus_and_keeps_only_valid_slots() {
+        let mut catalog = eval_catalog();
+        let rules = domain::pricing::demo_rules();
+        let answer = |sku: &str| {
+            json!({"items": [{"sku": sku, "quantity": 2, "text": "x"}],
+                   "location": {"cep": "04812-010", "bairro": null},
+                   "payment": "FIADO", "delivery": "depois"})
+            .to_string()
+        };
+        let ok = validate(&answer("cim-cp2-50"), &catalog, &rules).unwrap();
+        assert_eq!(ok.items[0].sku, "CIM-CP2-50");
+        assert_eq!(
+            ok.location,
+            Some(Location::Cep(Cep::parse("04812010").unwrap()))
+        );
+        assert_eq!((ok.payment, ok.delivery), (None, None));
+        assert!(matches!(
+            validate(&answer("CIM-CP9-50"), &catalog, &rules),
+            Err(Rejected::InventedSku(_))
+        ));
+        catalog
+            .iter_mut()
+            .find(|c| c.sku == "CIM-CP2-50")
+            .unwrap()
+            .active = false;
+        assert!(matches!(
+            validate(&answer("CIM-CP2-50"), &catalog, &rules),
+            Err(Rejected::InventedSku(_))
+        ));
+        assert!(matches!(
+            validate("```json\n{}", &catalog, &rules),
+            Err(Rejected::Malformed(_))
+        ));
+        assert!(matches!(
+            validate("{\"items\": 3}", &catalog, &rules),
+            Err(Rejected::Malformed(_))
+        ));
+        let bairro = validate(
+            &json!({"items": [], "location": {"cep": null, "bairro": "GRAJAU"}, "payment": null, "delivery": null}).to_string(),
+            &catalog,
+            &rules,
+        )
+        .unwrap();
+        assert_eq!(bairro.location, Some(Location::Bairro("Grajaú".into())));
+        let nowhere = validate(
+            &json!({"items": [], "location": {"cep": null, "bairro": "Atlântida"}, "payment": null, "delivery": null}).to_string(),
+            &catalog,
+            &rules,
+        )
+        .unwrap();
+        assert_eq!(nowhere.location, None, "only the store's freight bairros");
+    }
+
+    #[test]
+    fn candidates_are_near_the_words_and_few() {
+        let catalog = eval_catalog();
+        let c = candidates("10 daqueles saco cinza", &Draft::default(), &catalog);
+        let skus: Vec<&str> = c.iter().map(|i| i.sku.as_str()).collect();
+        assert!(skus.contains(&"CIM-CP2-50"), "{skus:?}");
+        assert!(!skus.contains(&"POR-60"));
+        assert!(candidates("bom dia tudo bem", &Draft::default(), &catalog).is_empty());
     }
 
     #[test]
