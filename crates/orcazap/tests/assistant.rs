@@ -573,3 +573,49 @@ async fn parse_with_the_assistant_flag_runs_the_eval_contract() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("ORCAZAP_LLM_BASE_URL"));
 }
+
+/// The provider against the local server, without a store: a 500 is retried and a wrong key
+/// is not; after five failed calls in a row the circuit opens and the next call never reaches
+/// the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_retries_server_errors_not_refusals_and_opens_its_circuit() {
+    use worker::assistant::{ChatProvider, ChatRequest, OpenAiCompatible, ProviderError};
+
+    let llm = LlmMock::start().await;
+    let provider = |key: &str, retries: u32| {
+        OpenAiCompatible::new(OpenAiConfig {
+            base_url: llm.url.clone(),
+            api_key: Some(key.into()),
+            model: LLM_MODEL.into(),
+            request_timeout: Duration::from_millis(500),
+            retries,
+            deadline: Duration::from_secs(3),
+        })
+        .unwrap()
+    };
+    let req = ChatRequest {
+        system: "s".into(),
+        user: "u".into(),
+        schema: worker::assistant::proposal::answer_schema(),
+        max_tokens: 50,
+    };
+    // 500 then an answer: one call, two requests.
+    llm.push(LlmReply::status(500));
+    llm.push(LlmReply::content("{}"));
+    let p = provider(LLM_API_KEY, 2);
+    assert_eq!(p.complete(&req).await.unwrap().content, "{}");
+    assert_eq!(llm.calls().len(), 2);
+    // A wrong key is a refusal: not retried.
+    let wrong = provider("sk-wrong", 2);
+    assert_eq!(wrong.complete(&req).await, Err(ProviderError::Http(401)));
+    assert_eq!(llm.calls().len(), 3);
+    // Five failed calls open the circuit.
+    llm.always(LlmReply::status(503));
+    let p = provider(LLM_API_KEY, 0);
+    for _ in 0..worker::assistant::provider::BREAKER_FAILURES {
+        assert_eq!(p.complete(&req).await, Err(ProviderError::Http(503)));
+    }
+    let before = llm.calls().len();
+    assert_eq!(p.complete(&req).await, Err(ProviderError::CircuitOpen));
+    assert_eq!(llm.calls().len(), before, "an open circuit calls nobody");
+}
