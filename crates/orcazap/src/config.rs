@@ -66,6 +66,8 @@ pub struct Config {
     pub cep_api_base: Option<String>,
     /// `viacep` or `brasilapi` (`ORCAZAP_CEP_PROVIDER`): the format of that service.
     pub cep_provider: String,
+    /// The optional language model (`ORCAZAP_LLM_*`): on with a base URL and a model.
+    pub llm: Option<worker::assistant::LlmConfig>,
     /// The tracing filter (`ORCAZAP_LOG`).
     pub log_filter: String,
     /// Billing with Stripe: on with both `ORCAZAP_STRIPE_SECRET_KEY` and
@@ -246,6 +248,8 @@ impl Config {
             (None, None) => None,
             _ => bail!("cobrança: defina ORCAZAP_STRIPE_SECRET_KEY e ORCAZAP_STRIPE_WEBHOOK_SECRET juntas (ou nenhuma, para cobrança desligada)"),
         };
+        let job_timeout = ms("ORCAZAP_JOB_TIMEOUT_MS")?;
+        let llm = llm_config(&v, job_timeout, &mut warnings)?;
         Ok(Config {
             env,
             listen: v.required_text("ORCAZAP_LISTEN"),
@@ -269,7 +273,7 @@ impl Config {
             db_statement_timeout: ms("ORCAZAP_DB_STATEMENT_TIMEOUT_MS")?,
             sqlite_synchronous,
             worker_concurrency: v.num("ORCAZAP_WORKER_CONCURRENCY")?.clamp(1, 256) as usize,
-            job_timeout: ms("ORCAZAP_JOB_TIMEOUT_MS")?,
+            job_timeout,
             graph_timeout: ms("ORCAZAP_GRAPH_TIMEOUT_MS")?,
             webhook_body_limit: v
                 .num("ORCAZAP_WEBHOOK_BODY_LIMIT")?
@@ -288,6 +292,7 @@ impl Config {
                 .filter(|b| !b.eq_ignore_ascii_case("off")),
             cep_provider,
             log_filter,
+            llm,
             billing,
             warnings,
         })
@@ -335,6 +340,100 @@ const PLACEHOLDER_WORDS: &[&str] = &[
 /// In production the operator token guards every store's data: it must be long and random
 /// (`openssl rand -hex 32`), never a word from the example file. Throttling failed attempts
 /// (web::public::admin) only slows guessing; only length makes it hopeless.
+/// The language-model settings alone (`orcazap parse --assistant`), from the environment and
+/// an optional `KEY=VALUE` file, without the rest of the configuration.
+pub fn llm_only(file: Option<&str>) -> anyhow::Result<Option<worker::assistant::LlmConfig>> {
+    let mut vars: HashMap<String, String> = HashMap::new();
+    if let Some(path) = file {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading config file {path}"))?;
+        for line in text.lines().map(str::trim) {
+            if let Some((k, v)) = line.split_once('=').filter(|_| !line.starts_with('#')) {
+                vars.insert(k.trim().to_string(), v.trim().trim_matches('"').to_string());
+            }
+        }
+    }
+    for (k, v) in std::env::vars() {
+        if k.starts_with("ORCAZAP_LLM_") {
+            vars.insert(k, v);
+        }
+    }
+    let mut warnings = Vec::new();
+    let cfg = llm_config(&Values::new(&vars), Duration::from_secs(30), &mut warnings)?;
+    for w in warnings {
+        eprintln!("aviso: {w}");
+    }
+    Ok(cfg)
+}
+
+/// `ORCAZAP_LLM_*`: None (off) without a base URL and a model; one without the other is an
+/// error, as are prices that are not centavos with at most three decimals.
+fn llm_config(
+    v: &Values,
+    job_timeout: Duration,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<Option<worker::assistant::LlmConfig>> {
+    let (base, model) = match (v.set("ORCAZAP_LLM_BASE_URL"), v.set("ORCAZAP_LLM_MODEL")) {
+        (None, None) => return Ok(None),
+        (Some(b), Some(m)) => (b, m),
+        _ => bail!("modelo de linguagem: defina ORCAZAP_LLM_BASE_URL e ORCAZAP_LLM_MODEL juntas (ou nenhuma, para desligado)"),
+    };
+    if !(base.starts_with("http://") || base.starts_with("https://")) {
+        bail!("ORCAZAP_LLM_BASE_URL é uma URL http(s) com o caminho da versão, ex.: https://api.openai.com/v1 — recebido {base:?}");
+    }
+    let price = |name: &str| {
+        let text = v.required_text(name);
+        parse_millicents(&text).with_context(|| {
+            format!("{name} é um valor em centavos com até 3 casas decimais (ex.: 0.08), recebido {text:?}")
+        })
+    };
+    let limits = worker::assistant::LlmLimits {
+        input_millicents_per_1k: price("ORCAZAP_LLM_PRICE_INPUT_PER_1K")?,
+        output_millicents_per_1k: price("ORCAZAP_LLM_PRICE_OUTPUT_PER_1K")?,
+        monthly_budget_cents: v
+            .num("ORCAZAP_LLM_MONTHLY_BUDGET_CENTS")?
+            .min(i64::MAX as u64 / 1000) as i64,
+        per_minute: v.num("ORCAZAP_LLM_RATE_PER_MINUTE")?.clamp(1, 10_000) as i64,
+        max_tokens: v.num("ORCAZAP_LLM_MAX_TOKENS")?.clamp(50, 8000) as u32,
+    };
+    let timeout = Duration::from_millis(v.num("ORCAZAP_LLM_TIMEOUT_MS")?.clamp(100, 120_000));
+    // All attempts of one call end within the deadline, and a job's calls (a second one starts
+    // only before the first call's deadline has passed) within twice it, well inside the job.
+    let deadline = (timeout * 2)
+        .min(job_timeout.saturating_sub(Duration::from_secs(5)) / 2)
+        .max(Duration::from_millis(100));
+    if limits.input_millicents_per_1k == 0 && limits.output_millicents_per_1k == 0 {
+        warnings.push("ORCAZAP_LLM_PRICE_INPUT_PER_1K and ORCAZAP_LLM_PRICE_OUTPUT_PER_1K are 0: calls cost nothing and the monthly budget never runs out (right for a local model; set the provider's prices for a hosted one)".into());
+    }
+    Ok(Some(worker::assistant::LlmConfig {
+        provider: worker::assistant::OpenAiConfig {
+            base_url: base,
+            api_key: v.set("ORCAZAP_LLM_API_KEY").map(SecretString::from),
+            model,
+            request_timeout: timeout,
+            retries: 2,
+            deadline,
+        },
+        limits,
+    }))
+}
+
+/// Centavos with up to three decimals (`0.08`, `1`, `0,125`) → millicentavos.
+fn parse_millicents(text: &str) -> Option<i64> {
+    let t = text.trim().replace(',', ".");
+    let (int, frac) = t.split_once('.').unwrap_or((&t, ""));
+    if int.is_empty() && frac.is_empty()
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 3
+    {
+        return None;
+    }
+    let int: i64 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    let frac: i64 = format!("{frac:0<3}").parse().ok()?;
+    int.checked_mul(1000)?.checked_add(frac)
+}
+
 fn check_admin_token(t: &str) -> anyhow::Result<()> {
     if t.chars().count() < 32 {
         bail!("ORCAZAP_ADMIN_TOKEN precisa de pelo menos 32 caracteres em produção (ex.: `openssl rand -hex 32`)");
@@ -620,6 +719,61 @@ mod tests {
             ("ORCAZAP_BASE_DOMAIN", "localhost:8080")
         ]))
         .is_err());
+    }
+
+    /// The language model is off unless both its URL and model are set; one alone, a URL
+    /// without a scheme and a price with more than three decimals are refused by name; prices
+    /// are read exactly into millicentavos; a call's deadline stays inside the job timeout.
+    #[test]
+    fn language_model_settings_are_read_and_checked() {
+        let k = "k".repeat(40);
+        let with = |extra: &[(&str, &str)]| {
+            let mut pairs = vec![("ORCAZAP_SECRET_KEY", k.as_str())];
+            pairs.extend_from_slice(extra);
+            Config::from_map(&map(&pairs))
+        };
+        assert!(with(&[]).unwrap().llm.is_none());
+        let err = |extra: &[(&str, &str)]| with(extra).unwrap_err().to_string();
+        assert!(err(&[("ORCAZAP_LLM_BASE_URL", "http://127.0.0.1:8081/v1")])
+            .contains("ORCAZAP_LLM_MODEL"));
+        assert!(err(&[("ORCAZAP_LLM_MODEL", "m")]).contains("ORCAZAP_LLM_BASE_URL"));
+        assert!(err(&[
+            ("ORCAZAP_LLM_BASE_URL", "api.openai.com/v1"),
+            ("ORCAZAP_LLM_MODEL", "m")
+        ])
+        .contains("ORCAZAP_LLM_BASE_URL"));
+        assert!(err(&[
+            ("ORCAZAP_LLM_BASE_URL", "https://api.openai.com/v1"),
+            ("ORCAZAP_LLM_MODEL", "m"),
+            ("ORCAZAP_LLM_PRICE_INPUT_PER_1K", "0.0801")
+        ])
+        .contains("ORCAZAP_LLM_PRICE_INPUT_PER_1K"));
+        let cfg = with(&[
+            ("ORCAZAP_LLM_BASE_URL", "https://api.openai.com/v1"),
+            ("ORCAZAP_LLM_API_KEY", "sk-secret-value"),
+            ("ORCAZAP_LLM_MODEL", "gpt-4o-mini"),
+            ("ORCAZAP_LLM_PRICE_INPUT_PER_1K", "0.08"),
+            ("ORCAZAP_LLM_PRICE_OUTPUT_PER_1K", "0,33"),
+            ("ORCAZAP_LLM_TIMEOUT_MS", "20000"),
+        ])
+        .unwrap();
+        let llm = cfg.llm.clone().unwrap();
+        assert_eq!(llm.limits.input_millicents_per_1k, 80);
+        assert_eq!(llm.limits.output_millicents_per_1k, 330);
+        assert_eq!(llm.limits.monthly_budget_cents, 2000);
+        // Job timeout 30 s: a call ends within (30 − 5) / 2 s, though one request may take 20.
+        assert_eq!(llm.provider.deadline, Duration::from_millis(12_500));
+        assert!(!format!("{cfg:?}").contains("sk-secret-value"));
+        assert!(cfg.warnings.iter().all(|w| !w.contains("PRICE")));
+        let free = with(&[
+            ("ORCAZAP_LLM_BASE_URL", "http://127.0.0.1:11434/v1"),
+            ("ORCAZAP_LLM_MODEL", "qwen2.5:7b"),
+        ])
+        .unwrap();
+        assert!(free
+            .warnings
+            .iter()
+            .any(|w| w.contains("ORCAZAP_LLM_PRICE_INPUT_PER_1K")));
     }
 
     /// Setting every variable to the table's default changes nothing: the defaults are values

@@ -1,6 +1,7 @@
 //! The `orcazap` binary's library: configuration, wiring and seeding, shared by `main` and
 //! the black-box tests (which start the application exactly as `main` does).
 
+pub mod assist_cmd;
 pub mod backup;
 pub mod config;
 pub mod privacy;

@@ -91,6 +91,34 @@ enum Command {
     Parse {
         #[arg(long)]
         catalog: String,
+        /// Also ask the configured language model (ORCAZAP_LLM_*) about messages the rules are
+        /// not confident of, as the bot does (docs/assistants.md); a summary goes to stderr.
+        #[arg(long)]
+        assistant: bool,
+    },
+    /// The optional language model: a store's monthly budget and this month's use.
+    Assistant {
+        #[command(subcommand)]
+        action: AssistantAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum AssistantAction {
+    /// Sets the store's own monthly budget in centavos (0: no model for this store), or with
+    /// --default goes back to ORCAZAP_LLM_MONTHLY_BUDGET_CENTS.
+    Budget {
+        #[arg(long)]
+        store: String,
+        #[arg(long, conflicts_with = "default", required_unless_present = "default")]
+        cents: Option<i64>,
+        #[arg(long)]
+        default: bool,
+    },
+    /// This month's calls, tokens and spend of a store.
+    Usage {
+        #[arg(long)]
+        store: String,
     },
 }
 
@@ -223,7 +251,10 @@ fn main() {
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<()> {
-    if let Command::Parse { catalog } = &cli.command {
+    if let Command::Parse { catalog, assistant } = &cli.command {
+        if *assistant {
+            return orcazap::assist_cmd::parse_with_assistant(catalog, cli.config.as_deref()).await;
+        }
         return parse(catalog);
     }
     if matches!(cli.command, Command::Env) {
@@ -398,6 +429,19 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 }
             }
             Ok(())
+        }
+        Command::Assistant { action } => {
+            let db = run::connect(&cfg).await?;
+            match action {
+                AssistantAction::Budget {
+                    store,
+                    cents,
+                    default: _,
+                } => orcazap::assist_cmd::set_budget(&db, &store, cents).await,
+                AssistantAction::Usage { store } => {
+                    orcazap::assist_cmd::usage(&db, &cfg, &store).await
+                }
+            }
         }
         Command::Channel {
             action: ChannelAction::Token { store: slug },

@@ -249,6 +249,9 @@ pub async fn start(
         web::families::register();
         if roles != Roles::WebOnly {
             worker::families::register();
+            if let Some(llm) = &cfg.llm {
+                worker::assistant::register_metrics(llm.limits.monthly_budget_cents);
+            }
         }
     }
     let wake = Arc::new(Notify::new());
@@ -289,6 +292,7 @@ pub async fn start(
         wc.public_url = public_url(&cfg, &self_url);
         wc.cep_api_base = cfg.cep_api_base.clone();
         wc.cep_provider = cfg.cep_provider.clone();
+        wc.llm = cfg.llm.clone();
         if demo.enabled {
             wc.retry_base = Duration::from_millis(500);
         }
@@ -339,6 +343,7 @@ pub async fn start(
             demo_phone_number_id: store::seed::DEMO_PHONE_NUMBER_ID.to_string(),
             self_url: self_url.clone(),
             billing: cfg.billing.as_ref().map(|b| b.web()),
+            llm_budget_cents: cfg.llm.as_ref().map(|l| l.limits.monthly_budget_cents),
         };
         let state = web::AppState::new(db.clone(), web_cfg, cipher, wake.clone(), metrics)?;
         state_out = Some(state.clone());

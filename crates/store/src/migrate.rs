@@ -199,6 +199,13 @@ pub const MIGRATIONS: &[Migration] = &[
         down: include_str!("../migrations/0018_closing_sale.down.sql"),
         postgres: None,
     },
+    Migration {
+        version: 19,
+        name: "assistant_budget",
+        up: include_str!("../migrations/0019_assistant_budget.up.sql"),
+        down: include_str!("../migrations/0019_assistant_budget.down.sql"),
+        postgres: None,
+    },
 ];
 
 /// The schema version this binary expects.

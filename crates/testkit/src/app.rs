@@ -138,6 +138,7 @@ impl TestApp {
             demo_phone_number_id: "100000000000001".into(),
             self_url: format!("http://{addr}"),
             billing: None,
+            llm_budget_cents: None,
         };
         configure(&mut cfg);
         let state = AppState::new(db.clone(), cfg, cipher.clone(), wake.clone(), None).unwrap();

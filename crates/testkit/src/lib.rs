@@ -14,6 +14,7 @@ mod app;
 mod fixtures;
 mod graph;
 mod html;
+mod llm;
 mod request;
 mod stripe;
 
@@ -21,6 +22,7 @@ pub use app::*;
 pub use fixtures::sent_now;
 pub use graph::{GraphCall, MockGraph};
 pub use html::*;
+pub use llm::*;
 pub use request::{Answer, ExpectStatus, Read, Session};
 pub use store::both_engines;
 pub use store::testing::{Fixture, TestDb};

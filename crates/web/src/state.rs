@@ -39,6 +39,9 @@ pub struct WebConfig {
     pub self_url: String,
     /// Billing with Stripe; None: billing off (self-hosted, demo), nothing is gated.
     pub billing: Option<crate::billing::BillingConfig>,
+    /// The optional language model's default monthly budget per store, in centavos; None: the
+    /// model is off (Início still shows a month in which it was used).
+    pub llm_budget_cents: Option<i64>,
 }
 
 impl std::fmt::Debug for WebConfig {

@@ -33,6 +33,8 @@ pub async fn handle(jc: &JobCtx<'_>, conversation_id: &str) -> Outcome {
     // The replies are due when this step was: see `Target::due_at`.
     let due_at = jc.job.run_at.min(store::now_ms());
     let completion = jc.completion();
+    // The optional language model, outside the transaction (`worker::assistant`).
+    let assist = crate::assistant::prepare(jc.llm, jc.db, &ctx, &tenant_id, &conversation_id).await;
     let res = jc
         .db
         .tx(move |c| {
@@ -45,6 +47,7 @@ pub async fn handle(jc: &JobCtx<'_>, conversation_id: &str) -> Outcome {
                     &conversation_id,
                     request_id.as_deref(),
                     due_at,
+                    &assist,
                 )
                 .await?;
                 // The job is done in the step's commit (one commit per step).
@@ -64,6 +67,7 @@ pub async fn handle(jc: &JobCtx<'_>, conversation_id: &str) -> Outcome {
 }
 
 /// Returns how many inbound messages were handled.
+#[allow(clippy::too_many_arguments)]
 async fn advance_in_tx(
     c: &mut AnyConnection,
     engine_kind: Engine,
@@ -72,6 +76,7 @@ async fn advance_in_tx(
     conversation_id: &str,
     request_id: Option<&str>,
     due_at: i64,
+    assist: &crate::assistant::Prepared,
 ) -> Result<usize, StoreError> {
     // Row lock on PostgreSQL: a second advance job for this conversation waits here and then
     // finds nothing left to do.
@@ -174,7 +179,7 @@ async fn advance_in_tx(
             today,
             taken_over: conv.taken_over_by.is_some(),
             auto_quotes_enabled: ctx.auto_quotes_enabled(),
-            assistant: None,
+            assistant: assist.as_assistant(),
         };
         let step = match engine::advance(state, memo.clone(), &inbound, &ectx) {
             Ok(s) => s,

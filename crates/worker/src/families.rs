@@ -62,6 +62,8 @@ pub fn register() {
     for outcome in ["found", "unknown", "error"] {
         metrics::counter!("orcazap_cep_lookups_total", "outcome" => outcome).absolute(0);
     }
+    // The optional language model (`worker::assistant`), on or off.
+    crate::assistant::register_metrics(0);
 }
 
 /// Sets the queue gauges of every kind not in `seen` to zero: the statistics list only kinds

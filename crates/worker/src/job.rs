@@ -25,6 +25,8 @@ pub struct JobCtx<'a> {
     pub worker_id: &'a str,
     /// The CEP service (`ORCAZAP_CEP_API_BASE`), when one is configured.
     pub cep: Option<&'a dyn crate::cep::CepProvider>,
+    /// The optional language model (`ORCAZAP_LLM_*`), when one is configured.
+    pub llm: Option<&'a crate::assistant::LlmAssistant>,
     /// Set when the handler marked the job done inside its own transaction
     /// ([`JobCtx::completion`]): the runner then has nothing left to write for it.
     pub completed: &'a AtomicBool,

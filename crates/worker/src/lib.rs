@@ -20,6 +20,7 @@
 
 pub mod actions;
 mod advance;
+pub mod assistant;
 pub mod cep;
 pub mod delivery;
 pub mod document;

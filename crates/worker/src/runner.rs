@@ -43,6 +43,8 @@ pub struct WorkerConfig {
     /// Which format that service speaks: `viacep` (default) or `brasilapi`
     /// (`ORCAZAP_CEP_PROVIDER`, `worker::cep::provider`).
     pub cep_provider: String,
+    /// The optional language model (`ORCAZAP_LLM_*`, `worker::assistant`); None: rules only.
+    pub llm: Option<crate::assistant::LlmConfig>,
 }
 
 impl WorkerConfig {
@@ -60,6 +62,7 @@ impl WorkerConfig {
             public_url: "http://localhost:8080".into(),
             cep_api_base: None,
             cep_provider: "viacep".into(),
+            llm: None,
         }
     }
 }
@@ -77,6 +80,8 @@ pub struct Worker {
     turn: StoreTurn,
     /// The CEP service built from `cfg.cep_api_base` (or set by [`Worker::with_cep`]).
     cep: Option<Arc<dyn crate::cep::CepProvider>>,
+    /// The optional language model (set by [`Worker::with_llm`]).
+    llm: Option<Arc<crate::assistant::LlmAssistant>>,
 }
 
 /// Bounded label values for job kinds.
@@ -111,6 +116,16 @@ impl Worker {
                 }
             }
         });
+        let llm =
+            cfg.llm
+                .as_ref()
+                .and_then(|l| match crate::assistant::LlmAssistant::from_config(l) {
+                    Ok(a) => Some(Arc::new(a)),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "language model not usable: rules only");
+                        None
+                    }
+                });
         Worker {
             db,
             graph,
@@ -121,7 +136,15 @@ impl Worker {
             running: Mutex::new(HashSet::new()),
             turn: StoreTurn::default(),
             cep,
+            llm,
         }
+    }
+
+    /// Reads the messages the rules are unsure of with this language model too
+    /// (`worker::assistant`).
+    pub fn with_llm(mut self, llm: Arc<crate::assistant::LlmAssistant>) -> Worker {
+        self.llm = Some(llm);
+        self
     }
 
     /// Another CEP service than the configured one.
@@ -192,6 +215,7 @@ impl Worker {
             public_url: &self.cfg.public_url,
             worker_id: &self.cfg.worker_id,
             cep: self.cep.as_deref(),
+            llm: self.llm.as_deref(),
             completed,
         };
         match job.kind.as_str() {

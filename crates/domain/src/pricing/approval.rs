@@ -49,7 +49,7 @@ impl ApprovalReason {
             ApprovalReason::MarginBelowMinimum => "margem abaixo do mínimo da loja",
             ApprovalReason::TotalAboveThreshold => "total acima do limite para envio automático",
             ApprovalReason::NoFreightRule => "sem regra de frete para o local de entrega",
-            ApprovalReason::LlmAssisted => "pedido interpretado com ajuda de IA",
+            ApprovalReason::LlmAssisted => "assistido por IA: pedido interpretado com ajuda de IA",
             ApprovalReason::NeedsHuman => "cliente pediu algo que o robô não decide",
             ApprovalReason::SubscriptionInactive => {
                 "assinatura inativa: o envio automático está suspenso até o pagamento ser regularizado"

@@ -246,6 +246,51 @@ pub const VARIABLES: &[Variable] = &[
         "days a past_due subscription keeps automatic quotes before they go to approval",
     ),
     var(
+        "ORCAZAP_LLM_BASE_URL",
+        Unset("none (language model off)"),
+        "OpenAI-compatible chat API root, version path included; requests go to `{base}/chat/completions` (`https://api.openai.com/v1`, Ollama `http://127.0.0.1:11434/v1`; docs/assistants.md)",
+    ),
+    var(
+        "ORCAZAP_LLM_API_KEY",
+        NONE,
+        "bearer key of the language-model API (local servers need none)",
+    ),
+    var(
+        "ORCAZAP_LLM_MODEL",
+        Unset("none (language model off)"),
+        "model name sent with each request; the language model is on only with this and the base URL",
+    ),
+    var(
+        "ORCAZAP_LLM_PRICE_INPUT_PER_1K",
+        Value("0"),
+        "centavos per 1,000 prompt tokens, up to 3 decimals (e.g. `0.08`): with the output price, what a call costs the store's budget",
+    ),
+    var(
+        "ORCAZAP_LLM_PRICE_OUTPUT_PER_1K",
+        Value("0"),
+        "centavos per 1,000 answer tokens, up to 3 decimals (e.g. `0.33`)",
+    ),
+    var(
+        "ORCAZAP_LLM_MONTHLY_BUDGET_CENTS",
+        Value("2000"),
+        "each store's monthly language-model budget in centavos (a store may have its own: `orcazap assistant budget`); over it, rules only",
+    ),
+    var(
+        "ORCAZAP_LLM_RATE_PER_MINUTE",
+        Value("10"),
+        "language-model calls per store per minute; beyond them, rules only",
+    ),
+    var(
+        "ORCAZAP_LLM_TIMEOUT_MS",
+        Value("8000"),
+        "one language-model request; with retries (429, 5xx, timeouts) a call ends within twice this",
+    ),
+    var(
+        "ORCAZAP_LLM_MAX_TOKENS",
+        Value("400"),
+        "the longest answer asked of the model (`max_tokens`), also the reservation's size",
+    ),
+    var(
         "ORCAZAP_CONFIG",
         NONE,
         "the `KEY=VALUE` file of `--config FILE` (environment only: a file cannot name itself)",

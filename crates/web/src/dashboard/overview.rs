@@ -22,11 +22,12 @@ pub async fn page(
 ) -> Result<Html<String>, AppError> {
     let ctx = numbers(&state, &me).await?;
     let onboarding = super::onboarding::checklist(&state, &me).await?;
+    let assistant = assistant_month(&state, &me).await?;
     view::page(
         &me,
         "dashboard/overview.html",
         "inicio",
-        context! { notice => view::notice(n.ok.as_deref()), onboarding => onboarding, ..ctx },
+        context! { notice => view::notice(n.ok.as_deref()), onboarding => onboarding, assistant => assistant, ..ctx },
     )
 }
 
@@ -35,6 +36,28 @@ pub async fn tiles(State(state): State<AppState>, me: Me) -> Result<Response, Ap
     let ctx = numbers(&state, &me).await?;
     let html = view::page(&me, "dashboard/_tiles.html", "inicio", ctx)?;
     Ok(view::live(&me, html))
+}
+
+/// The language model's month (docs/assistants.md): what it cost, and the note that its budget
+/// ran out. None when the model is off and was not used this month.
+async fn assistant_month(state: &AppState, me: &Me) -> Result<Option<Value>, AppError> {
+    let clock = view::clock(me);
+    let month = clock.date_of(store::now_ms()).format("%Y-%m").to_string();
+    let usage = store::assistant_budget::usage(&state.db, &me.tenant.id, &month).await?;
+    let used = usage.calls > 0 || usage.refused_budget > 0 || usage.refused_rate > 0;
+    if state.cfg.llm_budget_cents.is_none() && !used {
+        return Ok(None);
+    }
+    let budget = store::assistant_budget::store_budget_cents(&state.db, &me.tenant.id)
+        .await?
+        .or(state.cfg.llm_budget_cents);
+    Ok(Some(context! {
+        spent => brl(usage.spent_cents()),
+        budget => budget.map(brl),
+        calls => usage.calls,
+        exhausted => usage.exhausted(),
+        exhausted_at => usage.last_refused_at.map(|at| format!("{} às {}", clock.date_of(at).format("%d/%m"), clock.time_br(at))),
+    }))
 }
 
 /// Everything the overview shows, as of now.

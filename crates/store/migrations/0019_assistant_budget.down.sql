@@ -1,0 +1,2 @@
+ALTER TABLE tenants DROP COLUMN assistant_budget_cents;
+DROP TABLE assistant_usage;
