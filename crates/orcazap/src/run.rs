@@ -288,16 +288,31 @@ pub async fn start(
         wc.webhook_retention = cfg.webhook_retention;
         wc.public_url = public_url(&cfg, &self_url);
         wc.cep_api_base = cfg.cep_api_base.clone();
+        wc.media = cfg.media;
         if demo.enabled {
             wc.retry_base = Duration::from_millis(500);
         }
-        let w = Arc::new(worker::Worker::new(
+        let mut w = worker::Worker::new(
             db.clone(),
             graph_client(&cfg)?,
             cipher.clone(),
             wc,
             wake.clone(),
-        ));
+        );
+        // Voice notes (issue 16): written down by the configured provider, or handed to a
+        // person with "transcrição desligada" when none is.
+        match &cfg.transcribe {
+            Some(t) => {
+                let provider = voice::HttpTranscriber::new(t.clone())
+                    .context("ORCAZAP_TRANSCRIBE_BASE_URL")?;
+                tracing::info!(url = provider.url(), model = %t.model, "voice notes are transcribed");
+                w = w.with_transcriber(Arc::new(provider));
+            }
+            None => tracing::info!(
+                "voice notes go to a person: no ORCAZAP_TRANSCRIBE_BASE_URL (docs/voice-notes.md)"
+            ),
+        }
+        let w = Arc::new(w);
         worker_task = Some(tokio::spawn(w.run(stop_rx.clone())));
     }
     // Scheduled backups belong to the worker side (the web side stays request-only).

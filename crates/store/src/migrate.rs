@@ -192,6 +192,13 @@ pub const MIGRATIONS: &[Migration] = &[
         down: include_str!("../migrations/0017_billing.down.sql"),
         postgres: None,
     },
+    Migration {
+        version: 18,
+        name: "media_files",
+        up: include_str!("../migrations/0018_media_files.up.sql"),
+        down: include_str!("../migrations/0018_media_files.down.sql"),
+        postgres: None,
+    },
 ];
 
 /// The schema version this binary expects.

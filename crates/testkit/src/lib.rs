@@ -16,6 +16,7 @@ mod graph;
 mod html;
 mod request;
 mod stripe;
+mod transcribe;
 
 pub use app::*;
 pub use fixtures::sent_now;
@@ -25,3 +26,4 @@ pub use request::{Answer, ExpectStatus, Read, Session};
 pub use store::both_engines;
 pub use store::testing::{Fixture, TestDb};
 pub use stripe::*;
+pub use transcribe::{MockTranscriber, TranscriptionUpload};

@@ -25,6 +25,10 @@ pub struct JobCtx<'a> {
     pub worker_id: &'a str,
     /// The CEP service (`ORCAZAP_CEP_API_BASE`), when one is configured.
     pub cep: Option<&'a dyn crate::cep::CepProvider>,
+    /// Speech to text for voice notes (`ORCAZAP_TRANSCRIBE_*`), when configured.
+    pub transcriber: Option<&'a dyn voice::Transcriber>,
+    /// Media limits and retention (`worker::media`).
+    pub media: crate::media::MediaConfig,
     /// Set when the handler marked the job done inside its own transaction
     /// ([`JobCtx::completion`]): the runner then has nothing left to write for it.
     pub completed: &'a AtomicBool,

@@ -77,7 +77,6 @@ pub(super) fn answer(
     _token: &str,
     _body: &[u8],
 ) -> Result<Vec<u8>, SendError> {
-    let _: Option<Value> = None;
     Err(super::permanent(
         "a test channel needs the built-in fake Graph API (feature `mock`)",
     ))
