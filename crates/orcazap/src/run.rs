@@ -68,6 +68,14 @@ pub fn init_metrics() -> Option<PrometheusHandle> {
             &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0],
         )
         .ok()?
+        // A transcription takes seconds, up to ORCAZAP_TRANSCRIBE_TIMEOUT_MS (issue 16).
+        .set_buckets_for_metric(
+            metrics_exporter_prometheus::Matcher::Full(
+                "orcazap_voice_transcription_seconds".into(),
+            ),
+            &[0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0, 20.0, 30.0, 60.0],
+        )
+        .ok()?
         .install_recorder()
         .ok()
 }
