@@ -273,6 +273,18 @@ mod tests {
         assert!(!type_taken("", &limits));
     }
 
+    /// Meta's documented answer (fixture): every field read, `file_size` given as a string.
+    #[test]
+    fn metas_media_answer_reads() {
+        let body = include_str!("../../../../fixtures/whatsapp/graph_media_info_response.json");
+        let b: InfoBody = serde_json::from_str(body).unwrap();
+        assert!(b.url.starts_with("https://lookaside.fbsbx.com/"));
+        assert_eq!(base_mime(&b.mime_type), "audio/ogg");
+        assert_eq!(b.id, "2234567890123456");
+        assert_eq!(b.sha256.len(), 64);
+        assert_eq!(b.file_size, Some(serde_json::json!("4358")));
+    }
+
     #[test]
     fn hash_in_hex_or_base64() {
         let d = Sha256::digest(b"abc");
