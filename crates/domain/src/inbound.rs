@@ -48,12 +48,33 @@ pub enum InboundContent {
         media_id: String,
         #[serde(default, deserialize_with = "lenient")]
         mime_type: String,
+        /// Why the worker could not download it (issue 16), for the people who look at it.
+        #[serde(
+            default,
+            deserialize_with = "lenient",
+            skip_serializing_if = "Option::is_none"
+        )]
+        media_error: Option<String>,
     },
     Audio {
         #[serde(default, deserialize_with = "lenient")]
         media_id: String,
         #[serde(default, deserialize_with = "lenient")]
         voice: bool,
+        /// What the customer said, written down by the worker (issue 16): read as text.
+        #[serde(
+            default,
+            deserialize_with = "lenient",
+            skip_serializing_if = "Option::is_none"
+        )]
+        transcript: Option<String>,
+        /// Why there is no transcript (pt-BR, shown to staff): the audio goes to a person.
+        #[serde(
+            default,
+            deserialize_with = "lenient",
+            skip_serializing_if = "Option::is_none"
+        )]
+        unheard: Option<String>,
     },
     Location {
         /// The place's name and address, joined by " - ".
@@ -256,13 +277,26 @@ impl InboundContent {
             InboundContent::Contacts { .. } => Inbound::ForAPerson {
                 described: "um contato".into(),
             },
+            // A voice note the worker wrote down reads as the customer's words (issue 16);
+            // one it could not is heard by a person. An audio never looked at (a row from
+            // before issue 16) is described, as it always was.
+            InboundContent::Audio {
+                transcript: Some(t),
+                ..
+            } if !t.trim().is_empty() => Inbound::Text(t.clone()),
+            InboundContent::Audio {
+                unheard: Some(_), ..
+            } => Inbound::ForAPerson {
+                described: "um áudio".into(),
+            },
             InboundContent::Audio { .. } => Inbound::Media {
                 described: "um áudio".into(),
             },
             InboundContent::Image { caption, .. } if !caption.trim().is_empty() => {
                 Inbound::Text(caption.clone())
             }
-            InboundContent::Image { .. } => Inbound::Media {
+            // A photo without words (a list on paper, a broken pipe): a person looks at it.
+            InboundContent::Image { .. } => Inbound::ForAPerson {
                 described: "uma imagem sem legenda".into(),
             },
             InboundContent::Unsupported { .. } => Inbound::Media {
@@ -328,6 +362,7 @@ mod tests {
                     caption: "".into(),
                     media_id: "m1".into(),
                     mime_type: "image/jpeg".into(),
+                    media_error: None,
                 },
                 stored("image", "", r#"{"media_id":"m1","mime_type":"image/jpeg"}"#),
             ),
@@ -335,8 +370,24 @@ mod tests {
                 InboundContent::Audio {
                     media_id: "a1".into(),
                     voice: true,
+                    transcript: None,
+                    unheard: None,
                 },
                 stored("audio", "", r#"{"media_id":"a1","voice":true}"#),
+            ),
+            (
+                // Issue 16: what the worker heard is kept on the message.
+                InboundContent::Audio {
+                    media_id: "a2".into(),
+                    voice: true,
+                    transcript: Some("dez sacos de cimento".into()),
+                    unheard: None,
+                },
+                stored(
+                    "audio",
+                    "",
+                    r#"{"media_id":"a2","voice":true,"transcript":"dez sacos de cimento"}"#,
+                ),
             ),
             (
                 InboundContent::Location {
@@ -449,6 +500,9 @@ mod tests {
         let media = |d: &str| Inbound::Media {
             described: d.into(),
         };
+        let person = |d: &str| Inbound::ForAPerson {
+            described: d.into(),
+        };
         let cases: &[(&str, &str, &str, Inbound)] = &[
             ("text", "oi", "{}", Inbound::Text("oi".into())),
             ("text", "oi", "", Inbound::Text("oi".into())),
@@ -498,9 +552,9 @@ mod tests {
                 "image",
                 "",
                 r#"{"media_id":"m1","mime_type":"image/jpeg"}"#,
-                media("uma imagem sem legenda"),
+                person("uma imagem sem legenda"),
             ),
-            ("image", "   ", "{}", media("uma imagem sem legenda")),
+            ("image", "   ", "{}", person("uma imagem sem legenda")),
             (
                 "image",
                 "cimento assim",
@@ -551,7 +605,9 @@ mod tests {
                 described: "um áudio".into(),
             },
             "image" if !body.trim().is_empty() => Inbound::Text(body.to_string()),
-            "image" => Inbound::Media {
+            // Issue 16 changed this on purpose: a photo without a caption goes to a person
+            // (it was answered "send text" before).
+            "image" => Inbound::ForAPerson {
                 described: "uma imagem sem legenda".into(),
             },
             "text" => Inbound::Text(body.to_string()),
@@ -583,6 +639,27 @@ mod tests {
                 before(kind, &body, payload)
             );
         }
+    }
+
+    /// Issue 16: a voice note with a transcript reads as text, one without goes to a person.
+    #[test]
+    fn heard_and_unheard_voice_notes() {
+        let heard = InboundContent::from_stored(
+            "audio",
+            "",
+            r#"{"media_id":"a","voice":true,"transcript":"10 sc de cimento"}"#,
+        );
+        assert_eq!(heard.to_engine(), Inbound::Text("10 sc de cimento".into()));
+        let unheard = InboundContent::from_stored(
+            "audio",
+            "",
+            r#"{"media_id":"a","voice":true,"unheard":"transcrição desligada"}"#,
+        );
+        assert!(matches!(unheard.to_engine(), Inbound::ForAPerson { .. }));
+        // A blank transcript is no words: described as before.
+        let blank =
+            InboundContent::from_stored("audio", "", r#"{"media_id":"a","transcript":"  "}"#);
+        assert!(matches!(blank.to_engine(), Inbound::Media { .. }));
     }
 
     /// A file or contact card goes to a person; a sticker and Meta's notices are never

@@ -68,6 +68,10 @@ pub struct Config {
     pub cep_provider: String,
     /// The optional language model (`ORCAZAP_LLM_*`): on with a base URL and a model.
     pub llm: Option<worker::assistant::LlmConfig>,
+    /// Voice notes and photos (issue 16, docs/voice-notes.md).
+    pub media: worker::media::MediaConfig,
+    /// The transcription provider; None: voice notes go to a person.
+    pub transcribe: Option<voice::HttpTranscriberConfig>,
     /// The tracing filter (`ORCAZAP_LOG`).
     pub log_filter: String,
     /// Billing with Stripe: on with both `ORCAZAP_STRIPE_SECRET_KEY` and
@@ -250,6 +254,37 @@ impl Config {
         };
         let job_timeout = ms("ORCAZAP_JOB_TIMEOUT_MS")?;
         let llm = llm_config(&v, job_timeout, &mut warnings)?;
+        let media = worker::media::MediaConfig {
+            max_audio_bytes: v
+                .num("ORCAZAP_MEDIA_MAX_AUDIO_BYTES")?
+                .clamp(1024, 100 * 1024 * 1024) as usize,
+            max_image_bytes: v
+                .num("ORCAZAP_MEDIA_MAX_IMAGE_BYTES")?
+                .clamp(1024, 100 * 1024 * 1024) as usize,
+            max_voice_seconds: v.num("ORCAZAP_TRANSCRIBE_MAX_SECONDS")?.clamp(1, 3600),
+            retention: Duration::from_secs(
+                v.num("ORCAZAP_MEDIA_RETENTION_DAYS")?.clamp(1, 3650) * 86_400,
+            ),
+            transcribe_timeout: Duration::from_millis(
+                v.num("ORCAZAP_TRANSCRIBE_TIMEOUT_MS")?.clamp(1000, 600_000),
+            ),
+        };
+        let transcribe = match v.set("ORCAZAP_TRANSCRIBE_BASE_URL") {
+            Some(base) => {
+                let t = voice::HttpTranscriberConfig {
+                    base_url: base,
+                    api_key: v.set("ORCAZAP_TRANSCRIBE_API_KEY").map(SecretString::from),
+                    model: v.required_text("ORCAZAP_TRANSCRIBE_MODEL"),
+                    language: v.required_text("ORCAZAP_TRANSCRIBE_LANGUAGE"),
+                    timeout: media.transcribe_timeout,
+                };
+                // Refused now, with the reason, rather than at the first voice note.
+                voice::HttpTranscriber::new(t.clone())
+                    .map_err(|e| anyhow::anyhow!("ORCAZAP_TRANSCRIBE_BASE_URL: {e}"))?;
+                Some(t)
+            }
+            None => None,
+        };
         Ok(Config {
             env,
             listen: v.required_text("ORCAZAP_LISTEN"),
@@ -294,6 +329,8 @@ impl Config {
             log_filter,
             llm,
             billing,
+            media,
+            transcribe,
             warnings,
         })
     }

@@ -68,6 +68,14 @@ pub fn init_metrics() -> Option<PrometheusHandle> {
             &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0],
         )
         .ok()?
+        // A transcription takes seconds, up to ORCAZAP_TRANSCRIBE_TIMEOUT_MS (issue 16).
+        .set_buckets_for_metric(
+            metrics_exporter_prometheus::Matcher::Full(
+                "orcazap_voice_transcription_seconds".into(),
+            ),
+            &[0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0, 20.0, 30.0, 60.0],
+        )
+        .ok()?
         .install_recorder()
         .ok()
 }
@@ -293,16 +301,31 @@ pub async fn start(
         wc.cep_api_base = cfg.cep_api_base.clone();
         wc.cep_provider = cfg.cep_provider.clone();
         wc.llm = cfg.llm.clone();
+        wc.media = cfg.media;
         if demo.enabled {
             wc.retry_base = Duration::from_millis(500);
         }
-        let w = Arc::new(worker::Worker::new(
+        let mut w = worker::Worker::new(
             db.clone(),
             graph_client(&cfg)?,
             cipher.clone(),
             wc,
             wake.clone(),
-        ));
+        );
+        // Voice notes (issue 16): written down by the configured provider, or handed to a
+        // person with "transcrição desligada" when none is.
+        match &cfg.transcribe {
+            Some(t) => {
+                let provider = voice::HttpTranscriber::new(t.clone())
+                    .context("ORCAZAP_TRANSCRIBE_BASE_URL")?;
+                tracing::info!(url = provider.url(), model = %t.model, "voice notes are transcribed");
+                w = w.with_transcriber(Arc::new(provider));
+            }
+            None => tracing::info!(
+                "voice notes go to a person: no ORCAZAP_TRANSCRIBE_BASE_URL (docs/voice-notes.md)"
+            ),
+        }
+        let w = Arc::new(w);
         worker_task = Some(tokio::spawn(w.run(stop_rx.clone())));
     }
     // Scheduled backups belong to the worker side (the web side stays request-only).

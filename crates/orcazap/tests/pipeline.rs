@@ -423,15 +423,6 @@ const INBOUND_FIXTURES: &[Expect] = &[
         excludes: &["R$"],
     },
     Expect {
-        fixture: "audio_voice_note.json",
-        replies: 1,
-        to: "5531977776666",
-        interactive: false,
-        // The voice note gets a polite request for text.
-        contains: &["Recebi um áudio", "texto"],
-        excludes: &[],
-    },
-    Expect {
         fixture: "location.json",
         replies: 1,
         to: "5531977776666",
@@ -440,6 +431,20 @@ const INBOUND_FIXTURES: &[Expect] = &[
         // The pin's address filled the location: only the rest is asked.
         contains: &["só falta", "forma de pagamento", "dia da entrega"],
         excludes: &["CEP"],
+    },
+    Expect {
+        fixture: "audio_voice_note.json",
+        replies: 2,
+        to: "5531977776666",
+        interactive: false,
+        // After the location: this customer then waits for a person. Issue 16: the fixture's media id is unknown to the mock Graph API (as an expired
+        // one at Meta), so the voice note cannot be heard: the customer is told, and a person
+        // is called (crates/web/tests/voice_notes.rs has the heard and unheard cases).
+        contains: &[
+            "Não consegui entender seu áudio",
+            "Já chamei alguém da equipe",
+        ],
+        excludes: &[],
     },
     // A reaction is never answered.
     Expect {

@@ -328,6 +328,41 @@ async fn demo_chats_through_the_simulator_and_stops_cleanly() {
         "{bodies:?}"
     );
 
+    // A voice note through the simulator (issue 16): the demo's fake Graph API serves the file
+    // to the worker as Meta serves media; the demo has no speech recogniser, so the customer
+    // is told and a person is called ("transcrição desligada").
+    let voice_phone = "5511987650003";
+    let voice_view = {
+        use base64::Engine as _;
+        let ogg = include_bytes!("../../../fixtures/audio/dez_sacos_de_cimento.ogg");
+        let r = req(
+            &demo.http,
+            reqwest::Method::POST,
+            demo.port,
+            &base,
+            "/simulator/send",
+        )
+        .json(&serde_json::json!({
+            "phone": voice_phone, "name": "Cliente",
+            "audio_base64": base64::engine::general_purpose::STANDARD.encode(ogg),
+            "audio_mime": "audio/ogg",
+        }))
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 200, "simulator sends the audio");
+        cookie(&r, "oz_sim").expect("view cookie").0
+    };
+    let bodies = demo
+        .await_reply(voice_phone, &voice_view, "Não consegui entender seu áudio")
+        .await;
+    assert!(
+        bodies
+            .iter()
+            .any(|b| b.contains("Já chamei alguém da equipe")),
+        "{bodies:?}"
+    );
+
     // The simulator shows a browser only its own conversation.
     assert!(
         demo.bodies(phone, None).await.is_empty(),

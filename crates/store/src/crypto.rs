@@ -157,12 +157,18 @@ impl TokenCipher {
     }
 
     pub fn encrypt(&self, plaintext: &str) -> String {
+        self.encrypt_bytes(plaintext.as_bytes())
+    }
+
+    /// Any bytes (a customer's voice note or photo, `store::media`), in the same text form
+    /// as a token: `k{key id}.{base64(nonce ‖ ciphertext)}`.
+    pub fn encrypt_bytes(&self, plaintext: &[u8]) -> String {
         let cipher = Aes256Gcm::new(&self.keys[0].1.into());
         let mut nonce = [0u8; 12];
         rand::thread_rng().fill_bytes(&mut nonce);
         // Encryption with a valid key and a 12-byte nonce cannot fail for inputs of this size.
         let ct = cipher
-            .encrypt(Nonce::from_slice(&nonce), plaintext.as_bytes())
+            .encrypt(Nonce::from_slice(&nonce), plaintext)
             .unwrap_or_default();
         let mut blob = nonce.to_vec();
         blob.extend_from_slice(&ct);
@@ -174,6 +180,11 @@ impl TokenCipher {
     }
 
     pub fn decrypt(&self, stored: &str) -> Result<String, CryptoError> {
+        String::from_utf8(self.decrypt_bytes(stored)?).map_err(|_| CryptoError::Decrypt)
+    }
+
+    /// The bytes [`TokenCipher::encrypt_bytes`] encrypted, with any configured key.
+    pub fn decrypt_bytes(&self, stored: &str) -> Result<Vec<u8>, CryptoError> {
         let (origin, b64) = parse(stored)?;
         let blob = base64::engine::general_purpose::STANDARD_NO_PAD
             .decode(b64)
@@ -201,7 +212,7 @@ impl TokenCipher {
                 .find_map(|(_, key)| open(key))
                 .ok_or(CryptoError::Decrypt)?,
         };
-        String::from_utf8(pt).map_err(|_| CryptoError::Decrypt)
+        Ok(pt)
     }
 
     /// Which key a stored value names, or None when it is not a ciphertext of ours.

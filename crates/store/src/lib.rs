@@ -26,6 +26,7 @@ pub mod follow_ups;
 pub mod inbound;
 pub mod inbox;
 pub mod jobs;
+pub mod media;
 pub mod messages;
 pub mod meta_templates;
 pub mod migrate;

@@ -206,6 +206,13 @@ pub const MIGRATIONS: &[Migration] = &[
         down: include_str!("../migrations/0019_assistant_budget.down.sql"),
         postgres: None,
     },
+    Migration {
+        version: 20,
+        name: "media_files",
+        up: include_str!("../migrations/0020_media_files.up.sql"),
+        down: include_str!("../migrations/0020_media_files.down.sql"),
+        postgres: None,
+    },
 ];
 
 /// The schema version this binary expects.

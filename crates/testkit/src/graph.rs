@@ -120,6 +120,17 @@ impl MockGraph {
         self.mock.calls().into_iter().map(GraphCall::from).collect()
     }
 
+    /// A file a customer sends (issue 16): served at `GET /{version}/{id}` and its download
+    /// URL, with this mock's token. Returns the media id.
+    pub fn add_media(&self, mime_type: &str, bytes: Vec<u8>) -> String {
+        self.mock.add_media(mime_type, bytes)
+    }
+
+    /// Media look-ups and downloads: (`info` | `download`, media id, accepted).
+    pub fn media_fetches(&self) -> Vec<(String, String, bool)> {
+        self.mock.media_fetches()
+    }
+
     /// Files uploaded through `/media` (the quote PDF), byte for byte.
     pub fn uploads(&self) -> Vec<whatsapp::mock::Upload> {
         self.mock.uploads()

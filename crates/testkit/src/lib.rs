@@ -17,6 +17,7 @@ mod html;
 mod llm;
 mod request;
 mod stripe;
+mod transcribe;
 
 pub use app::*;
 pub use fixtures::sent_now;
@@ -27,3 +28,4 @@ pub use request::{Answer, ExpectStatus, Read, Session};
 pub use store::both_engines;
 pub use store::testing::{Fixture, TestDb};
 pub use stripe::*;
+pub use transcribe::{MockTranscriber, TranscriptionUpload};

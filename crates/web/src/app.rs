@@ -89,6 +89,15 @@ fn fake_graph(r: Router<AppState>) -> Router<AppState> {
         "/_fake_graph/{version}/{pnid}/messages",
         post(simulator::fake_graph),
     )
+    // Issue 16: the customer media the simulator sent (Meta's look-up, then the download).
+    .route(
+        "/_fake_graph/{version}/{media_id}",
+        get(simulator::fake_graph_media_info),
+    )
+    .route(
+        "/_fake_graph/download/{media_id}",
+        get(simulator::fake_graph_download),
+    )
     .route(
         "/_fake_graph/{version}/{waba_id}/message_templates",
         get(simulator::fake_graph_template_list).post(simulator::fake_graph_template_submit),

@@ -110,6 +110,27 @@ pub struct SendForm {
     list_reply: bool,
     #[serde(default)]
     row_description: Option<String>,
+    /// A voice note (issue 16): the file, base64, and its type (`audio/ogg`). Demo simulator
+    /// only: its file is served by the demo's fake Graph API ([`fake_graph_media_info`]).
+    #[serde(default)]
+    audio_base64: Option<String>,
+    #[serde(default)]
+    audio_mime: Option<String>,
+}
+
+/// Files the demo simulator "sent" (media id → type, bytes), served by the fake Graph API as
+/// Meta serves customers' media. The last few only: the worker fetches them at once.
+static DEMO_MEDIA: std::sync::Mutex<Vec<(String, String, Vec<u8>)>> =
+    std::sync::Mutex::new(Vec::new());
+const DEMO_MEDIA_KEPT: usize = 20;
+/// Meta's audio limit; the simulator refuses bigger files before anything is sent.
+const DEMO_AUDIO_MAX_BYTES: usize = 16 * 1024 * 1024;
+
+fn demo_media(id: &str) -> Option<(String, Vec<u8>)> {
+    let kept = DEMO_MEDIA.lock().unwrap_or_else(|p| p.into_inner());
+    kept.iter()
+        .find(|(i, _, _)| i == id)
+        .map(|(_, m, b)| (m.clone(), b.clone()))
 }
 
 /// Same-origin JSON only: a cross-site form cannot send `application/json`, and a browser
@@ -173,6 +194,50 @@ pub async fn send_as(
     let wamid = format!("wamid.SIM{}", uuid::Uuid::now_v7().simple());
     let pnid = &scope.phone_number_id;
     let body = match (&form.button_id, &form.button_title) {
+        _ if form.audio_base64.is_some() => {
+            if scope.channel_id.is_some() {
+                return Err(AppError::BadRequest(
+                    "áudio só no simulador da demonstração".into(),
+                ));
+            }
+            use base64::Engine as _;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(form.audio_base64.as_deref().unwrap_or_default().trim())
+                .map_err(|_| AppError::BadRequest("arquivo de áudio ilegível".into()))?;
+            if bytes.is_empty() || bytes.len() > DEMO_AUDIO_MAX_BYTES {
+                return Err(AppError::BadRequest(
+                    "o áudio deve ter de 1 byte a 16 MB".into(),
+                ));
+            }
+            let mime = form
+                .audio_mime
+                .as_deref()
+                .map(str::trim)
+                .filter(|m| !m.is_empty())
+                .unwrap_or("audio/ogg; codecs=opus")
+                .to_string();
+            let id = (uuid::Uuid::now_v7().as_u128() % 1_000_000_000_000_000).to_string();
+            {
+                let mut kept = DEMO_MEDIA.lock().unwrap_or_else(|p| p.into_inner());
+                kept.push((id.clone(), mime.clone(), bytes));
+                let excess = kept.len().saturating_sub(DEMO_MEDIA_KEPT);
+                kept.drain(..excess);
+            }
+            whatsapp::webhook::build_media_webhook(
+                pnid,
+                "5511933334444",
+                phone.as_str(),
+                name.as_deref(),
+                &wamid,
+                &whatsapp::webhook::MediaRef {
+                    id: &id,
+                    mime_type: &mime,
+                    sha256: "",
+                    caption: None,
+                },
+                now / 1000,
+            )
+        }
         (Some(id), Some(title)) if form.list_reply => whatsapp::webhook::build_list_reply_webhook(
             pnid,
             "5511933334444",
@@ -510,6 +575,68 @@ pub async fn fake_graph_template_list(
         .collect();
     Json(json!({ "data": data, "paging": { "cursors": { "before": "", "after": "" } } }))
         .into_response()
+}
+
+/// Answers like Graph's `GET /{version}/{media-id}` for a file the demo simulator sent: Meta's
+/// shape, the URL pointing at [`fake_graph_download`]. The token is required, as at Meta.
+pub async fn fake_graph_media_info(
+    State(state): State<AppState>,
+    Path((_version, media_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if !has_bearer(&headers) {
+        return refused(
+            &whatsapp::mock::Refusal {
+                http_status: 401,
+                code: 190,
+                title: "Invalid OAuth access token",
+                details: "Cannot parse access token".into(),
+            },
+            "a media look-up",
+        );
+    }
+    let Some((mime, bytes)) = demo_media(&media_id) else {
+        return refused(
+            &whatsapp::mock::Refusal {
+                http_status: 400,
+                code: 100,
+                title: "Invalid parameter",
+                details: format!(
+                    "Unsupported get request. Object with ID '{media_id}' does not exist"
+                ),
+            },
+            "a media look-up",
+        );
+    };
+    use sha2::Digest;
+    Json(json!({
+        "messaging_product": "whatsapp",
+        "url": format!("{}/_fake_graph/download/{media_id}", state.cfg.self_url),
+        "mime_type": mime,
+        "sha256": hex::encode(sha2::Sha256::digest(&bytes)),
+        "file_size": bytes.len().to_string(),
+        "id": media_id,
+    }))
+    .into_response()
+}
+
+/// The download URL of [`fake_graph_media_info`]: the bytes, with the token only.
+pub async fn fake_graph_download(Path(media_id): Path<String>, headers: HeaderMap) -> Response {
+    if !has_bearer(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    match demo_media(&media_id) {
+        Some((mime, bytes)) => ([(header::CONTENT_TYPE, mime)], bytes).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+fn has_bearer(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|t| !t.trim().is_empty())
 }
 
 /// Meta's error answer for what the fake Graph refused, logged as the demo's operator sees it.

@@ -232,8 +232,14 @@ fn content_of(content: &MessageContent, context_wamid: Option<&str>) -> InboundC
             caption: caption.unwrap_or_default(),
             media_id,
             mime_type,
+            media_error: None,
         },
-        MessageContent::Audio { media_id, voice } => InboundContent::Audio { media_id, voice },
+        MessageContent::Audio { media_id, voice } => InboundContent::Audio {
+            media_id,
+            voice,
+            transcript: None,
+            unheard: None,
+        },
         MessageContent::Location {
             latitude,
             longitude,

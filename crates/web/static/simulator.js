@@ -63,6 +63,25 @@
     text.value = "";
     post({ phone: phone.value, name: name.value, text: body });
   });
+  // A voice note (issue 16): the file goes base64 in the JSON; the server serves it through the
+  // demo's fake Graph API, where the worker downloads it like Meta's media.
+  var audio = document.getElementById("audio");
+  if (audio) {
+    audio.addEventListener("change", function () {
+      var file = audio.files && audio.files[0];
+      if (!file) { return; }
+      var reader = new FileReader();
+      reader.onload = function () {
+        var data = String(reader.result || "");
+        var comma = data.indexOf(",");
+        bubble("me", "🎤 áudio: " + file.name, "você");
+        post({ phone: phone.value, name: name.value, audio_base64: data.slice(comma + 1),
+               audio_mime: file.type || "audio/ogg; codecs=opus" });
+        audio.value = "";
+      };
+      reader.readAsDataURL(file);
+    });
+  }
   text.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); document.getElementById("composer").requestSubmit(); }
   });

@@ -27,6 +27,11 @@ pub async fn handle(jc: &JobCtx<'_>, conversation_id: &str) -> Outcome {
     tracing::Span::current().record("conversation_id", conversation_id);
     // Blue ticks and "digitando…" while the reply is worked out (best effort, beside it).
     crate::read_receipt::start(jc, &tenant_id, conversation_id).await;
+    // Voice notes and photos: downloaded, stored and written down before the step reads
+    // them, outside its transaction (issue 16, `worker::media`).
+    if let Err(outcome) = crate::media::prepare(jc, &tenant_id, conversation_id).await {
+        return outcome;
+    }
     let engine_kind = jc.db.engine();
     let conversation_id = conversation_id.to_string();
     let request_id = jc.job.request_id.clone();
@@ -168,6 +173,28 @@ async fn advance_in_tx(
                 continue;
             }
         }
+        // A voice note nobody could write down: the customer is told, then the engine hands
+        // the conversation to a person (issue 16).
+        let unheard = match &content {
+            domain::inbound::InboundContent::Audio {
+                unheard: Some(why), ..
+            } => Some(why.clone()),
+            _ => None,
+        };
+        if let Some(why) = &unheard {
+            if conv.taken_over_by.is_none() && state != State::WaitingPerson {
+                outbound::queue(
+                    c,
+                    &target,
+                    &Payload::Text {
+                        to: conv.contact_wa_id.clone(),
+                        body: crate::media::unheard_notice(why),
+                    },
+                    None,
+                )
+                .await?;
+            }
+        }
         let inbound = content.to_engine();
         let ectx = Context {
             index: &ctx.index,
@@ -199,7 +226,14 @@ async fn advance_in_tx(
             closed_reason = step.closed_reason;
         }
         if step.to_person.is_some() {
-            to_person = step.to_person;
+            // What staff read in the queue: the voice note or photo, not "asked for a person".
+            to_person = match (&unheard, &content) {
+                (Some(why), _) => Some(format!("áudio não entendido: {why}")),
+                (_, domain::inbound::InboundContent::Image { .. }) => {
+                    Some("o cliente mandou uma imagem sem legenda".to_string())
+                }
+                _ => step.to_person,
+            };
         }
     }
     let ids: Vec<String> = pending.iter().map(|m| m.id.clone()).collect();

@@ -58,6 +58,8 @@ pub fn register() {
     for outcome in ["ok", "failed"] {
         metrics::counter!("orcazap_read_receipts_total", "outcome" => outcome).absolute(0);
     }
+    // Voice notes and photos (issue 16).
+    crate::media::register_metrics();
     // Delivery-address CEP look-ups (`worker::cep`).
     for outcome in ["found", "unknown", "error"] {
         metrics::counter!("orcazap_cep_lookups_total", "outcome" => outcome).absolute(0);

@@ -27,6 +27,10 @@ pub struct JobCtx<'a> {
     pub cep: Option<&'a dyn crate::cep::CepProvider>,
     /// The optional language model (`ORCAZAP_LLM_*`), when one is configured.
     pub llm: Option<&'a crate::assistant::LlmAssistant>,
+    /// Speech to text for voice notes (`ORCAZAP_TRANSCRIBE_*`), when configured.
+    pub transcriber: Option<&'a dyn voice::Transcriber>,
+    /// Media limits and retention (`worker::media`).
+    pub media: crate::media::MediaConfig,
     /// Set when the handler marked the job done inside its own transaction
     /// ([`JobCtx::completion`]): the runner then has nothing left to write for it.
     pub completed: &'a AtomicBool,

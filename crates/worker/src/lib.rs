@@ -29,6 +29,7 @@ pub mod families;
 mod followup;
 pub mod handoff;
 pub mod job;
+pub mod media;
 mod meta_templates;
 pub mod opt_out;
 pub mod order_address;

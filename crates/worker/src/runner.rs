@@ -45,6 +45,8 @@ pub struct WorkerConfig {
     pub cep_provider: String,
     /// The optional language model (`ORCAZAP_LLM_*`, `worker::assistant`); None: rules only.
     pub llm: Option<crate::assistant::LlmConfig>,
+    /// Voice notes and photos: limits, retention, transcription deadline (issue 16).
+    pub media: crate::media::MediaConfig,
 }
 
 impl WorkerConfig {
@@ -63,6 +65,7 @@ impl WorkerConfig {
             cep_api_base: None,
             cep_provider: "viacep".into(),
             llm: None,
+            media: crate::media::MediaConfig::default(),
         }
     }
 }
@@ -82,6 +85,12 @@ pub struct Worker {
     cep: Option<Arc<dyn crate::cep::CepProvider>>,
     /// The optional language model (set by [`Worker::with_llm`]).
     llm: Option<Arc<crate::assistant::LlmAssistant>>,
+    /// Speech to text for voice notes; None: voice notes go to a person. Behind a lock so a
+    /// running worker (a test's) can switch it.
+    transcriber: std::sync::RwLock<Option<Arc<dyn voice::Transcriber>>>,
+    /// Media limits in force (`cfg.media` at start; tests change them with
+    /// [`Worker::set_media`]).
+    media: std::sync::RwLock<crate::media::MediaConfig>,
 }
 
 /// Bounded label values for job kinds.
@@ -131,12 +140,14 @@ impl Worker {
             graph,
             cipher,
             contexts: ContextCache::default(),
+            media: std::sync::RwLock::new(cfg.media),
             cfg,
             wake,
             running: Mutex::new(HashSet::new()),
             turn: StoreTurn::default(),
             cep,
             llm,
+            transcriber: std::sync::RwLock::new(None),
         }
     }
 
@@ -151,6 +162,31 @@ impl Worker {
     pub fn with_cep(mut self, provider: Arc<dyn crate::cep::CepProvider>) -> Worker {
         self.cep = Some(provider);
         self
+    }
+
+    /// Voice notes are written down by this provider (issue 16).
+    pub fn with_transcriber(self, t: Arc<dyn voice::Transcriber>) -> Worker {
+        self.set_transcriber(Some(t));
+        self
+    }
+
+    /// Another transcription provider, or none (tests switch it on a running worker).
+    pub fn set_transcriber(&self, t: Option<Arc<dyn voice::Transcriber>>) {
+        if let Ok(mut slot) = self.transcriber.write() {
+            *slot = t;
+        }
+    }
+
+    /// Other media limits from the next job on.
+    pub fn set_media(&self, m: crate::media::MediaConfig) {
+        if let Ok(mut slot) = self.media.write() {
+            *slot = m;
+        }
+    }
+
+    /// The media limits in force.
+    pub fn media(&self) -> crate::media::MediaConfig {
+        self.media.read().map(|m| *m).unwrap_or(self.cfg.media)
     }
 
     /// Claims and runs one job. `None` when nothing was ready. Tests drive the worker with
@@ -206,6 +242,8 @@ impl Worker {
                 .and_then(|v| v.as_str())
                 .map(str::to_string)
         };
+        let transcriber = self.transcriber.read().ok().and_then(|t| t.clone());
+        let media = self.media();
         let jc = JobCtx {
             job,
             db: &self.db,
@@ -216,6 +254,8 @@ impl Worker {
             worker_id: &self.cfg.worker_id,
             cep: self.cep.as_deref(),
             llm: self.llm.as_deref(),
+            transcriber: transcriber.as_deref(),
+            media,
             completed,
         };
         match job.kind.as_str() {
@@ -413,6 +453,12 @@ impl Worker {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(deleted = n, "old webhook payloads purged"),
                     Err(e) => tracing::warn!(error = %e, "webhook payload purge failed"),
+                }
+                let keep_ms = i64::try_from(self.media().retention.as_millis()).unwrap_or(i64::MAX);
+                match store::media::purge_older_than(&self.db, keep_ms).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(emptied = n, "old voice notes and photos purged"),
+                    Err(e) => tracing::warn!(error = %e, "media purge failed"),
                 }
                 // Receipts for ids no send recorded within a week (Meta redelivers for 7 days).
                 if let Err(e) =

@@ -196,6 +196,51 @@ pub const VARIABLES: &[Variable] = &[
         "days raw webhook payloads are kept (LGPD); the worker deletes older ones",
     ),
     var(
+        "ORCAZAP_TRANSCRIBE_BASE_URL",
+        Unset("none (voice notes go to a person)"),
+        "OpenAI-compatible transcription API for voice notes (`POST {base}/v1/audio/transcriptions`; a hosted service or a local whisper server, docs/voice-notes.md)",
+    ),
+    var(
+        "ORCAZAP_TRANSCRIBE_API_KEY",
+        NONE,
+        "bearer key of the transcription API (none for a local server without one)",
+    ),
+    var(
+        "ORCAZAP_TRANSCRIBE_MODEL",
+        Value("whisper-1"),
+        "transcription model name sent with each voice note",
+    ),
+    var(
+        "ORCAZAP_TRANSCRIBE_LANGUAGE",
+        Value("pt"),
+        "language hint sent with each voice note (ISO-639-1)",
+    ),
+    var(
+        "ORCAZAP_TRANSCRIBE_TIMEOUT_MS",
+        Value("20000"),
+        "deadline of one transcription call (keep it under ORCAZAP_JOB_TIMEOUT_MS); past it the voice note goes to a person",
+    ),
+    var(
+        "ORCAZAP_TRANSCRIBE_MAX_SECONDS",
+        Value("120"),
+        "longest voice note transcribed; a longer one goes to a person and the customer is told",
+    ),
+    var(
+        "ORCAZAP_MEDIA_MAX_AUDIO_BYTES",
+        Value("16777216"),
+        "largest voice note downloaded from Meta, bytes",
+    ),
+    var(
+        "ORCAZAP_MEDIA_MAX_IMAGE_BYTES",
+        Value("5242880"),
+        "largest photo downloaded from Meta, bytes",
+    ),
+    var(
+        "ORCAZAP_MEDIA_RETENTION_DAYS",
+        Value("30"),
+        "days customers' voice notes and photos are kept (encrypted); the worker empties older ones",
+    ),
+    var(
         "ORCAZAP_CEP_API_BASE",
         Value("https://viacep.com.br"),
         "CEP look-up service that fills an order's street, bairro and city, in the format ORCAZAP_CEP_PROVIDER names; `off` turns it off",

@@ -229,6 +229,29 @@ fn shown_body(m: &messages::Message) -> String {
         }
         InboundContent::Contacts { summary, .. } => format!("👤 Contato compartilhado:\n{summary}"),
         InboundContent::Sticker { .. } => "(figurinha)".to_string(),
+        // Issue 16: what the voice note said, or why nobody could write it down.
+        InboundContent::Audio {
+            transcript: Some(t),
+            ..
+        } => format!("🎤 Áudio transcrito: «{t}»"),
+        InboundContent::Audio {
+            unheard: Some(why), ..
+        } => format!("🎤 Áudio sem transcrição ({why}): ouça e responda."),
+        InboundContent::Audio { .. } => "🎤 Áudio".to_string(),
+        InboundContent::Image {
+            caption,
+            media_error,
+            ..
+        } => {
+            let head = match media_error {
+                Some(why) => format!("📷 Imagem não baixada ({why})"),
+                None => "📷 Imagem".to_string(),
+            };
+            match caption.trim().is_empty() {
+                true => head,
+                false => format!("{head}\n{caption}"),
+            }
+        }
         InboundContent::System { notice, .. } => format!("ℹ️ Aviso do WhatsApp: {notice}"),
         _ => m.body.clone(),
     }
@@ -236,12 +259,29 @@ fn shown_body(m: &messages::Message) -> String {
 
 async fn transcript_rows(state: &AppState, me: &Me, id: &str) -> Result<Vec<Value>, AppError> {
     let msgs = messages::for_conversation(&state.db, &me.tenant.id, id, 300).await?;
+    let files = store::media::for_conversation(&state.db, &me.tenant.id, id).await?;
     let clock = view::clock(me);
     Ok(msgs
         .iter()
         .map(|m| {
             let (tick, tick_label) = ticks(m.status);
+            // A stored voice note or photo: a player or the picture, through the
+            // authenticated route below (issue 16).
+            let media = files
+                .iter()
+                .find(|f| f.message_id == m.id)
+                .map(|f| {
+                    let kept = f.purged_at.is_none();
+                    context! {
+                        gone => !kept,
+                        url => format!("/conversas/{id}/midia/{}", f.id),
+                        file => f.id.clone(),
+                        audio => kept && f.mime_type.starts_with("audio/"),
+                        image => kept && f.mime_type.starts_with("image/"),
+                    }
+                });
             context! {
+                media => media,
                 out => m.direction == MessageDirection::Out, body => Value::from_safe_string(view::wa_markup(&shown_body(m))), at => clock.datetime_br(m.created_at),
                 tick => tick, tick_label => tick_label, read => m.status == MessageStatus::Read,
                 by_person => m.sent_by.is_some(), error => m.error_message.clone(),
@@ -325,6 +365,50 @@ pub async fn conversation(
             reply_templates => reply_templates,
         },
     )
+}
+
+/// `/conversas/{id}/midia/{file}`: a customer's voice note or photo, for the store's people
+/// only (the session's store, and the file must belong to this conversation), never cached by
+/// a shared cache and never under a public URL.
+pub async fn media_file(
+    State(state): State<AppState>,
+    me: Me,
+    Path((id, file)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let found = store::media::content(&state.db, &state.cipher, &me.tenant.id, &file).await?;
+    let Some((f, conversation_id, bytes)) = found else {
+        return Err(AppError::NotFound);
+    };
+    if conversation_id != id {
+        return Err(AppError::NotFound);
+    }
+    let Some(bytes) = bytes else {
+        // Emptied by retention (ORCAZAP_MEDIA_RETENTION_DAYS).
+        return Err(AppError::NotFound);
+    };
+    // Only the types the worker accepted are served, as themselves.
+    let taken = worker::media::AUDIO_TYPES
+        .iter()
+        .chain(worker::media::IMAGE_TYPES)
+        .any(|t| *t == f.mime_type);
+    if !taken {
+        return Err(AppError::NotFound);
+    }
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, f.mime_type.clone()),
+            (
+                axum::http::header::CACHE_CONTROL,
+                "private, no-store".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "inline".to_string(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// The transcript alone, polled by HTMX every few seconds while the conversation is open:

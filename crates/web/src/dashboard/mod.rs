@@ -125,6 +125,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/conversas/lista", get(conversations::list_rows))
         .route("/conversas/{id}", get(conversations::conversation))
         .route("/conversas/{id}/mensagens", get(conversations::transcript))
+        .route(
+            "/conversas/{id}/midia/{file}",
+            get(conversations::media_file),
+        )
         .route("/conversas/{id}/assumir", post(conversations::take_over))
         .route("/conversas/{id}/devolver", post(conversations::hand_back))
         .route("/conversas/{id}/atribuir", post(conversations::assign))

@@ -7,6 +7,7 @@
 mod backoff;
 mod config;
 mod error;
+mod inbound_media;
 mod message;
 mod orders;
 mod templates;
@@ -22,6 +23,7 @@ pub use config::{
     GraphConfig, GraphConfigError, RetryPolicy, DEFAULT_API_VERSION, DEFAULT_BASE_URL,
 };
 pub use error::{codes, is_account_level, SendError, ACCOUNT_LEVEL_CODES};
+pub use inbound_media::{base_mime, DownloadedMedia, MediaError, MediaInfo, MediaLimits};
 pub use message::{
     is_user_id, split_text, InvalidMessage, ListRow, OutboundMessage, Recipient, ReplyButton,
     MAX_BUTTONS, MAX_BUTTON_ID_CHARS, MAX_BUTTON_TITLE_CHARS, MAX_CAPTION_CHARS,

@@ -292,9 +292,25 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
+/// A file a customer "sent": what `GET /{version}/{media-id}` describes and the download URL
+/// serves (issue 16). Added by tests and the demo's simulator with [`MockGraph::add_media`].
+#[derive(Debug, Clone)]
+pub struct InboundMedia {
+    pub id: String,
+    pub mime_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Where the mock serves downloads, like Meta's `lookaside.fbsbx.com/whatsapp_business/attachments/`.
+pub const DOWNLOAD_PATH: &str = "/lookaside/whatsapp_business/attachments/";
+
 struct Inner {
     calls: Mutex<Vec<Call>>,
     uploads: Mutex<Vec<Upload>>,
+    inbound_media: Mutex<Vec<InboundMedia>>,
+    /// Media-id look-ups and downloads, in order: (path kind, media id, accepted).
+    media_fetches: Mutex<Vec<(String, String, bool)>>,
+    base_url: Mutex<String>,
     templates: Mutex<Vec<MockTemplate>>,
     read_marks: Mutex<Vec<ReadMark>>,
     /// Template list pages served (`GET message_templates`), and the largest page the mock
@@ -352,6 +368,9 @@ impl MockGraphBuilder {
         let inner = Arc::new(Inner {
             calls: Mutex::default(),
             uploads: Mutex::default(),
+            inbound_media: Mutex::default(),
+            media_fetches: Mutex::default(),
+            base_url: Mutex::new(format!("http://{addr}")),
             templates: Mutex::default(),
             read_marks: Mutex::default(),
             template_pages: Mutex::default(),
@@ -370,6 +389,8 @@ impl MockGraphBuilder {
                     rules::DOCUMENT_BYTES_MAX + 64 * 1024,
                 )),
             )
+            .route("/{version}/{media_id}", get(media_info))
+            .route(DOWNLOAD_PATH, get(media_download))
             .route(
                 "/{version}/{waba_id}/message_templates",
                 get(templates::list).post(templates::submit),
@@ -442,6 +463,24 @@ impl MockGraph {
     /// Every file uploaded so far, in arrival order.
     pub fn uploads(&self) -> Vec<Upload> {
         lock(&self.inner.uploads).clone()
+    }
+
+    /// Makes a file available as customer media (`GET /{version}/{id}` describes it, the
+    /// download URL serves it with the token) and returns its media id.
+    pub fn add_media(&self, mime_type: &str, bytes: Vec<u8>) -> String {
+        let n = self.inner.counter.fetch_add(1, Ordering::Relaxed) + 1;
+        let id = format!("{}", 700_000_000_000_000u64 + n);
+        lock(&self.inner.inbound_media).push(InboundMedia {
+            id: id.clone(),
+            mime_type: mime_type.to_string(),
+            bytes,
+        });
+        id
+    }
+
+    /// Media look-ups (`"info"`) and downloads (`"download"`) so far: (kind, media id, accepted).
+    pub fn media_fetches(&self) -> Vec<(String, String, bool)> {
+        lock(&self.inner.media_fetches).clone()
     }
 
     /// Reads the records without copying them (the load generator polls thousands).
@@ -571,6 +610,100 @@ fn read_mark(
         )
             .into_response(),
     )
+}
+
+fn json_answer(status: u16, body: Value) -> Response {
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+        [("content-type", "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// The Bearer token as Meta checks it: present, and the expected one when set.
+fn check_token(authorization: Option<&str>, expected: Option<&str>) -> Result<(), Refusal> {
+    let token = authorization
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| Refusal::invalid_token("Cannot parse access token"))?;
+    if expected.is_some_and(|e| e != token) {
+        return Err(Refusal::invalid_token(
+            "The access token could not be decrypted",
+        ));
+    }
+    Ok(())
+}
+
+/// `GET /{version}/{media-id}` ("Retrieve media URL"): `{messaging_product, url, mime_type,
+/// sha256, file_size, id}`, the URL pointing at this server's download path.
+async fn media_info(
+    State(inner): State<Arc<Inner>>,
+    Path((_version, media_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let authorization = header(&headers, "authorization");
+    let found = lock(&inner.inbound_media)
+        .iter()
+        .find(|m| m.id == media_id)
+        .cloned();
+    let answer = check_token(authorization.as_deref(), inner.token.as_deref()).and_then(|()| {
+        found.ok_or_else(|| {
+            Refusal::invalid_parameter(&format!(
+                "Unsupported get request. Object with ID '{media_id}' does not exist"
+            ))
+        })
+    });
+    lock(&inner.media_fetches).push(("info".into(), media_id.clone(), answer.is_ok()));
+    match answer {
+        Err(r) => json_answer(r.http_status, r.to_json()),
+        Ok(m) => {
+            use sha2::Digest;
+            let base = lock(&inner.base_url).clone();
+            json_answer(
+                200,
+                json!({
+                    "messaging_product": "whatsapp",
+                    "url": format!("{base}{DOWNLOAD_PATH}?mid={}&ext=1&hash=ATmock", m.id),
+                    "mime_type": m.mime_type,
+                    "sha256": hex::encode(sha2::Sha256::digest(&m.bytes)),
+                    "file_size": m.bytes.len().to_string(),
+                    "id": m.id,
+                }),
+            )
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct DownloadQuery {
+    #[serde(default)]
+    mid: String,
+}
+
+/// The download URL: the bytes, only with the Bearer token (Meta answers 401 without it).
+async fn media_download(
+    State(inner): State<Arc<Inner>>,
+    axum::extract::Query(q): axum::extract::Query<DownloadQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let authorization = header(&headers, "authorization");
+    let found = lock(&inner.inbound_media)
+        .iter()
+        .find(|m| m.id == q.mid)
+        .cloned();
+    let ok = check_token(authorization.as_deref(), inner.token.as_deref()).is_ok();
+    lock(&inner.media_fetches).push(("download".into(), q.mid.clone(), ok && found.is_some()));
+    match (ok, found) {
+        (false, _) => (StatusCode::UNAUTHORIZED, "").into_response(),
+        (true, None) => (StatusCode::NOT_FOUND, "").into_response(),
+        (true, Some(m)) => (
+            StatusCode::OK,
+            [("content-type", m.mime_type.clone())],
+            m.bytes,
+        )
+            .into_response(),
+    }
 }
 
 /// `POST /{version}/{phone_number_id}/media`: Meta's upload, `multipart/form-data` with

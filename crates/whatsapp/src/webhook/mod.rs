@@ -6,8 +6,9 @@ mod model;
 mod parse;
 
 pub use build::{
-    build_button_reply_webhook, build_list_reply_webhook, build_status_webhook,
-    build_template_status_webhook, build_text_webhook, SIMULATED_WABA_ID,
+    build_button_reply_webhook, build_list_reply_webhook, build_media_webhook,
+    build_status_webhook, build_template_status_webhook, build_text_webhook, MediaRef,
+    SIMULATED_WABA_ID,
 };
 pub use model::{
     DeliveryStatus, GraphErrorInfo, InboundMessage, MessageContent, SharedContact, StatusUpdate,
