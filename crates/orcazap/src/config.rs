@@ -64,6 +64,10 @@ pub struct Config {
     pub sentry_dsn: Option<SecretString>,
     /// The CEP service (ViaCEP's format); None when set to `off`.
     pub cep_api_base: Option<String>,
+    /// `ORCAZAP_SMTP_URL` (may carry the SMTP password); None: e-mail off.
+    pub smtp_url: Option<SecretString>,
+    /// `ORCAZAP_MAIL_FROM`.
+    pub mail_from: String,
     /// The tracing filter (`ORCAZAP_LOG`).
     pub log_filter: String,
     /// Billing with Stripe: on with both `ORCAZAP_STRIPE_SECRET_KEY` and
@@ -280,6 +284,8 @@ impl Config {
             sentry_dsn: v.set("ORCAZAP_SENTRY_DSN").map(SecretString::from),
             cep_api_base: Some(v.required_text("ORCAZAP_CEP_API_BASE"))
                 .filter(|b| !b.eq_ignore_ascii_case("off")),
+            smtp_url: v.set("ORCAZAP_SMTP_URL").map(SecretString::from),
+            mail_from: v.required_text("ORCAZAP_MAIL_FROM"),
             log_filter,
             billing,
             warnings,

@@ -288,6 +288,17 @@ pub async fn start(
         wc.webhook_retention = cfg.webhook_retention;
         wc.public_url = public_url(&cfg, &self_url);
         wc.cep_api_base = cfg.cep_api_base.clone();
+        wc.mail = worker::email::MailConfig {
+            smtp_url: cfg
+                .smtp_url
+                .as_ref()
+                .map(|u| secrecy::ExposeSecret::expose_secret(u).to_string()),
+            from: cfg.mail_from.clone(),
+            // Without SMTP, development writes e-mails (and their links) to the log;
+            // production never does.
+            log_when_off: cfg.env != crate::config::Env::Production,
+            ..Default::default()
+        };
         if demo.enabled {
             wc.retry_base = Duration::from_millis(500);
         }
@@ -338,6 +349,7 @@ pub async fn start(
             demo_phone_number_id: store::seed::DEMO_PHONE_NUMBER_ID.to_string(),
             self_url: self_url.clone(),
             billing: cfg.billing.as_ref().map(|b| b.web()),
+            email_on: cfg.smtp_url.is_some(),
         };
         let state = web::AppState::new(db.clone(), web_cfg, cipher, wake.clone(), metrics)?;
         state_out = Some(state.clone());

@@ -12,6 +12,7 @@
 //! partial-index predicates must appear literally to be used, and migration 0003's function
 //! writes the same words.
 
+pub mod accounts;
 pub mod audit;
 pub mod backup;
 pub mod billing;
@@ -20,6 +21,7 @@ pub mod channels;
 pub mod conversations;
 pub mod crypto;
 pub mod db;
+pub mod email;
 pub mod error;
 pub mod follow_ups;
 pub mod inbound;

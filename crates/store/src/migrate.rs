@@ -192,6 +192,13 @@ pub const MIGRATIONS: &[Migration] = &[
         down: include_str!("../migrations/0017_billing.down.sql"),
         postgres: None,
     },
+    Migration {
+        version: 21,
+        name: "accounts",
+        up: include_str!("../migrations/0021_accounts.up.sql"),
+        down: include_str!("../migrations/0021_accounts.down.sql"),
+        postgres: None,
+    },
 ];
 
 /// The schema version this binary expects.

@@ -15,6 +15,7 @@ mod fixtures;
 mod graph;
 mod html;
 mod request;
+mod smtp;
 mod stripe;
 
 pub use app::*;
@@ -22,6 +23,7 @@ pub use fixtures::sent_now;
 pub use graph::{GraphCall, MockGraph};
 pub use html::*;
 pub use request::{Answer, ExpectStatus, Read, Session};
+pub use smtp::{SmtpMessage, SmtpSink};
 pub use store::both_engines;
 pub use store::testing::{Fixture, TestDb};
 pub use stripe::*;

@@ -39,6 +39,9 @@ pub struct WebConfig {
     pub self_url: String,
     /// Billing with Stripe; None: billing off (self-hosted, demo), nothing is gated.
     pub billing: Option<crate::billing::BillingConfig>,
+    /// E-mail is sent (`ORCAZAP_SMTP_URL` set). Off, e-mails still queue (the worker logs
+    /// them in development) and the team page shows an invitation's link to the owner once.
+    pub email_on: bool,
 }
 
 impl std::fmt::Debug for WebConfig {

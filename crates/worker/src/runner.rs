@@ -40,6 +40,8 @@ pub struct WorkerConfig {
     /// The CEP service's base URL (ViaCEP's format, `ORCAZAP_CEP_API_BASE`); None: no
     /// look-up, addresses stay as the customer wrote them.
     pub cep_api_base: Option<String>,
+    /// E-mail (`email.send` jobs): SMTP server and sender (`crate::email`).
+    pub mail: crate::email::MailConfig,
 }
 
 impl WorkerConfig {
@@ -56,6 +58,7 @@ impl WorkerConfig {
             webhook_retention: Duration::from_secs(30 * 24 * 3600),
             public_url: "http://localhost:8080".into(),
             cep_api_base: None,
+            mail: crate::email::MailConfig::default(),
         }
     }
 }
@@ -73,6 +76,8 @@ pub struct Worker {
     turn: StoreTurn,
     /// The CEP service built from `cfg.cep_api_base` (or set by [`Worker::with_cep`]).
     cep: Option<Arc<dyn crate::cep::CepProvider>>,
+    /// Built from `cfg.mail`: SMTP, the log (development) or off.
+    mailer: Arc<crate::email::Mailer>,
 }
 
 /// Bounded label values for job kinds.
@@ -86,6 +91,7 @@ fn kind_label(kind: &str) -> &'static str {
         crate::TEMPLATE_SYNC_JOB => crate::TEMPLATE_SYNC_JOB,
         crate::FOLLOW_UP_JOB => crate::FOLLOW_UP_JOB,
         crate::CEP_LOOKUP_JOB => crate::CEP_LOOKUP_JOB,
+        crate::EMAIL_JOB => crate::EMAIL_JOB,
         _ => "other",
     }
 }
@@ -107,6 +113,10 @@ impl Worker {
                 }
             }
         });
+        let mailer = crate::email::Mailer::from_config(&cfg.mail).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "e-mail settings not usable: e-mail off");
+            Arc::new(crate::email::Mailer::Off)
+        });
         Worker {
             db,
             graph,
@@ -117,6 +127,7 @@ impl Worker {
             running: Mutex::new(HashSet::new()),
             turn: StoreTurn::default(),
             cep,
+            mailer,
         }
     }
 
@@ -226,6 +237,7 @@ impl Worker {
                 (Some(id), Some(cep)) => crate::cep::handle(&jc, &id, &cep).await,
                 _ => Outcome::Dead("missing order_id or cep".into()),
             },
+            crate::EMAIL_JOB => crate::email::handle(&jc, &self.mailer, &payload).await,
             other => Outcome::Dead(format!("unknown job kind {other:?}")),
         }
     }

@@ -201,6 +201,16 @@ pub const VARIABLES: &[Variable] = &[
         "CEP look-up service in ViaCEP's format (`GET {base}/ws/{cep}/json/`) that fills an order's street, bairro and city; `off` turns it off",
     ),
     var(
+        "ORCAZAP_SMTP_URL",
+        Unset("none (e-mail off)"),
+        "SMTP server for the product's e-mail (password reset, invitations, e-mail verification, payment notices): `smtp://host:port` (plain, local relay), `smtp://user:pass@host:587?tls=required` (STARTTLS) or `smtps://user:pass@host:465`; unset = e-mail off (development: each e-mail, links included, is written to the log; production: nothing is sent or logged but the kind)",
+    ),
+    var(
+        "ORCAZAP_MAIL_FROM",
+        Value("OrçaZap <nao-responda@localhost>"),
+        "sender of the product's e-mail, `Name <address>` (use an address of your domain with SPF/DKIM set up)",
+    ),
+    var(
         "ORCAZAP_SENTRY_DSN",
         NONE,
         "Sentry DSN: errors and panics, scrubbed of secrets and message bodies",

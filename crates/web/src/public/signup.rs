@@ -131,6 +131,13 @@ pub async fn submit(
     take_budget(&ps, &[("signup:ip", &ip, ADDRESS_LIMIT)])?;
     let hash = password::hash(&f.password).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
     let rid = request_id.map(|r| r.0 .0.clone());
+    // The owner's e-mail is confirmed by a link (crate::account::verify), queued with the store.
+    let verification = crate::account::verify::Verification::new(
+        &crate::account::store_url(state, &headers, slug.as_str(), ""),
+        f.email.trim(),
+        f.name.trim(),
+    )?;
+    let cipher = state.cipher.clone();
     let (slug_s, name, email, ip2) = (
         slug.as_str().to_string(),
         f.name.trim().to_string(),
@@ -141,7 +148,7 @@ pub async fn submit(
         .db
         .tx(move |c| {
             Box::pin(async move {
-                store::signup::create_store(
+                let (t, u) = store::signup::create_store(
                     c,
                     &NewStore {
                         slug: &slug_s,
@@ -152,7 +159,11 @@ pub async fn submit(
                         request_id: rid.as_deref(),
                     },
                 )
-                .await
+                .await?;
+                verification
+                    .write(c, &cipher, &t.id, &u.id, rid.as_deref())
+                    .await?;
+                Ok((t, u))
             })
         })
         .await;
