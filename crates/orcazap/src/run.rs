@@ -350,6 +350,7 @@ pub async fn start(
             self_url: self_url.clone(),
             billing: cfg.billing.as_ref().map(|b| b.web()),
             email_on: cfg.smtp_url.is_some(),
+            admin_totp_secret: cfg.admin_totp_secret.clone(),
         };
         let state = web::AppState::new(db.clone(), web_cfg, cipher, wake.clone(), metrics)?;
         state_out = Some(state.clone());

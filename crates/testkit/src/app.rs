@@ -145,6 +145,7 @@ impl TestApp {
             self_url: format!("http://{addr}"),
             billing: None,
             email_on: true,
+            admin_totp_secret: None,
         };
         configure(&mut cfg);
         let state = AppState::new(db.clone(), cfg, cipher.clone(), wake.clone(), None).unwrap();

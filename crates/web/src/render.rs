@@ -215,6 +215,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/account/second_factor.html"),
     ),
     (
+        "public/admin_2fa.html",
+        include_str!("../templates/public/admin_2fa.html"),
+    ),
+    (
         "public/forgot.html",
         include_str!("../templates/public/forgot.html"),
     ),

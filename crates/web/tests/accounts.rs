@@ -890,3 +890,105 @@ async fn central_login_hands_off_to_the_second_factor(app: &TestApp) {
         .expect_status(303);
     assert!(session_cookie(r.headers()).is_some());
 }
+
+mod operator {
+    use super::*;
+
+    /// RFC 6238's SHA-1 test secret, base32.
+    const OPERATOR_SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+
+    struct Operated(TestApp);
+
+    impl std::ops::Deref for Operated {
+        type Target = TestApp;
+        fn deref(&self) -> &TestApp {
+            &self.0
+        }
+    }
+
+    impl Fixture for Operated {
+        async fn start(engine: store::Engine) -> Option<Operated> {
+            TestApp::start_with(engine, |c| {
+                c.admin_totp_secret = Some(secrecy::SecretString::from(OPERATOR_SECRET))
+            })
+            .await
+            .map(Operated)
+        }
+    }
+
+    both_engines!(
+        Operated;
+        the_operator_page_asks_for_a_code_after_the_token,
+    );
+
+    async fn the_operator_page_asks_for_a_code_after_the_token(app: &Operated) {
+        let api = format!("api.localhost:{}", app.addr.port());
+        let bearer = format!("Bearer {ADMIN_TOKEN}");
+        // The token alone: the code form, not the page.
+        let html = app
+            .get_on(&api, "/admin")
+            .header("authorization", &bearer)
+            .answer()
+            .await
+            .page_with_status(200)
+            .await;
+        assert!(html.contains("código de 6 dígitos") && !html.contains("id=\"tenants\""));
+        let csrf = hidden_csrf(&html).unwrap();
+        // Requeue without the code: refused.
+        app.post_on(&api, "/admin/jobs/x/requeue")
+            .header("authorization", &bearer)
+            .form(&[("csrf", csrf.as_str())])
+            .answer()
+            .await
+            .expect_status(403);
+        let secret = web::auth::totp::base32_decode(OPERATOR_SECRET).unwrap();
+        let post = |code: String| {
+            app.post_on(&api, "/admin/2fa")
+                .header("authorization", &bearer)
+                .form(&[("csrf", csrf.clone()), ("code", code)])
+                .answer()
+        };
+        post("000000".into()).await.expect_status(401);
+        let r = post(code(&secret, 0)).await.expect_status(303);
+        let cookie = cookie_from(r.headers(), "oz_admin_2fa").expect("second factor cookie");
+        assert!(set_cookie_line(r.headers(), "oz_admin_2fa")
+            .is_some_and(|l| l.contains("Path=/admin")
+                && l.contains("SameSite=Strict")
+                && l.contains("HttpOnly")));
+        // The same code again: refused (accepted once).
+        post(code(&secret, 0)).await.expect_status(401);
+        let page = app
+            .get_on(&api, "/admin")
+            .header("authorization", &bearer)
+            .header("cookie", format!("oz_admin_2fa={cookie}"))
+            .answer()
+            .await
+            .page_with_status(200)
+            .await;
+        assert!(page.contains("id=\"tenants\""), "the operator page");
+        // The cookie is worth nothing without the token, nor with a forged signature.
+        app.get_on(&api, "/admin")
+            .header("cookie", format!("oz_admin_2fa={cookie}"))
+            .answer()
+            .await
+            .expect_status(401);
+        let (exp, _) = cookie.split_once('.').unwrap();
+        let forged = app
+            .get_on(&api, "/admin")
+            .header("authorization", &bearer)
+            .header("cookie", format!("oz_admin_2fa={exp}.{}", "00".repeat(32)))
+            .answer()
+            .await
+            .page_with_status(200)
+            .await;
+        assert!(!forged.contains("id=\"tenants\""));
+        let actions: Vec<String> = store::audit::list(&app.db, None, 50)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.action)
+            .collect();
+        assert!(actions.contains(&"operator.2fa_login".to_string()));
+        assert!(actions.contains(&"operator.2fa_failed".to_string()));
+    }
+}

@@ -133,6 +133,11 @@ pub const VARIABLES: &[Variable] = &[
         "operator credential for `api.BASE/admin` (bearer, or basic-auth password); unset = `/admin` answers 404; production refuses one under 32 characters or a placeholder; failed attempts are throttled per address",
     ),
     var(
+        "ORCAZAP_ADMIN_TOTP_SECRET",
+        NONE,
+        "operator's second factor: a TOTP secret in base32 (≥ 128 bits; RFC 6238, SHA-1, 6 digits, 30 s) for an authenticator app; `/admin` asks for a code after the token; required in production when ORCAZAP_ADMIN_TOKEN is set",
+    ),
+    var(
         "ORCAZAP_TRUSTED_PROXIES",
         NONE,
         "IPs/CIDRs (comma-separated) of your reverse proxies: only their `X-Forwarded-For` / `Forwarded` is believed, and the right-most address not in the list is the client (login throttling and rate limits key on it); empty = the socket peer is the client (docs/operations.md)",
