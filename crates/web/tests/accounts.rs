@@ -18,6 +18,7 @@ both_engines!(
     two_factor_enrolment_sign_in_replay_and_recovery_codes,
     two_factor_wrong_codes_lock_the_account_and_the_owner_can_require_it,
     central_login_hands_off_to_the_second_factor,
+    look_alike_slug_is_refused,
 );
 
 /// A form on the store's host outside a session: its page first (CSRF cookie and field), then
@@ -990,5 +991,38 @@ mod operator {
             .collect();
         assert!(actions.contains(&"operator.2fa_login".to_string()));
         assert!(actions.contains(&"operator.2fa_failed".to_string()));
+    }
+}
+
+/// Sign-up abuse: a slug that reads like an existing store's is refused (`dern0` next to `demo`).
+async fn look_alike_slug_is_refused(app: &TestApp) {
+    let apex = format!("localhost:{}", app.addr.port());
+    for (slug, ok) in [("dern0", false), ("0utra", false), ("demo-nova", true)] {
+        let r = app.get_on(&apex, "/signup").answer().await;
+        let cookie = cookie_from(r.headers(), "oz_signup_csrf").unwrap();
+        let csrf = hidden_csrf(&r.body().await).unwrap();
+        let email = format!("dono@{slug}.com.br");
+        let r = app
+            .post_on(&apex, "/signup")
+            .header("cookie", format!("oz_signup_csrf={cookie}"))
+            .form(&[
+                ("name", "Loja Parecida"),
+                ("slug", slug),
+                ("email", email.as_str()),
+                ("password", "areia fina 2026 ok"),
+                ("csrf", csrf.as_str()),
+            ])
+            .answer()
+            .await;
+        if ok {
+            assert_eq!(r.status(), 200, "{slug}");
+        } else {
+            let html = r.page_with_status(422).await;
+            assert!(html.contains("se parece demais"), "{slug}: {html}");
+            assert!(store::tenants::by_slug(&app.db, slug)
+                .await
+                .unwrap()
+                .is_none());
+        }
     }
 }
