@@ -93,6 +93,8 @@ class Target:
             "ORCAZAP_WHATSAPP_API_BASE": f"http://127.0.0.1:{self.graph.port}",
             "ORCAZAP_METRICS_TOKEN": self.metrics_token,
             "ORCAZAP_ADMIN_TOKEN": self.admin_token,
+            # Production requires the operator's second factor with the token (docs/security.md).
+            "ORCAZAP_ADMIN_TOTP_SECRET": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
             "ORCAZAP_TRUSTED_PROXIES": PROXY_ADDR,
             # Shorter than the 30 s default so the slow-header probes take seconds.
             "ORCAZAP_HTTP_HEADER_TIMEOUT_MS": "3000",

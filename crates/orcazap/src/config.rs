@@ -41,6 +41,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub metrics_token: Option<SecretString>,
     pub admin_token: Option<SecretString>,
+    /// `ORCAZAP_ADMIN_TOTP_SECRET` (base32): the operator's second factor.
+    pub admin_totp_secret: Option<SecretString>,
     /// Header-read and keep-alive idle timeout of the HTTP server.
     pub http_header_timeout: Duration,
     /// Proxies whose forwarding headers are believed (empty: none).
@@ -72,6 +74,10 @@ pub struct Config {
     pub media: worker::media::MediaConfig,
     /// The transcription provider; None: voice notes go to a person.
     pub transcribe: Option<voice::HttpTranscriberConfig>,
+    /// `ORCAZAP_SMTP_URL` (may carry the SMTP password); None: e-mail off.
+    pub smtp_url: Option<SecretString>,
+    /// `ORCAZAP_MAIL_FROM`.
+    pub mail_from: String,
     /// The tracing filter (`ORCAZAP_LOG`).
     pub log_filter: String,
     /// Billing with Stripe: on with both `ORCAZAP_STRIPE_SECRET_KEY` and
@@ -192,9 +198,19 @@ impl Config {
             bail!("ORCAZAP_ENV=production com banco sqlite://: use PostgreSQL, ou defina ORCAZAP_ALLOW_SQLITE_IN_PRODUCTION=true para uma instalação em uma só máquina");
         }
         let admin_token = v.set("ORCAZAP_ADMIN_TOKEN");
+        let admin_totp_secret = v.set("ORCAZAP_ADMIN_TOTP_SECRET");
+        if let Some(s) = &admin_totp_secret {
+            match web::auth::totp::base32_decode(s) {
+                Some(b) if b.len() >= 16 => {}
+                _ => bail!("ORCAZAP_ADMIN_TOTP_SECRET deve ser base32 (RFC 4648) com pelo menos 128 bits, ex.: python3 -c 'import base64,os;print(base64.b32encode(os.urandom(20)).decode())'"),
+            }
+        }
         if prod {
             if let Some(t) = &admin_token {
                 check_admin_token(t)?;
+                if admin_totp_secret.is_none() {
+                    bail!("ORCAZAP_ENV=production com ORCAZAP_ADMIN_TOKEN exige ORCAZAP_ADMIN_TOTP_SECRET: a página do operador pede um código do autenticador além do token (docs/security.md)");
+                }
             }
         }
         let trusted_proxies =
@@ -299,6 +315,7 @@ impl Config {
             log_format,
             metrics_token: v.set("ORCAZAP_METRICS_TOKEN").map(SecretString::from),
             admin_token: admin_token.map(SecretString::from),
+            admin_totp_secret: admin_totp_secret.map(SecretString::from),
             trusted_proxies,
             http_header_timeout: Duration::from_millis(
                 v.num("ORCAZAP_HTTP_HEADER_TIMEOUT_MS")?.clamp(100, 600_000),
@@ -326,6 +343,8 @@ impl Config {
             cep_api_base: Some(v.required_text("ORCAZAP_CEP_API_BASE"))
                 .filter(|b| !b.eq_ignore_ascii_case("off")),
             cep_provider,
+            smtp_url: v.set("ORCAZAP_SMTP_URL").map(SecretString::from),
+            mail_from: v.required_text("ORCAZAP_MAIL_FROM"),
             log_filter,
             llm,
             billing,
@@ -657,7 +676,24 @@ mod tests {
         assert!(with("troque-este-token-por-um-valor-aleatorio-longo")
             .unwrap_err()
             .contains("valor de exemplo"));
-        assert!(with("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08").is_ok());
+        // A good token still needs the operator's second factor in production.
+        let good = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        assert!(with(good)
+            .unwrap_err()
+            .contains("ORCAZAP_ADMIN_TOTP_SECRET"));
+        let with_totp = |secret: &str| {
+            let mut v = base.to_vec();
+            v.push(("ORCAZAP_ADMIN_TOKEN", good));
+            v.push(("ORCAZAP_ADMIN_TOTP_SECRET", secret));
+            Config::from_map(&map(&v))
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        assert!(with_totp("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").is_ok());
+        assert!(with_totp("CHANGE_ME_base32_secret")
+            .unwrap_err()
+            .contains("base32"));
+        assert!(with_totp("GEZDGNBV").unwrap_err().contains("128 bits"));
         // No token: the page is off, nothing to refuse. Development accepts anything.
         assert!(Config::from_map(&map(&base)).is_ok());
         assert!(Config::from_map(&map(&[

@@ -302,6 +302,17 @@ pub async fn start(
         wc.cep_provider = cfg.cep_provider.clone();
         wc.llm = cfg.llm.clone();
         wc.media = cfg.media;
+        wc.mail = worker::email::MailConfig {
+            smtp_url: cfg
+                .smtp_url
+                .as_ref()
+                .map(|u| secrecy::ExposeSecret::expose_secret(u).to_string()),
+            from: cfg.mail_from.clone(),
+            // Without SMTP, development writes e-mails (and their links) to the log;
+            // production never does.
+            log_when_off: cfg.env != crate::config::Env::Production,
+            ..Default::default()
+        };
         if demo.enabled {
             wc.retry_base = Duration::from_millis(500);
         }
@@ -367,6 +378,8 @@ pub async fn start(
             self_url: self_url.clone(),
             billing: cfg.billing.as_ref().map(|b| b.web()),
             llm_budget_cents: cfg.llm.as_ref().map(|l| l.limits.monthly_budget_cents),
+            email_on: cfg.smtp_url.is_some(),
+            admin_totp_secret: cfg.admin_totp_secret.clone(),
         };
         let state = web::AppState::new(db.clone(), web_cfg, cipher, wake.clone(), metrics)?;
         state_out = Some(state.clone());

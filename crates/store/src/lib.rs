@@ -13,6 +13,7 @@
 //! writes the same words.
 
 pub mod assistant_budget;
+pub mod accounts;
 pub mod audit;
 pub mod backup;
 pub mod billing;
@@ -21,6 +22,7 @@ pub mod channels;
 pub mod conversations;
 pub mod crypto;
 pub mod db;
+pub mod email;
 pub mod error;
 pub mod follow_ups;
 pub mod inbound;

@@ -213,6 +213,13 @@ pub const MIGRATIONS: &[Migration] = &[
         down: include_str!("../migrations/0020_media_files.down.sql"),
         postgres: None,
     },
+    Migration {
+        version: 21,
+        name: "accounts",
+        up: include_str!("../migrations/0021_accounts.up.sql"),
+        down: include_str!("../migrations/0021_accounts.down.sql"),
+        postgres: None,
+    },
 ];
 
 /// The schema version this binary expects.

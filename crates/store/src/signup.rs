@@ -142,6 +142,7 @@ pub async fn create_store(
             other => other,
         })?;
     let u = users::create(c, &t.id, s.owner_email, "", s.password_hash, Role::Owner).await?;
+    let u = users::mark_unverified(c, &t.id, &u.id).await?;
     rules::save_pricing(
         c,
         &t.id,

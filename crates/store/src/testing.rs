@@ -226,6 +226,34 @@ impl Drop for TestDb {
     }
 }
 
+/// Moves every account link (`store::accounts`) `ms` into the past: its expiry with it.
+pub async fn age_account_tokens(db: &Db, ms: i64) {
+    sqlx::query(
+        "UPDATE account_tokens SET created_at = created_at - $1, expires_at = expires_at - $1",
+    )
+    .bind(ms)
+    .execute(db.write())
+    .await
+    .unwrap();
+}
+
+/// Forgets every login failure and lockout (a test that locked an account on purpose goes on).
+pub async fn clear_login_throttle(db: &Db) {
+    sqlx::query("DELETE FROM login_throttle")
+        .execute(db.write())
+        .await
+        .unwrap();
+}
+
+/// A job waiting for its retry becomes due now.
+pub async fn make_job_due(db: &Db, id: &str) {
+    sqlx::query("UPDATE jobs SET run_at = 0 WHERE id = $1")
+        .bind(id)
+        .execute(db.write())
+        .await
+        .unwrap();
+}
+
 #[cfg(test)]
 mod tests {
     use super::ci_value_means_ci;

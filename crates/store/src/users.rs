@@ -46,6 +46,10 @@ pub struct User {
     pub role: Role,
     pub failed_logins: i64,
     pub locked_until: Option<i64>,
+    /// The e-mail was confirmed (a link from it was used) at this time; None: not yet.
+    pub email_verified_at: Option<i64>,
+    /// Two-factor sign-in is on since then (`store::accounts`).
+    pub totp_enabled_at: Option<i64>,
 }
 
 impl std::fmt::Debug for User {
@@ -59,7 +63,7 @@ impl std::fmt::Debug for User {
     }
 }
 
-const COLS: &str = "id, tenant_id, email, name, password_hash, role, failed_logins, locked_until";
+const COLS: &str = "id, tenant_id, email, name, password_hash, role, failed_logins, locked_until, email_verified_at, totp_enabled_at";
 
 fn from_row(r: &AnyRow) -> Result<User, StoreError> {
     let role: String = r.try_get(5)?;
@@ -72,6 +76,8 @@ fn from_row(r: &AnyRow) -> Result<User, StoreError> {
         role: Role::from_code(&role)?,
         failed_logins: r.try_get(6)?,
         locked_until: r.try_get(7)?,
+        email_verified_at: r.try_get(8)?,
+        totp_enabled_at: r.try_get(9)?,
     })
 }
 
@@ -89,9 +95,12 @@ pub async fn create(
     role: Role,
 ) -> Result<User, StoreError> {
     let now = now_ms();
+    // Verified from the start: people are created by an operator (`store create`, seed) or
+    // by an invitation link that reached their mailbox. Only a sign-up starts unverified
+    // (`signup::create_store` clears it).
     let sql = format!(
-        "INSERT INTO users (id, tenant_id, email, name, password_hash, role, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING {COLS}"
+        "INSERT INTO users (id, tenant_id, email, name, password_hash, role, created_at, updated_at, email_verified_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7) RETURNING {COLS}"
     );
     let row = sqlx::query(&sql)
         .bind(new_id())
@@ -131,14 +140,15 @@ pub async fn by_id(db: &Db, tenant_id: &str, id: &str) -> Result<Option<User>, S
 
 /// Users with this email in any store (central login finds the store this way).
 pub async fn stores_for_email(db: &Db, email: &str) -> Result<Vec<(User, String)>, StoreError> {
-    let sql = "SELECT u.id, u.tenant_id, u.email, u.name, u.password_hash, u.role, u.failed_logins, u.locked_until, t.slug
+    let sql = "SELECT u.id, u.tenant_id, u.email, u.name, u.password_hash, u.role, u.failed_logins, u.locked_until,
+         u.email_verified_at, u.totp_enabled_at, t.slug
          FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.email = $1 ORDER BY t.slug";
     let rows = sqlx::query(sql)
         .bind(normalize_email(email))
         .fetch_all(db.read())
         .await?;
     rows.iter()
-        .map(|r| Ok((from_row(r)?, r.try_get::<String, _>(8)?)))
+        .map(|r| Ok((from_row(r)?, r.try_get::<String, _>(10)?)))
         .collect()
 }
 
@@ -201,4 +211,22 @@ pub async fn count_owners(c: &mut AnyConnection, tenant_id: &str) -> Result<i64,
     .fetch_one(&mut *c)
     .await?
     .try_get(0)?)
+}
+
+/// The e-mail is not confirmed yet (a sign-up: anyone can type any address).
+pub async fn mark_unverified(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+) -> Result<User, StoreError> {
+    let sql = format!(
+        "UPDATE users SET email_verified_at = NULL WHERE tenant_id = $1 AND id = $2 RETURNING {COLS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(user_id)
+        .fetch_optional(&mut *c)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    from_row(&row)
 }

@@ -19,6 +19,7 @@ use worker::{Worker, WorkerConfig};
 use crate::graph::MockGraph;
 use crate::html::{cookie_from, hidden_csrf, meta_csrf, session_cookie};
 use crate::request::{Answer, ExpectStatus};
+use crate::smtp::{SmtpMessage, SmtpSink};
 
 pub const APP_SECRET: &str = "test-app-secret";
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
@@ -27,6 +28,8 @@ pub const ATTENDANT_EMAIL: &str = "balcao@demo.com.br";
 pub const PASSWORD: &str = "cimento areia brita 2026";
 /// The stores' access token; the mock Graph API accepts no other.
 pub const GRAPH_TOKEN: &str = "EAAG-test-token";
+/// The sender the test worker writes e-mail from.
+pub const MAIL_FROM: &str = "OrçaZap <nao-responda@orcazap.test>";
 
 pub struct Store {
     pub tenant_id: String,
@@ -41,6 +44,8 @@ pub struct TestApp {
     pub graph: MockGraph,
     pub demo: Store,
     pub other: Store,
+    /// The local SMTP server the worker sends the product's e-mail to.
+    pub smtp: SmtpSink,
     pub http: reqwest::Client,
     _testdb: TestDb,
     _shutdown: tokio::sync::oneshot::Sender<()>,
@@ -118,6 +123,7 @@ impl TestApp {
         let other = seed_store(&db, &cipher, "outra", "Outra Loja", "100000000000002").await;
 
         let graph_mock = MockGraph::start(GRAPH_TOKEN).await;
+        let smtp = SmtpSink::start().await;
 
         let app = Application::bind("127.0.0.1:0").await.unwrap();
         let addr = app.local_addr().unwrap();
@@ -139,6 +145,8 @@ impl TestApp {
             self_url: format!("http://{addr}"),
             billing: None,
             llm_budget_cents: None,
+            email_on: true,
+            admin_totp_secret: None,
         };
         configure(&mut cfg);
         let state = AppState::new(db.clone(), cfg, cipher.clone(), wake.clone(), None).unwrap();
@@ -158,6 +166,12 @@ impl TestApp {
         let mut worker_cfg = WorkerConfig::new("test-worker");
         // Quote links point at this server's public site (`localhost:PORT`).
         worker_cfg.public_url = format!("http://localhost:{}", addr.port());
+        worker_cfg.mail = worker::email::MailConfig {
+            smtp_url: Some(smtp.url.clone()),
+            from: MAIL_FROM.into(),
+            log_when_off: false,
+            timeout: Duration::from_secs(5),
+        };
         let worker = Worker::new(db.clone(), graph, cipher, worker_cfg, wake);
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -170,6 +184,7 @@ impl TestApp {
             graph: graph_mock,
             demo,
             other,
+            smtp,
             http,
             _testdb: testdb,
             _shutdown: tx,
@@ -251,6 +266,21 @@ impl TestApp {
                 None => return,
             }
         }
+    }
+
+    /// Runs queued jobs (e-mail among them; e-mails may be queued by a task that runs after
+    /// the answer) until `to` has received `n` e-mails, or fails after 5 s.
+    pub async fn mail_to(&self, to: &str, n: usize) -> Vec<SmtpMessage> {
+        for _ in 0..100 {
+            let got = self.smtp.to(to);
+            if got.len() >= n {
+                return got;
+            }
+            if self.worker.run_once().await.unwrap().is_none() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        panic!("{to} got {} e-mails, expected {n}", self.smtp.to(to).len());
     }
 
     pub async fn pending_approval(&self, store: &Store) -> Option<(String, String)> {

@@ -16,6 +16,7 @@ mod graph;
 mod html;
 mod llm;
 mod request;
+mod smtp;
 mod stripe;
 mod transcribe;
 
@@ -25,6 +26,7 @@ pub use graph::{GraphCall, MockGraph};
 pub use html::*;
 pub use llm::*;
 pub use request::{Answer, ExpectStatus, Read, Session};
+pub use smtp::{SmtpMessage, SmtpSink};
 pub use store::both_engines;
 pub use store::testing::{Fixture, TestDb};
 pub use stripe::*;

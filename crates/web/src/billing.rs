@@ -246,9 +246,14 @@ pub async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Bo
     }
     let grace_ms = cfg.grace.as_millis().min(i64::MAX as u128) as i64;
     let (id, kind) = (event.id.clone(), event.kind.clone());
+    let (st, hd) = (state.clone(), headers.clone());
+    let notices = Notices {
+        cipher: state.cipher.clone(),
+        billing_url: Box::new(move |slug| crate::account::store_url(&st, &hd, slug, "/assinatura")),
+    };
     match state
         .db
-        .tx(move |c| Box::pin(async move { process(c, event, grace_ms).await }))
+        .tx(move |c| Box::pin(async move { process(c, event, grace_ms, &notices).await }))
         .await
     {
         Ok((outcome, tenant)) => {
@@ -284,10 +289,62 @@ async fn tenant_of(
     }
 }
 
+/// What the webhook needs to e-mail a store's owners (payment failed).
+struct Notices {
+    cipher: store::crypto::TokenCipher,
+    /// `http(s)://{slug}.BASE[:port]/assinatura`.
+    billing_url: Box<dyn Fn(&str) -> String + Send + Sync>,
+}
+
+/// `invoice.payment_failed` e-mails the store's owners, in the transaction that records the
+/// event: a replay or duplicate delivery (the event id is stored once) sends nothing more, and
+/// an event that arrives after a newer state (stale) sends nothing.
+async fn payment_failed_notice(
+    c: &mut sqlx::AnyConnection,
+    tenant: &str,
+    obj: &Value,
+    notices: &Notices,
+) -> Result<(), store::StoreError> {
+    let Some((name, slug, tz)) = store::accounts::tenant_names(c, tenant).await? else {
+        return Ok(());
+    };
+    let sub = store::billing::of_tenant_conn(c, tenant).await?;
+    let clock = domain::clock::StoreClock::of(&tz);
+    let amount = obj
+        .get("amount_due")
+        .and_then(|v| v.as_i64())
+        .filter(|a| *a > 0 && text(obj, "currency").is_none_or(|c| c.eq_ignore_ascii_case("brl")))
+        .map(|a| domain::money::Centavos(a).to_brl());
+    let ctx = minijinja::context! {
+        store_name => name, url => (notices.billing_url)(&slug), amount => amount,
+        grace_until => sub.grace_until.map(|g| clock.datetime_br(g)),
+    };
+    for to in store::accounts::owner_emails(c, tenant).await? {
+        let email = crate::account::compose(
+            "payment_failed",
+            &to,
+            &format!("Pagamento não aprovado — assinatura do OrçaZap ({name})"),
+            ctx.clone(),
+        )
+        .map_err(|e| store::StoreError::Corrupt(format!("payment notice e-mail: {e}")))?;
+        store::email::enqueue(
+            c,
+            &notices.cipher,
+            Some(tenant),
+            "payment_failed",
+            &email,
+            None,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 async fn process(
     c: &mut sqlx::AnyConnection,
     ev: Event,
     grace_ms: i64,
+    notices: &Notices,
 ) -> Result<(Outcome, Option<String>), store::StoreError> {
     let at_ms = ev.created.saturating_mul(1000);
     if !store::billing::record_event(c, &ev.id, &ev.kind, at_ms).await? {
@@ -301,6 +358,9 @@ async fn process(
             None => (Outcome::UnknownTenant, None),
             Some(tenant) => {
                 let o = apply(c, &ev.kind, obj, &tenant, at_ms, grace_ms).await?;
+                if ev.kind == "invoice.payment_failed" && o != Outcome::Stale {
+                    payment_failed_notice(c, &tenant, obj, notices).await?;
+                }
                 (o, Some(tenant))
             }
         }

@@ -62,6 +62,11 @@ pub fn register() {
     metrics::counter!("orcazap_login_failures_total").absolute(0);
     metrics::counter!("orcazap_admin_auth_failures_total").absolute(0);
     metrics::counter!("orcazap_signups_total").absolute(0);
+    // Accounts (crate::account): e-mailed links issued, used or refused; wrong second factors.
+    for outcome in crate::account::LINK_OUTCOMES {
+        metrics::counter!("orcazap_account_links_total", "outcome" => outcome).absolute(0);
+    }
+    metrics::counter!("orcazap_two_factor_failures_total").absolute(0);
     for outcome in QUOTE_PAGE_OUTCOMES {
         metrics::counter!("orcazap_quote_page_views_total", "outcome" => outcome).absolute(0);
     }

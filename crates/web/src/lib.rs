@@ -6,6 +6,7 @@
 //! address gets `/health`, `/ready` and `/metrics` only; any other name `/health` and
 //! `/ready` only (404 for everything else).
 
+pub mod account;
 pub mod app;
 pub mod auth;
 pub mod billing;

@@ -185,6 +185,79 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "dashboard/_billing_banner.html",
         include_str!("../templates/dashboard/_billing_banner.html"),
     ),
+    // Accounts (issue 17 items 4-5): e-mails and the pages of their links, two-factor.
+    (
+        "dashboard/security.html",
+        include_str!("../templates/dashboard/security.html"),
+    ),
+    (
+        "account/forgot.html",
+        include_str!("../templates/account/forgot.html"),
+    ),
+    (
+        "account/reset.html",
+        include_str!("../templates/account/reset.html"),
+    ),
+    (
+        "account/invite.html",
+        include_str!("../templates/account/invite.html"),
+    ),
+    (
+        "account/verify.html",
+        include_str!("../templates/account/verify.html"),
+    ),
+    (
+        "account/message.html",
+        include_str!("../templates/account/message.html"),
+    ),
+    (
+        "account/second_factor.html",
+        include_str!("../templates/account/second_factor.html"),
+    ),
+    (
+        "public/admin_2fa.html",
+        include_str!("../templates/public/admin_2fa.html"),
+    ),
+    (
+        "public/forgot.html",
+        include_str!("../templates/public/forgot.html"),
+    ),
+    (
+        "email/layout.html",
+        include_str!("../templates/email/layout.html"),
+    ),
+    (
+        "email/password_reset.txt",
+        include_str!("../templates/email/password_reset.txt"),
+    ),
+    (
+        "email/password_reset.html",
+        include_str!("../templates/email/password_reset.html"),
+    ),
+    (
+        "email/invite.txt",
+        include_str!("../templates/email/invite.txt"),
+    ),
+    (
+        "email/invite.html",
+        include_str!("../templates/email/invite.html"),
+    ),
+    (
+        "email/verify_email.txt",
+        include_str!("../templates/email/verify_email.txt"),
+    ),
+    (
+        "email/verify_email.html",
+        include_str!("../templates/email/verify_email.html"),
+    ),
+    (
+        "email/payment_failed.txt",
+        include_str!("../templates/email/payment_failed.txt"),
+    ),
+    (
+        "email/payment_failed.html",
+        include_str!("../templates/email/payment_failed.html"),
+    ),
 ];
 
 fn env() -> &'static Environment<'static> {
@@ -208,6 +281,11 @@ fn env() -> &'static Environment<'static> {
         env.add_filter("brl", |cents: i64| domain::money::Centavos(cents).to_brl());
         env
     })
+}
+
+/// A template rendered to a string (e-mail bodies: `.txt` without escaping, `.html` escaped).
+pub fn text(name: &str, ctx: minijinja::Value) -> Result<String, AppError> {
+    page(name, ctx).map(|h| h.0)
 }
 
 pub fn page(name: &str, ctx: minijinja::Value) -> Result<Html<String>, AppError> {

@@ -22,6 +22,9 @@ pub struct WebConfig {
     pub metrics_token: Option<SecretString>,
     /// Operator credential for `api.BASE/admin`; when unset the page does not exist (404).
     pub admin_token: Option<SecretString>,
+    /// The operator's TOTP secret, base32 (`ORCAZAP_ADMIN_TOTP_SECRET`): when set, `/admin`
+    /// asks for a code after the token (`public::admin`); production requires it.
+    pub admin_totp_secret: Option<SecretString>,
     /// Peers whose `X-Forwarded-For` / `Forwarded` is believed (`ORCAZAP_TRUSTED_PROXIES`);
     /// empty: the socket peer is the client ([`crate::client_ip`]).
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -42,6 +45,9 @@ pub struct WebConfig {
     /// The optional language model's default monthly budget per store, in centavos; None: the
     /// model is off (Início still shows a month in which it was used).
     pub llm_budget_cents: Option<i64>,
+    /// E-mail is sent (`ORCAZAP_SMTP_URL` set). Off, e-mails still queue (the worker logs
+    /// them in development) and the team page shows an invitation's link to the owner once.
+    pub email_on: bool,
 }
 
 impl std::fmt::Debug for WebConfig {

@@ -44,6 +44,7 @@ both_engines!(
     an_active_store_sends_quotes_automatically,
     checkout_portal_and_invoices,
     the_billing_page_is_the_owners_and_stripe_failures_are_explained,
+    a_failed_payment_emails_the_owners_once,
 );
 
 /// The default application: billing off.
@@ -623,4 +624,50 @@ async fn billing_off_has_no_webhook_no_page_and_no_gate(app: &TestApp) {
     app.customer_says(&app.demo, CARLOS, "Carlos", AUTO_QUOTE)
         .await;
     assert!(app.pending_approval(&app.demo).await.is_none(), "not gated");
+}
+
+/// `invoice.payment_failed` → an e-mail to each owner of the store (issue 17 item 4), written
+/// with the event: a duplicate delivery sends nothing more, a stale (older) event nothing.
+async fn a_failed_payment_emails_the_owners_once(b: &Billed) {
+    let t = now();
+    deliver(
+        b,
+        &sub_event(b, "evt_act", "customer.subscription.updated", "active", t),
+    )
+    .await;
+    let failed = stripe_event(
+        "evt_fail_1",
+        "invoice.payment_failed",
+        t + 10,
+        json!({"id": "in_9", "object": "invoice", "customer": "cus_demo", "amount_due": 14_900, "currency": "brl"}),
+    );
+    assert_eq!(deliver(b, &failed).await, (200, "applied".to_string()));
+    let mails = b.mail_to(OWNER_EMAIL, 1).await;
+    let m = &mails[0];
+    assert_eq!(
+        m.subject(),
+        "Pagamento não aprovado — assinatura do OrçaZap (Depósito Demo)"
+    );
+    let text = m.text();
+    assert!(text.contains("149,00"), "{text}");
+    assert!(text.contains("continuam até"), "grace period named: {text}");
+    assert!(
+        m.link("/assinatura")
+            .is_some_and(|l| l.starts_with(&format!("http://{}/assinatura", b.host("demo")))),
+        "{text}"
+    );
+    // The same event again (Stripe retries): recorded once, no second e-mail.
+    assert_eq!(deliver(b, &failed).await, (200, "duplicate".to_string()));
+    // An older failure arriving late: stale, no e-mail.
+    let old = stripe_event(
+        "evt_fail_0",
+        "invoice.payment_failed",
+        t - 100,
+        json!({"id": "in_8", "object": "invoice", "customer": "cus_demo"}),
+    );
+    assert_eq!(deliver(b, &old).await, (200, "stale".to_string()));
+    b.drain().await;
+    assert_eq!(b.smtp.to(OWNER_EMAIL).len(), 1);
+    // Attendants are not billed: nothing for them.
+    assert!(b.smtp.to(ATTENDANT_EMAIL).is_empty());
 }

@@ -5,7 +5,7 @@
 use whatsapp::graph::ACCOUNT_LEVEL_CODES;
 
 /// Job kinds as labelled on the metrics (`runner::kind_label`).
-pub const KINDS: [&str; 8] = [
+pub const KINDS: [&str; 9] = [
     crate::ADVANCE_JOB,
     crate::SEND_JOB,
     crate::QUOTE_EXPIRE_JOB,
@@ -13,6 +13,7 @@ pub const KINDS: [&str; 8] = [
     crate::TEMPLATE_SUBMIT_JOB,
     crate::TEMPLATE_SYNC_JOB,
     crate::FOLLOW_UP_JOB,
+    crate::EMAIL_JOB,
     "other",
 ];
 
@@ -60,6 +61,13 @@ pub fn register() {
     }
     // Voice notes and photos (issue 16).
     crate::media::register_metrics();
+    // E-mail of the outbox (`worker::email`).
+    for kind in crate::email::KINDS {
+        for outcome in crate::email::OUTCOMES {
+            metrics::counter!("orcazap_emails_total", "kind" => kind, "outcome" => outcome)
+                .absolute(0);
+        }
+    }
     // Delivery-address CEP look-ups (`worker::cep`).
     for outcome in ["found", "unknown", "error"] {
         metrics::counter!("orcazap_cep_lookups_total", "outcome" => outcome).absolute(0);

@@ -7,6 +7,7 @@
 //!   outcome; never sends a message Meta already accepted.
 //! - `quote.expire`, `conversation.window_expire` — scheduled follow-ups.
 //! - `order.cep_lookup` — fill an order's address from its CEP (`cep`), never blocking it.
+//! - `email.send` — one e-mail of the outbox over SMTP (`email`), retried while the server is away.
 //! - `quote.follow_up` — the store's reminder / no-answer message on a sent quote.
 //! - `meta_template.submit`, `meta_template.sync` — the store's WhatsApp message templates at
 //!   Meta (submission for review, status read back).
@@ -24,6 +25,7 @@ pub mod assistant;
 pub mod cep;
 pub mod delivery;
 pub mod document;
+pub mod email;
 mod expire;
 pub mod families;
 mod followup;
@@ -57,4 +59,5 @@ pub const FOLLOW_UP_JOB: &str = "quote.follow_up";
 /// Read the review status of the store's WhatsApp message templates back from Meta.
 pub const TEMPLATE_SYNC_JOB: &str = "meta_template.sync";
 pub use order_address::CEP_LOOKUP_JOB;
+pub use store::email::EMAIL_JOB;
 pub use store::inbound::ADVANCE_JOB;

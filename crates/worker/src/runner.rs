@@ -47,6 +47,8 @@ pub struct WorkerConfig {
     pub llm: Option<crate::assistant::LlmConfig>,
     /// Voice notes and photos: limits, retention, transcription deadline (issue 16).
     pub media: crate::media::MediaConfig,
+    /// E-mail (`email.send` jobs): SMTP server and sender (`crate::email`).
+    pub mail: crate::email::MailConfig,
 }
 
 impl WorkerConfig {
@@ -66,6 +68,7 @@ impl WorkerConfig {
             cep_provider: "viacep".into(),
             llm: None,
             media: crate::media::MediaConfig::default(),
+            mail: crate::email::MailConfig::default(),
         }
     }
 }
@@ -91,6 +94,8 @@ pub struct Worker {
     /// Media limits in force (`cfg.media` at start; tests change them with
     /// [`Worker::set_media`]).
     media: std::sync::RwLock<crate::media::MediaConfig>,
+    /// Built from `cfg.mail`: SMTP, the log (development) or off.
+    mailer: Arc<crate::email::Mailer>,
 }
 
 /// Bounded label values for job kinds.
@@ -104,6 +109,7 @@ fn kind_label(kind: &str) -> &'static str {
         crate::TEMPLATE_SYNC_JOB => crate::TEMPLATE_SYNC_JOB,
         crate::FOLLOW_UP_JOB => crate::FOLLOW_UP_JOB,
         crate::CEP_LOOKUP_JOB => crate::CEP_LOOKUP_JOB,
+        crate::EMAIL_JOB => crate::EMAIL_JOB,
         _ => "other",
     }
 }
@@ -135,6 +141,10 @@ impl Worker {
                         None
                     }
                 });
+        let mailer = crate::email::Mailer::from_config(&cfg.mail).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "e-mail settings not usable: e-mail off");
+            Arc::new(crate::email::Mailer::Off)
+        });
         Worker {
             db,
             graph,
@@ -148,6 +158,7 @@ impl Worker {
             cep,
             llm,
             transcriber: std::sync::RwLock::new(None),
+            mailer,
         }
     }
 
@@ -294,6 +305,7 @@ impl Worker {
                 (Some(id), Some(cep)) => crate::cep::handle(&jc, &id, &cep).await,
                 _ => Outcome::Dead("missing order_id or cep".into()),
             },
+            crate::EMAIL_JOB => crate::email::handle(&jc, &self.mailer, &payload).await,
             other => Outcome::Dead(format!("unknown job kind {other:?}")),
         }
     }

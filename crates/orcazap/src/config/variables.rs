@@ -133,6 +133,11 @@ pub const VARIABLES: &[Variable] = &[
         "operator credential for `api.BASE/admin` (bearer, or basic-auth password); unset = `/admin` answers 404; production refuses one under 32 characters or a placeholder; failed attempts are throttled per address",
     ),
     var(
+        "ORCAZAP_ADMIN_TOTP_SECRET",
+        NONE,
+        "operator's second factor: a TOTP secret in base32 (≥ 128 bits; RFC 6238, SHA-1, 6 digits, 30 s) for an authenticator app; `/admin` asks for a code after the token; required in production when ORCAZAP_ADMIN_TOKEN is set",
+    ),
+    var(
         "ORCAZAP_TRUSTED_PROXIES",
         NONE,
         "IPs/CIDRs (comma-separated) of your reverse proxies: only their `X-Forwarded-For` / `Forwarded` is believed, and the right-most address not in the list is the client (login throttling and rate limits key on it); empty = the socket peer is the client (docs/operations.md)",
@@ -249,6 +254,16 @@ pub const VARIABLES: &[Variable] = &[
         "ORCAZAP_CEP_PROVIDER",
         Value("viacep"),
         "format of the CEP service: `viacep` (`GET {base}/ws/{cep}/json/`) or `brasilapi` (`GET {base}/api/cep/v1/{cep}`; with the base left at ViaCEP's, https://brasilapi.com.br)",
+    ),
+    var(
+        "ORCAZAP_SMTP_URL",
+        Unset("none (e-mail off)"),
+        "SMTP server for the product's e-mail (password reset, invitations, e-mail verification, payment notices): `smtp://host:port` (plain, local relay), `smtp://user:pass@host:587?tls=required` (STARTTLS) or `smtps://user:pass@host:465`; unset = e-mail off (development: each e-mail, links included, is written to the log; production: nothing is sent or logged but the kind)",
+    ),
+    var(
+        "ORCAZAP_MAIL_FROM",
+        Value("OrçaZap <nao-responda@localhost>"),
+        "sender of the product's e-mail, `Name <address>` (use an address of your domain with SPF/DKIM set up)",
     ),
     var(
         "ORCAZAP_SENTRY_DSN",

@@ -16,6 +16,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use store::signup::Leg;
 
+enum Finish {
+    Refused,
+    SecondFactor(String),
+    SignedIn,
+}
+
 #[derive(Deserialize)]
 pub struct HandoffQuery {
     #[serde(default)]
@@ -103,10 +109,14 @@ pub async fn finish(
         .tx(move |c| {
             Box::pin(async move {
                 let Some(ho) = store::signup::consume_handoff(c, Leg::Store, &token).await? else {
-                    return Ok(false);
+                    return Ok(Finish::Refused);
                 };
                 if ho.tenant_id != tenant_id || !tokens_match(&ho.binding, &bound) {
-                    return Ok(false);
+                    return Ok(Finish::Refused);
+                }
+                // Two-factor on: the hand-off proves the password, the code comes next here.
+                if store::accounts::totp_enabled(c, &ho.user_id).await? {
+                    return Ok(Finish::SecondFactor(ho.user_id));
                 }
                 start_session(
                     c,
@@ -124,12 +134,19 @@ pub async fn finish(
                     },
                 )
                 .await?;
-                Ok(true)
+                Ok(Finish::SignedIn)
             })
         })
         .await?;
-    if !signed_in {
-        return invalid(&ctx);
+    match signed_in {
+        Finish::Refused => return invalid(&ctx),
+        Finish::SecondFactor(user_id) => {
+            let Some(user) = store::users::by_id(&state.db, &ctx.tenant.id, &user_id).await? else {
+                return invalid(&ctx);
+            };
+            return crate::account::two_factor::challenge(&state, &ctx, &user, "central").await;
+        }
+        Finish::SignedIn => {}
     }
     let mut resp = Redirect::to("/").into_response();
     for line in [

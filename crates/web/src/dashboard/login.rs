@@ -152,6 +152,11 @@ pub async fn login(
             Some("E-mail ou senha incorretos.".into()),
         );
     };
+    // Two-factor on: the password was right, the code comes next (no session yet, and the
+    // account's failure count is kept until the code is right: crate::account::two_factor).
+    if user.totp_enabled_at.is_some() {
+        return crate::account::two_factor::challenge(&state, &ctx, &user, "form").await;
+    }
     // A brand-new token every time: a session id planted before login is never promoted.
     let token = random_token();
     let csrf = random_token();
@@ -414,7 +419,7 @@ pub async fn change_password(
 }
 
 /// One sign-in to a store: the session the browser had (if any) is replaced, never promoted.
-pub(super) struct SignIn<'a> {
+pub(crate) struct SignIn<'a> {
     pub replaces: Option<&'a str>,
     pub token: &'a str,
     pub csrf: &'a str,
@@ -430,7 +435,7 @@ pub(super) struct SignIn<'a> {
 
 /// Creates the session of a sign-in and records it in the audit log, inside the caller's
 /// transaction. The store's login form and the central-login hand-off both end here.
-pub(super) async fn start_session(
+pub(crate) async fn start_session(
     c: &mut sqlx::AnyConnection,
     s: &SignIn<'_>,
 ) -> Result<(), store::StoreError> {

@@ -40,6 +40,7 @@ use axum::middleware;
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::account;
 use crate::error::AppError;
 use crate::state::AppState;
 use security::DashState;
@@ -96,6 +97,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/equipe/convidar", post(team::invite))
         .route("/equipe/{id}/papel", post(team::set_role))
         .route("/equipe/sessoes/{id}/encerrar", post(team::revoke_session))
+        .route("/equipe/convites/{id}/revogar", post(team::revoke_invite))
         .route(
             "/whatsapp",
             get(change::page::<whatsapp::WhatsappPage>).post(whatsapp::save),
@@ -159,13 +161,59 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             "/conta/senha",
             get(login::password_page).post(login::change_password),
         )
+        .route("/conta/email/reenviar", post(account::verify::resend))
+        .route("/conta/seguranca", get(account::two_factor::page))
+        .route("/conta/seguranca/ativar", post(account::two_factor::start))
+        .route(
+            "/conta/seguranca/confirmar",
+            post(account::two_factor::confirm),
+        )
+        .route(
+            "/conta/seguranca/codigos",
+            post(account::two_factor::new_codes),
+        )
+        .route(
+            "/conta/seguranca/desativar",
+            post(account::two_factor::disable),
+        )
+        .route(
+            "/conta/seguranca/exigir",
+            post(account::two_factor::require),
+        )
         .merge(owner)
+        // Inside require_login: a store that requires two-factor keeps members without it on
+        // /conta/seguranca until they turn it on.
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            account::two_factor::enforce,
+        ))
         .route_layer(middleware::from_fn(security::require_login));
     let public = Router::new()
         .route("/login", get(login::login_page).post(login::login))
         .route("/login/handoff", get(handoff::handoff))
         .route("/login/handoff/concluir", get(handoff::finish))
-        .route("/logout", get(login::logout_page).post(login::logout));
+        .route("/logout", get(login::logout_page).post(login::logout))
+        // Single-use links from e-mails and the second sign-in step (crate::account).
+        .route(
+            "/login/esqueci",
+            get(account::reset::forgot_page).post(account::reset::forgot),
+        )
+        .route(
+            "/login/redefinir",
+            get(account::reset::reset_page).post(account::reset::reset),
+        )
+        .route(
+            "/login/convite",
+            get(account::invite::page).post(account::invite::accept),
+        )
+        .route(
+            "/login/confirmar-email",
+            get(account::verify::page).post(account::verify::confirm),
+        )
+        .route(
+            "/login/2fa",
+            get(account::two_factor::login_page).post(account::two_factor::login),
+        );
     member
         .merge(public)
         .layer(DefaultBodyLimit::max(state.cfg.form_body_limit))

@@ -265,8 +265,10 @@ pub async fn guard(State(ds): State<DashState>, req: Request, next: Next) -> Res
             return forbidden("Pedido de outro site recusado.");
         }
         // The login form carries its own double-submit token (it may be posted from a tab
-        // whose session has since changed).
-        let expected = if req.uri().path() == "/login" {
+        // whose session has since changed); so do the forms of e-mailed links and the second
+        // sign-in step under /login/ (crate::account), which the same cookie's path covers.
+        let path = req.uri().path();
+        let expected = if path == "/login" || path.starts_with("/login/") {
             cookie_value(req.headers(), LOGIN_CSRF_COOKIE)
         } else {
             session.as_ref().map(|s| s.csrf_token.clone())

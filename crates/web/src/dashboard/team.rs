@@ -1,8 +1,8 @@
-//! `/equipe`: the store's people, their roles and open sessions. Owner only; every change
-//! audited. An invited person's password is generated and shown once.
+//! `/equipe`: the store's people, their roles, pending invitations and open sessions. Owner
+//! only; every change audited. People are invited by e-mail (`crate::account::invite`).
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use minijinja::{context, Value};
@@ -10,11 +10,11 @@ use serde::Deserialize;
 use store::users::Role;
 
 use super::change::{saved, Change, FormPage};
-use super::security::Me;
+use super::security::{random_token, Me};
 use super::view;
-use crate::auth::password;
 use crate::error::AppError;
 use crate::state::AppState;
+use store::accounts;
 
 /// The role a form asks for; anything but "owner" is the lesser one.
 fn role_of(code: &str) -> Role {
@@ -40,6 +40,12 @@ async fn team_render(
         .map(|u| context! { id => u.id.clone(), name => u.name.clone(), email => u.email.clone(), role => u.role.label_pt(), role_code => u.role.code(), me => u.id == me.user.id })
         .collect();
     let clock = view::clock(me);
+    let invites: Vec<Value> = accounts::pending_invites(&state.db, &me.tenant.id)
+        .await?
+        .iter()
+        .map(|i| context! { id => i.id_hash.clone(), email => i.email.clone(), name => i.name.clone(),
+            role => i.role.map(|r| r.label_pt()).unwrap_or(""), expires => clock.datetime_br(i.expires_at) })
+        .collect();
     let sess: Vec<Value> = sessions
         .iter()
         .map(|s| {
@@ -52,7 +58,7 @@ async fn team_render(
         me,
         "dashboard/team.html",
         "equipe",
-        context! { rows => rows, sessions => sess, notice => view::notice(notice), created => created, errors => errors },
+        context! { rows => rows, sessions => sess, invites => invites, notice => view::notice(notice), created => created, errors => errors },
     )?;
     Ok((status, html).into_response())
 }
@@ -81,10 +87,13 @@ pub struct InviteForm {
     role: String,
 }
 
-/// The generated password is shown once, on this response, and never stored in clear.
+/// Invites a person by e-mail (`crate::account::invite`): a single-use link valid for 7 days;
+/// no account exists until the person accepts it and chooses a password. With e-mail off the
+/// link is shown here, once, for the owner to pass on.
 pub async fn invite(
     State(state): State<AppState>,
     me: Me,
+    headers: HeaderMap,
     Form(f): Form<InviteForm>,
 ) -> Result<Response, AppError> {
     let email = store::users::normalize_email(&f.email);
@@ -93,43 +102,106 @@ pub async fn invite(
     if !(email.contains('@') && email.len() <= 200 && !email.contains(char::is_whitespace)) {
         errors.push("E-mail inválido".to_string());
     }
-    if name.is_empty() || name.chars().count() > 100 {
-        errors.push("Nome: obrigatório, até 100 caracteres".into());
+    if name.chars().count() > 100 {
+        errors.push("Nome: até 100 caracteres".into());
+    }
+    if me.user.email_verified_at.is_none() {
+        errors.push(
+            "Confirme o seu e-mail antes de convidar pessoas (use o link que enviamos; veja o aviso no topo da página)."
+                .into(),
+        );
     }
     let role = role_of(&f.role);
     if !errors.is_empty() {
         return TeamPage::refuse(&state, &me, errors).await;
     }
-    let pw = password::generate();
-    let hash = password::hash(&pw).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    if store::users::by_email(&state.db, &me.tenant.id, &email)
+        .await?
+        .is_some()
+    {
+        return TeamPage::render(
+            &state,
+            &me,
+            None,
+            vec!["já existe um usuário com esse e-mail nesta loja".into()],
+            StatusCode::CONFLICT,
+        )
+        .await;
+    }
+    let token = random_token();
+    let url = crate::account::store_url(
+        &state,
+        &headers,
+        &me.tenant.slug,
+        &format!("/login/convite?token={token}"),
+    );
+    let inviter = if me.user.name.is_empty() {
+        me.user.email.clone()
+    } else {
+        me.user.name.clone()
+    };
+    let mail = crate::account::compose(
+        "invite",
+        &email,
+        &format!("Convite para a equipe de {} — OrçaZap", me.tenant.name),
+        context! { name => name, inviter => inviter, store_name => me.tenant.name.clone(),
+        role => role.label_pt().to_lowercase(), url => url, days => accounts::INVITE_TTL_MS / 86_400_000 },
+    )?;
     let after = serde_json::json!({ "email": email, "name": name, "role": role.code() });
-    let (e2, n2) = (email.clone(), name.clone());
-    let res = Change::new("team.invite", "user")
+    let (e2, n2, uid, cipher, rid) = (
+        email.clone(),
+        name.clone(),
+        me.user.id.clone(),
+        state.cipher.clone(),
+        me.request_id.clone(),
+    );
+    Change::new("team.invite", "invite")
+        .of(store::sessions::hash_token(&token))
         .after(after)
         .save(&state, &me, move |c, t| {
             Box::pin(async move {
-                store::users::create(c, &t, &e2, &n2, &hash, role)
-                    .await
-                    .map(|_| ())
+                accounts::issue(
+                    c,
+                    &accounts::NewToken {
+                        purpose: accounts::Purpose::Invite,
+                        token: &token,
+                        tenant_id: &t,
+                        user_id: None,
+                        email: &e2,
+                        name: &n2,
+                        role: Some(role),
+                        created_by: Some(&uid),
+                        ttl_ms: accounts::INVITE_TTL_MS,
+                    },
+                )
+                .await?;
+                store::email::enqueue(c, &cipher, Some(&t), "invite", &mail, Some(&rid)).await?;
+                Ok(())
             })
         })
-        .await;
-    match res {
-        Ok(()) => {}
-        Err(AppError::Conflict(m)) => {
-            return TeamPage::render(&state, &me, None, vec![m], StatusCode::CONFLICT).await
-        }
-        Err(e) => return Err(e),
-    }
-    team_render(
-        &state,
-        &me,
-        None,
-        Some(context! { email => email, password => pw }),
-        vec![],
-        StatusCode::OK,
-    )
-    .await
+        .await?;
+    crate::account::count("invite_sent");
+    let created = context! { email => email, link => (!state.cfg.email_on).then_some(url) };
+    team_render(&state, &me, None, Some(created), vec![], StatusCode::OK).await
+}
+
+pub async fn revoke_invite(
+    State(state): State<AppState>,
+    me: Me,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    Change::new("team.invite_revoke", "invite")
+        .of(&id)
+        .save(&state, &me, move |c, t| {
+            Box::pin(async move {
+                match accounts::revoke_invite(c, &t, &id).await? {
+                    Some(_) => Ok(()),
+                    None => Err(store::StoreError::NotFound),
+                }
+            })
+        })
+        .await?;
+    saved("/equipe?ok=convite-revogado")
 }
 
 #[derive(Deserialize)]

@@ -50,6 +50,10 @@ pub fn notice(code: Option<&str>) -> Option<&'static str> {
         "reativado" => "O cliente volta a receber lembretes e avisos da loja.",
         "pedido-pago" => "Pedido marcado como pago.",
         "pedido-entregue" => "Pedido marcado como entregue.",
+        "email-reenviado" => "Enviamos um novo link de confirmação para o seu e-mail.",
+        "email-limite" => "Já enviamos vários links na última hora. Confira a caixa de spam ou tente mais tarde.",
+        "convite-revogado" => "Convite revogado: o link não vale mais.",
+        "2fa-desativada" => "Verificação em duas etapas desativada.",
         "assinatura" => "Pagamento enviado à Stripe. A assinatura aparece como ativa assim que a Stripe confirmar (em instantes).",
         _ => return None,
     })
@@ -198,7 +202,8 @@ pub fn page(me: &Me, name: &str, nav: &str, ctx: Value) -> Result<Html<String>, 
     crate::render::page(
         name,
         context! {
-            me => context! { name => me.user.name.clone(), email => me.user.email.clone(), role => me.user.role.label_pt(), is_owner => me.is_owner() },
+            me => context! { name => me.user.name.clone(), email => me.user.email.clone(), role => me.user.role.label_pt(), is_owner => me.is_owner(),
+                unverified => me.user.email_verified_at.is_none() },
             store => context! { name => me.tenant.name.clone(), slug => me.tenant.slug.clone() },
             csrf => me.session.csrf_token.clone(),
             waiting_for_person => me.waiting_for_person,

@@ -34,13 +34,22 @@ const LIST_LIMIT: i64 = 50;
 /// at a faster pace (the security test made 2,000 guesses in 1.4 s). Failures only: the
 /// operator's own requests never spend it. A 32-character random token (required in
 /// production, `orcazap` config) is what makes guessing hopeless; this caps the pace.
-/// A second factor (TOTP) for the operator is planned with the business issue.
+/// Wrong second-factor codes spend the same budget.
 const FAILURE_LIMIT: Limit = Limit::new(10, 1);
+
+/// The operator's second factor (`ORCAZAP_ADMIN_TOTP_SECRET`, required in production): after
+/// the token, a TOTP code once per [`OPERATOR_2FA_TTL_MS`], remembered by a cookie signed with
+/// the server's key and bound to the token (a new token ends it). Path `/admin`, host-only,
+/// `SameSite=Strict`.
+pub const OPERATOR_COOKIE: &str = "oz_admin_2fa";
+pub const OPERATOR_2FA_TTL_MS: i64 = 8 * 60 * 60 * 1000;
 
 #[derive(Clone)]
 pub struct AdminState {
     pub app: AppState,
     pub limiter: Arc<RateLimiter>,
+    /// The last TOTP step accepted (a code is accepted once by this process).
+    pub last_step: Arc<std::sync::Mutex<i64>>,
 }
 
 impl axum::extract::FromRef<AdminState> for AppState {
@@ -55,9 +64,11 @@ pub fn routes(state: &AppState) -> axum::Router<AppState> {
     let st = AdminState {
         app: state.clone(),
         limiter: Arc::new(RateLimiter::default()),
+        last_step: Arc::new(std::sync::Mutex::new(0)),
     };
     axum::Router::new()
         .route("/admin", get(page))
+        .route("/admin/2fa", post(second_factor))
         .route("/admin/jobs/{id}/requeue", post(requeue))
         .with_state(st)
 }
@@ -197,6 +208,164 @@ struct AuditView {
     entity: String,
 }
 
+fn operator_secret(state: &AppState) -> Option<Vec<u8>> {
+    state
+        .cfg
+        .admin_totp_secret
+        .as_ref()
+        .and_then(|s| crate::auth::totp::base32_decode(s.expose_secret()))
+        .filter(|s| !s.is_empty())
+}
+
+fn binding(token: &str) -> String {
+    hex::encode(Sha256::digest(
+        format!("orcazap-admin-2fa:{token}").as_bytes(),
+    ))
+}
+
+/// `{expires_ms}.{hex signature}` of the second factor for this token.
+fn operator_cookie(state: &AppState, token: &str, expires_ms: i64) -> String {
+    let msg = format!("{expires_ms}|{}", binding(token));
+    format!(
+        "{expires_ms}.{}",
+        hex::encode(state.cipher.sign("admin-2fa", msg.as_bytes()))
+    )
+}
+
+/// The second factor is done for this token (or not configured).
+fn second_factor_done(state: &AppState, headers: &HeaderMap, token: &str) -> bool {
+    if operator_secret(state).is_none() {
+        return true;
+    }
+    let Some(v) = crate::dashboard::security::cookie_value(headers, OPERATOR_COOKIE) else {
+        return false;
+    };
+    let Some((exp, sig)) = v.split_once('.') else {
+        return false;
+    };
+    let (Ok(exp), Ok(sig)) = (exp.parse::<i64>(), hex::decode(sig)) else {
+        return false;
+    };
+    exp > store::now_ms()
+        && state.cipher.verify(
+            "admin-2fa",
+            format!("{exp}|{}", binding(token)).as_bytes(),
+            &sig,
+        )
+}
+
+fn code_page(token: &str, status: StatusCode, error: Option<&str>) -> Response {
+    match crate::render::page(
+        "public/admin_2fa.html",
+        context! { csrf => csrf_for(token), error => error },
+    ) {
+        Ok(html) => {
+            let mut r = (status, html).into_response();
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+}
+
+async fn operator_audit(state: &AppState, action: &'static str, ip: &str) {
+    let ip = ip.to_string();
+    let res = state
+        .db
+        .tx(move |c| {
+            Box::pin(async move {
+                store::audit::record(
+                    c,
+                    &store::audit::Entry {
+                        tenant_id: None,
+                        actor_user_id: None,
+                        actor_label: "operador",
+                        action,
+                        entity: "operator",
+                        entity_id: None,
+                        before: None,
+                        after: Some(serde_json::json!({ "ip": ip })),
+                        request_id: None,
+                    },
+                )
+                .await
+            })
+        })
+        .await;
+    if let Err(e) = res {
+        tracing::error!(error = %store::error::report(&e), "operator audit entry not written");
+    }
+}
+
+/// `POST /admin/2fa`: the operator's TOTP code, after the token.
+pub async fn second_factor(
+    State(st): State<AdminState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let state = st.app.clone();
+    let token = match authorize(&st, &ip, &headers) {
+        Ok(t) => t,
+        Err(d) => return d.into_response(),
+    };
+    if !origin_ok(&headers, state.cfg.https) || !tokens_match(&f.csrf, &csrf_for(&token)) {
+        return (
+            StatusCode::FORBIDDEN,
+            "Formulário expirado ou inválido. Recarregue a página e tente de novo.",
+        )
+            .into_response();
+    }
+    let Some(secret) = operator_secret(&state) else {
+        return Redirect::to("/admin").into_response();
+    };
+    let now = store::now_ms() / 1000;
+    let accepted = crate::auth::totp::verify(&secret, &f.code, now).is_some_and(|step| {
+        let mut last = st.last_step.lock().unwrap_or_else(|p| p.into_inner());
+        if step > *last {
+            *last = step;
+            true
+        } else {
+            false
+        }
+    });
+    if !accepted {
+        metrics::counter!("orcazap_two_factor_failures_total").increment(1);
+        operator_audit(&state, "operator.2fa_failed", &ip).await;
+        if let Err(secs) = st.limiter.take(&[("admin:failures", &ip, FAILURE_LIMIT)]) {
+            return Denied::Throttled(secs).into_response();
+        }
+        tracing::warn!(ip = %ip, "operator page: wrong second-factor code");
+        return code_page(
+            &token,
+            StatusCode::UNAUTHORIZED,
+            Some("Código incorreto ou já usado."),
+        );
+    }
+    operator_audit(&state, "operator.2fa_login", &ip).await;
+    let expires = store::now_ms() + OPERATOR_2FA_TTL_MS;
+    let mut r = Redirect::to("/admin").into_response();
+    let line = format!(
+        "{OPERATOR_COOKIE}={}; Path=/admin; Max-Age={}; HttpOnly; SameSite=Strict{}",
+        operator_cookie(&state, &token, expires),
+        OPERATOR_2FA_TTL_MS / 1000,
+        if state.cfg.https { "; Secure" } else { "" }
+    );
+    if let Ok(v) = HeaderValue::from_str(&line) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
 pub async fn page(
     State(st): State<AdminState>,
     ClientIp(ip): ClientIp,
@@ -204,6 +373,9 @@ pub async fn page(
 ) -> Response {
     let state = st.app.clone();
     match authorize(&st, &ip, &headers) {
+        Ok(token) if !second_factor_done(&state, &headers, &token) => {
+            code_page(&token, StatusCode::OK, None)
+        }
         Ok(token) => match render(&state, &token).await {
             Ok(html) => {
                 let mut r = html.into_response();
@@ -311,6 +483,9 @@ pub async fn requeue(
             "Formulário expirado ou inválido. Recarregue a página e tente de novo.",
         )
             .into_response();
+    }
+    if !second_factor_done(&state, &headers, &token) {
+        return code_page(&token, StatusCode::FORBIDDEN, None);
     }
     let job_id = id.clone();
     let res = state

@@ -151,7 +151,13 @@ pub async fn submit(
             matched.push(o.clone());
         }
     }
-    let clear: Vec<String> = matched.iter().map(|m| m.2.clone()).collect();
+    // An account with two-factor keeps its failure count until its code is right (on the
+    // store's host): a known password must not reset the budget of code guesses.
+    let clear: Vec<String> = matched
+        .iter()
+        .filter(|m| m.0.totp_enabled_at.is_none())
+        .map(|m| m.2.clone())
+        .collect();
     state
         .db
         .tx(move |c| {
@@ -195,4 +201,85 @@ pub async fn submit(
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     super::append_cookie(&mut resp, &cookie);
     Ok(resp)
+}
+
+fn forgot_form(
+    ps: &PublicState,
+    status: StatusCode,
+    email: &str,
+    sent: bool,
+    error: Option<&str>,
+) -> Result<Response, AppError> {
+    let csrf = random_token();
+    let html = crate::render::page(
+        "public/forgot.html",
+        context! { csrf => csrf.clone(), email => email, sent => sent, error => error },
+    )?;
+    let mut resp = (status, html).into_response();
+    csrf_cookie(
+        &mut resp,
+        LOGIN_CSRF_COOKIE,
+        "/login",
+        &csrf,
+        ps.app.cfg.https,
+    );
+    Ok(resp)
+}
+
+/// `BASE/login/esqueci`: one reset link per store the e-mail has an account in, each for that
+/// store's host (`crate::account::reset`). The answer is the same for any e-mail, and the
+/// links are written after it.
+pub async fn forgot_page(State(ps): State<PublicState>) -> Result<Response, AppError> {
+    forgot_form(&ps, StatusCode::OK, "", false, None)
+}
+
+#[derive(Deserialize)]
+pub struct ForgotForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn forgot(
+    State(ps): State<PublicState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    request_id: Option<axum::Extension<crate::layers::RequestId>>,
+    Form(f): Form<ForgotForm>,
+) -> Result<Response, AppError> {
+    let state = &ps.app;
+    if let Some(r) = refuse_form(&headers, state.cfg.https, LOGIN_CSRF_COOKIE, &f.csrf) {
+        return Ok(r);
+    }
+    let email = f.email.trim().to_string();
+    if email.is_empty() || email.len() > 254 || !email.contains('@') {
+        return forgot_form(
+            &ps,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &email,
+            false,
+            Some("Informe um e-mail válido."),
+        );
+    }
+    crate::account::reset::charge(&ps.limiter, &ip, &format!("central:{email}"))?;
+    let mut users = Vec::new();
+    for (u, slug) in store::users::stores_for_email(&state.db, &email).await? {
+        let name = store::tenants::by_id(&state.db, &u.tenant_id)
+            .await?
+            .map(|t| t.name)
+            .unwrap_or_else(|| slug.clone());
+        users.push((u, slug, name));
+    }
+    let (st, hd) = (state.clone(), headers.clone());
+    crate::account::reset::send_in_background(
+        state,
+        users,
+        crate::account::reset::Request {
+            ip,
+            request_id: request_id.map(|r| r.0 .0.clone()),
+            base_of: Box::new(move |slug| crate::account::store_url(&st, &hd, slug, "")),
+        },
+    );
+    forgot_form(&ps, StatusCode::OK, &email, true, None)
 }

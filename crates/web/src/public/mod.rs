@@ -155,6 +155,10 @@ pub fn routes(state: &AppState) -> axum::Router<AppState> {
     axum::Router::new()
         .route("/login", get(login::page).post(login::submit))
         .route("/login/confirmar", get(handoff::confirm))
+        .route(
+            "/login/esqueci",
+            get(login::forgot_page).post(login::forgot),
+        )
         .route("/signup", get(signup::page).post(signup::submit))
         .layer(axum::extract::DefaultBodyLimit::max(
             state.cfg.form_body_limit,

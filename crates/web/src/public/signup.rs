@@ -105,6 +105,24 @@ fn validate(f: &SignupForm) -> Result<Slug, Vec<String>> {
     }
 }
 
+/// What a slug looks like to a person: hyphens dropped, and letters and digits that pass for
+/// each other folded together (`0`/`o`, `1`/`l`/`i`, `3`/`e`, `5`/`s`, `rn`/`m`, `vv`/`w`).
+pub fn slug_skeleton(slug: &str) -> String {
+    let s: String = slug
+        .to_lowercase()
+        .chars()
+        .filter(|c| *c != '-')
+        .map(|c| match c {
+            '0' => 'o',
+            '1' | 'i' => 'l',
+            '3' => 'e',
+            '5' => 's',
+            other => other,
+        })
+        .collect();
+    s.replace("rn", "m").replace("vv", "w")
+}
+
 fn capitalize(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
@@ -129,8 +147,34 @@ pub async fn submit(
         Err(errors) => return form(&ps, StatusCode::UNPROCESSABLE_ENTITY, &f, errors),
     };
     take_budget(&ps, &[("signup:ip", &ip, ADDRESS_LIMIT)])?;
+    // A slug that reads like another store's (`dern0` next to `demo`) is refused: a customer
+    // or a team member could be sent to the wrong store's login.
+    let skeleton = slug_skeleton(slug.as_str());
+    if let Some(t) = store::tenants::list(&state.db)
+        .await?
+        .into_iter()
+        .find(|t| t.slug != slug.as_str() && slug_skeleton(&t.slug) == skeleton)
+    {
+        tracing::warn!(slug = %slug.as_str(), like = %t.slug, "sign-up refused: look-alike slug");
+        return form(
+            &ps,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &f,
+            vec![format!(
+                "O endereço \"{}\" se parece demais com o de outra loja; escolha outro.",
+                slug.as_str()
+            )],
+        );
+    }
     let hash = password::hash(&f.password).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
     let rid = request_id.map(|r| r.0 .0.clone());
+    // The owner's e-mail is confirmed by a link (crate::account::verify), queued with the store.
+    let verification = crate::account::verify::Verification::new(
+        &crate::account::store_url(state, &headers, slug.as_str(), ""),
+        f.email.trim(),
+        f.name.trim(),
+    )?;
+    let cipher = state.cipher.clone();
     let (slug_s, name, email, ip2) = (
         slug.as_str().to_string(),
         f.name.trim().to_string(),
@@ -141,7 +185,7 @@ pub async fn submit(
         .db
         .tx(move |c| {
             Box::pin(async move {
-                store::signup::create_store(
+                let (t, u) = store::signup::create_store(
                     c,
                     &NewStore {
                         slug: &slug_s,
@@ -152,7 +196,11 @@ pub async fn submit(
                         request_id: rid.as_deref(),
                     },
                 )
-                .await
+                .await?;
+                verification
+                    .write(c, &cipher, &t.id, &u.id, rid.as_deref())
+                    .await?;
+                Ok((t, u))
             })
         })
         .await;
@@ -256,6 +304,27 @@ mod tests {
             email: email.into(),
             password: pw.into(),
             csrf: String::new(),
+        }
+    }
+
+    #[test]
+    fn look_alike_slugs_share_a_skeleton() {
+        for (a, b) in [
+            ("demo", "dern0"),
+            ("deposito-ze", "dep0sito-ze"),
+            ("casa-do-ze", "casadoze"),
+            ("loja1", "lojal"),
+            ("vila", "v1la"),
+            ("wave", "vvave"),
+        ] {
+            assert_eq!(slug_skeleton(a), slug_skeleton(b), "{a} ~ {b}");
+        }
+        for (a, b) in [
+            ("demo", "dema"),
+            ("casa-nova", "casa-velha"),
+            ("loja1", "loja2"),
+        ] {
+            assert_ne!(slug_skeleton(a), slug_skeleton(b), "{a} vs {b}");
         }
     }
 

@@ -1,0 +1,10 @@
+DROP INDEX recovery_codes_user;
+DROP TABLE recovery_codes;
+DROP INDEX account_tokens_user;
+DROP INDEX account_tokens_tenant;
+DROP TABLE account_tokens;
+ALTER TABLE tenants DROP COLUMN require_2fa;
+ALTER TABLE users DROP COLUMN totp_last_step;
+ALTER TABLE users DROP COLUMN totp_enabled_at;
+ALTER TABLE users DROP COLUMN totp_secret_enc;
+ALTER TABLE users DROP COLUMN email_verified_at;
