@@ -8,6 +8,7 @@ mod backoff;
 mod config;
 mod error;
 mod message;
+mod signup;
 mod templates;
 mod test_channel;
 
@@ -28,6 +29,7 @@ pub use message::{
     MAX_ROW_DESCRIPTION_CHARS, MAX_ROW_TITLE_CHARS, MAX_SECTION_TITLE_CHARS, MAX_TEXT_BODY_CHARS,
     MAX_USER_ID_CHARS,
 };
+pub use signup::{signup_codes, AccountError, PhoneNumberInfo};
 pub use templates::{
     check_template_body, fill_template, is_template_name, read_typing_json, submission_json,
     SubmittedTemplate, TemplateState, TemplateSubmission, MAX_TEMPLATE_BODY_CHARS,

@@ -98,7 +98,11 @@ pub(super) async fn submit(
     body: Bytes,
 ) -> Response {
     let authorization = header(&headers, "authorization");
-    if let Err(r) = check_caller(&waba_id, authorization.as_deref(), inner.token.as_deref()) {
+    if let Err(r) = check_caller(
+        &waba_id,
+        authorization.as_deref(),
+        inner.expected_token(authorization.as_deref()),
+    ) {
         return refused(r);
     }
     let checked = serde_json::from_slice::<Value>(&body)
@@ -147,7 +151,11 @@ pub(super) async fn list(
     headers: HeaderMap,
 ) -> Response {
     let authorization = header(&headers, "authorization");
-    if let Err(r) = check_caller(&waba_id, authorization.as_deref(), inner.token.as_deref()) {
+    if let Err(r) = check_caller(
+        &waba_id,
+        authorization.as_deref(),
+        inner.expected_token(authorization.as_deref()),
+    ) {
         return refused(r);
     }
     let data: Vec<Value> = lock(&inner.templates)
