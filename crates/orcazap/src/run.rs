@@ -338,6 +338,14 @@ pub async fn start(
             demo_phone_number_id: store::seed::DEMO_PHONE_NUMBER_ID.to_string(),
             self_url: self_url.clone(),
             billing: cfg.billing.as_ref().map(|b| b.web()),
+            graph: Some(graph_client(&cfg)?),
+            embedded_signup: cfg.meta_signup.as_ref().map(|(app_id, config_id)| {
+                web::dashboard::whatsapp_signup::EmbeddedSignup {
+                    app_id: app_id.clone(),
+                    config_id: config_id.clone(),
+                    sdk_version: cfg.whatsapp_api_version.clone(),
+                }
+            }),
         };
         let state = web::AppState::new(db.clone(), web_cfg, cipher, wake.clone(), metrics)?;
         state_out = Some(state.clone());

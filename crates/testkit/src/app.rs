@@ -138,6 +138,15 @@ impl TestApp {
             demo_phone_number_id: "100000000000001".into(),
             self_url: format!("http://{addr}"),
             billing: None,
+            // The dashboard's Graph calls (Embedded Signup, connection health) reach the mock.
+            graph: Some(
+                whatsapp::graph::GraphClient::new(whatsapp::graph::GraphConfig {
+                    base_url: graph_mock.url.clone(),
+                    ..Default::default()
+                })
+                .unwrap(),
+            ),
+            embedded_signup: None,
         };
         configure(&mut cfg);
         let state = AppState::new(db.clone(), cfg, cipher.clone(), wake.clone(), None).unwrap();
