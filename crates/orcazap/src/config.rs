@@ -38,6 +38,9 @@ pub struct Config {
     pub whatsapp_api_version: String,
     pub whatsapp_app_secret: Option<SecretString>,
     pub whatsapp_verify_token: Option<SecretString>,
+    /// WhatsApp Embedded Signup: `ORCAZAP_META_APP_ID` and `ORCAZAP_META_CONFIG_ID` (both or
+    /// neither; they need `ORCAZAP_WHATSAPP_APP_SECRET`).
+    pub meta_signup: Option<(String, String)>,
     pub log_format: LogFormat,
     pub metrics_token: Option<SecretString>,
     pub admin_token: Option<SecretString>,
@@ -197,6 +200,20 @@ impl Config {
         {
             bail!("ORCAZAP_ENV=production com banco sqlite://: use PostgreSQL, ou defina ORCAZAP_ALLOW_SQLITE_IN_PRODUCTION=true para uma instalação em uma só máquina");
         }
+        let meta_signup = match (v.set("ORCAZAP_META_APP_ID"), v.set("ORCAZAP_META_CONFIG_ID")) {
+            (None, None) => None,
+            (Some(app), Some(config)) => {
+                let digits = |s: &str| !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_digit());
+                if !digits(&app) || !digits(&config) {
+                    bail!("ORCAZAP_META_APP_ID e ORCAZAP_META_CONFIG_ID são números (o ID do app e o ID da configuração do Login do Facebook para Empresas)");
+                }
+                if app_secret.is_none() {
+                    bail!("ORCAZAP_META_APP_ID exige ORCAZAP_WHATSAPP_APP_SECRET (a chave secreta do mesmo app, usada para trocar o código do Facebook pelo token)");
+                }
+                Some((app, config))
+            }
+            _ => bail!("Embedded Signup: defina ORCAZAP_META_APP_ID e ORCAZAP_META_CONFIG_ID juntas (ou nenhuma, para só o formulário manual)"),
+        };
         let admin_token = v.set("ORCAZAP_ADMIN_TOKEN");
         let admin_totp_secret = v.set("ORCAZAP_ADMIN_TOTP_SECRET");
         if let Some(s) = &admin_totp_secret {
@@ -312,6 +329,7 @@ impl Config {
             whatsapp_api_version: api_version,
             whatsapp_app_secret: app_secret,
             whatsapp_verify_token: verify_token,
+            meta_signup,
             log_format,
             metrics_token: v.set("ORCAZAP_METRICS_TOKEN").map(SecretString::from),
             admin_token: admin_token.map(SecretString::from),
@@ -847,6 +865,53 @@ mod tests {
             .warnings
             .iter()
             .any(|w| w.contains("ORCAZAP_LLM_PRICE_INPUT_PER_1K")));
+    }
+
+    /// Embedded Signup: both ids or neither, digits, and the app secret of the same app.
+    #[test]
+    fn embedded_signup_settings_come_together() {
+        let k = "k".repeat(40);
+        let base = [
+            ("ORCAZAP_SECRET_KEY", k.as_str()),
+            ("ORCAZAP_WHATSAPP_APP_SECRET", "s"),
+        ];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut pairs = base.to_vec();
+            pairs.extend_from_slice(extra);
+            Config::from_map(&map(&pairs))
+        };
+        assert_eq!(with(&[]).unwrap().meta_signup, None);
+        assert_eq!(
+            with(&[
+                ("ORCAZAP_META_APP_ID", "123"),
+                ("ORCAZAP_META_CONFIG_ID", "456")
+            ])
+            .unwrap()
+            .meta_signup,
+            Some(("123".to_string(), "456".to_string()))
+        );
+        let one = with(&[("ORCAZAP_META_APP_ID", "123")])
+            .unwrap_err()
+            .to_string();
+        assert!(one.contains("ORCAZAP_META_CONFIG_ID"), "{one}");
+        let bad = with(&[
+            ("ORCAZAP_META_APP_ID", "abc"),
+            ("ORCAZAP_META_CONFIG_ID", "456"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(bad.contains("são números"), "{bad}");
+        let no_secret = Config::from_map(&map(&[
+            ("ORCAZAP_SECRET_KEY", &k),
+            ("ORCAZAP_META_APP_ID", "123"),
+            ("ORCAZAP_META_CONFIG_ID", "456"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            no_secret.contains("ORCAZAP_WHATSAPP_APP_SECRET"),
+            "{no_secret}"
+        );
     }
 
     /// Setting every variable to the table's default changes nothing: the defaults are values

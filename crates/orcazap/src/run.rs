@@ -380,6 +380,14 @@ pub async fn start(
             llm_budget_cents: cfg.llm.as_ref().map(|l| l.limits.monthly_budget_cents),
             email_on: cfg.smtp_url.is_some(),
             admin_totp_secret: cfg.admin_totp_secret.clone(),
+            graph: Some(graph_client(&cfg)?),
+            embedded_signup: cfg.meta_signup.as_ref().map(|(app_id, config_id)| {
+                web::dashboard::whatsapp_signup::EmbeddedSignup {
+                    app_id: app_id.clone(),
+                    config_id: config_id.clone(),
+                    sdk_version: cfg.whatsapp_api_version.clone(),
+                }
+            }),
         };
         let state = web::AppState::new(db.clone(), web_cfg, cipher, wake.clone(), metrics)?;
         state_out = Some(state.clone());

@@ -52,3 +52,20 @@ pub async fn purge_older_than(db: &Db, retention_ms: i64) -> Result<u64, StoreEr
         .await?;
     Ok(res.rows_affected())
 }
+
+/// When the last webhook delivery for this channel arrived (any outcome: a message, a
+/// receipt, a duplicate), within the raw-payload retention; None when none is kept.
+pub async fn last_for_channel(
+    db: &Db,
+    tenant_id: &str,
+    channel_id: &str,
+) -> Result<Option<i64>, StoreError> {
+    let row = sqlx::query(
+        "SELECT MAX(received_at) FROM webhook_events WHERE channel_id = $1 AND tenant_id = $2",
+    )
+    .bind(channel_id)
+    .bind(tenant_id)
+    .fetch_one(db.read())
+    .await?;
+    Ok(row.try_get::<Option<i64>, _>(0)?)
+}

@@ -147,6 +147,15 @@ impl TestApp {
             llm_budget_cents: None,
             email_on: true,
             admin_totp_secret: None,
+            // The dashboard's Graph calls (Embedded Signup, connection health) reach the mock.
+            graph: Some(
+                whatsapp::graph::GraphClient::new(whatsapp::graph::GraphConfig {
+                    base_url: graph_mock.url.clone(),
+                    ..Default::default()
+                })
+                .unwrap(),
+            ),
+            embedded_signup: None,
         };
         configure(&mut cfg);
         let state = AppState::new(db.clone(), cfg, cipher.clone(), wake.clone(), None).unwrap();

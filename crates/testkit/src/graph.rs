@@ -110,6 +110,12 @@ impl MockGraph {
         }
     }
 
+    /// The mock itself, for what this wrapper does not repeat (Embedded Signup's accounts,
+    /// grants, numbers and scripted failures: `whatsapp::mock::signup`).
+    pub fn meta(&self) -> &whatsapp::mock::MockGraph {
+        &self.mock
+    }
+
     /// The next valid requests get these answers, in order (e.g. a fixture error body).
     pub fn script(&self, status: u16, body: serde_json::Value) {
         self.mock.script(status, body.to_string());

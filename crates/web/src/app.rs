@@ -258,6 +258,11 @@ pub const STATIC: &[(&str, &str, &str)] = &[
         include_str!("../static/dashboard.js"),
     ),
     (
+        "whatsapp_signup.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/whatsapp_signup.js"),
+    ),
+    (
         "quote.js",
         "text/javascript; charset=utf-8",
         include_str!("../static/quote.js"),

@@ -108,11 +108,12 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
         HeaderName::from_static("permissions-policy"),
         "camera=(), microphone=(), geolocation=()",
     );
-    set(
-        h,
-        HeaderName::from_static("cross-origin-opener-policy"),
-        "same-origin",
-    );
+    // Only `/whatsapp` with Embedded Signup sets its own (`same-origin-allow-popups`: Meta's
+    // popup answers the page through `postMessage`).
+    let coop = HeaderName::from_static("cross-origin-opener-policy");
+    if !h.contains_key(&coop) {
+        set(h, coop, "same-origin");
+    }
     if state.cfg.https {
         set(
             h,

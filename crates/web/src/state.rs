@@ -48,6 +48,13 @@ pub struct WebConfig {
     /// E-mail is sent (`ORCAZAP_SMTP_URL` set). Off, e-mails still queue (the worker logs
     /// them in development) and the team page shows an invitation's link to the owner once.
     pub email_on: bool,
+    /// Meta's Graph API as the dashboard calls it: Embedded Signup and the WhatsApp page's
+    /// connection health. None: no call is made (the health block says "não verificado").
+    pub graph: Option<whatsapp::graph::GraphClient>,
+    /// Embedded Signup (`ORCAZAP_META_APP_ID`, `ORCAZAP_META_CONFIG_ID`, with
+    /// `ORCAZAP_WHATSAPP_APP_SECRET`); None: the button is not shown, the manual form is the
+    /// only way (docs/whatsapp.md).
+    pub embedded_signup: Option<crate::dashboard::whatsapp_signup::EmbeddedSignup>,
 }
 
 impl std::fmt::Debug for WebConfig {
@@ -57,6 +64,7 @@ impl std::fmt::Debug for WebConfig {
             .field("https", &self.https)
             .field("demo", &self.demo)
             .field("billing", &self.billing.is_some())
+            .field("embedded_signup", &self.embedded_signup)
             .finish_non_exhaustive()
     }
 }

@@ -100,6 +100,16 @@ pub const VARIABLES: &[Variable] = &[
         "webhook subscription token (required in production)",
     ),
     var(
+        "ORCAZAP_META_APP_ID",
+        Unset("none (no Embedded Signup button)"),
+        "Meta app id for WhatsApp Embedded Signup; with `ORCAZAP_META_CONFIG_ID` and `ORCAZAP_WHATSAPP_APP_SECRET` the WhatsApp page shows \"Conectar com o Facebook\"",
+    ),
+    var(
+        "ORCAZAP_META_CONFIG_ID",
+        Unset("none (no Embedded Signup button)"),
+        "the Facebook Login for Business configuration id of Embedded Signup (docs/whatsapp.md)",
+    ),
+    var(
         "ORCAZAP_LOG_FORMAT",
         PerEnv {
             development: "pretty",

@@ -31,6 +31,7 @@ pub mod test_chat;
 mod user_agent;
 pub mod view;
 pub mod whatsapp;
+pub mod whatsapp_signup;
 mod window;
 
 use std::sync::Arc;
@@ -103,6 +104,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             get(change::page::<whatsapp::WhatsappPage>).post(whatsapp::save),
         )
         .route("/whatsapp/teste", post(whatsapp::test_send))
+        .route("/whatsapp/conectar", post(whatsapp_signup::connect))
         .route(
             "/respostas",
             get(change::page::<quick_replies::QuickRepliesPage>).post(quick_replies::add),

@@ -35,6 +35,7 @@ pub fn notice(code: Option<&str>) -> Option<&'static str> {
         "orcamento" => "Orçamento montado e enviado ao cliente.",
         "montado" => "Orçamento montado. Ele precisa de aprovação antes de ir ao cliente: veja os motivos abaixo.",
         "salvo" => "Alterações salvas.",
+        "conectado" => "WhatsApp conectado pelo Facebook: o número está registrado e as mensagens dos clientes já chegam ao OrçaZap.",
         "importado" => "Catálogo importado.",
         "lista-tipica" => "Lista típica adicionada. Os preços são exemplos: revise cada um antes de atender clientes.",
         "senha" => "Senha alterada. As outras sessões foram encerradas.",

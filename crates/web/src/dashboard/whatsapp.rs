@@ -28,19 +28,28 @@ impl FormPage for WhatsappPage {
             .await?
             .into_iter()
             .next();
+        let health = match &ch {
+            Some(c) => Some(super::whatsapp_signup::health(state, me, c).await?),
+            None => None,
+        };
+        let signup = super::whatsapp_signup::button(state);
         let html = view::page(
             me,
             "dashboard/whatsapp.html",
             "whatsapp",
             context! {
                 notice => view::notice(notice), errors => errors,
+                health => health, signup => signup,
                 ch => ch.map(|c| context! { phone_number_id => c.phone_number_id, waba_id => c.waba_id, display => c.display_number,
                     has_token => c.access_token_enc.is_some(), last_error => c.last_error_code,
                     problem => c.last_error_code.and_then(account_problem).map(|(what, todo)| context! { what => what, todo => todo }),
                 }),
             },
         )?;
-        Ok((status, html).into_response())
+        Ok(super::whatsapp_signup::with_headers(
+            state,
+            (status, html).into_response(),
+        ))
     }
 }
 
@@ -138,23 +147,65 @@ pub async fn save(
     if !errors.is_empty() {
         return WhatsappPage::refuse(&state, &me, errors).await;
     }
+    let enc = (!token.is_empty()).then(|| state.cipher.encrypt(&token));
+    let write = ChannelWrite {
+        action: "whatsapp.update",
+        phone_number_id: pnid,
+        waba_id: waba,
+        display,
+        token_enc: enc,
+        extra: serde_json::Value::Null,
+    };
+    write_channel(&state, &me, write, "/whatsapp?ok=salvo").await
+}
+
+/// What a connection writes: the manual form and Embedded Signup store a channel the same way.
+pub(super) struct ChannelWrite {
+    pub action: &'static str,
+    pub phone_number_id: String,
+    pub waba_id: String,
+    pub display: String,
+    /// The new token, already encrypted; None keeps the stored one.
+    pub token_enc: Option<String>,
+    /// Added to the audit entry's `after` (e.g. Meta's verified name).
+    pub extra: serde_json::Value,
+}
+
+/// Creates the store's channel or updates the one it has, in one audited transaction; the
+/// audit log records that the token changed, never the token. Saving is also the owner's
+/// "fixed it": a number flagged by an account-level error sends again, and the messages that
+/// waited go out now (a new refusal flags it again).
+pub(super) async fn write_channel(
+    state: &AppState,
+    me: &Me,
+    w: ChannelWrite,
+    done: &str,
+) -> Result<Response, AppError> {
     let existing = store::channels::for_tenant(&state.db, &me.tenant.id)
         .await?
         .into_iter()
         .next();
-    let enc = (!token.is_empty()).then(|| state.cipher.encrypt(&token));
     let version = state.cipher.current_key_id().as_i64();
     let before = existing.as_ref().map(|c| serde_json::json!({ "phone_number_id": c.phone_number_id, "waba_id": c.waba_id, "display": c.display_number }));
-    // The audit log records that the token changed, never the token.
-    let after = serde_json::json!({ "phone_number_id": pnid, "waba_id": waba, "display": display, "token_changed": enc.is_some() });
-    let mut change = Change::new("whatsapp.update", "channel")
-        .before(before)
-        .after(after);
+    let mut after = serde_json::json!({ "phone_number_id": w.phone_number_id, "waba_id": w.waba_id, "display": w.display, "token_changed": w.token_enc.is_some() });
+    if let serde_json::Value::Object(extra) = &w.extra {
+        for (k, v) in extra {
+            after[k] = v.clone();
+        }
+    }
+    let mut change = Change::new(w.action, "channel").before(before).after(after);
     if let Some(c) = &existing {
         change = change.of(&c.id);
     }
+    let ChannelWrite {
+        phone_number_id: pnid,
+        waba_id: waba,
+        display,
+        token_enc: enc,
+        ..
+    } = w;
     change
-        .save_then::<WhatsappPage, _>(&state, &me, "/whatsapp?ok=salvo", move |c, t| {
+        .save_then::<WhatsappPage, _>(state, me, done, move |c, t| {
             Box::pin(async move {
                 match existing {
                     Some(ch) => {
@@ -162,8 +213,6 @@ pub async fn save(
                         if let Some(enc) = enc {
                             store::channels::set_token(c, &t, &ch.id, &enc, version).await?;
                         }
-                        // Saving is the owner's "fixed it": sending resumes, and the messages
-                        // that waited go out now (a new refusal flags the number again).
                         if ch.last_error_code.is_some() {
                             store::channels::clear_error(c, &t, &ch.id).await?;
                             store::jobs::wake(c, &t, worker::SEND_JOB).await?;

@@ -10,6 +10,7 @@ mod error;
 mod inbound_media;
 mod message;
 mod orders;
+mod signup;
 mod templates;
 mod test_channel;
 
@@ -35,6 +36,7 @@ pub use orders::{
     OrderDetails, OrderItem, OrderStatusUpdate, MAX_ORDER_ITEM_NAME_CHARS, MAX_REFERENCE_ID_CHARS,
     ORDER_STATUSES, PIX_KEY_TYPES,
 };
+pub use signup::{signup_codes, AccountError, PhoneNumberInfo};
 pub use templates::{
     check_template_body, fill_template, is_template_name, read_typing_json, submission_json,
     SubmittedTemplate, TemplateState, TemplateSubmission, MAX_TEMPLATE_BODY_CHARS,

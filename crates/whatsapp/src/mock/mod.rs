@@ -8,6 +8,7 @@
 //! recorded, refused or not, so a test can say exactly what reached "Meta".
 
 pub mod rules;
+pub mod signup;
 pub mod templates;
 
 use std::collections::VecDeque;
@@ -25,6 +26,7 @@ use axum::Router;
 use serde_json::{json, Value};
 
 pub use rules::check_message;
+pub use signup::{AccountCall, AccountStep, MockNumber, Registration};
 pub use templates::{check_read_mark, ListPage, MockTemplate, ReadMark};
 
 /// Why Meta would refuse a request: an HTTP status and a Graph error code with its title.
@@ -317,6 +319,7 @@ struct Inner {
     /// serves whatever `limit` asks (Meta caps pages too).
     template_pages: Mutex<Vec<templates::ListPage>>,
     template_page_max: AtomicU64,
+    accounts: signup::Accounts,
     script: Mutex<VecDeque<ScriptedAnswer>>,
     counter: AtomicU64,
     token: Option<String>,
@@ -375,6 +378,7 @@ impl MockGraphBuilder {
             read_marks: Mutex::default(),
             template_pages: Mutex::default(),
             template_page_max: AtomicU64::new(templates::DEFAULT_PAGE_MAX),
+            accounts: signup::Accounts::default(),
             script: Mutex::default(),
             counter: AtomicU64::new(0),
             token: self.token,
@@ -395,6 +399,7 @@ impl MockGraphBuilder {
                 "/{version}/{waba_id}/message_templates",
                 get(templates::list).post(templates::submit),
             )
+            .merge(signup::routes())
             .with_state(inner.clone());
         tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
@@ -515,7 +520,7 @@ async fn messages(
     let checked = check_request(
         &phone_number_id,
         authorization.as_deref(),
-        inner.token.as_deref(),
+        inner.expected_token(authorization.as_deref()),
         &body,
     );
     // A document must name media uploaded to this number (Meta answers 400 otherwise).
@@ -590,8 +595,12 @@ fn read_mark(
 ) -> Option<Response> {
     let msg: Value = serde_json::from_slice(body).ok()?;
     msg.get("status")?;
-    let checked = check_caller(phone_number_id, authorization, inner.token.as_deref())
-        .and_then(|()| templates::check_read_mark(&msg));
+    let checked = check_caller(
+        phone_number_id,
+        authorization,
+        inner.expected_token(authorization),
+    )
+    .and_then(|()| templates::check_read_mark(&msg));
     let (status, answer) = match &checked {
         Ok(_) => (200, json!({ "success": true })),
         Err(r) => (r.http_status, r.to_json()),
@@ -718,7 +727,7 @@ async fn media(
     let checked = check_upload(
         &phone_number_id,
         authorization.as_deref(),
-        inner.token.as_deref(),
+        inner.expected_token(authorization.as_deref()),
         header(&headers, "content-type").as_deref(),
         &body,
     );

@@ -145,7 +145,11 @@ pub(super) async fn submit(
     body: Bytes,
 ) -> Response {
     let authorization = header(&headers, "authorization");
-    if let Err(r) = check_caller(&waba_id, authorization.as_deref(), inner.token.as_deref()) {
+    if let Err(r) = check_caller(
+        &waba_id,
+        authorization.as_deref(),
+        inner.expected_token(authorization.as_deref()),
+    ) {
         return refused(r);
     }
     let checked = serde_json::from_slice::<Value>(&body)
@@ -207,7 +211,11 @@ pub(super) async fn list(
     headers: HeaderMap,
 ) -> Response {
     let authorization = header(&headers, "authorization");
-    if let Err(r) = check_caller(&waba_id, authorization.as_deref(), inner.token.as_deref()) {
+    if let Err(r) = check_caller(
+        &waba_id,
+        authorization.as_deref(),
+        inner.expected_token(authorization.as_deref()),
+    ) {
         return refused(r);
     }
     let start = match query.get("after") {
