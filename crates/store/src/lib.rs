@@ -12,8 +12,8 @@
 //! partial-index predicates must appear literally to be used, and migration 0003's function
 //! writes the same words.
 
-pub mod assistant_budget;
 pub mod accounts;
+pub mod assistant_budget;
 pub mod audit;
 pub mod backup;
 pub mod billing;
