@@ -393,7 +393,7 @@ impl MockGraphBuilder {
                     rules::DOCUMENT_BYTES_MAX + 64 * 1024,
                 )),
             )
-            .route("/{version}/{media_id}", get(media_info))
+            .route("/{version}/{object_id}", get(graph_object))
             .route(DOWNLOAD_PATH, get(media_download))
             .route(
                 "/{version}/{waba_id}/message_templates",
@@ -646,6 +646,22 @@ fn check_token(authorization: Option<&str>, expected: Option<&str>) -> Result<()
 
 /// `GET /{version}/{media-id}` ("Retrieve media URL"): `{messaging_product, url, mime_type,
 /// sha256, file_size, id}`, the URL pointing at this server's download path.
+/// `GET /{version}/{id}`: Graph reads any object by its id. A media id the mock holds is a
+/// media look-up; a read with `fields` (Embedded Signup, the connection health) is a phone
+/// number's; anything else is answered as an unknown media id, as Meta would.
+async fn graph_object(
+    state: State<Arc<Inner>>,
+    path: Path<(String, String)>,
+    query: axum::extract::Query<std::collections::HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let media = lock(&state.inbound_media).iter().any(|m| m.id == path.1);
+    if !media && query.contains_key("fields") {
+        return signup::phone_number(state, path, query, headers).await;
+    }
+    media_info(state, path, headers).await
+}
+
 async fn media_info(
     State(inner): State<Arc<Inner>>,
     Path((_version, media_id)): Path<(String, String)>,

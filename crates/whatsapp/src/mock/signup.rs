@@ -168,7 +168,6 @@ pub(super) fn routes() -> Router<Arc<Inner>> {
         .route("/{version}/oauth/access_token", get(exchange))
         .route("/{version}/{waba_id}/subscribed_apps", post(subscribe))
         .route("/{version}/{phone_number_id}/register", post(register))
-        .route("/{version}/{phone_number_id}", get(phone_number))
 }
 
 fn answer(status: u16, body: String) -> Response {
@@ -395,7 +394,7 @@ async fn register(
     )
 }
 
-async fn phone_number(
+pub(super) async fn phone_number(
     State(inner): State<Arc<Inner>>,
     Path((_version, phone_number_id)): Path<(String, String)>,
     Query(q): Query<HashMap<String, String>>,
