@@ -48,14 +48,9 @@ pub struct ViaCep {
 
 impl ViaCep {
     pub fn new(base: &str, timeout: Duration) -> Result<ViaCep, CepError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(timeout)
-            .timeout(timeout)
-            .build()
-            .map_err(|e| CepError::Unavailable(e.to_string()))?;
         Ok(ViaCep {
             base: base.trim_end_matches('/').to_string(),
-            http,
+            http: client(timeout)?,
         })
     }
 }
@@ -71,13 +66,7 @@ pub fn parse_viacep(body: &str) -> Result<Option<CepInfo>, CepError> {
     if !v.is_object() {
         return Err(CepError::Invalid("não é um objeto JSON".into()));
     }
-    let field = |name: &str| {
-        v[name]
-            .as_str()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
+    let field = |name: &str| text_field(&v, name);
     Ok(Some(CepInfo {
         street: field("logradouro"),
         bairro: field("bairro"),
@@ -89,26 +78,12 @@ pub fn parse_viacep(body: &str) -> Result<Option<CepInfo>, CepError> {
 impl CepProvider for ViaCep {
     fn lookup<'a>(&'a self, cep: &'a str) -> CepFuture<'a> {
         Box::pin(async move {
-            let url = format!("{}/ws/{cep}/json/", self.base);
-            let r = self
-                .http
-                .get(&url)
-                .send()
-                .await
-                .map_err(|e| CepError::Unavailable(e.without_url().to_string()))?;
-            let status = r.status();
             // ViaCEP answers 400 for a malformed CEP: unknown, not an outage.
-            if status == reqwest::StatusCode::BAD_REQUEST {
-                return Ok(None);
+            let url = format!("{}/ws/{cep}/json/", self.base);
+            match fetch(&self.http, &url, &[reqwest::StatusCode::BAD_REQUEST]).await? {
+                Some(body) => parse_viacep(&body),
+                None => Ok(None),
             }
-            if !status.is_success() {
-                return Err(CepError::Unavailable(format!("HTTP {status}")));
-            }
-            let body = r
-                .text()
-                .await
-                .map_err(|e| CepError::Unavailable(e.without_url().to_string()))?;
-            parse_viacep(&body)
         })
     }
 }
@@ -123,14 +98,9 @@ pub struct BrasilApi {
 
 impl BrasilApi {
     pub fn new(base: &str, timeout: Duration) -> Result<BrasilApi, CepError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(timeout)
-            .timeout(timeout)
-            .build()
-            .map_err(|e| CepError::Unavailable(e.to_string()))?;
         Ok(BrasilApi {
             base: base.trim_end_matches('/').to_string(),
-            http,
+            http: client(timeout)?,
         })
     }
 }
@@ -142,13 +112,7 @@ pub fn parse_brasilapi(body: &str) -> Result<Option<CepInfo>, CepError> {
     if !v.is_object() || v.get("cep").is_none() {
         return Err(CepError::Invalid("sem o campo cep".into()));
     }
-    let field = |name: &str| {
-        v[name]
-            .as_str()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
+    let field = |name: &str| text_field(&v, name);
     Ok(Some(CepInfo {
         street: field("street"),
         bairro: field("neighborhood"),
@@ -161,28 +125,60 @@ impl CepProvider for BrasilApi {
     fn lookup<'a>(&'a self, cep: &'a str) -> CepFuture<'a> {
         Box::pin(async move {
             let url = format!("{}/api/cep/v1/{cep}", self.base);
-            let r = self
-                .http
-                .get(&url)
-                .send()
-                .await
-                .map_err(|e| CepError::Unavailable(e.without_url().to_string()))?;
-            let status = r.status();
-            if status == reqwest::StatusCode::NOT_FOUND
-                || status == reqwest::StatusCode::BAD_REQUEST
-            {
-                return Ok(None);
+            let unknown = [
+                reqwest::StatusCode::NOT_FOUND,
+                reqwest::StatusCode::BAD_REQUEST,
+            ];
+            match fetch(&self.http, &url, &unknown).await? {
+                Some(body) => parse_brasilapi(&body),
+                None => Ok(None),
             }
-            if !status.is_success() {
-                return Err(CepError::Unavailable(format!("HTTP {status}")));
-            }
-            let body = r
-                .text()
-                .await
-                .map_err(|e| CepError::Unavailable(e.without_url().to_string()))?;
-            parse_brasilapi(&body)
         })
     }
+}
+
+/// The HTTP client of a CEP service: the whole look-up, connection included, ends within
+/// `timeout`.
+fn client(timeout: Duration) -> Result<reqwest::Client, CepError> {
+    reqwest::Client::builder()
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .build()
+        .map_err(|e| CepError::Unavailable(e.to_string()))
+}
+
+/// GETs `url`: the body of a success, `None` for a status that means "unknown CEP", and
+/// any other status or a network failure as the service being unavailable.
+async fn fetch(
+    http: &reqwest::Client,
+    url: &str,
+    unknown: &[reqwest::StatusCode],
+) -> Result<Option<String>, CepError> {
+    let r = http
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| CepError::Unavailable(e.without_url().to_string()))?;
+    let status = r.status();
+    if unknown.contains(&status) {
+        return Ok(None);
+    }
+    if !status.is_success() {
+        return Err(CepError::Unavailable(format!("HTTP {status}")));
+    }
+    r.text()
+        .await
+        .map(Some)
+        .map_err(|e| CepError::Unavailable(e.without_url().to_string()))
+}
+
+/// A text field of a service's JSON answer, trimmed; `None` when missing or blank.
+fn text_field(v: &serde_json::Value, name: &str) -> Option<String> {
+    v[name]
+        .as_str()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 /// ViaCEP's public address: with the BrasilAPI provider and the base left at it, BrasilAPI's

@@ -33,19 +33,17 @@ pub async fn page(
     ctx: Ctx,
     Query(q): Query<TokenQuery>,
 ) -> Result<Response, AppError> {
-    if !token_shape_ok(&q.token) {
-        return dead_link(&ctx, again());
-    }
-    match accounts::peek(&state.db, Purpose::Invite, &ctx.tenant.id, &q.token).await? {
-        None => dead_link(&ctx, again()),
-        Some(t) => anon_page(
-            &ctx,
-            "account/invite.html",
-            StatusCode::OK,
-            context! { token => q.token.clone(), email => t.email, name => t.name,
-            role => t.role.unwrap_or(store::users::Role::Attendant).label_pt(), error => None::<String> },
-        ),
-    }
+    let t = match super::live_link(&state, &ctx, Purpose::Invite, &q.token, again()).await? {
+        Ok(t) => t,
+        Err(dead) => return Ok(dead),
+    };
+    anon_page(
+        &ctx,
+        "account/invite.html",
+        StatusCode::OK,
+        context! { token => q.token.clone(), email => t.email, name => t.name,
+        role => t.role.unwrap_or(store::users::Role::Attendant).label_pt(), error => None::<String> },
+    )
 }
 
 #[derive(Deserialize, Default)]

@@ -81,6 +81,25 @@ pub(crate) fn dead_link(ctx: &Ctx, again: (&str, &str)) -> Result<Response, AppE
     )
 }
 
+/// The page a link opens: the link's token when it is well formed, live and for this store,
+/// or the one "link inválido" answer (with `again` as the way on) — shared by the reset,
+/// invitation and e-mail confirmation pages.
+pub(crate) async fn live_link(
+    state: &AppState,
+    ctx: &Ctx,
+    purpose: store::accounts::Purpose,
+    token: &str,
+    again: (&str, &str),
+) -> Result<Result<store::accounts::AccountToken, Response>, AppError> {
+    if !token_shape_ok(token) {
+        return dead_link(ctx, again).map(Err);
+    }
+    match store::accounts::peek(&state.db, purpose, &ctx.tenant.id, token).await? {
+        Some(t) => Ok(Ok(t)),
+        None => dead_link(ctx, again).map(Err),
+    }
+}
+
 /// A link token as it may appear in a URL: 64 hex digits (`random_token`).
 pub(crate) fn token_shape_ok(t: &str) -> bool {
     t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit())

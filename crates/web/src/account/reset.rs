@@ -223,18 +223,16 @@ pub async fn reset_page(
     ctx: Ctx,
     Query(q): Query<TokenQuery>,
 ) -> Result<Response, AppError> {
-    if !token_shape_ok(&q.token) {
-        return dead_link(&ctx, again());
-    }
-    match accounts::peek(&state.db, Purpose::PasswordReset, &ctx.tenant.id, &q.token).await? {
-        None => dead_link(&ctx, again()),
-        Some(t) => anon_page(
-            &ctx,
-            "account/reset.html",
-            StatusCode::OK,
-            context! { token => q.token, email => t.email, error => None::<String> },
-        ),
-    }
+    let t = match super::live_link(&state, &ctx, Purpose::PasswordReset, &q.token, again()).await? {
+        Ok(t) => t,
+        Err(dead) => return Ok(dead),
+    };
+    anon_page(
+        &ctx,
+        "account/reset.html",
+        StatusCode::OK,
+        context! { token => q.token, email => t.email, error => None::<String> },
+    )
 }
 
 #[derive(Deserialize, Default)]

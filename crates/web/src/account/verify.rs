@@ -93,18 +93,16 @@ pub async fn page(
     ctx: Ctx,
     Query(q): Query<TokenQuery>,
 ) -> Result<Response, AppError> {
-    if !token_shape_ok(&q.token) {
-        return dead_link(&ctx, again());
-    }
-    match accounts::peek(&state.db, Purpose::VerifyEmail, &ctx.tenant.id, &q.token).await? {
-        None => dead_link(&ctx, again()),
-        Some(t) => anon_page(
-            &ctx,
-            "account/verify.html",
-            StatusCode::OK,
-            context! { token => q.token.clone(), email => t.email },
-        ),
-    }
+    let t = match super::live_link(&state, &ctx, Purpose::VerifyEmail, &q.token, again()).await? {
+        Ok(t) => t,
+        Err(dead) => return Ok(dead),
+    };
+    anon_page(
+        &ctx,
+        "account/verify.html",
+        StatusCode::OK,
+        context! { token => q.token.clone(), email => t.email },
+    )
 }
 
 #[derive(Deserialize, Default)]
