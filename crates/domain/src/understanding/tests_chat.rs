@@ -581,6 +581,7 @@ fn la_the_adverb_is_no_paint_roller() {
     assert_items(&[
         ("10 sacos de cimento. entrega lá", &["CIM-CP2-50 10"]),
         ("deixa la em casa 3 sc de cal", &["CAL-CH3-20 3"]),
+        ("5 sc cimento retiro na loja amanha", &["CIM-CP2-50 5"]),
         ("2 rolo de lã", &["ROL-23 2"]),
     ]);
 }

@@ -287,6 +287,8 @@ pub(crate) fn is_chat_word(w: &str) -> bool {
                 | "entrega"
                 | "retirada"
                 | "retirar"
+                // "5 sc cimento retiro na loja": the customer's "I'll pick up", not a product.
+                | "retiro"
                 | "buscar"
                 | "busco"
                 | "passo"
