@@ -542,12 +542,21 @@ async fn store_day_in_a_real_browser() {
         .unwrap();
     assert!(saved.is_empty(), "invalid template not saved");
 
-    // The owner's other pages.
+    // The owner's other pages. Meta knows the demo's number, as it would a real store's, so
+    // /whatsapp shows the connection's health as a store sees it, not a mock's "not found".
+    app.graph.meta().phone_number(whatsapp::mock::MockNumber {
+        id: app.demo.pnid.clone(),
+        waba_id: "200000000000001".into(),
+        display_phone_number: "+55 11 3333-4444".into(),
+        verified_name: "Depósito Demo".into(),
+        quality_rating: "GREEN".into(),
+        pin: None,
+    });
     for (path, name, marker) in [
         ("/regras", "rules", "Descontos por volume"),
         ("/frete", "freight", "Zona Sul"),
         ("/equipe", "team", "Sessões abertas"),
-        ("/whatsapp", "whatsapp", "guardado (criptografado)"),
+        ("/whatsapp", "whatsapp", "Alta (verde)"),
     ] {
         d.goto(&format!("{site}{path}")).await;
         d.wait_text(marker).await;
