@@ -32,6 +32,7 @@ both_engines!(
     password_change_guessing_ends_the_session,
     forwarded_for_is_believed_only_from_trusted_proxies,
     anonymous_floods_do_not_spend_the_stores_budget,
+    under_https_the_session_cookie_is_host_prefixed,
 );
 
 const _: Engine = Engine::Sqlite;
@@ -1228,4 +1229,48 @@ async fn whatsapp_test_send_goes_through_the_worker(app: &TestApp) {
     .answer()
     .await
     .expect_status_because(403, "owner only");
+}
+
+/// Under HTTPS the session cookie is `__Host-oz_session` (Secure, Path=/, no Domain), and a
+/// bare `oz_session` — what another subdomain could plant for `.BASE` — opens nothing.
+async fn under_https_the_session_cookie_is_host_prefixed(app: &TestApp) {
+    let https = TestApp::start_with(app.db.engine(), |c| c.https = true)
+        .await
+        .unwrap();
+    let (csrf, lc) = https.login_form("demo").await;
+    let r = https
+        .http
+        .post(https.url("/login"))
+        .header("host", https.host("demo"))
+        .header("cookie", format!("oz_login_csrf={lc}"))
+        .form(&[
+            ("email", OWNER_EMAIL),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+        ])
+        .answer()
+        .await;
+    assert_eq!(r.status(), 303);
+    assert!(set_cookie_line(r.headers(), "oz_session").is_none());
+    let line = set_cookie_line(r.headers(), "__Host-oz_session").expect("host-prefixed session");
+    assert!(line.contains("Secure"), "{line}");
+    assert!(line.contains("Path=/;"), "{line}");
+    assert!(!line.to_lowercase().contains("domain="), "{line}");
+    let token = cookie_from(r.headers(), "__Host-oz_session").unwrap();
+    let page = |cookie: String| {
+        https
+            .http
+            .get(https.url("/"))
+            .header("host", https.host("demo"))
+            .header("cookie", cookie)
+            .answer()
+    };
+    let signed_in = page(format!("__Host-oz_session={token}")).await;
+    assert_eq!(signed_in.status(), 200);
+    let tossed = page(format!("oz_session={token}")).await;
+    assert_eq!(
+        tossed.status(),
+        303,
+        "a bare oz_session is not read under HTTPS"
+    );
 }

@@ -127,9 +127,34 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
+/// The session cookie's name: under HTTPS with the `__Host-` prefix, which the browser
+/// accepts only from this very host, `Secure`, with `Path=/` and no `Domain` — so a cookie
+/// planted for `.BASE` by some other subdomain (cookie tossing) can never pose as a session.
+/// Plain HTTP (development, tests) cannot carry the prefix, so the name stays bare there.
+pub fn session_cookie_name(https: bool) -> &'static str {
+    if https {
+        "__Host-oz_session"
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+/// The session token the browser sent, read only under the name this mode sets: under
+/// HTTPS a bare `oz_session` (which any subdomain could have set) is ignored.
+pub fn session_token(headers: &HeaderMap, https: bool) -> Option<String> {
+    cookie_value(headers, session_cookie_name(https))
+}
+
 /// Host-only (no `Domain`): the browser sends it back to this store's host only, so a
-/// session of store A never even reaches store B.
+/// session of store A never even reaches store B. The session cookie is written under
+/// [`session_cookie_name`].
 pub fn set_cookie(name: &str, value: &str, path: &str, max_age_secs: i64, https: bool) -> String {
+    let name = if name == SESSION_COOKIE {
+        debug_assert_eq!(path, "/", "__Host- cookies need Path=/");
+        session_cookie_name(https)
+    } else {
+        name
+    };
     format!(
         "{name}={value}; Path={path}; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{}",
         if https { "; Secure" } else { "" }
@@ -239,7 +264,7 @@ pub async fn guard(State(ds): State<DashState>, req: Request, next: Next) -> Res
         .unwrap_or_default();
     let mut session = None;
     let mut user = None;
-    if let Some(token) = cookie_value(req.headers(), SESSION_COOKIE) {
+    if let Some(token) = session_token(req.headers(), state.cfg.https) {
         match store::sessions::find(&state.db, &token, IDLE_TIMEOUT_MS).await {
             Ok(Some(s)) if s.tenant_id.as_deref() == Some(tenant.id.as_str()) => {
                 match store::users::by_id(&state.db, &tenant.id, &s.user_id).await {
@@ -433,6 +458,22 @@ mod tests {
         );
         assert_eq!(form_field(b"a=1", "csrf"), None);
         assert_eq!(url_decode(b"100%"), "100%");
+    }
+
+    #[test]
+    fn the_session_cookie_is_host_prefixed_under_https() {
+        let line = set_cookie(SESSION_COOKIE, "t", "/", 60, true);
+        assert!(line.starts_with("__Host-oz_session=t; Path=/;"), "{line}");
+        assert!(line.ends_with("; Secure"), "{line}");
+        assert!(set_cookie(SESSION_COOKIE, "t", "/", 60, false).starts_with("oz_session=t;"));
+        // Other cookies keep their names and paths.
+        assert!(
+            set_cookie(LOGIN_CSRF_COOKIE, "c", "/login", 60, true).starts_with("oz_login_csrf=c;")
+        );
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, "oz_session=planted".parse().unwrap());
+        assert_eq!(session_token(&h, true), None);
+        assert_eq!(session_token(&h, false).as_deref(), Some("planted"));
     }
 
     #[test]
