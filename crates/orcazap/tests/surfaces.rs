@@ -776,8 +776,13 @@ fn create_store(dir: &TempDir, url: &str, slug: &str) {
 }
 
 /// The store's login form, then a correct login: every cookie set on the way and the
-/// response headers of the page.
-async fn login_cookies(port: u16, slug: &str) -> (Vec<String>, reqwest::header::HeaderMap) {
+/// response headers of the page. `session_name` is the session cookie's name, which is
+/// `__Host-oz_session` under HTTPS and `oz_session` on plain HTTP (docs/security.md).
+async fn login_cookies(
+    port: u16,
+    slug: &str,
+    session_name: &str,
+) -> (Vec<String>, reqwest::header::HeaderMap) {
     let http = client();
     let host = format!("{slug}.localhost:{port}");
     let page = req(&http, reqwest::Method::GET, port, &host, "/login")
@@ -805,7 +810,7 @@ async fn login_cookies(port: u16, slug: &str) -> (Vec<String>, reqwest::header::
         .await
         .unwrap();
     assert_eq!(r.status(), 303, "login succeeds");
-    let (_, session_line) = cookie(&r, "oz_session").expect("session cookie");
+    let (_, session_line) = cookie(&r, session_name).expect("session cookie");
     (vec![csrf_line, session_line], headers)
 }
 
@@ -814,7 +819,7 @@ async fn https_mode_marks_cookies_secure_and_sends_hsts(db: &TestDb) {
     create_store(&dir, &db.url, "loja-https");
     // HTTPS mode is ORCAZAP_HTTPS=true, nothing else (docs/operations.md § Reverse proxy).
     let (p, port) = serve(&dir, &db.url, &[("ORCAZAP_HTTPS", "true")]);
-    let (cookies, headers) = login_cookies(port, "loja-https").await;
+    let (cookies, headers) = login_cookies(port, "loja-https", "__Host-oz_session").await;
     for line in &cookies {
         assert!(line.contains("; Secure"), "{line}");
         assert!(
@@ -831,7 +836,7 @@ async fn https_mode_marks_cookies_secure_and_sends_hsts(db: &TestDb) {
 
     // Plain HTTP, even when a proxy says otherwise: X-Forwarded-Proto is not read.
     let (p, port) = serve(&dir, &db.url, &[("ORCAZAP_HTTPS", "false")]);
-    let (cookies, headers) = login_cookies(port, "loja-https").await;
+    let (cookies, headers) = login_cookies(port, "loja-https", "oz_session").await;
     for line in &cookies {
         assert!(!line.contains("Secure"), "{line}");
     }
