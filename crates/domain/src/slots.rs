@@ -65,6 +65,9 @@ pub enum Location {
     Cep(Cep),
     /// The canonical bairro name, with accents ("Jardim Ângela").
     Bairro(String),
+    /// The customer picks the goods up at the store ("retiro na loja", "passo aí pra
+    /// buscar"): nowhere to deliver, no freight.
+    Retirada,
 }
 
 impl Location {
@@ -72,7 +75,13 @@ impl Location {
         match self {
             Location::Cep(c) => format!("CEP {}", c.formatted()),
             Location::Bairro(b) => b.clone(),
+            Location::Retirada => "retirada na loja".into(),
         }
+    }
+
+    /// A place to deliver to (a CEP or a bairro), not a pickup.
+    pub fn is_delivery(&self) -> bool {
+        !matches!(self, Location::Retirada)
     }
 }
 

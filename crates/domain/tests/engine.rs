@@ -460,3 +460,75 @@ fn quote_button_ids_name_their_quote() {
     assert_eq!(tap.state, State::Won);
     assert_eq!(tap.quote_outcome, Some(QuoteOutcome::Accepted));
 }
+
+/// "Retiro na loja" answers where the goods go: the bot does not ask for a CEP or a bairro,
+/// and the quote has no freight and says it is a pickup (found typing as a customer: the
+/// bot used to ask for the bairro after "retiro na loja").
+#[test]
+fn the_customers_pickup_is_quoted_without_freight() {
+    let w = world();
+    let s = say(
+        &w,
+        State::Inbound,
+        Memo::default(),
+        "10 sacos de cimento e 2 metros de areia media retiro na loja amanha pago no pix",
+    );
+    assert_eq!(s.state, State::QuoteSent, "{:?}", texts(&s));
+    let q = &s.quote.as_ref().unwrap().priced;
+    assert!(q.pickup);
+    assert_eq!(q.freight.map(|f| f.0), Some(0));
+    assert!(q.approval_reasons.is_empty(), "{:?}", q.approval_reasons);
+    // The README's demo order (R$ 661,05) without its R$ 35,00 Grajaú freight.
+    assert_eq!(q.total.0, 66105 - 3500);
+    let plan = s.quote.as_ref().unwrap();
+    let text = domain::engine::quote_message(
+        &w.templates,
+        &domain::templates::Common {
+            store_name: "Depósito Exemplo",
+            customer_name: Some("Maria"),
+        },
+        &plan.priced,
+        "ORC-2026-000009",
+        NaiveDate::from_ymd_opt(2026, 12, 5).unwrap(),
+        plan.delivery,
+        NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
+    );
+    assert!(text.contains("Retirada na loja (sem frete)"), "{text}");
+    assert!(!text.contains("Frete:"), "{text}");
+}
+
+/// The pickup as the answer to "só falta o CEP ou o bairro…", and a bairro later turns it
+/// back into a delivery with its freight.
+#[test]
+fn pickup_answers_the_place_question_and_a_bairro_undoes_it() {
+    let w = world();
+    let s1 = say(
+        &w,
+        State::Inbound,
+        Memo::default(),
+        "10 sc de cimento no pix pra amanha",
+    );
+    let ask = texts(&s1).join("\n");
+    assert!(ask.contains("retirar na loja"), "the question offers it: {ask}");
+    let s2 = say(&w, s1.state, s1.memo, "eu busco ai");
+    assert_eq!(s2.state, State::QuoteSent, "{:?}", texts(&s2));
+    assert!(s2.quote.as_ref().unwrap().priced.pickup);
+    let s3 = say(&w, s2.state, s2.memo, "pensando bem entrega no grajau");
+    let q = &s3.quote.as_ref().expect("quoted again").priced;
+    assert!(!q.pickup, "{:?}", texts(&s3));
+    assert_eq!(q.freight.map(|f| f.0), Some(3500));
+}
+
+/// Asking whether the store delivers, or not being able to pick up, is no pickup.
+#[test]
+fn a_question_about_pickup_is_no_pickup() {
+    let w = world();
+    for m in [
+        "10 sc de cimento no pix pra amanha. vcs entregam ou eu retiro?",
+        "10 sc de cimento no pix pra amanha, nao consigo retirar",
+    ] {
+        let s = say(&w, State::Inbound, Memo::default(), m);
+        assert_eq!(s.state, State::CaptureMin, "{m}: {:?}", texts(&s));
+        assert!(s.quote.is_none(), "{m}");
+    }
+}

@@ -192,7 +192,7 @@ fn missing_info_names_unknown_products_and_asks_once() {
     let text = render(TemplateKind::MissingInfo, src, &only_missing).unwrap();
     assert_eq!(
         text,
-        "Para fechar o orçamento, só falta o CEP ou o bairro da entrega. 🙂"
+        "Para fechar o orçamento, só falta o CEP ou o bairro da entrega (ou se vai retirar na loja). 🙂"
     );
 }
 

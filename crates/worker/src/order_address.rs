@@ -35,7 +35,9 @@ pub fn question(known: Option<&Location>) -> String {
     let noted = match known {
         Some(Location::Bairro(b)) => format!(" (o bairro *{b}* já está anotado)"),
         Some(Location::Cep(c)) => format!(" (o CEP *{}* já está anotado)", c.formatted()),
-        None => String::new(),
+        // A pickup has no address to ask for; a person who turned it into a delivery set no
+        // place either.
+        Some(Location::Retirada) | None => String::new(),
     };
     format!(
         "Para a entrega, me manda o endereço numa mensagem só{noted}: *rua*, *número*, \
@@ -55,7 +57,7 @@ pub fn known_address(known: Option<&Location>) -> Address {
             cep: Some(*c),
             ..Address::default()
         },
-        None => Address::default(),
+        Some(Location::Retirada) | None => Address::default(),
     }
 }
 

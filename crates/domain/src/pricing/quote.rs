@@ -222,8 +222,15 @@ pub fn price_quote(req: &QuoteRequest, rules: &StoreRules) -> Result<PricedQuote
     for (i, (item, quantity)) in req.lines.iter().enumerate() {
         lines.push(price_line(i + 1, item, *quantity, rules)?);
     }
-    let rule = rules.freight_rule_for(&req.location);
+    let pickup = req.location == Location::Retirada;
+    // A pickup has no freight rule to look for: it is free, as when a person marks it.
+    let rule = if pickup {
+        None
+    } else {
+        rules.freight_rule_for(&req.location)
+    };
     let freight = match rule {
+        None if pickup => Some(Centavos::ZERO),
         None => None,
         Some(r) => Some(freight_by(r, &lines)?),
     };
@@ -234,7 +241,7 @@ pub fn price_quote(req: &QuoteRequest, rules: &StoreRules) -> Result<PricedQuote
             payment_discount_bp: clamp_bp(rules.payment_discount(req.payment)),
             freight,
             freight_rule: rule.map(|r| r.label.clone()),
-            pickup: false,
+            pickup,
             unknown: req.unknown.clone(),
             llm_assisted: req.llm_assisted,
             needs_human: req.needs_human,

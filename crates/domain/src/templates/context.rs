@@ -31,7 +31,7 @@ impl MissingSlot {
     pub fn label_pt(self) -> &'static str {
         match self {
             MissingSlot::Items => "os produtos e as quantidades",
-            MissingSlot::Location => "o CEP ou o bairro da entrega",
+            MissingSlot::Location => "o CEP ou o bairro da entrega (ou se vai retirar na loja)",
             MissingSlot::Payment => "a forma de pagamento (PIX, cartão, boleto ou dinheiro)",
             MissingSlot::Delivery => "o dia da entrega",
         }

