@@ -654,8 +654,14 @@ fn capture(
         return Ok(());
     }
     // What this message added is said back before the question; a correction was already
-    // said back by its own note.
-    let noted: Vec<templates::Noted> = if u.items.is_empty() || !u.corrections.is_empty() {
+    // said back by its own note. Dropping an unknown text is no correction the customer made:
+    // it is how an answer to "Qual fio?" ("o de 4", a tapped row) takes the place of the
+    // question, and that answer is said back like any item.
+    let corrected = u
+        .corrections
+        .iter()
+        .any(|c| !matches!(c, crate::understanding::Correction::ForgetUnknown { .. }));
+    let noted: Vec<templates::Noted> = if u.items.is_empty() || corrected {
         Vec::new()
     } else {
         draft

@@ -509,7 +509,10 @@ fn pickup_answers_the_place_question_and_a_bairro_undoes_it() {
         "10 sc de cimento no pix pra amanha",
     );
     let ask = texts(&s1).join("\n");
-    assert!(ask.contains("retirar na loja"), "the question offers it: {ask}");
+    assert!(
+        ask.contains("retirar na loja"),
+        "the question offers it: {ask}"
+    );
     let s2 = say(&w, s1.state, s1.memo, "eu busco ai");
     assert_eq!(s2.state, State::QuoteSent, "{:?}", texts(&s2));
     assert!(s2.quote.as_ref().unwrap().priced.pickup);

@@ -46,9 +46,8 @@ fn pickup_at(toks: &[Token], i: usize) -> bool {
     let near_store = || (i + 1..(i + 4).min(toks.len())).any(|k| at_the_store(word(toks, k)));
     match w {
         // Unambiguous: "retiro na loja", "vou retirar", "é pra retirada", "retiramos".
-        "retiro" | "retirar" | "retirada" | "retirarei" | "retiramo" | "retiramos" | "retirarem" => {
-            true
-        }
+        "retiro" | "retirar" | "retirada" | "retirarei" | "retiramo" | "retiramos"
+        | "retirarem" => true,
         // "retira" is also "take it off the order" ("retira a areia"): only with the store or
         // a day after it ("retira na loja", "retira aí amanhã").
         "retira" | "retirando" => near_store(),

@@ -689,7 +689,10 @@ fn a_pickup_is_the_place_of_the_draft_and_no_place_in_parse() {
     assert!(!d.missing().contains(&super::MissingSlot::Location));
     assert_eq!(place_of(&["5 sc cimento retiro na loja amanha"]), None);
     assert_eq!(
-        place_of(&["5 sc cimento retiro na loja", "na verdade entrega no grajau"]),
+        place_of(&[
+            "5 sc cimento retiro na loja",
+            "na verdade entrega no grajau"
+        ]),
         Some("Grajaú".into())
     );
 }

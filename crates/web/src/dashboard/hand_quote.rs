@@ -217,7 +217,10 @@ mod tests {
             location_of("Retirada na loja", &known).unwrap(),
             Some(Location::Retirada)
         );
-        assert_eq!(location_of("retirada", &known).unwrap(), Some(Location::Retirada));
+        assert_eq!(
+            location_of("retirada", &known).unwrap(),
+            Some(Location::Retirada)
+        );
         assert_eq!(location_of("  ", &known).unwrap(), None);
         assert!(location_of("0456", &known).is_err());
     }
