@@ -33,6 +33,20 @@ pub(super) fn spoken_numbers(toks: Vec<Token>) -> Vec<Token> {
                     continue;
                 }
             }
+            // "três metros vírgula cinco de areia": the decimal of an amount said before its
+            // unit (3,5 m), when the number after the comma has no unit of its own and "de"
+            // follows — "dez sacos vírgula dois metros de areia" stays a list.
+            if t.text == "virgula" {
+                if let Some(v) = decimal_after_unit(&out, next, toks.get(i + 2)) {
+                    let at = out.len() - 2;
+                    let amount = &out[at];
+                    let mut j = num_token(v, amount.start, amount.end, true);
+                    j.cap = amount.cap;
+                    out[at] = j;
+                    i += 2;
+                    continue;
+                }
+            }
             // "vírgula" is always a comma; "ponto" a full stop only where a new amount, a
             // capital (voice keyboards capitalise the next sentence: "um ponto Entrega no
             // Jabaquara") or the end follows ("ponto de luz" stays a word).
@@ -122,6 +136,21 @@ pub(super) fn spoken_numbers(toks: Vec<Token>) -> Vec<Token> {
     out
 }
 
+/// `out` ends with an amount and its unit ("três metros"), `next` is a number said in words
+/// with one or two digits and `after` is "de": the amount with those decimals.
+fn decimal_after_unit(out: &[Token], next: Option<&Token>, after: Option<&Token>) -> Option<i64> {
+    let [.., amount, unit] = out else {
+        return None;
+    };
+    let next = next?;
+    let unit_word = unit.kind == Kind::Word && super::canonical_unit(&unit.text).is_some();
+    let of = after.is_some_and(|a| matches!(a.text.as_str(), "de" | "do" | "da"));
+    if !(unit_word && of && next.from_word) {
+        return None;
+    }
+    spoken_decimal(amount, next).filter(|_| amount.from_word)
+}
+
 /// "dois vírgula cinco" = 2,5; "um vírgula oitenta e três" = 1,83: a whole number, the
 /// spoken comma, and the decimal digits (at least one side said in words).
 fn spoken_decimal(prev: &Token, next: &Token) -> Option<i64> {
@@ -181,6 +210,21 @@ mod tests {
             ["2", "saco", "de", "cal", ".", "entrega", "amanha"]
         );
         assert_eq!(texts("no ponto final"), ["no", "ponto", "final"]);
+    }
+
+    #[test]
+    fn spoken_comma_after_the_unit_is_the_amounts_decimal() {
+        assert_eq!(
+            texts("três metros vírgula cinco de areia grossa"),
+            ["3.5", "m", "de", "areia", "grossa"]
+        );
+        // A number with its own unit after the comma is the next item.
+        assert_eq!(
+            texts("três metros vírgula cinco sacos de cimento"),
+            ["3", "m", ",", "5", "saco", "de", "cimento"]
+        );
+        // Figures are typed, not dictated: "3 metros, 5 de areia" is not read as 3,5.
+        assert_eq!(texts("3 metros vírgula 5 de areia")[0], "3");
     }
 
     #[test]
