@@ -629,7 +629,14 @@ fn capture(
         // Only a price question so far: the answer above is enough.
         return Ok(());
     }
-    let slots: Vec<templates::MissingSlot> = missing.iter().map(|m| to_template_slot(*m)).collect();
+    let pickup = draft.location == Some(Location::Retirada);
+    let slots: Vec<templates::MissingSlot> = missing
+        .iter()
+        .map(|m| match m {
+            MissingSlot::Delivery if pickup => templates::MissingSlot::PickupDay,
+            m => to_template_slot(*m),
+        })
+        .collect();
     // The same question again (nothing of it answered, nothing added to the order): at most
     // twice, then a person.
     let same_question = !missing.is_empty()

@@ -522,6 +522,21 @@ fn pickup_answers_the_place_question_and_a_bairro_undoes_it() {
     assert_eq!(q.freight.map(|f| f.0), Some(3500));
 }
 
+/// A pickup without a day asks for "o dia da retirada", not of the delivery.
+#[test]
+fn a_pickup_asks_for_the_day_of_the_pickup() {
+    let w = world();
+    let s = say(
+        &w,
+        State::Inbound,
+        Memo::default(),
+        "10 sc de cimento no pix, eu busco ai",
+    );
+    let ask = texts(&s).join("\n");
+    assert!(ask.contains("só falta o dia da retirada"), "{ask}");
+    assert!(!ask.contains("entrega"), "{ask}");
+}
+
 /// Asking whether the store delivers, or not being able to pick up, is no pickup.
 #[test]
 fn a_question_about_pickup_is_no_pickup() {

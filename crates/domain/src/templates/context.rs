@@ -24,6 +24,8 @@ pub enum MissingSlot {
     Location,
     Payment,
     Delivery,
+    /// The day, when the customer picks the goods up ("o dia da retirada").
+    PickupDay,
 }
 
 impl MissingSlot {
@@ -34,6 +36,7 @@ impl MissingSlot {
             MissingSlot::Location => "o CEP ou o bairro da entrega (ou se vai retirar na loja)",
             MissingSlot::Payment => "a forma de pagamento (PIX, cartão, boleto ou dinheiro)",
             MissingSlot::Delivery => "o dia da entrega",
+            MissingSlot::PickupDay => "o dia da retirada",
         }
     }
 }
