@@ -181,8 +181,10 @@ async fn advance_in_tx(
             } => Some(why.clone()),
             _ => None,
         };
+        let mut told_unheard = false;
         if let Some(why) = &unheard {
             if conv.taken_over_by.is_none() && state != State::WaitingPerson {
+                told_unheard = true;
                 outbound::queue(
                     c,
                     &target,
@@ -208,7 +210,7 @@ async fn advance_in_tx(
             auto_quotes_enabled: ctx.auto_quotes_enabled(),
             assistant: assist.as_assistant(),
         };
-        let step = match engine::advance(state, memo.clone(), &inbound, &ectx) {
+        let mut step = match engine::advance(state, memo.clone(), &inbound, &ectx) {
             Ok(s) => s,
             Err(illegal) => {
                 // Never silently applied: the message stays recorded and a person is told.
@@ -216,6 +218,11 @@ async fn advance_in_tx(
                 continue;
             }
         };
+        if told_unheard {
+            // The notice already says a person will listen: the hand-off's own "Já chamei
+            // alguém da equipe" would be a second message saying the same.
+            step.replies.clear();
+        }
         apply_step(c, &target, ctx, &conv, &step, today).await?;
         for e in &step.events {
             tracing::info!(event = ?e, to = %step.state, "conversation transition");
