@@ -431,6 +431,17 @@ pub(crate) fn flags(toks: &[Token], cl: &Clause) -> Flags {
                 _ => false,
             }
     });
+    // "mt caro o cp5", "o cp5 tá caro": a remark on the price, not an order — read like a
+    // price question. Not with an amount in the clause ("10 sc de cimento, tá caro?" still
+    // orders them), nor "cara" opening it ("cara, me vê o cimento": "dude").
+    let has_amount = cl.toks.iter().any(|i| toks[*i].kind == Kind::Num);
+    let price_remark = cl.toks.iter().enumerate().any(|(k, i)| {
+        let w = toks[*i].text.as_str();
+        matches!(w, "caro" | "carissimo" | "salgado") || w == "cara" && k > 0
+    });
+    if price_remark && !has_amount {
+        f.question = true;
+    }
     if keeps_amount && f.removal {
         f.removal = false;
     }

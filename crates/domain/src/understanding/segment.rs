@@ -259,6 +259,11 @@ fn score(
             base - 1.5 * spare as f32
                 - 2.0 * strangers(index, toks, pc, unknown_word, f.entry) as f32
                 - if misfit { 2.0 } else { 0.0 }
+                - if verb_between_name_and_amount(index, toks, pc, f.qty.map(|(v, _)| v)) {
+                    1.0
+                } else {
+                    0.0
+                }
         }
         // An honest unknown with one amount ("1 pincel"); one holding several amounts
         // has swallowed other items.
@@ -289,6 +294,46 @@ fn score(
             }
         }
     }
+}
+
+/// "o cp5 tá caro manda 10 cp2": a verb of ordering between a product's name and the
+/// amount the item took, and right after the amount (outside the piece) another product's
+/// name. The verb opens a new order, so the amount belongs to what follows it, not to the
+/// product named before (a remark: a price, a complaint). "se tiver cp5 manda 10 se não…"
+/// keeps its 10: nothing is named after it.
+fn verb_between_name_and_amount(
+    index: &CatalogIndex,
+    toks: &[Token],
+    pc: &Clause,
+    taken: Option<i64>,
+) -> bool {
+    let Some(v) = taken else {
+        return false;
+    };
+    let Some(amount_at) = pc
+        .toks
+        .iter()
+        .position(|i| toks[*i].kind == Kind::Num && toks[*i].value == v)
+    else {
+        return false;
+    };
+    let named_after = amount_at + 1 == pc.toks.len()
+        && toks
+            .get(pc.toks[amount_at] + 1)
+            .is_some_and(|t| t.kind == Kind::Word && index.id(&t.text).is_some());
+    if !named_after {
+        return false;
+    }
+    let Some(verb_at) = pc.toks[..amount_at]
+        .iter()
+        .rposition(|i| toks[*i].kind == Kind::Word && is_want_verb(&toks[*i].text))
+    else {
+        return false;
+    };
+    pc.toks[..verb_at].iter().any(|i| {
+        let t = &toks[*i];
+        t.kind == Kind::Word && !lexicon::is_stopword(&t.text) && index.id(&t.text).is_some()
+    })
 }
 
 /// Numbers right before a word that opens some item's name ("2 bloco 14 21 tijolo"): each

@@ -696,3 +696,38 @@ fn a_pickup_is_the_place_of_the_draft_and_no_place_in_parse() {
         Some("Grajaú".into())
     );
 }
+
+/// A remark on a product's price is no order of it, and the amount after the verb that
+/// follows the remark goes to the product after the amount.
+#[test]
+fn a_price_complaint_orders_nothing_and_the_verb_after_it_opens_the_order() {
+    assert_items(&[
+        ("mt caro o cp5 manda 10 cp2 entao", &["CIM-CP2-50 10"]),
+        ("o cp5 ta caro manda 10 cimento cp2", &["CIM-CP2-50 10"]),
+        ("o cp5 ta caro", &[]),
+        // "cara" opening the message is "dude".
+        ("cara me ve 10 cimento", &["CIM-CP2-50 10"]),
+        // With an amount in the clause the order stands.
+        ("10 sc de cimento, ta caro?", &["CIM-CP2-50 10"]),
+        // Nothing named after the amount: it stays with the product before the verb.
+        (
+            "se tiver cp5 manda 10 se nao tiver manda cp2 msm",
+            &["CIM-CP5-40 10"],
+        ),
+    ]);
+}
+
+/// A dictated decimal after the unit: "três metros vírgula cinco de areia" is 3,5 m.
+#[test]
+fn a_dictated_decimal_after_the_unit() {
+    assert_items(&[
+        (
+            "eu quero três metros vírgula cinco de areia grossa",
+            &["ARE-GRO-M3 3.5"],
+        ),
+        (
+            "dez sacos de cimento vírgula dois metros de areia",
+            &["ARE-MED-M3 2", "CIM-CP2-50 10"],
+        ),
+    ]);
+}
