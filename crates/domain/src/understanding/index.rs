@@ -133,8 +133,10 @@ impl CatalogIndex {
             let mut vocab: Vec<u32> = Vec::new();
             let mut name_words: Vec<String> = Vec::new();
             let mut after_de: Vec<String> = Vec::new();
+            let inch = pvc_inch_names(&it.name);
             let mut sources: Vec<&str> = vec![it.name.as_str()];
             sources.extend(it.aliases.iter().map(String::as_str));
+            sources.extend(inch.iter().map(String::as_str));
             for (k, src) in sources.iter().enumerate() {
                 let analyzed = text::analyze(src);
                 let toks = phrase_tokens(&analyzed);
@@ -521,6 +523,27 @@ fn classify(w: &str) -> TokClass {
 
 /// `[head, size, unit]` phrases of a name: "Cimento CP-V-ARI 40kg" → cimento 40 kg;
 /// "Vergalhão CA-50 3/8 (10mm)" → vergalhao 3/8, vergalhao 10 mm.
+/// Water pipes and their fittings are sold by millimetres and asked for by inches: "joelho
+/// 3/4" is the 25 mm soldável one, "luva de 1/2" the 20 mm. For a soldável (cold-water PVC)
+/// item named with one of those diameters, its head word with the inch size, as one more
+/// alias. Sewer pipes ("esgoto") are named by millimetres only.
+fn pvc_inch_names(name: &str) -> Vec<String> {
+    let folded = text::fold(name);
+    if !folded.contains("soldavel") || folded.contains("esgoto") {
+        return Vec::new();
+    }
+    let Some(head) = folded.split_whitespace().next() else {
+        return Vec::new();
+    };
+    let inch = folded.split_whitespace().find_map(|w| match w {
+        "20mm" => Some("1/2"),
+        "25mm" => Some("3/4"),
+        _ => None,
+    });
+    inch.map(|i| vec![format!("{head} {i}"), format!("{head} de {i}")])
+        .unwrap_or_default()
+}
+
 fn name_sizes(name: &str) -> Vec<Vec<String>> {
     let toks = text::analyze(name);
     let Some(head) = toks

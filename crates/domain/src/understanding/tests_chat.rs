@@ -731,3 +731,17 @@ fn a_dictated_decimal_after_the_unit() {
         ),
     ]);
 }
+
+/// Soldável pipes and fittings asked for by inches ("joelho 3/4" is the 25 mm one), also
+/// when the size comes from the pipe just named.
+#[test]
+fn water_fittings_by_inches() {
+    assert_items(&[
+        ("4 joelho 3/4", &["JOE-S25 4"]),
+        (
+            "10 joelho de 1/2 e 1 registro 3/4",
+            &["JOE-S20 10", "REG-34 1"],
+        ),
+        ("6 barra cano de 3/4 4 joelhos", &["JOE-S25 4", "TUB-S25 6"]),
+    ]);
+}
