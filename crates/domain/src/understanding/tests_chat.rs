@@ -745,3 +745,12 @@ fn water_fittings_by_inches() {
         ("6 barra cano de 3/4 4 joelhos", &["JOE-S25 4", "TUB-S25 6"]),
     ]);
 }
+
+/// "saquinho" is a sack said kindly: "10 saquinho de areia" is the bagged sand, never 10 m³.
+#[test]
+fn a_saquinho_is_a_sack() {
+    assert_items(&[
+        ("10 saquinho de areia", &["ARE-MED-SC20 10"]),
+        ("qria 10 saquinhos de cimento", &["CIM-CP2-50 10"]),
+    ]);
+}

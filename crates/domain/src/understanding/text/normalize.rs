@@ -10,7 +10,8 @@ use super::{Kind, Token};
 /// Canonical form of a unit word, if it is one.
 pub(crate) fn canonical_unit(w: &str) -> Option<&'static str> {
     Some(match w {
-        "sc" | "saco" | "saca" | "scs" | "sco" => "saco",
+        // Diminutives are the same package said kindly ("10 saquinho de cimento").
+        "sc" | "saco" | "saca" | "scs" | "sco" | "saquinho" => "saco",
         "m3" | "mt3" | "metro3" => "m3",
         "m2" | "mt2" | "metro2" => "m2",
         "m" | "mt" | "mtr" | "metro" | "mtrs" => "m",
