@@ -582,8 +582,14 @@ impl State<'_> {
         }
     }
 
+    /// In the draft, or coming into it by a swap of this message ("troca pra ac3 e põe mais
+    /// 5": the 5 add to the swapped line, after the swap is applied).
     fn in_draft(&self, sku: &str) -> bool {
-        self.draft.items.iter().any(|i| i.sku == sku)
+        let drafted = |s: &str| self.draft.items.iter().any(|i| i.sku == s);
+        drafted(sku)
+            || self.corrections.iter().any(|c| {
+                matches!(c, Correction::ReplaceSku { from, to, .. } if to == sku && drafted(from))
+            })
     }
 
     /// The draft item a correction about `sku` refers to: itself, or its family member.

@@ -754,3 +754,12 @@ fn a_saquinho_is_a_sack() {
         ("qria 10 saquinhos de cimento", &["CIM-CP2-50 10"]),
     ]);
 }
+
+/// "troca pra ac3 e põe mais 5": the 5 add to the swapped line.
+#[test]
+fn more_of_what_was_just_swapped_in() {
+    let (items, _) = read(&["qnto fica 20 saco de ac2", "troca pra ac3 e põe mais 5"]);
+    assert_eq!(items, sorted(&["ARG-AC3-20 25"]));
+    let (items, _) = read(&["20 saco de ac2", "troca pra ac3, 10 sacos"]);
+    assert_eq!(items, sorted(&["ARG-AC3-20 10"]));
+}
