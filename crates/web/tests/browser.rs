@@ -557,9 +557,6 @@ async fn store_day_in_a_real_browser() {
         ("/frete", "freight", "Zona Sul"),
         ("/equipe", "team", "Sessões abertas"),
         ("/whatsapp", "whatsapp", "Alta (verde)"),
-        // Billing is not configured in this app: the plan and state still show, and the
-        // invoice list says there is none rather than failing.
-        ("/assinatura", "billing", "Nenhuma fatura ainda."),
     ] {
         d.goto(&format!("{site}{path}")).await;
         d.wait_text(marker).await;
