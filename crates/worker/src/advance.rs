@@ -25,11 +25,26 @@ pub async fn handle(jc: &JobCtx<'_>, conversation_id: &str) -> Outcome {
         Err(e) => return Outcome::from_store(e),
     };
     tracing::Span::current().record("conversation_id", conversation_id);
+    // The unread messages, read once for the read receipt and the media below (each read
+    // them itself before: two round trips per step). The step reads them again under the
+    // conversation's lock; this copy only decides what to show and what to download.
+    let unread = {
+        let read = async {
+            let mut c = jc.db.read().acquire().await?;
+            Ok::<_, StoreError>(
+                messages::unprocessed_inbound(&mut c, &tenant_id, conversation_id).await?,
+            )
+        };
+        match read.await {
+            Ok(m) => m,
+            Err(e) => return Outcome::from_store(e),
+        }
+    };
     // Blue ticks and "digitando…" while the reply is worked out (best effort, beside it).
-    crate::read_receipt::start(jc, &tenant_id, conversation_id).await;
+    crate::read_receipt::start(jc, &tenant_id, conversation_id, &unread).await;
     // Voice notes and photos: downloaded, stored and written down before the step reads
     // them, outside its transaction (issue 16, `worker::media`).
-    if let Err(outcome) = crate::media::prepare(jc, &tenant_id, conversation_id).await {
+    if let Err(outcome) = crate::media::prepare(jc, &tenant_id, conversation_id, unread).await {
         return outcome;
     }
     let engine_kind = jc.db.engine();
