@@ -11,14 +11,15 @@ use crate::job::JobCtx;
 
 /// Starts the read receipt for the conversation's newest unread message, if there is one and
 /// the bot is the one answering (during a takeover "digitando…" would promise a reply the bot
-/// will not write; the person's own WhatsApp shows their reading).
-pub async fn start(
+/// will not write; the person's own WhatsApp shows their reading). `channel` is the caller's
+/// read of `channels::of_bot_conversation` (None: taken over or closed), made beside its other
+/// reads before the step.
+pub fn start(
     jc: &JobCtx<'_>,
-    tenant_id: &str,
-    conversation_id: &str,
+    channel: Result<Option<channels::Channel>, StoreError>,
     unread: &[messages::Message],
 ) {
-    match prepare(jc, tenant_id, conversation_id, unread).await {
+    match prepare(jc, channel, unread) {
         Ok(Some((phone_number_id, token, wamid))) => {
             let graph = jc.graph.clone();
             tokio::spawn(async move {
@@ -47,13 +48,12 @@ pub async fn start(
     }
 }
 
-async fn prepare(
+fn prepare(
     jc: &JobCtx<'_>,
-    tenant_id: &str,
-    conversation_id: &str,
+    channel: Result<Option<channels::Channel>, StoreError>,
     unread: &[messages::Message],
 ) -> Result<Option<(String, SecretString, String)>, StoreError> {
-    // Nothing unread (a second job of the step's batch): no receipt, and no reads.
+    // Nothing unread (a second job of the step's batch): no receipt.
     let Some(wamid) = unread
         .iter()
         .rev()
@@ -61,9 +61,8 @@ async fn prepare(
     else {
         return Ok(None);
     };
-    // Taken over or closed: no channel, no receipt (one joined read, not two).
-    let Some(channel) = channels::of_bot_conversation(jc.db, tenant_id, conversation_id).await?
-    else {
+    // Taken over or closed: no channel, no receipt.
+    let Some(channel) = channel? else {
         return Ok(None);
     };
     // A number Meta blocked refuses this too; the send job waits for the owner.
