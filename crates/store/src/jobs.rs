@@ -156,26 +156,18 @@ fn lane_free(x: &str) -> String {
 fn claim_sql(engine: Engine) -> &'static str {
     static POSTGRES: OnceLock<String> = OnceLock::new();
     static SQLITE: OnceLock<String> = OnceLock::new();
-    let (cell, lock, flush) = match engine {
+    let (cell, lock) = match engine {
         // Lock the candidate and skip rows other workers hold: many workers in many
         // processes never take the same job.
         //
-        // The claim commits without waiting for its WAL flush (`synchronous_commit` off for
-        // this statement's own transaction only): half of a message's commits are claims,
-        // and each waited for an fdatasync. A claim lost in a server crash loses nothing:
-        // every later synchronous commit (the job's step, its completion) flushes the WAL
-        // up to and including the claim, so a claim can only be lost together with
-        // everything the job committed after it; the job is then simply ready again, as
-        // after an expired lease. Its only effect outside the database, a Graph call, is
-        // the crash window a send already has (docs/whatsapp.md).
-        Engine::Postgres => (
-            &POSTGRES,
-            "FOR UPDATE SKIP LOCKED",
-            " AND set_config('synchronous_commit', 'off', true) IS NOT NULL",
-        ),
-        // The single writer connection serialises claims already; with WAL and
-        // `synchronous = NORMAL` no commit waits for a flush.
-        Engine::Sqlite => (&SQLITE, "", ""),
+        // The claim commits synchronously like everything else. Tried and reverted
+        // (docs/benchmarks.md, 2026-12-05): with `synchronous_commit` off for the claim, a
+        // server crash can lose a claim whose worker survives and keeps running the job; after
+        // the restart the job is ready again and a second attempt runs beside the first (a
+        // quote sent twice in the fault script's `pg-restart --pg-stop-mode immediate`).
+        Engine::Postgres => (&POSTGRES, "FOR UPDATE SKIP LOCKED"),
+        // The single writer connection serialises claims already.
+        Engine::Sqlite => (&SQLITE, ""),
     };
     cell.get_or_init(|| {
         let (j, d) = (lane_free("j"), lane_free("d"));
@@ -204,7 +196,7 @@ fn claim_sql(engine: Engine) -> &'static str {
                     (SELECT t.id FROM tenants t WHERE t.id > $4 AND {has_work} ORDER BY t.id LIMIT 1),
                     (SELECT t.id FROM tenants t WHERE t.id <= $4 AND {has_work} ORDER BY t.id LIMIT 1))
                   AND j.status = 'ready' AND j.run_at <= $1 AND {j}
-                ORDER BY j.run_at, j.id LIMIT 1 {lock})){flush}
+                ORDER BY j.run_at, j.id LIMIT 1 {lock}))
              RETURNING {COLS}"
         )
     })
