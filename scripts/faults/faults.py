@@ -171,8 +171,11 @@ class PrivatePostgres:
         self.run("pg_ctl", "-D", self.data, "-l", os.path.join(self.dir, "pg.log"), "-w",
                  "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1", "start")
 
-    def stop(self):
-        self.run("pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
+    def stop(self, mode="fast"):
+        # `immediate` is a crash as PostgreSQL sees it: no shutdown checkpoint, WAL not yet
+        # flushed is lost and recovery runs at the next start (what unflushed commits, such as
+        # the job claims, must survive).
+        self.run("pg_ctl", "-D", self.data, "-m", mode, "-w", "stop")
 
 
 class SmallDisk:
@@ -267,6 +270,8 @@ def main():
     p.add_argument("--fault-seconds", type=float, default=10.0,
                    help="graph-errors: how long the errors last; pg-restart: time down")
     p.add_argument("--kill-every", type=float, default=3.0, help="sigkill: seconds between kills")
+    p.add_argument("--pg-stop-mode", choices=["fast", "immediate"], default="fast",
+                   help="pg-restart: pg_ctl's stop mode (immediate = a server crash)")
     p.add_argument("--graph-timeout-ms", type=int, default=2000,
                    help="graph-timeouts: the worker's Graph client timeout")
     p.add_argument("--slow-seconds", type=float, default=3.0,
@@ -421,7 +426,7 @@ def scenario(args, web, worker, graph, port, db_url, pg, disk=None):
         time.sleep(max(0.0, fault_at))
         fault["start"] = time.monotonic() - t0
         if args.fault == "pg-restart":
-            pg.stop()
+            pg.stop(args.pg_stop_mode)
             fault["down_at"] = time.monotonic() - t0
             time.sleep(args.fault_seconds)
             pg.start()

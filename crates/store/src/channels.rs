@@ -103,6 +103,39 @@ pub async fn by_id(db: &Db, tenant_id: &str, id: &str) -> Result<Option<Channel>
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
+/// The channel of a conversation the bot answers (not taken over by a person, not closed),
+/// in one read: the read receipt needs only this, and reading the conversation and then its
+/// channel was two round trips per conversation step.
+pub async fn of_bot_conversation(
+    db: &Db,
+    tenant_id: &str,
+    conversation_id: &str,
+) -> Result<Option<Channel>, StoreError> {
+    use domain::conversation::State;
+    // The closed states from the domain's own list (constant texts, never a request's).
+    let closed = State::ALL
+        .iter()
+        .filter(|s| s.is_closed())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let cols = COLS
+        .split(", ")
+        .map(|col| format!("ch.{col}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {cols} FROM conversations c JOIN channels ch ON ch.id = c.channel_id AND ch.tenant_id = c.tenant_id \
+         WHERE c.tenant_id = $1 AND c.id = $2 AND c.taken_over_by IS NULL AND c.state NOT IN ({closed})"
+    );
+    let row = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(conversation_id)
+        .fetch_optional(db.read())
+        .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
 /// The store's WhatsApp numbers at Meta; its test channel ([`TEST_PNID_PREFIX`]) is not one.
 pub async fn for_tenant(db: &Db, tenant_id: &str) -> Result<Vec<Channel>, StoreError> {
     let sql = format!(

@@ -159,6 +159,12 @@ fn claim_sql(engine: Engine) -> &'static str {
     let (cell, lock) = match engine {
         // Lock the candidate and skip rows other workers hold: many workers in many
         // processes never take the same job.
+        //
+        // The claim commits synchronously like everything else. Tried and reverted
+        // (docs/benchmarks.md, 2026-12-05): with `synchronous_commit` off for the claim, a
+        // server crash can lose a claim whose worker survives and keeps running the job; after
+        // the restart the job is ready again and a second attempt runs beside the first (a
+        // quote sent twice in the fault script's `pg-restart --pg-stop-mode immediate`).
         Engine::Postgres => (&POSTGRES, "FOR UPDATE SKIP LOCKED"),
         // The single writer connection serialises claims already.
         Engine::Sqlite => (&SQLITE, ""),

@@ -23,10 +23,16 @@ pub struct Tenant {
     /// When a past_due subscription's grace period ends (unix ms; migration 0018): with
     /// `subscription_status`, what [`crate::billing::gated`] decides on.
     pub subscription_grace_until: Option<i64>,
+    /// The switches and follow-up settings a quote step reads (migrations 0009, 0013, 0014):
+    /// part of the row the worker reads once per job anyway, so sending a quote asks the
+    /// database nothing more about the store (three reads per quote before).
+    pub quote_pdf: bool,
+    pub quote_link: bool,
+    pub follow_ups: crate::follow_ups::FollowUpSettings,
 }
 
 const COLS: &str =
-    "id, slug, name, city, timezone, status, subscription_status, catalog_version, created_at, settings_version, subscription_grace_until";
+    "id, slug, name, city, timezone, status, subscription_status, catalog_version, created_at, settings_version, subscription_grace_until, quote_pdf, quote_link, reminder_hours_before_expiry, follow_up_after_hours";
 
 fn from_row(r: &AnyRow) -> Result<Tenant, sqlx::Error> {
     Ok(Tenant {
@@ -41,6 +47,12 @@ fn from_row(r: &AnyRow) -> Result<Tenant, sqlx::Error> {
         created_at: r.try_get(8)?,
         settings_version: r.try_get(9)?,
         subscription_grace_until: r.try_get(10)?,
+        quote_pdf: r.try_get::<i64, _>(11)? != 0,
+        quote_link: r.try_get::<i64, _>(12)? != 0,
+        follow_ups: crate::follow_ups::FollowUpSettings {
+            reminder_hours_before_expiry: r.try_get(13)?,
+            follow_up_after_hours: r.try_get(14)?,
+        },
     })
 }
 

@@ -22,6 +22,7 @@ store::both_engines!(
     receipts_never_move_backwards,
     settings_version_moves_with_every_rule_and_template_write,
     outgoing_reads_message_conversation_and_channel_at_once,
+    bot_conversation_channel_only_while_the_bot_answers,
     stored_words_read_back,
     templates_current_all_is_the_latest_of_each_kind,
     tenant_isolation_in_queries,
@@ -1263,6 +1264,92 @@ async fn outgoing_reads_message_conversation_and_channel_at_once(t: &TestDb) {
         store::outgoing::load(&t.db, &tenant, "no-such-message").await,
         Err(store::StoreError::NotFound)
     ));
+}
+
+/// The read receipt's one read (`channels::of_bot_conversation`): the conversation's channel
+/// while the bot answers it; nothing once a person took it over or it closed, nothing for
+/// another store.
+async fn bot_conversation_channel_only_while_the_bot_answers(t: &TestDb) {
+    let (tenant, channel) = seed_tenant(&t.db, "recibo").await;
+    let (other, _) = seed_tenant(&t.db, "recibo-b").await;
+    ingest(
+        &t.db,
+        &tenant,
+        &channel,
+        "5511955554444",
+        "wamid.recibo",
+        "oi",
+    )
+    .await;
+    let conv = conversations::list(&t.db, &tenant, None, 10)
+        .await
+        .unwrap()
+        .remove(0);
+    let found = store::channels::of_bot_conversation(&t.db, &tenant, &conv.id)
+        .await
+        .unwrap()
+        .expect("the bot answers a new conversation");
+    assert_eq!(found.id, channel);
+    assert_eq!(found.phone_number_id, "pn-recibo");
+    assert!(
+        store::channels::of_bot_conversation(&t.db, &other, &conv.id)
+            .await
+            .unwrap()
+            .is_none(),
+        "another store's id reads nothing"
+    );
+    // Taken over by a person: no receipt from the bot.
+    let (tn, cv) = (tenant.clone(), conv.id.clone());
+    t.db.tx(move |c| {
+        Box::pin(async move {
+            let u = store::users::create(
+                c,
+                &tn,
+                "pessoa@recibo.test",
+                "Pessoa",
+                "x",
+                store::users::Role::Owner,
+            )
+            .await?;
+            conversations::set_taken_over(c, &tn, &cv, Some(&u.id)).await
+        })
+    })
+    .await
+    .unwrap();
+    assert!(
+        store::channels::of_bot_conversation(&t.db, &tenant, &conv.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Handed back: the bot answers again; then closed: nothing.
+    let (tn, cv) = (tenant.clone(), conv.id.clone());
+    t.db.tx(move |c| {
+        Box::pin(async move { conversations::set_taken_over(c, &tn, &cv, None).await })
+    })
+    .await
+    .unwrap();
+    assert!(
+        store::channels::of_bot_conversation(&t.db, &tenant, &conv.id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let (tn, cv) = (tenant.clone(), conv.id.clone());
+    t.db.tx(move |c| {
+        Box::pin(async move {
+            conversations::save_state(c, &tn, &cv, domain::conversation::State::Lost, "{}", None)
+                .await
+        })
+    })
+    .await
+    .unwrap();
+    assert!(
+        store::channels::of_bot_conversation(&t.db, &tenant, &conv.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 /// The hot path's statements are prepared once per connection and reused (sqlx's statement

@@ -5,7 +5,12 @@ use store::store_profile::{self, StorePix, StoreProfile};
 use store::testing::TestDb;
 use store::{seed, tenants, Db};
 
-store::both_engines!(TestDb; profile_and_pix_key_round_trip, demo_store_has_a_pix_key);
+store::both_engines!(
+    TestDb;
+    profile_and_pix_key_round_trip,
+    demo_store_has_a_pix_key,
+    tenant_row_carries_the_quote_switches_and_follow_ups
+);
 
 async fn new_tenant(db: &Db, slug: &str) -> String {
     let slug = slug.to_string();
@@ -87,4 +92,61 @@ async fn demo_store_has_a_pix_key(t: &TestDb) {
     assert_eq!(pix.merchant.name(), "DEPOSITO EXEMPLO");
     assert_eq!(pix.merchant.city(), "SAO PAULO");
     assert!(!profile.address.is_empty() && !profile.phone.is_empty());
+}
+
+/// The worker reads these with the tenant row (`Tenant::quote_pdf`, `quote_link`,
+/// `follow_ups`) instead of a query each per quote: the row says what the setters wrote.
+async fn tenant_row_carries_the_quote_switches_and_follow_ups(t: &TestDb) {
+    let a = new_tenant(&t.db, "loja-a").await;
+    let b = new_tenant(&t.db, "loja-b").await;
+    let fresh = tenants::by_id(&t.db, &a).await.unwrap().unwrap();
+    assert!(!fresh.quote_pdf && !fresh.quote_link);
+    assert_eq!(
+        fresh.follow_ups,
+        store::follow_ups::FollowUpSettings::default()
+    );
+    let settings = store::follow_ups::FollowUpSettings {
+        reminder_hours_before_expiry: Some(6),
+        follow_up_after_hours: Some(24),
+    };
+    let id = a.clone();
+    t.db.tx(move |c| {
+        Box::pin(async move {
+            store_profile::set_quote_pdf(c, &id, true).await?;
+            store_profile::set_quote_link(c, &id, true).await?;
+            store::follow_ups::set_settings(c, &id, settings).await
+        })
+    })
+    .await
+    .unwrap();
+    let row = tenants::by_id(&t.db, &a).await.unwrap().unwrap();
+    assert!(row.quote_pdf && row.quote_link);
+    assert_eq!(row.follow_ups, settings);
+    // The same values the single-purpose reads return.
+    let mut c = t.db.read().acquire().await.unwrap();
+    assert!(store_profile::quote_pdf_enabled(&mut c, &a).await.unwrap());
+    assert!(store_profile::quote_link_enabled(&mut c, &a).await.unwrap());
+    assert_eq!(
+        store::follow_ups::settings(&mut c, &a).await.unwrap(),
+        settings
+    );
+    drop(c);
+    // Off again, and another store untouched.
+    let id = a.clone();
+    t.db.tx(move |c| {
+        Box::pin(async move {
+            store_profile::set_quote_pdf(c, &id, false).await?;
+            store_profile::set_quote_link(c, &id, false).await
+        })
+    })
+    .await
+    .unwrap();
+    let row = tenants::by_id(&t.db, &a).await.unwrap().unwrap();
+    assert!(!row.quote_pdf && !row.quote_link);
+    let other = tenants::by_id(&t.db, &b).await.unwrap().unwrap();
+    assert!(!other.quote_pdf && !other.quote_link);
+    assert_eq!(
+        other.follow_ups,
+        store::follow_ups::FollowUpSettings::default()
+    );
 }

@@ -231,7 +231,7 @@ pub async fn approve_quote_as(
                 ctx.today(),
             )
             .await?;
-            schedule_expiry(c, &t, &quote.id, valid_until).await?;
+            schedule_expiry(c, &t, &ctx, &quote.id, valid_until).await?;
             quotes::set_valid_until(c, &tenant_id, &quote.id, valid_until).await?;
             conversations::save_state(c, &tenant_id, &conv.id, next, &conv.draft_json, None)
                 .await?;

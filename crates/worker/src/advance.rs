@@ -20,16 +20,31 @@ pub async fn handle(jc: &JobCtx<'_>, conversation_id: &str) -> Outcome {
     let Some(tenant_id) = jc.job.tenant_id.clone() else {
         return Outcome::Dead("conversation.advance without tenant".into());
     };
-    let ctx = match jc.contexts.load(jc.db, &tenant_id).await {
-        Ok(c) => c,
-        Err(e) => return Outcome::from_store(e),
-    };
     tracing::Span::current().record("conversation_id", conversation_id);
+    // Three independent reads before the step, run at once so the job waits for one round
+    // trip instead of three (with four jobs at a time the worker is bound by waiting, not by
+    // CPU): the store's row (and its cached settings), the unread messages, and the channel
+    // of the conversation for the read receipt. The unread messages are read once for the
+    // receipt and the media below; the step reads them again under the conversation's lock,
+    // this copy only decides what to show and what to download.
+    let unread = async {
+        let mut c = jc.db.read().acquire().await.map_err(StoreError::from)?;
+        messages::unprocessed_inbound(&mut c, &tenant_id, conversation_id).await
+    };
+    let (ctx, unread, receipt_channel) = tokio::join!(
+        jc.contexts.load(jc.db, &tenant_id),
+        unread,
+        store::channels::of_bot_conversation(jc.db, &tenant_id, conversation_id),
+    );
+    let (ctx, unread) = match (ctx, unread) {
+        (Ok(ctx), Ok(unread)) => (ctx, unread),
+        (Err(e), _) | (_, Err(e)) => return Outcome::from_store(e),
+    };
     // Blue ticks and "digitando…" while the reply is worked out (best effort, beside it).
-    crate::read_receipt::start(jc, &tenant_id, conversation_id).await;
+    crate::read_receipt::start(jc, receipt_channel, &unread);
     // Voice notes and photos: downloaded, stored and written down before the step reads
     // them, outside its transaction (issue 16, `worker::media`).
-    if let Err(outcome) = crate::media::prepare(jc, &tenant_id, conversation_id).await {
+    if let Err(outcome) = crate::media::prepare(jc, &tenant_id, conversation_id, unread).await {
         return outcome;
     }
     let engine_kind = jc.db.engine();

@@ -18,14 +18,15 @@ use crate::outbound::{self, Payload, Target};
 const HOUR_MS: i64 = 3_600_000;
 
 /// Schedules the store's follow-ups of a quote just sent (valid until `valid_until`): only
-/// those still ahead and before the quote expires.
+/// those still ahead and before the quote expires. `s` is the store's settings from the
+/// tenant row the job read (`Tenant::follow_ups`): no read of its own per quote.
 pub(crate) async fn schedule(
     c: &mut AnyConnection,
     t: &Target<'_>,
+    s: follow_ups::FollowUpSettings,
     quote_id: &str,
     valid_until: i64,
 ) -> Result<(), StoreError> {
-    let s = follow_ups::settings(c, t.tenant_id).await?;
     let now = store::now_ms();
     let due = [
         (

@@ -153,19 +153,15 @@ pub fn register_metrics() {
 
 /// Fetches, stores and hears the conversation's unread media. `Err(outcome)`: the job must
 /// end with it (the database failed, or Meta is briefly unreachable and the job will retry);
-/// the messages stay unread for that retry.
+/// the messages stay unread for that retry. `unread`: the conversation's unread messages,
+/// read by the caller.
 pub async fn prepare(
     jc: &JobCtx<'_>,
     tenant_id: &str,
     conversation_id: &str,
+    unread: Vec<messages::Message>,
 ) -> Result<(), Outcome> {
-    let pending = {
-        let mut c = jc.db.read().acquire().await.map_err(store_err)?;
-        messages::unprocessed_inbound(&mut c, tenant_id, conversation_id)
-            .await
-            .map_err(Outcome::from_store)?
-    };
-    let todo: Vec<_> = pending
+    let todo: Vec<_> = unread
         .into_iter()
         .filter(|m| match m.inbound_content() {
             InboundContent::Audio {

@@ -87,7 +87,7 @@ pub(crate) async fn create_quote(
             today,
         )
         .await?;
-        schedule_expiry(c, t, &quote_id, valid_until).await?;
+        schedule_expiry(c, t, ctx, &quote_id, valid_until).await?;
         metrics::counter!("orcazap_quotes_total", "outcome" => "auto_sent").increment(1);
     }
     Ok(quote_id)
@@ -125,7 +125,8 @@ pub(crate) async fn send_quote_message(
         buttons: outbound::quote_buttons(number),
     };
     outbound::queue_quote(c, t, &payload, number).await?;
-    if store::store_profile::quote_pdf_enabled(c, t.tenant_id).await? {
+    // The switches come with the tenant row the job read (`ctx.tenant`), not a read each.
+    if ctx.tenant.quote_pdf {
         let pdf = Payload::QuoteDocument {
             to: conv.contact_wa_id.clone(),
             number: number.to_string(),
@@ -134,7 +135,7 @@ pub(crate) async fn send_quote_message(
         };
         outbound::queue(c, t, &pdf, None).await?;
     }
-    if store::store_profile::quote_link_enabled(c, t.tenant_id).await? {
+    if ctx.tenant.quote_link {
         let link = Payload::QuoteLink {
             to: conv.contact_wa_id.clone(),
             number: number.to_string(),
@@ -150,6 +151,7 @@ pub(crate) async fn send_quote_message(
 pub(crate) async fn schedule_expiry(
     c: &mut AnyConnection,
     t: &Target<'_>,
+    ctx: &TenantContext,
     quote_id: &str,
     valid_until: i64,
 ) -> Result<(), StoreError> {
@@ -161,5 +163,5 @@ pub(crate) async fn schedule_expiry(
     job.run_at = Some(valid_until);
     jobs::enqueue(c, &job).await?;
     // The store's follow-ups on it, when it set them (`worker::followup`).
-    crate::followup::schedule(c, t, quote_id, valid_until).await
+    crate::followup::schedule(c, t, ctx.tenant.follow_ups, quote_id, valid_until).await
 }

@@ -5,15 +5,21 @@
 //! reply's way.
 
 use secrecy::SecretString;
-use store::{channels, conversations, messages, StoreError};
+use store::{channels, messages, StoreError};
 
 use crate::job::JobCtx;
 
 /// Starts the read receipt for the conversation's newest unread message, if there is one and
 /// the bot is the one answering (during a takeover "digitando…" would promise a reply the bot
-/// will not write; the person's own WhatsApp shows their reading).
-pub async fn start(jc: &JobCtx<'_>, tenant_id: &str, conversation_id: &str) {
-    match prepare(jc, tenant_id, conversation_id).await {
+/// will not write; the person's own WhatsApp shows their reading). `channel` is the caller's
+/// read of `channels::of_bot_conversation` (None: taken over or closed), made beside its other
+/// reads before the step.
+pub fn start(
+    jc: &JobCtx<'_>,
+    channel: Result<Option<channels::Channel>, StoreError>,
+    unread: &[messages::Message],
+) {
+    match prepare(jc, channel, unread) {
         Ok(Some((phone_number_id, token, wamid))) => {
             let graph = jc.graph.clone();
             tokio::spawn(async move {
@@ -42,29 +48,21 @@ pub async fn start(jc: &JobCtx<'_>, tenant_id: &str, conversation_id: &str) {
     }
 }
 
-async fn prepare(
+fn prepare(
     jc: &JobCtx<'_>,
-    tenant_id: &str,
-    conversation_id: &str,
+    channel: Result<Option<channels::Channel>, StoreError>,
+    unread: &[messages::Message],
 ) -> Result<Option<(String, SecretString, String)>, StoreError> {
-    let Some(conv) = conversations::get(jc.db, tenant_id, conversation_id).await? else {
+    // Nothing unread (a second job of the step's batch): no receipt.
+    let Some(wamid) = unread
+        .iter()
+        .rev()
+        .find_map(|m| m.provider_message_id.clone())
+    else {
         return Ok(None);
     };
-    if conv.taken_over_by.is_some() || conv.state.is_closed() {
-        return Ok(None);
-    }
-    let newest = {
-        let mut c = jc.db.read().acquire().await?;
-        messages::unprocessed_inbound(&mut c, tenant_id, conversation_id)
-            .await?
-            .into_iter()
-            .rev()
-            .find_map(|m| m.provider_message_id)
-    };
-    let Some(wamid) = newest else {
-        return Ok(None);
-    };
-    let Some(channel) = channels::by_id(jc.db, tenant_id, &conv.channel_id).await? else {
+    // Taken over or closed: no channel, no receipt.
+    let Some(channel) = channel? else {
         return Ok(None);
     };
     // A number Meta blocked refuses this too; the send job waits for the owner.
