@@ -94,8 +94,8 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     }
     set(h, header::X_FRAME_OPTIONS, "DENY");
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    // Pages opened by a single-use link (crate::account) send no Referer at all, not even to
-    // our own static files: they keep the `no-referrer` they set.
+    // Pages opened by a single-use link (crate::account) send no Referer to other sites:
+    // they keep the `same-origin` they set.
     if !h.contains_key(header::REFERRER_POLICY) {
         set(
             h,

@@ -177,7 +177,7 @@ async fn password_reset_link_is_single_use_expiring_and_replaced_by_a_later_one(
         .answer()
         .await
         .expect_status(200);
-    assert_eq!(page.header_text("referrer-policy"), Some("no-referrer"));
+    assert_eq!(page.header_text("referrer-policy"), Some("same-origin"));
     let token = token_of(&second);
     let p = path_of(&second);
     let weak = anon_post(

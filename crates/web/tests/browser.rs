@@ -107,6 +107,11 @@ impl Driver {
             .await;
     }
 
+    /// Every cookie of the current page's site (WebDriver's "Delete All Cookies").
+    async fn delete_cookies(&self) {
+        self.cmd(reqwest::Method::DELETE, "/cookie", None).await;
+    }
+
     async fn find(&self, css: &str) -> Option<String> {
         let v = self
             .cmd(
@@ -1479,5 +1484,65 @@ async fn onboarding_from_signup_to_a_test_quote_in_a_real_browser() {
     assert!(d.find("#step-teste.done").await.is_some());
     assert!(d.find("#step-loja.todo").await.is_some());
     d.wait_for("#price-review").await;
+    d.quit().await;
+}
+
+/// The pages opened from an e-mailed link, used in Chromium: a password reset and an
+/// invitation. Their own form posts must pass the Origin check (under `Referrer-Policy:
+/// no-referrer` Chromium sent `Origin: null` and every one was "Acesso negado").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emailed_links_work_in_a_real_browser() {
+    let Some((chromedriver, chromium)) = tools() else {
+        return;
+    };
+    let app = TestApp::start(store::Engine::Sqlite).await.expect("sqlite");
+    let site = format!("http://{}", app.host("demo"));
+    let d = Driver::start(chromedriver, chromium).await;
+
+    // An invitation sent by the owner, accepted in the browser: the new attendant is in.
+    let owner = app.as_owner().await;
+    owner
+        .post_form(
+            "/equipe/convidar",
+            &[
+                ("name", "Pedro"),
+                ("email", "pedro@demo.com.br"),
+                ("role", "attendant"),
+            ],
+        )
+        .await
+        .page_with_status(200)
+        .await;
+    let mail = app.mail_to("pedro@demo.com.br", 1).await;
+    let link = mail[0].link("/login/convite").expect("invitation link");
+    d.goto(&link).await;
+    d.type_into("input[name=name]", "Pedro Alves").await;
+    d.type_into("input[name=new]", "parafuso azul canta forte")
+        .await;
+    d.type_into("input[name=confirm]", "parafuso azul canta forte")
+        .await;
+    d.click("#invite-submit").await;
+    d.wait_for("#tile-pending").await;
+    assert!(d.url().await.starts_with(&site));
+    // Signed out for the reset below (a reset ends every session anyway).
+    d.delete_cookies().await;
+
+    // Then the owner's "Esqueci minha senha" on the store's login page, then the link from the e-mail.
+    d.goto(&format!("{site}/login/esqueci")).await;
+    d.type_into("input[name=email]", OWNER_EMAIL).await;
+    d.click("#forgot-submit").await;
+    d.wait_for("#forgot-sent").await;
+    assert!(!d.source().await.contains("Acesso negado"));
+    let mail = app.mail_to(OWNER_EMAIL, 1).await;
+    let link = mail[0].link("/login/redefinir?token=").expect("reset link");
+    d.goto(&link).await;
+    let pw = "telha verde pula o muro";
+    d.type_into("input[name=new]", pw).await;
+    d.type_into("input[name=confirm]", pw).await;
+    d.click("#reset-submit").await;
+    d.wait_text("Sua nova senha foi salva").await;
+    let src = d.source().await;
+    assert!(!src.contains("Acesso negado"), "{src}");
+
     d.quit().await;
 }

@@ -47,7 +47,10 @@ pub(crate) fn anon_page(
     }
     resp.headers_mut().insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        // Not `no-referrer`: under it Chromium sends `Origin: null` with the page's own form
+        // post, and the Origin check refuses it ("Pedido de outro site recusado"). Same-origin
+        // requests may carry the token in a Referer to us; no other site gets it.
+        HeaderValue::from_static("same-origin"),
     );
     Ok(resp)
 }

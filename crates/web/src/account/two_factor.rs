@@ -466,7 +466,10 @@ async fn settings(
     let mut resp = (status, html).into_response();
     resp.headers_mut().insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        // Not `no-referrer`: under it Chromium sends `Origin: null` with the page's own form
+        // post, and the Origin check refuses it ("Pedido de outro site recusado"). Same-origin
+        // requests may carry the token in a Referer to us; no other site gets it.
+        HeaderValue::from_static("same-origin"),
     );
     Ok(resp)
 }
