@@ -30,6 +30,7 @@ testkit::both_engines!(
     the_address_exchange_stays_in_the_orders_conversation,
     meta_payments_send_the_order_with_pix_and_its_status_updates,
     brasilapi_provider_fills_the_street_from_the_cep,
+    a_message_about_the_order_goes_to_a_person_and_a_new_order_is_quoted,
 );
 
 const CUSTOMER: &str = "5511922220000";
@@ -921,4 +922,78 @@ async fn brasilapi_provider_fills_the_street_from_the_cep(app: &OrdersApp) {
         "unknown is cached as unknown"
     );
     other.stop().await;
+}
+
+/// After the order: "ja paguei" (and "oi" before it) is about the order — one answer naming
+/// it, and a person takes it with the order's number and the customer's words as the reason;
+/// it used to get the welcome text and reach nobody. A new complete order is still quoted.
+async fn a_message_about_the_order_goes_to_a_person_and_a_new_order_is_quoted(app: &OrdersApp) {
+    let paula = "5511922229001";
+    let number = order_and_confirm(app, paula, "P").await;
+    app.webhook(&text_webhook(paula, "wamid.P3", "rua das flores 123"))
+        .await;
+    app.drain().await;
+    let before = app.graph.calls().len();
+    app.webhook(&text_webhook(paula, "wamid.P4", "oi")).await;
+    app.drain().await;
+    app.webhook(&text_webhook(
+        paula,
+        "wamid.P5",
+        "ja paguei, segue o comprovante",
+    ))
+    .await;
+    app.drain().await;
+    let sent = texts_to(app, paula, before);
+    let ack = sent.last().unwrap();
+    assert!(
+        ack.contains(&number) && ack.contains("Uma pessoa da equipe"),
+        "{sent:?}"
+    );
+    let (state, why): (String, Option<String>) = {
+        let r = sqlx::query(
+            "SELECT c.state, c.waiting_reason FROM conversations c
+             JOIN contacts k ON k.id = c.contact_id
+             WHERE k.wa_id = $1 AND c.state <> 'WON' ORDER BY c.created_at DESC LIMIT 1",
+        )
+        .bind(paula)
+        .fetch_one(app.db.read())
+        .await
+        .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert_eq!(state, "WAITING_PERSON");
+    let why = why.unwrap_or_default();
+    assert!(
+        why.contains(&number) && why.contains("ja paguei, segue o comprovante"),
+        "{why}"
+    );
+    // Nothing more is said while the person has it.
+    let before = app.graph.calls().len();
+    app.webhook(&text_webhook(paula, "wamid.P6", "?")).await;
+    app.drain().await;
+    assert!(texts_to(app, paula, before).is_empty());
+
+    // Another customer's new order after a confirmed one is quoted as before.
+    let quim = "5511922229002";
+    order_and_confirm(app, quim, "Q").await;
+    app.webhook(&text_webhook(quim, "wamid.Q3", "rua azul 9"))
+        .await;
+    app.drain().await;
+    app.webhook(&text_webhook(
+        quim,
+        "wamid.Q4",
+        "agora 5 sacos de cimento pro grajau amanha no pix",
+    ))
+    .await;
+    app.drain().await;
+    let quotes: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM quotes q JOIN conversations c ON c.id = q.conversation_id
+         JOIN contacts k ON k.id = c.contact_id WHERE k.wa_id = $1",
+    )
+    .bind(quim)
+    .fetch_one(app.db.read())
+    .await
+    .unwrap()
+    .get(0);
+    assert_eq!(quotes, 2, "the new order was quoted");
 }

@@ -183,6 +183,35 @@ pub async fn awaiting_address(
     row.as_ref().map(from_row).transpose()
 }
 
+/// How long after its confirmation an order not yet delivered is what a customer's next
+/// message is most likely about ("já paguei", "qual a chave pix?", "quero cancelar").
+pub const OPEN_ORDER_WINDOW_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+
+/// The contact's newest order confirmed less than [`OPEN_ORDER_WINDOW_MS`] ago and not yet
+/// delivered, with its quote's number.
+pub async fn open_for_contact(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    contact_id: &str,
+) -> Result<Option<(Order, String)>, StoreError> {
+    let since = now_ms() - OPEN_ORDER_WINDOW_MS;
+    let row = sqlx::query(&format!(
+        "SELECT {COLS}, q.number FROM orders o JOIN quotes q ON q.id = o.quote_id
+         WHERE o.tenant_id = $1 AND o.contact_id = $2 AND o.payment_state <> 'entregue'
+         AND o.created_at >= $3
+         ORDER BY o.created_at DESC, o.id DESC LIMIT 1"
+    ))
+    .bind(tenant_id)
+    .bind(contact_id)
+    .bind(since)
+    .fetch_optional(&mut *c)
+    .await?;
+    match row {
+        Some(r) => Ok(Some((from_row(&r)?, r.try_get(24)?))),
+        None => Ok(None),
+    }
+}
+
 pub async fn get_conn(
     c: &mut AnyConnection,
     tenant_id: &str,

@@ -212,7 +212,41 @@ async fn advance_in_tx(
                 .await?;
             }
         }
-        let inbound = content.to_engine();
+        // The first message of a new conversation that is about the contact's open order
+        // ("já paguei", "quero cancelar"): a person answers it (`worker::order_followup`).
+        let mut about_order = None;
+        if let domain::inbound::InboundContent::Text { body } = &content {
+            // Before anything is ordered here ("oi" then "já paguei" is about the order too).
+            let fresh = matches!(state, State::Inbound | State::CaptureMin)
+                && memo.draft.items.is_empty()
+                && memo.draft.unknown.is_empty();
+            if fresh
+                && conv.taken_over_by.is_none()
+                && crate::order_followup::is_about_the_order(&content, ctx)
+            {
+                if let Some((_, number)) =
+                    store::orders::open_for_contact(c, tenant_id, &conv.contact_id).await?
+                {
+                    outbound::queue(
+                        c,
+                        &target,
+                        &Payload::Text {
+                            to: conv.contact_wa_id.clone(),
+                            body: crate::order_followup::acknowledgement(&number),
+                        },
+                        None,
+                    )
+                    .await?;
+                    about_order = Some(crate::order_followup::reason(&number, body));
+                }
+            }
+        }
+        let inbound = match &about_order {
+            Some(_) => engine::Inbound::ForAPerson {
+                described: "mensagem sobre um pedido".into(),
+            },
+            None => content.to_engine(),
+        };
         let ectx = Context {
             index: &ctx.index,
             catalog: &ctx.catalog,
@@ -233,7 +267,7 @@ async fn advance_in_tx(
                 continue;
             }
         };
-        if told_unheard {
+        if told_unheard || about_order.is_some() {
             // The notice already says a person will listen: the hand-off's own "Já chamei
             // alguém da equipe" would be a second message saying the same.
             step.replies.clear();
@@ -250,6 +284,7 @@ async fn advance_in_tx(
         if step.to_person.is_some() {
             // What staff read in the queue: the voice note or photo, not "asked for a person".
             to_person = match (&unheard, &content) {
+                _ if about_order.is_some() => about_order.take(),
                 (Some(why), _) => Some(format!("áudio não entendido: {why}")),
                 (_, domain::inbound::InboundContent::Image { .. }) => {
                     Some("o cliente mandou uma imagem sem legenda".to_string())

@@ -35,6 +35,7 @@ pub mod media;
 mod meta_templates;
 pub mod opt_out;
 pub mod order_address;
+pub mod order_followup;
 pub mod outbound;
 pub mod payment;
 pub mod proactive;
