@@ -495,6 +495,8 @@ fn the_customers_pickup_is_quoted_without_freight() {
     );
     assert!(text.contains("Retirada na loja (sem frete)"), "{text}");
     assert!(!text.contains("Frete:"), "{text}");
+    assert!(text.contains("Retirada: amanhã"), "{text}");
+    assert!(!text.contains("Entrega:"), "{text}");
 }
 
 /// The pickup as the answer to "só falta o CEP ou o bairro…", and a bairro later turns it
@@ -533,7 +535,7 @@ fn a_pickup_asks_for_the_day_of_the_pickup() {
         "10 sc de cimento no pix, eu busco ai",
     );
     let ask = texts(&s).join("\n");
-    assert!(ask.contains("só falta o dia da retirada"), "{ask}");
+    assert!(ask.contains("só falta informar o dia da retirada"), "{ask}");
     assert!(!ask.contains("entrega"), "{ask}");
 }
 

@@ -184,7 +184,7 @@ fn missing_info_names_unknown_products_and_asks_once() {
         "{text}"
     );
     assert!(text.contains(
-        "só falta a forma de pagamento (PIX, cartão, boleto ou dinheiro) e o dia da entrega."
+        "só falta informar a forma de pagamento (PIX, cartão, boleto ou dinheiro) e o dia da entrega."
     ));
     assert_eq!(text.matches("falta").count(), 1);
 
@@ -192,7 +192,7 @@ fn missing_info_names_unknown_products_and_asks_once() {
     let text = render(TemplateKind::MissingInfo, src, &only_missing).unwrap();
     assert_eq!(
         text,
-        "Para fechar o orçamento, só falta o CEP ou o bairro da entrega (ou se vai retirar na loja). 🙂"
+        "Para fechar o orçamento, só falta informar o CEP ou o bairro da entrega (ou se vai retirar na loja). 🙂"
     );
 }
 

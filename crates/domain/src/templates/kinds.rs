@@ -132,7 +132,7 @@ Não encontrei '{{ item.produto }}' — pode confirmar o produto?
 {% endif %}
 {% endfor %}
 {% if faltando %}
-Para fechar o orçamento, só falta {{ faltando_texto }}. 🙂
+Para fechar o orçamento, só falta informar {{ faltando_texto }}. 🙂
 {% endif %}
 ";
 
@@ -165,7 +165,7 @@ Frete: a confirmar
 {% endif %}
 *Total: {{ total }}* ({{ forma_pagamento }})
 {% if entrega %}
-Entrega: {{ entrega }}
+{% if retirada %}Retirada: {{ entrega }}{% else %}Entrega: {{ entrega }}{% endif %}
 {% endif %}
 Válido até {{ validade }}.
 
@@ -174,7 +174,7 @@ Para fechar, é só responder *SIM*. ✅
 
 const APPROVAL_PENDING: &str = "\
 Obrigado{% if cliente %}, {{ cliente }}{% endif %}! 🙏
-Seu orçamento{% if numero %} *{{ numero }}*{% endif %} está sendo conferido pela nossa equipe. Assim que ficar pronto, mandamos aqui mesmo. 🙏
+Seu orçamento{% if numero %} *{{ numero }}*{% endif %} está sendo conferido pela nossa equipe. Assim que ficar pronto, mandamos aqui mesmo.
 ";
 
 const CONFIRMATION: &str = "\
