@@ -402,6 +402,16 @@ fn advance_one(
         step.memo.draft.apply(&orders_only(&u));
         return Ok(step);
     }
+    // Bargaining over a quote ("tem desconto? faz 35 o saco"): a person decides, and the
+    // draft is left as it was (its numbers are prices, not amounts).
+    let after_a_quote = matches!(
+        step.state,
+        State::QuoteSent | State::WaitingReply | State::HumanApproval
+    );
+    if after_a_quote && crate::understanding::asks_for_discount(&text) {
+        let why = format!("o cliente pediu desconto: «{}»", text.trim());
+        return to_person(step, why, ctx, &common);
+    }
     if let Some(why) = person_needed(&step, &u, &text) {
         step.memo.draft.apply(&orders_only(&u));
         return to_person(step, why, ctx, &common);

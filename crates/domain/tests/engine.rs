@@ -552,3 +552,29 @@ fn a_question_about_pickup_is_no_pickup() {
         assert!(s.quote.is_none(), "{m}");
     }
 }
+
+/// Bargaining after the quote goes to a person and leaves the order as it was: "faz 35 o
+/// saco" once became 35 sacks and a new, higher quote (found walking the demo).
+#[test]
+fn bargaining_after_the_quote_goes_to_a_person_and_changes_nothing() {
+    let w = world();
+    let s = say(
+        &w,
+        State::Inbound,
+        Memo::default(),
+        "30 saco de cimento grajau amanha pix",
+    );
+    assert_eq!(s.state, State::QuoteSent, "{:?}", texts(&s));
+    let before = s.memo.draft.clone();
+    let s = say(&w, s.state, s.memo, "tem desconto? faz 35 o saco");
+    assert_eq!(s.state, State::WaitingPerson, "{:?}", texts(&s));
+    assert!(s.quote.is_none(), "no new quote");
+    assert_eq!(s.memo.draft, before);
+    assert!(
+        s.to_person
+            .as_deref()
+            .is_some_and(|w| w.contains("pediu desconto")),
+        "{:?}",
+        s.to_person
+    );
+}

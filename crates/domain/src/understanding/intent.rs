@@ -172,3 +172,55 @@ fn asks_for_a_person(words: &[&str]) -> bool {
         || has("robo");
     role || someone && (reach || real) || reach && has("robo")
 }
+
+/// "tem desconto?", "faz 35 o saco", "deixa por 600", "melhora o preço": the customer
+/// bargains over a quote. Only a person can answer it (the bot never changes a price), and
+/// the numbers in it are prices, not amounts: "faz 35 o saco" once became 35 sacks.
+pub fn asks_for_discount(raw: &str) -> bool {
+    let toks = super::text::analyze(raw);
+    let word = |k: usize| match toks.get(k) {
+        Some(t) if t.kind == Kind::Word => t.text.as_str(),
+        _ => "",
+    };
+    let num = |k: usize| toks.get(k).is_some_and(|t| t.kind == Kind::Num);
+    (0..toks.len()).any(|k| match word(k) {
+        "desconto" | "descontinho" | "abatimento" | "chorinho" => true,
+        "melhora" | "melhorar" | "abaixa" | "abaixar" => {
+            (k + 1..k + 4).any(|j| matches!(word(j), "preco" | "valor" | "pra" | "um"))
+        }
+        // "faz 35 o saco", "faz por 600", "deixa por 30 cada", "fecha em 650".
+        "faz" | "faze" | "fazer" | "faco" | "deixa" | "deixar" | "fecha" | "fechar" | "sai" => {
+            num(k + 1) || matches!(word(k + 1), "por" | "em" | "a") && num(k + 2)
+        }
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod discount_tests {
+    use super::asks_for_discount;
+
+    #[test]
+    fn bargaining_is_told_apart() {
+        for m in [
+            "tem desconto? faz 35 o saco",
+            "faz por 600 que eu fecho",
+            "deixa por 30 cada",
+            "melhora o preço ai",
+            "fecha em 650?",
+            "da um descontinho",
+        ] {
+            assert!(asks_for_discount(m), "{m}");
+        }
+        for m in [
+            "pode fechar",
+            "fechado",
+            "10 sacos de cimento",
+            "quanto sai o cimento",
+            "sim confirmo",
+            "troca pra 15 sacos",
+        ] {
+            assert!(!asks_for_discount(m), "{m}");
+        }
+    }
+}

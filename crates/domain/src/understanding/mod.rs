@@ -32,6 +32,7 @@ use crate::slots::{Delivery, Location, PaymentMethod};
 pub use choice::{choice_for, Choice, MAX_CHOICES};
 pub use draft::{Draft, DraftItem, MissingSlot};
 pub use index::CatalogIndex;
+pub use intent::asks_for_discount;
 pub use output::{parse_conversation, parse_jsonl_line, OutputItem, ParseOutput};
 
 /// Does an amount said in this unit word ("galao", "metro") fit an item sold by `unit`?
