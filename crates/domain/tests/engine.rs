@@ -578,3 +578,17 @@ fn bargaining_after_the_quote_goes_to_a_person_and_changes_nothing() {
         s.to_person
     );
 }
+
+/// "qto tá o cimento" then "e a areia média": the price of the areia, not an order of 1 m³
+/// (found walking the demo: "Anotei: 1 m³ Areia média").
+#[test]
+fn a_price_question_goes_on_with_e_and_another_product() {
+    let w = world();
+    let s = say(&w, State::Inbound, Memo::default(), "qto ta o cimento");
+    let s = say(&w, s.state, s.memo, "e a areia media");
+    let said = texts(&s).join("\n");
+    assert!(said.contains("Areia média"), "{said}");
+    assert!(said.contains("R$"), "the price: {said}");
+    assert!(!said.contains("Anotei"), "{said}");
+    assert!(s.memo.draft.items.is_empty(), "{:?}", s.memo.draft.items);
+}

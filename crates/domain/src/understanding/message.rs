@@ -193,6 +193,11 @@ impl State<'_> {
         let trimmed = self.without_back_ref_words(toks, cl);
         let cl = trimmed.as_ref().unwrap_or(cl);
         let mut flags = flags(toks, cl);
+        // "qto tá o cimento" → "e a areia média?": the same question about another product,
+        // not an order of one (nothing ordered yet, no amount, no verb of ordering).
+        if !flags.question && self.follows_a_price_question(toks, cl) {
+            flags.question = true;
+        }
         // "areia | não precisa que eu tenho": the product named just before is declined.
         let bare_before = self.bare_named.take();
         if bare_before == Some(cl.sentence)
@@ -892,6 +897,37 @@ impl State<'_> {
             });
         let first = lines.next()?.clone();
         lines.all(|s| *s == first).then_some(first)
+    }
+
+    /// The clause goes on from a price question of the message before: the draft has no
+    /// item, its last product came from that question, and the clause opens with "e" (or
+    /// follows one) and has no amount and no verb of ordering.
+    fn follows_a_price_question(&self, toks: &[Token], cl: &Clause) -> bool {
+        let opens_with_e = cl.after_and || cl.toks.first().is_some_and(|i| toks[*i].is_word("e"));
+        opens_with_e
+            && self.draft.items.is_empty()
+            && self.draft.unknown.is_empty()
+            && self.draft.last_sku.is_some()
+            && self.items.is_empty()
+            && !cl.toks.iter().any(|i| {
+                let t = &toks[*i];
+                t.kind == text::Kind::Num
+                    || t.kind == text::Kind::Word
+                        && matches!(
+                            t.text.as_str(),
+                            "quero"
+                                | "qro"
+                                | "preciso"
+                                | "manda"
+                                | "mande"
+                                | "queria"
+                                | "qria"
+                                | "vou"
+                                | "coloca"
+                                | "poe"
+                                | "bota"
+                        )
+            })
     }
 
     /// Takes an amount off the product it refers to (never below one: "tira uma" of one

@@ -763,3 +763,20 @@ fn more_of_what_was_just_swapped_in() {
     let (items, _) = read(&["20 saco de ac2", "troca pra ac3, 10 sacos"]);
     assert_eq!(items, sorted(&["ARG-AC3-20 10"]));
 }
+
+/// "e a areia?" after a price question asks its price too; after an order it is ordered.
+#[test]
+fn e_and_a_product_goes_on_from_a_price_question() {
+    assert_eq!(
+        read(&["qto ta o cimento", "e a areia media"]).0,
+        sorted(&[])
+    );
+    assert_eq!(
+        read(&["qto ta o cimento", "e 2 m de areia"]).0,
+        sorted(&["ARE-MED-M3 2"])
+    );
+    assert_eq!(
+        read(&["10 sc cimento", "e a areia media"]).0,
+        sorted(&["ARE-MED-M3 1", "CIM-CP2-50 10"])
+    );
+}
