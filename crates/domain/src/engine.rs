@@ -439,7 +439,7 @@ fn advance_one(
             // once, when the quote was made (issue 12 item 2). A decline or a question went to
             // a person above.
         }
-        State::QuoteSent | State::WaitingReply => after_quote(&mut step, &u, ctx, &common)?,
+        State::QuoteSent | State::WaitingReply => after_quote(&mut step, &u, &text, ctx, &common)?,
         // INBOUND was left above; QUOTE_READY never persists; WON/LOST returned early.
         // WAITING_PERSON returned above, silent.
         State::Inbound | State::QuoteReady | State::WaitingPerson | State::Won | State::Lost => {}
@@ -902,6 +902,7 @@ fn suggested_name(unknown: &str, ctx: &Context) -> Option<String> {
 fn after_quote(
     step: &mut Step,
     u: &Understanding,
+    text: &str,
     ctx: &Context,
     common: &Common,
 ) -> Result<(), IllegalTransition> {
@@ -928,6 +929,12 @@ fn after_quote(
             step.quote_outcome = Some(QuoteOutcome::Superseded);
             capture(step, u, ctx, common)?;
         }
+        // "ok", "blz manda": likely a yes, but a sale is not closed on a guess — asked once;
+        // the same again goes to a person like any other answer.
+        _ if step.state == State::QuoteSent && vague_consent(text) => {
+            step.fire(Event::UserReplied)?;
+            step.replies.push(Reply::Text(CONFIRM_WITH_SIM.into()));
+        }
         _ => {
             if step.state == State::QuoteSent {
                 step.fire(Event::UserReplied)?;
@@ -942,6 +949,44 @@ fn after_quote(
         }
     }
     Ok(())
+}
+
+/// Asked after a vague "ok" to a quote.
+pub const CONFIRM_WITH_SIM: &str = "Para confirmar o pedido, é só responder *SIM* (ou tocar em \
+    *Confirmar*). Se quiser mudar alguma coisa, me diga o quê. 🙂";
+
+/// "ok", "blz", "beleza manda", "tá bom": words of agreement and nothing else.
+fn vague_consent(text: &str) -> bool {
+    let folded = crate::understanding::fold_for_compare(text);
+    let words: Vec<&str> = folded
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let agreeing = |w: &str| {
+        matches!(
+            w,
+            "ok" | "okay"
+                | "oks"
+                | "blz"
+                | "blza"
+                | "beleza"
+                | "certo"
+                | "show"
+                | "top"
+                | "joia"
+                | "massa"
+                | "legal"
+                | "otimo"
+                | "perfeito"
+                | "bom"
+        )
+    };
+    !words.is_empty()
+        && words.len() <= 4
+        && words.iter().any(|w| agreeing(w))
+        && words.iter().all(|w| {
+            agreeing(w) || matches!(*w, "ta" | "tá" | "manda" | "entao" | "pode" | "e" | "isso")
+        })
 }
 
 /// Renders a kind with the store's template, falling back to the default when the store's
@@ -1025,4 +1070,23 @@ pub fn confirmation_message(
 
 pub fn location_label(l: &Location) -> String {
     l.label_pt()
+}
+
+#[cfg(test)]
+mod consent_tests {
+    #[test]
+    fn vague_consent_is_only_agreement() {
+        for m in ["ok", "blz manda", "Beleza!", "tá bom", "ok pode", "show"] {
+            assert!(super::vague_consent(m), "{m}");
+        }
+        for m in [
+            "sim",
+            "ok mas troca a areia",
+            "bom dia",
+            "ok quanto fica o frete",
+            "",
+        ] {
+            assert!(!super::vague_consent(m), "{m}");
+        }
+    }
 }

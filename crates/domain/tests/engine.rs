@@ -592,3 +592,27 @@ fn a_price_question_goes_on_with_e_and_another_product() {
     assert!(!said.contains("Anotei"), "{said}");
     assert!(s.memo.draft.items.is_empty(), "{:?}", s.memo.draft.items);
 }
+
+/// "blz manda" to a quote: asked to confirm with SIM (it used to call a person), and "sim"
+/// then confirms.
+#[test]
+fn a_vague_ok_to_a_quote_is_asked_to_confirm() {
+    let w = world();
+    let s = say(
+        &w,
+        State::Inbound,
+        Memo::default(),
+        "10 saco de cimento grajau amanha pix",
+    );
+    assert_eq!(s.state, State::QuoteSent);
+    let s = say(&w, s.state, s.memo, "blz manda");
+    assert_eq!(s.state, State::WaitingReply);
+    assert!(s.to_person.is_none());
+    assert!(
+        texts(&s).join("\n").contains("responder *SIM*"),
+        "{:?}",
+        texts(&s)
+    );
+    let s = say(&w, s.state, s.memo, "sim");
+    assert_eq!(s.quote_outcome, Some(QuoteOutcome::Accepted));
+}
