@@ -434,15 +434,16 @@ const INBOUND_FIXTURES: &[Expect] = &[
     },
     Expect {
         fixture: "audio_voice_note.json",
-        replies: 2,
+        replies: 1,
         to: "5531977776666",
         interactive: false,
         // After the location: this customer then waits for a person. Issue 16: the fixture's media id is unknown to the mock Graph API (as an expired
-        // one at Meta), so the voice note cannot be heard: the customer is told, and a person
-        // is called (crates/web/tests/voice_notes.rs has the heard and unheard cases).
+        // one at Meta), so the voice note cannot be heard: the customer is told, in one
+        // message, that a person will listen (crates/web/tests/voice_notes.rs has the heard
+        // and unheard cases).
         contains: &[
             "Não consegui entender seu áudio",
-            "Já chamei alguém da equipe",
+            "Uma pessoa da equipe vai ouvi-lo",
         ],
         excludes: &[],
     },

@@ -359,7 +359,7 @@ async fn demo_chats_through_the_simulator_and_stops_cleanly() {
     assert!(
         bodies
             .iter()
-            .any(|b| b.contains("Já chamei alguém da equipe")),
+            .any(|b| b.contains("Uma pessoa da equipe vai ouvi-lo")),
         "{bodies:?}"
     );
 

@@ -9,10 +9,16 @@ use crate::job::JobCtx;
 use crate::outbound::Payload;
 
 /// What the customer reads above the button, and the button's label (≤ 20 characters).
-pub fn link_body(number: &str) -> String {
-    format!(
-        "Veja o orçamento *{number}* numa página: itens, total, validade, o PDF e o código PIX para copiar."
-    )
+/// The PIX code is promised only to a customer paying by PIX (a cash or card order has
+/// none to copy).
+pub fn link_body(number: &str, pix: bool) -> String {
+    if pix {
+        format!(
+            "Veja o orçamento *{number}* numa página: itens, total, validade, o PDF e o código PIX para copiar."
+        )
+    } else {
+        format!("Veja o orçamento *{number}* numa página: itens, total, validade e o PDF.")
+    }
 }
 pub const LINK_LABEL: &str = "Ver orçamento";
 
@@ -63,4 +69,13 @@ pub async fn ready(
         tracing::warn!(error = %e, "could not keep the quote link on its message");
     }
     Ok(ready)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_pix_code_is_promised_only_for_pix() {
+        assert!(super::link_body("ORC-1", true).contains("código PIX"));
+        assert!(!super::link_body("ORC-1", false).contains("PIX"));
+    }
 }

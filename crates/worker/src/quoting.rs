@@ -139,7 +139,10 @@ pub(crate) async fn send_quote_message(
         let link = Payload::QuoteLink {
             to: conv.contact_wa_id.clone(),
             number: number.to_string(),
-            body: crate::quote_link::link_body(number),
+            body: crate::quote_link::link_body(
+                number,
+                priced.payment_method == domain::slots::PaymentMethod::Pix,
+            ),
             url: None,
         };
         outbound::queue(c, t, &link, None).await?;
