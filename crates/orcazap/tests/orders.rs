@@ -534,6 +534,12 @@ async fn pedidos_page_marks_paid_and_delivered_with_audit(app: &OrdersApp) {
     assert!(row.contains("perto da padaria"), "{row}");
     assert!(row.contains("amanhã"), "delivery day: {row}");
     assert!(row.contains("Aguardando pagamento"), "{row}");
+    // Whoever delivers can call the customer and open the conversation.
+    assert!(row.contains("href=\"tel:+"), "the customer's phone: {row}");
+    assert!(
+        row.contains("href=\"/conversas/"),
+        "the conversation: {row}"
+    );
     let pending = row_of(&html, &second);
     assert!(pending.contains("endereço pendente"), "{pending}");
 

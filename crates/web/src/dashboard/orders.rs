@@ -46,9 +46,12 @@ pub async fn list(
             } else {
                 r.customer_name.clone()
             };
+            // Whoever delivers needs to reach the customer: the number, and the conversation.
+            let phone = view::phone_of(&r.customer_wa_id)
+                .map(|(shown, digits)| context! { shown => shown, digits => digits });
             context! {
                 id => o.id.clone(), number => r.quote_number.clone(), quote_id => o.quote_id.clone(),
-                customer => customer, total => brl(r.total_cents), delivery => delivery,
+                customer => customer, phone => phone, conversation_id => r.conversation_id.clone(), total => brl(r.total_cents), delivery => delivery,
                 pickup => pickup,
                 address => address.filter(|a| !a.is_empty()),
                 // What the customer wrote so far, while it is still incomplete.
