@@ -266,6 +266,46 @@ pub async fn complete(
     Ok(res.rows_affected() == 1)
 }
 
+/// Hands the next job of a lane to the worker that just finished the one before it, inside
+/// that job's transaction: when the oldest live job of `serial_key` is a `kind` job, due and
+/// ready, it is claimed for `worker_id` in the same commit that marked the previous job done,
+/// so the worker runs it at once instead of committing a claim for it (a quote's send after
+/// the step that wrote it: one commit fewer per quote). The lane rule is the claim's own: only
+/// the oldest live job of a lane may run, and only while nothing of the lane runs under a live
+/// lease. The caller's job must already be done in this transaction.
+pub async fn claim_lane_next(
+    c: &mut AnyConnection,
+    serial_key: &str,
+    kind: &str,
+    worker_id: &str,
+    lease_ms: i64,
+) -> Result<Option<Job>, StoreError> {
+    static SQL: OnceLock<String> = OnceLock::new();
+    // `status IN ('ready', 'running')` is written out in both subqueries so SQLite's planner,
+    // like PostgreSQL's, reads the lane through the partial index `jobs_lane`.
+    let sql = SQL.get_or_init(|| {
+        format!(
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = $2, locked_by = $3, updated_at = $1
+             WHERE id = (SELECT h.id FROM jobs h WHERE h.serial_key = $4 AND h.status IN ('ready', 'running')
+                         ORDER BY h.id LIMIT 1)
+               AND status = 'ready' AND kind = $5 AND run_at <= $1
+               AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.serial_key = $4 AND o.status IN ('ready', 'running')
+                               AND o.status = 'running' AND o.lease_until >= $1)
+             RETURNING {COLS}"
+        )
+    });
+    let now = now_ms();
+    let row = sqlx::query(sql)
+        .bind(now)
+        .bind(now + lease_ms)
+        .bind(worker_id)
+        .bind(serial_key)
+        .bind(kind)
+        .fetch_optional(&mut *c)
+        .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
 /// Delay before attempt `attempt + 1`: exponential from `base_ms`, capped, with full jitter
 /// in the upper half so retries of many jobs don't stampede together.
 pub fn backoff_ms(attempt: i64, base_ms: i64, cap_ms: i64) -> i64 {

@@ -16,6 +16,7 @@ store::both_engines!(
     inbound_is_idempotent_and_ordered,
     jobs_lease_retry_dead_requeue,
     jobs_same_contact_never_concurrent,
+    jobs_lane_hands_over_its_next_send_in_the_same_commit,
     jobs_stores_take_turns,
     quote_numbers_unique_under_concurrency,
     quote_numbers_continue_after_earlier_ones,
@@ -307,6 +308,95 @@ async fn jobs_same_contact_never_concurrent(t: &TestDb) {
         .find(|j| j.serial_key.as_deref() == Some("contact-1"))
         .unwrap();
     assert_eq!(first.payload_json, r#"{"i":0}"#);
+}
+
+/// Issue 14 item 1: finishing a job may claim the next job of its lane in the same commit
+/// (`jobs::claim_lane_next`), and only when the lane rule allows it: the oldest live job of
+/// the lane, of the kind asked for, due, and nothing of the lane running under a live lease.
+async fn jobs_lane_hands_over_its_next_send_in_the_same_commit(t: &TestDb) {
+    let enqueue = |key: &'static str, kind: &'static str, run_at: Option<i64>| {
+        t.db.tx(move |c| {
+            Box::pin(async move {
+                let mut j = NewJob::new(kind, serde_json::json!({}));
+                j.serial_key = Some(key.into());
+                j.run_at = run_at;
+                jobs::enqueue(c, &j).await
+            })
+        })
+    };
+    // The step finishes and writes its reply: the reply is handed to the same worker.
+    let step = enqueue("lane-1", "step", None).await.unwrap();
+    let claimed = jobs::claim(&t.db, "w1", 60_000).await.unwrap().unwrap();
+    assert_eq!(claimed.id, step);
+    let (send_id, handed) =
+        t.db.tx(move |c| {
+            Box::pin(async move {
+                let mut j = NewJob::new("send", serde_json::json!({}));
+                j.serial_key = Some("lane-1".into());
+                let send_id = jobs::enqueue(c, &j).await?;
+                assert!(jobs::complete(c, &step, "w1").await?);
+                let handed = jobs::claim_lane_next(c, "lane-1", "send", "w1", 60_000).await?;
+                Ok((send_id, handed))
+            })
+        })
+        .await
+        .unwrap();
+    let handed = handed.expect("the reply is handed over");
+    assert_eq!(handed.id, send_id);
+    assert_eq!(handed.status, jobs::JobStatus::Running);
+    assert_eq!(handed.locked_by.as_deref(), Some("w1"));
+    assert_eq!(handed.attempts, 1);
+    // Nobody else can claim it, and the lane stays closed while it runs.
+    enqueue("lane-1", "step", None).await.unwrap();
+    assert!(jobs::claim(&t.db, "w2", 60_000).await.unwrap().is_none());
+    assert!(jobs::mark_done(&t.db, &handed.id, "w1").await.unwrap());
+
+    // An older job waits in the lane (the customer's next message): it goes first, so
+    // nothing is handed over.
+    let older = jobs::claim(&t.db, "w1", 60_000).await.unwrap().unwrap();
+    let (older_id, waiting) = (
+        older.id.clone(),
+        enqueue("lane-1", "step", None).await.unwrap(),
+    );
+    let handed =
+        t.db.tx(move |c| {
+            Box::pin(async move {
+                let mut j = NewJob::new("send", serde_json::json!({}));
+                j.serial_key = Some("lane-1".into());
+                jobs::enqueue(c, &j).await?;
+                assert!(jobs::complete(c, &older_id, "w1").await?);
+                jobs::claim_lane_next(c, "lane-1", "send", "w1", 60_000).await
+            })
+        })
+        .await
+        .unwrap();
+    assert!(handed.is_none(), "{handed:?}");
+    let next = jobs::claim(&t.db, "w2", 60_000).await.unwrap().unwrap();
+    assert_eq!(
+        next.id, waiting,
+        "the waiting message runs before the reply"
+    );
+
+    // Another worker's job of the lane runs under a live lease: nothing is handed over.
+    let busy =
+        t.db.tx(|c| {
+            Box::pin(async move { jobs::claim_lane_next(c, "lane-1", "send", "w1", 60_000).await })
+        })
+        .await
+        .unwrap();
+    assert!(busy.is_none(), "{busy:?}");
+
+    // The lane's head is a send that is not due yet (a retry's backoff): it keeps waiting.
+    enqueue("lane-2", "send", Some(store::now_ms() + 3_600_000))
+        .await
+        .unwrap();
+    let not_due =
+        t.db.tx(|c| {
+            Box::pin(async move { jobs::claim_lane_next(c, "lane-2", "send", "w1", 60_000).await })
+        })
+        .await
+        .unwrap();
+    assert!(not_due.is_none(), "{not_due:?}");
 }
 
 /// Issue 14 item 3: a store with a backlog does not delay another store's replies. Store A

@@ -3,6 +3,7 @@
 //! which do the work. Both sides import this module and never each other.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use sqlx::AnyConnection;
 use store::crypto::TokenCipher;
@@ -34,6 +35,11 @@ pub struct JobCtx<'a> {
     /// Set when the handler marked the job done inside its own transaction
     /// ([`JobCtx::completion`]): the runner then has nothing left to write for it.
     pub completed: &'a AtomicBool,
+    /// How long a claim is ours: the lease of a job handed over by [`Completion::complete`].
+    pub lease_ms: i64,
+    /// The lane's next job, claimed by [`Completion::complete`] in the step's commit; the
+    /// runner takes it only once that commit happened ([`JobCtx::completed_in_step`]).
+    pub handed_over: &'a Arc<Mutex<Option<Job>>>,
 }
 
 impl JobCtx<'_> {
@@ -44,6 +50,9 @@ impl JobCtx<'_> {
         Completion {
             job_id: self.job.id.clone(),
             worker_id: self.worker_id.to_string(),
+            serial_key: self.job.serial_key.clone(),
+            lease_ms: self.lease_ms,
+            handed_over: self.handed_over.clone(),
         }
     }
 
@@ -58,11 +67,30 @@ impl JobCtx<'_> {
 pub struct Completion {
     job_id: String,
     worker_id: String,
+    serial_key: Option<String>,
+    lease_ms: i64,
+    handed_over: Arc<Mutex<Option<Job>>>,
 }
 
 impl Completion {
+    /// Done, and the contact's next send (the reply this step just wrote, the PDF after the
+    /// quote) claimed in the same commit so this worker sends it next without a claim of its
+    /// own ([`jobs::claim_lane_next`]).
     pub async fn complete(&self, c: &mut AnyConnection) -> Result<bool, StoreError> {
-        jobs::complete(c, &self.job_id, &self.worker_id).await
+        let done = jobs::complete(c, &self.job_id, &self.worker_id).await?;
+        let next = match (&self.serial_key, done) {
+            (Some(key), true) => {
+                jobs::claim_lane_next(c, key, crate::SEND_JOB, &self.worker_id, self.lease_ms)
+                    .await?
+            }
+            _ => None,
+        };
+        // A poisoned lock still holds the slot: the claimed job must reach the runner.
+        *self
+            .handed_over
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = next;
+        Ok(done)
     }
 }
 

@@ -1,7 +1,7 @@
 //! The worker loop: claim, run with a timeout, record the outcome; heartbeats, queue
 //! metrics, wake-ups ([`store::notify`], plus polling) and graceful shutdown.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -82,6 +82,9 @@ pub struct Worker {
     /// Wakes idle loops when a job is enqueued in this process or NOTIFY arrives.
     pub wake: Arc<Notify>,
     running: Mutex<HashSet<String>>,
+    /// Jobs claimed for this worker in the commit of the job before them in their lane
+    /// ([`crate::job::Completion::complete`]): run before claiming anything else.
+    handed_over: Mutex<VecDeque<Job>>,
     /// Round-robin among stores with work ([`jobs::claim_next`]).
     turn: StoreTurn,
     /// The CEP service built from `cfg.cep_api_base` (or set by [`Worker::with_cep`]).
@@ -154,6 +157,7 @@ impl Worker {
             cfg,
             wake,
             running: Mutex::new(HashSet::new()),
+            handed_over: Mutex::new(VecDeque::new()),
             turn: StoreTurn::default(),
             cep,
             llm,
@@ -202,23 +206,33 @@ impl Worker {
 
     /// Claims and runs one job. `None` when nothing was ready. Tests drive the worker with
     /// this, one step at a time.
+    /// A job handed over by the previous one in its lane runs first, without a claim.
     pub async fn run_once(&self) -> Result<Option<(Job, Outcome)>, StoreError> {
         let lease_ms = self.cfg.lease.as_millis() as i64;
-        let Some(job) =
-            jobs::claim_next(&self.db, &self.cfg.worker_id, lease_ms, &self.turn).await?
-        else {
-            return Ok(None);
+        let handed = self.handed_over.lock().ok().and_then(|mut q| q.pop_front());
+        let job = match handed {
+            Some(job) => job,
+            None => {
+                let Some(job) =
+                    jobs::claim_next(&self.db, &self.cfg.worker_id, lease_ms, &self.turn).await?
+                else {
+                    return Ok(None);
+                };
+                if let Ok(mut r) = self.running.lock() {
+                    r.insert(job.id.clone());
+                }
+                job
+            }
         };
-        if let Ok(mut r) = self.running.lock() {
-            r.insert(job.id.clone());
-        }
+        let next_in_lane = Arc::new(Mutex::new(None));
         let span = tracing::info_span!("job", job_id = %job.id, kind = %job.kind, tenant_id = job.tenant_id.as_deref().unwrap_or(""),
             request_id = job.request_id.as_deref().unwrap_or(""), attempt = job.attempts, conversation_id = tracing::field::Empty);
         let started = std::time::Instant::now();
         let completed = AtomicBool::new(false);
         let outcome = match tokio::time::timeout(
             self.cfg.job_timeout,
-            self.dispatch(&job, &completed).instrument(span.clone()),
+            self.dispatch(&job, &completed, &next_in_lane)
+                .instrument(span.clone()),
         )
         .await
         {
@@ -236,13 +250,33 @@ impl Worker {
             .instrument(span)
             .await?;
         metrics::counter!("orcazap_jobs_total", "kind" => kind, "outcome" => label).increment(1);
+        // The lane's next job was claimed in the step's commit; without that commit it was
+        // never claimed and stays where it was.
+        let next = next_in_lane
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .filter(|_| completed.load(Ordering::Acquire));
         if let Ok(mut r) = self.running.lock() {
             r.remove(&job.id);
+            if let Some(next) = &next {
+                r.insert(next.id.clone());
+            }
+        }
+        if let Some(next) = next {
+            if let Ok(mut q) = self.handed_over.lock() {
+                q.push_back(next);
+            }
         }
         Ok(Some((job, outcome)))
     }
 
-    async fn dispatch(&self, job: &Job, completed: &AtomicBool) -> Outcome {
+    async fn dispatch(
+        &self,
+        job: &Job,
+        completed: &AtomicBool,
+        next_in_lane: &Arc<Mutex<Option<Job>>>,
+    ) -> Outcome {
         let payload: serde_json::Value = match serde_json::from_str(&job.payload_json) {
             Ok(v) => v,
             Err(e) => return Outcome::Dead(format!("payload is not JSON: {e}")),
@@ -268,6 +302,8 @@ impl Worker {
             transcriber: transcriber.as_deref(),
             media,
             completed,
+            lease_ms: self.cfg.lease.as_millis() as i64,
+            handed_over: next_in_lane,
         };
         match job.kind.as_str() {
             crate::ADVANCE_JOB => match field("conversation_id") {
