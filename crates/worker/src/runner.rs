@@ -55,7 +55,7 @@ impl WorkerConfig {
     pub fn new(worker_id: impl Into<String>) -> WorkerConfig {
         WorkerConfig {
             worker_id: worker_id.into(),
-            concurrency: 4,
+            concurrency: 8,
             lease: Duration::from_secs(60),
             job_timeout: Duration::from_secs(30),
             poll_interval: Duration::from_millis(1000),

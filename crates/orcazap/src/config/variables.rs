@@ -168,7 +168,7 @@ pub const VARIABLES: &[Variable] = &[
         Value("NORMAL"),
         "SQLite `synchronous` pragma (`OFF`, `NORMAL`, `FULL`, `EXTRA`)",
     ),
-    var("ORCAZAP_WORKER_CONCURRENCY", Value("4"), "jobs run at once per worker process"),
+    var("ORCAZAP_WORKER_CONCURRENCY", Value("8"), "jobs run at once per worker process"),
     var(
         "ORCAZAP_JOB_TIMEOUT_MS",
         Value("30000"),
