@@ -18,7 +18,8 @@ use crate::pricing::{price_quote, PricedQuote, QuoteRequest, StoreRules, Suggest
 use crate::slots::{Delivery, Location};
 use crate::templates::{self, Common, TemplateKind};
 use crate::understanding::{
-    understand_in, CatalogIndex, Draft, Intent, MissingSlot, Understanding, MAX_MESSAGE_CHARS,
+    understand_in, CatalogIndex, Draft, Intent, MissingSlot, StoreQuestion, Understanding,
+    MAX_MESSAGE_CHARS,
 };
 
 /// Reply-button ids of the quote message. Meta sends the id back when the customer taps.
@@ -416,6 +417,14 @@ fn advance_one(
         step.memo.draft.apply(&orders_only(&u));
         return to_person(step, why, ctx, &common);
     }
+    // "qual o horário de vcs", "onde fica a loja": the rules do not know, a person answers
+    // (with whatever the message also ordered kept in the draft for them).
+    let asked = crate::understanding::store_questions(&text);
+    if let Some(why) = store_question_for_a_person(&asked, &text) {
+        step.memo.draft.apply(&orders_only(&u));
+        return to_person(step, why, ctx, &common);
+    }
+    let freight_asked = asked.contains(&StoreQuestion::Freight);
     if truncated {
         let reply = render(
             ctx,
@@ -426,14 +435,14 @@ fn advance_one(
     }
 
     match step.state {
-        State::CaptureMin => capture(&mut step, &u, ctx, &common)?,
+        State::CaptureMin => capture(&mut step, &u, freight_asked, ctx, &common)?,
         State::HumanApproval => {
             if asks_to_change(&u, &step.memo.draft) {
                 step.replies.push(Reply::Text(WHAT_TO_CHANGE.into()));
             } else if changes_order(&u, &step.memo.draft) {
                 step.fire(Event::ChangeRequested)?;
                 step.quote_outcome = Some(QuoteOutcome::Superseded);
-                capture(&mut step, &u, ctx, &common)?;
+                capture(&mut step, &u, freight_asked, ctx, &common)?;
             }
             // Anything else waits with the quote, in silence: "está sendo conferido" was said
             // once, when the quote was made (issue 12 item 2). A decline or a question went to
@@ -456,6 +465,26 @@ fn orders_only(u: &Understanding) -> Understanding {
         kept.unknown.clear();
     }
     kept
+}
+
+/// Opening hours and the store's address are not in the rules: a person answers, told
+/// what was asked.
+fn store_question_for_a_person(asked: &[StoreQuestion], text: &str) -> Option<String> {
+    let topics: Vec<&str> = asked
+        .iter()
+        .filter_map(|q| match q {
+            StoreQuestion::Hours => Some("o horário da loja"),
+            StoreQuestion::Address => Some("o endereço da loja"),
+            StoreQuestion::Freight => None,
+        })
+        .collect();
+    (!topics.is_empty()).then(|| {
+        format!(
+            "o cliente perguntou {}: «{}»",
+            templates::join_pt(&topics),
+            text.trim()
+        )
+    })
 }
 
 /// Does this message call for a person? The reason is shown to staff.
@@ -539,6 +568,7 @@ fn asks_to_change(u: &Understanding, draft: &Draft) -> bool {
 fn capture(
     step: &mut Step,
     u: &Understanding,
+    freight_asked: bool,
     ctx: &Context,
     common: &Common,
 ) -> Result<(), IllegalTransition> {
@@ -567,7 +597,7 @@ fn capture(
     }
     // A message that adds nothing after the bot already asked is a failed attempt; three in
     // a row and a person takes over instead of a fourth try.
-    if draft == before && u.price_questions.is_empty() && step.memo.spoke {
+    if draft == before && u.price_questions.is_empty() && !freight_asked && step.memo.spoke {
         step.memo.stalled = step.memo.stalled.saturating_add(1);
     } else {
         step.memo.stalled = 0;
@@ -615,6 +645,15 @@ fn capture(
         return quote(step, ctx, common);
     }
 
+    // "qto fica o frete pra parelheiros?": answered from the freight rules before what is
+    // still missing is asked (a quote made now shows the freight itself).
+    if freight_asked {
+        step.replies.push(Reply::Text(crate::freight_answer::answer(
+            draft.location.as_ref(),
+            ctx.rules,
+        )));
+    }
+
     // A product named with its amount but not its kind ("30 metros de fio"): one question
     // with the kinds to tap, before anything else is asked.
     if let Some(q) = crate::ask::question(&draft, &new_unknown, ctx.index, ctx.catalog) {
@@ -650,6 +689,7 @@ fn capture(
     // The same question again (nothing of it answered, nothing added to the order): at most
     // twice, then a person.
     let same_question = !missing.is_empty()
+        && !freight_asked
         && step.memo.asked_missing == missing
         && u.items.is_empty()
         && u.corrections.is_empty()
@@ -927,7 +967,7 @@ fn after_quote(
         _ if changes_order(u, &step.memo.draft) => {
             step.fire(Event::ChangeRequested)?;
             step.quote_outcome = Some(QuoteOutcome::Superseded);
-            capture(step, u, ctx, common)?;
+            capture(step, u, false, ctx, common)?;
         }
         // "ok", "blz manda": likely a yes, but a sale is not closed on a guess — asked once;
         // the same again goes to a person like any other answer.

@@ -10,6 +10,7 @@ pub mod changes;
 pub mod clock;
 pub mod conversation;
 pub mod engine;
+pub mod freight_answer;
 pub mod handoff;
 pub mod ids;
 pub mod inbound;

@@ -616,3 +616,72 @@ fn a_vague_ok_to_a_quote_is_asked_to_confirm() {
     let s = say(&w, s.state, s.memo, "sim");
     assert_eq!(s.quote_outcome, Some(QuoteOutcome::Accepted));
 }
+
+/// "qto fica o frete pra parelheiros?" is answered from the store's freight rule, then what
+/// is still missing is asked; it used to get only "só falta informar…" as if nothing was
+/// asked (found walking the demo). The same price then appears in the quote.
+#[test]
+fn a_freight_question_is_answered_from_the_rules_and_the_quote_agrees() {
+    let w = world();
+    let s = say(
+        &w,
+        State::Inbound,
+        Memo::default(),
+        "bom dia qto fica o frete pra parelheiros?",
+    );
+    let said = texts(&s);
+    assert_eq!(s.state, State::CaptureMin, "{said:?}");
+    assert!(
+        said[0].contains("frete para *Parelheiros* é R$\u{a0}35,00"),
+        "{said:?}"
+    );
+    assert!(said.iter().any(|t| t.contains("só falta")), "{said:?}");
+    assert_eq!(s.memo.stalled, 0);
+    let s = say(
+        &w,
+        s.state,
+        s.memo,
+        "entao 10 sacos de cimento amanha no pix",
+    );
+    let quote = s.quote.expect("quoted");
+    assert_eq!(quote.priced.freight, Some(domain::money::Centavos(3500)));
+    // Asked with no place: what the freight depends on.
+    let s = say(&w, State::Inbound, Memo::default(), "tem frete gratis?");
+    let said = texts(&s);
+    assert!(said[0].contains("depende do bairro ou do CEP"), "{said:?}");
+    assert!(
+        s.memo.draft.unknown.is_empty(),
+        "{:?}",
+        s.memo.draft.unknown
+    );
+}
+
+/// Opening hours and the store's address are not in the rules: a person answers, with the
+/// question in the reason, and what the message ordered is kept for them.
+#[test]
+fn hours_and_address_questions_go_to_a_person() {
+    let w = world();
+    for m in [
+        "qual o horario de vcs",
+        "vcs abrem sabado?",
+        "onde fica a loja?",
+    ] {
+        let s = say(&w, State::Inbound, Memo::default(), m);
+        assert_eq!(s.state, State::WaitingPerson, "{m}: {:?}", texts(&s));
+        let why = s.to_person.as_deref().unwrap_or_default();
+        assert!(why.contains("o cliente perguntou"), "{m}: {why}");
+        assert!(why.contains(m), "{m}: {why}");
+    }
+    let s = say(
+        &w,
+        State::Inbound,
+        Memo::default(),
+        "qual o endereço da loja? queria 10 sacos de cimento",
+    );
+    assert_eq!(s.state, State::WaitingPerson, "{:?}", texts(&s));
+    assert_eq!(
+        s.memo.draft.items.len(),
+        1,
+        "the order is kept for the person"
+    );
+}

@@ -22,6 +22,7 @@ mod phone;
 mod pickup;
 mod places;
 mod segment;
+mod store_question;
 mod text;
 
 use serde::{Deserialize, Serialize};
@@ -34,6 +35,7 @@ pub use draft::{Draft, DraftItem, MissingSlot};
 pub use index::CatalogIndex;
 pub use intent::asks_for_discount;
 pub use output::{parse_conversation, parse_jsonl_line, OutputItem, ParseOutput};
+pub use store_question::{store_questions, StoreQuestion};
 
 /// Does an amount said in this unit word ("galao", "metro") fit an item sold by `unit`?
 /// Unknown unit words fit.

@@ -293,6 +293,11 @@ pub(crate) fn is_chat_word(w: &str) -> bool {
                 | "busco"
                 | "passo"
                 | "frete"
+                // "tem frete grátis?", "qual a taxa de entrega": about the freight.
+                | "gratis"
+                | "gratuito"
+                | "gratuita"
+                | "taxa"
                 | "endereco"
                 | "centro"
                 | "jardim"
