@@ -31,6 +31,17 @@ pub fn change_note(
     let qty_of = |d: &Draft, sku: &str| d.items.iter().find(|i| i.sku == sku).map(|i| i.quantity);
     let mut parts: Vec<String> = Vec::new();
     let mut described: Vec<&str> = Vec::new();
+    // Everything taken out is said once, where the first removal stands: "tirei *Cimento* e
+    // *Areia*", not "tirei *Cimento*, tirei *Areia*".
+    let mut removed: Vec<String> = Vec::new();
+    let mut removed_at: Option<usize> = None;
+    let mut remove = |parts: &mut Vec<String>, what: String| {
+        if removed_at.is_none() {
+            removed_at = Some(parts.len());
+            parts.push(String::new());
+        }
+        removed.push(format!("*{what}*"));
+    };
 
     // Replacements first: "troquei X por 1 lata de Y".
     for c in &u.corrections {
@@ -54,7 +65,7 @@ pub fn change_note(
             continue;
         }
         match qty_of(after, &it.sku) {
-            None => parts.push(format!("tirei *{}*", name(&it.sku))),
+            None => remove(&mut parts, name(&it.sku)),
             Some(q) if q != it.quantity => parts.push(format!(
                 "*{}* agora é {}",
                 name(&it.sku),
@@ -82,7 +93,7 @@ pub fn change_note(
         .iter()
         .filter(|x| !after.unknown.contains(x) && !answered(x))
     {
-        parts.push(format!("tirei *{gone}*"));
+        remove(&mut parts, gone.clone());
     }
     // An unknown held with its amount is about to be asked about ("Qual fio?", a list): the
     // question says it, not "anotei … para a loja verificar" next to it.
@@ -108,6 +119,9 @@ pub fn change_note(
         if let Some(d) = after.delivery {
             parts.push(format!("a entrega agora é {}", d.label_pt()));
         }
+    }
+    if let Some(at) = removed_at {
+        parts[at] = format!("tirei {}", join_pt(&removed));
     }
     if parts.is_empty() {
         return None;

@@ -269,3 +269,23 @@ fn a_no_to_the_offer_keeps_the_product_unknown() {
         s.memo.draft.items
     );
 }
+
+/// Two things taken out in one message are said once: "tirei *A* e *B*" (it used to be
+/// "tirei *A* e tirei *B*", found walking the demo).
+#[test]
+fn several_removals_are_said_in_one_phrase() {
+    let w = world();
+    let sent = say(
+        &w,
+        State::Inbound,
+        Memo::default(),
+        "10 sacos de cimento, 2 metros de areia e 500 tijolos, entrega amanhã no grajau, pix",
+    );
+    assert_eq!(sent.state, State::QuoteSent, "{:?}", texts(&sent));
+    let change = say(&w, sent.state, sent.memo, "tira o cimento e a areia");
+    let said = texts(&change);
+    assert!(
+        said[0].starts_with("Certo, tirei *Cimento CP-II-E-32 50kg* e *Areia média lavada (m³)*."),
+        "{said:?}"
+    );
+}
