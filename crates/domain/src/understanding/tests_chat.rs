@@ -780,3 +780,19 @@ fn e_and_a_product_goes_on_from_a_price_question() {
         sorted(&["ARE-MED-M3 1", "CIM-CP2-50 10"])
     );
 }
+
+/// A dimension the item does not have names another product: "piso 80x80" is not the store's
+/// 60x60 at the 60x60 price (found walking the demo). A size and an amount joined by "x"
+/// ("bloco 14 x 200") still order.
+#[test]
+fn a_dimension_the_item_lacks_is_another_product() {
+    for msg in ["15 m2 de porcelanato 90x90", "porcelanato 120 x 120 tem?"] {
+        let (items, unknown) = read(&[msg]);
+        assert!(items.is_empty(), "{msg}: {items:?}");
+        assert_eq!(unknown.len(), 1, "{msg}: {unknown:?}");
+    }
+    assert_items(&[
+        ("porcelanato 60x60 12 m2", &["POR-60 12"]),
+        ("bloco 14 x 200", &["BLC-14 200"]),
+    ]);
+}

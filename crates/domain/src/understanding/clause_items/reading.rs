@@ -93,6 +93,32 @@ pub(super) fn best_readings(v: &ClauseView) -> Readings {
     }
 }
 
+/// "porcelanato 80x80" against "Porcelanato polido 60x60": the clause names a size written
+/// as a dimension (`N x M`) that the item does not have, while the item is sold by sizes of
+/// its own. The item would be a different product at another price: not taken (the clause
+/// stays an unknown product for the store to see).
+fn other_size(v: &ClauseView, c: &Candidate) -> bool {
+    let (index, ctoks) = (v.index, &v.ctoks);
+    let entry = &index.entries[c.entry];
+    let sized = entry
+        .vocab
+        .iter()
+        .any(|id| index.class(*id) == TokClass::Number);
+    if !sized {
+        return false;
+    }
+    // A dimension is number, "x", number, and it names another size when neither side is a
+    // size of this item: "bloco 14 x 100" and "ferro 8 x 30" are a size and an amount.
+    let num = |p: usize| ctoks.get(p).is_some_and(|t| t.kind == Kind::Num);
+    let known = |p: usize| {
+        index
+            .id(&ctoks[p].text)
+            .is_some_and(|id| index.knows(entry, id))
+    };
+    (2..ctoks.len())
+        .any(|p| num(p) && ctoks[p - 1].is_word("x") && num(p - 2) && !known(p) && !known(p - 2))
+}
+
 /// A number followed by a count unit ("10 barras") is an amount, never a size.
 fn amount_positions(v: &ClauseView) -> Vec<usize> {
     v.ctoks
@@ -210,6 +236,9 @@ fn length_read_elsewhere(v: &ClauseView, opt: &QtyOption, c: &Candidate) -> bool
 fn acceptable(v: &ClauseView, c: &Candidate, opt: &QtyOption, second: Option<f32>) -> bool {
     let (index, ctoks, roles, ids) = (v.index, &v.ctoks, &v.roles, &v.ids);
     if second.is_some_and(|s| s >= c.score - 0.05) {
+        return false;
+    }
+    if other_size(v, c) {
         return false;
     }
     if c.full {
