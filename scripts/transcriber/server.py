@@ -20,6 +20,7 @@ import email.utils
 import io
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -433,6 +434,11 @@ def main(argv=None):
         f"pronto em {time.monotonic() - loaded:.1f} s: http://{host}:{port}/v1/audio/transcriptions "
         f"(idioma padrão {args.language}); no OrçaZap: ORCAZAP_TRANSCRIBE_BASE_URL=http://{host}:{port}"
     )
+    # SIGTERM (systemd, kill, a script's cleanup) ends it like Ctrl-C: said, no traceback.
+    def stop(_signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
