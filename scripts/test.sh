@@ -84,6 +84,10 @@ for set in $(python3 -c 'import json; print(" ".join(json.load(open("eval/floors
   run "qualidade do entendimento: conjunto $set (eval/floors.json)" \
     env EVAL_SETS="$set" scripts/eval-dev.sh "$BIN" parse --catalog eval/catalog.csv
 done
+# The local transcriber's HTTP layer with a fake engine (~1 s, standard library; the real model is
+# scripts/transcriber/check.sh, not run here: it downloads ~200 MB).
+run "transcritor local: camada HTTP (scripts/transcriber, motor falso)" \
+  env PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover -s scripts/transcriber -p 'test_*.py'
 run "simulação de restauração de backup (SQLite$([ -n "${ORCAZAP_TEST_POSTGRES_URL:-}" ] && echo ' e PostgreSQL'))" \
   env ORCAZAP_BIN="$BIN" scripts/restore-drill.sh
 run "teste de queda (SIGKILL no meio do tráfego) — SQLite" \

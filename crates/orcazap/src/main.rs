@@ -549,6 +549,11 @@ async fn demo(config_file: Option<&str>) -> anyhow::Result<()> {
     enable_demo_quote_pdf(&db).await?;
     let base = cfg.base_domain.clone();
     let logins = seeded.logins;
+    // Whether the simulator's voice notes are written down (issue 16), and how to turn it on.
+    let voice_url = cfg
+        .transcribe
+        .as_ref()
+        .map(|t| voice::transcribe::endpoint(&t.base_url));
     run::serve(cfg, db, Roles::Both, DemoOptions { enabled: true }, metrics, move |addr| {
         let port = addr.port();
         let mut out = std::io::stdout().lock();
@@ -568,6 +573,15 @@ async fn demo(config_file: Option<&str>) -> anyhow::Result<()> {
                 let _ = writeln!(out, "  Para começar do zero: pare o demo e apague {shown} (e os arquivos {shown}-wal e {shown}-shm).");
             } else {
                 let _ = writeln!(out, "\n  Banco: {shown} (novo). As próximas execuções reaproveitam este arquivo; apague-o para começar do zero.");
+            }
+        }
+        match &voice_url {
+            Some(url) => {
+                let _ = writeln!(out, "\n  Áudios: transcritos por {url}.");
+            }
+            None => {
+                let _ = writeln!(out, "\n  Áudios: sem transcrição (vão para uma pessoa). Para ouvi-los: scripts/transcriber/run.sh");
+                let _ = writeln!(out, "  e ORCAZAP_TRANSCRIBE_BASE_URL=http://127.0.0.1:8178 (docs/voice-notes.md).");
             }
         }
         let _ = writeln!(out, "\n  Ctrl-C para parar.\n");
