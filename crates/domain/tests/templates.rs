@@ -118,6 +118,11 @@ fn default_quote_shows_the_demo_example() {
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
+    // Each on its own line ("Entrega: amanhãVálido até…" was sent once).
+    assert!(
+        text.contains("Entrega: amanhã\nVálido até 30/11/2026."),
+        "{text}"
+    );
 }
 
 #[test]

@@ -165,7 +165,11 @@ Frete: a confirmar
 {% endif %}
 *Total: {{ total }}* ({{ forma_pagamento }})
 {% if entrega %}
-{% if retirada %}Retirada: {{ entrega }}{% else %}Entrega: {{ entrega }}{% endif %}
+{% if retirada %}
+Retirada: {{ entrega }}
+{% else %}
+Entrega: {{ entrega }}
+{% endif %}
 {% endif %}
 Válido até {{ validade }}.
 
