@@ -380,6 +380,10 @@ pub const TOOLING: &[&str] = &[
     "ORCAZAP_BIN",
     // scripts/attack: the admin URL where the probe run creates and drops its scratch database.
     "ORCAZAP_ATTACK_POSTGRES_URL",
+    // scripts/transcriber (the demo's local speech model): where its venv and model live, and
+    // which PyPI wheel pair the model comes from.
+    "ORCAZAP_TRANSCRIBER_HOME",
+    "ORCAZAP_TRANSCRIBER_SOURCE",
 ];
 
 /// The variable named `name`. Reading a name missing from [`VARIABLES`] is a bug: it would have
