@@ -22,7 +22,7 @@ pub async fn handle(jc: &JobCtx<'_>, conversation_id: &str) -> Outcome {
     };
     tracing::Span::current().record("conversation_id", conversation_id);
     // Three independent reads before the step, run at once so the job waits for one round
-    // trip instead of three (with four jobs at a time the worker is bound by waiting, not by
+    // trip instead of three (with several jobs at a time the worker is bound by waiting, not by
     // CPU): the store's row (and its cached settings), the unread messages, and the channel
     // of the conversation for the read receipt. The unread messages are read once for the
     // receipt and the media below; the step reads them again under the conversation's lock,
